@@ -1,0 +1,137 @@
+//! FHIR versions and the resource types each defines, compiled in from `data/fhir-types/`.
+//!
+//! Owns only the lists; each file's header names the spec release and the sources it
+//! was checked against. It must not know about scopes.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::hint::did_you_mean;
+
+/// A FHIR release a manifest can target. R4 (4.0.1) is the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FhirVersion {
+    Stu3,
+    #[default]
+    R4,
+    R4b,
+    R5,
+}
+
+impl FhirVersion {
+    pub const ALL: [FhirVersion; 4] = [
+        FhirVersion::Stu3,
+        FhirVersion::R4,
+        FhirVersion::R4b,
+        FhirVersion::R5,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FhirVersion::Stu3 => "STU3",
+            FhirVersion::R4 => "R4",
+            FhirVersion::R4b => "R4B",
+            FhirVersion::R5 => "R5",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FhirVersion> {
+        FhirVersion::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            FhirVersion::Stu3 => include_str!("../data/fhir-types/STU3.txt"),
+            FhirVersion::R4 => include_str!("../data/fhir-types/R4.txt"),
+            FhirVersion::R4b => include_str!("../data/fhir-types/R4B.txt"),
+            FhirVersion::R5 => include_str!("../data/fhir-types/R5.txt"),
+        }
+    }
+
+    /// The resource types of this release, sorted.
+    pub fn resource_types(self) -> &'static [&'static str] {
+        static LISTS: [OnceLock<Vec<&'static str>>; 4] = [
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+        ];
+        LISTS[self as usize].get_or_init(|| {
+            self.source()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .collect()
+        })
+    }
+
+    pub fn has_resource_type(self, name: &str) -> bool {
+        self.resource_types().binary_search(&name).is_ok()
+    }
+
+    /// The nearest resource type of this release, for "did you mean".
+    pub fn suggest_resource_type(self, name: &str) -> Option<&'static str> {
+        did_you_mean(name, self.resource_types().iter().copied())
+    }
+
+    /// The releases that do define `name`, to explain a type that moved.
+    pub fn releases_with(name: &str) -> Vec<FhirVersion> {
+        FhirVersion::ALL
+            .into_iter()
+            .filter(|v| v.has_resource_type(name))
+            .collect()
+    }
+}
+
+impl fmt::Display for FhirVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_sorted_unique_and_sized_as_the_spec() {
+        // Counts of concrete resource types per release (see each file's header).
+        let expected = [
+            (FhirVersion::Stu3, 117),
+            (FhirVersion::R4, 146),
+            (FhirVersion::R4b, 141),
+            (FhirVersion::R5, 158),
+        ];
+        for (v, n) in expected {
+            let l = v.resource_types();
+            assert_eq!(l.len(), n, "{v}");
+            assert!(l.windows(2).all(|w| w[0] < w[1]), "{v} not sorted/unique");
+            assert!(!l.contains(&"Resource") && !l.contains(&"DomainResource"));
+        }
+    }
+
+    #[test]
+    fn renamed_types_belong_to_their_release() {
+        assert!(FhirVersion::R4.has_resource_type("DeviceUseStatement"));
+        assert!(!FhirVersion::R5.has_resource_type("DeviceUseStatement"));
+        assert!(FhirVersion::R5.has_resource_type("DeviceUsage"));
+        assert!(FhirVersion::Stu3.has_resource_type("ProcedureRequest"));
+        assert!(!FhirVersion::R4.has_resource_type("ProcedureRequest"));
+        assert_eq!(
+            FhirVersion::releases_with("MedicinalProduct"),
+            vec![FhirVersion::R4]
+        );
+    }
+
+    #[test]
+    fn suggests_near_spellings() {
+        assert_eq!(
+            FhirVersion::R4.suggest_resource_type("Obsevation"),
+            Some("Observation")
+        );
+        assert_eq!(
+            FhirVersion::R4.suggest_resource_type("MedicationRequests"),
+            Some("MedicationRequest")
+        );
+    }
+}

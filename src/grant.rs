@@ -1,0 +1,379 @@
+//! The scope algebra: what a scope grants, whether one set of scopes covers another,
+//! and the new access one set adds over another, said in whole scopes.
+//!
+//! Pure functions over [`Scope`] values. It must not parse, print or read anything.
+//! Authority: SMART App Launch 2.x, "Scopes for requesting FHIR resources" (the letter
+//! table, the v1 equivalence table and "Scopes can be combined to represent a union of
+//! access"). Where the IG is silent (levels, restrictions), the choice is the
+//! conservative one and is documented at the function.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::scope::{Letter, Level, Perms, ResourceScope, ResourceType, Restriction, Scope};
+
+/// Policy choices the IG leaves open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The IG states no containment between levels. When set, `user/X` covers
+    /// `patient/X` (what a user may see includes the patient in context).
+    pub user_covers_patient: bool,
+}
+
+impl Options {
+    fn level_covers(self, a: Level, b: Level) -> bool {
+        a == b || (self.user_covers_patient && a == Level::User && b == Level::Patient)
+    }
+
+    /// The levels whose scopes can cover access at `b`.
+    fn covering_levels(self, b: Level) -> impl Iterator<Item = Level> {
+        Level::ALL
+            .into_iter()
+            .filter(move |a| self.level_covers(*a, b))
+    }
+}
+
+/// The FHIR restful interactions one permission letter grants (SMART 2.x table).
+pub fn interactions(letter: Letter) -> &'static [&'static str] {
+    match letter {
+        Letter::C => &["create"],
+        Letter::R => &["read", "vread", "history-instance"],
+        Letter::U => &["update", "patch"],
+        Letter::D => &["delete"],
+        Letter::S => &[
+            "search-type",
+            "search-system",
+            "history-type",
+            "history-system",
+        ],
+    }
+}
+
+fn type_covers(a: &ResourceType, b: &ResourceType) -> bool {
+    // `*` covers every type "now and in the future"; no list of named types covers `*`.
+    matches!(a, ResourceType::Any) || a == b
+}
+
+/// `a` grants everything `b` grants, on its own.
+pub fn covers(a: &Scope, b: &Scope, opts: Options) -> bool {
+    match (a, b) {
+        (Scope::Resource(a), Scope::Resource(b)) => resource_covers(a, b, opts),
+        // Non-resource scopes are atomic capabilities: only an equal token covers one.
+        _ => a == b,
+    }
+}
+
+fn resource_covers(a: &ResourceScope, b: &ResourceScope, opts: Options) -> bool {
+    opts.level_covers(a.level, b.level)
+        && type_covers(&a.resource, &b.resource)
+        && a.perms.is_superset(b.perms)
+        && a.restriction.covers(&b.restriction)
+}
+
+/// Splitting OR-values multiplies the work; past this many pieces we stop splitting and
+/// answer "not covered", which can only over-report, never hide access.
+const MAX_SPLIT_PIECES: usize = 4096;
+
+/// A set of scopes combined as a union, indexed for coverage questions.
+#[derive(Clone, Debug, Default)]
+pub struct ScopeSet {
+    resources: HashMap<(Level, ResourceType), Vec<(Perms, Restriction)>>,
+    others: BTreeSet<Scope>,
+    opts: Options,
+}
+
+impl ScopeSet {
+    pub fn new<'a>(scopes: impl IntoIterator<Item = &'a Scope>, opts: Options) -> ScopeSet {
+        let mut set = ScopeSet {
+            opts,
+            ..ScopeSet::default()
+        };
+        for s in scopes {
+            set.insert(s);
+        }
+        set
+    }
+
+    pub fn insert(&mut self, s: &Scope) {
+        match s {
+            Scope::Resource(r) => self
+                .resources
+                .entry((r.level, r.resource.clone()))
+                .or_default()
+                .push((r.perms, r.restriction.clone())),
+            other => {
+                self.others.insert(other.clone());
+            }
+        }
+    }
+
+    /// The union of the set grants everything `b` grants.
+    pub fn grants(&self, b: &Scope) -> bool {
+        match b {
+            Scope::Resource(r) => self.uncovered(r).is_empty(),
+            other => self.others.contains(other),
+        }
+    }
+
+    /// The part of `b` this set does not grant, as whole scopes (empty when covered).
+    ///
+    /// Letters are checked one by one; a restriction with OR-values is split so that
+    /// `?category=a` plus `?category=b` covers `?category=a,b`, and the residual names
+    /// only the values that are still uncovered.
+    pub fn uncovered(&self, b: &ResourceScope) -> Vec<ResourceScope> {
+        let mut by_restriction: BTreeMap<Restriction, Perms> = BTreeMap::new();
+        for letter in b.perms.letters() {
+            for residual in self.uncovered_atom(b.level, &b.resource, letter, &b.restriction) {
+                let p = by_restriction
+                    .entry(residual)
+                    .or_insert(Perms::from_letters([]));
+                *p = p.union(Perms::from_letters([letter]));
+            }
+        }
+        by_restriction
+            .into_iter()
+            .map(|(restriction, perms)| ResourceScope {
+                level: b.level,
+                resource: b.resource.clone(),
+                perms,
+                restriction,
+            })
+            .collect()
+    }
+
+    fn candidates<'s>(
+        &'s self,
+        level: Level,
+        ty: &'s ResourceType,
+    ) -> impl Iterator<Item = &'s (Perms, Restriction)> + 's {
+        self.opts.covering_levels(level).flat_map(move |l| {
+            let exact = self.resources.get(&(l, ty.clone()));
+            let any = match ty {
+                ResourceType::Named(_) => self.resources.get(&(l, ResourceType::Any)),
+                ResourceType::Any => None,
+            };
+            exact.into_iter().chain(any).flatten()
+        })
+    }
+
+    fn atom_covered(&self, level: Level, ty: &ResourceType, l: Letter, r: &Restriction) -> bool {
+        self.atom_covered_within(level, ty, l, r, &mut MAX_SPLIT_PIECES.clone())
+    }
+
+    fn atom_covered_within(
+        &self,
+        level: Level,
+        ty: &ResourceType,
+        l: Letter,
+        r: &Restriction,
+        budget: &mut usize,
+    ) -> bool {
+        if self
+            .candidates(level, ty)
+            .any(|(p, cr)| p.contains(l) && cr.covers(r))
+        {
+            return true;
+        }
+        let Some((_, parts)) = r.split_first_or() else {
+            return false;
+        };
+        if *budget < parts.len() {
+            return false;
+        }
+        *budget -= parts.len();
+        parts
+            .iter()
+            .all(|(_, part)| self.atom_covered_within(level, ty, l, part, budget))
+    }
+
+    /// The restrictions under which `(level, ty, l, r)` is not granted.
+    fn uncovered_atom(
+        &self,
+        level: Level,
+        ty: &ResourceType,
+        l: Letter,
+        r: &Restriction,
+    ) -> Vec<Restriction> {
+        if self.atom_covered(level, ty, l, r) {
+            return Vec::new();
+        }
+        let Some((param, parts)) = r.split_first_or() else {
+            return vec![r.clone()];
+        };
+        let all: BTreeSet<String> = parts.iter().map(|(v, _)| v.clone()).collect();
+        let missing: BTreeSet<String> = parts
+            .iter()
+            .filter(|(_, part)| !self.atom_covered(level, ty, l, part))
+            .map(|(v, _)| v.clone())
+            .collect();
+        if missing == all {
+            vec![r.clone()]
+        } else {
+            vec![r.with_clause_values(&param, &all, missing)]
+        }
+    }
+}
+
+/// Access in `head` that `base` does not grant, attached to the head scope it comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAccess {
+    /// The head scope, as normalised.
+    pub scope: Scope,
+    /// Exactly the part of `scope` that is new, in whole scopes.
+    pub new: Vec<Scope>,
+    /// Base scopes on the same resource type that `scope` widens, for "X widened to Y".
+    pub widens: Vec<Scope>,
+}
+
+impl NewAccess {
+    /// A reviewer's sentence: "`patient/Observation.rs` widened to `patient/*.rs`".
+    pub fn describe(&self) -> String {
+        let new = join(&self.new);
+        if self.widens.is_empty() {
+            if self.new == [self.scope.clone()] {
+                format!("`{}` added", self.scope)
+            } else {
+                format!("`{}` added (new: {new})", self.scope)
+            }
+        } else {
+            format!(
+                "{} widened to `{}` (new: {new})",
+                join(&self.widens),
+                self.scope
+            )
+        }
+    }
+}
+
+fn join(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The part of `head`'s access that `base` does not cover. Empty when `head` is a pure
+/// rewording of `base` (v1 → v2 letters, reordering, splitting, duplicates).
+pub fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAccess> {
+    let base_set = ScopeSet::new(base, opts);
+    let unique: BTreeSet<&Scope> = head.iter().collect();
+    unique
+        .into_iter()
+        .filter_map(|h| {
+            let new: Vec<Scope> = match h {
+                Scope::Resource(r) => base_set
+                    .uncovered(r)
+                    .into_iter()
+                    .map(Scope::Resource)
+                    .collect(),
+                other if base_set.grants(other) => Vec::new(),
+                other => vec![other.clone()],
+            };
+            if new.is_empty() {
+                return None;
+            }
+            let widens = match h {
+                Scope::Resource(r) => base
+                    .iter()
+                    .filter(|b| {
+                        b.as_resource().is_some_and(|b| {
+                            type_covers(&r.resource, &b.resource) && b.perms.intersects(r.perms)
+                        })
+                    })
+                    .cloned()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Some(NewAccess {
+                scope: h.clone(),
+                new,
+                widens,
+            })
+        })
+        .collect()
+}
+
+/// The smallest equivalent set of scopes: letters merged per type, single-parameter
+/// restrictions merged by OR, and every scope the others already grant dropped.
+pub fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
+    let mut others: BTreeSet<Scope> = BTreeSet::new();
+    let mut perms: BTreeMap<(Level, ResourceType, Restriction), Perms> = BTreeMap::new();
+    for s in scopes {
+        match s {
+            Scope::Resource(r) => {
+                let p = perms
+                    .entry((r.level, r.resource.clone(), r.restriction.clone()))
+                    .or_insert(Perms::from_letters([]));
+                *p = p.union(r.perms);
+            }
+            other => {
+                others.insert(other.clone());
+            }
+        }
+    }
+    // Merge `?p=a` and `?p=b` with the same letters into `?p=a,b`: the same union.
+    let mut merged: BTreeMap<(Level, ResourceType, Perms, Option<String>), Restriction> =
+        BTreeMap::new();
+    let mut resources: Vec<ResourceScope> = Vec::new();
+    for ((level, resource, restriction), perms) in perms {
+        let single: Vec<_> = restriction.clauses().collect();
+        if let [(param, values)] = single.as_slice() {
+            let key = (level, resource.clone(), perms, Some(param.to_string()));
+            let param = param.to_string();
+            let values = (*values).clone();
+            let entry = merged
+                .entry(key)
+                .or_insert_with(|| Restriction::from_clauses([(param.clone(), BTreeSet::new())]));
+            let old: BTreeSet<String> = entry
+                .clauses()
+                .next()
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let union: BTreeSet<String> = old.union(&values).cloned().collect();
+            *entry = Restriction::from_clauses([(param, union)]);
+        } else {
+            resources.push(ResourceScope {
+                level,
+                resource,
+                perms,
+                restriction,
+            });
+        }
+    }
+    resources.extend(
+        merged
+            .into_iter()
+            .map(|((level, resource, perms, _), restriction)| ResourceScope {
+                level,
+                resource,
+                perms,
+                restriction,
+            }),
+    );
+    // Broadest first, then keep a scope only when what is kept so far does not grant it.
+    resources.sort_by_key(|r| {
+        (
+            r.resource != ResourceType::Any,
+            std::cmp::Reverse(r.perms.letters().count()),
+            r.restriction.clauses().count(),
+            r.clone(),
+        )
+    });
+    let mut kept_set = ScopeSet::new([], opts);
+    let mut kept: Vec<Scope> = Vec::new();
+    for r in resources {
+        let s = Scope::Resource(r);
+        if !kept_set.grants(&s) {
+            kept_set.insert(&s);
+            kept.push(s);
+        }
+    }
+    kept.sort();
+    others.into_iter().chain(kept).collect()
+}
+
+#[cfg(test)]
+#[path = "grant_tests.rs"]
+mod tests;

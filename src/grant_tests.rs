@@ -1,0 +1,391 @@
+//! Unit tests for the algebra (citing the IG) and property tests for its laws.
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn p(t: &str) -> Scope {
+    Scope::parse(t).unwrap_or_else(|e| panic!("{t}: {e}"))
+}
+
+fn set(s: &str) -> Vec<Scope> {
+    s.split_whitespace().map(p).collect()
+}
+
+const D: Options = Options {
+    user_covers_patient: false,
+};
+
+fn new_str(head: &str, base: &str) -> Vec<String> {
+    new_access(&set(head), &set(base), D)
+        .into_iter()
+        .flat_map(|n| n.new)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[test]
+fn letters_grant_the_igs_interactions() {
+    // SMART 2.x table: c=create; r=read, vread, history-instance; u=update, patch;
+    // d=delete; s=search-type, search-system, history-type, history-system.
+    assert_eq!(interactions(Letter::C), ["create"]);
+    assert_eq!(
+        interactions(Letter::R),
+        ["read", "vread", "history-instance"]
+    );
+    assert_eq!(interactions(Letter::U), ["update", "patch"]);
+    assert_eq!(interactions(Letter::D), ["delete"]);
+    assert_eq!(
+        interactions(Letter::S),
+        [
+            "search-type",
+            "search-system",
+            "history-type",
+            "history-system"
+        ]
+    );
+}
+
+#[test]
+fn wildcard_type_covers_every_named_type_but_not_the_reverse() {
+    // SMART 2.x: `*` is all types "both now and in the future".
+    assert!(covers(&p("patient/*.rs"), &p("patient/Observation.rs"), D));
+    assert!(!covers(&p("patient/Observation.rs"), &p("patient/*.rs"), D));
+}
+
+#[test]
+fn write_does_not_imply_read() {
+    // SMART 1.0: "Write access does not imply read access".
+    assert!(!covers(
+        &p("patient/Observation.write"),
+        &p("patient/Observation.r"),
+        D
+    ));
+    assert!(covers(
+        &p("patient/Observation.*"),
+        &p("patient/Observation.read"),
+        D
+    ));
+}
+
+#[test]
+fn levels_are_distinct_unless_configured() {
+    // The IG states no containment between patient/, user/ and system/.
+    assert!(!covers(
+        &p("user/Observation.rs"),
+        &p("patient/Observation.rs"),
+        D
+    ));
+    assert!(!covers(&p("system/*.rs"), &p("user/Observation.rs"), D));
+    let opts = Options {
+        user_covers_patient: true,
+    };
+    assert!(covers(
+        &p("user/Observation.rs"),
+        &p("patient/Observation.rs"),
+        opts
+    ));
+    assert!(!covers(
+        &p("patient/Observation.rs"),
+        &p("user/Observation.rs"),
+        opts
+    ));
+    assert!(!covers(
+        &p("system/Observation.rs"),
+        &p("patient/Observation.rs"),
+        opts
+    ));
+}
+
+#[test]
+fn a_restriction_narrows_and_removing_it_widens() {
+    // SMART 2.x: `?category=…laboratory` means "laboratory observations but not others".
+    let lab = p("patient/Observation.rs?category=laboratory");
+    let all = p("patient/Observation.rs");
+    assert!(covers(&all, &lab, D));
+    assert!(!covers(&lab, &all, D));
+    assert_eq!(
+        new_str(
+            "patient/Observation.rs",
+            "patient/Observation.rs?category=laboratory"
+        ),
+        ["patient/Observation.rs"]
+    );
+}
+
+#[test]
+fn and_narrows_and_comma_widens() {
+    // FHIR search: `&` is AND between parameters, a comma inside a value is OR.
+    let a = p("patient/Observation.rs?category=laboratory");
+    let ab = p("patient/Observation.rs?category=laboratory,vital-signs");
+    let a_and = p("patient/Observation.rs?category=laboratory&status=final");
+    assert!(covers(&ab, &a, D));
+    assert!(!covers(&a, &ab, D));
+    assert!(covers(&a, &a_and, D));
+    assert!(!covers(&a_and, &a, D));
+}
+
+#[test]
+fn two_restricted_scopes_union_to_their_or() {
+    // "Scopes can be combined to represent a union of access" (SMART 2.1+).
+    let base = set(
+        "patient/Observation.rs?category=laboratory patient/Observation.rs?category=vital-signs",
+    );
+    let s = ScopeSet::new(&base, D);
+    assert!(s.grants(&p("patient/Observation.rs?category=laboratory,vital-signs")));
+    assert!(!s.grants(&p("patient/Observation.rs?category=laboratory,survey")));
+    assert_eq!(
+        new_str(
+            "patient/Observation.rs?category=laboratory,survey",
+            "patient/Observation.rs?category=laboratory"
+        ),
+        ["patient/Observation.rs?category=survey"]
+    );
+}
+
+#[test]
+fn letters_union_across_scopes() {
+    let s = ScopeSet::new(&set("patient/Observation.r patient/Observation.s"), D);
+    assert!(s.grants(&p("patient/Observation.rs")));
+    assert!(!s.grants(&p("patient/Observation.crs")));
+}
+
+#[test]
+fn named_types_never_add_up_to_the_wildcard() {
+    let s = ScopeSet::new(&set("patient/Observation.rs patient/Patient.rs"), D);
+    assert!(!s.grants(&p("patient/*.rs")));
+}
+
+#[test]
+fn new_access_names_the_widening_in_whole_scopes() {
+    let n = new_access(&set("patient/*.rs"), &set("patient/Observation.rs"), D);
+    assert_eq!(n.len(), 1);
+    assert_eq!(
+        n[0].describe(),
+        "`patient/Observation.rs` widened to `patient/*.rs` (new: `patient/*.rs`)"
+    );
+    assert_eq!(
+        new_str("patient/Observation.crus", "patient/Observation.read"),
+        ["patient/Observation.cu"]
+    );
+    assert_eq!(
+        new_str("offline_access openid", "openid"),
+        ["offline_access"]
+    );
+    assert_eq!(
+        new_str("user/Observation.rs", "patient/Observation.rs"),
+        ["user/Observation.rs"]
+    );
+}
+
+#[test]
+fn rewording_is_not_new_access() {
+    assert!(new_str("patient/Observation.rs", "patient/Observation.read").is_empty());
+    assert!(
+        new_str(
+            "patient/Observation.r patient/Observation.s",
+            "patient/Observation.read"
+        )
+        .is_empty()
+    );
+    assert!(new_str("user/*.cruds", "user/*.*").is_empty());
+    assert!(new_str("launch openid launch", "openid launch").is_empty());
+}
+
+#[test]
+fn non_resource_scopes_are_atomic() {
+    assert!(!covers(&p("launch"), &p("launch/patient"), D));
+    assert!(!covers(&p("openid"), &p("fhirUser"), D));
+    assert!(!covers(&p("offline_access"), &p("online_access"), D));
+    assert!(!covers(&p("user/*.cruds"), &p("__custom"), D));
+}
+
+#[test]
+fn minimize_merges_letters_and_drops_covered_scopes() {
+    let m = minimize(
+        &set(
+            "patient/Observation.r patient/Observation.s patient/Observation.rs?category=laboratory launch openid launch",
+        ),
+        D,
+    );
+    let m: Vec<String> = m.iter().map(ToString::to_string).collect();
+    assert_eq!(m, ["launch", "openid", "patient/Observation.rs"]);
+    let m = minimize(
+        &set(
+            "patient/Observation.rs?category=laboratory patient/Observation.rs?category=vital-signs",
+        ),
+        D,
+    );
+    assert_eq!(
+        m[0].to_string(),
+        "patient/Observation.rs?category=laboratory,vital-signs"
+    );
+}
+
+// ---- property tests: the laws in DESIGN §3 ----
+
+fn arb_resource_token() -> impl Strategy<Value = String> {
+    let level = prop_oneof![Just("patient"), Just("user"), Just("system")];
+    let ty = prop_oneof![
+        Just("*"),
+        Just("Observation"),
+        Just("Patient"),
+        Just("Condition")
+    ];
+    let perms = prop_oneof![
+        Just("read".to_string()),
+        Just("write".to_string()),
+        Just("*".to_string()),
+        (1u8..32).prop_map(|bits| Perms::from_letters(
+            Letter::ALL
+                .into_iter()
+                .filter(|l| bits & (1 << *l as u8) != 0)
+        )
+        .to_string()),
+    ];
+    let clause = (
+        prop_oneof![Just("category"), Just("status")],
+        proptest::collection::btree_set(prop_oneof![Just("a"), Just("b"), Just("c")], 1..3),
+    )
+        .prop_map(|(p, vs)| format!("{p}={}", vs.into_iter().collect::<Vec<_>>().join(",")));
+    let query = proptest::collection::vec(clause, 0..3);
+    (level, ty, perms, query).prop_map(|(l, t, p, q)| {
+        let v1 = matches!(p.as_str(), "read" | "write" | "*");
+        if q.is_empty() || v1 {
+            format!("{l}/{t}.{p}")
+        } else {
+            format!("{l}/{t}.{p}?{}", q.join("&"))
+        }
+    })
+}
+
+fn arb_token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => arb_resource_token(),
+        1 => prop_oneof![
+            Just("launch".to_string()),
+            Just("launch/patient".to_string()),
+            Just("openid".to_string()),
+            Just("fhirUser".to_string()),
+            Just("offline_access".to_string()),
+            Just("__ext".to_string()),
+        ],
+    ]
+}
+
+fn arb_opts() -> impl Strategy<Value = Options> {
+    any::<bool>().prop_map(|user_covers_patient| Options {
+        user_covers_patient,
+    })
+}
+
+/// A rewording of a token: v2 letters split into one scope per letter.
+fn split_letters(s: &Scope) -> Vec<Scope> {
+    match s {
+        Scope::Resource(r) => r
+            .perms
+            .letters()
+            .map(|l| {
+                Scope::Resource(ResourceScope {
+                    perms: Perms::from_letters([l]),
+                    ..r.clone()
+                })
+            })
+            .collect(),
+        other => vec![other.clone()],
+    }
+}
+
+proptest! {
+    #[test]
+    fn covers_is_reflexive(t in arb_token(), o in arb_opts()) {
+        let s = p(&t);
+        prop_assert!(covers(&s, &s, o));
+    }
+
+    #[test]
+    fn covers_is_transitive(a in arb_token(), b in arb_token(), c in arb_token(), o in arb_opts()) {
+        let (a, b, c) = (p(&a), p(&b), p(&c));
+        if covers(&a, &b, o) && covers(&b, &c, o) {
+            prop_assert!(covers(&a, &c, o));
+        }
+    }
+
+    #[test]
+    fn covers_is_antisymmetric_up_to_equivalence(a in arb_token(), b in arb_token()) {
+        let (a, b) = (p(&a), p(&b));
+        if covers(&a, &b, D) && covers(&b, &a, D) {
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn new_access_of_a_set_against_itself_is_empty(ts in proptest::collection::vec(arb_token(), 0..8), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| p(t)).collect();
+        prop_assert!(new_access(&s, &s, o).is_empty());
+    }
+
+    #[test]
+    fn rewording_is_never_new_access(ts in proptest::collection::vec(arb_token(), 0..8), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| p(t)).collect();
+        // Reword: canonical v2 spelling, letters split, order reversed, duplicated.
+        let mut reworded: Vec<Scope> = s.iter().flat_map(split_letters).map(|x| p(&x.to_string())).collect();
+        reworded.reverse();
+        reworded.extend(reworded.clone());
+        prop_assert!(new_access(&reworded, &s, o).is_empty());
+        prop_assert!(new_access(&s, &reworded, o).is_empty());
+    }
+
+    #[test]
+    fn a_union_never_loses_access(a in proptest::collection::vec(arb_token(), 0..6), b in proptest::collection::vec(arb_token(), 0..6), o in arb_opts()) {
+        let a: Vec<Scope> = a.iter().map(|t| p(t)).collect();
+        let b: Vec<Scope> = b.iter().map(|t| p(t)).collect();
+        let union: Vec<Scope> = a.iter().chain(&b).cloned().collect();
+        prop_assert!(new_access(&a, &union, o).is_empty());
+        prop_assert!(new_access(&b, &union, o).is_empty());
+    }
+
+    #[test]
+    fn set_grants_agree_with_single_covers(a in arb_token(), b in arb_token(), o in arb_opts()) {
+        let (a, b) = (p(&a), p(&b));
+        if covers(&a, &b, o) {
+            prop_assert!(ScopeSet::new([&a], o).grants(&b));
+        }
+    }
+
+    #[test]
+    fn new_access_is_exactly_what_base_lacks(h in proptest::collection::vec(arb_token(), 0..6), b in proptest::collection::vec(arb_token(), 0..6), o in arb_opts()) {
+        let h: Vec<Scope> = h.iter().map(|t| p(t)).collect();
+        let b: Vec<Scope> = b.iter().map(|t| p(t)).collect();
+        let base = ScopeSet::new(&b, o);
+        let news = new_access(&h, &b, o);
+        for s in &h {
+            let listed = news.iter().any(|n| &n.scope == s);
+            prop_assert_eq!(listed, !base.grants(s));
+        }
+        // Base plus the new parts grants all of head.
+        let mut extended = b.clone();
+        extended.extend(news.iter().flat_map(|n| n.new.clone()));
+        prop_assert!(new_access(&h, &extended, o).is_empty());
+    }
+
+    #[test]
+    fn minimize_is_equivalent(ts in proptest::collection::vec(arb_token(), 0..10), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| p(t)).collect();
+        let m = minimize(&s, o);
+        prop_assert!(new_access(&s, &m, o).is_empty());
+        prop_assert!(new_access(&m, &s, o).is_empty());
+        prop_assert!(m.len() <= s.len());
+    }
+
+    #[test]
+    fn parse_never_panics(t in "\\PC{0,40}") {
+        let _ = Scope::parse(&t);
+    }
+
+    #[test]
+    fn display_of_a_parsed_token_parses_to_the_same_scope(t in arb_token()) {
+        let s = p(&t);
+        prop_assert_eq!(p(&s.to_string()), s);
+    }
+}

@@ -1,0 +1,9 @@
+//! scopegate: keeps SMART-on-FHIR apps at least privilege.
+//!
+//! The library is a pipeline of pure stages (load → model → lint/diff → report →
+//! render); only [`cli`] and [`render`] touch the terminal.
+
+pub mod fhir;
+pub mod grant;
+pub mod hint;
+pub mod scope;

@@ -1,0 +1,722 @@
+//! The SMART scope grammar: one token in, one validated [`Scope`] out.
+//!
+//! Owns parsing and the canonical (v2) spelling of every token the SMART App Launch IG
+//! defines, 1.0 and 2.0–2.2, plus Bulk Data 1.0's `system/` scopes. It does not decide
+//! what a scope *covers* (that is [`crate::grant`]) and does not know FHIR versions
+//! (resource types are checked against [`crate::fhir`] by the lint).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::hint::did_you_mean;
+
+/// `http://smarthealthit.org/fhir/scopes/` is the IG's URI form of a SMART scope
+/// (SMART 1.0 and 2.x, "Appendix: URI representation of scopes").
+const SMART_URI_PREFIX: &str = "http://smarthealthit.org/fhir/scopes/";
+/// The URI form of the OpenID Connect scopes (same appendix).
+const OPENID_URI_PREFIX: &str = "http://openid.net/specs/openid-connect-core-1_0#";
+
+/// Who the access is on behalf of. SMART 2.x: `patient/`, `user/`, `system/`; the IG
+/// states no containment between them, so they are distinct unless configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Patient,
+    User,
+    System,
+}
+
+impl Level {
+    pub const ALL: [Level; 3] = [Level::Patient, Level::User, Level::System];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Patient => "patient",
+            Level::User => "user",
+            Level::System => "system",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource type, or `*`: "all resource types, both now and in the future" (SMART 2.x).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceType {
+    Any,
+    Named(String),
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResourceType::Any => f.write_str("*"),
+            ResourceType::Named(n) => f.write_str(n),
+        }
+    }
+}
+
+/// One permission letter of SMART 2.x, in the IG's fixed order `c r u d s`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Letter {
+    C,
+    R,
+    U,
+    D,
+    S,
+}
+
+impl Letter {
+    pub const ALL: [Letter; 5] = [Letter::C, Letter::R, Letter::U, Letter::D, Letter::S];
+
+    pub fn as_char(self) -> char {
+        match self {
+            Letter::C => 'c',
+            Letter::R => 'r',
+            Letter::U => 'u',
+            Letter::D => 'd',
+            Letter::S => 's',
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    fn from_char(c: char) -> Option<Letter> {
+        Letter::ALL.into_iter().find(|l| l.as_char() == c)
+    }
+}
+
+/// A non-empty set of permission letters. Displayed in the IG's order (`.cruds`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Perms(u8);
+
+impl Perms {
+    /// SMART 2.x "Scope Equivalence": `.read` is processed as `.rs`.
+    pub const READ: Perms = Perms(0b10010);
+    /// `.write` is processed as `.cud`.
+    pub const WRITE: Perms = Perms(0b01101);
+    /// `.*` is processed as `.cruds`.
+    pub const ALL: Perms = Perms(0b11111);
+
+    pub fn from_letters(letters: impl IntoIterator<Item = Letter>) -> Perms {
+        Perms(letters.into_iter().fold(0, |acc, l| acc | l.bit()))
+    }
+
+    pub fn contains(self, l: Letter) -> bool {
+        self.0 & l.bit() != 0
+    }
+
+    pub fn is_superset(self, other: Perms) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn intersects(self, other: Perms) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn union(self, other: Perms) -> Perms {
+        Perms(self.0 | other.0)
+    }
+
+    pub fn minus(self, other: Perms) -> Perms {
+        Perms(self.0 & !other.0)
+    }
+
+    pub fn letters(self) -> impl Iterator<Item = Letter> {
+        Letter::ALL.into_iter().filter(move |l| self.contains(*l))
+    }
+}
+
+impl fmt::Display for Perms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.letters()
+            .try_for_each(|l| write!(f, "{}", l.as_char()))
+    }
+}
+
+/// A query restriction, `?p=v(&p=v)*`, in FHIR search semantics: the clauses are ANDed
+/// (`&`, or a repeated parameter), and the comma-separated values inside one clause are
+/// ORed. SMART 2.x does not spell this out; it says restrictions use "FHIR REST API
+/// search parameter" syntax, and peers (Inferno, the US Core kit) read it this way.
+///
+/// Canonical form: clauses sorted, and a clause that is implied by a narrower clause on
+/// the same parameter is dropped (`a=x,y & a=x` is `a=x`), so that two restrictions
+/// that cover each other are equal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Restriction {
+    clauses: BTreeMap<String, BTreeSet<BTreeSet<String>>>,
+}
+
+impl Restriction {
+    /// No restriction at all: the whole resource type.
+    pub fn none() -> Restriction {
+        Restriction::default()
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
+    /// Builds a canonical restriction from `(param, OR-values)` clauses.
+    pub fn from_clauses(clauses: impl IntoIterator<Item = (String, BTreeSet<String>)>) -> Self {
+        let mut map: BTreeMap<String, BTreeSet<BTreeSet<String>>> = BTreeMap::new();
+        for (p, vs) in clauses {
+            map.entry(p).or_default().insert(vs);
+        }
+        for sets in map.values_mut() {
+            let all: Vec<BTreeSet<String>> = sets.iter().cloned().collect();
+            sets.retain(|v| !all.iter().any(|w| w != v && w.is_subset(v)));
+        }
+        Restriction { clauses: map }
+    }
+
+    /// Every clause as `(param, OR-values)`, in canonical order.
+    pub fn clauses(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
+        self.clauses
+            .iter()
+            .flat_map(|(p, sets)| sets.iter().map(move |v| (p.as_str(), v)))
+    }
+
+    /// True when every resource matching `other` also matches `self`: each clause of
+    /// `self` is implied by some clause of `other` on the same parameter whose values
+    /// are a subset. Conservative: it never claims coverage FHIR semantics would deny.
+    pub fn covers(&self, other: &Restriction) -> bool {
+        self.clauses.iter().all(|(p, mine)| {
+            let theirs = other.clauses.get(p);
+            mine.iter()
+                .all(|vs| theirs.is_some_and(|t| t.iter().any(|w| w.is_subset(vs))))
+        })
+    }
+
+    /// Splits the first clause that has several OR-values into one restriction per
+    /// value; `None` when every clause has a single value.
+    pub fn split_first_or(&self) -> Option<(String, Vec<(String, Restriction)>)> {
+        let (param, vs) = self.clauses().find(|(_, vs)| vs.len() > 1)?;
+        let param = param.to_string();
+        let vs = vs.clone();
+        let rest: Vec<(String, BTreeSet<String>)> = self
+            .clauses()
+            .filter(|(p, v)| !(*p == param && **v == vs))
+            .map(|(p, v)| (p.to_string(), v.clone()))
+            .collect();
+        let parts = vs
+            .iter()
+            .map(|value| {
+                let mut cl = rest.clone();
+                cl.push((param.clone(), BTreeSet::from([value.clone()])));
+                (value.clone(), Restriction::from_clauses(cl))
+            })
+            .collect();
+        Some((param, parts))
+    }
+
+    /// The same restriction with one clause's OR-values replaced.
+    pub fn with_clause_values(
+        &self,
+        param: &str,
+        old: &BTreeSet<String>,
+        new: BTreeSet<String>,
+    ) -> Restriction {
+        let mut cl: Vec<(String, BTreeSet<String>)> = self
+            .clauses()
+            .filter(|(p, v)| !(*p == param && *v == old))
+            .map(|(p, v)| (p.to_string(), v.clone()))
+            .collect();
+        cl.push((param.to_string(), new));
+        Restriction::from_clauses(cl)
+    }
+}
+
+impl fmt::Display for Restriction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (p, vs)) in self.clauses().enumerate() {
+            f.write_str(if i == 0 { "?" } else { "&" })?;
+            write!(f, "{p}=")?;
+            for (j, v) in vs.iter().enumerate() {
+                if j > 0 {
+                    f.write_str(",")?;
+                }
+                f.write_str(v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A resource scope, normalised to SMART 2.x form.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceScope {
+    pub level: Level,
+    pub resource: ResourceType,
+    pub perms: Perms,
+    pub restriction: Restriction,
+}
+
+impl fmt::Display for ResourceScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}.{}{}",
+            self.level, self.resource, self.perms, self.restriction
+        )
+    }
+}
+
+/// Launch-context scopes (SMART 2.x "Scopes for requesting context data").
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Launch {
+    /// `launch`: EHR launch, sent with the `launch` parameter.
+    Ehr,
+    /// `launch/<type>`, e.g. `launch/patient`; SMART 2.2 allows one `?role=<uri>`.
+    Context {
+        context: String,
+        role: Option<String>,
+    },
+}
+
+/// Identity scopes: they shape the token response (an id_token) and grant no FHIR data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Identity {
+    OpenId,
+    FhirUser,
+    /// SMART 1.0 only, "being deprecated" there and absent from 2.x.
+    Profile,
+}
+
+/// Refresh-token scopes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Refresh {
+    Offline,
+    Online,
+}
+
+/// One scope token, parsed and normalised. Two tokens that mean the same thing
+/// (`patient/Observation.read` and `patient/Observation.rs`) are equal values.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Resource(ResourceScope),
+    Launch(Launch),
+    Identity(Identity),
+    Refresh(Refresh),
+    /// A full URI the app's owner controls, or a token starting with `__`: opaque.
+    Extension(String),
+    /// Syntactically a token, but nothing SMART defines: opaque.
+    Unknown(String),
+}
+
+/// What kind of token a scope is, as named in the `explain` JSON contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Resource,
+    Launch,
+    Identity,
+    Refresh,
+    Extension,
+    Unknown,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Resource => "resource",
+            Kind::Launch => "launch",
+            Kind::Identity => "identity",
+            Kind::Refresh => "refresh",
+            Kind::Extension => "extension",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
+impl Scope {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Scope::Resource(_) => Kind::Resource,
+            Scope::Launch(_) => Kind::Launch,
+            Scope::Identity(_) => Kind::Identity,
+            Scope::Refresh(_) => Kind::Refresh,
+            Scope::Extension(_) => Kind::Extension,
+            Scope::Unknown(_) => Kind::Unknown,
+        }
+    }
+
+    pub fn as_resource(&self) -> Option<&ResourceScope> {
+        match self {
+            Scope::Resource(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Parses one token. See [`ScopeError`] for what is rejected.
+    pub fn parse(token: &str) -> Result<Scope, ScopeError> {
+        parse_token(token)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Resource(r) => r.fmt(f),
+            Scope::Launch(Launch::Ehr) => f.write_str("launch"),
+            Scope::Launch(Launch::Context { context, role }) => {
+                write!(f, "launch/{context}")?;
+                match role {
+                    Some(r) => write!(f, "?role={r}"),
+                    None => Ok(()),
+                }
+            }
+            Scope::Identity(Identity::OpenId) => f.write_str("openid"),
+            Scope::Identity(Identity::FhirUser) => f.write_str("fhirUser"),
+            Scope::Identity(Identity::Profile) => f.write_str("profile"),
+            Scope::Refresh(Refresh::Offline) => f.write_str("offline_access"),
+            Scope::Refresh(Refresh::Online) => f.write_str("online_access"),
+            Scope::Extension(s) | Scope::Unknown(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Why a token is not a valid scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopeError {
+    pub kind: ScopeErrorKind,
+    pub message: String,
+    /// A corrected token, when one is obvious ("did you mean").
+    pub suggestion: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeErrorKind {
+    /// Malformed: not in the grammar.
+    Invalid,
+    /// Permission letters that are all `cruds` but repeated or out of order. SMART 2.x:
+    /// "Valid suffixes are a subset of the in-order string `.cruds`".
+    PermissionOrder,
+}
+
+impl fmt::Display for ScopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(s) = &self.suggestion {
+            write!(f, "; did you mean `{s}`?")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScopeError {}
+
+fn invalid(message: impl Into<String>, suggestion: Option<String>) -> ScopeError {
+    ScopeError {
+        kind: ScopeErrorKind::Invalid,
+        message: message.into(),
+        suggestion,
+    }
+}
+
+/// The non-resource tokens SMART defines (identity, EHR launch, refresh).
+pub const FIXED_TOKENS: [&str; 6] = [
+    "openid",
+    "fhirUser",
+    "profile",
+    "launch",
+    "offline_access",
+    "online_access",
+];
+
+fn fixed(token: &str) -> Option<Scope> {
+    Some(match token {
+        "openid" => Scope::Identity(Identity::OpenId),
+        "fhirUser" => Scope::Identity(Identity::FhirUser),
+        "profile" => Scope::Identity(Identity::Profile),
+        "launch" => Scope::Launch(Launch::Ehr),
+        "offline_access" => Scope::Refresh(Refresh::Offline),
+        "online_access" => Scope::Refresh(Refresh::Online),
+        _ => return None,
+    })
+}
+
+fn parse_token(token: &str) -> Result<Scope, ScopeError> {
+    // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+    if token.is_empty() {
+        return Err(invalid("empty scope token", None));
+    }
+    if let Some(bad) = token
+        .chars()
+        .find(|c| !matches!(*c as u32, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+    {
+        let msg = if bad.is_whitespace() {
+            "a scope token cannot contain whitespace: write one token per entry".to_string()
+        } else {
+            format!("character {bad:?} is not allowed in a scope token (RFC 6749 §3.3)")
+        };
+        return Err(invalid(msg, None));
+    }
+    if let Some(inner) = token.strip_prefix(SMART_URI_PREFIX) {
+        return parse_token(inner);
+    }
+    if let Some(inner) = token.strip_prefix(OPENID_URI_PREFIX)
+        && matches!(inner, "openid" | "profile")
+    {
+        return parse_token(inner);
+    }
+    if let Some(s) = fixed(token) {
+        return Ok(s);
+    }
+    if token.starts_with("__") || is_uri(token) {
+        return Ok(Scope::Extension(token.to_string()));
+    }
+    if let Some(rest) = token.strip_prefix("launch/") {
+        return parse_launch(rest);
+    }
+    if let Some((head, rest)) = token.split_once('/') {
+        if let Some(level) = Level::parse(head) {
+            return parse_resource(level, rest, token).map(Scope::Resource);
+        }
+        if looks_like_resource_scope(head, rest) {
+            let levels = Level::ALL.map(Level::as_str);
+            let hint = did_you_mean(head, levels).map(|l| format!("{l}/{rest}"));
+            return Err(invalid(
+                format!("unknown level `{head}`: SMART defines `patient/`, `user/` and `system/`"),
+                hint,
+            ));
+        }
+    }
+    if let Some(near) = FIXED_TOKENS.iter().find(|t| t.eq_ignore_ascii_case(token)) {
+        return Err(invalid(
+            format!("`{token}` is not a SMART scope: scopes are case-sensitive"),
+            Some(near.to_string()),
+        ));
+    }
+    Ok(Scope::Unknown(token.to_string()))
+}
+
+/// A token like `Patient/Observation.read` or `*/Observation.rs`: clearly meant as a
+/// resource scope, so a wrong level is an error, not an opaque unknown token.
+fn looks_like_resource_scope(head: &str, rest: &str) -> bool {
+    (head == "*" || (!head.is_empty() && head.chars().all(|c| c.is_ascii_alphabetic())))
+        && rest.contains('.')
+}
+
+/// A full URI: `scheme://…` or a `urn:`. (`read:patients` is not one; it stays unknown.)
+fn is_uri(token: &str) -> bool {
+    let Some((scheme, rest)) = token.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    scheme_ok && (rest.starts_with("//") && rest.len() > 2 || scheme == "urn" && !rest.is_empty())
+}
+
+fn parse_launch(rest: &str) -> Result<Scope, ScopeError> {
+    // SMART 2.x: "launch requests scopes are always lower case"; 2.2 adds `?role=`.
+    let (context, role) = match rest.split_once('?') {
+        None => (rest, None),
+        Some((c, q)) => match q.strip_prefix("role=") {
+            Some(r) if !r.is_empty() && !r.contains('&') => (c, Some(r.to_string())),
+            _ => {
+                return Err(invalid(
+                    format!("launch context `launch/{c}` takes at most one `?role=<uri>`"),
+                    None,
+                ));
+            }
+        },
+    };
+    if context.is_empty() {
+        return Err(invalid(
+            "`launch/` needs a context type, e.g. `launch/patient`",
+            None,
+        ));
+    }
+    if !context.chars().all(|c| c.is_ascii_lowercase()) {
+        let lower = context.to_ascii_lowercase();
+        let hint = lower
+            .chars()
+            .all(|c| c.is_ascii_lowercase())
+            .then(|| format!("launch/{lower}"));
+        return Err(invalid(
+            format!("launch context `{context}` must be a lower-case resource type name"),
+            hint,
+        ));
+    }
+    Ok(Scope::Launch(Launch::Context {
+        context: context.to_string(),
+        role,
+    }))
+}
+
+fn parse_resource(level: Level, rest: &str, token: &str) -> Result<ResourceScope, ScopeError> {
+    let Some((ty, after)) = rest.split_once('.') else {
+        return Err(invalid(
+            format!("`{token}` has no permissions: expected `{level}/<Type>.<permissions>`"),
+            Some(format!("{token}.rs")),
+        ));
+    };
+    let resource = parse_type(ty, level, after)?;
+    let (perm_text, query) = match after.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (after, None),
+    };
+    let (perms, v1) = parse_perms(perm_text, level, &resource, query)?;
+    let restriction = match query {
+        None => Restriction::none(),
+        Some(q) if v1 => {
+            return Err(invalid(
+                format!("query restrictions need SMART 2 permissions, not `.{perm_text}`"),
+                Some(format!("{level}/{resource}.{perms}?{q}")),
+            ));
+        }
+        Some(q) => parse_query(q)?,
+    };
+    Ok(ResourceScope {
+        level,
+        resource,
+        perms,
+        restriction,
+    })
+}
+
+fn parse_type(ty: &str, level: Level, after: &str) -> Result<ResourceType, ScopeError> {
+    if ty == "*" {
+        return Ok(ResourceType::Any);
+    }
+    let ok = ty.starts_with(|c: char| c.is_ascii_uppercase())
+        && ty.chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        return Ok(ResourceType::Named(ty.to_string()));
+    }
+    let hint = (!ty.is_empty() && ty.chars().all(|c| c.is_ascii_alphanumeric())).then(|| {
+        let mut c = ty.chars();
+        let first = c.next().map(|f| f.to_ascii_uppercase()).unwrap_or_default();
+        format!("{level}/{first}{}.{after}", c.as_str())
+    });
+    let msg = if ty.is_empty() {
+        "missing resource type: use a FHIR type name or `*`".to_string()
+    } else {
+        format!("`{ty}` is not a resource type name: types are PascalCase, or `*`")
+    };
+    Err(invalid(msg, hint))
+}
+
+/// Returns the permissions and whether they were written in SMART 1.0 form.
+fn parse_perms(
+    text: &str,
+    level: Level,
+    resource: &ResourceType,
+    query: Option<&str>,
+) -> Result<(Perms, bool), ScopeError> {
+    let q = query.map(|q| format!("?{q}")).unwrap_or_default();
+    let with = |p: &str| Some(format!("{level}/{resource}.{p}{q}"));
+    // SMART 1.0 permissions, processed as 2.x letters per the IG's equivalence table.
+    match text {
+        "read" => return Ok((Perms::READ, true)),
+        "write" => return Ok((Perms::WRITE, true)),
+        "*" => return Ok((Perms::ALL, true)),
+        _ => {}
+    }
+    if text.is_empty() {
+        return Err(invalid(
+            "no permissions after `.`: use letters from `cruds`, in order",
+            with("rs"),
+        ));
+    }
+    let lower = text.to_ascii_lowercase();
+    if matches!(lower.as_str(), "read" | "write") {
+        return Err(invalid(
+            format!("`.{text}`: permissions are case-sensitive"),
+            with(&lower),
+        ));
+    }
+    let letters: Option<Vec<Letter>> = text.chars().map(Letter::from_char).collect();
+    let Some(letters) = letters else {
+        let bad: String = text
+            .chars()
+            .filter(|c| Letter::from_char(*c).is_none())
+            .collect();
+        return Err(invalid(
+            format!(
+                "`.{text}` is not a permission: use `read`, `write`, `*`, or letters from `cruds` in order (unknown: `{bad}`)"
+            ),
+            None,
+        ));
+    };
+    let perms = Perms::from_letters(letters.iter().copied());
+    let in_order = letters.windows(2).all(|w| w[0] < w[1]);
+    if !in_order {
+        return Err(ScopeError {
+            kind: ScopeErrorKind::PermissionOrder,
+            message: format!(
+                "`.{text}`: permission letters must be an in-order subset of `cruds`, each at most once (SMART 2.x)"
+            ),
+            suggestion: with(&perms.to_string()),
+        });
+    }
+    Ok((perms, false))
+}
+
+fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
+    let mut clauses = Vec::new();
+    for part in q.split('&') {
+        let Some((param, value)) = part.split_once('=') else {
+            return Err(invalid(
+                format!("restriction `{part}` is not `param=value`"),
+                None,
+            ));
+        };
+        let param_ok = !param.is_empty()
+            && param
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
+        if !param_ok {
+            return Err(invalid(
+                format!("`{param}` is not a search parameter name"),
+                None,
+            ));
+        }
+        if value.is_empty() {
+            return Err(invalid(
+                format!("restriction `{param}=` has no value"),
+                None,
+            ));
+        }
+        let values: BTreeSet<String> = value.split(',').map(str::to_string).collect();
+        if values.iter().any(String::is_empty) {
+            return Err(invalid(
+                format!("restriction `{param}={value}` has an empty value between commas"),
+                None,
+            ));
+        }
+        clauses.push((param.to_string(), values));
+    }
+    Ok(Restriction::from_clauses(clauses))
+}
+
+/// True when the token is written with SMART 1.0 permissions (`.read`, `.write`, `.*`).
+pub fn is_v1_syntax(token: &str) -> bool {
+    let body = token.strip_prefix(SMART_URI_PREFIX).unwrap_or(token);
+    let lvl = body.split('/').next().unwrap_or("");
+    Level::parse(lvl).is_some() && [".read", ".write", ".*"].iter().any(|s| body.ends_with(s))
+}
+
+/// Splits a space-separated scope string into tokens (RFC 6749 §3.3).
+pub fn split_scope_string(s: &str) -> impl Iterator<Item = &str> {
+    s.split_ascii_whitespace()
+}
+
+#[cfg(test)]
+#[path = "scope_tests.rs"]
+mod tests;
