@@ -6,4 +6,5 @@
 pub mod fhir;
 pub mod grant;
 pub mod hint;
+pub mod manifest;
 pub mod scope;
