@@ -62,7 +62,8 @@ pub fn covers(a: &Scope, b: &Scope, opts: Options) -> bool {
     }
 }
 
-fn resource_covers(a: &ResourceScope, b: &ResourceScope, opts: Options) -> bool {
+/// `a` grants everything `b` grants, on its own.
+pub fn resource_covers(a: &ResourceScope, b: &ResourceScope, opts: Options) -> bool {
     opts.level_covers(a.level, b.level)
         && type_covers(&a.resource, &b.resource)
         && a.perms.is_superset(b.perms)
@@ -138,6 +139,34 @@ impl ScopeSet {
                 restriction,
             })
             .collect()
+    }
+
+    /// The scopes in this set that on their own cover `b`.
+    pub fn covering<'s>(
+        &'s self,
+        b: &'s ResourceScope,
+    ) -> impl Iterator<Item = ResourceScope> + 's {
+        self.opts.covering_levels(b.level).flat_map(move |level| {
+            let keys = [b.resource.clone(), ResourceType::Any];
+            let n = if b.resource == ResourceType::Any {
+                1
+            } else {
+                2
+            };
+            keys.into_iter().take(n).flat_map(move |resource| {
+                self.resources
+                    .get(&(level, resource.clone()))
+                    .into_iter()
+                    .flatten()
+                    .map(move |(perms, restriction)| ResourceScope {
+                        level,
+                        resource: resource.clone(),
+                        perms: *perms,
+                        restriction: restriction.clone(),
+                    })
+                    .filter(move |a| resource_covers(a, b, self.opts))
+            })
+        })
     }
 
     fn candidates<'s>(

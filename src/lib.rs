@@ -6,5 +6,8 @@
 pub mod fhir;
 pub mod grant;
 pub mod hint;
+pub mod lint;
 pub mod manifest;
+pub mod report;
+pub mod rules;
 pub mod scope;

@@ -395,10 +395,15 @@ fn explain_yaml_message(msg: &str) -> (String, Option<String>) {
         );
     }
     if msg.contains("budget breached") {
-        return (format!("the YAML is too large to be a manifest ({msg})"), None);
+        return (
+            format!("the YAML is too large to be a manifest ({msg})"),
+            None,
+        );
     }
     if msg.starts_with("missing field `") {
-        let f = msg.trim_start_matches("missing field `").trim_end_matches('`');
+        let f = msg
+            .trim_start_matches("missing field `")
+            .trim_end_matches('`');
         return (format!("missing required key `{f}`"), None);
     }
     (msg.to_string(), None)
@@ -406,8 +411,7 @@ fn explain_yaml_message(msg: &str) -> (String, Option<String>) {
 
 fn valid_id(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
@@ -430,7 +434,10 @@ fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
     if !valid_id(&id.value) {
         problem(
             id.pos,
-            format!("app id `{}` must be letters, digits, `.`, `_` or `-`", id.value),
+            format!(
+                "app id `{}` must be letters, digits, `.`, `_` or `-`",
+                id.value
+            ),
             None,
         );
     }
@@ -481,11 +488,18 @@ fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
         if !valid_id(&wid.value) {
             problem(
                 wid.pos,
-                format!("workflow id `{}` must be letters, digits, `.`, `_` or `-`", wid.value),
+                format!(
+                    "workflow id `{}` must be letters, digits, `.`, `_` or `-`",
+                    wid.value
+                ),
                 None,
             );
         } else if !seen.insert(wid.value.clone()) {
-            problem(wid.pos, format!("workflow id `{}` is used twice", wid.value), None);
+            problem(
+                wid.pos,
+                format!("workflow id `{}` is used twice", wid.value),
+                None,
+            );
         }
         workflows.push(Workflow {
             id: wid,

@@ -29,7 +29,10 @@ fn problems(text: &str) -> Vec<String> {
                 "{}: {}{}",
                 p.pos,
                 p.message,
-                p.hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+                p.hint
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
             )
         })
         .collect()
@@ -42,16 +45,37 @@ fn a_good_manifest_loads_with_positions() {
     assert_eq!(m.fhir_version, FhirVersion::R4);
     assert_eq!(m.launch, vec![LaunchMode::Ehr]);
     assert_eq!(m.scopes.len(), 2);
-    assert_eq!(m.scopes[1].token.text.pos, Pos { line: 8, column: 12 });
-    assert_eq!(m.scopes[1].token.scope().unwrap().to_string(), "patient/MedicationRequest.rs");
-    assert_eq!(m.workflows[0].needs[0].text.pos, Pos { line: 13, column: 13 });
-    assert_eq!(m.workflows[0].offline.as_ref().unwrap().value, "nightly sync");
+    assert_eq!(
+        m.scopes[1].token.text.pos,
+        Pos {
+            line: 8,
+            column: 12
+        }
+    );
+    assert_eq!(
+        m.scopes[1].token.scope().unwrap().to_string(),
+        "patient/MedicationRequest.rs"
+    );
+    assert_eq!(
+        m.workflows[0].needs[0].text.pos,
+        Pos {
+            line: 13,
+            column: 13
+        }
+    );
+    assert_eq!(
+        m.workflows[0].offline.as_ref().unwrap().value,
+        "nightly sync"
+    );
 }
 
 #[test]
 fn unknown_keys_get_did_you_mean() {
     let t = GOOD.replace("rationale: EHR launch", "ratonale: EHR launch");
-    assert_eq!(problems(&t), ["7:5: unknown key `ratonale` (did you mean `rationale`?)"]);
+    assert_eq!(
+        problems(&t),
+        ["7:5: unknown key `ratonale` (did you mean `rationale`?)"]
+    );
 }
 
 #[test]
@@ -96,9 +120,17 @@ fn semantic_problems_are_all_collected() {
 
 #[test]
 fn numeric_fhir_versions_are_accepted() {
-    let m = from_str("m", &GOOD.replace("fhir_version: R4", "fhir_version: 4.0.1")).unwrap();
+    let m = from_str(
+        "m",
+        &GOOD.replace("fhir_version: R4", "fhir_version: 4.0.1"),
+    )
+    .unwrap();
     assert_eq!(m.fhir_version, FhirVersion::R4);
-    let m = from_str("m", &GOOD.replace("fhir_version: R4", "fhir_version: \"5.0.0\"")).unwrap();
+    let m = from_str(
+        "m",
+        &GOOD.replace("fhir_version: R4", "fhir_version: \"5.0.0\""),
+    )
+    .unwrap();
     assert_eq!(m.fhir_version, FhirVersion::R5);
 }
 
@@ -119,7 +151,9 @@ fn anchors_and_aliases_are_refused() {
     let t = "id: &x a\nscopes: []\nname: *x\n";
     assert_eq!(
         problems(t),
-        ["1:8: YAML anchors and aliases are not allowed in a manifest (write each value out in full)"]
+        [
+            "1:8: YAML anchors and aliases are not allowed in a manifest (write each value out in full)"
+        ]
     );
 }
 
@@ -136,7 +170,13 @@ fn non_utf8_is_located() {
     let mut bytes = b"id: a\nscopes: []\nname: caf".to_vec();
     bytes.push(0xE9);
     let e = from_bytes("m", &bytes).unwrap_err();
-    assert_eq!(e.problems[0].pos, Pos { line: 3, column: 10 });
+    assert_eq!(
+        e.problems[0].pos,
+        Pos {
+            line: 3,
+            column: 10
+        }
+    );
     assert!(e.problems[0].message.contains("UTF-8"));
 }
 
@@ -149,14 +189,25 @@ fn oversized_files_are_refused_before_parsing() {
 
 #[test]
 fn invalid_scope_tokens_are_kept_for_the_lint() {
-    let m = from_str("m", &GOOD.replace("scope: launch", "scope: patient/Observation.sr")).unwrap();
+    let m = from_str(
+        "m",
+        &GOOD.replace("scope: launch", "scope: patient/Observation.sr"),
+    )
+    .unwrap();
     assert!(m.scopes[0].token.parsed.is_err());
 }
 
 #[test]
 fn the_schema_names_every_key() {
     let s = json_schema().to_string();
-    for key in ["fhir_version", "rationale", "needs", "offline", "reason", "additionalProperties"] {
+    for key in [
+        "fhir_version",
+        "rationale",
+        "needs",
+        "offline",
+        "reason",
+        "additionalProperties",
+    ] {
         assert!(s.contains(key), "{key}");
     }
 }

@@ -1,0 +1,516 @@
+//! The least-privilege lint: one manifest in, its findings out.
+//!
+//! It works both ways: every requested scope must serve a workflow, and every workflow
+//! need must be granted. It uses the algebra in [`crate::grant`] for every coverage
+//! question and names rules from [`crate::rules`]. It reads nothing and prints nothing.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::grant::{Options, ScopeSet, minimize, resource_covers};
+use crate::manifest::{LaunchMode, Manifest, Pos, ScopeEntry, Token};
+use crate::report::{Finding, Location};
+use crate::rules::rule;
+use crate::scope::{
+    Identity, Launch, Level, Perms, Refresh, ResourceScope, ResourceType, Scope, ScopeErrorKind,
+};
+
+/// All findings for one manifest.
+pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
+    let mut lint = Lint {
+        m,
+        opts,
+        findings: Vec::new(),
+    };
+    lint.tokens();
+    lint.rationales();
+    let unique = lint.duplicates();
+    lint.justification(&unique);
+    lint.uncovered_needs();
+    lint.launch_context();
+    lint.findings
+}
+
+struct Lint<'m> {
+    m: &'m Manifest,
+    opts: Options,
+    findings: Vec<Finding>,
+}
+
+/// A workflow need that parsed, with the workflow it belongs to.
+struct Need<'m> {
+    workflow: &'m str,
+    scope: &'m Scope,
+}
+
+fn code(s: impl std::fmt::Display) -> String {
+    format!("`{s}`")
+}
+
+fn codes<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    items.into_iter().map(code).collect::<Vec<_>>().join(", ")
+}
+
+impl<'m> Lint<'m> {
+    fn push(&mut self, id: &str, pos: Pos, message: String, hint: Option<String>) {
+        let r = rule(id);
+        self.findings.push(Finding {
+            rule: r.id.to_string(),
+            severity: r.severity,
+            app: self.m.id.value.clone(),
+            location: Location::new(&self.m.path, pos),
+            message,
+            hint,
+        });
+    }
+
+    fn needs(&self) -> Vec<Need<'m>> {
+        self.m
+            .workflows
+            .iter()
+            .flat_map(|w| {
+                w.needs.iter().filter_map(move |n| {
+                    n.scope().map(|scope| Need {
+                        workflow: &w.id.value,
+                        scope,
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// Grammar, resource types, unknown and deprecated tokens, in scopes and needs.
+    fn tokens(&mut self) {
+        let m = self.m;
+        for e in &m.scopes {
+            self.token(&e.token, true);
+        }
+        for w in &m.workflows {
+            for n in &w.needs {
+                self.token(n, false);
+            }
+        }
+    }
+
+    fn token(&mut self, t: &Token, requested: bool) {
+        let raw = &t.text.value;
+        let pos = t.text.pos;
+        match &t.parsed {
+            Err(e) => {
+                let id = match e.kind {
+                    ScopeErrorKind::PermissionOrder => "permission-order",
+                    ScopeErrorKind::Invalid => "invalid-scope",
+                };
+                let hint = e
+                    .suggestion
+                    .as_ref()
+                    .map(|s| format!("did you mean `{s}`?"));
+                self.push(id, pos, format!("{}: {}", code(raw), e.message), hint);
+            }
+            Ok(Scope::Resource(ResourceScope {
+                resource: ResourceType::Named(ty),
+                ..
+            })) => {
+                let fv = self.m.fhir_version;
+                if !fv.has_resource_type(ty) {
+                    let hint = match fv.suggest_resource_type(ty) {
+                        Some(s) => Some(format!(
+                            "did you mean `{}`?",
+                            raw.replacen(ty.as_str(), s, 1)
+                        )),
+                        None => {
+                            let others = crate::fhir::FhirVersion::releases_with(ty);
+                            (!others.is_empty()).then(|| {
+                                format!(
+                                    "`{ty}` is defined in {}; check `fhir_version`",
+                                    others
+                                        .iter()
+                                        .map(|v| v.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            })
+                        }
+                    };
+                    self.push(
+                        "unknown-resource-type",
+                        pos,
+                        format!("{}: `{ty}` is not a FHIR {fv} resource type", code(raw)),
+                        hint,
+                    );
+                }
+            }
+            Ok(Scope::Unknown(_)) => self.push(
+                "unknown-scope",
+                pos,
+                format!(
+                    "{} is not a SMART scope; scopegate cannot tell what it grants",
+                    code(raw)
+                ),
+                Some("write extension scopes as a full URI or with a `__` prefix".into()),
+            ),
+            Ok(Scope::Identity(Identity::Profile)) if requested => self.push(
+                "deprecated-profile-scope",
+                pos,
+                "`profile` is deprecated (SMART 1.0) and not defined by SMART 2.x".into(),
+                Some("request `openid fhirUser` instead".into()),
+            ),
+            Ok(_) => {}
+        }
+    }
+
+    fn rationales(&mut self) {
+        let m = self.m;
+        for e in &m.scopes {
+            match &e.rationale {
+                None => self.push(
+                    "missing-rationale",
+                    e.pos,
+                    format!("{} has no rationale", code(&e.token.text.value)),
+                    Some("add `rationale:` saying which workflow needs it and why".into()),
+                ),
+                Some(r) if r.is_placeholder() => self.push(
+                    "missing-rationale",
+                    r.pos,
+                    format!(
+                        "the rationale of {} is a placeholder",
+                        code(&e.token.text.value)
+                    ),
+                    Some("replace the TODO with the reason the app needs this scope".into()),
+                ),
+                Some(_) => {}
+            }
+        }
+        for w in &m.workflows {
+            let placeholder = w.description.as_ref().is_none_or(|d| d.is_placeholder());
+            if placeholder {
+                let pos = w.description.as_ref().map_or(w.id.pos, |d| d.pos);
+                self.push(
+                    "missing-rationale",
+                    pos,
+                    format!("workflow `{}` has no description", w.id.value),
+                    Some("add `description:` saying what the workflow does for its users".into()),
+                );
+            }
+            if let Some(reason) = &w.offline
+                && reason.is_placeholder()
+            {
+                self.push(
+                    "offline-access-without-reason",
+                    reason.pos,
+                    format!(
+                        "the offline reason of workflow `{}` is a placeholder",
+                        w.id.value
+                    ),
+                    Some("say why this workflow must run with no user present".into()),
+                );
+            }
+        }
+    }
+
+    /// Reports repeated and redundant scopes; returns the first entry of each scope.
+    fn duplicates(&mut self) -> Vec<(&'m Scope, &'m ScopeEntry)> {
+        let m = self.m;
+        let mut first: HashMap<&Scope, &ScopeEntry> = HashMap::new();
+        let mut unique = Vec::new();
+        for e in &m.scopes {
+            let Some(s) = e.token.scope() else { continue };
+            match first.get(s) {
+                Some(f) => {
+                    let msg = format!(
+                        "{} is the same scope as {} on line {}",
+                        code(&e.token.text.value),
+                        code(&f.token.text.value),
+                        f.token.text.pos.line
+                    );
+                    self.push(
+                        "duplicate-scope",
+                        e.token.text.pos,
+                        msg,
+                        Some("remove one of them".into()),
+                    );
+                }
+                None => {
+                    first.insert(s, e);
+                    unique.push((s, e));
+                }
+            }
+        }
+        let set = ScopeSet::new(unique.iter().map(|(s, _)| *s), self.opts);
+        for (s, e) in &unique {
+            let Scope::Resource(r) = s else { continue };
+            if let Some(by) = set.covering(r).find(|c| c != r) {
+                self.push(
+                    "redundant-scope",
+                    e.token.text.pos,
+                    format!(
+                        "{} is already granted by {}",
+                        code(&e.token.text.value),
+                        code(&by)
+                    ),
+                    Some("remove the narrower scope".into()),
+                );
+            }
+        }
+        unique
+    }
+
+    fn justification(&mut self, unique: &[(&'m Scope, &'m ScopeEntry)]) {
+        let needs = self.needs();
+        // Needs indexed by resource type: a named scope can only serve needs of its
+        // own type, or be part of a `*` need.
+        let mut by_type: HashMap<&ResourceType, Vec<(&str, &ResourceScope)>> = HashMap::new();
+        for n in &needs {
+            if let Scope::Resource(r) = n.scope {
+                by_type
+                    .entry(&r.resource)
+                    .or_default()
+                    .push((n.workflow, r));
+            }
+        }
+        let all: Vec<(&str, &ResourceScope)> = by_type.values().flatten().copied().collect();
+        let offline_workflows: Vec<&str> = self
+            .m
+            .workflows
+            .iter()
+            .filter(|w| w.offline.is_some())
+            .map(|w| w.id.value.as_str())
+            .collect();
+        for (s, e) in unique {
+            let pos = e.token.text.pos;
+            let raw = &e.token.text.value;
+            match s {
+                Scope::Resource(r) => {
+                    let candidates: Vec<(&str, &ResourceScope)> = match &r.resource {
+                        ResourceType::Any => all.clone(),
+                        named => [named, &ResourceType::Any]
+                            .iter()
+                            .flat_map(|t| by_type.get(t).into_iter().flatten().copied())
+                            .collect(),
+                    };
+                    self.justify_resource(r, raw, pos, &candidates)
+                }
+                Scope::Refresh(Refresh::Offline) => {
+                    if offline_workflows.is_empty() {
+                        self.push(
+                            "offline-access-without-reason",
+                            pos,
+                            "`offline_access` is requested, but no workflow declares `offline: { reason: … }`".into(),
+                            Some("add `offline.reason` to the workflow that runs with no user present, or remove `offline_access`".into()),
+                        );
+                    }
+                }
+                other => {
+                    let implied = match other {
+                        Scope::Launch(Launch::Ehr) => self.m.launch.contains(&LaunchMode::Ehr),
+                        Scope::Launch(Launch::Context { context, .. }) if context == "patient" => {
+                            self.m.launch.contains(&LaunchMode::Standalone)
+                        }
+                        _ => false,
+                    };
+                    if !implied && !needs.iter().any(|n| n.scope == *other) {
+                        let hint = match other {
+                            Scope::Launch(Launch::Ehr) => {
+                                "add `ehr` to `launch:` if the app is launched from the EHR, or remove it"
+                            }
+                            Scope::Launch(Launch::Context { context, .. })
+                                if context == "patient" =>
+                            {
+                                "add `standalone` to `launch:` if the app is launched on its own, or remove it"
+                            }
+                            _ => {
+                                "list it in the `needs` of the workflow that uses it, or remove it"
+                            }
+                        };
+                        self.push(
+                            "unjustified-scope",
+                            pos,
+                            format!("no workflow needs {}", code(raw)),
+                            Some(hint.into()),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn justify_resource(
+        &mut self,
+        r: &ResourceScope,
+        raw: &str,
+        pos: Pos,
+        needs: &[(&str, &ResourceScope)],
+    ) {
+        let mut justified = Perms::from_letters([]);
+        // Needs this scope fully serves (clipped to its letters), for the breadth check.
+        let mut served: Vec<Scope> = Vec::new();
+        let mut workflows: BTreeSet<&str> = BTreeSet::new();
+        let mut part_of_broader_need = false;
+        for (workflow, nr) in needs {
+            let shared = nr.perms.intersection(r.perms);
+            if shared.is_empty() {
+                continue;
+            }
+            let clipped = ResourceScope {
+                perms: shared,
+                ..(*nr).clone()
+            };
+            let narrowed = ResourceScope {
+                perms: shared,
+                ..r.clone()
+            };
+            if resource_covers(r, &clipped, self.opts) {
+                justified = justified.union(shared);
+                served.push(Scope::Resource(clipped));
+                workflows.insert(workflow);
+            } else if resource_covers(&clipped, &narrowed, self.opts) {
+                // The scope is a narrower part of what the workflow needs.
+                justified = justified.union(shared);
+                part_of_broader_need = true;
+                workflows.insert(workflow);
+            }
+        }
+        let unneeded = r.perms.minus(justified);
+        if justified.is_empty() {
+            self.push(
+                "unjustified-scope",
+                pos,
+                format!("no workflow needs {}", code(raw)),
+                Some("list it in the `needs` of the workflow that uses it, or remove it".into()),
+            );
+            return;
+        }
+        if !unneeded.is_empty() {
+            let extra = ResourceScope {
+                perms: unneeded,
+                ..r.clone()
+            };
+            let keep = ResourceScope {
+                perms: justified,
+                ..r.clone()
+            };
+            self.push(
+                "unjustified-scope",
+                pos,
+                format!(
+                    "{} grants {} that no workflow needs",
+                    code(raw),
+                    code(&extra)
+                ),
+                Some(format!("request {} instead", code(&keep))),
+            );
+        }
+        if part_of_broader_need {
+            return;
+        }
+        let used = Scope::Resource(ResourceScope {
+            perms: justified,
+            ..r.clone()
+        });
+        if ScopeSet::new(&served, self.opts).grants(&used) {
+            return;
+        }
+        let suggestion = minimize(&served, self.opts);
+        let wf = workflows.into_iter().collect::<Vec<_>>().join(", ");
+        if r.resource == ResourceType::Any {
+            let types: BTreeSet<String> = served
+                .iter()
+                .filter_map(|s| s.as_resource().map(|r| r.resource.to_string()))
+                .collect();
+            self.push(
+                "overbroad-wildcard",
+                pos,
+                format!(
+                    "{} covers every resource type, but its workflows ({wf}) need only {}",
+                    code(raw),
+                    codes(&types)
+                ),
+                Some(format!("request {} instead", codes(&suggestion))),
+            );
+        } else {
+            self.push(
+                "overbroad-scope",
+                pos,
+                format!("{} is broader than its workflows ({wf}) need", code(raw)),
+                Some(format!("request {} instead", codes(&suggestion))),
+            );
+        }
+    }
+
+    fn uncovered_needs(&mut self) {
+        let m = self.m;
+        let granted = ScopeSet::new(m.requested(), self.opts);
+        for w in &m.workflows {
+            for n in &w.needs {
+                let Some(s) = n.scope() else { continue };
+                let missing: Vec<Scope> = match s {
+                    Scope::Resource(r) => granted
+                        .uncovered(r)
+                        .into_iter()
+                        .map(Scope::Resource)
+                        .collect(),
+                    other if granted.grants(other) => Vec::new(),
+                    other => vec![other.clone()],
+                };
+                if !missing.is_empty() {
+                    self.push(
+                        "uncovered-need",
+                        n.text.pos,
+                        format!(
+                            "workflow `{}` needs {}, but no requested scope grants {}",
+                            w.id.value,
+                            code(&n.text.value),
+                            codes(&missing)
+                        ),
+                        Some(format!("request {}", codes(&missing))),
+                    );
+                }
+            }
+            if let Some(reason) = &w.offline
+                && !granted.grants(&Scope::Refresh(Refresh::Offline))
+            {
+                self.push(
+                    "uncovered-need",
+                    reason.pos,
+                    format!(
+                        "workflow `{}` runs with no user present, but `offline_access` is not requested",
+                        w.id.value
+                    ),
+                    Some("request `offline_access`".into()),
+                );
+            }
+        }
+    }
+
+    fn launch_context(&mut self) {
+        let m = self.m;
+        let has_context = m.requested().any(|s| match s {
+            Scope::Launch(Launch::Ehr) => true,
+            Scope::Launch(Launch::Context { context, .. }) => context == "patient",
+            _ => false,
+        });
+        if has_context {
+            return;
+        }
+        let first = m.scopes.iter().find(|e| {
+            e.token
+                .scope()
+                .and_then(Scope::as_resource)
+                .is_some_and(|r| r.level == Level::Patient)
+        });
+        if let Some(e) = first {
+            self.push(
+                "patient-scope-without-launch-context",
+                e.token.text.pos,
+                format!(
+                    "{} needs a patient in context, but neither `launch` nor `launch/patient` is requested",
+                    code(&e.token.text.value)
+                ),
+                Some("request `launch` (EHR launch) or `launch/patient` (standalone launch)".into()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "lint_tests.rs"]
+mod tests;

@@ -1,0 +1,310 @@
+//! Lint tests: one behaviour each, on small manifests.
+
+use super::*;
+use crate::manifest::from_str;
+
+/// Builds a manifest from scope lines and workflow lines, then lints it.
+fn lint(header: &str, scopes: &[&str], workflows: &str) -> Vec<(String, String)> {
+    let mut t = format!("id: app\n{header}scopes:\n");
+    for s in scopes {
+        t.push_str(&format!("  - scope: \"{s}\"\n    rationale: because\n"));
+    }
+    t.push_str("workflows:\n");
+    t.push_str(workflows);
+    let m = from_str("m.yaml", &t).unwrap_or_else(|e| panic!("{e}\n{t}"));
+    check(&m, Options::default())
+        .into_iter()
+        .map(|f| (f.rule, f.message))
+        .collect()
+}
+
+fn rules_of(f: &[(String, String)]) -> Vec<&str> {
+    f.iter().map(|(r, _)| r.as_str()).collect()
+}
+
+const VITALS: &str =
+    "  - id: vitals\n    description: show vitals\n    needs: [patient/Observation.rs]\n";
+
+#[test]
+fn a_minimal_app_is_clean() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.read"],
+        VITALS,
+    );
+    assert!(f.is_empty(), "{f:?}");
+}
+
+#[test]
+fn invalid_and_misordered_scopes_are_reported_with_a_fix() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.sr", "patient/Observation."],
+        VITALS,
+    );
+    let r = rules_of(&f);
+    assert!(r.contains(&"permission-order"));
+    assert!(r.contains(&"invalid-scope"));
+}
+
+#[test]
+fn unknown_resource_types_suggest_the_spelling() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs", "patient/Obsevation.rs"],
+        VITALS,
+    );
+    assert!(
+        f.iter()
+            .any(|(r, m)| r == "unknown-resource-type" && m.contains("Obsevation"))
+    );
+}
+
+#[test]
+fn a_type_from_another_release_names_that_release() {
+    let m = from_str(
+        "m",
+        "id: a\nfhir_version: R5\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: x\n  - scope: patient/DeviceUseStatement.rs\n    rationale: x\nworkflows:\n  - id: w\n    description: d\n    needs: [patient/DeviceUseStatement.rs]\n",
+    )
+    .unwrap();
+    let f = check(&m, Options::default());
+    let hit = f
+        .iter()
+        .find(|f| f.rule == "unknown-resource-type")
+        .unwrap();
+    assert!(hit.hint.as_deref().unwrap().contains("R4"), "{hit:?}");
+}
+
+#[test]
+fn an_unneeded_scope_is_unjustified() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs", "patient/Condition.rs"],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["unjustified-scope"]);
+    assert!(f[0].1.contains("patient/Condition.rs"));
+}
+
+#[test]
+fn an_unneeded_part_of_a_scope_is_unjustified() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.crus"],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["unjustified-scope"]);
+    assert!(f[0].1.contains("`patient/Observation.cu`"), "{f:?}");
+}
+
+#[test]
+fn an_uncovered_need_names_the_missing_access() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.r"],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["uncovered-need"]);
+    assert!(f[0].1.contains("`patient/Observation.s`"), "{f:?}");
+}
+
+#[test]
+fn a_wildcard_names_the_types_actually_needed() {
+    let wf = "  - id: chart\n    description: chart\n    needs: [patient/Observation.rs, patient/Condition.rs, patient/AllergyIntolerance.rs]\n";
+    let f = lint("launch: [ehr]\n", &["launch", "patient/*.rs"], wf);
+    assert_eq!(rules_of(&f), ["overbroad-wildcard"]);
+    assert!(
+        f[0].1
+            .contains("`AllergyIntolerance`, `Condition`, `Observation`"),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_wildcard_the_workflow_needs_is_fine() {
+    let wf = "  - id: export\n    description: bulk export\n    needs: [system/*.rs]\n";
+    let f = lint("launch: [backend]\n", &["system/*.read"], wf);
+    assert!(f.is_empty(), "{f:?}");
+}
+
+#[test]
+fn an_unrestricted_scope_for_restricted_needs_is_overbroad() {
+    let wf = "  - id: labs\n    description: labs\n    needs: [\"patient/Observation.rs?category=laboratory\"]\n";
+    let f = lint("launch: [ehr]\n", &["launch", "patient/Observation.rs"], wf);
+    assert_eq!(rules_of(&f), ["overbroad-scope"]);
+}
+
+#[test]
+fn a_restricted_scope_inside_a_broader_need_is_justified() {
+    // The scope serves part of the need; the rest of the need is uncovered.
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs?category=laboratory"],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["uncovered-need"]);
+}
+
+#[test]
+fn offline_access_needs_a_workflow_reason() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs", "offline_access"],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["offline-access-without-reason"]);
+    let wf = format!("{VITALS}    offline:\n      reason: nightly refresh of the vitals cache\n");
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs", "offline_access"],
+        &wf,
+    );
+    assert!(f.is_empty(), "{f:?}");
+    let wf = format!("{VITALS}    offline:\n      reason: TODO\n");
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs", "offline_access"],
+        &wf,
+    );
+    assert_eq!(rules_of(&f), ["offline-access-without-reason"]);
+}
+
+#[test]
+fn an_offline_workflow_without_offline_access_is_uncovered() {
+    let wf = format!("{VITALS}    offline:\n      reason: nightly refresh\n");
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs"],
+        &wf,
+    );
+    assert_eq!(rules_of(&f), ["uncovered-need"]);
+}
+
+#[test]
+fn missing_and_placeholder_rationales_are_reported() {
+    let m = from_str(
+        "m",
+        "id: a\nlaunch: [ehr]\nscopes:\n  - scope: launch\n  - scope: patient/Observation.rs\n    rationale: \"TODO: why\"\nworkflows:\n  - id: w\n    needs: [patient/Observation.rs]\n",
+    )
+    .unwrap();
+    let f = check(&m, Options::default());
+    let r: Vec<&str> = f.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        r,
+        [
+            "missing-rationale",
+            "missing-rationale",
+            "missing-rationale"
+        ]
+    );
+}
+
+#[test]
+fn rewordings_of_one_scope_are_duplicates() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &[
+            "launch",
+            "patient/Observation.read",
+            "patient/Observation.rs",
+        ],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["duplicate-scope"]);
+    assert!(f[0].1.contains("line"), "{f:?}");
+}
+
+#[test]
+fn a_scope_granted_by_another_is_redundant() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &[
+            "launch",
+            "patient/Observation.rs",
+            "patient/Observation.rs?category=laboratory",
+        ],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["redundant-scope"]);
+}
+
+#[test]
+fn patient_scopes_need_a_launch_context() {
+    let f = lint("", &["patient/Observation.rs"], VITALS);
+    assert_eq!(rules_of(&f), ["patient-scope-without-launch-context"]);
+    let f = lint(
+        "launch: [standalone]\n",
+        &["launch/patient", "patient/Observation.rs"],
+        VITALS,
+    );
+    assert!(f.is_empty(), "{f:?}");
+}
+
+#[test]
+fn launch_scopes_are_justified_by_launch_modes() {
+    let f = lint(
+        "launch: [standalone]\n",
+        &["launch", "launch/patient", "patient/Observation.rs"],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["unjustified-scope"]);
+    assert!(f[0].1.contains("`launch`"));
+}
+
+#[test]
+fn identity_scopes_must_be_needed_and_profile_is_deprecated() {
+    let wf = format!(
+        "{VITALS}  - id: who\n    description: show the signed-in user\n    needs: [openid, fhirUser, profile]\n"
+    );
+    let f = lint(
+        "launch: [ehr]\n",
+        &[
+            "launch",
+            "patient/Observation.rs",
+            "openid",
+            "fhirUser",
+            "profile",
+        ],
+        &wf,
+    );
+    assert_eq!(rules_of(&f), ["deprecated-profile-scope"]);
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs", "openid"],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["unjustified-scope"]);
+}
+
+#[test]
+fn unknown_tokens_are_flagged_and_extensions_are_not() {
+    let wf = format!(
+        "{VITALS}  - id: photo\n    description: photo\n    needs: [__profilePhoto.manage]\n"
+    );
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs", "__profilePhoto.manage"],
+        &wf,
+    );
+    assert!(f.is_empty(), "{f:?}");
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/Observation.rs", "email"],
+        VITALS,
+    );
+    assert_eq!(rules_of(&f), ["unknown-scope", "unjustified-scope"]);
+}
+
+#[test]
+fn restricted_needs_union_into_one_scope() {
+    let wf = "  - id: labs\n    description: labs\n    needs: [\"patient/Observation.rs?category=laboratory\"]\n  - id: vit\n    description: vitals\n    needs: [\"patient/Observation.rs?category=vital-signs\"]\n";
+    let f = lint(
+        "launch: [ehr]\n",
+        &[
+            "launch",
+            "patient/Observation.rs?category=laboratory,vital-signs",
+        ],
+        wf,
+    );
+    assert!(f.is_empty(), "{f:?}");
+}
