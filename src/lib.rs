@@ -3,11 +3,16 @@
 //! The library is a pipeline of pure stages (load → model → lint/diff → report →
 //! render); only [`cli`] and [`render`] touch the terminal.
 
+pub mod cli;
+pub mod explain;
 pub mod fhir;
 pub mod grant;
 pub mod hint;
+pub mod init;
 pub mod lint;
 pub mod manifest;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scope;
+pub mod suggest;

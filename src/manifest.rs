@@ -281,10 +281,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Manifest, LoadError> {
         return Err(fail(
             path,
             Pos { line: 1, column: 1 },
-            format!(
-                "the file is {} bytes; a manifest may be at most {MAX_BYTES} bytes",
-                bytes.len()
-            ),
+            format!("the file is larger than {MAX_BYTES} bytes, the most a manifest may be"),
             None,
         ));
     }

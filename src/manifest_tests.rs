@@ -184,7 +184,7 @@ fn non_utf8_is_located() {
 fn oversized_files_are_refused_before_parsing() {
     let big = vec![b'#'; MAX_BYTES + 1];
     let e = from_bytes("m", &big).unwrap_err();
-    assert!(e.problems[0].message.contains("at most"));
+    assert!(e.problems[0].message.contains("larger than"));
 }
 
 #[test]

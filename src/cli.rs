@@ -1,0 +1,317 @@
+//! The command line: parse arguments, read files, call the pure stages, print.
+//!
+//! The only module that reads the filesystem and environment and writes to
+//! stdout/stderr (with `render`). Exit codes: 0 pass, 1 findings, 2 could not run.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::fhir::FhirVersion;
+use crate::grant::Options;
+use crate::manifest::{self, LoadError, Manifest};
+use crate::render::{Style, json, text};
+use crate::report::Report;
+use crate::rules::{self, Severity};
+use crate::scope::split_scope_string;
+use crate::{explain, init, lint, report, suggest};
+
+/// The manifest `check` and `suggest` read when none is named.
+pub const DEFAULT_MANIFEST: &str = "smart-app.yaml";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "scopegate",
+    version,
+    about = "Keeps SMART-on-FHIR apps at least privilege.",
+    long_about = "Keeps SMART-on-FHIR apps at least privilege: lints scope manifests against their workflows.\n\nExit codes: 0 pass, 1 findings, 2 could not run."
+)]
+struct Cli {
+    /// When to use colour (NO_COLOR turns it off in `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum RulesFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SchemaName {
+    Manifest,
+    Report,
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct AlgebraArgs {
+    /// Treat `user/` scopes as covering `patient/` scopes (the IG states no containment).
+    #[arg(long)]
+    user_covers_patient: bool,
+}
+
+impl AlgebraArgs {
+    fn options(self) -> Options {
+        Options {
+            user_covers_patient: self.user_covers_patient,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Lint manifests: every scope serves a workflow, every need is granted.
+    Check {
+        /// Manifest files [default: smart-app.yaml]
+        manifests: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Lowest severity that makes the exit code 1.
+        #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+        fail_on: FailOn,
+        #[command(flatten)]
+        algebra: AlgebraArgs,
+    },
+    /// Explain what each scope token grants.
+    Explain {
+        /// Scope tokens; a quoted, space-separated scope string works too.
+        #[arg(required = true)]
+        scopes: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// FHIR release to check resource types against (STU3, R4, R4B, R5).
+        #[arg(long, default_value = "R4", value_parser = parse_fhir_version)]
+        fhir_version: FhirVersion,
+    },
+    /// Print the minimal scope set that covers the manifest's workflows.
+    Suggest {
+        /// Manifest file [default: smart-app.yaml]
+        manifest: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        algebra: AlgebraArgs,
+    },
+    /// Print a manifest skeleton for an existing scope string.
+    Init {
+        /// The scope string the app requests today.
+        #[arg(long)]
+        scopes: String,
+        /// The app id.
+        #[arg(long, default_value = "my-app")]
+        id: String,
+    },
+    /// List the rule catalogue.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+    /// Print a JSON Schema.
+    Schema {
+        #[arg(value_enum, default_value_t = SchemaName::Manifest)]
+        name: SchemaName,
+    },
+}
+
+fn parse_fhir_version(s: &str) -> Result<FhirVersion, String> {
+    FhirVersion::parse(s)
+        .ok_or_else(|| format!("unknown FHIR version `{s}`: use STU3, R4, R4B or R5"))
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn run() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let style = Style {
+        color: match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        },
+    };
+    match execute(cli.command, style) {
+        Ok(code) => code,
+        Err(e) => {
+            match e.downcast_ref::<LoadErrors>() {
+                Some(errs) => eprintln!("{errs}"),
+                None => eprintln!("error: {e:#}"),
+            }
+            2
+        }
+    }
+}
+
+/// Every manifest that failed to load, reported together.
+#[derive(Debug)]
+struct LoadErrors(Vec<LoadError>);
+
+impl std::fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for LoadErrors {}
+
+fn execute(command: Command, style: Style) -> Result<u8> {
+    match command {
+        Command::Check {
+            manifests,
+            format,
+            fail_on,
+            algebra,
+        } => {
+            let loaded = load_all(&manifests)?;
+            let findings = loaded
+                .iter()
+                .flat_map(|m| lint::check(m, algebra.options()))
+                .collect();
+            let report = Report::new(loaded.len(), findings);
+            print!("{}", render_report(&report, format, style));
+            let threshold = match fail_on {
+                FailOn::Error => Some(Severity::Error),
+                FailOn::Warning => Some(Severity::Warning),
+                FailOn::Note => Some(Severity::Note),
+                FailOn::Never => None,
+            };
+            Ok(u8::from(threshold.is_some_and(|t| report.fails_at(t))))
+        }
+        Command::Explain {
+            scopes,
+            format,
+            fhir_version,
+        } => {
+            let xs: Vec<explain::Explanation> = scopes
+                .iter()
+                .flat_map(|s| split_scope_string(s))
+                .map(|t| explain::explain(t, fhir_version))
+                .collect();
+            if xs.is_empty() {
+                bail!("no scope tokens given");
+            }
+            match format {
+                Format::Text => print!("{}", text::explanations(&xs, style)),
+                Format::Json => print!("{}", json::render(&xs)),
+            }
+            Ok(u8::from(xs.iter().any(|x| !x.valid)))
+        }
+        Command::Suggest {
+            manifest,
+            format,
+            algebra,
+        } => {
+            let paths: Vec<PathBuf> = manifest.into_iter().collect();
+            let loaded = load_all(&paths)?;
+            let s = suggest::suggest(&loaded[0], algebra.options());
+            match format {
+                Format::Text => print!("{}", text::suggestion(&s, style)),
+                Format::Json => print!("{}", json::render(&s)),
+            }
+            Ok(0)
+        }
+        Command::Init { scopes, id } => {
+            print!("{}", init::skeleton(&scopes, &id));
+            Ok(0)
+        }
+        Command::Rules { format } => {
+            match format {
+                RulesFormat::Text => print!("{}", text::rules(style)),
+                RulesFormat::Json => print!("{}", json::render(rules::RULES)),
+                RulesFormat::Markdown => print!("{}", rules::markdown()),
+            }
+            Ok(0)
+        }
+        Command::Schema { name } => {
+            let schema = match name {
+                SchemaName::Manifest => manifest::json_schema(),
+                SchemaName::Report => report::json_schema(),
+            };
+            print!("{}", json::render(&schema));
+            Ok(0)
+        }
+    }
+}
+
+fn render_report(r: &Report, format: Format, style: Style) -> String {
+    match format {
+        Format::Text => text::report(r, style),
+        Format::Json => json::render(r),
+    }
+}
+
+/// Reads and loads every manifest, collecting every load error before failing.
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
+    let default = [PathBuf::from(DEFAULT_MANIFEST)];
+    let paths = if paths.is_empty() {
+        if !Path::new(DEFAULT_MANIFEST).exists() {
+            bail!(
+                "no manifest given, and ./{DEFAULT_MANIFEST} does not exist: pass the manifest path"
+            );
+        }
+        &default[..]
+    } else {
+        paths
+    };
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        let shown = p.display().to_string();
+        let bytes = read_limited(p).with_context(|| format!("cannot read {shown}"))?;
+        match manifest::from_bytes(&shown, &bytes) {
+            Ok(m) => loaded.push(m),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(LoadErrors(errors).into());
+    }
+    Ok(loaded)
+}
+
+/// Reads at most one byte more than a manifest may have, so a huge file is refused
+/// without reading it all.
+fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(p)?;
+    let mut buf = Vec::new();
+    f.take(manifest::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}

@@ -1,0 +1,10 @@
+//! JSON output: stable, pretty, newline-terminated.
+
+use serde::Serialize;
+
+pub fn render<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut s =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
