@@ -1,0 +1,316 @@
+//! End-to-end tests of the `scopegate` binary: exit codes, outputs, bad input.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary with a cleared environment and the repo root as working directory.
+fn scopegate() -> Command {
+    let mut c = Command::cargo_bin("scopegate").unwrap();
+    c.env_clear().env("NO_COLOR", "1").current_dir(root());
+    c
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+fn run(args: &[&str]) -> Run {
+    run_in(&root(), args)
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let start = Instant::now();
+    let out = scopegate().current_dir(dir).args(args).output().unwrap();
+    Run {
+        code: out.status.code().expect("killed by a signal"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+        took: start.elapsed(),
+    }
+}
+
+#[test]
+fn the_bundled_examples_pass_check() {
+    let r = run(&[
+        "check",
+        "examples/patient-summary.yaml",
+        "examples/med-rec.yaml",
+        "examples/population-health.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "3 manifests checked: no findings\n");
+}
+
+#[test]
+fn the_flawed_example_reports_every_finding() {
+    let r = run(&["check", "examples/flawed/smart-app.yaml"]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!("flawed_text", r.stdout);
+    let r = run(&[
+        "check",
+        "--format",
+        "json",
+        "examples/flawed/smart-app.yaml",
+    ]);
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    insta::assert_json_snapshot!("flawed_json", v);
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let f = "tests/fixtures/lint/missing-rationale.yaml";
+    assert_eq!(run(&["check", f]).code, 1);
+    assert_eq!(run(&["check", "--fail-on", "error", f]).code, 0);
+    assert_eq!(
+        run(&[
+            "check",
+            "--fail-on",
+            "never",
+            "examples/flawed/smart-app.yaml"
+        ])
+        .code,
+        0
+    );
+}
+
+#[test]
+fn every_lint_rule_fires_on_its_fixture() {
+    let dir = root().join("tests/fixtures/lint");
+    let mut fired = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let rule = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let r = run(&["check", "--format", "json", path.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{rule}: {}", r.stdout);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let rules: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        assert!(
+            rules.contains(&rule.as_str()),
+            "{rule} fixture fired {rules:?}"
+        );
+        fired.extend(rules.iter().map(|s| s.to_string()));
+    }
+    for rule in scopegate::rules::RULES {
+        assert!(fired.contains(rule.id), "no fixture fires `{}`", rule.id);
+    }
+}
+
+#[test]
+fn explain_json_follows_the_contract() {
+    let r = run(&[
+        "explain",
+        "--format",
+        "json",
+        "patient/Observation.read launch/patient",
+        "user/Observation.sr",
+    ]);
+    assert_eq!(r.code, 1, "an invalid token makes explain exit 1");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    insta::assert_json_snapshot!("explain_json", v);
+}
+
+#[test]
+fn explain_text_reads_like_the_ig() {
+    let r = run(&["explain", "patient/Observation.rs?category=laboratory"]);
+    assert_eq!(r.code, 0);
+    insta::assert_snapshot!("explain_text", r.stdout);
+}
+
+#[test]
+fn suggest_prints_the_minimal_scopes() {
+    let r = run(&["suggest", "examples/med-rec.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("suggest_med_rec", r.stdout);
+}
+
+#[test]
+fn init_writes_a_skeleton_that_check_loads() {
+    let scopes =
+        "launch openid fhirUser patient/Observation.read patient/Patient.rs offline_access";
+    let r = run(&["init", "--scopes", scopes]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("id: \"my-app\""));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("smart-app.yaml"), &r.stdout).unwrap();
+    // With no path, check reads ./smart-app.yaml.
+    let c = run_in(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(c.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&c.stdout).unwrap();
+    for f in v["findings"].as_array().unwrap() {
+        let rule = f["rule"].as_str().unwrap();
+        assert!(
+            rule == "missing-rationale" || rule == "offline-access-without-reason",
+            "unexpected finding {f}"
+        );
+    }
+    let r = run(&["init", "--scopes", "patient/*.read", "--id", "demo"]);
+    assert!(r.stdout.contains("id: \"demo\""));
+}
+
+#[test]
+fn committed_schemas_match_the_code() {
+    for (name, file) in [
+        ("manifest", "manifest.schema.json"),
+        ("report", "report.schema.json"),
+    ] {
+        let r = run(&["schema", name]);
+        assert_eq!(r.code, 0);
+        let committed =
+            std::fs::read_to_string(root().join("schemas").join(file)).unwrap_or_default();
+        assert!(
+            committed == r.stdout,
+            "schemas/{file} is stale: run `cargo run -- schema {name} > schemas/{file}`"
+        );
+    }
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let r = run(&["rules"]);
+    assert_eq!(r.code, 0);
+    for rule in scopegate::rules::RULES {
+        assert!(r.stdout.contains(rule.id));
+    }
+}
+
+#[test]
+fn a_missing_default_manifest_is_an_error_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(dir.path(), &["check"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("smart-app.yaml"), "{}", r.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["check", "--format", "xml"]).code, 2);
+    assert_eq!(run(&["frobnicate"]).code, 2);
+    assert_eq!(run(&["--version"]).code, 0);
+}
+
+// ---- bad input: a clear located error, exit 2, within a second, no panic ----
+
+fn bad_input(name: &str, bytes: &[u8]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    let r = run(&["check", p.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{name}: {}{}", r.stdout, r.stderr);
+    assert!(r.took < Duration::from_secs(1), "{name} took {:?}", r.took);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "no report on bad input");
+    r
+}
+
+#[test]
+fn malformed_yaml_is_located() {
+    let r = bad_input("m.yaml", b"id: a\nscopes: [\n  - x\n");
+    assert!(r.stderr.contains("m.yaml:"), "{}", r.stderr);
+    assert!(r.stderr.contains(": error: "), "{}", r.stderr);
+}
+
+#[test]
+fn unknown_keys_say_did_you_mean() {
+    let r = bad_input("m.yaml", b"id: a\nscopes: []\nworkflow: []\n");
+    assert!(
+        r.stderr
+            .contains("m.yaml:3:1: error: unknown key `workflow`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("did you mean `workflows`?"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn non_utf8_bytes_are_located() {
+    let r = bad_input("m.yaml", b"id: a\nscopes: []\nname: \xff\xfe\n");
+    assert!(
+        r.stderr
+            .contains("m.yaml:3:7: error: the file is not valid UTF-8"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_50_mb_file_is_refused_quickly() {
+    let mut big = b"id: a\nscopes: []\n".to_vec();
+    big.resize(50 << 20, b'#');
+    let r = bad_input("big.yaml", &big);
+    assert!(r.stderr.contains("larger than"), "{}", r.stderr);
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let mut t = b"id: a\nscopes: []\nname: ".to_vec();
+    t.extend(std::iter::repeat_n(b'[', 100_000));
+    let r = bad_input("deep.yaml", &t);
+    assert!(r.stderr.contains("deep.yaml:3:"), "{}", r.stderr);
+    let mut t = String::from("id: a\nscopes: []\nname:\n");
+    for i in 0..200 {
+        t.push_str(&format!("{}k{i}:\n", " ".repeat(i + 1)));
+    }
+    bad_input("deep-block.yaml", t.as_bytes());
+}
+
+#[test]
+fn alias_bombs_are_refused() {
+    let mut t = String::from("id: a\nscopes: []\nname: &a [\"lol\"]\n");
+    let mut prev = "a".to_string();
+    for i in 0..9 {
+        let cur = format!("b{i}");
+        t.push_str(&format!(
+            "x{i}: &{cur} [{}]\n",
+            vec![format!("*{prev}"); 9].join(", ")
+        ));
+        prev = cur;
+    }
+    let r = bad_input("bomb.yaml", t.as_bytes());
+    assert!(r.stderr.contains("anchors and aliases"), "{}", r.stderr);
+}
+
+#[test]
+fn every_broken_manifest_is_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(&a, "id: a\nscopes: []\nbogus: 1\n").unwrap();
+    std::fs::write(&b, "scopes: []\n").unwrap();
+    let r = run(&["check", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("a.yaml:3:1") && r.stderr.contains("b.yaml:1:1"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_missing_file_is_exit_2() {
+    let r = run(&["check", "does/not/exist.yaml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("cannot read does/not/exist.yaml"),
+        "{}",
+        r.stderr
+    );
+}
