@@ -106,6 +106,7 @@ enum FhirVersionName {
 /// One requested scope.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ScopeEntry")]
 struct RawScope {
     /// One SMART scope token, e.g. `patient/Observation.rs?category=laboratory`.
     #[schemars(with = "String")]
@@ -119,6 +120,7 @@ struct RawScope {
 /// One workflow: a thing the app does for its users.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Workflow")]
 struct RawWorkflow {
     /// Stable workflow id.
     #[schemars(with = "String", regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
@@ -140,6 +142,7 @@ struct RawWorkflow {
 /// Why a workflow needs a refresh token usable with no user online.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Offline")]
 struct RawOffline {
     /// The reason, tied to a clinical workflow.
     #[schemars(with = "String")]
@@ -414,10 +417,10 @@ fn valid_id(s: &str) -> bool {
 
 fn parse_fhir_version(s: &str) -> Option<FhirVersion> {
     FhirVersion::parse(s).or(match s {
-        "3.0.2" | "3.0" => Some(FhirVersion::Stu3),
-        "4.0.1" | "4.0" => Some(FhirVersion::R4),
-        "4.3.0" | "4.3" => Some(FhirVersion::R4b),
-        "5.0.0" | "5.0" => Some(FhirVersion::R5),
+        "3.0.2" => Some(FhirVersion::Stu3),
+        "4.0.1" => Some(FhirVersion::R4),
+        "4.3.0" => Some(FhirVersion::R4b),
+        "5.0.0" => Some(FhirVersion::R5),
         _ => None,
     })
 }
