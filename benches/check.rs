@@ -33,7 +33,9 @@ fn generate() -> String {
         tokens.push(tok);
         i += 1;
     }
-    let mut t = String::from("id: bench\nname: Benchmark\nfhir_version: R4\nlaunch: [ehr, standalone, backend]\nscopes:\n  - scope: launch\n    rationale: EHR launch.\n  - scope: launch/patient\n    rationale: standalone.\n");
+    let mut t = String::from(
+        "id: bench\nname: Benchmark\nfhir_version: R4\nlaunch: [ehr, standalone, backend]\nscopes:\n  - scope: launch\n    rationale: EHR launch.\n  - scope: launch/patient\n    rationale: standalone.\n",
+    );
     for tok in &tokens {
         t.push_str(&format!(
             "  - scope: \"{tok}\"\n    rationale: The app needs {tok} for one of its workflows.\n"
@@ -78,8 +80,14 @@ fn main() {
         "check: {SCOPES} scopes, {WORKFLOWS} workflows, {} KiB, {findings} findings",
         text.len() / 1024
     );
-    println!("  load only (baseline): median {:>8.1} ms", l.as_secs_f64() * 1e3);
-    println!("  load + lint (check):  median {:>8.1} ms", f.as_secs_f64() * 1e3);
+    println!(
+        "  load only (baseline): median {:>8.1} ms",
+        l.as_secs_f64() * 1e3
+    );
+    println!(
+        "  load + lint (check):  median {:>8.1} ms",
+        f.as_secs_f64() * 1e3
+    );
     println!(
         "  ratio check/load: {:.2}x; lint alone: {:.1} ms",
         f.as_secs_f64() / l.as_secs_f64(),

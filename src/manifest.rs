@@ -348,34 +348,28 @@ fn yaml_error(path: &str, e: &serde_saphyr::Error) -> LoadError {
     fail(path, pos, message, hint)
 }
 
+/// Splits serde's "unknown field `x`, expected one of `a`, `b`" into the name and a
+/// "did you mean" hint (or the list of choices).
+fn unknown_with_choices(msg: &str, prefix: &str, choices: &str) -> Option<(String, String)> {
+    let (name, expected) = msg.strip_prefix(prefix)?.split_once("`, expected ")?;
+    let options: Vec<&str> = expected
+        .trim_start_matches("one of ")
+        .split(", ")
+        .map(|s| s.trim_matches('`'))
+        .collect();
+    let hint = match did_you_mean(name, options.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => format!("{choices}: {}", options.join(", ")),
+    };
+    Some((name.to_string(), hint))
+}
+
 /// Turns the YAML library's wording into ours, with a hint where one helps.
 fn explain_yaml_message(msg: &str) -> (String, Option<String>) {
-    if let Some(rest) = msg.strip_prefix("unknown field `")
-        && let Some((field, expected)) = rest.split_once("`, expected ")
-    {
-        let options: Vec<&str> = expected
-            .trim_start_matches("one of ")
-            .split(", ")
-            .map(|s| s.trim_matches('`'))
-            .collect();
-        let hint = match did_you_mean(field, options.iter().copied()) {
-            Some(near) => format!("did you mean `{near}`?"),
-            None => format!("known keys here: {}", options.join(", ")),
-        };
+    if let Some((field, hint)) = unknown_with_choices(msg, "unknown field `", "known keys here") {
         return (format!("unknown key `{field}`"), Some(hint));
     }
-    if let Some(rest) = msg.strip_prefix("unknown variant `")
-        && let Some((v, expected)) = rest.split_once("`, expected ")
-    {
-        let options: Vec<&str> = expected
-            .trim_start_matches("one of ")
-            .split(", ")
-            .map(|s| s.trim_matches('`'))
-            .collect();
-        let hint = match did_you_mean(v, options.iter().copied()) {
-            Some(near) => format!("did you mean `{near}`?"),
-            None => format!("expected one of: {}", options.join(", ")),
-        };
+    if let Some((v, hint)) = unknown_with_choices(msg, "unknown variant `", "expected one of") {
         return (format!("unknown value `{v}`"), Some(hint));
     }
     if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
