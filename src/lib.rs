@@ -16,3 +16,4 @@ pub mod report;
 pub mod rules;
 pub mod scope;
 pub mod suggest;
+pub mod yaml;

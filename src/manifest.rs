@@ -6,43 +6,16 @@
 //! the lint, so that `check` reports them as findings. It does no I/O itself.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::fhir::FhirVersion;
 use crate::hint::did_you_mean;
 use crate::scope::{Scope, ScopeError};
-
-/// Manifests larger than this are refused before parsing: a CI gate must not be held
-/// by a huge file. 5,000 scopes with rationales and 500 workflows are about 1 MiB.
-pub const MAX_BYTES: usize = 8 << 20;
-/// Deeper nesting than any manifest needs is refused (the format is 4 levels deep).
-const MAX_DEPTH: usize = 32;
-
-/// A place in the manifest file, 1-based.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Pos {
-    pub line: u32,
-    pub column: u32,
-}
-
-impl Pos {
-    fn of<T>(s: &Spanned<T>) -> Pos {
-        Pos {
-            line: u32::try_from(s.referenced.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(s.referenced.column()).unwrap_or(u32::MAX),
-        }
-    }
-}
-
-impl fmt::Display for Pos {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
+use crate::yaml::{self, fail};
+pub use crate::yaml::{LoadError, MAX_BYTES, Pos, Problem, Text};
 
 /// How the app is launched (SMART App Launch: EHR launch, standalone launch, and
 /// Backend Services).
@@ -78,7 +51,7 @@ struct RawManifest {
     launch: Vec<Spanned<LaunchMode>>,
     /// The scopes the app requests, one token per entry.
     #[schemars(with = "Vec<RawScope>")]
-    scopes: Vec<Spanned<RawScope>>,
+    scopes: Spanned<Vec<Spanned<RawScope>>>,
     /// What the app does, each with the access it needs.
     #[serde(default)]
     #[schemars(with = "Vec<RawWorkflow>")]
@@ -156,28 +129,6 @@ pub fn json_schema() -> serde_json::Value {
 
 // ---- the validated model ----
 
-/// Text written in the manifest, with where it was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Text {
-    pub value: String,
-    pub pos: Pos,
-}
-
-impl Text {
-    fn of(s: Spanned<String>) -> Text {
-        Text {
-            pos: Pos::of(&s),
-            value: s.value,
-        }
-    }
-
-    /// Empty, or a placeholder left by `scopegate init`.
-    pub fn is_placeholder(&self) -> bool {
-        let t = self.value.trim();
-        t.is_empty() || t.starts_with("TODO")
-    }
-}
-
 /// A scope token as written, and what it parsed to.
 #[derive(Clone, Debug)]
 pub struct Token {
@@ -225,6 +176,8 @@ pub struct Manifest {
     pub fhir_version: FhirVersion,
     pub launch: Vec<LaunchMode>,
     pub scopes: Vec<ScopeEntry>,
+    /// Where the `scopes:` list starts (removed scopes are reported here).
+    pub scopes_pos: Pos,
     pub workflows: Vec<Workflow>,
 }
 
@@ -235,74 +188,9 @@ impl Manifest {
     }
 }
 
-/// One reason a manifest could not be loaded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub pos: Pos,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-/// A manifest that could not be loaded, with every problem found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoadError {
-    pub path: String,
-    pub problems: Vec<Problem>,
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{}:{}: error: {}", self.path, p.pos, p.message)?;
-            if let Some(h) = &p.hint {
-                write!(f, "\n  hint: {h}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for LoadError {}
-
-fn fail(path: &str, pos: Pos, message: impl Into<String>, hint: Option<String>) -> LoadError {
-    LoadError {
-        path: path.to_string(),
-        problems: vec![Problem {
-            pos,
-            message: message.into(),
-            hint,
-        }],
-    }
-}
-
 /// Loads a manifest from raw bytes; `path` is only used in messages.
 pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Manifest, LoadError> {
-    if bytes.len() > MAX_BYTES {
-        return Err(fail(
-            path,
-            Pos { line: 1, column: 1 },
-            format!("the file is larger than {MAX_BYTES} bytes, the most a manifest may be"),
-            None,
-        ));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let good = &bytes[..e.valid_up_to()];
-        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
-        let col = good.len() - good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
-        fail(
-            path,
-            Pos {
-                line: line as u32,
-                column: col as u32,
-            },
-            "the file is not valid UTF-8",
-            Some("save the manifest as UTF-8".into()),
-        )
-    })?;
-    from_str(path, text)
+    from_str(path, yaml::text_of(path, bytes)?)
 }
 
 /// Loads a manifest from text; `path` is only used in messages.
@@ -315,92 +203,7 @@ pub fn from_str(path: &str, text: &str) -> Result<Manifest, LoadError> {
             Some("start from `scopegate init --scopes \"…\"`".into()),
         ));
     }
-    let opts = serde_saphyr::options! {
-        strict_booleans: true,
-        with_snippet: false,
-        budget: serde_saphyr::budget! {
-            max_depth: MAX_DEPTH,
-            // A manifest needs no anchors; refusing them stops alias bombs outright.
-            max_anchors: 0,
-            max_aliases: 0,
-            max_reader_input_bytes: Some(MAX_BYTES),
-        },
-    };
-    let raw: RawManifest =
-        serde_saphyr::from_str_with_options(text, opts).map_err(|e| yaml_error(path, &e))?;
-    validate(path, raw)
-}
-
-fn yaml_error(path: &str, e: &serde_saphyr::Error) -> LoadError {
-    let pos = e
-        .location()
-        .map(|l| Pos {
-            line: u32::try_from(l.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(l.column()).unwrap_or(u32::MAX),
-        })
-        .unwrap_or(Pos { line: 1, column: 1 });
-    let full = e.to_string();
-    let msg = match full.rfind(" at line ") {
-        Some(i) => full[..i].to_string(),
-        None => full,
-    };
-    let (message, hint) = explain_yaml_message(&msg);
-    fail(path, pos, message, hint)
-}
-
-/// Splits serde's "unknown field `x`, expected one of `a`, `b`" into the name and a
-/// "did you mean" hint (or the list of choices).
-fn unknown_with_choices(msg: &str, prefix: &str, choices: &str) -> Option<(String, String)> {
-    let (name, expected) = msg.strip_prefix(prefix)?.split_once("`, expected ")?;
-    let options: Vec<&str> = expected
-        .trim_start_matches("one of ")
-        .split(", ")
-        .map(|s| s.trim_matches('`'))
-        .collect();
-    let hint = match did_you_mean(name, options.iter().copied()) {
-        Some(near) => format!("did you mean `{near}`?"),
-        None => format!("{choices}: {}", options.join(", ")),
-    };
-    Some((name.to_string(), hint))
-}
-
-/// Turns the YAML library's wording into ours, with a hint where one helps.
-fn explain_yaml_message(msg: &str) -> (String, Option<String>) {
-    if let Some((field, hint)) = unknown_with_choices(msg, "unknown field `", "known keys here") {
-        return (format!("unknown key `{field}`"), Some(hint));
-    }
-    if let Some((v, hint)) = unknown_with_choices(msg, "unknown variant `", "expected one of") {
-        return (format!("unknown value `{v}`"), Some(hint));
-    }
-    if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
-        let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
-        return (format!("duplicate key `{key}`"), None);
-    }
-    if msg.contains("budget breached: Anchors") || msg.contains("budget breached: Aliases") {
-        return (
-            "YAML anchors and aliases are not allowed in a manifest".into(),
-            Some("write each value out in full".into()),
-        );
-    }
-    if msg.contains("budget breached: Depth") || msg.contains("depth") {
-        return (
-            format!("the YAML is nested deeper than {MAX_DEPTH} levels"),
-            None,
-        );
-    }
-    if msg.contains("budget breached") {
-        return (
-            format!("the YAML is too large to be a manifest ({msg})"),
-            None,
-        );
-    }
-    if msg.starts_with("missing field `") {
-        let f = msg
-            .trim_start_matches("missing field `")
-            .trim_end_matches('`');
-        return (format!("missing required key `{f}`"), None);
-    }
-    (msg.to_string(), None)
+    validate(path, yaml::parse(path, text)?)
 }
 
 fn valid_id(s: &str) -> bool {
@@ -461,8 +264,10 @@ fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
             launch.push(m.value);
         }
     }
+    let scopes_pos = Pos::of(&raw.scopes);
     let scopes = raw
         .scopes
+        .value
         .into_iter()
         .map(|s| {
             let pos = Pos::of(&s);
@@ -516,6 +321,7 @@ fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
         fhir_version,
         launch,
         scopes,
+        scopes_pos,
         workflows,
     })
 }
