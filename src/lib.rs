@@ -3,7 +3,9 @@
 //! The library is a pipeline of pure stages (load → model → lint/diff → report →
 //! render); only [`cli`] and [`render`] touch the terminal.
 
+pub mod approval;
 pub mod cli;
+pub mod config;
 pub mod explain;
 pub mod fhir;
 pub mod grant;

@@ -1,0 +1,382 @@
+//! The approvals ledger, `.scopegate/approvals.yaml`: append-only records of approved
+//! changes, each bound to exact access by its keys.
+//!
+//! Owns the ledger format, key syntax (`<app-id>:<scope>`), timestamps, and the text
+//! that `scopegate approve` appends. It parses and formats; it reads and writes no
+//! files (the CLI does, atomically).
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::scope::Scope;
+use crate::yaml::{self, LoadError, Pos, Problem};
+
+/// Where the ledger lives, relative to the repository root.
+pub const PATH: &str = ".scopegate/approvals.yaml";
+
+/// The header of a new ledger file.
+pub const HEADER: &str = "# scopegate approvals ledger. Append-only: `scopegate approve` adds entries;\n# editing or deleting an entry that was already released fails the gate.\napprovals:\n";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLedger {
+    #[serde(default)]
+    approvals: Vec<Spanned<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    keys: Vec<Spanned<String>>,
+    by: String,
+    at: Spanned<String>,
+    #[serde(default)]
+    ticket: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    expires: Option<Spanned<String>>,
+    #[serde(default)]
+    tenants: Vec<String>,
+}
+
+/// `<app-id>:<scope>`: exactly the access an approval covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub app: String,
+    pub scope: Scope,
+}
+
+impl Key {
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let (app, scope) = s
+            .split_once(':')
+            .ok_or_else(|| format!("key `{s}` is not `<app-id>:<scope>`"))?;
+        if app.is_empty() {
+            return Err(format!("key `{s}` has no app id"));
+        }
+        let scope = Scope::parse(scope).map_err(|e| format!("key `{s}`: {e}"))?;
+        Ok(Key {
+            app: app.to_string(),
+            scope,
+        })
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.app, self.scope)
+    }
+}
+
+/// One ledger entry. Equality ignores where it was written, so a moved comment is not
+/// a rewrite but a changed key, approver, date or reason is.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub keys: Vec<Key>,
+    pub by: String,
+    /// Normalised `YYYY-MM-DDTHH:MM:SSZ`.
+    pub at: String,
+    pub ticket: Option<String>,
+    pub reason: Option<String>,
+    /// Normalised; the entry no longer counts from this instant on.
+    pub expires: Option<String>,
+    pub tenants: Vec<String>,
+    pub pos: Pos,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, o: &Entry) -> bool {
+        (
+            &self.keys,
+            &self.by,
+            &self.at,
+            &self.ticket,
+            &self.reason,
+            &self.expires,
+            &self.tenants,
+        ) == (
+            &o.keys,
+            &o.by,
+            &o.at,
+            &o.ticket,
+            &o.reason,
+            &o.expires,
+            &o.tenants,
+        )
+    }
+}
+
+impl Entry {
+    pub fn expired_at(&self, now: &str) -> bool {
+        self.expires.as_deref().is_some_and(|e| e <= now)
+    }
+}
+
+/// Parses the ledger; an empty file is an empty ledger.
+pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
+    let text = yaml::text_of(path, bytes)?;
+    if text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "approvals:" || t == "approvals: []"
+    }) {
+        return Ok(Vec::new());
+    }
+    let raw: RawLedger = yaml::parse(path, text)?;
+    let mut problems = Vec::new();
+    let mut entries = Vec::new();
+    for e in raw.approvals {
+        let pos = Pos::of(&e);
+        let e = e.value;
+        let mut keys = Vec::new();
+        for k in &e.keys {
+            match Key::parse(&k.value) {
+                Ok(key) => keys.push(key),
+                Err(m) => problems.push(Problem {
+                    pos: Pos::of(k),
+                    message: m,
+                    hint: None,
+                }),
+            }
+        }
+        if e.keys.is_empty() {
+            problems.push(Problem {
+                pos,
+                message: "an approval needs at least one key".into(),
+                hint: None,
+            });
+        }
+        if e.ticket.is_none() && e.reason.is_none() {
+            problems.push(Problem {
+                pos,
+                message: "an approval needs a `ticket` or a `reason`".into(),
+                hint: None,
+            });
+        }
+        let at = match normalize_time(&e.at.value, false) {
+            Some(t) => t,
+            None => {
+                problems.push(bad_time(&e.at));
+                String::new()
+            }
+        };
+        let expires = match &e.expires {
+            None => None,
+            Some(x) => match normalize_time(&x.value, true) {
+                Some(t) => Some(t),
+                None => {
+                    problems.push(bad_time(x));
+                    None
+                }
+            },
+        };
+        entries.push(Entry {
+            keys,
+            by: e.by,
+            at,
+            ticket: e.ticket,
+            reason: e.reason,
+            expires,
+            tenants: e.tenants,
+            pos,
+        });
+    }
+    if problems.is_empty() {
+        Ok(entries)
+    } else {
+        Err(LoadError {
+            path: path.to_string(),
+            problems,
+        })
+    }
+}
+
+fn bad_time(s: &Spanned<String>) -> Problem {
+    Problem {
+        pos: Pos::of(s),
+        message: format!("`{}` is not a date or UTC timestamp", s.value),
+        hint: Some("use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ".into()),
+    }
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` to the latter. A bare date used as an expiry
+/// means "through the end of that day (UTC)".
+pub fn normalize_time(s: &str, end_of_day: bool) -> Option<String> {
+    let digits = |r: std::ops::Range<usize>| s.get(r).is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    let date_ok = s.len() >= 10
+        && digits(0..4)
+        && &s[4..5] == "-"
+        && digits(5..7)
+        && &s[7..8] == "-"
+        && digits(8..10)
+        && (1..=12).contains(&s[5..7].parse::<u32>().ok()?)
+        && (1..=31).contains(&s[8..10].parse::<u32>().ok()?);
+    if !date_ok {
+        return None;
+    }
+    if s.len() == 10 {
+        let time = if end_of_day { "23:59:59" } else { "00:00:00" };
+        return Some(format!("{s}T{time}Z"));
+    }
+    let time_ok = s.len() == 20
+        && &s[10..11] == "T"
+        && digits(11..13)
+        && &s[13..14] == ":"
+        && digits(14..16)
+        && &s[16..17] == ":"
+        && digits(17..19)
+        && &s[19..20] == "Z"
+        && s[11..13].parse::<u32>().ok()? < 24
+        && s[14..16].parse::<u32>().ok()? < 60
+        && s[17..19].parse::<u32>().ok()? < 61;
+    time_ok.then(|| s.to_string())
+}
+
+/// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
+pub fn format_unix(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// What `approve` appends for one entry. JSON strings are valid YAML scalars, so user
+/// text cannot break the file.
+pub struct NewEntry<'a> {
+    pub keys: &'a [String],
+    pub by: &'a str,
+    pub at: &'a str,
+    pub ticket: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub expires: Option<&'a str>,
+    pub tenants: &'a [String],
+}
+
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// The ledger text with `entry` appended, leaving every existing byte as it was.
+pub fn append(existing: Option<&str>, entry: &NewEntry<'_>) -> String {
+    let mut out = match existing {
+        Some(t) if !t.trim().is_empty() => t.to_string(),
+        _ => HEADER.to_string(),
+    };
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if !out.lines().any(|l| l.starts_with("approvals:")) {
+        out.push_str("approvals:\n");
+    }
+    // Indent like the entries already there, so the sequence stays one sequence.
+    let indent = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- ") && !l.starts_with('#'))
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(2);
+    let pad = " ".repeat(indent);
+    out.push_str(&format!("{pad}- keys:\n"));
+    for k in entry.keys {
+        out.push_str(&format!("{pad}    - {}\n", q(k)));
+    }
+    out.push_str(&format!("{pad}  by: {}\n", q(entry.by)));
+    out.push_str(&format!("{pad}  at: {}\n", q(entry.at)));
+    for (name, v) in [
+        ("ticket", entry.ticket),
+        ("reason", entry.reason),
+        ("expires", entry.expires),
+    ] {
+        if let Some(v) = v {
+            out.push_str(&format!("{pad}  {name}: {}\n", q(v)));
+        }
+    }
+    if !entry.tenants.is_empty() {
+        let t: Vec<String> = entry.tenants.iter().map(|s| q(s)).collect();
+        out.push_str(&format!("{pad}  tenants: [{}]\n", t.join(", ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry<'a>(keys: &'a [String]) -> NewEntry<'a> {
+        NewEntry {
+            keys,
+            by: "alice",
+            at: "2026-11-28T10:00:00Z",
+            ticket: Some("SEC-1"),
+            reason: Some("needed for \"refill\": yes"),
+            expires: Some("2027-01-31"),
+            tenants: &[],
+        }
+    }
+
+    #[test]
+    fn appending_to_nothing_writes_a_header_and_parses_back() {
+        let keys = vec!["med-rec:patient/MedicationStatement.c".to_string()];
+        let t = append(None, &entry(&keys));
+        let e = from_bytes("l", t.as_bytes()).unwrap();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].keys[0].to_string(), "med-rec:patient/MedicationStatement.c");
+        assert_eq!(e[0].reason.as_deref(), Some("needed for \"refill\": yes"));
+        assert_eq!(e[0].expires.as_deref(), Some("2027-01-31T23:59:59Z"));
+    }
+
+    #[test]
+    fn appending_keeps_existing_bytes_and_comments() {
+        let keys = vec!["a:openid".to_string()];
+        let first = append(None, &entry(&keys));
+        let with_comment = first.replace("approvals:\n", "approvals:\n# reviewed in SEC-1\n");
+        let second = append(Some(&with_comment), &entry(&keys));
+        assert!(second.starts_with(&with_comment));
+        assert_eq!(from_bytes("l", second.as_bytes()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn appending_follows_existing_indentation() {
+        let existing = "approvals:\n- keys: [\"a:openid\"]\n  by: bob\n  at: 2026-01-01\n  ticket: T\n";
+        let keys = vec!["a:fhirUser".to_string()];
+        let t = append(Some(existing), &entry(&keys));
+        assert_eq!(from_bytes("l", t.as_bytes()).unwrap().len(), 2, "{t}");
+    }
+
+    #[test]
+    fn entries_need_a_ticket_or_reason_and_valid_keys_and_dates() {
+        let e = from_bytes("l", b"approvals:\n  - keys: [nocolon, \"a:patient/X.sr\"]\n    by: x\n    at: yesterday\n").unwrap_err();
+        assert_eq!(e.problems.len(), 4, "{e}");
+    }
+
+    #[test]
+    fn an_empty_ledger_is_empty() {
+        assert!(from_bytes("l", HEADER.as_bytes()).unwrap().is_empty());
+        assert!(from_bytes("l", b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn timestamps_normalise_and_validate() {
+        assert_eq!(normalize_time("2026-02-03", false).as_deref(), Some("2026-02-03T00:00:00Z"));
+        assert_eq!(normalize_time("2026-02-03T04:05:06Z", true).as_deref(), Some("2026-02-03T04:05:06Z"));
+        assert_eq!(normalize_time("2026-13-01", false), None);
+        assert_eq!(normalize_time("2026-02-03T04:05:06+01:00", false), None);
+        assert_eq!(format_unix(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_unix(1_795_000_000), "2026-11-18T11:06:40Z");
+        assert_eq!(format_unix(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

@@ -1,0 +1,190 @@
+//! `.scopegate/config.yaml`: what judges a change, owned by release managers.
+//!
+//! One file, one documented location, no layering. The gate reads it from the
+//! baseline commit so that a change under review cannot change its judge. This module
+//! only parses and validates; it reads no files.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::grant::Options;
+use crate::hint::did_you_mean;
+use crate::rules::{RULES, Severity};
+use crate::yaml::{self, LoadError, Pos, Problem};
+
+/// Where the config lives, relative to the repository root.
+pub const PATH: &str = ".scopegate/config.yaml";
+
+/// Which lint findings on the head manifest fail the gate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LintGate {
+    #[default]
+    Error,
+    Warning,
+    Never,
+}
+
+/// scopegate configuration, read from the baseline commit.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "scopegate config")]
+struct RawConfig {
+    /// Manifest paths, relative to the repository root. Default: `[smart-app.yaml]`.
+    #[serde(default)]
+    manifests: Option<Vec<String>>,
+    /// Glob for release tags; the previous release is the newest (semver) match
+    /// reachable from HEAD. Default: `v*`.
+    #[serde(default)]
+    release_tags: Option<String>,
+    /// GitHub logins (or `org/team` slugs) whose approvals count.
+    #[serde(default)]
+    approvers: Vec<String>,
+    /// Treat `user/` scopes as covering `patient/` scopes. Default: false.
+    #[serde(default)]
+    user_covers_patient: bool,
+    /// Which lint findings on the head manifest fail the gate. Default: `error`.
+    #[serde(default)]
+    fail_on_lint: LintGate,
+    /// Per-rule severity overrides: rule id → `error`, `warning` or `note`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    severity: std::collections::HashMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub manifests: Vec<String>,
+    pub release_tags: String,
+    pub approvers: Vec<String>,
+    pub options: Options,
+    pub fail_on_lint: LintGate,
+    pub severity: BTreeMap<String, Severity>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            manifests: vec![crate::cli::DEFAULT_MANIFEST.to_string()],
+            release_tags: "v*".to_string(),
+            approvers: Vec::new(),
+            options: Options::default(),
+            fail_on_lint: LintGate::Error,
+            severity: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The severity of a rule here: the override, or the catalogue default.
+    pub fn severity_of(&self, rule: &str) -> Severity {
+        self.severity
+            .get(rule)
+            .copied()
+            .unwrap_or_else(|| crate::rules::rule(rule).severity)
+    }
+}
+
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RawConfig)).unwrap_or_default()
+}
+
+/// Parses the config file's bytes; `path` is only used in messages.
+pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
+    let text = yaml::text_of(path, bytes)?;
+    if text.trim().is_empty() {
+        return Ok(Config::default());
+    }
+    let raw: RawConfig = yaml::parse(path, text)?;
+    let mut problems = Vec::new();
+    let mut severity = BTreeMap::new();
+    let mut entries: Vec<(Spanned<String>, Spanned<String>)> = raw.severity.into_iter().collect();
+    entries.sort_by_key(|(k, _)| Pos::of(k));
+    for (rule, sev) in entries {
+        if !RULES.iter().any(|r| r.id == rule.value) {
+            let hint = did_you_mean(&rule.value, RULES.iter().map(|r| r.id))
+                .map(|n| format!("did you mean `{n}`?"));
+            problems.push(Problem {
+                pos: Pos::of(&rule),
+                message: format!("unknown rule `{}`", rule.value),
+                hint,
+            });
+            continue;
+        }
+        let s = match sev.value.as_str() {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            "note" => Severity::Note,
+            other => {
+                problems.push(Problem {
+                    pos: Pos::of(&sev),
+                    message: format!("unknown severity `{other}`"),
+                    hint: Some("use error, warning or note".into()),
+                });
+                continue;
+            }
+        };
+        severity.insert(rule.value, s);
+    }
+    if !problems.is_empty() {
+        return Err(LoadError {
+            path: path.to_string(),
+            problems,
+        });
+    }
+    let defaults = Config::default();
+    Ok(Config {
+        manifests: raw.manifests.unwrap_or(defaults.manifests),
+        release_tags: raw.release_tags.unwrap_or(defaults.release_tags),
+        approvers: raw.approvers,
+        options: Options {
+            user_covers_patient: raw.user_covers_patient,
+        },
+        fail_on_lint: raw.fail_on_lint,
+        severity,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_or_absent_config_is_the_default() {
+        assert_eq!(from_bytes("c", b"").unwrap(), Config::default());
+        assert_eq!(Config::default().release_tags, "v*");
+    }
+
+    #[test]
+    fn a_full_config_loads() {
+        let c = from_bytes(
+            "c",
+            b"manifests: [apps/a.yaml]\nrelease_tags: 'release-*'\napprovers: [alice, acme/release-managers]\nuser_covers_patient: true\nfail_on_lint: never\nseverity:\n  missing-rationale: error\n",
+        )
+        .unwrap();
+        assert_eq!(c.manifests, ["apps/a.yaml"]);
+        assert_eq!(c.release_tags, "release-*");
+        assert!(c.options.user_covers_patient);
+        assert_eq!(c.fail_on_lint, LintGate::Never);
+        assert_eq!(c.severity_of("missing-rationale"), Severity::Error);
+        assert_eq!(c.severity_of("unjustified-scope"), Severity::Error);
+    }
+
+    #[test]
+    fn unknown_rules_and_severities_are_errors() {
+        let e = from_bytes("c", b"severity:\n  missing-rationales: error\n  invalid-scope: fatal\n")
+            .unwrap_err();
+        let msgs: Vec<&str> = e.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(msgs, ["unknown rule `missing-rationales`", "unknown severity `fatal`"]);
+        assert_eq!(e.problems[0].hint.as_deref(), Some("did you mean `missing-rationale`?"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let e = from_bytes("c", b"aprovers: [x]\n").unwrap_err();
+        assert!(e.problems[0].hint.as_deref().unwrap().contains("approvers"));
+    }
+}
