@@ -96,13 +96,7 @@ impl PartialEq for Entry {
             &self.expires,
             &self.tenants,
         ) == (
-            &o.keys,
-            &o.by,
-            &o.at,
-            &o.ticket,
-            &o.reason,
-            &o.expires,
-            &o.tenants,
+            &o.keys, &o.by, &o.at, &o.ticket, &o.reason, &o.expires, &o.tenants,
         )
     }
 }
@@ -202,7 +196,10 @@ fn bad_time(s: &Spanned<String>) -> Problem {
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` to the latter. A bare date used as an expiry
 /// means "through the end of that day (UTC)".
 pub fn normalize_time(s: &str, end_of_day: bool) -> Option<String> {
-    let digits = |r: std::ops::Range<usize>| s.get(r).is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    let digits = |r: std::ops::Range<usize>| {
+        s.get(r)
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    };
     let date_ok = s.len() >= 10
         && digits(0..4)
         && &s[4..5] == "-"
@@ -334,7 +331,10 @@ mod tests {
         let t = append(None, &entry(&keys));
         let e = from_bytes("l", t.as_bytes()).unwrap();
         assert_eq!(e.len(), 1);
-        assert_eq!(e[0].keys[0].to_string(), "med-rec:patient/MedicationStatement.c");
+        assert_eq!(
+            e[0].keys[0].to_string(),
+            "med-rec:patient/MedicationStatement.c"
+        );
         assert_eq!(e[0].reason.as_deref(), Some("needed for \"refill\": yes"));
         assert_eq!(e[0].expires.as_deref(), Some("2027-01-31T23:59:59Z"));
     }
@@ -351,7 +351,8 @@ mod tests {
 
     #[test]
     fn appending_follows_existing_indentation() {
-        let existing = "approvals:\n- keys: [\"a:openid\"]\n  by: bob\n  at: 2026-01-01\n  ticket: T\n";
+        let existing =
+            "approvals:\n- keys: [\"a:openid\"]\n  by: bob\n  at: 2026-01-01\n  ticket: T\n";
         let keys = vec!["a:fhirUser".to_string()];
         let t = append(Some(existing), &entry(&keys));
         assert_eq!(from_bytes("l", t.as_bytes()).unwrap().len(), 2, "{t}");
@@ -359,7 +360,11 @@ mod tests {
 
     #[test]
     fn entries_need_a_ticket_or_reason_and_valid_keys_and_dates() {
-        let e = from_bytes("l", b"approvals:\n  - keys: [nocolon, \"a:patient/X.sr\"]\n    by: x\n    at: yesterday\n").unwrap_err();
+        let e = from_bytes(
+            "l",
+            b"approvals:\n  - keys: [nocolon, \"a:patient/X.sr\"]\n    by: x\n    at: yesterday\n",
+        )
+        .unwrap_err();
         assert_eq!(e.problems.len(), 4, "{e}");
     }
 
@@ -371,8 +376,14 @@ mod tests {
 
     #[test]
     fn timestamps_normalise_and_validate() {
-        assert_eq!(normalize_time("2026-02-03", false).as_deref(), Some("2026-02-03T00:00:00Z"));
-        assert_eq!(normalize_time("2026-02-03T04:05:06Z", true).as_deref(), Some("2026-02-03T04:05:06Z"));
+        assert_eq!(
+            normalize_time("2026-02-03", false).as_deref(),
+            Some("2026-02-03T00:00:00Z")
+        );
+        assert_eq!(
+            normalize_time("2026-02-03T04:05:06Z", true).as_deref(),
+            Some("2026-02-03T04:05:06Z")
+        );
         assert_eq!(normalize_time("2026-13-01", false), None);
         assert_eq!(normalize_time("2026-02-03T04:05:06+01:00", false), None);
         assert_eq!(format_unix(0), "1970-01-01T00:00:00Z");

@@ -175,11 +175,23 @@ mod tests {
 
     #[test]
     fn unknown_rules_and_severities_are_errors() {
-        let e = from_bytes("c", b"severity:\n  missing-rationales: error\n  invalid-scope: fatal\n")
-            .unwrap_err();
+        let e = from_bytes(
+            "c",
+            b"severity:\n  missing-rationales: error\n  invalid-scope: fatal\n",
+        )
+        .unwrap_err();
         let msgs: Vec<&str> = e.problems.iter().map(|p| p.message.as_str()).collect();
-        assert_eq!(msgs, ["unknown rule `missing-rationales`", "unknown severity `fatal`"]);
-        assert_eq!(e.problems[0].hint.as_deref(), Some("did you mean `missing-rationale`?"));
+        assert_eq!(
+            msgs,
+            [
+                "unknown rule `missing-rationales`",
+                "unknown severity `fatal`"
+            ]
+        );
+        assert_eq!(
+            e.problems[0].hint.as_deref(),
+            Some("did you mean `missing-rationale`?")
+        );
     }
 
     #[test]

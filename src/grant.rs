@@ -20,7 +20,7 @@ pub struct Options {
 }
 
 impl Options {
-    fn level_covers(self, a: Level, b: Level) -> bool {
+    pub fn level_covers(self, a: Level, b: Level) -> bool {
         a == b || (self.user_covers_patient && a == Level::User && b == Level::Patient)
     }
 
@@ -48,7 +48,7 @@ pub fn interactions(letter: Letter) -> &'static [&'static str] {
     }
 }
 
-fn type_covers(a: &ResourceType, b: &ResourceType) -> bool {
+pub fn type_covers(a: &ResourceType, b: &ResourceType) -> bool {
     // `*` covers every type "now and in the future"; no list of named types covers `*`.
     matches!(a, ResourceType::Any) || a == b
 }
@@ -68,6 +68,26 @@ pub fn resource_covers(a: &ResourceScope, b: &ResourceScope, opts: Options) -> b
         && type_covers(&a.resource, &b.resource)
         && a.perms.is_superset(b.perms)
         && a.restriction.covers(&b.restriction)
+}
+
+/// `s` provides some of what `n` needs: they share letters, and on those letters `s`
+/// covers `n`. Non-resource scopes serve only an equal need.
+pub fn serves(s: &Scope, n: &Scope, opts: Options) -> bool {
+    match (s, n) {
+        (Scope::Resource(a), Scope::Resource(b)) => {
+            let shared = a.perms.intersection(b.perms);
+            !shared.is_empty()
+                && resource_covers(
+                    a,
+                    &ResourceScope {
+                        perms: shared,
+                        ..b.clone()
+                    },
+                    opts,
+                )
+        }
+        _ => s == n,
+    }
 }
 
 /// Splitting OR-values multiplies the work; past this many pieces we stop splitting and

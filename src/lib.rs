@@ -6,6 +6,7 @@
 pub mod approval;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod explain;
 pub mod fhir;
 pub mod grant;

@@ -46,13 +46,129 @@ pub struct Finding {
     pub hint: Option<String>,
 }
 
-/// Counts for a quick verdict.
+/// Counts for a quick verdict. `escalations`, `reductions` and `unapproved` count
+/// changes to the access the app requests (summed over apps); workflow-level changes
+/// are counted only in `workflow_changes`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Summary {
+    pub escalations: usize,
+    pub reductions: usize,
+    pub unapproved: usize,
+    pub workflow_changes: usize,
     pub manifests: usize,
     pub errors: usize,
     pub warnings: usize,
     pub notes: usize,
+}
+
+/// Whether the access change needs approval, and whether it has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalState {
+    /// Reductions and workflow changes.
+    NotRequired,
+    Approved,
+    Unapproved,
+    /// Only expired approvals would cover it.
+    Expired,
+}
+
+/// The ledger entry behind an approval state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Approval {
+    pub state: ApprovalState,
+    /// Who approved (for `approved` and `expired`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// The line of the ledger entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_line: Option<u32>,
+    /// The entry was added by the change under review (not yet part of a release):
+    /// on GitHub it counts only with a qualifying review.
+    pub added_in_change: bool,
+}
+
+impl Approval {
+    pub fn not_required() -> Approval {
+        Approval {
+            state: ApprovalState::NotRequired,
+            by: None,
+            ticket: None,
+            entry_line: None,
+            added_in_change: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Escalation,
+    Reduction,
+    Workflow,
+}
+
+/// One semantic change between the baseline and this version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Change {
+    pub app: String,
+    pub direction: Direction,
+    /// The rule that best names the risk; `also` lists the others that apply.
+    pub rule: String,
+    pub also: Vec<String>,
+    /// The risk: error (high), warning (medium) or note (low).
+    pub severity: Severity,
+    /// `<app-id>:<scope>`: exactly the new (or removed) access; approvals bind to it.
+    pub key: String,
+    /// The new or removed access, as a whole canonical scope.
+    pub scope: String,
+    /// The scope as written in the head manifest that brings it (escalations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+    /// Baseline scopes it widens or narrows.
+    pub before: Vec<String>,
+    /// A reviewer's sentence.
+    pub description: String,
+    pub location: Location,
+    /// Workflows whose needs this access serves.
+    pub workflows: Vec<String>,
+    pub approval: Approval,
+}
+
+/// The verdict of a gate run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// No change to requested access, and nothing failing.
+    NoChange,
+    Pass,
+    Fail,
+}
+
+/// What the run compared against.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Baseline {
+    /// What was asked for: `previous release (v*)`, `--base main`, `--base-file …`, `none`.
+    pub source: String,
+    /// The resolved tag or ref, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// One manifest's place in the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct AppReport {
+    pub app: String,
+    pub path: String,
+    /// Where the manifest was at the baseline; null for a new app.
+    pub baseline_path: Option<String>,
+    pub new_app: bool,
+    /// Unified diff of the manifest text, baseline to head (empty when identical).
+    pub text_diff: String,
 }
 
 /// Everything one run found.
@@ -62,17 +178,82 @@ pub struct Report {
     pub format_version: u32,
     pub tool: String,
     pub summary: Summary,
+    /// The gate's verdict; null for `check`.
+    pub verdict: Option<Verdict>,
+    /// True when config and ledger came from the working tree, not the baseline: the
+    /// verdict is then advisory.
+    pub advisory: bool,
+    pub baseline: Option<Baseline>,
+    pub apps: Vec<AppReport>,
+    /// Escalations first (by severity), then reductions, then workflow changes.
+    pub changes: Vec<Change>,
     /// Sorted by file, line, column, rule.
     pub findings: Vec<Finding>,
 }
 
 impl Report {
-    pub fn new(manifests: usize, mut findings: Vec<Finding>) -> Report {
+    /// A lint-only report (`scopegate check`).
+    pub fn new(manifests: usize, findings: Vec<Finding>) -> Report {
+        Report::build(
+            manifests,
+            findings,
+            Vec::new(),
+            Vec::new(),
+            None,
+            None,
+            false,
+        )
+    }
+
+    /// Sorts and counts; the verdict is computed by the gate and passed in.
+    pub fn build(
+        manifests: usize,
+        mut findings: Vec<Finding>,
+        mut changes: Vec<Change>,
+        apps: Vec<AppReport>,
+        baseline: Option<Baseline>,
+        verdict: Option<Verdict>,
+        advisory: bool,
+    ) -> Report {
         findings.sort_by(|a, b| {
             (&a.location, &a.rule, &a.message).cmp(&(&b.location, &b.rule, &b.message))
         });
+        let dir_rank = |d: Direction| match d {
+            Direction::Escalation => 0,
+            Direction::Reduction => 1,
+            Direction::Workflow => 2,
+        };
+        changes.sort_by(|a, b| {
+            (
+                dir_rank(a.direction),
+                std::cmp::Reverse(a.severity),
+                &a.app,
+                &a.location,
+                &a.key,
+            )
+                .cmp(&(
+                    dir_rank(b.direction),
+                    std::cmp::Reverse(b.severity),
+                    &b.app,
+                    &b.location,
+                    &b.key,
+                ))
+        });
         let count = |s| findings.iter().filter(|f| f.severity == s).count();
+        let dir = |d| changes.iter().filter(|c| c.direction == d).count();
         let summary = Summary {
+            escalations: dir(Direction::Escalation),
+            reductions: dir(Direction::Reduction),
+            unapproved: changes
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c.approval.state,
+                        ApprovalState::Unapproved | ApprovalState::Expired
+                    )
+                })
+                .count(),
+            workflow_changes: dir(Direction::Workflow),
             manifests,
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
@@ -82,6 +263,11 @@ impl Report {
             format_version: FORMAT_VERSION,
             tool: format!("scopegate {}", env!("CARGO_PKG_VERSION")),
             summary,
+            verdict,
+            advisory,
+            baseline,
+            apps,
+            changes,
             findings,
         }
     }

@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::grant::{Options, covers, minimize, new_access};
+use crate::grant::{Options, minimize, new_access, serves};
 use crate::manifest::{LaunchMode, Manifest};
 use crate::scope::{Launch, Level, Refresh, Scope};
 
@@ -94,25 +94,6 @@ pub fn suggest(m: &Manifest, opts: Options) -> Suggestion {
             .join(" "),
         add: flat(new_access(&minimal, &requested, opts)),
         remove: flat(new_access(&requested, &minimal, opts)),
-    }
-}
-
-/// The suggested scope `s` provides some of need `n`.
-fn serves(s: &Scope, n: &Scope, opts: Options) -> bool {
-    match (s, n) {
-        (Scope::Resource(a), Scope::Resource(b)) => {
-            let shared = a.perms.intersection(b.perms);
-            !shared.is_empty()
-                && covers(
-                    s,
-                    &Scope::Resource(crate::scope::ResourceScope {
-                        perms: shared,
-                        ..b.clone()
-                    }),
-                    opts,
-                )
-        }
-        _ => s == n,
     }
 }
 

@@ -105,7 +105,10 @@ fn every_lint_rule_fires_on_its_fixture() {
         );
         fired.extend(rules.iter().map(|s| s.to_string()));
     }
-    for rule in scopegate::rules::RULES {
+    for rule in scopegate::rules::RULES
+        .iter()
+        .filter(|r| r.kind == scopegate::rules::RuleKind::Lint)
+    {
         assert!(fired.contains(rule.id), "no fixture fires `{}`", rule.id);
     }
 }

@@ -1,0 +1,351 @@
+//! The semantic authorization diff: a baseline manifest and a head manifest in, the
+//! [`Change`]s between them out, each with a rule, a risk and an approval key.
+//!
+//! Rewording (`read` → `rs`, reordering, splitting letters, duplicates) is no change:
+//! everything is decided by [`crate::grant::new_access`] on parsed scopes. Approval
+//! states are left for the gate to fill in. Pure: no I/O.
+
+use std::collections::BTreeSet;
+
+use crate::grant::{NewAccess, Options, new_access, serves, type_covers};
+use crate::manifest::{Manifest, Pos, Workflow};
+use crate::report::{Approval, Change, Direction, Location};
+use crate::rules::{Severity, rule};
+use crate::scope::{Letter, Refresh, ResourceScope, ResourceType, Scope};
+
+/// Escalation rules in priority order: the first that applies names the change.
+const PRIORITY: [&str; 7] = [
+    "wildcard-type-added",
+    "level-widened",
+    "delete-access-added",
+    "write-access-added",
+    "restriction-loosened",
+    "resource-access-added",
+    "read-access-added",
+];
+
+/// All changes from `base` (None: a new app) to `head`.
+pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Change> {
+    let app = &head.id.value;
+    let base_scopes: Vec<Scope> = base
+        .map(|b| b.requested().cloned().collect())
+        .unwrap_or_default();
+    let head_scopes: Vec<Scope> = head.requested().cloned().collect();
+    let needs: Vec<(&str, &Scope)> = head
+        .workflows
+        .iter()
+        .flat_map(|w| {
+            w.needs
+                .iter()
+                .filter_map(move |n| n.scope().map(|s| (w.id.value.as_str(), s)))
+        })
+        .collect();
+    let mut changes = Vec::new();
+
+    for (n, p) in pieces(new_access(&head_scopes, &base_scopes, opts), opts) {
+        let rules = classify(&p, &base_scopes, opts);
+        let severity = rules
+            .iter()
+            .map(|r| rule(r).severity)
+            .max()
+            .unwrap_or(Severity::Note);
+        let entry = head
+            .scopes
+            .iter()
+            .find(|e| e.token.scope() == Some(&n.scope));
+        let pos = entry.map_or(head.scopes_pos, |e| e.token.text.pos);
+        let head_text = entry.map_or_else(|| n.scope.to_string(), |e| e.token.text.value.clone());
+        let mut workflows: Vec<String> = needs
+            .iter()
+            .filter(|(_, need)| serves(&p, need, opts))
+            .map(|(w, _)| w.to_string())
+            .collect();
+        if p == Scope::Refresh(Refresh::Offline) {
+            workflows.extend(
+                head.workflows
+                    .iter()
+                    .filter(|w| w.offline.is_some())
+                    .map(|w| w.id.value.clone()),
+            );
+        }
+        workflows.sort();
+        workflows.dedup();
+        changes.push(Change {
+            app: app.clone(),
+            direction: Direction::Escalation,
+            rule: rules[0].to_string(),
+            also: rules[1..].iter().map(|r| r.to_string()).collect(),
+            severity,
+            key: format!("{app}:{p}"),
+            scope: p.to_string(),
+            head: Some(head_text.clone()),
+            before: n.widens.iter().map(ToString::to_string).collect(),
+            description: describe(&n, &p, &head_text),
+            location: Location::new(&head.path, pos),
+            workflows,
+            approval: Approval::not_required(),
+        });
+    }
+
+    for (n, p) in pieces(new_access(&base_scopes, &head_scopes, opts), opts) {
+        let narrowed: Vec<String> = head_scopes
+            .iter()
+            .filter(|h| overlaps(h, &n.scope))
+            .map(ToString::to_string)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let description = if narrowed.is_empty() {
+            format!("`{}` removed", n.scope)
+        } else {
+            format!(
+                "`{}` narrowed to {} (removed: `{p}`)",
+                n.scope,
+                narrowed
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        changes.push(Change {
+            app: app.clone(),
+            direction: Direction::Reduction,
+            rule: "access-removed".into(),
+            also: Vec::new(),
+            severity: rule("access-removed").severity,
+            key: format!("{app}:{p}"),
+            scope: p.to_string(),
+            head: None,
+            before: vec![n.scope.to_string()],
+            description,
+            location: Location::new(&head.path, head.scopes_pos),
+            workflows: Vec::new(),
+            approval: Approval::not_required(),
+        });
+    }
+
+    changes.extend(workflow_changes(base, head, opts));
+    changes
+}
+
+/// Flattens new access into `(origin, piece)` pairs, dropping a piece that another
+/// piece already covers (it is reported under the broader one) and repeats.
+fn pieces(news: Vec<NewAccess>, opts: Options) -> Vec<(NewAccess, Scope)> {
+    let all: Vec<Scope> = news.iter().flat_map(|n| n.new.iter().cloned()).collect();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for n in news {
+        for p in n.new.clone() {
+            let covered_by_other = all
+                .iter()
+                .any(|o| o != &p && crate::grant::covers(o, &p, opts));
+            if !covered_by_other && seen.insert(p.clone()) {
+                out.push((n.clone(), p));
+            }
+        }
+    }
+    out
+}
+
+/// Two scopes share some access (same kind of token; for resources, a common letter
+/// on related levels and types).
+fn overlaps(a: &Scope, b: &Scope) -> bool {
+    match (a, b) {
+        (Scope::Resource(x), Scope::Resource(y)) => {
+            x.level == y.level
+                && (type_covers(&x.resource, &y.resource) || type_covers(&y.resource, &x.resource))
+                && x.perms.intersects(y.perms)
+        }
+        _ => a == b,
+    }
+}
+
+fn describe(n: &NewAccess, piece: &Scope, head_text: &str) -> String {
+    let new = if piece == &n.scope {
+        String::new()
+    } else {
+        format!(" (new: `{piece}`)")
+    };
+    if n.widens.is_empty() {
+        format!("`{head_text}` added{new}")
+    } else {
+        let before: Vec<String> = n.widens.iter().map(|s| format!("`{s}`")).collect();
+        format!("{} widened to `{head_text}`{new}", before.join(", "))
+    }
+}
+
+/// Every escalation rule that applies to the new piece, most telling first.
+fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
+    let r = match p {
+        Scope::Resource(r) => r,
+        Scope::Refresh(Refresh::Offline) => return vec!["offline-access-added"],
+        Scope::Refresh(Refresh::Online) => return vec!["online-access-added"],
+        Scope::Identity(_) => return vec!["identity-scope-added"],
+        Scope::Launch(_) => return vec!["launch-context-added"],
+        Scope::Extension(_) | Scope::Unknown(_) => return vec!["opaque-scope-added"],
+    };
+    let base_res: Vec<&ResourceScope> = base.iter().filter_map(Scope::as_resource).collect();
+    let related_type = |b: &&&ResourceScope| {
+        type_covers(&b.resource, &r.resource) || type_covers(&r.resource, &b.resource)
+    };
+    let same_level = base_res
+        .iter()
+        .filter(related_type)
+        .any(|b| opts.level_covers(b.level, r.level));
+    let other_level = base_res
+        .iter()
+        .filter(related_type)
+        .any(|b| !opts.level_covers(b.level, r.level));
+    let any_level_same_type = base_res
+        .iter()
+        .any(|b| b.resource == r.resource || b.resource == ResourceType::Any);
+    let mut rules = Vec::new();
+    if r.resource == ResourceType::Any {
+        rules.push("wildcard-type-added");
+    }
+    if !same_level && other_level {
+        rules.push("level-widened");
+    }
+    if r.perms.contains(Letter::D) {
+        rules.push("delete-access-added");
+    }
+    if r.perms.contains(Letter::C) || r.perms.contains(Letter::U) {
+        rules.push("write-access-added");
+    }
+    let loosened = base_res.iter().any(|b| {
+        b.level == r.level
+            && b.resource == r.resource
+            && !b.restriction.is_none()
+            && b.perms.intersects(r.perms)
+            && r.restriction.covers(&b.restriction)
+            && r.restriction != b.restriction
+    });
+    if loosened {
+        rules.push("restriction-loosened");
+    }
+    if matches!(r.resource, ResourceType::Named(_)) && !any_level_same_type {
+        rules.push("resource-access-added");
+    }
+    if rules.is_empty() {
+        rules.push("read-access-added");
+    }
+    rules.sort_by_key(|id| PRIORITY.iter().position(|p| p == id));
+    rules
+}
+
+/// New, removed and widened workflows, and reworded rationales.
+fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Change> {
+    let app = &head.id.value;
+    let mk = |id: &str,
+              key: String,
+              scope: String,
+              description: String,
+              pos: Pos,
+              workflows: Vec<String>| Change {
+        app: app.clone(),
+        direction: Direction::Workflow,
+        rule: id.to_string(),
+        also: Vec::new(),
+        severity: rule(id).severity,
+        key,
+        scope,
+        head: None,
+        before: Vec::new(),
+        description,
+        location: Location::new(&head.path, pos),
+        workflows,
+        approval: Approval::not_required(),
+    };
+    let mut out = Vec::new();
+    let empty = Vec::new();
+    let base_wf = base.map_or(&empty, |b| &b.workflows);
+    let needs_of = |w: &Workflow| -> Vec<Scope> {
+        let mut v: Vec<Scope> = w.needs.iter().filter_map(|n| n.scope().cloned()).collect();
+        if w.offline.is_some() {
+            v.push(Scope::Refresh(Refresh::Offline));
+        }
+        v
+    };
+    for w in &head.workflows {
+        let id = &w.id.value;
+        match base_wf.iter().find(|b| &b.id.value == id) {
+            None => out.push(mk(
+                "workflow-added",
+                format!("{app}:workflow/{id}"),
+                String::new(),
+                format!("workflow `{id}` added"),
+                w.id.pos,
+                vec![id.clone()],
+            )),
+            Some(b) => {
+                let more: Vec<String> = new_access(&needs_of(w), &needs_of(b), opts)
+                    .into_iter()
+                    .flat_map(|n| n.new)
+                    .map(|s| s.to_string())
+                    .collect();
+                if !more.is_empty() {
+                    out.push(mk(
+                        "workflow-needs-widened",
+                        format!("{app}:workflow/{id}"),
+                        more.join(" "),
+                        format!(
+                            "workflow `{id}` now also needs {}",
+                            more.iter()
+                                .map(|s| format!("`{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        w.id.pos,
+                        vec![id.clone()],
+                    ));
+                }
+            }
+        }
+    }
+    for b in base_wf {
+        if !head.workflows.iter().any(|w| w.id.value == b.id.value) {
+            out.push(mk(
+                "workflow-removed",
+                format!("{app}:workflow/{}", b.id.value),
+                String::new(),
+                format!("workflow `{}` removed", b.id.value),
+                head.scopes_pos,
+                vec![b.id.value.clone()],
+            ));
+        }
+    }
+    if let Some(b) = base {
+        for e in &head.scopes {
+            let (Some(s), Some(r)) = (e.token.scope(), &e.rationale) else {
+                continue;
+            };
+            let old = b
+                .scopes
+                .iter()
+                .find(|x| x.token.scope() == Some(s))
+                .and_then(|x| x.rationale.as_ref());
+            if let Some(old) = old
+                && old.value.trim() != r.value.trim()
+            {
+                out.push(mk(
+                    "rationale-changed",
+                    format!("{app}:rationale/{s}"),
+                    s.to_string(),
+                    format!(
+                        "rationale of `{s}` changed from \"{}\" to \"{}\"",
+                        old.value.trim(),
+                        r.value.trim()
+                    ),
+                    r.pos,
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

@@ -1,0 +1,118 @@
+//! Fixture pairs in `tests/fixtures/diff/<case>/{base,head}.yaml`: each change rule
+//! fires on the pair named after it, every fixture diffed against itself yields
+//! nothing (cargo-semver-checks' no-false-positive test), and `reword-*` pairs yield
+//! nothing at all.
+
+use std::path::PathBuf;
+
+use scopegate::diff::diff;
+use scopegate::grant::Options;
+use scopegate::manifest::{Manifest, from_str};
+use scopegate::rules::{RULES, RuleKind};
+
+fn load(path: &PathBuf) -> Manifest {
+    let text = std::fs::read_to_string(path).unwrap();
+    from_str(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn cases() -> Vec<(String, Manifest, Manifest)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff");
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_str().unwrap().to_string();
+            (name, load(&p.join("base.yaml")), load(&p.join("head.yaml")))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_change_rule_fires_on_its_fixture_pair() {
+    let cases = cases();
+    for r in RULES.iter().filter(|r| {
+        matches!(
+            r.kind,
+            RuleKind::Escalation | RuleKind::Reduction | RuleKind::Workflow
+        )
+    }) {
+        let (_, base, head) = cases
+            .iter()
+            .find(|(n, _, _)| n == r.id)
+            .unwrap_or_else(|| panic!("no fixture pair for `{}`", r.id));
+        let changes = diff(Some(base), head, Options::default());
+        let fired: Vec<&str> = changes.iter().map(|c| c.rule.as_str()).collect();
+        assert!(fired.contains(&r.id), "`{}` pair fired {fired:?}", r.id);
+    }
+}
+
+#[test]
+fn diffing_any_fixture_against_itself_yields_nothing() {
+    for (name, base, head) in cases() {
+        for m in [&base, &head] {
+            let changes = diff(Some(m), m, Options::default());
+            assert!(changes.is_empty(), "{name}: {changes:#?}");
+        }
+    }
+}
+
+#[test]
+fn rewordings_are_no_change() {
+    let rewords: Vec<_> = cases()
+        .into_iter()
+        .filter(|(n, _, _)| n.starts_with("reword-"))
+        .collect();
+    assert!(rewords.len() >= 3);
+    for (name, base, head) in rewords {
+        let changes: Vec<_> = diff(Some(&base), &head, Options::default())
+            .into_iter()
+            .filter(|c| c.rule != "rationale-changed")
+            .collect();
+        assert!(changes.is_empty(), "{name}: {changes:#?}");
+    }
+}
+
+#[test]
+fn escalation_keys_name_exactly_the_new_access() {
+    let cases = cases();
+    let get = |n: &str| cases.iter().find(|(x, _, _)| x == n).unwrap();
+    let (_, b, h) = get("write-access-added");
+    let c = diff(Some(b), h, Options::default());
+    assert_eq!(c[0].key, "app:patient/MedicationStatement.c");
+    assert_eq!(
+        c[0].description,
+        "`patient/MedicationStatement.rs` widened to `patient/MedicationStatement.crs` (new: `patient/MedicationStatement.c`)"
+    );
+    let (_, b, h) = get("wildcard-type-added");
+    let c = diff(Some(b), h, Options::default());
+    assert_eq!(c[0].key, "app:patient/*.rs");
+    assert_eq!(
+        c[0].description,
+        "`patient/Observation.rs` widened to `patient/*.rs`"
+    );
+    let (_, b, h) = get("level-widened");
+    let c: Vec<_> = diff(Some(b), h, Options::default());
+    assert_eq!(c.iter().filter(|c| c.rule == "level-widened").count(), 1);
+    assert_eq!(
+        c.iter().find(|c| c.rule == "access-removed").unwrap().key,
+        "app:patient/Observation.rs"
+    );
+}
+
+#[test]
+fn a_new_app_is_all_additions() {
+    let (_, _, head) = cases()
+        .into_iter()
+        .find(|(n, _, _)| n == "identity-scope-added")
+        .unwrap();
+    let c = diff(None, &head, Options::default());
+    let esc: Vec<&str> = c
+        .iter()
+        .filter(|c| c.direction == scopegate::report::Direction::Escalation)
+        .map(|c| c.scope.as_str())
+        .collect();
+    assert_eq!(esc.len(), 4, "{esc:?}");
+    assert!(c.iter().any(|c| c.rule == "workflow-added"));
+}
