@@ -4,11 +4,13 @@
 //! render); only [`cli`] and [`render`] touch the terminal.
 
 pub mod approval;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod explain;
 pub mod fhir;
+pub mod gate;
 pub mod grant;
 pub mod hint;
 pub mod init;

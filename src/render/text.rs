@@ -136,3 +136,131 @@ pub fn rules(st: Style) -> String {
     out.push_str(&st.dim("\nDocs: docs/rules.md, or `scopegate rules --format markdown`.\n"));
     out
 }
+
+fn risk(st: Style, s: Severity) -> String {
+    match s {
+        Severity::Error => st.red("high"),
+        Severity::Warning => st.yellow("medium"),
+        Severity::Note => st.cyan("low"),
+    }
+}
+
+fn approval_text(st: Style, a: &crate::report::Approval) -> String {
+    use crate::report::ApprovalState as A;
+    let who = a.by.as_deref().unwrap_or("?");
+    let added = if a.added_in_change {
+        ", added in this change"
+    } else {
+        ""
+    };
+    match a.state {
+        A::Approved => st.bold(&format!("approved by {who}{added}")),
+        A::Unapproved => st.red("UNAPPROVED"),
+        A::Expired => st.red(&format!("EXPIRED (approved by {who})")),
+        A::NotRequired => String::new(),
+    }
+}
+
+/// The gate or diff report for a terminal.
+pub fn gate(r: &Report, st: Style) -> String {
+    use crate::report::{Direction, Verdict};
+    let mut out = String::new();
+    let verdict = match r.verdict {
+        Some(Verdict::Fail) => st.red("FAIL"),
+        Some(Verdict::Pass) => st.bold("PASS"),
+        Some(Verdict::NoChange) => st.bold("NO CHANGE"),
+        None => String::new(),
+    };
+    let base = r.baseline.as_ref().map_or(String::new(), |b| {
+        let commit = b
+            .commit
+            .as_deref()
+            .map(|c| format!(" {}", &c[..c.len().min(12)]))
+            .unwrap_or_default();
+        let name = b
+            .name
+            .as_deref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
+        format!("baseline {}{name}{commit}", b.source)
+    });
+    let s = &r.summary;
+    out.push_str(&format!(
+        "scopegate: {verdict} — {}, {} unapproved, {}, {} ({base})\n",
+        plural(s.escalations, "escalation"),
+        s.unapproved,
+        plural(s.reductions, "reduction"),
+        plural(s.workflow_changes, "workflow change"),
+    ));
+    if r.advisory {
+        out.push_str(&st.yellow(
+            "advisory: config and approvals were read from the working tree, not the baseline\n",
+        ));
+    }
+    for a in r.apps.iter().filter(|a| a.new_app) {
+        out.push_str(&format!(
+            "new app: {} ({}): everything it requests is an addition\n",
+            a.app, a.path
+        ));
+    }
+    let section = |out: &mut String, title: &str, dir: Direction| {
+        let cs: Vec<_> = r.changes.iter().filter(|c| c.direction == dir).collect();
+        if cs.is_empty() {
+            return;
+        }
+        out.push_str(&format!("\n{}\n", st.bold(title)));
+        for c in cs {
+            let rules = if c.also.is_empty() {
+                c.rule.clone()
+            } else {
+                format!("{}, also {}", c.rule, c.also.join(", "))
+            };
+            let state = approval_text(st, &c.approval);
+            let lead = match dir {
+                Direction::Escalation => format!("{:6} ", risk(st, c.severity)),
+                _ => String::new(),
+            };
+            out.push_str(&format!("  {lead}{}  [{rules}]  {state}\n", c.key));
+            out.push_str(&format!(
+                "         {}  ({}:{})\n",
+                c.description, c.location.file, c.location.line
+            ));
+            if dir == Direction::Escalation {
+                let wf = if c.workflows.is_empty() {
+                    st.yellow("no workflow needs it")
+                } else {
+                    c.workflows.join(", ")
+                };
+                out.push_str(&format!("         workflows: {wf}\n"));
+            }
+        }
+    };
+    section(&mut out, "Escalations", Direction::Escalation);
+    section(&mut out, "Reductions", Direction::Reduction);
+    section(&mut out, "Workflow changes", Direction::Workflow);
+    if !r.findings.is_empty() {
+        out.push_str(&format!("\n{}\n", st.bold("Findings")));
+        let lint = report(
+            &Report {
+                changes: Vec::new(),
+                ..r.clone()
+            },
+            st,
+        );
+        // The findings lines without the closing count line.
+        for line in lint.lines().filter(|l| !l.contains(" checked: ")) {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    if s.unapproved > 0 {
+        out.push_str(&format!(
+            "\nTo approve (release managers): scopegate approve --by <you> --ticket <ticket>{}\n",
+            if s.unapproved == 1 {
+                ""
+            } else {
+                "  [--key <key> …]"
+            }
+        ));
+    }
+    out
+}

@@ -4,6 +4,8 @@
 //! stdout/stderr (with `render`). Exit codes: 0 pass, 1 findings, 2 could not run.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod gating;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -46,6 +48,13 @@ enum ColorChoice {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Format {
+    Text,
+    Json,
+}
+
+/// Formats a gate or diff report can be rendered in.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ReportFormat {
     Text,
     Json,
 }
@@ -99,6 +108,47 @@ enum Command {
         fail_on: FailOn,
         #[command(flatten)]
         algebra: AlgebraArgs,
+    },
+    /// Show the semantic authorization diff against the baseline (exit 0 or 2).
+    Diff {
+        /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
+        manifests: Vec<PathBuf>,
+        #[command(flatten)]
+        base: gating::BaseArgs,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+    /// The CI gate: diff + approvals + lint; exit 1 on any unapproved escalation.
+    Gate {
+        /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
+        manifests: Vec<PathBuf>,
+        #[command(flatten)]
+        base: gating::BaseArgs,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+    /// Append an approval for the current unapproved escalations (or the keys given)
+    /// to .scopegate/approvals.yaml.
+    Approve {
+        /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
+        manifests: Vec<PathBuf>,
+        #[command(flatten)]
+        base: gating::BaseArgs,
+        /// Who approves (e.g. a GitHub login listed in the config's `approvers`).
+        #[arg(long)]
+        by: String,
+        /// Approve only these keys (`<app-id>:<scope>`, as the gate prints them).
+        #[arg(long = "key")]
+        keys: Vec<String>,
+        /// The ticket that records the review.
+        #[arg(long)]
+        ticket: Option<String>,
+        /// Why the change is acceptable.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Last day the approval counts (YYYY-MM-DD, or a UTC timestamp).
+        #[arg(long)]
+        expires: Option<String>,
     },
     /// Explain what each scope token grants.
     Explain {
@@ -179,7 +229,7 @@ pub fn run() -> u8 {
 
 /// Every manifest that failed to load, reported together.
 #[derive(Debug)]
-struct LoadErrors(Vec<LoadError>);
+pub(crate) struct LoadErrors(pub(crate) Vec<LoadError>);
 
 impl std::fmt::Display for LoadErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -213,6 +263,33 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             };
             Ok(u8::from(threshold.is_some_and(|t| report.fails_at(t))))
         }
+        Command::Diff {
+            manifests,
+            base,
+            format,
+        } => {
+            let g = gating::gather(&manifests, &base)?;
+            print!("{}", render_gate(&g.report, format, style));
+            Ok(0)
+        }
+        Command::Gate {
+            manifests,
+            base,
+            format,
+        } => {
+            let g = gating::gather(&manifests, &base)?;
+            print!("{}", render_gate(&g.report, format, style));
+            Ok(u8::from(g.report.verdict == Some(report::Verdict::Fail)))
+        }
+        Command::Approve {
+            manifests,
+            base,
+            by,
+            keys,
+            ticket,
+            reason,
+            expires,
+        } => approve(&manifests, &base, &by, keys, ticket, reason, expires),
         Command::Explain {
             scopes,
             format,
@@ -269,6 +346,109 @@ fn execute(command: Command, style: Style) -> Result<u8> {
     }
 }
 
+fn render_gate(r: &Report, format: ReportFormat, style: Style) -> String {
+    match format {
+        ReportFormat::Text => text::gate(r, style),
+        ReportFormat::Json => json::render(r),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn approve(
+    manifests: &[PathBuf],
+    base: &gating::BaseArgs,
+    by: &str,
+    keys: Vec<String>,
+    ticket: Option<String>,
+    reason: Option<String>,
+    expires: Option<String>,
+) -> Result<u8> {
+    use crate::report::{ApprovalState, Direction};
+    if by.trim().is_empty() {
+        bail!("`--by` needs the approver's name");
+    }
+    if ticket.is_none() && reason.is_none() {
+        bail!("an approval needs `--ticket` or `--reason`, so the ledger says why");
+    }
+    let g = gating::gather(manifests, base)?;
+    let expires = match expires {
+        None => None,
+        Some(x) => {
+            let norm = crate::approval::normalize_time(&x, true)
+                .with_context(|| format!("`--expires {x}` is not YYYY-MM-DD or a UTC timestamp"))?;
+            if norm <= g.now {
+                bail!("`--expires {x}` is in the past");
+            }
+            Some(x)
+        }
+    };
+    let escalations: Vec<&crate::report::Change> = g
+        .report
+        .changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .collect();
+    let chosen: Vec<String> = if keys.is_empty() {
+        escalations
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.approval.state,
+                    ApprovalState::Unapproved | ApprovalState::Expired
+                )
+            })
+            .map(|c| c.key.clone())
+            .collect()
+    } else {
+        let current: Vec<&str> = escalations.iter().map(|c| c.key.as_str()).collect();
+        let unknown: Vec<&String> = keys
+            .iter()
+            .filter(|k| !current.contains(&k.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            bail!(
+                "not a current escalation: {}\n  current escalation keys: {}",
+                unknown
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if current.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    current.join(", ")
+                }
+            );
+        }
+        keys
+    };
+    if chosen.is_empty() {
+        println!("nothing to approve: every escalation is already approved");
+        return Ok(0);
+    }
+    let text = crate::approval::append(
+        g.ledger_text.as_deref(),
+        &crate::approval::NewEntry {
+            keys: &chosen,
+            by,
+            at: &g.now,
+            ticket: ticket.as_deref(),
+            reason: reason.as_deref(),
+            expires: expires.as_deref(),
+            tenants: &[],
+        },
+    );
+    // Never write a ledger that would not load back.
+    crate::approval::from_bytes(crate::approval::PATH, text.as_bytes())
+        .map_err(|e| LoadErrors(vec![e]))?;
+    gating::write_atomic(&g.ledger_file, &text)?;
+    println!("approved by {by} in {}:", crate::approval::PATH);
+    for k in &chosen {
+        println!("  {k}");
+    }
+    Ok(0)
+}
+
 fn render_report(r: &Report, format: Format, style: Style) -> String {
     match format {
         Format::Text => text::report(r, style),
@@ -307,7 +487,7 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
 
 /// Reads at most one byte more than a manifest may have, so a huge file is refused
 /// without reading it all.
-fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let f = std::fs::File::open(p)?;
     let mut buf = Vec::new();

@@ -1,0 +1,262 @@
+//! The baseline: which commit the change is judged against, and the files there.
+//!
+//! An adapter over git2 (no `git` subprocess). It finds the previous release (the
+//! newest semver tag matching the configured glob that is reachable from HEAD and not
+//! on HEAD itself) or resolves an explicit ref, and reads blobs at that commit. A
+//! shallow clone, a missing tag or an unknown ref is an error with a fix, never "no
+//! changes". It analyses nothing.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Oid, Repository};
+
+/// What to compare against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Spec {
+    /// The newest release tag matching the glob, reachable from HEAD, not on HEAD.
+    PreviousRelease { pattern: String },
+    /// A tag, branch or commit.
+    Ref(String),
+}
+
+/// A resolved baseline commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The tag or ref name.
+    pub name: String,
+    pub commit: String,
+    oid: Oid,
+}
+
+/// Why the baseline could not be read. Each says how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    NotARepo { path: String, detail: String },
+    Shallow { what: String },
+    NoReleaseTag { pattern: String, tags: usize },
+    UnknownRef { name: String, shallow: bool },
+    Git(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotARepo { path, detail } => {
+                write!(f, "{path} is not inside a git repository ({detail})")?;
+                if detail.contains("not owned by current user") {
+                    write!(
+                        f,
+                        "\n  hint: mark it safe: git config --global --add safe.directory {path}"
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "\n  hint: run inside the repository, or compare with `--base-file PATH`"
+                    )?;
+                }
+                Ok(())
+            }
+            Error::Shallow { what } => write!(
+                f,
+                "this is a shallow clone, so {what} cannot be determined\n  hint: fetch the full history: `git fetch --unshallow --tags`, or in GitHub Actions set `fetch-depth: 0` on actions/checkout"
+            ),
+            Error::NoReleaseTag { pattern, tags } => {
+                if *tags == 0 {
+                    write!(
+                        f,
+                        "no tag matches `{pattern}`, so there is no previous release to compare with"
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "none of the {tags} tags matching `{pattern}` is a semver release reachable from HEAD (other than HEAD itself)"
+                    )?;
+                }
+                write!(
+                    f,
+                    "\n  hint: fetch tags (`git fetch --tags`; in GitHub Actions `fetch-depth: 0`), name a baseline with `--base REF`, or pass `--base none` for an app's first release"
+                )
+            }
+            Error::UnknownRef { name, shallow } => {
+                write!(f, "unknown ref `{name}`")?;
+                if *shallow {
+                    write!(
+                        f,
+                        " (this is a shallow clone)\n  hint: fetch it: `git fetch origin {name}`, or in GitHub Actions set `fetch-depth: 0`"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "\n  hint: check the name, or fetch it: `git fetch origin {name}`"
+                    )
+                }
+            }
+            Error::Git(m) => write!(f, "git: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn git(e: git2::Error) -> Error {
+    Error::Git(e.message().to_string())
+}
+
+pub struct Repo {
+    repo: Repository,
+    workdir: PathBuf,
+}
+
+impl Repo {
+    /// Opens the repository containing `path`.
+    pub fn discover(path: &Path) -> Result<Repo, Error> {
+        let repo = Repository::discover(path).map_err(|e| Error::NotARepo {
+            path: path.display().to_string(),
+            detail: e.message().to_string(),
+        })?;
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| Error::Git("a bare repository has no working tree".into()))?
+            .to_path_buf();
+        let workdir = workdir.canonicalize().unwrap_or(workdir);
+        Ok(Repo { repo, workdir })
+    }
+
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow()
+    }
+
+    /// `path` (absolute, or relative to the current directory) relative to the
+    /// repository root, with `/` separators, as git stores it.
+    pub fn relative(&self, path: &Path) -> Option<String> {
+        let abs = path.canonicalize().ok()?;
+        let rel = abs.strip_prefix(&self.workdir).ok()?;
+        Some(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    }
+
+    fn head(&self) -> Result<Oid, Error> {
+        let head = self.repo.head().map_err(git)?;
+        Ok(head.peel_to_commit().map_err(git)?.id())
+    }
+
+    pub fn resolve(&self, spec: &Spec) -> Result<Resolved, Error> {
+        match spec {
+            Spec::Ref(name) => {
+                let obj = self
+                    .repo
+                    .revparse_single(name)
+                    .map_err(|e| match e.code() {
+                        ErrorCode::NotFound | ErrorCode::Ambiguous | ErrorCode::InvalidSpec => {
+                            Error::UnknownRef {
+                                name: name.clone(),
+                                shallow: self.is_shallow(),
+                            }
+                        }
+                        _ => git(e),
+                    })?;
+                let commit = obj.peel_to_commit().map_err(git)?;
+                Ok(Resolved {
+                    name: name.clone(),
+                    commit: commit.id().to_string(),
+                    oid: commit.id(),
+                })
+            }
+            Spec::PreviousRelease { pattern } => self.previous_release(pattern),
+        }
+    }
+
+    /// Semver order needs no object lookups, so tags are sorted by name first and only
+    /// the newest are peeled and checked for reachability, stopping at the first hit:
+    /// no walk of the whole history per tag.
+    fn previous_release(&self, pattern: &str) -> Result<Resolved, Error> {
+        if self.is_shallow() {
+            return Err(Error::Shallow {
+                what: format!("the previous release (`{pattern}`)"),
+            });
+        }
+        let head = self.head()?;
+        let names = self.repo.tag_names(Some(pattern)).map_err(git)?;
+        let mut tags: Vec<(semver::Version, String)> = names
+            .iter()
+            .filter_map(|n| n.ok().flatten())
+            .filter_map(|n| Some((version_of(n)?, n.to_string())))
+            .collect();
+        let count = names.len();
+        tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (_, name) in tags {
+            let Ok(obj) = self.repo.revparse_single(&format!("refs/tags/{name}")) else {
+                continue;
+            };
+            let Ok(commit) = obj.peel_to_commit() else {
+                continue;
+            };
+            let oid = commit.id();
+            if oid == head {
+                continue;
+            }
+            if self.repo.graph_descendant_of(head, oid).map_err(git)? {
+                return Ok(Resolved {
+                    name,
+                    commit: oid.to_string(),
+                    oid,
+                });
+            }
+        }
+        Err(Error::NoReleaseTag {
+            pattern: pattern.to_string(),
+            tags: count,
+        })
+    }
+
+    /// The bytes of `path` at the baseline commit; `None` when the file does not exist
+    /// there (a new app, or no config yet).
+    pub fn read(&self, at: &Resolved, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        let commit = self.repo.find_commit(at.oid).map_err(git)?;
+        let tree = commit.tree().map_err(git)?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(e) => e,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(git(e)),
+        };
+        let obj = entry.to_object(&self.repo).map_err(git)?;
+        match obj.into_blob() {
+            Ok(b) => Ok(Some(b.content().to_vec())),
+            Err(_) => Err(Error::Git(format!("`{path}` at {} is not a file", at.name))),
+        }
+    }
+}
+
+/// The semver version a tag names: `v1.2.3`, `release-1.2.3`, `1.2.3-rc.1`.
+fn version_of(tag: &str) -> Option<semver::Version> {
+    let start = tag.find(|c: char| c.is_ascii_digit())?;
+    semver::Version::parse(&tag[start..]).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_come_from_the_tag_name() {
+        assert_eq!(version_of("v1.2.3"), Some(semver::Version::new(1, 2, 3)));
+        assert_eq!(
+            version_of("release-2.0.0"),
+            Some(semver::Version::new(2, 0, 0))
+        );
+        assert!(version_of("v1.2").is_none());
+        assert!(version_of("latest").is_none());
+        // Pre-releases sort below their release.
+        assert!(version_of("v2.0.0-rc.1") < version_of("v2.0.0"));
+        assert!(version_of("v1.10.0") > version_of("v1.9.0"));
+    }
+}

@@ -1,0 +1,313 @@
+//! The gate: diff + lint + approvals in, one [`Report`] with a verdict out.
+//!
+//! Pure. It is given everything already loaded (the manifests at both ends, the config
+//! and ledger from the baseline, the head ledger, the clock) and decides: an
+//! escalation without a valid approval, a rewritten ledger entry, or a lint finding at
+//! or above the configured threshold fails the gate.
+
+use crate::approval::Entry;
+use crate::config::{Config, LintGate};
+use crate::diff::diff;
+use crate::grant::{ScopeSet, covers};
+use crate::lint;
+use crate::manifest::{Manifest, Pos};
+use crate::report::{
+    AppReport, Approval, ApprovalState, Baseline, Change, Direction, Finding, Location, Report,
+    Verdict,
+};
+use crate::rules::{RuleKind, Severity, rule};
+use crate::scope::Scope;
+
+/// One app: its head manifest and, when it existed, its baseline manifest.
+pub struct App {
+    pub head: Manifest,
+    pub head_text: String,
+    /// `(path at baseline, manifest, text)`; `None` for a new app.
+    pub base: Option<(String, Manifest, String)>,
+}
+
+/// Everything the gate judges with.
+pub struct Input<'a> {
+    pub apps: &'a [App],
+    pub config: &'a Config,
+    /// Config and ledger came from the working tree: the verdict is advisory.
+    pub advisory: bool,
+    pub baseline: Baseline,
+    /// The ledger at the baseline (reviewed when it merged) and in the working tree.
+    pub base_ledger: &'a [Entry],
+    pub head_ledger: &'a [Entry],
+    pub ledger_path: &'a str,
+    /// `YYYY-MM-DDTHH:MM:SSZ`, for expiry.
+    pub now: &'a str,
+}
+
+pub fn gate(input: &Input<'_>) -> Report {
+    let opts = input.config.options;
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut changes: Vec<Change> = Vec::new();
+    let mut apps = Vec::new();
+    for app in input.apps {
+        findings.extend(lint::check(&app.head, opts));
+        let base = app.base.as_ref().map(|(_, m, _)| m);
+        changes.extend(diff(base, &app.head, opts));
+        apps.push(AppReport {
+            app: app.head.id.value.clone(),
+            path: app.head.path.clone(),
+            baseline_path: app.base.as_ref().map(|(p, _, _)| p.clone()),
+            new_app: app.base.is_none(),
+            text_diff: text_diff(app),
+        });
+    }
+    for f in &mut findings {
+        f.severity = input.config.severity_of(&f.rule);
+    }
+    for c in &mut changes {
+        c.severity = input.config.severity_of(&c.rule);
+    }
+
+    let ledger = Ledger::new(input);
+    findings.extend(ledger.rewritten());
+    for c in changes
+        .iter_mut()
+        .filter(|c| c.direction == Direction::Escalation)
+    {
+        c.approval = ledger.approval_for(c);
+        if c.approval.state == ApprovalState::Expired {
+            findings.push(ledger.finding(
+                "approval-expired",
+                c.approval.entry_line,
+                format!(
+                    "the approval of `{}` expired; it needs a fresh approval",
+                    c.key
+                ),
+            ));
+        }
+    }
+    findings.extend(ledger.stale(&changes, input.apps));
+
+    let lint_threshold = match input.config.fail_on_lint {
+        LintGate::Error => Some(Severity::Error),
+        LintGate::Warning => Some(Severity::Warning),
+        LintGate::Never => None,
+    };
+    let lint_fails = findings.iter().any(|f| {
+        rule(&f.rule).kind == RuleKind::Lint && lint_threshold.is_some_and(|t| f.severity >= t)
+    });
+    let ledger_fails = findings.iter().any(|f| f.rule == "ledger-rewritten");
+    let unapproved = changes.iter().any(|c| {
+        matches!(
+            c.approval.state,
+            ApprovalState::Unapproved | ApprovalState::Expired
+        )
+    });
+    let access_changed = changes.iter().any(|c| c.direction != Direction::Workflow);
+    let verdict = if lint_fails || ledger_fails || unapproved {
+        Verdict::Fail
+    } else if access_changed {
+        Verdict::Pass
+    } else {
+        Verdict::NoChange
+    };
+    Report::build(
+        input.apps.len(),
+        findings,
+        changes,
+        apps,
+        Some(input.baseline.clone()),
+        Some(verdict),
+        input.advisory,
+    )
+}
+
+fn text_diff(app: &App) -> String {
+    let (old_path, old) = match &app.base {
+        Some((p, _, t)) => (format!("a/{p}"), t.as_str()),
+        None => ("/dev/null".to_string(), ""),
+    };
+    if old == app.head_text {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(old, app.head_text.as_str())
+        .unified_diff()
+        .context_radius(3)
+        .header(&old_path, &format!("b/{}", app.head.path))
+        .to_string()
+}
+
+/// Ledger entries with their provenance.
+struct Ledger<'a> {
+    /// `(entry, added by the change under review)`.
+    entries: Vec<(&'a Entry, bool)>,
+    input: &'a Input<'a>,
+}
+
+impl<'a> Ledger<'a> {
+    fn new(input: &'a Input<'a>) -> Ledger<'a> {
+        // Entries present at the baseline were reviewed when they merged; entries the
+        // change adds are marked, and on GitHub count only with a qualifying review.
+        let mut entries: Vec<(&Entry, bool)> =
+            input.base_ledger.iter().map(|e| (e, false)).collect();
+        entries.extend(
+            input
+                .head_ledger
+                .iter()
+                .filter(|e| !input.base_ledger.contains(e))
+                .map(|e| (e, true)),
+        );
+        Ledger { entries, input }
+    }
+
+    fn finding(&self, id: &str, line: Option<u32>, message: String) -> Finding {
+        let r = rule(id);
+        Finding {
+            rule: r.id.to_string(),
+            severity: self.input.config.severity_of(id),
+            app: String::new(),
+            location: Location::new(
+                self.input.ledger_path,
+                Pos {
+                    line: line.unwrap_or(1),
+                    column: 1,
+                },
+            ),
+            message,
+            hint: None,
+        }
+    }
+
+    /// Every baseline entry must still be there, unchanged and in order.
+    fn rewritten(&self) -> Option<Finding> {
+        let (base, head) = (self.input.base_ledger, self.input.head_ledger);
+        let first_bad = base
+            .iter()
+            .zip(head.iter().map(Some).chain(std::iter::repeat(None)))
+            .position(|(b, h)| h != Some(b))?;
+        let line = head.get(first_bad).map(|e| e.pos.line);
+        let mut f = self.finding(
+            "ledger-rewritten",
+            line,
+            format!(
+                "approval entry {} (line {} at the baseline) was edited or deleted; the ledger is append-only",
+                first_bad + 1,
+                base[first_bad].pos.line
+            ),
+        );
+        f.hint = Some("restore the entry exactly as it was, and append a new entry instead".into());
+        Some(f)
+    }
+
+    fn approval_for(&self, c: &Change) -> Approval {
+        let Ok(piece) = Scope::parse(&c.scope) else {
+            return unapproved();
+        };
+        let opts = self.input.config.options;
+        let now = self.input.now;
+        let for_app = |e: &Entry| -> Vec<Scope> {
+            e.keys
+                .iter()
+                .filter(|k| k.app == c.app)
+                .map(|k| k.scope.clone())
+                .collect()
+        };
+        let approved = |e: &Entry, added: bool| Approval {
+            state: ApprovalState::Approved,
+            by: Some(e.by.clone()),
+            ticket: e.ticket.clone(),
+            entry_line: Some(e.pos.line),
+            added_in_change: added,
+        };
+        // One entry that covers it alone, reviewed entries first.
+        let mut live: Vec<&(&Entry, bool)> = self
+            .entries
+            .iter()
+            .filter(|(e, _)| !e.expired_at(now))
+            .collect();
+        live.sort_by_key(|(_, added)| *added);
+        for (e, added) in &live {
+            if ScopeSet::new(&for_app(e), opts).grants(&piece) {
+                return approved(e, *added);
+            }
+        }
+        // Several entries together.
+        let together: Vec<Scope> = live.iter().flat_map(|(e, _)| for_app(e)).collect();
+        if ScopeSet::new(&together, opts).grants(&piece) {
+            let contributing: Vec<&(&Entry, bool)> = live
+                .iter()
+                .copied()
+                .filter(|(e, _)| {
+                    for_app(e)
+                        .iter()
+                        .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
+                })
+                .collect();
+            let by: Vec<&str> = contributing.iter().map(|(e, _)| e.by.as_str()).collect();
+            return Approval {
+                state: ApprovalState::Approved,
+                by: Some(by.join(", ")),
+                ticket: None,
+                entry_line: contributing.first().map(|(e, _)| e.pos.line),
+                added_in_change: contributing.iter().any(|(_, a)| *a),
+            };
+        }
+        let expired = self
+            .entries
+            .iter()
+            .find(|(e, _)| e.expired_at(now) && ScopeSet::new(&for_app(e), opts).grants(&piece));
+        if let Some((e, added)) = expired {
+            return Approval {
+                state: ApprovalState::Expired,
+                ..approved(e, *added)
+            };
+        }
+        unapproved()
+    }
+
+    /// Live entries that approve nothing current and nothing the baseline already grants.
+    fn stale(&self, changes: &[Change], apps: &[App]) -> Vec<Finding> {
+        let opts = self.input.config.options;
+        let mut out = Vec::new();
+        for (e, _) in &self.entries {
+            if e.expired_at(self.input.now) {
+                continue;
+            }
+            let matches_something = e.keys.iter().any(|k| {
+                let current = changes.iter().any(|c| {
+                    c.app == k.app
+                        && c.direction == Direction::Escalation
+                        && Scope::parse(&c.scope)
+                            .is_ok_and(|p| covers(&k.scope, &p, opts) || covers(&p, &k.scope, opts))
+                });
+                let settled = apps.iter().any(|a| {
+                    a.head.id.value == k.app
+                        && a.base.as_ref().is_some_and(|(_, b, _)| {
+                            ScopeSet::new(b.requested(), opts).grants(&k.scope)
+                        })
+                });
+                current || settled
+            });
+            if !matches_something {
+                let keys: Vec<String> = e.keys.iter().map(ToString::to_string).collect();
+                out.push(self.finding(
+                    "approval-stale",
+                    Some(e.pos.line),
+                    format!(
+                        "the approval by {} ({}) matches no current change and nothing the baseline grants",
+                        e.by,
+                        keys.join(", ")
+                    ),
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn unapproved() -> Approval {
+    Approval {
+        state: ApprovalState::Unapproved,
+        by: None,
+        ticket: None,
+        entry_line: None,
+        added_in_change: false,
+    }
+}
