@@ -31,15 +31,6 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
         .map(|b| b.requested().cloned().collect())
         .unwrap_or_default();
     let head_scopes: Vec<Scope> = head.requested().cloned().collect();
-    let needs: Vec<(&str, &Scope)> = head
-        .workflows
-        .iter()
-        .flat_map(|w| {
-            w.needs
-                .iter()
-                .filter_map(move |n| n.scope().map(|s| (w.id.value.as_str(), s)))
-        })
-        .collect();
     let mut changes = Vec::new();
 
     for (n, p) in pieces(new_access(&head_scopes, &base_scopes, opts), opts) {
@@ -55,21 +46,7 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
             .find(|e| e.token.scope() == Some(&n.scope));
         let pos = entry.map_or(head.scopes_pos, |e| e.token.text.pos);
         let head_text = entry.map_or_else(|| n.scope.to_string(), |e| e.token.text.value.clone());
-        let mut workflows: Vec<String> = needs
-            .iter()
-            .filter(|(_, need)| serves(&p, need, opts))
-            .map(|(w, _)| w.to_string())
-            .collect();
-        if p == Scope::Refresh(Refresh::Offline) {
-            workflows.extend(
-                head.workflows
-                    .iter()
-                    .filter(|w| w.offline.is_some())
-                    .map(|w| w.id.value.clone()),
-            );
-        }
-        workflows.sort();
-        workflows.dedup();
+        let workflows = justifying_workflows(head, &p, opts);
         changes.push(Change {
             app: app.clone(),
             direction: Direction::Escalation,
@@ -129,6 +106,26 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
     changes
 }
 
+/// The workflows of `head` whose needs `piece` serves (for `offline_access`, the
+/// workflows that run offline).
+pub fn justifying_workflows(head: &Manifest, piece: &Scope, opts: Options) -> Vec<String> {
+    let mut out: Vec<String> = head
+        .workflows
+        .iter()
+        .filter(|w| {
+            w.needs
+                .iter()
+                .filter_map(|n| n.scope())
+                .any(|n| serves(piece, n, opts))
+                || (w.offline.is_some() && piece == &Scope::Refresh(Refresh::Offline))
+        })
+        .map(|w| w.id.value.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Flattens new access into `(origin, piece)` pairs, dropping a piece that another
 /// piece already covers (it is reported under the broader one) and repeats.
 fn pieces(news: Vec<NewAccess>, opts: Options) -> Vec<(NewAccess, Scope)> {
@@ -176,7 +173,7 @@ fn describe(n: &NewAccess, piece: &Scope, head_text: &str) -> String {
 }
 
 /// Every escalation rule that applies to the new piece, most telling first.
-fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
+pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
     let r = match p {
         Scope::Resource(r) => r,
         Scope::Refresh(Refresh::Offline) => return vec!["offline-access-added"],

@@ -7,7 +7,7 @@
 
 use crate::approval::Entry;
 use crate::config::{Config, LintGate};
-use crate::diff::diff;
+use crate::diff::{classify, diff, justifying_workflows};
 use crate::grant::{ScopeSet, covers};
 use crate::lint;
 use crate::manifest::{Manifest, Pos};
@@ -16,7 +16,7 @@ use crate::report::{
     Verdict,
 };
 use crate::rules::{RuleKind, Severity, rule};
-use crate::scope::Scope;
+use crate::scope::{Perms, ResourceScope, Scope};
 
 /// One app: its head manifest and, when it existed, its baseline manifest.
 pub struct App {
@@ -72,6 +72,17 @@ pub fn gate(input: &Input<'_>) -> Report {
         .filter(|c| c.direction == Direction::Escalation)
     {
         c.approval = ledger.approval_for(c);
+    }
+    // A change approved in part is shown as its approved and unapproved parts, so the
+    // reviewer sees exactly what still needs a decision.
+    let changes: Vec<Change> = changes
+        .into_iter()
+        .flat_map(|c| ledger.split_partly_approved(&c).unwrap_or_else(|| vec![c]))
+        .collect();
+    for c in changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+    {
         if c.approval.state == ApprovalState::Expired {
             findings.push(ledger.finding(
                 "approval-expired",
@@ -260,6 +271,68 @@ impl<'a> Ledger<'a> {
             };
         }
         unapproved()
+    }
+
+    /// The scopes live entries approve for `app`.
+    fn approved_scopes(&self, app: &str) -> Vec<Scope> {
+        self.entries
+            .iter()
+            .filter(|(e, _)| !e.expired_at(self.input.now))
+            .flat_map(|(e, _)| {
+                e.keys
+                    .iter()
+                    .filter(|k| k.app == app)
+                    .map(|k| k.scope.clone())
+            })
+            .collect()
+    }
+
+    /// For an unapproved resource change that approvals cover in part (by letters),
+    /// the approved part and the unapproved part as two changes.
+    fn split_partly_approved(&self, c: &Change) -> Option<Vec<Change>> {
+        if c.direction != Direction::Escalation || c.approval.state != ApprovalState::Unapproved {
+            return None;
+        }
+        let Ok(Scope::Resource(r)) = Scope::parse(&c.scope) else {
+            return None;
+        };
+        let opts = self.input.config.options;
+        let residual = ScopeSet::new(&self.approved_scopes(&c.app), opts).uncovered(&r);
+        if residual.is_empty()
+            || residual == [r.clone()]
+            || residual.iter().any(|x| x.restriction != r.restriction)
+        {
+            return None;
+        }
+        let missing = residual
+            .iter()
+            .fold(Perms::from_letters([]), |acc, x| acc.union(x.perms));
+        let app = self.input.apps.iter().find(|a| a.head.id.value == c.app)?;
+        let base: Vec<Scope> = app
+            .base
+            .as_ref()
+            .map(|(_, b, _)| b.requested().cloned().collect())
+            .unwrap_or_default();
+        let part = |perms| {
+            let s = Scope::Resource(ResourceScope { perms, ..r.clone() });
+            let rules = classify(&s, &base, opts);
+            let mut part = Change {
+                rule: rules[0].to_string(),
+                also: rules[1..].iter().map(|x| x.to_string()).collect(),
+                severity: rules
+                    .iter()
+                    .map(|x| self.input.config.severity_of(x))
+                    .max()
+                    .unwrap_or(Severity::Note),
+                key: format!("{}:{s}", c.app),
+                scope: s.to_string(),
+                workflows: justifying_workflows(&app.head, &s, opts),
+                ..c.clone()
+            };
+            part.approval = self.approval_for(&part);
+            part
+        };
+        Some(vec![part(r.perms.minus(missing)), part(missing)])
     }
 
     /// Live entries that approve nothing current and nothing the baseline already grants.

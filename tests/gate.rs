@@ -1,0 +1,514 @@
+//! End-to-end gate tests on temporary git repositories: commit, tag, change, run the
+//! real binary. The git CLI only sets the repositories up; scopegate reads them with git2.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T12:00:00Z";
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let r = Repo {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        r.git(&["init", "-q", "-b", "main"]);
+        r
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Std::new("git")
+            .args([
+                "-c",
+                "user.name=Test",
+                "-c",
+                "user.email=test@example.org",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    fn commit(&self, msg: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+    }
+
+    fn release(&self, tag: &str) {
+        self.git(&["tag", tag]);
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        run_in(self.path(), args)
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", self.stdout, self.stderr))
+    }
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let mut c = Command::cargo_bin("scopegate").unwrap();
+    c.env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args(args);
+    if matches!(args.first(), Some(&"gate" | &"diff" | &"approve")) && !args.contains(&"--now") {
+        c.args(["--now", NOW]);
+    }
+    let out = c.output().unwrap();
+    Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A repo whose v1.0.0 release has the med-rec example, and a config naming alice.
+fn released() -> Repo {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &example("med-rec.yaml"));
+    r.write(".scopegate/config.yaml", "approvers: [alice]\n");
+    r.commit("v1");
+    r.release("v1.0.0");
+    r
+}
+
+/// Adds `u` to MedicationStatement, in both the scope and the workflow need.
+fn add_update(r: &Repo) {
+    let t = r
+        .read("smart-app.yaml")
+        .replace(
+            "patient/MedicationStatement.crs",
+            "patient/MedicationStatement.crus",
+        )
+        .replace(
+            "      - patient/MedicationStatement.c\n",
+            "      - patient/MedicationStatement.cu\n",
+        );
+    r.write("smart-app.yaml", &t);
+    r.commit("add update");
+}
+
+fn gate(r: &Repo) -> Run {
+    r.run(&["gate", "--format", "json"])
+}
+
+#[test]
+fn an_unapproved_escalation_fails_then_approve_passes_then_widening_fails_again() {
+    let r = released();
+    add_update(&r);
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stderr);
+    let v = g.json();
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["summary"]["unapproved"], 1);
+    assert_eq!(
+        v["changes"][0]["key"],
+        "med-rec:patient/MedicationStatement.u"
+    );
+    assert_eq!(v["changes"][0]["rule"], "write-access-added");
+    assert_eq!(v["changes"][0]["workflows"][0], "reconcile");
+    assert_eq!(v["baseline"]["name"], "v1.0.0");
+
+    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-1"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(a.stdout.contains("med-rec:patient/MedicationStatement.u"));
+    r.commit("approve");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}", g.stdout);
+    let v = g.json();
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["changes"][0]["approval"]["state"], "approved");
+    assert_eq!(v["changes"][0]["approval"]["by"], "alice");
+    assert_eq!(v["changes"][0]["approval"]["added_in_change"], true);
+
+    // A further widening is not covered by the approval of exactly `u`.
+    let t = r.read("smart-app.yaml").replace(
+        "patient/MedicationStatement.crus",
+        "patient/MedicationStatement.cruds",
+    );
+    r.write(
+        "smart-app.yaml",
+        &t.replace(
+            "      - patient/MedicationStatement.cu\n",
+            "      - patient/MedicationStatement.cud\n",
+        ),
+    );
+    r.commit("add delete");
+    let g = gate(&r);
+    assert_eq!(g.code, 1);
+    let v = g.json();
+    let unapproved: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["approval"]["state"] == "unapproved")
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(unapproved, ["med-rec:patient/MedicationStatement.d"]);
+}
+
+#[test]
+fn a_pure_reword_passes_with_no_approval() {
+    let r = released();
+    let t = r
+        .read("smart-app.yaml")
+        .replace("patient/MedicationRequest.rs", "patient/MedicationRequest.read")
+        .replace("patient/AllergyIntolerance.rs\n    rationale", "patient/AllergyIntolerance.r\n    rationale: split\n  - scope: patient/AllergyIntolerance.s\n    rationale");
+    r.write("smart-app.yaml", &t);
+    r.commit("reword");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    assert_eq!(v["verdict"], "no-change");
+    assert_eq!(v["summary"]["escalations"], 0);
+    assert_eq!(v["summary"]["reductions"], 0);
+}
+
+#[test]
+fn a_rewritten_ledger_entry_fails_the_gate() {
+    let r = released();
+    add_update(&r);
+    assert_eq!(
+        r.run(&["approve", "--by", "alice", "--ticket", "SEC-1"])
+            .code,
+        0
+    );
+    r.commit("approve");
+    r.release("v1.1.0");
+    // The next change edits the released entry instead of appending one.
+    let t = r
+        .read(".scopegate/approvals.yaml")
+        .replace("SEC-1", "SEC-2");
+    r.write(".scopegate/approvals.yaml", &t);
+    r.commit("rewrite");
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let v = g.json();
+    assert_eq!(v["verdict"], "fail");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "ledger-rewritten")
+    );
+    // Deleting it is a rewrite too.
+    r.write(".scopegate/approvals.yaml", "approvals: []\n");
+    r.commit("delete");
+    assert_eq!(gate(&r).code, 1);
+}
+
+#[test]
+fn a_new_app_is_all_additions() {
+    let r = Repo::new();
+    r.write("README", "x\n");
+    r.commit("init");
+    r.release("v0.1.0");
+    r.write("smart-app.yaml", &example("patient-summary.yaml"));
+    r.commit("add app");
+    let g = gate(&r);
+    assert_eq!(g.code, 1);
+    let v = g.json();
+    assert_eq!(v["apps"][0]["new_app"], true);
+    assert_eq!(v["apps"][0]["baseline_path"], Value::Null);
+    assert_eq!(v["summary"]["escalations"], 8);
+    assert!(
+        v["apps"][0]["text_diff"]
+            .as_str()
+            .unwrap()
+            .starts_with("--- /dev/null")
+    );
+}
+
+#[test]
+fn a_shallow_clone_is_an_error_with_the_fix() {
+    let r = released();
+    add_update(&r);
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", r.path().display());
+    let out = Std::new("git")
+        .args(["clone", "-q", "--depth", "1", &url, "c"])
+        .current_dir(clone.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let g = run_in(&clone.path().join("c"), &["gate"]);
+    assert_eq!(g.code, 2, "{}", g.stdout);
+    assert!(g.stderr.contains("shallow clone"), "{}", g.stderr);
+    assert!(g.stderr.contains("fetch-depth: 0"), "{}", g.stderr);
+    assert!(g.stdout.is_empty());
+}
+
+#[test]
+fn a_missing_tag_or_unknown_ref_is_an_error_never_a_pass() {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &example("med-rec.yaml"));
+    r.commit("v1");
+    let g = r.run(&["gate"]);
+    assert_eq!(g.code, 2);
+    assert!(g.stderr.contains("no tag matches `v*`"), "{}", g.stderr);
+    assert!(g.stderr.contains("git fetch --tags"), "{}", g.stderr);
+    let g = r.run(&["gate", "--base", "v9.9.9"]);
+    assert_eq!(g.code, 2);
+    assert!(g.stderr.contains("unknown ref `v9.9.9`"), "{}", g.stderr);
+    // Outside a repository.
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("smart-app.yaml"), example("med-rec.yaml")).unwrap();
+    let g = run_in(d.path(), &["gate"]);
+    assert_eq!(g.code, 2);
+    assert!(
+        g.stderr.contains("not inside a git repository"),
+        "{}",
+        g.stderr
+    );
+}
+
+#[test]
+fn the_previous_release_is_the_newest_semver_tag_below_head() {
+    let r = released();
+    r.commit("two");
+    r.release("v1.10.0");
+    r.commit("three");
+    r.release("v1.9.0");
+    r.release("v2.0.0-rc.1");
+    add_update(&r);
+    r.release("v2.0.0"); // on HEAD itself: skipped
+    let v = gate(&r).json();
+    assert_eq!(v["baseline"]["name"], "v2.0.0-rc.1");
+    let v = r
+        .run(&["gate", "--format", "json", "--base", "v1.0.0"])
+        .json();
+    assert_eq!(v["baseline"]["name"], "v1.0.0");
+    assert_eq!(v["baseline"]["source"], "--base v1.0.0");
+}
+
+#[test]
+fn config_comes_from_the_baseline_not_the_change() {
+    let r = released();
+    // The change tries to relax its own judge: silence lint errors and the rule.
+    let t = r.read("smart-app.yaml").replace("  - scope: patient/AllergyIntolerance.rs\n", "  - scope: patient/Condition.rs\n    rationale: sneaky\n  - scope: patient/AllergyIntolerance.rs\n");
+    r.write("smart-app.yaml", &t);
+    r.write(
+        ".scopegate/config.yaml",
+        "approvers: [mallory]\nfail_on_lint: never\nseverity:\n  unjustified-scope: note\n",
+    );
+    r.commit("relax");
+    let v = gate(&r).json();
+    assert_eq!(v["advisory"], false);
+    assert_eq!(v["verdict"], "fail");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "unjustified-scope")
+        .unwrap();
+    assert_eq!(f["severity"], "error");
+    // Locally the working tree's config can be used, and the run says it is advisory.
+    let g = r.run(&["gate", "--format", "json", "--config-from-worktree"]);
+    let v = g.json();
+    assert_eq!(v["advisory"], true);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "unjustified-scope")
+        .unwrap();
+    assert_eq!(f["severity"], "note");
+    let text = r.run(&["gate", "--config-from-worktree"]).stdout;
+    assert!(text.contains("advisory"), "{text}");
+}
+
+#[test]
+fn expired_approvals_do_not_count() {
+    let r = released();
+    add_update(&r);
+    let a = r.run(&[
+        "approve",
+        "--by",
+        "alice",
+        "--ticket",
+        "SEC-1",
+        "--expires",
+        "2026-12-31",
+    ]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    r.commit("approve");
+    assert_eq!(gate(&r).code, 0);
+    let g = r.run(&["gate", "--format", "json", "--now", "2027-01-01T00:00:00Z"]);
+    assert_eq!(g.code, 1);
+    let v = g.json();
+    assert_eq!(v["changes"][0]["approval"]["state"], "expired");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "approval-expired")
+    );
+}
+
+#[test]
+fn approve_refuses_keys_that_are_not_current_escalations() {
+    let r = released();
+    add_update(&r);
+    let a = r.run(&[
+        "approve",
+        "--by",
+        "alice",
+        "--ticket",
+        "T",
+        "--key",
+        "med-rec:patient/*.cruds",
+    ]);
+    assert_eq!(a.code, 2);
+    assert!(
+        a.stderr.contains("not a current escalation"),
+        "{}",
+        a.stderr
+    );
+    assert!(
+        a.stderr.contains("med-rec:patient/MedicationStatement.u"),
+        "{}",
+        a.stderr
+    );
+    assert!(!r.path().join(".scopegate/approvals.yaml").exists());
+    let a = r.run(&["approve", "--by", "alice"]);
+    assert_eq!(a.code, 2, "an approval needs a ticket or reason");
+    let a = r.run(&[
+        "approve",
+        "--by",
+        "alice",
+        "--ticket",
+        "T",
+        "--expires",
+        "2020-01-01",
+    ]);
+    assert_eq!(a.code, 2);
+    assert!(a.stderr.contains("in the past"));
+}
+
+#[test]
+fn approve_appends_text_and_keeps_comments() {
+    let r = released();
+    add_update(&r);
+    let existing = "# Reviewed in the release meeting.\napprovals:\n  # older entries\n  - keys: [\"med-rec:openid\"]\n    by: bob\n    at: 2026-01-01\n    reason: identity\n";
+    r.write(".scopegate/approvals.yaml", existing);
+    let a = r.run(&[
+        "approve",
+        "--by",
+        "alice",
+        "--ticket",
+        "SEC-9",
+        "--reason",
+        "refill: \"yes\"",
+    ]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    let after = r.read(".scopegate/approvals.yaml");
+    assert!(after.starts_with(existing), "{after}");
+    assert!(after.contains("med-rec:patient/MedicationStatement.u"));
+    let leftovers: Vec<_> = std::fs::read_dir(r.path().join(".scopegate"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let again = r.run(&["approve", "--by", "alice", "--ticket", "SEC-9"]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.contains("nothing to approve"));
+}
+
+#[test]
+fn a_base_file_needs_no_repository() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("old.yaml"), example("med-rec.yaml")).unwrap();
+    let head = example("med-rec.yaml").replace(
+        "patient/Observation.rs?category=laboratory",
+        "patient/Observation.rs",
+    );
+    std::fs::write(d.path().join("smart-app.yaml"), head).unwrap();
+    let g = run_in(
+        d.path(),
+        &["diff", "--base-file", "old.yaml", "--format", "json"],
+    );
+    assert_eq!(g.code, 0, "diff reports; it does not gate: {}", g.stderr);
+    let v = g.json();
+    assert_eq!(v["advisory"], true);
+    let rules: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"restriction-loosened"), "{rules:?}");
+    let g = run_in(d.path(), &["gate", "--base-file", "old.yaml"]);
+    assert_eq!(g.code, 1);
+}
+
+#[test]
+fn a_stale_approval_is_reported() {
+    let r = released();
+    r.write(".scopegate/approvals.yaml", "approvals:\n  - keys: [\"med-rec:patient/Obsevation.c\"]\n    by: bob\n    at: 2026-01-01\n    reason: typo\n");
+    r.commit("typo approval");
+    let v = gate(&r).json();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "approval-stale"),
+        "{v}"
+    );
+}
