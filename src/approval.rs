@@ -5,6 +5,7 @@
 //! that `scopegate approve` appends. It parses and formats; it reads and writes no
 //! files (the CLI does, atomically).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -17,27 +18,45 @@ pub const PATH: &str = ".scopegate/approvals.yaml";
 /// The header of a new ledger file.
 pub const HEADER: &str = "# scopegate approvals ledger. Append-only: `scopegate approve` adds entries;\n# editing or deleting an entry that was already released fails the gate.\napprovals:\n";
 
-#[derive(Deserialize)]
+/// The scopegate approvals ledger: append-only records of approved changes.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "scopegate approvals ledger")]
 struct RawLedger {
     #[serde(default)]
+    #[schemars(with = "Vec<RawEntry>")]
     approvals: Vec<Spanned<RawEntry>>,
 }
 
-#[derive(Deserialize)]
+/// One approval. Needs a `ticket` or a `reason`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Approval")]
 struct RawEntry {
+    /// `<app-id>:<scope>` keys, exactly as `scopegate gate` prints them.
+    #[schemars(with = "Vec<String>")]
     keys: Vec<Spanned<String>>,
+    /// Who approved.
     by: String,
+    /// When: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ`.
+    #[schemars(with = "String")]
     at: Spanned<String>,
     #[serde(default)]
     ticket: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    /// Last day (UTC) the approval counts.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     expires: Option<Spanned<String>>,
+    /// Limit the approval to these tenants.
     #[serde(default)]
     tenants: Vec<String>,
+}
+
+/// The JSON Schema of the ledger (draft 2020-12).
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RawLedger)).unwrap_or_default()
 }
 
 /// `<app-id>:<scope>`: exactly the access an approval covers.

@@ -78,6 +78,8 @@ enum FailOn {
 enum SchemaName {
     Manifest,
     Report,
+    Config,
+    Approvals,
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -339,6 +341,8 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             let schema = match name {
                 SchemaName::Manifest => manifest::json_schema(),
                 SchemaName::Report => report::json_schema(),
+                SchemaName::Config => crate::config::json_schema(),
+                SchemaName::Approvals => crate::approval::json_schema(),
             };
             print!("{}", json::render(&schema));
             Ok(0)
