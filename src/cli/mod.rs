@@ -57,6 +57,12 @@ enum Format {
 enum ReportFormat {
     Text,
     Json,
+    /// For a pull-request comment or the job summary.
+    Markdown,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -354,6 +360,9 @@ fn render_gate(r: &Report, format: ReportFormat, style: Style) -> String {
     match format {
         ReportFormat::Text => text::gate(r, style),
         ReportFormat::Json => json::render(r),
+        ReportFormat::Markdown => crate::render::markdown::render(r, None),
+        ReportFormat::Sarif => crate::render::sarif::render(r),
+        ReportFormat::Github => crate::render::github::render(r),
     }
 }
 

@@ -2,7 +2,10 @@
 //!
 //! The only library module besides `cli` allowed to produce terminal text.
 
+pub mod github;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 /// ANSI styling, on only when the CLI says the terminal wants it.

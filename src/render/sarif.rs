@@ -1,0 +1,520 @@
+//! SARIF 2.1.0 for GitHub code scanning: the whole rule catalogue as the driver's
+//! rules, and one result per finding and per change.
+//!
+//! Owns the mapping to the properties GitHub reads (CRATES-NOTES §5): levels,
+//! `security-severity`, repo-relative URIs, regions and a line-independent
+//! `primaryLocationLineHash`. Written by hand over `serde_json`: we need a dozen
+//! objects, not a generated SARIF crate. It must not decide anything: a result's
+//! level follows the approval state and severity the [`Report`] already holds.
+
+use serde_json::{Map, Value, json};
+
+use crate::report::{ApprovalState, Change, Direction, Finding, Location, Report};
+use crate::rules::{RULES, Rule, Severity, kind_name};
+
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// GitHub's limit on `shortDescription.text` and `fullDescription.text`.
+const MAX_DESCRIPTION: usize = 1024;
+/// GitHub's limit on a rule's `name`.
+const MAX_NAME: usize = 255;
+
+/// The report as a SARIF log with one run, pretty-printed and newline-terminated.
+pub fn render(r: &Report) -> String {
+    super::json::render(&log(r))
+}
+
+/// The SARIF log as a JSON value.
+pub fn log(r: &Report) -> Value {
+    let mut driver = Map::new();
+    driver.insert("name".into(), json!("scopegate"));
+    driver.insert("semanticVersion".into(), json!(env!("CARGO_PKG_VERSION")));
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    if !repo.is_empty() {
+        driver.insert("informationUri".into(), json!(repo));
+    }
+    driver.insert(
+        "rules".into(),
+        Value::Array(RULES.iter().map(descriptor).collect()),
+    );
+
+    let mut fingerprints = Fingerprints::default();
+    let mut results: Vec<Value> = r
+        .changes
+        .iter()
+        .map(|c| change_result(c, &mut fingerprints))
+        .collect();
+    results.extend(
+        r.findings
+            .iter()
+            .map(|f| finding_result(f, &mut fingerprints)),
+    );
+
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": driver },
+            "automationDetails": { "id": "scopegate/" },
+            // serde-saphyr columns count characters.
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// GitHub: over 9 critical, 7–8.9 high, 4–6.9 medium, 0.1–3.9 low.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "8.0",
+        Severity::Warning => "5.0",
+        Severity::Note => "2.0",
+    }
+}
+
+fn descriptor(r: &Rule) -> Value {
+    let mut help = format!("{}\n\nWhy: {}\n", r.summary, r.why);
+    let mut help_md = format!("{}\n\n**Why:** {}\n", r.summary, r.why);
+    if let Some(c) = r.citation {
+        help.push_str(&format!("\nSource: {c}\n"));
+        help_md.push_str(&format!("\n**Source:** {c}\n"));
+    }
+    help.push_str(&format!("\nExample:\n{}\n", r.example));
+    help_md.push_str(&format!("\n**Example:**\n\n```yaml\n{}\n```\n", r.example));
+    json!({
+        "id": r.id,
+        "name": clip(&pascal(r.id), MAX_NAME),
+        "shortDescription": { "text": clip(r.summary, MAX_DESCRIPTION) },
+        "fullDescription": { "text": clip(r.why, MAX_DESCRIPTION) },
+        "help": { "text": help, "markdown": help_md },
+        "defaultConfiguration": { "level": level(r.severity) },
+        "properties": {
+            "tags": ["security", kind_name(r.kind)],
+            "security-severity": security_severity(r.severity),
+        },
+    })
+}
+
+fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
+    let risk = match c.severity {
+        Severity::Error => "high",
+        Severity::Warning => "medium",
+        Severity::Note => "low",
+    };
+    let justification = if c.workflows.is_empty() {
+        "No workflow needs it.".to_string()
+    } else {
+        format!("Needed by workflows: {}.", c.workflows.join(", "))
+    };
+    let by = c.approval.by.as_deref().unwrap_or("?");
+    let ticket = c
+        .approval
+        .ticket
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    let desc = sentence(&c.description);
+    let (lvl, text) = match (c.direction, &c.approval.state) {
+        (Direction::Escalation, ApprovalState::Unapproved) => (
+            "error",
+            format!(
+                "Unapproved escalation {} ({risk} risk). {desc} {justification} \
+                 Approve with `scopegate approve --by <you> --ticket <ticket> --key <key>`.",
+                c.key
+            ),
+        ),
+        (Direction::Escalation, ApprovalState::Expired) => (
+            "error",
+            format!(
+                "Escalation {} has only an expired approval ({risk} risk). {desc} {justification} \
+                 The approval by {by}{ticket} has expired.",
+                c.key
+            ),
+        ),
+        (Direction::Escalation, ApprovalState::Approved) => {
+            let added = if c.approval.added_in_change {
+                ", added in this change"
+            } else {
+                ""
+            };
+            (
+                "note",
+                format!(
+                    "Approved escalation {} ({risk} risk). {desc} {justification} \
+                     Approved by {by}{ticket}{added}.",
+                    c.key
+                ),
+            )
+        }
+        (Direction::Escalation, ApprovalState::NotRequired) => (
+            "note",
+            format!("Escalation {} ({risk} risk). {desc} {justification}", c.key),
+        ),
+        (Direction::Reduction, _) => ("note", format!("Access removed: {}. {desc}", c.key)),
+        (Direction::Workflow, _) => (
+            "note",
+            format!("Workflow change in {} ({}). {desc}", c.app, c.rule),
+        ),
+    };
+    // The scope as written is what sits at the location; otherwise mark one column.
+    let width = c
+        .head
+        .as_deref()
+        .map_or(1, |h| h.chars().count().max(1) as u32);
+    let mut result = base_result(
+        &c.rule,
+        lvl,
+        text,
+        &c.location,
+        width,
+        fp.next(&c.rule, &c.key, &c.location.file),
+    );
+    let state = match c.approval.state {
+        ApprovalState::NotRequired => "not-required",
+        ApprovalState::Approved => "approved",
+        ApprovalState::Unapproved => "unapproved",
+        ApprovalState::Expired => "expired",
+    };
+    let direction = match c.direction {
+        Direction::Escalation => "escalation",
+        Direction::Reduction => "reduction",
+        Direction::Workflow => "workflow",
+    };
+    result.insert(
+        "properties".into(),
+        json!({
+            "key": c.key,
+            "direction": direction,
+            "approval": state,
+            "also": c.also,
+        }),
+    );
+    if c.approval.state == ApprovalState::Approved {
+        // SARIF §3.35: an accepted external suppression is what an approval is.
+        result.insert(
+            "suppressions".into(),
+            json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": format!("approved by {by}{ticket}"),
+            }]),
+        );
+    }
+    Value::Object(result)
+}
+
+fn finding_result(f: &Finding, fp: &mut Fingerprints) -> Value {
+    let mut text = sentence(&f.message);
+    if let Some(h) = &f.hint {
+        text.push_str(&format!(" Hint: {}", sentence(h)));
+    }
+    let hash = fp.next(&f.rule, &f.message, &f.location.file);
+    Value::Object(base_result(
+        &f.rule,
+        level(f.severity),
+        text,
+        &f.location,
+        1,
+        hash,
+    ))
+}
+
+fn base_result(
+    rule: &str,
+    level: &str,
+    text: String,
+    at: &Location,
+    width: u32,
+    hash: String,
+) -> Map<String, Value> {
+    let line = at.line.max(1);
+    let column = at.column.max(1);
+    let mut m = Map::new();
+    m.insert("ruleId".into(), json!(rule));
+    if let Some(i) = RULES.iter().position(|r| r.id == rule) {
+        m.insert("ruleIndex".into(), json!(i));
+    }
+    m.insert("level".into(), json!(level));
+    m.insert("message".into(), json!({ "text": text }));
+    m.insert(
+        "locations".into(),
+        json!([{
+            "physicalLocation": {
+                "artifactLocation": { "uri": artifact_uri(&at.file) },
+                "region": {
+                    "startLine": line,
+                    "startColumn": column,
+                    "endLine": line,
+                    "endColumn": column.saturating_add(width),
+                },
+            },
+        }]),
+    );
+    m.insert(
+        "partialFingerprints".into(),
+        json!({ "primaryLocationLineHash": hash }),
+    );
+    m
+}
+
+/// A manifest path as GitHub matches it: forward slashes, no leading `./`.
+pub(crate) fn repo_path(file: &str) -> String {
+    let mut p = file.replace('\\', "/");
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest.to_string();
+    }
+    p
+}
+
+/// A repo-relative URI reference: unreserved characters and `/` as they are, every
+/// other byte percent-encoded (so a `:` cannot read as a scheme, nor `#` as a
+/// fragment).
+fn artifact_uri(file: &str) -> String {
+    let mut out = String::new();
+    for b in repo_path(file).bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Fingerprints that ignore line numbers, so an alert survives edits above it;
+/// repeats of the same (rule, key or message, file) are told apart by a count.
+#[derive(Default)]
+struct Fingerprints {
+    seen: std::collections::BTreeMap<u64, usize>,
+}
+
+impl Fingerprints {
+    fn next(&mut self, rule: &str, what: &str, file: &str) -> String {
+        let h = fnv1a64(&[rule, what, &repo_path(file)]);
+        let n = self.seen.entry(h).or_insert(0);
+        *n += 1;
+        format!("{h:016x}:{n}")
+    }
+}
+
+/// FNV-1a, 64-bit, over the parts separated by NUL (which none of them contains).
+fn fnv1a64(parts: &[&str]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = OFFSET;
+    for b in parts.join("\0").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(PRIME);
+    }
+    h
+}
+
+/// `kebab-case-id` → `KebabCaseId`, the conventional SARIF rule name.
+fn pascal(id: &str) -> String {
+    id.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some(_) => {
+            let mut t: String = s.chars().take(max - 1).collect();
+            t.push('…');
+            t
+        }
+    }
+}
+
+/// Ends the text with a full stop unless it already ends a sentence.
+fn sentence(s: &str) -> String {
+    let t = s.trim_end();
+    if t.ends_with(['.', '!', '?']) {
+        t.to_string()
+    } else {
+        format!("{t}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::markdown::tests::sample;
+
+    fn parsed() -> Value {
+        serde_json::from_str(&render(&sample())).expect("SARIF is JSON")
+    }
+
+    #[test]
+    fn output_is_a_sarif_2_1_0_log_with_one_run() {
+        let v = parsed();
+        assert_eq!(v["version"], "2.1.0");
+        assert_eq!(v["$schema"], SCHEMA);
+        assert_eq!(v["runs"].as_array().map(Vec::len), Some(1));
+        let run = &v["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "scopegate");
+        assert_eq!(
+            run["tool"]["driver"]["semanticVersion"],
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(run["automationDetails"]["id"], "scopegate/");
+    }
+
+    #[test]
+    fn the_driver_lists_the_whole_catalogue() {
+        let v = parsed();
+        let rules = v["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(rules.len(), RULES.len());
+        for (d, r) in rules.iter().zip(RULES) {
+            assert_eq!(d["id"], r.id);
+            for field in ["shortDescription", "fullDescription", "help"] {
+                let t = d[field]["text"].as_str().unwrap_or_default();
+                assert!(!t.is_empty() && t.chars().count() <= 1024 || field == "help");
+            }
+            assert!(d["help"]["markdown"].as_str().is_some());
+            assert_eq!(d["defaultConfiguration"]["level"], level(r.severity));
+            assert_eq!(d["properties"]["tags"][0], "security");
+            assert_eq!(d["properties"]["tags"][1], kind_name(r.kind));
+            assert!(d["properties"]["security-severity"].as_str().is_some());
+        }
+    }
+
+    #[test]
+    fn every_result_names_a_rule_in_the_driver_at_its_index() {
+        let v = parsed();
+        let run = &v["runs"][0];
+        let rules = run["tool"]["driver"]["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let results = run["results"].as_array().cloned().unwrap_or_default();
+        let r = sample();
+        assert_eq!(results.len(), r.changes.len() + r.findings.len());
+        for res in &results {
+            let i = res["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rules[i]["id"], res["ruleId"]);
+            let loc = &res["locations"][0]["physicalLocation"];
+            let region = &loc["region"];
+            for k in ["startLine", "startColumn", "endLine", "endColumn"] {
+                assert!(region[k].as_u64().unwrap_or(0) >= 1, "{k}");
+            }
+            assert!(region["endColumn"].as_u64() > region["startColumn"].as_u64());
+            assert!(
+                !loc["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap_or("")
+                    .is_empty()
+            );
+            assert!(!res["message"]["text"].as_str().unwrap_or("").is_empty());
+            assert!(
+                res["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .is_some()
+            );
+        }
+    }
+
+    #[test]
+    fn unapproved_and_expired_escalations_are_errors_the_rest_notes() {
+        let v = parsed();
+        let results = v["runs"][0]["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let by_rule = |id: &str| {
+            results
+                .iter()
+                .find(|r| r["ruleId"] == id)
+                .cloned()
+                .unwrap_or_default()
+        };
+        // Unapproved.
+        let d = by_rule("delete-access-added");
+        assert_eq!(d["level"], "error");
+        assert!(d["message"]["text"].as_str().unwrap_or("").starts_with(
+            "Unapproved escalation med-rec:patient/MedicationStatement.d (high risk). "
+        ));
+        // The scope as written spans the region.
+        let region = &d["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["startColumn"], 12);
+        assert_eq!(
+            region["endColumn"],
+            12 + "patient/MedicationStatement.cruds".len()
+        );
+        // Expired.
+        assert_eq!(by_rule("read-access-added")["level"], "error");
+        // Approved: a note, with the approval as an accepted suppression.
+        let w = by_rule("write-access-added");
+        assert_eq!(w["level"], "note");
+        assert_eq!(w["suppressions"][0]["status"], "accepted");
+        assert_eq!(by_rule("access-removed")["level"], "note");
+        assert_eq!(by_rule("workflow-added")["level"], "note");
+        // Findings keep their own severity.
+        assert_eq!(by_rule("unjustified-scope")["level"], "error");
+        assert_eq!(by_rule("approval-stale")["level"], "note");
+    }
+
+    #[test]
+    fn fingerprints_ignore_line_numbers_and_tell_repeats_apart() {
+        let mut a = sample();
+        let before = log(&a);
+        for c in &mut a.changes {
+            c.location.line += 40;
+        }
+        for f in &mut a.findings {
+            f.location.line += 40;
+        }
+        let after = log(&a);
+        let hashes = |v: &Value| -> Vec<Value> {
+            v["runs"][0]["results"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| r["partialFingerprints"]["primaryLocationLineHash"].clone())
+                .collect()
+        };
+        assert_eq!(hashes(&before), hashes(&after));
+        let mut fp = Fingerprints::default();
+        let one = fp.next("r", "k", "./a/b.yaml");
+        let two = fp.next("r", "k", "a\\b.yaml");
+        assert!(one.ends_with(":1") && two.ends_with(":2"));
+        assert_eq!(one[..16], two[..16]);
+    }
+
+    #[test]
+    fn fnv1a64_matches_the_reference_vectors() {
+        // From the FNV reference test suite.
+        assert_eq!(fnv1a64(&[""]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(&["a"]), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(&["foobar"]), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn uris_are_repo_relative_with_forward_slashes() {
+        assert_eq!(artifact_uri("./apps\\med rec.yaml"), "apps/med%20rec.yaml");
+        assert_eq!(artifact_uri("a:b#c.yaml"), "a%3Ab%23c.yaml");
+        assert_eq!(artifact_uri("café.yaml"), "caf%C3%A9.yaml");
+    }
+
+    #[test]
+    fn typical_report() {
+        insta::assert_snapshot!(render(&sample()));
+    }
+}
