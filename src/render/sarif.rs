@@ -1,5 +1,9 @@
 //! SARIF 2.1.0 for GitHub code scanning: the whole rule catalogue as the driver's
-//! rules, and one result per finding and per change.
+//! rules, and one result per finding and per escalation that still needs a decision
+//! (unapproved or expired). Approved escalations, reductions and workflow changes are
+//! not alerts: GitHub rates an alert by its rule's `security-severity`, so an approved
+//! `delete-access-added` would still fail a code-scanning check. They are in the PR
+//! comment and the JSON report.
 //!
 //! Owns the mapping to the properties GitHub reads (CRATES-NOTES §5): levels,
 //! `security-severity`, repo-relative URIs, regions and a line-independent
@@ -42,6 +46,13 @@ pub fn log(r: &Report) -> Value {
     let mut results: Vec<Value> = r
         .changes
         .iter()
+        .filter(|c| {
+            c.direction == Direction::Escalation
+                && matches!(
+                    c.approval.state,
+                    ApprovalState::Unapproved | ApprovalState::Expired
+                )
+        })
         .map(|c| change_result(c, &mut fingerprints))
         .collect();
     results.extend(
@@ -406,7 +417,17 @@ mod tests {
             .unwrap_or_default();
         let results = run["results"].as_array().cloned().unwrap_or_default();
         let r = sample();
-        assert_eq!(results.len(), r.changes.len() + r.findings.len());
+        let pending = r
+            .changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.approval.state,
+                    ApprovalState::Unapproved | ApprovalState::Expired
+                )
+            })
+            .count();
+        assert_eq!(results.len(), pending + r.findings.len());
         for res in &results {
             let i = res["ruleIndex"].as_u64().expect("ruleIndex") as usize;
             assert_eq!(rules[i]["id"], res["ruleId"]);
@@ -460,12 +481,10 @@ mod tests {
         );
         // Expired.
         assert_eq!(by_rule("read-access-added")["level"], "error");
-        // Approved: a note, with the approval as an accepted suppression.
-        let w = by_rule("write-access-added");
-        assert_eq!(w["level"], "note");
-        assert_eq!(w["suppressions"][0]["status"], "accepted");
-        assert_eq!(by_rule("access-removed")["level"], "note");
-        assert_eq!(by_rule("workflow-added")["level"], "note");
+        // Approved escalations, reductions and workflow changes are not alerts.
+        assert_eq!(by_rule("write-access-added"), Value::Null);
+        assert_eq!(by_rule("access-removed"), Value::Null);
+        assert_eq!(by_rule("workflow-added"), Value::Null);
         // Findings keep their own severity.
         assert_eq!(by_rule("unjustified-scope")["level"], "error");
         assert_eq!(by_rule("approval-stale")["level"], "note");
