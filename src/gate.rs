@@ -112,6 +112,33 @@ pub fn gate(input: &Input<'_>) -> Report {
         )
     });
     let access_changed = changes.iter().any(|c| c.direction != Direction::Workflow);
+    let mut reasons = Vec::new();
+    let n_unapproved = changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.approval.state,
+                ApprovalState::Unapproved | ApprovalState::Expired
+            )
+        })
+        .count();
+    if n_unapproved > 0 {
+        reasons.push(count(n_unapproved, "unapproved escalation"));
+    }
+    if ledger_fails {
+        reasons.push("the approvals ledger was rewritten".to_string());
+    }
+    if let Some(t) = lint_threshold.filter(|_| lint_fails) {
+        let n = findings
+            .iter()
+            .filter(|f| rule(&f.rule).kind == RuleKind::Lint && f.severity >= t)
+            .count();
+        reasons.push(format!(
+            "{} at or above `{}`",
+            count(n, "lint finding"),
+            t.as_str()
+        ));
+    }
     let verdict = if lint_fails || ledger_fails || unapproved {
         Verdict::Fail
     } else if access_changed {
@@ -119,7 +146,7 @@ pub fn gate(input: &Input<'_>) -> Report {
     } else {
         Verdict::NoChange
     };
-    Report::build(
+    let mut report = Report::build(
         input.apps.len(),
         findings,
         changes,
@@ -127,7 +154,17 @@ pub fn gate(input: &Input<'_>) -> Report {
         Some(input.baseline.clone()),
         Some(verdict),
         input.advisory,
-    )
+    );
+    report.reasons = reasons;
+    report
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 fn text_diff(app: &App) -> String {

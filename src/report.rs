@@ -180,6 +180,8 @@ pub struct Report {
     pub summary: Summary,
     /// The gate's verdict; null for `check`.
     pub verdict: Option<Verdict>,
+    /// Why the verdict is `fail`, one phrase per cause (empty otherwise).
+    pub reasons: Vec<String>,
     /// True when config and ledger came from the working tree, not the baseline: the
     /// verdict is then advisory.
     pub advisory: bool,
@@ -264,6 +266,7 @@ impl Report {
             tool: format!("scopegate {}", env!("CARGO_PKG_VERSION")),
             summary,
             verdict,
+            reasons: Vec::new(),
             advisory,
             baseline,
             apps,

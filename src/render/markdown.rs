@@ -170,16 +170,7 @@ fn last_resort(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
 fn heading(r: &Report) -> String {
     let s = &r.summary;
     let (verdict, tail) = match r.verdict {
-        Some(Verdict::Fail) => {
-            let mut parts = Vec::new();
-            if s.unapproved > 0 {
-                parts.push(plural(s.unapproved, "unapproved escalation"));
-            }
-            if s.errors > 0 {
-                parts.push(plural(s.errors, "error"));
-            }
-            ("❌ FAIL", parts)
-        }
+        Some(Verdict::Fail) => ("❌ FAIL", r.reasons.iter().map(|x| text(x)).collect()),
         Some(Verdict::Pass) => {
             let mut parts = Vec::new();
             if s.escalations > 0 {
@@ -789,7 +780,7 @@ pub(crate) mod tests {
                 text_diff: String::new(),
             },
         ];
-        Report::build(
+        let mut r = Report::build(
             2,
             findings,
             vec![workflow, reduction, low, medium, high],
@@ -801,7 +792,12 @@ pub(crate) mod tests {
             }),
             Some(Verdict::Fail),
             false,
-        )
+        );
+        r.reasons = vec![
+            "2 unapproved escalations".into(),
+            "1 lint finding at or above `error`".into(),
+        ];
+        r
     }
 
     /// Every hostile string from the issue, in every user-supplied field.

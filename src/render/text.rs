@@ -197,6 +197,9 @@ pub fn gate(r: &Report, st: Style) -> String {
             "advisory: config and approvals were read from the working tree, not the baseline\n",
         ));
     }
+    if !r.reasons.is_empty() {
+        out.push_str(&format!("failed: {}\n", r.reasons.join("; ")));
+    }
     for a in r.apps.iter().filter(|a| a.new_app) {
         out.push_str(&format!(
             "new app: {} ({}): everything it requests is an addition\n",
