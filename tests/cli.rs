@@ -317,3 +317,45 @@ fn a_missing_file_is_exit_2() {
         r.stderr
     );
 }
+
+#[test]
+fn check_uses_the_working_tree_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::fs::read_to_string(root().join("tests/fixtures/lint/missing-rationale.yaml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("apps")).unwrap();
+    std::fs::write(dir.path().join("apps/a.yaml"), fixture).unwrap();
+    std::fs::create_dir_all(dir.path().join(".scopegate")).unwrap();
+    std::fs::write(
+        dir.path().join(".scopegate/config.yaml"),
+        "manifests: [apps/a.yaml]\n",
+    )
+    .unwrap();
+    let r = run_in(dir.path(), &["check"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("apps/a.yaml") && r.stdout.contains("missing-rationale"),
+        "{}",
+        r.stdout
+    );
+    std::fs::write(
+        dir.path().join(".scopegate/config.yaml"),
+        "manifests: [apps/a.yaml]\nseverity:\n  missing-rationale: note\n",
+    )
+    .unwrap();
+    let r = run_in(dir.path(), &["check"]);
+    assert_eq!(
+        r.code, 0,
+        "a note does not fail at the default threshold: {}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("note[missing-rationale]"), "{}", r.stdout);
+    std::fs::write(dir.path().join(".scopegate/config.yaml"), "severty: {}\n").unwrap();
+    let r = run_in(dir.path(), &["check"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("did you mean `severity`?"),
+        "{}",
+        r.stderr
+    );
+}

@@ -77,6 +77,15 @@ fn parse_ledger(path: &str, bytes: Option<&[u8]>) -> Result<Vec<Entry>> {
     }
 }
 
+/// The working tree's config (defaults when there is none) and the root it was
+/// looked for in: the repository's working directory, or the current directory.
+pub fn worktree_config() -> Result<(Config, PathBuf)> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = Repo::discover(&cwd).map_or(cwd, |r| r.workdir().to_path_buf());
+    let config = parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?;
+    Ok((config, root))
+}
+
 /// Reads everything at both ends and runs the gate.
 pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;

@@ -256,10 +256,24 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             fail_on,
             algebra,
         } => {
+            // Locally the working tree's config applies (there is no baseline to judge
+            // with): its manifest list, severities and level option.
+            let (config, root) = gating::worktree_config()?;
+            let manifests = if manifests.is_empty() && root.join(crate::config::PATH).exists() {
+                config.manifests.iter().map(|m| root.join(m)).collect()
+            } else {
+                manifests
+            };
             let loaded = load_all(&manifests)?;
+            let mut options = config.options;
+            options.user_covers_patient |= algebra.user_covers_patient;
             let findings = loaded
                 .iter()
-                .flat_map(|m| lint::check(m, algebra.options()))
+                .flat_map(|m| lint::check(m, options))
+                .map(|mut f| {
+                    f.severity = config.severity_of(&f.rule);
+                    f
+                })
                 .collect();
             let report = Report::new(loaded.len(), findings);
             print!("{}", render_report(&report, format, style));
