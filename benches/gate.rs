@@ -1,0 +1,362 @@
+//! Benchmark: `gate` against the previous release in a repository of 20,000 commits
+//! and 2,000 release tags, with a manifest of 2,000 scopes and 200 workflows.
+//!
+//! Run with `cargo bench --bench gate`. The gate is a CI step, so its cost must be
+//! close to the floor of reading the two blobs. Measured in the same run, interleaved:
+//! the release `scopegate gate --format json` and the floor, `git show
+//! <prev-tag>:smart-app.yaml` plus `git show HEAD:smart-app.yaml` (two spawns).
+//! Target (issue): the gate's median within 3x the floor's.
+//!
+//! The repository is built with `git fast-import` (a `git` subprocess is fine in a
+//! benchmark; the product itself reads git through git2), then its refs are packed
+//! and its objects repacked, as in a real clone.
+#![allow(clippy::print_stdout)] // a benchmark reports on stdout
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scopegate::fhir::FhirVersion;
+
+const COMMITS: usize = 20_000;
+/// Every `TAG_EVERY`th commit is a release: 2,000 tags.
+const TAG_EVERY: usize = 10;
+const SCOPES: usize = 2_000;
+const WORKFLOWS: usize = 200;
+const RUNS: usize = 15;
+const WARMUPS: usize = 2;
+const APP: &str = "bench";
+const MANIFEST: &str = "smart-app.yaml";
+/// Scopes HEAD adds over the baseline, one at a time in later versions.
+const EXTRAS: usize = 5;
+/// (commit, extra scopes, revision): where the manifest changes. The last is HEAD,
+/// untagged, three escalations over the newest release (at commit 19,990).
+const VERSIONS: [(usize, usize, usize); 5] = [
+    (0, 0, 0),
+    (4_321, 1, 1),
+    (12_345, 2, 2),
+    (17_001, 2, 3),
+    (COMMITS - 1, EXTRAS, 4),
+];
+
+/// The release tag on commit `i` (a multiple of `TAG_EVERY`): `v0.<k/100>.<k%100>`, so
+/// that a name sort (v0.9.x after v0.19.x) and a semver sort disagree.
+fn release_tag(i: usize) -> String {
+    let k = i / TAG_EVERY;
+    format!("v0.{}.{}", k / 100, k % 100)
+}
+
+fn extra(k: usize) -> String {
+    let types = [
+        "Observation",
+        "Condition",
+        "Patient",
+        "Encounter",
+        "Procedure",
+    ];
+    format!("user/{}.cruds?category=extra-{k}", types[k % types.len()])
+}
+
+/// The manifest with `extras` added scopes; `rev` changes a description (a change
+/// that is not an escalation).
+fn manifest(extras: usize, rev: usize) -> String {
+    let types = FhirVersion::R4.resource_types();
+    let levels = ["patient", "user", "system"];
+    let perms = ["rs", "r", "s", "crs", "cruds", "rs"];
+    // `launch` and `launch/patient` count among the 2,000.
+    let mut tokens = Vec::with_capacity(SCOPES);
+    let mut i = 0usize;
+    while tokens.len() < SCOPES - 2 {
+        let ty = types[i % types.len()];
+        let level = levels[(i / types.len()) % levels.len()];
+        let p = perms[(i / 7) % perms.len()];
+        let tok = if i < types.len() * levels.len() {
+            format!("{level}/{ty}.{p}")
+        } else {
+            format!("{level}/{ty}.{p}?category=cat-{i}")
+        };
+        tokens.push(tok);
+        i += 1;
+    }
+    let mut t = format!(
+        "id: {APP}\nname: Benchmark (revision {rev})\nfhir_version: R4\nlaunch: [ehr, standalone, backend]\nscopes:\n  - scope: launch\n    rationale: EHR launch.\n  - scope: launch/patient\n    rationale: Standalone launch with a patient picker.\n"
+    );
+    for tok in &tokens {
+        t.push_str(&format!(
+            "  - scope: \"{tok}\"\n    rationale: The app needs {tok} for one of its workflows.\n"
+        ));
+    }
+    for k in 0..extras {
+        let tok = extra(k);
+        t.push_str(&format!(
+            "  - scope: \"{tok}\"\n    rationale: Added in a later version for workflow wf-{k}.\n"
+        ));
+    }
+    t.push_str("workflows:\n");
+    let per = tokens.len().div_ceil(WORKFLOWS);
+    for w in 0..WORKFLOWS {
+        let note = if w == 7 {
+            format!(" Revised {rev} times.")
+        } else {
+            String::new()
+        };
+        t.push_str(&format!(
+            "  - id: wf-{w}\n    description: Workflow number {w}.{note}\n    needs:\n"
+        ));
+        // Every scope is needed by exactly one workflow.
+        for tok in tokens.iter().skip(w * per).take(per) {
+            t.push_str(&format!("      - \"{tok}\"\n"));
+        }
+        if w < extras {
+            t.push_str(&format!("      - \"{}\"\n", extra(w)));
+        }
+    }
+    t
+}
+
+const CONFIG: &str = "# Release managers own this file.\nmanifests: [smart-app.yaml]\nrelease_tags: 'v*'\napprovers: [alice, acme/release-managers]\n";
+
+/// Approves one of HEAD's escalations ahead of time (and one older scope), so the
+/// gate matches ledger keys; the other escalations stay unapproved (exit 1).
+fn ledger() -> String {
+    format!(
+        "# scopegate approvals ledger. Append-only: `scopegate approve` adds entries;\n# editing or deleting an entry that was already released fails the gate.\napprovals:\n  - keys:\n      - \"{APP}:{}\"\n    by: \"alice\"\n    at: \"2020-09-13T12:26:40Z\"\n    ticket: \"SEC-1\"\n    reason: \"Write access reviewed with the vendor.\"\n  - keys:\n      - \"{APP}:{}\"\n    by: \"alice\"\n    at: \"2020-09-13T12:27:40Z\"\n    ticket: \"SEC-2\"\n",
+        extra(0),
+        extra(EXTRAS - 1)
+    )
+}
+
+fn git(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Bench",
+            "-c",
+            "user.email=bench@example.com",
+        ])
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+        .env("GIT_TERMINAL_PROMPT", "0");
+    c
+}
+
+fn run(mut c: Command, what: &str) {
+    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn data(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    writeln!(out, "data {}", bytes.len())?;
+    out.write_all(bytes)?;
+    out.write_all(b"\n")
+}
+
+/// The fast-import stream. Returns the number of tags.
+fn stream(out: &mut impl Write) -> std::io::Result<usize> {
+    let who = "Bench <bench@example.com>";
+    let t0 = 1_600_000_000usize;
+    // Blobs: one per manifest version (marks from 1,000,000), config and ledger.
+    const BLOB: usize = 1_000_000;
+    for (n, &(_, extras, rev)) in VERSIONS.iter().enumerate() {
+        write!(out, "blob\nmark :{}\n", BLOB + n)?;
+        data(out, manifest(extras, rev).as_bytes())?;
+    }
+    write!(out, "blob\nmark :{}\n", BLOB + 100)?;
+    data(out, CONFIG.as_bytes())?;
+    write!(out, "blob\nmark :{}\n", BLOB + 101)?;
+    data(out, ledger().as_bytes())?;
+
+    let mut tags = 0;
+    let mut tag = |out: &mut dyn Write, name: &str, mark: usize, annotated: bool, ts: usize| {
+        tags += 1;
+        if annotated {
+            write!(
+                out,
+                "tag {name}\nfrom :{mark}\ntagger {who} {ts} +0000\ndata {}\nRelease {name}\n\n",
+                name.len() + 9
+            )
+        } else {
+            write!(out, "reset refs/tags/{name}\nfrom :{mark}\n\n")
+        }
+    };
+    for i in 0..COMMITS {
+        let mark = i + 1;
+        let ts = t0 + i * 60;
+        write!(
+            out,
+            "commit refs/heads/main\nmark :{mark}\nauthor {who} {ts} +0000\ncommitter {who} {ts} +0000\n"
+        )?;
+        data(out, format!("Change {i}").as_bytes())?;
+        if i > 0 {
+            writeln!(out, "from :{i}")?;
+        }
+        writeln!(out, "M 100644 inline src/{}.txt", i % 50)?;
+        data(out, format!("counter {i}\n").as_bytes())?;
+        if let Some(n) = VERSIONS.iter().position(|v| v.0 == i) {
+            writeln!(out, "M 100644 :{} {MANIFEST}", BLOB + n)?;
+        }
+        if i == 2 {
+            writeln!(out, "M 100644 :{} .scopegate/config.yaml", BLOB + 100)?;
+            writeln!(out, "M 100644 :{} .scopegate/approvals.yaml", BLOB + 101)?;
+        }
+        out.write_all(b"\n")?;
+        if i.is_multiple_of(TAG_EVERY) {
+            // Alternate lightweight and annotated releases.
+            tag(
+                out,
+                &release_tag(i),
+                mark,
+                (i / TAG_EVERY).is_multiple_of(2),
+                ts,
+            )?;
+        }
+        // Pre-releases just before their release, and tags that are not semver.
+        match i {
+            9_995 => tag(out, "v0.10.0-rc.1", mark, true, ts)?,
+            19_985 => tag(out, "v0.19.99-rc.1", mark, false, ts)?,
+            19_990 => tag(out, "latest", mark, false, ts)?,
+            i if i == COMMITS - 1 => tag(out, "v-nightly", mark, false, ts)?,
+            _ => {}
+        }
+    }
+    Ok(tags)
+}
+
+/// Builds the repository in `dir`; returns the number of tags.
+fn build(dir: &Path) -> usize {
+    let mut init = git(dir);
+    init.args(["-c", "init.defaultBranch=main", "init", "-q"]);
+    run(init, "git init");
+    let mut head = git(dir);
+    head.args(["symbolic-ref", "HEAD", "refs/heads/main"]);
+    run(head, "git symbolic-ref");
+
+    let mut fi = git(dir);
+    fi.args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    let mut child = fi.spawn().expect("git fast-import starts");
+    let tags = {
+        let mut w = BufWriter::new(child.stdin.take().expect("stdin"));
+        let tags = stream(&mut w).expect("write the fast-import stream");
+        w.flush().expect("flush the fast-import stream");
+        tags
+    };
+    assert!(
+        child.wait().expect("git fast-import").success(),
+        "git fast-import failed"
+    );
+    for args in [
+        &["pack-refs", "--all"][..],
+        &["repack", "-adq"][..],
+        &["reset", "-q", "--hard", "main"][..],
+    ] {
+        let mut c = git(dir);
+        c.args(args);
+        run(c, &format!("git {}", args.join(" ")));
+    }
+    tags
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn time_floor(dir: &Path, prev: &str) -> Duration {
+    let t = Instant::now();
+    for rev in [prev, "HEAD"] {
+        let status = git(dir)
+            .args(["show", &format!("{rev}:{MANIFEST}")])
+            .stdout(Stdio::null())
+            .status()
+            .expect("git show runs");
+        assert!(status.success(), "git show {rev}:{MANIFEST} failed");
+    }
+    t.elapsed()
+}
+
+fn gate(dir: &Path, stdout: Stdio) -> (Duration, std::process::Output) {
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .current_dir(dir)
+        .args(["gate", "--format", "json"])
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("scopegate runs");
+    let d = t.elapsed();
+    match out.status.code() {
+        Some(0 | 1) => (d, out),
+        _ => panic!(
+            "scopegate gate failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path();
+    let t = Instant::now();
+    let tags = build(dir);
+    let built = t.elapsed();
+    let prev = release_tag((COMMITS - 1) / TAG_EVERY * TAG_EVERY);
+
+    // The gate must find the newest release by semver, and see HEAD's escalations.
+    let (_, out) = gate(dir, Stdio::piped());
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the gate prints a JSON report");
+    assert_eq!(
+        report["baseline"]["name"].as_str(),
+        Some(prev.as_str()),
+        "the previous release"
+    );
+    let s = &report["summary"];
+    let (esc, unapproved) = (&s["escalations"], &s["unapproved"]);
+    assert_eq!(esc.as_u64(), Some((EXTRAS - 2) as u64), "escalations");
+
+    let mut floor = Vec::new();
+    let mut gated = Vec::new();
+    for n in 0..WARMUPS + RUNS {
+        // Alternate which goes first, so neither always runs on a warmer cache.
+        let (f, g) = if n % 2 == 0 {
+            let f = time_floor(dir, &prev);
+            (f, gate(dir, Stdio::null()).0)
+        } else {
+            let g = gate(dir, Stdio::null()).0;
+            (time_floor(dir, &prev), g)
+        };
+        if n >= WARMUPS {
+            floor.push(f);
+            gated.push(g);
+        }
+    }
+    let (f, g) = (median(floor), median(gated));
+    println!(
+        "gate: {COMMITS} commits, {tags} tags, {SCOPES} scopes / {WORKFLOWS} workflows (repository built in {:.1} s)",
+        built.as_secs_f64()
+    );
+    println!(
+        "  baseline {prev}; {esc} escalations, {unapproved} unapproved; {RUNS} runs after {WARMUPS} warm-ups"
+    );
+    println!("  floor (git show x2): median {:>7.1} ms", ms(f));
+    println!("  scopegate gate:      median {:>7.1} ms", ms(g));
+    println!(
+        "  ratio: {:.2}x (target <= 3x)",
+        g.as_secs_f64() / f.as_secs_f64()
+    );
+}
