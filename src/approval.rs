@@ -24,8 +24,8 @@ pub const HEADER: &str = "# scopegate approvals ledger. Append-only: `scopegate 
 #[schemars(title = "scopegate approvals ledger")]
 struct RawLedger {
     #[serde(default)]
-    #[schemars(with = "Vec<RawEntry>")]
-    approvals: Vec<Spanned<RawEntry>>,
+    #[schemars(with = "Option<Vec<RawEntry>>")]
+    approvals: Option<Vec<Spanned<RawEntry>>>,
 }
 
 /// One approval. Needs a `ticket` or a `reason`.
@@ -129,16 +129,10 @@ impl Entry {
 /// Parses the ledger; an empty file is an empty ledger.
 pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
     let text = yaml::text_of(path, bytes)?;
-    if text.lines().all(|l| {
-        let t = l.trim();
-        t.is_empty() || t.starts_with('#') || t == "approvals:" || t == "approvals: []"
-    }) {
-        return Ok(Vec::new());
-    }
     let raw: RawLedger = yaml::parse(path, text)?;
     let mut problems = Vec::new();
     let mut entries = Vec::new();
-    for e in raw.approvals {
+    for e in raw.approvals.unwrap_or_default() {
         let pos = Pos::of(&e);
         let e = e.value;
         let mut keys = Vec::new();
@@ -215,6 +209,10 @@ fn bad_time(s: &Spanned<String>) -> Problem {
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` to the latter. A bare date used as an expiry
 /// means "through the end of that day (UTC)".
 pub fn normalize_time(s: &str, end_of_day: bool) -> Option<String> {
+    // Byte slicing below is only sound on ASCII (a fuzzed date held a multi-byte char).
+    if !s.is_ascii() {
+        return None;
+    }
     let digits = |r: std::ops::Range<usize>| {
         s.get(r)
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
@@ -287,7 +285,27 @@ fn q(s: &str) -> String {
 }
 
 /// The ledger text with `entry` appended, leaving every existing byte as it was.
-pub fn append(existing: Option<&str>, entry: &NewEntry<'_>) -> String {
+///
+/// The result is parsed back before it is returned: it must hold exactly one more
+/// entry. A ledger laid out so that text cannot be appended safely (a flow-style list,
+/// YAML tags) is refused with a message, never written broken.
+pub fn append(existing: Option<&str>, entry: &NewEntry<'_>) -> Result<String, String> {
+    let before = match existing {
+        Some(t) => from_bytes(PATH, t.as_bytes())
+            .map_err(|e| e.to_string())?
+            .len(),
+        None => 0,
+    };
+    let text = append_text(existing, entry);
+    match from_bytes(PATH, text.as_bytes()) {
+        Ok(after) if after.len() == before + 1 => Ok(text),
+        _ => Err(format!(
+            "cannot append to {PATH} without rewriting it: write `approvals:` as a block list (`- keys: …` items), without YAML tags or flow style"
+        )),
+    }
+}
+
+fn append_text(existing: Option<&str>, entry: &NewEntry<'_>) -> String {
     let mut out = match existing {
         Some(t) if !t.trim().is_empty() => t.to_string(),
         _ => HEADER.to_string(),
@@ -347,7 +365,7 @@ mod tests {
     #[test]
     fn appending_to_nothing_writes_a_header_and_parses_back() {
         let keys = vec!["med-rec:patient/MedicationStatement.c".to_string()];
-        let t = append(None, &entry(&keys));
+        let t = append(None, &entry(&keys)).unwrap();
         let e = from_bytes("l", t.as_bytes()).unwrap();
         assert_eq!(e.len(), 1);
         assert_eq!(
@@ -361,9 +379,9 @@ mod tests {
     #[test]
     fn appending_keeps_existing_bytes_and_comments() {
         let keys = vec!["a:openid".to_string()];
-        let first = append(None, &entry(&keys));
+        let first = append(None, &entry(&keys)).unwrap();
         let with_comment = first.replace("approvals:\n", "approvals:\n# reviewed in SEC-1\n");
-        let second = append(Some(&with_comment), &entry(&keys));
+        let second = append(Some(&with_comment), &entry(&keys)).unwrap();
         assert!(second.starts_with(&with_comment));
         assert_eq!(from_bytes("l", second.as_bytes()).unwrap().len(), 2);
     }
@@ -373,7 +391,7 @@ mod tests {
         let existing =
             "approvals:\n- keys: [\"a:openid\"]\n  by: bob\n  at: 2026-01-01\n  ticket: T\n";
         let keys = vec!["a:fhirUser".to_string()];
-        let t = append(Some(existing), &entry(&keys));
+        let t = append(Some(existing), &entry(&keys)).unwrap();
         assert_eq!(from_bytes("l", t.as_bytes()).unwrap().len(), 2, "{t}");
     }
 
@@ -394,6 +412,28 @@ mod tests {
     }
 
     #[test]
+    fn a_ledger_that_cannot_take_appended_text_is_refused() {
+        let keys = vec!["a:openid".to_string()];
+        let flow = "approvals: [{keys: [\"a:launch\"], by: bob, at: 2026-01-01, reason: r}]\n";
+        assert!(append(Some(flow), &entry(&keys)).is_err());
+        // Regression (ledger_load fuzz target): a tagged `approvals` key was not seen,
+        // so a second `approvals:` was appended.
+        assert!(append(Some("!a#K approvals:\n"), &entry(&keys)).is_err());
+    }
+
+    #[test]
+    fn a_comment_only_ledger_is_still_parsed() {
+        // Regression (found by the ledger_load fuzz target): comment-only files skipped
+        // the parser, so a control character loaded, and appending to it then failed.
+        assert!(from_bytes("l", b"# c\x01omment\n").is_err());
+        assert!(
+            from_bytes("l", b"# just a comment\napprovals:\n")
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn timestamps_normalise_and_validate() {
         assert_eq!(
             normalize_time("2026-02-03", false).as_deref(),
@@ -404,6 +444,7 @@ mod tests {
             Some("2026-02-03T04:05:06Z")
         );
         assert_eq!(normalize_time("2026-13-01", false), None);
+        assert_eq!(normalize_time("4052\u{65b}dddddd", false), None);
         assert_eq!(normalize_time("2026-02-03T04:05:06+01:00", false), None);
         assert_eq!(format_unix(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_unix(1_795_000_000), "2026-11-18T11:06:40Z");

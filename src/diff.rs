@@ -313,31 +313,36 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
         }
     }
     if let Some(b) = base {
+        // A scope may be listed more than once (a `duplicate-scope` finding); its
+        // rationale changed only when the head's text is none of the baseline's texts.
+        let rationales = |m: &Manifest, s: &Scope| -> Vec<String> {
+            m.scopes
+                .iter()
+                .filter(|x| x.token.scope() == Some(s))
+                .filter_map(|x| x.rationale.as_ref().map(|r| r.value.trim().to_string()))
+                .collect()
+        };
+        let mut reported = BTreeSet::new();
         for e in &head.scopes {
             let (Some(s), Some(r)) = (e.token.scope(), &e.rationale) else {
                 continue;
             };
-            let old = b
-                .scopes
-                .iter()
-                .find(|x| x.token.scope() == Some(s))
-                .and_then(|x| x.rationale.as_ref());
-            if let Some(old) = old
-                && old.value.trim() != r.value.trim()
-            {
-                out.push(mk(
-                    "rationale-changed",
-                    format!("{app}:rationale/{s}"),
-                    s.to_string(),
-                    format!(
-                        "rationale of `{s}` changed from \"{}\" to \"{}\"",
-                        old.value.trim(),
-                        r.value.trim()
-                    ),
-                    r.pos,
-                    Vec::new(),
-                ));
+            let old = rationales(b, s);
+            let new = r.value.trim();
+            if old.is_empty() || old.iter().any(|o| o == new) || !reported.insert(s.clone()) {
+                continue;
             }
+            out.push(mk(
+                "rationale-changed",
+                format!("{app}:rationale/{s}"),
+                s.to_string(),
+                format!(
+                    "rationale of `{s}` changed from \"{}\" to \"{new}\"",
+                    old[0]
+                ),
+                r.pos,
+                Vec::new(),
+            ));
         }
     }
     out

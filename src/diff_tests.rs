@@ -58,3 +58,12 @@ fn configured_user_over_patient_is_not_a_level_change_for_patient() {
         ["resource-access-added"]
     );
 }
+
+#[test]
+fn duplicate_scopes_with_different_rationales_are_not_a_change() {
+    // Regression (found by the manifest_load fuzz target): a scope listed twice with two
+    // rationales made diff(m, m) report `rationale-changed`.
+    let t = "id: a\nscopes:\n  - scope: launch/patient\n    rationale: pick a patient\n  - scope: launch/patient\n    rationale: pick a patient, again\nworkflows: []\n";
+    let m = crate::manifest::from_str("m", t).unwrap();
+    assert!(diff(Some(&m), &m, Options::default()).is_empty());
+}
