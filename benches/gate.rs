@@ -309,8 +309,13 @@ fn gate(dir: &Path, stdout: Stdio) -> (Duration, std::process::Output) {
 }
 
 fn main() {
+    // GATE_BENCH_REPO=DIR builds the repository there and keeps it, for profiling.
     let tmp = tempfile::tempdir().expect("a temporary directory");
-    let dir = tmp.path();
+    let keep = std::env::var_os("GATE_BENCH_REPO").map(std::path::PathBuf::from);
+    if let Some(k) = &keep {
+        std::fs::create_dir_all(k).expect("GATE_BENCH_REPO is creatable");
+    }
+    let dir = keep.as_deref().unwrap_or(tmp.path());
     let t = Instant::now();
     let tags = build(dir);
     let built = t.elapsed();

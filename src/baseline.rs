@@ -185,13 +185,22 @@ impl Repo {
             });
         }
         let head = self.head()?;
-        let names = self.repo.tag_names(Some(pattern)).map_err(git)?;
-        let mut tags: Vec<(semver::Version, String)> = names
-            .iter()
-            .filter_map(|n| n.ok().flatten())
-            .filter_map(|n| Some((version_of(n)?, n.to_string())))
+        // `references_glob` lists names without looking each tag up again (`tag_names`
+        // stats every ref: thousands of syscalls on a repository with many releases).
+        let mut refs = self
+            .repo
+            .references_glob(&format!("refs/tags/{pattern}"))
+            .map_err(git)?;
+        let names: Vec<String> = refs
+            .names()
+            .filter_map(Result::ok)
+            .filter_map(|n| n.strip_prefix("refs/tags/").map(str::to_string))
             .collect();
         let count = names.len();
+        let mut tags: Vec<(semver::Version, String)> = names
+            .into_iter()
+            .filter_map(|n| Some((version_of(&n)?, n)))
+            .collect();
         tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         for (_, name) in tags {
             let Ok(obj) = self.repo.revparse_single(&format!("refs/tags/{name}")) else {

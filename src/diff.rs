@@ -5,7 +5,7 @@
 //! everything is decided by [`crate::grant::new_access`] on parsed scopes. Approval
 //! states are left for the gate to fill in. Pure: no I/O.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::grant::{NewAccess, Options, new_access, serves, type_covers};
 use crate::manifest::{Manifest, Pos, Workflow};
@@ -315,21 +315,20 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
     if let Some(b) = base {
         // A scope may be listed more than once (a `duplicate-scope` finding); its
         // rationale changed only when the head's text is none of the baseline's texts.
-        let rationales = |m: &Manifest, s: &Scope| -> Vec<String> {
-            m.scopes
-                .iter()
-                .filter(|x| x.token.scope() == Some(s))
-                .filter_map(|x| x.rationale.as_ref().map(|r| r.value.trim().to_string()))
-                .collect()
-        };
+        let mut base_rationales: HashMap<&Scope, Vec<&str>> = HashMap::new();
+        for x in &b.scopes {
+            if let (Some(s), Some(r)) = (x.token.scope(), &x.rationale) {
+                base_rationales.entry(s).or_default().push(r.value.trim());
+            }
+        }
         let mut reported = BTreeSet::new();
         for e in &head.scopes {
             let (Some(s), Some(r)) = (e.token.scope(), &e.rationale) else {
                 continue;
             };
-            let old = rationales(b, s);
+            let old = base_rationales.get(s).map_or(&[][..], Vec::as_slice);
             let new = r.value.trim();
-            if old.is_empty() || old.iter().any(|o| o == new) || !reported.insert(s.clone()) {
+            if old.is_empty() || old.contains(&new) || !reported.insert(s.clone()) {
                 continue;
             }
             out.push(mk(

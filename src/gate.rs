@@ -47,9 +47,18 @@ pub fn gate(input: &Input<'_>) -> Report {
     let mut changes: Vec<Change> = Vec::new();
     let mut apps = Vec::new();
     for app in input.apps {
-        findings.extend(lint::check(&app.head, opts));
         let base = app.base.as_ref().map(|(_, m, _)| m);
-        changes.extend(diff(base, &app.head, opts));
+        // The lint and the diff are independent: on a CI runner's two cores they overlap.
+        let (lint_findings, app_changes) = std::thread::scope(|t| {
+            let lint = t.spawn(|| lint::check(&app.head, opts));
+            let changes = diff(base, &app.head, opts);
+            (
+                lint.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                changes,
+            )
+        });
+        findings.extend(lint_findings);
+        changes.extend(app_changes);
         apps.push(AppReport {
             app: app.head.id.value.clone(),
             path: app.head.path.clone(),

@@ -94,16 +94,20 @@ pub fn serves(s: &Scope, n: &Scope, opts: Options) -> bool {
 /// answer "not covered", which can only over-report, never hide access.
 const MAX_SPLIT_PIECES: usize = 4096;
 
-/// A set of scopes combined as a union, indexed for coverage questions.
+static ANY: ResourceType = ResourceType::Any;
+
+/// A set of scopes combined as a union, indexed for coverage questions. It borrows the
+/// scopes it is built from: building one copies nothing.
 #[derive(Clone, Debug, Default)]
-pub struct ScopeSet {
-    resources: HashMap<(Level, ResourceType), Vec<(Perms, Restriction)>>,
-    others: BTreeSet<Scope>,
+pub struct ScopeSet<'a> {
+    /// Resource scopes by type, then by level (`Level as usize`).
+    resources: HashMap<&'a ResourceType, [Vec<(Perms, &'a Restriction)>; 3]>,
+    others: BTreeSet<&'a Scope>,
     opts: Options,
 }
 
-impl ScopeSet {
-    pub fn new<'a>(scopes: impl IntoIterator<Item = &'a Scope>, opts: Options) -> ScopeSet {
+impl<'a> ScopeSet<'a> {
+    pub fn new(scopes: impl IntoIterator<Item = &'a Scope>, opts: Options) -> ScopeSet<'a> {
         let mut set = ScopeSet {
             opts,
             ..ScopeSet::default()
@@ -114,15 +118,12 @@ impl ScopeSet {
         set
     }
 
-    pub fn insert(&mut self, s: &Scope) {
+    pub fn insert(&mut self, s: &'a Scope) {
         match s {
-            Scope::Resource(r) => self
-                .resources
-                .entry((r.level, r.resource.clone()))
-                .or_default()
-                .push((r.perms, r.restriction.clone())),
+            Scope::Resource(r) => self.resources.entry(&r.resource).or_default()[r.level as usize]
+                .push((r.perms, &r.restriction)),
             other => {
-                self.others.insert(other.clone());
+                self.others.insert(other);
             }
         }
     }
@@ -141,6 +142,13 @@ impl ScopeSet {
     /// `?category=a` plus `?category=b` covers `?category=a,b`, and the residual names
     /// only the values that are still uncovered.
     pub fn uncovered(&self, b: &ResourceScope) -> Vec<ResourceScope> {
+        // Fast path: one scope in the set covers `b` whole (the common case).
+        if self
+            .candidates(b.level, &b.resource)
+            .any(|(p, r)| p.is_superset(b.perms) && r.covers(&b.restriction))
+        {
+            return Vec::new();
+        }
         let mut by_restriction: BTreeMap<Restriction, Perms> = BTreeMap::new();
         for letter in b.perms.letters() {
             for residual in self.uncovered_atom(b.level, &b.resource, letter, &b.restriction) {
@@ -166,41 +174,48 @@ impl ScopeSet {
         &'s self,
         b: &'s ResourceScope,
     ) -> impl Iterator<Item = ResourceScope> + 's {
+        let types: &'s [ResourceType] = match b.resource {
+            ResourceType::Any => &[ResourceType::Any],
+            ResourceType::Named(_) => std::slice::from_ref(&b.resource),
+        };
+        let any = matches!(b.resource, ResourceType::Named(_)).then_some(ResourceType::Any);
         self.opts.covering_levels(b.level).flat_map(move |level| {
-            let keys = [b.resource.clone(), ResourceType::Any];
-            let n = if b.resource == ResourceType::Any {
-                1
-            } else {
-                2
-            };
-            keys.into_iter().take(n).flat_map(move |resource| {
-                self.resources
-                    .get(&(level, resource.clone()))
-                    .into_iter()
-                    .flatten()
-                    .map(move |(perms, restriction)| ResourceScope {
-                        level,
-                        resource: resource.clone(),
-                        perms: *perms,
-                        restriction: restriction.clone(),
-                    })
-                    .filter(move |a| resource_covers(a, b, self.opts))
-            })
+            types
+                .iter()
+                .cloned()
+                .chain(any.clone())
+                .flat_map(move |resource| {
+                    self.at(level, &resource)
+                        .iter()
+                        .map(move |(perms, restriction)| ResourceScope {
+                            level,
+                            resource: resource.clone(),
+                            perms: *perms,
+                            restriction: (*restriction).clone(),
+                        })
+                        .filter(move |a| resource_covers(a, b, self.opts))
+                        .collect::<Vec<_>>()
+                })
         })
+    }
+
+    fn at(&self, level: Level, ty: &ResourceType) -> &[(Perms, &'a Restriction)] {
+        self.resources
+            .get(ty)
+            .map_or(&[][..], |by_level| &by_level[level as usize])
     }
 
     fn candidates<'s>(
         &'s self,
         level: Level,
         ty: &'s ResourceType,
-    ) -> impl Iterator<Item = &'s (Perms, Restriction)> + 's {
+    ) -> impl Iterator<Item = &'s (Perms, &'a Restriction)> + 's {
         self.opts.covering_levels(level).flat_map(move |l| {
-            let exact = self.resources.get(&(l, ty.clone()));
-            let any = match ty {
-                ResourceType::Named(_) => self.resources.get(&(l, ResourceType::Any)),
-                ResourceType::Any => None,
+            let any: &[(Perms, &'a Restriction)] = match ty {
+                ResourceType::Named(_) => self.at(l, &ANY),
+                ResourceType::Any => &[],
             };
-            exact.into_iter().chain(any).flatten()
+            self.at(l, ty).iter().chain(any)
         })
     }
 
@@ -410,13 +425,13 @@ pub fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
             r.clone(),
         )
     });
+    let candidates: Vec<Scope> = resources.into_iter().map(Scope::Resource).collect();
     let mut kept_set = ScopeSet::new([], opts);
     let mut kept: Vec<Scope> = Vec::new();
-    for r in resources {
-        let s = Scope::Resource(r);
-        if !kept_set.grants(&s) {
-            kept_set.insert(&s);
-            kept.push(s);
+    for s in &candidates {
+        if !kept_set.grants(s) {
+            kept_set.insert(s);
+            kept.push(s.clone());
         }
     }
     kept.sort();

@@ -145,14 +145,16 @@ fn two_restricted_scopes_union_to_their_or() {
 
 #[test]
 fn letters_union_across_scopes() {
-    let s = ScopeSet::new(&set("patient/Observation.r patient/Observation.s"), D);
+    let scopes = set("patient/Observation.r patient/Observation.s");
+    let s = ScopeSet::new(&scopes, D);
     assert!(s.grants(&p("patient/Observation.rs")));
     assert!(!s.grants(&p("patient/Observation.crs")));
 }
 
 #[test]
 fn named_types_never_add_up_to_the_wildcard() {
-    let s = ScopeSet::new(&set("patient/Observation.rs patient/Patient.rs"), D);
+    let scopes = set("patient/Observation.rs patient/Patient.rs");
+    let s = ScopeSet::new(&scopes, D);
     assert!(!s.grants(&p("patient/*.rs")));
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::grant::{Options, ScopeSet, minimize, resource_covers};
+use crate::grant::{Options, ScopeSet, minimize, type_covers};
 use crate::manifest::{LaunchMode, Manifest, Pos, ScopeEntry, Token};
 use crate::report::{Finding, Location};
 use crate::rules::rule;
@@ -350,19 +350,22 @@ impl<'m> Lint<'m> {
             if shared.is_empty() {
                 continue;
             }
-            let clipped = ResourceScope {
-                perms: shared,
-                ..(*nr).clone()
-            };
-            let narrowed = ResourceScope {
-                perms: shared,
-                ..r.clone()
-            };
-            if resource_covers(r, &clipped, self.opts) {
+            // On the shared letters: does the scope cover the need, or the need the
+            // scope? (Compared in place: this runs for every scope/need pair.)
+            let covers_need = self.opts.level_covers(r.level, nr.level)
+                && type_covers(&r.resource, &nr.resource)
+                && r.restriction.covers(&nr.restriction);
+            let inside_need = self.opts.level_covers(nr.level, r.level)
+                && type_covers(&nr.resource, &r.resource)
+                && nr.restriction.covers(&r.restriction);
+            if covers_need {
                 justified = justified.union(shared);
-                served.push(Scope::Resource(clipped));
+                served.push(Scope::Resource(ResourceScope {
+                    perms: shared,
+                    ..(*nr).clone()
+                }));
                 workflows.insert(workflow);
-            } else if resource_covers(&clipped, &narrowed, self.opts) {
+            } else if inside_need {
                 // The scope is a narrower part of what the workflow needs.
                 justified = justified.union(shared);
                 part_of_broader_need = true;

@@ -623,8 +623,11 @@ fn parse_perms(
     resource: &ResourceType,
     query: Option<&str>,
 ) -> Result<(Perms, bool), ScopeError> {
-    let q = query.map(|q| format!("?{q}")).unwrap_or_default();
-    let with = |p: &str| Some(format!("{level}/{resource}.{p}{q}"));
+    // Suggestions are only built on the error paths.
+    let with = |p: &str| {
+        let q = query.map(|q| format!("?{q}")).unwrap_or_default();
+        Some(format!("{level}/{resource}.{p}{q}"))
+    };
     // SMART 1.0 permissions, processed as 2.x letters per the IG's equivalence table.
     match text {
         "read" => return Ok((Perms::READ, true)),
@@ -638,28 +641,33 @@ fn parse_perms(
             with("rs"),
         ));
     }
-    let lower = text.to_ascii_lowercase();
-    if matches!(lower.as_str(), "read" | "write") {
+    if text.eq_ignore_ascii_case("read") || text.eq_ignore_ascii_case("write") {
         return Err(invalid(
             format!("`.{text}`: permissions are case-sensitive"),
-            with(&lower),
+            with(&text.to_ascii_lowercase()),
         ));
     }
-    let letters: Option<Vec<Letter>> = text.chars().map(Letter::from_char).collect();
-    let Some(letters) = letters else {
-        let bad: String = text
-            .chars()
-            .filter(|c| Letter::from_char(*c).is_none())
-            .collect();
-        return Err(invalid(
-            format!(
-                "`.{text}` is not a permission: use `read`, `write`, `*`, or letters from `cruds` in order (unknown: `{bad}`)"
-            ),
-            None,
-        ));
-    };
-    let perms = Perms::from_letters(letters.iter().copied());
-    let in_order = letters.windows(2).all(|w| w[0] < w[1]);
+    let mut bits = Perms::from_letters([]);
+    let mut in_order = true;
+    let mut prev: Option<Letter> = None;
+    for c in text.chars() {
+        let Some(l) = Letter::from_char(c) else {
+            let bad: String = text
+                .chars()
+                .filter(|c| Letter::from_char(*c).is_none())
+                .collect();
+            return Err(invalid(
+                format!(
+                    "`.{text}` is not a permission: use `read`, `write`, `*`, or letters from `cruds` in order (unknown: `{bad}`)"
+                ),
+                None,
+            ));
+        };
+        in_order &= prev.is_none_or(|p| p < l);
+        prev = Some(l);
+        bits = bits.union(Perms::from_letters([l]));
+    }
+    let perms = bits;
     if !in_order {
         return Err(ScopeError {
             kind: ScopeErrorKind::PermissionOrder,

@@ -192,13 +192,6 @@ pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
         };
         let bytes = read_limited(p).with_context(|| format!("cannot read {}", p.display()))?;
         let head_text = String::from_utf8_lossy(&bytes).into_owned();
-        let head = match manifest::from_bytes(&shown, &bytes) {
-            Ok(m) => m,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
         // (label for messages, path at the baseline, bytes)
         let base_bytes = match (&resolved, &args.base_file) {
             (Some((r, res, _)), _) => r
@@ -211,15 +204,27 @@ pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
             }
             (None, None) => None,
         };
-        let base = match base_bytes {
-            None => None,
-            Some((label, path, b)) => match manifest::from_bytes(&label, &b) {
-                Ok(m) => Some((path, m, String::from_utf8_lossy(&b).into_owned())),
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            },
+        // The two ends parse independently: overlap them.
+        let (head, base) = std::thread::scope(|t| {
+            let base = t.spawn(|| {
+                base_bytes.as_ref().map(|(label, path, b)| {
+                    manifest::from_bytes(label, b)
+                        .map(|m| (path.clone(), m, String::from_utf8_lossy(b).into_owned()))
+                })
+            });
+            let head = manifest::from_bytes(&shown, &bytes);
+            (
+                head,
+                base.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            )
+        });
+        let (head, base) = match (head, base.transpose()) {
+            (Ok(h), Ok(b)) => (h, b),
+            (h, b) => {
+                errors.extend(h.err());
+                errors.extend(b.err());
+                continue;
+            }
         };
         apps.push(App {
             head,
