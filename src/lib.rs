@@ -5,6 +5,7 @@
 
 pub mod approval;
 pub mod baseline;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod diff;
