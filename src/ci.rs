@@ -196,8 +196,7 @@ pub fn verify_added_entry(
     // The reviewer's latest review that is not a plain comment decides.
     let latest = reviews
         .iter()
-        .filter(|r| r.login.eq_ignore_ascii_case(who) && r.state != "COMMENTED")
-        .next_back();
+        .rfind(|r| r.login.eq_ignore_ascii_case(who) && r.state != "COMMENTED");
     match latest {
         Some(r)
             if r.state == "APPROVED" && r.commit_id.as_deref() == Some(pr.head_sha.as_str()) =>
