@@ -39,6 +39,9 @@ pub struct Input<'a> {
     pub ledger_path: &'a str,
     /// `YYYY-MM-DDTHH:MM:SSZ`, for expiry.
     pub now: &'a str,
+    /// Entries the change adds that lack a qualifying review, with the reason (from
+    /// `scopegate ci`). They approve nothing; what they would approve is `pending`.
+    pub untrusted: &'a [(Entry, String)],
 }
 
 pub fn gate(input: &Input<'_>) -> Report {
@@ -114,22 +117,12 @@ pub fn gate(input: &Input<'_>) -> Report {
         rule(&f.rule).kind == RuleKind::Lint && lint_threshold.is_some_and(|t| f.severity >= t)
     });
     let ledger_fails = findings.iter().any(|f| f.rule == "ledger-rewritten");
-    let unapproved = changes.iter().any(|c| {
-        matches!(
-            c.approval.state,
-            ApprovalState::Unapproved | ApprovalState::Expired
-        )
-    });
+    let unapproved = changes.iter().any(|c| c.approval.is_outstanding());
     let access_changed = changes.iter().any(|c| c.direction != Direction::Workflow);
     let mut reasons = Vec::new();
     let n_unapproved = changes
         .iter()
-        .filter(|c| {
-            matches!(
-                c.approval.state,
-                ApprovalState::Unapproved | ApprovalState::Expired
-            )
-        })
+        .filter(|c| c.approval.is_outstanding())
         .count();
     if n_unapproved > 0 {
         reasons.push(count(n_unapproved, "unapproved escalation"));
@@ -193,8 +186,10 @@ fn text_diff(app: &App) -> String {
 
 /// Ledger entries with their provenance.
 struct Ledger<'a> {
-    /// `(entry, added by the change under review)`.
+    /// `(entry, added by the change under review)`, trusted entries only.
     entries: Vec<(&'a Entry, bool)>,
+    /// Added entries without a qualifying review, with the reason.
+    pending: Vec<(&'a Entry, &'a str)>,
     input: &'a Input<'a>,
 }
 
@@ -204,14 +199,22 @@ impl<'a> Ledger<'a> {
         // change adds are marked, and on GitHub count only with a qualifying review.
         let mut entries: Vec<(&Entry, bool)> =
             input.base_ledger.iter().map(|e| (e, false)).collect();
-        entries.extend(
-            input
-                .head_ledger
-                .iter()
-                .filter(|e| !input.base_ledger.contains(e))
-                .map(|e| (e, true)),
-        );
-        Ledger { entries, input }
+        let mut pending = Vec::new();
+        for e in input
+            .head_ledger
+            .iter()
+            .filter(|e| !input.base_ledger.contains(e))
+        {
+            match input.untrusted.iter().find(|(u, _)| u == e) {
+                Some((_, why)) => pending.push((e, why.as_str())),
+                None => entries.push((e, true)),
+            }
+        }
+        Ledger {
+            entries,
+            pending,
+            input,
+        }
     }
 
     fn finding(&self, id: &str, line: Option<u32>, message: String) -> Finding {
@@ -272,6 +275,7 @@ impl<'a> Ledger<'a> {
             ticket: e.ticket.clone(),
             entry_line: Some(e.pos.line),
             added_in_change: added,
+            reason: None,
         };
         // One entry that covers it alone, reviewed entries first.
         let mut live: Vec<&(&Entry, bool)> = self
@@ -304,6 +308,39 @@ impl<'a> Ledger<'a> {
                 ticket: None,
                 entry_line: contributing.first().map(|(e, _)| e.pos.line),
                 added_in_change: contributing.iter().any(|(_, a)| *a),
+                reason: None,
+            };
+        }
+        // Would the entries still waiting for a review approve it?
+        let with_pending: Vec<Scope> = together
+            .iter()
+            .cloned()
+            .chain(self.pending.iter().flat_map(|(e, _)| for_app(e)))
+            .collect();
+        if ScopeSet::new(&with_pending, opts).grants(&piece) {
+            let waiting: Vec<&(&Entry, &str)> = self
+                .pending
+                .iter()
+                .filter(|(e, _)| {
+                    for_app(e)
+                        .iter()
+                        .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
+                })
+                .collect();
+            let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
+            return Approval {
+                state: ApprovalState::Pending,
+                by: Some(
+                    waiting
+                        .iter()
+                        .map(|(e, _)| e.by.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
+                entry_line: waiting.first().map(|(e, _)| e.pos.line),
+                added_in_change: true,
+                reason: Some(reasons.join("; ")),
             };
         }
         let expired = self
@@ -424,9 +461,6 @@ impl<'a> Ledger<'a> {
 fn unapproved() -> Approval {
     Approval {
         state: ApprovalState::Unapproved,
-        by: None,
-        ticket: None,
-        entry_line: None,
-        added_in_change: false,
+        ..Approval::not_required()
     }
 }

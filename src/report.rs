@@ -71,6 +71,9 @@ pub enum ApprovalState {
     Unapproved,
     /// Only expired approvals would cover it.
     Expired,
+    /// Approved by an entry this change adds, which still lacks a qualifying review
+    /// (on GitHub: an `APPROVED` review at the head commit by the named approver).
+    Pending,
 }
 
 /// The ledger entry behind an approval state.
@@ -88,6 +91,9 @@ pub struct Approval {
     /// The entry was added by the change under review (not yet part of a release):
     /// on GitHub it counts only with a qualifying review.
     pub added_in_change: bool,
+    /// Why a `pending` approval does not count yet, and who may approve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Approval {
@@ -98,7 +104,16 @@ impl Approval {
             ticket: None,
             entry_line: None,
             added_in_change: false,
+            reason: None,
         }
+    }
+
+    /// The change still needs a decision.
+    pub fn is_outstanding(&self) -> bool {
+        matches!(
+            self.state,
+            ApprovalState::Unapproved | ApprovalState::Expired | ApprovalState::Pending
+        )
     }
 }
 
@@ -248,12 +263,7 @@ impl Report {
             reductions: dir(Direction::Reduction),
             unapproved: changes
                 .iter()
-                .filter(|c| {
-                    matches!(
-                        c.approval.state,
-                        ApprovalState::Unapproved | ApprovalState::Expired
-                    )
-                })
+                .filter(|c| c.approval.is_outstanding())
                 .count(),
             workflow_changes: dir(Direction::Workflow),
             manifests,

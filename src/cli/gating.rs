@@ -247,6 +247,7 @@ pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
         head_ledger: &head_ledger,
         ledger_path: approval::PATH,
         now: &now,
+        untrusted: &[],
     });
     Ok(Gathered {
         report,

@@ -113,6 +113,17 @@ fn change(c: &Change) -> Annotation {
             "Expired approval",
             format!("{detail}\nThe approval by {by}{ticket} has expired."),
         ),
+        (Direction::Escalation, ApprovalState::Pending) => (
+            Level::Error,
+            "Approval pending review",
+            format!(
+                "{detail}\nApproved in the ledger by {by}{ticket}, but not yet counted: {}",
+                c.approval
+                    .reason
+                    .as_deref()
+                    .unwrap_or("no qualifying review")
+            ),
+        ),
         (Direction::Escalation, ApprovalState::Approved) => {
             let added = if c.approval.added_in_change {
                 ", added in this change"

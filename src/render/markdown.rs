@@ -453,6 +453,10 @@ fn approval(a: &Approval) -> String {
         ApprovalState::Approved => format!("✅ approved by {who}{ticket}{added}"),
         ApprovalState::Unapproved => "❌ **UNAPPROVED**".to_string(),
         ApprovalState::Expired => format!("⌛ **EXPIRED**: approved by {who}{ticket}"),
+        ApprovalState::Pending => format!(
+            "⏳ **PENDING**: ledger entry by {who}{ticket}; {}",
+            text(a.reason.as_deref().unwrap_or("needs a qualifying review"))
+        ),
         ApprovalState::NotRequired => "—".to_string(),
     }
 }
@@ -687,6 +691,7 @@ pub(crate) mod tests {
             ticket: by.map(|_| "SEC-12".into()),
             entry_line: by.map(|_| 3),
             added_in_change: added,
+            reason: None,
         }
     }
 

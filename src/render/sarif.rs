@@ -46,13 +46,7 @@ pub fn log(r: &Report) -> Value {
     let mut results: Vec<Value> = r
         .changes
         .iter()
-        .filter(|c| {
-            c.direction == Direction::Escalation
-                && matches!(
-                    c.approval.state,
-                    ApprovalState::Unapproved | ApprovalState::Expired
-                )
-        })
+        .filter(|c| c.direction == Direction::Escalation && c.approval.is_outstanding())
         .map(|c| change_result(c, &mut fingerprints))
         .collect();
     results.extend(
@@ -150,6 +144,14 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
                 c.key
             ),
         ),
+        (Direction::Escalation, ApprovalState::Pending) => (
+            "error",
+            format!(
+                "Escalation {} is approved only by a ledger entry still pending review ({risk} risk). {desc} {justification} {}",
+                c.key,
+                c.approval.reason.as_deref().unwrap_or("")
+            ),
+        ),
         (Direction::Escalation, ApprovalState::Approved) => {
             let added = if c.approval.added_in_change {
                 ", added in this change"
@@ -193,6 +195,7 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
         ApprovalState::Approved => "approved",
         ApprovalState::Unapproved => "unapproved",
         ApprovalState::Expired => "expired",
+        ApprovalState::Pending => "pending",
     };
     let direction = match c.direction {
         Direction::Escalation => "escalation",
@@ -420,12 +423,7 @@ mod tests {
         let pending = r
             .changes
             .iter()
-            .filter(|c| {
-                matches!(
-                    c.approval.state,
-                    ApprovalState::Unapproved | ApprovalState::Expired
-                )
-            })
+            .filter(|c| c.approval.is_outstanding())
             .count();
         assert_eq!(results.len(), pending + r.findings.len());
         for res in &results {

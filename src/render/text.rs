@@ -157,6 +157,10 @@ fn approval_text(st: Style, a: &crate::report::Approval) -> String {
         A::Approved => st.bold(&format!("approved by {who}{added}")),
         A::Unapproved => st.red("UNAPPROVED"),
         A::Expired => st.red(&format!("EXPIRED (approved by {who})")),
+        A::Pending => st.red(&format!(
+            "PENDING (ledger entry by {who}: {})",
+            a.reason.as_deref().unwrap_or("needs a qualifying review")
+        )),
         A::NotRequired => String::new(),
     }
 }
