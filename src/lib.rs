@@ -12,6 +12,7 @@ pub mod diff;
 pub mod explain;
 pub mod fhir;
 pub mod gate;
+pub mod github;
 pub mod grant;
 pub mod hint;
 pub mod init;

@@ -1,0 +1,508 @@
+//! A fake GitHub REST API on loopback, for driving the real binary through
+//! `GITHUB_API_URL`. It speaks the real shapes (issue comments with `Link` pagination,
+//! pull request reviews, the contents API, tags, compare, team membership, the
+//! authenticated user), keeps state across requests, records every request, and can
+//! inject faults (403, 404, 422, 429 with `retry-after`, 502, slow responses, and
+//! "committed then failed" writes).
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    /// Path and query, without any `/api/v3` prefix.
+    pub path: String,
+    /// The request target exactly as received (with any `/api/v3` prefix).
+    pub raw_path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Comment {
+    pub id: u64,
+    pub login: String,
+    pub body: String,
+}
+
+/// A scripted failure: the next `times` requests matching `method` and containing
+/// `path_contains` get this response. With `apply`, the request's effect happens first
+/// (a write that committed on the server but failed on the way back).
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub method: &'static str,
+    pub path_contains: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub delay: Duration,
+    pub apply: bool,
+    /// Answer with this status and body even when the status is a success
+    /// (a canned reply, e.g. a directory listing), instead of routing normally.
+    pub replace: bool,
+    pub times: usize,
+}
+
+impl Fault {
+    pub fn new(method: &'static str, path_contains: &str, status: u16) -> Fault {
+        Fault {
+            method,
+            path_contains: path_contains.to_string(),
+            status,
+            headers: Vec::new(),
+            body: json!({"message": format!("injected {status}")}).to_string(),
+            delay: Duration::ZERO,
+            apply: false,
+            replace: false,
+            times: 1,
+        }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Fault {
+        self.headers.push((k.to_string(), v.to_string()));
+        self
+    }
+    pub fn body(mut self, b: &str) -> Fault {
+        self.body = b.to_string();
+        self
+    }
+    pub fn delay(mut self, d: Duration) -> Fault {
+        self.delay = d;
+        self
+    }
+    pub fn applied(mut self) -> Fault {
+        self.apply = true;
+        self
+    }
+    pub fn replace(mut self) -> Fault {
+        self.replace = true;
+        self
+    }
+    pub fn times(mut self, n: usize) -> Fault {
+        self.times = n;
+        self
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    pub requests: Vec<Request>,
+    pub comments: Vec<Comment>,
+    pub next_id: u64,
+    /// The login the token authenticates as; `None` makes `GET /user` answer 403 like
+    /// an Actions installation token, whose comments appear as `github-actions[bot]`.
+    pub user: Option<String>,
+    pub reviews: Vec<Value>,
+    /// `(path, ref)` → bytes.
+    pub contents: HashMap<(String, String), Vec<u8>>,
+    /// `(name, sha)`, newest first as GitHub lists them.
+    pub tags: Vec<(String, String)>,
+    /// `(base, head)` → `ahead`, `behind`, `identical`, `diverged`.
+    pub compare: HashMap<(String, String), String>,
+    /// `(org, team)` → members; a team missing from the map answers 404.
+    pub teams: HashMap<(String, String), Vec<String>>,
+    pub faults: VecDeque<Fault>,
+}
+
+pub struct FakeGitHub {
+    pub url: String,
+    pub state: Arc<Mutex<State>>,
+}
+
+impl FakeGitHub {
+    pub fn start() -> FakeGitHub {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State {
+            next_id: 1000,
+            ..State::default()
+        }));
+        let s = state.clone();
+        let base = url.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let s = s.clone();
+                let base = base.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &s, &base);
+                });
+            }
+        });
+        FakeGitHub { url, state }
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.with(|s| s.requests.clone())
+    }
+
+    pub fn comments(&self) -> Vec<Comment> {
+        self.with(|s| s.comments.clone())
+    }
+
+    /// Requests that wrote comments (create or update).
+    pub fn writes(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method != "GET" && r.path.contains("/comments"))
+            .collect()
+    }
+
+    pub fn add_comment(&self, login: &str, body: &str) -> u64 {
+        self.with(|s| {
+            s.next_id += 1;
+            let id = s.next_id;
+            s.comments.push(Comment {
+                id,
+                login: login.to_string(),
+                body: body.to_string(),
+            });
+            id
+        })
+    }
+
+    pub fn add_review(&self, login: &str, state: &str, commit: &str) {
+        self.with(|s| {
+            let id = s.reviews.len() as u64 + 1;
+            s.reviews.push(json!({
+                "id": id,
+                "user": {"login": login, "type": "User"},
+                "state": state,
+                "commit_id": commit,
+                "submitted_at": format!("2026-11-28T10:{:02}:00Z", id % 60),
+                "body": "",
+            }));
+        })
+    }
+
+    pub fn fault(&self, f: Fault) {
+        self.with(|s| s.faults.push_back(f));
+    }
+}
+
+fn serve(stream: TcpStream, state: &Arc<Mutex<State>>, base: &str) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let target = parts.next().unwrap_or("").to_string();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body)?;
+        let path = target
+            .strip_prefix("/api/v3")
+            .unwrap_or(&target)
+            .to_string();
+        // `Link` URLs keep the prefix the client used, as GHES's do.
+        let link_base = if path.len() < target.len() {
+            format!("{base}/api/v3")
+        } else {
+            base.to_string()
+        };
+        let req = Request {
+            method,
+            path,
+            raw_path: target,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        };
+        let (status, extra, body, delay) = respond(state, &req, &link_base);
+        std::thread::sleep(delay);
+        let reason = match status {
+            200 => "OK",
+            401 => "Unauthorized",
+            201 => "Created",
+            403 => "Forbidden",
+            404 => "Not Found",
+            422 => "Unprocessable Entity",
+            429 => "Too Many Requests",
+            500 => "Internal Server Error",
+            502 => "Bad Gateway",
+            503 => "Service Unavailable",
+            _ => "Status",
+        };
+        let mut head = format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in extra {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        out.write_all(head.as_bytes())?;
+        out.write_all(body.as_bytes())?;
+        out.flush()?;
+    }
+}
+
+type Response = (u16, Vec<(String, String)>, String, Duration);
+
+fn ok(v: Value) -> Response {
+    (200, Vec::new(), v.to_string(), Duration::ZERO)
+}
+
+fn status(code: u16, message: &str) -> Response {
+    (
+        code,
+        Vec::new(),
+        json!({"message": message}).to_string(),
+        Duration::ZERO,
+    )
+}
+
+fn respond(state: &Arc<Mutex<State>>, req: &Request, base: &str) -> Response {
+    let mut s = state.lock().unwrap();
+    s.requests.push(req.clone());
+    let fault_at = s
+        .faults
+        .iter()
+        .position(|f| f.method == req.method && req.path.contains(&f.path_contains));
+    if let Some(i) = fault_at {
+        let f = s.faults[i].clone();
+        if f.times <= 1 {
+            s.faults.remove(i);
+        } else {
+            s.faults[i].times -= 1;
+        }
+        if f.apply {
+            let _ = route(&mut s, req, base);
+        }
+        if f.status < 300 && !f.replace {
+            // A slow but successful response.
+            let mut r = route(&mut s, req, base);
+            r.3 = f.delay;
+            return r;
+        }
+        return (f.status, f.headers, f.body, f.delay);
+    }
+    route(&mut s, req, base)
+}
+
+fn query(path: &str) -> (String, HashMap<String, String>) {
+    let (p, q) = path.split_once('?').unwrap_or((path, ""));
+    let params = q
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    (p.to_string(), params)
+}
+
+fn paginate(items: &[Value], path: &str, params: &HashMap<String, String>, base: &str) -> Response {
+    let per_page: usize = params
+        .get("per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30)
+        .min(100);
+    let page: usize = params
+        .get("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let last = items.len().div_ceil(per_page).max(1);
+    let slice: Vec<Value> = items
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .cloned()
+        .collect();
+    let mut headers = Vec::new();
+    if page < last {
+        let link = |p: usize| format!("<{base}{path}?per_page={per_page}&page={p}>");
+        headers.push((
+            "link".to_string(),
+            format!(
+                "{}; rel=\"next\", {}; rel=\"last\"",
+                link(page + 1),
+                link(last)
+            ),
+        ));
+    }
+    (
+        200,
+        headers,
+        Value::Array(slice).to_string(),
+        Duration::ZERO,
+    )
+}
+
+fn comment_json(c: &Comment) -> Value {
+    json!({
+        "id": c.id,
+        "node_id": format!("IC_{}", c.id),
+        "user": {"login": c.login, "type": if c.login.ends_with("[bot]") { "Bot" } else { "User" }},
+        "body": c.body,
+        "created_at": "2026-11-28T10:00:00Z",
+        "updated_at": "2026-11-28T10:00:00Z",
+    })
+}
+
+fn route(s: &mut State, req: &Request, base: &str) -> Response {
+    let (path, params) = query(&req.path);
+    let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let author = || {
+        s.user
+            .clone()
+            .unwrap_or_else(|| "github-actions[bot]".to_string())
+    };
+    match (req.method.as_str(), seg.as_slice()) {
+        ("GET", ["user"]) => match &s.user {
+            Some(u) => ok(json!({"login": u, "type": "User"})),
+            None => status(403, "Resource not accessible by integration"),
+        },
+        ("GET", ["repos", _, _, "issues", _, "comments"]) => {
+            let items: Vec<Value> = s.comments.iter().map(comment_json).collect();
+            paginate(&items, &path, &params, base)
+        }
+        ("POST", ["repos", _, _, "issues", _, "comments"]) => {
+            let body = req.json()["body"].as_str().unwrap_or("").to_string();
+            if body.chars().count() > 65_536 {
+                return status(
+                    422,
+                    "Validation Failed: Body is too long (maximum is 65536 characters)",
+                );
+            }
+            s.next_id += 1;
+            let c = Comment {
+                id: s.next_id,
+                login: author(),
+                body,
+            };
+            s.comments.push(c.clone());
+            (
+                201,
+                Vec::new(),
+                comment_json(&c).to_string(),
+                Duration::ZERO,
+            )
+        }
+        ("PATCH" | "POST", ["repos", _, _, "issues", "comments", id]) => {
+            let id: u64 = id.parse().unwrap_or(0);
+            let body = req.json()["body"].as_str().unwrap_or("").to_string();
+            match s.comments.iter_mut().find(|c| c.id == id) {
+                Some(c) => {
+                    c.body = body;
+                    let v = comment_json(c);
+                    ok(v)
+                }
+                None => status(404, "Not Found"),
+            }
+        }
+        ("GET", ["repos", _, _, "pulls", _, "reviews"]) => {
+            let items = s.reviews.clone();
+            paginate(&items, &path, &params, base)
+        }
+        ("GET", ["repos", _, _, "contents", rest @ ..]) => {
+            let file = rest.join("/");
+            let r = params.get("ref").cloned().unwrap_or_default();
+            match s.contents.get(&(file.clone(), r)) {
+                Some(bytes) => ok(json!({
+                    "type": "file",
+                    "encoding": "base64",
+                    "size": bytes.len(),
+                    "name": file.rsplit('/').next().unwrap_or(""),
+                    "path": file,
+                    "content": base64(bytes),
+                })),
+                None => status(404, "Not Found"),
+            }
+        }
+        ("GET", ["repos", _, _, "tags"]) => {
+            let items: Vec<Value> = s
+                .tags
+                .iter()
+                .map(|(n, sha)| json!({"name": n, "commit": {"sha": sha}}))
+                .collect();
+            paginate(&items, &path, &params, base)
+        }
+        // Branch names may contain `/`: the spec is the rest of the path.
+        ("GET", ["repos", _, _, "compare", spec @ ..]) => {
+            let spec = spec.join("/");
+            let (a, b) = spec.split_once("...").unwrap_or((&spec, ""));
+            match s.compare.get(&(a.to_string(), b.to_string())) {
+                Some(st) => ok(json!({"status": st})),
+                None => status(404, "Not Found"),
+            }
+        }
+        ("GET", ["orgs", org, "teams", team, "memberships", user]) => {
+            match s.teams.get(&(org.to_string(), team.to_string())) {
+                Some(members) if members.iter().any(|m| m == user) => {
+                    ok(json!({"state": "active", "role": "member"}))
+                }
+                _ => status(404, "Not Found"),
+            }
+        }
+        _ => status(404, "Not Found"),
+    }
+}
+
+/// Standard base64 with line breaks every 60 chars, as the contents API sends it.
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    let mut wrapped = String::new();
+    for (i, c) in out.chars().enumerate() {
+        if i > 0 && i % 60 == 0 {
+            wrapped.push('\n');
+        }
+        wrapped.push(c);
+    }
+    wrapped
+}
