@@ -246,7 +246,7 @@ impl Repo {
 }
 
 /// The semver version a tag names: `v1.2.3`, `release-1.2.3`, `1.2.3-rc.1`.
-fn version_of(tag: &str) -> Option<semver::Version> {
+pub fn version_of(tag: &str) -> Option<semver::Version> {
     let start = tag.find(|c: char| c.is_ascii_digit())?;
     semver::Version::parse(&tag[start..]).ok()
 }

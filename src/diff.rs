@@ -61,6 +61,7 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
             location: Location::new(&head.path, pos),
             workflows,
             approval: Approval::not_required(),
+            new_in_pr: None,
         });
     }
 
@@ -99,6 +100,7 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
             location: Location::new(&head.path, head.scopes_pos),
             workflows: Vec::new(),
             approval: Approval::not_required(),
+            new_in_pr: None,
         });
     }
 
@@ -253,6 +255,7 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
         location: Location::new(&head.path, pos),
         workflows,
         approval: Approval::not_required(),
+        new_in_pr: None,
     };
     let mut out = Vec::new();
     let empty = Vec::new();

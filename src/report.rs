@@ -150,6 +150,10 @@ pub struct Change {
     /// Workflows whose needs this access serves.
     pub workflows: Vec<String>,
     pub approval: Approval,
+    /// On a pull request judged against an earlier release: whether this escalation is
+    /// new relative to the PR's base commit (null when not computed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_in_pr: Option<bool>,
 }
 
 /// The verdict of a gate run.

@@ -8,9 +8,10 @@ use anyhow::{Context, Result, bail};
 
 use super::{LoadErrors, read_limited};
 use crate::approval::{self, Entry};
-use crate::baseline::{Repo, Resolved, Spec};
+use crate::baseline::{Error as BaselineError, Repo, Resolved, Spec};
 use crate::config::{self, Config};
 use crate::gate::{self, App};
+use crate::github;
 use crate::manifest;
 use crate::report::{self, Report};
 
@@ -86,8 +87,135 @@ pub fn worktree_config() -> Result<(Config, PathBuf)> {
     Ok((config, root))
 }
 
+/// Where files at the baseline are read from.
+enum Reader<'a> {
+    Git(&'a Repo, Resolved),
+    /// The contents API at a commit: the clone does not have it (shallow checkout).
+    Api {
+        client: &'a github::Client,
+        sha: String,
+        name: String,
+    },
+}
+
+impl Reader<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Reader::Git(_, res) => &res.name,
+            Reader::Api { name, .. } => name,
+        }
+    }
+
+    fn commit(&self) -> &str {
+        match self {
+            Reader::Git(_, res) => &res.commit,
+            Reader::Api { sha, .. } => sha,
+        }
+    }
+
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Reader::Git(r, res) => Ok(r.read(res, path)?),
+            Reader::Api { client, sha, .. } => client.file_at(path, sha).map_err(|e| {
+                anyhow::anyhow!("reading {path} at {sha} through the contents API: {e}")
+            }),
+        }
+    }
+}
+
+/// On GitHub, a baseline missing from the clone is fetched through the API.
+pub struct ApiFallback<'a> {
+    pub client: &'a github::Client,
+    /// The commit being judged (the PR head), for finding the previous release.
+    pub head_sha: String,
+}
+
+/// Everything read at both ends, before judging.
+pub struct Loaded {
+    pub apps: Vec<App>,
+    pub config: Config,
+    pub advisory: bool,
+    pub baseline: report::Baseline,
+    pub base_ledger: Vec<Entry>,
+    pub head_ledger: Vec<Entry>,
+    pub ledger_file: PathBuf,
+    pub ledger_text: Option<String>,
+    pub now: String,
+}
+
+impl Loaded {
+    /// Entries the change adds to the ledger.
+    pub fn added_entries(&self) -> Vec<&Entry> {
+        self.head_ledger
+            .iter()
+            .filter(|e| !self.base_ledger.contains(e))
+            .collect()
+    }
+
+    pub fn gate(self, untrusted: &[(Entry, String)]) -> Gathered {
+        let report = gate::gate(&gate::Input {
+            apps: &self.apps,
+            config: &self.config,
+            advisory: self.advisory,
+            baseline: self.baseline.clone(),
+            base_ledger: &self.base_ledger,
+            head_ledger: &self.head_ledger,
+            ledger_path: approval::PATH,
+            now: &self.now,
+            untrusted,
+        });
+        Gathered {
+            report,
+            ledger_file: self.ledger_file,
+            ledger_text: self.ledger_text,
+            now: self.now,
+        }
+    }
+}
+
 /// Reads everything at both ends and runs the gate.
 pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
+    Ok(load(manifests, args, None)?.gate(&[]))
+}
+
+/// The newest semver release tag whose commit the head descends from, asked of the
+/// API (tags, then compare) when the clone cannot answer.
+fn previous_release_via_api(fb: &ApiFallback<'_>, pattern: &str) -> Result<(String, String)> {
+    let glob = pattern.strip_suffix('*');
+    let mut tags: Vec<(semver::Version, String, String)> = fb
+        .client
+        .tags()
+        .map_err(|e| anyhow::anyhow!("listing tags through the API: {e}"))?
+        .into_iter()
+        .filter(|(n, _)| glob.map_or(n == pattern, |g| n.starts_with(g)))
+        .filter_map(|(n, sha)| Some((crate::baseline::version_of(&n)?, n, sha)))
+        .collect();
+    tags.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, name, sha) in tags {
+        if sha == fb.head_sha {
+            continue;
+        }
+        let status = fb
+            .client
+            .compare_status(&sha, &fb.head_sha)
+            .map_err(|e| anyhow::anyhow!("comparing {name} with {}: {e}", fb.head_sha))?;
+        if status == "ahead" {
+            return Ok((name, sha));
+        }
+    }
+    bail!(
+        "no release tag matching `{pattern}` is an ancestor of {} (asked through the API)\n  hint: name a baseline with `--base REF`, or `--base none` for a first release",
+        fb.head_sha
+    )
+}
+
+/// Reads everything at both ends: the head from the working tree, the baseline from
+/// git (or, on GitHub with a shallow clone, from the API).
+pub fn load(
+    manifests: &[PathBuf],
+    args: &BaseArgs,
+    fallback: Option<&ApiFallback<'_>>,
+) -> Result<Loaded> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let now = now_utc(args.now.as_deref())?;
     let repo = match Repo::discover(&cwd) {
@@ -99,47 +227,71 @@ pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
     let root = repo
         .as_ref()
         .map_or(cwd.clone(), |r| r.workdir().to_path_buf());
-    let worktree_config_bytes = read_opt(&root.join(config::PATH))?;
-    let worktree_config = parse_config(config::PATH, worktree_config_bytes.clone())?;
+    let worktree_config = parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?;
 
     // Resolve the baseline commit. The tag pattern in force is the baseline's own: if
     // the working tree's differs, resolve again with the baseline's.
-    let resolved: Option<(&Repo, Resolved, report::Baseline)> =
-        match (&repo, &args.base, &args.base_file) {
-            (_, _, Some(_)) => None,
-            (_, Some(b), _) if b == "none" => None,
-            (Some(r), Some(b), _) => {
-                let res = r.resolve(&Spec::Ref(b.clone()))?;
-                let info = report::Baseline {
-                    source: format!("--base {b}"),
-                    name: Some(res.name.clone()),
-                    commit: Some(res.commit.clone()),
-                };
-                Some((r, res, info))
-            }
-            (Some(r), None, _) => {
-                let mut pattern = worktree_config.release_tags.clone();
-                let mut res = r.resolve(&Spec::PreviousRelease {
-                    pattern: pattern.clone(),
-                })?;
-                let at_base = parse_config(config::PATH, r.read(&res, config::PATH)?)?;
-                if at_base.release_tags != pattern {
-                    pattern = at_base.release_tags;
-                    res = r.resolve(&Spec::PreviousRelease {
-                        pattern: pattern.clone(),
-                    })?;
+    let mut via_api = false;
+    let reader: Option<(Reader<'_>, String)> = match (&repo, &args.base, &args.base_file) {
+        (_, _, Some(_)) => None,
+        (_, Some(b), _) if b == "none" => None,
+        (Some(r), Some(b), _) => {
+            let reader = match (r.resolve(&Spec::Ref(b.clone())), fallback) {
+                (Ok(res), _) => Reader::Git(r, res),
+                (
+                    Err(BaselineError::UnknownRef { .. } | BaselineError::Shallow { .. }),
+                    Some(fb),
+                ) => {
+                    via_api = true;
+                    Reader::Api {
+                        client: fb.client,
+                        sha: b.clone(),
+                        name: b.clone(),
+                    }
                 }
-                let info = report::Baseline {
-                    source: format!("previous release ({pattern})"),
-                    name: Some(res.name.clone()),
-                    commit: Some(res.commit.clone()),
-                };
-                Some((r, res, info))
+                (Err(e), _) => return Err(e.into()),
+            };
+            Some((reader, format!("--base {b}")))
+        }
+        (Some(r), None, _) => {
+            let resolve = |pattern: &str| -> Result<Reader<'_>> {
+                match (
+                    r.resolve(&Spec::PreviousRelease {
+                        pattern: pattern.to_string(),
+                    }),
+                    fallback,
+                ) {
+                    (Ok(res), _) => Ok(Reader::Git(r, res)),
+                    (Err(BaselineError::Shallow { .. }), Some(fb)) => {
+                        let (name, sha) = previous_release_via_api(fb, pattern)?;
+                        Ok(Reader::Api {
+                            client: fb.client,
+                            sha,
+                            name,
+                        })
+                    }
+                    (Err(e), _) => Err(e.into()),
+                }
+            };
+            let mut pattern = worktree_config.release_tags.clone();
+            let mut reader = resolve(&pattern)?;
+            let at_base = parse_config(config::PATH, reader.read(config::PATH)?)?;
+            if at_base.release_tags != pattern {
+                pattern = at_base.release_tags;
+                reader = resolve(&pattern)?;
             }
-            (None, _, _) => unreachable!("no repository is an error unless --base-file is given"),
-        };
-    let baseline_info = match (&resolved, &args.base_file) {
-        (Some((_, _, info)), _) => info.clone(),
+            via_api = matches!(reader, Reader::Api { .. });
+            Some((reader, format!("previous release ({pattern})")))
+        }
+        (None, _, _) => unreachable!("no repository is an error unless --base-file is given"),
+    };
+    let api_note = if via_api { " via the contents API" } else { "" };
+    let baseline = match (&reader, &args.base_file) {
+        (Some((rd, source)), _) => report::Baseline {
+            source: format!("{source}{api_note}"),
+            name: Some(rd.name().to_string()),
+            commit: Some(rd.commit().to_string()),
+        },
         (None, Some(f)) => report::Baseline {
             source: format!("--base-file {}", f.display()),
             name: None,
@@ -153,28 +305,27 @@ pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
     };
 
     // The judge: config and ledger from the baseline commit, unless told otherwise.
-    let from_worktree = args.config_from_worktree || resolved.is_none();
-    let (config, base_ledger_bytes) = match &resolved {
-        Some((r, res, _)) if !from_worktree => (
-            parse_config(
-                &format!("{}:{}", res.name, config::PATH),
-                r.read(res, config::PATH)?,
-            )?,
-            r.read(res, approval::PATH)?,
+    let from_worktree = args.config_from_worktree || reader.is_none();
+    let label = |path: &str| match &reader {
+        Some((rd, _)) => format!("{}:{path}", rd.name()),
+        None => path.to_string(),
+    };
+    let (config, base_ledger_bytes) = match &reader {
+        Some((rd, _)) if !from_worktree => (
+            parse_config(&label(config::PATH), rd.read(config::PATH)?)?,
+            rd.read(approval::PATH)?,
         ),
         _ => (worktree_config, None),
     };
     let ledger_file = root.join(approval::PATH);
     let head_ledger_bytes = read_opt(&ledger_file)?;
     let head_ledger = parse_ledger(approval::PATH, head_ledger_bytes.as_deref())?;
-    let base_ledger = match &resolved {
-        Some((_, res, _)) if !from_worktree => parse_ledger(
-            &format!("{}:{}", res.name, approval::PATH),
-            base_ledger_bytes.as_deref(),
-        )?,
+    let base_ledger = if reader.is_some() && !from_worktree {
+        parse_ledger(&label(approval::PATH), base_ledger_bytes.as_deref())?
+    } else {
         // No reviewed baseline ledger to compare with: the working tree's entries count
         // as they are (the run is advisory).
-        _ => head_ledger.clone(),
+        head_ledger.clone()
     };
 
     // Manifests: as given, or as the config lists them (relative to the repo root).
@@ -193,10 +344,8 @@ pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
         let bytes = read_limited(p).with_context(|| format!("cannot read {}", p.display()))?;
         let head_text = String::from_utf8_lossy(&bytes).into_owned();
         // (label for messages, path at the baseline, bytes)
-        let base_bytes = match (&resolved, &args.base_file) {
-            (Some((r, res, _)), _) => r
-                .read(res, &shown)?
-                .map(|b| (format!("{}:{shown}", res.name), shown.clone(), b)),
+        let base_bytes = match (&reader, &args.base_file) {
+            (Some((rd, _)), _) => rd.read(&shown)?.map(|b| (label(&shown), shown.clone(), b)),
             (None, Some(f)) => {
                 let shown_base = f.display().to_string();
                 let b = read_limited(f).with_context(|| format!("cannot read {shown_base}"))?;
@@ -238,19 +387,13 @@ pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
     if apps.is_empty() {
         bail!("no manifest to gate");
     }
-    let report = gate::gate(&gate::Input {
-        apps: &apps,
-        config: &config,
+    Ok(Loaded {
+        apps,
+        config,
         advisory: from_worktree,
-        baseline: baseline_info,
-        base_ledger: &base_ledger,
-        head_ledger: &head_ledger,
-        ledger_path: approval::PATH,
-        now: &now,
-        untrusted: &[],
-    });
-    Ok(Gathered {
-        report,
+        baseline,
+        base_ledger,
+        head_ledger,
         ledger_file,
         ledger_text: head_ledger_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
         now,

@@ -4,6 +4,7 @@
 //! stdout/stderr (with `render`). Exit codes: 0 pass, 1 findings, 2 could not run.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod ci;
 mod gating;
 
 use std::io::IsTerminal;
@@ -158,6 +159,8 @@ enum Command {
         #[arg(long)]
         expires: Option<String>,
     },
+    /// The GitHub Actions entry point: gate, verify approvals, comment, summary, outputs.
+    Ci(ci::CiArgs),
     /// Explain what each scope token grants.
     Explain {
         /// Scope tokens; a quoted, space-separated scope string works too.
@@ -312,6 +315,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             reason,
             expires,
         } => approve(&manifests, &base, &by, keys, ticket, reason, expires),
+        Command::Ci(args) => ci::run(&args),
         Command::Explain {
             scopes,
             format,

@@ -297,8 +297,13 @@ fn escalations(out: &mut String, r: &Report, limit: Option<usize>) {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let origin = match c.new_in_pr {
+            Some(true) => " · 🆕 in this PR",
+            Some(false) => " · merged earlier, since the release",
+            None => "",
+        };
         out.push_str(&format!(
-            "| {} | {}<br><sub>{} · {}</sub> | {} | {} | {} |\n",
+            "| {} | {}<br><sub>{} · {}{origin}</sub> | {} | {} | {} |\n",
             risk(c.severity),
             prose(&c.description, true),
             rules_of(c),
@@ -681,6 +686,7 @@ pub(crate) mod tests {
             location: loc("smart-app.yaml", 15, 12),
             workflows: Vec::new(),
             approval,
+            new_in_pr: None,
         }
     }
 

@@ -1,0 +1,559 @@
+//! `scopegate ci` end to end: the real binary, real git repositories, and a fake
+//! GitHub on loopback reached through `GITHUB_API_URL`. Each test asserts the requests
+//! the fake received, not just the exit code.
+
+#[path = "support/fake_github.rs"]
+mod fake_github;
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use fake_github::{FakeGitHub, Fault};
+
+const TOKEN: &str = "ghs_SECRET_TOKEN_123";
+const NOW: &str = "2026-11-28T12:00:00Z";
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn git(&self, args: &[&str]) -> String {
+        git_in(self.dir.path(), args)
+    }
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(rel)).unwrap()
+    }
+    fn commit(&self, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+}
+
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Std::new("git")
+        .args([
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.org",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn example() -> String {
+    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/med-rec.yaml"))
+        .unwrap()
+}
+
+/// v1.0.0 with the med-rec app and `approvers: [alice]`, then a PR commit that adds
+/// `u` on MedicationStatement. Returns the repo, the release commit and the head.
+fn pr_repo() -> (Repo, String, String) {
+    let r = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    r.git(&["init", "-q", "-b", "main"]);
+    r.write("smart-app.yaml", &example());
+    r.write(".scopegate/config.yaml", "approvers: [alice]\n");
+    let base = r.commit("v1");
+    r.git(&["tag", "v1.0.0"]);
+    widen(
+        &r,
+        "patient/MedicationStatement.crs",
+        "patient/MedicationStatement.crus",
+        "c",
+        "cu",
+    );
+    let head = r.commit("add update");
+    (r, base, head)
+}
+
+fn widen(r: &Repo, from: &str, to: &str, need_from: &str, need_to: &str) {
+    let t = r.read("smart-app.yaml").replace(from, to).replace(
+        &format!("      - patient/MedicationStatement.{need_from}\n"),
+        &format!("      - patient/MedicationStatement.{need_to}\n"),
+    );
+    r.write("smart-app.yaml", &t);
+}
+
+/// Appends an approval by `by` for the current escalation, as `scopegate approve` would.
+fn add_entry(r: &Repo, by: &str) -> String {
+    let out = scopegate_in(r.dir.path())
+        .args(["approve", "--by", by, "--ticket", "SEC-1", "--now", NOW])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r.commit("approve")
+}
+
+fn scopegate_in(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("scopegate").unwrap();
+    c.env_clear().env("NO_COLOR", "1").current_dir(dir);
+    c
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    summary: String,
+    outputs: Vec<(String, String)>,
+    report: String,
+}
+
+impl Run {
+    fn output(&self, k: &str) -> &str {
+        self.outputs
+            .iter()
+            .find(|(a, _)| a == k)
+            .map_or("", |(_, v)| v.as_str())
+    }
+    fn all_text(&self) -> String {
+        format!(
+            "{}{}{}{:?}{}",
+            self.stdout, self.stderr, self.summary, self.outputs, self.report
+        )
+    }
+}
+
+fn event(dir: &Path, name: &str, head: &str, base: &str, author: &str, fork: bool) -> PathBuf {
+    let head_repo = if fork { "someone/app" } else { "acme/app" };
+    let payload = serde_json::json!({
+        "action": "synchronize",
+        "pull_request": {
+            "number": 7,
+            "user": {"login": author},
+            "head": {"sha": head, "repo": {"full_name": head_repo}},
+            "base": {"sha": base, "repo": {"full_name": "acme/app"}},
+        }
+    });
+    let p = dir.join(format!("{name}.json"));
+    std::fs::write(&p, payload.to_string()).unwrap();
+    p
+}
+
+fn ci(r: &Path, gh: &FakeGitHub, event_path: &Path, event_name: &str, extra: &[&str]) -> Run {
+    let tmp = tempfile::tempdir().unwrap();
+    let summary = tmp.path().join("summary.md");
+    let output = tmp.path().join("output");
+    let out = scopegate_in(r)
+        .args([
+            "ci",
+            "--now",
+            NOW,
+            "--api-max-wait",
+            "5",
+            "--api-timeout",
+            "5",
+        ])
+        .args(extra)
+        .env("GITHUB_EVENT_NAME", event_name)
+        .env("GITHUB_EVENT_PATH", event_path)
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_JOB", "scopegate")
+        .env("RUNNER_TEMP", tmp.path())
+        .output()
+        .unwrap();
+    let outputs = std::fs::read_to_string(&output)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+        outputs,
+        report: std::fs::read_to_string(tmp.path().join("scopegate-report.json"))
+            .unwrap_or_default(),
+    }
+}
+
+fn pr_run(r: &Repo, gh: &FakeGitHub, base: &str, head: &str) -> Run {
+    let ev = event(r.dir.path(), "event", head, base, "dev", false);
+    ci(r.dir.path(), gh, &ev, "pull_request", &[])
+}
+
+#[test]
+fn the_sticky_comment_is_created_then_updated_then_left_alone() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    let first = pr_run(&r, &gh, &base, &head);
+    assert_eq!(first.code, 1, "{}{}", first.stdout, first.stderr);
+    assert_eq!(first.output("result"), "fail");
+    assert_eq!(first.output("unapproved"), "1");
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0]
+            .body
+            .starts_with("<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml -->")
+    );
+    assert!(comments[0].body.contains("UNAPPROVED"));
+    assert_eq!(first.output("comment-id"), comments[0].id.to_string());
+    let posts = gh.writes();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].method, "POST");
+    assert_eq!(posts[0].path, "/repos/acme/app/issues/7/comments");
+
+    // A new commit changes the report: the same comment is updated in place.
+    widen(
+        &r,
+        "patient/MedicationStatement.crus",
+        "patient/MedicationStatement.cruds",
+        "cu",
+        "cud",
+    );
+    let head2 = r.commit("add delete");
+    let second = pr_run(&r, &gh, &base, &head2);
+    assert_eq!(second.code, 1);
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1, "never two comments");
+    assert!(comments[0].body.contains("delete-access-added"));
+    let writes = gh.writes();
+    assert_eq!(writes.len(), 2);
+    assert_eq!(writes[1].method, "PATCH");
+    assert_eq!(
+        writes[1].path,
+        format!("/repos/acme/app/issues/comments/{}", comments[0].id)
+    );
+
+    // Same state again: the body is identical, so nothing is written.
+    let third = pr_run(&r, &gh, &base, &head2);
+    assert_eq!(third.code, 1);
+    assert_eq!(gh.writes().len(), 2);
+    assert_eq!(third.output("comment-id"), comments[0].id.to_string());
+}
+
+#[test]
+fn our_comment_on_page_two_of_150_is_updated() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    for i in 0..120 {
+        gh.add_comment("someone", &format!("comment {i}"));
+    }
+    // A comment with our marker by someone else is not ours.
+    gh.add_comment(
+        "mallory",
+        "<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml --> fake",
+    );
+    let ours = gh.add_comment(
+        "github-actions[bot]",
+        "<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml -->\nold report",
+    );
+    for i in 0..28 {
+        gh.add_comment("someone", &format!("later {i}"));
+    }
+    let run = pr_run(&r, &gh, &base, &head);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let writes = gh.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].method, "PATCH");
+    assert_eq!(
+        writes[0].path,
+        format!("/repos/acme/app/issues/comments/{ours}")
+    );
+    let pages: Vec<String> = gh
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "GET" && q.path.contains("/issues/7/comments"))
+        .map(|q| q.path)
+        .collect();
+    assert!(pages.iter().any(|p| p.contains("page=2")), "{pages:?}");
+    assert_eq!(gh.comments().len(), 150);
+}
+
+#[test]
+fn a_502_on_create_leaves_exactly_one_comment() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    // The POST commits on the server, but the client sees a 502.
+    gh.fault(Fault::new("POST", "/issues/7/comments", 502).applied());
+    let run = pr_run(&r, &gh, &base, &head);
+    assert_eq!(run.code, 1);
+    assert_eq!(gh.comments().len(), 1, "{:?}", gh.requests());
+}
+
+#[test]
+fn a_429_with_retry_after_is_honoured() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    gh.fault(Fault::new("GET", "/issues/7/comments", 429).header("retry-after", "1"));
+    let start = Instant::now();
+    let run = pr_run(&r, &gh, &base, &head);
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert_eq!(run.code, 1);
+    assert_eq!(gh.comments().len(), 1);
+}
+
+#[test]
+fn a_rate_limit_beyond_the_bound_skips_the_comment_not_the_verdict() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    let reset = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600)
+        .to_string();
+    gh.fault(
+        Fault::new("GET", "/issues/7/comments", 403)
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-reset", &reset)
+            .times(10),
+    );
+    let start = Instant::now();
+    let run = pr_run(&r, &gh, &base, &head);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("::notice title=scopegate::The PR comment was skipped"),
+        "{}",
+        run.stdout
+    );
+    assert!(gh.comments().is_empty());
+    assert!(run.summary.contains("FAIL"));
+}
+
+#[test]
+fn a_fork_token_403_still_gives_the_verdict_and_summary() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    gh.fault(
+        Fault::new("POST", "/issues/7/comments", 403)
+            .header(
+                "x-accepted-github-permissions",
+                "issues=write; pull_requests=write",
+            )
+            .body(r#"{"message":"Resource not accessible by integration"}"#),
+    );
+    let ev = event(r.dir.path(), "fork", &head, &base, "dev", true);
+    let run = ci(r.dir.path(), &gh, &ev, "pull_request", &[]);
+    assert_eq!(run.code, 1, "the gate's own code: {}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("::notice title=scopegate::The PR comment was skipped"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("pull_requests=write"), "{}", run.stdout);
+    assert!(
+        run.summary.contains("### scopegate: ❌ FAIL"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.stdout.contains("::error file=smart-app.yaml"),
+        "annotations: {}",
+        run.stdout
+    );
+    assert_eq!(run.output("result"), "fail");
+    assert!(gh.comments().is_empty());
+}
+
+fn approved_run(review: Option<(&str, &str)>, entry_by: &str) -> Run {
+    let (r, base, _) = pr_repo();
+    let head = add_entry(&r, entry_by);
+    let gh = FakeGitHub::start();
+    if let Some((who, commit)) = review {
+        let commit = if commit == "HEAD" {
+            head.clone()
+        } else {
+            commit.to_string()
+        };
+        gh.add_review(who, "APPROVED", &commit);
+    }
+    pr_run(&r, &gh, &base, &head)
+}
+
+#[test]
+fn a_pr_added_entry_with_no_review_is_pending_and_fails() {
+    let run = approved_run(None, "alice");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.report.contains("\"state\": \"pending\""),
+        "{}",
+        run.report
+    );
+    assert!(run.summary.contains("PENDING"), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains("waiting for an APPROVED review by alice"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn an_approval_on_an_older_commit_fails() {
+    let run = approved_run(
+        Some(("alice", "0123456789abcdef0123456789abcdef01234567")),
+        "alice",
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.report.contains("older commit"), "{}", run.report);
+}
+
+#[test]
+fn an_approval_by_the_pr_author_fails() {
+    let run = approved_run(Some(("dev", "HEAD")), "dev");
+    assert_eq!(run.code, 1);
+    assert!(run.report.contains("PR author"), "{}", run.report);
+}
+
+#[test]
+fn an_approval_by_a_listed_approver_at_head_passes() {
+    let run = approved_run(Some(("alice", "HEAD")), "alice");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.report);
+    assert_eq!(run.output("result"), "pass");
+    assert!(run.report.contains("\"state\": \"approved\""));
+}
+
+#[test]
+fn an_approver_added_by_the_pr_itself_is_ignored() {
+    let (r, base, _) = pr_repo();
+    r.write(".scopegate/config.yaml", "approvers: [alice, mallory]\n");
+    let head = add_entry(&r, "mallory");
+    let gh = FakeGitHub::start();
+    gh.add_review("mallory", "APPROVED", &head);
+    let run = pr_run(&r, &gh, &base, &head);
+    assert_eq!(run.code, 1, "{}", run.report);
+    assert!(
+        run.report
+            .contains("mallory is not an approver in the baseline config"),
+        "{}",
+        run.report
+    );
+}
+
+#[test]
+fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
+    let (r, base, head) = pr_repo();
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", r.dir.path().display());
+    git_in(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
+    let c = clone.path().join("c");
+    let gh = FakeGitHub::start();
+    gh.with(|s| {
+        s.tags.push(("v1.0.0".into(), base.clone()));
+        s.compare
+            .insert((base.clone(), head.clone()), "ahead".into());
+        for f in ["smart-app.yaml", ".scopegate/config.yaml"] {
+            let bytes = git_in(r.dir.path(), &["show", &format!("{base}:{f}")]).into_bytes();
+            s.contents.insert((f.to_string(), base.clone()), bytes);
+        }
+    });
+    let ev = event(&c, "event", &head, &base, "dev", false);
+    let run = ci(&c, &gh, &ev, "pull_request", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.report.contains("via the contents API"),
+        "{}",
+        run.report
+    );
+    assert!(run.report.contains("med-rec:patient/MedicationStatement.u"));
+    let got: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with("/repos/acme/app/contents/smart-app.yaml?ref=")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with(&format!("/repos/acme/app/compare/{base}...{head}"))),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_shallow_clone_without_the_api_is_an_error() {
+    let (r, _, _) = pr_repo();
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", r.dir.path().display());
+    git_in(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
+    let c = clone.path().join("c");
+    let out = scopegate_in(&c)
+        .args(["ci", "--now", NOW])
+        .env("GITHUB_EVENT_NAME", "push")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::error title=scopegate::") && stdout.contains("fetch-depth: 0"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_token_never_appears_in_any_output() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    gh.fault(Fault::new("POST", "/issues/7/comments", 403));
+    let run = pr_run(&r, &gh, &base, &head);
+    assert!(!run.all_text().contains(TOKEN));
+    // It was sent, in the Authorization header, to the API only.
+    let auth: Vec<String> = gh
+        .requests()
+        .iter()
+        .filter_map(|q| q.header("authorization").map(str::to_string))
+        .collect();
+    assert!(auth.iter().all(|a| a.contains(TOKEN)), "{auth:?}");
+    // And an error run does not leak it either.
+    let err = ci(
+        r.dir.path(),
+        &gh,
+        Path::new("/nonexistent/event.json"),
+        "pull_request",
+        &[],
+    );
+    assert_eq!(err.code, 2);
+    assert_eq!(err.output("result"), "error");
+    assert!(!err.all_text().contains(TOKEN));
+}
+
+#[test]
+fn a_push_is_gated_against_before_with_no_comment() {
+    let (r, base, _) = pr_repo();
+    let gh = FakeGitHub::start();
+    let ev = r.dir.path().join("push.json");
+    std::fs::write(&ev, serde_json::json!({"before": base}).to_string()).unwrap();
+    let run = ci(r.dir.path(), &gh, &ev, "push", &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.output("baseline"), base);
+    assert!(gh.writes().is_empty());
+}
