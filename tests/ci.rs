@@ -557,3 +557,56 @@ fn a_push_is_gated_against_before_with_no_comment() {
     assert_eq!(run.output("baseline"), base);
     assert!(gh.writes().is_empty());
 }
+
+#[test]
+fn the_comment_marks_which_escalations_are_new_in_this_pr() {
+    let (r, _, _) = pr_repo();
+    // `u` was merged to main after the release; the PR branches from there and adds a
+    // Condition scope.
+    let pr_base = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let t = r
+        .read("smart-app.yaml")
+        .replace(
+            "  - scope: openid\n",
+            "  - scope: patient/Condition.rs\n    rationale: indications\n  - scope: openid\n",
+        )
+        .replace(
+            "      - patient/AllergyIntolerance.rs\n",
+            "      - patient/AllergyIntolerance.rs\n      - patient/Condition.rs\n",
+        );
+    r.write("smart-app.yaml", &t);
+    let head = r.commit("add conditions");
+    let gh = FakeGitHub::start();
+    let run = pr_run(&r, &gh, &pr_base, &head);
+    assert_eq!(run.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&run.report).unwrap();
+    let new_in_pr = |key: &str| {
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .map(|c| c["new_in_pr"].clone())
+    };
+    assert_eq!(
+        new_in_pr("med-rec:patient/MedicationStatement.u"),
+        Some(serde_json::json!(false))
+    );
+    assert_eq!(
+        new_in_pr("med-rec:patient/Condition.rs"),
+        Some(serde_json::json!(true))
+    );
+    let body = &gh.comments()[0].body;
+    assert!(body.contains("🆕 in this PR"), "{body}");
+    assert!(body.contains("merged earlier, since the release"), "{body}");
+    // With the PR base as the baseline, nothing is "earlier": the field is not computed.
+    let ev = event(r.dir.path(), "again", &head, &pr_base, "dev", false);
+    let again = ci(
+        r.dir.path(),
+        &gh,
+        &ev,
+        "pull_request",
+        &["--baseline", "pr-base"],
+    );
+    assert!(!again.report.contains("new_in_pr"), "{}", again.report);
+}

@@ -7,7 +7,6 @@
 //! posted (a fork's read-only token, a rate limit) never changes the verdict. The
 //! token is never printed: every line written is passed through [`Env::redact`].
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,8 +17,10 @@ use super::gating::{self, ApiFallback, BaseArgs};
 use crate::approval::Entry;
 use crate::ci::{self, Event, Review, Trigger};
 use crate::github::{self, Client, Policy, Sticky};
+use crate::grant::covers;
 use crate::render::{Style, github as annotations, json, markdown, text};
 use crate::report::{Direction, Report, Verdict};
+use crate::scope::Scope;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
 pub enum CommentMode {
@@ -266,13 +267,14 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             ..base_args.clone()
         };
         if let Ok(l) = gating::load(&args.manifests, &pr_base, fallback.as_ref()) {
-            let since_base: BTreeSet<String> = l
+            let opts = l.config.options;
+            let since_base: Vec<Scope> = l
                 .gate(&[])
                 .report
                 .changes
                 .into_iter()
                 .filter(|c| c.direction == Direction::Escalation)
-                .map(|c| c.key)
+                .filter_map(|c| Scope::parse(&c.scope).ok())
                 .collect();
             for c in gathered
                 .report
@@ -280,7 +282,13 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
                 .iter_mut()
                 .filter(|c| c.direction == Direction::Escalation)
             {
-                c.new_in_pr = Some(since_base.contains(&c.key));
+                // New in the PR when any of it is new relative to the PR's base.
+                let new = Scope::parse(&c.scope).is_ok_and(|piece| {
+                    since_base
+                        .iter()
+                        .any(|p| covers(&piece, p, opts) || covers(p, &piece, opts))
+                });
+                c.new_in_pr = Some(new);
             }
         }
     }
