@@ -512,3 +512,16 @@ fn a_stale_approval_is_reported() {
         "{v}"
     );
 }
+
+#[test]
+fn an_unchanged_manifest_is_no_change() {
+    let r = released();
+    r.write("README", "docs only\n");
+    r.commit("docs");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    let v = g.json();
+    assert_eq!(v["verdict"], "no-change");
+    assert_eq!(v["apps"][0]["text_diff"], "");
+    assert_eq!(v["apps"][0]["new_app"], false);
+}

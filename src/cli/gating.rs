@@ -353,6 +353,24 @@ pub fn load(
             }
             (None, None) => None,
         };
+        // An unchanged manifest (most of a monorepo's) is parsed once.
+        if let Some((label, path, b)) = &base_bytes
+            && *b == bytes
+        {
+            match manifest::from_bytes(&shown, &bytes) {
+                Ok(head) => {
+                    let mut base = head.clone();
+                    base.path = label.clone();
+                    apps.push(App {
+                        head,
+                        head_text: head_text.clone(),
+                        base: Some((path.clone(), base, head_text)),
+                    });
+                }
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
         // The two ends parse independently: overlap them.
         let (head, base) = std::thread::scope(|t| {
             let base = t.spawn(|| {
