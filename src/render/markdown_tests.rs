@@ -1,0 +1,469 @@
+//! Tests for `markdown`; `sample()` is shared with the SARIF and annotation tests.
+use super::*;
+use crate::report::{AppReport, Baseline, Location};
+
+fn loc(file: &str, line: u32, column: u32) -> Location {
+    Location {
+        file: file.into(),
+        line,
+        column,
+    }
+}
+
+pub(crate) fn change(
+    app: &str,
+    direction: Direction,
+    rule: &str,
+    severity: Severity,
+    scope: &str,
+    description: &str,
+    approval: Approval,
+) -> Change {
+    Change {
+        app: app.into(),
+        direction,
+        rule: rule.into(),
+        also: Vec::new(),
+        severity,
+        key: format!("{app}:{scope}"),
+        scope: scope.into(),
+        head: (direction == Direction::Escalation).then(|| scope.to_string()),
+        before: Vec::new(),
+        description: description.into(),
+        location: loc("smart-app.yaml", 15, 12),
+        workflows: Vec::new(),
+        approval,
+        new_in_pr: None,
+    }
+}
+
+pub(crate) fn approval(state: ApprovalState, by: Option<&str>, added: bool) -> Approval {
+    Approval {
+        state,
+        by: by.map(Into::into),
+        ticket: by.map(|_| "SEC-12".into()),
+        entry_line: by.map(|_| 3),
+        added_in_change: added,
+        reason: None,
+    }
+}
+
+/// A typical failing gate: one of each kind of change, findings, two apps.
+pub(crate) fn sample() -> Report {
+    let mut high = change(
+        "med-rec",
+        Direction::Escalation,
+        "delete-access-added",
+        Severity::Error,
+        "patient/MedicationStatement.d",
+        "`patient/MedicationStatement.crs` widened to `patient/MedicationStatement.cruds` (new: `patient/MedicationStatement.d`)",
+        approval(ApprovalState::Unapproved, None, false),
+    );
+    high.head = Some("patient/MedicationStatement.cruds".into());
+    high.also = vec!["write-access-added".into()];
+    let mut medium = change(
+        "med-rec",
+        Direction::Escalation,
+        "write-access-added",
+        Severity::Warning,
+        "patient/Observation.c",
+        "`patient/Observation.c` added",
+        approval(ApprovalState::Approved, Some("alice"), true),
+    );
+    medium.location = loc("smart-app.yaml", 19, 12);
+    medium.workflows = vec!["record-vitals".into()];
+    let mut low = change(
+        "med-rec",
+        Direction::Escalation,
+        "read-access-added",
+        Severity::Note,
+        "patient/Condition.rs",
+        "`patient/Condition.rs` added",
+        approval(ApprovalState::Expired, Some("bob"), false),
+    );
+    low.location = loc("smart-app.yaml", 21, 12);
+    low.workflows = vec!["reconcile".into(), "allergy-check".into()];
+    let mut reduction = change(
+        "med-rec",
+        Direction::Reduction,
+        "access-removed",
+        Severity::Note,
+        "patient/AllergyIntolerance.rs",
+        "`patient/AllergyIntolerance.rs` removed",
+        Approval::not_required(),
+    );
+    reduction.location = loc("smart-app.yaml", 8, 1);
+    let mut workflow = change(
+        "med-rec",
+        Direction::Workflow,
+        "workflow-added",
+        Severity::Note,
+        "",
+        "workflow `record-vitals` added",
+        Approval::not_required(),
+    );
+    workflow.key = "med-rec:workflow/record-vitals".into();
+    workflow.location = loc("smart-app.yaml", 30, 9);
+    let findings = vec![
+        Finding {
+            rule: "unjustified-scope".into(),
+            severity: Severity::Error,
+            app: "med-rec".into(),
+            location: loc("smart-app.yaml", 15, 12),
+            message: "`patient/MedicationStatement.cruds` grants `patient/MedicationStatement.ud` that no workflow needs".into(),
+            hint: Some("request `patient/MedicationStatement.crs` instead".into()),
+        },
+        Finding {
+            rule: "approval-stale".into(),
+            severity: Severity::Note,
+            app: String::new(),
+            location: loc(".scopegate/approvals.yaml", 9, 1),
+            message: "approval entry 2 matches no current change".into(),
+            hint: None,
+        },
+    ];
+    let apps = vec![
+        AppReport {
+            app: "med-rec".into(),
+            path: "smart-app.yaml".into(),
+            baseline_path: Some("smart-app.yaml".into()),
+            new_app: false,
+            text_diff: "--- a/smart-app.yaml\n+++ b/smart-app.yaml\n@@ -14,3 +14,3 @@\n-  - scope: patient/MedicationStatement.crs\n+  - scope: patient/MedicationStatement.cruds\n".into(),
+        },
+        AppReport {
+            app: "vitals".into(),
+            path: "apps/vitals.yaml".into(),
+            baseline_path: None,
+            new_app: true,
+            text_diff: String::new(),
+        },
+    ];
+    let mut r = Report::build(
+        2,
+        findings,
+        vec![workflow, reduction, low, medium, high],
+        apps,
+        Some(Baseline {
+            source: "previous release (v*)".into(),
+            name: Some("v1.0.0".into()),
+            commit: Some("a97191394704f0f5f93548ea7a1fa59594778ab6".into()),
+        }),
+        Some(Verdict::Fail),
+        false,
+    );
+    r.reasons = vec![
+        "2 unapproved escalations".into(),
+        "1 lint finding at or above `error`".into(),
+    ];
+    r
+}
+
+/// Every hostile string from the issue, in every user-supplied field.
+const EVIL: &str = "<script>alert(1)</script> @org/team [x](http://evil) ![i](http://evil) www.evil.com \
+                    <!-- scopegate:marker --> a|b ``code`` `x` *em* _u_ ~~s~~ $x$ #1 <img src=x>\nsecond line";
+
+fn evil_report() -> Report {
+    let mut c = change(
+        EVIL,
+        Direction::Escalation,
+        "write-access-added",
+        Severity::Warning,
+        EVIL,
+        &format!("rationale of `{EVIL}` changed from \"{EVIL}\" to \"{EVIL}\""),
+        approval(ApprovalState::Approved, Some(EVIL), true),
+    );
+    c.workflows = vec![EVIL.into()];
+    c.location.file = EVIL.into();
+    let mut red = c.clone();
+    red.direction = Direction::Reduction;
+    let mut wf = c.clone();
+    wf.direction = Direction::Workflow;
+    let f = Finding {
+        rule: "unjustified-scope".into(),
+        severity: Severity::Error,
+        app: EVIL.into(),
+        location: loc(EVIL, 1, 1),
+        message: EVIL.into(),
+        hint: Some(EVIL.into()),
+    };
+    let app = AppReport {
+        app: EVIL.into(),
+        path: EVIL.into(),
+        baseline_path: None,
+        new_app: true,
+        text_diff: format!("-{EVIL}\n+``````\n+~~~\n+</details>\n"),
+    };
+    Report::build(
+        1,
+        vec![f],
+        vec![c, red, wf],
+        vec![app],
+        Some(Baseline {
+            source: EVIL.into(),
+            name: Some(EVIL.into()),
+            commit: Some(EVIL.into()),
+        }),
+        Some(Verdict::Fail),
+        true,
+    )
+}
+
+/// The text with every code span and fenced block removed: what GitHub would
+/// render as Markdown rather than literally.
+fn outside_code(md: &str) -> String {
+    let mut out = String::new();
+    let mut fence: Option<String> = None;
+    for line in md.lines() {
+        if let Some(f) = &fence {
+            if line.trim_end() == f {
+                fence = None;
+            }
+            continue;
+        }
+        if line.starts_with("```") {
+            let run: String = line.chars().take_while(|&c| c == '`').collect();
+            fence = Some(run);
+            continue;
+        }
+        // Strip code spans: a run of n backticks up to the next run of exactly n.
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] == '\\' && i + 1 < chars.len() {
+                out.push(chars[i]);
+                out.push(chars[i + 1]);
+                i += 2;
+                continue;
+            }
+            if chars[i] == '`' {
+                let n = chars[i..].iter().take_while(|&&c| c == '`').count();
+                let mut j = i + n;
+                let mut closed = None;
+                while j < chars.len() {
+                    if chars[j] == '`' {
+                        let m = chars[j..].iter().take_while(|&&c| c == '`').count();
+                        if m == n {
+                            closed = Some(j + m);
+                            break;
+                        }
+                        j += m;
+                    } else {
+                        j += 1;
+                    }
+                }
+                if let Some(end) = closed {
+                    i = end;
+                    continue;
+                }
+                // An unclosed run is literal text: it must not happen here.
+                out.push_str("<<UNCLOSED>>");
+            }
+            out.push(chars[i]);
+            i += 1;
+        }
+        out.push('\n');
+    }
+    assert!(fence.is_none(), "a fenced block is not closed");
+    out
+}
+
+#[test]
+fn user_text_cannot_inject_html_mentions_links_or_markers() {
+    let md = render(&evil_report(), Some("<!-- scopegate:comment -->"));
+    // The only hidden marker is the caller's, on the first line.
+    assert_eq!(md.matches("<!--").count(), 1, "{md}");
+    assert!(md.starts_with("<!-- scopegate:comment -->\n"));
+    // No raw `@` followed by a login anywhere (code spans included).
+    assert!(!md.contains("@org"), "{md}");
+    assert!(md.contains("@\u{200D}org/team"));
+    let body = md
+        .strip_prefix("<!-- scopegate:comment -->\n")
+        .unwrap_or_default();
+    let prose = outside_code(body);
+    assert!(!prose.contains("<<UNCLOSED>>"), "{md}");
+    // No raw HTML from user text: the only tags are the renderer's own.
+    let tags = prose
+        .replace("<br>", "")
+        .replace("<sub>", "")
+        .replace("</sub>", "")
+        .replace("<details><summary>Manifest diff</summary>", "")
+        .replace("</details>", "");
+    assert!(!tags.contains('<'), "raw `<` outside code: {tags}");
+    assert!(prose.contains("&lt;script&gt;"));
+    // No link, image, emphasis or math syntax survives unescaped.
+    for bad in [
+        "](", "![", "[x]", "*em*", "_u_", "~~s~~", "$x$", "http://", "www.",
+    ] {
+        assert!(!prose.contains(bad), "`{bad}` is live in: {prose}");
+    }
+    // Table rows keep their shape: a user `|` never splits a cell.
+    let pipes = |line: &str| {
+        let b = line.as_bytes();
+        (0..b.len())
+            .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
+            .count()
+    };
+    let mut width = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            width = None;
+            continue;
+        }
+        let n = pipes(line);
+        assert_eq!(*width.get_or_insert(n), n, "{line}");
+    }
+}
+
+#[test]
+fn the_diff_cannot_close_its_fence() {
+    let md = render(&evil_report(), None);
+    let start = md.find("<details>").unwrap_or(0);
+    let block = &md[start..];
+    let opener = block
+        .lines()
+        .find(|l| l.ends_with("diff") && l.starts_with('`'))
+        .unwrap_or_default();
+    let fence = opener.trim_end_matches("diff");
+    assert!(
+        fence.len() > 6,
+        "the fence must outrun the diff's ``````: {opener}"
+    );
+    // The block closes exactly once, after the diff, before </details>.
+    let closes: Vec<&str> = block.lines().filter(|l| *l == fence).collect();
+    assert_eq!(closes.len(), 1);
+    assert!(block.trim_end().ends_with("</details>"));
+}
+
+#[test]
+fn escaping_is_exact_on_the_issue_examples() {
+    assert_eq!(text("<script>"), "&lt;script&gt;");
+    assert_eq!(text("@org/team"), "@\u{200D}org/team");
+    assert_eq!(text("[x](http://evil)"), "\\[x\\]\\(http\\://evil\\)");
+    assert_eq!(text("see WWW.evil.com"), "see WWW\\.evil.com");
+    assert_eq!(text("![i](u)"), "\\!\\[i\\]\\(u\\)");
+    assert_eq!(text("a|b\nc"), "a\\|b c");
+    assert_eq!(
+        text("<!-- scopegate:x -->"),
+        "&lt;\\!-- scopegate\\:x --&gt;"
+    );
+    assert_eq!(code("a`b", false), "``a`b``");
+    assert_eq!(code("`a", false), "`` `a ``");
+    assert_eq!(code("a|b", true), "`a\\|b`");
+    assert_eq!(code("<!-- x", false), "`<\u{200B}!-- x`");
+    assert_eq!(prose("`a` and <b>", false), "`a` and &lt;b&gt;");
+    assert_eq!(prose("odd ` tick", false), "odd \\` tick");
+    assert_eq!(prose("`a``b`", false), "`a`\u{200B}`b`");
+}
+
+fn huge_report() -> Report {
+    let mut changes = Vec::new();
+    for i in 0..5_000 {
+        let dir = match i % 3 {
+            0 => Direction::Escalation,
+            1 => Direction::Reduction,
+            _ => Direction::Workflow,
+        };
+        let scope = format!("patient/Resource{i}.cruds");
+        changes.push(change(
+            "big-app",
+            dir,
+            "write-access-added",
+            Severity::Warning,
+            &scope,
+            &format!("`{scope}` added, with a rationale that goes on for a while"),
+            approval(ApprovalState::Unapproved, None, false),
+        ));
+    }
+    let findings = (0..2_000)
+        .map(|i| Finding {
+            rule: "unjustified-scope".into(),
+            severity: Severity::Error,
+            app: "big-app".into(),
+            location: loc("smart-app.yaml", i, 3),
+            message: format!("finding number {i}"),
+            hint: None,
+        })
+        .collect();
+    let line = "+  - scope: patient/Observation.rs\n";
+    let apps = vec![AppReport {
+        app: "big-app".into(),
+        path: "smart-app.yaml".into(),
+        baseline_path: None,
+        new_app: false,
+        text_diff: line.repeat(1_000_000 / line.len() + 1),
+    }];
+    Report::build(1, findings, changes, apps, None, Some(Verdict::Fail), false)
+}
+
+#[test]
+fn a_huge_report_stays_under_the_comment_limit_with_a_note() {
+    let r = huge_report();
+    assert!(r.apps[0].text_diff.len() > 1_000_000);
+    let md = render(&r, Some("<!-- scopegate:x -->"));
+    assert!(md.chars().count() <= MAX_CHARS, "{}", md.chars().count());
+    assert!(md.starts_with("<!-- scopegate:x -->\n"));
+    assert!(md.contains("Truncated to fit the 65,536-character limit"));
+    assert!(md.contains("the job artifacts"));
+    assert!(md.contains("the manifest diff"), "the diff goes first");
+    assert!(md.contains("more, left out to fit the size limit"));
+    // Some escalation rows survive, and the approval how-to is kept.
+    assert!(md.contains("| medium |"));
+    assert!(md.contains("#### How to approve"));
+}
+
+#[test]
+fn the_diff_is_dropped_before_anything_else() {
+    let mut r = sample();
+    r.apps[0].text_diff = "+x\n".repeat(40_000);
+    let md = render(&r, None);
+    assert!(md.chars().count() <= MAX_CHARS);
+    assert!(!md.contains("<details>"));
+    assert!(md.contains("left out the manifest diff."), "{md}");
+    assert!(md.contains("#### Reductions"));
+    assert!(md.contains("#### Workflow changes"));
+    assert!(md.contains("#### Findings"));
+}
+
+#[test]
+fn a_bigger_bound_keeps_more_for_the_job_summary() {
+    let r = huge_report();
+    let md = render_limited(&r, None, 1024 * 1024);
+    assert!(md.chars().count() <= 1024 * 1024);
+    assert!(md.chars().count() > MAX_CHARS);
+    assert!(md.contains("1,048,576-character limit"));
+}
+
+#[test]
+fn any_bound_is_respected_even_below_the_heading() {
+    let r = sample();
+    for max in [0, 1, 10, 40, 200, 400, 1_000] {
+        let md = render_limited(&r, Some("<!-- scopegate:x -->"), max);
+        assert!(md.chars().count() <= max, "{max}: {md}");
+    }
+}
+
+#[test]
+fn a_small_report_is_not_truncated() {
+    let md = render(&sample(), None);
+    assert!(!md.contains("Truncated"));
+}
+
+#[test]
+fn pass_and_no_change_headings() {
+    let mut r = sample();
+    r.verdict = Some(Verdict::Pass);
+    r.summary.unapproved = 0;
+    let md = render(&r, None);
+    assert!(md.starts_with("### scopegate: ✅ PASS — 3 escalations, 1 reduction\n"));
+    assert!(!md.contains("How to approve"));
+    r.verdict = Some(Verdict::NoChange);
+    r.advisory = true;
+    let md = render(&r, None);
+    assert!(md.starts_with("### scopegate: NO CHANGE\n"));
+    assert!(md.contains("**Advisory:**"));
+}
+
+#[test]
+fn typical_report() {
+    insta::assert_snapshot!(render(&sample(), Some("<!-- scopegate:gate -->")));
+}
