@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The action's run step: turns the inputs (passed through env, never ${{ }} in a
+# script) into `scopegate ci` arguments. The exit code is scopegate's own.
+set -euo pipefail
+args=(ci --baseline "${INPUT_BASELINE:-auto}" --comment "${INPUT_COMMENT:-auto}" --fail-on "${INPUT_FAIL_ON:-unapproved}")
+if [ "${INPUT_SUMMARY:-true}" != true ]; then args+=(--no-summary); fi
+if [ "${INPUT_ANNOTATIONS:-true}" != true ]; then args+=(--no-annotations); fi
+# Manifests: whitespace- or newline-separated paths.
+read -r -d '' -a manifests <<<"${INPUT_MANIFEST:-}" || true
+exec "${SCOPEGATE_BIN:-scopegate}" "${args[@]}" ${manifests[@]+"${manifests[@]}"}
