@@ -424,6 +424,16 @@ impl Client {
         })
     }
 
+    /// The head commit of pull request `number`.
+    pub fn pull_head_sha(&self, number: u64) -> Result<String, Error> {
+        self.runtime.block_on(async {
+            let target = format!("{}/pulls/{number}", self.route());
+            let shown = self.shown(&target);
+            let reply = self.request(Verb::Get, &target, None).await?;
+            text(&parse(&reply.body, &shown)?, "/head/sha", &shown)
+        })
+    }
+
     /// How `head` relates to `base`: `ahead`, `behind`, `identical` or `diverged`.
     pub fn compare_status(&self, base: &str, head: &str) -> Result<String, Error> {
         self.runtime.block_on(async {

@@ -4,7 +4,7 @@
 //! It must not decide anything: verdicts are computed by the lint and stored here.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::manifest::Pos;
 use crate::rules::Severity;
@@ -13,7 +13,7 @@ use crate::rules::Severity;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Where a finding points.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Location {
     /// The manifest path as given.
     pub file: String,
@@ -32,7 +32,7 @@ impl Location {
 }
 
 /// One problem found in a manifest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// A rule id from the catalogue (`scopegate rules`).
     pub rule: String,
@@ -49,7 +49,7 @@ pub struct Finding {
 /// Counts for a quick verdict. `escalations`, `reductions` and `unapproved` count
 /// changes to the access the app requests (summed over apps); workflow-level changes
 /// are counted only in `workflow_changes`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub escalations: usize,
     pub reductions: usize,
@@ -62,7 +62,7 @@ pub struct Summary {
 }
 
 /// Whether the access change needs approval, and whether it has it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApprovalState {
     /// Reductions and workflow changes.
@@ -77,7 +77,7 @@ pub enum ApprovalState {
 }
 
 /// The ledger entry behind an approval state.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Approval {
     pub state: ApprovalState,
     /// Who approved (for `approved` and `expired`).
@@ -117,7 +117,7 @@ impl Approval {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Escalation,
@@ -126,7 +126,7 @@ pub enum Direction {
 }
 
 /// One semantic change between the baseline and this version.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     pub app: String,
     pub direction: Direction,
@@ -157,7 +157,7 @@ pub struct Change {
 }
 
 /// The verdict of a gate run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// No change to requested access, and nothing failing.
@@ -167,7 +167,7 @@ pub enum Verdict {
 }
 
 /// What the run compared against.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Baseline {
     /// What was asked for: `previous release (v*)`, `--base main`, `--base-file …`, `none`.
     pub source: String,
@@ -179,7 +179,7 @@ pub struct Baseline {
 }
 
 /// One manifest's place in the run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AppReport {
     pub app: String,
     pub path: String,
@@ -191,7 +191,7 @@ pub struct AppReport {
 }
 
 /// Everything one run found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// The JSON format version; see `schemas/report.schema.json`.
     pub format_version: u32,

@@ -610,3 +610,64 @@ fn the_comment_marks_which_escalations_are_new_in_this_pr() {
     );
     assert!(!again.report.contains("new_in_pr"), "{}", again.report);
 }
+
+#[test]
+fn a_forks_report_is_posted_by_the_comment_command_only_on_its_own_head() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    // Job 1: the fork's run, read-only: no comment, a report file.
+    let ev = event(r.dir.path(), "fork", &head, &base, "dev", true);
+    let run = ci(
+        r.dir.path(),
+        &gh,
+        &ev,
+        "pull_request",
+        &["--comment", "never"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(gh.writes().is_empty());
+    let report = r.dir.path().join("report.json");
+    std::fs::write(&report, &run.report).unwrap();
+    gh.with(|s| s.pulls.insert(7, head.clone()));
+    let comment = |head_sha: &str| {
+        scopegate_in(r.dir.path())
+            .args([
+                "comment",
+                "--report",
+                report.to_str().unwrap(),
+                "--pr",
+                "7",
+                "--head-sha",
+                head_sha,
+            ])
+            .env("GITHUB_REPOSITORY", "acme/app")
+            .env("GITHUB_API_URL", &gh.url)
+            .env("GITHUB_TOKEN", TOKEN)
+            .output()
+            .unwrap()
+    };
+    // Job 2 with a stale head: nothing is posted.
+    let out = comment("0000000000000000000000000000000000000000");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("has moved on"));
+    assert!(gh.comments().is_empty());
+    // Job 2 on the PR's current head: one sticky comment, same marker as `ci` uses.
+    let out = comment(&head);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0]
+            .body
+            .starts_with("<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml -->")
+    );
+    assert!(comments[0].body.contains("UNAPPROVED"));
+    // A file that is not a report is an error, not a comment.
+    std::fs::write(&report, "{\"not\": \"a report\"}").unwrap();
+    assert_eq!(comment(&head).status.code(), Some(2));
+}

@@ -428,3 +428,87 @@ fn skip(env: &Env, e: &github::Error) -> Option<u64> {
     ));
     None
 }
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct CommentArgs {
+    /// A JSON report written by `scopegate ci` (its `report-path` output). Treated as
+    /// untrusted data: it is only rendered, with every user-supplied text escaped.
+    #[arg(long)]
+    pub report: PathBuf,
+    /// The pull request to comment on.
+    #[arg(long)]
+    pub pr: u64,
+    /// Comment only while the PR's head is still this commit, so a report cannot be
+    /// posted on another PR (pass `github.event.workflow_run.head_sha`).
+    #[arg(long)]
+    pub head_sha: Option<String>,
+    /// The job name the report's `scopegate ci` run used in its marker.
+    #[arg(long, default_value = "scopegate")]
+    pub job: String,
+    #[arg(long, default_value_t = 30)]
+    pub api_timeout: u64,
+    #[arg(long, default_value_t = 60)]
+    pub api_max_wait: u64,
+}
+
+/// The most a report file may be; it comes from another workflow run.
+const MAX_REPORT_BYTES: u64 = 64 << 20;
+
+/// `scopegate comment`: the second half of the fork-safe split. A workflow with a
+/// write token posts the report that a fork's read-only run produced, without checking
+/// out or running any of the fork's code.
+pub fn comment_from_report(args: &CommentArgs) -> Result<u8> {
+    use std::io::Read;
+    let env = Env::read();
+    let mut bytes = Vec::new();
+    std::fs::File::open(&args.report)
+        .with_context(|| format!("cannot read {}", args.report.display()))?
+        .take(MAX_REPORT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", args.report.display()))?;
+    if bytes.len() as u64 > MAX_REPORT_BYTES {
+        anyhow::bail!(
+            "{} is larger than {MAX_REPORT_BYTES} bytes",
+            args.report.display()
+        );
+    }
+    let report: Report = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a scopegate JSON report", args.report.display()))?;
+    let (Some(token), Some(repo)) = (&env.token, &env.repository) else {
+        anyhow::bail!("`scopegate comment` needs GITHUB_TOKEN and GITHUB_REPOSITORY");
+    };
+    let client = Client::new(
+        &env.api_url,
+        token,
+        repo,
+        Policy {
+            read_timeout: Duration::from_secs(args.api_timeout),
+            max_total_wait: Duration::from_secs(args.api_max_wait),
+            ..Policy::default()
+        },
+    )
+    .map_err(|e| anyhow!("cannot set up the GitHub client: {e}"))?;
+    if let Some(want) = &args.head_sha {
+        let head = client
+            .pull_head_sha(args.pr)
+            .map_err(|e| anyhow!("reading pull request #{}: {e}", args.pr))?;
+        if &head != want {
+            env.say(&format!(
+                "::notice title=scopegate::PR #{} has moved on to {head}; the report for {want} was not posted.\n",
+                args.pr
+            ));
+            return Ok(0);
+        }
+    }
+    let manifests: Vec<String> = report.apps.iter().map(|a| a.path.clone()).collect();
+    let id = comment(
+        &client,
+        args.pr,
+        &ci::marker(&args.job, &manifests),
+        &report,
+        CommentMode::Always,
+        &env,
+    );
+    env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;
+    Ok(0)
+}

@@ -161,6 +161,8 @@ enum Command {
     },
     /// The GitHub Actions entry point: gate, verify approvals, comment, summary, outputs.
     Ci(ci::CiArgs),
+    /// Post a report from `scopegate ci` as the sticky PR comment (fork-safe split).
+    Comment(ci::CommentArgs),
     /// Explain what each scope token grants.
     Explain {
         /// Scope tokens; a quoted, space-separated scope string works too.
@@ -316,6 +318,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             expires,
         } => approve(&manifests, &base, &by, keys, ticket, reason, expires),
         Command::Ci(args) => ci::run(&args),
+        Command::Comment(args) => ci::comment_from_report(&args),
         Command::Explain {
             scopes,
             format,

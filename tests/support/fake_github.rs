@@ -121,6 +121,8 @@ pub struct State {
     /// `(org, team)` → members; a team missing from the map answers 404.
     pub teams: HashMap<(String, String), Vec<String>>,
     pub faults: VecDeque<Fault>,
+    /// Pull request number → head commit.
+    pub pulls: HashMap<u64, String>,
 }
 
 pub struct FakeGitHub {
@@ -429,6 +431,14 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                     c.body = body;
                     let v = comment_json(c);
                     ok(v)
+                }
+                None => status(404, "Not Found"),
+            }
+        }
+        ("GET", ["repos", _, _, "pulls", n]) => {
+            match n.parse().ok().and_then(|n: u64| s.pulls.get(&n)) {
+                Some(sha) => {
+                    ok(json!({"number": n.parse::<u64>().unwrap_or(0), "head": {"sha": sha}}))
                 }
                 None => status(404, "Not Found"),
             }
