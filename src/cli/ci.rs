@@ -103,6 +103,21 @@ impl Env {
         }
     }
 
+    /// The API client, when there is a token and a repository to use it on.
+    fn client(&self, timeout_secs: u64, max_wait_secs: u64) -> Result<Option<Client>> {
+        let (Some(token), Some(repo)) = (&self.token, &self.repository) else {
+            return Ok(None);
+        };
+        let policy = Policy {
+            read_timeout: Duration::from_secs(timeout_secs),
+            max_total_wait: Duration::from_secs(max_wait_secs),
+            ..Policy::default()
+        };
+        Client::new(&self.api_url, token, repo, policy)
+            .map(Some)
+            .map_err(|e| anyhow!("cannot set up the GitHub client: {e}"))
+    }
+
     /// Belt and braces: whatever we write, the token is not in it.
     fn redact(&self, s: &str) -> String {
         match &self.token {
@@ -177,22 +192,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             base_sha: None,
         },
     };
-    let client = match (&env.token, &env.repository) {
-        (Some(token), Some(repo)) => Some(
-            Client::new(
-                &env.api_url,
-                token,
-                repo,
-                Policy {
-                    read_timeout: Duration::from_secs(args.api_timeout),
-                    max_total_wait: Duration::from_secs(args.api_max_wait),
-                    ..Policy::default()
-                },
-            )
-            .map_err(|e| anyhow!("cannot set up the GitHub client: {e}"))?,
-        ),
-        _ => None,
-    };
+    let client = env.client(args.api_timeout, args.api_max_wait)?;
     let pr = event.pull_request.clone();
     let base = base_for(&args.baseline, &event);
     let base_args = BaseArgs {
@@ -474,20 +474,9 @@ pub fn comment_from_report(args: &CommentArgs) -> Result<u8> {
     }
     let report: Report = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a scopegate JSON report", args.report.display()))?;
-    let (Some(token), Some(repo)) = (&env.token, &env.repository) else {
+    let Some(client) = env.client(args.api_timeout, args.api_max_wait)? else {
         anyhow::bail!("`scopegate comment` needs GITHUB_TOKEN and GITHUB_REPOSITORY");
     };
-    let client = Client::new(
-        &env.api_url,
-        token,
-        repo,
-        Policy {
-            read_timeout: Duration::from_secs(args.api_timeout),
-            max_total_wait: Duration::from_secs(args.api_max_wait),
-            ..Policy::default()
-        },
-    )
-    .map_err(|e| anyhow!("cannot set up the GitHub client: {e}"))?;
     if let Some(want) = &args.head_sha {
         let head = client
             .pull_head_sha(args.pr)
