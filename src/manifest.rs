@@ -4,6 +4,12 @@
 //! Owns the file format and its JSON Schema. It parses each scope token with
 //! [`crate::scope`] but does not judge the scopes: invalid tokens are kept as data for
 //! the lint, so that `check` reports them as findings. It does no I/O itself.
+//!
+//! The manifest is read straight from the YAML parser's nodes by a walker that knows
+//! the format: the gate loads two manifests per run, and going through serde and
+//! `Spanned` values cost as much again as the parsing. The `Raw*` types below describe
+//! the format for the JSON Schema (and, in tests, are the serde reading the walker is
+//! checked against).
 
 use std::collections::BTreeSet;
 
@@ -14,7 +20,7 @@ use serde_saphyr::Spanned;
 use crate::fhir::FhirVersion;
 use crate::hint::did_you_mean;
 use crate::scope::{Scope, ScopeError};
-use crate::yaml::{self, fail};
+use crate::yaml::{self, Item, Node, Reader, Stop, fail};
 pub use crate::yaml::{LoadError, MAX_BYTES, Pos, Problem, Text};
 
 /// How the app is launched (SMART App Launch: EHR launch, standalone launch, and
@@ -27,11 +33,13 @@ pub enum LaunchMode {
     Backend,
 }
 
-// ---- the file format (what serde reads; also the JSON Schema) ----
+// ---- the file format (the JSON Schema; what serde reads in tests) ----
 
 /// A SMART-on-FHIR app's scope manifest: the scopes it requests, each with a rationale,
 /// and the workflows that need them.
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
+#[cfg_attr(test, derive(Deserialize))]
+#[cfg_attr(not(test), allow(dead_code))]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "scopegate manifest")]
 struct RawManifest {
@@ -77,7 +85,9 @@ enum FhirVersionName {
 }
 
 /// One requested scope.
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
+#[cfg_attr(test, derive(Deserialize))]
+#[cfg_attr(not(test), allow(dead_code))]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ScopeEntry")]
 struct RawScope {
@@ -91,7 +101,9 @@ struct RawScope {
 }
 
 /// One workflow: a thing the app does for its users.
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
+#[cfg_attr(test, derive(Deserialize))]
+#[cfg_attr(not(test), allow(dead_code))]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Workflow")]
 struct RawWorkflow {
@@ -113,7 +125,9 @@ struct RawWorkflow {
 }
 
 /// Why a workflow needs a refresh token usable with no user online.
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
+#[cfg_attr(test, derive(Deserialize))]
+#[cfg_attr(not(test), allow(dead_code))]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Offline")]
 struct RawOffline {
@@ -137,12 +151,9 @@ pub struct Token {
 }
 
 impl Token {
-    fn of(s: Spanned<String>) -> Token {
-        let parsed = Scope::parse(&s.value);
-        Token {
-            text: Text::of(s),
-            parsed,
-        }
+    fn of(text: Text) -> Token {
+        let parsed = Scope::parse(&text.value);
+        Token { text, parsed }
     }
 
     pub fn scope(&self) -> Option<&Scope> {
@@ -153,7 +164,7 @@ impl Token {
 #[derive(Clone, Debug)]
 pub struct ScopeEntry {
     pub token: Token,
-    /// Where the entry starts (its `- ` item).
+    /// Where the entry's mapping starts: its first key, or its `{`.
     pub pos: Pos,
     pub rationale: Option<Text>,
 }
@@ -196,15 +207,449 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Manifest, LoadError> {
 /// Loads a manifest from text; `path` is only used in messages.
 pub fn from_str(path: &str, text: &str) -> Result<Manifest, LoadError> {
     if text.trim().is_empty() {
-        return Err(fail(
-            path,
-            Pos { line: 1, column: 1 },
-            "the manifest is empty",
-            Some("start from `scopegate init --scopes \"…\"`".into()),
-        ));
+        return Err(empty(path));
     }
-    validate(path, yaml::parse(path, text)?)
+    let mut r = Reader::new(text);
+    let draft = match read(&mut r) {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => return Err(empty(path)),
+        Err(Stop) => None,
+    };
+    let mut problems = r.into_problems();
+    let manifest = draft.and_then(|d| validate(d, &mut problems));
+    match manifest {
+        Some(m) if problems.is_empty() => Ok(Manifest {
+            path: path.to_string(),
+            ..m
+        }),
+        _ => {
+            // In file order; problems at one place keep the order they were met in.
+            problems.sort_by_key(|p| p.pos);
+            Err(LoadError {
+                path: path.to_string(),
+                problems,
+            })
+        }
+    }
 }
+
+fn empty(path: &str) -> LoadError {
+    fail(
+        path,
+        Pos { line: 1, column: 1 },
+        "the manifest is empty",
+        Some("start from `scopegate init --scopes \"…\"`".into()),
+    )
+}
+
+// ---- the walk: YAML nodes to a draft, every shape problem noted ----
+
+/// What the walk read, before the checks that need the whole manifest.
+#[derive(Default)]
+struct Draft {
+    /// `None` when missing or unreadable (the reason is already noted).
+    id: Option<Text>,
+    name: Option<String>,
+    fhir_version: Option<Text>,
+    launch: Vec<(LaunchMode, Pos)>,
+    scopes: Option<(Pos, Vec<ScopeEntry>)>,
+    workflows: Vec<Workflow>,
+}
+
+const MANIFEST_KEYS: [&str; 6] = [
+    "id",
+    "name",
+    "fhir_version",
+    "launch",
+    "scopes",
+    "workflows",
+];
+const SCOPE_KEYS: [&str; 2] = ["scope", "rationale"];
+const WORKFLOW_KEYS: [&str; 4] = ["id", "description", "needs", "offline"];
+const OFFLINE_KEYS: [&str; 1] = ["reason"];
+const LAUNCH_MODES: [(&str, LaunchMode); 3] = [
+    ("ehr", LaunchMode::Ehr),
+    ("standalone", LaunchMode::Standalone),
+    ("backend", LaunchMode::Backend),
+];
+
+/// What a key holds, for the hint when its value has the wrong shape or is missing.
+fn about(key: &str) -> &'static str {
+    match key {
+        "id" => "a stable id of letters, digits, `.`, `_` or `-`",
+        "name" => "the app's name, on one line",
+        "fhir_version" => "one of STU3, R4, R4B or R5",
+        "launch" => "a list of launch modes, e.g. `launch: [ehr, standalone]`",
+        "scopes" => "a list of entries, each `- scope: <token>` with a `rationale:`",
+        "workflows" => "a list of workflows, each `- id: <workflow id>` with its `needs:`",
+        "scope" => "one scope token, e.g. `scope: patient/Observation.rs`",
+        "rationale" => "one line on why the app needs the scope",
+        "description" => "one line on what the workflow does",
+        "needs" => "a list of scope tokens, e.g. `needs: [patient/Observation.rs]`",
+        "offline" => "a mapping with the reason, e.g. `offline: {reason: nightly sync}`",
+        "reason" => "why the workflow runs with no user present",
+        _ => "",
+    }
+}
+
+/// One mapping being read: which of its `keys` were seen, and where.
+struct Keys {
+    keys: &'static [&'static str],
+    seen: [Option<Pos>; 6],
+}
+
+impl Keys {
+    fn new(keys: &'static [&'static str]) -> Keys {
+        debug_assert!(keys.len() <= 6);
+        Keys {
+            keys,
+            seen: [None; 6],
+        }
+    }
+
+    /// The next key of the mapping (its index in `keys`) and the head of its value.
+    /// Unknown, duplicate and non-string keys are noted and their values passed over.
+    fn next<'a>(&mut self, r: &mut Reader<'a>) -> Result<Option<(usize, Node<'a>)>, Stop> {
+        loop {
+            let key = match r.item()? {
+                Item::End => return Ok(None),
+                Item::Node(k) => k,
+            };
+            let (name, pos) = match key {
+                Node::Scalar { value, pos, .. } => (value, pos),
+                other => {
+                    r.skip(&other)?;
+                    let value = r.node()?;
+                    r.skip(&value)?;
+                    r.problem(
+                        other.pos(),
+                        format!("expected a key, found {}", other.kind()),
+                        Some(format!("known keys here: {}", self.keys.join(", "))),
+                    );
+                    continue;
+                }
+            };
+            let value = r.node()?;
+            match self.keys.iter().position(|k| *k == name.as_ref()) {
+                Some(i) => match self.seen[i] {
+                    None => {
+                        self.seen[i] = Some(pos);
+                        return Ok(Some((i, value)));
+                    }
+                    Some(first) => {
+                        r.skip(&value)?;
+                        r.problem(
+                            pos,
+                            format!("duplicate key `{name}`"),
+                            Some(format!("the first `{name}` is at {first}; keep one")),
+                        );
+                    }
+                },
+                None => {
+                    r.skip(&value)?;
+                    let (message, hint) = if name == "<<" {
+                        (
+                            "YAML merge keys (`<<`) are not allowed in a manifest".to_string(),
+                            "write each key out in full".to_string(),
+                        )
+                    } else {
+                        let hint = match did_you_mean(&name, self.keys.iter().copied()) {
+                            Some(near) => format!("did you mean `{near}`?"),
+                            None => format!("known keys here: {}", self.keys.join(", ")),
+                        };
+                        (format!("unknown key `{name}`"), hint)
+                    };
+                    r.problem(pos, message, Some(hint));
+                }
+            }
+        }
+    }
+
+    /// Notes each required key (by index in `keys`) that the mapping at `pos` lacked.
+    fn require(&self, r: &mut Reader<'_>, pos: Pos, required: &[usize]) {
+        for &i in required {
+            if self.seen[i].is_none() {
+                let key = self.keys[i];
+                r.problem(
+                    pos,
+                    format!("missing required key `{key}`"),
+                    Some(format!("add `{key}:`, {}", about(key))),
+                );
+            }
+        }
+    }
+}
+
+/// Passes over a value of the wrong shape, noting what was expected.
+fn wrong(r: &mut Reader<'_>, node: &Node<'_>, expected: &str, hint: String) -> Result<(), Stop> {
+    r.skip(node)?;
+    r.problem(
+        node.pos(),
+        format!("expected {expected}, found {}", node.kind()),
+        Some(hint),
+    );
+    Ok(())
+}
+
+/// A string value; `None` for a null (noted only when `required`) or a wrong shape.
+fn text(
+    r: &mut Reader<'_>,
+    node: Node<'_>,
+    key: &str,
+    required: bool,
+) -> Result<Option<Text>, Stop> {
+    match node {
+        Node::Scalar { null: true, .. } if !required => Ok(None),
+        Node::Scalar {
+            value,
+            null: false,
+            pos,
+        } => Ok(Some(Text {
+            value: value.into_owned(),
+            pos,
+        })),
+        other => {
+            wrong(
+                r,
+                &other,
+                &format!("a string for `{key}`"),
+                format!("`{key}` is {}", about(key)),
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// A list value: calls `each` on the head of every item. A null is an absent list.
+/// Returns where the list starts, or `None` when it is null or not a list.
+fn list<'a>(
+    r: &mut Reader<'a>,
+    node: Node<'a>,
+    key: &str,
+    expected: &str,
+    mut each: impl FnMut(&mut Reader<'a>, Node<'a>) -> Result<(), Stop>,
+) -> Result<Option<Pos>, Stop> {
+    match node {
+        Node::Seq(pos) => {
+            while let Item::Node(item) = r.item()? {
+                each(r, item)?;
+            }
+            Ok(Some(pos))
+        }
+        Node::Scalar { null: true, .. } => Ok(None),
+        other => {
+            wrong(
+                r,
+                &other,
+                &format!("{expected} for `{key}`"),
+                format!("`{key}` is {}", about(key)),
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// Reads the document; `Ok(None)` when it holds nothing.
+fn read(r: &mut Reader<'_>) -> Result<Option<Draft>, Stop> {
+    let root = match r.document()? {
+        None | Some(Node::Scalar { null: true, .. }) => return Ok(None),
+        Some(root) => root,
+    };
+    let mut d = Draft::default();
+    match root {
+        Node::Map(pos) => {
+            let mut keys = Keys::new(&MANIFEST_KEYS);
+            while let Some((i, v)) = keys.next(r)? {
+                match MANIFEST_KEYS[i] {
+                    "id" => d.id = text(r, v, "id", true)?,
+                    "name" => d.name = text(r, v, "name", false)?.map(|t| t.value),
+                    "fhir_version" => d.fhir_version = text(r, v, "fhir_version", false)?,
+                    "launch" => {
+                        list(r, v, "launch", "a list of launch modes", |r, item| {
+                            launch_mode(r, item, &mut d.launch)
+                        })?;
+                    }
+                    "scopes" if matches!(v, Node::Scalar { null: true, .. }) => {
+                        // Required: `scopes:` with nothing is not an absent list.
+                        wrong(
+                            r,
+                            &v,
+                            "a list of scope entries for `scopes`",
+                            "write `scopes: []` for none".into(),
+                        )?;
+                    }
+                    "scopes" => {
+                        let mut entries = Vec::new();
+                        let pos = list(r, v, "scopes", "a list of scope entries", |r, item| {
+                            entries.extend(scope_entry(r, item)?);
+                            Ok(())
+                        })?;
+                        d.scopes = pos.map(|pos| (pos, entries));
+                    }
+                    _ => {
+                        list(r, v, "workflows", "a list of workflows", |r, item| {
+                            d.workflows.extend(workflow(r, item)?);
+                            Ok(())
+                        })?;
+                    }
+                }
+            }
+            keys.require(r, pos, &[0, 4]); // id, scopes
+        }
+        other => {
+            r.skip(&other)?;
+            r.problem(
+                other.pos(),
+                format!(
+                    "expected a mapping of the manifest's keys, found {}",
+                    other.kind()
+                ),
+                Some("a manifest starts with `id:` and `scopes:`; see `scopegate init`".into()),
+            );
+        }
+    }
+    r.finish()?;
+    Ok(Some(d))
+}
+
+fn launch_mode(
+    r: &mut Reader<'_>,
+    node: Node<'_>,
+    out: &mut Vec<(LaunchMode, Pos)>,
+) -> Result<(), Stop> {
+    let choices = || LAUNCH_MODES.map(|(name, _)| name);
+    match node {
+        Node::Scalar {
+            value,
+            null: false,
+            pos,
+        } => {
+            match LAUNCH_MODES.iter().find(|(name, _)| *name == value) {
+                Some((_, mode)) => out.push((*mode, pos)),
+                None => {
+                    let hint = match did_you_mean(&value, choices()) {
+                        Some(near) => format!("did you mean `{near}`?"),
+                        None => format!("expected one of: {}", choices().join(", ")),
+                    };
+                    r.problem(pos, format!("unknown value `{value}`"), Some(hint));
+                }
+            }
+            Ok(())
+        }
+        other => wrong(
+            r,
+            &other,
+            "a launch mode",
+            format!("expected one of: {}", choices().join(", ")),
+        ),
+    }
+}
+
+fn scope_entry(r: &mut Reader<'_>, node: Node<'_>) -> Result<Option<ScopeEntry>, Stop> {
+    let pos = match node {
+        Node::Map(pos) => pos,
+        Node::Scalar {
+            ref value,
+            null: false,
+            ..
+        } => {
+            let hint = format!("write the entry as `- scope: {value}`, with a `rationale:`");
+            wrong(r, &node, "a scope entry (`scope:` and `rationale:`)", hint)?;
+            return Ok(None);
+        }
+        other => {
+            let hint = "each entry is `- scope: <token>` with a `rationale:`".to_string();
+            wrong(r, &other, "a scope entry (`scope:` and `rationale:`)", hint)?;
+            return Ok(None);
+        }
+    };
+    let (mut scope, mut rationale) = (None, None);
+    let mut keys = Keys::new(&SCOPE_KEYS);
+    while let Some((i, v)) = keys.next(r)? {
+        if i == 0 {
+            scope = text(r, v, "scope", true)?;
+        } else {
+            rationale = text(r, v, "rationale", false)?;
+        }
+    }
+    keys.require(r, pos, &[0]); // scope
+    Ok(scope.map(|s| ScopeEntry {
+        token: Token::of(s),
+        pos,
+        rationale,
+    }))
+}
+
+fn workflow(r: &mut Reader<'_>, node: Node<'_>) -> Result<Option<Workflow>, Stop> {
+    let Node::Map(pos) = node else {
+        let hint = "each workflow is `- id: <workflow id>` with its `needs:`".to_string();
+        wrong(r, &node, "a workflow (`id:` and `needs:`)", hint)?;
+        return Ok(None);
+    };
+    let (mut id, mut description, mut needs, mut offline) = (None, None, Vec::new(), None);
+    let mut keys = Keys::new(&WORKFLOW_KEYS);
+    while let Some((i, v)) = keys.next(r)? {
+        match i {
+            0 => id = text(r, v, "id", true)?,
+            1 => description = text(r, v, "description", false)?,
+            2 => {
+                list(r, v, "needs", "a list of scope tokens", |r, item| {
+                    match item {
+                        Node::Scalar {
+                            value,
+                            null: false,
+                            pos,
+                        } => needs.push(Token::of(Text {
+                            value: value.into_owned(),
+                            pos,
+                        })),
+                        other => wrong(
+                            r,
+                            &other,
+                            "a scope token",
+                            format!("`needs` is {}", about("needs")),
+                        )?,
+                    }
+                    Ok(())
+                })?;
+            }
+            _ => offline = offline_reason(r, v)?,
+        }
+    }
+    keys.require(r, pos, &[0]); // id
+    Ok(id.map(|id| Workflow {
+        id,
+        description,
+        needs,
+        offline,
+        pos,
+    }))
+}
+
+fn offline_reason(r: &mut Reader<'_>, node: Node<'_>) -> Result<Option<Text>, Stop> {
+    let pos = match node {
+        Node::Map(pos) => pos,
+        Node::Scalar { null: true, .. } => return Ok(None),
+        other => {
+            wrong(
+                r,
+                &other,
+                "a mapping for `offline`",
+                format!("`offline` is {}", about("offline")),
+            )?;
+            return Ok(None);
+        }
+    };
+    let mut reason = None;
+    let mut keys = Keys::new(&OFFLINE_KEYS);
+    while let Some((_, v)) = keys.next(r)? {
+        reason = text(r, v, "reason", true)?;
+    }
+    keys.require(r, pos, &[0]); // reason
+    Ok(reason)
+}
+
+// ---- the checks that need the whole manifest ----
 
 fn valid_id(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -222,13 +667,15 @@ fn parse_fhir_version(s: &str) -> Option<FhirVersion> {
     })
 }
 
-fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
-    let mut problems = Vec::new();
+/// Checks what the walk read; the manifest (with an empty path) when `id` and `scopes`
+/// were read, whether or not problems were found.
+fn validate(d: Draft, problems: &mut Vec<Problem>) -> Option<Manifest> {
     let mut problem = |pos: Pos, message: String, hint: Option<String>| {
         problems.push(Problem { pos, message, hint })
     };
-    let id = Text::of(raw.id);
-    if !valid_id(&id.value) {
+    if let Some(id) = &d.id
+        && !valid_id(&id.value)
+    {
         problem(
             id.pos,
             format!(
@@ -238,7 +685,7 @@ fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
             None,
         );
     }
-    let fhir_version = match raw.fhir_version {
+    let fhir_version = match d.fhir_version {
         None => FhirVersion::default(),
         Some(v) => match parse_fhir_version(&v.value) {
             Some(fv) => fv,
@@ -248,7 +695,7 @@ fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
                     .map(|n| format!("did you mean `{n}`?"))
                     .unwrap_or_else(|| "use STU3, R4, R4B or R5".into());
                 problem(
-                    Pos::of(&v),
+                    v.pos,
                     format!("unknown FHIR version `{}`", v.value),
                     Some(hint),
                 );
@@ -257,33 +704,16 @@ fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
         },
     };
     let mut launch = Vec::new();
-    for m in raw.launch {
-        if launch.contains(&m.value) {
-            problem(Pos::of(&m), "launch mode listed twice".into(), None);
+    for (mode, pos) in d.launch {
+        if launch.contains(&mode) {
+            problem(pos, "launch mode listed twice".into(), None);
         } else {
-            launch.push(m.value);
+            launch.push(mode);
         }
     }
-    let scopes_pos = Pos::of(&raw.scopes);
-    let scopes = raw
-        .scopes
-        .value
-        .into_iter()
-        .map(|s| {
-            let pos = Pos::of(&s);
-            ScopeEntry {
-                token: Token::of(s.value.scope),
-                pos,
-                rationale: s.value.rationale.map(Text::of),
-            }
-        })
-        .collect();
     let mut seen = BTreeSet::new();
-    let mut workflows = Vec::new();
-    for w in raw.workflows {
-        let pos = Pos::of(&w);
-        let w = w.value;
-        let wid = Text::of(w.id);
+    for w in &d.workflows {
+        let wid = &w.id;
         if !valid_id(&wid.value) {
             problem(
                 wid.pos,
@@ -293,36 +723,24 @@ fn validate(path: &str, raw: RawManifest) -> Result<Manifest, LoadError> {
                 ),
                 None,
             );
-        } else if !seen.insert(wid.value.clone()) {
+        } else if !seen.insert(wid.value.as_str()) {
             problem(
                 wid.pos,
                 format!("workflow id `{}` is used twice", wid.value),
                 None,
             );
         }
-        workflows.push(Workflow {
-            id: wid,
-            description: w.description.map(Text::of),
-            needs: w.needs.into_iter().map(Token::of).collect(),
-            offline: w.offline.map(|o| Text::of(o.value.reason)),
-            pos,
-        });
     }
-    if !problems.is_empty() {
-        return Err(LoadError {
-            path: path.to_string(),
-            problems,
-        });
-    }
-    Ok(Manifest {
-        path: path.to_string(),
+    let (id, (scopes_pos, scopes)) = (d.id?, d.scopes?);
+    Some(Manifest {
+        path: String::new(),
         id,
-        name: raw.name,
+        name: d.name,
         fhir_version,
         launch,
         scopes,
         scopes_pos,
-        workflows,
+        workflows: d.workflows,
     })
 }
 

@@ -1,10 +1,13 @@
 //! YAML in, typed values out: the strict reader every scopegate file goes through.
 //!
-//! Owns the limits (size, depth, no anchors), positions (`line:column`) and the wording
-//! of load errors with hints. It knows no file format: callers give the type.
+//! Owns the limits (size, depth, nodes, no anchors, no tags), positions (`line:column`)
+//! and the wording of load errors with hints. It knows no file format: callers give the
+//! type to [`parse`] (serde), or walk the nodes of one document with a [`Reader`].
 
+use std::borrow::Cow;
 use std::fmt;
 
+use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle, ScanError, Span, StrInput};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_saphyr::Spanned;
@@ -16,6 +19,10 @@ use crate::hint::did_you_mean;
 pub const MAX_BYTES: usize = 8 << 20;
 /// Deeper nesting than any manifest needs is refused (the format is 4 levels deep).
 const MAX_DEPTH: usize = 32;
+const DEPTH_HINT: &str = "no scopegate file nests this deep: look for an unclosed `[` or `{`";
+/// More YAML nodes (scalars, lists, mappings) than this are refused: serde-saphyr's
+/// default budget, which [`parse`] keeps. A manifest of 5,000 scopes has about 40,000.
+const MAX_NODES: usize = 250_000;
 
 /// A place in the manifest file, 1-based.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -29,6 +36,16 @@ impl Pos {
         Pos {
             line: u32::try_from(s.referenced.line()).unwrap_or(u32::MAX),
             column: u32::try_from(s.referenced.column()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl From<Marker> for Pos {
+    fn from(m: Marker) -> Pos {
+        Pos {
+            line: u32::try_from(m.line()).unwrap_or(u32::MAX),
+            // The parser counts columns in characters from 0.
+            column: u32::try_from(m.col().saturating_add(1)).unwrap_or(u32::MAX),
         }
     }
 }
@@ -216,4 +233,314 @@ fn explain_yaml_message(msg: &str) -> (String, Option<String>) {
         return (format!("missing required key `{f}`"), None);
     }
     (msg.to_string(), None)
+}
+
+// ---- the event reader ----
+
+/// The reader stopped: the problem that stopped it is the last one in
+/// [`Reader::into_problems`]. Malformed YAML, nesting too deep, too many nodes, an anchor
+/// or alias, or a second document: nothing after it can be trusted or is worth reading.
+#[derive(Debug)]
+pub struct Stop;
+
+/// The start of one YAML node, as the reader met it.
+#[derive(Debug)]
+pub enum Node<'a> {
+    /// A scalar's text, verbatim: `1.10`, `NO` and `true` are strings; there is no typing.
+    Scalar {
+        value: Cow<'a, str>,
+        /// A plain `~`, `null`, `Null`, `NULL` or nothing at all (YAML 1.2 core schema).
+        null: bool,
+        pos: Pos,
+    },
+    /// A list starts: its items follow, then [`Item::End`].
+    Seq(Pos),
+    /// A mapping starts: key and value nodes follow in turn, then [`Item::End`].
+    Map(Pos),
+}
+
+impl Node<'_> {
+    pub fn pos(&self) -> Pos {
+        match self {
+            Node::Scalar { pos, .. } | Node::Seq(pos) | Node::Map(pos) => *pos,
+        }
+    }
+
+    /// What the node is, for "expected …, found …".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Node::Scalar { null: true, .. } => "nothing",
+            Node::Scalar { .. } => "a string",
+            Node::Seq(_) => "a list",
+            Node::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// Inside a list or mapping: the next node, or the end of the collection.
+#[derive(Debug)]
+pub enum Item<'a> {
+    Node(Node<'a>),
+    End,
+}
+
+/// A pull reader over the nodes of a single YAML document, holding scopegate's limits.
+///
+/// The caller walks its own format, asking for one node at a time; [`Reader::skip`]
+/// passes over a node it does not want without recursion, so no input can use the
+/// stack. Problems that do not stop the reading are collected for the caller.
+pub struct Reader<'a> {
+    events: Parser<'a, StrInput<'a>>,
+    problems: Vec<Problem>,
+    /// Collections open around the current event.
+    depth: usize,
+    nodes: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(text: &'a str) -> Reader<'a> {
+        let opts = granit_parser::options! {
+            // The reader's own depth check fires first; these bound the scanner as well.
+            flow_nesting_limit: MAX_DEPTH + 1,
+            block_nesting_limit: MAX_DEPTH + 1,
+            // Comments are not data. (Were the parser's `comments` feature switched on by
+            // another crate, they would otherwise arrive as events.)
+            emit_comments: false,
+        };
+        Reader {
+            events: Parser::new_from_str_with_options(text, opts),
+            problems: Vec::new(),
+            depth: 0,
+            nodes: 0,
+        }
+    }
+
+    /// Notes a problem and reads on.
+    pub fn problem(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+        self.problems.push(Problem {
+            pos,
+            message: message.into(),
+            hint,
+        });
+    }
+
+    /// Every problem noted, in the order met; after a [`Stop`], its cause is last.
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+
+    fn stop(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) -> Stop {
+        self.problem(pos, message, hint);
+        Stop
+    }
+
+    fn event(&mut self) -> Result<(Event<'a>, Span), Stop> {
+        match self.events.next_event() {
+            Some(Ok(e)) => Ok(e),
+            Some(Err(e)) => Err(self.scan_error(&e)),
+            // The parser ends every stream with StreamEnd and then stops: reading past it
+            // is a bug in the caller's walk, reported rather than panicking.
+            None => Err(self.stop(
+                Pos { line: 1, column: 1 },
+                "the YAML ended unexpectedly",
+                None,
+            )),
+        }
+    }
+
+    /// Opens the one document: its root node, or `None` when the stream holds none.
+    pub fn document(&mut self) -> Result<Option<Node<'a>>, Stop> {
+        loop {
+            let (event, span) = self.event()?;
+            match event {
+                Event::StreamStart | Event::DocumentStart(..) => {}
+                Event::StreamEnd => return Ok(None),
+                _ => {
+                    return match self.item_of(event, span)? {
+                        Item::Node(n) => Ok(Some(n)),
+                        Item::End => Ok(None),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Closes the document once the root node has been read: a second one is refused.
+    pub fn finish(&mut self) -> Result<(), Stop> {
+        loop {
+            match self.event()? {
+                (Event::StreamEnd, _) => return Ok(()),
+                (Event::DocumentStart(..), span) => {
+                    return Err(self.stop(
+                        span.start.into(),
+                        "a manifest is one YAML document; this `---` starts a second one",
+                        Some("remove the `---` line and what follows it".into()),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The next node, or the end of the list or mapping being read.
+    pub fn item(&mut self) -> Result<Item<'a>, Stop> {
+        let (event, span) = self.event()?;
+        self.item_of(event, span)
+    }
+
+    fn item_of(&mut self, event: Event<'a>, span: Span) -> Result<Item<'a>, Stop> {
+        let node = match event {
+            Event::SequenceEnd | Event::MappingEnd => {
+                self.depth = self.depth.saturating_sub(1);
+                return Ok(Item::End);
+            }
+            Event::Alias(_) | Event::UnresolvedAlias(_) => return Err(self.anchors(&span)),
+            Event::Scalar(value, style, anchor, tag) => {
+                self.count(anchor, &span)?;
+                let mut null = style == ScalarStyle::Plain
+                    && matches!(&*value, "" | "~" | "null" | "Null" | "NULL");
+                if let Some(tag) = tag {
+                    null = false;
+                    self.tag(&tag, "str", &span);
+                }
+                Node::Scalar {
+                    value,
+                    null,
+                    pos: span.start.into(),
+                }
+            }
+            Event::SequenceStart(_, anchor, tag) => self.open(true, anchor, tag, &span)?,
+            Event::MappingStart(_, anchor, tag) => self.open(false, anchor, tag, &span)?,
+            // The document's frame, never between nodes: the caller's walk is broken.
+            _ => {
+                return Err(self.stop(
+                    span.start.into(),
+                    "the YAML ended where a value was expected",
+                    None,
+                ));
+            }
+        };
+        Ok(Item::Node(node))
+    }
+
+    fn open(
+        &mut self,
+        seq: bool,
+        anchor: usize,
+        tag: Option<Cow<'_, granit_parser::Tag>>,
+        span: &Span,
+    ) -> Result<Node<'a>, Stop> {
+        self.count(anchor, span)?;
+        if let Some(tag) = tag {
+            self.tag(&tag, if seq { "seq" } else { "map" }, span);
+        }
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.stop(
+                span.start.into(),
+                format!("the YAML is nested deeper than {MAX_DEPTH} levels"),
+                Some(DEPTH_HINT.into()),
+            ));
+        }
+        let pos = span.start.into();
+        Ok(if seq { Node::Seq(pos) } else { Node::Map(pos) })
+    }
+
+    /// The next node where one must come (a mapping value, which YAML always supplies).
+    pub fn node(&mut self) -> Result<Node<'a>, Stop> {
+        match self.item()? {
+            Item::Node(n) => Ok(n),
+            Item::End => Err(self.stop(
+                Pos { line: 1, column: 1 },
+                "a mapping key has no value",
+                None,
+            )),
+        }
+    }
+
+    /// Reads past the rest of `node` (everything inside it, if it is a collection),
+    /// counting depth rather than recursing.
+    pub fn skip(&mut self, node: &Node<'_>) -> Result<(), Stop> {
+        if matches!(node, Node::Scalar { .. }) {
+            return Ok(());
+        }
+        let mut open = 1usize;
+        while open > 0 {
+            match self.item()? {
+                Item::End => open -= 1,
+                Item::Node(Node::Scalar { .. }) => {}
+                Item::Node(_) => open += 1,
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, anchor: usize, span: &Span) -> Result<(), Stop> {
+        if anchor != 0 {
+            return Err(self.anchors(span));
+        }
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(self.stop(
+                span.start.into(),
+                format!("the YAML is too large to be a manifest (more than {MAX_NODES} values)"),
+                Some("a manifest of 5,000 scopes has about 40,000".into()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn anchors(&mut self, span: &Span) -> Stop {
+        self.stop(
+            span.start.into(),
+            "YAML anchors and aliases are not allowed in a manifest",
+            Some("write each value out in full".into()),
+        )
+    }
+
+    /// A tag is accepted only where it says what the node already is (`!!str` on a
+    /// scalar, `!!seq` on a list, `!!map` on a mapping); scopegate never converts values.
+    fn tag(&mut self, tag: &granit_parser::Tag, same: &str, span: &Span) {
+        if tag.is_yaml_core_schema_tag(same) {
+            return;
+        }
+        let pos = span.tag_start.unwrap_or(span.start).into();
+        self.problem(
+            pos,
+            format!("YAML tag `{}` is not allowed in a manifest", tag.original()),
+            Some("remove the tag: every value is read as text".into()),
+        );
+    }
+
+    fn scan_error(&mut self, e: &ScanError) -> Stop {
+        let pos = Pos::from(*e.marker());
+        match e.kind() {
+            ErrorKind::RecursionLimitExceeded => self.stop(
+                pos,
+                format!("the YAML is nested deeper than {MAX_DEPTH} levels"),
+                Some(DEPTH_HINT.into()),
+            ),
+            ErrorKind::UnknownAnchor => self.stop(
+                pos,
+                "YAML anchors and aliases are not allowed in a manifest",
+                Some("write each value out in full".into()),
+            ),
+            kind => {
+                let hint = match kind {
+                    ErrorKind::UnclosedQuotedScalar => "close the quote",
+                    ErrorKind::UnclosedFlowCollection { .. } => {
+                        "close the `[` or `{` (or write the list as `- ` lines)"
+                    }
+                    ErrorKind::BlockEntryInFlowCollection => {
+                        "inside `[ … ]` write `a, b`; for `- ` lines, remove the brackets"
+                    }
+                    ErrorKind::TabInIndentation
+                    | ErrorKind::TabInBlockIndentation
+                    | ErrorKind::TabNotAllowed => "indent with spaces, not tabs",
+                    _ => "this is not valid YAML: check the indentation and quoting here",
+                };
+                self.stop(pos, e.info(), Some(hint.into()))
+            }
+        }
+    }
 }
