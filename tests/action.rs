@@ -4,9 +4,13 @@
 
 #[path = "support/fake_github.rs"]
 mod fake_github;
+#[path = "support/git.rs"]
+mod git;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use git::git_in;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -173,30 +177,7 @@ fn an_unknown_os_or_arch_takes_the_source_path() {
 fn the_run_step_drives_scopegate_ci_with_the_documented_env() {
     // A repository released at v1.0.0, then a PR commit that escalates.
     let repo = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=T",
-                "-c",
-                "user.email=t@example.org",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "tag.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(repo.path())
-            .env("HOME", repo.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let git = |args: &[&str]| git_in(repo.path(), args);
     git(&["init", "-q", "-b", "main"]);
     let example = std::fs::read_to_string(root().join("examples/med-rec.yaml")).unwrap();
     std::fs::write(repo.path().join("smart-app.yaml"), &example).unwrap();

@@ -4,13 +4,15 @@
 
 #[path = "support/fake_github.rs"]
 mod fake_github;
+#[path = "support/git.rs"]
+mod git;
 
 use std::path::{Path, PathBuf};
-use std::process::Command as Std;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use fake_github::{FakeGitHub, Fault};
+use git::git_in;
 
 const TOKEN: &str = "ghs_SECRET_TOKEN_123";
 const NOW: &str = "2026-11-28T12:00:00Z";
@@ -36,32 +38,6 @@ impl Repo {
         self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
         self.git(&["rev-parse", "HEAD"]).trim().to_string()
     }
-}
-
-fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = Std::new("git")
-        .args([
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.org",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "tag.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn example() -> String {

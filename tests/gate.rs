@@ -4,7 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
+#[path = "support/git.rs"]
+mod git;
+
 use assert_cmd::Command;
+use git::git_in;
 use serde_json::Value;
 
 const NOW: &str = "2026-11-28T12:00:00Z";
@@ -27,29 +31,7 @@ impl Repo {
     }
 
     fn git(&self, args: &[&str]) -> String {
-        let out = Std::new("git")
-            .args([
-                "-c",
-                "user.name=Test",
-                "-c",
-                "user.email=test@example.org",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "tag.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(self.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", self.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        git_in(self.path(), args)
     }
 
     fn write(&self, rel: &str, text: &str) {
