@@ -29,6 +29,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The word for a change's risk: high, medium or low.
+    pub fn risk(self) -> &'static str {
+        match self {
+            Severity::Error => "high",
+            Severity::Warning => "medium",
+            Severity::Note => "low",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Note => "note",

@@ -294,20 +294,12 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             manifests,
             base,
             format,
-        } => {
-            let g = gating::gather(&manifests, &base)?;
-            print!("{}", render_gate(&g.report, format, style));
-            Ok(0)
-        }
+        } => report_against_baseline(&manifests, &base, format, style, false),
         Command::Gate {
             manifests,
             base,
             format,
-        } => {
-            let g = gating::gather(&manifests, &base)?;
-            print!("{}", render_gate(&g.report, format, style));
-            Ok(u8::from(g.report.verdict == Some(report::Verdict::Fail)))
-        }
+        } => report_against_baseline(&manifests, &base, format, style, true),
         Command::Approve {
             manifests,
             base,
@@ -375,6 +367,21 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// `diff` and `gate`: the same report; only the gate turns a failing verdict into exit 1.
+fn report_against_baseline(
+    manifests: &[PathBuf],
+    base: &gating::BaseArgs,
+    format: ReportFormat,
+    style: Style,
+    gate: bool,
+) -> Result<u8> {
+    let g = gating::gather(manifests, base)?;
+    print!("{}", render_gate(&g.report, format, style));
+    Ok(u8::from(
+        gate && g.report.verdict == Some(report::Verdict::Fail),
+    ))
 }
 
 fn render_gate(r: &Report, format: ReportFormat, style: Style) -> String {

@@ -79,18 +79,8 @@ pub fn render(r: &Report) -> String {
 }
 
 fn change(c: &Change) -> Annotation {
-    let risk = match c.severity {
-        Severity::Error => "high",
-        Severity::Warning => "medium",
-        Severity::Note => "low",
-    };
-    let by = c.approval.by.as_deref().unwrap_or("?");
-    let ticket = c
-        .approval
-        .ticket
-        .as_deref()
-        .map(|t| format!(" ({t})"))
-        .unwrap_or_default();
+    let risk = c.severity.risk();
+    let (by, ticket) = super::approver(&c.approval);
     let justification = if c.workflows.is_empty() {
         "no workflow needs it".to_string()
     } else {

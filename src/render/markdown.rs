@@ -434,11 +434,10 @@ fn how_to_approve(out: &mut String, r: &Report) {
 
 // ---- cells ---------------------------------------------------------------------
 
-fn risk(s: Severity) -> &'static str {
+fn risk(s: Severity) -> String {
     match s {
-        Severity::Error => "**high**",
-        Severity::Warning => "medium",
-        Severity::Note => "low",
+        Severity::Error => format!("**{}**", s.risk()),
+        _ => s.risk().to_string(),
     }
 }
 

@@ -8,6 +8,16 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
+/// Who approved a change, and ` (TICKET)` when there is a ticket, for messages.
+fn approver(a: &crate::report::Approval) -> (&str, String) {
+    let ticket = a
+        .ticket
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    (a.by.as_deref().unwrap_or("?"), ticket)
+}
+
 /// ANSI styling, on only when the CLI says the terminal wants it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Style {

@@ -109,23 +109,13 @@ fn descriptor(r: &Rule) -> Value {
 }
 
 fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
-    let risk = match c.severity {
-        Severity::Error => "high",
-        Severity::Warning => "medium",
-        Severity::Note => "low",
-    };
+    let risk = c.severity.risk();
     let justification = if c.workflows.is_empty() {
         "No workflow needs it.".to_string()
     } else {
         format!("Needed by workflows: {}.", c.workflows.join(", "))
     };
-    let by = c.approval.by.as_deref().unwrap_or("?");
-    let ticket = c
-        .approval
-        .ticket
-        .as_deref()
-        .map(|t| format!(" ({t})"))
-        .unwrap_or_default();
+    let (by, ticket) = super::approver(&c.approval);
     let desc = sentence(&c.description);
     let (lvl, text) = match (c.direction, &c.approval.state) {
         (Direction::Escalation, ApprovalState::Unapproved) => (

@@ -139,9 +139,9 @@ pub fn rules(st: Style) -> String {
 
 fn risk(st: Style, s: Severity) -> String {
     match s {
-        Severity::Error => st.red("high"),
-        Severity::Warning => st.yellow("medium"),
-        Severity::Note => st.cyan("low"),
+        Severity::Error => st.red(s.risk()),
+        Severity::Warning => st.yellow(s.risk()),
+        Severity::Note => st.cyan(s.risk()),
     }
 }
 
