@@ -245,6 +245,30 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// The names of the files directly in directory `dir` at the baseline commit;
+    /// empty when the directory does not exist there.
+    pub fn list(&self, at: &Resolved, dir: &str) -> Result<Vec<String>, Error> {
+        let commit = self.repo.find_commit(at.oid).map_err(git)?;
+        let tree = commit.tree().map_err(git)?;
+        let entry = match tree.get_path(Path::new(dir)) {
+            Ok(e) => e,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(git(e)),
+        };
+        let Ok(sub) = entry.to_object(&self.repo).map_err(git)?.into_tree() else {
+            return Ok(Vec::new());
+        };
+        let mut names: Vec<String> = sub
+            .iter()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+            .filter_map(|e| e.name().ok().map(str::to_string))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+}
+
 /// The semver version a tag names: `v1.2.3`, `release-1.2.3`, `1.2.3-rc.1`.
 pub fn version_of(tag: &str) -> Option<semver::Version> {
     let start = tag.find(|c: char| c.is_ascii_digit())?;

@@ -12,6 +12,7 @@ use serde_saphyr::Spanned;
 
 use crate::grant::Options;
 use crate::hint::did_you_mean;
+use crate::report::TenantMode;
 use crate::rules::{RULES, Severity};
 use crate::yaml::{self, LoadError, Pos, Problem};
 
@@ -53,6 +54,10 @@ struct RawConfig {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     severity: std::collections::HashMap<Spanned<String>, Spanned<String>>,
+    /// Whether a tenant the release is blocked for fails the gate (`enforce`) or is
+    /// only shown in the tenant matrix (`report`). Default: `enforce`.
+    #[serde(default)]
+    tenants: TenantMode,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +68,7 @@ pub struct Config {
     pub options: Options,
     pub fail_on_lint: LintGate,
     pub severity: BTreeMap<String, Severity>,
+    pub tenant_mode: TenantMode,
 }
 
 impl Default for Config {
@@ -74,6 +80,7 @@ impl Default for Config {
             options: Options::default(),
             fail_on_lint: LintGate::Error,
             severity: BTreeMap::new(),
+            tenant_mode: TenantMode::Enforce,
         }
     }
 }
@@ -145,6 +152,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
         },
         fail_on_lint: raw.fail_on_lint,
         severity,
+        tenant_mode: raw.tenants,
     })
 }
 
@@ -162,13 +170,14 @@ mod tests {
     fn a_full_config_loads() {
         let c = from_bytes(
             "c",
-            b"manifests: [apps/a.yaml]\nrelease_tags: 'release-*'\napprovers: [alice, acme/release-managers]\nuser_covers_patient: true\nfail_on_lint: never\nseverity:\n  missing-rationale: error\n",
+            b"manifests: [apps/a.yaml]\nrelease_tags: 'release-*'\napprovers: [alice, acme/release-managers]\nuser_covers_patient: true\nfail_on_lint: never\nseverity:\n  missing-rationale: error\ntenants: report\n",
         )
         .unwrap();
         assert_eq!(c.manifests, ["apps/a.yaml"]);
         assert_eq!(c.release_tags, "release-*");
         assert!(c.options.user_covers_patient);
         assert_eq!(c.fail_on_lint, LintGate::Never);
+        assert_eq!(c.tenant_mode, TenantMode::Report);
         assert_eq!(c.severity_of("missing-rationale"), Severity::Error);
         assert_eq!(c.severity_of("unjustified-scope"), Severity::Error);
     }

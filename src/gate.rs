@@ -13,10 +13,11 @@ use crate::lint;
 use crate::manifest::{Manifest, Pos};
 use crate::report::{
     AppReport, Approval, ApprovalState, Baseline, Change, Direction, Finding, Location, Report,
-    Verdict,
+    TenantVerdict, Verdict,
 };
 use crate::rules::{RuleKind, Severity, rule};
 use crate::scope::{Perms, ResourceScope, Scope};
+use crate::tenant::{self, ApprovalColumn, Tenant};
 
 /// One app: its head manifest and, when it existed, its baseline manifest.
 pub struct App {
@@ -42,6 +43,8 @@ pub struct Input<'a> {
     /// Entries the change adds that lack a qualifying review, with the reason (from
     /// `scopegate ci`). They approve nothing; what they would approve is `pending`.
     pub untrusted: &'a [(Entry, String)],
+    /// Tenant profiles (from the baseline, like the config), by name.
+    pub tenants: &'a [Tenant],
 }
 
 pub fn gate(input: &Input<'_>) -> Report {
@@ -107,6 +110,15 @@ pub fn gate(input: &Input<'_>) -> Report {
         }
     }
     findings.extend(ledger.stale(&changes, input.apps));
+    findings.extend(ledger.unknown_tenants());
+    let rows = tenant_matrix(input, &ledger, &changes, &mut findings);
+    let blocked: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.verdict == TenantVerdict::Blocked)
+        .map(|r| r.tenant.as_str())
+        .collect();
+    let tenants_fail =
+        input.config.tenant_mode == crate::report::TenantMode::Enforce && !blocked.is_empty();
 
     let lint_threshold = match input.config.fail_on_lint {
         LintGate::Error => Some(Severity::Error),
@@ -141,7 +153,18 @@ pub fn gate(input: &Input<'_>) -> Report {
             t.as_str()
         ));
     }
-    let verdict = if lint_fails || ledger_fails || unapproved {
+    if tenants_fail {
+        reasons.push(format!(
+            "blocked for {} `{}` (tenants: enforce)",
+            if blocked.len() == 1 {
+                "tenant"
+            } else {
+                "tenants"
+            },
+            blocked.join("`, `")
+        ));
+    }
+    let verdict = if lint_fails || ledger_fails || unapproved || tenants_fail {
         Verdict::Fail
     } else if access_changed {
         Verdict::Pass
@@ -158,7 +181,75 @@ pub fn gate(input: &Input<'_>) -> Report {
         input.advisory,
     );
     report.reasons = reasons;
+    if !input.tenants.is_empty() {
+        report.tenant_mode = Some(input.config.tenant_mode);
+    }
+    report.tenants = rows;
     report
+}
+
+/// One row per tenant: its policy and EHR judged on the head manifests, and whether
+/// every escalation has an approval that applies to it. Findings go to `findings`.
+fn tenant_matrix(
+    input: &Input<'_>,
+    ledger: &Ledger<'_>,
+    changes: &[Change],
+    findings: &mut Vec<Finding>,
+) -> Vec<crate::report::TenantRow> {
+    let manifests: Vec<&Manifest> = input.apps.iter().map(|a| &a.head).collect();
+    let escalations: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .collect();
+    let mut rows = Vec::new();
+    for t in input.tenants {
+        let (policy, ehr) = tenant::judge_all(t, &manifests, input.config);
+        let name = t.profile.name.as_str();
+        let mut column = ApprovalColumn {
+            missing: Vec::new(),
+            outstanding: 0,
+        };
+        for c in &escalations {
+            if c.approval.is_outstanding() {
+                column.outstanding += 1;
+                continue;
+            }
+            let sensitive = Scope::parse(&c.scope)
+                .ok()
+                .and_then(|s| t.profile.sensitive_in(&s).map(str::to_string));
+            let applies = |e: &Entry| {
+                e.tenants.iter().any(|x| x == name) || (e.tenants.is_empty() && sensitive.is_none())
+            };
+            if ledger.approval_among(c, &applies).state != ApprovalState::Approved {
+                let why = match &sensitive {
+                    Some(ty) => format!(
+                        "; `{ty}` is sensitive for this tenant, so the approval must name it in `tenants:`"
+                    ),
+                    None => format!(
+                        "; its approval is limited to {}",
+                        c.approval.tenants.join(", ")
+                    ),
+                };
+                column.missing.push(Finding {
+                    rule: "tenant-approval-missing".into(),
+                    severity: input.config.severity_of("tenant-approval-missing"),
+                    app: c.app.clone(),
+                    location: c.location.clone(),
+                    message: format!("`{}` has no approval for tenant `{name}`{why}", c.key),
+                    hint: Some(format!(
+                        "scopegate approve --tenant {name} {} (by an authorized release manager)",
+                        c.key
+                    )),
+                    tenant: Some(name.to_string()),
+                });
+            }
+        }
+        rows.push(tenant::row(t, &policy, &ehr, Some(&column)));
+        findings.extend(policy);
+        findings.extend(ehr);
+        findings.extend(column.missing);
+    }
+    rows
 }
 
 fn count(n: usize, what: &str) -> String {
@@ -232,7 +323,42 @@ impl<'a> Ledger<'a> {
             ),
             message,
             hint: None,
+            tenant: None,
         }
+    }
+
+    /// Entries limited to tenants that have no profile (a misspelt name approves nowhere).
+    fn unknown_tenants(&self) -> Vec<Finding> {
+        let known: Vec<&str> = self
+            .input
+            .tenants
+            .iter()
+            .map(|t| t.profile.name.as_str())
+            .collect();
+        let all = self
+            .entries
+            .iter()
+            .map(|(e, _)| *e)
+            .chain(self.pending.iter().map(|(e, _)| *e));
+        let mut out = Vec::new();
+        for e in all {
+            for t in e.tenants.iter().filter(|t| !known.contains(&t.as_str())) {
+                let mut f = self.finding(
+                    "approval-unknown-tenant",
+                    Some(e.pos.line),
+                    format!(
+                        "the approval by {} is limited to tenant `{t}`, which has no profile in {}/",
+                        e.by,
+                        tenant::DIR
+                    ),
+                );
+                f.hint = crate::hint::did_you_mean(t, known.iter().copied())
+                    .map(|n| format!("did you mean `{n}`?"))
+                    .or_else(|| Some(format!("add {}/{t}.yaml", tenant::DIR)));
+                out.push(f);
+            }
+        }
+        out
     }
 
     /// Every baseline entry must still be there, unchanged and in order.
@@ -256,7 +382,40 @@ impl<'a> Ledger<'a> {
         Some(f)
     }
 
+    /// The approval state of a change, counting every entry; `tenants` names the
+    /// tenants it is limited to when only tenant-limited entries approve it.
     fn approval_for(&self, c: &Change) -> Approval {
+        let mut a = self.approval_among(c, &|_| true);
+        if a.state == ApprovalState::Approved
+            && self.approval_among(c, &|e| e.tenants.is_empty()).state != ApprovalState::Approved
+        {
+            let opts = self.input.config.options;
+            let mut tenants: Vec<String> = Scope::parse(&c.scope)
+                .map(|piece| {
+                    self.entries
+                        .iter()
+                        .filter(|(e, _)| !e.expired_at(self.input.now))
+                        .filter(|(e, _)| {
+                            e.keys.iter().any(|k| {
+                                k.app == c.app
+                                    && (covers(&piece, &k.scope, opts)
+                                        || covers(&k.scope, &piece, opts)
+                                        || tenant::overlaps(&piece, &k.scope, opts))
+                            })
+                        })
+                        .flat_map(|(e, _)| e.tenants.iter().cloned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            tenants.sort();
+            tenants.dedup();
+            a.tenants = tenants;
+        }
+        a
+    }
+
+    /// The approval state of a change, counting only entries `applies` accepts.
+    fn approval_among(&self, c: &Change, applies: &dyn Fn(&Entry) -> bool) -> Approval {
         let Ok(piece) = Scope::parse(&c.scope) else {
             return unapproved();
         };
@@ -276,12 +435,13 @@ impl<'a> Ledger<'a> {
             entry_line: Some(e.pos.line),
             added_in_change: added,
             reason: None,
+            tenants: Vec::new(),
         };
         // One entry that covers it alone, reviewed entries first.
         let mut live: Vec<&(&Entry, bool)> = self
             .entries
             .iter()
-            .filter(|(e, _)| !e.expired_at(now))
+            .filter(|(e, _)| !e.expired_at(now) && applies(e))
             .collect();
         live.sort_by_key(|(_, added)| *added);
         for (e, added) in &live {
@@ -309,18 +469,25 @@ impl<'a> Ledger<'a> {
                 entry_line: contributing.first().map(|(e, _)| e.pos.line),
                 added_in_change: contributing.iter().any(|(_, a)| *a),
                 reason: None,
+                tenants: Vec::new(),
             };
         }
         // Would the entries still waiting for a review approve it?
         let with_pending: Vec<Scope> = together
             .iter()
             .cloned()
-            .chain(self.pending.iter().flat_map(|(e, _)| for_app(e)))
+            .chain(
+                self.pending
+                    .iter()
+                    .filter(|(e, _)| applies(e))
+                    .flat_map(|(e, _)| for_app(e)),
+            )
             .collect();
         if ScopeSet::new(&with_pending, opts).grants(&piece) {
             let waiting: Vec<&(&Entry, &str)> = self
                 .pending
                 .iter()
+                .filter(|(e, _)| applies(e))
                 .filter(|(e, _)| {
                     for_app(e)
                         .iter()
@@ -341,12 +508,12 @@ impl<'a> Ledger<'a> {
                 entry_line: waiting.first().map(|(e, _)| e.pos.line),
                 added_in_change: true,
                 reason: Some(reasons.join("; ")),
+                tenants: Vec::new(),
             };
         }
-        let expired = self
-            .entries
-            .iter()
-            .find(|(e, _)| e.expired_at(now) && ScopeSet::new(&for_app(e), opts).grants(&piece));
+        let expired = self.entries.iter().find(|(e, _)| {
+            e.expired_at(now) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
+        });
         if let Some((e, added)) = expired {
             return Approval {
                 state: ApprovalState::Expired,

@@ -389,6 +389,40 @@ impl Client {
         })
     }
 
+    /// The names of the files directly in directory `path` at `git_ref` (contents API);
+    /// empty on 404.
+    pub fn dir_at(&self, path: &str, git_ref: &str) -> Result<Vec<String>, Error> {
+        self.runtime.block_on(async {
+            let target = format!(
+                "{}/contents/{}?ref={}",
+                self.route(),
+                encode(path.trim_start_matches('/'), b"/"),
+                encode(git_ref, b"/")
+            );
+            let shown = self.shown(&target);
+            let reply = match self.request(Verb::Get, &target, None).await {
+                Ok(reply) => reply,
+                Err(Error::Status { status: 404, .. }) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            let v = parse(&reply.body, &shown)?;
+            let Some(items) = v.as_array() else {
+                return Err(Error::Decode {
+                    path: shown,
+                    message: format!("{path} is not a directory"),
+                });
+            };
+            let mut names = Vec::new();
+            for item in items {
+                if optional(item, "/type").as_deref() == Some("file") {
+                    names.push(text(item, "/name", &shown)?);
+                }
+            }
+            names.sort();
+            Ok(names)
+        })
+    }
+
     /// Whether `user` is an active member of `org`'s team `team` (slug). 404 → `false`;
     /// any other refusal (403: this token cannot read the team) is an error, since
     /// membership then cannot be verified.

@@ -60,6 +60,7 @@ impl<'m> Lint<'m> {
             location: Location::new(&self.m.path, pos),
             message,
             hint,
+            tenant: None,
         });
     }
 

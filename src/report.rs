@@ -44,6 +44,9 @@ pub struct Finding {
     /// A concrete fix, when one is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The tenant whose profile or EHR the finding is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 /// Counts for a quick verdict. `escalations`, `reductions` and `unapproved` count
@@ -94,6 +97,9 @@ pub struct Approval {
     /// Why a `pending` approval does not count yet, and who may approve.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The tenants the approval is limited to; empty when it applies to every tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<String>,
 }
 
 impl Approval {
@@ -105,6 +111,7 @@ impl Approval {
             entry_line: None,
             added_in_change: false,
             reason: None,
+            tenants: Vec::new(),
         }
     }
 
@@ -190,6 +197,65 @@ pub struct AppReport {
     pub text_diff: String,
 }
 
+/// The outcome of one column of the tenant matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    Pass,
+    /// Worth a look, but not blocking (e.g. a scope the EHR does not list).
+    Warn,
+    Fail,
+    /// Nothing to check: no EHR snapshot, or no baseline to approve against.
+    NotChecked,
+}
+
+impl Check {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Pass => "pass",
+            Check::Warn => "warn",
+            Check::Fail => "fail",
+            Check::NotChecked => "not-checked",
+        }
+    }
+}
+
+/// Whether this release may ship to a tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TenantVerdict {
+    Ship,
+    Blocked,
+}
+
+/// Whether a blocked tenant fails the gate (`enforce`) or is only shown (`report`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantMode {
+    #[default]
+    Enforce,
+    Report,
+}
+
+/// One row of the tenant matrix: the head manifests judged by one tenant's profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TenantRow {
+    pub tenant: String,
+    /// The profile file.
+    pub profile: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Every requested scope is within the tenant's deny, allow and level policy.
+    pub policy: Check,
+    /// Every escalation has an approval that applies to this tenant.
+    pub approvals: Check,
+    /// The tenant's EHR supports what the apps request.
+    pub ehr: Check,
+    pub verdict: TenantVerdict,
+    /// Why the row is not a clean pass, one phrase each.
+    pub problems: Vec<String>,
+}
+
 /// Everything one run found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
@@ -210,6 +276,12 @@ pub struct Report {
     pub changes: Vec<Change>,
     /// Sorted by file, line, column, rule.
     pub findings: Vec<Finding>,
+    /// How blocked tenants count; null when there are no tenant profiles.
+    #[serde(default)]
+    pub tenant_mode: Option<TenantMode>,
+    /// The tenant matrix: one row per profile in `.scopegate/tenants/`, by name.
+    #[serde(default)]
+    pub tenants: Vec<TenantRow>,
 }
 
 impl Report {
@@ -237,7 +309,12 @@ impl Report {
         advisory: bool,
     ) -> Report {
         findings.sort_by(|a, b| {
-            (&a.location, &a.rule, &a.message).cmp(&(&b.location, &b.rule, &b.message))
+            (&a.location, &a.rule, &a.tenant, &a.message).cmp(&(
+                &b.location,
+                &b.rule,
+                &b.tenant,
+                &b.message,
+            ))
         });
         let dir_rank = |d: Direction| match d {
             Direction::Escalation => 0,
@@ -286,6 +363,8 @@ impl Report {
             apps,
             changes,
             findings,
+            tenant_mode: None,
+            tenants: Vec::new(),
         }
     }
 

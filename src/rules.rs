@@ -61,6 +61,8 @@ pub enum RuleKind {
     Workflow,
     /// The approvals ledger itself.
     Ledger,
+    /// A tenant's policy or EHR (one row of the tenant matrix).
+    Tenant,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -425,6 +427,80 @@ pub static RULES: &[Rule] = &[
         example: "keys: [med-rec:patient/Obsevation.c]",
         citation: None,
     },
+    Rule {
+        id: "tenant-denied",
+        kind: RuleKind::Tenant,
+        severity: Severity::Error,
+        needs_approval: false,
+        summary: "A requested scope grants access a tenant's profile denies.",
+        why: "Each tenant is its own security boundary: a scope allowed at one health system may be refused at another, and the app must not ship there asking for it.",
+        example: "# .scopegate/tenants/community-clinic.yaml\ndeny: ['*/*.d', offline_access]\n# smart-app.yaml\nscopes:\n  - scope: offline_access",
+        citation: None,
+    },
+    Rule {
+        id: "tenant-not-allowed",
+        kind: RuleKind::Tenant,
+        severity: Severity::Error,
+        needs_approval: false,
+        summary: "A requested scope grants access outside a tenant's `allow` list.",
+        why: "A tenant with an allow list permits only what it names; anything beyond is a policy exception that tenant has not granted.",
+        example: "allow: ['patient/*.rs']\n# the app asks for patient/Observation.cruds",
+        citation: None,
+    },
+    Rule {
+        id: "tenant-level-exceeded",
+        kind: RuleKind::Tenant,
+        severity: Severity::Error,
+        needs_approval: false,
+        summary: "A requested scope is at a level above the tenant's `max_level`.",
+        why: "`user/` and `system/` scopes reach beyond the patient in context; a tenant may allow only patient-level access.",
+        example: "max_level: patient\n# the app asks for user/Patient.rs",
+        citation: Some(
+            "SMART App Launch 2.x, Scopes for requesting FHIR resources: patient-, user- and system-level scopes",
+        ),
+    },
+    Rule {
+        id: "tenant-approval-missing",
+        kind: RuleKind::Tenant,
+        severity: Severity::Error,
+        needs_approval: false,
+        summary: "An escalation has no approval that applies to this tenant.",
+        why: "Approvals may be limited to some tenants, and new access to a tenant's sensitive resource types needs an approval naming that tenant: one organisation's exception must not become another's default.",
+        example: "approvals:\n  - keys: [med-rec:patient/MedicationStatement.c]\n    tenants: [academic-medical-center]",
+        citation: None,
+    },
+    Rule {
+        id: "ehr-scope-unlisted",
+        kind: RuleKind::Tenant,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "A requested scope is not in the tenant EHR's `scopes_supported`.",
+        why: "EHRs differ: some reject wildcards, v2 permission letters or granular scopes. The list is not exhaustive, so this is a warning to check before shipping.",
+        example: "scopes_supported: [launch, patient/Observation.read]\n# the app asks for patient/Observation.rs",
+        citation: Some(
+            "SMART App Launch 2.x, Conformance: `scopes_supported`, \"Array of scopes a client may request\"",
+        ),
+    },
+    Rule {
+        id: "ehr-capability-missing",
+        kind: RuleKind::Tenant,
+        severity: Severity::Error,
+        needs_approval: false,
+        summary: "The tenant EHR lacks a capability the app requires.",
+        why: "An EHR without `permission-v2` cannot process v2 scopes, and one without `permission-offline` issues no refresh token for `offline_access`: the app breaks at that tenant.",
+        example: "capabilities: [launch-ehr, permission-patient, permission-v1]\n# the app asks for patient/Observation.rs and offline_access",
+        citation: Some("SMART App Launch 2.x, Conformance: Capabilities"),
+    },
+    Rule {
+        id: "approval-unknown-tenant",
+        kind: RuleKind::Ledger,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "An approval is limited to a tenant that has no profile.",
+        why: "Usually a misspelt tenant name: the approval then applies nowhere the matrix knows.",
+        example: "tenants: [comunity-clinic]",
+        citation: None,
+    },
 ];
 
 /// The rule with this id. Panics on an unknown id: ids are compile-time constants in
@@ -472,6 +548,7 @@ pub fn kind_name(k: RuleKind) -> &'static str {
         RuleKind::Reduction => "reduction",
         RuleKind::Workflow => "workflow",
         RuleKind::Ledger => "ledger",
+        RuleKind::Tenant => "tenant",
     }
 }
 

@@ -170,6 +170,9 @@ fn committed_schemas_match_the_code() {
     for (name, file) in [
         ("manifest", "manifest.schema.json"),
         ("report", "report.schema.json"),
+        ("config", "config.schema.json"),
+        ("approvals", "approvals.schema.json"),
+        ("tenant", "tenant.schema.json"),
     ] {
         let r = run(&["schema", name]);
         assert_eq!(r.code, 0);

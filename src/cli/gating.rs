@@ -14,6 +14,7 @@ use crate::gate::{self, App};
 use crate::github;
 use crate::manifest;
 use crate::report::{self, Report};
+use crate::tenant::{self, Tenant};
 
 /// Where the baseline comes from, as the user asked.
 #[derive(clap::Args, Debug, Clone)]
@@ -113,6 +114,15 @@ impl Reader<'_> {
         }
     }
 
+    fn list(&self, dir: &str) -> Result<Vec<String>> {
+        match self {
+            Reader::Git(r, res) => Ok(r.list(res, dir)?),
+            Reader::Api { client, sha, .. } => client.dir_at(dir, sha).map_err(|e| {
+                anyhow::anyhow!("listing {dir} at {sha} through the contents API: {e}")
+            }),
+        }
+    }
+
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         match self {
             Reader::Git(r, res) => Ok(r.read(res, path)?),
@@ -138,6 +148,7 @@ pub struct Loaded {
     pub baseline: report::Baseline,
     pub base_ledger: Vec<Entry>,
     pub head_ledger: Vec<Entry>,
+    pub tenants: Vec<Tenant>,
     pub ledger_file: PathBuf,
     pub ledger_text: Option<String>,
     pub now: String,
@@ -163,6 +174,7 @@ impl Loaded {
             ledger_path: approval::PATH,
             now: &self.now,
             untrusted,
+            tenants: &self.tenants,
         });
         Gathered {
             report,
@@ -317,6 +329,12 @@ pub fn load(
         ),
         _ => (worktree_config, None),
     };
+    let tenants = match &reader {
+        Some((rd, _)) if !from_worktree => {
+            load_tenants(&rd.list(tenant::DIR)?, &|p| rd.read(p), &label)?
+        }
+        _ => worktree_tenants(&root)?,
+    };
     let ledger_file = root.join(approval::PATH);
     let head_ledger_bytes = read_opt(&ledger_file)?;
     let head_ledger = parse_ledger(approval::PATH, head_ledger_bytes.as_deref())?;
@@ -412,10 +430,80 @@ pub fn load(
         baseline,
         base_ledger,
         head_ledger,
+        tenants,
         ledger_file,
         ledger_text: head_ledger_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
         now,
     })
+}
+
+/// The tenant profiles in the working tree's `.scopegate/tenants/`.
+pub fn worktree_tenants(root: &Path) -> Result<Vec<Tenant>> {
+    let dir = root.join(tenant::DIR);
+    let names: Vec<String> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    load_tenants(&names, &|p| read_opt(&root.join(p)), &|p| p.to_string())
+}
+
+/// Parses the profiles named in a listing of `.scopegate/tenants/`, and the EHR
+/// snapshots they name, read with `read`; `label` names a path in messages. Every
+/// problem in every file is reported together.
+fn load_tenants(
+    names: &[String],
+    read: &dyn Fn(&str) -> Result<Option<Vec<u8>>>,
+    label: &dyn Fn(&str) -> String,
+) -> Result<Vec<Tenant>> {
+    let mut names: Vec<&String> = names
+        .iter()
+        .filter(|n| tenant::name_of(n).is_some())
+        .collect();
+    names.sort();
+    let mut tenants = Vec::new();
+    let mut errors = Vec::new();
+    for n in names {
+        let path = format!("{}/{n}", tenant::DIR);
+        let Some(bytes) = read(&path)? else { continue };
+        let profile = match tenant::from_bytes(&label(&path), &bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let ehr = match &profile.ehr {
+            None => None,
+            Some((p, pos)) => match read(p)? {
+                Some(b) => match tenant::ehr_from_bytes(&label(p), &b) {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                },
+                None => {
+                    errors.push(crate::yaml::fail(
+                        &profile.path,
+                        *pos,
+                        format!("the EHR snapshot `{p}` does not exist"),
+                        Some("give a path relative to the repository root".into()),
+                    ));
+                    continue;
+                }
+            },
+        };
+        tenants.push(Tenant { profile, ehr });
+    }
+    if !errors.is_empty() {
+        return Err(LoadErrors(errors).into());
+    }
+    Ok(tenants)
 }
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory, synced,

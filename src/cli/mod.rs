@@ -87,6 +87,7 @@ enum SchemaName {
     Report,
     Config,
     Approvals,
+    Tenant,
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -158,6 +159,10 @@ enum Command {
         /// Last day the approval counts (YYYY-MM-DD, or a UTC timestamp).
         #[arg(long)]
         expires: Option<String>,
+        /// Limit the approval to this tenant (repeatable; a profile in
+        /// .scopegate/tenants/). New access to a tenant's sensitive types needs one.
+        #[arg(long = "tenant")]
+        tenants: Vec<String>,
     },
     /// The GitHub Actions entry point: gate, verify approvals, comment, summary, outputs.
     Ci(ci::CiArgs),
@@ -280,7 +285,26 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                     f
                 })
                 .collect();
-            let report = Report::new(loaded.len(), findings);
+            let mut report = Report::new(loaded.len(), findings);
+            // Tenant profiles in the working tree judge the manifests too; there is no
+            // diff here, so the approvals column is not checked.
+            let tenants = gating::worktree_tenants(&root)?;
+            if !tenants.is_empty() {
+                let refs: Vec<&Manifest> = loaded.iter().collect();
+                let mut rows = Vec::new();
+                let mut extra = Vec::new();
+                for t in &tenants {
+                    let (policy, ehr) = crate::tenant::judge_all(t, &refs, &config);
+                    rows.push(crate::tenant::row(t, &policy, &ehr, None));
+                    extra.extend(policy);
+                    extra.extend(ehr);
+                }
+                let mut findings = report.findings;
+                findings.extend(extra);
+                report = Report::new(loaded.len(), findings);
+                report.tenant_mode = Some(config.tenant_mode);
+                report.tenants = rows;
+            }
             print!("{}", render_report(&report, format, style));
             let threshold = match fail_on {
                 FailOn::Error => Some(Severity::Error),
@@ -288,7 +312,19 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                 FailOn::Note => Some(Severity::Note),
                 FailOn::Never => None,
             };
-            Ok(u8::from(threshold.is_some_and(|t| report.fails_at(t))))
+            let lint_fails = threshold.is_some_and(|t| {
+                report.findings.iter().any(|f| {
+                    crate::rules::rule(&f.rule).kind != crate::rules::RuleKind::Tenant
+                        && f.severity >= t
+                })
+            });
+            let blocked = threshold.is_some()
+                && config.tenant_mode == crate::report::TenantMode::Enforce
+                && report
+                    .tenants
+                    .iter()
+                    .any(|t| t.verdict == crate::report::TenantVerdict::Blocked);
+            Ok(u8::from(lint_fails || blocked))
         }
         Command::Diff {
             manifests,
@@ -308,7 +344,10 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             ticket,
             reason,
             expires,
-        } => approve(&manifests, &base, &by, keys, ticket, reason, expires),
+            tenants,
+        } => approve(
+            &manifests, &base, &by, keys, ticket, reason, expires, &tenants,
+        ),
         Command::Ci(args) => ci::run(&args),
         Command::Comment(args) => ci::comment_from_report(&args),
         Command::Explain {
@@ -362,6 +401,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                 SchemaName::Report => report::json_schema(),
                 SchemaName::Config => crate::config::json_schema(),
                 SchemaName::Approvals => crate::approval::json_schema(),
+                SchemaName::Tenant => crate::tenant::json_schema(),
             };
             print!("{}", json::render(&schema));
             Ok(0)
@@ -403,6 +443,7 @@ fn approve(
     ticket: Option<String>,
     reason: Option<String>,
     expires: Option<String>,
+    tenants: &[String],
 ) -> Result<u8> {
     use crate::report::{ApprovalState, Direction};
     if by.trim().is_empty() {
@@ -423,12 +464,31 @@ fn approve(
             Some(x)
         }
     };
+    let known: Vec<&str> = g.report.tenants.iter().map(|t| t.tenant.as_str()).collect();
+    for t in tenants {
+        if !known.contains(&t.as_str()) {
+            let hint = crate::hint::did_you_mean(t, known.iter().copied())
+                .map(|n| format!("did you mean `{n}`?"))
+                .unwrap_or_else(|| format!("add {}/{t}.yaml", crate::tenant::DIR));
+            bail!("`--tenant {t}`: no tenant profile has that name\n  hint: {hint}");
+        }
+    }
     let escalations: Vec<&crate::report::Change> = g
         .report
         .changes
         .iter()
         .filter(|c| c.direction == Direction::Escalation)
         .collect();
+    // With `--tenant`, escalations approved elsewhere but not for these tenants too.
+    let missing_for_tenant = |c: &crate::report::Change| {
+        g.report.findings.iter().any(|f| {
+            f.rule == "tenant-approval-missing"
+                && f.app == c.app
+                && f.location == c.location
+                && f.message.contains(&format!("`{}`", c.key))
+                && f.tenant.as_ref().is_some_and(|t| tenants.contains(t))
+        })
+    };
     let chosen: Vec<String> = if keys.is_empty() {
         escalations
             .iter()
@@ -436,7 +496,7 @@ fn approve(
                 matches!(
                     c.approval.state,
                     ApprovalState::Unapproved | ApprovalState::Expired
-                )
+                ) || missing_for_tenant(c)
             })
             .map(|c| c.key.clone())
             .collect()
@@ -476,12 +536,17 @@ fn approve(
             ticket: ticket.as_deref(),
             reason: reason.as_deref(),
             expires: expires.as_deref(),
-            tenants: &[],
+            tenants,
         },
     )
     .map_err(anyhow::Error::msg)?;
     gating::write_atomic(&g.ledger_file, &text)?;
-    println!("approved by {by} in {}:", crate::approval::PATH);
+    let limit = if tenants.is_empty() {
+        String::new()
+    } else {
+        format!(" for tenant {}", tenants.join(", "))
+    };
+    println!("approved by {by}{limit} in {}:", crate::approval::PATH);
     for k in &chosen {
         println!("  {k}");
     }

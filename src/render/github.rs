@@ -239,6 +239,7 @@ mod tests {
             },
             message: "100% of it\n::error::injected".into(),
             hint: Some("title: x, y".into()),
+            tenant: None,
         }];
         r.changes.clear();
         let out = render(&r);

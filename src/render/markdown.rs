@@ -114,6 +114,7 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
     if cut.any() {
         out.push_str(&truncation_note(r, cut, max_chars));
     }
+    tenant_matrix(&mut out, r);
     new_apps(&mut out, r);
     escalations(&mut out, r, cut.escalations);
     if !cut.reductions {
@@ -364,6 +365,48 @@ fn workflow_changes(out: &mut String, r: &Report) {
             prose(&c.description, true),
             rules_of(c),
             place(&c.location.file, c.location.line),
+        ));
+    }
+}
+
+fn tenant_matrix(out: &mut String, r: &Report) {
+    use crate::report::{Check, TenantMode, TenantVerdict};
+    if r.tenants.is_empty() {
+        return;
+    }
+    let ships = r
+        .tenants
+        .iter()
+        .filter(|t| t.verdict == TenantVerdict::Ship)
+        .count();
+    let mode = match r.tenant_mode {
+        Some(TenantMode::Report) => "report only: blocked tenants do not fail the gate",
+        _ => "enforced: a blocked tenant fails the gate",
+    };
+    out.push_str(&format!(
+        "\n#### Tenants: ships to {} of {} ({mode})\n\n| tenant | policy | approvals | EHR | verdict | why |\n|---|---|---|---|---|---|\n",
+        thousands(ships),
+        thousands(r.tenants.len())
+    ));
+    let cell = |c: Check| match c {
+        Check::Pass => "✅ pass",
+        Check::Warn => "⚠️ warn",
+        Check::Fail => "❌ fail",
+        Check::NotChecked => "—",
+    };
+    for t in &r.tenants {
+        let verdict = match t.verdict {
+            TenantVerdict::Ship => "**ship**",
+            TenantVerdict::Blocked => "**blocked**",
+        };
+        let why: Vec<String> = t.problems.iter().map(|p| prose(p, true)).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {verdict} | {} |\n",
+            code(&t.tenant, true),
+            cell(t.policy),
+            cell(t.approvals),
+            cell(t.ehr),
+            why.join("<br>"),
         ));
     }
 }

@@ -45,6 +45,7 @@ pub(crate) fn approval(state: ApprovalState, by: Option<&str>, added: bool) -> A
         entry_line: by.map(|_| 3),
         added_in_change: added,
         reason: None,
+        tenants: Vec::new(),
     }
 }
 
@@ -112,6 +113,7 @@ pub(crate) fn sample() -> Report {
             location: loc("smart-app.yaml", 15, 12),
             message: "`patient/MedicationStatement.cruds` grants `patient/MedicationStatement.ud` that no workflow needs".into(),
             hint: Some("request `patient/MedicationStatement.crs` instead".into()),
+            tenant: None,
         },
         Finding {
             rule: "approval-stale".into(),
@@ -120,6 +122,7 @@ pub(crate) fn sample() -> Report {
             location: loc(".scopegate/approvals.yaml", 9, 1),
             message: "approval entry 2 matches no current change".into(),
             hint: None,
+            tenant: None,
         },
     ];
     let apps = vec![
@@ -185,6 +188,7 @@ fn evil_report() -> Report {
         location: loc(EVIL, 1, 1),
         message: EVIL.into(),
         hint: Some(EVIL.into()),
+        tenant: None,
     };
     let app = AppReport {
         app: EVIL.into(),
@@ -382,6 +386,7 @@ fn huge_report() -> Report {
             location: loc("smart-app.yaml", i, 3),
             message: format!("finding number {i}"),
             hint: None,
+            tenant: None,
         })
         .collect();
     let line = "+  - scope: patient/Observation.rs\n";

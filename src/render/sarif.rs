@@ -55,16 +55,25 @@ pub fn log(r: &Report) -> Value {
             .map(|f| finding_result(f, &mut fingerprints)),
     );
 
+    let mut run = json!({
+        "tool": { "driver": driver },
+        "automationDetails": { "id": "scopegate/" },
+        // serde-saphyr columns count characters.
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    if !r.tenants.is_empty() {
+        // The tenant matrix is not a result: it rides in the run's property bag
+        // (SARIF 2.1.0 §3.8), in the same shape as the JSON report's `tenants`.
+        run["properties"] = json!({
+            "tenantMode": r.tenant_mode,
+            "tenants": r.tenants,
+        });
+    }
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": driver },
-            "automationDetails": { "id": "scopegate/" },
-            // serde-saphyr columns count characters.
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 

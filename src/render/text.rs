@@ -41,6 +41,7 @@ pub fn report(r: &Report, st: Style) -> String {
             out.push_str(&format!("  {} {h}\n", st.cyan("hint:")));
         }
     }
+    out.push_str(&tenants(r, st));
     let s = &r.summary;
     let total = s.errors + s.warnings + s.notes;
     let checked = plural(s.manifests, "manifest");
@@ -165,6 +166,67 @@ fn approval_text(st: Style, a: &crate::report::Approval) -> String {
     }
 }
 
+/// The tenant matrix: one line per tenant; empty when there are no profiles.
+pub fn tenants(r: &Report, st: Style) -> String {
+    use crate::report::{Check, TenantMode, TenantVerdict};
+    if r.tenants.is_empty() {
+        return String::new();
+    }
+    let blocked = r
+        .tenants
+        .iter()
+        .filter(|t| t.verdict == TenantVerdict::Blocked)
+        .count();
+    let mode = match r.tenant_mode {
+        Some(TenantMode::Report) => "report only",
+        _ => "enforced",
+    };
+    let mut out = format!(
+        "{} ({mode}): ships to {} of {}\n",
+        st.bold("Tenants"),
+        r.tenants.len() - blocked,
+        r.tenants.len()
+    );
+    let width = r
+        .tenants
+        .iter()
+        .map(|t| t.tenant.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    out.push_str(&format!(
+        "  {:width$}  {:11}  {:11}  {:11}  verdict\n",
+        "tenant", "policy", "approvals", "ehr"
+    ));
+    let cell = |c: Check| {
+        let w = format!("{:11}", c.as_str());
+        match c {
+            Check::Fail => st.red(&w),
+            Check::Warn => st.yellow(&w),
+            _ => w,
+        }
+    };
+    for t in &r.tenants {
+        let verdict = match t.verdict {
+            TenantVerdict::Ship => st.bold("ship"),
+            TenantVerdict::Blocked => st.red("BLOCKED"),
+        };
+        let why = if t.problems.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", t.problems.join("; "))
+        };
+        out.push_str(&format!(
+            "  {:width$}  {}  {}  {}  {verdict}{why}\n",
+            t.tenant,
+            cell(t.policy),
+            cell(t.approvals),
+            cell(t.ehr),
+        ));
+    }
+    out
+}
+
 /// The gate or diff report for a terminal.
 pub fn gate(r: &Report, st: Style) -> String {
     use crate::report::{Direction, Verdict};
@@ -242,6 +304,10 @@ pub fn gate(r: &Report, st: Style) -> String {
             }
         }
     };
+    if !r.tenants.is_empty() {
+        out.push('\n');
+        out.push_str(&tenants(r, st));
+    }
     section(&mut out, "Escalations", Direction::Escalation);
     section(&mut out, "Reductions", Direction::Reduction);
     section(&mut out, "Workflow changes", Direction::Workflow);
@@ -250,6 +316,7 @@ pub fn gate(r: &Report, st: Style) -> String {
         let lint = report(
             &Report {
                 changes: Vec::new(),
+                tenants: Vec::new(),
                 ..r.clone()
             },
             st,

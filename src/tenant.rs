@@ -1,0 +1,652 @@
+//! Tenant policy profiles, `.scopegate/tenants/<tenant>.yaml`, and what each tenant's
+//! EHR supports.
+//!
+//! Owns the profile format (deny and allow patterns, sensitive resource types, the
+//! highest level, the EHR snapshot), and judges one manifest against one profile. It
+//! reads no files: the CLI hands it bytes read from the baseline commit, like all
+//! config. Approvals per tenant are the gate's business.
+
+use std::collections::BTreeSet;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::config::Config;
+use crate::fhir::FhirVersion;
+use crate::grant::{Options, ScopeSet, covers};
+use crate::hint::did_you_mean;
+use crate::manifest::{LaunchMode, Manifest};
+use crate::report::{Check, Finding, Location, TenantRow, TenantVerdict};
+use crate::rules::Severity;
+use crate::scope::{Level, Refresh, ResourceScope, ResourceType, Restriction, Scope};
+use crate::yaml::{self, LoadError, Pos, Problem};
+
+/// Where profiles live, relative to the repository root: one file per tenant.
+pub const DIR: &str = ".scopegate/tenants";
+
+/// A tenant's policy for the apps it runs. Every key is optional.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "scopegate tenant profile")]
+struct RawProfile {
+    /// Who this tenant is, for reports.
+    #[serde(default)]
+    description: Option<String>,
+    /// Scope patterns this tenant refuses, in scope syntax; `*/` stands for every
+    /// level. A pattern matches every scope that grants some of what it covers.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    deny: Vec<Spanned<String>>,
+    /// When present, only access these patterns cover is permitted.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    allow: Option<Vec<Spanned<String>>>,
+    /// Resource types for which any new access needs an approval naming this tenant.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    sensitive: Vec<Spanned<String>>,
+    /// The highest level allowed: `patient`, `user` or `system`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    max_level: Option<Spanned<String>>,
+    /// A snapshot of the EHR's `.well-known/smart-configuration` (or a JSON list of
+    /// its `scopes_supported`), as a path relative to the repository root.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    ehr: Option<Spanned<String>>,
+}
+
+/// The JSON Schema of a tenant profile (draft 2020-12).
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RawProfile)).unwrap_or_default()
+}
+
+/// A pattern as written, and the scopes it stands for (`*/` expands to each level).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    pub text: String,
+    pub pos: Pos,
+    pub scopes: Vec<Scope>,
+}
+
+/// A validated tenant profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// The file stem: `.scopegate/tenants/<name>.yaml`.
+    pub name: String,
+    pub path: String,
+    pub description: Option<String>,
+    pub deny: Vec<Pattern>,
+    pub allow: Option<Vec<Pattern>>,
+    pub sensitive: Vec<String>,
+    pub max_level: Option<Level>,
+    /// The snapshot's path and where the profile names it.
+    pub ehr: Option<(String, Pos)>,
+}
+
+/// The tenant name a profile path gives, when the file is a profile (`*.yaml`, `*.yml`).
+pub fn name_of(file_name: &str) -> Option<&str> {
+    let stem = file_name
+        .strip_suffix(".yaml")
+        .or_else(|| file_name.strip_suffix(".yml"))?;
+    let ok = !stem.is_empty()
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !stem.starts_with('.');
+    ok.then_some(stem)
+}
+
+fn parse_pattern(text: &str) -> Result<Vec<Scope>, String> {
+    match text.strip_prefix("*/") {
+        Some(rest) => Level::ALL
+            .iter()
+            .map(|l| Scope::parse(&format!("{l}/{rest}")).map_err(|e| e.to_string()))
+            .collect(),
+        None => Scope::parse(text)
+            .map(|s| vec![s])
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Parses a profile's bytes; `path` names it in messages and gives the tenant name.
+pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    let Some(name) = name_of(file_name) else {
+        return Err(yaml::fail(
+            path,
+            Pos { line: 1, column: 1 },
+            "a tenant profile is named `<tenant>.yaml`, with letters, digits, `.`, `_` or `-`",
+            None,
+        ));
+    };
+    let text = yaml::text_of(path, bytes)?;
+    let raw: RawProfile = if text.trim().is_empty() {
+        yaml::parse(path, "{}")?
+    } else {
+        yaml::parse(path, text)?
+    };
+    let mut problems = Vec::new();
+    let patterns = |list: Vec<Spanned<String>>, problems: &mut Vec<Problem>| {
+        let mut out = Vec::new();
+        for p in list {
+            match parse_pattern(&p.value) {
+                Ok(scopes) => out.push(Pattern {
+                    text: p.value.clone(),
+                    pos: Pos::of(&p),
+                    scopes,
+                }),
+                Err(e) => problems.push(Problem {
+                    pos: Pos::of(&p),
+                    message: format!("`{}` is not a scope pattern: {e}", p.value),
+                    hint: Some("write a scope, e.g. `patient/*.rs`; `*/` means every level".into()),
+                }),
+            }
+        }
+        out
+    };
+    let deny = patterns(raw.deny, &mut problems);
+    let allow = raw.allow.map(|a| patterns(a, &mut problems));
+    let mut sensitive = Vec::new();
+    let known = || {
+        FhirVersion::ALL
+            .iter()
+            .flat_map(|v| v.resource_types().iter().copied())
+    };
+    for t in raw.sensitive {
+        if known().any(|k| k == t.value) {
+            sensitive.push(t.value);
+        } else {
+            problems.push(Problem {
+                pos: Pos::of(&t),
+                message: format!("`{}` is not a FHIR resource type", t.value),
+                hint: did_you_mean(&t.value, known()).map(|n| format!("did you mean `{n}`?")),
+            });
+        }
+    }
+    let max_level = raw.max_level.and_then(|l| {
+        let level = Level::ALL.into_iter().find(|x| x.as_str() == l.value);
+        if level.is_none() {
+            problems.push(Problem {
+                pos: Pos::of(&l),
+                message: format!("unknown level `{}`", l.value),
+                hint: Some("use patient, user or system".into()),
+            });
+        }
+        level
+    });
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.pos);
+        return Err(LoadError {
+            path: path.to_string(),
+            problems,
+        });
+    }
+    Ok(Profile {
+        name: name.to_string(),
+        path: path.to_string(),
+        description: raw.description,
+        deny,
+        allow,
+        sensitive,
+        max_level,
+        ehr: raw.ehr.map(|e| (e.value.clone(), Pos::of(&e))),
+    })
+}
+
+/// One way a requested scope breaks a tenant's policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// `tenant-denied`, `tenant-not-allowed` or `tenant-level-exceeded`.
+    pub rule: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Some resource matches both restrictions. Two clauses on the same parameter with no
+/// value in common are taken as disjoint (`category=laboratory` vs
+/// `category=social-history`), which is how granular scopes partition a type.
+fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
+    !a.clauses().any(|(p, va)| {
+        b.clauses()
+            .any(|(q, vb)| p == q && va.intersection(vb).next().is_none())
+    })
+}
+
+/// `a` and `b` grant some access in common.
+pub fn overlaps(a: &Scope, b: &Scope, opts: Options) -> bool {
+    match (a, b) {
+        (Scope::Resource(a), Scope::Resource(b)) => resource_overlaps(a, b, opts),
+        _ => covers(a, b, opts) || covers(b, a, opts),
+    }
+}
+
+fn resource_overlaps(a: &ResourceScope, b: &ResourceScope, opts: Options) -> bool {
+    (opts.level_covers(a.level, b.level) || opts.level_covers(b.level, a.level))
+        && (a.resource == b.resource
+            || a.resource == ResourceType::Any
+            || b.resource == ResourceType::Any)
+        && a.perms.intersects(b.perms)
+        && restrictions_overlap(&a.restriction, &b.restriction)
+}
+
+impl Profile {
+    /// How a requested scope breaks this policy; empty when it is allowed.
+    pub fn judge(&self, s: &Scope, opts: Options) -> Vec<Violation> {
+        let mut out = Vec::new();
+        for p in &self.deny {
+            if p.scopes.iter().any(|d| overlaps(d, s, opts)) {
+                out.push(Violation {
+                    rule: "tenant-denied",
+                    message: format!(
+                        "`{s}` grants access tenant `{}` denies (`{}`)",
+                        self.name, p.text
+                    ),
+                    hint: Some(format!(
+                        "narrow the scope so it grants nothing `{}` matches, or keep the app off this tenant",
+                        p.text
+                    )),
+                });
+            }
+        }
+        if let Some(allow) = &self.allow {
+            let allowed: Vec<&Scope> = allow.iter().flat_map(|p| &p.scopes).collect();
+            let set = ScopeSet::new(allowed.iter().copied(), opts);
+            let outside: Vec<String> = match s {
+                Scope::Resource(r) => set.uncovered(r).iter().map(ToString::to_string).collect(),
+                _ if set.grants(s) => Vec::new(),
+                _ => vec![s.to_string()],
+            };
+            if !outside.is_empty() {
+                let message = if outside == [s.to_string()] {
+                    format!("`{s}` is outside tenant `{}`'s allow list", self.name)
+                } else {
+                    format!(
+                        "`{s}` grants {} outside tenant `{}`'s allow list",
+                        outside
+                            .iter()
+                            .map(|x| format!("`{x}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        self.name
+                    )
+                };
+                out.push(Violation {
+                    rule: "tenant-not-allowed",
+                    message,
+                    hint: None,
+                });
+            }
+        }
+        if let (Some(max), Scope::Resource(r)) = (self.max_level, s)
+            && r.level > max
+        {
+            out.push(Violation {
+                rule: "tenant-level-exceeded",
+                message: format!(
+                    "`{s}` is at level `{}`; tenant `{}` allows at most `{max}`",
+                    r.level, self.name
+                ),
+                hint: None,
+            });
+        }
+        out
+    }
+
+    /// The sensitive type a scope touches (a named type, or any under `*`).
+    pub fn sensitive_in(&self, s: &Scope) -> Option<&str> {
+        let r = s.as_resource()?;
+        self.sensitive
+            .iter()
+            .find(|t| match &r.resource {
+                ResourceType::Any => true,
+                ResourceType::Named(n) => n == *t,
+            })
+            .map(String::as_str)
+    }
+}
+
+/// What an EHR says it supports, from its `.well-known/smart-configuration`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ehr {
+    pub path: String,
+    /// `None` when the snapshot does not list them.
+    pub scopes_supported: Option<BTreeSet<String>>,
+    pub capabilities: Option<BTreeSet<String>>,
+}
+
+/// Parses a snapshot: the smart-configuration object, or a bare `scopes_supported` list.
+pub fn ehr_from_bytes(path: &str, bytes: &[u8]) -> Result<Ehr, LoadError> {
+    let text = yaml::text_of(path, bytes)?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        yaml::fail(
+            path,
+            Pos {
+                line: u32::try_from(e.line()).unwrap_or(1).max(1),
+                column: u32::try_from(e.column()).unwrap_or(1).max(1),
+            },
+            format!("not a JSON smart-configuration: {e}"),
+            None,
+        )
+    })?;
+    let strings = |v: &serde_json::Value, key: &str| -> Result<BTreeSet<String>, LoadError> {
+        v.as_array()
+            .and_then(|a| a.iter().map(|x| x.as_str().map(String::from)).collect())
+            .ok_or_else(|| {
+                yaml::fail(
+                    path,
+                    Pos { line: 1, column: 1 },
+                    format!("`{key}` must be a list of strings"),
+                    None,
+                )
+            })
+    };
+    let (scopes_supported, capabilities) = match &value {
+        serde_json::Value::Array(_) => (Some(strings(&value, "scopes_supported")?), None),
+        serde_json::Value::Object(o) => (
+            o.get("scopes_supported")
+                .map(|v| strings(v, "scopes_supported"))
+                .transpose()?,
+            o.get("capabilities")
+                .map(|v| strings(v, "capabilities"))
+                .transpose()?,
+        ),
+        _ => {
+            return Err(yaml::fail(
+                path,
+                Pos { line: 1, column: 1 },
+                "a smart-configuration snapshot is a JSON object, or a list of scopes",
+                None,
+            ));
+        }
+    };
+    Ok(Ehr {
+        path: path.to_string(),
+        scopes_supported,
+        capabilities,
+    })
+}
+
+/// One way the EHR falls short of what the app asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shortfall {
+    /// `ehr-scope-unlisted` or `ehr-capability-missing`.
+    pub rule: &'static str,
+    /// The manifest position it is reported at.
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// `token` is listed as supported: the same text, or granted by the listed scopes
+/// written in the same syntax (SMART v1 or v2). A restricted request (`?category=…`)
+/// counts only restricted listed scopes, since an EHR may not support granular scopes.
+fn listed(token: &str, s: &Scope, supported: &BTreeSet<String>, opts: Options) -> bool {
+    if supported.contains(token) {
+        return true;
+    }
+    let Scope::Resource(r) = s else { return false };
+    let v1 = crate::scope::is_v1_syntax(token);
+    let same_syntax: Vec<Scope> = supported
+        .iter()
+        .filter(|t| crate::scope::is_v1_syntax(t) == v1)
+        .filter_map(|t| Scope::parse(t).ok())
+        .filter(|l| {
+            r.restriction.is_none() || l.as_resource().is_some_and(|x| !x.restriction.is_none())
+        })
+        .collect();
+    ScopeSet::new(&same_syntax, opts).grants(s)
+}
+
+/// Checks a manifest against an EHR snapshot: unlisted scopes (warnings) and missing
+/// capabilities (errors). Capabilities are the SMART 2.x `capabilities` codes.
+pub fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> {
+    let mut out = Vec::new();
+    if let Some(supported) = &ehr.scopes_supported {
+        for e in &m.scopes {
+            let Some(s) = e.token.scope() else { continue };
+            if !listed(&e.token.text.value, s, supported, opts) {
+                out.push(Shortfall {
+                    rule: "ehr-scope-unlisted",
+                    pos: e.token.text.pos,
+                    message: format!(
+                        "`{}` is not in the EHR's scopes_supported ({})",
+                        e.token.text.value, ehr.path
+                    ),
+                });
+            }
+        }
+    }
+    let Some(caps) = &ehr.capabilities else {
+        return out;
+    };
+    // (capability, why the app needs it, where)
+    let mut needed: Vec<(&str, String, Pos)> = Vec::new();
+    for e in &m.scopes {
+        let Some(s) = e.token.scope() else { continue };
+        let at = e.token.text.pos;
+        let tok = &e.token.text.value;
+        match s {
+            Scope::Resource(r) => {
+                let (cap, syntax) = if crate::scope::is_v1_syntax(tok) {
+                    ("permission-v1", "SMART v1")
+                } else {
+                    ("permission-v2", "SMART v2")
+                };
+                needed.push((cap, format!("`{tok}` is written in {syntax} syntax"), at));
+                match r.level {
+                    Level::Patient => needed.push(("permission-patient", format!("`{tok}`"), at)),
+                    Level::User => needed.push(("permission-user", format!("`{tok}`"), at)),
+                    Level::System => {}
+                }
+            }
+            Scope::Refresh(Refresh::Offline) => {
+                needed.push(("permission-offline", format!("`{tok}`"), at));
+            }
+            Scope::Refresh(Refresh::Online) => {
+                needed.push(("permission-online", format!("`{tok}`"), at));
+            }
+            _ => {}
+        }
+    }
+    for l in &m.launch {
+        let (cap, mode) = match l {
+            LaunchMode::Ehr => ("launch-ehr", "ehr"),
+            LaunchMode::Standalone => ("launch-standalone", "standalone"),
+            LaunchMode::Backend => continue,
+        };
+        needed.push((
+            cap,
+            format!("the app declares `{mode}` launch"),
+            m.scopes_pos,
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for (cap, why, pos) in needed {
+        if !caps.contains(cap) && seen.insert(cap) {
+            out.push(Shortfall {
+                rule: "ehr-capability-missing",
+                pos,
+                message: format!(
+                    "the EHR does not list capability `{cap}`, needed because {why} ({})",
+                    ehr.path
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// A tenant as the gate sees it: its profile, and its EHR snapshot when it names one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant {
+    pub profile: Profile,
+    pub ehr: Option<Ehr>,
+}
+
+fn finding(config: &Config, tenant: &str, rule: &str, loc: Location, message: String) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        severity: config.severity_of(rule),
+        app: String::new(),
+        location: loc,
+        message,
+        hint: None,
+        tenant: Some(tenant.to_string()),
+    }
+}
+
+/// The head manifests judged by one tenant: `(policy findings, EHR findings)`.
+pub fn judge_all(
+    t: &Tenant,
+    manifests: &[&Manifest],
+    config: &Config,
+) -> (Vec<Finding>, Vec<Finding>) {
+    let name = &t.profile.name;
+    let mut policy = Vec::new();
+    let mut ehr = Vec::new();
+    for m in manifests {
+        for e in &m.scopes {
+            let Some(s) = e.token.scope() else { continue };
+            // One finding per scope: the first violation names the rule, the others
+            // are added to its message.
+            let vs = t.profile.judge(s, config.options);
+            let Some(first) = vs.first() else { continue };
+            let mut message = first.message.clone();
+            for v in &vs[1..] {
+                message.push_str(&format!("; also {} [{}]", v.message, v.rule));
+            }
+            let loc = Location::new(&m.path, e.token.text.pos);
+            let mut f = finding(config, name, first.rule, loc, message);
+            f.app = m.id.value.clone();
+            f.hint = first.hint.clone();
+            policy.push(f);
+        }
+        if let Some(snapshot) = &t.ehr {
+            for sf in ehr_shortfalls(snapshot, m, config.options) {
+                let message = format!("tenant `{name}`: {}", sf.message);
+                let mut f = finding(
+                    config,
+                    name,
+                    sf.rule,
+                    Location::new(&m.path, sf.pos),
+                    message,
+                );
+                f.app = m.id.value.clone();
+                ehr.push(f);
+            }
+        }
+    }
+    (policy, ehr)
+}
+
+/// A column's outcome: the worst severity among its findings.
+pub fn check_of(findings: &[Finding]) -> Check {
+    match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Error) => Check::Fail,
+        Some(Severity::Warning) => Check::Warn,
+        _ => Check::Pass,
+    }
+}
+
+fn phrase(findings: &[Finding], what: &str) -> Option<String> {
+    let n = findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .count();
+    match n {
+        0 => None,
+        1 => Some(format!("1 {what}")),
+        n => Some(format!("{n} {what}s")),
+    }
+}
+
+/// What the approvals column found for one tenant.
+pub struct ApprovalColumn {
+    /// Escalations approved elsewhere but not for this tenant.
+    pub missing: Vec<Finding>,
+    /// Escalations with no valid approval at all.
+    pub outstanding: usize,
+}
+
+/// One row of the matrix. `approvals` is `None` when there is no diff to approve
+/// (`scopegate check`).
+pub fn row(
+    t: &Tenant,
+    policy: &[Finding],
+    ehr: &[Finding],
+    approvals: Option<&ApprovalColumn>,
+) -> TenantRow {
+    let policy_check = check_of(policy);
+    let ehr_check = if t.ehr.is_none() {
+        Check::NotChecked
+    } else {
+        check_of(ehr)
+    };
+    let approvals_check = match approvals {
+        None => Check::NotChecked,
+        Some(a) if a.outstanding > 0 => Check::Fail,
+        Some(a) => check_of(&a.missing),
+    };
+    let mut problems = Vec::new();
+    problems.extend(phrase(policy, "policy violation"));
+    if let Some(a) = approvals {
+        if a.outstanding > 0 {
+            problems.push(if a.outstanding == 1 {
+                "1 unapproved escalation".to_string()
+            } else {
+                format!("{} unapproved escalations", a.outstanding)
+            });
+        }
+        problems.extend(phrase(
+            &a.missing,
+            "escalation not approved for this tenant",
+        ));
+    }
+    let (errs, warns): (Vec<&Finding>, Vec<&Finding>) = ehr
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .partition(|f| f.severity == Severity::Error);
+    if !errs.is_empty() {
+        problems.push(format!("EHR lacks {}", caps_named(&errs)));
+    }
+    if !warns.is_empty() {
+        problems.push(if warns.len() == 1 {
+            "1 scope the EHR does not list".to_string()
+        } else {
+            format!("{} scopes the EHR does not list", warns.len())
+        });
+    }
+    let blocked = [policy_check, approvals_check, ehr_check].contains(&Check::Fail);
+    TenantRow {
+        tenant: t.profile.name.clone(),
+        profile: t.profile.path.clone(),
+        description: t.profile.description.clone(),
+        policy: policy_check,
+        approvals: approvals_check,
+        ehr: ehr_check,
+        verdict: if blocked {
+            TenantVerdict::Blocked
+        } else {
+            TenantVerdict::Ship
+        },
+        problems,
+    }
+}
+
+/// The capability names quoted in missing-capability findings.
+fn caps_named(findings: &[&Finding]) -> String {
+    let names: BTreeSet<&str> = findings
+        .iter()
+        .filter_map(|f| f.message.split("capability `").nth(1)?.split('`').next())
+        .collect();
+    names
+        .into_iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+#[path = "tenant_tests.rs"]
+mod tests;

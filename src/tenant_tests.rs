@@ -1,0 +1,179 @@
+use super::*;
+
+fn s(t: &str) -> Scope {
+    Scope::parse(t).unwrap()
+}
+
+fn profile(yaml: &str) -> Profile {
+    from_bytes(".scopegate/tenants/clinic.yaml", yaml.as_bytes()).unwrap()
+}
+
+fn rules(p: &Profile, scope: &str) -> Vec<&'static str> {
+    p.judge(&s(scope), Options::default())
+        .iter()
+        .map(|v| v.rule)
+        .collect()
+}
+
+#[test]
+fn the_tenant_name_is_the_file_stem() {
+    let p = profile("description: Community clinic\n");
+    assert_eq!(p.name, "clinic");
+    assert_eq!(name_of("a.yml"), Some("a"));
+    assert_eq!(name_of("README.md"), None);
+    assert_eq!(name_of(".hidden.yaml"), None);
+}
+
+#[test]
+fn star_level_patterns_expand_to_every_level() {
+    let p = profile("deny: ['*/*.d']\n");
+    assert_eq!(p.deny[0].scopes.len(), 3);
+    assert_eq!(rules(&p, "user/Observation.cruds"), ["tenant-denied"]);
+    assert_eq!(rules(&p, "system/Patient.d"), ["tenant-denied"]);
+    // No delete letter: nothing the pattern covers is granted.
+    assert!(rules(&p, "patient/Observation.rs").is_empty());
+}
+
+#[test]
+fn a_deny_pattern_matches_any_scope_that_grants_some_of_it() {
+    let p = profile("deny: ['user/*.*', offline_access]\n");
+    assert_eq!(rules(&p, "user/Observation.r"), ["tenant-denied"]);
+    assert_eq!(rules(&p, "offline_access"), ["tenant-denied"]);
+    assert!(rules(&p, "online_access").is_empty());
+    assert!(rules(&p, "patient/*.rs").is_empty());
+    // The v1 spelling is the same access.
+    assert_eq!(rules(&p, "user/Observation.read"), ["tenant-denied"]);
+}
+
+#[test]
+fn a_named_deny_matches_a_wildcard_request() {
+    let p = profile("deny: ['patient/MedicationRequest.c']\n");
+    assert_eq!(rules(&p, "patient/*.cruds"), ["tenant-denied"]);
+    assert!(rules(&p, "patient/*.rs").is_empty());
+}
+
+#[test]
+fn disjoint_categories_do_not_overlap() {
+    let p = profile("deny: ['patient/Observation.rs?category=social-history']\n");
+    assert!(rules(&p, "patient/Observation.rs?category=laboratory").is_empty());
+    assert_eq!(
+        rules(
+            &p,
+            "patient/Observation.rs?category=laboratory,social-history"
+        ),
+        ["tenant-denied"]
+    );
+    assert_eq!(rules(&p, "patient/Observation.rs"), ["tenant-denied"]);
+}
+
+#[test]
+fn allow_lists_what_is_permitted_and_names_the_rest() {
+    let p = profile("allow: ['patient/*.rs', launch/patient, openid, fhirUser]\n");
+    assert!(rules(&p, "patient/Observation.rs").is_empty());
+    assert!(rules(&p, "patient/Observation.read").is_empty());
+    assert!(rules(&p, "launch/patient").is_empty());
+    assert_eq!(rules(&p, "offline_access"), ["tenant-not-allowed"]);
+    let v = p.judge(&s("patient/Observation.cruds"), Options::default());
+    assert_eq!(v[0].rule, "tenant-not-allowed");
+    assert!(
+        v[0].message
+            .contains("grants `patient/Observation.cud` outside"),
+        "{}",
+        v[0].message
+    );
+}
+
+#[test]
+fn max_level_limits_the_level() {
+    let p = profile("max_level: patient\n");
+    assert!(rules(&p, "patient/*.rs").is_empty());
+    assert_eq!(rules(&p, "user/Patient.r"), ["tenant-level-exceeded"]);
+    assert_eq!(rules(&p, "system/Patient.r"), ["tenant-level-exceeded"]);
+    let p = profile("max_level: user\n");
+    assert!(rules(&p, "user/Patient.r").is_empty());
+}
+
+#[test]
+fn sensitive_types_match_named_and_wildcard_scopes() {
+    let p = profile("sensitive: [MedicationStatement]\n");
+    assert_eq!(
+        p.sensitive_in(&s("patient/MedicationStatement.c")),
+        Some("MedicationStatement")
+    );
+    assert_eq!(
+        p.sensitive_in(&s("patient/*.rs")),
+        Some("MedicationStatement")
+    );
+    assert_eq!(p.sensitive_in(&s("patient/Observation.rs")), None);
+    assert_eq!(p.sensitive_in(&s("offline_access")), None);
+}
+
+#[test]
+fn every_problem_in_a_profile_is_reported_with_its_line() {
+    let e = from_bytes(
+        ".scopegate/tenants/t.yaml",
+        b"deny: ['patient/Obs.rx']\nsensitive: [MedicationStatment]\nmax_level: admin\n",
+    )
+    .unwrap_err();
+    let lines: Vec<u32> = e.problems.iter().map(|p| p.pos.line).collect();
+    assert_eq!(lines, [1, 2, 3]);
+    assert_eq!(
+        e.problems[1].hint.as_deref(),
+        Some("did you mean `MedicationStatement`?")
+    );
+    let e = from_bytes(".scopegate/tenants/t.yaml", b"dney: []\n").unwrap_err();
+    assert!(e.problems[0].hint.as_deref().unwrap().contains("deny"));
+}
+
+fn manifest(yaml: &str) -> Manifest {
+    crate::manifest::from_str("smart-app.yaml", yaml).unwrap()
+}
+
+const APP: &str = "id: a\nlaunch: [ehr]\nscopes:\n  - scope: launch\n  - scope: patient/Observation.rs\n  - scope: patient/*.read\n  - scope: patient/Condition.rs?category=problem-list-item\n  - scope: offline_access\n";
+
+#[test]
+fn an_ehr_snapshot_may_be_the_whole_configuration_or_just_the_scope_list() {
+    let e = ehr_from_bytes("ehr.json", b"[\"launch\", \"patient/*.rs\"]").unwrap();
+    assert_eq!(e.scopes_supported.unwrap().len(), 2);
+    assert_eq!(e.capabilities, None);
+    let e = ehr_from_bytes(
+        "ehr.json",
+        br#"{"capabilities": ["launch-ehr"], "scopes_supported": ["openid"], "token_endpoint": "https://x/token"}"#,
+    )
+    .unwrap();
+    assert_eq!(e.capabilities.unwrap().len(), 1);
+    let err = ehr_from_bytes("ehr.json", b"{\n  \"scopes_supported\": [1,\n").unwrap_err();
+    assert_eq!(err.problems[0].pos.line, 3);
+}
+
+#[test]
+fn unlisted_scopes_are_named_with_their_line() {
+    let ehr = ehr_from_bytes(
+        "ehr.json",
+        br#"["launch", "patient/*.rs", "patient/Condition.rs", "offline_access"]"#,
+    )
+    .unwrap();
+    let got: Vec<(u32, &str)> = ehr_shortfalls(&ehr, &manifest(APP), Options::default())
+        .iter()
+        .map(|s| (s.pos.line, s.rule))
+        .collect();
+    // `patient/*.read` is v1 syntax, and only v2 wildcards are listed; the granular
+    // Condition scope needs a listed restricted scope.
+    assert_eq!(got, [(6, "ehr-scope-unlisted"), (7, "ehr-scope-unlisted")]);
+}
+
+#[test]
+fn missing_capabilities_are_errors_named_by_cause() {
+    let ehr = ehr_from_bytes(
+        "ehr.json",
+        br#"{"capabilities": ["launch-ehr", "permission-patient", "permission-v1"]}"#,
+    )
+    .unwrap();
+    let got: Vec<String> = ehr_shortfalls(&ehr, &manifest(APP), Options::default())
+        .iter()
+        .map(|s| s.message.clone())
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].contains("`permission-v2`"), "{got:?}");
+    assert!(got[1].contains("`permission-offline`"), "{got:?}");
+}
