@@ -452,6 +452,12 @@ fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
             let bytes = git_in(r.dir.path(), &["show", &format!("{base}:{f}")]).into_bytes();
             s.contents.insert((f.to_string(), base.clone()), bytes);
         }
+        // A tenant profile only the API has: the listing of .scopegate/tenants/ at the
+        // baseline must come through the API too.
+        s.contents.insert(
+            (".scopegate/tenants/strict.yaml".into(), base.clone()),
+            b"deny: [offline_access]\n".to_vec(),
+        );
     });
     let ev = event(&c, "event", &head, &base, "dev", false);
     let run = ci(&c, &gh, &ev, "pull_request", &[]);
@@ -461,6 +467,9 @@ fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
         "{}",
         run.report
     );
+    let report: serde_json::Value = serde_json::from_str(&run.report).unwrap();
+    assert_eq!(report["tenants"][0]["tenant"], "strict");
+    assert_eq!(report["tenants"][0]["policy"], "fail");
     assert!(run.report.contains("med-rec:patient/MedicationStatement.u"));
     let got: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
     assert!(

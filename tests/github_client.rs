@@ -563,6 +563,35 @@ fn file_at_a_directory_or_an_uninlined_file_is_a_decode_error() {
 }
 
 #[test]
+fn dir_at_lists_the_files_directly_in_a_directory_and_missing_is_empty() {
+    let fake = FakeGitHub::start();
+    fake.with(|s| {
+        for p in [
+            ".scopegate/tenants/b.yaml",
+            ".scopegate/tenants/a.yaml",
+            ".scopegate/tenants/ehr/a.json",
+        ] {
+            s.contents
+                .insert((p.into(), "abc123".into()), b"x".to_vec());
+        }
+    });
+    let c = client(&fake);
+    assert_eq!(
+        c.dir_at(".scopegate/tenants", "abc123").unwrap(),
+        ["a.yaml", "b.yaml"],
+        "files only, sorted; the ehr/ subdirectory is left out"
+    );
+    assert!(c.dir_at(".scopegate/tenants", "def456").unwrap().is_empty());
+    assert_eq!(
+        lines(&fake),
+        [
+            "GET /repos/acme/portal/contents/.scopegate/tenants?ref=abc123",
+            "GET /repos/acme/portal/contents/.scopegate/tenants?ref=def456",
+        ]
+    );
+}
+
+#[test]
 fn team_membership_is_true_when_active_false_on_404_and_an_error_when_forbidden() {
     let fake = FakeGitHub::start();
     fake.with(|s| {

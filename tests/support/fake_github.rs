@@ -450,7 +450,7 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
         ("GET", ["repos", _, _, "contents", rest @ ..]) => {
             let file = rest.join("/");
             let r = params.get("ref").cloned().unwrap_or_default();
-            match s.contents.get(&(file.clone(), r)) {
+            match s.contents.get(&(file.clone(), r.clone())) {
                 Some(bytes) => ok(json!({
                     "type": "file",
                     "encoding": "base64",
@@ -459,7 +459,31 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                     "path": file,
                     "content": base64(bytes),
                 })),
-                None => status(404, "Not Found"),
+                None => {
+                    // A directory: its direct entries, as the contents API lists them.
+                    let prefix = format!("{file}/");
+                    let mut entries: Vec<(String, &str)> = s
+                        .contents
+                        .keys()
+                        .filter(|(p, at)| *at == r && p.starts_with(&prefix))
+                        .map(|(p, _)| match p[prefix.len()..].split_once('/') {
+                            Some((dir, _)) => (dir.to_string(), "dir"),
+                            None => (p[prefix.len()..].to_string(), "file"),
+                        })
+                        .collect();
+                    entries.sort();
+                    entries.dedup();
+                    if entries.is_empty() {
+                        return status(404, "Not Found");
+                    }
+                    let items: Vec<Value> = entries
+                        .iter()
+                        .map(|(name, kind)| {
+                            json!({"type": kind, "name": name, "path": format!("{prefix}{name}")})
+                        })
+                        .collect();
+                    ok(Value::Array(items))
+                }
             }
         }
         ("GET", ["repos", _, _, "tags"]) => {
