@@ -470,6 +470,8 @@ fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
     let report: serde_json::Value = serde_json::from_str(&run.report).unwrap();
     assert_eq!(report["tenants"][0]["tenant"], "strict");
     assert_eq!(report["tenants"][0]["policy"], "fail");
+    assert_eq!(run.output("blocked-tenants"), "strict");
+    assert_eq!(run.output("ship-to"), "");
     assert!(run.report.contains("med-rec:patient/MedicationStatement.u"));
     let got: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
     assert!(

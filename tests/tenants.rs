@@ -328,6 +328,13 @@ fn every_format_carries_the_matrix() {
             .iter()
             .any(|x| x["ruleId"] == "ehr-capability-missing")
     );
+    let gh = r.run(&["diff", "--format", "github"]).stdout;
+    assert!(
+        gh.lines().last().unwrap().contains(
+            "ships to 0 of 3 tenants (blocked: academic-medical-center, community-clinic, regional-hospital)"
+        ),
+        "{gh}"
+    );
     let md = r.run(&["diff", "--format", "markdown"]).stdout;
     assert!(md.contains("| `community-clinic` | ❌ fail |"), "{md}");
 }

@@ -344,8 +344,22 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         .as_ref()
         .map(|b| b.name.clone().unwrap_or_else(|| b.source.clone()))
         .unwrap_or_default();
+    let tenants_where = |v: crate::report::TenantVerdict| {
+        report
+            .tenants
+            .iter()
+            .filter(|t| t.verdict == v)
+            .map(|t| t.tenant.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     env.outputs(&[
         ("result", result.to_string()),
+        ("ship-to", tenants_where(crate::report::TenantVerdict::Ship)),
+        (
+            "blocked-tenants",
+            tenants_where(crate::report::TenantVerdict::Blocked),
+        ),
         ("escalations", s.escalations.to_string()),
         ("unapproved", s.unapproved.to_string()),
         ("baseline", baseline),

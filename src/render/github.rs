@@ -188,6 +188,22 @@ fn summary(r: &Report) -> String {
         let name = b.name.as_deref().unwrap_or(&b.source);
         out.push_str(&format!(" (baseline {name})"));
     }
+    if !r.tenants.is_empty() {
+        let blocked: Vec<&str> = r
+            .tenants
+            .iter()
+            .filter(|t| t.verdict == crate::report::TenantVerdict::Blocked)
+            .map(|t| t.tenant.as_str())
+            .collect();
+        out.push_str(&format!(
+            ", ships to {} of {} tenants",
+            r.tenants.len() - blocked.len(),
+            r.tenants.len()
+        ));
+        if !blocked.is_empty() {
+            out.push_str(&format!(" (blocked: {})", blocked.join(", ")));
+        }
+    }
     if r.advisory {
         out.push_str(" (advisory: config and approvals from the working tree)");
     }
