@@ -440,4 +440,4 @@ pub fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
 
 #[cfg(test)]
 #[path = "grant_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -261,7 +261,7 @@ fn arb_resource_token() -> impl Strategy<Value = String> {
     })
 }
 
-fn arb_token() -> impl Strategy<Value = String> {
+pub(crate) fn arb_token() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => arb_resource_token(),
         1 => prop_oneof![
@@ -275,7 +275,7 @@ fn arb_token() -> impl Strategy<Value = String> {
     ]
 }
 
-fn arb_opts() -> impl Strategy<Value = Options> {
+pub(crate) fn arb_opts() -> impl Strategy<Value = Options> {
     any::<bool>().prop_map(|user_covers_patient| Options {
         user_covers_patient,
     })

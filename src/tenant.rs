@@ -204,14 +204,21 @@ pub struct Violation {
     pub hint: Option<String>,
 }
 
-/// Some resource matches both restrictions. Two clauses on the same parameter with no
-/// value in common are taken as disjoint (`category=laboratory` vs
+/// Some resource matches both restrictions. Clauses on the same parameter with no value
+/// common to all of them are taken as disjoint (`category=laboratory` against
 /// `category=social-history`), which is how granular scopes partition a type.
 fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
-    !a.clauses().any(|(p, va)| {
-        b.clauses()
-            .any(|(q, vb)| p == q && va.intersection(vb).next().is_none())
-    })
+    let mut common: std::collections::BTreeMap<&str, BTreeSet<&str>> = Default::default();
+    for (p, vs) in a.clauses().chain(b.clauses()) {
+        let vs: BTreeSet<&str> = vs.iter().map(String::as_str).collect();
+        match common.get_mut(p) {
+            Some(c) => c.retain(|v| vs.contains(v)),
+            None => {
+                common.insert(p, vs);
+            }
+        }
+    }
+    common.values().all(|c| !c.is_empty())
 }
 
 /// `a` and `b` grant some access in common.

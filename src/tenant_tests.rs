@@ -177,3 +177,46 @@ fn missing_capabilities_are_errors_named_by_cause() {
     assert!(got[0].contains("`permission-v2`"), "{got:?}");
     assert!(got[1].contains("`permission-offline`"), "{got:?}");
 }
+
+// ---- property tests: what a deny pattern matches ----
+
+use crate::grant::tests::{arb_opts, arb_token};
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn overlap_is_symmetric(a in arb_token(), b in arb_token(), o in arb_opts()) {
+        let (a, b) = (s(&a), s(&b));
+        prop_assert_eq!(overlaps(&a, &b, o), overlaps(&b, &a, o));
+    }
+
+    /// A pattern matches every scope it covers (unless that scope can match nothing).
+    #[test]
+    fn covering_implies_overlapping(a in arb_token(), b in arb_token(), o in arb_opts()) {
+        let (a, b) = (s(&a), s(&b));
+        if covers(&a, &b, o) && overlaps(&b, &b, o) {
+            prop_assert!(overlaps(&a, &b, o), "{a} covers {b}");
+        }
+    }
+
+    /// Widening a pattern never un-matches a scope.
+    #[test]
+    fn overlap_is_monotone_in_coverage(
+        a in arb_token(), b in arb_token(), c in arb_token(), o in arb_opts()
+    ) {
+        let (a, b, c) = (s(&a), s(&b), s(&c));
+        if overlaps(&a, &b, o) && covers(&c, &a, o) {
+            prop_assert!(overlaps(&c, &b, o), "{c} covers {a}, which overlaps {b}");
+        }
+    }
+
+    /// A deny pattern's own scopes are denied, and so is any rewording of them.
+    #[test]
+    fn a_denied_scope_is_denied_however_it_is_written(t in arb_token()) {
+        let scope = s(&t);
+        prop_assume!(overlaps(&scope, &scope, Options::default()));
+        let p = profile(&format!("deny: ['{t}']\n"));
+        prop_assert_eq!(rules(&p, &t), ["tenant-denied"]);
+        prop_assert_eq!(rules(&p, &scope.to_string()), ["tenant-denied"]);
+    }
+}
