@@ -16,11 +16,14 @@ use crate::config::Config;
 use crate::fhir::FhirVersion;
 use crate::grant::{Options, ScopeSet, covers};
 use crate::hint::did_you_mean;
-use crate::manifest::{LaunchMode, Manifest};
+use crate::manifest::Manifest;
 use crate::report::{Check, Finding, Location, TenantRow, TenantVerdict};
 use crate::rules::Severity;
-use crate::scope::{Level, Refresh, ResourceScope, ResourceType, Restriction, Scope};
+use crate::scope::{Level, ResourceScope, ResourceType, Restriction, Scope};
 use crate::yaml::{self, LoadError, Pos, Problem};
+
+mod ehr;
+pub use ehr::{Ehr, Shortfall, ehr_from_bytes, ehr_shortfalls};
 
 /// Where profiles live, relative to the repository root: one file per tenant.
 pub const DIR: &str = ".scopegate/tenants";
@@ -312,176 +315,6 @@ impl Profile {
             })
             .map(String::as_str)
     }
-}
-
-/// What an EHR says it supports, from its `.well-known/smart-configuration`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ehr {
-    pub path: String,
-    /// `None` when the snapshot does not list them.
-    pub scopes_supported: Option<BTreeSet<String>>,
-    pub capabilities: Option<BTreeSet<String>>,
-}
-
-/// Parses a snapshot: the smart-configuration object, or a bare `scopes_supported` list.
-pub fn ehr_from_bytes(path: &str, bytes: &[u8]) -> Result<Ehr, LoadError> {
-    let text = yaml::text_of(path, bytes)?;
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        yaml::fail(
-            path,
-            Pos {
-                line: u32::try_from(e.line()).unwrap_or(1).max(1),
-                column: u32::try_from(e.column()).unwrap_or(1).max(1),
-            },
-            format!("not a JSON smart-configuration: {e}"),
-            None,
-        )
-    })?;
-    let strings = |v: &serde_json::Value, key: &str| -> Result<BTreeSet<String>, LoadError> {
-        v.as_array()
-            .and_then(|a| a.iter().map(|x| x.as_str().map(String::from)).collect())
-            .ok_or_else(|| {
-                yaml::fail(
-                    path,
-                    Pos { line: 1, column: 1 },
-                    format!("`{key}` must be a list of strings"),
-                    None,
-                )
-            })
-    };
-    let (scopes_supported, capabilities) = match &value {
-        serde_json::Value::Array(_) => (Some(strings(&value, "scopes_supported")?), None),
-        serde_json::Value::Object(o) => (
-            o.get("scopes_supported")
-                .map(|v| strings(v, "scopes_supported"))
-                .transpose()?,
-            o.get("capabilities")
-                .map(|v| strings(v, "capabilities"))
-                .transpose()?,
-        ),
-        _ => {
-            return Err(yaml::fail(
-                path,
-                Pos { line: 1, column: 1 },
-                "a smart-configuration snapshot is a JSON object, or a list of scopes",
-                None,
-            ));
-        }
-    };
-    Ok(Ehr {
-        path: path.to_string(),
-        scopes_supported,
-        capabilities,
-    })
-}
-
-/// One way the EHR falls short of what the app asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Shortfall {
-    /// `ehr-scope-unlisted` or `ehr-capability-missing`.
-    pub rule: &'static str,
-    /// The manifest position it is reported at.
-    pub pos: Pos,
-    pub message: String,
-}
-
-/// `token` is listed as supported: the same text, or granted by the listed scopes
-/// written in the same syntax (SMART v1 or v2). A restricted request (`?category=…`)
-/// counts only restricted listed scopes, since an EHR may not support granular scopes.
-fn listed(token: &str, s: &Scope, supported: &BTreeSet<String>, opts: Options) -> bool {
-    if supported.contains(token) {
-        return true;
-    }
-    let Scope::Resource(r) = s else { return false };
-    let v1 = crate::scope::is_v1_syntax(token);
-    let same_syntax: Vec<Scope> = supported
-        .iter()
-        .filter(|t| crate::scope::is_v1_syntax(t) == v1)
-        .filter_map(|t| Scope::parse(t).ok())
-        .filter(|l| {
-            r.restriction.is_none() || l.as_resource().is_some_and(|x| !x.restriction.is_none())
-        })
-        .collect();
-    ScopeSet::new(&same_syntax, opts).grants(s)
-}
-
-/// Checks a manifest against an EHR snapshot: unlisted scopes (warnings) and missing
-/// capabilities (errors). Capabilities are the SMART 2.x `capabilities` codes.
-pub fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> {
-    let mut out = Vec::new();
-    if let Some(supported) = &ehr.scopes_supported {
-        for e in &m.scopes {
-            let Some(s) = e.token.scope() else { continue };
-            if !listed(&e.token.text.value, s, supported, opts) {
-                out.push(Shortfall {
-                    rule: "ehr-scope-unlisted",
-                    pos: e.token.text.pos,
-                    message: format!(
-                        "`{}` is not in the EHR's scopes_supported ({})",
-                        e.token.text.value, ehr.path
-                    ),
-                });
-            }
-        }
-    }
-    let Some(caps) = &ehr.capabilities else {
-        return out;
-    };
-    // (capability, why the app needs it, where)
-    let mut needed: Vec<(&str, String, Pos)> = Vec::new();
-    for e in &m.scopes {
-        let Some(s) = e.token.scope() else { continue };
-        let at = e.token.text.pos;
-        let tok = &e.token.text.value;
-        match s {
-            Scope::Resource(r) => {
-                let (cap, syntax) = if crate::scope::is_v1_syntax(tok) {
-                    ("permission-v1", "SMART v1")
-                } else {
-                    ("permission-v2", "SMART v2")
-                };
-                needed.push((cap, format!("`{tok}` is written in {syntax} syntax"), at));
-                match r.level {
-                    Level::Patient => needed.push(("permission-patient", format!("`{tok}`"), at)),
-                    Level::User => needed.push(("permission-user", format!("`{tok}`"), at)),
-                    Level::System => {}
-                }
-            }
-            Scope::Refresh(Refresh::Offline) => {
-                needed.push(("permission-offline", format!("`{tok}`"), at));
-            }
-            Scope::Refresh(Refresh::Online) => {
-                needed.push(("permission-online", format!("`{tok}`"), at));
-            }
-            _ => {}
-        }
-    }
-    for l in &m.launch {
-        let (cap, mode) = match l {
-            LaunchMode::Ehr => ("launch-ehr", "ehr"),
-            LaunchMode::Standalone => ("launch-standalone", "standalone"),
-            LaunchMode::Backend => continue,
-        };
-        needed.push((
-            cap,
-            format!("the app declares `{mode}` launch"),
-            m.scopes_pos,
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    for (cap, why, pos) in needed {
-        if !caps.contains(cap) && seen.insert(cap) {
-            out.push(Shortfall {
-                rule: "ehr-capability-missing",
-                pos,
-                message: format!(
-                    "the EHR does not list capability `{cap}`, needed because {why} ({})",
-                    ehr.path
-                ),
-            });
-        }
-    }
-    out
 }
 
 /// A tenant as the gate sees it: its profile, and its EHR snapshot when it names one.
