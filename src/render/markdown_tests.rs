@@ -128,6 +128,7 @@ pub(crate) fn sample() -> Report {
             path: "smart-app.yaml".into(),
             baseline_path: Some("smart-app.yaml".into()),
             new_app: false,
+            removed_app: false,
             text_diff: "--- a/smart-app.yaml\n+++ b/smart-app.yaml\n@@ -14,3 +14,3 @@\n-  - scope: patient/MedicationStatement.crs\n+  - scope: patient/MedicationStatement.cruds\n".into(),
         },
         AppReport {
@@ -135,6 +136,7 @@ pub(crate) fn sample() -> Report {
             path: "apps/vitals.yaml".into(),
             baseline_path: None,
             new_app: true,
+            removed_app: false,
             text_diff: String::new(),
         },
     ];
@@ -191,6 +193,7 @@ fn evil_report() -> Report {
         path: EVIL.into(),
         baseline_path: None,
         new_app: true,
+        removed_app: false,
         text_diff: format!("-{EVIL}\n+``````\n+~~~\n+</details>\n"),
     };
     Report::build(
@@ -390,6 +393,7 @@ fn huge_report() -> Report {
         path: "smart-app.yaml".into(),
         baseline_path: None,
         new_app: false,
+        removed_app: false,
         text_diff: line.repeat(1_000_000 / line.len() + 1),
     }];
     Report::build(1, findings, changes, apps, None, Some(Verdict::Fail), false)
