@@ -9,7 +9,9 @@
 //! It must not decide anything: every count, state and verdict comes from the
 //! [`Report`].
 
-use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Report, Verdict};
+use crate::report::{
+    AppReport, Approval, ApprovalState, Change, Direction, Finding, Report, Verdict,
+};
 use crate::rules::Severity;
 
 /// GitHub's limit on an issue or pull-request comment body, in characters.
@@ -33,15 +35,16 @@ pub fn render(r: &Report, marker: Option<&str>) -> String {
 }
 
 /// The report as Markdown, at most `max_chars` characters (not bytes). Detail is
-/// dropped in this order until it fits: the text diff, workflow changes,
-/// reductions, findings, then escalation rows past the first few; a note says what
-/// was left out.
+/// dropped in this order until it fits: the text diff, the list of apps without
+/// changes, workflow changes, reductions, findings, then escalation rows past the
+/// most severe; a note says what was left out.
 pub fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
     let fits = |s: &String| s.chars().count() <= max_chars;
     let mut cut = Cut::default();
-    let steps: [fn(&mut Cut); 5] = [
+    let steps: [fn(&mut Cut); 6] = [
         |_| {},
         |c| c.diff = true,
+        |c| c.unchanged = true,
         |c| c.workflow = true,
         |c| c.reductions = true,
         |c| c.findings = true,
@@ -87,6 +90,8 @@ pub fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> Str
 #[derive(Clone, Copy, Debug, Default)]
 struct Cut {
     diff: bool,
+    /// The names of the apps without changes (their count stays).
+    unchanged: bool,
     workflow: bool,
     reductions: bool,
     findings: bool,
@@ -96,7 +101,12 @@ struct Cut {
 
 impl Cut {
     fn any(self) -> bool {
-        self.diff || self.workflow || self.reductions || self.findings || self.escalations.is_some()
+        self.diff
+            || self.unchanged
+            || self.workflow
+            || self.reductions
+            || self.findings
+            || self.escalations.is_some()
     }
 }
 
@@ -114,13 +124,17 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
     if cut.any() {
         out.push_str(&truncation_note(r, cut, max_chars));
     }
-    new_apps(&mut out, r);
-    escalations(&mut out, r, cut.escalations);
-    if !cut.reductions {
-        reductions(&mut out, r);
-    }
-    if !cut.workflow {
-        workflow_changes(&mut out, r);
+    if r.apps.len() > 1 {
+        by_app(&mut out, r, cut);
+    } else {
+        new_apps(&mut out, r);
+        escalations(&mut out, r, None, cut.escalations, "####");
+        if !cut.reductions {
+            reductions(&mut out, r, None, "####");
+        }
+        if !cut.workflow {
+            workflow_changes(&mut out, r, None, "####");
+        }
     }
     if !cut.findings {
         findings(&mut out, r);
@@ -143,6 +157,7 @@ fn last_resort(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
     out.push_str(&heading(r));
     let all = Cut {
         diff: true,
+        unchanged: true,
         workflow: true,
         reductions: true,
         findings: true,
@@ -227,6 +242,13 @@ fn truncation_note(r: &Report, cut: Cut, max_chars: usize) -> String {
     if cut.diff && has_diff {
         left_out.push("the manifest diff".to_string());
     }
+    let quiet = unchanged_apps(r).len();
+    if cut.unchanged && quiet > 0 && r.apps.len() > 1 {
+        left_out.push(format!(
+            "the names of {} without changes",
+            plural(quiet, "app")
+        ));
+    }
     let n = count(r, Direction::Workflow);
     if cut.workflow && n > 0 {
         left_out.push(plural(n, "workflow change"));
@@ -273,21 +295,115 @@ fn new_apps(out: &mut String, r: &Report) {
     }
 }
 
-fn escalations(out: &mut String, r: &Report, limit: Option<usize>) {
-    let all: Vec<&Change> = r
+/// Apps with no change of any kind, and nothing special about their place.
+fn unchanged_apps(r: &Report) -> Vec<&AppReport> {
+    r.apps
+        .iter()
+        .filter(|a| {
+            !a.new_app && !a.removed_app && !a.moved() && !r.changes.iter().any(|c| c.app == a.app)
+        })
+        .collect()
+}
+
+/// Many apps: one section per app with changes (or that moved, appeared or went),
+/// then the apps without changes collapsed into one list. Under a cut, an app whose
+/// rows were all left out gets no section (the note counts what is missing).
+fn by_app(out: &mut String, r: &Report, cut: Cut) {
+    let quiet = unchanged_apps(r);
+    for a in r
+        .apps
+        .iter()
+        .filter(|a| !quiet.iter().any(|q| q.app == a.app))
+    {
+        let mut body = String::new();
+        escalations(&mut body, r, Some(&a.app), cut.escalations, "#####");
+        if !cut.reductions {
+            reductions(&mut body, r, Some(&a.app), "#####");
+        }
+        if !cut.workflow {
+            workflow_changes(&mut body, r, Some(&a.app), "#####");
+        }
+        let kept = cut.escalations.map_or(usize::MAX, |n| n);
+        let shows_rows = r
+            .changes
+            .iter()
+            .filter(|c| c.direction == Direction::Escalation)
+            .take(kept)
+            .any(|c| c.app == a.app)
+            || (!cut.reductions && !of_app(r, Direction::Reduction, Some(&a.app)).is_empty())
+            || (!cut.workflow && !of_app(r, Direction::Workflow, Some(&a.app)).is_empty());
+        if cut.any() && !shows_rows {
+            continue;
+        }
+        let place = if a.new_app {
+            format!(
+                "{}, new: everything it requests is an addition",
+                text(&a.path)
+            )
+        } else if a.removed_app {
+            format!(
+                "{}, removed: no manifest with this id at head",
+                text(&a.path)
+            )
+        } else if a.moved() {
+            format!(
+                "{}, moved from {}",
+                text(&a.path),
+                text(a.baseline_path.as_deref().unwrap_or_default())
+            )
+        } else {
+            text(&a.path)
+        };
+        out.push_str(&format!("\n#### App {} ({place})\n", code(&a.app, false)));
+        if body.is_empty() {
+            out.push_str("\nNo access or workflow change.\n");
+        }
+        out.push_str(&body);
+    }
+    if quiet.is_empty() {
+        return;
+    }
+    let title = format!("{} without changes", plural(quiet.len(), "app"));
+    if cut.unchanged {
+        out.push_str(&format!("\n{title} (the list was left out to fit).\n"));
+        return;
+    }
+    out.push_str(&format!("\n<details><summary>{title}</summary>\n\n"));
+    for a in quiet {
+        out.push_str(&format!("- {} ({})\n", code(&a.app, false), text(&a.path)));
+    }
+    out.push_str("\n</details>\n");
+}
+
+/// Escalation rows (of one app, or all). `limit` keeps the most severe rows of the
+/// whole report, so a cut never keeps a low-risk row of one app over a high-risk row
+/// of another.
+fn escalations(out: &mut String, r: &Report, app: Option<&str>, limit: Option<usize>, h: &str) {
+    let every: Vec<&Change> = r
         .changes
         .iter()
         .filter(|c| c.direction == Direction::Escalation)
         .collect();
+    let kept = limit.unwrap_or(every.len()).min(every.len());
+    let all: Vec<&Change> = every
+        .iter()
+        .copied()
+        .filter(|c| app.is_none_or(|a| c.app == a))
+        .collect();
     if all.is_empty() {
         return;
     }
-    out.push_str(&format!(
-        "\n#### Escalations ({})\n\n| risk | change | justification | approval | key |\n|---|---|---|---|---|\n",
-        thousands(all.len())
-    ));
-    let shown = limit.unwrap_or(all.len()).min(all.len());
-    for c in &all[..shown] {
+    out.push_str(&format!("\n{h} Escalations ({})\n\n", thousands(all.len())));
+    let rows: Vec<&Change> = every[..kept]
+        .iter()
+        .copied()
+        .filter(|c| app.is_none_or(|a| c.app == a))
+        .collect();
+    let shown = rows.len();
+    if shown > 0 {
+        out.push_str("| risk | change | justification | approval | key |\n|---|---|---|---|---|\n");
+    }
+    for c in rows {
         let justification = if c.workflows.is_empty() {
             "⚠️ no workflow needs it".to_string()
         } else {
@@ -321,17 +437,20 @@ fn escalations(out: &mut String, r: &Report, limit: Option<usize>) {
     }
 }
 
-fn reductions(out: &mut String, r: &Report) {
-    let cs: Vec<&Change> = r
-        .changes
+fn of_app<'r>(r: &'r Report, d: Direction, app: Option<&str>) -> Vec<&'r Change> {
+    r.changes
         .iter()
-        .filter(|c| c.direction == Direction::Reduction)
-        .collect();
+        .filter(|c| c.direction == d && app.is_none_or(|a| c.app == a))
+        .collect()
+}
+
+fn reductions(out: &mut String, r: &Report, app: Option<&str>, h: &str) {
+    let cs = of_app(r, Direction::Reduction, app);
     if cs.is_empty() {
         return;
     }
     out.push_str(&format!(
-        "\n#### Reductions ({})\n\n| change | key |\n|---|---|\n",
+        "\n{h} Reductions ({})\n\n| change | key |\n|---|---|\n",
         thousands(cs.len())
     ));
     for c in cs {
@@ -345,17 +464,13 @@ fn reductions(out: &mut String, r: &Report) {
     }
 }
 
-fn workflow_changes(out: &mut String, r: &Report) {
-    let cs: Vec<&Change> = r
-        .changes
-        .iter()
-        .filter(|c| c.direction == Direction::Workflow)
-        .collect();
+fn workflow_changes(out: &mut String, r: &Report, app: Option<&str>, h: &str) {
+    let cs = of_app(r, Direction::Workflow, app);
     if cs.is_empty() {
         return;
     }
     out.push_str(&format!(
-        "\n#### Workflow changes ({})\n\n| change | rule | location |\n|---|---|---|\n",
+        "\n{h} Workflow changes ({})\n\n| change | rule | location |\n|---|---|---|\n",
         thousands(cs.len())
     ));
     for c in cs {
