@@ -198,6 +198,22 @@ fn the_moved_app_gaining_a_scope_fails_with_the_escalation_on_that_app() {
     assert_eq!(c["rule"], "resource-access-added");
     assert_eq!(c["location"]["file"], MOVED_TO);
     assert_eq!(c["approval"]["state"], "unapproved");
+    // The PR comment: a section for the app that changed, the others collapsed.
+    let md = r.run(&["gate", "--format", "markdown"]);
+    assert_eq!(md.code, 1);
+    assert!(
+        md.stdout.contains(&format!(
+            "#### App `patient-summary` ({MOVED_TO}, moved from {MOVED_FROM})"
+        )),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout
+            .contains("<details><summary>2 apps without changes</summary>"),
+        "{}",
+        md.stdout
+    );
     // Nothing else is claimed of the other apps.
     assert!(
         v["changes"]
