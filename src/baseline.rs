@@ -4,7 +4,8 @@
 //! newest semver tag matching the configured glob that is reachable from HEAD and not
 //! on HEAD itself) or resolves an explicit ref, and reads blobs at that commit. A
 //! shallow clone, a missing tag or an unknown ref is an error with a fix, never "no
-//! changes". It analyses nothing.
+//! changes". It also lists files, for the config's manifest globs: the commit's tree
+//! at the baseline, and the index (tracked files) at head. It analyses nothing.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -248,7 +249,7 @@ impl Repo {
 impl Repo {
     /// The names of the files directly in directory `dir` at the baseline commit;
     /// empty when the directory does not exist there.
-    pub fn list(&self, at: &Resolved, dir: &str) -> Result<Vec<String>, Error> {
+    pub fn list_dir(&self, at: &Resolved, dir: &str) -> Result<Vec<String>, Error> {
         let commit = self.repo.find_commit(at.oid).map_err(git)?;
         let tree = commit.tree().map_err(git)?;
         let entry = match tree.get_path(Path::new(dir)) {
@@ -266,6 +267,40 @@ impl Repo {
             .collect();
         names.sort();
         Ok(names)
+    }
+
+    /// Every file path (blobs; not submodules) in the baseline commit's tree, sorted.
+    pub fn files_at(&self, at: &Resolved) -> Result<Vec<String>, Error> {
+        let commit = self.repo.find_commit(at.oid).map_err(git)?;
+        let tree = commit.tree().map_err(git)?;
+        let mut out = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob)
+                && let Ok(name) = std::str::from_utf8(entry.name_bytes())
+            {
+                out.push(format!("{dir}{name}"));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(git)?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// The files git tracks (the index, so staged new files count) that exist in the
+    /// working tree, sorted. Untracked and ignored files (build output, vendored
+    /// copies) are never picked up by a glob.
+    pub fn tracked_files(&self) -> Result<Vec<String>, Error> {
+        let index = self.repo.index().map_err(git)?;
+        let mut out: Vec<String> = index
+            .iter()
+            .filter_map(|e| String::from_utf8(e.path).ok())
+            .filter(|p| self.workdir.join(p).is_file())
+            .collect();
+        out.sort();
+        // Conflicted paths appear once per stage.
+        out.dedup();
+        Ok(out)
     }
 }
 

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::glob::Glob;
 use crate::grant::Options;
 use crate::hint::did_you_mean;
 use crate::report::TenantMode;
@@ -34,9 +35,12 @@ pub enum LintGate {
 #[serde(deny_unknown_fields)]
 #[schemars(title = "scopegate config")]
 struct RawConfig {
-    /// Manifest paths, relative to the repository root. Default: `[smart-app.yaml]`.
+    /// Manifests to gate, relative to the repository root: paths, or globs (`*` within
+    /// one path segment, `?` one character, `**` any number of segments), matched
+    /// against the files git tracks. Default: `[smart-app.yaml]`.
     #[serde(default)]
-    manifests: Option<Vec<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
+    manifests: Option<Vec<Spanned<String>>>,
     /// Glob for release tags; the previous release is the newest (semver) match
     /// reachable from HEAD. Default: `v*`.
     #[serde(default)]
@@ -107,6 +111,18 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
     }
     let raw: RawConfig = yaml::parse(path, text)?;
     let mut problems = Vec::new();
+    for m in raw.manifests.iter().flatten() {
+        if let Err(why) = Glob::new(&m.value) {
+            problems.push(Problem {
+                pos: Pos::of(m),
+                message: format!("`{}` is not a usable manifest path: {why}", m.value),
+                hint: Some(
+                    "write a path relative to the repository root, e.g. `apps/*/smart-app.yaml`"
+                        .into(),
+                ),
+            });
+        }
+    }
     let mut severity = BTreeMap::new();
     let mut entries: Vec<(Spanned<String>, Spanned<String>)> = raw.severity.into_iter().collect();
     entries.sort_by_key(|(k, _)| Pos::of(k));
@@ -144,7 +160,11 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
     }
     let defaults = Config::default();
     Ok(Config {
-        manifests: raw.manifests.unwrap_or(defaults.manifests),
+        manifests: raw.manifests.map_or(defaults.manifests, |ms| {
+            ms.into_iter()
+                .map(|m| Glob::new(&m.value).map_or(m.value, |g| g.as_str().to_string()))
+                .collect()
+        }),
         release_tags: raw.release_tags.unwrap_or(defaults.release_tags),
         approvers: raw.approvers,
         options: Options {
@@ -200,6 +220,23 @@ mod tests {
         assert_eq!(
             e.problems[0].hint.as_deref(),
             Some("did you mean `missing-rationale`?")
+        );
+    }
+
+    #[test]
+    fn manifest_entries_are_paths_or_globs_relative_to_the_root() {
+        let c = from_bytes(
+            "c",
+            b"manifests: ['./apps/*/smart-app.yaml', '**/x.yaml']\n",
+        )
+        .unwrap();
+        assert_eq!(c.manifests, ["apps/*/smart-app.yaml", "**/x.yaml"]);
+        let e = from_bytes("c", b"manifests:\n  - /abs.yaml\n  - apps/**.yaml\n").unwrap_err();
+        let lines: Vec<u32> = e.problems.iter().map(|p| p.pos.line).collect();
+        assert_eq!(lines, [2, 3]);
+        assert!(
+            e.problems[1].message.contains("whole path segment"),
+            "{e:?}"
         );
     }
 

@@ -108,6 +108,41 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
     changes
 }
 
+/// The access of an app present at the baseline whose manifest is gone at head, as
+/// reductions (`app-removed`), located at the scopes in the baseline file.
+pub fn removed(base: &Manifest, opts: Options) -> Vec<Change> {
+    let app = &base.id.value;
+    let base_scopes: Vec<Scope> = base.requested().cloned().collect();
+    pieces(new_access(&base_scopes, &[], opts), opts)
+        .into_iter()
+        .map(|(n, p)| {
+            let pos = base
+                .scopes
+                .iter()
+                .find(|e| e.token.scope() == Some(&n.scope))
+                .map_or(base.scopes_pos, |e| e.token.text.pos);
+            Change {
+                app: app.clone(),
+                direction: Direction::Reduction,
+                rule: "app-removed".into(),
+                also: Vec::new(),
+                severity: rule("app-removed").severity,
+                key: format!("{app}:{p}"),
+                scope: p.to_string(),
+                head: None,
+                before: vec![n.scope.to_string()],
+                description: format!(
+                    "`{p}` removed with the app: no manifest with id `{app}` at head"
+                ),
+                location: Location::new(&base.path, pos),
+                workflows: Vec::new(),
+                approval: Approval::not_required(),
+                new_in_pr: None,
+            }
+        })
+        .collect()
+}
+
 /// The workflows of `head` whose needs `piece` serves (for `offline_access`, the
 /// workflows that run offline).
 pub fn justifying_workflows(head: &Manifest, piece: &Scope, opts: Options) -> Vec<String> {

@@ -27,9 +27,18 @@ pub struct App {
     pub base: Option<(String, Manifest, String)>,
 }
 
+/// An app at the baseline with no manifest at head.
+pub struct Removed {
+    /// Where it was at the baseline.
+    pub path: String,
+    pub base: Manifest,
+}
+
 /// Everything the gate judges with.
 pub struct Input<'a> {
     pub apps: &'a [App],
+    /// Apps the baseline gated that are gone at head.
+    pub removed: &'a [Removed],
     pub config: &'a Config,
     /// Config and ledger came from the working tree: the verdict is advisory.
     pub advisory: bool,
@@ -70,7 +79,19 @@ pub fn gate(input: &Input<'_>) -> Report {
             path: app.head.path.clone(),
             baseline_path: app.base.as_ref().map(|(p, _, _)| p.clone()),
             new_app: app.base.is_none(),
+            removed_app: false,
             text_diff: text_diff(app),
+        });
+    }
+    for gone in input.removed {
+        changes.extend(crate::diff::removed(&gone.base, opts));
+        apps.push(AppReport {
+            app: gone.base.id.value.clone(),
+            path: gone.path.clone(),
+            baseline_path: Some(gone.path.clone()),
+            new_app: false,
+            removed_app: true,
+            text_diff: String::new(),
         });
     }
     for f in &mut findings {
@@ -109,7 +130,7 @@ pub fn gate(input: &Input<'_>) -> Report {
             ));
         }
     }
-    findings.extend(ledger.stale(&changes, input.apps));
+    findings.extend(ledger.stale(&changes, input.apps, input.removed));
     findings.extend(ledger.unknown_tenants());
     let rows = tenant_matrix(input, &ledger, &changes, &mut findings);
     let blocked: Vec<&str> = rows
@@ -586,7 +607,7 @@ impl<'a> Ledger<'a> {
     }
 
     /// Live entries that approve nothing current and nothing the baseline already grants.
-    fn stale(&self, changes: &[Change], apps: &[App]) -> Vec<Finding> {
+    fn stale(&self, changes: &[Change], apps: &[App], removed: &[Removed]) -> Vec<Finding> {
         let opts = self.input.config.options;
         let mut out = Vec::new();
         for (e, _) in &self.entries {
@@ -605,6 +626,9 @@ impl<'a> Ledger<'a> {
                         && a.base.as_ref().is_some_and(|(_, b, _)| {
                             ScopeSet::new(b.requested(), opts).grants(&k.scope)
                         })
+                }) || removed.iter().any(|r| {
+                    r.base.id.value == k.app
+                        && ScopeSet::new(r.base.requested(), opts).grants(&k.scope)
                 });
                 current || settled
             });

@@ -423,6 +423,46 @@ impl Client {
         })
     }
 
+    /// Every file path (blobs; not directories or submodules) in the tree of
+    /// `git_ref` (a commit sha, or a branch or tag name), through the git trees API
+    /// with `recursive=1`. GitHub cuts a recursive listing past its limits (100,000
+    /// entries or 7 MB) and says `truncated: true`: that is an [`Error::Decode`], never
+    /// a silently partial list. A missing commit (404) is an [`Error::Status`].
+    pub fn tree_paths(&self, git_ref: &str) -> Result<Vec<String>, Error> {
+        self.runtime.block_on(async {
+            let target = format!(
+                "{}/git/trees/{}?recursive=1",
+                self.route(),
+                encode(git_ref, b"/")
+            );
+            let shown = self.shown(&target);
+            let reply = self.request(Verb::Get, &target, None).await?;
+            let v = parse(&reply.body, &shown)?;
+            let bad = |message: String| Error::Decode {
+                path: shown.clone(),
+                message,
+            };
+            if v.pointer("/truncated").and_then(Value::as_bool) == Some(true) {
+                return Err(bad(format!(
+                    "GitHub truncated the file list of {git_ref} (too many files for one \
+                     recursive listing), so the manifest globs cannot be expanded there; \
+                     fetch the history instead (`fetch-depth: 0`)"
+                )));
+            }
+            let Some(entries) = v.pointer("/tree").and_then(Value::as_array) else {
+                return Err(bad("expected a `tree` list".to_string()));
+            };
+            let mut paths = Vec::new();
+            for e in entries {
+                if optional(e, "/type").as_deref() == Some("blob") {
+                    paths.push(text(e, "/path", &shown)?);
+                }
+            }
+            paths.sort();
+            Ok(paths)
+        })
+    }
+
     /// Whether `user` is an active member of `org`'s team `team` (slug). 404 → `false`;
     /// any other refusal (403: this token cannot read the team) is an error, since
     /// membership then cannot be verified.

@@ -13,6 +13,7 @@ pub mod explain;
 pub mod fhir;
 pub mod gate;
 pub mod github;
+pub mod glob;
 pub mod grant;
 pub mod hint;
 pub mod init;

@@ -185,14 +185,27 @@ pub struct Baseline {
     pub commit: Option<String>,
 }
 
+impl AppReport {
+    /// The manifest moved since the baseline.
+    pub fn moved(&self) -> bool {
+        !self.removed_app && self.baseline_path.as_ref().is_some_and(|b| *b != self.path)
+    }
+}
+
 /// One manifest's place in the run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AppReport {
     pub app: String,
+    /// The manifest at head (for a removed app: where it was at the baseline).
     pub path: String,
-    /// Where the manifest was at the baseline; null for a new app.
+    /// Where the manifest was at the baseline; null for a new app. It differs from
+    /// `path` when the app moved (it is matched by its id).
     pub baseline_path: Option<String>,
     pub new_app: bool,
+    /// At the baseline, but no manifest with this id at head: all its access is
+    /// reported as removed (`app-removed`).
+    #[serde(default)]
+    pub removed_app: bool,
     /// Unified diff of the manifest text, baseline to head (empty when identical).
     pub text_diff: String,
 }
@@ -271,6 +284,10 @@ pub struct Report {
     /// verdict is then advisory.
     pub advisory: bool,
     pub baseline: Option<Baseline>,
+    /// What named the manifests: the config's `manifests:` entries (paths and globs)
+    /// as written, or the paths given on the command line. Empty for `check`.
+    #[serde(default)]
+    pub manifests: Vec<String>,
     pub apps: Vec<AppReport>,
     /// Escalations first (by severity), then reductions, then workflow changes.
     pub changes: Vec<Change>,
@@ -360,6 +377,7 @@ impl Report {
             reasons: Vec::new(),
             advisory,
             baseline,
+            manifests: Vec::new(),
             apps,
             changes,
             findings,

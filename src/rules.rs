@@ -501,6 +501,16 @@ pub static RULES: &[Rule] = &[
         example: "tenants: [comunity-clinic]",
         citation: None,
     },
+    Rule {
+        id: "app-removed",
+        kind: RuleKind::Reduction,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "An app gated at the baseline has no manifest at head: all its access is reported as removed.",
+        why: "Usually a retired app, which is good news. But an app is matched by its id, so a manifest that moved outside the config's `manifests:` paths and globs also looks removed, and from then on is no longer gated; the warning makes a reviewer look.",
+        example: "base: apps/legacy/smart-app.yaml (id: legacy)\nhead: no manifest with id `legacy`",
+        citation: None,
+    },
 ];
 
 /// The rule with this id. Panics on an unknown id: ids are compile-time constants in

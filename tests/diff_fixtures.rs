@@ -1,11 +1,11 @@
 //! Fixture pairs in `tests/fixtures/diff/<case>/{base,head}.yaml`: each change rule
 //! fires on the pair named after it, every fixture diffed against itself yields
 //! nothing (cargo-semver-checks' no-false-positive test), and `reword-*` pairs yield
-//! nothing at all.
+//! nothing at all. A case with no `head.yaml` is an app removed at head.
 
 use std::path::PathBuf;
 
-use scopegate::diff::diff;
+use scopegate::diff::{diff, removed};
 use scopegate::grant::Options;
 use scopegate::manifest::{Manifest, from_str};
 use scopegate::rules::{RULES, RuleKind};
@@ -15,14 +15,17 @@ fn load(path: &PathBuf) -> Manifest {
     from_str(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn cases() -> Vec<(String, Manifest, Manifest)> {
+/// `(name, base, head)`; `head` is `None` for an app removed at head.
+fn cases() -> Vec<(String, Manifest, Option<Manifest>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff");
     let mut out: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| {
             let p = e.unwrap().path();
             let name = p.file_name().unwrap().to_str().unwrap().to_string();
-            (name, load(&p.join("base.yaml")), load(&p.join("head.yaml")))
+            let head = p.join("head.yaml");
+            let head = head.exists().then(|| load(&head));
+            (name, load(&p.join("base.yaml")), head)
         })
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -42,7 +45,10 @@ fn every_change_rule_fires_on_its_fixture_pair() {
             .iter()
             .find(|(n, _, _)| n == r.id)
             .unwrap_or_else(|| panic!("no fixture pair for `{}`", r.id));
-        let changes = diff(Some(base), head, Options::default());
+        let changes = match head {
+            Some(head) => diff(Some(base), head, Options::default()),
+            None => removed(base, Options::default()),
+        };
         let fired: Vec<&str> = changes.iter().map(|c| c.rule.as_str()).collect();
         assert!(fired.contains(&r.id), "`{}` pair fired {fired:?}", r.id);
     }
@@ -51,7 +57,7 @@ fn every_change_rule_fires_on_its_fixture_pair() {
 #[test]
 fn diffing_any_fixture_against_itself_yields_nothing() {
     for (name, base, head) in cases() {
-        for m in [&base, &head] {
+        for m in std::iter::once(&base).chain(head.as_ref()) {
             let changes = diff(Some(m), m, Options::default());
             assert!(changes.is_empty(), "{name}: {changes:#?}");
         }
@@ -66,7 +72,7 @@ fn rewordings_are_no_change() {
         .collect();
     assert!(rewords.len() >= 3);
     for (name, base, head) in rewords {
-        let changes: Vec<_> = diff(Some(&base), &head, Options::default())
+        let changes: Vec<_> = diff(Some(&base), head.as_ref().unwrap(), Options::default())
             .into_iter()
             .filter(|c| c.rule != "rationale-changed")
             .collect();
@@ -77,7 +83,10 @@ fn rewordings_are_no_change() {
 #[test]
 fn escalation_keys_name_exactly_the_new_access() {
     let cases = cases();
-    let get = |n: &str| cases.iter().find(|(x, _, _)| x == n).unwrap();
+    let get = |n: &str| {
+        let (x, b, h) = cases.iter().find(|(x, _, _)| x == n).unwrap();
+        (x, b, h.as_ref().unwrap())
+    };
     let (_, b, h) = get("write-access-added");
     let c = diff(Some(b), h, Options::default());
     assert_eq!(c[0].key, "app:patient/MedicationStatement.c");
@@ -107,7 +116,7 @@ fn a_new_app_is_all_additions() {
         .into_iter()
         .find(|(n, _, _)| n == "identity-scope-added")
         .unwrap();
-    let c = diff(None, &head, Options::default());
+    let c = diff(None, head.as_ref().unwrap(), Options::default());
     let esc: Vec<&str> = c
         .iter()
         .filter(|c| c.direction == scopegate::report::Direction::Escalation)
@@ -115,4 +124,38 @@ fn a_new_app_is_all_additions() {
         .collect();
     assert_eq!(esc.len(), 4, "{esc:?}");
     assert!(c.iter().any(|c| c.rule == "workflow-added"));
+}
+
+#[test]
+fn a_removed_app_reports_each_scope_as_a_reduction_at_its_baseline_line() {
+    let (_, base, _) = cases()
+        .into_iter()
+        .find(|(n, _, _)| n == "app-removed")
+        .unwrap();
+    let c = removed(&base, Options::default());
+    let mut keys: Vec<&str> = c.iter().map(|c| c.key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "app:launch",
+            "app:patient/Condition.rs",
+            "app:patient/Observation.rs"
+        ]
+    );
+    assert!(
+        c.iter()
+            .all(|c| c.direction == scopegate::report::Direction::Reduction
+                && c.rule == "app-removed")
+    );
+    let obs = c
+        .iter()
+        .find(|c| c.scope == "patient/Observation.rs")
+        .unwrap();
+    assert_eq!(obs.location.line, 7);
+    assert!(
+        obs.description.contains("removed with the app"),
+        "{}",
+        obs.description
+    );
 }

@@ -534,6 +534,67 @@ fn file_at_decodes_binary_content_and_missing_is_none() {
 }
 
 #[test]
+fn tree_paths_lists_every_file_at_a_commit_and_no_directories() {
+    let fake = FakeGitHub::start();
+    let sha = "a".repeat(40);
+    fake.with(|s| {
+        for f in [
+            "smart-app.yaml",
+            "apps/a/smart-app.yaml",
+            "apps/b/deep/smart-app.yaml",
+        ] {
+            s.contents
+                .insert((f.into(), sha.clone()), b"id: x\n".to_vec());
+        }
+    });
+    let c = client(&fake);
+    assert_eq!(
+        c.tree_paths(&sha).unwrap(),
+        [
+            "apps/a/smart-app.yaml",
+            "apps/b/deep/smart-app.yaml",
+            "smart-app.yaml"
+        ]
+    );
+    // An unknown commit is GitHub's 404, not an empty tree.
+    let err = c.tree_paths(&"b".repeat(40)).unwrap_err();
+    assert!(matches!(err, Error::Status { status: 404, .. }), "{err:?}");
+    assert_eq!(
+        lines(&fake),
+        [
+            format!("GET /repos/acme/portal/git/trees/{sha}?recursive=1"),
+            format!(
+                "GET /repos/acme/portal/git/trees/{}?recursive=1",
+                "b".repeat(40)
+            ),
+        ]
+    );
+    assert_authorized(&fake);
+}
+
+#[test]
+fn a_truncated_tree_is_an_error_not_a_partial_list() {
+    let fake = FakeGitHub::start();
+    fake.with(|s| {
+        s.contents.insert(
+            ("apps/a/smart-app.yaml".into(), "v1.0.0".into()),
+            Vec::new(),
+        );
+        s.truncated_trees.push("v1.0.0".into());
+    });
+    let err = client(&fake).tree_paths("v1.0.0").unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode { message, .. } if message.contains("truncated")),
+        "{err:?}"
+    );
+    assert_secret_free(&err);
+    assert_eq!(
+        lines(&fake),
+        ["GET /repos/acme/portal/git/trees/v1.0.0?recursive=1"]
+    );
+}
+
+#[test]
 fn file_at_a_directory_or_an_uninlined_file_is_a_decode_error() {
     let fake = FakeGitHub::start();
     fake.fault(

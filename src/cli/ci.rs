@@ -211,7 +211,9 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         head_sha: head_sha.clone(),
     });
     let loaded = gating::load(&args.manifests, &base_args, fallback.as_ref())?;
-    let manifest_paths: Vec<String> = loaded.apps.iter().map(|a| a.head.path.clone()).collect();
+    // The entries as configured, not the files they matched: the marker (and so the
+    // sticky comment) survives an app that moves, appears or goes.
+    let manifest_paths: Vec<String> = loaded.manifest_spec.clone();
 
     // PR-added ledger entries count only with a qualifying review (DESIGN §7).
     let mut untrusted: Vec<(Entry, String)> = Vec::new();
@@ -503,7 +505,12 @@ pub fn comment_from_report(args: &CommentArgs) -> Result<u8> {
             return Ok(0);
         }
     }
-    let manifests: Vec<String> = report.apps.iter().map(|a| a.path.clone()).collect();
+    // Reports from before `manifests` existed name their apps' paths instead.
+    let manifests: Vec<String> = if report.manifests.is_empty() {
+        report.apps.iter().map(|a| a.path.clone()).collect()
+    } else {
+        report.manifests.clone()
+    };
     let id = comment(
         &client,
         args.pr,

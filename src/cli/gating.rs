@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use super::manifests::{self, Apps, Base};
 use super::{LoadErrors, read_limited};
 use crate::approval::{self, Entry};
 use crate::baseline::{Error as BaselineError, Repo, Resolved, Spec};
 use crate::config::{self, Config};
-use crate::gate::{self, App};
+use crate::gate::{self, App, Removed};
 use crate::github;
-use crate::manifest;
 use crate::report::{self, Report};
 use crate::tenant::{self, Tenant};
 
@@ -89,7 +89,7 @@ pub fn worktree_config() -> Result<(Config, PathBuf)> {
 }
 
 /// Where files at the baseline are read from.
-enum Reader<'a> {
+pub(super) enum Reader<'a> {
     Git(&'a Repo, Resolved),
     /// The contents API at a commit: the clone does not have it (shallow checkout).
     Api {
@@ -100,7 +100,7 @@ enum Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         match self {
             Reader::Git(_, res) => &res.name,
             Reader::Api { name, .. } => name,
@@ -114,16 +114,27 @@ impl Reader<'_> {
         }
     }
 
-    fn list(&self, dir: &str) -> Result<Vec<String>> {
+    /// The files directly in directory `dir` at the baseline commit.
+    fn list_dir(&self, dir: &str) -> Result<Vec<String>> {
         match self {
-            Reader::Git(r, res) => Ok(r.list(res, dir)?),
+            Reader::Git(r, res) => Ok(r.list_dir(res, dir)?),
             Reader::Api { client, sha, .. } => client.dir_at(dir, sha).map_err(|e| {
                 anyhow::anyhow!("listing {dir} at {sha} through the contents API: {e}")
             }),
         }
     }
 
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+    /// Every file path at the baseline commit, for expanding the manifest globs.
+    pub(super) fn list(&self) -> Result<Vec<String>> {
+        match self {
+            Reader::Git(r, res) => Ok(r.files_at(res)?),
+            Reader::Api { client, sha, .. } => client.tree_paths(sha).map_err(|e| {
+                anyhow::anyhow!("listing the files at {sha} through the git trees API: {e}")
+            }),
+        }
+    }
+
+    pub(super) fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         match self {
             Reader::Git(r, res) => Ok(r.read(res, path)?),
             Reader::Api { client, sha, .. } => client.file_at(path, sha).map_err(|e| {
@@ -143,6 +154,11 @@ pub struct ApiFallback<'a> {
 /// Everything read at both ends, before judging.
 pub struct Loaded {
     pub apps: Vec<App>,
+    /// Apps the baseline had under the config's entries, gone at head.
+    pub removed: Vec<Removed>,
+    /// What names the manifests: the command-line paths, or the config's entries
+    /// (paths and globs) as written. Stable across moves, so it names the comment.
+    pub manifest_spec: Vec<String>,
     pub config: Config,
     pub advisory: bool,
     pub baseline: report::Baseline,
@@ -164,8 +180,9 @@ impl Loaded {
     }
 
     pub fn gate(self, untrusted: &[(Entry, String)]) -> Gathered {
-        let report = gate::gate(&gate::Input {
+        let mut report = gate::gate(&gate::Input {
             apps: &self.apps,
+            removed: &self.removed,
             config: &self.config,
             advisory: self.advisory,
             baseline: self.baseline.clone(),
@@ -176,6 +193,7 @@ impl Loaded {
             untrusted,
             tenants: &self.tenants,
         });
+        report.manifests = self.manifest_spec;
         Gathered {
             report,
             ledger_file: self.ledger_file,
@@ -331,7 +349,7 @@ pub fn load(
     };
     let tenants = match &reader {
         Some((rd, _)) if !from_worktree => {
-            load_tenants(&rd.list(tenant::DIR)?, &|p| rd.read(p), &label)?
+            load_tenants(&rd.list_dir(tenant::DIR)?, &|p| rd.read(p), &label)?
         }
         _ => worktree_tenants(&root)?,
     };
@@ -347,84 +365,30 @@ pub fn load(
     };
 
     // Manifests: as given, or as the config lists them (relative to the repo root).
-    let paths: Vec<PathBuf> = if manifests.is_empty() {
-        config.manifests.iter().map(|m| root.join(m)).collect()
-    } else {
-        manifests.to_vec()
+    let base = match (&reader, &args.base_file) {
+        (Some((rd, _)), _) => Base::Commit(rd),
+        (None, Some(f)) => Base::File(f),
+        (None, None) => Base::None,
     };
-    let mut apps = Vec::new();
-    let mut errors = Vec::new();
-    for p in &paths {
-        let shown = match &repo {
-            Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
-            None => p.display().to_string(),
-        };
-        let bytes = read_limited(p).with_context(|| format!("cannot read {}", p.display()))?;
-        let head_text = String::from_utf8_lossy(&bytes).into_owned();
-        // (label for messages, path at the baseline, bytes)
-        let base_bytes = match (&reader, &args.base_file) {
-            (Some((rd, _)), _) => rd.read(&shown)?.map(|b| (label(&shown), shown.clone(), b)),
-            (None, Some(f)) => {
-                let shown_base = f.display().to_string();
-                let b = read_limited(f).with_context(|| format!("cannot read {shown_base}"))?;
-                Some((shown_base.clone(), shown_base, b))
-            }
-            (None, None) => None,
-        };
-        // An unchanged manifest (most of a monorepo's) is parsed once.
-        if let Some((label, path, b)) = &base_bytes
-            && *b == bytes
-        {
-            match manifest::from_bytes(&shown, &bytes) {
-                Ok(head) => {
-                    let mut base = head.clone();
-                    base.path = label.clone();
-                    apps.push(App {
-                        head,
-                        head_text: head_text.clone(),
-                        base: Some((path.clone(), base, head_text)),
-                    });
-                }
-                Err(e) => errors.push(e),
-            }
-            continue;
-        }
-        // The two ends parse independently: overlap them.
-        let (head, base) = std::thread::scope(|t| {
-            let base = t.spawn(|| {
-                base_bytes.as_ref().map(|(label, path, b)| {
-                    manifest::from_bytes(label, b)
-                        .map(|m| (path.clone(), m, String::from_utf8_lossy(b).into_owned()))
-                })
-            });
-            let head = manifest::from_bytes(&shown, &bytes);
-            (
-                head,
-                base.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            )
-        });
-        let (head, base) = match (head, base.transpose()) {
-            (Ok(h), Ok(b)) => (h, b),
-            (h, b) => {
-                errors.extend(h.err());
-                errors.extend(b.err());
-                continue;
-            }
-        };
-        apps.push(App {
-            head,
-            head_text,
-            base,
-        });
-    }
-    if !errors.is_empty() {
-        return Err(LoadErrors(errors).into());
-    }
-    if apps.is_empty() {
+    let Apps { apps, removed } = manifests::load(manifests, &config, repo.as_ref(), &root, &base)?;
+    if apps.is_empty() && removed.is_empty() {
         bail!("no manifest to gate");
     }
+    let manifest_spec = if manifests.is_empty() {
+        config.manifests.clone()
+    } else {
+        manifests
+            .iter()
+            .map(|p| match &repo {
+                Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
+                None => p.display().to_string(),
+            })
+            .collect()
+    };
     Ok(Loaded {
         apps,
+        removed,
+        manifest_spec,
         config,
         advisory: from_worktree,
         baseline,

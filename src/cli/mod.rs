@@ -6,6 +6,7 @@
 
 mod ci;
 mod gating;
+mod manifests;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

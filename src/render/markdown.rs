@@ -9,21 +9,17 @@
 //! It must not decide anything: every count, state and verdict comes from the
 //! [`Report`].
 
-use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Report, Verdict};
+use crate::report::{
+    AppReport, Approval, ApprovalState, Change, Direction, Finding, Report, Verdict,
+};
 use crate::rules::Severity;
 
 /// GitHub's limit on an issue or pull-request comment body, in characters.
 pub const MAX_CHARS: usize = 65_536;
 
-/// User text longer than this (in characters) is clipped in a table cell, so that
-/// one huge value cannot crowd out every other row.
-const MAX_CELL: usize = 1_000;
-
-/// Zero-width joiner after `@`: GitHub's mention filter no longer sees a login.
-/// (`&#64;` would not do: entities are decoded before GitHub looks for mentions.)
-const AT: &str = "@\u{200D}";
-/// Zero-width space inside `<!--`, so user text never contains a hidden-marker opener.
-const COMMENT_OPEN: &str = "<\u{200B}!--";
+#[path = "markdown_escape.rs"]
+mod escape;
+use escape::{code, longest_run, neutral_block, prose, text};
 
 /// The report as Markdown, at most [`MAX_CHARS`] characters. `marker`, when given,
 /// is emitted verbatim as the first line (the caller guarantees it is a safe HTML
@@ -33,15 +29,16 @@ pub fn render(r: &Report, marker: Option<&str>) -> String {
 }
 
 /// The report as Markdown, at most `max_chars` characters (not bytes). Detail is
-/// dropped in this order until it fits: the text diff, workflow changes,
-/// reductions, findings, then escalation rows past the first few; a note says what
-/// was left out.
+/// dropped in this order until it fits: the text diff, the list of apps without
+/// changes, workflow changes, reductions, findings, then escalation rows past the
+/// most severe; a note says what was left out.
 pub fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
     let fits = |s: &String| s.chars().count() <= max_chars;
     let mut cut = Cut::default();
-    let steps: [fn(&mut Cut); 5] = [
+    let steps: [fn(&mut Cut); 6] = [
         |_| {},
         |c| c.diff = true,
+        |c| c.unchanged = true,
         |c| c.workflow = true,
         |c| c.reductions = true,
         |c| c.findings = true,
@@ -87,6 +84,8 @@ pub fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> Str
 #[derive(Clone, Copy, Debug, Default)]
 struct Cut {
     diff: bool,
+    /// The names of the apps without changes (their count stays).
+    unchanged: bool,
     workflow: bool,
     reductions: bool,
     findings: bool,
@@ -96,7 +95,12 @@ struct Cut {
 
 impl Cut {
     fn any(self) -> bool {
-        self.diff || self.workflow || self.reductions || self.findings || self.escalations.is_some()
+        self.diff
+            || self.unchanged
+            || self.workflow
+            || self.reductions
+            || self.findings
+            || self.escalations.is_some()
     }
 }
 
@@ -115,13 +119,17 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
         out.push_str(&truncation_note(r, cut, max_chars));
     }
     tenant_matrix(&mut out, r);
-    new_apps(&mut out, r);
-    escalations(&mut out, r, cut.escalations);
-    if !cut.reductions {
-        reductions(&mut out, r);
-    }
-    if !cut.workflow {
-        workflow_changes(&mut out, r);
+    if r.apps.len() > 1 {
+        by_app(&mut out, r, cut);
+    } else {
+        new_apps(&mut out, r);
+        escalations(&mut out, r, None, cut.escalations, "####");
+        if !cut.reductions {
+            reductions(&mut out, r, None, "####");
+        }
+        if !cut.workflow {
+            workflow_changes(&mut out, r, None, "####");
+        }
     }
     if !cut.findings {
         findings(&mut out, r);
@@ -144,6 +152,7 @@ fn last_resort(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
     out.push_str(&heading(r));
     let all = Cut {
         diff: true,
+        unchanged: true,
         workflow: true,
         reductions: true,
         findings: true,
@@ -228,6 +237,13 @@ fn truncation_note(r: &Report, cut: Cut, max_chars: usize) -> String {
     if cut.diff && has_diff {
         left_out.push("the manifest diff".to_string());
     }
+    let quiet = unchanged_apps(r).len();
+    if cut.unchanged && quiet > 0 && r.apps.len() > 1 {
+        left_out.push(format!(
+            "the names of {} without changes",
+            plural(quiet, "app")
+        ));
+    }
     let n = count(r, Direction::Workflow);
     if cut.workflow && n > 0 {
         left_out.push(plural(n, "workflow change"));
@@ -274,21 +290,115 @@ fn new_apps(out: &mut String, r: &Report) {
     }
 }
 
-fn escalations(out: &mut String, r: &Report, limit: Option<usize>) {
-    let all: Vec<&Change> = r
+/// Apps with no change of any kind, and nothing special about their place.
+fn unchanged_apps(r: &Report) -> Vec<&AppReport> {
+    r.apps
+        .iter()
+        .filter(|a| {
+            !a.new_app && !a.removed_app && !a.moved() && !r.changes.iter().any(|c| c.app == a.app)
+        })
+        .collect()
+}
+
+/// Many apps: one section per app with changes (or that moved, appeared or went),
+/// then the apps without changes collapsed into one list. Under a cut, an app whose
+/// rows were all left out gets no section (the note counts what is missing).
+fn by_app(out: &mut String, r: &Report, cut: Cut) {
+    let quiet = unchanged_apps(r);
+    for a in r
+        .apps
+        .iter()
+        .filter(|a| !quiet.iter().any(|q| q.app == a.app))
+    {
+        let mut body = String::new();
+        escalations(&mut body, r, Some(&a.app), cut.escalations, "#####");
+        if !cut.reductions {
+            reductions(&mut body, r, Some(&a.app), "#####");
+        }
+        if !cut.workflow {
+            workflow_changes(&mut body, r, Some(&a.app), "#####");
+        }
+        let kept = cut.escalations.map_or(usize::MAX, |n| n);
+        let shows_rows = r
+            .changes
+            .iter()
+            .filter(|c| c.direction == Direction::Escalation)
+            .take(kept)
+            .any(|c| c.app == a.app)
+            || (!cut.reductions && !of_app(r, Direction::Reduction, Some(&a.app)).is_empty())
+            || (!cut.workflow && !of_app(r, Direction::Workflow, Some(&a.app)).is_empty());
+        if cut.any() && !shows_rows {
+            continue;
+        }
+        let place = if a.new_app {
+            format!(
+                "{}, new: everything it requests is an addition",
+                text(&a.path)
+            )
+        } else if a.removed_app {
+            format!(
+                "{}, removed: no manifest with this id at head",
+                text(&a.path)
+            )
+        } else if a.moved() {
+            format!(
+                "{}, moved from {}",
+                text(&a.path),
+                text(a.baseline_path.as_deref().unwrap_or_default())
+            )
+        } else {
+            text(&a.path)
+        };
+        out.push_str(&format!("\n#### App {} ({place})\n", code(&a.app, false)));
+        if body.is_empty() {
+            out.push_str("\nNo access or workflow change.\n");
+        }
+        out.push_str(&body);
+    }
+    if quiet.is_empty() {
+        return;
+    }
+    let title = format!("{} without changes", plural(quiet.len(), "app"));
+    if cut.unchanged {
+        out.push_str(&format!("\n{title} (the list was left out to fit).\n"));
+        return;
+    }
+    out.push_str(&format!("\n<details><summary>{title}</summary>\n\n"));
+    for a in quiet {
+        out.push_str(&format!("- {} ({})\n", code(&a.app, false), text(&a.path)));
+    }
+    out.push_str("\n</details>\n");
+}
+
+/// Escalation rows (of one app, or all). `limit` keeps the most severe rows of the
+/// whole report, so a cut never keeps a low-risk row of one app over a high-risk row
+/// of another.
+fn escalations(out: &mut String, r: &Report, app: Option<&str>, limit: Option<usize>, h: &str) {
+    let every: Vec<&Change> = r
         .changes
         .iter()
         .filter(|c| c.direction == Direction::Escalation)
         .collect();
+    let kept = limit.unwrap_or(every.len()).min(every.len());
+    let all: Vec<&Change> = every
+        .iter()
+        .copied()
+        .filter(|c| app.is_none_or(|a| c.app == a))
+        .collect();
     if all.is_empty() {
         return;
     }
-    out.push_str(&format!(
-        "\n#### Escalations ({})\n\n| risk | change | justification | approval | key |\n|---|---|---|---|---|\n",
-        thousands(all.len())
-    ));
-    let shown = limit.unwrap_or(all.len()).min(all.len());
-    for c in &all[..shown] {
+    out.push_str(&format!("\n{h} Escalations ({})\n\n", thousands(all.len())));
+    let rows: Vec<&Change> = every[..kept]
+        .iter()
+        .copied()
+        .filter(|c| app.is_none_or(|a| c.app == a))
+        .collect();
+    let shown = rows.len();
+    if shown > 0 {
+        out.push_str("| risk | change | justification | approval | key |\n|---|---|---|---|---|\n");
+    }
+    for c in rows {
         let justification = if c.workflows.is_empty() {
             "⚠️ no workflow needs it".to_string()
         } else {
@@ -322,17 +432,20 @@ fn escalations(out: &mut String, r: &Report, limit: Option<usize>) {
     }
 }
 
-fn reductions(out: &mut String, r: &Report) {
-    let cs: Vec<&Change> = r
-        .changes
+fn of_app<'r>(r: &'r Report, d: Direction, app: Option<&str>) -> Vec<&'r Change> {
+    r.changes
         .iter()
-        .filter(|c| c.direction == Direction::Reduction)
-        .collect();
+        .filter(|c| c.direction == d && app.is_none_or(|a| c.app == a))
+        .collect()
+}
+
+fn reductions(out: &mut String, r: &Report, app: Option<&str>, h: &str) {
+    let cs = of_app(r, Direction::Reduction, app);
     if cs.is_empty() {
         return;
     }
     out.push_str(&format!(
-        "\n#### Reductions ({})\n\n| change | key |\n|---|---|\n",
+        "\n{h} Reductions ({})\n\n| change | key |\n|---|---|\n",
         thousands(cs.len())
     ));
     for c in cs {
@@ -346,17 +459,13 @@ fn reductions(out: &mut String, r: &Report) {
     }
 }
 
-fn workflow_changes(out: &mut String, r: &Report) {
-    let cs: Vec<&Change> = r
-        .changes
-        .iter()
-        .filter(|c| c.direction == Direction::Workflow)
-        .collect();
+fn workflow_changes(out: &mut String, r: &Report, app: Option<&str>, h: &str) {
+    let cs = of_app(r, Direction::Workflow, app);
     if cs.is_empty() {
         return;
     }
     out.push_str(&format!(
-        "\n#### Workflow changes ({})\n\n| change | rule | location |\n|---|---|---|\n",
+        "\n{h} Workflow changes ({})\n\n| change | rule | location |\n|---|---|---|\n",
         thousands(cs.len())
     ));
     for c in cs {
@@ -548,148 +657,6 @@ fn thousands(n: usize) -> String {
         out.push(ch);
     }
     out
-}
-
-// ---- escaping ------------------------------------------------------------------
-
-/// At most [`MAX_CELL`] characters, marked with `…` when clipped.
-fn clip(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.char_indices().nth(MAX_CELL) {
-        None => s.into(),
-        Some((i, _)) => format!("{}…", &s[..i]).into(),
-    }
-}
-
-/// Bidi overrides and isolates can make text read differently from what it is
-/// (CVE-2021-42574); C0 controls have no business in a comment.
-fn hostile(ch: char) -> bool {
-    matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        || (ch.is_control() && ch != '\t' && ch != '\n' && ch != '\r')
-}
-
-/// User text as inert inline Markdown: HTML-significant characters as entities,
-/// Markdown-significant ones backslash-escaped, `@` broken for the mention filter
-/// (and for email autolinks), bare URLs broken for the autolinker, newlines as
-/// spaces. Escaping `<` also means `<!--` cannot appear.
-fn text(s: &str) -> String {
-    let s = clip(s);
-    let mut out = String::with_capacity(s.len() + 8);
-    for ch in s.chars() {
-        match ch {
-            // GFM autolinks bare `scheme:` URLs and `www.` hosts; an escaped `:` or
-            // `.` is the same text to the reader but starts no link.
-            ':' => out.push_str("\\:"),
-            '.' if out
-                .get(out.len().saturating_sub(3)..)
-                .is_some_and(|t| t.eq_ignore_ascii_case("www")) =>
-            {
-                out.push_str("\\.");
-            }
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '@' => out.push_str(AT),
-            '\n' | '\r' => out.push(' '),
-            // `$` starts GitHub math; the rest are CommonMark/GFM inline syntax
-            // (links, images, emphasis, strikethrough, code, table cells).
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '!' | '#' | '|' | '~' | '$' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            c if hostile(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The shared neutralising for text shown literally (code spans, code blocks):
-/// no hidden-marker opener, no mention, no hostile characters.
-fn neutral(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for ch in s.chars() {
-        match ch {
-            '@' => out.push_str(AT),
-            c if hostile(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out.replace("<!--", COMMENT_OPEN)
-}
-
-/// User text as a code span. Inside a code span HTML, links and mentions are inert;
-/// the fence is one backtick longer than any run inside. In a table, `|` must still
-/// be escaped (GFM splits cells before it parses code spans).
-fn code(s: &str, in_table: bool) -> String {
-    let one_line: String = clip(s)
-        .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-        .collect();
-    let mut body = neutral(&one_line);
-    if body.is_empty() {
-        return String::new();
-    }
-    if in_table {
-        body = body.replace('|', "\\|");
-    }
-    let fence = "`".repeat(longest_run(&body, '`') + 1);
-    // CommonMark strips one space from each side when both have one.
-    let pad = body.starts_with('`')
-        || body.ends_with('`')
-        || (body.starts_with(' ') && body.ends_with(' ') && !body.trim().is_empty());
-    let sp = if pad { " " } else { "" };
-    format!("{fence}{sp}{body}{sp}{fence}")
-}
-
-/// Text in scopegate's own style, where backticks quote scopes and ids (descriptions,
-/// messages, hints): paired backticks become code spans, everything else is
-/// escaped text. Whatever the user put inside, each piece is inert on its own.
-fn prose(s: &str, in_table: bool) -> String {
-    let s = clip(s);
-    let parts: Vec<&str> = s.split('`').collect();
-    let last = parts.len() - 1;
-    let mut out = String::new();
-    let mut prev_code = false;
-    for (i, p) in parts.iter().enumerate() {
-        if i % 2 == 0 {
-            out.push_str(&text(p));
-            prev_code = p.is_empty() && prev_code;
-        } else if i == last {
-            // An unpaired backtick.
-            out.push_str("\\`");
-            out.push_str(&text(p));
-            prev_code = false;
-        } else if p.is_empty() {
-            out.push_str("\\`\\`");
-            prev_code = false;
-        } else {
-            if prev_code {
-                // Two adjacent spans would read as one run of two backticks.
-                out.push('\u{200B}');
-            }
-            out.push_str(&code(p, in_table));
-            prev_code = true;
-        }
-    }
-    out
-}
-
-/// A text diff for a fenced code block: one line ending, and no marker opener.
-fn neutral_block(s: &str) -> String {
-    neutral(&s.replace("\r\n", "\n").replace('\r', "\n"))
-}
-
-fn longest_run(s: &str, c: char) -> usize {
-    let (mut best, mut cur) = (0, 0);
-    for ch in s.chars() {
-        if ch == c {
-            cur += 1;
-            best = best.max(cur);
-        } else {
-            cur = 0;
-        }
-    }
-    best
 }
 
 #[cfg(test)]

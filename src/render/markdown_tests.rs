@@ -131,6 +131,7 @@ pub(crate) fn sample() -> Report {
             path: "smart-app.yaml".into(),
             baseline_path: Some("smart-app.yaml".into()),
             new_app: false,
+            removed_app: false,
             text_diff: "--- a/smart-app.yaml\n+++ b/smart-app.yaml\n@@ -14,3 +14,3 @@\n-  - scope: patient/MedicationStatement.crs\n+  - scope: patient/MedicationStatement.cruds\n".into(),
         },
         AppReport {
@@ -138,6 +139,7 @@ pub(crate) fn sample() -> Report {
             path: "apps/vitals.yaml".into(),
             baseline_path: None,
             new_app: true,
+            removed_app: false,
             text_diff: String::new(),
         },
     ];
@@ -195,6 +197,7 @@ fn evil_report() -> Report {
         path: EVIL.into(),
         baseline_path: None,
         new_app: true,
+        removed_app: false,
         text_diff: format!("-{EVIL}\n+``````\n+~~~\n+</details>\n"),
     };
     Report::build(
@@ -395,6 +398,7 @@ fn huge_report() -> Report {
         path: "smart-app.yaml".into(),
         baseline_path: None,
         new_app: false,
+        removed_app: false,
         text_diff: line.repeat(1_000_000 / line.len() + 1),
     }];
     Report::build(1, findings, changes, apps, None, Some(Verdict::Fail), false)
@@ -471,4 +475,182 @@ fn pass_and_no_change_headings() {
 #[test]
 fn typical_report() {
     insta::assert_snapshot!(render(&sample(), Some("<!-- scopegate:gate -->")));
+}
+
+fn app(id: &str, path: &str, baseline: Option<&str>) -> AppReport {
+    AppReport {
+        app: id.into(),
+        path: path.into(),
+        baseline_path: baseline.map(Into::into),
+        new_app: baseline.is_none(),
+        removed_app: false,
+        text_diff: String::new(),
+    }
+}
+
+/// Three apps that changed (one moved and widened, one removed, one new) and
+/// `quiet` apps without changes.
+fn monorepo(quiet: usize) -> Report {
+    let mut moved = change(
+        "summary",
+        Direction::Escalation,
+        "resource-access-added",
+        Severity::Warning,
+        "patient/Immunization.rs",
+        "`patient/Immunization.rs` added",
+        approval(ApprovalState::Unapproved, None, false),
+    );
+    moved.location = loc("apps/summary/smart-app.yaml", 9, 12);
+    let mut gone = change(
+        "legacy",
+        Direction::Reduction,
+        "app-removed",
+        Severity::Warning,
+        "patient/*.rs",
+        "`patient/*.rs` removed with the app: no manifest with id `legacy` at head",
+        Approval::not_required(),
+    );
+    gone.location = loc("apps/legacy/smart-app.yaml", 7, 5);
+    let mut apps = vec![
+        app(
+            "summary",
+            "apps/summary/smart-app.yaml",
+            Some("apps/patient-summary/smart-app.yaml"),
+        ),
+        app("fresh", "apps/fresh/smart-app.yaml", None),
+    ];
+    let mut removed = app(
+        "legacy",
+        "apps/legacy/smart-app.yaml",
+        Some("apps/legacy/smart-app.yaml"),
+    );
+    removed.removed_app = true;
+    apps.push(removed);
+    for i in 0..quiet {
+        let path = format!("apps/department-{i}/some-long-directory-name/smart-app.yaml");
+        apps.push(app(&format!("quiet-{i}"), &path, Some(&path)));
+    }
+    Report::build(
+        apps.len(),
+        Vec::new(),
+        vec![moved, gone],
+        apps,
+        None,
+        Some(Verdict::Fail),
+        false,
+    )
+}
+
+#[test]
+fn many_apps_get_a_section_each_and_apps_without_changes_are_collapsed() {
+    let md = render(&monorepo(3), None);
+    let summary = md.find("#### App `summary` (apps/summary/smart-app.yaml, moved from apps/patient-summary/smart-app.yaml)").expect(&md);
+    let legacy = md.find("#### App `legacy` (apps/legacy/smart-app.yaml, removed: no manifest with this id at head)").expect(&md);
+    let fresh = md.find("#### App `fresh` (apps/fresh/smart-app.yaml, new: everything it requests is an addition)").expect(&md);
+    let quiet = md
+        .find("<details><summary>3 apps without changes</summary>")
+        .expect(&md);
+    assert!(summary < fresh && fresh < legacy && legacy < quiet, "{md}");
+    // Each section holds only its own app's changes.
+    let section = &md[summary..fresh];
+    assert!(
+        section.contains("##### Escalations (1)")
+            && section.contains("summary:patient/Immunization.rs")
+    );
+    assert!(!section.contains("legacy:"));
+    assert!(md[legacy..quiet].contains("##### Reductions (1)"));
+    assert!(md[fresh..legacy].contains("No access or workflow change."));
+    assert!(md.contains("- `quiet-2` (apps/department-2/some-long-directory-name/smart-app.yaml)"));
+    assert!(!md.contains("Truncated"));
+    // One app keeps the flat layout.
+    let mut one = monorepo(0);
+    one.apps.truncate(1);
+    assert!(!render(&one, None).contains("#### App "));
+}
+
+#[test]
+fn thousands_of_apps_without_changes_fit_by_dropping_their_names() {
+    let r = monorepo(5_000);
+    let md = render(&r, Some("<!-- scopegate:x -->"));
+    assert!(md.chars().count() <= MAX_CHARS, "{}", md.chars().count());
+    assert!(
+        md.contains("left out the names of 5,000 apps without changes"),
+        "{md}"
+    );
+    assert!(md.contains("5,000 apps without changes (the list was left out to fit)."));
+    // The apps that changed keep their sections and rows.
+    assert!(md.contains("#### App `summary`"));
+    assert!(md.contains("`summary:patient/Immunization.rs`"));
+    assert!(md.contains("#### App `legacy`"));
+    assert!(!md.contains("<details>"));
+}
+
+#[test]
+fn many_apps_with_many_escalations_keep_the_most_severe_rows_of_all_apps() {
+    let mut changes = Vec::new();
+    let mut apps = Vec::new();
+    for a in 0..300 {
+        let id = format!("app-{a:03}");
+        apps.push(app(&id, &format!("apps/{id}/smart-app.yaml"), Some("x")));
+        for i in 0..20 {
+            let sev = if a == 299 && i == 0 {
+                Severity::Error
+            } else {
+                Severity::Note
+            };
+            let scope = format!("patient/Resource{i}.rs");
+            changes.push(change(
+                &id,
+                Direction::Escalation,
+                "read-access-added",
+                sev,
+                &scope,
+                &format!("`{scope}` added, with a rationale that goes on for a while"),
+                approval(ApprovalState::Unapproved, None, false),
+            ));
+        }
+    }
+    let r = Report::build(
+        300,
+        Vec::new(),
+        changes,
+        apps,
+        None,
+        Some(Verdict::Fail),
+        false,
+    );
+    let md = render(&r, None);
+    assert!(md.chars().count() <= MAX_CHARS, "{}", md.chars().count());
+    assert!(md.contains("more, left out to fit the size limit"));
+    // The one high-risk row, in the last app, survives the cut.
+    assert!(md.contains("#### App `app-299`"), "{md}");
+    assert!(md.contains("| **high** |"));
+    // Apps whose rows were all cut get no empty section.
+    assert!(!md.contains("#### App `app-298`"));
+}
+
+#[test]
+fn app_ids_and_paths_in_sections_and_the_collapsed_list_are_inert() {
+    let mut r = evil_report();
+    r.apps.push(app("quiet", EVIL, Some(EVIL)));
+    r.apps[1].app = EVIL.to_string() + "-2";
+    let md = render(&r, Some("<!-- scopegate:comment -->"));
+    assert!(md.contains("#### App "), "{md}");
+    assert_eq!(md.matches("<!--").count(), 1, "{md}");
+    assert!(!md.contains("@org"), "{md}");
+    let prose = outside_code(
+        md.strip_prefix("<!-- scopegate:comment -->\n")
+            .unwrap_or_default(),
+    );
+    let tags = prose
+        .replace("<br>", "")
+        .replace("<sub>", "")
+        .replace("</sub>", "")
+        .replace("<details><summary>Manifest diff</summary>", "")
+        .replace("<details><summary>1 app without changes</summary>", "")
+        .replace("</details>", "");
+    assert!(!tags.contains('<'), "raw `<` outside code: {tags}");
+    for bad in ["](", "![", "[x]", "http://", "www."] {
+        assert!(!prose.contains(bad), "`{bad}` is live in: {prose}");
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::Style;
 use crate::explain::{Explanation, level_phrase};
-use crate::report::Report;
+use crate::report::{AppReport, Report};
 use crate::rules::{RULES, Severity, kind_name};
 use crate::scope::Level;
 use crate::suggest::Suggestion;
@@ -227,9 +227,107 @@ pub fn tenants(r: &Report, st: Style) -> String {
     out
 }
 
+/// What is special about an app's place in the run, if anything.
+fn app_status(a: &AppReport) -> Option<String> {
+    if a.new_app {
+        Some(format!(
+            "new app ({}): everything it requests is an addition",
+            a.path
+        ))
+    } else if a.removed_app {
+        Some(format!(
+            "removed ({}): no manifest with this id at head; its access is reported as removed",
+            a.path
+        ))
+    } else if a.moved() {
+        Some(format!(
+            "{}, moved from {}",
+            a.path,
+            a.baseline_path.as_deref().unwrap_or_default()
+        ))
+    } else {
+        None
+    }
+}
+
+/// Many apps: one block per app that changed (or moved, appeared or went), then
+/// one line naming the apps with no changes.
+fn by_app(out: &mut String, r: &Report, st: Style) {
+    let mut quiet = Vec::new();
+    for a in &r.apps {
+        let has_changes = r.changes.iter().any(|c| c.app == a.app);
+        let status = app_status(a);
+        if !has_changes && status.is_none() {
+            quiet.push(a.app.as_str());
+            continue;
+        }
+        let place = status.unwrap_or_else(|| a.path.clone());
+        out.push_str(&format!(
+            "\n{} ({place})\n",
+            st.bold(&format!("app {}", a.app))
+        ));
+        if has_changes {
+            changes(out, r, st, Some(&a.app), "  ");
+        } else {
+            out.push_str("  no access or workflow change\n");
+        }
+    }
+    if !quiet.is_empty() {
+        out.push_str(&format!(
+            "\n{} without changes: {}\n",
+            plural(quiet.len(), "app"),
+            quiet.join(", ")
+        ));
+    }
+}
+
+/// The changes (of one app, or all), by direction, each line indented by `indent`.
+fn changes(out: &mut String, r: &Report, st: Style, app: Option<&str>, indent: &str) {
+    use crate::report::Direction;
+    let section = |out: &mut String, title: &str, dir: Direction| {
+        let cs: Vec<_> = r
+            .changes
+            .iter()
+            .filter(|c| c.direction == dir && app.is_none_or(|a| c.app == a))
+            .collect();
+        if cs.is_empty() {
+            return;
+        }
+        out.push_str(&format!("\n{indent}{}\n", st.bold(title)));
+        for c in cs {
+            let rules = if c.also.is_empty() {
+                c.rule.clone()
+            } else {
+                format!("{}, also {}", c.rule, c.also.join(", "))
+            };
+            let state = approval_text(st, &c.approval);
+            let lead = match dir {
+                Direction::Escalation => format!("{:6} ", risk(st, c.severity)),
+                _ => String::new(),
+            };
+            out.push_str(&format!("{indent}  {lead}{}  [{rules}]  {state}\n", c.key));
+            out.push_str(&format!(
+                "{indent}         {}  ({}:{})\n",
+                c.description, c.location.file, c.location.line
+            ));
+            if dir == Direction::Escalation {
+                let wf = if c.workflows.is_empty() {
+                    st.yellow("no workflow needs it")
+                } else {
+                    c.workflows.join(", ")
+                };
+                out.push_str(&format!("{indent}         workflows: {wf}\n"));
+            }
+        }
+    };
+    section(out, "Escalations", Direction::Escalation);
+    section(out, "Reductions", Direction::Reduction);
+    section(out, "Workflow changes", Direction::Workflow);
+}
+
 /// The gate or diff report for a terminal.
 pub fn gate(r: &Report, st: Style) -> String {
-    use crate::report::{Direction, Verdict};
+    use crate::report::Verdict;
     let mut out = String::new();
     let verdict = match r.verdict {
         Some(Verdict::Fail) => st.red("FAIL"),
@@ -266,51 +364,25 @@ pub fn gate(r: &Report, st: Style) -> String {
     if !r.reasons.is_empty() {
         out.push_str(&format!("failed: {}\n", r.reasons.join("; ")));
     }
-    for a in r.apps.iter().filter(|a| a.new_app) {
-        out.push_str(&format!(
-            "new app: {} ({}): everything it requests is an addition\n",
-            a.app, a.path
-        ));
-    }
-    let section = |out: &mut String, title: &str, dir: Direction| {
-        let cs: Vec<_> = r.changes.iter().filter(|c| c.direction == dir).collect();
-        if cs.is_empty() {
-            return;
-        }
-        out.push_str(&format!("\n{}\n", st.bold(title)));
-        for c in cs {
-            let rules = if c.also.is_empty() {
-                c.rule.clone()
-            } else {
-                format!("{}, also {}", c.rule, c.also.join(", "))
-            };
-            let state = approval_text(st, &c.approval);
-            let lead = match dir {
-                Direction::Escalation => format!("{:6} ", risk(st, c.severity)),
-                _ => String::new(),
-            };
-            out.push_str(&format!("  {lead}{}  [{rules}]  {state}\n", c.key));
-            out.push_str(&format!(
-                "         {}  ({}:{})\n",
-                c.description, c.location.file, c.location.line
-            ));
-            if dir == Direction::Escalation {
-                let wf = if c.workflows.is_empty() {
-                    st.yellow("no workflow needs it")
-                } else {
-                    c.workflows.join(", ")
-                };
-                out.push_str(&format!("         workflows: {wf}\n"));
-            }
-        }
-    };
     if !r.tenants.is_empty() {
         out.push('\n');
         out.push_str(&tenants(r, st));
     }
-    section(&mut out, "Escalations", Direction::Escalation);
-    section(&mut out, "Reductions", Direction::Reduction);
-    section(&mut out, "Workflow changes", Direction::Workflow);
+    if r.apps.len() > 1 {
+        by_app(&mut out, r, st);
+    } else {
+        for a in &r.apps {
+            if a.new_app {
+                out.push_str(&format!(
+                    "new app: {} ({}): everything it requests is an addition\n",
+                    a.app, a.path
+                ));
+            } else if let Some(line) = app_status(a) {
+                out.push_str(&format!("app {}: {line}\n", a.app));
+            }
+        }
+        changes(&mut out, r, st, None, "");
+    }
     if !r.findings.is_empty() {
         out.push_str(&format!("\n{}\n", st.bold("Findings")));
         let lint = report(

@@ -1,7 +1,7 @@
 //! A fake GitHub REST API on loopback, for driving the real binary through
 //! `GITHUB_API_URL`. It speaks the real shapes (issue comments with `Link` pagination,
-//! pull request reviews, the contents API, tags, compare, team membership, the
-//! authenticated user), keeps state across requests, records every request, and can
+//! pull request reviews, the contents API, the git trees API (built from the same
+//! files as the contents API), tags, compare, team membership, the authenticated user), keeps state across requests, records every request, and can
 //! inject faults (403, 404, 422, 429 with `retry-after`, 502, slow responses, and
 //! "committed then failed" writes).
 #![allow(dead_code)]
@@ -123,6 +123,8 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     /// Pull request number → head commit.
     pub pulls: HashMap<u64, String>,
+    /// Refs whose recursive tree listing GitHub cuts short (`truncated: true`).
+    pub truncated_trees: Vec<String>,
 }
 
 pub struct FakeGitHub {
@@ -485,6 +487,53 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                     ok(Value::Array(items))
                 }
             }
+        }
+        // `ref` is a commit sha, branch or tag: the tree is every file the contents
+        // API holds at that ref, with its directories, as GitHub lists them.
+        ("GET", ["repos", _, _, "git", "trees", r @ ..]) => {
+            let r = r.join("/");
+            let files: Vec<&String> = s
+                .contents
+                .keys()
+                .filter(|(_, at)| *at == r)
+                .map(|(p, _)| p)
+                .collect();
+            if files.is_empty() {
+                return status(404, "Not Found");
+            }
+            let recursive = params.get("recursive").is_some_and(|v| v == "1");
+            let mut entries = std::collections::BTreeMap::new();
+            for f in files {
+                let parts: Vec<&str> = f.split('/').collect();
+                for i in 1..parts.len() {
+                    entries.insert(parts[..i].join("/"), "tree");
+                }
+                entries.insert(f.clone(), "blob");
+            }
+            let tree: Vec<Value> = entries
+                .into_iter()
+                .filter(|(p, _)| recursive || !p.contains('/'))
+                .map(|(p, kind)| {
+                    let mut e = json!({
+                        "path": p,
+                        "mode": if kind == "tree" { "040000" } else { "100644" },
+                        "type": kind,
+                        "sha": format!("{:040x}", p.len()),
+                        "url": format!("{base}/repos/o/r/git/{kind}s/x"),
+                    });
+                    if kind == "blob" {
+                        e["size"] =
+                            json!(s.contents.get(&(p.clone(), r.clone())).map_or(0, Vec::len));
+                    }
+                    e
+                })
+                .collect();
+            ok(json!({
+                "sha": format!("{:040x}", r.len()),
+                "url": format!("{base}/repos/o/r/git/trees/{r}"),
+                "tree": tree,
+                "truncated": s.truncated_trees.contains(&r),
+            }))
         }
         ("GET", ["repos", _, _, "tags"]) => {
             let items: Vec<Value> = s

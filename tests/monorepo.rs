@@ -1,0 +1,385 @@
+//! Many apps in one repository, end to end: the real binary on temporary git
+//! repositories whose config names the manifests by glob. Three apps; between the
+//! release and HEAD one moves to a new directory, gains a scope, is removed, or is
+//! copied under a second path.
+
+#[path = "support/fake_github.rs"]
+mod fake_github;
+#[path = "support/git.rs"]
+mod git;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use fake_github::FakeGitHub;
+use git::git_in;
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T12:00:00Z";
+const CONFIG: &str =
+    "manifests:\n  - apps/*/smart-app.yaml\n  - services/**/smart-app.yaml\napprovers: [alice]\n";
+const MOVED_FROM: &str = "apps/patient-summary/smart-app.yaml";
+const MOVED_TO: &str = "apps/summary/smart-app.yaml";
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", self.stdout, self.stderr))
+    }
+}
+
+impl Repo {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args)
+    }
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+    fn commit(&self, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+    fn run(&self, args: &[&str]) -> Run {
+        let out = Command::cargo_bin("scopegate")
+            .unwrap()
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .current_dir(self.path())
+            .args(args)
+            .args(["--now", NOW])
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+    fn gate(&self) -> Run {
+        self.run(&["gate", "--format", "json"])
+    }
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// Release v1.0.0 holds three apps under the globbed config; HEAD moves
+/// patient-summary to `apps/summary/`. Returns the repo and the release commit.
+fn three_apps_one_moved() -> (Repo, String) {
+    let r = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    r.git(&["init", "-q", "-b", "main"]);
+    r.write("apps/med-rec/smart-app.yaml", &example("med-rec.yaml"));
+    r.write(MOVED_FROM, &example("patient-summary.yaml"));
+    r.write(
+        "services/backend/population-health/smart-app.yaml",
+        &example("population-health.yaml"),
+    );
+    r.write(".scopegate/config.yaml", CONFIG);
+    let base = r.commit("v1");
+    r.git(&["tag", "v1.0.0"]);
+    std::fs::create_dir_all(r.path().join("apps/summary")).unwrap();
+    r.git(&["mv", MOVED_FROM, MOVED_TO]);
+    r.commit("move patient-summary");
+    (r, base)
+}
+
+fn apps(v: &Value) -> Vec<(String, String, Option<String>)> {
+    v["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["app"].as_str().unwrap().to_string(),
+                a["path"].as_str().unwrap().to_string(),
+                a["baseline_path"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn three_apps_with_one_moved_pass_with_no_false_escalation() {
+    let (r, _) = three_apps_one_moved();
+    // Untracked junk under the glob is not a manifest (it would be a duplicate id).
+    r.write("apps/scratch/smart-app.yaml", &example("med-rec.yaml"));
+    let g = r.gate();
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    assert_eq!(v["verdict"], "no-change");
+    assert_eq!(v["changes"].as_array().unwrap().len(), 0, "{v:#}");
+    assert_eq!(v["manifests"][0], "apps/*/smart-app.yaml");
+    let mut got = apps(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "med-rec".to_string(),
+                "apps/med-rec/smart-app.yaml".to_string(),
+                Some("apps/med-rec/smart-app.yaml".to_string())
+            ),
+            (
+                "patient-summary".to_string(),
+                MOVED_TO.to_string(),
+                Some(MOVED_FROM.to_string())
+            ),
+            (
+                "population-health".to_string(),
+                "services/backend/population-health/smart-app.yaml".to_string(),
+                Some("services/backend/population-health/smart-app.yaml".to_string())
+            ),
+        ]
+    );
+    // The move is visible to a reader.
+    let t = r.run(&["gate"]);
+    assert_eq!(t.code, 0);
+    assert!(
+        t.stdout.contains(&format!("moved from {MOVED_FROM}")),
+        "{}",
+        t.stdout
+    );
+}
+
+#[test]
+fn the_moved_app_gaining_a_scope_fails_with_the_escalation_on_that_app() {
+    let (r, _) = three_apps_one_moved();
+    let t = r.read(MOVED_TO).replace(
+        "  - scope: patient/Patient.rs\n",
+        "  - scope: patient/Patient.rs\n    rationale: Demographics.\n  - scope: patient/Immunization.rs\n",
+    );
+    let t = t.replacen(
+        "      - patient/Patient.rs\n",
+        "      - patient/Patient.rs\n      - patient/Immunization.rs\n",
+        1,
+    );
+    r.write(MOVED_TO, &t);
+    r.commit("immunizations");
+    let g = r.gate();
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    let escalations: Vec<&Value> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["direction"] == "escalation")
+        .collect();
+    assert_eq!(escalations.len(), 1, "{v:#}");
+    let c = escalations[0];
+    assert_eq!(c["app"], "patient-summary");
+    assert_eq!(c["key"], "patient-summary:patient/Immunization.rs");
+    assert_eq!(c["rule"], "resource-access-added");
+    assert_eq!(c["location"]["file"], MOVED_TO);
+    assert_eq!(c["approval"]["state"], "unapproved");
+    // The PR comment: a section for the app that changed, the others collapsed.
+    let md = r.run(&["gate", "--format", "markdown"]);
+    assert_eq!(md.code, 1);
+    assert!(
+        md.stdout.contains(&format!(
+            "#### App `patient-summary` ({MOVED_TO}, moved from {MOVED_FROM})"
+        )),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout
+            .contains("<details><summary>2 apps without changes</summary>"),
+        "{}",
+        md.stdout
+    );
+    // Nothing else is claimed of the other apps.
+    assert!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["app"] == "patient-summary"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn a_removed_app_is_reported_as_reductions_and_does_not_vanish() {
+    let (r, _) = three_apps_one_moved();
+    r.git(&[
+        "rm",
+        "-q",
+        "services/backend/population-health/smart-app.yaml",
+    ]);
+    r.commit("retire population-health");
+    let g = r.gate();
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    assert_eq!(v["verdict"], "pass");
+    let changes = v["changes"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    for c in changes {
+        assert_eq!(c["app"], "population-health", "{c:#}");
+        assert_eq!(c["direction"], "reduction");
+        assert_eq!(c["rule"], "app-removed");
+        assert_eq!(
+            c["location"]["file"],
+            "services/backend/population-health/smart-app.yaml"
+        );
+    }
+    assert_eq!(v["summary"]["reductions"], changes.len());
+    let gone: Vec<&Value> = v["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["removed_app"] == true)
+        .collect();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0]["app"], "population-health");
+}
+
+#[test]
+fn two_manifests_with_one_app_id_are_exit_2_naming_both_files() {
+    let (r, _) = three_apps_one_moved();
+    r.write("apps/med-rec-copy/smart-app.yaml", &example("med-rec.yaml"));
+    r.commit("copy");
+    let g = r.gate();
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(
+        g.stderr.contains("`med-rec`")
+            && g.stderr.contains("apps/med-rec/smart-app.yaml")
+            && g.stderr.contains("apps/med-rec-copy/smart-app.yaml"),
+        "{}",
+        g.stderr
+    );
+}
+
+#[test]
+fn a_config_entry_that_matches_nothing_at_either_end_is_exit_2() {
+    let (r, _) = three_apps_one_moved();
+    r.write(
+        ".scopegate/config.yaml",
+        &CONFIG.replace("services/**", "servces/**"),
+    );
+    r.commit("typo");
+    let g = r.run(&["gate", "--config-from-worktree"]);
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(
+        g.stderr.contains("`servces/**/smart-app.yaml`")
+            && g.stderr.contains("matches no manifest"),
+        "{}",
+        g.stderr
+    );
+}
+
+/// `scopegate ci` on a shallow clone: the baseline's file list comes from the git
+/// trees API and its files from the contents API.
+fn shallow_ci(truncated: bool) -> (std::process::Output, FakeGitHub, String) {
+    let (r, base) = three_apps_one_moved();
+    let head = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", r.path().display());
+    git_in(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
+    let c = clone.path().join("c");
+    let gh = FakeGitHub::start();
+    let files: Vec<String> = r
+        .git(&["ls-tree", "-r", "--name-only", &base])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    gh.with(|s| {
+        s.tags.push(("v1.0.0".into(), base.clone()));
+        s.compare
+            .insert((base.clone(), head.clone()), "ahead".into());
+        for f in &files {
+            let bytes = git_in(r.path(), &["show", &format!("{base}:{f}")]).into_bytes();
+            s.contents.insert((f.clone(), base.clone()), bytes);
+        }
+        if truncated {
+            s.truncated_trees.push(base.clone());
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("push.json");
+    std::fs::write(&ev, serde_json::json!({"after": head}).to_string()).unwrap();
+    let out = Command::cargo_bin("scopegate")
+        .unwrap()
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(&c)
+        .args([
+            "ci",
+            "--now",
+            NOW,
+            "--baseline",
+            "previous-release",
+            "--api-timeout",
+            "5",
+        ])
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_EVENT_PATH", &ev)
+        .env("GITHUB_SHA", &head)
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GITHUB_TOKEN", "t0ken")
+        .env("RUNNER_TEMP", tmp.path())
+        .output()
+        .unwrap();
+    (out, gh, base)
+}
+
+#[test]
+fn a_shallow_clone_expands_the_globs_at_the_baseline_through_the_trees_api() {
+    let (out, gh, base) = shallow_ci(false);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("NO CHANGE"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("moved from {MOVED_FROM}")),
+        "{stdout}"
+    );
+    let got: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
+    assert!(
+        got.contains(&format!("/repos/acme/app/git/trees/{base}?recursive=1")),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&format!("/repos/acme/app/contents/{MOVED_FROM}?ref={base}")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_truncated_baseline_tree_is_exit_2_not_a_partial_gate() {
+    let (out, _, _) = shallow_ci(true);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("truncated"), "{stdout}");
+}
