@@ -28,7 +28,7 @@ cp "$here"/*.yaml .scopegate/tenants/
 cp "$here"/ehr/*.json .scopegate/tenants/ehr/
 cat > .scopegate/config.yaml <<'YAML'
 approvers: [alice]
-manifests: [apps/med-rec.yaml, apps/patient-summary.yaml, apps/population-health.yaml]
+manifests: ['apps/*.yaml']
 tenants: enforce
 YAML
 g add -A && g commit -qm "Release 1.0.0" && g tag v1.0.0
