@@ -20,6 +20,10 @@ use http::header::{ACCEPT, HeaderMap, LINK};
 use octocrab::Octocrab;
 use serde_json::{Value, json};
 
+mod repo;
+#[cfg(test)]
+use repo::decode_base64;
+
 /// How long and how often to try before giving up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
@@ -341,193 +345,6 @@ impl Client {
                     })
                 })
                 .collect()
-        })
-    }
-
-    /// The bytes of file `path` at `git_ref` (contents API), or `None` on 404.
-    /// A directory, a symlink, a submodule or a file too large to be inlined
-    /// (over 1 MB) is an [`Error::Decode`].
-    pub fn file_at(&self, path: &str, git_ref: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.runtime.block_on(async {
-            let mut target = format!(
-                "{}/contents/{}",
-                self.route(),
-                encode(path.trim_start_matches('/'), b"/")
-            );
-            if !git_ref.is_empty() {
-                target.push_str("?ref=");
-                target.push_str(&encode(git_ref, b"/"));
-            }
-            let shown = self.shown(&target);
-            let reply = match self.request(Verb::Get, &target, None).await {
-                Ok(reply) => reply,
-                Err(Error::Status { status: 404, .. }) => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            let v = parse(&reply.body, &shown)?;
-            let bad = |message: String| Error::Decode {
-                path: shown.clone(),
-                message,
-            };
-            if v.is_array() {
-                return Err(bad(format!("{path} is a directory, not a file")));
-            }
-            let kind = optional(&v, "/type").unwrap_or_default();
-            if kind != "file" {
-                return Err(bad(format!("{path} is a {kind}, not a file")));
-            }
-            let encoding = optional(&v, "/encoding").unwrap_or_default();
-            if encoding != "base64" {
-                let size = v.pointer("/size").and_then(Value::as_u64).unwrap_or(0);
-                return Err(bad(format!(
-                    "{path} was not inlined (encoding {encoding:?}, {size} bytes); \
-                     the contents API inlines files up to 1 MB"
-                )));
-            }
-            let content = text(&v, "/content", &shown)?;
-            decode_base64(&content).map(Some).map_err(bad)
-        })
-    }
-
-    /// The names of the files directly in directory `path` at `git_ref` (contents API);
-    /// empty on 404.
-    pub fn dir_at(&self, path: &str, git_ref: &str) -> Result<Vec<String>, Error> {
-        self.runtime.block_on(async {
-            let target = format!(
-                "{}/contents/{}?ref={}",
-                self.route(),
-                encode(path.trim_start_matches('/'), b"/"),
-                encode(git_ref, b"/")
-            );
-            let shown = self.shown(&target);
-            let reply = match self.request(Verb::Get, &target, None).await {
-                Ok(reply) => reply,
-                Err(Error::Status { status: 404, .. }) => return Ok(Vec::new()),
-                Err(e) => return Err(e),
-            };
-            let v = parse(&reply.body, &shown)?;
-            let Some(items) = v.as_array() else {
-                return Err(Error::Decode {
-                    path: shown,
-                    message: format!("{path} is not a directory"),
-                });
-            };
-            let mut names = Vec::new();
-            for item in items {
-                if optional(item, "/type").as_deref() == Some("file") {
-                    names.push(text(item, "/name", &shown)?);
-                }
-            }
-            names.sort();
-            Ok(names)
-        })
-    }
-
-    /// Every file path (blobs; not directories or submodules) in the tree of
-    /// `git_ref` (a commit sha, or a branch or tag name), through the git trees API
-    /// with `recursive=1`. GitHub cuts a recursive listing past its limits (100,000
-    /// entries or 7 MB) and says `truncated: true`: that is an [`Error::Decode`], never
-    /// a silently partial list. A missing commit (404) is an [`Error::Status`].
-    pub fn tree_paths(&self, git_ref: &str) -> Result<Vec<String>, Error> {
-        self.runtime.block_on(async {
-            let target = format!(
-                "{}/git/trees/{}?recursive=1",
-                self.route(),
-                encode(git_ref, b"/")
-            );
-            let shown = self.shown(&target);
-            let reply = self.request(Verb::Get, &target, None).await?;
-            let v = parse(&reply.body, &shown)?;
-            let bad = |message: String| Error::Decode {
-                path: shown.clone(),
-                message,
-            };
-            if v.pointer("/truncated").and_then(Value::as_bool) == Some(true) {
-                return Err(bad(format!(
-                    "GitHub truncated the file list of {git_ref} (too many files for one \
-                     recursive listing), so the manifest globs cannot be expanded there; \
-                     fetch the history instead (`fetch-depth: 0`)"
-                )));
-            }
-            let Some(entries) = v.pointer("/tree").and_then(Value::as_array) else {
-                return Err(bad("expected a `tree` list".to_string()));
-            };
-            let mut paths = Vec::new();
-            for e in entries {
-                if optional(e, "/type").as_deref() == Some("blob") {
-                    paths.push(text(e, "/path", &shown)?);
-                }
-            }
-            paths.sort();
-            Ok(paths)
-        })
-    }
-
-    /// Whether `user` is an active member of `org`'s team `team` (slug). 404 → `false`;
-    /// any other refusal (403: this token cannot read the team) is an error, since
-    /// membership then cannot be verified.
-    pub fn team_member(&self, org: &str, team: &str, user: &str) -> Result<bool, Error> {
-        self.runtime.block_on(async {
-            let target = format!(
-                "/orgs/{}/teams/{}/memberships/{}",
-                encode(org, b""),
-                encode(team, b""),
-                encode(user, b"")
-            );
-            match self.request(Verb::Get, &target, None).await {
-                Ok(reply) => {
-                    let v = parse(&reply.body, &target)?;
-                    Ok(text(&v, "/state", &target)? == "active")
-                }
-                Err(Error::Status { status: 404, .. }) => Ok(false),
-                Err(e) => Err(e),
-            }
-        })
-    }
-
-    /// Every tag as `(name, commit sha)`, all pages, in GitHub's order.
-    pub fn tags(&self) -> Result<Vec<(String, String)>, Error> {
-        self.runtime.block_on(async {
-            let first = format!("{}/tags?per_page=100", self.route());
-            let shown = self.shown(&first);
-            let items = self.all_pages(first).await?;
-            items
-                .iter()
-                .map(|v| Ok((text(v, "/name", &shown)?, text(v, "/commit/sha", &shown)?)))
-                .collect()
-        })
-    }
-
-    /// The head commit of pull request `number`.
-    pub fn pull_head_sha(&self, number: u64) -> Result<String, Error> {
-        self.runtime.block_on(async {
-            let target = format!("{}/pulls/{number}", self.route());
-            let shown = self.shown(&target);
-            let reply = self.request(Verb::Get, &target, None).await?;
-            text(&parse(&reply.body, &shown)?, "/head/sha", &shown)
-        })
-    }
-
-    /// How `head` relates to `base`: `ahead`, `behind`, `identical` or `diverged`.
-    pub fn compare_status(&self, base: &str, head: &str) -> Result<String, Error> {
-        self.runtime.block_on(async {
-            // `per_page=1` keeps the commit list short; `status` covers the whole range.
-            let target = format!(
-                "{}/compare/{}...{}?per_page=1",
-                self.route(),
-                encode(base, b"/:"),
-                encode(head, b"/:")
-            );
-            let shown = self.shown(&target);
-            let reply = self.request(Verb::Get, &target, None).await?;
-            let status = text(&parse(&reply.body, &shown)?, "/status", &shown)?;
-            match status.as_str() {
-                "ahead" | "behind" | "identical" | "diverged" => Ok(status),
-                _ => Err(Error::Decode {
-                    path: shown,
-                    message: format!("unknown comparison status {status:?}"),
-                }),
-            }
         })
     }
 
@@ -984,44 +801,6 @@ fn without_userinfo(url: &str) -> String {
         Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
         None => url.to_string(),
     }
-}
-
-/// Standard base64, ignoring whitespace (the contents API wraps lines at 60).
-fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    let mut padding = false;
-    for &b in text.as_bytes() {
-        let sextet = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => {
-                padding = true;
-                continue;
-            }
-            b'\n' | b'\r' | b' ' | b'\t' => continue,
-            _ => return Err(format!("content is not base64 (byte 0x{b:02x})")),
-        };
-        if padding {
-            return Err("content has base64 data after padding".to_string());
-        }
-        acc = (acc << 6) | u32::from(sextet);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // A lone trailing character carries six bits: less than one byte.
-    if bits >= 6 {
-        return Err("content is truncated base64".to_string());
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
