@@ -18,6 +18,7 @@ pub mod hint;
 pub mod init;
 pub mod lint;
 pub mod manifest;
+pub mod matrix;
 pub mod render;
 pub mod report;
 pub mod rules;

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod ci;
+mod export;
 mod gating;
 
 use std::io::IsTerminal;
@@ -88,6 +89,7 @@ enum SchemaName {
     Config,
     Approvals,
     Tenant,
+    Matrix,
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -201,6 +203,14 @@ enum Command {
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
+    },
+    /// Export the scope matrix: one row per scope, with its rationale, workflows,
+    /// risk, approval history and tenant verdicts.
+    Matrix {
+        /// Manifest files [default: the config's `manifests`, else smart-app.yaml]
+        manifests: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = export::MatrixFormat::Markdown)]
+        format: export::MatrixFormat,
     },
     /// Print a JSON Schema.
     Schema {
@@ -395,6 +405,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Matrix { manifests, format } => export::matrix(&manifests, format),
         Command::Schema { name } => {
             let schema = match name {
                 SchemaName::Manifest => manifest::json_schema(),
@@ -402,6 +413,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                 SchemaName::Config => crate::config::json_schema(),
                 SchemaName::Approvals => crate::approval::json_schema(),
                 SchemaName::Tenant => crate::tenant::json_schema(),
+                SchemaName::Matrix => crate::matrix::json_schema(),
             };
             print!("{}", json::render(&schema));
             Ok(0)
