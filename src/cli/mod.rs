@@ -65,6 +65,8 @@ enum ReportFormat {
     Sarif,
     /// GitHub Actions annotations (workflow commands).
     Github,
+    /// A plain-language consent delta for release notes and customer notices.
+    Notice,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -429,8 +431,20 @@ fn report_against_baseline(
     style: Style,
     gate: bool,
 ) -> Result<u8> {
-    let g = gating::gather(manifests, base)?;
-    print!("{}", render_gate(&g.report, format, style));
+    let g = if format == ReportFormat::Notice {
+        // The notice quotes workflow descriptions and rationales from the head manifests.
+        let loaded = gating::load(manifests, base, None)?;
+        let heads: Vec<Manifest> = loaded.apps.iter().map(|a| a.head.clone()).collect();
+        let g = loaded.gate(&[]);
+        let refs: Vec<&Manifest> = heads.iter().collect();
+        let notice = crate::notice::build(&g.report, &refs);
+        print!("{}", crate::render::notice::render(&notice));
+        g
+    } else {
+        let g = gating::gather(manifests, base)?;
+        print!("{}", render_gate(&g.report, format, style));
+        g
+    };
     Ok(u8::from(
         gate && g.report.verdict == Some(report::Verdict::Fail),
     ))
@@ -443,6 +457,10 @@ fn render_gate(r: &Report, format: ReportFormat, style: Style) -> String {
         ReportFormat::Markdown => crate::render::markdown::render(r, None),
         ReportFormat::Sarif => crate::render::sarif::render(r),
         ReportFormat::Github => crate::render::github::render(r),
+        ReportFormat::Notice => {
+            let notice = crate::notice::build(r, &[]);
+            crate::render::notice::render(&notice)
+        }
     }
 }
 
