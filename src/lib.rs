@@ -19,6 +19,8 @@ pub mod hint;
 pub mod init;
 pub mod lint;
 pub mod manifest;
+pub mod matrix;
+pub mod notice;
 pub mod render;
 pub mod report;
 pub mod rules;

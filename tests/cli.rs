@@ -173,6 +173,7 @@ fn committed_schemas_match_the_code() {
         ("config", "config.schema.json"),
         ("approvals", "approvals.schema.json"),
         ("tenant", "tenant.schema.json"),
+        ("matrix", "matrix.schema.json"),
     ] {
         let r = run(&["schema", name]);
         assert_eq!(r.code, 0);

@@ -383,3 +383,46 @@ fn a_truncated_baseline_tree_is_exit_2_not_a_partial_gate() {
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(stdout.contains("truncated"), "{stdout}");
 }
+
+#[test]
+fn check_and_matrix_expand_the_config_globs_in_the_working_tree() {
+    let (r, _) = three_apps_one_moved();
+    // An untracked copy is never picked up by a glob.
+    r.write("apps/scratch/smart-app.yaml", &example("med-rec.yaml"));
+    let run = |args: &[&str]| {
+        Command::cargo_bin("scopegate")
+            .unwrap()
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .current_dir(r.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["manifests"], 3);
+    let out = run(&["matrix", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let m = String::from_utf8(out.stdout).unwrap();
+    // Named as in the repository, whatever the checkout's absolute path.
+    for path in [
+        "apps/med-rec/smart-app.yaml",
+        MOVED_TO,
+        "services/backend/population-health/smart-app.yaml",
+    ] {
+        assert!(m.contains(&format!("\"{path}\"")), "{path} in {m}");
+    }
+    assert!(!m.contains("scratch"), "{m}");
+    assert!(!m.contains(&r.path().display().to_string()), "{m}");
+
+    r.write(".scopegate/config.yaml", "manifests: ['tools/*.yaml']\n");
+    let out = run(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`tools/*.yaml` in .scopegate/config.yaml matches no manifest"),
+        "{out:?}"
+    );
+}

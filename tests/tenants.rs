@@ -309,6 +309,15 @@ fn profiles_are_read_from_the_baseline_so_a_change_cannot_loosen_its_own_judge()
 }
 
 #[test]
+fn tenants_notice() {
+    // The consent delta names where the release cannot be used as it is.
+    let r = repo();
+    let n = r.run(&["diff", "--format", "notice"]);
+    assert_eq!(n.code, 0, "{}", n.stderr);
+    insta::assert_snapshot!(n.stdout);
+}
+
+#[test]
 fn every_format_carries_the_matrix() {
     let r = repo();
     let text = r.run(&["diff"]).stdout;

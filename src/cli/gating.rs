@@ -57,7 +57,7 @@ pub fn now_utc(arg: Option<&str>) -> Result<String> {
     Ok(approval::format_unix(secs))
 }
 
-fn read_opt(path: &Path) -> Result<Option<Vec<u8>>> {
+pub(super) fn read_opt(path: &Path) -> Result<Option<Vec<u8>>> {
     match read_limited(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -72,7 +72,7 @@ fn parse_config(path: &str, bytes: Option<Vec<u8>>) -> Result<Config> {
     }
 }
 
-fn parse_ledger(path: &str, bytes: Option<&[u8]>) -> Result<Vec<Entry>> {
+pub(super) fn parse_ledger(path: &str, bytes: Option<&[u8]>) -> Result<Vec<Entry>> {
     match bytes {
         None => Ok(Vec::new()),
         Some(b) => approval::from_bytes(path, b).map_err(|e| LoadErrors(vec![e]).into()),

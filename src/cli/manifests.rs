@@ -90,6 +90,57 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
+/// The config's entries expanded in the working tree alone, for runs without a
+/// baseline (`check`, `matrix`): `(repository-relative name, file)`, in entry order.
+/// Globs match the files git tracks; an entry that matches nothing is an error.
+pub(super) fn worktree(config: &Config, root: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let repo = Repo::discover(root).ok();
+    let globs = config.manifests.iter().any(|m| is_glob(m));
+    let tracked = match (&repo, globs) {
+        (_, false) => Vec::new(),
+        (Some(r), true) => r.tracked_files()?,
+        (None, true) => bail!(
+            "the manifest globs in {} need a git repository (they match the files git tracks)\n  hint: run inside the repository, or name the manifests on the command line",
+            config::PATH
+        ),
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut unmatched = Vec::new();
+    for entry in &config.manifests {
+        let before = names.len();
+        if is_glob(entry) {
+            let glob = Glob::new(entry).map_err(|e| anyhow!("`{entry}`: {e}"))?;
+            for f in matching(&glob, &tracked) {
+                push_unique(&mut names, f.clone());
+            }
+        } else if root.join(entry).is_file() {
+            push_unique(&mut names, entry.clone());
+        }
+        if names.len() == before {
+            unmatched.push(format!("`{entry}`"));
+        }
+    }
+    if !unmatched.is_empty() {
+        bail!(
+            "{} in {} {} no manifest in the working tree (globs match the files git tracks)\n  hint: fix the path or pattern, or `git add` the manifest",
+            unmatched.join(", "),
+            config::PATH,
+            if unmatched.len() == 1 {
+                "matches"
+            } else {
+                "match"
+            }
+        );
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| {
+            let file = root.join(&n);
+            (n, file)
+        })
+        .collect())
+}
+
 /// Reads and pairs the manifests. `explicit` are the command-line paths (used as
 /// they are); when empty, the config's entries are expanded, and apps the baseline
 /// had under them but head does not are reported as removed.

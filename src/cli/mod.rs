@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod ci;
+mod export;
 mod gating;
 mod manifests;
 
@@ -65,6 +66,8 @@ enum ReportFormat {
     Sarif,
     /// GitHub Actions annotations (workflow commands).
     Github,
+    /// A plain-language consent delta for release notes and customer notices.
+    Notice,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -89,6 +92,7 @@ enum SchemaName {
     Config,
     Approvals,
     Tenant,
+    Matrix,
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -203,6 +207,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
+    /// Export the scope matrix: one row per scope, with its rationale, workflows,
+    /// risk, approval history and tenant verdicts.
+    Matrix {
+        /// Manifest files [default: the config's `manifests`, else smart-app.yaml]
+        manifests: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = export::MatrixFormat::Markdown)]
+        format: export::MatrixFormat,
+    },
     /// Print a JSON Schema.
     Schema {
         #[arg(value_enum, default_value_t = SchemaName::Manifest)]
@@ -270,12 +282,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             // Locally the working tree's config applies (there is no baseline to judge
             // with): its manifest list, severities and level option.
             let (config, root) = gating::worktree_config()?;
-            let manifests = if manifests.is_empty() && root.join(crate::config::PATH).exists() {
-                config.manifests.iter().map(|m| root.join(m)).collect()
-            } else {
-                manifests
-            };
-            let loaded = load_all(&manifests)?;
+            let loaded = load_worktree(&manifests, &config, &root)?;
             let mut options = config.options;
             options.user_covers_patient |= algebra.user_covers_patient;
             let findings = loaded
@@ -396,6 +403,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Matrix { manifests, format } => export::matrix(&manifests, format),
         Command::Schema { name } => {
             let schema = match name {
                 SchemaName::Manifest => manifest::json_schema(),
@@ -403,6 +411,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                 SchemaName::Config => crate::config::json_schema(),
                 SchemaName::Approvals => crate::approval::json_schema(),
                 SchemaName::Tenant => crate::tenant::json_schema(),
+                SchemaName::Matrix => crate::matrix::json_schema(),
             };
             print!("{}", json::render(&schema));
             Ok(0)
@@ -418,8 +427,20 @@ fn report_against_baseline(
     style: Style,
     gate: bool,
 ) -> Result<u8> {
-    let g = gating::gather(manifests, base)?;
-    print!("{}", render_gate(&g.report, format, style));
+    let g = if format == ReportFormat::Notice {
+        // The notice quotes workflow descriptions and rationales from the head manifests.
+        let loaded = gating::load(manifests, base, None)?;
+        let heads: Vec<Manifest> = loaded.apps.iter().map(|a| a.head.clone()).collect();
+        let g = loaded.gate(&[]);
+        let refs: Vec<&Manifest> = heads.iter().collect();
+        let notice = crate::notice::build(&g.report, &refs);
+        print!("{}", crate::render::notice::render(&notice));
+        g
+    } else {
+        let g = gating::gather(manifests, base)?;
+        print!("{}", render_gate(&g.report, format, style));
+        g
+    };
     Ok(u8::from(
         gate && g.report.verdict == Some(report::Verdict::Fail),
     ))
@@ -432,6 +453,10 @@ fn render_gate(r: &Report, format: ReportFormat, style: Style) -> String {
         ReportFormat::Markdown => crate::render::markdown::render(r, None),
         ReportFormat::Sarif => crate::render::sarif::render(r),
         ReportFormat::Github => crate::render::github::render(r),
+        ReportFormat::Notice => {
+            let notice = crate::notice::build(r, &[]);
+            crate::render::notice::render(&notice)
+        }
     }
 }
 
@@ -559,6 +584,27 @@ fn render_report(r: &Report, format: Format, style: Style) -> String {
         Format::Text => text::report(r, style),
         Format::Json => json::render(r),
     }
+}
+
+/// The head manifests of a run without a baseline (`check`, `matrix`): the paths
+/// given; else the config's entries (globs expanded), named repository-relative;
+/// else `./smart-app.yaml`.
+fn load_worktree(
+    explicit: &[PathBuf],
+    config: &crate::config::Config,
+    root: &Path,
+) -> Result<Vec<Manifest>> {
+    if !explicit.is_empty() || !root.join(crate::config::PATH).exists() {
+        return load_all(explicit);
+    }
+    let entries = manifests::worktree(config, root)?;
+    let files: Vec<PathBuf> = entries.iter().map(|(_, f)| f.clone()).collect();
+    let mut loaded = load_all(&files)?;
+    // Named as in the repository, not by absolute path: the same on every machine.
+    for (m, (name, _)) in loaded.iter_mut().zip(&entries) {
+        m.path.clone_from(name);
+    }
+    Ok(loaded)
 }
 
 /// Reads and loads every manifest, collecting every load error before failing.

@@ -19,7 +19,8 @@ pub const MAX_CHARS: usize = 65_536;
 
 #[path = "markdown_escape.rs"]
 mod escape;
-use escape::{code, longest_run, neutral_block, prose, text};
+pub(crate) use escape::{code, prose, text};
+use escape::{longest_run, neutral_block};
 
 /// The report as Markdown, at most [`MAX_CHARS`] characters. `marker`, when given,
 /// is emitted verbatim as the first line (the caller guarantees it is a safe HTML

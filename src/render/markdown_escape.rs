@@ -31,7 +31,7 @@ fn hostile(ch: char) -> bool {
 /// Markdown-significant ones backslash-escaped, `@` broken for the mention filter
 /// (and for email autolinks), bare URLs broken for the autolinker, newlines as
 /// spaces. Escaping `<` also means `<!--` cannot appear.
-pub(super) fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let s = clip(s);
     let mut out = String::with_capacity(s.len() + 8);
     for ch in s.chars() {
@@ -80,7 +80,7 @@ fn neutral(s: &str) -> String {
 /// User text as a code span. Inside a code span HTML, links and mentions are inert;
 /// the fence is one backtick longer than any run inside. In a table, `|` must still
 /// be escaped (GFM splits cells before it parses code spans).
-pub(super) fn code(s: &str, in_table: bool) -> String {
+pub(crate) fn code(s: &str, in_table: bool) -> String {
     let one_line: String = clip(s)
         .chars()
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
@@ -104,7 +104,7 @@ pub(super) fn code(s: &str, in_table: bool) -> String {
 /// Text in scopegate's own style, where backticks quote scopes and ids (descriptions,
 /// messages, hints): paired backticks become code spans, everything else is
 /// escaped text. Whatever the user put inside, each piece is inert on its own.
-pub(super) fn prose(s: &str, in_table: bool) -> String {
+pub(crate) fn prose(s: &str, in_table: bool) -> String {
     let s = clip(s);
     let parts: Vec<&str> = s.split('`').collect();
     let last = parts.len() - 1;

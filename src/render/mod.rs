@@ -3,8 +3,11 @@
 //! The only library module besides `cli` allowed to produce terminal text.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod matrix;
+pub mod notice;
 pub mod sarif;
 pub mod text;
 

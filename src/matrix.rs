@@ -1,0 +1,363 @@
+//! The scope matrix (`scopegate matrix`): one row per requested scope, with its
+//! rationale, the workflows it serves, its risk, its approval history and its verdict
+//! at every tenant. This is the export an enterprise customer's reviewer asks for.
+//!
+//! Owns the [`ScopeMatrix`] value and its JSON contract (`schemas/matrix.schema.json`).
+//! Pure: the CLI hands it loaded manifests, ledger entries and tenants; renderers in
+//! `render::matrix` and `render::html` only format it.
+//!
+//! **Risk** is what the gate would call this access if the app requested it for the
+//! first time: the scope classified against an empty baseline ([`classify`]), the
+//! highest severity among the rules that apply (after the config's severity overrides),
+//! said as high, medium or low ([`Severity::risk`]).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::approval::Entry;
+use crate::config::Config;
+use crate::diff::{classify, justifying_workflows};
+use crate::manifest::Manifest;
+use crate::report::Location;
+use crate::rules::Severity;
+use crate::tenant::{self, Tenant};
+
+/// Bumped when the JSON output changes incompatibly.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How risky a scope would be as new access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    High,
+    Medium,
+    Low,
+}
+
+impl Risk {
+    pub fn of(s: Severity) -> Risk {
+        match s {
+            Severity::Error => Risk::High,
+            Severity::Warning => Risk::Medium,
+            Severity::Note => Risk::Low,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::High => "high",
+            Risk::Medium => "medium",
+            Risk::Low => "low",
+        }
+    }
+}
+
+/// One app in the matrix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MatrixApp {
+    pub app: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The manifest path.
+    pub path: String,
+}
+
+/// A tenant, as named by its profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MatrixTenant {
+    pub tenant: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A ledger entry that approved some of this scope's access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApprovalRecord {
+    pub by: String,
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When the approval stops counting, when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The tenants it is limited to; empty for every tenant.
+    pub tenants: Vec<String>,
+    /// The entry's keys that share access with this scope.
+    pub keys: Vec<String>,
+    /// The line of the entry in the ledger.
+    pub entry_line: u32,
+}
+
+/// Whether a tenant's policy permits the scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Permit {
+    Allowed,
+    Denied,
+}
+
+/// Whether the tenant's EHR lists the scope in `scopes_supported`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EhrSupport {
+    Listed,
+    Unlisted,
+    /// No EHR snapshot, or one without `scopes_supported`.
+    NotChecked,
+}
+
+impl EhrSupport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EhrSupport::Listed => "listed",
+            EhrSupport::Unlisted => "unlisted",
+            EhrSupport::NotChecked => "not-checked",
+        }
+    }
+}
+
+/// One scope at one tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TenantCell {
+    pub tenant: String,
+    pub permit: Permit,
+    /// The tenant rules that deny it (`tenant-denied`, …), in the order of `why`.
+    pub rules: Vec<String>,
+    /// Why it is denied, one sentence per rule.
+    pub why: Vec<String>,
+    /// The scope touches a resource type the tenant marks sensitive: new access needs
+    /// an approval naming the tenant.
+    pub sensitive: bool,
+    pub ehr: EhrSupport,
+}
+
+/// One requested scope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Row {
+    pub app: String,
+    /// The scope as written in the manifest.
+    pub scope: String,
+    /// Its canonical (SMART v2) spelling.
+    pub canonical: String,
+    pub location: Location,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// Workflows whose needs it serves, by id.
+    pub workflows: Vec<String>,
+    pub risk: Risk,
+    /// The rules the diff would report if this access were new, most telling first.
+    pub risk_rules: Vec<String>,
+    /// Ledger entries whose keys share access with this scope, in ledger order (newest
+    /// last).
+    pub approvals: Vec<ApprovalRecord>,
+    /// One cell per tenant, by tenant name.
+    pub tenants: Vec<TenantCell>,
+}
+
+/// The whole matrix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ScopeMatrix {
+    /// The JSON format version; see `schemas/matrix.schema.json`.
+    pub format_version: u32,
+    pub tool: String,
+    /// Apps in the order the manifests were given.
+    pub apps: Vec<MatrixApp>,
+    /// Tenants by name.
+    pub tenants: Vec<MatrixTenant>,
+    /// By app (in `apps` order), then in manifest order. Invalid scope tokens are left
+    /// out (`scopegate check` reports them).
+    pub rows: Vec<Row>,
+}
+
+impl ScopeMatrix {
+    pub fn rows_of<'a>(&'a self, app: &'a str) -> impl Iterator<Item = &'a Row> {
+        self.rows.iter().filter(move |r| r.app == app)
+    }
+}
+
+/// Builds the matrix from the head manifests, the ledger and the tenant profiles.
+pub fn build(
+    manifests: &[&Manifest],
+    ledger: &[Entry],
+    tenants: &[Tenant],
+    config: &Config,
+) -> ScopeMatrix {
+    let opts = config.options;
+    let mut tenants: Vec<&Tenant> = tenants.iter().collect();
+    tenants.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
+    let mut rows = Vec::new();
+    for m in manifests {
+        let app = &m.id.value;
+        // Unlisted scopes per tenant, by token position.
+        let unlisted: Vec<Vec<crate::manifest::Pos>> = tenants
+            .iter()
+            .map(|t| match &t.ehr {
+                Some(e) => tenant::ehr_shortfalls(e, m, opts)
+                    .into_iter()
+                    .filter(|s| s.rule == "ehr-scope-unlisted")
+                    .map(|s| s.pos)
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect();
+        for e in &m.scopes {
+            let Some(s) = e.token.scope() else { continue };
+            let pos = e.token.text.pos;
+            let risk_rules = classify(s, &[], opts);
+            let severity = risk_rules
+                .iter()
+                .map(|r| config.severity_of(r))
+                .max()
+                .unwrap_or(Severity::Note);
+            let approvals = ledger
+                .iter()
+                .filter_map(|entry| {
+                    let keys: Vec<String> = entry
+                        .keys
+                        .iter()
+                        .filter(|k| &k.app == app && tenant::overlaps(&k.scope, s, opts))
+                        .map(ToString::to_string)
+                        .collect();
+                    (!keys.is_empty()).then(|| ApprovalRecord {
+                        by: entry.by.clone(),
+                        at: entry.at.clone(),
+                        ticket: entry.ticket.clone(),
+                        reason: entry.reason.clone(),
+                        expires: entry.expires.clone(),
+                        tenants: entry.tenants.clone(),
+                        keys,
+                        entry_line: entry.pos.line,
+                    })
+                })
+                .collect();
+            let cells = tenants
+                .iter()
+                .zip(&unlisted)
+                .map(|(t, unlisted)| {
+                    let vs = t.profile.judge(s, opts);
+                    let listed = t.ehr.as_ref().and_then(|e| e.scopes_supported.as_ref());
+                    TenantCell {
+                        tenant: t.profile.name.clone(),
+                        permit: if vs.is_empty() {
+                            Permit::Allowed
+                        } else {
+                            Permit::Denied
+                        },
+                        rules: vs.iter().map(|v| v.rule.to_string()).collect(),
+                        why: vs.into_iter().map(|v| v.message).collect(),
+                        sensitive: t.profile.sensitive_in(s).is_some(),
+                        ehr: match listed {
+                            None => EhrSupport::NotChecked,
+                            Some(_) if unlisted.contains(&pos) => EhrSupport::Unlisted,
+                            Some(_) => EhrSupport::Listed,
+                        },
+                    }
+                })
+                .collect();
+            rows.push(Row {
+                app: app.clone(),
+                scope: e.token.text.value.clone(),
+                canonical: s.to_string(),
+                location: Location::new(&m.path, pos),
+                rationale: e.rationale.as_ref().map(|r| r.value.trim().to_string()),
+                workflows: justifying_workflows(m, s, opts),
+                risk: Risk::of(severity),
+                risk_rules: risk_rules.iter().map(ToString::to_string).collect(),
+                approvals,
+                tenants: cells,
+            });
+        }
+    }
+    ScopeMatrix {
+        format_version: FORMAT_VERSION,
+        tool: format!("scopegate {}", env!("CARGO_PKG_VERSION")),
+        apps: manifests
+            .iter()
+            .map(|m| MatrixApp {
+                app: m.id.value.clone(),
+                name: m.name.clone(),
+                path: m.path.clone(),
+            })
+            .collect(),
+        tenants: tenants
+            .iter()
+            .map(|t| MatrixTenant {
+                tenant: t.profile.name.clone(),
+                description: t.profile.description.clone(),
+            })
+            .collect(),
+        rows,
+    }
+}
+
+/// The JSON Schema of the matrix (draft 2020-12).
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ScopeMatrix)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &str) -> Manifest {
+        crate::manifest::from_str("smart-app.yaml", text).unwrap()
+    }
+
+    const APP: &str = "id: app\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: ehr\n  - scope: patient/Observation.crus\n    rationale: vitals\n  - scope: patient/Observation.\n    rationale: broken\nworkflows:\n  - id: vitals\n    needs: [patient/Observation.crus]\n";
+
+    #[test]
+    fn risk_is_the_gates_judgement_of_the_access_as_new() {
+        let m = manifest(APP);
+        let x = build(&[&m], &[], &[], &Config::default());
+        // The invalid token is left out.
+        assert_eq!(x.rows.len(), 2);
+        assert_eq!(x.rows[0].risk, Risk::Low);
+        assert_eq!(x.rows[0].risk_rules, ["launch-context-added"]);
+        assert_eq!(x.rows[1].risk, Risk::Medium);
+        assert_eq!(
+            x.rows[1].risk_rules,
+            ["write-access-added", "resource-access-added"]
+        );
+        assert_eq!(x.rows[1].workflows, ["vitals"]);
+    }
+
+    #[test]
+    fn approvals_that_share_access_with_a_scope_are_its_history_in_ledger_order() {
+        let m = manifest(APP);
+        let ledger = crate::approval::from_bytes(
+            "l.yaml",
+            b"approvals:\n  - keys: ['app:patient/Observation.u', 'app:launch']\n    by: bob\n    at: 2026-01-02\n    ticket: T-1\n  - keys: ['other:patient/Observation.u']\n    by: eve\n    at: 2026-01-03\n    ticket: T-2\n  - keys: ['app:patient/Observation.c']\n    by: alice\n    at: 2026-02-01\n    reason: why\n    tenants: [x]\n",
+        )
+        .unwrap();
+        let x = build(&[&m], &ledger, &[], &Config::default());
+        let obs = &x.rows[1];
+        let who: Vec<&str> = obs.approvals.iter().map(|a| a.by.as_str()).collect();
+        assert_eq!(who, ["bob", "alice"]);
+        assert_eq!(obs.approvals[0].keys, ["app:patient/Observation.u"]);
+        assert_eq!(obs.approvals[1].tenants, ["x"]);
+        assert_eq!(x.rows[0].approvals[0].keys, ["app:launch"]);
+    }
+
+    #[test]
+    fn each_tenant_allows_or_denies_each_scope_with_the_reason() {
+        let m = manifest(APP);
+        let t = Tenant {
+            profile: tenant::from_bytes(
+                ".scopegate/tenants/clinic.yaml",
+                b"deny: ['*/*.u']\nsensitive: [Observation]\n",
+            )
+            .unwrap(),
+            ehr: None,
+        };
+        let x = build(&[&m], &[], &[t], &Config::default());
+        let cell = &x.rows[1].tenants[0];
+        assert_eq!(cell.permit, Permit::Denied);
+        assert_eq!(cell.rules, ["tenant-denied"]);
+        assert!(cell.sensitive);
+        assert_eq!(cell.ehr, EhrSupport::NotChecked);
+        assert_eq!(x.rows[0].tenants[0].permit, Permit::Allowed);
+    }
+}

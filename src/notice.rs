@@ -1,0 +1,529 @@
+//! The consent delta in plain language (`scopegate diff --format notice`), for release
+//! notes and customer notices: "This version can now create MedicationStatement
+//! records for the patient in context (workflow: …)."
+//!
+//! Owns the phrase for what a scope lets the app do, and one sentence template per
+//! rule in the catalogue (a test checks none is missing). Templates are data here, not
+//! in `rules.rs`, so the catalogue and `docs/rules.md` stay the reviewer's reference.
+//! Pure: the report and the head manifests in, a [`Notice`] of sentences out;
+//! `render::notice` lays it out.
+
+use crate::manifest::Manifest;
+use crate::report::{Direction, Finding, Report};
+use crate::rules::{RuleKind, Severity, rule};
+use crate::scope::{Identity, Launch, Letter, Level, Refresh, ResourceType, Scope};
+
+/// One sentence per rule. Placeholders: `{access}` (what the scope lets the app do, a
+/// verb phrase), `{workflows}` (` (workflow: id — description)` or nothing),
+/// `{workflow}`, `{tenant}`, `{scope}` (the token as written) and `{detail}`.
+static TEMPLATES: &[(&str, &str)] = &[
+    (
+        "invalid-scope",
+        "The app asks for “{scope}”, which is not a valid SMART permission.",
+    ),
+    (
+        "permission-order",
+        "The app asks for “{scope}”, whose permission letters are not in the standard order.",
+    ),
+    (
+        "unknown-resource-type",
+        "The app asks for “{scope}”, which names a type of record that does not exist in its FHIR version.",
+    ),
+    (
+        "unknown-scope",
+        "The app asks for “{scope}”, a permission whose meaning is not defined by SMART.",
+    ),
+    (
+        "unjustified-scope",
+        "The app asks to {access}, but none of its workflows needs all of it.",
+    ),
+    (
+        "uncovered-need",
+        "A workflow needs access the app does not ask for: {detail}.",
+    ),
+    (
+        "overbroad-wildcard",
+        "The app asks to {access}, though its workflows need only some types of records.",
+    ),
+    (
+        "overbroad-scope",
+        "The app asks to {access}, more than any of its workflows needs.",
+    ),
+    (
+        "offline-access-without-reason",
+        "The app asks to {access}, but no workflow says why it must run after you log out.",
+    ),
+    (
+        "missing-rationale",
+        "The app does not explain part of what it asks for: {detail}.",
+    ),
+    ("duplicate-scope", "The app asks twice to {access}."),
+    (
+        "redundant-scope",
+        "The app asks to {access}, which another permission it asks for already allows.",
+    ),
+    (
+        "patient-scope-without-launch-context",
+        "The app asks for one patient's records without asking which patient is in context.",
+    ),
+    (
+        "deprecated-profile-scope",
+        "The app asks for the retired “profile” permission; “openid fhirUser” replaces it.",
+    ),
+    (
+        "resource-access-added",
+        "This version can now {access}{workflows}.",
+    ),
+    (
+        "read-access-added",
+        "This version can now {access}{workflows}.",
+    ),
+    (
+        "write-access-added",
+        "This version can now {access}{workflows}.",
+    ),
+    (
+        "delete-access-added",
+        "This version can now {access}{workflows}. Deleted records are hard to recover.",
+    ),
+    (
+        "wildcard-type-added",
+        "This version can now {access}{workflows}. This includes types of records the EHR adds in the future.",
+    ),
+    (
+        "level-widened",
+        "This version can now {access}{workflows}. This reaches more patients than before.",
+    ),
+    (
+        "restriction-loosened",
+        "This version can now {access}{workflows}. Before, it could reach only some of these records.",
+    ),
+    (
+        "offline-access-added",
+        "This version can now {access}{workflows}.",
+    ),
+    (
+        "online-access-added",
+        "This version can now {access}{workflows}.",
+    ),
+    (
+        "identity-scope-added",
+        "This version can now {access}{workflows}.",
+    ),
+    (
+        "launch-context-added",
+        "This version can now {access}{workflows}.",
+    ),
+    (
+        "opaque-scope-added",
+        "This version can now {access}{workflows}. What this permission allows is defined by your EHR.",
+    ),
+    ("access-removed", "This version can no longer {access}."),
+    ("workflow-added", "New workflow: {workflow}."),
+    (
+        "workflow-needs-widened",
+        "The workflow {workflow} now also needs to {access}.",
+    ),
+    ("workflow-removed", "The workflow {workflow} was removed."),
+    (
+        "rationale-changed",
+        "The reason the app gives to {access} now reads: “{detail}”.",
+    ),
+    (
+        "ledger-rewritten",
+        "An approval already on record was edited or removed: {detail}.",
+    ),
+    (
+        "approval-expired",
+        "An approval for this version has expired: {detail}.",
+    ),
+    (
+        "approval-stale",
+        "An approval on record matches nothing this version asks for: {detail}.",
+    ),
+    (
+        "tenant-denied",
+        "At {tenant}: the organization's policy does not allow the app to {access}.",
+    ),
+    (
+        "tenant-not-allowed",
+        "At {tenant}: permission to {access} is outside what the organization allows.",
+    ),
+    (
+        "tenant-level-exceeded",
+        "At {tenant}: permission to {access} reaches more patients than the organization allows.",
+    ),
+    (
+        "tenant-approval-missing",
+        "At {tenant}: the new permission to {access} still needs the organization's approval.",
+    ),
+    (
+        "ehr-scope-unlisted",
+        "At {tenant}: the EHR does not list permission to {access}; confirm it is supported.",
+    ),
+    (
+        "ehr-capability-missing",
+        "At {tenant}: the EHR lacks a feature this version needs ({detail}).",
+    ),
+    (
+        "approval-unknown-tenant",
+        "An approval names an organization that has no profile: {detail}.",
+    ),
+    (
+        "app-removed",
+        "This app was retired: it can no longer {access}.",
+    ),
+];
+
+/// The sentence template of a rule.
+pub fn template(id: &str) -> Option<&'static str> {
+    TEMPLATES.iter().find(|(r, _)| *r == id).map(|(_, t)| *t)
+}
+
+fn fill(id: &str, vars: &[(&str, &str)]) -> String {
+    let mut s = template(id).unwrap_or("{detail}").to_string();
+    for (k, v) in vars {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String], conj: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {conj} {last}", init.join(", ")),
+    }
+}
+
+/// What a scope lets the app do, as a verb phrase that follows "can now".
+pub fn access(s: &Scope) -> String {
+    match s {
+        Scope::Resource(r) => {
+            let verbs: Vec<String> = r
+                .perms
+                .letters()
+                .map(|l| {
+                    match l {
+                        Letter::C => "create",
+                        Letter::R => "read",
+                        Letter::U => "update",
+                        Letter::D => "delete",
+                        Letter::S => "search",
+                    }
+                    .to_string()
+                })
+                .collect();
+            let mut kinds = Vec::new();
+            let mut wheres = Vec::new();
+            for (param, values) in r.restriction.clauses() {
+                let vs: Vec<String> = values.iter().cloned().collect();
+                if param == "category" {
+                    kinds.push(and_list(&vs, "or"));
+                } else {
+                    wheres.push(format!("{param} is {}", and_list(&vs, "or")));
+                }
+            }
+            let kind = if kinds.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", kinds.join(" "))
+            };
+            let noun = match &r.resource {
+                ResourceType::Any if kind.is_empty() => "all types of records".to_string(),
+                ResourceType::Any => format!("{kind}records of every type"),
+                ResourceType::Named(t) => format!("{kind}{t} records"),
+            };
+            let filter = if wheres.is_empty() {
+                String::new()
+            } else {
+                format!(" where {}", wheres.join(" and "))
+            };
+            let level = match r.level {
+                Level::Patient => "for the patient in context",
+                Level::User => "for any patient the signed-in user can access",
+                Level::System => "for any patient, with no user present",
+            };
+            format!("{} {noun}{filter} {level}", and_list(&verbs, "and"))
+        }
+        Scope::Refresh(Refresh::Offline) => "keep access after you log out (refresh token)".into(),
+        Scope::Refresh(Refresh::Online) => {
+            "keep access while you stay logged in, beyond a single session (refresh token)".into()
+        }
+        Scope::Identity(Identity::OpenId) => "confirm who you are when you sign in".into(),
+        Scope::Identity(Identity::FhirUser) => "see which user record is yours".into(),
+        Scope::Identity(Identity::Profile) => "see your profile".into(),
+        Scope::Launch(Launch::Ehr) => "open from within the EHR with what is on screen".into(),
+        Scope::Launch(Launch::Context { context, .. }) if context == "patient" => {
+            "ask which patient to work with when opened on its own".into()
+        }
+        Scope::Launch(Launch::Context { context, .. }) => {
+            format!("receive the current {context} when it is opened")
+        }
+        Scope::Extension(t) | Scope::Unknown(t) => format!("use the permission “{t}”"),
+    }
+}
+
+/// A scope string (`a b`) as a phrase; unparseable text is quoted as it is.
+fn access_of(text: &str) -> String {
+    let parts: Vec<String> = text
+        .split_whitespace()
+        .map(|t| Scope::parse(t).map_or_else(|_| format!("use “{t}”"), |s| access(&s)))
+        .collect();
+    and_list(&parts, "and")
+}
+
+/// The sentences for one app.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppNotice {
+    pub app: String,
+    pub name: Option<String>,
+    pub new_app: bool,
+    pub can_now: Vec<String>,
+    pub no_longer: Vec<String>,
+    /// Workflow and rationale changes.
+    pub explains: Vec<String>,
+    /// Tenant findings: where the release cannot be used as it is.
+    pub tenants: Vec<String>,
+}
+
+/// The whole notice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Notice {
+    /// What this version is compared with (a tag, a ref, or a first release).
+    pub baseline: String,
+    pub apps: Vec<AppNotice>,
+    /// Errors to settle before publishing (lint and ledger findings).
+    pub review: Vec<String>,
+}
+
+fn push_new(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+/// Builds the notice from a diff or gate report and the head manifests.
+pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
+    let head = |app: &str| heads.iter().copied().find(|m| m.id.value == app);
+    let workflow = |app: &str, id: &str| {
+        let desc = head(app)
+            .and_then(|m| m.workflows.iter().find(|w| w.id.value == id))
+            .and_then(|w| w.description.as_ref())
+            .map(|d| format!(" — {}", d.value.trim().trim_end_matches('.')));
+        format!("{id}{}", desc.unwrap_or_default())
+    };
+    let mut apps = Vec::new();
+    for a in &r.apps {
+        let mut n = AppNotice {
+            app: a.app.clone(),
+            name: head(&a.app).and_then(|m| m.name.clone()),
+            new_app: a.new_app,
+            ..AppNotice::default()
+        };
+        for c in r.changes.iter().filter(|c| c.app == a.app) {
+            let wfs: Vec<String> = c.workflows.iter().map(|w| workflow(&a.app, w)).collect();
+            let workflows = match wfs.len() {
+                0 => String::new(),
+                1 => format!(" (workflow: {})", wfs[0]),
+                _ => format!(" (workflows: {})", wfs.join("; ")),
+            };
+            let access = access_of(&c.scope);
+            // A new workflow is introduced with its description; others by id.
+            let wf = c.workflows.first().map_or(String::new(), |w| {
+                if c.rule == "workflow-added" {
+                    workflow(&a.app, w)
+                } else {
+                    w.clone()
+                }
+            });
+            let detail = if c.rule == "rationale-changed" {
+                let s = Scope::parse(&c.scope).ok();
+                head(&a.app)
+                    .and_then(|m| m.scopes.iter().find(|e| e.token.scope() == s.as_ref()))
+                    .and_then(|e| e.rationale.as_ref())
+                    .map_or_else(String::new, |t| t.value.trim().to_string())
+            } else {
+                plain(&c.description)
+            };
+            let s = fill(
+                &c.rule,
+                &[
+                    ("access", &access),
+                    ("workflows", &workflows),
+                    ("workflow", &wf),
+                    ("detail", &detail),
+                    ("scope", &c.scope),
+                ],
+            );
+            match c.direction {
+                Direction::Escalation => push_new(&mut n.can_now, s),
+                Direction::Reduction => push_new(&mut n.no_longer, s),
+                Direction::Workflow => push_new(&mut n.explains, s),
+            }
+        }
+        // By tenant, then in report order (by place in the manifest).
+        let mut by_tenant: Vec<&Finding> = r
+            .findings
+            .iter()
+            .filter(|f| f.app == a.app)
+            .filter(|f| rule(&f.rule).kind == RuleKind::Tenant && f.severity >= Severity::Warning)
+            .collect();
+        by_tenant.sort_by_key(|f| f.tenant.clone());
+        for f in by_tenant {
+            push_new(&mut n.tenants, finding_sentence(f, head(&a.app)));
+        }
+        apps.push(n);
+    }
+    let mut review = Vec::new();
+    for f in &r.findings {
+        let kind = rule(&f.rule).kind;
+        if matches!(kind, RuleKind::Lint | RuleKind::Ledger) && f.severity == Severity::Error {
+            let s = finding_sentence(f, head(&f.app));
+            let s = if f.app.is_empty() {
+                s
+            } else {
+                format!("{}: {s}", f.app)
+            };
+            push_new(&mut review, s);
+        }
+    }
+    let baseline = r.baseline.as_ref().map_or_else(
+        || "the previous release".to_string(),
+        |b| b.name.clone().unwrap_or_else(|| b.source.clone()),
+    );
+    Notice {
+        baseline,
+        apps,
+        review,
+    }
+}
+
+/// A finding's sentence, with `{access}` from the scope token it points at.
+fn finding_sentence(f: &Finding, m: Option<&Manifest>) -> String {
+    let token = m.and_then(|m| {
+        m.scopes.iter().find(|e| {
+            e.token.text.pos.line == f.location.line && e.token.text.pos.column == f.location.column
+        })
+    });
+    let scope = token.map_or_else(String::new, |e| e.token.text.value.clone());
+    let access = token
+        .and_then(|e| e.token.scope())
+        .map_or_else(|| plain(&f.message), access);
+    let detail = match f.rule.as_str() {
+        // The capability's code is the plain part of the message.
+        "ehr-capability-missing" => f
+            .message
+            .split("capability `")
+            .nth(1)
+            .and_then(|r| r.split('`').next())
+            .map_or_else(|| plain(&f.message), |c| format!("“{c}”")),
+        _ => plain(&f.message),
+    };
+    fill(
+        &f.rule,
+        &[
+            ("access", &access),
+            ("tenant", f.tenant.as_deref().unwrap_or("a tenant")),
+            ("scope", &scope),
+            ("detail", &detail),
+            ("workflows", ""),
+        ],
+    )
+}
+
+/// Messages quote scopes in backticks; a notice does not.
+fn plain(s: &str) -> String {
+    s.replace('`', "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phrase(t: &str) -> String {
+        access(&Scope::parse(t).unwrap())
+    }
+
+    #[test]
+    fn every_rule_has_a_sentence_template() {
+        for r in crate::rules::RULES {
+            assert!(
+                template(r.id).is_some(),
+                "no notice template for `{}`",
+                r.id
+            );
+        }
+        for (id, _) in TEMPLATES {
+            assert!(
+                crate::rules::RULES.iter().any(|r| r.id == *id),
+                "template for unknown rule `{id}`"
+            );
+        }
+    }
+
+    #[test]
+    fn letters_become_verbs_and_levels_become_phrases() {
+        assert_eq!(
+            phrase("patient/MedicationStatement.c"),
+            "create MedicationStatement records for the patient in context"
+        );
+        assert_eq!(
+            phrase("user/Observation.cruds"),
+            "create, read, update, delete and search Observation records for any patient the signed-in user can access"
+        );
+        assert_eq!(
+            phrase("system/Patient.read"),
+            "read and search Patient records for any patient, with no user present"
+        );
+    }
+
+    #[test]
+    fn wildcards_restrictions_and_special_scopes_read_as_plain_language() {
+        assert_eq!(
+            phrase("patient/*.rs"),
+            "read and search all types of records for the patient in context"
+        );
+        assert_eq!(
+            phrase("patient/Observation.rs?category=laboratory"),
+            "read and search laboratory Observation records for the patient in context"
+        );
+        assert_eq!(
+            phrase("patient/Observation.rs?category=laboratory,vital-signs"),
+            "read and search laboratory or vital-signs Observation records for the patient in context"
+        );
+        assert_eq!(
+            phrase("offline_access"),
+            "keep access after you log out (refresh token)"
+        );
+        assert_eq!(
+            phrase("launch/encounter"),
+            "receive the current encounter when it is opened"
+        );
+        assert_eq!(
+            phrase("__photo.manage"),
+            "use the permission “__photo.manage”"
+        );
+    }
+
+    #[test]
+    fn templates_fill_every_placeholder() {
+        assert_eq!(
+            fill(
+                "write-access-added",
+                &[
+                    (
+                        "access",
+                        "create MedicationStatement records for the patient in context"
+                    ),
+                    (
+                        "workflows",
+                        " (workflow: reconcile — Medication reconciliation)"
+                    ),
+                ],
+            ),
+            "This version can now create MedicationStatement records for the patient in context (workflow: reconcile — Medication reconciliation)."
+        );
+    }
+}
