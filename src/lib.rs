@@ -23,4 +23,5 @@ pub mod report;
 pub mod rules;
 pub mod scope;
 pub mod suggest;
+pub mod usage;
 pub mod yaml;

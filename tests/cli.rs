@@ -170,6 +170,7 @@ fn committed_schemas_match_the_code() {
     for (name, file) in [
         ("manifest", "manifest.schema.json"),
         ("report", "report.schema.json"),
+        ("usage", "usage.schema.json"),
     ] {
         let r = run(&["schema", name]);
         assert_eq!(r.code, 0);

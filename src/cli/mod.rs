@@ -6,6 +6,7 @@
 
 mod ci;
 mod gating;
+mod usage;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -87,6 +88,7 @@ enum SchemaName {
     Report,
     Config,
     Approvals,
+    Usage,
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -174,6 +176,9 @@ enum Command {
         #[arg(long, default_value = "R4", value_parser = parse_fhir_version)]
         fhir_version: FhirVersion,
     },
+    /// Requested vs granted vs used: compare audit events, access logs and granted
+    /// scopes with the manifest (unused scopes, over-grants, out-of-manifest use, drift).
+    Usage(usage::UsageArgs),
     /// Print the minimal scope set that covers the manifest's workflows.
     Suggest {
         /// Manifest file [default: smart-app.yaml]
@@ -344,6 +349,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Usage(args) => usage::run(&args, style),
         Command::Init { scopes, id } => {
             print!("{}", init::skeleton(&scopes, &id));
             Ok(0)
@@ -362,6 +368,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                 SchemaName::Report => report::json_schema(),
                 SchemaName::Config => crate::config::json_schema(),
                 SchemaName::Approvals => crate::approval::json_schema(),
+                SchemaName::Usage => crate::usage::report::json_schema(),
             };
             print!("{}", json::render(&schema));
             Ok(0)

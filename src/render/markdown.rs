@@ -577,7 +577,7 @@ fn neutral(s: &str) -> String {
 /// User text as a code span. Inside a code span HTML, links and mentions are inert;
 /// the fence is one backtick longer than any run inside. In a table, `|` must still
 /// be escaped (GFM splits cells before it parses code spans).
-fn code(s: &str, in_table: bool) -> String {
+pub(super) fn code(s: &str, in_table: bool) -> String {
     let one_line: String = clip(s)
         .chars()
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
@@ -601,7 +601,7 @@ fn code(s: &str, in_table: bool) -> String {
 /// Text in scopegate's own style, where backticks quote scopes and ids (descriptions,
 /// messages, hints): paired backticks become code spans, everything else is
 /// escaped text. Whatever the user put inside, each piece is inert on its own.
-fn prose(s: &str, in_table: bool) -> String {
+pub(super) fn prose(s: &str, in_table: bool) -> String {
     let s = clip(s);
     let parts: Vec<&str> = s.split('`').collect();
     let last = parts.len() - 1;

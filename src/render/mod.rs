@@ -7,6 +7,7 @@ pub mod json;
 pub mod markdown;
 pub mod sarif;
 pub mod text;
+pub mod usage;
 
 /// Who approved a change, and ` (TICKET)` when there is a ticket, for messages.
 fn approver(a: &crate::report::Approval) -> (&str, String) {
