@@ -110,7 +110,7 @@ pub fn text(r: &UsageReport, st: Style) -> String {
             let at = format!("{}:{}", u.location.file, u.location.line);
             match u.action {
                 Action::Remove => out.push_str(&format!(
-                    "  {} `{}`: never used; remove it  ({at})\n",
+                    "  {} `{}`: never used  ({at})\n",
                     st.yellow("remove"),
                     u.scope
                 )),

@@ -138,7 +138,7 @@ pub struct Unused {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OverGrant {
     pub tenant: String,
-    /// The granted scope, as the token response spelled it.
+    /// The granted scope, normalized (`patient/Observation.read` is `patient/Observation.rs`).
     pub granted: String,
     /// The part of it the manifest does not request, in whole scopes.
     pub beyond_request: Vec<String>,

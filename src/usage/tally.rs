@@ -7,10 +7,54 @@
 //! judge access against scopes (that is [`super::analyze`]) nor read files.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::Interaction;
 use super::fhir_url::{self, Request};
 use super::instant::Millis;
+
+/// A fast non-cryptographic hash (FxHash's multiply-rotate) for the per-line lookups
+/// of short keys (tenants, types). Evidence comes from the operator, so hash flooding
+/// is not a threat worth SipHash's cost on every line.
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastHash = BuildHasherDefault<Fx>;
+type Map<K, V> = HashMap<K, V, FastHash>;
 
 /// How many bad lines are kept for display; the count stays exact.
 pub const MAX_BAD_SHOWN: usize = 20;
@@ -126,12 +170,12 @@ pub struct Tally {
     params: Vec<String>,
     pub files: Vec<FileTally>,
     pub tenants: Vec<String>,
-    tenant_ids: HashMap<String, u16>,
+    tenant_ids: Map<String, u16>,
     pub types: Vec<String>,
-    type_ids: HashMap<String, u16>,
-    pub access: HashMap<(u16, u16, Interaction), ByParams>,
+    type_ids: Map<String, u16>,
+    pub access: Map<(u16, u16, Interaction), ByParams>,
     /// `$operation` requests by (tenant, type), then by operation name.
-    pub operations: HashMap<(u16, u16), ByParams>,
+    pub operations: Map<(u16, u16), ByParams>,
     /// Token responses by tenant, then by granted scope string.
     pub grants: HashMap<u16, HashMap<String, GrantStats>>,
     pub skipped: Skipped,
@@ -149,11 +193,11 @@ impl Tally {
             params,
             files: Vec::new(),
             tenants: Vec::new(),
-            tenant_ids: HashMap::new(),
+            tenant_ids: Map::default(),
             types: Vec::new(),
-            type_ids: HashMap::new(),
-            access: HashMap::new(),
-            operations: HashMap::new(),
+            type_ids: Map::default(),
+            access: Map::default(),
+            operations: Map::default(),
             grants: HashMap::new(),
             skipped: Skipped::default(),
             bad_count: 0,
