@@ -27,4 +27,5 @@ pub mod rules;
 pub mod scope;
 pub mod suggest;
 pub mod tenant;
+pub mod usage;
 pub mod yaml;

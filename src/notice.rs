@@ -173,6 +173,26 @@ static TEMPLATES: &[(&str, &str)] = &[
         "app-removed",
         "This app was retired: it can no longer {access}.",
     ),
+    (
+        "out-of-manifest-use",
+        "The app was seen using access that no permission it requests covers: {detail}.",
+    ),
+    (
+        "scope-unused",
+        "The permission to {access} was granted but not used, and can be removed.",
+    ),
+    (
+        "scope-partly-used",
+        "The permission to {access} was used only in part: {detail}.",
+    ),
+    (
+        "scope-over-granted",
+        "An EHR granted more than this version asks for: {detail}.",
+    ),
+    (
+        "workflow-need-unobserved",
+        "The workflow {workflow} was never seen to {access}.",
+    ),
 ];
 
 /// The sentence template of a rule.

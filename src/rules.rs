@@ -63,6 +63,8 @@ pub enum RuleKind {
     Ledger,
     /// A tenant's policy or EHR (one row of the tenant matrix).
     Tenant,
+    /// Requested vs granted vs used (`scopegate usage`): evidence against the manifest.
+    Usage,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -511,6 +513,56 @@ pub static RULES: &[Rule] = &[
         example: "base: apps/legacy/smart-app.yaml (id: legacy)\nhead: no manifest with id `legacy`",
         citation: None,
     },
+    Rule {
+        id: "out-of-manifest-use",
+        kind: RuleKind::Usage,
+        severity: Severity::Error,
+        needs_approval: false,
+        summary: "The app accessed data that no scope in its manifest grants.",
+        why: "Either the EHR granted more than the app requested and the app uses it, or the evidence belongs to a build that is not this manifest. Both mean the reviewed manifest no longer describes what the app does.",
+        example: "scopes:\n  - scope: patient/Observation.rs\n    rationale: vitals\n# access log: GET /Condition?patient=123",
+        citation: Some(IG_SCOPES),
+    },
+    Rule {
+        id: "scope-unused",
+        kind: RuleKind::Usage,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "A scope was granted but not used within the window.",
+        why: "Every granted scope is data exposed if the app or its token is compromised. A scope that is granted everywhere but never used should be removed.",
+        example: "scopes:\n  - scope: patient/AllergyIntolerance.rs\n    rationale: allergy banner\n# no AllergyIntolerance request in the access log since --since",
+        citation: None,
+    },
+    Rule {
+        id: "scope-partly-used",
+        kind: RuleKind::Usage,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "A scope was used only for some of the types or interactions it grants.",
+        why: "A wildcard or a broad permission that is used for two types is scope creep waiting to happen; the narrower scopes that match the observed use are the least privilege.",
+        example: "scopes:\n  - scope: patient/*.rs\n    rationale: chart\n# only Observation and Condition requests observed",
+        citation: None,
+    },
+    Rule {
+        id: "scope-over-granted",
+        kind: RuleKind::Usage,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "An EHR granted more access than the manifest requests.",
+        why: "Over-granting EHRs hand the app access nobody reviewed; the app should not rely on it, and the tenant's registration should be fixed.",
+        example: "scopes:\n  - scope: patient/Observation.rs\n    rationale: vitals\n# token response: scope=patient/*.read",
+        citation: Some("RFC 6749 §3.3 (the authorization server may grant a different scope)"),
+    },
+    Rule {
+        id: "workflow-need-unobserved",
+        kind: RuleKind::Usage,
+        severity: Severity::Note,
+        needs_approval: false,
+        summary: "A workflow need was never observed in the evidence (drift).",
+        why: "The manifest justifies scopes by workflows. A need that the app never exercises may belong to a retired workflow, and the scope it justifies may no longer be needed.",
+        example: "workflows:\n  - id: reconcile\n    needs: [patient/MedicationStatement.c]\n# no POST /MedicationStatement in the access log",
+        citation: None,
+    },
 ];
 
 /// The rule with this id. Panics on an unknown id: ids are compile-time constants in
@@ -559,6 +611,7 @@ pub fn kind_name(k: RuleKind) -> &'static str {
         RuleKind::Workflow => "workflow",
         RuleKind::Ledger => "ledger",
         RuleKind::Tenant => "tenant",
+        RuleKind::Usage => "usage",
     }
 }
 

@@ -174,6 +174,7 @@ fn committed_schemas_match_the_code() {
         ("approvals", "approvals.schema.json"),
         ("tenant", "tenant.schema.json"),
         ("matrix", "matrix.schema.json"),
+        ("usage", "usage.schema.json"),
     ] {
         let r = run(&["schema", name]);
         assert_eq!(r.code, 0);

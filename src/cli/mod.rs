@@ -8,6 +8,7 @@ mod ci;
 mod export;
 mod gating;
 mod manifests;
+mod usage;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -93,6 +94,7 @@ enum SchemaName {
     Approvals,
     Tenant,
     Matrix,
+    Usage,
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -184,6 +186,9 @@ enum Command {
         #[arg(long, default_value = "R4", value_parser = parse_fhir_version)]
         fhir_version: FhirVersion,
     },
+    /// Requested vs granted vs used: compare audit events, access logs and granted
+    /// scopes with the manifest (unused scopes, over-grants, out-of-manifest use, drift).
+    Usage(usage::UsageArgs),
     /// Print the minimal scope set that covers the manifest's workflows.
     Suggest {
         /// Manifest file [default: smart-app.yaml]
@@ -391,6 +396,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Usage(args) => usage::run(&args, style),
         Command::Init { scopes, id } => {
             print!("{}", init::skeleton(&scopes, &id));
             Ok(0)
@@ -412,6 +418,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                 SchemaName::Approvals => crate::approval::json_schema(),
                 SchemaName::Tenant => crate::tenant::json_schema(),
                 SchemaName::Matrix => crate::matrix::json_schema(),
+                SchemaName::Usage => crate::usage::report::json_schema(),
             };
             print!("{}", json::render(&schema));
             Ok(0)

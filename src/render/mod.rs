@@ -10,6 +10,7 @@ pub mod matrix;
 pub mod notice;
 pub mod sarif;
 pub mod text;
+pub mod usage;
 
 /// Who approved a change, and ` (TICKET)` when there is a ticket, for messages.
 fn approver(a: &crate::report::Approval) -> (&str, String) {

@@ -1,0 +1,612 @@
+//! Requested vs granted vs used: the manifest and a [`Tally`] in, one [`UsageReport`]
+//! out. Pure; every coverage question is answered by the scope algebra.
+//!
+//! The level of an access (`patient/`, `user/`, `system/`) is not observable in an
+//! access log or an AuditEvent, so an access counts for every requested scope that
+//! grants it at that scope's own level. A read's category is not observable either:
+//! a read is matched by any scope on its type with `r`, restricted or not (the EHR
+//! enforced the restriction when it answered). A search is matched on the restriction
+//! parameters it carried: `GET /Observation?category=laboratory` is covered by
+//! `Observation.rs?category=laboratory`, `GET /Observation?patient=1` is not.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::grant::{Options, ScopeSet, minimize, new_access, type_covers};
+use crate::manifest::Manifest;
+use crate::report::{Finding, Location};
+use crate::rules::rule;
+use crate::scope::{Letter, Perms, ResourceScope, ResourceType, Restriction, Scope};
+
+use super::Interaction;
+use super::instant::{self, Millis};
+use super::report::*;
+use super::tally::{EvidenceKind, Origin, SYSTEM, Stats, Tally};
+
+/// The search parameters that restrictions in the manifest use: only these are kept
+/// from observed searches.
+pub fn restriction_params(m: &Manifest) -> Vec<String> {
+    let needs = m.workflows.iter().flat_map(|w| w.needs.iter());
+    let tokens = m.scopes.iter().map(|e| &e.token).chain(needs);
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for s in tokens.filter_map(|t| t.scope()?.as_resource()) {
+        out.extend(s.restriction.clauses().map(|(p, _)| p.to_string()));
+    }
+    out.into_iter().collect()
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UsageOptions {
+    pub algebra: Options,
+    /// Unused scopes fail the run (`--fail-on unused`).
+    pub fail_on_unused: bool,
+}
+
+/// One observed access, as the algebra sees it.
+struct Observed<'t> {
+    tenant: u16,
+    resource: ResourceType,
+    interaction: Interaction,
+    letter: Letter,
+    params: &'t str,
+    /// Searches: the restriction they carried, and the same with token systems
+    /// dropped (`system|code` is narrower than `code`). `None` for non-searches.
+    restriction: Option<(Restriction, Restriction)>,
+    stats: Stats,
+}
+
+fn restriction_of(params: &str, bare: bool) -> Restriction {
+    let clauses = params
+        .split('&')
+        .filter_map(|c| c.split_once('='))
+        .map(|(p, v)| {
+            let values = v
+                .split(',')
+                .map(|x| match (bare, x.rsplit_once('|')) {
+                    (true, Some((_, code))) => code.to_string(),
+                    _ => x.to_string(),
+                })
+                .collect();
+            (p.to_string(), values)
+        });
+    Restriction::from_clauses(clauses)
+}
+
+impl Observed<'_> {
+    /// `s` grants this access, at `s`'s own level.
+    fn covered_by(&self, s: &ResourceScope) -> bool {
+        type_covers(&s.resource, &self.resource)
+            && s.perms.contains(self.letter)
+            && self
+                .restriction
+                .as_ref()
+                .is_none_or(|(r, bare)| s.restriction.covers(r) || s.restriction.covers(bare))
+    }
+
+    fn needs(&self) -> String {
+        format!("{}.{}", self.resource, self.letter.as_char())
+            + &if self.params.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", self.params)
+            }
+    }
+}
+
+fn observed(t: &Tally) -> Vec<Observed<'_>> {
+    let mut out = Vec::new();
+    for ((tenant, ty, i), by) in &t.access {
+        let Some(letter) = i.letter() else { continue };
+        let resource = match *ty {
+            SYSTEM => ResourceType::Any,
+            id => ResourceType::Named(t.types[id as usize].clone()),
+        };
+        for (params, stats) in by {
+            let restriction = i
+                .is_search()
+                .then(|| (restriction_of(params, false), restriction_of(params, true)));
+            out.push(Observed {
+                tenant: *tenant,
+                resource: resource.clone(),
+                interaction: *i,
+                letter,
+                params,
+                restriction,
+                stats: *stats,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (
+            &t.tenants[a.tenant as usize],
+            &a.resource,
+            a.interaction,
+            a.params,
+        )
+            .cmp(&(
+                &t.tenants[b.tenant as usize],
+                &b.resource,
+                b.interaction,
+                b.params,
+            ))
+    });
+    out
+}
+
+fn location(t: &Tally, at: Origin) -> Location {
+    Location {
+        file: t.files[at.file].path.clone(),
+        line: u32::try_from(at.line).unwrap_or(u32::MAX),
+        column: 1,
+    }
+}
+
+fn time(t: Option<Millis>) -> Option<String> {
+    t.map(instant::format)
+}
+
+#[derive(Default, Clone, Copy)]
+struct Use {
+    granted: u64,
+    ok: u64,
+    failed: u64,
+    last: Option<Millis>,
+}
+
+pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
+    let algebra = opts.algebra;
+    let mut tenant_order: Vec<u16> = (0..t.tenants.len() as u16).collect();
+    tenant_order.sort_by_key(|i| &t.tenants[*i as usize]);
+    let requested: Vec<&Scope> = m.requested().collect();
+    let obs = observed(t);
+
+    // Used: every requested scope that covers each observed access.
+    let mut uses: BTreeMap<(usize, u16), Use> = BTreeMap::new();
+    let mut used_for: BTreeMap<usize, BTreeMap<ResourceType, Perms>> = BTreeMap::new();
+    let mut out_of_manifest = Vec::new();
+    let entries: Vec<(usize, &ResourceScope)> = m
+        .scopes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.token.scope()?.as_resource()?)))
+        .collect();
+    for o in &obs {
+        let mut covered = false;
+        for (i, _) in entries.iter().filter(|(_, s)| o.covered_by(s)) {
+            covered = true;
+            let u = uses.entry((*i, o.tenant)).or_default();
+            u.ok += o.stats.ok;
+            u.failed += o.stats.failed;
+            u.last = u.last.max(o.stats.last_ok);
+            if o.stats.ok > 0 {
+                let p = used_for.entry(*i).or_default();
+                let letters = p
+                    .entry(o.resource.clone())
+                    .or_insert(Perms::from_letters([]));
+                *letters = letters.union(Perms::from_letters([o.letter]));
+            }
+        }
+        if !covered {
+            out_of_manifest.push(OutOfManifest {
+                tenant: t.tenants[o.tenant as usize].clone(),
+                resource: match &o.resource {
+                    ResourceType::Named(n) => Some(n.clone()),
+                    ResourceType::Any => None,
+                },
+                interaction: o.interaction.code().to_string(),
+                parameters: o.params.to_string(),
+                needs: o.needs(),
+                requests: o.stats.ok,
+                failed: o.stats.failed,
+                last: time(o.stats.last_ok),
+                first_seen: location(t, o.stats.first_seen),
+            });
+        }
+    }
+
+    // Granted: token responses whose scopes grant each requested scope whole; and
+    // whatever they grant beyond the request.
+    let grant_evidence = t.files.iter().any(|f| f.kind == EvidenceKind::Granted);
+    let mut over: BTreeMap<(String, String), OverGrant> = BTreeMap::new();
+    for tenant in &tenant_order {
+        let Some(by) = t.grants.get(tenant) else {
+            continue;
+        };
+        let mut strings: Vec<(&String, _)> = by.iter().collect();
+        strings.sort_by_key(|(s, _)| *s);
+        for (text, g) in strings {
+            let parsed: Vec<Scope> = crate::scope::split_scope_string(text)
+                .filter_map(|tok| Scope::parse(tok).ok())
+                .collect();
+            let set = ScopeSet::new(&parsed, algebra);
+            for (i, e) in m.scopes.iter().enumerate() {
+                if e.token.scope().is_some_and(|s| set.grants(s)) {
+                    uses.entry((i, *tenant)).or_default().granted += g.responses;
+                }
+            }
+            let req: Vec<Scope> = requested.iter().map(|s| (*s).clone()).collect();
+            for na in new_access(&parsed, &req, algebra) {
+                let key = (t.tenants[*tenant as usize].clone(), na.scope.to_string());
+                let entry = over.entry(key.clone()).or_insert_with(|| OverGrant {
+                    tenant: key.0,
+                    granted: key.1,
+                    beyond_request: na.new.iter().map(ToString::to_string).collect(),
+                    responses: 0,
+                    last: instant::format(g.last),
+                    first_seen: location(t, g.first_seen),
+                });
+                entry.responses += g.responses;
+                entry.last = entry.last.clone().max(instant::format(g.last));
+                let here = location(t, g.first_seen);
+                if here < entry.first_seen {
+                    entry.first_seen = here;
+                }
+            }
+        }
+    }
+
+    // One row per requested scope; unused and partly used scopes with a suggestion.
+    let mut scopes = Vec::new();
+    let mut unused = Vec::new();
+    for (i, e) in m.scopes.iter().enumerate() {
+        let Some(s) = e.token.scope() else { continue };
+        let observable = s.as_resource().is_some();
+        let rows: Vec<TenantUsage> = tenant_order
+            .iter()
+            .map(|tn| {
+                let u = uses.get(&(i, *tn)).copied().unwrap_or_default();
+                TenantUsage {
+                    tenant: t.tenants[*tn as usize].clone(),
+                    granted: u.granted,
+                    used: observable.then_some(u.ok),
+                    failed: u.failed,
+                    last_used: time(u.last),
+                }
+            })
+            .collect();
+        let granted: u64 = rows.iter().map(|r| r.granted).sum();
+        let used: u64 = rows.iter().filter_map(|r| r.used).sum();
+        let loc = Location::new(&m.path, e.token.text.pos);
+        let used_types = used_for.get(&i);
+        scopes.push(ScopeUsage {
+            scope: e.token.text.value.clone(),
+            normalized: s.to_string(),
+            requested: true,
+            location: loc.clone(),
+            observable,
+            granted,
+            used: observable.then_some(used),
+            tenants: rows.clone(),
+            used_for: used_types
+                .map(|by| by.iter().map(|(ty, p)| format!("{ty}.{p}")).collect())
+                .unwrap_or_default(),
+        });
+        let Some(r) = s.as_resource() else { continue };
+        if grant_evidence && granted == 0 {
+            continue;
+        }
+        let idle_tenants: Vec<String> = rows
+            .iter()
+            .filter(|x| (x.granted > 0 || !grant_evidence) && x.used == Some(0))
+            .map(|x| x.tenant.clone())
+            .collect();
+        let narrowed = narrow(r, used_types);
+        if used == 0 {
+            unused.push(Unused {
+                scope: e.token.text.value.clone(),
+                location: loc,
+                action: Action::Remove,
+                suggestion: Vec::new(),
+                drops: vec![s.to_string()],
+                idle_tenants,
+            });
+        } else if !ScopeSet::new(&narrowed, algebra).grants(s) {
+            let minimal = minimize(&narrowed, algebra);
+            let drops = new_access(std::slice::from_ref(s), &minimal, algebra)
+                .into_iter()
+                .flat_map(|n| n.new)
+                .map(|x| x.to_string())
+                .collect();
+            unused.push(Unused {
+                scope: e.token.text.value.clone(),
+                location: loc,
+                action: Action::Narrow,
+                suggestion: minimal.iter().map(ToString::to_string).collect(),
+                drops,
+                idle_tenants,
+            });
+        }
+    }
+
+    // Drift: letters of a workflow need that no observed access exercised.
+    let mut drift = Vec::new();
+    for w in &m.workflows {
+        for n in &w.needs {
+            let Some(need) = n.scope().and_then(Scope::as_resource) else {
+                continue;
+            };
+            let missing: Vec<Letter> = need
+                .perms
+                .letters()
+                .filter(|l| {
+                    !obs.iter().any(|o| {
+                        o.letter == *l
+                            && o.stats.ok + o.stats.failed > 0
+                            && o.covered_by(&ResourceScope {
+                                perms: Perms::from_letters([*l]),
+                                ..need.clone()
+                            })
+                    })
+                })
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            drift.push(Drift {
+                workflow: w.id.value.clone(),
+                need: need.to_string(),
+                unobserved: vec![
+                    ResourceScope {
+                        perms: Perms::from_letters(missing),
+                        ..need.clone()
+                    }
+                    .to_string(),
+                ],
+                location: Location::new(&m.path, n.text.pos),
+            });
+        }
+    }
+
+    let mut operations: Vec<OperationUse> = t
+        .operations
+        .iter()
+        .flat_map(|((tenant, ty), by)| {
+            by.iter().map(move |(name, st)| OperationUse {
+                tenant: t.tenants[*tenant as usize].clone(),
+                resource: (*ty != SYSTEM).then(|| t.types[*ty as usize].clone()),
+                operation: name.clone(),
+                requests: st.ok,
+                failed: st.failed,
+            })
+        })
+        .collect();
+    operations.sort_by(|a, b| {
+        (&a.tenant, &a.resource, &a.operation).cmp(&(&b.tenant, &b.resource, &b.operation))
+    });
+
+    let over_granted: Vec<OverGrant> = over.into_values().collect();
+    let findings = findings(
+        m,
+        &scopes,
+        &unused,
+        &over_granted,
+        &out_of_manifest,
+        &drift,
+        t,
+    );
+    let mut reasons = Vec::new();
+    if !out_of_manifest.is_empty() {
+        reasons.push(format!(
+            "{} access pattern(s) outside the manifest",
+            out_of_manifest.len()
+        ));
+    }
+    if opts.fail_on_unused && !unused.is_empty() {
+        reasons.push(format!("{} unused or partly used scope(s)", unused.len()));
+    }
+    let mut tenants: Vec<String> = t.tenants.clone();
+    tenants.sort();
+    UsageReport {
+        format_version: FORMAT_VERSION,
+        tool: format!("scopegate {}", env!("CARGO_PKG_VERSION")),
+        app: t.app().to_string(),
+        manifest: m.path.clone(),
+        since: time(t.since()),
+        verdict: if reasons.is_empty() {
+            UsageVerdict::Pass
+        } else {
+            UsageVerdict::Fail
+        },
+        reasons,
+        summary: UsageSummary {
+            scopes: scopes.len(),
+            unused: unused.len(),
+            over_granted: over_granted.len(),
+            out_of_manifest: out_of_manifest.len(),
+            drift: drift.len(),
+            bad_lines: t.bad_count,
+        },
+        evidence: evidence(t, grant_evidence),
+        tenants,
+        scopes,
+        unused,
+        over_granted,
+        out_of_manifest,
+        operations,
+        drift,
+        findings,
+    }
+}
+
+/// The scopes `r` would be if it granted only what was used: the same level and
+/// restriction, the used types (for `*`), the used letters.
+fn narrow(r: &ResourceScope, used: Option<&BTreeMap<ResourceType, Perms>>) -> Vec<Scope> {
+    let Some(used) = used else { return Vec::new() };
+    used.iter()
+        .map(|(ty, letters)| {
+            Scope::Resource(ResourceScope {
+                level: r.level,
+                resource: match r.resource {
+                    ResourceType::Any => ty.clone(),
+                    ResourceType::Named(_) => r.resource.clone(),
+                },
+                perms: letters.intersection(r.perms),
+                restriction: r.restriction.clone(),
+            })
+        })
+        .filter(|s| s.as_resource().is_some_and(|x| !x.perms.is_empty()))
+        .collect()
+}
+
+fn evidence(t: &Tally, grant_evidence: bool) -> Evidence {
+    let sk = t.skipped;
+    let mut samples: Vec<BadLine> = t
+        .bad
+        .iter()
+        .map(|b| BadLine {
+            file: t.files[b.at.file].path.clone(),
+            line: b.at.line,
+            reason: b.reason.clone(),
+        })
+        .collect();
+    samples.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    Evidence {
+        files: t
+            .files
+            .iter()
+            .map(|f| EvidenceFile {
+                path: f.path.clone(),
+                kind: f.kind.as_str().to_string(),
+                records: f.records,
+                bad_lines: f.bad,
+            })
+            .collect(),
+        skipped: SkippedRecords {
+            other_app: sk.other_app,
+            before_window: sk.before_window,
+            capabilities: sk.capabilities,
+            batch_without_entries: sk.batch_without_entries,
+            not_access: sk.not_access,
+        },
+        bad_lines: t.bad_count,
+        bad_line_samples: samples,
+        grant_evidence,
+    }
+}
+
+fn finding(
+    id: &str,
+    app: &str,
+    location: Location,
+    message: String,
+    hint: Option<String>,
+) -> Finding {
+    Finding {
+        rule: id.to_string(),
+        severity: rule(id).severity,
+        app: app.to_string(),
+        location,
+        message,
+        hint,
+        tenant: None,
+    }
+}
+
+fn ticks(v: &[String]) -> String {
+    v.iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn findings(
+    m: &Manifest,
+    scopes: &[ScopeUsage],
+    unused: &[Unused],
+    over: &[OverGrant],
+    oom: &[OutOfManifest],
+    drift: &[Drift],
+    t: &Tally,
+) -> Vec<Finding> {
+    let app = &m.id.value;
+    let window = t
+        .since()
+        .map_or(String::new(), |s| format!(" since {}", instant::format(s)));
+    let mut out = Vec::new();
+    for o in oom {
+        let what = match &o.resource {
+            Some(r) => format!("{} on {r}", o.interaction),
+            None => o.interaction.clone(),
+        };
+        let params = if o.parameters.is_empty() {
+            String::new()
+        } else {
+            format!(" with `{}`", o.parameters)
+        };
+        out.push(finding(
+            "out-of-manifest-use",
+            app,
+            o.first_seen.clone(),
+            format!(
+                "tenant `{}`: {} request(s) ({} failed) for {what}{params}, which no requested scope grants",
+                o.tenant,
+                o.requests + o.failed,
+                o.failed
+            ),
+            Some(format!(
+                "investigate; if a workflow needs it, add it to the manifest (`{}` at a level) and get it approved",
+                o.needs
+            )),
+        ));
+    }
+    for u in unused {
+        let row = scopes.iter().find(|s| s.location == u.location);
+        let granted = row.map_or(0, |r| r.granted);
+        let granted = if granted > 0 {
+            format!("granted in {granted} token response(s) but ")
+        } else {
+            String::new()
+        };
+        let (id, message, hint) = match u.action {
+            Action::Remove => (
+                "scope-unused",
+                format!("`{}` was {granted}not used{window}", u.scope),
+                "remove it from the manifest".to_string(),
+            ),
+            Action::Narrow => (
+                "scope-partly-used",
+                format!(
+                    "`{}` was {granted}used only as {}{window}",
+                    u.scope,
+                    ticks(&u.suggestion)
+                ),
+                format!("request {} instead", ticks(&u.suggestion)),
+            ),
+        };
+        out.push(finding(id, app, u.location.clone(), message, Some(hint)));
+    }
+    for g in over {
+        out.push(finding(
+            "scope-over-granted",
+            app,
+            g.first_seen.clone(),
+            format!(
+                "tenant `{}` granted `{}` in {} token response(s); the manifest does not request {}",
+                g.tenant,
+                g.granted,
+                g.responses,
+                ticks(&g.beyond_request)
+            ),
+            Some("ask the EHR to grant only the requested scopes".into()),
+        ));
+    }
+    for d in drift {
+        out.push(finding(
+            "workflow-need-unobserved",
+            app,
+            d.location.clone(),
+            format!(
+                "workflow `{}` needs `{}`, but {} was never observed{window}",
+                d.workflow,
+                d.need,
+                ticks(&d.unobserved)
+            ),
+            Some("check the workflow still exists, or drop the need".into()),
+        ));
+    }
+    out.sort_by(|a, b| (&a.location, &a.rule, &a.message).cmp(&(&b.location, &b.rule, &b.message)));
+    out
+}
+
+#[cfg(test)]
+#[path = "analyze_tests.rs"]
+mod tests;

@@ -1,0 +1,306 @@
+//! Streaming readers for the three kinds of evidence: JSON-lines access logs, FHIR R4
+//! `AuditEvent`s (NDJSON, or a Bundle), and JSON-lines token responses. Each reads an
+//! `impl BufRead` record by record into a [`Tally`], reusing one line buffer, so memory
+//! stays flat whatever the input size.
+//!
+//! A record that cannot be read is a bad line: counted, kept (the first few) with its
+//! line number, and skipped, unless `strict`. Input that is not evidence at all (no
+//! record in it parses, or an I/O error) is an [`EvidenceError`]: the run cannot go on.
+//! It never opens files or prints.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{BufRead, Read};
+
+use serde::Deserialize;
+
+use super::fhir_url;
+use super::instant;
+use super::tally::{Origin, Tally};
+
+/// Evidence the run cannot use: exit 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceError {
+    pub file: String,
+    /// 1-based; 0 when the whole file is at fault (it cannot be read).
+    pub line: u64,
+    pub message: String,
+}
+
+impl fmt::Display for EvidenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for EvidenceError {}
+
+/// Reading context shared by the three readers.
+pub(super) struct Ctx<'t> {
+    pub(super) tally: &'t mut Tally,
+    pub(super) file: usize,
+    pub(super) strict: bool,
+}
+
+impl Ctx<'_> {
+    pub(super) fn error(&self, line: u64, message: String) -> EvidenceError {
+        EvidenceError {
+            file: self.tally.files[self.file].path.clone(),
+            line,
+            message,
+        }
+    }
+
+    pub(super) fn at(&self, line: u64) -> Origin {
+        Origin {
+            file: self.file,
+            line,
+        }
+    }
+
+    /// A bad record: fatal under `--strict`, otherwise counted and skipped.
+    pub(super) fn bad(&mut self, line: u64, reason: String) -> Result<(), EvidenceError> {
+        if self.strict {
+            return Err(self.error(line, format!("{reason} (--strict)")));
+        }
+        let at = self.at(line);
+        self.tally.bad_line(at, reason);
+        Ok(())
+    }
+
+    /// A file with bad lines and not one good record is not evidence of this kind.
+    pub(super) fn finish(&self, first_bad: Option<(u64, String)>) -> Result<(), EvidenceError> {
+        let f = &self.tally.files[self.file];
+        match first_bad {
+            Some((line, reason)) if f.records == 0 => Err(self.error(
+                line,
+                format!(
+                    "not {} evidence: no record in the file could be read; first: {reason}",
+                    f.kind.as_str()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs `each` over every non-blank line, with its 1-based number.
+fn lines(
+    mut r: impl BufRead,
+    ctx: &mut Ctx<'_>,
+    mut each: impl FnMut(&mut Ctx<'_>, &[u8], u64) -> Result<Option<String>, EvidenceError>,
+) -> Result<(), EvidenceError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut line = 0u64;
+    let mut first_bad = None;
+    loop {
+        buf.clear();
+        let n = r
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| ctx.error(line + 1, format!("cannot read: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        let text = buf.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        if let Some(reason) = each(ctx, text, line)? {
+            if first_bad.is_none() {
+                first_bad = Some((line, reason.clone()));
+            }
+            ctx.bad(line, reason)?;
+        }
+    }
+    ctx.finish(first_bad)
+}
+
+fn ok_status(status: u16) -> bool {
+    (200..400).contains(&status)
+}
+
+#[derive(Deserialize)]
+struct LogLine<'a> {
+    #[serde(borrow)]
+    time: Cow<'a, str>,
+    #[serde(borrow)]
+    tenant: Cow<'a, str>,
+    #[serde(borrow)]
+    app: Cow<'a, str>,
+    #[serde(borrow)]
+    method: Cow<'a, str>,
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    status: u16,
+    /// A `POST _search` form body (`application/x-www-form-urlencoded`), when logged.
+    #[serde(borrow, default)]
+    body: Option<Cow<'a, str>>,
+    /// The entries of a batch or transaction Bundle, when logged.
+    #[serde(borrow, default)]
+    entries: Option<Vec<LogEntry<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct LogEntry<'a> {
+    #[serde(borrow)]
+    method: Cow<'a, str>,
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    /// The entry's own status (`Bundle.entry.response.status`); the line's by default.
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(borrow, default)]
+    body: Option<Cow<'a, str>>,
+}
+
+/// Reads a JSON-lines access log: `{time, tenant, app, method, url, status}` per line,
+/// optionally `body` (a `POST _search` form) and `entries` (a batch/transaction's
+/// requests, `[{method, url, status?}]`). Unknown fields are ignored.
+pub fn read_access_log(
+    r: impl BufRead,
+    tally: &mut Tally,
+    file: usize,
+    strict: bool,
+) -> Result<(), EvidenceError> {
+    let mut ctx = Ctx {
+        tally,
+        file,
+        strict,
+    };
+    lines(r, &mut ctx, |ctx, text, line| {
+        let rec: LogLine<'_> = match serde_json::from_slice(text) {
+            Ok(r) => r,
+            Err(e) => return Ok(Some(format!("not an access-log record: {e}"))),
+        };
+        let at = ctx.at(line);
+        ctx.tally.record(at);
+        let Some(time) = instant::parse(&rec.time) else {
+            return Ok(Some(format!("`time` `{}` is not an instant", rec.time)));
+        };
+        if !ctx.tally.accepts(&rec.app, time) {
+            return Ok(None);
+        }
+        let req = match fhir_url::parse(&rec.method, &rec.url) {
+            Ok(q) => q,
+            Err(e) => return Ok(Some(e.0)),
+        };
+        let tenant = ctx.tally.tenant_id(&rec.tenant);
+        match (req.interaction, &rec.entries) {
+            (super::Interaction::Batch, Some(entries)) => {
+                // Batch and transaction have no scope of their own: each entry is
+                // judged alone (SMART 2.x).
+                for (i, e) in entries.iter().enumerate() {
+                    let q = match fhir_url::parse(&e.method, &e.url) {
+                        Ok(q) => q,
+                        Err(err) => return Ok(Some(format!("entry {}: {err}", i + 1))),
+                    };
+                    let ok = ok_status(e.status.unwrap_or(rec.status));
+                    ctx.tally
+                        .observe(tenant, &q, e.body.as_deref(), ok, time, at);
+                }
+            }
+            _ => ctx.tally.observe(
+                tenant,
+                &req,
+                rec.body.as_deref(),
+                ok_status(rec.status),
+                time,
+                at,
+            ),
+        }
+        Ok(None)
+    })
+}
+
+#[derive(Deserialize)]
+struct GrantLine<'a> {
+    #[serde(borrow)]
+    time: Cow<'a, str>,
+    #[serde(borrow)]
+    tenant: Cow<'a, str>,
+    #[serde(borrow)]
+    app: Cow<'a, str>,
+    /// The token response's `scope`: space-separated (RFC 6749 §3.3).
+    #[serde(borrow)]
+    scope: Cow<'a, str>,
+}
+
+/// Reads JSON lines of granted scopes, `{time, tenant, app, scope}`, one per token
+/// response.
+pub fn read_granted(
+    r: impl BufRead,
+    tally: &mut Tally,
+    file: usize,
+    strict: bool,
+) -> Result<(), EvidenceError> {
+    let mut ctx = Ctx {
+        tally,
+        file,
+        strict,
+    };
+    lines(r, &mut ctx, |ctx, text, line| {
+        let rec: GrantLine<'_> = match serde_json::from_slice(text) {
+            Ok(r) => r,
+            Err(e) => return Ok(Some(format!("not a granted-scopes record: {e}"))),
+        };
+        let at = ctx.at(line);
+        ctx.tally.record(at);
+        let Some(time) = instant::parse(&rec.time) else {
+            return Ok(Some(format!("`time` `{}` is not an instant", rec.time)));
+        };
+        if ctx.tally.accepts(&rec.app, time) {
+            let tenant = ctx.tally.tenant_id(&rec.tenant);
+            ctx.tally.grant(tenant, &rec.scope, time, at);
+        }
+        Ok(None)
+    })
+}
+
+/// Reads FHIR R4 `AuditEvent`s: NDJSON (one resource per line; a line may also be a
+/// Bundle), or one JSON Bundle of any size, streamed entry by entry. Which one is
+/// decided by the first non-blank line: a complete JSON value means NDJSON.
+pub fn read_audit_events(
+    mut r: impl BufRead,
+    tally: &mut Tally,
+    file: usize,
+    strict: bool,
+) -> Result<(), EvidenceError> {
+    let mut ctx = Ctx {
+        tally,
+        file,
+        strict,
+    };
+    // Peek at the first non-blank line.
+    let mut head = Vec::new();
+    let mut skipped_lines = 0u64;
+    loop {
+        head.clear();
+        let n = r
+            .read_until(b'\n', &mut head)
+            .map_err(|e| ctx.error(0, format!("cannot read: {e}")))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if !head.trim_ascii().is_empty() {
+            break;
+        }
+        skipped_lines += 1;
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(head.trim_ascii()) {
+        // The first line is not a whole value: one (pretty-printed) Bundle.
+        Err(e) if e.is_eof() => {
+            let r = std::io::Cursor::new(head).chain(r);
+            super::audit::read_bundle(r, &mut ctx, skipped_lines)
+        }
+        _ => {
+            let blank = std::io::Cursor::new(vec![b'\n'; skipped_lines as usize]);
+            let r = blank.chain(std::io::Cursor::new(head)).chain(r);
+            lines(r, &mut ctx, super::audit::ndjson_line)
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! The running totals evidence is folded into, one record at a time, in constant
+//! memory: counts keyed by (tenant, resource type, interaction) and, for searches, by
+//! the few query parameters that scope restrictions name (`category`, …). Evidence of
+//! a million requests for forty types over three tenants is a few hundred entries.
+//!
+//! It owns the app and `--since` filters and the bad-line bookkeeping. It must not
+//! judge access against scopes (that is [`super::analyze`]) nor read files.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::Interaction;
+use super::fhir_url::{self, Request};
+use super::instant::Millis;
+
+/// A fast non-cryptographic hash (FxHash's multiply-rotate) for the per-line lookups
+/// of short keys (tenants, types). Evidence comes from the operator, so hash flooding
+/// is not a threat worth SipHash's cost on every line.
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastHash = BuildHasherDefault<Fx>;
+type Map<K, V> = HashMap<K, V, FastHash>;
+
+/// How many bad lines are kept for display; the count stays exact.
+pub const MAX_BAD_SHOWN: usize = 20;
+
+/// Where a record was read: an index into [`Tally::files`] and a 1-based line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    pub file: usize,
+    pub line: u64,
+}
+
+/// What one evidence file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvidenceKind {
+    AccessLog,
+    AuditEvents,
+    Granted,
+}
+
+impl EvidenceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::AccessLog => "access-log",
+            EvidenceKind::AuditEvents => "audit-events",
+            EvidenceKind::Granted => "granted",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct FileTally {
+    pub path: String,
+    pub kind: EvidenceKind,
+    /// Records read (well-formed, whatever the filters then did with them).
+    pub records: u64,
+    pub bad: u64,
+}
+
+/// Requests seen for one key.
+#[derive(Clone, Copy, Debug)]
+pub struct Stats {
+    /// Requests the server answered with success (2xx/3xx; AuditEvent outcome `0`).
+    pub ok: u64,
+    /// Requests that failed (4xx/5xx; any other outcome): attempts, not use.
+    pub failed: u64,
+    pub last_ok: Option<Millis>,
+    pub first_seen: Origin,
+}
+
+impl Stats {
+    fn new(at: Origin) -> Stats {
+        Stats {
+            ok: 0,
+            failed: 0,
+            last_ok: None,
+            first_seen: at,
+        }
+    }
+
+    fn add(&mut self, ok: bool, time: Millis) {
+        if ok {
+            self.ok += 1;
+            self.last_ok = Some(self.last_ok.map_or(time, |t| t.max(time)));
+        } else {
+            self.failed += 1;
+        }
+    }
+}
+
+/// Token responses that carried one scope string.
+#[derive(Clone, Copy, Debug)]
+pub struct GrantStats {
+    pub responses: u64,
+    pub last: Millis,
+    pub first_seen: Origin,
+}
+
+/// One bad line: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadLine {
+    pub at: Origin,
+    pub reason: String,
+}
+
+/// Records set aside on purpose, counted so that nothing disappears silently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Records of other apps.
+    pub other_app: u64,
+    /// Records before `--since`.
+    pub before_window: u64,
+    /// `GET [base]/metadata`: needs no scope.
+    pub capabilities: u64,
+    /// A batch/transaction whose entries the record does not list.
+    pub batch_without_entries: u64,
+    /// AuditEvents that are not RESTful access (login, export, …) or that audit a
+    /// whole batch/transaction (its entries are audited on their own).
+    pub not_access: u64,
+}
+
+/// The type id of system-level access (no resource type).
+pub const SYSTEM: u16 = u16::MAX;
+
+/// Access for one (tenant, type, interaction): the searches split by the restriction
+/// parameters they carried (`category=laboratory`), everything else under `""`.
+pub type ByParams = Vec<(String, Stats)>;
+
+#[derive(Debug)]
+pub struct Tally {
+    app: String,
+    since: Option<Millis>,
+    /// The query parameters worth keeping: those the manifest's restrictions name.
+    params: Vec<String>,
+    pub files: Vec<FileTally>,
+    pub tenants: Vec<String>,
+    tenant_ids: Map<String, u16>,
+    pub types: Vec<String>,
+    type_ids: Map<String, u16>,
+    pub access: Map<(u16, u16, Interaction), ByParams>,
+    /// `$operation` requests by (tenant, type), then by operation name.
+    pub operations: Map<(u16, u16), ByParams>,
+    /// Token responses by tenant, then by granted scope string.
+    pub grants: HashMap<u16, HashMap<String, GrantStats>>,
+    pub skipped: Skipped,
+    pub bad_count: u64,
+    pub bad: Vec<BadLine>,
+    scratch: String,
+}
+
+impl Tally {
+    /// `params` are the search parameters the manifest's restrictions use.
+    pub fn new(app: &str, since: Option<Millis>, params: Vec<String>) -> Tally {
+        Tally {
+            app: app.to_string(),
+            since,
+            params,
+            files: Vec::new(),
+            tenants: Vec::new(),
+            tenant_ids: Map::default(),
+            types: Vec::new(),
+            type_ids: Map::default(),
+            access: Map::default(),
+            operations: Map::default(),
+            grants: HashMap::new(),
+            skipped: Skipped::default(),
+            bad_count: 0,
+            bad: Vec::new(),
+            scratch: String::new(),
+        }
+    }
+
+    pub fn app(&self) -> &str {
+        &self.app
+    }
+
+    pub fn since(&self) -> Option<Millis> {
+        self.since
+    }
+
+    /// Registers an evidence file; its records are then tallied under the index.
+    pub fn add_file(&mut self, path: &str, kind: EvidenceKind) -> usize {
+        self.files.push(FileTally {
+            path: path.to_string(),
+            kind,
+            records: 0,
+            bad: 0,
+        });
+        self.files.len() - 1
+    }
+
+    pub fn record(&mut self, at: Origin) {
+        self.files[at.file].records += 1;
+    }
+
+    pub fn bad_line(&mut self, at: Origin, reason: String) {
+        self.bad_count += 1;
+        self.files[at.file].bad += 1;
+        if self.bad.len() < MAX_BAD_SHOWN {
+            self.bad.push(BadLine { at, reason });
+        }
+    }
+
+    /// The app filter and the window; counts what it turns away.
+    pub fn accepts(&mut self, app: &str, time: Millis) -> bool {
+        if app != self.app {
+            self.skipped.other_app += 1;
+            false
+        } else if self.since.is_some_and(|s| time < s) {
+            self.skipped.before_window += 1;
+            false
+        } else {
+            true
+        }
+    }
+
+    pub fn tenant_id(&mut self, tenant: &str) -> u16 {
+        if let Some(id) = self.tenant_ids.get(tenant) {
+            return *id;
+        }
+        let id = u16::try_from(self.tenants.len()).unwrap_or(SYSTEM - 1);
+        self.tenants.push(tenant.to_string());
+        self.tenant_ids.insert(tenant.to_string(), id);
+        id
+    }
+
+    fn type_id(&mut self, ty: Option<&str>) -> u16 {
+        let Some(ty) = ty else { return SYSTEM };
+        if let Some(id) = self.type_ids.get(ty) {
+            return *id;
+        }
+        let id = u16::try_from(self.types.len()).unwrap_or(SYSTEM - 1);
+        self.types.push(ty.to_string());
+        self.type_ids.insert(ty.to_string(), id);
+        id
+    }
+
+    /// Folds one observed request in. `form` is a `POST _search` body, when logged.
+    pub fn observe(
+        &mut self,
+        tenant: u16,
+        req: &Request<'_>,
+        form: Option<&str>,
+        ok: bool,
+        time: Millis,
+        at: Origin,
+    ) {
+        match req.interaction {
+            Interaction::Capabilities => self.skipped.capabilities += 1,
+            Interaction::Batch => self.skipped.batch_without_entries += 1,
+            Interaction::Operation => {
+                let ty = self.type_id(req.resource);
+                let name = req.operation.unwrap_or("$?");
+                let by = self.operations.entry((tenant, ty)).or_default();
+                bump(by, name, ok, time, at);
+            }
+            Interaction::SearchSystem => {
+                self.restriction_key(req.query, form);
+                let types = fhir_url::params(req.query)
+                    .chain(form.into_iter().flat_map(fhir_url::params))
+                    .find(|(p, _)| *p == "_type")
+                    .and_then(|(_, v)| fhir_url::decode(v))
+                    .map(|v| v.into_owned());
+                match types {
+                    Some(list) => {
+                        for ty in list.split(',').filter(|t| !t.is_empty()) {
+                            self.add(tenant, Some(ty), Interaction::SearchSystem, ok, time, at);
+                        }
+                    }
+                    None => self.add(tenant, None, Interaction::SearchSystem, ok, time, at),
+                }
+            }
+            i => {
+                if i.is_search() {
+                    self.restriction_key(req.query, form);
+                } else {
+                    self.scratch.clear();
+                }
+                self.add(tenant, req.resource, i, ok, time, at);
+            }
+        }
+    }
+
+    fn add(
+        &mut self,
+        tenant: u16,
+        ty: Option<&str>,
+        i: Interaction,
+        ok: bool,
+        time: Millis,
+        at: Origin,
+    ) {
+        let ty = self.type_id(ty);
+        let by = self.access.entry((tenant, ty, i)).or_default();
+        bump(by, &self.scratch, ok, time, at);
+    }
+
+    /// Writes the kept parameters of a search into `scratch`, as `p=v&p=v` (decoded).
+    fn restriction_key(&mut self, query: &str, form: Option<&str>) {
+        self.scratch.clear();
+        for (p, v) in fhir_url::params(query).chain(form.into_iter().flat_map(fhir_url::params)) {
+            if !self.params.iter().any(|k| k == p) {
+                continue;
+            }
+            if !self.scratch.is_empty() {
+                self.scratch.push('&');
+            }
+            self.scratch.push_str(p);
+            self.scratch.push('=');
+            match fhir_url::decode(v) {
+                Some(d) => self.scratch.push_str(&d),
+                None => self.scratch.push_str(v),
+            }
+        }
+    }
+
+    /// Folds one token response in.
+    pub fn grant(&mut self, tenant: u16, scope: &str, time: Millis, at: Origin) {
+        let by = self.grants.entry(tenant).or_default();
+        match by.get_mut(scope) {
+            Some(g) => {
+                g.responses += 1;
+                g.last = g.last.max(time);
+            }
+            None => {
+                by.insert(
+                    scope.to_string(),
+                    GrantStats {
+                        responses: 1,
+                        last: time,
+                        first_seen: at,
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn bump(by: &mut ByParams, key: &str, ok: bool, time: Millis, at: Origin) {
+    match by.iter_mut().find(|(k, _)| k == key) {
+        Some((_, s)) => s.add(ok, time),
+        None => {
+            let mut s = Stats::new(at);
+            s.add(ok, time);
+            by.push((key.to_string(), s));
+        }
+    }
+}
