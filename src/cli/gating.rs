@@ -152,7 +152,7 @@ impl Loaded {
             .collect()
     }
 
-    pub fn gate(self, untrusted: &[(Entry, String)]) -> Gathered {
+    pub fn gate(&self, untrusted: &[(Entry, String)]) -> Gathered {
         let report = gate::gate(&gate::Input {
             apps: &self.apps,
             config: &self.config,
@@ -166,9 +166,9 @@ impl Loaded {
         });
         Gathered {
             report,
-            ledger_file: self.ledger_file,
-            ledger_text: self.ledger_text,
-            now: self.now,
+            ledger_file: self.ledger_file.clone(),
+            ledger_text: self.ledger_text.clone(),
+            now: self.now.clone(),
         }
     }
 }
@@ -342,7 +342,7 @@ pub fn load(
             None => p.display().to_string(),
         };
         let bytes = read_limited(p).with_context(|| format!("cannot read {}", p.display()))?;
-        let head_text = String::from_utf8_lossy(&bytes).into_owned();
+        let head_text = text_of(&bytes);
         // (label for messages, path at the baseline, bytes)
         let base_bytes = match (&reader, &args.base_file) {
             (Some((rd, _)), _) => rd.read(&shown)?.map(|b| (label(&shown), shown.clone(), b)),
@@ -375,8 +375,7 @@ pub fn load(
         let (head, base) = std::thread::scope(|t| {
             let base = t.spawn(|| {
                 base_bytes.as_ref().map(|(label, path, b)| {
-                    manifest::from_bytes(label, b)
-                        .map(|m| (path.clone(), m, String::from_utf8_lossy(b).into_owned()))
+                    manifest::from_bytes(label, b).map(|m| (path.clone(), m, text_of(b)))
                 })
             });
             let head = manifest::from_bytes(&shown, &bytes);
@@ -416,6 +415,15 @@ pub fn load(
         ledger_text: head_ledger_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
         now,
     })
+}
+
+/// The file as text for the unified diff. A manifest that loads is UTF-8, and checking
+/// that is much cheaper than the lossy conversion, which is only the fallback.
+fn text_of(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory, synced,
