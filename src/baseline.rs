@@ -6,6 +6,8 @@
 //! shallow clone, a missing tag or an unknown ref is an error with a fix, never "no
 //! changes". It analyses nothing.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -202,12 +204,13 @@ impl Repo {
             .filter_map(|n| n.strip_prefix("refs/tags/").map(str::to_string))
             .collect();
         let count = names.len();
-        let mut tags: Vec<(semver::Version, String)> = names
+        // Newest version first (equal versions by name): a heap, since usually only the
+        // first tag is looked at, and sorting thousands of versions cost more than that.
+        let mut tags: BinaryHeap<(semver::Version, Reverse<String>)> = names
             .into_iter()
-            .filter_map(|n| Some((version_of(&n)?, n)))
+            .filter_map(|n| Some((version_of(&n)?, Reverse(n))))
             .collect();
-        tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        for (_, name) in tags {
+        while let Some((_, Reverse(name))) = tags.pop() {
             let Ok(obj) = self.repo.revparse_single(&format!("refs/tags/{name}")) else {
                 continue;
             };

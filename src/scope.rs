@@ -739,7 +739,10 @@ fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
         let values: BTreeSet<String> = if value.contains(',') {
             value.split(',').map(str::to_string).collect()
         } else {
-            BTreeSet::from([value.to_string()])
+            // (`BTreeSet::from([v])` sorts a one-element array first.)
+            let mut one = BTreeSet::new();
+            one.insert(value.to_string());
+            one
         };
         if values.iter().any(String::is_empty) {
             return Err(invalid(
