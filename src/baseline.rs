@@ -7,6 +7,8 @@
 //! changes". It also lists files, for the config's manifest globs: the commit's tree
 //! at the baseline, and the index (tracked files) at head. It analyses nothing.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -112,6 +114,11 @@ pub struct Repo {
 impl Repo {
     /// Opens the repository containing `path`.
     pub fn discover(path: &Path) -> Result<Repo, Error> {
+        // libgit2 re-hashes every object it reads (SHA-1 with collision detection: for
+        // the two manifest blobs, more work than inflating them). git itself does not
+        // on a read (`git show`, `git cat-file`); zlib's checksum still catches a
+        // damaged object, and anyone who can rewrite `.git` controls the baseline anyway.
+        git2::opts::strict_hash_verification(false);
         let repo = Repository::discover(path).map_err(|e| Error::NotARepo {
             path: path.display().to_string(),
             detail: e.message().to_string(),
@@ -198,12 +205,13 @@ impl Repo {
             .filter_map(|n| n.strip_prefix("refs/tags/").map(str::to_string))
             .collect();
         let count = names.len();
-        let mut tags: Vec<(semver::Version, String)> = names
+        // Newest version first (equal versions by name): a heap, since usually only the
+        // first tag is looked at, and sorting thousands of versions cost more than that.
+        let mut tags: BinaryHeap<(semver::Version, Reverse<String>)> = names
             .into_iter()
-            .filter_map(|n| Some((version_of(&n)?, n)))
+            .filter_map(|n| Some((version_of(&n)?, Reverse(n))))
             .collect();
-        tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        for (_, name) in tags {
+        while let Some((_, Reverse(name))) = tags.pop() {
             let Ok(obj) = self.repo.revparse_single(&format!("refs/tags/{name}")) else {
                 continue;
             };

@@ -5,7 +5,9 @@
 //! everything is decided by [`crate::grant::new_access`] on parsed scopes. Approval
 //! states are left for the gate to fill in. Pure: no I/O.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use crate::grant::{NewAccess, Options, new_access, serves, type_covers};
 use crate::manifest::{Manifest, Pos, Workflow};
@@ -313,6 +315,15 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
                 w.id.pos,
                 vec![id.clone()],
             )),
+            // Needs that parse the same, in the same order, add nothing: `new_access(a, a)`
+            // is empty. Most workflows are untouched by a change.
+            Some(b)
+                if w.offline.is_some() == b.offline.is_some()
+                    && w.needs.len() == b.needs.len()
+                    && w.needs
+                        .iter()
+                        .zip(&b.needs)
+                        .all(|(x, y)| x.parsed == y.parsed) => {}
             Some(b) => {
                 let more: Vec<String> = new_access(&needs_of(w), &needs_of(b), opts)
                     .into_iter()
@@ -353,7 +364,8 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
     if let Some(b) = base {
         // A scope may be listed more than once (a `duplicate-scope` finding); its
         // rationale changed only when the head's text is none of the baseline's texts.
-        let mut base_rationales: HashMap<&Scope, Vec<&str>> = HashMap::new();
+        let mut base_rationales: FxHashMap<&Scope, Vec<&str>> = FxHashMap::default();
+        base_rationales.reserve(b.scopes.len());
         for x in &b.scopes {
             if let (Some(s), Some(r)) = (x.token.scope(), &x.rationale) {
                 base_rationales.entry(s).or_default().push(r.value.trim());

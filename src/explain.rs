@@ -92,7 +92,7 @@ pub fn explain(token: &str, fhir: FhirVersion) -> Explanation {
             x.error = Some(format!("`{t}` is not a FHIR {fhir} resource type"));
             x.suggestion = fhir
                 .suggest_resource_type(t)
-                .map(|n| token.replacen(t.as_str(), n, 1));
+                .map(|n| token.replacen(&**t, n, 1));
         }
         x.grants.push(GrantInfo {
             level: r.level.to_string(),

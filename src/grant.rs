@@ -7,7 +7,9 @@
 //! access"). Where the IG is silent (levels, restrictions), the choice is the
 //! conservative one and is documented at the function.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
 
 use crate::scope::{Letter, Level, Perms, ResourceScope, ResourceType, Restriction, Scope};
 
@@ -75,16 +77,11 @@ pub fn resource_covers(a: &ResourceScope, b: &ResourceScope, opts: Options) -> b
 pub fn serves(s: &Scope, n: &Scope, opts: Options) -> bool {
     match (s, n) {
         (Scope::Resource(a), Scope::Resource(b)) => {
-            let shared = a.perms.intersection(b.perms);
-            !shared.is_empty()
-                && resource_covers(
-                    a,
-                    &ResourceScope {
-                        perms: shared,
-                        ..b.clone()
-                    },
-                    opts,
-                )
+            // `a` covers `b` clipped to their shared letters (which `a` has by definition).
+            !a.perms.intersection(b.perms).is_empty()
+                && opts.level_covers(a.level, b.level)
+                && type_covers(&a.resource, &b.resource)
+                && a.restriction.covers(&b.restriction)
         }
         _ => s == n,
     }
@@ -101,7 +98,7 @@ static ANY: ResourceType = ResourceType::Any;
 #[derive(Clone, Debug, Default)]
 pub struct ScopeSet<'a> {
     /// Resource scopes by type, then by level (`Level as usize`).
-    resources: HashMap<&'a ResourceType, [Vec<(Perms, &'a Restriction)>; 3]>,
+    resources: FxHashMap<&'a ResourceType, [Vec<(Perms, &'a Restriction)>; 3]>,
     others: BTreeSet<&'a Scope>,
     opts: Options,
 }

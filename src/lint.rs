@@ -4,7 +4,9 @@
 //! need must be granted. It uses the algebra in [`crate::grant`] for every coverage
 //! question and names rules from [`crate::rules`]. It reads nothing and prints nothing.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use crate::grant::{Options, ScopeSet, minimize, type_covers};
 use crate::manifest::{LaunchMode, Manifest, Pos, ScopeEntry, Token};
@@ -114,10 +116,7 @@ impl<'m> Lint<'m> {
                 let fv = self.m.fhir_version;
                 if !fv.has_resource_type(ty) {
                     let hint = match fv.suggest_resource_type(ty) {
-                        Some(s) => Some(format!(
-                            "did you mean `{}`?",
-                            raw.replacen(ty.as_str(), s, 1)
-                        )),
+                        Some(s) => Some(format!("did you mean `{}`?", raw.replacen(&**ty, s, 1))),
                         None => {
                             let others = crate::fhir::FhirVersion::releases_with(ty);
                             (!others.is_empty()).then(|| {
@@ -211,7 +210,8 @@ impl<'m> Lint<'m> {
     /// Reports repeated and redundant scopes; returns the first entry of each scope.
     fn duplicates(&mut self) -> Vec<(&'m Scope, &'m ScopeEntry)> {
         let m = self.m;
-        let mut first: HashMap<&Scope, &ScopeEntry> = HashMap::new();
+        let mut first: FxHashMap<&Scope, &ScopeEntry> = FxHashMap::default();
+        first.reserve(m.scopes.len());
         let mut unique = Vec::new();
         for e in &m.scopes {
             let Some(s) = e.token.scope() else { continue };
@@ -259,7 +259,8 @@ impl<'m> Lint<'m> {
         let needs = self.needs();
         // Needs indexed by resource type: a named scope can only serve needs of its
         // own type, or be part of a `*` need.
-        let mut by_type: HashMap<&ResourceType, Vec<(&str, &ResourceScope)>> = HashMap::new();
+        let mut by_type: FxHashMap<&ResourceType, Vec<(&str, &ResourceScope)>> =
+            FxHashMap::default();
         for n in &needs {
             if let Scope::Resource(r) = n.scope {
                 by_type

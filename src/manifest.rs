@@ -13,6 +13,7 @@
 
 use std::collections::BTreeSet;
 
+use rustc_hash::FxHashMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -151,6 +152,8 @@ pub struct Token {
 }
 
 impl Token {
+    /// Parses `text` on its own (the serde loader the walk is checked against).
+    #[cfg(test)]
     fn of(text: Text) -> Token {
         let parsed = Scope::parse(&text.value);
         Token { text, parsed }
@@ -158,6 +161,26 @@ impl Token {
 
     pub fn scope(&self) -> Option<&Scope> {
         self.parsed.as_ref().ok()
+    }
+}
+
+/// The tokens of one file already parsed, by text. A manifest names most scopes twice
+/// (requested, and needed by a workflow), and parsing them is the costly part of the
+/// walk after the YAML itself; a parse depends on the text alone.
+#[derive(Default)]
+struct Parsed(FxHashMap<String, Result<Scope, ScopeError>>);
+
+impl Parsed {
+    fn token(&mut self, text: Text) -> Token {
+        let parsed = match self.0.get(text.value.as_str()) {
+            Some(p) => p.clone(),
+            None => {
+                let p = Scope::parse(&text.value);
+                self.0.insert(text.value.clone(), p.clone());
+                p
+            }
+        };
+        Token { text, parsed }
     }
 }
 
@@ -451,6 +474,7 @@ fn list<'a>(
 
 /// Reads the document; `Ok(None)` when it holds nothing.
 fn read(r: &mut Reader<'_>) -> Result<Option<Draft>, Stop> {
+    let mut parsed = Parsed::default();
     let root = match r.document()? {
         None | Some(Node::Scalar { null: true, .. }) => return Ok(None),
         Some(root) => root,
@@ -481,14 +505,14 @@ fn read(r: &mut Reader<'_>) -> Result<Option<Draft>, Stop> {
                     "scopes" => {
                         let mut entries = Vec::new();
                         let pos = list(r, v, "scopes", "a list of scope entries", |r, item| {
-                            entries.extend(scope_entry(r, item)?);
+                            entries.extend(scope_entry(r, item, &mut parsed)?);
                             Ok(())
                         })?;
                         d.scopes = pos.map(|pos| (pos, entries));
                     }
                     _ => {
                         list(r, v, "workflows", "a list of workflows", |r, item| {
-                            d.workflows.extend(workflow(r, item)?);
+                            d.workflows.extend(workflow(r, item, &mut parsed)?);
                             Ok(())
                         })?;
                     }
@@ -545,7 +569,11 @@ fn launch_mode(
     }
 }
 
-fn scope_entry(r: &mut Reader<'_>, node: Node<'_>) -> Result<Option<ScopeEntry>, Stop> {
+fn scope_entry(
+    r: &mut Reader<'_>,
+    node: Node<'_>,
+    parsed: &mut Parsed,
+) -> Result<Option<ScopeEntry>, Stop> {
     let pos = match node {
         Node::Map(pos) => pos,
         Node::Scalar {
@@ -574,13 +602,17 @@ fn scope_entry(r: &mut Reader<'_>, node: Node<'_>) -> Result<Option<ScopeEntry>,
     }
     keys.require(r, pos, &[0]); // scope
     Ok(scope.map(|s| ScopeEntry {
-        token: Token::of(s),
+        token: parsed.token(s),
         pos,
         rationale,
     }))
 }
 
-fn workflow(r: &mut Reader<'_>, node: Node<'_>) -> Result<Option<Workflow>, Stop> {
+fn workflow(
+    r: &mut Reader<'_>,
+    node: Node<'_>,
+    parsed: &mut Parsed,
+) -> Result<Option<Workflow>, Stop> {
     let Node::Map(pos) = node else {
         let hint = "each workflow is `- id: <workflow id>` with its `needs:`".to_string();
         wrong(r, &node, "a workflow (`id:` and `needs:`)", hint)?;
@@ -599,7 +631,7 @@ fn workflow(r: &mut Reader<'_>, node: Node<'_>) -> Result<Option<Workflow>, Stop
                             value,
                             null: false,
                             pos,
-                        } => needs.push(Token::of(Text {
+                        } => needs.push(parsed.token(Text {
                             value: value.into_owned(),
                             pos,
                         })),

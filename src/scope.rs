@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use crate::hint::did_you_mean;
 
@@ -48,10 +49,12 @@ impl fmt::Display for Level {
 }
 
 /// A resource type, or `*`: "all resource types, both now and in the future" (SMART 2.x).
+///
+/// The name is shared, not copied: the algebra clones scopes freely.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ResourceType {
     Any,
-    Named(String),
+    Named(Arc<str>),
 }
 
 impl fmt::Display for ResourceType {
@@ -159,10 +162,18 @@ impl fmt::Display for Perms {
 /// Canonical form: clauses sorted, and a clause that is implied by a narrower clause on
 /// the same parameter is dropped (`a=x,y & a=x` is `a=x`), so that two restrictions
 /// that cover each other are equal.
+///
+/// The clauses are shared, not copied (the algebra clones scopes freely), and no
+/// restriction at all allocates nothing. Never `Some` of an empty map, so that equality
+/// and order are those of the clauses.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Restriction {
-    clauses: BTreeMap<String, BTreeSet<BTreeSet<String>>>,
+    clauses: Option<Arc<Clauses>>,
 }
+
+type Clauses = BTreeMap<String, BTreeSet<BTreeSet<String>>>;
+
+static NO_CLAUSES: Clauses = BTreeMap::new();
 
 impl Restriction {
     /// No restriction at all: the whole resource type.
@@ -171,25 +182,37 @@ impl Restriction {
     }
 
     pub fn is_none(&self) -> bool {
-        self.clauses.is_empty()
+        self.clauses.is_none()
+    }
+
+    fn map(&self) -> &Clauses {
+        self.clauses.as_deref().unwrap_or(&NO_CLAUSES)
     }
 
     /// Builds a canonical restriction from `(param, OR-values)` clauses.
     pub fn from_clauses(clauses: impl IntoIterator<Item = (String, BTreeSet<String>)>) -> Self {
-        let mut map: BTreeMap<String, BTreeSet<BTreeSet<String>>> = BTreeMap::new();
+        let mut map: Clauses = BTreeMap::new();
         for (p, vs) in clauses {
             map.entry(p).or_default().insert(vs);
         }
-        for sets in map.values_mut() {
+        Restriction::canonical(map)
+    }
+
+    /// Drops each clause another clause on the same parameter implies.
+    fn canonical(mut map: Clauses) -> Self {
+        // Only a parameter written more than once can have a clause another implies.
+        for sets in map.values_mut().filter(|sets| sets.len() > 1) {
             let all: Vec<BTreeSet<String>> = sets.iter().cloned().collect();
             sets.retain(|v| !all.iter().any(|w| w != v && w.is_subset(v)));
         }
-        Restriction { clauses: map }
+        Restriction {
+            clauses: (!map.is_empty()).then(|| Arc::new(map)),
+        }
     }
 
     /// Every clause as `(param, OR-values)`, in canonical order.
     pub fn clauses(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
-        self.clauses
+        self.map()
             .iter()
             .flat_map(|(p, sets)| sets.iter().map(move |v| (p.as_str(), v)))
     }
@@ -198,8 +221,16 @@ impl Restriction {
     /// `self` is implied by some clause of `other` on the same parameter whose values
     /// are a subset. Conservative: it never claims coverage FHIR semantics would deny.
     pub fn covers(&self, other: &Restriction) -> bool {
-        self.clauses.iter().all(|(p, mine)| {
-            let theirs = other.clauses.get(p);
+        let Some(mine) = &self.clauses else {
+            return true;
+        };
+        if let Some(theirs) = &other.clauses
+            && Arc::ptr_eq(mine, theirs)
+        {
+            return true;
+        }
+        mine.iter().all(|(p, mine)| {
+            let theirs = other.map().get(p);
             mine.iter()
                 .all(|vs| theirs.is_some_and(|t| t.iter().any(|w| w.is_subset(vs))))
         })
@@ -601,7 +632,7 @@ fn parse_type(ty: &str, level: Level, after: &str) -> Result<ResourceType, Scope
     let ok = ty.starts_with(|c: char| c.is_ascii_uppercase())
         && ty.chars().all(|c| c.is_ascii_alphanumeric());
     if ok {
-        return Ok(ResourceType::Named(ty.to_string()));
+        return Ok(ResourceType::Named(ty.into()));
     }
     let hint = (!ty.is_empty() && ty.chars().all(|c| c.is_ascii_alphanumeric())).then(|| {
         let mut c = ty.chars();
@@ -681,7 +712,7 @@ fn parse_perms(
 }
 
 fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
-    let mut clauses = Vec::new();
+    let mut clauses: Clauses = BTreeMap::new();
     for part in q.split('&') {
         let Some((param, value)) = part.split_once('=') else {
             return Err(invalid(
@@ -705,16 +736,23 @@ fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
                 None,
             ));
         }
-        let values: BTreeSet<String> = value.split(',').map(str::to_string).collect();
+        let values: BTreeSet<String> = if value.contains(',') {
+            value.split(',').map(str::to_string).collect()
+        } else {
+            // (`BTreeSet::from([v])` sorts a one-element array first.)
+            let mut one = BTreeSet::new();
+            one.insert(value.to_string());
+            one
+        };
         if values.iter().any(String::is_empty) {
             return Err(invalid(
                 format!("restriction `{param}={value}` has an empty value between commas"),
                 None,
             ));
         }
-        clauses.push((param.to_string(), values));
+        clauses.entry(param.to_string()).or_default().insert(values);
     }
-    Ok(Restriction::from_clauses(clauses))
+    Ok(Restriction::canonical(clauses))
 }
 
 /// True when the token is written with SMART 1.0 permissions (`.read`, `.write`, `.*`).

@@ -311,7 +311,7 @@ impl Profile {
             .iter()
             .find(|t| match &r.resource {
                 ResourceType::Any => true,
-                ResourceType::Named(n) => n == *t,
+                ResourceType::Named(n) => **n == **t,
             })
             .map(String::as_str)
     }

@@ -179,7 +179,7 @@ impl Loaded {
             .collect()
     }
 
-    pub fn gate(self, untrusted: &[(Entry, String)]) -> Gathered {
+    pub fn gate(&self, untrusted: &[(Entry, String)]) -> Gathered {
         let mut report = gate::gate(&gate::Input {
             apps: &self.apps,
             removed: &self.removed,
@@ -193,12 +193,12 @@ impl Loaded {
             untrusted,
             tenants: &self.tenants,
         });
-        report.manifests = self.manifest_spec;
+        report.manifests.clone_from(&self.manifest_spec);
         Gathered {
             report,
-            ledger_file: self.ledger_file,
-            ledger_text: self.ledger_text,
-            now: self.now,
+            ledger_file: self.ledger_file.clone(),
+            ledger_text: self.ledger_text.clone(),
+            now: self.now.clone(),
         }
     }
 }

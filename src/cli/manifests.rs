@@ -350,7 +350,12 @@ fn parse_both(
         .enumerate()
         .map(|(i, b)| (b.as_slice(), i))
         .collect();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    // The file as text for the unified diff. A manifest that loads is UTF-8, and
+    // checking that is cheaper than the lossy conversion, which is only the fallback.
+    let text = |b: &[u8]| match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    };
     let (heads, bases) = std::thread::scope(|t| {
         let bases = t.spawn(|| {
             base_read

@@ -98,7 +98,7 @@ fn observed(t: &Tally) -> Vec<Observed<'_>> {
         let Some(letter) = i.letter() else { continue };
         let resource = match *ty {
             SYSTEM => ResourceType::Any,
-            id => ResourceType::Named(t.types[id as usize].clone()),
+            id => ResourceType::Named(t.types[id as usize].as_str().into()),
         };
         for (params, stats) in by {
             let restriction = i
@@ -189,7 +189,7 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
             out_of_manifest.push(OutOfManifest {
                 tenant: t.tenants[o.tenant as usize].clone(),
                 resource: match &o.resource {
-                    ResourceType::Named(n) => Some(n.clone()),
+                    ResourceType::Named(n) => Some(n.to_string()),
                     ResourceType::Any => None,
                 },
                 interaction: o.interaction.code().to_string(),
