@@ -71,8 +71,8 @@ pub fn parse_serde(line: &[u8]) -> Result<LogLine<'_>, String> {
 /// no escape) and no control character (so none inside a string, and no tab or CR
 /// between tokens). `None` means "ask serde_json".
 pub fn scan(line: &[u8]) -> Option<LogLine<'_>> {
-    // Two passes over the whole line beat a check per string: `fold` has no early
-    // exit, so it runs on whole vectors.
+    // One pass over the whole line beats a check in every string: `fold` has no
+    // early exit, so it runs on whole vectors.
     let odd = line
         .iter()
         .fold(false, |odd, b| odd | (*b < 0x20) | (*b == b'\\'));
@@ -178,7 +178,7 @@ impl<'a> Cursor<'a> {
     fn str(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let len = memchr::memchr(b'"', &self.s.as_bytes()[start..])?;
+        let len = find_quote(&self.s.as_bytes()[start..])?;
         self.i = start + len + 1;
         self.s.get(start..start + len)
     }
@@ -250,6 +250,27 @@ impl<'a> Cursor<'a> {
         self.digits();
         (self.i > start).then_some(())
     }
+}
+
+/// The first `"`, eight bytes at a time: the strings of a log line are short, and a
+/// general `memchr` spends more setting up than searching them. A byte of `x` is zero
+/// where the input has a quote; `(x - 1) & !x & 0x80` marks the first such byte
+/// exactly (marks above it may be false, and are not looked at).
+fn find_quote(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    let mut words = b.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ QUOTES;
+        let hit = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if hit != 0 {
+            return Some(at + (hit.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = words.remainder().iter().position(|c| *c == b'"')?;
+    Some(at + tail)
 }
 
 #[cfg(test)]
