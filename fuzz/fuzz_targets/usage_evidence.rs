@@ -1,12 +1,31 @@
 #![no_main]
 
 //! Evidence readers and the FHIR REST URL parser on arbitrary bytes: no panic, and
-//! the bad-line count never exceeds the lines read.
+//! the bad-line count never exceeds the lines read. The access-log scanner is held to
+//! serde_json: when it accepts a line, serde_json accepts it with the same record; and
+//! reading with the scanner on worker threads over tiny chunks gives the reference
+//! report (serde_json, one thread), or the same error.
 
 use libfuzzer_sys::fuzz_target;
-use scopegate::usage::evidence::{read_access_log, read_audit_events, read_granted};
+use scopegate::usage::access_log;
+use scopegate::usage::analyze::{UsageOptions, analyze, restriction_params};
+use scopegate::usage::evidence::{
+    AccessParser, read_access_log, read_access_log_with, read_audit_events, read_granted,
+};
 use scopegate::usage::fhir_url;
+use scopegate::usage::lines::Plan;
 use scopegate::usage::tally::{EvidenceKind, Tally};
+
+const MANIFEST: &str = "id: app\nlaunch: [ehr]\nscopes:\n  - scope: patient/*.rs\n    rationale: r\n  - scope: patient/Observation.rs?category=laboratory\n    rationale: r\nworkflows:\n  - id: w\n    description: d\n    needs: [patient/Observation.rs]\n";
+
+fn report(data: &[u8], strict: bool, plan: Plan, parser: AccessParser) -> Result<String, String> {
+    let m = scopegate::manifest::from_str("m.yaml", MANIFEST).unwrap();
+    let mut t = Tally::new("app", None, restriction_params(&m));
+    let f = t.add_file("a", EvidenceKind::AccessLog);
+    read_access_log_with(data, &mut t, f, strict, plan, parser).map_err(|e| e.to_string())?;
+    let r = analyze(&m, &t, UsageOptions::default());
+    Ok(scopegate::render::json::render(&r))
+}
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
@@ -15,6 +34,29 @@ fuzz_target!(|data: &[u8]| {
             let _ = fhir_url::parse(method, url);
             let _ = scopegate::usage::instant::parse(line);
         }
+    }
+    for line in std::iter::once(data).chain(data.split(|b| *b == b'\n')) {
+        let line = line.trim_ascii();
+        if let Some(fast) = access_log::scan(line) {
+            match access_log::parse_serde(line) {
+                Ok(reference) => assert_eq!(fast, reference),
+                Err(e) => panic!("the scanner accepted what serde_json refuses: {e}"),
+            }
+        }
+    }
+    let one = Plan {
+        threads: 1,
+        chunk: 1 << 20,
+    };
+    let tiny = Plan {
+        threads: 3,
+        chunk: 1 + data.first().map_or(0, |b| usize::from(*b % 64)),
+    };
+    for strict in [false, true] {
+        assert_eq!(
+            report(data, strict, tiny, AccessParser::Scanner),
+            report(data, strict, one, AccessParser::Serde)
+        );
     }
     let mut t = Tally::new("app", None, vec!["category".into()]);
     let a = t.add_file("a", EvidenceKind::AccessLog);

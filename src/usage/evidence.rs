@@ -14,8 +14,10 @@ use std::io::{BufRead, Read};
 
 use serde::Deserialize;
 
+use super::access_log::{self, LogLine};
 use super::fhir_url;
 use super::instant;
+use super::lines::{self, Plan};
 use super::tally::{Origin, Tally};
 
 /// Evidence the run cannot use: exit 2.
@@ -88,74 +90,8 @@ impl Ctx<'_> {
     }
 }
 
-/// Runs `each` over every non-blank line, with its 1-based number.
-fn lines(
-    mut r: impl BufRead,
-    ctx: &mut Ctx<'_>,
-    mut each: impl FnMut(&mut Ctx<'_>, &[u8], u64) -> Result<Option<String>, EvidenceError>,
-) -> Result<(), EvidenceError> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut line = 0u64;
-    let mut first_bad = None;
-    loop {
-        buf.clear();
-        let n = r
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| ctx.error(line + 1, format!("cannot read: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        line += 1;
-        let text = buf.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        if let Some(reason) = each(ctx, text, line)? {
-            if first_bad.is_none() {
-                first_bad = Some((line, reason.clone()));
-            }
-            ctx.bad(line, reason)?;
-        }
-    }
-    ctx.finish(first_bad)
-}
-
 fn ok_status(status: u16) -> bool {
     (200..400).contains(&status)
-}
-
-#[derive(Deserialize)]
-struct LogLine<'a> {
-    #[serde(borrow)]
-    time: Cow<'a, str>,
-    #[serde(borrow)]
-    tenant: Cow<'a, str>,
-    #[serde(borrow)]
-    app: Cow<'a, str>,
-    #[serde(borrow)]
-    method: Cow<'a, str>,
-    #[serde(borrow)]
-    url: Cow<'a, str>,
-    status: u16,
-    /// A `POST _search` form body (`application/x-www-form-urlencoded`), when logged.
-    #[serde(borrow, default)]
-    body: Option<Cow<'a, str>>,
-    /// The entries of a batch or transaction Bundle, when logged.
-    #[serde(borrow, default)]
-    entries: Option<Vec<LogEntry<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct LogEntry<'a> {
-    #[serde(borrow)]
-    method: Cow<'a, str>,
-    #[serde(borrow)]
-    url: Cow<'a, str>,
-    /// The entry's own status (`Bundle.entry.response.status`); the line's by default.
-    #[serde(default)]
-    status: Option<u16>,
-    #[serde(borrow, default)]
-    body: Option<Cow<'a, str>>,
 }
 
 /// Reads a JSON-lines access log: `{time, tenant, app, method, url, status}` per line,
@@ -167,54 +103,95 @@ pub fn read_access_log(
     file: usize,
     strict: bool,
 ) -> Result<(), EvidenceError> {
+    read_access_log_with(r, tally, file, strict, Plan::auto(), AccessParser::Scanner)
+}
+
+/// How access-log lines are parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessParser {
+    /// The scanner for the common shape, serde_json for the rest.
+    Scanner,
+    /// serde_json alone: the reference the scanner is held to.
+    Serde,
+}
+
+/// [`read_access_log`] with the work split as `plan` says and lines parsed by
+/// `parser`: the differential tests and the fuzz target compare the ways.
+pub fn read_access_log_with(
+    r: impl Read,
+    tally: &mut Tally,
+    file: usize,
+    strict: bool,
+    plan: Plan,
+    parser: AccessParser,
+) -> Result<(), EvidenceError> {
     let mut ctx = Ctx {
         tally,
         file,
         strict,
     };
-    lines(r, &mut ctx, |ctx, text, line| {
-        let rec: LogLine<'_> = match serde_json::from_slice(text) {
-            Ok(r) => r,
-            Err(e) => return Ok(Some(format!("not an access-log record: {e}"))),
-        };
-        let at = ctx.at(line);
-        ctx.tally.record(at);
-        let Some(time) = instant::parse(&rec.time) else {
-            return Ok(Some(format!("`time` `{}` is not an instant", rec.time)));
-        };
-        if !ctx.tally.accepts(&rec.app, time) {
-            return Ok(None);
-        }
-        let req = match fhir_url::parse(&rec.method, &rec.url) {
-            Ok(q) => q,
-            Err(e) => return Ok(Some(e.0)),
-        };
-        let tenant = ctx.tally.tenant_id(&rec.tenant);
-        match (req.interaction, &rec.entries) {
-            (super::Interaction::Batch, Some(entries)) => {
-                // Batch and transaction have no scope of their own: each entry is
-                // judged alone (SMART 2.x).
-                for (i, e) in entries.iter().enumerate() {
-                    let q = match fhir_url::parse(&e.method, &e.url) {
-                        Ok(q) => q,
-                        Err(err) => return Ok(Some(format!("entry {}: {err}", i + 1))),
-                    };
-                    let ok = ok_status(e.status.unwrap_or(rec.status));
-                    ctx.tally
-                        .observe(tenant, &q, e.body.as_deref(), ok, time, at);
-                }
+    let each = match parser {
+        AccessParser::Scanner => access_line,
+        AccessParser::Serde => access_line_serde,
+    };
+    lines::run(r, &mut ctx, each, plan)
+}
+
+fn access_line(ctx: &mut Ctx<'_>, text: &[u8], line: u64) -> Result<Option<String>, EvidenceError> {
+    Ok(access_record(ctx, access_log::parse(text), line))
+}
+
+fn access_line_serde(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    line: u64,
+) -> Result<Option<String>, EvidenceError> {
+    Ok(access_record(ctx, access_log::parse_serde(text), line))
+}
+
+/// Folds one access-log record in; `Some(reason)` makes its line bad.
+fn access_record(ctx: &mut Ctx<'_>, rec: Result<LogLine<'_>, String>, line: u64) -> Option<String> {
+    let rec = match rec {
+        Ok(r) => r,
+        Err(reason) => return Some(reason),
+    };
+    let at = ctx.at(line);
+    ctx.tally.record(at);
+    let Some(time) = instant::parse(&rec.time) else {
+        return Some(format!("`time` `{}` is not an instant", rec.time));
+    };
+    if !ctx.tally.accepts(&rec.app, time) {
+        return None;
+    }
+    let req = match fhir_url::parse(&rec.method, &rec.url) {
+        Ok(q) => q,
+        Err(e) => return Some(e.0),
+    };
+    let tenant = ctx.tally.tenant_id(&rec.tenant);
+    match (req.interaction, &rec.entries) {
+        (super::Interaction::Batch, Some(entries)) => {
+            // Batch and transaction have no scope of their own: each entry is
+            // judged alone (SMART 2.x).
+            for (i, e) in entries.iter().enumerate() {
+                let q = match fhir_url::parse(&e.method, &e.url) {
+                    Ok(q) => q,
+                    Err(err) => return Some(format!("entry {}: {err}", i + 1)),
+                };
+                let ok = ok_status(e.status.unwrap_or(rec.status));
+                ctx.tally
+                    .observe(tenant, &q, e.body.as_deref(), ok, time, at);
             }
-            _ => ctx.tally.observe(
-                tenant,
-                &req,
-                rec.body.as_deref(),
-                ok_status(rec.status),
-                time,
-                at,
-            ),
         }
-        Ok(None)
-    })
+        _ => ctx.tally.observe(
+            tenant,
+            &req,
+            rec.body.as_deref(),
+            ok_status(rec.status),
+            time,
+            at,
+        ),
+    }
+    None
 }
 
 #[derive(Deserialize)]
@@ -243,22 +220,28 @@ pub fn read_granted(
         file,
         strict,
     };
-    lines(r, &mut ctx, |ctx, text, line| {
-        let rec: GrantLine<'_> = match serde_json::from_slice(text) {
-            Ok(r) => r,
-            Err(e) => return Ok(Some(format!("not a granted-scopes record: {e}"))),
-        };
-        let at = ctx.at(line);
-        ctx.tally.record(at);
-        let Some(time) = instant::parse(&rec.time) else {
-            return Ok(Some(format!("`time` `{}` is not an instant", rec.time)));
-        };
-        if ctx.tally.accepts(&rec.app, time) {
-            let tenant = ctx.tally.tenant_id(&rec.tenant);
-            ctx.tally.grant(tenant, &rec.scope, time, at);
-        }
-        Ok(None)
-    })
+    lines::run(r, &mut ctx, granted_line, Plan::auto())
+}
+
+fn granted_line(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    line: u64,
+) -> Result<Option<String>, EvidenceError> {
+    let rec: GrantLine<'_> = match serde_json::from_slice(text) {
+        Ok(r) => r,
+        Err(e) => return Ok(Some(format!("not a granted-scopes record: {e}"))),
+    };
+    let at = ctx.at(line);
+    ctx.tally.record(at);
+    let Some(time) = instant::parse(&rec.time) else {
+        return Ok(Some(format!("`time` `{}` is not an instant", rec.time)));
+    };
+    if ctx.tally.accepts(&rec.app, time) {
+        let tenant = ctx.tally.tenant_id(&rec.tenant);
+        ctx.tally.grant(tenant, &rec.scope, time, at);
+    }
+    Ok(None)
 }
 
 /// Reads FHIR R4 `AuditEvent`s: NDJSON (one resource per line; a line may also be a
@@ -300,7 +283,11 @@ pub fn read_audit_events(
         _ => {
             let blank = std::io::Cursor::new(vec![b'\n'; skipped_lines as usize]);
             let r = blank.chain(std::io::Cursor::new(head)).chain(r);
-            lines(r, &mut ctx, super::audit::ndjson_line)
+            lines::run(r, &mut ctx, super::audit::ndjson_line, Plan::auto())
         }
     }
 }
+
+#[cfg(test)]
+#[path = "evidence_tests.rs"]
+mod tests;

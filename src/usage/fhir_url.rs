@@ -83,14 +83,22 @@ fn method(m: &str) -> Result<Method, UrlError> {
 /// system-level tail) is the server's base and is ignored.
 pub fn parse<'a>(method_text: &str, url: &'a str) -> Result<Request<'a>, UrlError> {
     let m = method(method_text)?;
-    let no_fragment = url.split_once('#').map_or(url, |(u, _)| u);
-    let (path, query) = no_fragment.split_once('?').unwrap_or((no_fragment, ""));
+    // Runs for every evidence line: one pass finds the end of the path.
+    let (path, query) = match memchr::memchr2(b'#', b'?', url.as_bytes()) {
+        Some(i) if url.as_bytes()[i] == b'?' => {
+            let rest = &url[i + 1..];
+            let query = memchr::memchr(b'#', rest.as_bytes()).map_or(rest, |j| &rest[..j]);
+            (&url[..i], query)
+        }
+        Some(i) => (&url[..i], ""),
+        None => (url, ""),
+    };
     // Drop `scheme://host` from an absolute URL.
-    let path = match path.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+    let path = match after_scheme(path) {
+        Some(rest) => memchr::memchr(b'/', rest.as_bytes()).map_or("", |i| &rest[i..]),
         None => path,
     };
-    let mut segs = path.split('/').filter(|s| !s.is_empty());
+    let mut segs = Segments(path).filter(|s| !s.is_empty());
     let at = |interaction, resource, operation| Request {
         interaction,
         resource,
@@ -130,6 +138,43 @@ pub fn parse<'a>(method_text: &str, url: &'a str) -> Result<Request<'a>, UrlErro
         _ => err(format!(
             "`{method_text} {url}`: only GET and POST are defined on the base URL"
         )),
+    }
+}
+
+/// What follows the first `://` (`path.split_once("://")`, without a searcher).
+fn after_scheme(path: &str) -> Option<&str> {
+    let b = path.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b':', &b[from..]) {
+        let i = from + i;
+        if b[i + 1..].starts_with(b"//") {
+            return Some(&path[i + 3..]);
+        }
+        from = i + 1;
+    }
+    None
+}
+
+/// The `/`-separated segments of a path (`path.split('/')`): they are short, and a
+/// byte loop beats a searcher on them.
+struct Segments<'a>(&'a str);
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.0;
+        match s.bytes().position(|b| b == b'/') {
+            Some(i) => {
+                self.0 = &s[i + 1..];
+                Some(&s[..i])
+            }
+            None if s.is_empty() => None,
+            None => {
+                self.0 = "";
+                Some(s)
+            }
+        }
     }
 }
 

@@ -6,11 +6,13 @@
 //! I/O stays at the edges: [`evidence`] reads `impl BufRead` values and never opens a
 //! file; the CLI opens files and prints. Nothing here writes to the terminal.
 
+pub mod access_log;
 pub mod analyze;
 mod audit;
 pub mod evidence;
 pub mod fhir_url;
 pub mod instant;
+pub mod lines;
 pub mod report;
 pub mod tally;
 

@@ -350,6 +350,72 @@ impl Tally {
         }
     }
 
+    /// An empty tally with the same filters and files, for a worker thread to fill and
+    /// [`Tally::merge`] to fold back.
+    pub fn fork(&self) -> Tally {
+        let mut t = Tally::new(&self.app, self.since, self.params.clone());
+        t.files = self
+            .files
+            .iter()
+            .map(|f| FileTally {
+                records: 0,
+                bad: 0,
+                ..f.clone()
+            })
+            .collect();
+        t
+    }
+
+    /// Folds a forked tally back in, mapping its record origins through `at`. Counts
+    /// add up, `first_seen` is the earliest and `last` the latest of either, and the
+    /// bad lines kept are the earliest of both: the same totals as one tally that had
+    /// read everything, whatever the order of the merges.
+    pub fn merge(&mut self, other: Tally, at: impl Fn(Origin) -> Origin) {
+        for (mine, theirs) in self.files.iter_mut().zip(&other.files) {
+            mine.records += theirs.records;
+            mine.bad += theirs.bad;
+        }
+        let tenants: Vec<u16> = other.tenants.iter().map(|n| self.tenant_id(n)).collect();
+        let types: Vec<u16> = other.types.iter().map(|n| self.type_id(Some(n))).collect();
+        let tenant = |id: u16| tenants.get(usize::from(id)).copied().unwrap_or(id);
+        let ty = |id: u16| types.get(usize::from(id)).copied().unwrap_or(id);
+        for ((tn, tp, i), by) in other.access {
+            let mine = self.access.entry((tenant(tn), ty(tp), i)).or_default();
+            merge_by(mine, by, &at);
+        }
+        for ((tn, tp), by) in other.operations {
+            let mine = self.operations.entry((tenant(tn), ty(tp))).or_default();
+            merge_by(mine, by, &at);
+        }
+        for (tn, by) in other.grants {
+            let mine = self.grants.entry(tenant(tn)).or_default();
+            for (scope, g) in by {
+                let g = GrantStats {
+                    first_seen: at(g.first_seen),
+                    ..g
+                };
+                mine.entry(scope)
+                    .and_modify(|m| {
+                        m.responses += g.responses;
+                        m.last = m.last.max(g.last);
+                        m.first_seen = m.first_seen.min(g.first_seen);
+                    })
+                    .or_insert(g);
+            }
+        }
+        let (s, o) = (&mut self.skipped, other.skipped);
+        s.other_app += o.other_app;
+        s.before_window += o.before_window;
+        s.capabilities += o.capabilities;
+        s.batch_without_entries += o.batch_without_entries;
+        s.not_access += o.not_access;
+        self.bad_count += other.bad_count;
+        self.bad
+            .extend(other.bad.into_iter().map(|b| BadLine { at: at(b.at), ..b }));
+        self.bad.sort_by_key(|b| b.at);
+        self.bad.truncate(MAX_BAD_SHOWN);
+    }
+
     /// Folds one token response in.
     pub fn grant(&mut self, tenant: u16, scope: &str, time: Millis, at: Origin) {
         let by = self.grants.entry(tenant).or_default();
@@ -379,6 +445,24 @@ fn bump(by: &mut ByParams, key: &str, ok: bool, time: Millis, at: Origin) {
             let mut s = Stats::new(at);
             s.add(ok, time);
             by.push((key.to_string(), s));
+        }
+    }
+}
+
+fn merge_by(mine: &mut ByParams, theirs: ByParams, at: impl Fn(Origin) -> Origin) {
+    for (key, st) in theirs {
+        let st = Stats {
+            first_seen: at(st.first_seen),
+            ..st
+        };
+        match mine.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, m)) => {
+                m.ok += st.ok;
+                m.failed += st.failed;
+                m.last_ok = m.last_ok.max(st.last_ok);
+                m.first_seen = m.first_seen.min(st.first_seen);
+            }
+            None => mine.push((key, st)),
         }
     }
 }

@@ -1,0 +1,356 @@
+//! Numbered lines of JSON-lines evidence: read in large chunks cut at newlines, and
+//! handled on worker threads, each folding into its own [`Tally`] that is merged back
+//! at the end. Memory stays bounded: a few chunks in flight, whatever the file size.
+//!
+//! What a line means is the caller's `each`; this module owns only the numbering, and
+//! keeps it exact: a worker numbers lines within its chunk (the chunk index in the
+//! high bits), and the numbers are made absolute once every chunk's line count is
+//! known. Bad-line counts, samples, `--strict` (the earliest bad line wins) and I/O
+//! errors come out as a single thread reading line by line would give them.
+
+use std::io::{ErrorKind, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
+
+use super::evidence::{Ctx, EvidenceError};
+use super::tally::{Origin, Tally};
+
+/// What a reader does with one non-blank (trimmed) line: `Ok(Some(reason))` makes it a
+/// bad line.
+pub(super) type Each = fn(&mut Ctx<'_>, &[u8], u64) -> Result<Option<String>, EvidenceError>;
+
+/// How to split the work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Worker threads; 1 reads on the calling thread.
+    pub threads: usize,
+    /// Bytes per chunk (a chunk grows to hold a longer line).
+    pub chunk: usize,
+}
+
+impl Plan {
+    /// One worker per core (at most 4), 1 MiB chunks.
+    pub fn auto() -> Plan {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Plan {
+            threads: cores.clamp(1, 4),
+            chunk: 1 << 20,
+        }
+    }
+}
+
+/// Within a worker, a line is numbered `chunk << CHUNK_SHIFT | line in chunk`: the
+/// same order as the absolute numbers, which are known only at the end.
+const CHUNK_SHIFT: u32 = 32;
+
+/// A buffer of whole lines (the last chunk of a file may end without a newline).
+struct Chunk {
+    bytes: Vec<u8>,
+    /// How much of `bytes` holds input; the rest is spare room, kept initialised
+    /// across reuse so that it is not zeroed again for every chunk.
+    len: usize,
+}
+
+impl Chunk {
+    fn new() -> Chunk {
+        Chunk {
+            bytes: Vec::new(),
+            len: 0,
+        }
+    }
+
+    fn data(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// Reads until the chunk holds `want` bytes or the input ends (`Ok(true)`).
+    fn fill(&mut self, r: &mut impl Read, want: usize) -> std::io::Result<bool> {
+        if self.bytes.len() < want {
+            self.bytes.resize(want, 0);
+        }
+        while self.len < want {
+            match r.read(&mut self.bytes[self.len..want]) {
+                Ok(0) => return Ok(true),
+                Ok(n) => self.len += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Moves the bytes after the last newline to the start of `next`; false when there
+    /// is no newline (nothing moves).
+    fn cut(&mut self, next: &mut Chunk) -> bool {
+        let Some(i) = memchr::memrchr(b'\n', self.data()) else {
+            return false;
+        };
+        let tail = i + 1..self.len;
+        if next.bytes.len() < tail.len() {
+            next.bytes.resize(tail.len(), 0);
+        }
+        next.bytes[..tail.len()].copy_from_slice(&self.bytes[tail.clone()]);
+        next.len = tail.len();
+        self.len = i + 1;
+        true
+    }
+
+    /// Drops a last line that has no newline: after a read error it is not whole.
+    fn drop_partial(&mut self) {
+        self.len = memchr::memrchr(b'\n', self.data()).map_or(0, |i| i + 1);
+    }
+}
+
+/// Reads the next chunk of whole lines into `buf`, the bytes after them into `next`.
+/// Ok(true) at the end of the input (`buf` then holds the rest). A line longer than a
+/// chunk makes the chunk grow to hold it.
+fn read_chunk(
+    r: &mut impl Read,
+    buf: &mut Chunk,
+    next: &mut Chunk,
+    size: usize,
+) -> std::io::Result<bool> {
+    next.len = 0;
+    let mut want = size.max(buf.len + 1);
+    loop {
+        if buf.fill(r, want)? {
+            return Ok(true);
+        }
+        if buf.cut(next) {
+            return Ok(false);
+        }
+        want = buf.len * 2;
+    }
+}
+
+/// Runs `each` over every non-blank line of `r`, with its 1-based number.
+pub(super) fn run(
+    mut r: impl Read,
+    ctx: &mut Ctx<'_>,
+    each: Each,
+    plan: Plan,
+) -> Result<(), EvidenceError> {
+    let size = plan.chunk.max(1);
+    let (mut buf, mut next) = (Chunk::new(), Chunk::new());
+    let mut read = read_chunk(&mut r, &mut buf, &mut next, size);
+    if plan.threads > 1 && matches!(read, Ok(false)) {
+        return threaded(r, ctx, each, plan, buf, next);
+    }
+    // One chunk holds it all, or one thread was asked for: read here.
+    let mut first_bad = None;
+    let mut line = 0;
+    loop {
+        let eof = match read {
+            Ok(eof) => eof,
+            Err(e) => {
+                buf.drop_partial();
+                line += each_line(ctx, buf.data(), line, each, &mut first_bad)?;
+                return Err(ctx.error(line + 1, format!("cannot read: {e}")));
+            }
+        };
+        line += each_line(ctx, buf.data(), line, each, &mut first_bad)?;
+        if eof {
+            return ctx.finish(first_bad);
+        }
+        std::mem::swap(&mut buf, &mut next);
+        read = read_chunk(&mut r, &mut buf, &mut next, size);
+    }
+}
+
+/// Handles the lines of one chunk, numbered from `base + 1`; returns how many lines it
+/// held (a last line without its newline counts).
+fn each_line(
+    ctx: &mut Ctx<'_>,
+    chunk: &[u8],
+    base: u64,
+    each: Each,
+    first_bad: &mut Option<(u64, String)>,
+) -> Result<u64, EvidenceError> {
+    let mut n = 0;
+    let mut rest = chunk;
+    while !rest.is_empty() {
+        let (raw, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &[][..]),
+        };
+        rest = next;
+        n += 1;
+        let line = base + n;
+        let text = raw.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        if let Some(reason) = each(ctx, text, line)? {
+            if first_bad.is_none() {
+                *first_bad = Some((line, reason.clone()));
+            }
+            ctx.bad(line, reason)?;
+        }
+    }
+    Ok(n)
+}
+
+/// What one worker thread saw.
+struct Worker {
+    tally: Tally,
+    /// (chunk index, lines in it), for each chunk it read whole.
+    lines: Vec<(u64, u64)>,
+    first_bad: Option<(u64, String)>,
+    /// Its earliest error (under `--strict`, its earliest bad line).
+    error: Option<EvidenceError>,
+}
+
+/// One worker: chunks in, a tally out.
+fn work(
+    mut tally: Tally,
+    (file, strict): (usize, bool),
+    each: Each,
+    rx: &Mutex<mpsc::Receiver<(u64, Chunk)>>,
+    free: &mpsc::Sender<Chunk>,
+    stop_at: &AtomicU64,
+) -> Worker {
+    let (mut lines, mut first_bad, mut error) = (Vec::new(), None, None::<EvidenceError>);
+    let mut ctx = Ctx {
+        tally: &mut tally,
+        file,
+        strict,
+    };
+    loop {
+        let got = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok((idx, chunk)) = got else { break };
+        // Chunks after a failed one need no reading: the earliest error wins.
+        if idx < stop_at.load(Ordering::Relaxed) {
+            match each_line(
+                &mut ctx,
+                chunk.data(),
+                idx << CHUNK_SHIFT,
+                each,
+                &mut first_bad,
+            ) {
+                Ok(n) => lines.push((idx, n)),
+                Err(e) => {
+                    stop_at.fetch_min(idx, Ordering::Relaxed);
+                    if error.as_ref().is_none_or(|x| e.line < x.line) {
+                        error = Some(e);
+                    }
+                }
+            }
+        }
+        let _ = free.send(chunk);
+    }
+    Worker {
+        tally,
+        lines,
+        first_bad,
+        error,
+    }
+}
+
+fn threaded(
+    mut r: impl Read,
+    ctx: &mut Ctx<'_>,
+    each: Each,
+    plan: Plan,
+    first: Chunk,
+    carry: Chunk,
+) -> Result<(), EvidenceError> {
+    let (file, strict) = (ctx.file, ctx.strict);
+    let stop_at = AtomicU64::new(u64::MAX);
+    // Bounded: at most `threads` chunks wait, so memory does not follow the input.
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Chunk)>(plan.threads);
+    let work_rx = Mutex::new(work_rx);
+    let (free_tx, free_rx) = mpsc::channel::<Chunk>();
+    let forks: Vec<Tally> = (0..plan.threads).map(|_| ctx.tally.fork()).collect();
+    let (workers, chunks, read_error) = std::thread::scope(|s| {
+        let handles: Vec<_> = forks
+            .into_iter()
+            .map(|tally| {
+                let (rx, free, stop_at) = (&work_rx, free_tx.clone(), &stop_at);
+                s.spawn(move || work(tally, (file, strict), each, rx, &free, stop_at))
+            })
+            .collect();
+        drop(free_tx);
+        let (mut buf, mut next) = (first, carry);
+        let mut read = Ok(false);
+        let mut idx = 0u64;
+        let mut read_error = None;
+        loop {
+            let eof = match read {
+                Ok(eof) => eof,
+                Err(e) => {
+                    buf.drop_partial();
+                    read_error = Some(e);
+                    true
+                }
+            };
+            if idx >= stop_at.load(Ordering::Relaxed) || work_tx.send((idx, buf)).is_err() {
+                break;
+            }
+            idx += 1;
+            if eof {
+                break;
+            }
+            buf = next;
+            next = free_rx.try_recv().unwrap_or_else(|_| Chunk::new());
+            read = read_chunk(&mut r, &mut buf, &mut next, plan.chunk.max(1));
+        }
+        drop(work_tx);
+        let workers: Vec<Worker> = handles
+            .into_iter()
+            .map(|h| h.join().expect("an evidence worker panicked"))
+            .collect();
+        (workers, idx, read_error)
+    });
+    // Chunk k's first line follows every line of chunks 0..k.
+    let mut counts = vec![0u64; usize::try_from(chunks).unwrap_or(usize::MAX)];
+    for w in &workers {
+        for (idx, n) in &w.lines {
+            counts[*idx as usize] = *n;
+        }
+    }
+    let mut base = Vec::with_capacity(counts.len());
+    let mut total = 0;
+    for n in &counts {
+        base.push(total);
+        total += n;
+    }
+    let absolute = |line: u64| {
+        let (chunk, within) = (line >> CHUNK_SHIFT, line & ((1 << CHUNK_SHIFT) - 1));
+        base.get(chunk as usize).copied().unwrap_or(total) + within
+    };
+    let mut error: Option<EvidenceError> = None;
+    let mut first_bad: Option<(u64, String)> = None;
+    let mut tallies = Vec::with_capacity(workers.len());
+    for w in workers {
+        if let Some(e) = w.error
+            && error.as_ref().is_none_or(|x| e.line < x.line)
+        {
+            error = Some(e);
+        }
+        if let Some(b) = w.first_bad
+            && first_bad.as_ref().is_none_or(|x| b.0 < x.0)
+        {
+            first_bad = Some(b);
+        }
+        tallies.push(w.tally);
+    }
+    if let Some(mut e) = error {
+        e.line = absolute(e.line);
+        return Err(e);
+    }
+    if let Some(e) = read_error {
+        return Err(ctx.error(total + 1, format!("cannot read: {e}")));
+    }
+    let at = |o: Origin| Origin {
+        file: o.file,
+        line: if o.file == file {
+            absolute(o.line)
+        } else {
+            o.line
+        },
+    };
+    for t in tallies {
+        ctx.tally.merge(t, at);
+    }
+    ctx.finish(first_bad.map(|(line, reason)| (absolute(line), reason)))
+}
