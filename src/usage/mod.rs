@@ -11,6 +11,7 @@ pub mod analyze;
 mod audit;
 pub mod evidence;
 pub mod fhir_url;
+mod findings;
 pub mod instant;
 pub mod lines;
 pub mod report;
