@@ -1,5 +1,5 @@
 //! FHIR R4 `AuditEvent` → one observed request. The interaction comes from `subtype`
-//! (http://hl7.org/fhir/restful-interaction), the resource type from `entity.what`
+//! (<http://hl7.org/fhir/restful-interaction>), the resource type from `entity.what`
 //! (or a search's `entity.query`), the app from `agent`, the tenant from
 //! `source.site`, the time from `recorded`, success from `outcome`.
 //!

@@ -2,7 +2,7 @@
 //! interaction, the resource type, an operation name and the query string.
 //!
 //! Authority: FHIR R4 "RESTful API" (hl7.org/fhir/R4/http.html), whose interactions
-//! are the codes of http://hl7.org/fhir/restful-interaction. Pure and allocation-free:
+//! are the codes of <http://hl7.org/fhir/restful-interaction>. Pure and allocation-free:
 //! the result borrows the URL. It must not decide what a request is allowed to do
 //! (that is [`crate::grant`] and [`super::analyze`]).
 

@@ -20,7 +20,7 @@ pub mod tally;
 use crate::grant;
 use crate::scope::Letter;
 
-/// A FHIR restful interaction (http://hl7.org/fhir/restful-interaction, R4).
+/// A FHIR restful interaction (<http://hl7.org/fhir/restful-interaction>, R4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Interaction {
     Read,
