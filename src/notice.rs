@@ -391,8 +391,31 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
             .filter(|f| rule(&f.rule).kind == RuleKind::Tenant && f.severity >= Severity::Warning)
             .collect();
         by_tenant.sort_by_key(|f| f.tenant.clone());
-        for f in by_tenant {
-            push_new(&mut n.tenants, finding_sentence(f, head(&a.app)));
+        // Several findings of one rule at one tenant read as one sentence listing them.
+        let mut done = vec![false; by_tenant.len()];
+        for (i, f) in by_tenant.iter().enumerate() {
+            if done[i] {
+                continue;
+            }
+            let same: Vec<usize> = (i..by_tenant.len())
+                .filter(|&j| by_tenant[j].tenant == f.tenant && by_tenant[j].rule == f.rule)
+                .collect();
+            match GROUPED.iter().find(|(id, _)| *id == f.rule) {
+                Some((_, template)) if same.len() > 1 => {
+                    let (mut accesses, mut details) = (Vec::new(), Vec::new());
+                    for &j in &same {
+                        done[j] = true;
+                        push_new(&mut accesses, finding_access(by_tenant[j], head(&a.app)));
+                        push_new(&mut details, finding_detail(by_tenant[j]));
+                    }
+                    let s = template
+                        .replace("{tenant}", f.tenant.as_deref().unwrap_or("a tenant"))
+                        .replace("{access}", &accesses.join("; "))
+                        .replace("{detail}", &details.join(", "));
+                    push_new(&mut n.tenants, s);
+                }
+                _ => push_new(&mut n.tenants, finding_sentence(f, head(&a.app))),
+            }
         }
         apps.push(n);
     }
@@ -420,18 +443,54 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
     }
 }
 
-/// A finding's sentence, with `{access}` from the scope token it points at.
-fn finding_sentence(f: &Finding, m: Option<&Manifest>) -> String {
-    let token = m.and_then(|m| {
+/// The sentence for several findings of one rule at one tenant; `{access}` is the list
+/// of what each finding is about, separated by semicolons, and `{detail}` the list of
+/// their details.
+const GROUPED: &[(&str, &str)] = &[
+    (
+        "ehr-scope-unlisted",
+        "At {tenant}: the EHR does not list these permissions; confirm they are supported: {access}.",
+    ),
+    (
+        "tenant-denied",
+        "At {tenant}: the organization's policy does not allow the app to: {access}.",
+    ),
+    (
+        "tenant-not-allowed",
+        "At {tenant}: these permissions are outside what the organization allows: {access}.",
+    ),
+    (
+        "tenant-level-exceeded",
+        "At {tenant}: these permissions reach more patients than the organization allows: {access}.",
+    ),
+    (
+        "ehr-capability-missing",
+        "At {tenant}: the EHR lacks features this version needs ({detail}).",
+    ),
+];
+
+/// The scope token a finding points at, in the head manifest.
+fn finding_token<'m>(
+    f: &Finding,
+    m: Option<&'m Manifest>,
+) -> Option<&'m crate::manifest::ScopeEntry> {
+    m.and_then(|m| {
         m.scopes.iter().find(|e| {
             e.token.text.pos.line == f.location.line && e.token.text.pos.column == f.location.column
         })
-    });
-    let scope = token.map_or_else(String::new, |e| e.token.text.value.clone());
-    let access = token
+    })
+}
+
+/// What a finding is about, in plain language: the access of the scope it points at.
+fn finding_access(f: &Finding, m: Option<&Manifest>) -> String {
+    finding_token(f, m)
         .and_then(|e| e.token.scope())
-        .map_or_else(|| plain(&f.message), access);
-    let detail = match f.rule.as_str() {
+        .map_or_else(|| plain(&f.message), access)
+}
+
+/// A finding's `{detail}`: for a missing capability its code, else the message.
+fn finding_detail(f: &Finding) -> String {
+    match f.rule.as_str() {
         // The capability's code is the plain part of the message.
         "ehr-capability-missing" => f
             .message
@@ -440,7 +499,15 @@ fn finding_sentence(f: &Finding, m: Option<&Manifest>) -> String {
             .and_then(|r| r.split('`').next())
             .map_or_else(|| plain(&f.message), |c| format!("“{c}”")),
         _ => plain(&f.message),
-    };
+    }
+}
+
+/// A finding's sentence, with `{access}` from the scope token it points at.
+fn finding_sentence(f: &Finding, m: Option<&Manifest>) -> String {
+    let token = finding_token(f, m);
+    let scope = token.map_or_else(String::new, |e| e.token.text.value.clone());
+    let access = finding_access(f, m);
+    let detail = finding_detail(f);
     fill(
         &f.rule,
         &[
@@ -464,6 +531,19 @@ mod tests {
 
     fn phrase(t: &str) -> String {
         access(&Scope::parse(t).unwrap())
+    }
+
+    #[test]
+    fn grouped_sentences_are_for_tenant_rules_and_fill_tenant_and_access() {
+        for (id, t) in GROUPED {
+            assert!(template(id).is_some(), "{id}");
+            assert_eq!(rule(id).kind, RuleKind::Tenant, "{id}");
+            let filled = t
+                .replace("{tenant}", "x")
+                .replace("{access}", "y")
+                .replace("{detail}", "z");
+            assert!(!filled.contains('{'), "{id}: {filled}");
+        }
     }
 
     #[test]
