@@ -1,101 +1,15 @@
 //! End-to-end gate tests on temporary git repositories: commit, tag, change, run the
 //! real binary. The git CLI only sets the repositories up; scopegate reads them with git2.
 
-use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
 #[path = "support/git.rs"]
 mod git;
+#[path = "support/repo.rs"]
+mod repo;
 
-use assert_cmd::Command;
-use git::git_in;
+use repo::{Repo, Run, example, run_in};
 use serde_json::Value;
-
-const NOW: &str = "2026-11-28T12:00:00Z";
-
-struct Repo {
-    dir: tempfile::TempDir,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let r = Repo {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        r.git(&["init", "-q", "-b", "main"]);
-        r
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        git_in(self.path(), args)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path().join(rel)).unwrap()
-    }
-
-    fn commit(&self, msg: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
-    }
-
-    fn release(&self, tag: &str) {
-        self.git(&["tag", tag]);
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        run_in(self.path(), args)
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", self.stdout, self.stderr))
-    }
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let mut c = Command::cargo_bin("scopegate").unwrap();
-    c.env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .args(args);
-    if matches!(args.first(), Some(&"gate" | &"diff" | &"approve")) && !args.contains(&"--now") {
-        c.args(["--now", NOW]);
-    }
-    let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn example(name: &str) -> String {
-    std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join(name),
-    )
-    .unwrap()
-}
 
 /// A repo whose v1.0.0 release has the med-rec example, and a config naming alice.
 fn released() -> Repo {

@@ -7,94 +7,28 @@
 mod fake_github;
 #[path = "support/git.rs"]
 mod git;
-
-use std::path::{Path, PathBuf};
+#[path = "support/repo.rs"]
+mod repo;
 
 use assert_cmd::Command;
 use fake_github::FakeGitHub;
 use git::git_in;
+use repo::{NOW, Repo, Run, example};
 use serde_json::Value;
 
-const NOW: &str = "2026-11-28T12:00:00Z";
 const CONFIG: &str =
     "manifests:\n  - apps/*/smart-app.yaml\n  - services/**/smart-app.yaml\napprovers: [alice]\n";
 const MOVED_FROM: &str = "apps/patient-summary/smart-app.yaml";
 const MOVED_TO: &str = "apps/summary/smart-app.yaml";
 
-struct Repo {
-    dir: tempfile::TempDir,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", self.stdout, self.stderr))
-    }
-}
-
-impl Repo {
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-    fn git(&self, args: &[&str]) -> String {
-        git_in(self.path(), args)
-    }
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path().join(rel)).unwrap()
-    }
-    fn commit(&self, msg: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
-        self.git(&["rev-parse", "HEAD"]).trim().to_string()
-    }
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("scopegate")
-            .unwrap()
-            .env_clear()
-            .env("NO_COLOR", "1")
-            .current_dir(self.path())
-            .args(args)
-            .args(["--now", NOW])
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-    fn gate(&self) -> Run {
-        self.run(&["gate", "--format", "json"])
-    }
-}
-
-fn example(name: &str) -> String {
-    std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join(name),
-    )
-    .unwrap()
+fn gate(r: &Repo) -> Run {
+    r.run(&["gate", "--format", "json"])
 }
 
 /// Release v1.0.0 holds three apps under the globbed config; HEAD moves
 /// patient-summary to `apps/summary/`. Returns the repo and the release commit.
 fn three_apps_one_moved() -> (Repo, String) {
-    let r = Repo {
-        dir: tempfile::tempdir().unwrap(),
-    };
-    r.git(&["init", "-q", "-b", "main"]);
+    let r = Repo::new();
     r.write("apps/med-rec/smart-app.yaml", &example("med-rec.yaml"));
     r.write(MOVED_FROM, &example("patient-summary.yaml"));
     r.write(
@@ -130,7 +64,7 @@ fn three_apps_with_one_moved_pass_with_no_false_escalation() {
     let (r, _) = three_apps_one_moved();
     // Untracked junk under the glob is not a manifest (it would be a duplicate id).
     r.write("apps/scratch/smart-app.yaml", &example("med-rec.yaml"));
-    let g = r.gate();
+    let g = gate(&r);
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
     let v = g.json();
     assert_eq!(v["verdict"], "no-change");
@@ -182,7 +116,7 @@ fn the_moved_app_gaining_a_scope_fails_with_the_escalation_on_that_app() {
     );
     r.write(MOVED_TO, &t);
     r.commit("immunizations");
-    let g = r.gate();
+    let g = gate(&r);
     assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
     let v = g.json();
     let escalations: Vec<&Value> = v["changes"]
@@ -234,7 +168,7 @@ fn a_removed_app_is_reported_as_reductions_and_does_not_vanish() {
         "services/backend/population-health/smart-app.yaml",
     ]);
     r.commit("retire population-health");
-    let g = r.gate();
+    let g = gate(&r);
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
     let v = g.json();
     assert_eq!(v["verdict"], "pass");
@@ -265,7 +199,7 @@ fn two_manifests_with_one_app_id_are_exit_2_naming_both_files() {
     let (r, _) = three_apps_one_moved();
     r.write("apps/med-rec-copy/smart-app.yaml", &example("med-rec.yaml"));
     r.commit("copy");
-    let g = r.gate();
+    let g = gate(&r);
     assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
     assert!(
         g.stderr.contains("`med-rec`")

@@ -2,77 +2,14 @@
 //! sensitive resource types, an EHR without v2 or offline support) judge a repository
 //! of three apps through the real binary, and the matrix is snapshot-tested.
 
-use std::path::{Path, PathBuf};
-
 #[path = "support/git.rs"]
 mod git;
+#[path = "support/repo.rs"]
+mod repo;
 
-use assert_cmd::Command;
 use git::git_in;
+use repo::{Repo, example};
 use serde_json::Value;
-
-const NOW: &str = "2026-11-28T12:00:00Z";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn example(rel: &str) -> String {
-    std::fs::read_to_string(root().join("examples").join(rel)).unwrap()
-}
-
-struct Repo(tempfile::TempDir);
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", self.stdout, self.stderr))
-    }
-}
-
-impl Repo {
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path().join(rel)).unwrap()
-    }
-
-    fn commit(&self, msg: &str) {
-        git_in(self.path(), &["add", "-A"]);
-        git_in(self.path(), &["commit", "-q", "--allow-empty", "-m", msg]);
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let mut c = Command::cargo_bin("scopegate").unwrap();
-        c.env_clear()
-            .env("NO_COLOR", "1")
-            .current_dir(self.path())
-            .args(args);
-        if matches!(args.first(), Some(&"gate" | &"diff" | &"approve")) {
-            c.args(["--now", NOW]);
-        }
-        let out = c.output().unwrap();
-        Run {
-            code: out.status.code().unwrap(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-}
 
 const CONFIG: &str = "approvers: [alice]\nmanifests:\n  - apps/med-rec.yaml\n  - apps/patient-summary.yaml\n  - apps/population-health.yaml\n";
 
@@ -80,8 +17,7 @@ const CONFIG: &str = "approvers: [alice]\nmanifests:\n  - apps/med-rec.yaml\n  -
 /// EHR snapshots; HEAD then adds `u` on MedicationStatement to med-rec (sensitive at
 /// the academic medical center).
 fn repo() -> Repo {
-    let r = Repo(tempfile::tempdir().unwrap());
-    git_in(r.path(), &["init", "-q", "-b", "main"]);
+    let r = Repo::new();
     r.write(".scopegate/config.yaml", CONFIG);
     for app in ["med-rec", "patient-summary", "population-health"] {
         r.write(

@@ -1,0 +1,104 @@
+//! A temporary git repository for end-to-end tests, and the real binary run in it with
+//! a cleared environment and a fixed clock (`--now`) for the commands that take one.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use super::git::git_in;
+
+/// The clock every `gate`, `diff` and `approve` run sees.
+pub const NOW: &str = "2026-11-28T12:00:00Z";
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", self.stdout, self.stderr))
+    }
+}
+
+impl Repo {
+    /// An empty repository on branch `main`.
+    pub fn new() -> Repo {
+        let r = Repo {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        r.git(&["init", "-q", "-b", "main"]);
+        r
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    /// Commits everything; returns the new commit's id.
+    pub fn commit(&self, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    /// Tags HEAD as a release.
+    pub fn release(&self, tag: &str) {
+        self.git(&["tag", tag]);
+    }
+
+    /// The binary in this repository; `gate`, `diff` and `approve` get `--now NOW`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        run_in(self.path(), args)
+    }
+}
+
+/// The binary in `dir`, as [`Repo::run`].
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let mut c = Command::cargo_bin("scopegate").unwrap();
+    c.env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args(args);
+    if matches!(args.first(), Some(&"gate" | &"diff" | &"approve")) && !args.contains(&"--now") {
+        c.args(["--now", NOW]);
+    }
+    let out = c.output().unwrap();
+    Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// A file under `examples/`.
+pub fn example(rel: &str) -> String {
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(rel),
+    )
+    .unwrap()
+}
