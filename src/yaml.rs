@@ -14,6 +14,8 @@ use serde_saphyr::Spanned;
 
 use crate::hint::did_you_mean;
 
+mod subset;
+
 /// Files larger than this are refused before parsing: a CI gate must not be held
 /// by a huge file. 5,000 scopes with rationales and 500 workflows are about 1 MiB.
 pub const MAX_BYTES: usize = 8 << 20;
@@ -290,15 +292,22 @@ pub enum Item<'a> {
 /// passes over a node it does not want without recursion, so no input can use the
 /// stack. Problems that do not stop the reading are collected for the caller.
 pub struct Reader<'a> {
-    events: Parser<'a, StrInput<'a>>,
+    events: Source<'a>,
     problems: Vec<Problem>,
     /// Collections open around the current event.
     depth: usize,
     nodes: usize,
 }
 
-impl<'a> Reader<'a> {
-    pub fn new(text: &'a str) -> Reader<'a> {
+/// Where the reader's events come from: the fast path when the file is written in the
+/// subset it reads, granit-parser otherwise. Both give the same events.
+enum Source<'a> {
+    Subset(std::vec::IntoIter<subset::Tok<'a>>),
+    Full(Box<Parser<'a, StrInput<'a>>>),
+}
+
+impl<'a> Source<'a> {
+    fn full(text: &'a str) -> Source<'a> {
         let opts = granit_parser::options! {
             // The reader's own depth check fires first; these bound the scanner as well.
             flow_nesting_limit: MAX_DEPTH + 1,
@@ -307,8 +316,25 @@ impl<'a> Reader<'a> {
             // another crate, they would otherwise arrive as events.)
             emit_comments: false,
         };
+        Source::Full(Box::new(Parser::new_from_str_with_options(text, opts)))
+    }
+
+    fn next(&mut self) -> Option<Result<(Event<'a>, Span), ScanError>> {
+        match self {
+            Source::Subset(toks) => toks.next().map(|t| Ok(t.event())),
+            Source::Full(p) => p.next_event(),
+        }
+    }
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(text: &'a str) -> Reader<'a> {
+        let events = match subset::tokens(text) {
+            Some(toks) => Source::Subset(toks.into_iter()),
+            None => Source::full(text),
+        };
         Reader {
-            events: Parser::new_from_str_with_options(text, opts),
+            events,
             problems: Vec::new(),
             depth: 0,
             nodes: 0,
@@ -335,7 +361,7 @@ impl<'a> Reader<'a> {
     }
 
     fn event(&mut self) -> Result<(Event<'a>, Span), Stop> {
-        match self.events.next_event() {
+        match self.events.next() {
             Some(Ok(e)) => Ok(e),
             Some(Err(e)) => Err(self.scan_error(&e)),
             // The parser ends every stream with StreamEnd and then stops: reading past it
@@ -542,5 +568,42 @@ impl<'a> Reader<'a> {
                 self.stop(pos, e.info(), Some(hint.into()))
             }
         }
+    }
+}
+
+/// Whether the fast path reads `text` and, when it does, gives granit-parser's events
+/// at granit-parser's places: `Ok(true)` agreed, `Ok(false)` declined (the reader then
+/// uses granit-parser), `Err` the first difference. For the tests and the fuzzer.
+#[doc(hidden)]
+pub fn fast_path_agrees(text: &str) -> Result<bool, String> {
+    let Some(toks) = subset::tokens(text) else {
+        return Ok(false);
+    };
+    let mut full = Source::full(text);
+    for (i, tok) in toks.into_iter().enumerate() {
+        let (fast, fast_span) = tok.event();
+        let (slow, slow_span) = match full.next() {
+            Some(Ok(e)) => e,
+            Some(Err(e)) => {
+                return Err(format!(
+                    "event {i}: the fast path gave {fast:?}, granit-parser an error: {e}"
+                ));
+            }
+            None => return Err(format!("event {i}: granit-parser ended before {fast:?}")),
+        };
+        let place = |s: &Span| (s.start.line(), s.start.col());
+        if fast != slow || place(&fast_span) != place(&slow_span) {
+            return Err(format!(
+                "event {i}: the fast path gave {fast:?} at {:?}, granit-parser {slow:?} at {:?}",
+                place(&fast_span),
+                place(&slow_span)
+            ));
+        }
+    }
+    match full.next() {
+        None => Ok(true),
+        Some(e) => Err(format!(
+            "granit-parser goes on after the fast path ends: {e:?}"
+        )),
     }
 }

@@ -403,7 +403,10 @@ fn parse_both(
                     m.path = label.clone();
                     m
                 }
-                None => parsed_bases[label.as_str()].clone(),
+                // Each label (`<tag>:<path>`) is read once: the parse moves out.
+                None => parsed_bases
+                    .remove(label.as_str())
+                    .expect("every baseline file unlike the head files was parsed"),
             };
             (path.clone(), m, text(b))
         })
