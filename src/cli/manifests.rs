@@ -345,7 +345,8 @@ fn parse_both(
     head_bytes: &[Vec<u8>],
     base_read: &[(String, String, Vec<u8>)],
 ) -> Result<Parsed> {
-    let same: HashMap<&[u8], usize> = head_bytes
+    // Keyed by whole files: FxHash reads them 8 bytes a step, SipHash byte by byte.
+    let same: rustc_hash::FxHashMap<&[u8], usize> = head_bytes
         .iter()
         .enumerate()
         .map(|(i, b)| (b.as_slice(), i))

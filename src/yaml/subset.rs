@@ -100,8 +100,13 @@ pub(super) fn tokens(text: &str) -> Option<Vec<Tok<'_>>> {
 /// No tab, carriage return, control character, byte-order mark or Unicode line
 /// separator anywhere: where YAML gives those a meaning, it is granit-parser's to give.
 fn printable(b: &[u8]) -> bool {
-    // Most files are printable ASCII: one pass the compiler vectorises says so.
-    if b.iter().all(|&c| c == b'\n' || (0x20..0x7f).contains(&c)) {
+    // Most files are printable ASCII: chunks folded without an early exit are
+    // vectorised, and say so at a fraction of a byte loop's cost.
+    let odd = |c: u8| (c < 0x20 && c != b'\n') | (c >= 0x7f);
+    if !b
+        .chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |acc, &c| acc | odd(c)))
+    {
         return true;
     }
     let mut i = 0;
@@ -412,15 +417,17 @@ impl<'a> P<'a> {
                 // key (or an error), which is granit-parser's to sort out.
                 let b = s.as_bytes();
                 let mut end = b.len();
-                for (i, &c) in b.iter().enumerate() {
-                    match c {
-                        b'#' if b[i - 1] == b' ' => {
-                            end = i;
-                            break;
-                        }
-                        b':' if matches!(b.get(i + 1), None | Some(b' ')) => return None,
-                        _ => {}
+                let mut from = 0;
+                while let Some(k) = memchr::memchr2(b'#', b':', &b[from..]) {
+                    let i = from + k;
+                    if b[i] == b'#' && b[i - 1] == b' ' {
+                        end = i;
+                        break;
                     }
+                    if b[i] == b':' && matches!(b.get(i + 1), None | Some(b' ')) {
+                        return None;
+                    }
+                    from = i + 1;
                 }
                 let value = s[..end].trim_end_matches(' ');
                 self.out.push(Tok::Scalar(
@@ -522,7 +529,9 @@ fn quoted(s: &str) -> Option<(Cow<'_, str>, ScalarStyle, usize)> {
     let mut start = 1;
     let mut i = 1;
     loop {
-        let c = *b.get(i)?;
+        // Jump to the next quote or backslash: the bytes between are the value's.
+        i += memchr::memchr2(q, b'\\', b.get(i..)?)?;
+        let c = b[i];
         if c == q {
             if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
                 // '' stands for '.
@@ -551,6 +560,7 @@ fn quoted(s: &str) -> Option<(Cow<'_, str>, ScalarStyle, usize)> {
             start = i;
             continue;
         }
+        // A backslash in a single-quoted scalar is an ordinary character.
         i += 1;
     }
     let value = match owned {
