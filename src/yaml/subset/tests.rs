@@ -65,7 +65,7 @@ enum Node {
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z][a-z0-9/._?=-]{0,10}",
-        "[a-zA-Z0-9 :#,'\"\\\\\\[\\]{}&*!|>%@`~?/.é’-]{0,10}",
+        "[a-zA-Z0-9 :#,'\"\\\\\\[\\]{}&*!|>%@`~?/.é’\u{a0}\u{200b}\u{3000}-]{0,10}",
         Just(String::new()),
         Just("~".to_string()),
     ]
@@ -243,9 +243,11 @@ fn render(node: &Node, seed: u64) -> String {
 }
 
 /// Characters whose insertion or removal moves a document across the subset's edges.
+#[rustfmt::skip]
 const EDITS: &[&str] = &[
-    " ", "  ", "\n", "-", "- ", ":", ": ", "#", " #", "'", "\"", "\\", "[", "]", ",", "\t", "\r",
-    "é", "---\n", "&a ", "*a", "!!str ", "|", ">", "?", "{", "}", "\u{85}", "\u{feff}",
+    " ", "  ", "\n", "-", "- ", ":", ": ", "#", " #", "'", "\"", "\\", "[", "]", ",", "\t",
+    "\r", "é", "---\n", "&a ", "*a", "!!str ", "|", ">", "?", "{", "}", "\u{85}", "\u{feff}",
+    "\u{a0}", "\u{2028}", "\u{3000}", "...\n", "%YAML 1.2\n",
 ];
 
 fn edit(text: &str, edits: &[(usize, usize, bool)]) -> String {
