@@ -1,6 +1,13 @@
 //! Tests for `github`.
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderValue};
+
+use super::error::github_message;
+use super::pagination::next_link;
+use super::repo::decode_base64;
+use super::request::{Next, UNTIMED_RATE_LIMIT_WAIT, next_step};
 use super::*;
-use http::HeaderValue;
 
 fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     let mut h = HeaderMap::new();

@@ -5,8 +5,10 @@
 //! Part of the GitHub adapter: the same client, retries and error rules; it decides
 //! nothing about what it reads.
 
-use super::{Client, Error, Verb, encode, optional, parse, text};
 use serde_json::Value;
+
+use super::request::Verb;
+use super::{Client, Error, encode, optional, parse, text};
 
 impl Client {
     /// The bytes of file `path` at `git_ref` (contents API), or `None` on 404.

@@ -1,6 +1,7 @@
 //! Tests for `markdown`; `sample()` is shared with the SARIF and annotation tests.
 use super::*;
-use crate::report::{AppReport, Baseline, Location};
+use crate::report::{AppReport, Approval, ApprovalState, Baseline, Change, Direction, Location};
+use crate::rules::Severity;
 
 fn loc(file: &str, line: u32, column: u32) -> Location {
     Location {

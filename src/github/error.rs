@@ -1,0 +1,114 @@
+//! Why a GitHub call could not be completed ([`Error`]), and the one-line messages
+//! made from what GitHub or the transport said.
+//!
+//! Part of the GitHub adapter. It must never hold the token: the client scrubs every
+//! message before it gets here. Which failures are worth retrying is `request`'s
+//! business, not this file's.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::optional;
+
+/// Why a call could not be completed. No variant ever holds the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// GitHub answered with a status the call cannot use.
+    Status {
+        method: &'static str,
+        /// The API path, without the query string.
+        path: String,
+        status: u16,
+        /// GitHub's `message` (and validation details), or the start of the body.
+        message: String,
+        /// `x-accepted-github-permissions` on a 403: what the token would need.
+        accepted_permissions: Option<String>,
+    },
+    /// Rate limited, and waiting as GitHub asks would exceed the policy's bound.
+    RateLimited { path: String, wait_secs: u64 },
+    /// No usable answer: connection refused, timeout, reset; or the HTTP client
+    /// could not be set up.
+    Transport { path: String, message: String },
+    /// GitHub answered, but not in the shape this client expects; or an input to
+    /// [`Client::new`](super::Client::new) (API URL, repository, token) is unusable.
+    Decode { path: String, message: String },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Status {
+                method,
+                path,
+                status,
+                message,
+                accepted_permissions,
+            } => {
+                write!(f, "GitHub answered {status} to {method} {path}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                if let Some(permissions) = accepted_permissions {
+                    write!(f, " (the token needs: {permissions})")?;
+                }
+                Ok(())
+            }
+            Error::RateLimited { path, wait_secs } => write!(
+                f,
+                "GitHub rate limit on {path}: it asks to wait {wait_secs} s, more than the retry budget allows"
+            ),
+            Error::Transport { path, message } => {
+                write!(f, "could not talk to GitHub for {path}: {message}")
+            }
+            Error::Decode { path, message } => {
+                write!(f, "could not use {path}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// GitHub's `message`, with any validation details; else the start of the body.
+pub(super) fn github_message(body: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return body.trim().chars().take(200).collect();
+    };
+    let mut message = optional(&v, "/message").unwrap_or_default();
+    if let Some(errors) = v.get("errors").and_then(Value::as_array) {
+        let details: Vec<String> = errors
+            .iter()
+            .filter_map(|e| {
+                e.as_str()
+                    .map(str::to_string)
+                    .or_else(|| optional(e, "/message"))
+                    .or_else(|| optional(e, "/code"))
+            })
+            .collect();
+        if !details.is_empty() {
+            message = format!("{message} ({})", details.join("; "));
+        }
+    }
+    message.chars().take(500).collect()
+}
+
+/// An error and its sources as one line, without repeats, backtraces or
+/// octocrab's "Service Error" wrapper.
+pub(super) fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut current = Some(e);
+    while let Some(err) = current {
+        let text = err.to_string();
+        let line = text.lines().next().unwrap_or("").trim();
+        let line = line.strip_prefix("Service Error: ").unwrap_or(line);
+        if !line.is_empty() && !out.contains(line) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(line);
+        }
+        current = err.source();
+    }
+    out
+}

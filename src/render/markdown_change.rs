@@ -1,0 +1,170 @@
+//! The change tables: escalations (with their justification and approval), reductions
+//! and workflow changes, for one app or all, and the cells they are made of.
+//!
+//! Part of the Markdown renderer. Rows come in the report's order (the most severe
+//! escalations first); it must not re-sort, re-rate or re-judge a change.
+
+use crate::report::{Approval, ApprovalState, Change, Direction, Report};
+use crate::rules::Severity;
+
+use super::{code, plural, prose, text, thousands};
+
+/// Escalation rows (of one app, or all). `limit` keeps the most severe rows of the
+/// whole report, so a cut never keeps a low-risk row of one app over a high-risk row
+/// of another.
+pub(super) fn escalations(
+    out: &mut String,
+    r: &Report,
+    app: Option<&str>,
+    limit: Option<usize>,
+    h: &str,
+) {
+    let every: Vec<&Change> = r
+        .changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .collect();
+    let kept = limit.unwrap_or(every.len()).min(every.len());
+    let all: Vec<&Change> = every
+        .iter()
+        .copied()
+        .filter(|c| app.is_none_or(|a| c.app == a))
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    out.push_str(&format!("\n{h} Escalations ({})\n\n", thousands(all.len())));
+    let rows: Vec<&Change> = every[..kept]
+        .iter()
+        .copied()
+        .filter(|c| app.is_none_or(|a| c.app == a))
+        .collect();
+    let shown = rows.len();
+    if shown > 0 {
+        out.push_str("| risk | change | justification | approval | key |\n|---|---|---|---|---|\n");
+    }
+    for c in rows {
+        let justification = if c.workflows.is_empty() {
+            "⚠️ no workflow needs it".to_string()
+        } else {
+            c.workflows
+                .iter()
+                .map(|w| code(w, true))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let origin = match c.new_in_pr {
+            Some(true) => " · 🆕 in this PR",
+            Some(false) => " · merged earlier, since the release",
+            None => "",
+        };
+        out.push_str(&format!(
+            "| {} | {}<br><sub>{} · {}{origin}</sub> | {} | {} | {} |\n",
+            risk(c.severity),
+            prose(&c.description, true),
+            rules_of(c),
+            place(&c.location.file, c.location.line),
+            justification,
+            approval(&c.approval),
+            code(&c.key, true),
+        ));
+    }
+    if shown < all.len() {
+        out.push_str(&format!(
+            "\n…and {} more, left out to fit the size limit.\n",
+            plural(all.len() - shown, "escalation")
+        ));
+    }
+}
+
+pub(super) fn of_app<'r>(r: &'r Report, d: Direction, app: Option<&str>) -> Vec<&'r Change> {
+    r.changes
+        .iter()
+        .filter(|c| c.direction == d && app.is_none_or(|a| c.app == a))
+        .collect()
+}
+
+pub(super) fn reductions(out: &mut String, r: &Report, app: Option<&str>, h: &str) {
+    let cs = of_app(r, Direction::Reduction, app);
+    if cs.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "\n{h} Reductions ({})\n\n| change | key |\n|---|---|\n",
+        thousands(cs.len())
+    ));
+    for c in cs {
+        out.push_str(&format!(
+            "| {}<br><sub>{} · {}</sub> | {} |\n",
+            prose(&c.description, true),
+            rules_of(c),
+            place(&c.location.file, c.location.line),
+            code(&c.key, true),
+        ));
+    }
+}
+
+pub(super) fn workflow_changes(out: &mut String, r: &Report, app: Option<&str>, h: &str) {
+    let cs = of_app(r, Direction::Workflow, app);
+    if cs.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "\n{h} Workflow changes ({})\n\n| change | rule | location |\n|---|---|---|\n",
+        thousands(cs.len())
+    ));
+    for c in cs {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            prose(&c.description, true),
+            rules_of(c),
+            place(&c.location.file, c.location.line),
+        ));
+    }
+}
+
+// ---- cells ---------------------------------------------------------------------
+
+fn risk(s: Severity) -> String {
+    match s {
+        Severity::Error => format!("**{}**", s.risk()),
+        _ => s.risk().to_string(),
+    }
+}
+
+fn approval(a: &Approval) -> String {
+    let who = a.by.as_deref().map_or_else(|| "?".to_string(), text);
+    let ticket = a
+        .ticket
+        .as_deref()
+        .map(|t| format!(" ({})", text(t)))
+        .unwrap_or_default();
+    let added = if a.added_in_change {
+        ", added in this change"
+    } else {
+        ""
+    };
+    match a.state {
+        ApprovalState::Approved => format!("✅ approved by {who}{ticket}{added}"),
+        ApprovalState::Unapproved => "❌ **UNAPPROVED**".to_string(),
+        ApprovalState::Expired => format!("⌛ **EXPIRED**: approved by {who}{ticket}"),
+        ApprovalState::Pending => format!(
+            "⏳ **PENDING**: ledger entry by {who}{ticket}; {}",
+            text(a.reason.as_deref().unwrap_or("needs a qualifying review"))
+        ),
+        ApprovalState::NotRequired => "—".to_string(),
+    }
+}
+
+fn rules_of(c: &Change) -> String {
+    let mut s = text(&c.rule);
+    if !c.also.is_empty() {
+        let also: Vec<String> = c.also.iter().map(|a| text(a)).collect();
+        s.push_str(&format!(", also {}", also.join(", ")));
+    }
+    s
+}
+
+fn place(file: &str, line: u32) -> String {
+    format!("{}:{line}", text(file))
+}
