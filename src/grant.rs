@@ -171,27 +171,24 @@ impl<'a> ScopeSet<'a> {
         &'s self,
         b: &'s ResourceScope,
     ) -> impl Iterator<Item = ResourceScope> + 's {
-        let types: &'s [ResourceType] = match b.resource {
-            ResourceType::Any => &[ResourceType::Any],
-            ResourceType::Named(_) => std::slice::from_ref(&b.resource),
-        };
-        let any = matches!(b.resource, ResourceType::Named(_)).then_some(ResourceType::Any);
+        // Levels and types are chosen to cover `b`'s, so only letters and restriction
+        // are left to test, before anything is cloned.
+        let any = matches!(b.resource, ResourceType::Named(_)).then_some(&ANY);
         self.opts.covering_levels(b.level).flat_map(move |level| {
-            types
-                .iter()
-                .cloned()
-                .chain(any.clone())
+            std::iter::once(&b.resource)
+                .chain(any)
                 .flat_map(move |resource| {
-                    self.at(level, &resource)
+                    self.at(level, resource)
                         .iter()
+                        .filter(|(perms, restriction)| {
+                            perms.is_superset(b.perms) && restriction.covers(&b.restriction)
+                        })
                         .map(move |(perms, restriction)| ResourceScope {
                             level,
                             resource: resource.clone(),
                             perms: *perms,
                             restriction: (*restriction).clone(),
                         })
-                        .filter(move |a| resource_covers(a, b, self.opts))
-                        .collect::<Vec<_>>()
                 })
         })
     }
