@@ -314,9 +314,10 @@ fn join(scopes: &[Scope]) -> String {
 /// rewording of `base` (v1 → v2 letters, reordering, splitting, duplicates).
 pub fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAccess> {
     let base_set = ScopeSet::new(base, opts);
-    let unique: BTreeSet<&Scope> = head.iter().collect();
-    unique
-        .into_iter()
+    // Most head scopes add nothing, so only those that do are put in order (the order
+    // of a set of the head scopes) and rid of repeats, which add the same.
+    let mut news: Vec<NewAccess> = head
+        .iter()
         .filter_map(|h| {
             let new: Vec<Scope> = match h {
                 Scope::Resource(r) => base_set
@@ -350,7 +351,10 @@ pub fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAcces
                 widens,
             })
         })
-        .collect()
+        .collect();
+    news.sort_by(|a, b| a.scope.cmp(&b.scope));
+    news.dedup_by(|a, b| a.scope == b.scope);
+    news
 }
 
 /// The smallest equivalent set of scopes: letters merged per type, single-parameter
