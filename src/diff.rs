@@ -7,10 +7,10 @@
 
 use std::collections::BTreeSet;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::grant::{NewAccess, Options, new_access, serves, type_covers};
-use crate::manifest::{Manifest, Pos, Workflow};
+use crate::grant::{NewAccess, Options, ScopeSet, new_access, serves, type_covers};
+use crate::manifest::{Manifest, Pos, ScopeEntry, Workflow};
 use crate::report::{Approval, Change, Direction, Location};
 use crate::rules::{Severity, rule};
 use crate::scope::{Letter, Refresh, ResourceScope, ResourceType, Scope};
@@ -35,20 +35,19 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
     let head_scopes: Vec<Scope> = head.requested().cloned().collect();
     let mut changes = Vec::new();
 
-    for (n, p) in pieces(new_access(&head_scopes, &base_scopes, opts), opts) {
+    let escalations = pieces(new_access(&head_scopes, &base_scopes, opts), opts);
+    let lookup = Lookup::new(head, escalations.len());
+    for (n, p) in escalations {
         let rules = classify(&p, &base_scopes, opts);
         let severity = rules
             .iter()
             .map(|r| rule(r).severity)
             .max()
             .unwrap_or(Severity::Note);
-        let entry = head
-            .scopes
-            .iter()
-            .find(|e| e.token.scope() == Some(&n.scope));
+        let entry = lookup.entry(&n.scope);
         let pos = entry.map_or(head.scopes_pos, |e| e.token.text.pos);
         let head_text = entry.map_or_else(|| n.scope.to_string(), |e| e.token.text.value.clone());
-        let workflows = justifying_workflows(head, &p, opts);
+        let workflows = lookup.workflows(&p, opts);
         changes.push(Change {
             app: app.clone(),
             direction: Direction::Escalation,
@@ -115,13 +114,13 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
 pub fn removed(base: &Manifest, opts: Options) -> Vec<Change> {
     let app = &base.id.value;
     let base_scopes: Vec<Scope> = base.requested().cloned().collect();
-    pieces(new_access(&base_scopes, &[], opts), opts)
+    let reductions = pieces(new_access(&base_scopes, &[], opts), opts);
+    let lookup = Lookup::new(base, reductions.len());
+    reductions
         .into_iter()
         .map(|(n, p)| {
-            let pos = base
-                .scopes
-                .iter()
-                .find(|e| e.token.scope() == Some(&n.scope))
+            let pos = lookup
+                .entry(&n.scope)
                 .map_or(base.scopes_pos, |e| e.token.text.pos);
             Change {
                 app: app.clone(),
@@ -165,17 +164,90 @@ pub fn justifying_workflows(head: &Manifest, piece: &Scope, opts: Options) -> Ve
     out
 }
 
+/// Where a piece's scope is in a manifest, and which workflows it serves. Asked of
+/// every piece: with many (a new app: every scope) a scan per piece is quadratic, so
+/// they are indexed; with a few, a scan costs less than the index.
+struct Lookup<'m> {
+    m: &'m Manifest,
+    index: Option<Index<'m>>,
+}
+
+struct Index<'m> {
+    /// The first entry of each scope.
+    first: FxHashMap<&'m Scope, &'m ScopeEntry>,
+    /// Resource needs by type, with their workflow.
+    needs: FxHashMap<&'m ResourceType, Vec<(&'m str, &'m Scope)>>,
+}
+
+impl<'m> Lookup<'m> {
+    const INDEX_FROM: usize = 16;
+
+    fn new(m: &'m Manifest, pieces: usize) -> Lookup<'m> {
+        let index = (pieces >= Self::INDEX_FROM).then(|| {
+            let mut first: FxHashMap<&Scope, &ScopeEntry> = FxHashMap::default();
+            first.reserve(m.scopes.len());
+            for e in &m.scopes {
+                if let Some(s) = e.token.scope() {
+                    first.entry(s).or_insert(e);
+                }
+            }
+            let mut needs: FxHashMap<&ResourceType, Vec<(&str, &Scope)>> = FxHashMap::default();
+            for w in &m.workflows {
+                for n in w.needs.iter().filter_map(|n| n.scope()) {
+                    if let Scope::Resource(r) = n {
+                        needs.entry(&r.resource).or_default().push((&w.id.value, n));
+                    }
+                }
+            }
+            Index { first, needs }
+        });
+        Lookup { m, index }
+    }
+
+    fn entry(&self, s: &Scope) -> Option<&'m ScopeEntry> {
+        match &self.index {
+            Some(i) => i.first.get(s).copied(),
+            None => self.m.scopes.iter().find(|e| e.token.scope() == Some(s)),
+        }
+    }
+
+    /// What [`justifying_workflows`] answers.
+    fn workflows(&self, piece: &Scope, opts: Options) -> Vec<String> {
+        match (&self.index, piece) {
+            // A named type serves only needs of that very type.
+            (Some(i), Scope::Resource(r)) if r.resource != ResourceType::Any => {
+                let mut out: Vec<String> = i
+                    .needs
+                    .get(&r.resource)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, n)| serves(piece, n, opts))
+                    .map(|(w, _)| w.to_string())
+                    .collect();
+                out.sort();
+                out.dedup();
+                out
+            }
+            _ => justifying_workflows(self.m, piece, opts),
+        }
+    }
+}
+
 /// Flattens new access into `(origin, piece)` pairs, dropping a piece that another
 /// piece already covers (it is reported under the broader one) and repeats.
 fn pieces(news: Vec<NewAccess>, opts: Options) -> Vec<(NewAccess, Scope)> {
     let all: Vec<Scope> = news.iter().flat_map(|n| n.new.iter().cloned()).collect();
+    // Indexed, as every piece is checked against every other: only a resource scope
+    // covers another one (other tokens only an equal one).
+    let others = ScopeSet::new(&all, opts);
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for n in news {
         for p in n.new.clone() {
-            let covered_by_other = all
-                .iter()
-                .any(|o| o != &p && crate::grant::covers(o, &p, opts));
+            let covered_by_other = match &p {
+                Scope::Resource(r) => others.covering(r).any(|o| o != *r),
+                _ => false,
+            };
             if !covered_by_other && seen.insert(p.clone()) {
                 out.push((n.clone(), p));
             }
@@ -304,9 +376,16 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
         }
         v
     };
+    // By id, the first of each (as a search from the start would find it): a linear
+    // search per workflow was quadratic in the number of workflows.
+    let mut base_by_id: FxHashMap<&str, &Workflow> = FxHashMap::default();
+    base_by_id.reserve(base_wf.len());
+    for b in base_wf {
+        base_by_id.entry(b.id.value.as_str()).or_insert(b);
+    }
     for w in &head.workflows {
         let id = &w.id.value;
-        match base_wf.iter().find(|b| &b.id.value == id) {
+        match base_by_id.get(id.as_str()) {
             None => out.push(mk(
                 "workflow-added",
                 format!("{app}:workflow/{id}"),
@@ -323,7 +402,9 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
                     && w.needs
                         .iter()
                         .zip(&b.needs)
-                        .all(|(x, y)| x.parsed == y.parsed) => {}
+                        // A parse depends on the text alone, and comparing texts is
+                        // cheaper than comparing parsed restrictions.
+                        .all(|(x, y)| x.text.value == y.text.value || x.parsed == y.parsed) => {}
             Some(b) => {
                 let more: Vec<String> = new_access(&needs_of(w), &needs_of(b), opts)
                     .into_iter()
@@ -349,8 +430,9 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
             }
         }
     }
+    let head_ids: FxHashSet<&str> = head.workflows.iter().map(|w| w.id.value.as_str()).collect();
     for b in base_wf {
-        if !head.workflows.iter().any(|w| w.id.value == b.id.value) {
+        if !head_ids.contains(b.id.value.as_str()) {
             out.push(mk(
                 "workflow-removed",
                 format!("{app}:workflow/{}", b.id.value),

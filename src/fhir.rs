@@ -6,6 +6,8 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashSet;
+
 use crate::hint::did_you_mean;
 
 /// A FHIR release a manifest can target. R4 (4.0.1) is the default.
@@ -66,7 +68,17 @@ impl FhirVersion {
     }
 
     pub fn has_resource_type(self, name: &str) -> bool {
-        self.resource_types().binary_search(&name).is_ok()
+        // The lint asks for every token: thousands of times on a large manifest, where
+        // a binary search's string comparisons showed up.
+        static SETS: [OnceLock<FxHashSet<&'static str>>; 4] = [
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+        ];
+        SETS[self as usize]
+            .get_or_init(|| self.resource_types().iter().copied().collect())
+            .contains(name)
     }
 
     /// The nearest resource type of this release, for "did you mean".

@@ -65,13 +65,16 @@ pub fn gate(input: &Input<'_>) -> Report {
     let mut apps = Vec::new();
     for app in input.apps {
         let base = app.base.as_ref().map(|(_, m, _)| m);
-        // The lint and the diff are independent: on a CI runner's two cores they overlap.
-        let (lint_findings, app_changes) = std::thread::scope(|t| {
+        // The lint, the diff and the text diff are independent: on a CI runner's two
+        // cores the lint runs beside the other two, which together cost about as much.
+        let (lint_findings, app_changes, text) = std::thread::scope(|t| {
             let lint = t.spawn(|| lint::check(&app.head, opts));
             let changes = diff(base, &app.head, opts);
+            let text = text_diff(app);
             (
                 lint.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
                 changes,
+                text,
             )
         });
         findings.extend(lint_findings);
@@ -82,7 +85,7 @@ pub fn gate(input: &Input<'_>) -> Report {
             baseline_path: app.base.as_ref().map(|(p, _, _)| p.clone()),
             new_app: app.base.is_none(),
             removed_app: false,
-            text_diff: text_diff(app),
+            text_diff: text,
         });
     }
     for gone in input.removed {

@@ -171,27 +171,24 @@ impl<'a> ScopeSet<'a> {
         &'s self,
         b: &'s ResourceScope,
     ) -> impl Iterator<Item = ResourceScope> + 's {
-        let types: &'s [ResourceType] = match b.resource {
-            ResourceType::Any => &[ResourceType::Any],
-            ResourceType::Named(_) => std::slice::from_ref(&b.resource),
-        };
-        let any = matches!(b.resource, ResourceType::Named(_)).then_some(ResourceType::Any);
+        // Levels and types are chosen to cover `b`'s, so only letters and restriction
+        // are left to test, before anything is cloned.
+        let any = matches!(b.resource, ResourceType::Named(_)).then_some(&ANY);
         self.opts.covering_levels(b.level).flat_map(move |level| {
-            types
-                .iter()
-                .cloned()
-                .chain(any.clone())
+            std::iter::once(&b.resource)
+                .chain(any)
                 .flat_map(move |resource| {
-                    self.at(level, &resource)
+                    self.at(level, resource)
                         .iter()
+                        .filter(|(perms, restriction)| {
+                            perms.is_superset(b.perms) && restriction.covers(&b.restriction)
+                        })
                         .map(move |(perms, restriction)| ResourceScope {
                             level,
                             resource: resource.clone(),
                             perms: *perms,
                             restriction: (*restriction).clone(),
                         })
-                        .filter(move |a| resource_covers(a, b, self.opts))
-                        .collect::<Vec<_>>()
                 })
         })
     }
@@ -317,9 +314,10 @@ fn join(scopes: &[Scope]) -> String {
 /// rewording of `base` (v1 → v2 letters, reordering, splitting, duplicates).
 pub fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAccess> {
     let base_set = ScopeSet::new(base, opts);
-    let unique: BTreeSet<&Scope> = head.iter().collect();
-    unique
-        .into_iter()
+    // Most head scopes add nothing, so only those that do are put in order (the order
+    // of a set of the head scopes) and rid of repeats, which add the same.
+    let mut news: Vec<NewAccess> = head
+        .iter()
         .filter_map(|h| {
             let new: Vec<Scope> = match h {
                 Scope::Resource(r) => base_set
@@ -353,7 +351,10 @@ pub fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAcces
                 widens,
             })
         })
-        .collect()
+        .collect();
+    news.sort_by(|a, b| a.scope.cmp(&b.scope));
+    news.dedup_by(|a, b| a.scope == b.scope);
+    news
 }
 
 /// The smallest equivalent set of scopes: letters merged per type, single-parameter

@@ -25,9 +25,9 @@ pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
     };
     lint.tokens();
     lint.rationales();
-    let unique = lint.duplicates();
+    let (unique, granted) = lint.duplicates();
     lint.justification(&unique);
-    lint.uncovered_needs();
+    lint.uncovered_needs(&granted);
     lint.launch_context();
     lint.findings
 }
@@ -207,8 +207,9 @@ impl<'m> Lint<'m> {
         }
     }
 
-    /// Reports repeated and redundant scopes; returns the first entry of each scope.
-    fn duplicates(&mut self) -> Vec<(&'m Scope, &'m ScopeEntry)> {
+    /// Reports repeated and redundant scopes; returns the first entry of each scope,
+    /// and the set of them (which grants what all the requested scopes grant).
+    fn duplicates(&mut self) -> (Vec<(&'m Scope, &'m ScopeEntry)>, ScopeSet<'m>) {
         let m = self.m;
         let mut first: FxHashMap<&Scope, &ScopeEntry> = FxHashMap::default();
         first.reserve(m.scopes.len());
@@ -243,16 +244,12 @@ impl<'m> Lint<'m> {
                 self.push(
                     "redundant-scope",
                     e.token.text.pos,
-                    format!(
-                        "{} is already granted by {}",
-                        code(&e.token.text.value),
-                        code(&by)
-                    ),
+                    format!("`{}` is already granted by `{by}`", e.token.text.value),
                     Some("remove the narrower scope".into()),
                 );
             }
         }
-        unique
+        (unique, set)
     }
 
     fn justification(&mut self, unique: &[(&'m Scope, &'m ScopeEntry)]) {
@@ -270,6 +267,9 @@ impl<'m> Lint<'m> {
             }
         }
         let all: Vec<(&str, &ResourceScope)> = by_type.values().flatten().copied().collect();
+        let any_needs = by_type
+            .get(&ResourceType::Any)
+            .map_or(&[][..], Vec::as_slice);
         let offline_workflows: Vec<&str> = self
             .m
             .workflows
@@ -282,14 +282,11 @@ impl<'m> Lint<'m> {
             let raw = &e.token.text.value;
             match s {
                 Scope::Resource(r) => {
-                    let candidates: Vec<(&str, &ResourceScope)> = match &r.resource {
-                        ResourceType::Any => all.clone(),
-                        named => [named, &ResourceType::Any]
-                            .iter()
-                            .flat_map(|t| by_type.get(t).into_iter().flatten().copied())
-                            .collect(),
+                    let candidates = match &r.resource {
+                        ResourceType::Any => [&all[..], &[]],
+                        named => [by_type.get(named).map_or(&[][..], Vec::as_slice), any_needs],
                     };
-                    self.justify_resource(r, raw, pos, &candidates)
+                    self.justify_resource(r, raw, pos, candidates)
                 }
                 Scope::Refresh(Refresh::Offline) => {
                     if offline_workflows.is_empty() {
@@ -340,14 +337,14 @@ impl<'m> Lint<'m> {
         r: &ResourceScope,
         raw: &str,
         pos: Pos,
-        needs: &[(&str, &ResourceScope)],
+        needs: [&[(&str, &ResourceScope)]; 2],
     ) {
         let mut justified = Perms::from_letters([]);
         // Needs this scope fully serves (clipped to its letters), for the breadth check.
         let mut served: Vec<Scope> = Vec::new();
         let mut workflows: BTreeSet<&str> = BTreeSet::new();
         let mut part_of_broader_need = false;
-        for (workflow, nr) in needs {
+        for (workflow, nr) in needs.into_iter().flatten() {
             let shared = nr.perms.intersection(r.perms);
             if shared.is_empty() {
                 continue;
@@ -357,9 +354,11 @@ impl<'m> Lint<'m> {
             let covers_need = self.opts.level_covers(r.level, nr.level)
                 && type_covers(&r.resource, &nr.resource)
                 && r.restriction.covers(&nr.restriction);
-            let inside_need = self.opts.level_covers(nr.level, r.level)
-                && type_covers(&nr.resource, &r.resource)
-                && nr.restriction.covers(&r.restriction);
+            let inside_need = || {
+                self.opts.level_covers(nr.level, r.level)
+                    && type_covers(&nr.resource, &r.resource)
+                    && nr.restriction.covers(&r.restriction)
+            };
             if covers_need {
                 justified = justified.union(shared);
                 served.push(Scope::Resource(ResourceScope {
@@ -367,7 +366,7 @@ impl<'m> Lint<'m> {
                     ..(*nr).clone()
                 }));
                 workflows.insert(workflow);
-            } else if inside_need {
+            } else if inside_need() {
                 // The scope is a narrower part of what the workflow needs.
                 justified = justified.union(shared);
                 part_of_broader_need = true;
@@ -441,9 +440,8 @@ impl<'m> Lint<'m> {
         }
     }
 
-    fn uncovered_needs(&mut self) {
+    fn uncovered_needs(&mut self, granted: &ScopeSet<'_>) {
         let m = self.m;
-        let granted = ScopeSet::new(m.requested(), self.opts);
         for w in &m.workflows {
             for n in &w.needs {
                 let Some(s) = n.scope() else { continue };

@@ -224,15 +224,23 @@ impl Restriction {
         let Some(mine) = &self.clauses else {
             return true;
         };
-        if let Some(theirs) = &other.clauses
-            && Arc::ptr_eq(mine, theirs)
-        {
+        // `mine` has at least one clause, which no restriction at all implies.
+        let Some(theirs) = &other.clauses else {
+            return false;
+        };
+        if Arc::ptr_eq(mine, theirs) {
             return true;
         }
+        // The algebra asks this for every pair of scopes on a type, and value sets are
+        // small (usually one value): `BTreeSet::is_subset`'s set-up for large sets
+        // cost more than the comparisons themselves.
+        let subset = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
+            a.len() <= b.len() && a.iter().all(|x| b.contains(x))
+        };
         mine.iter().all(|(p, mine)| {
-            let theirs = other.map().get(p);
-            mine.iter()
-                .all(|vs| theirs.is_some_and(|t| t.iter().any(|w| w.is_subset(vs))))
+            theirs
+                .get(p)
+                .is_some_and(|t| mine.iter().all(|vs| t.iter().any(|w| subset(w, vs))))
         })
     }
 
