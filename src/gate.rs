@@ -125,14 +125,16 @@ pub fn gate(input: &Input<'_>) -> Report {
         .filter(|c| c.direction == Direction::Escalation)
     {
         if c.approval.state == ApprovalState::Expired {
-            findings.push(ledger.finding(
+            let mut f = ledger.finding(
                 "approval-expired",
                 c.approval.entry_line,
                 format!(
                     "the approval of `{}` expired; it needs a fresh approval",
                     c.key
                 ),
-            ));
+            );
+            f.key = Some(c.key.clone());
+            findings.push(f);
         }
     }
     findings.extend(ledger.stale(&changes, input.apps, input.removed));
@@ -267,6 +269,8 @@ fn tenant_matrix(
                         c.key
                     )),
                     tenant: Some(name.to_string()),
+                    key: Some(c.key.clone()),
+                    capability: None,
                 });
             }
         }

@@ -63,6 +63,8 @@ impl<'m> Lint<'m> {
             message,
             hint,
             tenant: None,
+            key: None,
+            capability: None,
         });
     }
 

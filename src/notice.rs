@@ -490,15 +490,9 @@ fn finding_access(f: &Finding, m: Option<&Manifest>) -> String {
 
 /// A finding's `{detail}`: for a missing capability its code, else the message.
 fn finding_detail(f: &Finding) -> String {
-    match f.rule.as_str() {
-        // The capability's code is the plain part of the message.
-        "ehr-capability-missing" => f
-            .message
-            .split("capability `")
-            .nth(1)
-            .and_then(|r| r.split('`').next())
-            .map_or_else(|| plain(&f.message), |c| format!("“{c}”")),
-        _ => plain(&f.message),
+    match &f.capability {
+        Some(c) => format!("“{c}”"),
+        None => plain(&f.message),
     }
 }
 
@@ -604,6 +598,30 @@ mod tests {
         assert_eq!(
             phrase("__photo.manage"),
             "use the permission “__photo.manage”"
+        );
+    }
+
+    #[test]
+    fn a_missing_capability_is_named_by_its_code_not_the_message_wording() {
+        let f = Finding {
+            rule: "ehr-capability-missing".into(),
+            severity: Severity::Error,
+            app: "a".into(),
+            location: crate::report::Location {
+                file: "smart-app.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+            message: "the EHR cannot `refresh` tokens".into(),
+            hint: None,
+            tenant: Some("clinic".into()),
+            key: None,
+            capability: Some("permission-offline".into()),
+        };
+        assert_eq!(finding_detail(&f), "“permission-offline”");
+        assert_eq!(
+            finding_sentence(&f, None),
+            "At clinic: the EHR lacks a feature this version needs (“permission-offline”)."
         );
     }
 

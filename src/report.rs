@@ -47,6 +47,13 @@ pub struct Finding {
     /// The tenant whose profile or EHR the finding is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// The `key` of the change the finding is about (`<app-id>:<scope>`), when it is
+    /// about one change: `tenant-approval-missing`, `approval-expired`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The SMART capability code the finding is about (`ehr-capability-missing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability: Option<String>,
 }
 
 /// Counts for a quick verdict. `escalations`, `reductions` and `unapproved` count

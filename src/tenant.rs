@@ -333,6 +333,8 @@ fn finding(config: &Config, tenant: &str, rule: &str, loc: Location, message: St
         message,
         hint: None,
         tenant: Some(tenant.to_string()),
+        key: None,
+        capability: None,
     }
 }
 
@@ -373,6 +375,7 @@ pub fn judge_all(
                     message,
                 );
                 f.app = m.id.value.clone();
+                f.capability = sf.capability.map(str::to_string);
                 ehr.push(f);
             }
         }
@@ -474,11 +477,11 @@ pub fn row(
     }
 }
 
-/// The capability names quoted in missing-capability findings.
+/// The capabilities missing-capability findings name.
 fn caps_named(findings: &[&Finding]) -> String {
     let names: BTreeSet<&str> = findings
         .iter()
-        .filter_map(|f| f.message.split("capability `").nth(1)?.split('`').next())
+        .filter_map(|f| f.capability.as_deref())
         .collect();
     names
         .into_iter()

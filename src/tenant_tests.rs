@@ -178,6 +178,32 @@ fn missing_capabilities_are_errors_named_by_cause() {
     assert!(got[1].contains("`permission-offline`"), "{got:?}");
 }
 
+#[test]
+fn missing_capability_findings_carry_the_capability_and_the_row_names_it() {
+    let ehr = ehr_from_bytes(
+        "ehr.json",
+        br#"{"capabilities": ["launch-ehr", "permission-patient", "permission-v1"]}"#,
+    )
+    .unwrap();
+    let t = Tenant {
+        profile: profile(""),
+        ehr: Some(ehr),
+    };
+    let m = manifest(APP);
+    let (_, mut ehr) = judge_all(&t, &[&m], &Config::default());
+    let caps: Vec<Option<&str>> = ehr.iter().map(|f| f.capability.as_deref()).collect();
+    assert_eq!(caps, [Some("permission-v2"), Some("permission-offline")]);
+    // The row reads the capability, not the wording of the message.
+    for f in &mut ehr {
+        f.message = "reworded".into();
+    }
+    let r = row(&t, &[], &ehr, None);
+    assert_eq!(
+        r.problems,
+        ["EHR lacks `permission-offline`, `permission-v2`"]
+    );
+}
+
 // ---- property tests: what a deny pattern matches ----
 
 use crate::grant::tests::{arb_opts, arb_token};

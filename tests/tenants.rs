@@ -115,6 +115,15 @@ fn the_matrix_shows_where_the_release_may_ship_before_and_after_approvals() {
             ("regional-hospital".into(), "ehr-scope-unlisted".into()),
         ]
     );
+    // A missing capability is named as data; other findings gain no such field.
+    for f in v["findings"].as_array().unwrap() {
+        let is_cap = f["rule"] == "ehr-capability-missing";
+        assert_eq!(f.get("capability").is_some(), is_cap, "{f}");
+        if is_cap {
+            let cap = f["capability"].as_str().unwrap();
+            assert!(f["message"].as_str().unwrap().contains(cap), "{f}");
+        }
+    }
     let text = r.run(&["gate"]).stdout;
     let start = text.find("Tenants (").unwrap();
     let end = start + text[start..].find("\n\n").unwrap();
@@ -143,6 +152,16 @@ fn the_matrix_shows_where_the_release_may_ship_before_and_after_approvals() {
         .collect();
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0]["tenant"], "academic-medical-center");
+    // The finding names its change by key, as data.
+    let key = missing[0]["key"].as_str().unwrap();
+    assert!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["key"] == key && c["direction"] == "escalation"),
+        "{key}"
+    );
     assert_eq!(missing[0]["location"]["file"], "apps/med-rec.yaml");
     assert!(
         missing[0]["message"]

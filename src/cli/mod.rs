@@ -478,7 +478,7 @@ fn approve(
     expires: Option<String>,
     tenants: &[String],
 ) -> Result<u8> {
-    use crate::report::{ApprovalState, Direction};
+    use crate::report::Direction;
     if by.trim().is_empty() {
         bail!("`--by` needs the approver's name");
     }
@@ -512,27 +512,8 @@ fn approve(
         .iter()
         .filter(|c| c.direction == Direction::Escalation)
         .collect();
-    // With `--tenant`, escalations approved elsewhere but not for these tenants too.
-    let missing_for_tenant = |c: &crate::report::Change| {
-        g.report.findings.iter().any(|f| {
-            f.rule == "tenant-approval-missing"
-                && f.app == c.app
-                && f.location == c.location
-                && f.message.contains(&format!("`{}`", c.key))
-                && f.tenant.as_ref().is_some_and(|t| tenants.contains(t))
-        })
-    };
     let chosen: Vec<String> = if keys.is_empty() {
-        escalations
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c.approval.state,
-                    ApprovalState::Unapproved | ApprovalState::Expired
-                ) || missing_for_tenant(c)
-            })
-            .map(|c| c.key.clone())
-            .collect()
+        keys_to_approve(&g.report, tenants)
     } else {
         let current: Vec<&str> = escalations.iter().map(|c| c.key.as_str()).collect();
         let unknown: Vec<&String> = keys
@@ -584,6 +565,31 @@ fn approve(
         println!("  {k}");
     }
     Ok(0)
+}
+
+/// The escalations `approve` picks when no `--key` is given: those without a valid
+/// approval and, with `--tenant`, those approved elsewhere but not for these tenants.
+fn keys_to_approve(report: &Report, tenants: &[String]) -> Vec<String> {
+    use crate::report::{ApprovalState, Change, Direction};
+    let missing_for_tenant = |c: &Change| {
+        report.findings.iter().any(|f| {
+            f.rule == "tenant-approval-missing"
+                && f.key.as_ref() == Some(&c.key)
+                && f.tenant.as_ref().is_some_and(|t| tenants.contains(t))
+        })
+    };
+    report
+        .changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .filter(|c| {
+            matches!(
+                c.approval.state,
+                ApprovalState::Unapproved | ApprovalState::Expired
+            ) || missing_for_tenant(c)
+        })
+        .map(|c| c.key.clone())
+        .collect()
 }
 
 fn render_report(r: &Report, format: Format, style: Style) -> String {
@@ -652,4 +658,88 @@ pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
     f.take(manifest::MAX_BYTES as u64 + 1)
         .read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
+
+    fn escalation(key: &str, state: ApprovalState) -> Change {
+        let (app, scope) = key.split_once(':').unwrap();
+        Change {
+            app: app.into(),
+            direction: Direction::Escalation,
+            rule: "read-access-added".into(),
+            also: Vec::new(),
+            severity: Severity::Warning,
+            key: key.into(),
+            scope: scope.into(),
+            head: None,
+            before: Vec::new(),
+            description: String::new(),
+            // Both parts of a partly approved change sit at the same place.
+            location: Location {
+                file: "smart-app.yaml".into(),
+                line: 4,
+                column: 5,
+            },
+            workflows: Vec::new(),
+            approval: Approval {
+                state,
+                ..Approval::not_required()
+            },
+            new_in_pr: None,
+        }
+    }
+
+    fn missing(key: &str, tenant: &str, message: String) -> Finding {
+        Finding {
+            rule: "tenant-approval-missing".into(),
+            severity: Severity::Error,
+            app: "a".into(),
+            location: Location {
+                file: "smart-app.yaml".into(),
+                line: 4,
+                column: 5,
+            },
+            message,
+            hint: None,
+            tenant: Some(tenant.into()),
+            key: Some(key.into()),
+            capability: None,
+        }
+    }
+
+    // `approve --tenant` matched findings to changes by the key quoted in the message,
+    // so a message quoting a second key chose that change too.
+    #[test]
+    fn approve_for_a_tenant_picks_the_change_a_finding_names_not_one_its_message_quotes() {
+        let mut r = Report::new(1, Vec::new());
+        r.changes = vec![
+            escalation("a:patient/Observation.r", ApprovalState::Approved),
+            escalation("a:patient/Observation.s", ApprovalState::Approved),
+            escalation("a:patient/Condition.rs", ApprovalState::Unapproved),
+        ];
+        r.findings = vec![missing(
+            "a:patient/Observation.s",
+            "clinic",
+            "`a:patient/Observation.s` has no approval for tenant `clinic`; \
+             `a:patient/Observation.r` has one"
+                .into(),
+        )];
+        let clinic = ["clinic".to_string()];
+        assert_eq!(
+            keys_to_approve(&r, &clinic),
+            ["a:patient/Observation.s", "a:patient/Condition.rs"]
+        );
+        // Another tenant's finding chooses nothing; the unapproved change is always chosen.
+        assert_eq!(
+            keys_to_approve(&r, &["hospital".to_string()]),
+            ["a:patient/Condition.rs"]
+        );
+        // The message alone decides nothing.
+        r.findings[0].key = None;
+        assert_eq!(keys_to_approve(&r, &clinic), ["a:patient/Condition.rs"]);
+    }
 }

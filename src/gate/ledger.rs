@@ -64,6 +64,8 @@ impl<'a> Ledger<'a> {
             message,
             hint: None,
             tenant: None,
+            key: None,
+            capability: None,
         }
     }
 

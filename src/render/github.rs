@@ -256,6 +256,8 @@ mod tests {
             message: "100% of it\n::error::injected".into(),
             hint: Some("title: x, y".into()),
             tenant: None,
+            key: None,
+            capability: None,
         }];
         r.changes.clear();
         let out = render(&r);

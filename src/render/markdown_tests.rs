@@ -115,6 +115,8 @@ pub(crate) fn sample() -> Report {
             message: "`patient/MedicationStatement.cruds` grants `patient/MedicationStatement.ud` that no workflow needs".into(),
             hint: Some("request `patient/MedicationStatement.crs` instead".into()),
             tenant: None,
+            key: None,
+            capability: None,
         },
         Finding {
             rule: "approval-stale".into(),
@@ -124,6 +126,8 @@ pub(crate) fn sample() -> Report {
             message: "approval entry 2 matches no current change".into(),
             hint: None,
             tenant: None,
+            key: None,
+            capability: None,
         },
     ];
     let apps = vec![
@@ -192,6 +196,8 @@ fn evil_report() -> Report {
         message: EVIL.into(),
         hint: Some(EVIL.into()),
         tenant: None,
+        key: None,
+        capability: None,
     };
     let app = AppReport {
         app: EVIL.into(),
@@ -391,6 +397,8 @@ fn huge_report() -> Report {
             message: format!("finding number {i}"),
             hint: None,
             tenant: None,
+            key: None,
+            capability: None,
         })
         .collect();
     let line = "+  - scope: patient/Observation.rs\n";

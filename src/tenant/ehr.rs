@@ -80,6 +80,8 @@ pub struct Shortfall {
     /// The manifest position it is reported at.
     pub pos: Pos,
     pub message: String,
+    /// The missing SMART capability code (`ehr-capability-missing`).
+    pub capability: Option<&'static str>,
 }
 
 /// `token` is listed as supported: the same text, or granted by the listed scopes
@@ -117,6 +119,7 @@ pub fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> 
                         "`{}` is not in the EHR's scopes_supported ({})",
                         e.token.text.value, ehr.path
                     ),
+                    capability: None,
                 });
             }
         }
@@ -125,7 +128,7 @@ pub fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> 
         return out;
     };
     // (capability, why the app needs it, where)
-    let mut needed: Vec<(&str, String, Pos)> = Vec::new();
+    let mut needed: Vec<(&'static str, String, Pos)> = Vec::new();
     for e in &m.scopes {
         let Some(s) = e.token.scope() else { continue };
         let at = e.token.text.pos;
@@ -175,6 +178,7 @@ pub fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> 
                     "the EHR does not list capability `{cap}`, needed because {why} ({})",
                     ehr.path
                 ),
+                capability: Some(cap),
             });
         }
     }

@@ -25,6 +25,8 @@ fn finding(
         message,
         hint,
         tenant: None,
+        key: None,
+        capability: None,
     }
 }
 
