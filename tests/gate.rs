@@ -287,12 +287,13 @@ fn expired_approvals_do_not_count() {
     assert_eq!(g.code, 1);
     let v = g.json();
     assert_eq!(v["changes"][0]["approval"]["state"], "expired");
+    // The finding names the change it is about by key.
     assert!(
         v["findings"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["rule"] == "approval-expired")
+            .any(|f| f["rule"] == "approval-expired" && f["key"] == v["changes"][0]["key"])
     );
 }
 
