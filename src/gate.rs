@@ -229,57 +229,64 @@ fn tenant_matrix(
         .iter()
         .filter(|c| c.direction == Direction::Escalation)
         .collect();
-    let mut rows = Vec::new();
-    for t in input.tenants {
-        let (policy, ehr) = tenant::judge_all(t, &manifests, input.config);
-        let name = t.profile.name.as_str();
-        let mut column = ApprovalColumn {
-            missing: Vec::new(),
-            outstanding: 0,
-        };
-        for c in &escalations {
-            if c.approval.is_outstanding() {
-                column.outstanding += 1;
-                continue;
-            }
-            let sensitive = Scope::parse(&c.scope)
-                .ok()
-                .and_then(|s| t.profile.sensitive_in(&s).map(str::to_string));
-            let applies = |e: &Entry| {
-                e.tenants.iter().any(|x| x == name) || (e.tenants.is_empty() && sensitive.is_none())
-            };
-            if ledger.approval_among(c, &applies).state != ApprovalState::Approved {
-                let why = match &sensitive {
-                    Some(ty) => format!(
-                        "; `{ty}` is sensitive for this tenant, so the approval must name it in `tenants:`"
-                    ),
-                    None => format!(
-                        "; its approval is limited to {}",
-                        c.approval.tenants.join(", ")
-                    ),
-                };
-                column.missing.push(Finding {
-                    rule: "tenant-approval-missing".into(),
-                    severity: input.config.severity_of("tenant-approval-missing"),
-                    app: c.app.clone(),
-                    location: c.location.clone(),
-                    message: format!("`{}` has no approval for tenant `{name}`{why}", c.key),
-                    hint: Some(format!(
-                        "scopegate approve --tenant {name} {} (by an authorized release manager)",
-                        c.key
-                    )),
-                    tenant: Some(name.to_string()),
-                    key: Some(c.key.clone()),
-                    capability: None,
-                });
-            }
-        }
-        rows.push(tenant::row(t, &policy, &ehr, Some(&column)));
-        findings.extend(policy);
-        findings.extend(ehr);
-        findings.extend(column.missing);
-    }
+    let (rows, tenant_findings) = tenant::matrix(input.tenants, &manifests, input.config, |t| {
+        Some(approval_column(t, input.config, ledger, &escalations))
+    });
+    findings.extend(tenant_findings);
     rows
+}
+
+/// The approvals column for one tenant: escalations with no valid approval at all,
+/// and those whose approvals do not apply to this tenant.
+fn approval_column(
+    t: &Tenant,
+    config: &Config,
+    ledger: &Ledger<'_>,
+    escalations: &[&Change],
+) -> ApprovalColumn {
+    let name = t.profile.name.as_str();
+    let mut column = ApprovalColumn {
+        missing: Vec::new(),
+        outstanding: 0,
+    };
+    for c in escalations {
+        if c.approval.is_outstanding() {
+            column.outstanding += 1;
+            continue;
+        }
+        let sensitive = Scope::parse(&c.scope)
+            .ok()
+            .and_then(|s| t.profile.sensitive_in(&s).map(str::to_string));
+        let applies = |e: &Entry| {
+            e.tenants.iter().any(|x| x == name) || (e.tenants.is_empty() && sensitive.is_none())
+        };
+        if ledger.approval_among(c, &applies).state != ApprovalState::Approved {
+            let why = match &sensitive {
+                Some(ty) => format!(
+                    "; `{ty}` is sensitive for this tenant, so the approval must name it in `tenants:`"
+                ),
+                None => format!(
+                    "; its approval is limited to {}",
+                    c.approval.tenants.join(", ")
+                ),
+            };
+            column.missing.push(Finding {
+                rule: "tenant-approval-missing".into(),
+                severity: config.severity_of("tenant-approval-missing"),
+                app: c.app.clone(),
+                location: c.location.clone(),
+                message: format!("`{}` has no approval for tenant `{name}`{why}", c.key),
+                hint: Some(format!(
+                    "scopegate approve --tenant {name} {} (by an authorized release manager)",
+                    c.key
+                )),
+                tenant: Some(name.to_string()),
+                key: Some(c.key.clone()),
+                capability: None,
+            });
+        }
+    }
+    column
 }
 
 fn count(n: usize, what: &str) -> String {

@@ -339,11 +339,7 @@ fn finding(config: &Config, tenant: &str, rule: &str, loc: Location, message: St
 }
 
 /// The head manifests judged by one tenant: `(policy findings, EHR findings)`.
-pub fn judge_all(
-    t: &Tenant,
-    manifests: &[&Manifest],
-    config: &Config,
-) -> (Vec<Finding>, Vec<Finding>) {
+fn judge_all(t: &Tenant, manifests: &[&Manifest], config: &Config) -> (Vec<Finding>, Vec<Finding>) {
     let name = &t.profile.name;
     let mut policy = Vec::new();
     let mut ehr = Vec::new();
@@ -414,7 +410,7 @@ pub struct ApprovalColumn {
 
 /// One row of the matrix. `approvals` is `None` when there is no diff to approve
 /// (`scopegate check`).
-pub fn row(
+fn row(
     t: &Tenant,
     policy: &[Finding],
     ehr: &[Finding],
@@ -475,6 +471,28 @@ pub fn row(
         },
         problems,
     }
+}
+
+/// The tenant matrix: one row per tenant, its policy and EHR judged on the head
+/// manifests, and the tenant's findings. `approvals` gives a tenant's approvals column
+/// (the gate's business), or `None` when there is no diff to approve (`check`).
+pub fn matrix(
+    tenants: &[Tenant],
+    manifests: &[&Manifest],
+    config: &Config,
+    mut approvals: impl FnMut(&Tenant) -> Option<ApprovalColumn>,
+) -> (Vec<TenantRow>, Vec<Finding>) {
+    let mut rows = Vec::new();
+    let mut findings = Vec::new();
+    for t in tenants {
+        let (policy, ehr) = judge_all(t, manifests, config);
+        let column = approvals(t);
+        rows.push(row(t, &policy, &ehr, column.as_ref()));
+        findings.extend(policy);
+        findings.extend(ehr);
+        findings.extend(column.into_iter().flat_map(|c| c.missing));
+    }
+    (rows, findings)
 }
 
 /// The capabilities missing-capability findings name.

@@ -304,14 +304,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             let tenants = gating::worktree_tenants(&root)?;
             if !tenants.is_empty() {
                 let refs: Vec<&Manifest> = loaded.iter().collect();
-                let mut rows = Vec::new();
-                let mut extra = Vec::new();
-                for t in &tenants {
-                    let (policy, ehr) = crate::tenant::judge_all(t, &refs, &config);
-                    rows.push(crate::tenant::row(t, &policy, &ehr, None));
-                    extra.extend(policy);
-                    extra.extend(ehr);
-                }
+                let (rows, extra) = crate::tenant::matrix(&tenants, &refs, &config, |_| None);
                 let mut findings = report.findings;
                 findings.extend(extra);
                 report = Report::new(loaded.len(), findings);
