@@ -277,7 +277,7 @@ fn approval_column(
                 location: c.location.clone(),
                 message: format!("`{}` has no approval for tenant `{name}`{why}", c.key),
                 hint: Some(format!(
-                    "scopegate approve --tenant {name} {} (by an authorized release manager)",
+                    "an authorized release manager runs `scopegate approve --by <you> --ticket <ticket> --tenant {name} --key {}`",
                     c.key
                 )),
                 tenant: Some(name.to_string()),

@@ -172,15 +172,34 @@ fn the_matrix_shows_where_the_release_may_ship_before_and_after_approvals() {
         missing[0]["message"]
     );
 
-    let a = r.run(&[
-        "approve",
-        "--by",
-        "alice",
-        "--ticket",
-        "AMC-31",
-        "--tenant",
-        "academic-medical-center",
-    ]);
+    // The finding's hint is the command that settles it (regression: it once put the
+    // key where `approve` reads manifest paths).
+    let hint = missing[0]["hint"].as_str().unwrap();
+    let command = hint.split('`').nth(1).expect("a command in backticks");
+    let args: Vec<&str> = command
+        .split_whitespace()
+        .skip(1) // `scopegate`
+        .map(|w| match w {
+            "<you>" => "alice",
+            "<ticket>" => "AMC-31",
+            w => w,
+        })
+        .collect();
+    assert_eq!(
+        args,
+        [
+            "approve",
+            "--by",
+            "alice",
+            "--ticket",
+            "AMC-31",
+            "--tenant",
+            "academic-medical-center",
+            "--key",
+            key
+        ]
+    );
+    let a = r.run(&args);
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(
         a.stdout.contains("for tenant academic-medical-center"),
