@@ -1,0 +1,222 @@
+//! `scopegate approve`: appends an entry to the approvals ledger for the current
+//! unapproved escalations (or the keys given), limited to tenants when asked.
+//!
+//! Decides only which keys to approve; the gate decides what an entry approves, and
+//! `approval` writes the entry (appending text, never re-serialising).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use super::gating;
+use crate::report::Report;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn approve(
+    manifests: &[PathBuf],
+    base: &gating::BaseArgs,
+    by: &str,
+    keys: Vec<String>,
+    ticket: Option<String>,
+    reason: Option<String>,
+    expires: Option<String>,
+    tenants: &[String],
+) -> Result<u8> {
+    use crate::report::Direction;
+    if by.trim().is_empty() {
+        bail!("`--by` needs the approver's name");
+    }
+    if ticket.is_none() && reason.is_none() {
+        bail!("an approval needs `--ticket` or `--reason`, so the ledger says why");
+    }
+    let g = gating::gather(manifests, base)?;
+    let expires = match expires {
+        None => None,
+        Some(x) => {
+            let norm = crate::approval::normalize_time(&x, true)
+                .with_context(|| format!("`--expires {x}` is not YYYY-MM-DD or a UTC timestamp"))?;
+            if norm <= g.now {
+                bail!("`--expires {x}` is in the past");
+            }
+            Some(x)
+        }
+    };
+    let known: Vec<&str> = g.report.tenants.iter().map(|t| t.tenant.as_str()).collect();
+    for t in tenants {
+        if !known.contains(&t.as_str()) {
+            let hint = crate::hint::did_you_mean(t, known.iter().copied())
+                .map(|n| format!("did you mean `{n}`?"))
+                .unwrap_or_else(|| format!("add {}/{t}.yaml", crate::tenant::DIR));
+            bail!("`--tenant {t}`: no tenant profile has that name\n  hint: {hint}");
+        }
+    }
+    let escalations: Vec<&crate::report::Change> = g
+        .report
+        .changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .collect();
+    let chosen: Vec<String> = if keys.is_empty() {
+        keys_to_approve(&g.report, tenants)
+    } else {
+        let current: Vec<&str> = escalations.iter().map(|c| c.key.as_str()).collect();
+        let unknown: Vec<&String> = keys
+            .iter()
+            .filter(|k| !current.contains(&k.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            bail!(
+                "not a current escalation: {}\n  current escalation keys: {}",
+                unknown
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if current.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    current.join(", ")
+                }
+            );
+        }
+        keys
+    };
+    if chosen.is_empty() {
+        println!("nothing to approve: every escalation is already approved");
+        return Ok(0);
+    }
+    let text = crate::approval::append(
+        g.ledger_text.as_deref(),
+        &crate::approval::NewEntry {
+            keys: &chosen,
+            by,
+            at: &g.now,
+            ticket: ticket.as_deref(),
+            reason: reason.as_deref(),
+            expires: expires.as_deref(),
+            tenants,
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    gating::write_atomic(&g.ledger_file, &text)?;
+    let limit = if tenants.is_empty() {
+        String::new()
+    } else {
+        format!(" for tenant {}", tenants.join(", "))
+    };
+    println!("approved by {by}{limit} in {}:", crate::approval::PATH);
+    for k in &chosen {
+        println!("  {k}");
+    }
+    Ok(0)
+}
+
+/// The escalations `approve` picks when no `--key` is given: those without a valid
+/// approval and, with `--tenant`, those approved elsewhere but not for these tenants.
+fn keys_to_approve(report: &Report, tenants: &[String]) -> Vec<String> {
+    use crate::report::{ApprovalState, Change, Direction};
+    let missing_for_tenant = |c: &Change| {
+        report.findings.iter().any(|f| {
+            f.rule == "tenant-approval-missing"
+                && f.key.as_ref() == Some(&c.key)
+                && f.tenant.as_ref().is_some_and(|t| tenants.contains(t))
+        })
+    };
+    report
+        .changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .filter(|c| {
+            matches!(
+                c.approval.state,
+                ApprovalState::Unapproved | ApprovalState::Expired
+            ) || missing_for_tenant(c)
+        })
+        .map(|c| c.key.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
+    use crate::rules::Severity;
+
+    fn escalation(key: &str, state: ApprovalState) -> Change {
+        let (app, scope) = key.split_once(':').unwrap();
+        Change {
+            app: app.into(),
+            direction: Direction::Escalation,
+            rule: "read-access-added".into(),
+            also: Vec::new(),
+            severity: Severity::Warning,
+            key: key.into(),
+            scope: scope.into(),
+            head: None,
+            before: Vec::new(),
+            description: String::new(),
+            // Both parts of a partly approved change sit at the same place.
+            location: Location {
+                file: "smart-app.yaml".into(),
+                line: 4,
+                column: 5,
+            },
+            workflows: Vec::new(),
+            approval: Approval {
+                state,
+                ..Approval::not_required()
+            },
+            new_in_pr: None,
+        }
+    }
+
+    fn missing(key: &str, tenant: &str, message: String) -> Finding {
+        Finding {
+            rule: "tenant-approval-missing".into(),
+            severity: Severity::Error,
+            app: "a".into(),
+            location: Location {
+                file: "smart-app.yaml".into(),
+                line: 4,
+                column: 5,
+            },
+            message,
+            hint: None,
+            tenant: Some(tenant.into()),
+            key: Some(key.into()),
+            capability: None,
+        }
+    }
+
+    // `approve --tenant` matched findings to changes by the key quoted in the message,
+    // so a message quoting a second key chose that change too.
+    #[test]
+    fn approve_for_a_tenant_picks_the_change_a_finding_names_not_one_its_message_quotes() {
+        let mut r = Report::new(1, Vec::new());
+        r.changes = vec![
+            escalation("a:patient/Observation.r", ApprovalState::Approved),
+            escalation("a:patient/Observation.s", ApprovalState::Approved),
+            escalation("a:patient/Condition.rs", ApprovalState::Unapproved),
+        ];
+        r.findings = vec![missing(
+            "a:patient/Observation.s",
+            "clinic",
+            "`a:patient/Observation.s` has no approval for tenant `clinic`; \
+             `a:patient/Observation.r` has one"
+                .into(),
+        )];
+        let clinic = ["clinic".to_string()];
+        assert_eq!(
+            keys_to_approve(&r, &clinic),
+            ["a:patient/Observation.s", "a:patient/Condition.rs"]
+        );
+        // Another tenant's finding chooses nothing; the unapproved change is always chosen.
+        assert_eq!(
+            keys_to_approve(&r, &["hospital".to_string()]),
+            ["a:patient/Condition.rs"]
+        );
+        // The message alone decides nothing.
+        r.findings[0].key = None;
+        assert_eq!(keys_to_approve(&r, &clinic), ["a:patient/Condition.rs"]);
+    }
+}
