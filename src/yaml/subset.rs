@@ -246,6 +246,10 @@ fn is_dash(s: &str) -> bool {
     s == "-" || s.starts_with("- ")
 }
 
+/// Longer keys are left to granit-parser: YAML limits an implicit key to 1,024
+/// characters, and past that limit the line is not a key at all.
+const MAX_KEY: usize = 128;
+
 /// A simple key (`fhir_version`, `scopes`) followed by `: ` or a line end: its length.
 fn key_len(s: &str) -> Option<usize> {
     let b = s.as_bytes();
@@ -255,7 +259,7 @@ fn key_len(s: &str) -> Option<usize> {
     let n = b
         .iter()
         .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/')))?;
-    (b[n] == b':' && matches!(b.get(n + 1), None | Some(b' '))).then_some(n)
+    (n <= MAX_KEY && b[n] == b':' && matches!(b.get(n + 1), None | Some(b' '))).then_some(n)
 }
 
 /// The rest of a line after a value is spaces and perhaps a comment.

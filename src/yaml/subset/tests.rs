@@ -49,6 +49,26 @@ fn the_fast_path_agrees_with_granit_parser_on_every_repository_file() {
     assert!(declined.len() < files.len() / 4, "declined: {declined:?}");
 }
 
+// Found by the CI fuzz smoke: a "key" past YAML's 1,024-character limit on implicit
+// keys is no key to granit-parser, and the fast path read it as one.
+#[test]
+fn a_key_longer_than_yaml_allows_is_left_to_granit_parser() {
+    for n in [127, 128, 129, 1023, 1024, 1025, 3000] {
+        let key = "k".repeat(n);
+        for text in [
+            format!("{key}: v\n"),
+            format!("a: b\n{key}:\n  - x\n"),
+            format!("- {key}: v\n"),
+        ] {
+            if let Err(e) = fast_path_agrees(&text) {
+                panic!("key of {n}: {e}");
+            }
+        }
+    }
+    let crash = include_str!("../../../tests/fixtures/fuzz/yaml-subset-long-key.yaml");
+    assert!(fast_path_agrees(crash).is_ok());
+}
+
 // ---- property: on generated YAML, and on generated YAML with a few characters
 // changed, the fast path either declines or gives exactly granit-parser's events ----
 
