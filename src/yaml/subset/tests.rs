@@ -93,8 +93,10 @@ fn text() -> impl Strategy<Value = String> {
 
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => "[a-z_][a-zA-Z0-9_./-]{0,8}",
-        1 => text(),
+        8 => "[a-z_][a-zA-Z0-9_./-]{0,8}",
+        2 => text(),
+        // Around the 128-character cut-off and YAML's 1,024-character key limit.
+        1 => "[a-z]{120,136}|[a-z]{1018,1030}",
     ]
 }
 
