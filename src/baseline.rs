@@ -1,8 +1,9 @@
 //! The baseline: which commit the change is judged against, and the files there.
 //!
 //! An adapter over git2 (no `git` subprocess). It finds the previous release (the
-//! newest semver tag matching the configured glob that is reachable from HEAD and not
-//! on HEAD itself) or resolves an explicit ref, and reads blobs at that commit. A
+//! newest semver tag matching the trusted commit's glob whose commit is the trusted
+//! commit or one of its ancestors, and not HEAD) or resolves an explicit ref, and
+//! reads blobs at that commit. A
 //! shallow clone, a missing tag or an unknown ref is an error with a fix, never "no
 //! changes". It also lists files, for the config's manifest globs: the commit's tree
 //! at the baseline, and the index (tracked files) at head. It analyses nothing.
@@ -17,8 +18,10 @@ use git2::{ErrorCode, Oid, Repository};
 /// What to compare against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Spec {
-    /// The newest release tag matching the glob, reachable from HEAD, not on HEAD.
-    PreviousRelease { pattern: String },
+    /// The newest release tag matching the glob whose commit is `trusted` or one of
+    /// its ancestors, and not HEAD: a tag on the change, or on a branch that never
+    /// merged into trusted history, is not a release.
+    PreviousRelease { pattern: String, trusted: Resolved },
     /// A tag, branch or commit.
     Ref(String),
 }
@@ -35,10 +38,23 @@ pub struct Resolved {
 /// Why the baseline could not be read. Each says how to fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
-    NotARepo { path: String, detail: String },
-    Shallow { what: String },
-    NoReleaseTag { pattern: String, tags: usize },
-    UnknownRef { name: String, shallow: bool },
+    NotARepo {
+        path: String,
+        detail: String,
+    },
+    Shallow {
+        what: String,
+    },
+    NoReleaseTag {
+        pattern: String,
+        tags: usize,
+        /// The trusted commit searched from, as named (`HEAD`, a ref, a PR base).
+        trusted: String,
+    },
+    UnknownRef {
+        name: String,
+        shallow: bool,
+    },
     Git(String),
 }
 
@@ -64,7 +80,11 @@ impl fmt::Display for Error {
                 f,
                 "this is a shallow clone, so {what} cannot be determined\n  hint: fetch the full history: `git fetch --unshallow --tags`, or in GitHub Actions set `fetch-depth: 0` on actions/checkout"
             ),
-            Error::NoReleaseTag { pattern, tags } => {
+            Error::NoReleaseTag {
+                pattern,
+                tags,
+                trusted,
+            } => {
                 if *tags == 0 {
                     write!(
                         f,
@@ -73,12 +93,12 @@ impl fmt::Display for Error {
                 } else {
                     write!(
                         f,
-                        "none of the {tags} tags matching `{pattern}` is a semver release reachable from HEAD (other than HEAD itself)"
+                        "none of the {tags} tags matching `{pattern}` is a semver release on the trusted commit `{trusted}` or in its history (a tag on HEAD itself does not count)"
                     )?;
                 }
                 write!(
                     f,
-                    "\n  hint: fetch tags (`git fetch --tags`; in GitHub Actions `fetch-depth: 0`), name a baseline with `--base REF`, or pass `--base none` for an app's first release"
+                    "\n  hint: fetch tags (`git fetch --tags`; in GitHub Actions `fetch-depth: 0`), search from the branch the change merges into (`--trusted origin/main`), name a baseline with `--base REF`, or pass `--base none` for an app's first release"
                 )
             }
             Error::UnknownRef { name, shallow } => {
@@ -179,14 +199,14 @@ impl Repo {
                     oid: commit.id(),
                 })
             }
-            Spec::PreviousRelease { pattern } => self.previous_release(pattern),
+            Spec::PreviousRelease { pattern, trusted } => self.previous_release(pattern, trusted),
         }
     }
 
     /// Semver order needs no object lookups, so tags are sorted by name first and only
     /// the newest are peeled and checked for reachability, stopping at the first hit:
     /// no walk of the whole history per tag.
-    fn previous_release(&self, pattern: &str) -> Result<Resolved, Error> {
+    fn previous_release(&self, pattern: &str, trusted: &Resolved) -> Result<Resolved, Error> {
         if self.is_shallow() {
             return Err(Error::Shallow {
                 what: format!("the previous release (`{pattern}`)"),
@@ -212,17 +232,24 @@ impl Repo {
             .filter_map(|n| Some((version_of(&n)?, Reverse(n))))
             .collect();
         while let Some((_, Reverse(name))) = tags.pop() {
-            let Ok(obj) = self.repo.revparse_single(&format!("refs/tags/{name}")) else {
+            // Lightweight and annotated tags alike; a tag of a tree or a blob is no release.
+            let Ok(reference) = self.repo.find_reference(&format!("refs/tags/{name}")) else {
                 continue;
             };
-            let Ok(commit) = obj.peel_to_commit() else {
+            let Ok(commit) = reference.peel_to_commit() else {
                 continue;
             };
             let oid = commit.id();
+            // HEAD is the change (or, in Actions, its merge commit): never its own baseline.
             if oid == head {
                 continue;
             }
-            if self.repo.graph_descendant_of(head, oid).map_err(git)? {
+            if oid == trusted.oid
+                || self
+                    .repo
+                    .graph_descendant_of(trusted.oid, oid)
+                    .map_err(git)?
+            {
                 return Ok(Resolved {
                     name,
                     commit: oid.to_string(),
@@ -233,6 +260,7 @@ impl Repo {
         Err(Error::NoReleaseTag {
             pattern: pattern.to_string(),
             tags: count,
+            trusted: trusted.name.clone(),
         })
     }
 

@@ -40,6 +40,18 @@ pub struct Event {
     pub base_sha: Option<String>,
 }
 
+impl Event {
+    /// The trusted commit (DESIGN §6): the PR base, `merge_group.base_sha`, or `before`
+    /// on push. The previous release is searched in its history and its config names
+    /// the release tags; `None` leaves it at HEAD.
+    pub fn trusted_commit(&self) -> Option<&str> {
+        self.pull_request
+            .as_ref()
+            .map(|p| p.base_sha.as_str())
+            .or(self.base_sha.as_deref())
+    }
+}
+
 fn s(v: &Value, path: &[&str]) -> Option<String> {
     let mut cur = v;
     for p in path {

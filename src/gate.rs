@@ -47,6 +47,9 @@ pub struct Input<'a> {
     pub baseline: Baseline,
     /// The ledger at the baseline (reviewed when it merged) and in the working tree.
     pub base_ledger: &'a [Entry],
+    /// The ledger at an explicit trusted commit (a PR base): entries merged since the
+    /// release, reviewed when they merged. Empty when the trusted commit is only HEAD.
+    pub merged_ledger: &'a [Entry],
     pub head_ledger: &'a [Entry],
     pub ledger_path: &'a str,
     /// `YYYY-MM-DDTHH:MM:SSZ`, for expiry.

@@ -198,6 +198,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     let base_args = BaseArgs {
         base: base.clone(),
         base_file: None,
+        trusted: event.trusted_commit().map(str::to_string),
         config_from_worktree: false,
         now: args.now.clone(),
     };

@@ -27,6 +27,12 @@ pub struct BaseArgs {
     /// come from the working tree: advisory).
     #[arg(long)]
     pub base_file: Option<PathBuf>,
+    /// The trusted commit: the previous release is searched in its history, its config
+    /// names the release tags, and its ledger entries count as merged. Non-GitHub CI
+    /// passes the branch the change merges into, e.g. `--trusted origin/main`.
+    /// Default: the HEAD commit (never the working tree).
+    #[arg(long, value_name = "REF", conflicts_with = "base_file")]
+    pub trusted: Option<String>,
     /// Read config and approvals from the working tree instead of the baseline commit.
     /// The verdict is then advisory.
     #[arg(long)]
@@ -147,7 +153,7 @@ impl Reader<'_> {
 /// On GitHub, a baseline missing from the clone is fetched through the API.
 pub struct ApiFallback<'a> {
     pub client: &'a github::Client,
-    /// The commit being judged (the PR head), for finding the previous release.
+    /// The commit being judged (the PR head): a tag on it is never its baseline.
     pub head_sha: String,
 }
 
@@ -163,6 +169,9 @@ pub struct Loaded {
     pub advisory: bool,
     pub baseline: report::Baseline,
     pub base_ledger: Vec<Entry>,
+    /// The ledger at an explicit trusted commit (a PR base, `--trusted`): entries
+    /// merged since the release. Empty when the trusted commit is the default HEAD.
+    pub merged_ledger: Vec<Entry>,
     pub head_ledger: Vec<Entry>,
     pub tenants: Vec<Tenant>,
     pub ledger_file: PathBuf,
@@ -171,11 +180,12 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Entries the change adds to the ledger.
+    /// Entries the change adds to the ledger: in neither the baseline's nor the
+    /// trusted commit's.
     pub fn added_entries(&self) -> Vec<&Entry> {
         self.head_ledger
             .iter()
-            .filter(|e| !self.base_ledger.contains(e))
+            .filter(|e| !self.base_ledger.contains(e) && !self.merged_ledger.contains(e))
             .collect()
     }
 
@@ -187,6 +197,7 @@ impl Loaded {
             advisory: self.advisory,
             baseline: self.baseline.clone(),
             base_ledger: &self.base_ledger,
+            merged_ledger: &self.merged_ledger,
             head_ledger: &self.head_ledger,
             ledger_path: approval::PATH,
             now: &self.now,
@@ -208,35 +219,66 @@ pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
     Ok(load(manifests, args, None)?.gate(&[]))
 }
 
-/// The newest semver release tag whose commit the head descends from, asked of the
-/// API (tags, then compare) when the clone cannot answer.
-fn previous_release_via_api(fb: &ApiFallback<'_>, pattern: &str) -> Result<(String, String)> {
+/// The newest semver release tag whose commit is the trusted commit or one of its
+/// ancestors, and not the change, asked of the API (tags, then compare) when the clone
+/// cannot answer.
+fn previous_release_via_api(
+    client: &github::Client,
+    pattern: &str,
+    trusted: &str,
+    heads: &[&str],
+) -> Result<(String, String)> {
     let glob = pattern.strip_suffix('*');
-    let mut tags: Vec<(semver::Version, String, String)> = fb
-        .client
+    let mut tags: Vec<(semver::Version, String, String)> = client
         .tags()
         .map_err(|e| anyhow::anyhow!("listing tags through the API: {e}"))?
         .into_iter()
         .filter(|(n, _)| glob.map_or(n == pattern, |g| n.starts_with(g)))
         .filter_map(|(n, sha)| Some((crate::baseline::version_of(&n)?, n, sha)))
         .collect();
-    tags.sort_by(|a, b| b.0.cmp(&a.0));
+    // Newest first, equal versions by name, as the git path orders them.
+    tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     for (_, name, sha) in tags {
-        if sha == fb.head_sha {
+        if heads.contains(&sha.as_str()) {
             continue;
         }
-        let status = fb
-            .client
-            .compare_status(&sha, &fb.head_sha)
-            .map_err(|e| anyhow::anyhow!("comparing {name} with {}: {e}", fb.head_sha))?;
-        if status == "ahead" {
+        if sha == trusted {
+            return Ok((name, sha));
+        }
+        // `trusted` is `ahead` of the tag: the tag is in its history.
+        let status = client.compare_status(&sha, trusted).map_err(|e| {
+            anyhow::anyhow!("comparing {name} with the trusted commit {trusted}: {e}")
+        })?;
+        if status == "ahead" || status == "identical" {
             return Ok((name, sha));
         }
     }
     bail!(
-        "no release tag matching `{pattern}` is an ancestor of {} (asked through the API)\n  hint: name a baseline with `--base REF`, or `--base none` for a first release",
-        fb.head_sha
+        "no release tag matching `{pattern}` is the trusted commit {trusted} or one of its ancestors (asked through the API)\n  hint: name a baseline with `--base REF`, or `--base none` for a first release"
     )
+}
+
+/// The trusted commit (DESIGN §6): `--trusted REF`, else HEAD. On GitHub, one the
+/// clone lacks (a shallow checkout) is read through the API.
+fn trusted_reader<'a>(
+    r: &'a Repo,
+    name: Option<&str>,
+    fallback: Option<&ApiFallback<'a>>,
+) -> Result<Reader<'a>> {
+    let name = name.unwrap_or("HEAD");
+    match (r.resolve(&Spec::Ref(name.to_string())), fallback) {
+        (Ok(res), _) => Ok(Reader::Git(r, res)),
+        (Err(BaselineError::UnknownRef { .. } | BaselineError::Shallow { .. }), Some(fb))
+            if name != "HEAD" =>
+        {
+            Ok(Reader::Api {
+                client: fb.client,
+                sha: name.to_string(),
+                name: name.to_string(),
+            })
+        }
+        (Err(e), _) => Err(e.into()),
+    }
 }
 
 /// Reads everything at both ends: the head from the working tree, the baseline from
@@ -259,8 +301,23 @@ pub fn load(
         .map_or(cwd.clone(), |r| r.workdir().to_path_buf());
     let worktree_config = parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?;
 
-    // Resolve the baseline commit. The tag pattern in force is the baseline's own: if
-    // the working tree's differs, resolve again with the baseline's.
+    // The trusted commit: the previous release is searched in its history, and its
+    // config names the release tags. Never the working tree, never the change.
+    let trusted = match (&repo, &args.base, &args.base_file) {
+        (_, _, Some(_)) => None,
+        (_, Some(b), _) if b == "none" => None,
+        (Some(r), None, _) => Some(trusted_reader(r, args.trusted.as_deref(), fallback)?),
+        (Some(r), Some(_), _) if args.trusted.is_some() => {
+            Some(trusted_reader(r, args.trusted.as_deref(), fallback)?)
+        }
+        _ => None,
+    };
+    let trusted_label = |path: &str| match &trusted {
+        Some(t) => format!("{}:{path}", t.name()),
+        None => path.to_string(),
+    };
+
+    // Resolve the baseline commit.
     let mut via_api = false;
     let reader: Option<(Reader<'_>, String)> = match (&repo, &args.base, &args.base_file) {
         (_, _, Some(_)) => None,
@@ -284,34 +341,49 @@ pub fn load(
             Some((reader, format!("--base {b}")))
         }
         (Some(r), None, _) => {
-            let resolve = |pattern: &str| -> Result<Reader<'_>> {
-                match (
+            let t = trusted
+                .as_ref()
+                .context("the trusted commit was not resolved")?;
+            let pattern =
+                parse_config(&trusted_label(config::PATH), t.read(config::PATH)?)?.release_tags;
+            let local_head = r.resolve(&Spec::Ref("HEAD".into())).ok();
+            let mut heads: Vec<&str> = local_head.iter().map(|h| h.commit.as_str()).collect();
+            if let Some(fb) = fallback {
+                heads.push(&fb.head_sha);
+            }
+            let reader = match t {
+                Reader::Git(_, res) => match (
                     r.resolve(&Spec::PreviousRelease {
-                        pattern: pattern.to_string(),
+                        pattern: pattern.clone(),
+                        trusted: res.clone(),
                     }),
                     fallback,
                 ) {
-                    (Ok(res), _) => Ok(Reader::Git(r, res)),
+                    (Ok(res), _) => Reader::Git(r, res),
                     (Err(BaselineError::Shallow { .. }), Some(fb)) => {
-                        let (name, sha) = previous_release_via_api(fb, pattern)?;
-                        Ok(Reader::Api {
+                        let (name, sha) =
+                            previous_release_via_api(fb.client, &pattern, &res.commit, &heads)?;
+                        Reader::Api {
                             client: fb.client,
                             sha,
                             name,
-                        })
+                        }
                     }
-                    (Err(e), _) => Err(e.into()),
+                    (Err(e), _) => return Err(e.into()),
+                },
+                Reader::Api {
+                    client, sha: at, ..
+                } => {
+                    let (name, sha) = previous_release_via_api(client, &pattern, at, &heads)?;
+                    Reader::Api { client, sha, name }
                 }
             };
-            let mut pattern = worktree_config.release_tags.clone();
-            let mut reader = resolve(&pattern)?;
-            let at_base = parse_config(config::PATH, reader.read(config::PATH)?)?;
-            if at_base.release_tags != pattern {
-                pattern = at_base.release_tags;
-                reader = resolve(&pattern)?;
-            }
             via_api = matches!(reader, Reader::Api { .. });
-            Some((reader, format!("previous release ({pattern})")))
+            let from = match &args.trusted {
+                Some(name) => format!(" from {name}"),
+                None => String::new(),
+            };
+            Some((reader, format!("previous release ({pattern}){from}")))
         }
         (None, _, _) => unreachable!("no repository is an error unless --base-file is given"),
     };
@@ -363,6 +435,20 @@ pub fn load(
         // as they are (the run is advisory).
         head_ledger.clone()
     };
+    // Entries at an explicit trusted commit (a PR base, `--trusted`) were reviewed when
+    // they merged, and the change must keep them (DESIGN §7). At the default HEAD a
+    // local commit would vouch for its own entries, so only the baseline's count there.
+    let merged_ledger = match (&trusted, &reader) {
+        (Some(t), Some((rd, _)))
+            if args.trusted.is_some() && !from_worktree && t.commit() != rd.commit() =>
+        {
+            parse_ledger(
+                &trusted_label(approval::PATH),
+                t.read(approval::PATH)?.as_deref(),
+            )?
+        }
+        _ => Vec::new(),
+    };
 
     // Manifests: as given, or as the config lists them (relative to the repo root).
     let base = match (&reader, &args.base_file) {
@@ -393,6 +479,7 @@ pub fn load(
         advisory: from_worktree,
         baseline,
         base_ledger,
+        merged_ledger,
         head_ledger,
         tenants,
         ledger_file,

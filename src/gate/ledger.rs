@@ -26,15 +26,23 @@ pub(super) struct Ledger<'a> {
 
 impl<'a> Ledger<'a> {
     pub(super) fn new(input: &'a Input<'a>) -> Ledger<'a> {
-        // Entries present at the baseline were reviewed when they merged; entries the
-        // change adds are marked, and on GitHub count only with a qualifying review.
+        // Entries present at the baseline or at the trusted commit were reviewed when
+        // they merged; entries the change adds are marked, and on GitHub count only
+        // with a qualifying review.
         let mut entries: Vec<(&Entry, bool)> =
             input.base_ledger.iter().map(|e| (e, false)).collect();
+        entries.extend(
+            input
+                .merged_ledger
+                .iter()
+                .filter(|e| !input.base_ledger.contains(e))
+                .map(|e| (e, false)),
+        );
         let mut pending = Vec::new();
         for e in input
             .head_ledger
             .iter()
-            .filter(|e| !input.base_ledger.contains(e))
+            .filter(|e| !input.base_ledger.contains(e) && !input.merged_ledger.contains(e))
         {
             match input.untrusted.iter().find(|(u, _)| u == e) {
                 Some((_, why)) => pending.push((e, why.as_str())),
@@ -103,9 +111,15 @@ impl<'a> Ledger<'a> {
         out
     }
 
-    /// Every baseline entry must still be there, unchanged and in order.
+    /// Every entry at the baseline, and then every entry at the trusted commit, must
+    /// still be there, unchanged and in order.
     pub(super) fn rewritten(&self) -> Option<Finding> {
-        let (base, head) = (self.input.base_ledger, self.input.head_ledger);
+        self.rewritten_against(self.input.base_ledger, "the baseline")
+            .or_else(|| self.rewritten_against(self.input.merged_ledger, "the trusted commit"))
+    }
+
+    fn rewritten_against(&self, base: &[Entry], at: &str) -> Option<Finding> {
+        let head = self.input.head_ledger;
         let first_bad = base
             .iter()
             .zip(head.iter().map(Some).chain(std::iter::repeat(None)))
@@ -115,7 +129,7 @@ impl<'a> Ledger<'a> {
             "ledger-rewritten",
             line,
             format!(
-                "approval entry {} (line {} at the baseline) was edited or deleted; the ledger is append-only",
+                "approval entry {} (line {} at {at}) was edited or deleted; the ledger is append-only",
                 first_bad + 1,
                 base[first_bad].pos.line
             ),
