@@ -687,3 +687,39 @@ fn a_pull_request_that_edits_an_entry_merged_since_the_release_fails() {
     assert_eq!(run.code, 0, "{}{}", run.show(), run.report);
     assert!(!rewritten(&run.report));
 }
+
+#[test]
+fn a_release_tag_push_is_judged_against_the_previous_release() {
+    // examples/workflows/release-gate.yml: a new tag's push has `before` all zeros, so
+    // the trusted commit is HEAD, the tagged commit, which is not its own baseline.
+    let (r, _) = history("legacy-1.0.0", Some(PLAIN), "v2.0.0", Some(PLAIN));
+    r.write("smart-app.yaml", &with_update(&r.read("smart-app.yaml")));
+    r.commit("re-add update");
+    r.release("v2.1.0");
+    let gh = FakeGitHub::start();
+    let push = json!({"ref": "refs/tags/v2.1.0", "before": "0".repeat(40)});
+    let out = Command::cargo_bin("scopegate")
+        .unwrap()
+        .env_clear()
+        .current_dir(r.path())
+        .args(["ci", "--now", NOW, "--baseline", "previous-release"])
+        .args(["--comment", "never", "--no-summary"])
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_EVENT_PATH", {
+            let p = r.path().join("push.json");
+            std::fs::write(&p, push.to_string()).unwrap();
+            p
+        })
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GITHUB_OUTPUT", r.path().join("out"))
+        .env("RUNNER_TEMP", r.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        r.read("out").contains("baseline=v2.0.0"),
+        "{}",
+        r.read("out")
+    );
+    assert!(r.read("out").contains("unapproved=1"), "{}", r.read("out"));
+}
