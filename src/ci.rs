@@ -400,6 +400,29 @@ mod tests {
     }
 
     #[test]
+    fn the_trusted_commit_is_the_events_base() {
+        let pr = br#"{"pull_request":{"number":7,"user":{"login":"dev"},"head":{"sha":"aaa"},"base":{"sha":"bbb"}}}"#;
+        for name in ["pull_request", "pull_request_target", "pull_request_review"] {
+            let e = parse_event(name, pr).unwrap();
+            assert_eq!(e.trusted_commit(), Some("bbb"), "{name}");
+        }
+        let mg = br#"{"merge_group":{"base_sha":"ccc","head_sha":"ddd"}}"#;
+        let e = parse_event("merge_group", mg).unwrap();
+        assert_eq!(e.trusted_commit(), Some("ccc"));
+        let e = parse_event("push", br#"{"before":"eee","after":"fff"}"#).unwrap();
+        assert_eq!(e.trusted_commit(), Some("eee"));
+        // A new branch or tag: no previous commit, so HEAD.
+        let e = parse_event(
+            "push",
+            br#"{"before":"0000000000000000000000000000000000000000"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.trusted_commit(), None);
+        let e = parse_event("workflow_dispatch", b"{}").unwrap();
+        assert_eq!(e.trusted_commit(), None);
+    }
+
+    #[test]
     fn markers_cannot_be_broken_out_of() {
         let m = marker("gate --> <script>", &["apps/a b.yaml".into()]);
         assert_eq!(

@@ -42,8 +42,8 @@ pub enum CiFailOn {
 pub struct CiArgs {
     /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
     pub manifests: Vec<PathBuf>,
-    /// `auto` (pull requests: the previous release; merge_group: its base; push:
-    /// `before`), `previous-release`, `pr-base`, or a ref.
+    /// `auto` (pull requests: the previous release in the PR base's history;
+    /// merge_group: its base; push: `before`), `previous-release`, `pr-base`, or a ref.
     #[arg(long, default_value = "auto")]
     pub baseline: String,
     #[arg(long, value_enum, default_value_t = CommentMode::Auto)]
