@@ -568,71 +568,70 @@ fn a_shallow_clone_compares_release_tags_with_the_pr_base_not_the_head() {
         .trim()
         .to_string();
     r.git(&["branch", "merge"]);
-    let clone = tempfile::tempdir().unwrap();
-    let url = format!("file://{}", r.path().display());
-    git_in(
-        clone.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            "--no-tags",
-            "-b",
-            "merge",
-            &url,
-            "c",
-        ],
-    );
-    let c = clone.path().join("c");
-    let gh = FakeGitHub::start();
-    gh.with(|s| {
-        // An attacker's tag on an earlier PR commit: the head is ahead of it, the base
-        // is not.
-        s.tags.push(("v9.0.0".into(), first.clone()));
-        s.tags.push(("v2.0.0".into(), v2.clone()));
-        s.tags.push(("legacy-1.0.0".into(), legacy.clone()));
-        s.compare
-            .insert((first.clone(), head.clone()), "ahead".into());
-        s.compare
-            .insert((first.clone(), base.clone()), "behind".into());
-        s.compare
-            .insert((v2.clone(), base.clone()), "identical".into());
-        for at in [&base, &v2] {
-            for f in ["smart-app.yaml", ".scopegate/config.yaml"] {
-                let bytes = git_in(r.path(), &["show", &format!("{at}:{f}")]).into_bytes();
-                s.contents.insert((f.to_string(), at.to_string()), bytes);
+    // Depth 1: the PR base is not in the clone, its config comes through the API.
+    // Depth 2: it is (the merge commit's first parent), but the history is cut short.
+    for depth in ["1", "2"] {
+        let clone = tempfile::tempdir().unwrap();
+        let url = format!("file://{}", r.path().display());
+        git_in(
+            clone.path(),
+            &[
+                "clone",
+                "-q",
+                "--depth",
+                depth,
+                "--no-tags",
+                "-b",
+                "merge",
+                &url,
+                "c",
+            ],
+        );
+        let c = clone.path().join("c");
+        let gh = FakeGitHub::start();
+        gh.with(|s| {
+            // An attacker's tag on an earlier PR commit: the head is ahead of it, the
+            // base is not.
+            s.tags.push(("v9.0.0".into(), first.clone()));
+            s.tags.push(("v2.0.0".into(), v2.clone()));
+            s.tags.push(("legacy-1.0.0".into(), legacy.clone()));
+            s.compare
+                .insert((first.clone(), head.clone()), "ahead".into());
+            s.compare
+                .insert((first.clone(), base.clone()), "behind".into());
+            s.compare.insert((v2.clone(), base.clone()), "ahead".into());
+            for at in [&base, &v2] {
+                for f in ["smart-app.yaml", ".scopegate/config.yaml"] {
+                    let bytes = git_in(r.path(), &["show", &format!("{at}:{f}")]).into_bytes();
+                    s.contents.insert((f.to_string(), at.to_string()), bytes);
+                }
             }
-        }
-    });
-    let (event, payload) = pr_event("pull_request", &base, &head);
-    let run = ci(&c, &gh, event, &payload);
-    assert_ci_judged_against(&run, "v2.0.0");
-    assert!(
-        run.report["baseline"]["source"]
-            .as_str()
-            .unwrap()
-            .contains("via the contents API"),
-        "{}",
-        run.report
-    );
-    let got: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
-    // The pattern was read at the PR base, and tags were compared with it only.
-    assert!(
-        got.contains(&format!(
-            "/repos/acme/app/contents/.scopegate/config.yaml?ref={base}"
-        )),
-        "{got:?}"
-    );
-    assert!(
-        got.iter()
-            .any(|p| p.starts_with(&format!("/repos/acme/app/compare/{first}...{base}"))),
-        "{got:?}"
-    );
-    assert!(
-        !got.iter().any(|p| p.contains(&format!("...{head}"))),
-        "{got:?}"
-    );
+        });
+        let (event, payload) = pr_event("pull_request", &base, &head);
+        let run = ci(&c, &gh, event, &payload);
+        assert_ci_judged_against(&run, "v2.0.0");
+        assert!(
+            run.report["baseline"]["source"]
+                .as_str()
+                .unwrap()
+                .contains("via the contents API"),
+            "depth {depth}: {}",
+            run.report
+        );
+        let got: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
+        // The pattern was read at the PR base, and tags were compared with it only.
+        let config_at_base = format!("/repos/acme/app/contents/.scopegate/config.yaml?ref={base}");
+        assert_eq!(got.contains(&config_at_base), depth == "1", "{got:?}");
+        assert!(
+            got.iter()
+                .any(|p| p.starts_with(&format!("/repos/acme/app/compare/{first}...{base}"))),
+            "depth {depth}: {got:?}"
+        );
+        assert!(
+            !got.iter().any(|p| p.contains(&format!("...{head}"))),
+            "depth {depth}: {got:?}"
+        );
+    }
 }
 
 /// The PR base is main with an entry merged after the release (`merged_since_release`);
