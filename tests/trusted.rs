@@ -442,7 +442,12 @@ fn a_pull_request_is_judged_against_the_release_in_its_bases_history() {
     let gh = FakeGitHub::start();
     for name in ["pull_request", "pull_request_target", "pull_request_review"] {
         let (event, payload) = pr_event(name, &base, &head);
-        assert_ci_judged_against(&ci(r.path(), &gh, event, &payload), "v2.0.0");
+        let run = ci(r.path(), &gh, event, &payload);
+        assert_ci_judged_against(&run, "v2.0.0");
+        assert_eq!(
+            run.report["baseline"]["source"],
+            format!("previous release (v*) from {}", &base[..12])
+        );
     }
     // A release tagged on the PR base itself is the baseline (equal counts).
     r.git(&["tag", "v2.1.0", &base]);

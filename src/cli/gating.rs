@@ -380,6 +380,10 @@ pub fn load(
             };
             via_api = matches!(reader, Reader::Api { .. });
             let from = match &args.trusted {
+                // A PR base is a full commit id; the renderers show 12 characters too.
+                Some(name) if name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    format!(" from {}", &name[..12])
+                }
                 Some(name) => format!(" from {name}"),
                 None => String::new(),
             };
