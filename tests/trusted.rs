@@ -727,3 +727,72 @@ fn a_release_tag_push_is_judged_against_the_previous_release() {
     );
     assert!(r.read("out").contains("unapproved=1"), "{}", r.read("out"));
 }
+
+#[test]
+fn a_shallow_clone_reads_the_merged_ledger_at_the_pr_base_through_the_api() {
+    let edit = |r: &Repo| {
+        let t = r
+            .read(".scopegate/approvals.yaml")
+            .replace("SEC-1", "SEC-9");
+        r.write(".scopegate/approvals.yaml", &t);
+    };
+    for (what, attack) in [("untouched", false), ("edited", true)] {
+        let (r, base, head) = ledger_pr(|r| {
+            r.write("NOTES", "x\n");
+            if attack {
+                edit(r);
+            }
+        });
+        let v1 = r.git(&["rev-parse", "v1.0.0^{commit}"]).trim().to_string();
+        r.git(&["branch", "merge"]);
+        let clone = tempfile::tempdir().unwrap();
+        let url = format!("file://{}", r.path().display());
+        git_in(
+            clone.path(),
+            &[
+                "clone",
+                "-q",
+                "--depth",
+                "1",
+                "--no-tags",
+                "-b",
+                "merge",
+                &url,
+                "c",
+            ],
+        );
+        let gh = FakeGitHub::start();
+        gh.with(|s| {
+            s.tags.push(("v1.0.0".into(), v1.clone()));
+            s.compare.insert((v1.clone(), base.clone()), "ahead".into());
+            for (at, files) in [
+                (&v1, &["smart-app.yaml", ".scopegate/config.yaml"][..]),
+                (
+                    &base,
+                    &[
+                        "smart-app.yaml",
+                        ".scopegate/config.yaml",
+                        ".scopegate/approvals.yaml",
+                    ][..],
+                ),
+            ] {
+                for f in files {
+                    let bytes = git_in(r.path(), &["show", &format!("{at}:{f}")]).into_bytes();
+                    s.contents.insert((f.to_string(), at.to_string()), bytes);
+                }
+            }
+        });
+        let (event, payload) = pr_event("pull_request", &base, &head);
+        let run = ci(&clone.path().join("c"), &gh, event, &payload);
+        assert_eq!(run.output("baseline"), "v1.0.0", "{what}: {}", run.show());
+        assert_eq!(run.code, i32::from(attack), "{what}: {}", run.show());
+        assert_eq!(rewritten(&run.report), attack, "{what}: {}", run.report);
+        let got: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
+        assert!(
+            got.contains(&format!(
+                "/repos/acme/app/contents/.scopegate/approvals.yaml?ref={base}"
+            )),
+            "{got:?}"
+        );
+    }
+}
