@@ -68,6 +68,8 @@ pub struct Event {
     pub base_sha: Option<String>,
     /// `merge_group.head_sha`: the commit the merge queue built and the run judges.
     pub head_sha: Option<String>,
+    /// The one pull request a merge group holds, from `merge_group.head_ref`.
+    pub queued_pr: Option<u64>,
     /// Why `before` is not this push's baseline, when it is not.
     pub note: Option<String>,
 }
@@ -118,6 +120,10 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
         return Err("a pull_request event without `pull_request` in its payload".into());
     }
     let mut note = None;
+    let queued_pr = match trigger {
+        Trigger::MergeGroup => s(&v, &["merge_group", "head_ref"]).and_then(|r| queued_pr(&r)),
+        _ => None,
+    };
     let (base_sha, head_sha) = match trigger {
         Trigger::MergeGroup => (
             Some(
@@ -160,8 +166,30 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
         pull_request,
         base_sha,
         head_sha,
+        queued_pr,
         note,
     })
+}
+
+/// The pull request a merge queue ref holds: `refs/heads/gh-readonly-queue/<base
+/// branch>/pr-<number>-<sha>`. GitHub builds one merge group per pull request, each
+/// on the previous group's head; any other shape (none, or several `pr-` segments)
+/// names no single pull request.
+pub fn queued_pr(head_ref: &str) -> Option<u64> {
+    let rest = head_ref.strip_prefix("refs/heads/").unwrap_or(head_ref);
+    let rest = rest.strip_prefix("gh-readonly-queue/")?;
+    let pr_segment = |seg: &str| -> Option<u64> {
+        let (n, sha) = seg.strip_prefix("pr-")?.split_once('-')?;
+        let hex = !sha.is_empty() && sha.chars().all(|c| c.is_ascii_hexdigit());
+        let digits = !n.is_empty() && n.chars().all(|c| c.is_ascii_digit());
+        if hex && digits { n.parse().ok() } else { None }
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (last, branch) = segments.split_last()?;
+    if branch.is_empty() || branch.iter().any(|s| pr_segment(s).is_some()) {
+        return None;
+    }
+    pr_segment(last)
 }
 
 /// The events `scopegate ci` runs on.
@@ -170,7 +198,8 @@ pub const SUPPORTED_EVENTS: &str = "pull_request, pull_request_target, pull_requ
 /// How a run on an event treats the ledger entries the change adds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verification {
-    /// Checked against the pull request's reviews and commits; HEAD must be its head.
+    /// Checked against the pull request's reviews and commits (on `merge_group`, the
+    /// queued pull request's); HEAD must be its head (or the queue's commit).
     Reviews,
     /// Nothing in this run can verify them: they are pending, for this reason.
     Pending(String),
@@ -186,7 +215,10 @@ pub fn verification(event: &Event) -> Result<Verification, String> {
     };
     match &event.trigger {
         t if t.is_pull_request() => Ok(Verification::Reviews),
-        Trigger::MergeGroup => Ok(pending("judges a merge queue commit, not one pull request")),
+        Trigger::MergeGroup if event.queued_pr.is_some() => Ok(Verification::Reviews),
+        Trigger::MergeGroup => Ok(pending(
+            "has a `merge_group.head_ref` that names no single pull request",
+        )),
         Trigger::Push => Ok(pending("has no pull request")),
         Trigger::Other(n) if matches!(n.as_str(), "workflow_dispatch" | "schedule" | "release") => {
             Ok(pending("has no pull request"))
@@ -719,9 +751,14 @@ mod tests {
         for n in ["pull_request", "pull_request_target", "pull_request_review"] {
             assert_eq!(verification(&ev(n, pr)), Ok(Verification::Reviews), "{n}");
         }
-        let mg = r#"{"merge_group":{"base_sha":"b","head_sha":"h"}}"#;
+        let mg = r#"{"merge_group":{"base_sha":"b","head_sha":"h","head_ref":"refs/heads/gh-readonly-queue/main/pr-7-0a1b"}}"#;
+        assert_eq!(
+            verification(&ev("merge_group", mg)),
+            Ok(Verification::Reviews)
+        );
+        let odd = r#"{"merge_group":{"base_sha":"b","head_sha":"h","head_ref":"refs/heads/main"}}"#;
         for (n, p) in [
-            ("merge_group", mg),
+            ("merge_group", odd),
             ("push", "{}"),
             ("workflow_dispatch", "{}"),
             ("schedule", "{}"),
@@ -898,6 +935,29 @@ mod tests {
                 ("C <c@corp.example>".to_string(), None),
             ]
         );
+    }
+
+    #[test]
+    fn a_merge_group_names_one_pull_request_or_none() {
+        assert_eq!(
+            queued_pr("refs/heads/gh-readonly-queue/main/pr-123-0a1b2c"),
+            Some(123)
+        );
+        assert_eq!(
+            queued_pr("gh-readonly-queue/release/2.x/pr-9-abcdef"),
+            Some(9)
+        );
+        for r in [
+            "refs/heads/main",
+            "refs/heads/gh-readonly-queue/main/pr-1-abc/pr-2-def",
+            "refs/heads/gh-readonly-queue/pr-1-abc",
+            "refs/heads/gh-readonly-queue/main/pr-x-abc",
+            "refs/heads/gh-readonly-queue/main/pr-12-",
+            "refs/heads/gh-readonly-queue/main/pr-12-xyz",
+            "refs/heads/feature/gh-readonly-queue/main/pr-12-abc",
+        ] {
+            assert_eq!(queued_pr(r), None, "{r}");
+        }
     }
 
     #[test]

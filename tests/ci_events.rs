@@ -393,20 +393,62 @@ fn a_push_to_the_default_branch_leaves_entries_it_adds_pending() {
 }
 
 #[test]
-fn a_merge_group_judges_the_queue_commit_and_leaves_added_entries_pending() {
+fn a_merge_group_verifies_the_queued_pull_request_or_leaves_entries_pending() {
     let (r, base, head, gh) = approved_pr();
-    let payload = json!({"merge_group": {"base_sha": base, "head_sha": head,
-        "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-abc"}});
-    let run = ci(r.path(), &gh, "merge_group", &payload, &[]);
+    // The queue's commit: the PR merged onto the base.
+    r.git(&["checkout", "-q", "--detach", &base]);
+    r.git(&["merge", "-q", "--no-ff", "--no-edit", &head]);
+    let group = r.head();
+    gh.with(|s| {
+        s.pulls.insert(7, head.clone());
+        s.pull_authors.insert(7, "dev".into());
+    });
+    let payload = |head_ref: &str| {
+        json!({"merge_group": {"base_sha": base, "head_sha": group, "head_ref": head_ref,
+            "base_ref": "refs/heads/main"}})
+    };
+    let queued = format!("refs/heads/gh-readonly-queue/main/pr-7-{base}");
+    // Control: alice's review of PR #7's head verifies her entry.
+    let run = ci(r.path(), &gh, "merge_group", &payload(&queued), &[]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    assert!(run.report.contains("\"state\": \"approved\""));
+    let got: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
+    assert!(
+        got.contains(&"/repos/acme/app/pulls/7".to_string()),
+        "{got:?}"
+    );
+    // Attack: a head_ref that names no single pull request.
+    for odd in [
+        "refs/heads/main",
+        "refs/heads/gh-readonly-queue/main/pr-7-abc/pr-8-def",
+    ] {
+        let run = ci(r.path(), &gh, "merge_group", &payload(odd), &[]);
+        assert_eq!(run.code, 1, "{odd}: {}", run.text());
+        assert!(
+            run.report.contains("names no single pull request"),
+            "{}",
+            run.report
+        );
+    }
+    // Attack: the queued pull request cannot be read: fail closed.
+    gh.fault(Fault::new("GET", "/pulls/7", 404).times(5));
+    let run = ci(r.path(), &gh, "merge_group", &payload(&queued), &[]);
     assert_eq!(run.code, 1, "{}", run.text());
     assert!(
-        run.report.contains("judges a merge queue commit"),
+        run.report.contains("reading queued pull request #7"),
         "{}",
         run.report
     );
+    // Attack: the review was for another head than the one queued.
+    gh.with(|s| {
+        s.faults.clear();
+        s.pulls.insert(7, base.clone());
+    });
+    let run = ci(r.path(), &gh, "merge_group", &payload(&queued), &[]);
+    assert_eq!(run.code, 1, "{}", run.text());
     // A checkout that is not the queue's commit is refused.
-    r.git(&["checkout", "-q", &base]);
-    let run = ci(r.path(), &gh, "merge_group", &payload, &[]);
+    r.git(&["checkout", "-q", &head]);
+    let run = ci(r.path(), &gh, "merge_group", &payload(&queued), &[]);
     assert_eq!(run.code, 2, "{}", run.text());
     assert!(
         run.stdout.contains("merge_group.head_sha"),

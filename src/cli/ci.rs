@@ -241,46 +241,66 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             ));
             untrusted.extend(added.into_iter().map(|e| (e, why.clone())));
         }
-        (Verification::Reviews, None) => unreachable!("pull request events carry a pull request"),
-        (Verification::Reviews, Some(pr)) => match &client {
-            None => {
-                for e in added {
-                    untrusted.push((
-                        e,
-                        "no GITHUB_TOKEN to read the pull request's reviews".into(),
-                    ));
-                }
-            }
-            Some(c) => {
-                let reviews: Vec<Review> = c
-                    .list_reviews(pr.number)
-                    .map_err(|e| anyhow!("reading the pull request's reviews: {e}"))?
-                    .into_iter()
-                    .map(|r| Review {
-                        login: r.login,
-                        state: r.state,
-                        commit_id: r.commit_id,
+        (Verification::Reviews, _) => {
+            // The pull request under review: the event's, or the one a merge group holds.
+            let target = match (&client, &pr, event.queued_pr) {
+                (None, _, _) => Err("no GITHUB_TOKEN to read the pull request's reviews".into()),
+                (Some(c), Some(p), _) => Ok((c, p.clone())),
+                (Some(c), None, Some(n)) => c
+                    .pull_head_and_author(n)
+                    .map(|(head_sha, author)| {
+                        let base_sha = event.base_sha.clone().unwrap_or_default();
+                        let from_fork = false;
+                        let number = n;
+                        (
+                            c,
+                            ci::PullRequest {
+                                number,
+                                head_sha,
+                                base_sha,
+                                author,
+                                from_fork,
+                            },
+                        )
                     })
-                    .collect();
-                // API and clone errors fail closed: the entries stay pending, saying why.
-                let commits = pr_commits(c, pr.number, &repo);
-                let mut member_of = |org: &str, team: &str, user: &str| {
-                    c.team_member(org, team, user).map_err(|e| e.to_string())
-                };
-                for e in added {
-                    if let Err(why) = ci::verify_added_entry(
-                        &e,
-                        &reviews,
-                        pr,
-                        &loaded.config.approvers,
-                        &commits,
-                        &mut member_of,
-                    ) {
-                        untrusted.push((e, why));
+                    .map_err(|e| format!("reading queued pull request #{n}: {e}")),
+                (Some(_), None, None) => {
+                    unreachable!("reviews are only checked for a pull request")
+                }
+            };
+            match target {
+                Err(why) => untrusted.extend(added.into_iter().map(|e| (e, why.clone()))),
+                Ok((c, pr)) => {
+                    let reviews: Vec<Review> = c
+                        .list_reviews(pr.number)
+                        .map_err(|e| anyhow!("reading the pull request's reviews: {e}"))?
+                        .into_iter()
+                        .map(|r| Review {
+                            login: r.login,
+                            state: r.state,
+                            commit_id: r.commit_id,
+                        })
+                        .collect();
+                    // API and clone errors fail closed: the entries stay pending, saying why.
+                    let commits = pr_commits(c, pr.number, &repo);
+                    let mut member_of = |org: &str, team: &str, user: &str| {
+                        c.team_member(org, team, user).map_err(|e| e.to_string())
+                    };
+                    for e in added {
+                        if let Err(why) = ci::verify_added_entry(
+                            &e,
+                            &reviews,
+                            &pr,
+                            &loaded.config.approvers,
+                            &commits,
+                            &mut member_of,
+                        ) {
+                            untrusted.push((e, why));
+                        }
                     }
                 }
             }
-        },
+        }
     }
     let mut gathered = loaded.gate(&untrusted);
 

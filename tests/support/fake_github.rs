@@ -123,6 +123,8 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     /// Pull request number → head commit.
     pub pulls: HashMap<u64, String>,
+    /// Pull request number → the login that opened it (`user.login`).
+    pub pull_authors: HashMap<u64, String>,
     /// The commits `GET /repos/{o}/{r}/pulls/{n}/commits` lists, oldest first.
     pub pr_commits: Vec<Value>,
     /// Refs whose recursive tree listing GitHub cuts short (`truncated: true`).
@@ -475,9 +477,14 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
             }
         }
         ("GET", ["repos", _, _, "pulls", n]) => {
-            match n.parse().ok().and_then(|n: u64| s.pulls.get(&n)) {
+            let n: u64 = n.parse().unwrap_or(0);
+            match s.pulls.get(&n) {
                 Some(sha) => {
-                    ok(json!({"number": n.parse::<u64>().unwrap_or(0), "head": {"sha": sha}}))
+                    let mut v = json!({"number": n, "state": "open", "head": {"sha": sha}});
+                    if let Some(a) = s.pull_authors.get(&n) {
+                        v["user"] = json!({"login": a, "type": "User"});
+                    }
+                    ok(v)
                 }
                 None => status(404, "Not Found"),
             }
