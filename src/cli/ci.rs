@@ -229,9 +229,9 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     // event with no pull request nothing can verify them, so they are pending.
     let mut untrusted: Vec<(Entry, String)> = Vec::new();
     let added: Vec<Entry> = loaded.added_entries().into_iter().cloned().collect();
-    match (&verification, &pr) {
+    match &verification {
         _ if added.is_empty() => {}
-        (Verification::Pending(why), _) => {
+        Verification::Pending(why) => {
             env.say(&format!(
                 "::notice title=scopegate::{}\n",
                 command_escape(&format!(
@@ -241,34 +241,8 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             ));
             untrusted.extend(added.into_iter().map(|e| (e, why.clone())));
         }
-        (Verification::Reviews, _) => {
-            // The pull request under review: the event's, or the one a merge group holds.
-            let target = match (&client, &pr, event.queued_pr) {
-                (None, _, _) => Err("no GITHUB_TOKEN to read the pull request's reviews".into()),
-                (Some(c), Some(p), _) => Ok((c, p.clone())),
-                (Some(c), None, Some(n)) => c
-                    .pull_head_and_author(n)
-                    .map(|(head_sha, author)| {
-                        let base_sha = event.base_sha.clone().unwrap_or_default();
-                        let from_fork = false;
-                        let number = n;
-                        (
-                            c,
-                            ci::PullRequest {
-                                number,
-                                head_sha,
-                                base_sha,
-                                author,
-                                from_fork,
-                            },
-                        )
-                    })
-                    .map_err(|e| format!("reading queued pull request #{n}: {e}")),
-                (Some(_), None, None) => {
-                    unreachable!("reviews are only checked for a pull request")
-                }
-            };
-            match target {
+        Verification::Reviews => {
+            match under_review(client.as_ref(), &event) {
                 Err(why) => untrusted.extend(added.into_iter().map(|e| (e, why.clone()))),
                 Ok((c, pr)) => {
                     let reviews: Vec<Review> = c
@@ -466,6 +440,33 @@ fn bind_head(repo: &Repo, event: &Event, client: Option<&Client>) -> Result<()> 
         );
     }
     Ok(())
+}
+
+/// The pull request whose reviews and commits verify added entries: the event's, or
+/// the one a merge group holds (read through the API). An error says why they cannot
+/// be verified.
+fn under_review<'c>(
+    client: Option<&'c Client>,
+    event: &Event,
+) -> Result<(&'c Client, ci::PullRequest), String> {
+    let c = client.ok_or("no GITHUB_TOKEN to read the pull request's reviews")?;
+    if let Some(p) = &event.pull_request {
+        return Ok((c, p.clone()));
+    }
+    let number = event
+        .queued_pr
+        .ok_or("the event names no pull request to read reviews of")?;
+    let (head_sha, author) = c
+        .pull_head_and_author(number)
+        .map_err(|e| format!("reading queued pull request #{number}: {e}"))?;
+    let pr = ci::PullRequest {
+        number,
+        head_sha,
+        base_sha: event.base_sha.clone().unwrap_or_default(),
+        author,
+        from_fork: false,
+    };
+    Ok((c, pr))
 }
 
 /// The pull request's commits with who GitHub says made them and what each changes
