@@ -711,3 +711,150 @@ fn the_commits_api_failing_or_cut_off_fails_closed() {
     assert_eq!(run.code, 1, "{}", run.text());
     assert!(run.report.contains("in the clone"), "{}", run.report);
 }
+
+#[test]
+fn content_moved_into_the_manifest_by_someone_else_still_counts_against_its_writer() {
+    // Attack: alice writes the escalated manifest under another name; bob's commit
+    // only moves it into place. A rule that looked at manifest paths alone would
+    // see only bob.
+    let (r, base) = released();
+    let widened = r
+        .read("smart-app.yaml")
+        .replace(
+            "patient/MedicationStatement.crs",
+            "patient/MedicationStatement.crus",
+        )
+        .replace(
+            "      - patient/MedicationStatement.c\n",
+            "      - patient/MedicationStatement.cu\n",
+        );
+    r.write("drafts/next.yaml", &widened);
+    r.commit("draft", ALICE);
+    r.git(&["mv", "-f", "drafts/next.yaml", "smart-app.yaml"]);
+    r.commit("adopt the draft", BOB);
+    approve(&r, "alice");
+    let head = r.commit("approve", ALICE);
+    let gh = FakeGitHub::start();
+    gh.add_review("alice", "APPROVED", &head);
+    feed(&gh, &r, &base, &head);
+    let run = ci(
+        r.path(),
+        &gh,
+        "pull_request",
+        &pr_payload(&head, &base, "dev"),
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.report.contains("alice wrote commit"), "{}", run.report);
+}
+
+#[test]
+fn merges_that_change_nothing_themselves_and_empty_commits_do_not_count() {
+    // Control: alice brings the branch up to date with main (GitHub's "Update branch"
+    // merge, which takes each file from one side) and a stranger's empty commit: she
+    // is still independent of bob's escalation.
+    let (r, base) = released();
+    r.git(&["checkout", "-q", "-b", "pr"]);
+    escalate(&r, "add update", BOB, BOB);
+    r.git(&["checkout", "-q", "main"]);
+    r.write("docs/notes.md", "unrelated\n");
+    r.commit("docs", DEV);
+    r.git(&["checkout", "-q", "pr"]);
+    let out = Process::new("git")
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "merge",
+            "-q",
+            "--no-ff",
+            "--no-edit",
+            "main",
+        ])
+        .current_dir(r.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", r.path())
+        .env("GIT_AUTHOR_NAME", ALICE.0)
+        .env("GIT_AUTHOR_EMAIL", ALICE.1)
+        .env("GIT_COMMITTER_NAME", "GitHub")
+        .env("GIT_COMMITTER_EMAIL", "noreply@github.com")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    r.commit("retrigger", STRANGER);
+    approve(&r, "alice");
+    let head = r.commit("approve", ALICE);
+    let gh = FakeGitHub::start();
+    gh.add_review("alice", "APPROVED", &head);
+    let main = r.git(&["rev-parse", "main"]).trim().to_string();
+    feed(&gh, &r, &main, &head);
+    let run = ci(
+        r.path(),
+        &gh,
+        "pull_request",
+        &pr_payload(&head, &base, "dev"),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.text());
+}
+
+#[test]
+fn a_shallow_checkout_of_githubs_merge_commit_is_bound_by_the_parents_it_records() {
+    let (r, base) = released();
+    r.git(&["checkout", "-q", "-b", "pr"]);
+    let head = escalate(&r, "add update", DEV, DEV);
+    r.git(&["checkout", "-q", "-b", "stray", &base]);
+    let stray = r.commit("stray", BOB);
+    let gh = FakeGitHub::start();
+    gh.with(|s| {
+        for f in ["smart-app.yaml", ".scopegate/config.yaml"] {
+            let bytes = git_in(r.path(), &["show", &format!("{base}:{f}")]).into_bytes();
+            s.contents.insert((f.to_string(), base.clone()), bytes);
+        }
+    });
+    let clones = tempfile::tempdir().unwrap();
+    // actions/checkout's default on pull_request: depth 1 of refs/pull/N/merge, so
+    // the parents are named in the commit but not in the clone.
+    let shallow = |second: &str, name: &str| -> PathBuf {
+        r.git(&["checkout", "-q", "-B", name, &base]);
+        r.git(&["merge", "-q", "--no-ff", "--no-edit", second]);
+        let dir = clones.path().join(name);
+        let url = format!("file://{}", r.path().display());
+        git_in(
+            r.path(),
+            &[
+                "clone",
+                "-q",
+                "--depth",
+                "1",
+                "--branch",
+                name,
+                &url,
+                dir.to_str().unwrap(),
+            ],
+        );
+        dir
+    };
+    let payload = pr_payload(&head, &base, "dev");
+    // Control: the merge of the PR head is judged (the baseline through the API).
+    let good = shallow(&head, "merge-ok");
+    let run = ci(
+        &good,
+        &gh,
+        "pull_request",
+        &payload,
+        &["--baseline", "pr-base"],
+    );
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.outputs.contains("unapproved=1"), "{}", run.outputs);
+    // Attack: a shallow merge of some other commit is still refused.
+    let bad = shallow(&stray, "merge-bad");
+    let run = ci(
+        &bad,
+        &gh,
+        "pull_request",
+        &payload,
+        &["--baseline", "pr-base"],
+    );
+    assert_eq!(run.code, 2, "{}", run.text());
+    assert!(run.stdout.contains("not of the PR head"), "{}", run.stdout);
+}
