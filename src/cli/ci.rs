@@ -193,10 +193,15 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     };
     // Which events can verify what (the README's event table); unsupported ones stop here.
     let verification = ci::verification(&event).map_err(anyhow::Error::msg)?;
+    let base = base_for(&args.baseline, &event);
     if let Some(note) = &event.note {
+        let judged = match &base {
+            None => "the previous release".to_string(),
+            Some(b) => format!("`{b}`, as --baseline says"),
+        };
         env.say(&format!(
             "::notice title=scopegate::{}\n",
-            command_escape(&format!("{note}; the baseline is the previous release"))
+            command_escape(&format!("{note}; the baseline is {judged}"))
         ));
     }
     let client = env.client(args.api_timeout, args.api_max_wait)?;
@@ -204,7 +209,6 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let repo = Repo::discover(&cwd)?;
     bind_head(&repo, &event, client.as_ref())?;
-    let base = base_for(&args.baseline, &event);
     let base_args = BaseArgs {
         base: base.clone(),
         base_file: None,
