@@ -214,7 +214,9 @@ pub fn verification(event: &Event) -> Result<Verification, String> {
         ))
     };
     match &event.trigger {
-        t if t.is_pull_request() => Ok(Verification::Reviews),
+        Trigger::PullRequest | Trigger::PullRequestTarget | Trigger::PullRequestReview => {
+            Ok(Verification::Reviews)
+        }
         Trigger::MergeGroup if event.queued_pr.is_some() => Ok(Verification::Reviews),
         Trigger::MergeGroup => Ok(pending(
             "has a `merge_group.head_ref` that names no single pull request",
@@ -235,7 +237,6 @@ pub fn verification(event: &Event) -> Result<Verification, String> {
                 "unsupported event: {why}\n  hint: run `scopegate ci` on {SUPPORTED_EVENTS}"
             ))
         }
-        _ => unreachable!("pull request triggers are handled above"),
     }
 }
 
