@@ -340,6 +340,101 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// HEAD's commit id and its parents' ids, as the commit itself records them (a
+    /// shallow clone cuts history at HEAD, but the commit still names its parents).
+    pub fn head_commit(&self) -> Result<(String, Vec<String>), Error> {
+        let head = self.head()?;
+        let commit = self.repo.find_commit(head).map_err(git)?;
+        Ok((head.to_string(), recorded_parents(&commit)))
+    }
+
+    /// Whether commit `descendant` is `ancestor` or descends from it; `None` when either
+    /// is not in the clone (a shallow checkout), so the caller can ask elsewhere.
+    pub fn descends_from(&self, descendant: &str, ancestor: &str) -> Option<bool> {
+        let d = self
+            .repo
+            .find_commit(Oid::from_str(descendant).ok()?)
+            .ok()?;
+        let a = self.repo.find_commit(Oid::from_str(ancestor).ok()?).ok()?;
+        if d.id() == a.id() {
+            return Some(true);
+        }
+        if self.is_shallow() {
+            // The walk would stop at the cut and could answer "no" wrongly.
+            return None;
+        }
+        self.repo.graph_descendant_of(d.id(), a.id()).ok()
+    }
+
+    /// What commit `sha` changes by itself: the paths that differ from every parent
+    /// (what a merge took unchanged from one side is that side's change), or every
+    /// file of a root commit; with its parents' ids. A commit or parent missing from
+    /// the clone is an error that says to fetch the history.
+    pub fn own_changes(&self, sha: &str) -> Result<(Vec<String>, Vec<String>), Error> {
+        let missing = || Error::UnknownRef {
+            name: sha.to_string(),
+            shallow: self.is_shallow(),
+        };
+        let oid = Oid::from_str(sha).map_err(|_| missing())?;
+        let commit = self.repo.find_commit(oid).map_err(|_| missing())?;
+        let tree = commit.tree().map_err(git)?;
+        let parents = recorded_parents(&commit);
+        let mut own: Option<std::collections::BTreeSet<String>> = None;
+        let trees: Vec<Option<git2::Tree<'_>>> = if parents.is_empty() {
+            vec![None]
+        } else {
+            let mut t = Vec::new();
+            for p in &parents {
+                let pc = Oid::from_str(p)
+                    .ok()
+                    .and_then(|o| self.repo.find_commit(o).ok())
+                    .ok_or_else(|| Error::UnknownRef {
+                        name: p.clone(),
+                        shallow: self.is_shallow(),
+                    })?;
+                t.push(Some(pc.tree().map_err(git)?));
+            }
+            t
+        };
+        for parent_tree in &trees {
+            let diff = self
+                .repo
+                .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None)
+                .map_err(git)?;
+            let mut paths = std::collections::BTreeSet::new();
+            for d in diff.deltas() {
+                for f in [d.old_file(), d.new_file()] {
+                    if let Some(p) = f.path_bytes() {
+                        paths.insert(String::from_utf8_lossy(p).into_owned());
+                    }
+                }
+            }
+            own = Some(match own {
+                None => paths,
+                Some(prev) => prev.intersection(&paths).cloned().collect(),
+            });
+        }
+        Ok((own.unwrap_or_default().into_iter().collect(), parents))
+    }
+
+    /// The bytes of `path` at commit `sha`; `None` when the file does not exist there.
+    pub fn read_at(&self, sha: &str, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        let at = self.resolve(&Spec::Ref(sha.to_string()))?;
+        self.read(&at, path)
+    }
+}
+
+/// The parent ids written in a commit's header, whatever grafts the clone has.
+fn recorded_parents(commit: &git2::Commit<'_>) -> Vec<String> {
+    let header = String::from_utf8_lossy(commit.raw_header_bytes()).into_owned();
+    header
+        .lines()
+        .filter_map(|l| l.strip_prefix("parent "))
+        .map(|p| p.trim().to_string())
+        .collect()
+}
+
 /// The semver version a tag names: `v1.2.3`, `release-1.2.3`, `1.2.3-rc.1`.
 pub fn version_of(tag: &str) -> Option<semver::Version> {
     let start = tag.find(|c: char| c.is_ascii_digit())?;

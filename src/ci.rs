@@ -1,11 +1,15 @@
-//! GitHub Actions, the pure part: the event payload, the sticky-comment marker, and
-//! whether a ledger entry added by a pull request is backed by a qualifying review.
+//! GitHub Actions, the pure part: the event payload and what a run on it may trust,
+//! whether the checked-out commit is the one under review, the sticky-comment
+//! marker, and whether a ledger entry added by a pull request is backed by a
+//! qualifying, independent review.
 //!
-//! It reads no environment and calls no API: the CLI gathers the payload and the
-//! reviews (through [`crate::github`]) and hands them here. Trust is decided as in
-//! DESIGN §7: an entry the PR adds counts only with an `APPROVED` review on the PR's
-//! current head commit, by the approver the entry names, who is listed in the
-//! baseline config (as a login or an `org/team`), and who is not the PR author.
+//! It reads no environment and calls no API: the CLI gathers the payload, HEAD, the
+//! reviews and the PR's commits (through [`crate::github`] and [`crate::baseline`])
+//! and hands them here. Trust is decided as in DESIGN §7: an entry the PR adds counts
+//! only with an `APPROVED` review on the PR's current head commit, by the approver
+//! the entry names, who is listed in the baseline config (as a login or an
+//! `org/team`), who is not the PR author, and who wrote or committed none of the
+//! PR's changes. Events with no pull request to check leave added entries pending.
 
 use serde_json::Value;
 
@@ -15,10 +19,32 @@ use crate::approval::Entry;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Trigger {
     PullRequest,
+    PullRequestTarget,
     PullRequestReview,
     MergeGroup,
     Push,
     Other(String),
+}
+
+impl Trigger {
+    /// The event's name, as `GITHUB_EVENT_NAME` spells it.
+    pub fn name(&self) -> &str {
+        match self {
+            Trigger::PullRequest => "pull_request",
+            Trigger::PullRequestTarget => "pull_request_target",
+            Trigger::PullRequestReview => "pull_request_review",
+            Trigger::MergeGroup => "merge_group",
+            Trigger::Push => "push",
+            Trigger::Other(n) => n,
+        }
+    }
+
+    fn is_pull_request(&self) -> bool {
+        matches!(
+            self,
+            Trigger::PullRequest | Trigger::PullRequestTarget | Trigger::PullRequestReview
+        )
+    }
 }
 
 /// The pull request a run is about.
@@ -36,19 +62,37 @@ pub struct PullRequest {
 pub struct Event {
     pub trigger: Trigger,
     pub pull_request: Option<PullRequest>,
-    /// `merge_group.base_sha`, or `before` on push (absent for a new branch).
+    /// `merge_group.base_sha`, or `before` on a push to the default branch. Absent for
+    /// a new branch, and for a push to any other branch or to a tag: whoever pushes
+    /// there controls `before`.
     pub base_sha: Option<String>,
+    /// `merge_group.head_sha`: the commit the merge queue built and the run judges.
+    pub head_sha: Option<String>,
+    /// The one pull request a merge group holds, from `merge_group.head_ref`.
+    pub queued_pr: Option<u64>,
+    /// Why `before` is not this push's baseline, when it is not.
+    pub note: Option<String>,
+    /// `repository.default_branch`: the protected branch whose tip is the trusted
+    /// commit for events that name no base of their own.
+    pub default_branch: Option<String>,
 }
 
 impl Event {
-    /// The trusted commit (DESIGN §6): the PR base, `merge_group.base_sha`, or `before`
-    /// on push. The previous release is searched in its history and its config names
-    /// the release tags; `None` leaves it at HEAD.
-    pub fn trusted_commit(&self) -> Option<&str> {
+    /// The trusted commit (DESIGN §6): the PR base, `merge_group.base_sha`, `before`
+    /// on a push to the default branch, and otherwise the default branch's tip as the
+    /// clone knows it (`origin/<default branch>`: a push to another branch, a dispatch,
+    /// a schedule). The previous release is searched in its history and its config names
+    /// the release tags; `None` (no payload names a default branch) leaves it at HEAD.
+    pub fn trusted_commit(&self) -> Option<String> {
         self.pull_request
             .as_ref()
-            .map(|p| p.base_sha.as_str())
-            .or(self.base_sha.as_deref())
+            .map(|p| p.base_sha.clone())
+            .or_else(|| self.base_sha.clone())
+            .or_else(|| {
+                self.default_branch
+                    .as_ref()
+                    .map(|d| format!("refs/remotes/origin/{d}"))
+            })
     }
 }
 
@@ -65,14 +109,15 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
     let v: Value = serde_json::from_slice(payload)
         .map_err(|e| format!("the event payload is not JSON: {e}"))?;
     let trigger = match name {
-        "pull_request" | "pull_request_target" => Trigger::PullRequest,
+        "pull_request" => Trigger::PullRequest,
+        "pull_request_target" => Trigger::PullRequestTarget,
         "pull_request_review" => Trigger::PullRequestReview,
         "merge_group" => Trigger::MergeGroup,
         "push" => Trigger::Push,
         other => Trigger::Other(other.to_string()),
     };
     let pull_request = match v.get("pull_request") {
-        Some(pr) if matches!(trigger, Trigger::PullRequest | Trigger::PullRequestReview) => {
+        Some(pr) if trigger.is_pull_request() => {
             let need = |path: &[&str]| {
                 s(pr, path)
                     .ok_or_else(|| format!("the event has no pull_request.{}", path.join(".")))
@@ -93,24 +138,201 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
         }
         _ => None,
     };
-    if matches!(trigger, Trigger::PullRequest | Trigger::PullRequestReview)
-        && pull_request.is_none()
-    {
+    if trigger.is_pull_request() && pull_request.is_none() {
         return Err("a pull_request event without `pull_request` in its payload".into());
     }
-    let base_sha = match trigger {
-        Trigger::MergeGroup => Some(
-            s(&v, &["merge_group", "base_sha"]).ok_or("the merge_group event has no base_sha")?,
-        ),
-        // A new branch has `before` all zeros: there is no previous commit.
-        Trigger::Push => s(&v, &["before"]).filter(|b| !b.chars().all(|c| c == '0')),
+    let mut note = None;
+    // A branch name is a git ref component; anything else is not trusted as one.
+    let default_branch = s(&v, &["repository", "default_branch"]).filter(|d| {
+        !d.is_empty()
+            && !d.starts_with(['-', '/'])
+            && !d.contains("..")
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    });
+    let queued_pr = match trigger {
+        Trigger::MergeGroup => s(&v, &["merge_group", "head_ref"]).and_then(|r| queued_pr(&r)),
         _ => None,
+    };
+    let (base_sha, head_sha) = match trigger {
+        Trigger::MergeGroup => (
+            Some(
+                s(&v, &["merge_group", "base_sha"])
+                    .ok_or("the merge_group event has no base_sha")?,
+            ),
+            Some(
+                s(&v, &["merge_group", "head_sha"])
+                    .ok_or("the merge_group event has no head_sha")?,
+            ),
+        ),
+        Trigger::Push => {
+            let git_ref = s(&v, &["ref"]).unwrap_or_default();
+            let default = s(&v, &["repository", "default_branch"]);
+            let on_default = default
+                .as_deref()
+                .is_some_and(|d| git_ref == format!("refs/heads/{d}"));
+            if on_default {
+                // A new branch has `before` all zeros: there is no previous commit.
+                (
+                    s(&v, &["before"]).filter(|b| !b.chars().all(|c| c == '0')),
+                    None,
+                )
+            } else {
+                let what = match (&default, git_ref.strip_prefix("refs/tags/")) {
+                    (_, Some(_)) => "a tag".to_string(),
+                    (Some(d), None) => format!("not the default branch `{d}`"),
+                    (None, None) => "the payload names no default branch".to_string(),
+                };
+                note = Some(format!(
+                    "a push to `{git_ref}` ({what}) is not judged against `before`: whoever pushes there chose it"
+                ));
+                (None, None)
+            }
+        }
+        _ => (None, None),
     };
     Ok(Event {
         trigger,
         pull_request,
         base_sha,
+        head_sha,
+        queued_pr,
+        note,
+        default_branch,
     })
+}
+
+/// The pull request a merge queue ref holds: `refs/heads/gh-readonly-queue/<base
+/// branch>/pr-<number>-<sha>`. GitHub builds one merge group per pull request, each
+/// on the previous group's head; any other shape (none, or several `pr-` segments)
+/// names no single pull request.
+pub fn queued_pr(head_ref: &str) -> Option<u64> {
+    let rest = head_ref.strip_prefix("refs/heads/").unwrap_or(head_ref);
+    let rest = rest.strip_prefix("gh-readonly-queue/")?;
+    let pr_segment = |seg: &str| -> Option<u64> {
+        let (n, sha) = seg.strip_prefix("pr-")?.split_once('-')?;
+        let hex = !sha.is_empty() && sha.chars().all(|c| c.is_ascii_hexdigit());
+        let digits = !n.is_empty() && n.chars().all(|c| c.is_ascii_digit());
+        if hex && digits { n.parse().ok() } else { None }
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (last, branch) = segments.split_last()?;
+    if branch.is_empty() || branch.iter().any(|s| pr_segment(s).is_some()) {
+        return None;
+    }
+    pr_segment(last)
+}
+
+/// The events `scopegate ci` runs on.
+pub const SUPPORTED_EVENTS: &str = "pull_request, pull_request_target, pull_request_review, merge_group, push, workflow_dispatch, schedule, release";
+
+/// How a run on an event treats the ledger entries the change adds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verification {
+    /// Checked against the pull request's reviews and commits (on `merge_group`, the
+    /// queued pull request's); HEAD must be its head (or the queue's commit).
+    Reviews,
+    /// Nothing in this run can verify them: they are pending, for this reason.
+    Pending(String),
+}
+
+/// What a run on `event` may trust; an error (exit 2) for an event it cannot judge.
+pub fn verification(event: &Event) -> Result<Verification, String> {
+    let name = event.trigger.name();
+    let pending = |what: &str| {
+        Verification::Pending(format!(
+            "a `{name}` run {what}, so it cannot verify ledger entries the change adds; they count on the pull request run (an APPROVED review on its head)"
+        ))
+    };
+    match &event.trigger {
+        Trigger::PullRequest | Trigger::PullRequestTarget | Trigger::PullRequestReview => {
+            Ok(Verification::Reviews)
+        }
+        Trigger::MergeGroup if event.queued_pr.is_some() => Ok(Verification::Reviews),
+        Trigger::MergeGroup => Ok(pending(
+            "has a `merge_group.head_ref` that names no single pull request",
+        )),
+        Trigger::Push => Ok(pending("has no pull request")),
+        Trigger::Other(n) if matches!(n.as_str(), "workflow_dispatch" | "schedule" | "release") => {
+            Ok(pending("has no pull request"))
+        }
+        Trigger::Other(n) => {
+            let why = match n.as_str() {
+                "" => "GITHUB_EVENT_NAME is not set: `scopegate ci` runs in GitHub Actions (use `scopegate gate` elsewhere)".to_string(),
+                "issue_comment" => "an `issue_comment` run checks out the default branch and its payload names no pull request head, so the tree judged would not be the one under review; a `pull_request_review` trigger re-runs the gate when a release manager approves".to_string(),
+                "pull_request_review_comment" => "a review comment changes no approval; the `pull_request_review` trigger re-runs the gate when a review is submitted".to_string(),
+                "workflow_run" => "a `workflow_run` run checks out the default branch, not the pull request; for fork PRs use the split in examples/workflows/ (`scopegate comment` recomputes the verdict)".to_string(),
+                other => format!("`{other}` is not an event scopegate knows how to judge"),
+            };
+            Err(format!(
+                "unsupported event: {why}\n  hint: run `scopegate ci` on {SUPPORTED_EVENTS}"
+            ))
+        }
+    }
+}
+
+/// How the checked-out commit relates to the pull request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// HEAD is the PR head.
+    Head,
+    /// HEAD is a merge of the PR head into the base (GitHub's `refs/pull/N/merge`).
+    MergeOfHead,
+}
+
+/// Whether the checked-out commit `head` (with its `parents`) is the pull request
+/// under review: its head, or a merge commit whose second parent is the head and
+/// whose first parent is the base or a later commit of the base branch
+/// (`descends_from_base` asks git or the API). Otherwise an error with the fix.
+pub fn bind_head(
+    head: &str,
+    parents: &[String],
+    trigger: &Trigger,
+    pr: &PullRequest,
+    descends_from_base: &mut dyn FnMut(&str) -> Result<bool, String>,
+) -> Result<Bound, String> {
+    if head == pr.head_sha {
+        return Ok(Bound::Head);
+    }
+    let short = |c: &str| c[..c.len().min(12)].to_string();
+    let fix = if *trigger == Trigger::PullRequestTarget {
+        "`pull_request_target` checks out the base branch: give actions/checkout `ref: ${{ github.event.pull_request.head.sha }}` (scopegate only reads the files; run nothing from that checkout)".to_string()
+    } else {
+        "check out the pull request as actions/checkout does by default (GitHub's merge commit, `refs/pull/N/merge`), or `ref: ${{ github.event.pull_request.head.sha }}`".to_string()
+    };
+    let why = match parents {
+        [first, second] if *second == pr.head_sha && *first == pr.base_sha => {
+            return Ok(Bound::MergeOfHead);
+        }
+        [first, second] if *second == pr.head_sha => match descends_from_base(first) {
+            Ok(true) => return Ok(Bound::MergeOfHead),
+            Ok(false) => format!(
+                "HEAD {} merges the PR head into {}, which is not the base {} or a later commit of the base branch",
+                short(head),
+                short(first),
+                short(&pr.base_sha)
+            ),
+            Err(e) => format!(
+                "HEAD {} merges the PR head into {}, and whether that is the base branch cannot be told: {e}",
+                short(head),
+                short(first)
+            ),
+        },
+        [_, second] => format!(
+            "HEAD {} is a merge of {}, not of the PR head {}",
+            short(head),
+            short(second),
+            short(&pr.head_sha)
+        ),
+        _ => format!(
+            "HEAD {} is neither the PR head {} nor a merge commit of it",
+            short(head),
+            short(&pr.head_sha)
+        ),
+    };
+    Err(format!(
+        "the checked-out tree is not the pull request under review: {why}\n  hint: {fix}"
+    ))
 }
 
 /// The hidden marker that identifies this job's comment for these manifests. Only
@@ -176,12 +398,138 @@ pub fn approver_matches(
     }
 }
 
-/// `Ok(())` when a PR-added ledger entry is backed by a qualifying review, else why not.
+/// GitHub lists at most this many commits of a pull request.
+pub const MAX_PR_COMMITS: usize = 250;
+
+/// What a commit changes by itself, as git says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitChange {
+    /// Nothing: an empty commit, or a merge that took every file from one side.
+    Nothing,
+    /// Only text appended to the ledger: how a release manager records an approval.
+    LedgerAppend,
+    /// Anything else.
+    Other,
+}
+
+/// One commit of a pull request: who GitHub says wrote and committed it (`None`: the
+/// git identity is linked to no account), and what it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrCommit {
+    pub sha: String,
+    pub author: Option<String>,
+    pub committer: Option<String>,
+    /// `Co-authored-by:` trailers: the address as written, and the login when the
+    /// address is a GitHub noreply one.
+    pub co_authors: Vec<(String, Option<String>)>,
+    pub change: CommitChange,
+}
+
+/// What a commit changes, from the paths it changes by itself and, when that is the
+/// ledger alone in a single-parent commit, the ledger before and after.
+pub fn classify_change(
+    paths: &[String],
+    parents: usize,
+    ledger_before: Option<&[u8]>,
+    ledger_after: Option<&[u8]>,
+) -> CommitChange {
+    match paths {
+        [] => CommitChange::Nothing,
+        [only] if only == crate::approval::PATH && parents == 1 => match ledger_after {
+            Some(after) if after.starts_with(ledger_before.unwrap_or_default()) => {
+                CommitChange::LedgerAppend
+            }
+            _ => CommitChange::Other,
+        },
+        _ => CommitChange::Other,
+    }
+}
+
+/// The `Co-authored-by:` trailers of a commit message.
+pub fn co_authors(message: &str) -> Vec<(String, Option<String>)> {
+    message
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let (key, value) = l.split_once(':')?;
+            if !key.trim().eq_ignore_ascii_case("co-authored-by") {
+                return None;
+            }
+            let value = value.trim().to_string();
+            let email = value
+                .rsplit_once('<')
+                .and_then(|(_, e)| e.strip_suffix('>'))
+                .unwrap_or(&value)
+                .trim()
+                .to_ascii_lowercase();
+            let login = email
+                .strip_suffix("@users.noreply.github.com")
+                .map(|local| local.split_once('+').map_or(local, |(_, l)| l))
+                .filter(|l| {
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+                .map(str::to_string);
+            Some((value, login))
+        })
+        .collect()
+}
+
+/// `Ok(())` when `who` wrote, committed and co-wrote none of the pull request's
+/// changes (commits that change nothing or only append to the ledger aside), else
+/// why not. Every identity in a commit that matters must map to a login: one that
+/// does not could be `who`, so it fails closed, as does a commit list that could not
+/// be read or is cut off at GitHub's 250.
+pub fn independent(who: &str, commits: &Result<Vec<PrCommit>, String>) -> Result<(), String> {
+    let commits = commits
+        .as_ref()
+        .map_err(|e| format!("{who}'s independence from the change cannot be verified: {e}"))?;
+    let short = |c: &str| c[..c.len().min(12)].to_string();
+    let matters = commits.iter().filter(|c| c.change == CommitChange::Other);
+    for c in matters.clone() {
+        let is = |l: &Option<String>| l.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(who));
+        let role = if is(&c.author) {
+            "wrote"
+        } else if is(&c.committer) {
+            "committed"
+        } else if c.co_authors.iter().any(|(_, l)| is(l)) {
+            "co-wrote"
+        } else {
+            continue;
+        };
+        return Err(format!(
+            "{who} {role} commit {} of this pull request, so cannot approve it: an approver must be independent of the change; another approver must review",
+            short(&c.sha)
+        ));
+    }
+    for c in matters {
+        let unmapped = if c.author.is_none() {
+            Some("author".to_string())
+        } else if c.committer.is_none() {
+            Some("committer".to_string())
+        } else {
+            c.co_authors
+                .iter()
+                .find(|(_, l)| l.is_none())
+                .map(|(a, _)| format!("co-author {a:?}"))
+        };
+        if let Some(what) = unmapped {
+            return Err(format!(
+                "the {what} of commit {} is linked to no GitHub account, so it could be {who}: {who}'s independence from the change cannot be verified",
+                short(&c.sha)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `Ok(())` when a PR-added ledger entry is backed by a qualifying review by an
+/// independent approver, else why not.
 pub fn verify_added_entry(
     entry: &Entry,
     reviews: &[Review],
     pr: &PullRequest,
     approvers: &[String],
+    commits: &Result<Vec<PrCommit>, String>,
     member_of: &mut dyn FnMut(&str, &str, &str) -> Result<bool, String>,
 ) -> Result<(), String> {
     let short = &pr.head_sha[..pr.head_sha.len().min(12)];
@@ -205,6 +553,7 @@ pub fn verify_added_entry(
         }
         Err(e) => return Err(e),
     }
+    independent(who, commits)?;
     // The reviewer's latest review that is not a plain comment decides.
     let latest = reviews
         .iter()
@@ -267,7 +616,14 @@ mod tests {
 
     fn verify(e: &Entry, reviews: &[Review], approvers: &[&str]) -> Result<(), String> {
         let approvers: Vec<String> = approvers.iter().map(|s| s.to_string()).collect();
-        verify_added_entry(e, reviews, &pr(), &approvers, &mut no_teams)
+        verify_added_entry(
+            e,
+            reviews,
+            &pr(),
+            &approvers,
+            &Ok(Vec::new()),
+            &mut no_teams,
+        )
     }
 
     #[test]
@@ -350,6 +706,7 @@ mod tests {
                 &[review("alice", "APPROVED", &head)],
                 &pr(),
                 &approvers,
+                &Ok(Vec::new()),
                 &mut member
             ),
             Ok(())
@@ -360,6 +717,7 @@ mod tests {
             &[review("alice", "APPROVED", &head)],
             &pr(),
             &approvers,
+            &Ok(Vec::new()),
             &mut forbidden,
         )
         .unwrap_err();
@@ -404,13 +762,38 @@ mod tests {
         let pr = br#"{"pull_request":{"number":7,"user":{"login":"dev"},"head":{"sha":"aaa"},"base":{"sha":"bbb"}}}"#;
         for name in ["pull_request", "pull_request_target", "pull_request_review"] {
             let e = parse_event(name, pr).unwrap();
-            assert_eq!(e.trusted_commit(), Some("bbb"), "{name}");
+            assert_eq!(e.trusted_commit().as_deref(), Some("bbb"), "{name}");
         }
         let mg = br#"{"merge_group":{"base_sha":"ccc","head_sha":"ddd"}}"#;
         let e = parse_event("merge_group", mg).unwrap();
-        assert_eq!(e.trusted_commit(), Some("ccc"));
-        let e = parse_event("push", br#"{"before":"eee","after":"fff"}"#).unwrap();
-        assert_eq!(e.trusted_commit(), Some("eee"));
+        assert_eq!(e.trusted_commit().as_deref(), Some("ccc"));
+        let push = br#"{"ref":"refs/heads/main","before":"eee","after":"fff","repository":{"default_branch":"main"}}"#;
+        let e = parse_event("push", push).unwrap();
+        assert_eq!(e.trusted_commit().as_deref(), Some("eee"));
+        // A push elsewhere, or a dispatch: the default branch's tip, never `before`.
+        let push =
+            br#"{"ref":"refs/heads/topic","before":"eee","repository":{"default_branch":"main"}}"#;
+        let e = parse_event("push", push).unwrap();
+        assert_eq!(
+            e.trusted_commit().as_deref(),
+            Some("refs/remotes/origin/main")
+        );
+        let e = parse_event(
+            "workflow_dispatch",
+            br#"{"repository":{"default_branch":"main"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            e.trusted_commit().as_deref(),
+            Some("refs/remotes/origin/main")
+        );
+        // A default branch that is not a plain ref name is not trusted as one.
+        let e = parse_event(
+            "workflow_dispatch",
+            br#"{"repository":{"default_branch":"--upload-pack=x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.trusted_commit(), None);
         // A new branch or tag: no previous commit, so HEAD.
         let e = parse_event(
             "push",
@@ -420,6 +803,241 @@ mod tests {
         assert_eq!(e.trusted_commit(), None);
         let e = parse_event("workflow_dispatch", b"{}").unwrap();
         assert_eq!(e.trusted_commit(), None);
+    }
+
+    #[test]
+    fn a_push_uses_before_only_on_the_default_branch() {
+        let push = |r: &str| {
+            let p = serde_json::json!({"ref": r, "before": "b".repeat(40),
+                "repository": {"default_branch": "main"}});
+            parse_event("push", p.to_string().as_bytes()).unwrap()
+        };
+        assert_eq!(push("refs/heads/main").base_sha, Some("b".repeat(40)));
+        assert_eq!(push("refs/heads/main").note, None);
+        for r in ["refs/heads/feature", "refs/tags/v1.0.0", "refs/heads/main2"] {
+            let e = push(r);
+            assert_eq!(e.base_sha, None, "{r}");
+            assert!(e.note.unwrap().contains("not judged against `before`"));
+        }
+        // No default branch in the payload: not trusted either.
+        let e = parse_event("push", br#"{"ref":"refs/heads/main","before":"abc"}"#).unwrap();
+        assert_eq!(e.base_sha, None);
+    }
+
+    #[test]
+    fn events_without_a_pull_request_leave_added_entries_pending_or_are_refused() {
+        let ev = |name: &str, payload: &str| parse_event(name, payload.as_bytes()).unwrap();
+        let pr = r#"{"pull_request":{"number":1,"user":{"login":"d"},"head":{"sha":"a"},"base":{"sha":"b"}}}"#;
+        for n in ["pull_request", "pull_request_target", "pull_request_review"] {
+            assert_eq!(verification(&ev(n, pr)), Ok(Verification::Reviews), "{n}");
+        }
+        let mg = r#"{"merge_group":{"base_sha":"b","head_sha":"h","head_ref":"refs/heads/gh-readonly-queue/main/pr-7-0a1b"}}"#;
+        assert_eq!(
+            verification(&ev("merge_group", mg)),
+            Ok(Verification::Reviews)
+        );
+        let odd = r#"{"merge_group":{"base_sha":"b","head_sha":"h","head_ref":"refs/heads/main"}}"#;
+        for (n, p) in [
+            ("merge_group", odd),
+            ("push", "{}"),
+            ("workflow_dispatch", "{}"),
+            ("schedule", "{}"),
+            ("release", "{}"),
+        ] {
+            assert!(
+                matches!(verification(&ev(n, p)), Ok(Verification::Pending(w)) if w.contains(n)),
+                "{n}"
+            );
+        }
+        // A pull_request payload on another event is not trusted as one.
+        for n in [
+            "issue_comment",
+            "pull_request_review_comment",
+            "workflow_run",
+            "check_run",
+            "",
+        ] {
+            let e = verification(&ev(n, pr)).unwrap_err();
+            assert!(
+                e.contains("unsupported event") && e.contains(SUPPORTED_EVENTS),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn head_binding_accepts_the_head_or_its_merge_into_the_base_only() {
+        let p = pr();
+        let h = p.head_sha.clone();
+        let base = p.base_sha.clone();
+        let other = "c".repeat(40);
+        let mut on_base = |c: &str| Ok(c == "b".repeat(40) || c == "d".repeat(40));
+        let t = Trigger::PullRequest;
+        assert_eq!(bind_head(&h, &[], &t, &p, &mut on_base), Ok(Bound::Head));
+        let merge = [base.clone(), h.clone()];
+        assert_eq!(
+            bind_head("m", &merge, &t, &p, &mut on_base),
+            Ok(Bound::MergeOfHead)
+        );
+        // The base branch moved on: still a merge into the base branch.
+        let later = ["d".repeat(40), h.clone()];
+        assert_eq!(
+            bind_head("m", &later, &t, &p, &mut on_base),
+            Ok(Bound::MergeOfHead)
+        );
+        // A merge of something else, a merge into another branch, the base itself.
+        let e = bind_head("m", &[base.clone(), other.clone()], &t, &p, &mut on_base).unwrap_err();
+        assert!(e.contains("not of the PR head"), "{e}");
+        let e = bind_head("m", &[other.clone(), h.clone()], &t, &p, &mut on_base).unwrap_err();
+        assert!(e.contains("not the base"), "{e}");
+        let e = bind_head(
+            &base,
+            &[other],
+            &Trigger::PullRequestTarget,
+            &p,
+            &mut on_base,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("ref: ${{ github.event.pull_request.head.sha }}")
+                && e.contains("pull_request_target"),
+            "{e}"
+        );
+        // When the ancestry cannot be told, a first parent other than the base fails.
+        let mut unknown = |_: &str| Err("not in the clone".to_string());
+        let e = bind_head("m", &later, &t, &p, &mut unknown).unwrap_err();
+        assert!(e.contains("not in the clone"), "{e}");
+    }
+
+    fn commit(sha: &str, author: Option<&str>, committer: Option<&str>) -> PrCommit {
+        PrCommit {
+            sha: sha.repeat(40),
+            author: author.map(str::to_string),
+            committer: committer.map(str::to_string),
+            co_authors: Vec::new(),
+            change: CommitChange::Other,
+        }
+    }
+
+    #[test]
+    fn an_approver_who_wrote_committed_or_co_wrote_the_change_is_not_independent() {
+        let ok = |cs: Vec<PrCommit>| independent("alice", &Ok(cs));
+        assert_eq!(ok(vec![commit("a", Some("dev"), Some("web-flow"))]), Ok(()));
+        assert!(
+            ok(vec![commit("a", Some("Alice"), Some("web-flow"))])
+                .unwrap_err()
+                .contains("alice wrote")
+        );
+        assert!(
+            ok(vec![commit("a", Some("bob"), Some("alice"))])
+                .unwrap_err()
+                .contains("committed")
+        );
+        let mut co = commit("a", Some("bob"), Some("bob"));
+        co.co_authors = co_authors("fix\n\nCo-authored-by: A <1+alice@users.noreply.github.com>\n");
+        assert!(ok(vec![co]).unwrap_err().contains("co-wrote"));
+        // Her own ledger append and empty commits do not count against her.
+        let mut append = commit("a", Some("alice"), Some("alice"));
+        append.change = CommitChange::LedgerAppend;
+        let mut empty = commit("b", Some("alice"), None);
+        empty.change = CommitChange::Nothing;
+        assert_eq!(ok(vec![append, empty]), Ok(()));
+        // Unmapped identities fail closed, as does an unreadable commit list.
+        assert!(
+            ok(vec![commit("a", None, Some("bob"))])
+                .unwrap_err()
+                .contains("author")
+        );
+        assert!(
+            ok(vec![commit("a", Some("bob"), None)])
+                .unwrap_err()
+                .contains("committer")
+        );
+        let mut co = commit("a", Some("bob"), Some("bob"));
+        co.co_authors = co_authors("Co-authored-by: Someone <someone@example.org>");
+        assert!(ok(vec![co]).unwrap_err().contains("someone@example.org"));
+        assert!(
+            independent("alice", &Err("HTTP 500".into()))
+                .unwrap_err()
+                .contains("HTTP 500")
+        );
+    }
+
+    #[test]
+    fn only_a_pure_append_to_the_ledger_is_a_ledger_append() {
+        let l = vec![crate::approval::PATH.to_string()];
+        assert_eq!(classify_change(&[], 1, None, None), CommitChange::Nothing);
+        assert_eq!(
+            classify_change(&l, 1, Some(b"a\n"), Some(b"a\nb\n")),
+            CommitChange::LedgerAppend
+        );
+        assert_eq!(
+            classify_change(&l, 1, None, Some(b"a\n")),
+            CommitChange::LedgerAppend
+        );
+        assert_eq!(
+            classify_change(&l, 1, Some(b"a\n"), Some(b"x\nb\n")),
+            CommitChange::Other
+        );
+        assert_eq!(
+            classify_change(&l, 1, Some(b"a\n"), None),
+            CommitChange::Other
+        );
+        assert_eq!(
+            classify_change(&l, 2, Some(b"a\n"), Some(b"a\nb\n")),
+            CommitChange::Other
+        );
+        let two = vec![
+            crate::approval::PATH.to_string(),
+            "smart-app.yaml".to_string(),
+        ];
+        assert_eq!(
+            classify_change(&two, 1, Some(b"a\n"), Some(b"a\nb\n")),
+            CommitChange::Other
+        );
+    }
+
+    #[test]
+    fn co_author_trailers_map_noreply_addresses_to_logins() {
+        assert_eq!(
+            co_authors(
+                "x\n\nCo-authored-by: Al <12+al-ice@users.noreply.github.com>\nco-authored-by: B <b@users.noreply.github.com>\nCo-authored-by: C <c@corp.example>"
+            ),
+            vec![
+                (
+                    "Al <12+al-ice@users.noreply.github.com>".to_string(),
+                    Some("al-ice".to_string())
+                ),
+                (
+                    "B <b@users.noreply.github.com>".to_string(),
+                    Some("b".to_string())
+                ),
+                ("C <c@corp.example>".to_string(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_merge_group_names_one_pull_request_or_none() {
+        assert_eq!(
+            queued_pr("refs/heads/gh-readonly-queue/main/pr-123-0a1b2c"),
+            Some(123)
+        );
+        assert_eq!(
+            queued_pr("gh-readonly-queue/release/2.x/pr-9-abcdef"),
+            Some(9)
+        );
+        for r in [
+            "refs/heads/main",
+            "refs/heads/gh-readonly-queue/main/pr-1-abc/pr-2-def",
+            "refs/heads/gh-readonly-queue/pr-1-abc",
+            "refs/heads/gh-readonly-queue/main/pr-x-abc",
+            "refs/heads/gh-readonly-queue/main/pr-12-",
+            "refs/heads/gh-readonly-queue/main/pr-12-xyz",
+            "refs/heads/feature/gh-readonly-queue/main/pr-12-abc",
+        ] {
+            assert_eq!(queued_pr(r), None, "{r}");
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub use error::Error;
 use error::describe;
 pub use request::Policy;
 use request::Verb;
-pub use review::Review;
+pub use review::{PullCommit, Review};
 
 /// A GitHub REST client for one repository. Each method blocks until done.
 pub struct Client {

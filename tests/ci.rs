@@ -361,6 +361,16 @@ fn a_fork_token_403_still_gives_the_verdict_and_summary() {
     assert!(gh.comments().is_empty());
 }
 
+/// Lists `base..head` in the fake's PR commits API, all written and committed by dev.
+fn pr_commits(r: &Repo, gh: &FakeGitHub, base: &str, head: &str) {
+    for sha in r
+        .git(&["rev-list", "--reverse", &format!("{base}..{head}")])
+        .lines()
+    {
+        gh.add_pr_commit(sha, Some("dev"), Some("dev"), "work");
+    }
+}
+
 fn approved_run(review: Option<(&str, &str)>, entry_by: &str) -> Run {
     let (r, base, _) = pr_repo();
     let head = add_entry(&r, entry_by);
@@ -373,6 +383,7 @@ fn approved_run(review: Option<(&str, &str)>, entry_by: &str) -> Run {
         };
         gh.add_review(who, "APPROVED", &commit);
     }
+    pr_commits(&r, &gh, &base, &head);
     pr_run(&r, &gh, &base, &head)
 }
 
@@ -534,7 +545,9 @@ fn a_push_is_gated_against_before_with_no_comment() {
     let (r, base, _) = pr_repo();
     let gh = FakeGitHub::start();
     let ev = r.dir.path().join("push.json");
-    std::fs::write(&ev, serde_json::json!({"before": base}).to_string()).unwrap();
+    let payload = serde_json::json!({"ref": "refs/heads/main", "before": base,
+        "repository": {"default_branch": "main"}});
+    std::fs::write(&ev, payload.to_string()).unwrap();
     let run = ci(r.dir.path(), &gh, &ev, "push", &[]);
     assert_eq!(run.code, 1);
     assert_eq!(run.output("baseline"), base);

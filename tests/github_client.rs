@@ -813,3 +813,43 @@ fn token_is_sent_as_bearer_and_never_shown_in_errors() {
         assert_secret_free(e);
     }
 }
+
+#[test]
+fn pull_request_commits_are_read_across_pages_with_unlinked_identities_as_none() {
+    let fake = FakeGitHub::start();
+    for i in 0..120 {
+        let (author, committer) = match i {
+            0 => (None, Some("web-flow")),
+            1 => (Some("alice"), None),
+            _ => (Some("dev"), Some("dev")),
+        };
+        fake.add_pr_commit(&format!("{i:040x}"), author, committer, &format!("c{i}"));
+    }
+    let commits = client(&fake).list_pull_commits(7).unwrap();
+
+    assert_eq!(commits.len(), 120);
+    assert_eq!(commits[0].sha, format!("{:040x}", 0));
+    assert_eq!(
+        (
+            commits[0].author.as_deref(),
+            commits[0].committer.as_deref()
+        ),
+        (None, Some("web-flow"))
+    );
+    assert_eq!(
+        (
+            commits[1].author.as_deref(),
+            commits[1].committer.as_deref()
+        ),
+        (Some("alice"), None)
+    );
+    assert_eq!(commits[119].message, "c119");
+    assert_eq!(
+        lines(&fake),
+        [
+            "GET /repos/acme/portal/pulls/7/commits?per_page=100",
+            "GET /repos/acme/portal/pulls/7/commits?per_page=100&page=2",
+        ]
+    );
+    assert_authorized(&fake);
+}

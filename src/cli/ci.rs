@@ -11,11 +11,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 
 use super::gating::{self, ApiFallback, BaseArgs};
-use crate::approval::Entry;
-use crate::ci::{self, Event, Review, Trigger};
+use crate::approval::{self, Entry};
+use crate::baseline::Repo;
+use crate::ci::{self, Event, Review, Trigger, Verification};
 use crate::github::{self, Client, Policy, Sticky};
 use crate::grant::covers;
 use crate::render::{Style, github as annotations, json, markdown, text};
@@ -43,7 +44,8 @@ pub struct CiArgs {
     /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
     pub manifests: Vec<PathBuf>,
     /// `auto` (pull requests: the previous release in the PR base's history;
-    /// merge_group: its base; push: `before`), `previous-release`, `pr-base`, or a ref.
+    /// merge_group: its base; push to the default branch: `before`; anything else: the
+    /// previous release), `previous-release`, `pr-base`, or a ref.
     #[arg(long, default_value = "auto")]
     pub baseline: String,
     #[arg(long, value_enum, default_value_t = CommentMode::Auto)]
@@ -186,19 +188,31 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
                 .with_context(|| format!("cannot read GITHUB_EVENT_PATH {}", p.display()))?;
             ci::parse_event(&env.event_name, &bytes).map_err(anyhow::Error::msg)?
         }
-        None => Event {
-            trigger: Trigger::Other(env.event_name.clone()),
-            pull_request: None,
-            base_sha: None,
-        },
+        // No payload: nothing in it can be trusted, e.g. a push's default branch.
+        None => ci::parse_event(&env.event_name, b"{}").map_err(anyhow::Error::msg)?,
     };
+    // Which events can verify what (the README's event table); unsupported ones stop here.
+    let verification = ci::verification(&event).map_err(anyhow::Error::msg)?;
+    let base = base_for(&args.baseline, &event);
+    if let Some(note) = &event.note {
+        let judged = match &base {
+            None => "the previous release".to_string(),
+            Some(b) => format!("`{b}`, as --baseline says"),
+        };
+        env.say(&format!(
+            "::notice title=scopegate::{}\n",
+            command_escape(&format!("{note}; the baseline is {judged}"))
+        ));
+    }
     let client = env.client(args.api_timeout, args.api_max_wait)?;
     let pr = event.pull_request.clone();
-    let base = base_for(&args.baseline, &event);
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let repo = Repo::discover(&cwd)?;
+    bind_head(&repo, &event, client.as_ref())?;
     let base_args = BaseArgs {
         base: base.clone(),
         base_file: None,
-        trusted: event.trusted_commit().map(str::to_string),
+        trusted: event.trusted_commit(),
         config_from_worktree: false,
         now: args.now.clone(),
     };
@@ -216,21 +230,26 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     // sticky comment) survives an app that moves, appears or goes.
     let manifest_paths: Vec<String> = loaded.manifest_spec.clone();
 
-    // PR-added ledger entries count only with a qualifying review (DESIGN §7).
+    // PR-added ledger entries count only with a qualifying review (DESIGN §7); on an
+    // event with no pull request nothing can verify them, so they are pending.
     let mut untrusted: Vec<(Entry, String)> = Vec::new();
-    if let Some(pr) = &pr {
-        let added: Vec<Entry> = loaded.added_entries().into_iter().cloned().collect();
-        if !added.is_empty() {
-            match &client {
-                None => {
-                    for e in added {
-                        untrusted.push((
-                            e,
-                            "no GITHUB_TOKEN to read the pull request's reviews".into(),
-                        ));
-                    }
-                }
-                Some(c) => {
+    let added: Vec<Entry> = loaded.added_entries().into_iter().cloned().collect();
+    match &verification {
+        _ if added.is_empty() => {}
+        Verification::Pending(why) => {
+            env.say(&format!(
+                "::notice title=scopegate::{}\n",
+                command_escape(&format!(
+                    "{} ledger entries added since the baseline are pending: {why}",
+                    added.len()
+                ))
+            ));
+            untrusted.extend(added.into_iter().map(|e| (e, why.clone())));
+        }
+        Verification::Reviews => {
+            match under_review(client.as_ref(), &event) {
+                Err(why) => untrusted.extend(added.into_iter().map(|e| (e, why.clone()))),
+                Ok((c, pr)) => {
                     let reviews: Vec<Review> = c
                         .list_reviews(pr.number)
                         .map_err(|e| anyhow!("reading the pull request's reviews: {e}"))?
@@ -241,6 +260,8 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
                             commit_id: r.commit_id,
                         })
                         .collect();
+                    // API and clone errors fail closed: the entries stay pending, saying why.
+                    let commits = pr_commits(c, pr.number, &repo);
                     let mut member_of = |org: &str, team: &str, user: &str| {
                         c.team_member(org, team, user).map_err(|e| e.to_string())
                     };
@@ -248,8 +269,9 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
                         if let Err(why) = ci::verify_added_entry(
                             &e,
                             &reviews,
-                            pr,
+                            &pr,
                             &loaded.config.approvers,
+                            &commits,
                             &mut member_of,
                         ) {
                             untrusted.push((e, why));
@@ -391,6 +413,103 @@ fn base_for(choice: &str, event: &Event) -> Option<String> {
         },
         other => Some(other.to_string()),
     }
+}
+
+/// Refuses to judge a tree other than the one under review: on pull request events
+/// HEAD must be the PR head or GitHub's merge of it into the base; on `merge_group`,
+/// the queue's commit.
+fn bind_head(repo: &Repo, event: &Event, client: Option<&Client>) -> Result<()> {
+    let (head, parents) = repo.head_commit()?;
+    if let Some(pr) = &event.pull_request {
+        let mut descends_from_base = |first: &str| match repo.descends_from(first, &pr.base_sha) {
+            Some(answer) => Ok(answer),
+            None => match client {
+                Some(c) => c
+                    .compare_status(&pr.base_sha, first)
+                    .map(|s| s == "ahead" || s == "identical")
+                    .map_err(|e| format!("comparing it with the base through the API: {e}")),
+                None => Err(
+                    "the commits are not in the clone (set `fetch-depth: 0` on actions/checkout)"
+                        .to_string(),
+                ),
+            },
+        };
+        ci::bind_head(&head, &parents, &event.trigger, pr, &mut descends_from_base)
+            .map_err(anyhow::Error::msg)?;
+    }
+    if let Some(want) = &event.head_sha
+        && *want != head
+    {
+        bail!(
+            "the checked-out tree is not the one under review: HEAD is {head}, the merge queue built {want} (merge_group.head_sha)\n  hint: check out the default ref (actions/checkout does on merge_group)"
+        );
+    }
+    Ok(())
+}
+
+/// The pull request whose reviews and commits verify added entries: the event's, or
+/// the one a merge group holds (read through the API). An error says why they cannot
+/// be verified.
+fn under_review<'c>(
+    client: Option<&'c Client>,
+    event: &Event,
+) -> Result<(&'c Client, ci::PullRequest), String> {
+    let c = client.ok_or("no GITHUB_TOKEN to read the pull request's reviews")?;
+    if let Some(p) = &event.pull_request {
+        return Ok((c, p.clone()));
+    }
+    let number = event
+        .queued_pr
+        .ok_or("the event names no pull request to read reviews of")?;
+    let (head_sha, author) = c
+        .pull_head_and_author(number)
+        .map_err(|e| format!("reading queued pull request #{number}: {e}"))?;
+    let pr = ci::PullRequest {
+        number,
+        head_sha,
+        base_sha: event.base_sha.clone().unwrap_or_default(),
+        author,
+        from_fork: false,
+    };
+    Ok((c, pr))
+}
+
+/// The pull request's commits with who GitHub says made them and what each changes
+/// (from the clone). Any error is the reason reviewer independence cannot be verified.
+fn pr_commits(c: &Client, number: u64, repo: &Repo) -> Result<Vec<ci::PrCommit>, String> {
+    let listed = c
+        .list_pull_commits(number)
+        .map_err(|e| format!("listing the pull request's commits: {e}"))?;
+    if listed.is_empty() {
+        return Err("GitHub listed no commits for the pull request".to_string());
+    }
+    if listed.len() >= ci::MAX_PR_COMMITS {
+        return Err(format!(
+            "the pull request has {n} commits or more, and GitHub lists at most {n}, so the rest cannot be checked",
+            n = ci::MAX_PR_COMMITS
+        ));
+    }
+    let mut out = Vec::with_capacity(listed.len());
+    for pc in listed {
+        let in_clone =
+            |e: crate::baseline::Error| format!("reading commit {} in the clone: {e}", pc.sha);
+        let (paths, parents) = repo.own_changes(&pc.sha).map_err(in_clone)?;
+        let (before, after) = match (paths.as_slice(), parents.as_slice()) {
+            ([only], [parent]) if only == approval::PATH => (
+                repo.read_at(parent, approval::PATH).map_err(in_clone)?,
+                repo.read_at(&pc.sha, approval::PATH).map_err(in_clone)?,
+            ),
+            _ => (None, None),
+        };
+        out.push(ci::PrCommit {
+            change: ci::classify_change(&paths, parents.len(), before.as_deref(), after.as_deref()),
+            co_authors: ci::co_authors(&pc.message),
+            sha: pc.sha,
+            author: pc.author,
+            committer: pc.committer,
+        });
+    }
+    Ok(out)
 }
 
 /// Posts or updates the sticky comment; failures become notices, never a verdict.

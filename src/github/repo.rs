@@ -175,6 +175,20 @@ impl Client {
         })
     }
 
+    /// Pull request `number`'s head commit and the login of the account that opened it.
+    pub fn pull_head_and_author(&self, number: u64) -> Result<(String, String), Error> {
+        self.runtime.block_on(async {
+            let target = format!("{}/pulls/{number}", self.route());
+            let shown = self.shown(&target);
+            let reply = self.request(Verb::Get, &target, None).await?;
+            let v = parse(&reply.body, &shown)?;
+            Ok((
+                text(&v, "/head/sha", &shown)?,
+                text(&v, "/user/login", &shown)?,
+            ))
+        })
+    }
+
     /// How `head` relates to `base`: `ahead`, `behind`, `identical` or `diverged`.
     pub fn compare_status(&self, base: &str, head: &str) -> Result<String, Error> {
         self.runtime.block_on(async {

@@ -1,6 +1,6 @@
 //! A fake GitHub REST API on loopback, for driving the real binary through
 //! `GITHUB_API_URL`. It speaks the real shapes (issue comments with `Link` pagination,
-//! pull request reviews, the contents API, the git trees API (built from the same
+//! pull request reviews and commits, the contents API, the git trees API (built from the same
 //! files as the contents API), tags, compare, team membership, the authenticated user), keeps state across requests, records every request, and can
 //! inject faults (403, 404, 422, 429 with `retry-after`, 502, slow responses, and
 //! "committed then failed" writes).
@@ -123,6 +123,10 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     /// Pull request number → head commit.
     pub pulls: HashMap<u64, String>,
+    /// Pull request number → the login that opened it (`user.login`).
+    pub pull_authors: HashMap<u64, String>,
+    /// The commits `GET /repos/{o}/{r}/pulls/{n}/commits` lists, oldest first.
+    pub pr_commits: Vec<Value>,
     /// Refs whose recursive tree listing GitHub cuts short (`truncated: true`).
     pub truncated_trees: Vec<String>,
 }
@@ -199,6 +203,41 @@ impl FakeGitHub {
                 "submitted_at": format!("2026-11-28T10:{:02}:00Z", id % 60),
                 "body": "",
             }));
+        })
+    }
+
+    /// A commit of the pull request as the PR commits API lists it: `author` and
+    /// `committer` are the GitHub logins the git identities map to (`None`: GitHub
+    /// links no account, and sends `null`).
+    pub fn add_pr_commit(
+        &self,
+        sha: &str,
+        author: Option<&str>,
+        committer: Option<&str>,
+        message: &str,
+    ) {
+        let user = |l: Option<&str>| match l {
+            Some(l) => json!({"login": l, "id": l.len(), "type": "User"}),
+            None => Value::Null,
+        };
+        let person = |l: Option<&str>| {
+            let who = l.unwrap_or("someone");
+            json!({"name": who, "email": format!("{who}@example.org"), "date": "2026-11-28T10:00:00Z"})
+        };
+        self.with(|s| {
+            s.pr_commits.push(json!({
+                "sha": sha,
+                "node_id": format!("C_{sha}"),
+                "commit": {
+                    "author": person(author),
+                    "committer": person(committer),
+                    "message": message,
+                    "tree": {"sha": "0".repeat(40)},
+                },
+                "author": user(author),
+                "committer": user(committer),
+                "parents": [],
+            }))
         })
     }
 
@@ -438,12 +477,22 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
             }
         }
         ("GET", ["repos", _, _, "pulls", n]) => {
-            match n.parse().ok().and_then(|n: u64| s.pulls.get(&n)) {
+            let n: u64 = n.parse().unwrap_or(0);
+            match s.pulls.get(&n) {
                 Some(sha) => {
-                    ok(json!({"number": n.parse::<u64>().unwrap_or(0), "head": {"sha": sha}}))
+                    let mut v = json!({"number": n, "state": "open", "head": {"sha": sha}});
+                    if let Some(a) = s.pull_authors.get(&n) {
+                        v["user"] = json!({"login": a, "type": "User"});
+                    }
+                    ok(v)
                 }
                 None => status(404, "Not Found"),
             }
+        }
+        ("GET", ["repos", _, _, "pulls", _, "commits"]) => {
+            // GitHub lists at most 250 commits of a pull request.
+            let items: Vec<Value> = s.pr_commits.iter().take(250).cloned().collect();
+            paginate(&items, &path, &params, base)
         }
         ("GET", ["repos", _, _, "pulls", _, "reviews"]) => {
             let items = s.reviews.clone();
