@@ -179,20 +179,30 @@ impl Repo {
                     oid: commit.id(),
                 })
             }
-            Spec::PreviousRelease { pattern } => self.previous_release(pattern),
+            Spec::PreviousRelease { pattern } => self.previous_release(pattern, self.head()?),
         }
+    }
+
+    /// As [`Repo::resolve`], but the previous release is counted back from commit
+    /// `from` (a commit being judged that is not checked out) instead of HEAD. A
+    /// commit this clone does not have is [`Error::UnknownRef`].
+    pub fn resolve_from(&self, spec: &Spec, from: &str) -> Result<Resolved, Error> {
+        let Spec::PreviousRelease { pattern } = spec else {
+            return self.resolve(spec);
+        };
+        let from = self.resolve(&Spec::Ref(from.to_string()))?;
+        self.previous_release(pattern, from.oid)
     }
 
     /// Semver order needs no object lookups, so tags are sorted by name first and only
     /// the newest are peeled and checked for reachability, stopping at the first hit:
     /// no walk of the whole history per tag.
-    fn previous_release(&self, pattern: &str) -> Result<Resolved, Error> {
+    fn previous_release(&self, pattern: &str, head: Oid) -> Result<Resolved, Error> {
         if self.is_shallow() {
             return Err(Error::Shallow {
                 what: format!("the previous release (`{pattern}`)"),
             });
         }
-        let head = self.head()?;
         // `references_glob` lists names without looking each tag up again (`tag_names`
         // stats every ref: thousands of syscalls on a repository with many releases).
         let mut refs = self

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::gating::{self, ApiFallback, BaseArgs};
+use super::gating::{self, ApiFallback, BaseArgs, Head, Loaded};
 use crate::approval::Entry;
 use crate::ci::{self, Event, Review, Trigger};
 use crate::github::{self, Client, Policy, Sticky};
@@ -216,48 +216,10 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     let manifest_paths: Vec<String> = loaded.manifest_spec.clone();
 
     // PR-added ledger entries count only with a qualifying review (DESIGN §7).
-    let mut untrusted: Vec<(Entry, String)> = Vec::new();
-    if let Some(pr) = &pr {
-        let added: Vec<Entry> = loaded.added_entries().into_iter().cloned().collect();
-        if !added.is_empty() {
-            match &client {
-                None => {
-                    for e in added {
-                        untrusted.push((
-                            e,
-                            "no GITHUB_TOKEN to read the pull request's reviews".into(),
-                        ));
-                    }
-                }
-                Some(c) => {
-                    let reviews: Vec<Review> = c
-                        .list_reviews(pr.number)
-                        .map_err(|e| anyhow!("reading the pull request's reviews: {e}"))?
-                        .into_iter()
-                        .map(|r| Review {
-                            login: r.login,
-                            state: r.state,
-                            commit_id: r.commit_id,
-                        })
-                        .collect();
-                    let mut member_of = |org: &str, team: &str, user: &str| {
-                        c.team_member(org, team, user).map_err(|e| e.to_string())
-                    };
-                    for e in added {
-                        if let Err(why) = ci::verify_added_entry(
-                            &e,
-                            &reviews,
-                            pr,
-                            &loaded.config.approvers,
-                            &mut member_of,
-                        ) {
-                            untrusted.push((e, why));
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let untrusted = match &pr {
+        Some(pr) => unverified_entries(&loaded, pr, client.as_ref())?,
+        None => Vec::new(),
+    };
     let mut gathered = loaded.gate(&untrusted);
 
     // Which escalations this PR brings, as opposed to earlier merges since the release.
@@ -375,6 +337,57 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     Ok(u8::from(failed))
 }
 
+/// The ledger entries a pull request adds that lack a qualifying review, each with
+/// why (DESIGN §7). `ci` and `comment` both judge with this.
+fn unverified_entries(
+    loaded: &Loaded,
+    pr: &ci::PullRequest,
+    client: Option<&Client>,
+) -> Result<Vec<(Entry, String)>> {
+    let mut untrusted: Vec<(Entry, String)> = Vec::new();
+    let added: Vec<Entry> = loaded.added_entries().into_iter().cloned().collect();
+    if added.is_empty() {
+        return Ok(untrusted);
+    }
+    match client {
+        None => {
+            for e in added {
+                untrusted.push((
+                    e,
+                    "no GITHUB_TOKEN to read the pull request's reviews".into(),
+                ));
+            }
+        }
+        Some(c) => {
+            let reviews: Vec<Review> = c
+                .list_reviews(pr.number)
+                .map_err(|e| anyhow!("reading the pull request's reviews: {e}"))?
+                .into_iter()
+                .map(|r| Review {
+                    login: r.login,
+                    state: r.state,
+                    commit_id: r.commit_id,
+                })
+                .collect();
+            let mut member_of = |org: &str, team: &str, user: &str| {
+                c.team_member(org, team, user).map_err(|e| e.to_string())
+            };
+            for e in added {
+                if let Err(why) = ci::verify_added_entry(
+                    &e,
+                    &reviews,
+                    pr,
+                    &loaded.config.approvers,
+                    &mut member_of,
+                ) {
+                    untrusted.push((e, why));
+                }
+            }
+        }
+    }
+    Ok(untrusted)
+}
+
 /// The `--base` the event calls for (`None`: the previous release).
 fn base_for(choice: &str, event: &Event) -> Option<String> {
     match choice {
@@ -447,17 +460,25 @@ fn skip(env: &Env, e: &github::Error) -> Option<u64> {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct CommentArgs {
-    /// A JSON report written by `scopegate ci` (its `report-path` output). Treated as
-    /// untrusted data: it is only rendered, with every user-supplied text escaped.
-    #[arg(long)]
-    pub report: PathBuf,
+    /// Manifest files, repository-relative [default: the baseline config's `manifests`]
+    pub manifests: Vec<PathBuf>,
     /// The pull request to comment on.
     #[arg(long)]
     pub pr: u64,
-    /// Comment only while the PR's head is still this commit, so a report cannot be
-    /// posted on another PR (pass `github.event.workflow_run.head_sha`).
+    /// Judge and comment only while the PR's head is still this commit (pass
+    /// `github.event.workflow_run.head_sha`).
     #[arg(long)]
     pub head_sha: Option<String>,
+    /// Optional: the JSON report the PR's own (untrusted) run wrote. It never decides
+    /// anything: it is compared with the verdict recomputed here, and only when the
+    /// verdict and the change keys agree does it add display extras (which escalations
+    /// are new in the PR). A report that disagrees is refused loudly, and the
+    /// recomputed report is posted instead.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// As `scopegate ci --baseline` for a pull request.
+    #[arg(long, default_value = "auto")]
+    pub baseline: String,
     /// The job name the report's `scopegate ci` run used in its marker.
     #[arg(long, default_value = "scopegate")]
     pub job: String,
@@ -465,60 +486,217 @@ pub struct CommentArgs {
     pub api_timeout: u64,
     #[arg(long, default_value_t = 60)]
     pub api_max_wait: u64,
+    #[arg(long, hide = true)]
+    pub now: Option<String>,
 }
 
 /// The most a report file may be; it comes from another workflow run.
 const MAX_REPORT_BYTES: u64 = 64 << 20;
 
 /// `scopegate comment`: the second half of the fork-safe split. A workflow with a
-/// write token posts the report that a fork's read-only run produced, without checking
-/// out or running any of the fork's code.
+/// write token comments on a PR whose own run (a fork's, read-only) cannot. It never
+/// trusts that run: it reads the PR's head commit (git2 when the clone has it, else
+/// the git trees and contents APIs at that sha; no fork code is checked out or run),
+/// judges it against the baseline with the baseline's config and the PR's reviews,
+/// exactly as `ci` does, and posts that. When it cannot recompute the verdict it
+/// posts nothing and exits 2.
 pub fn comment_from_report(args: &CommentArgs) -> Result<u8> {
-    use std::io::Read;
     let env = Env::read();
-    let mut bytes = Vec::new();
-    std::fs::File::open(&args.report)
-        .with_context(|| format!("cannot read {}", args.report.display()))?
-        .take(MAX_REPORT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", args.report.display()))?;
-    if bytes.len() as u64 > MAX_REPORT_BYTES {
-        anyhow::bail!(
-            "{} is larger than {MAX_REPORT_BYTES} bytes",
-            args.report.display()
-        );
+    match comment_inner(args, &env) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            let msg = env.redact(&format!("{e:#}"));
+            env.say(&format!(
+                "::error title=scopegate::{}\n",
+                command_escape(&msg)
+            ));
+            env.say(&format!(
+                "::notice title=scopegate::Nothing was posted on PR #{}: the verdict could not be recomputed from its head.\n",
+                args.pr
+            ));
+            let _ = env.outputs(&[("result", "error".into())]);
+            Err(anyhow!(msg))
+        }
     }
-    let report: Report = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a scopegate JSON report", args.report.display()))?;
+}
+
+fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
     let Some(client) = env.client(args.api_timeout, args.api_max_wait)? else {
         anyhow::bail!("`scopegate comment` needs GITHUB_TOKEN and GITHUB_REPOSITORY");
     };
-    if let Some(want) = &args.head_sha {
-        let head = client
-            .pull_head_sha(args.pr)
-            .map_err(|e| anyhow!("reading pull request #{}: {e}", args.pr))?;
-        if &head != want {
-            env.say(&format!(
-                "::notice title=scopegate::PR #{} has moved on to {head}; the report for {want} was not posted.\n",
-                args.pr
-            ));
-            return Ok(0);
-        }
-    }
-    // Reports from before `manifests` existed name their apps' paths instead.
-    let manifests: Vec<String> = if report.manifests.is_empty() {
-        report.apps.iter().map(|a| a.path.clone()).collect()
-    } else {
-        report.manifests.clone()
+    let read_pr = || {
+        client
+            .pull_request(args.pr)
+            .map_err(|e| anyhow!("reading pull request #{}: {e}", args.pr))
     };
+    let moved = |head: &str, want: &str| {
+        env.say(&format!(
+            "::notice title=scopegate::PR #{} has moved on to {}; nothing was posted for {}.\n",
+            args.pr,
+            command_escape(head),
+            command_escape(want)
+        ));
+        env.outputs(&[("result", "skipped".into())])
+    };
+    let p = read_pr()?;
+    if p.number != args.pr {
+        anyhow::bail!(
+            "asked for pull request #{}, GitHub answered #{}",
+            args.pr,
+            p.number
+        );
+    }
+    if let Some(want) = &args.head_sha
+        && !p.head_sha.eq_ignore_ascii_case(want)
+    {
+        moved(&p.head_sha, want)?;
+        return Ok(0);
+    }
+    let pr = ci::PullRequest {
+        number: p.number,
+        head_sha: p.head_sha.clone(),
+        base_sha: p.base_sha.clone(),
+        author: p.author.clone(),
+        from_fork: p.head_repo.is_none() || p.head_repo != p.base_repo,
+    };
+
+    // Judged exactly as `ci` judges a pull request, with the head read at its sha.
+    let event = Event {
+        trigger: Trigger::PullRequest,
+        pull_request: Some(pr.clone()),
+        base_sha: None,
+    };
+    let base_args = BaseArgs {
+        base: base_for(&args.baseline, &event),
+        base_file: None,
+        config_from_worktree: false,
+        now: args.now.clone(),
+    };
+    let fallback = ApiFallback {
+        client: &client,
+        head_sha: pr.head_sha.clone(),
+    };
+    let loaded = gating::load_at(
+        &args.manifests,
+        &base_args,
+        Some(&fallback),
+        &Head::Commit(pr.head_sha.clone()),
+    )?;
+    let untrusted = unverified_entries(&loaded, &pr, Some(&client))?;
+    let mut report = loaded.gate(&untrusted).report;
+
+    let check = args
+        .report
+        .as_ref()
+        .map(|path| take_extras(path, &mut report));
+    if let Some(Err(why)) = &check {
+        env.say(&format!(
+            "::error title=scopegate::The uploaded report was refused: {}. It was not used; the verdict recomputed from the PR head {} was posted instead.\n",
+            command_escape(why),
+            pr.head_sha
+        ));
+    }
+    env.say(&text::gate(&report, Style::default()));
+
+    // The head may have moved while it was read: post nothing for a stale commit.
+    let now_head = read_pr()?.head_sha;
+    if !now_head.eq_ignore_ascii_case(&pr.head_sha) {
+        moved(&now_head, &pr.head_sha)?;
+        return Ok(0);
+    }
     let id = comment(
         &client,
-        args.pr,
-        &ci::marker(&args.job, &manifests),
+        pr.number,
+        &ci::marker(&args.job, &loaded.manifest_spec),
         &report,
         CommentMode::Always,
-        &env,
+        env,
     );
-    env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;
-    Ok(0)
+    let result = match report.verdict {
+        Some(Verdict::Fail) => "fail",
+        Some(Verdict::NoChange) => "no-change",
+        _ => "pass",
+    };
+    env.outputs(&[
+        ("result", result.to_string()),
+        ("escalations", report.summary.escalations.to_string()),
+        ("unapproved", report.summary.unapproved.to_string()),
+        (
+            "report-check",
+            match &check {
+                None => "none",
+                Some(Ok(())) => "match",
+                Some(Err(_)) => "mismatch",
+            }
+            .to_string(),
+        ),
+        ("comment-id", id.map(|i| i.to_string()).unwrap_or_default()),
+    ])?;
+    Ok(u8::from(matches!(check, Some(Err(_)))))
+}
+
+/// Checks the uploaded report at `path` against the recomputed `report`: the same
+/// verdict and the same change keys. Only then does it lend its display extras (which
+/// escalations are new in the PR); otherwise why not, and `report` is left as it is.
+fn take_extras(path: &Path, report: &mut Report) -> Result<(), String> {
+    use std::collections::BTreeSet;
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_REPORT_BYTES {
+        return Err(format!(
+            "{} is larger than {MAX_REPORT_BYTES} bytes",
+            path.display()
+        ));
+    }
+    let theirs: Report = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not a scopegate JSON report ({e})", path.display()))?;
+    let name = |v: Option<Verdict>| match v {
+        Some(Verdict::Fail) => "FAIL",
+        Some(Verdict::Pass) => "PASS",
+        Some(Verdict::NoChange) => "NO CHANGE",
+        None => "no verdict",
+    };
+    if theirs.verdict != report.verdict {
+        return Err(format!(
+            "it says {}, the recomputed verdict is {}",
+            name(theirs.verdict),
+            name(report.verdict)
+        ));
+    }
+    let keys =
+        |r: &Report| -> BTreeSet<String> { r.changes.iter().map(|c| c.key.clone()).collect() };
+    let (ours, claimed) = (keys(report), keys(&theirs));
+    if ours != claimed {
+        let list = |s: Vec<&String>| {
+            let mut l: Vec<String> = s.iter().take(5).map(|k| format!("`{k}`")).collect();
+            if s.len() > 5 {
+                l.push(format!("and {} more", s.len() - 5));
+            }
+            l.join(", ")
+        };
+        let missing: Vec<&String> = ours.difference(&claimed).collect();
+        let extra: Vec<&String> = claimed.difference(&ours).collect();
+        let mut why = Vec::new();
+        if !missing.is_empty() {
+            why.push(format!("it leaves out {}", list(missing)));
+        }
+        if !extra.is_empty() {
+            why.push(format!(
+                "it lists {}, which the head does not change",
+                list(extra)
+            ));
+        }
+        return Err(why.join("; "));
+    }
+    for c in &mut report.changes {
+        c.new_in_pr = theirs
+            .changes
+            .iter()
+            .find(|t| t.key == c.key && t.direction == c.direction)
+            .and_then(|t| t.new_in_pr);
+    }
+    Ok(())
 }

@@ -123,6 +123,9 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     /// Pull request number → head commit.
     pub pulls: HashMap<u64, String>,
+    /// Pull request number → base commit, author and head repository (`owner/name`);
+    /// a PR missing here reports base `0…0`, author `dev`, head repo `acme/app`.
+    pub pull_meta: HashMap<u64, (String, String, String)>,
     /// Refs whose recursive tree listing GitHub cuts short (`truncated: true`).
     pub truncated_trees: Vec<String>,
 }
@@ -199,6 +202,18 @@ impl FakeGitHub {
                 "submitted_at": format!("2026-11-28T10:{:02}:00Z", id % 60),
                 "body": "",
             }));
+        })
+    }
+
+    /// Opens pull request `n`: its head and base commits, its author, and the
+    /// repository its head lives in.
+    pub fn add_pull(&self, n: u64, head: &str, base: &str, author: &str, head_repo: &str) {
+        self.with(|s| {
+            s.pulls.insert(n, head.to_string());
+            s.pull_meta.insert(
+                n,
+                (base.to_string(), author.to_string(), head_repo.to_string()),
+            );
         })
     }
 
@@ -438,9 +453,22 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
             }
         }
         ("GET", ["repos", _, _, "pulls", n]) => {
-            match n.parse().ok().and_then(|n: u64| s.pulls.get(&n)) {
+            let n: u64 = n.parse().unwrap_or(0);
+            match s.pulls.get(&n) {
                 Some(sha) => {
-                    ok(json!({"number": n.parse::<u64>().unwrap_or(0), "head": {"sha": sha}}))
+                    let (base_sha, author, head_repo) =
+                        s.pull_meta.get(&n).cloned().unwrap_or_else(|| {
+                            ("0".repeat(40), "dev".to_string(), "acme/app".to_string())
+                        });
+                    let repo = |full: &str| json!({"full_name": full, "name": full.rsplit('/').next().unwrap_or(""), "fork": full != "acme/app"});
+                    ok(json!({
+                        "url": format!("{base}/repos/acme/app/pulls/{n}"),
+                        "number": n,
+                        "state": "open",
+                        "user": {"login": author, "type": "User"},
+                        "head": {"label": "head", "ref": "topic", "sha": sha, "repo": repo(&head_repo)},
+                        "base": {"label": "acme:main", "ref": "main", "sha": base_sha, "repo": repo("acme/app")},
+                    }))
                 }
                 None => status(404, "Not Found"),
             }
