@@ -639,7 +639,6 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
 /// verdict and the same change keys. Only then does it lend its display extras (which
 /// escalations are new in the PR); otherwise why not, and `report` is left as it is.
 fn take_extras(path: &Path, report: &mut Report) -> Result<(), String> {
-    use std::collections::BTreeSet;
     use std::io::Read;
     let mut bytes = Vec::new();
     std::fs::File::open(path)
@@ -653,50 +652,5 @@ fn take_extras(path: &Path, report: &mut Report) -> Result<(), String> {
     }
     let theirs: Report = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a scopegate JSON report ({e})", path.display()))?;
-    let name = |v: Option<Verdict>| match v {
-        Some(Verdict::Fail) => "FAIL",
-        Some(Verdict::Pass) => "PASS",
-        Some(Verdict::NoChange) => "NO CHANGE",
-        None => "no verdict",
-    };
-    if theirs.verdict != report.verdict {
-        return Err(format!(
-            "it says {}, the recomputed verdict is {}",
-            name(theirs.verdict),
-            name(report.verdict)
-        ));
-    }
-    let keys =
-        |r: &Report| -> BTreeSet<String> { r.changes.iter().map(|c| c.key.clone()).collect() };
-    let (ours, claimed) = (keys(report), keys(&theirs));
-    if ours != claimed {
-        let list = |s: Vec<&String>| {
-            let mut l: Vec<String> = s.iter().take(5).map(|k| format!("`{k}`")).collect();
-            if s.len() > 5 {
-                l.push(format!("and {} more", s.len() - 5));
-            }
-            l.join(", ")
-        };
-        let missing: Vec<&String> = ours.difference(&claimed).collect();
-        let extra: Vec<&String> = claimed.difference(&ours).collect();
-        let mut why = Vec::new();
-        if !missing.is_empty() {
-            why.push(format!("it leaves out {}", list(missing)));
-        }
-        if !extra.is_empty() {
-            why.push(format!(
-                "it lists {}, which the head does not change",
-                list(extra)
-            ));
-        }
-        return Err(why.join("; "));
-    }
-    for c in &mut report.changes {
-        c.new_in_pr = theirs
-            .changes
-            .iter()
-            .find(|t| t.key == c.key && t.direction == c.direction)
-            .and_then(|t| t.new_in_pr);
-    }
-    Ok(())
+    ci::lend_extras(report, &theirs)
 }
