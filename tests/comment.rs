@@ -639,3 +639,57 @@ fn an_honest_pr_with_an_approved_escalation_posts_pass() {
         .collect();
     assert_eq!(writes.len(), 1, "{writes:?}");
 }
+
+#[test]
+fn a_new_app_the_head_adds_under_a_glob_is_found_through_the_trees_api() {
+    let r = Repo::new();
+    r.write("apps/a/smart-app.yaml", &example());
+    r.write(
+        ".scopegate/config.yaml",
+        "manifests: ['apps/*/smart-app.yaml']\napprovers: [alice]\n",
+    );
+    let base = r.commit("v1");
+    r.git(&["tag", "v1.0.0"]);
+    // A second app the forged report leaves out; its id and directory are the fork's.
+    r.write(
+        "apps/zz top/smart-app.yaml",
+        &example().replace("id: med-rec", "id: sneaky"),
+    );
+    let head = r.commit("a new app");
+    let gh = github(&r, &base, &base, &head);
+    let (_d, forged) = write_report(&forged_pass(&fork_report(&r, &gh, &base, &head)));
+    let run = comment(&gh, &["--report", &forged, "--head-sha", &head]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let c = gh.comments();
+    assert_eq!(c.len(), 1);
+    assert!(
+        c[0].body
+            .starts_with("<!-- scopegate:v1 job=scopegate manifests=apps/_/smart-app.yaml -->"),
+        "{}",
+        c[0].body
+    );
+    assert!(c[0].body.contains("sneaky"), "{}", c[0].body);
+    assert!(c[0].body.contains("❌ FAIL"));
+    assert!(
+        gh.requests()
+            .iter()
+            .any(|q| q.path == format!("/repos/acme/app/git/trees/{head}?recursive=1")),
+        "{:?}",
+        gh.requests()
+    );
+}
+
+#[test]
+fn the_post_workflow_checks_out_nothing_and_binds_the_head() {
+    let wf = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/workflows/fork-comment-post.yml"),
+    )
+    .unwrap();
+    let steps = &wf[wf.find("steps:").unwrap()..];
+    assert!(!steps.contains("actions/checkout"), "{wf}");
+    assert!(wf.contains("contents: read"), "{wf}");
+    assert!(
+        wf.contains("scopegate comment --pr \"$pr\" --head-sha \"$HEAD_SHA\""),
+        "{wf}"
+    );
+}

@@ -478,8 +478,9 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
             paginate(&items, &path, &params, base)
         }
         ("GET", ["repos", _, _, "contents", rest @ ..]) => {
-            let file = rest.join("/");
-            let r = params.get("ref").cloned().unwrap_or_default();
+            // GitHub takes the path and ref percent-encoded.
+            let file = percent_decode(&rest.join("/"));
+            let r = percent_decode(params.get("ref").map_or("", String::as_str));
             match s.contents.get(&(file.clone(), r.clone())) {
                 Some(bytes) => ok(json!({
                     "type": "file",
@@ -590,6 +591,30 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
         }
         _ => status(404, "Not Found"),
     }
+}
+
+/// `%XX` escapes decoded, as a web server does for a path.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Standard base64 with line breaks every 60 chars, as the contents API sends it.
