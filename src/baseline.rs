@@ -199,20 +199,39 @@ impl Repo {
                     oid: commit.id(),
                 })
             }
-            Spec::PreviousRelease { pattern, trusted } => self.previous_release(pattern, trusted),
+            Spec::PreviousRelease { pattern, trusted } => {
+                self.previous_release(pattern, trusted, self.head()?)
+            }
         }
+    }
+
+    /// As [`Repo::resolve`], but the previous release is counted back from commit
+    /// `from` (a commit being judged that is not checked out) instead of HEAD. A
+    /// commit this clone does not have is [`Error::UnknownRef`].
+    pub fn resolve_from(&self, spec: &Spec, from: &str) -> Result<Resolved, Error> {
+        let Spec::PreviousRelease { pattern, trusted } = spec else {
+            return self.resolve(spec);
+        };
+        let from = self.resolve(&Spec::Ref(from.to_string()))?;
+        self.previous_release(pattern, trusted, from.oid)
     }
 
     /// Semver order needs no object lookups, so tags are sorted by name first and only
     /// the newest are peeled and checked for reachability, stopping at the first hit:
     /// no walk of the whole history per tag.
-    fn previous_release(&self, pattern: &str, trusted: &Resolved) -> Result<Resolved, Error> {
+    /// `judged` is the commit under judgement (HEAD, or a head that is not checked out):
+    /// never its own baseline.
+    fn previous_release(
+        &self,
+        pattern: &str,
+        trusted: &Resolved,
+        judged: Oid,
+    ) -> Result<Resolved, Error> {
         if self.is_shallow() {
             return Err(Error::Shallow {
                 what: format!("the previous release (`{pattern}`)"),
             });
         }
-        let head = self.head()?;
         // `references_glob` lists names without looking each tag up again (`tag_names`
         // stats every ref: thousands of syscalls on a repository with many releases).
         let mut refs = self
@@ -241,7 +260,7 @@ impl Repo {
             };
             let oid = commit.id();
             // HEAD is the change (or, in Actions, its merge commit): never its own baseline.
-            if oid == head {
+            if oid == judged {
                 continue;
             }
             if oid == trusted.oid
@@ -416,6 +435,14 @@ impl Repo {
             });
         }
         Ok((own.unwrap_or_default().into_iter().collect(), parents))
+    }
+
+    /// Whether this clone has commit `sha` (a full id; a ref name does not count).
+    pub fn has_commit(&self, sha: &str) -> bool {
+        Oid::from_str(sha)
+            .ok()
+            .filter(|o| o.to_string().eq_ignore_ascii_case(sha))
+            .is_some_and(|o| self.repo.find_commit(o).is_ok())
     }
 
     /// The bytes of `path` at commit `sha`; `None` when the file does not exist there.

@@ -10,10 +10,16 @@
 //! the entry names, who is listed in the baseline config (as a login or an
 //! `org/team`), who is not the PR author, and who wrote or committed none of the
 //! PR's changes. Events with no pull request to check leave added entries pending.
+//!
+//! It also decides whether a report from an untrusted run agrees with the verdict
+//! recomputed here ([`lend_extras`]).
+
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
 use crate::approval::Entry;
+use crate::report::{Direction, Report, Verdict};
 
 /// What triggered the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -580,6 +586,63 @@ pub fn verify_added_entry(
     }
 }
 
+/// Checks a report that an untrusted run claims (`claimed`) against the one recomputed
+/// here: the same verdict and the same set of change keys. Only then does the claim
+/// lend its display extras (which escalations are new in the PR) to `recomputed`;
+/// nothing else of it is used. Otherwise why not, with `recomputed` left as it was.
+pub fn lend_extras(recomputed: &mut Report, claimed: &Report) -> Result<(), String> {
+    let name = |v: Option<Verdict>| match v {
+        Some(Verdict::Fail) => "FAIL",
+        Some(Verdict::Pass) => "PASS",
+        Some(Verdict::NoChange) => "NO CHANGE",
+        None => "no verdict",
+    };
+    if claimed.verdict != recomputed.verdict {
+        return Err(format!(
+            "it says {}, the recomputed verdict is {}",
+            name(claimed.verdict),
+            name(recomputed.verdict)
+        ));
+    }
+    let keys = |r: &Report| -> BTreeSet<(String, bool)> {
+        r.changes
+            .iter()
+            .map(|c| (c.key.clone(), c.direction == Direction::Escalation))
+            .collect()
+    };
+    let (ours, theirs) = (keys(recomputed), keys(claimed));
+    if ours != theirs {
+        let list = |s: Vec<&(String, bool)>| {
+            let mut l: Vec<String> = s.iter().take(5).map(|k| format!("`{}`", k.0)).collect();
+            if s.len() > 5 {
+                l.push(format!("and {} more", s.len() - 5));
+            }
+            l.join(", ")
+        };
+        let mut why = Vec::new();
+        let missing: Vec<_> = ours.difference(&theirs).collect();
+        if !missing.is_empty() {
+            why.push(format!("it leaves out {}", list(missing)));
+        }
+        let extra: Vec<_> = theirs.difference(&ours).collect();
+        if !extra.is_empty() {
+            why.push(format!(
+                "it lists {}, which the head does not change that way",
+                list(extra)
+            ));
+        }
+        return Err(why.join("; "));
+    }
+    for c in &mut recomputed.changes {
+        c.new_in_pr = claimed
+            .changes
+            .iter()
+            .find(|t| t.key == c.key && t.direction == c.direction)
+            .and_then(|t| t.new_in_pr);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -755,6 +818,72 @@ mod tests {
         assert_eq!(e.base_sha, None);
         assert!(parse_event("pull_request", b"{}").is_err());
         assert!(parse_event("push", b"not json").is_err());
+    }
+
+    fn change(key: &str, direction: Direction, new_in_pr: Option<bool>) -> crate::report::Change {
+        crate::report::Change {
+            app: "a".into(),
+            direction,
+            rule: "r".into(),
+            also: Vec::new(),
+            severity: crate::rules::Severity::Error,
+            key: key.into(),
+            scope: key.into(),
+            head: None,
+            before: Vec::new(),
+            description: "d".into(),
+            location: crate::report::Location {
+                file: "f".into(),
+                line: 1,
+                column: 1,
+            },
+            workflows: Vec::new(),
+            approval: crate::report::Approval::not_required(),
+            new_in_pr,
+        }
+    }
+
+    fn report(verdict: Verdict, changes: Vec<crate::report::Change>) -> Report {
+        let mut r = Report::new(1, Vec::new());
+        r.verdict = Some(verdict);
+        r.changes = changes;
+        r
+    }
+
+    #[test]
+    fn a_claimed_report_lends_only_new_in_pr_and_only_when_it_agrees() {
+        let ours = report(
+            Verdict::Fail,
+            vec![change("a:system/*.cruds", Direction::Escalation, None)],
+        );
+        let mut claimed = report(
+            Verdict::Fail,
+            vec![change(
+                "a:system/*.cruds",
+                Direction::Escalation,
+                Some(true),
+            )],
+        );
+        claimed.changes[0].description = "forged".into();
+        let mut r = ours.clone();
+        assert_eq!(lend_extras(&mut r, &claimed), Ok(()));
+        assert_eq!(r.changes[0].new_in_pr, Some(true));
+        assert_eq!(r.changes[0].description, "d");
+
+        // A forged PASS with no changes.
+        let mut r = ours.clone();
+        let e = lend_extras(&mut r, &report(Verdict::Pass, Vec::new())).unwrap_err();
+        assert_eq!(e, "it says PASS, the recomputed verdict is FAIL");
+        assert_eq!(r, ours);
+        // The right verdict with a change left out, or one turned into a reduction.
+        let e = lend_extras(&mut r, &report(Verdict::Fail, Vec::new())).unwrap_err();
+        assert!(e.contains("it leaves out `a:system/*.cruds`"), "{e}");
+        let flipped = report(
+            Verdict::Fail,
+            vec![change("a:system/*.cruds", Direction::Reduction, Some(true))],
+        );
+        assert!(lend_extras(&mut r, &flipped).is_err());
+        assert_eq!(r, ours);
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod review;
 pub use comment::{Comment, Sticky};
 pub use error::Error;
 use error::describe;
+pub use repo::Pull;
 pub use request::Policy;
 use request::Verb;
 pub use review::{PullCommit, Review};

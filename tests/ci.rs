@@ -663,7 +663,12 @@ fn a_forks_report_is_posted_by_the_comment_command_only_on_its_own_head() {
             .starts_with("<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml -->")
     );
     assert!(comments[0].body.contains("UNAPPROVED"));
-    // A file that is not a report is an error, not a comment.
+    // A file that is not a report is refused loudly (exit 1); the verdict
+    // recomputed from the head is what stays posted.
     std::fs::write(&report, "{\"not\": \"a report\"}").unwrap();
-    assert_eq!(comment(&head).status.code(), Some(2));
+    let out = comment(&head);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("report was refused"));
+    assert_eq!(gh.comments().len(), 1);
+    assert!(gh.comments()[0].body.contains("UNAPPROVED"));
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::gating::{self, ApiFallback, BaseArgs};
+use super::gating::{self, ApiFallback, BaseArgs, Head, Loaded};
 use crate::approval::{self, Entry};
 use crate::baseline::Repo;
 use crate::ci::{self, Event, Review, Trigger, Verification};
@@ -232,55 +232,27 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
 
     // PR-added ledger entries count only with a qualifying review (DESIGN §7); on an
     // event with no pull request nothing can verify them, so they are pending.
-    let mut untrusted: Vec<(Entry, String)> = Vec::new();
-    let added: Vec<Entry> = loaded.added_entries().into_iter().cloned().collect();
-    match &verification {
-        _ if added.is_empty() => {}
+    let untrusted = match &verification {
         Verification::Pending(why) => {
-            env.say(&format!(
-                "::notice title=scopegate::{}\n",
-                command_escape(&format!(
-                    "{} ledger entries added since the baseline are pending: {why}",
-                    added.len()
-                ))
-            ));
-            untrusted.extend(added.into_iter().map(|e| (e, why.clone())));
+            let added = loaded.added_entries();
+            if !added.is_empty() {
+                env.say(&format!(
+                    "::notice title=scopegate::{}\n",
+                    command_escape(&format!(
+                        "{} ledger entries added since the baseline are pending: {why}",
+                        added.len()
+                    ))
+                ));
+            }
+            added
+                .into_iter()
+                .map(|e| (e.clone(), why.clone()))
+                .collect()
         }
         Verification::Reviews => {
-            match under_review(client.as_ref(), &event) {
-                Err(why) => untrusted.extend(added.into_iter().map(|e| (e, why.clone()))),
-                Ok((c, pr)) => {
-                    let reviews: Vec<Review> = c
-                        .list_reviews(pr.number)
-                        .map_err(|e| anyhow!("reading the pull request's reviews: {e}"))?
-                        .into_iter()
-                        .map(|r| Review {
-                            login: r.login,
-                            state: r.state,
-                            commit_id: r.commit_id,
-                        })
-                        .collect();
-                    // API and clone errors fail closed: the entries stay pending, saying why.
-                    let commits = pr_commits(c, pr.number, &repo);
-                    let mut member_of = |org: &str, team: &str, user: &str| {
-                        c.team_member(org, team, user).map_err(|e| e.to_string())
-                    };
-                    for e in added {
-                        if let Err(why) = ci::verify_added_entry(
-                            &e,
-                            &reviews,
-                            &pr,
-                            &loaded.config.approvers,
-                            &commits,
-                            &mut member_of,
-                        ) {
-                            untrusted.push((e, why));
-                        }
-                    }
-                }
-            }
+            unverified_entries(&loaded, under_review(client.as_ref(), &event), Some(&repo))?
         }
-    }
+    };
     let mut gathered = loaded.gate(&untrusted);
 
     // Which escalations this PR brings, as opposed to earlier merges since the release.
@@ -398,6 +370,52 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     Ok(u8::from(failed))
 }
 
+/// The ledger entries a pull request adds that lack a qualifying review, each with
+/// why (DESIGN §7). `ci` and `comment` both judge with this.
+fn unverified_entries(
+    loaded: &Loaded,
+    under_review: Result<(&Client, ci::PullRequest), String>,
+    repo: Option<&Repo>,
+) -> Result<Vec<(Entry, String)>> {
+    let added: Vec<Entry> = loaded.added_entries().into_iter().cloned().collect();
+    if added.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (c, pr) = match under_review {
+        Ok(x) => x,
+        Err(why) => return Ok(added.into_iter().map(|e| (e, why.clone())).collect()),
+    };
+    let reviews: Vec<Review> = c
+        .list_reviews(pr.number)
+        .map_err(|e| anyhow!("reading the pull request's reviews: {e}"))?
+        .into_iter()
+        .map(|r| Review {
+            login: r.login,
+            state: r.state,
+            commit_id: r.commit_id,
+        })
+        .collect();
+    // API and clone errors fail closed: the entries stay pending, saying why.
+    let commits = pr_commits(c, pr.number, repo);
+    let mut member_of = |org: &str, team: &str, user: &str| {
+        c.team_member(org, team, user).map_err(|e| e.to_string())
+    };
+    let mut untrusted = Vec::new();
+    for e in added {
+        if let Err(why) = ci::verify_added_entry(
+            &e,
+            &reviews,
+            &pr,
+            &loaded.config.approvers,
+            &commits,
+            &mut member_of,
+        ) {
+            untrusted.push((e, why));
+        }
+    }
+    Ok(untrusted)
+}
+
 /// The `--base` the event calls for (`None`: the previous release).
 fn base_for(choice: &str, event: &Event) -> Option<String> {
     match choice {
@@ -476,7 +494,11 @@ fn under_review<'c>(
 
 /// The pull request's commits with who GitHub says made them and what each changes
 /// (from the clone). Any error is the reason reviewer independence cannot be verified.
-fn pr_commits(c: &Client, number: u64, repo: &Repo) -> Result<Vec<ci::PrCommit>, String> {
+///
+/// Without a clone (`scopegate comment` in a job that fetched nothing), what a commit
+/// changes cannot be told, so every commit counts as a change: an approver who pushed
+/// even a ledger-only commit is then not independent (fetch the PR head to refine it).
+fn pr_commits(c: &Client, number: u64, repo: Option<&Repo>) -> Result<Vec<ci::PrCommit>, String> {
     let listed = c
         .list_pull_commits(number)
         .map_err(|e| format!("listing the pull request's commits: {e}"))?;
@@ -491,6 +513,16 @@ fn pr_commits(c: &Client, number: u64, repo: &Repo) -> Result<Vec<ci::PrCommit>,
     }
     let mut out = Vec::with_capacity(listed.len());
     for pc in listed {
+        let Some(repo) = repo else {
+            out.push(ci::PrCommit {
+                change: ci::CommitChange::Other,
+                co_authors: ci::co_authors(&pc.message),
+                sha: pc.sha,
+                author: pc.author,
+                committer: pc.committer,
+            });
+            continue;
+        };
         let in_clone =
             |e: crate::baseline::Error| format!("reading commit {} in the clone: {e}", pc.sha);
         let (paths, parents) = repo.own_changes(&pc.sha).map_err(in_clone)?;
@@ -567,17 +599,25 @@ fn skip(env: &Env, e: &github::Error) -> Option<u64> {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct CommentArgs {
-    /// A JSON report written by `scopegate ci` (its `report-path` output). Treated as
-    /// untrusted data: it is only rendered, with every user-supplied text escaped.
-    #[arg(long)]
-    pub report: PathBuf,
+    /// Manifest files, repository-relative [default: the baseline config's `manifests`]
+    pub manifests: Vec<PathBuf>,
     /// The pull request to comment on.
     #[arg(long)]
     pub pr: u64,
-    /// Comment only while the PR's head is still this commit, so a report cannot be
-    /// posted on another PR (pass `github.event.workflow_run.head_sha`).
+    /// Judge and comment only while the PR's head is still this commit (pass
+    /// `github.event.workflow_run.head_sha`).
     #[arg(long)]
     pub head_sha: Option<String>,
+    /// Optional: the JSON report the PR's own (untrusted) run wrote. It never decides
+    /// anything: it is compared with the verdict recomputed here, and only when the
+    /// verdict and the change keys agree does it add display extras (which escalations
+    /// are new in the PR). A report that disagrees is refused loudly, and the
+    /// recomputed report is posted instead.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// As `scopegate ci --baseline` for a pull request.
+    #[arg(long, default_value = "auto")]
+    pub baseline: String,
     /// The job name the report's `scopegate ci` run used in its marker.
     #[arg(long, default_value = "scopegate")]
     pub job: String,
@@ -585,60 +625,182 @@ pub struct CommentArgs {
     pub api_timeout: u64,
     #[arg(long, default_value_t = 60)]
     pub api_max_wait: u64,
+    #[arg(long, hide = true)]
+    pub now: Option<String>,
 }
 
 /// The most a report file may be; it comes from another workflow run.
 const MAX_REPORT_BYTES: u64 = 64 << 20;
 
 /// `scopegate comment`: the second half of the fork-safe split. A workflow with a
-/// write token posts the report that a fork's read-only run produced, without checking
-/// out or running any of the fork's code.
+/// write token comments on a PR whose own run (a fork's, read-only) cannot. It never
+/// trusts that run: it reads the PR's head commit (git2 when the clone has it, else
+/// the git trees and contents APIs at that sha; no fork code is checked out or run),
+/// judges it against the baseline with the baseline's config and the PR's reviews,
+/// exactly as `ci` does, and posts that. When it cannot recompute the verdict it
+/// posts nothing and exits 2.
 pub fn comment_from_report(args: &CommentArgs) -> Result<u8> {
-    use std::io::Read;
     let env = Env::read();
-    let mut bytes = Vec::new();
-    std::fs::File::open(&args.report)
-        .with_context(|| format!("cannot read {}", args.report.display()))?
-        .take(MAX_REPORT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", args.report.display()))?;
-    if bytes.len() as u64 > MAX_REPORT_BYTES {
-        anyhow::bail!(
-            "{} is larger than {MAX_REPORT_BYTES} bytes",
-            args.report.display()
-        );
+    match comment_inner(args, &env) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            let msg = env.redact(&format!("{e:#}"));
+            env.say(&format!(
+                "::error title=scopegate::{}\n",
+                command_escape(&msg)
+            ));
+            env.say(&format!(
+                "::notice title=scopegate::Nothing was posted on PR #{}: the verdict could not be recomputed from its head.\n",
+                args.pr
+            ));
+            let _ = env.outputs(&[("result", "error".into())]);
+            Err(anyhow!(msg))
+        }
     }
-    let report: Report = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a scopegate JSON report", args.report.display()))?;
+}
+
+fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
     let Some(client) = env.client(args.api_timeout, args.api_max_wait)? else {
         anyhow::bail!("`scopegate comment` needs GITHUB_TOKEN and GITHUB_REPOSITORY");
     };
-    if let Some(want) = &args.head_sha {
-        let head = client
-            .pull_head_sha(args.pr)
-            .map_err(|e| anyhow!("reading pull request #{}: {e}", args.pr))?;
-        if &head != want {
-            env.say(&format!(
-                "::notice title=scopegate::PR #{} has moved on to {head}; the report for {want} was not posted.\n",
-                args.pr
-            ));
-            return Ok(0);
-        }
-    }
-    // Reports from before `manifests` existed name their apps' paths instead.
-    let manifests: Vec<String> = if report.manifests.is_empty() {
-        report.apps.iter().map(|a| a.path.clone()).collect()
-    } else {
-        report.manifests.clone()
+    let read_pr = || {
+        client
+            .pull_request(args.pr)
+            .map_err(|e| anyhow!("reading pull request #{}: {e}", args.pr))
     };
+    let moved = |head: &str, want: &str| {
+        env.say(&format!(
+            "::notice title=scopegate::PR #{} has moved on to {}; nothing was posted for {}.\n",
+            args.pr,
+            command_escape(head),
+            command_escape(want)
+        ));
+        env.outputs(&[("result", "skipped".into())])
+    };
+    let p = read_pr()?;
+    if p.number != args.pr {
+        anyhow::bail!(
+            "asked for pull request #{}, GitHub answered #{}",
+            args.pr,
+            p.number
+        );
+    }
+    if let Some(want) = &args.head_sha
+        && !p.head_sha.eq_ignore_ascii_case(want)
+    {
+        moved(&p.head_sha, want)?;
+        return Ok(0);
+    }
+    let pr = ci::PullRequest {
+        number: p.number,
+        head_sha: p.head_sha.clone(),
+        base_sha: p.base_sha.clone(),
+        author: p.author.clone(),
+        from_fork: p.head_repo.is_none() || p.head_repo != p.base_repo,
+    };
+
+    // Judged exactly as `ci` judges a pull request, with the head read at its sha.
+    let event = Event {
+        trigger: Trigger::PullRequest,
+        pull_request: Some(pr.clone()),
+        base_sha: None,
+        head_sha: None,
+        queued_pr: None,
+        note: None,
+        default_branch: None,
+    };
+    let base_args = BaseArgs {
+        base: base_for(&args.baseline, &event),
+        base_file: None,
+        trusted: event.trusted_commit(),
+        config_from_worktree: false,
+        now: args.now.clone(),
+    };
+    let fallback = ApiFallback {
+        client: &client,
+        head_sha: pr.head_sha.clone(),
+    };
+    let loaded = gating::load_at(
+        &args.manifests,
+        &base_args,
+        Some(&fallback),
+        &Head::Commit(pr.head_sha.clone()),
+    )?;
+    // The PR's commits are classified in a clone that has them (the job may fetch the
+    // PR head; fetching runs nothing), else every commit counts as a change.
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let clone = Repo::discover(&cwd)
+        .ok()
+        .filter(|r| r.has_commit(&pr.head_sha));
+    let untrusted = unverified_entries(&loaded, Ok((&client, pr.clone())), clone.as_ref())?;
+    let mut report = loaded.gate(&untrusted).report;
+
+    let check = args
+        .report
+        .as_ref()
+        .map(|path| take_extras(path, &mut report));
+    if let Some(Err(why)) = &check {
+        env.say(&format!(
+            "::error title=scopegate::The uploaded report was refused: {}. It was not used; the verdict recomputed from the PR head {} was posted instead.\n",
+            command_escape(why),
+            pr.head_sha
+        ));
+    }
+    env.say(&text::gate(&report, Style::default()));
+
+    // The head may have moved while it was read: post nothing for a stale commit.
+    let now_head = read_pr()?.head_sha;
+    if !now_head.eq_ignore_ascii_case(&pr.head_sha) {
+        moved(&now_head, &pr.head_sha)?;
+        return Ok(0);
+    }
     let id = comment(
         &client,
-        args.pr,
-        &ci::marker(&args.job, &manifests),
+        pr.number,
+        &ci::marker(&args.job, &loaded.manifest_spec),
         &report,
         CommentMode::Always,
-        &env,
+        env,
     );
-    env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;
-    Ok(0)
+    let result = match report.verdict {
+        Some(Verdict::Fail) => "fail",
+        Some(Verdict::NoChange) => "no-change",
+        _ => "pass",
+    };
+    env.outputs(&[
+        ("result", result.to_string()),
+        ("escalations", report.summary.escalations.to_string()),
+        ("unapproved", report.summary.unapproved.to_string()),
+        (
+            "report-check",
+            match &check {
+                None => "none",
+                Some(Ok(())) => "match",
+                Some(Err(_)) => "mismatch",
+            }
+            .to_string(),
+        ),
+        ("comment-id", id.map(|i| i.to_string()).unwrap_or_default()),
+    ])?;
+    Ok(u8::from(matches!(check, Some(Err(_)))))
+}
+
+/// Checks the uploaded report at `path` against the recomputed `report`: the same
+/// verdict and the same change keys. Only then does it lend its display extras (which
+/// escalations are new in the PR); otherwise why not, and `report` is left as it is.
+fn take_extras(path: &Path, report: &mut Report) -> Result<(), String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_REPORT_BYTES {
+        return Err(format!(
+            "{} is larger than {MAX_REPORT_BYTES} bytes",
+            path.display()
+        ));
+    }
+    let theirs: Report = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not a scopegate JSON report ({e})", path.display()))?;
+    ci::lend_extras(report, &theirs)
 }

@@ -157,6 +157,68 @@ pub struct ApiFallback<'a> {
     pub head_sha: String,
 }
 
+/// Where the head (the change being judged) is read from.
+pub enum Head {
+    /// The working tree (globs match the files git tracks): every command but `comment`.
+    Worktree,
+    /// A commit that is not checked out: `scopegate comment` judges a PR's head without
+    /// running or checking out its code. Read with git2 when this clone has the commit
+    /// (`git fetch origin pull/N/head`), else through the API.
+    Commit(String),
+}
+
+/// The most files, and bytes, the head side may read through the API: a PR head
+/// chooses how many manifests its globs match, and each costs a request against the
+/// token's rate limit. Beyond either, the run stops (exit 2) rather than judging a part.
+pub const MAX_HEAD_API_FILES: usize = 200;
+pub const MAX_HEAD_API_BYTES: u64 = 16 << 20;
+
+/// The head commit's files, with the API reads counted against the caps above.
+pub(super) struct HeadCommit<'a> {
+    reader: Reader<'a>,
+    reads: std::cell::Cell<usize>,
+    bytes: std::cell::Cell<u64>,
+}
+
+impl<'a> HeadCommit<'a> {
+    fn new(reader: Reader<'a>) -> Self {
+        HeadCommit {
+            reader,
+            reads: std::cell::Cell::new(0),
+            bytes: std::cell::Cell::new(0),
+        }
+    }
+
+    fn count(&self, bytes: usize) -> Result<()> {
+        if !matches!(self.reader, Reader::Api { .. }) {
+            return Ok(());
+        }
+        self.reads.set(self.reads.get() + 1);
+        self.bytes.set(self.bytes.get() + bytes as u64);
+        if self.reads.get() > MAX_HEAD_API_FILES || self.bytes.get() > MAX_HEAD_API_BYTES {
+            bail!(
+                "the head {} needs more than {MAX_HEAD_API_FILES} files or {} MiB read through the API; nothing is judged from a part of it\n  hint: fetch the PR head first (`git fetch origin pull/N/head`) so it is read with git",
+                self.reader.commit(),
+                MAX_HEAD_API_BYTES >> 20
+            );
+        }
+        Ok(())
+    }
+
+    /// Every file path at the head commit.
+    pub(super) fn list(&self) -> Result<Vec<String>> {
+        let files = self.reader.list()?;
+        self.count(0)?;
+        Ok(files)
+    }
+
+    pub(super) fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let bytes = self.reader.read(path)?;
+        self.count(bytes.as_ref().map_or(0, Vec::len))?;
+        Ok(bytes)
+    }
+}
+
 /// Everything read at both ends, before judging.
 pub struct Loaded {
     pub apps: Vec<App>,
@@ -288,18 +350,64 @@ pub fn load(
     args: &BaseArgs,
     fallback: Option<&ApiFallback<'_>>,
 ) -> Result<Loaded> {
+    load_at(manifests, args, fallback, &Head::Worktree)
+}
+
+/// [`load`], with the head read from `head`.
+pub fn load_at(
+    manifests: &[PathBuf],
+    args: &BaseArgs,
+    fallback: Option<&ApiFallback<'_>>,
+    head: &Head,
+) -> Result<Loaded> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let now = now_utc(args.now.as_deref())?;
     let repo = match Repo::discover(&cwd) {
         Ok(r) => Some(r),
-        // A file baseline needs no repository; everything else does.
+        // A file baseline needs no repository, nor does a head read through the API;
+        // everything else does.
         Err(_) if args.base_file.is_some() => None,
+        Err(_) if matches!(head, Head::Commit(_)) && fallback.is_some() => None,
         Err(e) => return Err(e.into()),
     };
     let root = repo
         .as_ref()
         .map_or(cwd.clone(), |r| r.workdir().to_path_buf());
-    let worktree_config = parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?;
+    // A head commit this clone has is read with git; any other through the API.
+    let head = match head {
+        Head::Worktree => None,
+        Head::Commit(sha) => {
+            // Only the very commit asked for counts as present (not a ref by that name).
+            let local = repo.as_ref().map(|r| {
+                let res = r.resolve(&Spec::Ref(sha.clone()));
+                (
+                    r,
+                    res.map_err(|e| e.to_string()).and_then(|res| {
+                        if res.commit.eq_ignore_ascii_case(sha) {
+                            Ok(res)
+                        } else {
+                            Err(format!("`{sha}` names {}, not that commit", res.commit))
+                        }
+                    }),
+                )
+            });
+            Some(HeadCommit::new(match (local, fallback) {
+                (Some((r, Ok(res))), _) => Reader::Git(r, res),
+                (_, Some(fb)) => Reader::Api {
+                    client: fb.client,
+                    sha: sha.clone(),
+                    name: sha.clone(),
+                },
+                (Some((_, Err(e))), None) => bail!("cannot read the head {sha}: {e}"),
+                (None, None) => bail!("no repository, and no API, to read the head {sha} from"),
+            }))
+        }
+    };
+    let head_is_local = matches!(&head, Some(h) if matches!(h.reader, Reader::Git(..)));
+    let worktree_config = match &head {
+        None => parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?,
+        Some(h) => parse_config(config::PATH, h.read(config::PATH)?)?,
+    };
 
     // The trusted commit: the previous release is searched in its history, and its
     // config names the release tags. Never the working tree, never the change.
@@ -310,6 +418,16 @@ pub fn load(
         (Some(r), Some(_), _) if args.trusted.is_some() => {
             Some(trusted_reader(r, args.trusted.as_deref(), fallback)?)
         }
+        // No clone (`scopegate comment` in a job that checked nothing out): the
+        // trusted commit, a PR base, is read through the API.
+        (None, _, None) => match (args.trusted.as_deref(), fallback) {
+            (Some(t), Some(fb)) => Some(Reader::Api {
+                client: fb.client,
+                sha: t.to_string(),
+                name: t.to_string(),
+            }),
+            _ => None,
+        },
         _ => None,
     };
     let trusted_label = |path: &str| match &trusted {
@@ -340,43 +458,75 @@ pub fn load(
             };
             Some((reader, format!("--base {b}")))
         }
-        (Some(r), None, _) => {
+        (None, Some(b), _) => {
+            // A head read through the API, no clone: so is the baseline.
+            let fb = fallback.context("no repository to read the baseline from")?;
+            via_api = true;
+            let reader = Reader::Api {
+                client: fb.client,
+                sha: b.clone(),
+                name: b.clone(),
+            };
+            Some((reader, format!("--base {b}")))
+        }
+        (_, None, _) => {
             let t = trusted
                 .as_ref()
                 .context("the trusted commit was not resolved")?;
             let pattern =
                 parse_config(&trusted_label(config::PATH), t.read(config::PATH)?)?.release_tags;
-            let local_head = r.resolve(&Spec::Ref("HEAD".into())).ok();
+            // The commits under judgement are never their own baseline: HEAD, a head
+            // commit judged without being checked out, the PR head.
+            let local_head = repo
+                .as_ref()
+                .and_then(|r| r.resolve(&Spec::Ref("HEAD".into())).ok());
             let mut heads: Vec<&str> = local_head.iter().map(|h| h.commit.as_str()).collect();
+            if let Some(h) = &head {
+                heads.push(h.reader.commit());
+            }
             if let Some(fb) = fallback {
                 heads.push(&fb.head_sha);
             }
-            let reader = match t {
-                Reader::Git(_, res) => match (
-                    r.resolve(&Spec::PreviousRelease {
+            let reader = match (t, &repo) {
+                (Reader::Git(_, res), Some(r)) => {
+                    let spec = Spec::PreviousRelease {
                         pattern: pattern.clone(),
                         trusted: res.clone(),
-                    }),
-                    fallback,
-                ) {
-                    (Ok(res), _) => Reader::Git(r, res),
-                    (Err(BaselineError::Shallow { .. }), Some(fb)) => {
-                        let (name, sha) =
-                            previous_release_via_api(fb.client, &pattern, &res.commit, &heads)?;
-                        Reader::Api {
-                            client: fb.client,
-                            sha,
-                            name,
+                    };
+                    let found = match &head {
+                        Some(h) if head_is_local => r.resolve_from(&spec, h.reader.commit()),
+                        _ => r.resolve(&spec),
+                    };
+                    match (found, fallback) {
+                        (Ok(found), _) if !heads.contains(&found.commit.as_str()) => {
+                            Reader::Git(r, found)
                         }
+                        (Ok(found), _) => bail!(
+                            "the previous release {} is the commit under judgement",
+                            found.name
+                        ),
+                        (Err(BaselineError::Shallow { .. }), Some(fb)) => {
+                            let (name, sha) =
+                                previous_release_via_api(fb.client, &pattern, &res.commit, &heads)?;
+                            Reader::Api {
+                                client: fb.client,
+                                sha,
+                                name,
+                            }
+                        }
+                        (Err(e), _) => return Err(e.into()),
                     }
-                    (Err(e), _) => return Err(e.into()),
-                },
-                Reader::Api {
-                    client, sha: at, ..
-                } => {
+                }
+                (
+                    Reader::Api {
+                        client, sha: at, ..
+                    },
+                    _,
+                ) => {
                     let (name, sha) = previous_release_via_api(client, &pattern, at, &heads)?;
                     Reader::Api { client, sha, name }
                 }
+                (Reader::Git(..), None) => bail!("the trusted commit was read without a clone"),
             };
             via_api = matches!(reader, Reader::Api { .. });
             let from = match &args.trusted {
@@ -389,7 +539,6 @@ pub fn load(
             };
             Some((reader, format!("previous release ({pattern}){from}")))
         }
-        (None, _, _) => unreachable!("no repository is an error unless --base-file is given"),
     };
     let api_note = if via_api { " via the contents API" } else { "" };
     let baseline = match (&reader, &args.base_file) {
@@ -412,6 +561,9 @@ pub fn load(
 
     // The judge: config and ledger from the baseline commit, unless told otherwise.
     let from_worktree = args.config_from_worktree || reader.is_none();
+    if from_worktree && head.is_some() {
+        bail!("a head commit is judged only with the config and approvals of a baseline commit");
+    }
     let label = |path: &str| match &reader {
         Some((rd, _)) => format!("{}:{path}", rd.name()),
         None => path.to_string(),
@@ -430,7 +582,10 @@ pub fn load(
         _ => worktree_tenants(&root)?,
     };
     let ledger_file = root.join(approval::PATH);
-    let head_ledger_bytes = read_opt(&ledger_file)?;
+    let head_ledger_bytes = match &head {
+        None => read_opt(&ledger_file)?,
+        Some(h) => h.read(approval::PATH)?,
+    };
     let head_ledger = parse_ledger(approval::PATH, head_ledger_bytes.as_deref())?;
     let base_ledger = if reader.is_some() && !from_worktree {
         parse_ledger(&label(approval::PATH), base_ledger_bytes.as_deref())?
@@ -460,7 +615,14 @@ pub fn load(
         (None, Some(f)) => Base::File(f),
         (None, None) => Base::None,
     };
-    let Apps { apps, removed } = manifests::load(manifests, &config, repo.as_ref(), &root, &base)?;
+    let Apps { apps, removed } = manifests::load(
+        manifests,
+        &config,
+        repo.as_ref(),
+        &root,
+        &base,
+        head.as_ref(),
+    )?;
     if apps.is_empty() && removed.is_empty() {
         bail!("no manifest to gate");
     }

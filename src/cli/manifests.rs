@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::gating::Reader;
+use super::gating::{HeadCommit, Reader};
 use super::{LoadErrors, read_limited};
 use crate::baseline::Repo;
 use crate::config::{self, Config};
@@ -143,13 +143,15 @@ pub(super) fn worktree(config: &Config, root: &Path) -> Result<Vec<(String, Path
 
 /// Reads and pairs the manifests. `explicit` are the command-line paths (used as
 /// they are); when empty, the config's entries are expanded, and apps the baseline
-/// had under them but head does not are reported as removed.
+/// had under them but head does not are reported as removed. Head is the working
+/// tree, or `head_commit` (its tree for globs, repository-relative paths as given).
 pub(super) fn load(
     explicit: &[PathBuf],
     config: &Config,
     repo: Option<&Repo>,
     root: &Path,
     base: &Base<'_>,
+    head_commit: Option<&HeadCommit<'_>>,
 ) -> Result<Apps> {
     let from_config = explicit.is_empty();
     let shown_of = |p: &Path| match repo {
@@ -163,12 +165,15 @@ pub(super) fn load(
     // Baseline candidates from the config's entries, and entries that match nothing.
     let mut base_paths: Vec<String> = Vec::new();
     let mut unmatched: Vec<String> = Vec::new();
+    // Head files of a commit, read once: a literal entry is looked up by reading it.
+    let mut head_read: HashMap<String, Vec<u8>> = HashMap::new();
     if from_config {
         let globs = config.manifests.iter().any(|m| is_glob(m));
-        let tracked = match (globs, repo) {
-            (false, _) => Vec::new(),
-            (true, Some(r)) => r.tracked_files()?,
-            (true, None) => bail!(
+        let tracked = match (globs, repo, head_commit) {
+            (false, _, _) => Vec::new(),
+            (true, _, Some(h)) => h.list()?,
+            (true, Some(r), None) => r.tracked_files()?,
+            (true, None, None) => bail!(
                 "the manifest globs in {} need a git repository (they match the files git tracks)\n  hint: run inside the repository, or name the manifests on the command line",
                 config::PATH
             ),
@@ -190,6 +195,16 @@ pub(super) fn load(
                     at_base = true;
                     push_unique(&mut base_paths, f.clone());
                 }
+            } else if let Some(h) = head_commit {
+                if let Some(b) = h.read(entry)? {
+                    at_head = true;
+                    head_read.insert(entry.clone(), b);
+                    push_unique(&mut head_paths, entry.clone());
+                }
+                if let Base::Commit(_) = base {
+                    push_unique(&mut base_paths, entry.clone());
+                    at_base = true;
+                }
             } else {
                 let file = root.join(entry);
                 if file.is_file() {
@@ -208,6 +223,12 @@ pub(super) fn load(
                 unmatched.push(entry.clone());
             }
         }
+    } else if head_commit.is_some() {
+        for p in explicit {
+            // Repository-relative, as git stores it.
+            let shown = p.display().to_string().trim_start_matches("./").to_string();
+            push_unique(&mut head_paths, shown);
+        }
     } else {
         for p in explicit {
             let shown = shown_of(p);
@@ -219,6 +240,16 @@ pub(super) fn load(
     // Read both ends. Every head path is also looked up at the same path.
     let mut head_bytes = Vec::new();
     for p in &head_paths {
+        if let Some(h) = head_commit {
+            let b = match head_read.remove(p) {
+                Some(b) => b,
+                None => h
+                    .read(p)?
+                    .with_context(|| format!("{p} does not exist at the head commit"))?,
+            };
+            head_bytes.push(b);
+            continue;
+        }
         let file = &head_files[p];
         head_bytes
             .push(read_limited(file).with_context(|| format!("cannot read {}", file.display()))?);

@@ -10,6 +10,18 @@ use serde_json::Value;
 use super::request::Verb;
 use super::{Client, Error, encode, optional, parse, text};
 
+/// A pull request's commits and author, as the pulls API reports them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pull {
+    pub number: u64,
+    pub head_sha: String,
+    pub base_sha: String,
+    pub author: String,
+    /// `owner/name` of the head's repository; `None` when the fork was deleted.
+    pub head_repo: Option<String>,
+    pub base_repo: Option<String>,
+}
+
 impl Client {
     /// The bytes of file `path` at `git_ref` (contents API), or `None` on 404.
     /// A directory, a symlink, a submodule or a file too large to be inlined
@@ -175,18 +187,33 @@ impl Client {
         })
     }
 
-    /// Pull request `number`'s head commit and the login of the account that opened it.
-    pub fn pull_head_and_author(&self, number: u64) -> Result<(String, String), Error> {
+    /// Pull request `number` as the pulls API describes it now.
+    pub fn pull_request(&self, number: u64) -> Result<Pull, Error> {
         self.runtime.block_on(async {
             let target = format!("{}/pulls/{number}", self.route());
             let shown = self.shown(&target);
             let reply = self.request(Verb::Get, &target, None).await?;
             let v = parse(&reply.body, &shown)?;
-            Ok((
-                text(&v, "/head/sha", &shown)?,
-                text(&v, "/user/login", &shown)?,
-            ))
+            Ok(Pull {
+                number: v
+                    .pointer("/number")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| Error::Decode {
+                        path: shown.clone(),
+                        message: "missing number field /number".to_string(),
+                    })?,
+                head_sha: text(&v, "/head/sha", &shown)?,
+                base_sha: text(&v, "/base/sha", &shown)?,
+                author: text(&v, "/user/login", &shown)?,
+                head_repo: optional(&v, "/head/repo/full_name"),
+                base_repo: optional(&v, "/base/repo/full_name"),
+            })
         })
+    }
+
+    /// Pull request `number`'s head commit and the login of the account that opened it.
+    pub fn pull_head_and_author(&self, number: u64) -> Result<(String, String), Error> {
+        self.pull_request(number).map(|p| (p.head_sha, p.author))
     }
 
     /// How `head` relates to `base`: `ahead`, `behind`, `identical` or `diverged`.

@@ -127,6 +127,9 @@ pub struct State {
     pub pull_authors: HashMap<u64, String>,
     /// The commits `GET /repos/{o}/{r}/pulls/{n}/commits` lists, oldest first.
     pub pr_commits: Vec<Value>,
+    /// Pull request number → base commit, author and head repository (`owner/name`);
+    /// a PR missing here reports base `0…0`, author `dev`, head repo `acme/app`.
+    pub pull_meta: HashMap<u64, (String, String, String)>,
     /// Refs whose recursive tree listing GitHub cuts short (`truncated: true`).
     pub truncated_trees: Vec<String>,
 }
@@ -238,6 +241,18 @@ impl FakeGitHub {
                 "committer": user(committer),
                 "parents": [],
             }))
+        })
+    }
+
+    /// Opens pull request `n`: its head and base commits, its author, and the
+    /// repository its head lives in.
+    pub fn add_pull(&self, n: u64, head: &str, base: &str, author: &str, head_repo: &str) {
+        self.with(|s| {
+            s.pulls.insert(n, head.to_string());
+            s.pull_meta.insert(
+                n,
+                (base.to_string(), author.to_string(), head_repo.to_string()),
+            );
         })
     }
 
@@ -480,11 +495,22 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
             let n: u64 = n.parse().unwrap_or(0);
             match s.pulls.get(&n) {
                 Some(sha) => {
-                    let mut v = json!({"number": n, "state": "open", "head": {"sha": sha}});
+                    let (base_sha, mut author, head_repo) =
+                        s.pull_meta.get(&n).cloned().unwrap_or_else(|| {
+                            ("0".repeat(40), "dev".to_string(), "acme/app".to_string())
+                        });
                     if let Some(a) = s.pull_authors.get(&n) {
-                        v["user"] = json!({"login": a, "type": "User"});
+                        author.clone_from(a);
                     }
-                    ok(v)
+                    let repo = |full: &str| json!({"full_name": full, "name": full.rsplit('/').next().unwrap_or(""), "fork": full != "acme/app"});
+                    ok(json!({
+                        "url": format!("{base}/repos/acme/app/pulls/{n}"),
+                        "number": n,
+                        "state": "open",
+                        "user": {"login": author, "type": "User"},
+                        "head": {"label": "head", "ref": "topic", "sha": sha, "repo": repo(&head_repo)},
+                        "base": {"label": "acme:main", "ref": "main", "sha": base_sha, "repo": repo("acme/app")},
+                    }))
                 }
                 None => status(404, "Not Found"),
             }
@@ -499,8 +525,9 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
             paginate(&items, &path, &params, base)
         }
         ("GET", ["repos", _, _, "contents", rest @ ..]) => {
-            let file = rest.join("/");
-            let r = params.get("ref").cloned().unwrap_or_default();
+            // GitHub takes the path and ref percent-encoded.
+            let file = percent_decode(&rest.join("/"));
+            let r = percent_decode(params.get("ref").map_or("", String::as_str));
             match s.contents.get(&(file.clone(), r.clone())) {
                 Some(bytes) => ok(json!({
                     "type": "file",
@@ -611,6 +638,30 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
         }
         _ => status(404, "Not Found"),
     }
+}
+
+/// `%XX` escapes decoded, as a web server does for a path.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Standard base64 with line breaks every 60 chars, as the contents API sends it.
