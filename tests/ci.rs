@@ -624,7 +624,7 @@ fn a_forks_report_is_posted_by_the_comment_command_only_on_its_own_head() {
     assert!(gh.writes().is_empty());
     let report = r.dir.path().join("report.json");
     std::fs::write(&report, &run.report).unwrap();
-    gh.with(|s| s.pulls.insert(7, head.clone()));
+    gh.add_pull(7, &head, &base, "dev", "fork/app");
     let comment = |head_sha: &str| {
         scopegate_in(r.dir.path())
             .args([

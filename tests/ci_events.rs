@@ -103,6 +103,9 @@ fn released() -> (Repo, String) {
     r.write(".scopegate/config.yaml", "approvers: [alice, carol]\n");
     let base = r.commit("v1", DEV);
     r.git(&["tag", "v1.0.0"]);
+    // As actions/checkout with `fetch-depth: 0` leaves it: the default branch's tip as
+    // a remote-tracking ref, the trusted commit of events that name no base.
+    r.git(&["update-ref", "refs/remotes/origin/main", &base]);
     (r, base)
 }
 

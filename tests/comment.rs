@@ -137,7 +137,20 @@ fn github(r: &Repo, release: &str, base: &str, head: &str) -> FakeGitHub {
         s.tags.push(("v1.0.0".into(), release.to_string()));
         s.compare
             .insert((release.to_string(), head.to_string()), "ahead".into());
+        // The previous release is searched in the PR base's history.
+        let status = if release == base {
+            "identical"
+        } else {
+            "ahead"
+        };
+        s.compare
+            .insert((release.to_string(), base.to_string()), status.into());
     });
+    // The PR's commits, all by its author `dev` (reviewer independence reads them).
+    let commits = r.git(&["rev-list", "--reverse", &format!("{base}..{head}")]);
+    for c in commits.lines() {
+        gh.add_pr_commit(c, Some("dev"), Some("dev"), "the change");
+    }
     gh
 }
 

@@ -525,7 +525,9 @@ fn a_merge_group_searches_from_its_base() {
     let (r, base, _, head) = pr_history(|r| r.write(".scopegate/config.yaml", LEGACY));
     r.git(&["tag", "v9.0.0", &head]);
     let gh = FakeGitHub::start();
-    let payload = json!({"merge_group": {"base_sha": base, "head_sha": head}});
+    // The merge queue's commit is what is checked out (head binding).
+    let built = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let payload = json!({"merge_group": {"base_sha": base, "head_sha": built}});
     let run = ci(r.path(), &gh, "merge_group", &payload);
     // auto: the merge group's base is the baseline.
     assert_eq!(run.code, 1, "{}", run.show());
@@ -686,6 +688,7 @@ fn a_pull_request_that_edits_an_entry_merged_since_the_release_fails() {
     });
     let gh = FakeGitHub::start();
     gh.add_review("alice", "APPROVED", &head);
+    gh.add_pr_commit(&head, Some("dev"), Some("dev"), "pr");
     let (event, payload) = pr_event("pull_request", &base, &head);
     let run = ci(r.path(), &gh, event, &payload);
     assert_eq!(run.code, 0, "{}{}", run.show(), run.report);

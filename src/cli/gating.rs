@@ -333,10 +333,12 @@ fn trusted_reader<'a>(
         (Err(BaselineError::UnknownRef { .. } | BaselineError::Shallow { .. }), Some(fb))
             if name != "HEAD" =>
         {
+            // The API knows a branch by its name, not by this clone's remote-tracking ref.
+            let at = name.strip_prefix("refs/remotes/origin/").unwrap_or(name);
             Ok(Reader::Api {
                 client: fb.client,
-                sha: name.to_string(),
-                name: name.to_string(),
+                sha: at.to_string(),
+                name: at.to_string(),
             })
         }
         (Err(e), _) => Err(e.into()),
@@ -477,8 +479,10 @@ pub fn load_at(
                 parse_config(&trusted_label(config::PATH), t.read(config::PATH)?)?.release_tags;
             // The commits under judgement are never their own baseline: HEAD, a head
             // commit judged without being checked out, the PR head.
+            // (HEAD is the judged commit only when the head is the working tree.)
             let local_head = repo
                 .as_ref()
+                .filter(|_| head.is_none())
                 .and_then(|r| r.resolve(&Spec::Ref("HEAD".into())).ok());
             let mut heads: Vec<&str> = local_head.iter().map(|h| h.commit.as_str()).collect();
             if let Some(h) = &head {
