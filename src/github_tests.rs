@@ -143,11 +143,11 @@ fn rate_limit_headers_decide_the_wait() {
 fn github_message_includes_validation_details() {
     let body = r#"{"message":"Validation Failed","errors":[{"resource":"IssueComment","code":"custom","message":"Body is too long (maximum is 65536 characters)"}]}"#;
     assert_eq!(
-        github_message(body),
+        github_message(body, str::to_string),
         "Validation Failed (Body is too long (maximum is 65536 characters))"
     );
     assert_eq!(
-        github_message("<html>bad gateway</html>"),
+        github_message("<html>bad gateway</html>", str::to_string),
         "<html>bad gateway</html>"
     );
 }

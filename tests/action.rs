@@ -207,6 +207,7 @@ fn the_run_step_drives_scopegate_ci_with_the_documented_env() {
     )
     .unwrap();
     let gh = fake_github::FakeGitHub::start();
+    gh.with(|s| s.pulls.insert(3, head.clone()));
     let output = tmp.path().join("output");
     let summary = tmp.path().join("summary");
     // As action.yml's run step: inputs arrive as INPUT_* env, the token as GITHUB_TOKEN.
@@ -254,11 +255,9 @@ fn the_run_step_drives_scopegate_ci_with_the_documented_env() {
     assert!(stdout.contains("::error file=smart-app.yaml"), "{stdout}");
     let comments = gh.comments();
     assert_eq!(comments.len(), 1);
-    assert!(
-        comments[0]
-            .body
-            .starts_with("<!-- scopegate:v1 job=gate manifests=smart-app.yaml -->")
-    );
+    assert!(comments[0].body.starts_with(&format!(
+        "<!-- scopegate:v1 job=gate manifests=smart-app.yaml head={head} -->"
+    )));
     assert!(!stdout.contains("ghs_action_token_1"));
 
     // `fail-on: never`, no summary, no annotations: exit 0, and only the outputs.

@@ -24,6 +24,7 @@ fn policy() -> Policy {
         backoff: Duration::from_millis(10),
         connect_timeout: Duration::from_secs(2),
         read_timeout: Duration::from_secs(5),
+        ..Policy::default()
     }
 }
 
