@@ -182,10 +182,11 @@ impl Client {
                     match next_step(reply.status, &reply.headers, message, unix_now()) {
                         Next::Stop => return Err(error),
                         Next::RateLimit(wait) => {
-                            if last
-                                || waited + wait > self.policy.max_total_wait
-                                || Instant::now() + wait >= deadline
-                            {
+                            // The wait counts against the call's and the run's time.
+                            if Instant::now() + wait >= deadline {
+                                return Err(self.out_of_time(&shown, call_deadline));
+                            }
+                            if last || waited + wait > self.policy.max_total_wait {
                                 return Err(Error::RateLimited {
                                     path: shown,
                                     wait_secs: ceil_secs(wait),
