@@ -3,6 +3,7 @@
 //! Whatever the API does, the verdict and the outputs stand, the run ends, its memory
 //! is bounded, no piece of the token is printed, and one sticky comment remains.
 //! Memory is measured with `/usr/bin/time -v`.
+#![allow(clippy::print_stderr)]
 
 #[path = "support/fake_github.rs"]
 mod fake_github;
@@ -68,7 +69,7 @@ impl Run {
             .filter_map(|l| l.split_once('='))
             .filter(|(a, _)| *a == k)
             .map(|(_, v)| v)
-            .last()
+            .next_back()
     }
     fn everything(&self) -> String {
         format!(
@@ -298,7 +299,8 @@ fn huge_endless_and_endless_paginated_answers_are_bounded_in_memory_and_keep_the
     let control = ci(&r, &FakeGitHub::start(), &head, &base, &[]);
     assert_verdict_stands(&control);
     assert!(control.max_rss_kib > 0, "no /usr/bin/time figure");
-    let cases: Vec<(&str, Box<dyn Fn(&FakeGitHub)>)> = vec![
+    type Hostile = Box<dyn Fn(&FakeGitHub)>;
+    let cases: Vec<(&str, Hostile)> = vec![
         (
             "400 MB announced",
             Box::new(|gh| {
