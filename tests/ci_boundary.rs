@@ -462,3 +462,134 @@ fn a_run_for_an_older_head_leaves_the_newer_heads_comment_alone() {
             .starts_with(&format!("{MARKER} head={head} -->"))
     );
 }
+
+// ---- §5 (the comment renderer) ----
+
+/// A report as a fork's `scopegate ci` could upload it: `apps` apps, each with one
+/// unapproved escalation.
+fn report_with_changed_apps(apps: usize) -> String {
+    use scopegate::report::{
+        AppReport, Approval, ApprovalState, Change, Direction, Location, Report, Verdict,
+    };
+    use scopegate::rules::Severity;
+    let mut changes = Vec::new();
+    let mut app_reports = Vec::new();
+    for i in 0..apps {
+        let id = format!("app-{i:05}");
+        let path = format!("apps/{id}/smart-app.yaml");
+        changes.push(Change {
+            app: id.clone(),
+            direction: Direction::Escalation,
+            rule: "write-access-added".into(),
+            also: Vec::new(),
+            severity: if i % 7 == 0 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            key: format!("{id}:patient/Observation.u"),
+            scope: "patient/Observation.u".into(),
+            head: Some("patient/Observation.cu".into()),
+            before: Vec::new(),
+            description: "`patient/Observation.u` added".into(),
+            location: Location {
+                file: path.clone(),
+                line: 9,
+                column: 7,
+            },
+            workflows: vec!["chart".into()],
+            approval: Approval {
+                state: ApprovalState::Unapproved,
+                by: None,
+                ticket: None,
+                entry_line: None,
+                added_in_change: false,
+                reason: None,
+                tenants: Vec::new(),
+            },
+            new_in_pr: Some(true),
+        });
+        app_reports.push(AppReport {
+            app: id,
+            path: path.clone(),
+            baseline_path: Some(path),
+            new_app: false,
+            removed_app: false,
+            text_diff: "-  - patient/Observation.c\n+  - patient/Observation.cu\n".into(),
+        });
+    }
+    let mut r = Report::build(
+        apps,
+        Vec::new(),
+        changes,
+        app_reports,
+        None,
+        Some(Verdict::Fail),
+        false,
+    );
+    r.manifests = vec!["apps/*/smart-app.yaml".into()];
+    scopegate::render::json::render(&r)
+}
+
+/// `scopegate comment` on a report of `apps` changed apps: the time it took, the peak
+/// memory, and the comment it left.
+fn comment_run(apps: usize) -> (Duration, u64, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("report.json");
+    std::fs::write(&report, report_with_changed_apps(apps)).unwrap();
+    let gh = FakeGitHub::start();
+    let head = "c".repeat(40);
+    gh.with(|s| s.pulls.insert(7, head.clone()));
+    let start = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_scopegate"))
+        .args(["comment", "--report"])
+        .arg(&report)
+        .args(["--pr", "7", "--head-sha", &head])
+        .env_clear()
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GITHUB_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let rss = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    (took, rss, comments[0].body.clone())
+}
+
+/// Regression (issue 17 §5): a fork-uploaded report with 40,000 changed apps took
+/// over 120 s to render in the job that holds `pull-requests: write`: each app's
+/// section scanned every change of the report.
+#[test]
+fn a_report_with_40000_changed_apps_renders_in_near_linear_time() {
+    let (small, small_rss, body) = comment_run(4_000);
+    assert!(body.chars().count() <= 65_536);
+    let (big, big_rss, body) = comment_run(40_000);
+    eprintln!(
+        "scopegate comment: 4,000 changed apps {small:?} ({small_rss} KiB), \
+         40,000 {big:?} ({big_rss} KiB)"
+    );
+    assert!(body.chars().count() <= 65_536);
+    assert!(body.contains("left out"), "{}", &body[..500]);
+    // The most severe rows of all apps are kept.
+    assert!(body.contains("| **high** |"));
+    // Ten times the apps: about ten times the time when linear, a hundred when
+    // quadratic. The bound leaves room for a loaded machine.
+    assert!(
+        big < small * 30 + Duration::from_secs(5),
+        "{small:?} → {big:?}"
+    );
+    assert!(big < Duration::from_secs(60), "{big:?}");
+}
