@@ -9,8 +9,8 @@
 /// are too likely to occur by chance (`ghs_` alone is every Actions token's prefix).
 pub const PIECE: usize = 8;
 
-/// `text` with every run of bytes that is a piece of `secret` at least [`PIECE`]
-/// bytes long replaced by `***`. A secret shorter than [`PIECE`] is replaced only
+/// `text` with every run of bytes that is a piece of `secret` at least 8 (`PIECE`)
+/// bytes long replaced by `***`. A secret shorter than that is replaced only
 /// whole (and not at all when under 4 bytes: that would mangle ordinary text).
 /// Linear in `text`: a table lookup per byte, and a search among the secret's pieces
 /// only where the bytes could be one.
