@@ -182,15 +182,15 @@ impl Client {
                     match next_step(reply.status, &reply.headers, message, unix_now()) {
                         Next::Stop => return Err(error),
                         Next::RateLimit(wait) => {
-                            // The wait counts against the call's and the run's time.
-                            if Instant::now() + wait >= deadline {
-                                return Err(self.out_of_time(&shown, call_deadline));
-                            }
                             if last || waited + wait > self.policy.max_total_wait {
                                 return Err(Error::RateLimited {
                                     path: shown,
                                     wait_secs: ceil_secs(wait),
                                 });
+                            }
+                            // The wait counts against the call's and the run's time.
+                            if Instant::now() + wait >= deadline {
+                                return Err(self.out_of_time(&shown, call_deadline));
                             }
                             (error, wait)
                         }
