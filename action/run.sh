@@ -5,6 +5,13 @@ set -euo pipefail
 args=(ci --baseline "${INPUT_BASELINE:-auto}" --comment "${INPUT_COMMENT:-auto}" --fail-on "${INPUT_FAIL_ON:-unapproved}")
 if [ "${INPUT_SUMMARY:-true}" != true ]; then args+=(--no-summary); fi
 if [ "${INPUT_ANNOTATIONS:-true}" != true ]; then args+=(--no-annotations); fi
+# The API's caps and deadlines: each input, when set, becomes its flag (scopegate
+# refuses a value that is not a number, exit 2).
+for cap in api-timeout api-max-wait api-call-timeout api-run-timeout \
+  api-max-response-bytes api-max-pages api-max-items api-max-listing-bytes; do
+  var="INPUT_$(printf '%s' "$cap" | tr 'a-z-' 'A-Z_')"
+  if [ -n "${!var:-}" ]; then args+=("--$cap" "${!var}"); fi
+done
 # Manifests: whitespace- or newline-separated paths.
 read -r -d '' -a manifests <<<"${INPUT_MANIFEST:-}" || true
 exec "${SCOPEGATE_BIN:-scopegate}" "${args[@]}" ${manifests[@]+"${manifests[@]}"}

@@ -363,6 +363,22 @@ pub fn marker(job: &str, manifests: &[String]) -> String {
     )
 }
 
+/// `marker` (from [`marker`]) naming the head commit the comment judged:
+/// `<!-- scopegate:v1 job=… manifests=… head=SHA -->`. A comment with the plain
+/// marker (written before heads were named) is still the same sticky comment
+/// ([`crate::github::is_marked`]). Only hex digits of `head` are kept.
+pub fn marker_at(marker: &str, head: &str) -> String {
+    let head: String = head
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(64)
+        .collect();
+    match marker.strip_suffix(" -->") {
+        Some(open) if !head.is_empty() => format!("{open} head={head} -->"),
+        _ => marker.to_string(),
+    }
+}
+
 /// One pull request review, as the reviews API lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Review {

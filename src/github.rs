@@ -1,12 +1,15 @@
 //! The one adapter over the GitHub REST API (through octocrab): I/O at the edge.
 //!
 //! It owns the HTTP conversation: the base URL (GitHub.com, or GHES with its `/api/v3`
-//! prefix), the token, timeouts, pagination through `Link: rel="next"`, the retry
-//! policy (bounded waits that honour `retry-after` and the rate-limit headers, for GET
-//! and PATCH only: a POST is never re-sent blindly), and the sticky-comment upsert,
+//! prefix), the token, timeouts and deadlines, the caps on what it reads, pagination
+//! through `Link: rel="next"`, redirects (followed only on the API's own origin), the
+//! retry policy (bounded waits that honour `retry-after` and the rate-limit headers,
+//! never for a POST: it is never re-sent blindly), and the sticky-comment upsert,
 //! which is a protocol over these endpoints. It must not analyse anything (no scopes,
-//! no verdicts, no trust state read back out of comment bodies), must not print, and
-//! must never put the token into an error or a message.
+//! no verdicts, no trust state read back out of comment bodies), must not print, must
+//! never send the token anywhere but the API origin, and must never put any piece of
+//! it into an error or a message: every string from the network is scrubbed before
+//! it is cut or shown, and every error is scrubbed again on its way out.
 //!
 //! The API is blocking: each call runs on the client's own current-thread tokio
 //! runtime, because the rest of the CLI is synchronous.
@@ -18,6 +21,8 @@
 //! `comment`, `review` and `repo`.
 
 use std::fmt;
+use std::future::Future;
+use std::time::Instant;
 
 use http::Uri;
 use http::header::ACCEPT;
@@ -27,13 +32,16 @@ use serde_json::Value;
 mod comment;
 mod error;
 mod pagination;
+mod redact;
 mod repo;
 mod request;
 mod review;
 
-pub use comment::{Comment, Sticky};
+pub use comment::{Comment, Sticky, is_marked};
 pub use error::Error;
+use error::cut;
 use error::describe;
+pub use redact::redact;
 pub use repo::Pull;
 pub use request::Policy;
 use request::Verb;
@@ -51,8 +59,11 @@ pub struct Client {
     base: Uri,
     /// The base's path without a trailing slash (`""` or `/api/v3`).
     base_path: String,
-    /// Kept only to scrub it out of any message that could ever echo it.
+    /// Exactly the token sent (trimmed), kept only to scrub it out of anything that
+    /// could ever echo it.
     secret: String,
+    /// When the run's time for API calls ends ([`Policy::run_timeout`]).
+    deadline: Instant,
 }
 
 impl fmt::Debug for Client {
@@ -147,10 +158,11 @@ impl Client {
             runtime,
             owner: owner.to_string(),
             repo: repo.to_string(),
-            policy,
+            policy: policy.clone(),
             base,
             base_path,
             secret: token.to_string(),
+            deadline: Instant::now() + policy.run_timeout,
         })
     }
 
@@ -158,7 +170,7 @@ impl Client {
     /// read it (401/403): an Actions `GITHUB_TOKEN` cannot, and its comments are
     /// authored by `github-actions[bot]`.
     pub fn authenticated_login(&self) -> Result<Option<String>, Error> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             match self.request(Verb::Get, "/user", None).await {
                 Ok(reply) => {
                     let v = parse(&reply.body, "/user")?;
@@ -190,13 +202,54 @@ impl Client {
         }
     }
 
-    /// Defence in depth: nothing GitHub or the transport says should echo the token,
-    /// but if it ever did, it stops here.
-    fn scrub(&self, message: String) -> String {
-        if self.secret.is_empty() {
-            message
-        } else {
-            message.replace(&self.secret, "***")
+    /// The token, and any piece of it of [`redact::PIECE`] bytes or more, taken out.
+    /// Nothing GitHub or the transport says should echo it, but if it ever did, it
+    /// stops here, before any cut.
+    fn scrub(&self, text: &str) -> String {
+        redact(&self.secret, text)
+    }
+
+    /// A server-sent field for a message: scrubbed, then cut.
+    fn field(&self, text: &str) -> String {
+        cut(&self.scrub(text), 100)
+    }
+
+    /// Runs one public call to the end; its error, whatever made it, leaves scrubbed.
+    fn block_on<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        self.runtime.block_on(call).map_err(|e| self.scrub_error(e))
+    }
+
+    fn scrub_error(&self, e: Error) -> Error {
+        match e {
+            Error::Status {
+                method,
+                path,
+                status,
+                message,
+                accepted_permissions,
+            } => Error::Status {
+                method,
+                path: self.scrub(&path),
+                status,
+                message: self.scrub(&message),
+                accepted_permissions: accepted_permissions.map(|p| self.scrub(&p)),
+            },
+            Error::RateLimited { path, wait_secs } => Error::RateLimited {
+                path: self.scrub(&path),
+                wait_secs,
+            },
+            Error::Transport { path, message } => Error::Transport {
+                path: self.scrub(&path),
+                message: self.scrub(&message),
+            },
+            Error::Decode { path, message } => Error::Decode {
+                path: self.scrub(&path),
+                message: self.scrub(&message),
+            },
+            Error::Limit { path, message } => Error::Limit {
+                path: self.scrub(&path),
+                message: self.scrub(&message),
+            },
         }
     }
 }

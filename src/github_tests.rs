@@ -143,11 +143,11 @@ fn rate_limit_headers_decide_the_wait() {
 fn github_message_includes_validation_details() {
     let body = r#"{"message":"Validation Failed","errors":[{"resource":"IssueComment","code":"custom","message":"Body is too long (maximum is 65536 characters)"}]}"#;
     assert_eq!(
-        github_message(body),
+        github_message(body, str::to_string),
         "Validation Failed (Body is too long (maximum is 65536 characters))"
     );
     assert_eq!(
-        github_message("<html>bad gateway</html>"),
+        github_message("<html>bad gateway</html>", str::to_string),
         "<html>bad gateway</html>"
     );
 }
@@ -173,4 +173,41 @@ fn userinfo_is_dropped_from_shown_urls() {
         without_userinfo("https://h/api/v3?x=a@b"),
         "https://h/api/v3?x=a@b"
     );
+}
+
+#[test]
+fn the_marker_names_the_head_and_both_forms_are_the_same_comment() {
+    let plain = crate::ci::marker("gate", &["apps.yaml".to_string()]);
+    let at = crate::ci::marker_at(&plain, "ABCdef0123");
+    assert_eq!(
+        at,
+        "<!-- scopegate:v1 job=gate manifests=apps.yaml head=ABCdef0123 -->"
+    );
+    assert!(is_marked(&format!("{at}\nbody"), &plain));
+    assert!(is_marked(&format!("{plain}\nbody"), &plain));
+    // Only hex digits of the head are kept: it cannot close the comment or forge one.
+    assert_eq!(
+        crate::ci::marker_at(&plain, "--> <!-- x"),
+        "<!-- scopegate:v1 job=gate manifests=apps.yaml -->"
+    );
+    // Another manifest list is another comment, with or without a head.
+    let other = crate::ci::marker("gate", &["apps.yaml".to_string(), "b.yaml".to_string()]);
+    assert!(!is_marked(&crate::ci::marker_at(&other, "ab"), &plain));
+    assert!(!is_marked(&other, &plain));
+}
+
+#[test]
+fn messages_are_cut_only_after_they_are_scrubbed() {
+    let token = "ghs_0123456789abcdefghij";
+    let body = format!("{}{token}", "x".repeat(495));
+    let msg = github_message(&format!(r#"{{"message":"{body}"}}"#), |m| {
+        super::redact(token, m)
+    });
+    assert!(msg.ends_with("***"), "{msg}");
+    let msg = github_message(&format!("{}{token}", "y".repeat(190)), |m| {
+        super::redact(token, m)
+    });
+    assert!(!msg.contains("ghs_0123"), "{msg}");
+    assert_eq!(error::cut("abcdef", 3), "abc…");
+    assert_eq!(error::cut("abc", 3), "abc");
 }

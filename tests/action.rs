@@ -207,6 +207,7 @@ fn the_run_step_drives_scopegate_ci_with_the_documented_env() {
     )
     .unwrap();
     let gh = fake_github::FakeGitHub::start();
+    gh.with(|s| s.pulls.insert(3, head.clone()));
     let output = tmp.path().join("output");
     let summary = tmp.path().join("summary");
     // As action.yml's run step: inputs arrive as INPUT_* env, the token as GITHUB_TOKEN.
@@ -254,11 +255,9 @@ fn the_run_step_drives_scopegate_ci_with_the_documented_env() {
     assert!(stdout.contains("::error file=smart-app.yaml"), "{stdout}");
     let comments = gh.comments();
     assert_eq!(comments.len(), 1);
-    assert!(
-        comments[0]
-            .body
-            .starts_with("<!-- scopegate:v1 job=gate manifests=smart-app.yaml -->")
-    );
+    assert!(comments[0].body.starts_with(&format!(
+        "<!-- scopegate:v1 job=gate manifests=smart-app.yaml head={head} -->"
+    )));
     assert!(!stdout.contains("ghs_action_token_1"));
 
     // `fail-on: never`, no summary, no annotations: exit 0, and only the outputs.
@@ -282,4 +281,37 @@ fn the_run_step_drives_scopegate_ci_with_the_documented_env() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("::error file="));
+}
+
+/// Each API cap input becomes its `scopegate ci` flag; an empty one leaves the
+/// binary's default.
+#[test]
+fn the_run_step_passes_the_api_caps_as_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("scopegate");
+    std::fs::write(&fake, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n").unwrap();
+    Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+    let out = Command::new("bash")
+        .arg(root().join("action/run.sh"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("SCOPEGATE_BIN", &fake)
+        .env("INPUT_API_CALL_TIMEOUT", "45")
+        .env("INPUT_API_MAX_RESPONSE_BYTES", "1048576")
+        .env("INPUT_API_MAX_PAGES", "7; rm -rf /")
+        .env("INPUT_API_RUN_TIMEOUT", "")
+        .output()
+        .unwrap();
+    let args = String::from_utf8(out.stdout).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    let pair = |flag: &str| {
+        args.iter()
+            .position(|a| *a == flag)
+            .map(|i| args[i + 1].to_string())
+    };
+    assert_eq!(pair("--api-call-timeout").as_deref(), Some("45"));
+    assert_eq!(pair("--api-max-response-bytes").as_deref(), Some("1048576"));
+    // One argument, for scopegate to refuse: never a shell word.
+    assert_eq!(pair("--api-max-pages").as_deref(), Some("7; rm -rf /"));
+    assert_eq!(pair("--api-run-timeout"), None);
 }

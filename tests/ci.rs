@@ -136,6 +136,15 @@ fn event(dir: &Path, name: &str, head: &str, base: &str, author: &str, fork: boo
 }
 
 fn ci(r: &Path, gh: &FakeGitHub, event_path: &Path, event_name: &str, extra: &[&str]) -> Run {
+    // The PR's current head is the event's (a test moves it on with a fault).
+    let payload: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(event_path).unwrap_or_default()).unwrap_or_default();
+    if let (Some(n), Some(sha)) = (
+        payload["pull_request"]["number"].as_u64(),
+        payload["pull_request"]["head"]["sha"].as_str(),
+    ) {
+        gh.with(|s| s.pulls.insert(n, sha.to_string()));
+    }
     let tmp = tempfile::tempdir().unwrap();
     let summary = tmp.path().join("summary.md");
     let output = tmp.path().join("output");
@@ -193,11 +202,9 @@ fn the_sticky_comment_is_created_then_updated_then_left_alone() {
     assert_eq!(first.output("unapproved"), "1");
     let comments = gh.comments();
     assert_eq!(comments.len(), 1);
-    assert!(
-        comments[0]
-            .body
-            .starts_with("<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml -->")
-    );
+    assert!(comments[0].body.starts_with(&format!(
+        "<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml head={head} -->"
+    )));
     assert!(comments[0].body.contains("UNAPPROVED"));
     assert_eq!(first.output("comment-id"), comments[0].id.to_string());
     let posts = gh.writes();
@@ -657,11 +664,9 @@ fn a_forks_report_is_posted_by_the_comment_command_only_on_its_own_head() {
     );
     let comments = gh.comments();
     assert_eq!(comments.len(), 1);
-    assert!(
-        comments[0]
-            .body
-            .starts_with("<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml -->")
-    );
+    assert!(comments[0].body.starts_with(&format!(
+        "<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml head={head} -->"
+    )));
     assert!(comments[0].body.contains("UNAPPROVED"));
     // A file that is not a report is refused loudly (exit 1); the verdict
     // recomputed from the head is what stays posted.

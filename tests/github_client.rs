@@ -24,6 +24,7 @@ fn policy() -> Policy {
         backoff: Duration::from_millis(10),
         connect_timeout: Duration::from_secs(2),
         read_timeout: Duration::from_secs(5),
+        ..Policy::default()
     }
 }
 
@@ -136,6 +137,8 @@ fn first_upsert_creates_then_a_new_body_updates_the_same_id_then_the_same_body_w
         [
             format!("GET {COMMENTS}?per_page=100"),
             format!("POST {COMMENTS}"),
+            // After a create: listed again, for a racing run's duplicate.
+            format!("GET {COMMENTS}?per_page=100"),
             format!("GET {COMMENTS}?per_page=100"),
             format!("PATCH /repos/acme/portal/issues/comments/{id}"),
             format!("GET {COMMENTS}?per_page=100"),
@@ -172,7 +175,8 @@ fn marker_in_someone_elses_comment_is_not_ours() {
         lines(&fake),
         [
             format!("GET {COMMENTS}?per_page=100"),
-            format!("POST {COMMENTS}")
+            format!("POST {COMMENTS}"),
+            format!("GET {COMMENTS}?per_page=100"),
         ]
     );
     let stored = fake.comments();
@@ -193,12 +197,14 @@ fn post_502_that_committed_leaves_exactly_one_comment() {
     let stored = fake.comments();
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(got, Sticky::Created(stored[0].id));
-    // The re-list found the committed comment: no second POST, no PATCH.
+    // The re-list found the committed comment: no second POST, no PATCH (then the
+    // check for a racing run's duplicate).
     assert_eq!(
         lines(&fake),
         [
             format!("GET {COMMENTS}?per_page=100"),
             format!("POST {COMMENTS}"),
+            format!("GET {COMMENTS}?per_page=100"),
             format!("GET {COMMENTS}?per_page=100"),
         ]
     );
@@ -224,6 +230,7 @@ fn post_502_that_did_not_commit_is_created_once_after_relisting() {
             format!("POST {COMMENTS}"),
             format!("GET {COMMENTS}?per_page=100"),
             format!("POST {COMMENTS}"),
+            format!("GET {COMMENTS}?per_page=100"),
         ]
     );
     for w in writes(&fake) {
@@ -740,9 +747,11 @@ fn ghes_api_v3_prefix_is_kept_on_every_request_including_next_pages() {
             "GET /api/v3/user".to_string(),
             page1.clone(),
             page2.clone(),
+            page1.clone(),
+            page2.clone(),
+            format!("POST /api/v3{COMMENTS}"),
             page1,
             page2,
-            format!("POST /api/v3{COMMENTS}"),
         ]
     );
     assert_authorized(&fake);

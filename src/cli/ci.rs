@@ -4,15 +4,17 @@
 //!
 //! Everything here is I/O around the pure stages: [`crate::ci`] decides trust,
 //! [`crate::gate`] decides the verdict, the renderers format. A comment that cannot be
-//! posted (a fork's read-only token, a rate limit) never changes the verdict. The
-//! token is never printed: every line written is passed through [`Env::redact`].
+//! posted (a fork's read-only token, a rate limit, a cap) never changes the verdict,
+//! and the outputs are written before the comment step, so nothing it does can lose
+//! them. The token is never printed: every line written is passed through
+//! [`Env::redact`], which takes out any piece of the token the client sends.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use super::api::ApiArgs;
 use super::gating::{self, ApiFallback, BaseArgs, Head, Loaded};
 use crate::approval::{self, Entry};
 use crate::baseline::Repo;
@@ -64,12 +66,8 @@ pub struct CiArgs {
     /// Names this job in the comment marker [default: $GITHUB_JOB].
     #[arg(long)]
     pub job: Option<String>,
-    /// Seconds to wait for a response from the GitHub API.
-    #[arg(long, default_value_t = 30)]
-    pub api_timeout: u64,
-    /// The most seconds one API call may spend waiting out rate limits and retries.
-    #[arg(long, default_value_t = 60)]
-    pub api_max_wait: u64,
+    #[command(flatten)]
+    pub api: ApiArgs,
     #[arg(long, hide = true)]
     pub now: Option<String>,
 }
@@ -96,7 +94,10 @@ impl Env {
             event_path: var("GITHUB_EVENT_PATH").map(PathBuf::from),
             repository: var("GITHUB_REPOSITORY"),
             api_url: var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
-            token: var("GITHUB_TOKEN"),
+            // Exactly what the client sends (it trims too), so redaction matches it.
+            token: var("GITHUB_TOKEN")
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
             sha: var("GITHUB_SHA"),
             step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: var("GITHUB_OUTPUT").map(PathBuf::from),
@@ -106,25 +107,20 @@ impl Env {
     }
 
     /// The API client, when there is a token and a repository to use it on.
-    fn client(&self, timeout_secs: u64, max_wait_secs: u64) -> Result<Option<Client>> {
+    fn client(&self, policy: Policy) -> Result<Option<Client>> {
         let (Some(token), Some(repo)) = (&self.token, &self.repository) else {
             return Ok(None);
-        };
-        let policy = Policy {
-            read_timeout: Duration::from_secs(timeout_secs),
-            max_total_wait: Duration::from_secs(max_wait_secs),
-            ..Policy::default()
         };
         Client::new(&self.api_url, token, repo, policy)
             .map(Some)
             .map_err(|e| anyhow!("cannot set up the GitHub client: {e}"))
     }
 
-    /// Belt and braces: whatever we write, the token is not in it.
+    /// Belt and braces: whatever we write, no piece of the token is in it.
     fn redact(&self, s: &str) -> String {
         match &self.token {
-            Some(t) if t.len() >= 4 => s.replace(t.as_str(), "***"),
-            _ => s.to_string(),
+            Some(t) => github::redact(t, s),
+            None => s.to_string(),
         }
     }
 
@@ -204,7 +200,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             command_escape(&format!("{note}; the baseline is {judged}"))
         ));
     }
-    let client = env.client(args.api_timeout, args.api_max_wait)?;
+    let client = env.client(args.api.policy())?;
     let pr = event.pull_request.clone();
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let repo = Repo::discover(&cwd)?;
@@ -311,25 +307,6 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         env.append(summary, &markdown::render_limited(&report, None, 1_000_000))?;
     }
 
-    let comment_id = match (&pr, &client, args.comment) {
-        (Some(pr), Some(c), mode) if mode != CommentMode::Never => {
-            let job = args.job.clone().unwrap_or_else(|| env.job.clone());
-            comment(
-                c,
-                pr.number,
-                &ci::marker(&job, &manifest_paths),
-                &report,
-                mode,
-                env,
-            )
-        }
-        (Some(_), None, CommentMode::Auto | CommentMode::Always) => {
-            env.say("::notice title=scopegate::No GITHUB_TOKEN: the PR comment was skipped; the verdict and job summary stand.\n");
-            None
-        }
-        _ => None,
-    };
-
     let s = &report.summary;
     let result = match report.verdict {
         Some(Verdict::Fail) => "fail",
@@ -361,11 +338,39 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         ("unapproved", s.unapproved.to_string()),
         ("baseline", baseline),
         ("report-path", report_path.display().to_string()),
-        (
-            "comment-id",
-            comment_id.map(|i| i.to_string()).unwrap_or_default(),
-        ),
     ])?;
+
+    let comment_id = match (&pr, &client, args.comment) {
+        (Some(pr), Some(c), mode) if mode != CommentMode::Never => {
+            let job = args.job.clone().unwrap_or_else(|| env.job.clone());
+            comment(
+                c,
+                pr.number,
+                &ci::marker(&job, &manifest_paths),
+                Some(&pr.head_sha),
+                &report,
+                mode,
+                env,
+            )
+        }
+        (Some(_), None, CommentMode::Auto | CommentMode::Always) => {
+            env.say("::notice title=scopegate::No GITHUB_TOKEN: the PR comment was skipped; the verdict and job summary stand.\n");
+            None
+        }
+        _ => None,
+    };
+
+    // Appended after the others, which the comment step therefore cannot lose; a
+    // failure here does not turn the verdict into `error`.
+    if let Err(e) = env.outputs(&[(
+        "comment-id",
+        comment_id.map(|i| i.to_string()).unwrap_or_default(),
+    )]) {
+        env.say(&format!(
+            "::warning title=scopegate::{}\n",
+            command_escape(&format!("{e:#}"))
+        ));
+    }
     let failed = report.verdict == Some(Verdict::Fail) && args.fail_on == CiFailOn::Unapproved;
     Ok(u8::from(failed))
 }
@@ -545,15 +550,19 @@ fn pr_commits(c: &Client, number: u64, repo: Option<&Repo>) -> Result<Vec<ci::Pr
 }
 
 /// Posts or updates the sticky comment; failures become notices, never a verdict.
+/// With `head` (the commit the report judged), the marker names it, and nothing is
+/// written once the pull request has moved past it.
 fn comment(
     c: &Client,
     pr: u64,
     marker: &str,
+    head: Option<&str>,
     report: &Report,
     mode: CommentMode,
     env: &Env,
 ) -> Option<u64> {
-    let body = markdown::render(report, Some(marker));
+    let shown_marker = head.map_or_else(|| marker.to_string(), |h| ci::marker_at(marker, h));
+    let body = markdown::render(report, Some(&shown_marker));
     let author = match c.authenticated_login() {
         Ok(Some(login)) => login,
         // An Actions token cannot read /user; its comments are the bot's.
@@ -562,20 +571,22 @@ fn comment(
     };
     if mode == CommentMode::Auto && report.verdict == Some(Verdict::NoChange) {
         // No access change: keep a PR that never had one free of comments.
-        match c.list_issue_comments(pr) {
-            Ok(all)
-                if !all
-                    .iter()
-                    .any(|x| x.login == author && x.body.contains(marker)) =>
-            {
-                return None;
-            }
-            Ok(_) => {}
+        match c.sticky_comment(pr, marker, &author) {
+            Ok(None) => return None,
+            Ok(Some(_)) => {}
             Err(e) => return skip(env, &e),
         }
     }
-    match c.upsert_sticky_comment(pr, marker, &body, &author) {
+    match c.upsert_sticky_comment_at(pr, marker, &body, &author, head) {
         Ok(Sticky::Created(id) | Sticky::Updated(id) | Sticky::Unchanged(id)) => Some(id),
+        Ok(Sticky::Stale { current }) => {
+            env.say(&format!(
+                "::notice title=scopegate::PR #{pr} has moved on to {}; the comment for {} was not written, so it keeps the newer head's verdict.\n",
+                command_escape(&current),
+                command_escape(head.unwrap_or_default())
+            ));
+            None
+        }
         Err(e) => skip(env, &e),
     }
 }
@@ -588,6 +599,9 @@ fn skip(env: &Env, e: &github::Error) -> Option<u64> {
         github::Error::RateLimited { .. } => {
             format!("GitHub's rate limit ({e}). The verdict, job summary and annotations stand.")
         }
+        github::Error::Limit { .. } => format!(
+            "a cap on GitHub API calls was reached ({e}). The verdict, job summary and annotations stand."
+        ),
         _ => format!("{e}. The verdict, job summary and annotations stand."),
     };
     env.say(&format!(
@@ -621,12 +635,10 @@ pub struct CommentArgs {
     /// The job name the report's `scopegate ci` run used in its marker.
     #[arg(long, default_value = "scopegate")]
     pub job: String,
-    #[arg(long, default_value_t = 30)]
-    pub api_timeout: u64,
-    #[arg(long, default_value_t = 60)]
-    pub api_max_wait: u64,
     #[arg(long, hide = true)]
     pub now: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 /// The most a report file may be; it comes from another workflow run.
@@ -660,7 +672,7 @@ pub fn comment_from_report(args: &CommentArgs) -> Result<u8> {
 }
 
 fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
-    let Some(client) = env.client(args.api_timeout, args.api_max_wait)? else {
+    let Some(client) = env.client(args.api.policy())? else {
         anyhow::bail!("`scopegate comment` needs GITHUB_TOKEN and GITHUB_REPOSITORY");
     };
     let read_pr = || {
@@ -754,14 +766,6 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         moved(&now_head, &pr.head_sha)?;
         return Ok(0);
     }
-    let id = comment(
-        &client,
-        pr.number,
-        &ci::marker(&args.job, &loaded.manifest_spec),
-        &report,
-        CommentMode::Always,
-        env,
-    );
     let result = match report.verdict {
         Some(Verdict::Fail) => "fail",
         Some(Verdict::NoChange) => "no-change",
@@ -780,8 +784,18 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
             }
             .to_string(),
         ),
-        ("comment-id", id.map(|i| i.to_string()).unwrap_or_default()),
     ])?;
+    // The verdict's outputs are written before the comment step, which may fail or hang.
+    let id = comment(
+        &client,
+        pr.number,
+        &ci::marker(&args.job, &loaded.manifest_spec),
+        Some(pr.head_sha.as_str()),
+        &report,
+        CommentMode::Always,
+        env,
+    );
+    env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;
     Ok(u8::from(matches!(check, Some(Err(_)))))
 }
 

@@ -4,6 +4,7 @@
 //! stdout/stderr (with `render`). Exit codes: 0 pass, 1 findings, 2 could not run.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod api;
 mod approve;
 mod ci;
 mod export;

@@ -2,7 +2,8 @@
 //! made from what GitHub or the transport said.
 //!
 //! Part of the GitHub adapter. It must never hold the token: the client scrubs every
-//! message before it gets here. Which failures are worth retrying is `request`'s
+//! string from the network before it gets here, and a message is cut only after it
+//! was scrubbed (a cut could split the token and hide it from the scrub). Which failures are worth retrying is `request`'s
 //! business, not this file's.
 
 use std::fmt;
@@ -33,6 +34,9 @@ pub enum Error {
     /// GitHub answered, but not in the shape this client expects; or an input to
     /// [`Client::new`](super::Client::new) (API URL, repository, token) is unusable.
     Decode { path: String, message: String },
+    /// A cap was reached: an answer too large, a listing too long, a call or the run
+    /// out of time. The answer is not used; nothing partial is.
+    Limit { path: String, message: String },
 }
 
 impl fmt::Display for Error {
@@ -64,6 +68,9 @@ impl fmt::Display for Error {
             Error::Decode { path, message } => {
                 write!(f, "could not use {path}: {message}")
             }
+            Error::Limit { path, message } => {
+                write!(f, "gave up on {path}: {message}")
+            }
         }
     }
 }
@@ -71,9 +78,10 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// GitHub's `message`, with any validation details; else the start of the body.
-pub(super) fn github_message(body: &str) -> String {
+/// `scrub` runs on the whole text, before it is cut.
+pub(super) fn github_message(body: &str, scrub: impl Fn(&str) -> String) -> String {
     let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return body.trim().chars().take(200).collect();
+        return cut(scrub(body).trim(), 200);
     };
     let mut message = optional(&v, "/message").unwrap_or_default();
     if let Some(errors) = v.get("errors").and_then(Value::as_array) {
@@ -90,7 +98,16 @@ pub(super) fn github_message(body: &str) -> String {
             message = format!("{message} ({})", details.join("; "));
         }
     }
-    message.chars().take(500).collect()
+    cut(&scrub(&message), 500)
+}
+
+/// The first `max` characters of `text`, with `…` when there was more. Only ever
+/// called on scrubbed text.
+pub(super) fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 /// An error and its sources as one line, without repeats, backtraces or

@@ -1,7 +1,9 @@
 //! Pagination: following `Link: rel="next"` to the last page of a list.
 //!
 //! Part of the GitHub adapter. It must never follow a link off the API host (the
-//! token would go with it), and never loop on a page it has already read.
+//! token would go with it), never loop on a page it has already read, and never read
+//! past the policy's caps on pages, items and bytes per listing: an endless listing
+//! is an [`Error::Limit`], never a partial list.
 
 use std::collections::HashSet;
 
@@ -18,11 +20,40 @@ impl Client {
         let mut target = first;
         let mut seen = HashSet::new();
         let mut items = Vec::new();
+        let mut pages = 0usize;
+        let mut bytes = 0u64;
+        let policy = &self.policy;
         loop {
             let shown = self.shown(&target);
+            let limit = |message: String| Error::Limit {
+                path: shown.clone(),
+                message,
+            };
+            pages += 1;
+            if pages > policy.max_pages {
+                return Err(limit(format!(
+                    "the listing has more than {} pages (the page cap, --api-max-pages)",
+                    policy.max_pages
+                )));
+            }
             let reply = self.request(Verb::Get, &target, None).await?;
+            bytes += reply.body.len() as u64;
+            if bytes > policy.max_listing_bytes {
+                return Err(limit(format!(
+                    "the listing is larger than {} bytes (the listing cap, --api-max-listing-bytes)",
+                    policy.max_listing_bytes
+                )));
+            }
             match parse(&reply.body, &shown)? {
-                Value::Array(page) => items.extend(page),
+                Value::Array(page) => {
+                    if items.len() + page.len() > policy.max_items {
+                        return Err(limit(format!(
+                            "the listing has more than {} items (the item cap, --api-max-items)",
+                            policy.max_items
+                        )));
+                    }
+                    items.extend(page);
+                }
                 _ => {
                     return Err(Error::Decode {
                         path: shown,

@@ -27,7 +27,7 @@ impl Client {
     /// A directory, a symlink, a submodule or a file too large to be inlined
     /// (over 1 MB) is an [`Error::Decode`].
     pub fn file_at(&self, path: &str, git_ref: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             let mut target = format!(
                 "{}/contents/{}",
                 self.route(),
@@ -51,16 +51,21 @@ impl Client {
             if v.is_array() {
                 return Err(bad(format!("{path} is a directory, not a file")));
             }
+            // `type` and `encoding` come from the server: scrubbed, then cut.
             let kind = optional(&v, "/type").unwrap_or_default();
             if kind != "file" {
-                return Err(bad(format!("{path} is a {kind}, not a file")));
+                return Err(bad(format!(
+                    "{path} is a {}, not a file",
+                    self.field(&kind)
+                )));
             }
             let encoding = optional(&v, "/encoding").unwrap_or_default();
             if encoding != "base64" {
                 let size = v.pointer("/size").and_then(Value::as_u64).unwrap_or(0);
                 return Err(bad(format!(
-                    "{path} was not inlined (encoding {encoding:?}, {size} bytes); \
-                     the contents API inlines files up to 1 MB"
+                    "{path} was not inlined (encoding {:?}, {size} bytes); \
+                     the contents API inlines files up to 1 MB",
+                    self.field(&encoding)
                 )));
             }
             let content = text(&v, "/content", &shown)?;
@@ -71,7 +76,7 @@ impl Client {
     /// The names of the files directly in directory `path` at `git_ref` (contents API);
     /// empty on 404.
     pub fn dir_at(&self, path: &str, git_ref: &str) -> Result<Vec<String>, Error> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             let target = format!(
                 "{}/contents/{}?ref={}",
                 self.route(),
@@ -108,7 +113,7 @@ impl Client {
     /// entries or 7 MB) and says `truncated: true`: that is an [`Error::Decode`], never
     /// a silently partial list. A missing commit (404) is an [`Error::Status`].
     pub fn tree_paths(&self, git_ref: &str) -> Result<Vec<String>, Error> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             let target = format!(
                 "{}/git/trees/{}?recursive=1",
                 self.route(),
@@ -146,7 +151,7 @@ impl Client {
     /// any other refusal (403: this token cannot read the team) is an error, since
     /// membership then cannot be verified.
     pub fn team_member(&self, org: &str, team: &str, user: &str) -> Result<bool, Error> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             let target = format!(
                 "/orgs/{}/teams/{}/memberships/{}",
                 encode(org, b""),
@@ -166,7 +171,7 @@ impl Client {
 
     /// Every tag as `(name, commit sha)`, all pages, in GitHub's order.
     pub fn tags(&self) -> Result<Vec<(String, String)>, Error> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             let first = format!("{}/tags?per_page=100", self.route());
             let shown = self.shown(&first);
             let items = self.all_pages(first).await?;
@@ -179,12 +184,14 @@ impl Client {
 
     /// The head commit of pull request `number`.
     pub fn pull_head_sha(&self, number: u64) -> Result<String, Error> {
-        self.runtime.block_on(async {
-            let target = format!("{}/pulls/{number}", self.route());
-            let shown = self.shown(&target);
-            let reply = self.request(Verb::Get, &target, None).await?;
-            text(&parse(&reply.body, &shown)?, "/head/sha", &shown)
-        })
+        self.block_on(self.head_of(number))
+    }
+
+    pub(super) async fn head_of(&self, number: u64) -> Result<String, Error> {
+        let target = format!("{}/pulls/{number}", self.route());
+        let shown = self.shown(&target);
+        let reply = self.request(Verb::Get, &target, None).await?;
+        text(&parse(&reply.body, &shown)?, "/head/sha", &shown)
     }
 
     /// Pull request `number` as the pulls API describes it now.
@@ -218,7 +225,7 @@ impl Client {
 
     /// How `head` relates to `base`: `ahead`, `behind`, `identical` or `diverged`.
     pub fn compare_status(&self, base: &str, head: &str) -> Result<String, Error> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             // `per_page=1` keeps the commit list short; `status` covers the whole range.
             let target = format!(
                 "{}/compare/{}...{}?per_page=1",
@@ -233,7 +240,7 @@ impl Client {
                 "ahead" | "behind" | "identical" | "diverged" => Ok(status),
                 _ => Err(Error::Decode {
                     path: shown,
-                    message: format!("unknown comparison status {status:?}"),
+                    message: format!("unknown comparison status {:?}", self.field(&status)),
                 }),
             }
         })

@@ -52,7 +52,7 @@ impl Client {
 
     /// Every review of pull request `number`, all pages, in GitHub's (chronological) order.
     pub fn list_reviews(&self, number: u64) -> Result<Vec<Review>, Error> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             let first = format!("{}/pulls/{number}/reviews?per_page=100", self.route());
             let shown = self.shown(&first);
             let items = self.all_pages(first).await?;

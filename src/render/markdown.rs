@@ -35,7 +35,7 @@ mod tenant;
 mod truncation;
 
 use app::{by_app, new_apps};
-use change::{escalations, reductions, workflow_changes};
+use change::{escalations, ranked, reductions, workflow_changes};
 use tenant::tenant_matrix;
 pub use truncation::render_limited;
 use truncation::{Cut, truncation_note};
@@ -47,7 +47,11 @@ pub fn render(r: &Report, marker: Option<&str>) -> String {
     render_limited(r, marker, MAX_CHARS)
 }
 
+/// The report laid out under `cut`. Once the text is over four bytes per allowed
+/// character it cannot fit whatever follows, so the sections stop adding to it: a
+/// cut that cannot fit costs about the limit, not the report's size.
 fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> String {
+    let budget = max_chars.saturating_mul(4);
     let mut out = String::new();
     if let Some(m) = marker {
         out.push_str(m);
@@ -59,22 +63,23 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
     }
     tenant_matrix(&mut out, r);
     if r.apps.len() > 1 {
-        by_app(&mut out, r, cut);
+        by_app(&mut out, r, cut, budget);
     } else {
         new_apps(&mut out, r);
-        escalations(&mut out, r, None, cut.escalations, "####");
+        let rows = ranked(r);
+        escalations(&mut out, &rows, cut.escalations, "####", budget);
         if !cut.reductions {
-            reductions(&mut out, r, None, "####");
+            reductions(&mut out, &rows, "####", budget);
         }
         if !cut.workflow {
-            workflow_changes(&mut out, r, None, "####");
+            workflow_changes(&mut out, &rows, "####", budget);
         }
     }
     if !cut.findings {
-        findings(&mut out, r);
+        findings(&mut out, r, budget);
     }
     if !cut.diff {
-        manifest_diff(&mut out, r);
+        manifest_diff(&mut out, r, budget);
     }
     how_to_approve(&mut out, r);
     out
@@ -136,7 +141,7 @@ fn heading(r: &Report) -> String {
     out
 }
 
-fn findings(out: &mut String, r: &Report) {
+fn findings(out: &mut String, r: &Report, budget: usize) {
     if r.findings.is_empty() {
         return;
     }
@@ -145,6 +150,9 @@ fn findings(out: &mut String, r: &Report) {
         thousands(r.findings.len())
     ));
     for f in &r.findings {
+        if out.len() > budget {
+            return;
+        }
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             f.severity.as_str(),
@@ -162,13 +170,16 @@ fn message(f: &Finding) -> String {
     }
 }
 
-fn manifest_diff(out: &mut String, r: &Report) {
+fn manifest_diff(out: &mut String, r: &Report, budget: usize) {
     let apps: Vec<_> = r.apps.iter().filter(|a| !a.text_diff.is_empty()).collect();
     if apps.is_empty() {
         return;
     }
     out.push_str("\n<details><summary>Manifest diff</summary>\n");
     for a in apps {
+        if out.len() > budget {
+            return;
+        }
         let body = neutral_block(&a.text_diff);
         // CommonMark: a fence closes only on a run at least as long as the opener.
         let fence = "`".repeat((longest_run(&body, '`') + 1).max(3));

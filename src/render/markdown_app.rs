@@ -6,9 +6,11 @@
 //! are `change`'s, and it must not decide which apps changed beyond reading the
 //! [`Report`].
 
+use std::collections::{HashMap, HashSet};
+
 use crate::report::{AppReport, Direction, Report};
 
-use super::change::{escalations, of_app, reductions, workflow_changes};
+use super::change::{Ranked, escalations, ranked, reductions, workflow_changes};
 use super::truncation::Cut;
 use super::{code, plural, text};
 
@@ -24,41 +26,48 @@ pub(super) fn new_apps(out: &mut String, r: &Report) {
 
 /// Apps with no change of any kind, and nothing special about their place.
 pub(super) fn unchanged_apps(r: &Report) -> Vec<&AppReport> {
+    let changed: HashSet<&str> = r.changes.iter().map(|c| c.app.as_str()).collect();
     r.apps
         .iter()
-        .filter(|a| {
-            !a.new_app && !a.removed_app && !a.moved() && !r.changes.iter().any(|c| c.app == a.app)
-        })
+        .filter(|a| !a.new_app && !a.removed_app && !a.moved() && !changed.contains(a.app.as_str()))
         .collect()
 }
 
 /// Many apps: one section per app with changes (or that moved, appeared or went),
 /// then the apps without changes collapsed into one list. Under a cut, an app whose
 /// rows were all left out gets no section (the note counts what is missing).
-pub(super) fn by_app(out: &mut String, r: &Report, cut: Cut) {
+/// Rendering stops once `out` is over `budget` bytes (it can no longer fit).
+pub(super) fn by_app(out: &mut String, r: &Report, cut: Cut, budget: usize) {
     let quiet = unchanged_apps(r);
+    let quiet_ids: HashSet<&str> = quiet.iter().map(|q| q.app.as_str()).collect();
+    // Each app's changes, in the report's order, found once.
+    let mut of_app: HashMap<&str, Vec<Ranked<'_>>> = HashMap::new();
+    for (rank, c) in ranked(r) {
+        of_app.entry(c.app.as_str()).or_default().push((rank, c));
+    }
+    let kept = cut.escalations.unwrap_or(usize::MAX);
     for a in r
         .apps
         .iter()
-        .filter(|a| !quiet.iter().any(|q| q.app == a.app))
+        .filter(|a| !quiet_ids.contains(a.app.as_str()))
     {
+        if out.len() > budget {
+            return;
+        }
+        let rows = of_app.get(a.app.as_str()).map_or(&[][..], Vec::as_slice);
         let mut body = String::new();
-        escalations(&mut body, r, Some(&a.app), cut.escalations, "#####");
+        escalations(&mut body, rows, cut.escalations, "#####", budget);
         if !cut.reductions {
-            reductions(&mut body, r, Some(&a.app), "#####");
+            reductions(&mut body, rows, "#####", budget);
         }
         if !cut.workflow {
-            workflow_changes(&mut body, r, Some(&a.app), "#####");
+            workflow_changes(&mut body, rows, "#####", budget);
         }
-        let kept = cut.escalations.map_or(usize::MAX, |n| n);
-        let shows_rows = r
-            .changes
-            .iter()
-            .filter(|c| c.direction == Direction::Escalation)
-            .take(kept)
-            .any(|c| c.app == a.app)
-            || (!cut.reductions && !of_app(r, Direction::Reduction, Some(&a.app)).is_empty())
-            || (!cut.workflow && !of_app(r, Direction::Workflow, Some(&a.app)).is_empty());
+        let shows_rows = rows.iter().any(|(rank, c)| {
+            (c.direction == Direction::Escalation && *rank < kept)
+                || (!cut.reductions && c.direction == Direction::Reduction)
+                || (!cut.workflow && c.direction == Direction::Workflow)
+        });
         if cut.any() && !shows_rows {
             continue;
         }
@@ -97,6 +106,9 @@ pub(super) fn by_app(out: &mut String, r: &Report, cut: Cut) {
     }
     out.push_str(&format!("\n<details><summary>{title}</summary>\n\n"));
     for a in quiet {
+        if out.len() > budget {
+            return;
+        }
         out.push_str(&format!("- {} ({})\n", code(&a.app, false), text(&a.path)));
     }
     out.push_str("\n</details>\n");

@@ -9,41 +9,64 @@ use crate::rules::Severity;
 
 use super::{code, plural, prose, text, thousands};
 
-/// Escalation rows (of one app, or all). `limit` keeps the most severe rows of the
-/// whole report, so a cut never keeps a low-risk row of one app over a high-risk row
-/// of another.
+/// A change with its rank among all the report's escalations (`usize::MAX` for
+/// other directions): a cut keeps the escalations ranked below its limit.
+pub(super) type Ranked<'r> = (usize, &'r Change);
+
+/// Every change of the report in order, ranked: built once per rendering, so that
+/// no section scans the whole report again (a report with tens of thousands of apps
+/// would be quadratic).
+pub(super) fn ranked(r: &Report) -> Vec<Ranked<'_>> {
+    let mut rank = 0;
+    r.changes
+        .iter()
+        .map(|c| {
+            if c.direction == Direction::Escalation {
+                rank += 1;
+                (rank - 1, c)
+            } else {
+                (usize::MAX, c)
+            }
+        })
+        .collect()
+}
+
+/// Escalation rows among `rows` (one app's changes, or all). `limit` keeps the most
+/// severe rows of the whole report (by rank), so a cut never keeps a low-risk row of
+/// one app over a high-risk row of another.
+///
+/// Rendering stops once `out` is over `budget` bytes: the text can no longer fit,
+/// and its caller drops it for a shorter cut.
 pub(super) fn escalations(
     out: &mut String,
-    r: &Report,
-    app: Option<&str>,
+    rows: &[Ranked<'_>],
     limit: Option<usize>,
     h: &str,
+    budget: usize,
 ) {
-    let every: Vec<&Change> = r
-        .changes
-        .iter()
-        .filter(|c| c.direction == Direction::Escalation)
-        .collect();
-    let kept = limit.unwrap_or(every.len()).min(every.len());
-    let all: Vec<&Change> = every
+    let all: Vec<Ranked<'_>> = rows
         .iter()
         .copied()
-        .filter(|c| app.is_none_or(|a| c.app == a))
+        .filter(|(_, c)| c.direction == Direction::Escalation)
         .collect();
     if all.is_empty() {
         return;
     }
     out.push_str(&format!("\n{h} Escalations ({})\n\n", thousands(all.len())));
-    let rows: Vec<&Change> = every[..kept]
+    let kept = limit.unwrap_or(usize::MAX);
+    let rows: Vec<&Change> = all
         .iter()
-        .copied()
-        .filter(|c| app.is_none_or(|a| c.app == a))
+        .filter(|(rank, _)| *rank < kept)
+        .map(|(_, c)| *c)
         .collect();
     let shown = rows.len();
     if shown > 0 {
         out.push_str("| risk | change | justification | approval | key |\n|---|---|---|---|---|\n");
     }
     for c in rows {
+        if out.len() > budget {
+            return;
+        }
         let justification = if c.workflows.is_empty() {
             "⚠️ no workflow needs it".to_string()
         } else {
@@ -77,15 +100,17 @@ pub(super) fn escalations(
     }
 }
 
-pub(super) fn of_app<'r>(r: &'r Report, d: Direction, app: Option<&str>) -> Vec<&'r Change> {
-    r.changes
-        .iter()
-        .filter(|c| c.direction == d && app.is_none_or(|a| c.app == a))
+/// The changes among `rows` in direction `d`.
+pub(super) fn of<'r>(rows: &[Ranked<'r>], d: Direction) -> Vec<&'r Change> {
+    rows.iter()
+        .filter(|(_, c)| c.direction == d)
+        .map(|(_, c)| *c)
         .collect()
 }
 
-pub(super) fn reductions(out: &mut String, r: &Report, app: Option<&str>, h: &str) {
-    let cs = of_app(r, Direction::Reduction, app);
+/// Stops once `out` is over `budget` bytes, as [`escalations`].
+pub(super) fn reductions(out: &mut String, rows: &[Ranked<'_>], h: &str, budget: usize) {
+    let cs = of(rows, Direction::Reduction);
     if cs.is_empty() {
         return;
     }
@@ -94,6 +119,9 @@ pub(super) fn reductions(out: &mut String, r: &Report, app: Option<&str>, h: &st
         thousands(cs.len())
     ));
     for c in cs {
+        if out.len() > budget {
+            return;
+        }
         out.push_str(&format!(
             "| {}<br><sub>{} · {}</sub> | {} |\n",
             prose(&c.description, true),
@@ -104,8 +132,9 @@ pub(super) fn reductions(out: &mut String, r: &Report, app: Option<&str>, h: &st
     }
 }
 
-pub(super) fn workflow_changes(out: &mut String, r: &Report, app: Option<&str>, h: &str) {
-    let cs = of_app(r, Direction::Workflow, app);
+/// Stops once `out` is over `budget` bytes, as [`escalations`].
+pub(super) fn workflow_changes(out: &mut String, rows: &[Ranked<'_>], h: &str, budget: usize) {
+    let cs = of(rows, Direction::Workflow);
     if cs.is_empty() {
         return;
     }
@@ -114,6 +143,9 @@ pub(super) fn workflow_changes(out: &mut String, r: &Report, app: Option<&str>, 
         thousands(cs.len())
     ));
     for c in cs {
+        if out.len() > budget {
+            return;
+        }
         out.push_str(&format!(
             "| {} | {} | {} |\n",
             prose(&c.description, true),

@@ -33,8 +33,9 @@ pub fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> Str
             return out;
         }
     }
-    // Keep as many escalation rows as fit: the most severe come first.
-    let total = count(r, Direction::Escalation);
+    // Keep as many escalation rows as fit: the most severe come first. A row is
+    // longer than 16 characters, so no more than `max_chars / 16` can fit.
+    let total = count(r, Direction::Escalation).min(max_chars / 16 + 1);
     let with = |n: usize| {
         compose(
             r,

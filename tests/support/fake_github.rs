@@ -2,8 +2,9 @@
 //! `GITHUB_API_URL`. It speaks the real shapes (issue comments with `Link` pagination,
 //! pull request reviews and commits, the contents API, the git trees API (built from the same
 //! files as the contents API), tags, compare, team membership, the authenticated user), keeps state across requests, records every request, and can
-//! inject faults (403, 404, 422, 429 with `retry-after`, 502, slow responses, and
-//! "committed then failed" writes).
+//! inject faults (403, 404, 422, 429 with `retry-after`, 502, 3xx redirects, slow
+//! responses, "committed then failed" writes, and bodies that are huge, endless or
+//! drip a byte at a time), and can list comments or tags without end.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
@@ -61,6 +62,21 @@ pub struct Fault {
     /// (a canned reply, e.g. a directory listing), instead of routing normally.
     pub replace: bool,
     pub times: usize,
+    /// Send this body instead of `body` (which is then ignored).
+    pub stream: Option<Stream>,
+}
+
+/// A body that is not a plain string.
+#[derive(Clone, Copy, Debug)]
+pub enum Stream {
+    /// `content-length: n`, then `n` bytes of `[`-led filler.
+    Sized(u64),
+    /// Chunked, never ending.
+    Endless,
+    /// Chunked, one byte every interval, never ending.
+    Drip(Duration),
+    /// Chunked, `n` bytes, without announcing the length.
+    Chunked(u64),
 }
 
 impl Fault {
@@ -75,7 +91,12 @@ impl Fault {
             apply: false,
             replace: false,
             times: 1,
+            stream: None,
         }
+    }
+    pub fn stream(mut self, s: Stream) -> Fault {
+        self.stream = Some(s);
+        self
     }
     pub fn header(mut self, k: &str, v: &str) -> Fault {
         self.headers.push((k.to_string(), v.to_string()));
@@ -132,6 +153,9 @@ pub struct State {
     pub pull_meta: HashMap<u64, (String, String, String)>,
     /// Refs whose recursive tree listing GitHub cuts short (`truncated: true`).
     pub truncated_trees: Vec<String>,
+    /// Comment and tag listings never end: every page is full and links a next one.
+    /// The value is the size of each item's filler text.
+    pub endless_pages: Option<usize>,
 }
 
 pub struct FakeGitHub {
@@ -309,10 +333,15 @@ fn serve(stream: TcpStream, state: &Arc<Mutex<State>>, base: &str) -> std::io::R
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
         };
-        let (status, extra, body, delay) = respond(state, &req, &link_base);
+        let (status, extra, body, delay, stream) = respond(state, &req, &link_base);
         std::thread::sleep(delay);
         let reason = match status {
             200 => "OK",
+            204 => "No Content",
+            301 => "Moved Permanently",
+            302 => "Found",
+            304 => "Not Modified",
+            307 => "Temporary Redirect",
             401 => "Unauthorized",
             201 => "Created",
             403 => "Forbidden",
@@ -324,24 +353,76 @@ fn serve(stream: TcpStream, state: &Arc<Mutex<State>>, base: &str) -> std::io::R
             503 => "Service Unavailable",
             _ => "Status",
         };
+        let length = match stream {
+            None => format!("content-length: {}\r\n", body.len()),
+            Some(Stream::Sized(n)) => format!("content-length: {n}\r\n"),
+            Some(_) => "transfer-encoding: chunked\r\n".to_string(),
+        };
         let mut head = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\n",
-            body.len()
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\n{length}"
         );
         for (k, v) in extra {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
         out.write_all(head.as_bytes())?;
-        out.write_all(body.as_bytes())?;
+        match stream {
+            None => out.write_all(body.as_bytes())?,
+            Some(s) => return send_stream(&mut out, s),
+        }
         out.flush()?;
     }
 }
 
-type Response = (u16, Vec<(String, String)>, String, Duration);
+/// Writes a streamed body; returns when the client hangs up (or the body ends, and
+/// then the connection is closed).
+fn send_stream(out: &mut TcpStream, s: Stream) -> std::io::Result<()> {
+    let block = vec![b' '; 64 << 10];
+    let chunk = |out: &mut TcpStream, data: &[u8]| -> std::io::Result<()> {
+        out.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
+        out.write_all(data)?;
+        out.write_all(b"\r\n")
+    };
+    match s {
+        Stream::Sized(mut n) => {
+            out.write_all(b"[")?;
+            n = n.saturating_sub(1);
+            while n > 0 {
+                let k = n.min(block.len() as u64) as usize;
+                out.write_all(&block[..k])?;
+                n -= k as u64;
+            }
+        }
+        Stream::Chunked(mut n) => {
+            chunk(out, b"[")?;
+            n = n.saturating_sub(1);
+            while n > 0 {
+                let k = n.min(block.len() as u64) as usize;
+                chunk(out, &block[..k])?;
+                n -= k as u64;
+            }
+            out.write_all(b"0\r\n\r\n")?;
+        }
+        Stream::Endless => {
+            chunk(out, b"[")?;
+            loop {
+                chunk(out, &block)?;
+            }
+        }
+        Stream::Drip(every) => loop {
+            chunk(out, b" ")?;
+            out.flush()?;
+            std::thread::sleep(every);
+        },
+    }
+    out.flush()?;
+    out.shutdown(std::net::Shutdown::Both)
+}
+
+type Response = (u16, Vec<(String, String)>, String, Duration, Option<Stream>);
 
 fn ok(v: Value) -> Response {
-    (200, Vec::new(), v.to_string(), Duration::ZERO)
+    (200, Vec::new(), v.to_string(), Duration::ZERO, None)
 }
 
 fn status(code: u16, message: &str) -> Response {
@@ -350,6 +431,7 @@ fn status(code: u16, message: &str) -> Response {
         Vec::new(),
         json!({"message": message}).to_string(),
         Duration::ZERO,
+        None,
     )
 }
 
@@ -370,13 +452,13 @@ fn respond(state: &Arc<Mutex<State>>, req: &Request, base: &str) -> Response {
         if f.apply {
             let _ = route(&mut s, req, base);
         }
-        if f.status < 300 && !f.replace {
+        if f.status < 300 && !f.replace && f.stream.is_none() {
             // A slow but successful response.
             let mut r = route(&mut s, req, base);
             r.3 = f.delay;
             return r;
         }
-        return (f.status, f.headers, f.body, f.delay);
+        return (f.status, f.headers, f.body, f.delay, f.stream);
     }
     route(&mut s, req, base)
 }
@@ -426,6 +508,34 @@ fn paginate(items: &[Value], path: &str, params: &HashMap<String, String>, base:
         headers,
         Value::Array(slice).to_string(),
         Duration::ZERO,
+        None,
+    )
+}
+
+/// A full page of `filler`-sized items, always with a next page.
+fn endless(path: &str, params: &HashMap<String, String>, base: &str, filler: usize) -> Response {
+    let page: usize = params
+        .get("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let text = "x".repeat(filler);
+    let items: Vec<Value> = (0..100)
+        .map(|i| {
+            json!({"id": page * 1000 + i, "user": {"login": "someone"}, "body": text,
+                   "name": text, "commit": {"sha": "0"}})
+        })
+        .collect();
+    let link = format!(
+        "<{base}{path}?per_page=100&page={}>; rel=\"next\"",
+        page + 1
+    );
+    (
+        200,
+        vec![("link".to_string(), link)],
+        Value::Array(items).to_string(),
+        Duration::ZERO,
+        None,
     )
 }
 
@@ -453,6 +563,21 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
             Some(u) => ok(json!({"login": u, "type": "User"})),
             None => status(403, "Resource not accessible by integration"),
         },
+        ("GET", ["repos", _, _, "issues", _, "comments"] | ["repos", _, _, "tags"])
+            if s.endless_pages.is_some() =>
+        {
+            endless(&path, &params, base, s.endless_pages.unwrap_or(0))
+        }
+        ("DELETE", ["repos", _, _, "issues", "comments", id]) => {
+            let id: u64 = id.parse().unwrap_or(0);
+            match s.comments.iter().position(|c| c.id == id) {
+                Some(i) => {
+                    s.comments.remove(i);
+                    (204, Vec::new(), String::new(), Duration::ZERO, None)
+                }
+                None => status(404, "Not Found"),
+            }
+        }
         ("GET", ["repos", _, _, "issues", _, "comments"]) => {
             let items: Vec<Value> = s.comments.iter().map(comment_json).collect();
             paginate(&items, &path, &params, base)
@@ -477,6 +602,7 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                 Vec::new(),
                 comment_json(&c).to_string(),
                 Duration::ZERO,
+                None,
             )
         }
         ("PATCH" | "POST", ["repos", _, _, "issues", "comments", id]) => {
