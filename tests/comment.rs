@@ -19,7 +19,8 @@ use serde_json::Value;
 
 const TOKEN: &str = "ghs_SECRET_TOKEN_456";
 const NOW: &str = "2026-11-28T12:00:00Z";
-const MARKER: &str = "<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml -->";
+/// The sticky comment's marker, up to the judged head (`head=<sha> -->` follows).
+const MARKER: &str = "<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml head=";
 
 struct Repo {
     dir: tempfile::TempDir,
@@ -680,7 +681,7 @@ fn a_new_app_the_head_adds_under_a_glob_is_found_through_the_trees_api() {
     assert_eq!(c.len(), 1);
     assert!(
         c[0].body
-            .starts_with("<!-- scopegate:v1 job=scopegate manifests=apps/_/smart-app.yaml -->"),
+            .starts_with("<!-- scopegate:v1 job=scopegate manifests=apps/_/smart-app.yaml head="),
         "{}",
         c[0].body
     );
