@@ -295,15 +295,15 @@ impl Repo {
         Ok(out)
     }
 
-    /// The files git tracks (the index, so staged new files count) that exist in the
-    /// working tree, sorted. Untracked and ignored files (build output, vendored
-    /// copies) are never picked up by a glob.
+    /// The paths git tracks (the index, so staged new files count), sorted, whatever
+    /// the working tree holds there now (the caller looks, without following
+    /// symlinks). Untracked and ignored files (build output, vendored copies) are never
+    /// picked up by a glob.
     pub fn tracked_files(&self) -> Result<Vec<String>, Error> {
         let index = self.repo.index().map_err(git)?;
         let mut out: Vec<String> = index
             .iter()
             .filter_map(|e| String::from_utf8(e.path).ok())
-            .filter(|p| self.workdir.join(p).is_file())
             .collect();
         out.sort();
         // Conflicted paths appear once per stage.

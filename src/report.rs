@@ -213,6 +213,13 @@ pub struct AppReport {
     /// reported as removed (`app-removed`).
     #[serde(default)]
     pub removed_app: bool,
+    /// The app id the manifest at this path had at the baseline, when it now claims
+    /// another (`app-id-changed`; its content is diffed against that path's baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_changed_from: Option<String>,
+    /// For a removed app: why gating stopped (what became of its manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gating_stopped: Option<String>,
     /// Unified diff of the manifest text, baseline to head (empty when identical).
     pub text_diff: String,
 }

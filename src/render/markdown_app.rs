@@ -27,7 +27,11 @@ pub(super) fn unchanged_apps(r: &Report) -> Vec<&AppReport> {
     r.apps
         .iter()
         .filter(|a| {
-            !a.new_app && !a.removed_app && !a.moved() && !r.changes.iter().any(|c| c.app == a.app)
+            !a.new_app
+                && !a.removed_app
+                && !a.moved()
+                && a.id_changed_from.is_none()
+                && !r.changes.iter().any(|c| c.app == a.app)
         })
         .collect()
 }
@@ -68,10 +72,19 @@ pub(super) fn by_app(out: &mut String, r: &Report, cut: Cut) {
                 text(&a.path)
             )
         } else if a.removed_app {
-            format!(
-                "{}, removed: no manifest with this id at head",
-                text(&a.path)
-            )
+            match &a.gating_stopped {
+                Some(why) => format!(
+                    "{}, removed: gating stopped for this app; {}",
+                    text(&a.path),
+                    text(why)
+                ),
+                None => format!(
+                    "{}, removed: no manifest with this id at head",
+                    text(&a.path)
+                ),
+            }
+        } else if let Some(from) = &a.id_changed_from {
+            format!("{}, id changed from {}", text(&a.path), code(from, false))
         } else if a.moved() {
             format!(
                 "{}, moved from {}",
