@@ -399,9 +399,11 @@ pub(super) fn load(
                     .filter(|p| !base_paths.contains(p))
                     .cloned(),
             );
-            for p in wanted {
-                if let Some(b) = rd.read(&p)? {
-                    base_read.push((p.clone(), format!("{}:{p}", rd.name()), b));
+            let bytes = rd.read_many(&wanted)?;
+            for (p, b) in wanted.into_iter().zip(bytes) {
+                if let Some(b) = b {
+                    let label = format!("{}:{p}", rd.name());
+                    base_read.push((p, label, b));
                 }
             }
         }
