@@ -6,6 +6,7 @@
 //! The measure is the CPU time of the gate process (from `/proc/self/stat`: the
 //! children this test waited for), not the wall clock, so that other builds on the
 //! machine do not decide the result. Linux only, like the CI runners.
+#![allow(clippy::print_stderr)] // the measured numbers, shown with --nocapture
 
 #[path = "support/git.rs"]
 mod git;
