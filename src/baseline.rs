@@ -269,22 +269,42 @@ impl Repo {
         dirs.insert(String::new(), Some(commit.tree().map_err(git)?));
         let mut out = Vec::with_capacity(paths.len());
         for path in paths {
-            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-            let Some(tree) = self.dir_at(&mut dirs, dir)? else {
-                out.push(None);
-                continue;
-            };
-            let Some(entry) = tree.get_name(name) else {
-                out.push(None);
-                continue;
-            };
-            let obj = entry.to_object(&self.repo).map_err(git)?;
-            match obj.into_blob() {
-                Ok(b) => out.push(Some(b.content().to_vec())),
-                Err(_) => {
+            // A symlink is followed inside the tree, as at head: a released manifest
+            // may be a link to a tracked file, never to anything outside.
+            let mut current = path.clone();
+            let mut hops = 0;
+            let blob = loop {
+                let (dir, name) = current.rsplit_once('/').unwrap_or(("", &current));
+                let Some(tree) = self.dir_at(&mut dirs, dir)? else {
+                    break None;
+                };
+                let Some(entry) = tree.get_name(name) else {
+                    break None;
+                };
+                let link = entry.filemode() == 0o120_000;
+                let obj = entry.to_object(&self.repo).map_err(git)?;
+                let Ok(b) = obj.into_blob() else {
                     return Err(Error::Git(format!("`{path}` at {} is not a file", at.name)));
+                };
+                if !link {
+                    break Some(b.content().to_vec());
                 }
-            }
+                hops += 1;
+                let target = std::str::from_utf8(b.content()).ok();
+                match target
+                    .and_then(|t| resolve_link(dir, t))
+                    .filter(|_| hops <= 8)
+                {
+                    Some(next) => current = next,
+                    None => {
+                        return Err(Error::Git(format!(
+                            "`{path}` at {} is a symlink that leads out of the repository",
+                            at.name
+                        )));
+                    }
+                }
+            };
+            out.push(blob);
         }
         Ok(out)
     }
@@ -370,6 +390,25 @@ impl Repo {
     }
 }
 
+/// The repository path a symlink in directory `dir` with target `target` names;
+/// `None` when it is absolute or climbs out of the repository.
+fn resolve_link(dir: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
 /// The semver version a tag names: `v1.2.3`, `release-1.2.3`, `1.2.3-rc.1`.
 pub fn version_of(tag: &str) -> Option<semver::Version> {
     let start = tag.find(|c: char| c.is_ascii_digit())?;
@@ -379,6 +418,17 @@ pub fn version_of(tag: &str) -> Option<semver::Version> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_resolves_inside_the_tree_or_not_at_all() {
+        assert_eq!(
+            resolve_link("apps/a", "../../manifests/a.yaml").as_deref(),
+            Some("manifests/a.yaml")
+        );
+        assert_eq!(resolve_link("", "./x.yaml").as_deref(), Some("x.yaml"));
+        assert_eq!(resolve_link("apps", "../../etc/passwd"), None);
+        assert_eq!(resolve_link("apps", "/etc/passwd"), None);
+    }
 
     #[test]
     fn versions_come_from_the_tag_name() {

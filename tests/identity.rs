@@ -386,6 +386,13 @@ fn a_symlink_to_a_tracked_manifest_inside_the_repository_is_followed() {
     let g = gate(&r);
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
     assert_eq!(g.json()["verdict"], "no-change");
+    // Released, the link is followed at the baseline too.
+    r.release("v1.1.0");
+    r.commit("after v1.1.0");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    assert_eq!(g.json()["baseline"]["name"], "v1.1.0");
+    assert_eq!(g.json()["verdict"], "no-change");
     // Attack: the same link to a file git does not track.
     // (Not committed: `Repo::commit` adds every file.)
     r.git(&["rm", "-q", "--cached", "manifests/med-rec.yaml"]);
