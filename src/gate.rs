@@ -323,8 +323,8 @@ pub fn cannot_judge(removed: &[Removed], report: &Report) -> Vec<String> {
         .map(|r| {
             let id = &r.base.id.value;
             format!(
-                "{}: {}; app `{id}` was gated at the baseline and would no longer be\n  hint: restore the manifest as a regular file, or, if the app is retired, approve its removal: scopegate approve --by <you> --ticket <ticket> --key '{id}:*removed*'",
-                r.path, r.why
+                "{}: {}; app `{id}` was gated at the baseline and would no longer be gated\n  hint: put the manifest back at {} as a regular file, or, if the app is retired, approve its removal: scopegate approve --by <you> --ticket <ticket> --key '{id}:*removed*'",
+                r.path, r.why, r.path
             )
         })
         .collect()

@@ -44,7 +44,9 @@ pub(super) fn escalations(
         out.push_str("| risk | change | justification | approval | key |\n|---|---|---|---|---|\n");
     }
     for c in rows {
-        let justification = if c.workflows.is_empty() {
+        let justification = if crate::diff::is_identity_change(&c.rule) {
+            "identity change".to_string()
+        } else if c.workflows.is_empty() {
             "⚠️ no workflow needs it".to_string()
         } else {
             c.workflows

@@ -318,7 +318,7 @@ fn changes(out: &mut String, r: &Report, st: Style, app: Option<&str>, indent: &
                 "{indent}         {}  ({}:{})\n",
                 c.description, c.location.file, c.location.line
             ));
-            if dir == Direction::Escalation {
+            if dir == Direction::Escalation && !crate::diff::is_identity_change(&c.rule) {
                 let wf = if c.workflows.is_empty() {
                     st.yellow("no workflow needs it")
                 } else {
