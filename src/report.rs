@@ -206,7 +206,7 @@ pub struct AppReport {
     /// The manifest at head (for a removed app: where it was at the baseline).
     pub path: String,
     /// Where the manifest was at the baseline; null for a new app. It differs from
-    /// `path` when the app moved (it is matched by its id).
+    /// `path` when the app moved (same id, its old path gone at head).
     pub baseline_path: Option<String>,
     pub new_app: bool,
     /// At the baseline, but no manifest with this id at head: all its access is
