@@ -485,6 +485,30 @@ mod tests {
     }
 
     #[test]
+    fn identity_keys_parse_typed_and_print_back() {
+        let k = Key::parse("legacy:*removed*").unwrap();
+        assert_eq!(k, Key::removed("legacy"));
+        assert_eq!(k.scope(), None);
+        let k = Key::parse("billing:*id-changed-from:scheduler*").unwrap();
+        assert_eq!(k, Key::id_changed("billing", "scheduler"));
+        assert_eq!(k.to_string(), "billing:*id-changed-from:scheduler*");
+        assert!(
+            Key::parse("a:patient/Observation.rs")
+                .unwrap()
+                .scope()
+                .is_some()
+        );
+        assert!(Key::parse("a:*id-changed-from:*").is_err());
+        // Written by `approve`, read back by the gate.
+        let keys = vec!["legacy:*removed*".to_string()];
+        let t = append(None, &entry(&keys)).unwrap();
+        assert_eq!(
+            from_bytes("l", t.as_bytes()).unwrap()[0].keys[0],
+            Key::removed("legacy")
+        );
+    }
+
+    #[test]
     fn an_empty_ledger_is_empty() {
         assert!(from_bytes("l", HEADER.as_bytes()).unwrap().is_empty());
         assert!(from_bytes("l", b"").unwrap().is_empty());
