@@ -66,16 +66,20 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// The trusted entries that count for `app`: the baseline's only when the app had a
-    /// manifest there.
+    /// The trusted entries that count for `app`: the baseline ledger's (the first
+    /// `base_ledger.len()`) only when the app had a manifest at the baseline; entries
+    /// merged since or added by the change always.
     fn counted(&self, app: &str) -> impl Iterator<Item = &(&'a Entry, bool)> {
         let reviewed = self
             .at_baseline
             .as_ref()
             .is_none_or(|ids| ids.contains(app));
+        let at_base = self.input.base_ledger.len();
         self.entries
             .iter()
-            .filter(move |(_, added)| *added || reviewed)
+            .enumerate()
+            .filter(move |(i, _)| *i >= at_base || reviewed)
+            .map(|(_, e)| e)
     }
 
     /// An identity change (`<app>:*removed*`, `<app>:*id-changed-from:<old>*`) is
@@ -408,12 +412,12 @@ impl<'a> Ledger<'a> {
     ) -> Vec<Finding> {
         let opts = self.input.config.options;
         let mut out = Vec::new();
-        for (e, added) in &self.entries {
+        for (i, (e, _)) in self.entries.iter().enumerate() {
             if e.expired_at(self.input.now) {
                 continue;
             }
             let dead = |k: &Key| {
-                !added
+                i < self.input.base_ledger.len()
                     && self
                         .at_baseline
                         .as_ref()
