@@ -33,7 +33,8 @@ struct RawLedger {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Approval")]
 struct RawEntry {
-    /// `<app-id>:<scope>` keys, exactly as `scopegate gate` prints them.
+    /// `<app-id>:<scope>` keys, exactly as `scopegate gate` prints them; also
+    /// `<app-id>:*removed*` and `<app-id>:*id-changed-from:<old-id>*`.
     #[schemars(with = "Vec<String>")]
     keys: Vec<Spanned<String>>,
     /// Who approved.
@@ -59,32 +60,110 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(RawLedger)).unwrap_or_default()
 }
 
-/// `<app-id>:<scope>`: exactly the access an approval covers.
+/// `<app-id>:<target>`: exactly what an approval covers. The target is a scope (the
+/// access), or a change of the app's identity, which is never a scope: `*removed*`
+/// (gating stops for the app) or `*id-changed-from:<old-id>*` (the manifest at a
+/// path now claims this id). The stars keep them apart from every SMART scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Key {
     pub app: String,
-    pub scope: Scope,
+    pub target: Target,
+}
+
+/// What a [`Key`] approves for its app.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    Scope(Scope),
+    /// The app, gated at the baseline, has no manifest at head.
+    Removed,
+    /// The manifest that had id `from` at the baseline now has this key's id.
+    IdChanged {
+        from: String,
+    },
+}
+
+const REMOVED: &str = "*removed*";
+const ID_CHANGED: &str = "*id-changed-from:";
+
+impl Target {
+    /// The scope this target approves; `None` for an identity change.
+    pub fn scope(&self) -> Option<&Scope> {
+        match self {
+            Target::Scope(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Target, String> {
+        if s == REMOVED {
+            return Ok(Target::Removed);
+        }
+        if let Some(from) = s.strip_prefix(ID_CHANGED).and_then(|r| r.strip_suffix('*')) {
+            if from.is_empty() || from.contains(['*', ':']) {
+                return Err(format!("`{s}` does not name the old app id"));
+            }
+            return Ok(Target::IdChanged {
+                from: from.to_string(),
+            });
+        }
+        Scope::parse(s)
+            .map(Target::Scope)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Scope(s) => write!(f, "{s}"),
+            Target::Removed => f.write_str(REMOVED),
+            Target::IdChanged { from } => write!(f, "{ID_CHANGED}{from}*"),
+        }
+    }
 }
 
 impl Key {
     pub fn parse(s: &str) -> Result<Key, String> {
-        let (app, scope) = s
+        let (app, target) = s
             .split_once(':')
             .ok_or_else(|| format!("key `{s}` is not `<app-id>:<scope>`"))?;
         if app.is_empty() {
             return Err(format!("key `{s}` has no app id"));
         }
-        let scope = Scope::parse(scope).map_err(|e| format!("key `{s}`: {e}"))?;
+        let target = Target::parse(target).map_err(|e| format!("key `{s}`: {e}"))?;
         Ok(Key {
             app: app.to_string(),
-            scope,
+            target,
         })
+    }
+
+    /// The removal of `app`.
+    pub fn removed(app: &str) -> Key {
+        Key {
+            app: app.to_string(),
+            target: Target::Removed,
+        }
+    }
+
+    /// `app`, which was `from` at the baseline.
+    pub fn id_changed(app: &str, from: &str) -> Key {
+        Key {
+            app: app.to_string(),
+            target: Target::IdChanged {
+                from: from.to_string(),
+            },
+        }
+    }
+
+    /// The scope this key approves for its app; `None` for an identity change.
+    pub fn scope(&self) -> Option<&Scope> {
+        self.target.scope()
     }
 }
 
 impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.app, self.scope)
+        write!(f, "{}:{}", self.app, self.target)
     }
 }
 
@@ -403,6 +482,30 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.problems.len(), 4, "{e}");
+    }
+
+    #[test]
+    fn identity_keys_parse_typed_and_print_back() {
+        let k = Key::parse("legacy:*removed*").unwrap();
+        assert_eq!(k, Key::removed("legacy"));
+        assert_eq!(k.scope(), None);
+        let k = Key::parse("billing:*id-changed-from:scheduler*").unwrap();
+        assert_eq!(k, Key::id_changed("billing", "scheduler"));
+        assert_eq!(k.to_string(), "billing:*id-changed-from:scheduler*");
+        assert!(
+            Key::parse("a:patient/Observation.rs")
+                .unwrap()
+                .scope()
+                .is_some()
+        );
+        assert!(Key::parse("a:*id-changed-from:*").is_err());
+        // Written by `approve`, read back by the gate.
+        let keys = vec!["legacy:*removed*".to_string()];
+        let t = append(None, &entry(&keys)).unwrap();
+        assert_eq!(
+            from_bytes("l", t.as_bytes()).unwrap()[0].keys[0],
+            Key::removed("legacy")
+        );
     }
 
     #[test]

@@ -302,6 +302,84 @@ impl Repo {
 }
 
 impl Repo {
+    /// The files at `paths` at the baseline commit, as [`Repo::read`] reads each, but
+    /// resolving every directory once: a directory of 20,000 apps is one tree object,
+    /// and looking each file up from the root would inflate it once per file.
+    pub fn read_many(
+        &self,
+        at: &Resolved,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, Error> {
+        let commit = self.repo.find_commit(at.oid).map_err(git)?;
+        let mut dirs: std::collections::HashMap<String, Option<git2::Tree<'_>>> =
+            std::collections::HashMap::new();
+        dirs.insert(String::new(), Some(commit.tree().map_err(git)?));
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            // A symlink is followed inside the tree, as at head: a released manifest
+            // may be a link to a tracked file, never to anything outside.
+            let mut current = path.clone();
+            let mut hops = 0;
+            let blob = loop {
+                let (dir, name) = current.rsplit_once('/').unwrap_or(("", &current));
+                let Some(tree) = self.dir_at(&mut dirs, dir)? else {
+                    break None;
+                };
+                let Some(entry) = tree.get_name(name) else {
+                    break None;
+                };
+                let link = entry.filemode() == 0o120_000;
+                let obj = entry.to_object(&self.repo).map_err(git)?;
+                let Ok(b) = obj.into_blob() else {
+                    return Err(Error::Git(format!("`{path}` at {} is not a file", at.name)));
+                };
+                if !link {
+                    break Some(b.content().to_vec());
+                }
+                hops += 1;
+                let target = std::str::from_utf8(b.content()).ok();
+                match target
+                    .and_then(|t| resolve_link(dir, t))
+                    .filter(|_| hops <= 8)
+                {
+                    Some(next) => current = next,
+                    None => {
+                        return Err(Error::Git(format!(
+                            "`{path}` at {} is a symlink that leads out of the repository",
+                            at.name
+                        )));
+                    }
+                }
+            };
+            out.push(blob);
+        }
+        Ok(out)
+    }
+
+    /// The tree of directory `dir` (`a/b`), from `dirs` or resolved from its parent and
+    /// remembered; `None` when there is no such directory.
+    fn dir_at<'r>(
+        &'r self,
+        dirs: &mut std::collections::HashMap<String, Option<git2::Tree<'r>>>,
+        dir: &str,
+    ) -> Result<Option<git2::Tree<'r>>, Error> {
+        if let Some(t) = dirs.get(dir) {
+            return Ok(t.clone());
+        }
+        let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+        let tree = match self.dir_at(dirs, parent)? {
+            None => None,
+            Some(p) => match p.get_name(name) {
+                Some(e) if e.kind() == Some(git2::ObjectType::Tree) => {
+                    Some(self.repo.find_tree(e.id()).map_err(git)?)
+                }
+                _ => None,
+            },
+        };
+        dirs.insert(dir.to_string(), tree.clone());
+        Ok(tree)
+    }
+
     /// The names of the files directly in directory `dir` at the baseline commit;
     /// empty when the directory does not exist there.
     pub fn list_dir(&self, at: &Resolved, dir: &str) -> Result<Vec<String>, Error> {
@@ -342,15 +420,15 @@ impl Repo {
         Ok(out)
     }
 
-    /// The files git tracks (the index, so staged new files count) that exist in the
-    /// working tree, sorted. Untracked and ignored files (build output, vendored
-    /// copies) are never picked up by a glob.
+    /// The paths git tracks (the index, so staged new files count), sorted, whatever
+    /// the working tree holds there now (the caller looks, without following
+    /// symlinks). Untracked and ignored files (build output, vendored copies) are never
+    /// picked up by a glob.
     pub fn tracked_files(&self) -> Result<Vec<String>, Error> {
         let index = self.repo.index().map_err(git)?;
         let mut out: Vec<String> = index
             .iter()
             .filter_map(|e| String::from_utf8(e.path).ok())
-            .filter(|p| self.workdir.join(p).is_file())
             .collect();
         out.sort();
         // Conflicted paths appear once per stage.
@@ -462,6 +540,25 @@ fn recorded_parents(commit: &git2::Commit<'_>) -> Vec<String> {
         .collect()
 }
 
+/// The repository path a symlink in directory `dir` with target `target` names;
+/// `None` when it is absolute or climbs out of the repository.
+fn resolve_link(dir: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
 /// The semver version a tag names: `v1.2.3`, `release-1.2.3`, `1.2.3-rc.1`.
 pub fn version_of(tag: &str) -> Option<semver::Version> {
     let start = tag.find(|c: char| c.is_ascii_digit())?;
@@ -471,6 +568,17 @@ pub fn version_of(tag: &str) -> Option<semver::Version> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_resolves_inside_the_tree_or_not_at_all() {
+        assert_eq!(
+            resolve_link("apps/a", "../../manifests/a.yaml").as_deref(),
+            Some("manifests/a.yaml")
+        );
+        assert_eq!(resolve_link("", "./x.yaml").as_deref(), Some("x.yaml"));
+        assert_eq!(resolve_link("apps", "../../etc/passwd"), None);
+        assert_eq!(resolve_link("apps", "/etc/passwd"), None);
+    }
 
     #[test]
     fn versions_come_from_the_tag_name() {

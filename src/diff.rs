@@ -34,6 +34,9 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
         .unwrap_or_default();
     let head_scopes: Vec<Scope> = head.requested().cloned().collect();
     let mut changes = Vec::new();
+    if let Some(b) = base.filter(|b| b.id.value != *app) {
+        changes.push(id_changed(&b.id.value, head));
+    }
 
     let escalations = pieces(new_access(&head_scopes, &base_scopes, opts), opts);
     let lookup = Lookup::new(head, escalations.len());
@@ -109,16 +112,66 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
     changes
 }
 
+/// The rules whose changes are to an app's identity, not its access: approved only
+/// by an entry naming exactly their key (`<app>:*removed*`, `<app>:*id-changed-from:<old>*`).
+pub fn is_identity_change(rule: &str) -> bool {
+    matches!(rule, "app-id-changed" | "app-gating-stopped")
+}
+
+/// The manifest that had id `from` at the baseline claims `head`'s id now. Its access
+/// is diffed against that manifest (the same path's baseline); the new identity itself
+/// needs an approval, so no app takes another's id, or its approvals, unseen.
+fn id_changed(from: &str, head: &Manifest) -> Change {
+    let app = &head.id.value;
+    let key = crate::approval::Key::id_changed(app, from);
+    Change {
+        app: app.clone(),
+        direction: Direction::Escalation,
+        rule: "app-id-changed".into(),
+        also: Vec::new(),
+        severity: rule("app-id-changed").severity,
+        scope: key.target.to_string(),
+        key: key.to_string(),
+        head: Some(app.clone()),
+        before: vec![from.to_string()],
+        description: format!(
+            "the manifest of app `{from}` now claims the id `{app}`: approvals and access follow the id"
+        ),
+        location: Location::new(&head.path, head.id.pos),
+        workflows: Vec::new(),
+        approval: Approval::not_required(),
+        new_in_pr: None,
+    }
+}
+
 /// The access of an app present at the baseline whose manifest is gone at head, as
-/// reductions (`app-removed`), located at the scopes in the baseline file.
-pub fn removed(base: &Manifest, opts: Options) -> Vec<Change> {
+/// reductions (`app-removed`), located at the scopes in the baseline file; and the
+/// removal itself (`app-gating-stopped`), which needs an approval of its own: from
+/// here on nothing gates the app. `why` says what happened to the manifest.
+pub fn removed(base: &Manifest, why: &str, opts: Options) -> Vec<Change> {
     let app = &base.id.value;
     let base_scopes: Vec<Scope> = base.requested().cloned().collect();
     let reductions = pieces(new_access(&base_scopes, &[], opts), opts);
     let lookup = Lookup::new(base, reductions.len());
-    reductions
-        .into_iter()
-        .map(|(n, p)| {
+    let key = crate::approval::Key::removed(app);
+    let stopped = Change {
+        app: app.clone(),
+        direction: Direction::Escalation,
+        rule: "app-gating-stopped".into(),
+        also: Vec::new(),
+        severity: rule("app-gating-stopped").severity,
+        scope: key.target.to_string(),
+        key: key.to_string(),
+        head: None,
+        before: Vec::new(),
+        description: format!("gating stops for app `{app}`: {why}"),
+        location: Location::new(&base.path, base.id.pos),
+        workflows: Vec::new(),
+        approval: Approval::not_required(),
+        new_in_pr: None,
+    };
+    std::iter::once(stopped)
+        .chain(reductions.into_iter().map(|(n, p)| {
             let pos = lookup
                 .entry(&n.scope)
                 .map_or(base.scopes_pos, |e| e.token.text.pos);
@@ -140,7 +193,7 @@ pub fn removed(base: &Manifest, opts: Options) -> Vec<Change> {
                 approval: Approval::not_required(),
                 new_in_pr: None,
             }
-        })
+        }))
         .collect()
 }
 

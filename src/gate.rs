@@ -34,6 +34,13 @@ pub struct Removed {
     /// Where it was at the baseline.
     pub path: String,
     pub base: Manifest,
+    /// What became of the manifest, for the reviewer.
+    pub why: String,
+    /// The path is there but is not a readable, tracked regular file (a directory, a
+    /// symlink out of the repository, a FIFO), or the manifest went where the config
+    /// does not look: unless the removal is approved, the gate cannot judge the app
+    /// ([`cannot_judge`]).
+    pub unreadable: bool,
 }
 
 /// Everything the gate judges with.
@@ -88,17 +95,26 @@ pub fn gate(input: &Input<'_>) -> Report {
             baseline_path: app.base.as_ref().map(|(p, _, _)| p.clone()),
             new_app: app.base.is_none(),
             removed_app: false,
+            id_changed_from: app
+                .base
+                .as_ref()
+                .map(|(_, b, _)| &b.id.value)
+                .filter(|b| **b != app.head.id.value)
+                .cloned(),
+            gating_stopped: None,
             text_diff: text,
         });
     }
     for gone in input.removed {
-        changes.extend(crate::diff::removed(&gone.base, opts));
+        changes.extend(crate::diff::removed(&gone.base, &gone.why, opts));
         apps.push(AppReport {
             app: gone.base.id.value.clone(),
             path: gone.path.clone(),
             baseline_path: Some(gone.path.clone()),
             new_app: false,
             removed_app: true,
+            id_changed_from: None,
+            gating_stopped: Some(gone.why.clone()),
             text_diff: String::new(),
         });
     }
@@ -290,6 +306,31 @@ fn approval_column(
         }
     }
     column
+}
+
+/// Why the gate cannot judge this run, one message per app: a path gated at the
+/// baseline that is there but not a readable regular file (or whose manifest moved
+/// where the config does not look), when its removal is not approved. The CLI exits 2
+/// with these; an approved removal is a reviewed decision and passes.
+pub fn cannot_judge(removed: &[Removed], report: &Report) -> Vec<String> {
+    removed
+        .iter()
+        .filter(|r| r.unreadable)
+        .filter(|r| {
+            let key = crate::approval::Key::removed(&r.base.id.value).to_string();
+            report
+                .changes
+                .iter()
+                .any(|c| c.key == key && c.approval.state != ApprovalState::Approved)
+        })
+        .map(|r| {
+            let id = &r.base.id.value;
+            format!(
+                "{}: {}; app `{id}` was gated at the baseline and would no longer be gated\n  hint: put the manifest back at {} as a regular file, or, if the app is retired, approve its removal: scopegate approve --by <you> --ticket <ticket> --key '{id}:*removed*'",
+                r.path, r.why, r.path
+            )
+        })
+        .collect()
 }
 
 fn count(n: usize, what: &str) -> String {

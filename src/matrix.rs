@@ -218,7 +218,9 @@ pub fn build(
                     let keys: Vec<String> = entry
                         .keys
                         .iter()
-                        .filter(|k| &k.app == app && tenant::overlaps(&k.scope, s, opts))
+                        .filter(|k| {
+                            &k.app == app && k.scope().is_some_and(|k| tenant::overlaps(k, s, opts))
+                        })
                         .map(ToString::to_string)
                         .collect();
                     (!keys.is_empty()).then(|| ApprovalRecord {

@@ -173,6 +173,11 @@ static TEMPLATES: &[(&str, &str)] = &[
         "app-removed",
         "This app was retired: it can no longer {access}.",
     ),
+    ("app-id-changed", "The app's identifier changed: {detail}."),
+    (
+        "app-gating-stopped",
+        "This app is no longer reviewed by this release process: {detail}.",
+    ),
     (
         "out-of-manifest-use",
         "The app was seen using access that no permission it requests covers: {detail}.",

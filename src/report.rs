@@ -206,13 +206,20 @@ pub struct AppReport {
     /// The manifest at head (for a removed app: where it was at the baseline).
     pub path: String,
     /// Where the manifest was at the baseline; null for a new app. It differs from
-    /// `path` when the app moved (it is matched by its id).
+    /// `path` when the app moved (same id, its old path gone at head).
     pub baseline_path: Option<String>,
     pub new_app: bool,
     /// At the baseline, but no manifest with this id at head: all its access is
     /// reported as removed (`app-removed`).
     #[serde(default)]
     pub removed_app: bool,
+    /// The app id the manifest at this path had at the baseline, when it now claims
+    /// another (`app-id-changed`; its content is diffed against that path's baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_changed_from: Option<String>,
+    /// For a removed app: why gating stopped (what became of its manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gating_stopped: Option<String>,
     /// Unified diff of the manifest text, baseline to head (empty when identical).
     pub text_diff: String,
 }

@@ -677,3 +677,85 @@ fn a_forks_report_is_posted_by_the_comment_command_only_on_its_own_head() {
     assert_eq!(gh.comments().len(), 1);
     assert!(gh.comments()[0].body.contains("UNAPPROVED"));
 }
+
+/// v1.0.0 with two apps under `apps/*/smart-app.yaml`; returns the repo and the release.
+fn two_app_release() -> (Repo, String) {
+    let r = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    r.git(&["init", "-q", "-b", "main"]);
+    r.write("apps/a/smart-app.yaml", &example());
+    r.write(
+        "apps/b/smart-app.yaml",
+        &example().replace("\nid: med-rec\n", "\nid: med-rec-2\n"),
+    );
+    r.write(
+        ".scopegate/config.yaml",
+        "manifests: [apps/*/smart-app.yaml]\napprovers: [alice]\n",
+    );
+    let base = r.commit("v1");
+    r.git(&["tag", "v1.0.0"]);
+    (r, base)
+}
+
+// Regression (issue 12 §2): two apps swapping ids read as two moves, "NO CHANGE", and
+// no comment was posted.
+#[test]
+fn an_id_swap_under_ci_fails_and_the_comment_shows_both_id_changes() {
+    let (r, base) = two_app_release();
+    let (a, b) = (
+        r.read("apps/a/smart-app.yaml"),
+        r.read("apps/b/smart-app.yaml"),
+    );
+    r.write("apps/a/smart-app.yaml", &b);
+    r.write("apps/b/smart-app.yaml", &a);
+    let head = r.commit("swap");
+    let gh = FakeGitHub::start();
+    let run = pr_run(&r, &gh, &base, &head);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.output("result"), "fail");
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].body.contains("app-id-changed"),
+        "{}",
+        comments[0].body
+    );
+    assert!(
+        comments[0].body.contains("id changed from"),
+        "{}",
+        comments[0].body
+    );
+}
+
+// Regression (issue 12 §3): a manifest renamed to `.yml` was a removed app, and the
+// gate passed.
+#[test]
+fn a_yml_rename_under_ci_is_exit_2_and_the_comment_says_gating_stopped() {
+    let (r, base) = two_app_release();
+    r.git(&["mv", "apps/b/smart-app.yaml", "apps/b/smart-app.yml"]);
+    let head = r.commit("yml");
+    let gh = FakeGitHub::start();
+    let run = pr_run(&r, &gh, &base, &head);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("::error title=scopegate::apps/b/smart-app.yaml")
+            && run.stdout.contains("apps/b/smart-app.yml"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.output("result"), "fail");
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].body.contains("gating stopped for this app"),
+        "{}",
+        comments[0].body
+    );
+    assert!(
+        comments[0].body.contains("UNAPPROVED"),
+        "{}",
+        comments[0].body
+    );
+}

@@ -515,6 +515,8 @@ fn report_with_changed_apps(apps: usize) -> String {
             baseline_path: Some(path),
             new_app: false,
             removed_app: false,
+            gating_stopped: None,
+            id_changed_from: None,
             text_diff: "-  - patient/Observation.c\n+  - patient/Observation.cu\n".into(),
         });
     }

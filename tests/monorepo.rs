@@ -160,7 +160,7 @@ fn the_moved_app_gaining_a_scope_fails_with_the_escalation_on_that_app() {
 }
 
 #[test]
-fn a_removed_app_is_reported_as_reductions_and_does_not_vanish() {
+fn a_removed_app_is_reported_as_reductions_and_its_removal_needs_an_approval() {
     let (r, _) = three_apps_one_moved();
     r.git(&[
         "rm",
@@ -169,12 +169,19 @@ fn a_removed_app_is_reported_as_reductions_and_does_not_vanish() {
     ]);
     r.commit("retire population-health");
     let g = gate(&r);
-    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    // Gating stops for the app: that is a change of its own, unapproved here.
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
     let v = g.json();
-    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["verdict"], "fail");
     let changes = v["changes"].as_array().unwrap();
-    assert!(!changes.is_empty());
-    for c in changes {
+    let (stopped, reductions): (Vec<&Value>, Vec<&Value>) = changes
+        .iter()
+        .partition(|c| c["rule"] == "app-gating-stopped");
+    assert_eq!(stopped.len(), 1, "{v:#}");
+    assert_eq!(stopped[0]["key"], "population-health:*removed*");
+    assert_eq!(stopped[0]["approval"]["state"], "unapproved");
+    assert!(!reductions.is_empty());
+    for c in reductions {
         assert_eq!(c["app"], "population-health", "{c:#}");
         assert_eq!(c["direction"], "reduction");
         assert_eq!(c["rule"], "app-removed");
@@ -183,7 +190,6 @@ fn a_removed_app_is_reported_as_reductions_and_does_not_vanish() {
             "services/backend/population-health/smart-app.yaml"
         );
     }
-    assert_eq!(v["summary"]["reductions"], changes.len());
     let gone: Vec<&Value> = v["apps"]
         .as_array()
         .unwrap()
@@ -192,6 +198,34 @@ fn a_removed_app_is_reported_as_reductions_and_does_not_vanish() {
         .collect();
     assert_eq!(gone.len(), 1);
     assert_eq!(gone[0]["app"], "population-health");
+    assert!(
+        gone[0]["gating_stopped"]
+            .as_str()
+            .unwrap()
+            .contains("is gone"),
+        "{v:#}"
+    );
+    // Approved, the removal passes, and the report still says gating stopped.
+    let a = r.run(&[
+        "approve",
+        "--by",
+        "alice",
+        "--ticket",
+        "RET-1",
+        "--key",
+        "population-health:*removed*",
+    ]);
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    assert_eq!(v["verdict"], "pass");
+    let md = r.run(&["gate", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains("removed: gating stopped for this app"),
+        "{}",
+        md.stdout
+    );
 }
 
 #[test]

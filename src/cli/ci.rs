@@ -371,6 +371,19 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             command_escape(&format!("{e:#}"))
         ));
     }
+
+    // A gated path that is there but unreadable, removal unapproved: the verdict is
+    // FAIL and shown, but the gate could not judge that app (exit 2).
+    let cannot = crate::gate::cannot_judge(&loaded.removed, &report);
+    for m in &cannot {
+        env.say(&format!(
+            "::error title=scopegate::{}\n",
+            command_escape(&env.redact(m))
+        ));
+    }
+    if !cannot.is_empty() {
+        return Ok(2);
+    }
     let failed = report.verdict == Some(Verdict::Fail) && args.fail_on == CiFailOn::Unapproved;
     Ok(u8::from(failed))
 }

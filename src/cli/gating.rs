@@ -140,6 +140,14 @@ impl Reader<'_> {
         }
     }
 
+    /// The files at `paths`, in order (`None` where there is none).
+    pub(super) fn read_many(&self, paths: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        match self {
+            Reader::Git(r, res) => Ok(r.read_many(res, paths)?),
+            Reader::Api { .. } => paths.iter().map(|p| self.read(p)).collect(),
+        }
+    }
+
     pub(super) fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         match self {
             Reader::Git(r, res) => Ok(r.read(res, path)?),

@@ -1,14 +1,16 @@
 //! Which apps a gate run judges: the config's `manifests:` paths and globs expanded
-//! at both ends, the files read, and each head manifest paired with its baseline by
-//! app id (same path first, then a move, then an id renamed in place).
+//! at both ends, the files read, and each head manifest paired with its baseline
+//! (same path first, then a move of the same id from a path gone at head).
 //!
 //! Globs are matched against the files git tracks at head (the index: untracked
 //! build output and vendored copies never count) and against the baseline commit's
 //! tree (git2, or the git trees API for a shallow clone on GitHub). Literal entries
-//! are read as they are. The pairing itself is pure ([`pair`]); this module does the
-//! reading around it and decides nothing about access.
+//! are read as they are. A manifest is read only when it is a regular file, or a
+//! symlink that resolves inside the repository to a regular file git tracks; a gated
+//! path that is anything else is never silently skipped. The pairing itself is pure
+//! ([`pair`]); this module does the reading around it and decides nothing about access.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -46,33 +48,55 @@ pub struct Pairing {
 }
 
 /// Pairs head manifests with baseline manifests, both given as `(path, app id)`.
-/// Each baseline manifest pairs at most once, in this order: the same path and id;
-/// the same id at another path (the app moved); the same path with another id (the
-/// id was renamed in place, so the old content stays the baseline). Two head
-/// manifests with the same id are an error naming both paths.
+///
+/// An app is its id at a path, and no manifest inherits another app's baseline:
+/// - a head manifest at a path the baseline had pairs with the manifest at that path,
+///   whatever its id (a changed id is then a change that needs its own approval, and
+///   the content is diffed against that path's baseline);
+/// - a head manifest at a new path pairs with the baseline manifest of the same id
+///   only when that manifest's path has no head manifest (the app moved);
+/// - anything else is a new app, and a baseline manifest left unclaimed is removed.
+///
+/// So two apps swapping ids are two id changes, not two moves; an app renamed to the
+/// id of a moved or removed app is an id change plus a removal. Two head manifests with
+/// the same id are an error naming both paths. Linear in the number of manifests.
 pub fn pair(head: &[(&str, &str)], base: &[(&str, &str)]) -> Result<Pairing, String> {
-    let mut seen: HashMap<&str, &str> = HashMap::new();
+    let mut seen: HashMap<&str, &str> = HashMap::with_capacity(head.len());
     for (path, id) in head {
         if let Some(first) = seen.insert(id, path) {
             return Err(format!(
-                "two manifests have the app id `{id}`: {first} and {path}\n  hint: each app needs its own id; the gate matches an app to its baseline by id"
+                "two manifests have the app id `{id}`: {first} and {path}\n  hint: each app needs its own id; the gate matches an app to its baseline by path and id"
             ));
+        }
+    }
+    let head_paths: HashSet<&str> = head.iter().map(|(p, _)| *p).collect();
+    let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(base.len());
+    // Baseline manifests whose path is gone at head, by id: the ones that can move.
+    let mut movable: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (j, (path, id)) in base.iter().enumerate().rev() {
+        by_path.insert(path, j);
+        if !head_paths.contains(path) {
+            movable.entry(id).or_default().push(j);
         }
     }
     let mut base_of = vec![None; head.len()];
     let mut taken = vec![false; base.len()];
-    // (same path, same id) required in each round.
-    for (path, id) in [(true, true), (false, true), (true, false)] {
-        let round =
-            |h: &(&str, &str), b: &(&str, &str)| (!path || h.0 == b.0) && (!id || h.1 == b.1);
-        for (i, h) in head.iter().enumerate() {
-            if base_of[i].is_some() {
-                continue;
-            }
-            if let Some(j) = (0..base.len()).find(|&j| !taken[j] && round(h, &base[j])) {
-                taken[j] = true;
-                base_of[i] = Some(j);
-            }
+    for (i, (path, _)) in head.iter().enumerate() {
+        if let Some(&j) = by_path.get(path)
+            && !taken[j]
+        {
+            taken[j] = true;
+            base_of[i] = Some(j);
+        }
+    }
+    for (i, (_, id)) in head.iter().enumerate() {
+        if base_of[i].is_some() {
+            continue;
+        }
+        // The candidates were pushed in reverse: the first in baseline order is last.
+        if let Some(j) = movable.get_mut(id).and_then(Vec::pop) {
+            taken[j] = true;
+            base_of[i] = Some(j);
         }
     }
     let unclaimed = (0..base.len()).filter(|&j| !taken[j]).collect();
@@ -84,19 +108,113 @@ fn matching<'f>(glob: &Glob, files: &'f [String]) -> impl Iterator<Item = &'f St
     files.iter().filter(move |f| glob.matches(f))
 }
 
-fn push_unique(v: &mut Vec<String>, s: String) {
-    if !v.contains(&s) {
-        v.push(s);
+/// A list without repeats, in first-seen order, in linear time.
+#[derive(Default)]
+struct Unique {
+    list: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl Unique {
+    fn push(&mut self, s: &str) -> bool {
+        if self.seen.contains(s) {
+            return false;
+        }
+        self.seen.insert(s.to_string());
+        self.list.push(s.to_string());
+        true
+    }
+
+    fn contains(&self, s: &str) -> bool {
+        self.seen.contains(s)
+    }
+}
+
+/// What is at a manifest path in the working tree.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Found {
+    /// A regular file, or a symlink to a regular file git tracks inside the repository:
+    /// the file to read.
+    Regular(PathBuf),
+    Missing,
+    /// Something a manifest must not be, and why (`is a directory`).
+    Bad(String),
+}
+
+/// The files git tracks, and the repository root resolved, for following symlinks.
+pub(super) struct Tree {
+    root: PathBuf,
+    tracked: HashSet<String>,
+}
+
+impl Tree {
+    pub(super) fn new(root: &Path, index: &[String]) -> Tree {
+        Tree {
+            root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
+            tracked: index.iter().cloned().collect(),
+        }
+    }
+
+    /// What `file` is. A symlink is followed only to a regular file that git tracks
+    /// inside the repository; `lstat` comes first, so a FIFO is never opened.
+    pub(super) fn find(&self, file: &Path) -> Found {
+        use std::os::unix::fs::FileTypeExt;
+        let md = match std::fs::symlink_metadata(file) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Found::Missing,
+            Err(e) => return Found::Bad(format!("cannot be read ({e})")),
+        };
+        let t = md.file_type();
+        if t.is_file() {
+            return Found::Regular(file.to_path_buf());
+        }
+        if t.is_symlink() {
+            let link =
+                std::fs::read_link(file).map_or_else(|_| "?".into(), |l| l.display().to_string());
+            let Ok(target) = file.canonicalize() else {
+                return Found::Bad(format!("is a symlink to `{link}`, which does not exist"));
+            };
+            let Some(rel) = target
+                .strip_prefix(&self.root)
+                .ok()
+                .and_then(Path::to_str)
+                .filter(|r| !r.is_empty())
+            else {
+                return Found::Bad(format!("is a symlink to `{link}`, outside the repository"));
+            };
+            if !target.is_file() {
+                return Found::Bad(format!(
+                    "is a symlink to `{rel}`, which is not a regular file"
+                ));
+            }
+            if !self.tracked.contains(rel) {
+                return Found::Bad(format!("is a symlink to `{rel}`, which git does not track"));
+            }
+            return Found::Regular(target);
+        }
+        let what = if t.is_dir() {
+            "a directory"
+        } else if t.is_fifo() {
+            "a FIFO"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_block_device() || t.is_char_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        Found::Bad(format!("is {what}"))
     }
 }
 
 /// The config's entries expanded in the working tree alone, for runs without a
 /// baseline (`check`, `matrix`): `(repository-relative name, file)`, in entry order.
-/// Globs match the files git tracks; an entry that matches nothing is an error.
+/// Globs match the files git tracks; an entry that matches nothing is an error, and
+/// so is a matched path that is not a readable regular file.
 pub(super) fn worktree(config: &Config, root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let repo = Repo::discover(root).ok();
     let globs = config.manifests.iter().any(|m| is_glob(m));
-    let tracked = match (&repo, globs) {
+    let index = match (&repo, globs) {
         (_, false) => Vec::new(),
         (Some(r), true) => r.tracked_files()?,
         (None, true) => bail!(
@@ -104,21 +222,40 @@ pub(super) fn worktree(config: &Config, root: &Path) -> Result<Vec<(String, Path
             config::PATH
         ),
     };
-    let mut names: Vec<String> = Vec::new();
+    let tree = Tree::new(root, &index);
+    let mut names = Unique::default();
+    let mut files: HashMap<String, PathBuf> = HashMap::new();
     let mut unmatched = Vec::new();
+    let mut bad = Vec::new();
+    let mut take = |name: &str, names: &mut Unique| match tree.find(&root.join(name)) {
+        Found::Regular(f) => {
+            if names.push(name) {
+                files.insert(name.to_string(), f);
+            }
+            true
+        }
+        Found::Missing => false,
+        Found::Bad(why) => {
+            bad.push(format!("{name} {why}"));
+            true
+        }
+    };
     for entry in &config.manifests {
-        let before = names.len();
+        let mut matched = false;
         if is_glob(entry) {
             let glob = Glob::new(entry).map_err(|e| anyhow!("`{entry}`: {e}"))?;
-            for f in matching(&glob, &tracked) {
-                push_unique(&mut names, f.clone());
+            for f in matching(&glob, &index) {
+                matched |= take(f, &mut names);
             }
-        } else if root.join(entry).is_file() {
-            push_unique(&mut names, entry.clone());
+        } else {
+            matched = take(entry, &mut names);
         }
-        if names.len() == before {
+        if !matched {
             unmatched.push(format!("`{entry}`"));
         }
+    }
+    if !bad.is_empty() {
+        bail!("{}\n  hint: {NOT_REGULAR_HINT}", bad.join("\n"));
     }
     if !unmatched.is_empty() {
         bail!(
@@ -133,18 +270,22 @@ pub(super) fn worktree(config: &Config, root: &Path) -> Result<Vec<(String, Path
         );
     }
     Ok(names
+        .list
         .into_iter()
         .map(|n| {
-            let file = root.join(&n);
+            let file = files.remove(&n).unwrap_or_else(|| root.join(&n));
             (n, file)
         })
         .collect())
 }
 
+const NOT_REGULAR_HINT: &str = "a manifest must be a regular file; a symlink may lead to a regular file git tracks inside the repository";
+
 /// Reads and pairs the manifests. `explicit` are the command-line paths (used as
 /// they are); when empty, the config's entries are expanded, and apps the baseline
-/// had under them but head does not are reported as removed. Head is the working
-/// tree, or `head_commit` (its tree for globs, repository-relative paths as given).
+/// had under them but head does not are reported as removed, with what became of
+/// their manifest. Head is the working tree, or `head_commit` (its tree for globs,
+/// repository-relative paths as given; a symlink there is a blob, and fails to parse).
 pub(super) fn load(
     explicit: &[PathBuf],
     config: &Config,
@@ -158,64 +299,82 @@ pub(super) fn load(
         Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
         None => p.display().to_string(),
     };
+    let globs = from_config && config.manifests.iter().any(|m| is_glob(m));
+    // Every path in the index, whatever is in the working tree there now.
+    let index = match (globs, repo, head_commit) {
+        (true, _, Some(h)) => h.list()?,
+        (false, _, Some(_)) => Vec::new(),
+        (false, Some(r), None) => r.tracked_files()?,
+        (false, None, None) => Vec::new(),
+        (true, Some(r), None) => r.tracked_files()?,
+        (true, None, None) => bail!(
+            "the manifest globs in {} need a git repository (they match the files git tracks)\n  hint: run inside the repository, or name the manifests on the command line",
+            config::PATH
+        ),
+    };
+    let tree = Tree::new(root, &index);
 
     // Head: (path shown and matched on, file to read).
-    let mut head_paths: Vec<String> = Vec::new();
+    let mut head_paths = Unique::default();
     let mut head_files: HashMap<String, PathBuf> = HashMap::new();
+    // Paths under the config's entries that hold something a manifest must not be.
+    let mut bad: HashMap<String, String> = HashMap::new();
     // Baseline candidates from the config's entries, and entries that match nothing.
-    let mut base_paths: Vec<String> = Vec::new();
+    let mut base_paths = Unique::default();
     let mut unmatched: Vec<String> = Vec::new();
     // Head files of a commit, read once: a literal entry is looked up by reading it.
     let mut head_read: HashMap<String, Vec<u8>> = HashMap::new();
     if from_config {
-        let globs = config.manifests.iter().any(|m| is_glob(m));
-        let tracked = match (globs, repo, head_commit) {
-            (false, _, _) => Vec::new(),
-            (true, _, Some(h)) => h.list()?,
-            (true, Some(r), None) => r.tracked_files()?,
-            (true, None, None) => bail!(
-                "the manifest globs in {} need a git repository (they match the files git tracks)\n  hint: run inside the repository, or name the manifests on the command line",
-                config::PATH
-            ),
-        };
         let base_files = match base {
             Base::Commit(rd) if globs => rd.list()?,
             _ => Vec::new(),
+        };
+        let mut take = |name: String, file: &Path| {
+            if head_commit.is_some() {
+                // Listed in (or read from) the head commit's tree: it is there.
+                head_paths.push(&name);
+                return true;
+            }
+            match tree.find(file) {
+                Found::Regular(f) => {
+                    if head_paths.push(&name) {
+                        head_files.insert(name, f);
+                    }
+                    true
+                }
+                Found::Missing => false,
+                Found::Bad(why) => {
+                    bad.insert(name, why);
+                    true
+                }
+            }
         };
         for entry in &config.manifests {
             let (mut at_head, mut at_base) = (false, false);
             if is_glob(entry) {
                 let glob = Glob::new(entry).map_err(|e| anyhow!("`{entry}`: {e}"))?;
-                for f in matching(&glob, &tracked) {
-                    at_head = true;
-                    head_files.insert(f.clone(), root.join(f));
-                    push_unique(&mut head_paths, f.clone());
+                for f in matching(&glob, &index) {
+                    at_head |= take(f.clone(), &root.join(f));
                 }
                 for f in matching(&glob, &base_files) {
                     at_base = true;
-                    push_unique(&mut base_paths, f.clone());
+                    base_paths.push(f);
                 }
             } else if let Some(h) = head_commit {
                 if let Some(b) = h.read(entry)? {
-                    at_head = true;
                     head_read.insert(entry.clone(), b);
-                    push_unique(&mut head_paths, entry.clone());
+                    at_head = take(entry.clone(), Path::new(entry));
                 }
                 if let Base::Commit(_) = base {
-                    push_unique(&mut base_paths, entry.clone());
+                    base_paths.push(entry);
                     at_base = true;
                 }
             } else {
                 let file = root.join(entry);
-                if file.is_file() {
-                    at_head = true;
-                    let shown = shown_of(&file);
-                    head_files.insert(shown.clone(), file);
-                    push_unique(&mut head_paths, shown);
-                }
+                at_head = take(shown_of(&file), &file);
                 if let Base::Commit(_) = base {
                     // Whether it exists there is learnt when it is read.
-                    push_unique(&mut base_paths, entry.clone());
+                    base_paths.push(entry);
                     at_base = true;
                 }
             }
@@ -227,19 +386,32 @@ pub(super) fn load(
         for p in explicit {
             // Repository-relative, as git stores it.
             let shown = p.display().to_string().trim_start_matches("./").to_string();
-            push_unique(&mut head_paths, shown);
+            head_paths.push(&shown);
         }
     } else {
+        let mut problems = Vec::new();
         for p in explicit {
             let shown = shown_of(p);
-            head_files.insert(shown.clone(), p.clone());
-            push_unique(&mut head_paths, shown);
+            match tree.find(p) {
+                Found::Regular(f) => {
+                    if head_paths.push(&shown) {
+                        head_files.insert(shown, f);
+                    }
+                }
+                Found::Missing => {
+                    problems.push(format!("cannot read {}: no such file", p.display()))
+                }
+                Found::Bad(why) => problems.push(format!("{} {why}", p.display())),
+            }
+        }
+        if !problems.is_empty() {
+            bail!("{}\n  hint: {NOT_REGULAR_HINT}", problems.join("\n"));
         }
     }
 
     // Read both ends. Every head path is also looked up at the same path.
-    let mut head_bytes = Vec::new();
-    for p in &head_paths {
+    let mut head_bytes = Vec::with_capacity(head_paths.list.len());
+    for p in &head_paths.list {
         if let Some(h) = head_commit {
             let b = match head_read.remove(p) {
                 Some(b) => b,
@@ -257,13 +429,19 @@ pub(super) fn load(
     let mut base_read: Vec<(String, String, Vec<u8>)> = Vec::new(); // (path, label, bytes)
     match base {
         Base::Commit(rd) => {
-            let mut wanted = base_paths.clone();
-            for p in &head_paths {
-                push_unique(&mut wanted, p.clone());
-            }
-            for p in wanted {
-                if let Some(b) = rd.read(&p)? {
-                    base_read.push((p.clone(), format!("{}:{p}", rd.name()), b));
+            let mut wanted = base_paths.list.clone();
+            wanted.extend(
+                head_paths
+                    .list
+                    .iter()
+                    .filter(|p| !base_paths.contains(p))
+                    .cloned(),
+            );
+            let bytes = rd.read_many(&wanted)?;
+            for (p, b) in wanted.into_iter().zip(bytes) {
+                if let Some(b) = b {
+                    let label = format!("{}:{p}", rd.name());
+                    base_read.push((p, label, b));
                 }
             }
         }
@@ -274,11 +452,18 @@ pub(super) fn load(
         }
         Base::None => {}
     }
+    let at_base: HashSet<&str> = match base {
+        Base::Commit(_) => base_read.iter().map(|(p, _, _)| p.as_str()).collect(),
+        _ => HashSet::new(),
+    };
     // A literal entry missing at head and at the baseline names nothing.
     if let Base::Commit(_) = base {
         for entry in config.manifests.iter().filter(|m| !is_glob(m)) {
-            let at_base = base_read.iter().any(|(p, _, _)| p == entry);
-            if from_config && !at_base && !head_paths.iter().any(|h| h == entry) {
+            if from_config
+                && !at_base.contains(entry.as_str())
+                && !head_paths.contains(entry)
+                && !bad.contains_key(entry)
+            {
                 unmatched.push(entry.clone());
             }
         }
@@ -296,8 +481,19 @@ pub(super) fn load(
             }
         );
     }
+    // Something that is not a manifest, where the baseline had none: nothing to remove,
+    // nothing to read.
+    let mut new_bad: Vec<String> = bad
+        .iter()
+        .filter(|(p, _)| !at_base.contains(p.as_str()))
+        .map(|(p, why)| format!("{p} {why}"))
+        .collect();
+    if !new_bad.is_empty() {
+        new_bad.sort();
+        bail!("{}\n  hint: {NOT_REGULAR_HINT}", new_bad.join("\n"));
+    }
 
-    let (heads, bases) = parse_both(&head_paths, &head_bytes, &base_read)?;
+    let (heads, bases) = parse_both(&head_paths.list, &head_bytes, &base_read)?;
 
     let apps = match base {
         Base::File(_) => {
@@ -325,18 +521,17 @@ pub(super) fn load(
                 .collect();
             let pairing = pair(&h, &b).map_err(|e| anyhow!(e))?;
             let removed_ids: Vec<usize> = if from_config {
-                // A baseline manifest whose id lives on at head (a duplicate id at the
-                // baseline) is not a removed app.
                 pairing
                     .unclaimed
                     .iter()
                     .copied()
                     .filter(|&j| base_paths.contains(&bases[j].0))
-                    .filter(|&j| !h.iter().any(|(_, id)| *id == b[j].1))
                     .collect()
             } else {
                 Vec::new()
             };
+            let head_set: HashSet<&str> = h.iter().map(|(p, _)| *p).collect();
+            let mut vanished = Vanished::new(&tree, root, &index, &head_set);
             let mut bases: Vec<Option<(String, Manifest, String)>> =
                 bases.into_iter().map(Some).collect();
             let removed = removed_ids
@@ -345,7 +540,16 @@ pub(super) fn load(
                 .map(|(path, mut base, _)| {
                     // Locations name the file, not the `ref:path` label.
                     base.path = path.clone();
-                    Removed { path, base }
+                    let (why, unreadable) = match bad.get(&path) {
+                        Some(w) => (format!("{path} {w}"), true),
+                        None => vanished.why(&path, &base.id.value),
+                    };
+                    Removed {
+                        path,
+                        base,
+                        why,
+                        unreadable,
+                    }
                 })
                 .collect();
             let apps = heads
@@ -364,6 +568,110 @@ pub(super) fn load(
         apps,
         removed: Vec::new(),
     })
+}
+
+/// Paths grouped by a part of their name.
+type Near<'a> = HashMap<&'a str, Vec<&'a str>>;
+
+/// What became of a gated manifest that no head manifest claims.
+struct Vanished<'a> {
+    tree: &'a Tree,
+    root: &'a Path,
+    index: &'a [String],
+    head: &'a HashSet<&'a str>,
+    /// Tracked paths outside the head manifests, by directory and by file name; built
+    /// on first use.
+    near: Option<(Near<'a>, Near<'a>)>,
+}
+
+/// At most this many nearby files are read to find where a manifest went.
+const NEARBY_MAX: usize = 32;
+
+impl<'a> Vanished<'a> {
+    fn new(
+        tree: &'a Tree,
+        root: &'a Path,
+        index: &'a [String],
+        head: &'a HashSet<&'a str>,
+    ) -> Vanished<'a> {
+        Vanished {
+            tree,
+            root,
+            index,
+            head,
+            near: None,
+        }
+    }
+
+    /// Why the manifest at `path` (app `id`) is gone, and whether the gate cannot
+    /// judge it: something is at the path that is not a readable tracked file, or the
+    /// manifest is now where the config does not look (renamed, moved out of the globs).
+    fn why(&mut self, path: &str, id: &str) -> (String, bool) {
+        match self.tree.find(&self.root.join(path)) {
+            Found::Bad(w) => return (format!("{path} {w}"), true),
+            Found::Regular(_) => {
+                return (
+                    format!(
+                        "{path} is not tracked by git (the config's globs match tracked files)"
+                    ),
+                    true,
+                );
+            }
+            Found::Missing => {}
+        }
+        if let Some(q) = self.moved_to(path, id) {
+            return (
+                format!("its manifest is now {q}, which the config's `manifests:` do not match"),
+                true,
+            );
+        }
+        (
+            format!(
+                "{path} is gone and no manifest with id `{id}` is where the config looks (deleted, or renamed or moved outside the config's `manifests:`)"
+            ),
+            false,
+        )
+    }
+
+    /// A tracked file in the same directory or with the same name as `path`, outside
+    /// the head manifests, that is a manifest with id `id`.
+    fn moved_to(&mut self, path: &str, id: &str) -> Option<String> {
+        let (index, head) = (self.index, self.head);
+        let (by_dir, by_name) = self.near.get_or_insert_with(|| {
+            let mut by_dir: HashMap<&str, Vec<&str>> = HashMap::new();
+            let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
+            for f in index
+                .iter()
+                .map(String::as_str)
+                .filter(|f| !head.contains(f))
+            {
+                let (dir, name) = f.rsplit_once('/').unwrap_or(("", f));
+                by_dir.entry(dir).or_default().push(f);
+                by_name.entry(name).or_default().push(f);
+            }
+            (by_dir, by_name)
+        });
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let candidates = by_dir
+            .get(dir)
+            .into_iter()
+            .flatten()
+            .chain(by_name.get(name).into_iter().flatten())
+            .filter(|f| **f != path)
+            .take(NEARBY_MAX);
+        for f in candidates {
+            let Found::Regular(file) = self.tree.find(&self.root.join(f)) else {
+                continue;
+            };
+            let Ok(bytes) = read_limited(&file) else {
+                continue;
+            };
+            if manifest::from_bytes(f, &bytes).is_ok_and(|m| m.id.value == id) {
+                return Some((*f).to_string());
+            }
+        }
+        None
+    }
 }
 
 type Parsed = (Vec<(Manifest, String)>, Vec<(String, Manifest, String)>);
@@ -475,22 +783,44 @@ mod tests {
     }
 
     #[test]
-    fn a_new_app_at_a_moved_apps_old_path_is_new_and_the_move_is_followed() {
-        // `a` moved from old/ to new/, and a new app `c` took old/.
+    fn a_new_id_at_a_moved_apps_old_path_is_an_id_change_and_the_app_is_new_elsewhere() {
+        // `a` went to new/, and `c` took old/: old/ pairs with its own baseline (an id
+        // change that needs approval), and `a` cannot move from a path still in use.
         assert_eq!(
             paired(
                 &[("old/x.yaml", "c"), ("new/x.yaml", "a")],
                 &[("old/x.yaml", "a")]
             ),
-            (vec![None, Some(0)], vec![])
+            (vec![Some(0), None], vec![])
         );
     }
 
     #[test]
-    fn an_id_renamed_in_place_keeps_its_old_content_as_the_baseline() {
+    fn two_apps_swapping_ids_keep_their_paths_baselines() {
+        // Regression (issue 12 §2): read as two moves, the swap was "NO CHANGE".
         assert_eq!(
-            paired(&[("x.yaml", "new-id")], &[("x.yaml", "old-id")]),
-            (vec![Some(0)], vec![])
+            paired(
+                &[("a.yaml", "b"), ("b.yaml", "a")],
+                &[("a.yaml", "a"), ("b.yaml", "b")]
+            ),
+            (vec![Some(0), Some(1)], vec![])
+        );
+    }
+
+    #[test]
+    fn an_id_taken_from_a_moved_away_path_is_an_id_change_and_a_removal() {
+        // b.yaml is gone; a.yaml now claims `b`: a.yaml keeps its own baseline.
+        assert_eq!(
+            paired(&[("a.yaml", "b")], &[("a.yaml", "a"), ("b.yaml", "b")]),
+            (vec![Some(0)], vec![1])
+        );
+    }
+
+    #[test]
+    fn a_path_and_id_changed_together_is_a_new_app_and_a_removal() {
+        assert_eq!(
+            paired(&[("new.yaml", "n")], &[("old.yaml", "o")]),
+            (vec![None], vec![0])
         );
     }
 
@@ -502,6 +832,33 @@ mod tests {
                 &[("a.yaml", "a"), ("gone.yaml", "gone")]
             ),
             (vec![Some(0)], vec![1])
+        );
+    }
+
+    #[test]
+    fn pairing_is_near_linear_in_the_app_count() {
+        // Regression (issue 17 §5): linear scans per manifest made 15,000 apps take 34 s.
+        let paths: Vec<String> = (0..40_000).map(|i| format!("apps/{i}/x.yaml")).collect();
+        let ids: Vec<String> = (0..40_000).map(|i| format!("app-{i}")).collect();
+        // Every app moved: the slowest shape for a quadratic pairing.
+        let moved: Vec<String> = (0..40_000).map(|i| format!("moved/{i}/x.yaml")).collect();
+        let head: Vec<(&str, &str)> = moved
+            .iter()
+            .zip(&ids)
+            .map(|(p, i)| (p.as_str(), i.as_str()))
+            .collect();
+        let base: Vec<(&str, &str)> = paths
+            .iter()
+            .zip(&ids)
+            .map(|(p, i)| (p.as_str(), i.as_str()))
+            .collect();
+        let t = std::time::Instant::now();
+        let p = pair(&head, &base).unwrap();
+        assert!(p.base_of.iter().enumerate().all(|(i, j)| *j == Some(i)));
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            t.elapsed()
         );
     }
 

@@ -440,11 +440,20 @@ fn report_against_baseline(
         print!("{}", render_gate(&g.report, format, style));
     }
     let fails = g.report.verdict == Some(report::Verdict::Fail);
+    // A gated path that is there but unreadable, with its removal unapproved: the
+    // report is shown, but the gate could not judge the app.
+    let cannot = crate::gate::cannot_judge(&loaded.removed, &g.report);
+    for m in &cannot {
+        eprintln!("error: {m}");
+    }
     // The process exits next, and the OS takes the memory back at once: freeing the
     // parsed manifests and the report one allocation at a time (about 10^5 of them for
     // a large manifest) would cost a CI run more than rendering the report.
     std::mem::forget(loaded);
     std::mem::forget(g);
+    if !cannot.is_empty() {
+        return Ok(2);
+    }
     Ok(u8::from(gate && fails))
 }
 
@@ -523,6 +532,13 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
 /// without reading it all.
 pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    // Opening a FIFO would block until a writer comes: look first.
+    if !std::fs::metadata(p)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
     let f = std::fs::File::open(p)?;
     let mut buf = Vec::new();
     f.take(manifest::MAX_BYTES as u64 + 1)

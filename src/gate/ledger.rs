@@ -5,8 +5,10 @@
 //! Pure, part of the gate. It reads no files; entries come parsed from
 //! [`crate::approval`].
 
+use std::collections::HashSet;
+
 use super::{App, Input, Removed};
-use crate::approval::Entry;
+use crate::approval::{Entry, Key};
 use crate::diff::{classify, justifying_workflows};
 use crate::grant::{ScopeSet, covers};
 use crate::manifest::Pos;
@@ -22,6 +24,9 @@ pub(super) struct Ledger<'a> {
     /// Added entries without a qualifying review, with the reason.
     pending: Vec<(&'a Entry, &'a str)>,
     input: &'a Input<'a>,
+    /// The app ids with a manifest at the baseline; `None` when the ledger did not come
+    /// from a baseline commit (an advisory run), so no entry can be told apart.
+    at_baseline: Option<HashSet<&'a str>>,
 }
 
 impl<'a> Ledger<'a> {
@@ -49,11 +54,80 @@ impl<'a> Ledger<'a> {
                 None => entries.push((e, true)),
             }
         }
+        // An app's identity cannot be borrowed: entries the baseline ledger holds for an
+        // id with no manifest at the baseline (a retired app, a typo) approve nothing, so
+        // a manifest renamed to that id cannot inherit them. Entries the change adds
+        // still count, so a new app can be approved.
+        let at_baseline = (!input.advisory).then(|| {
+            input
+                .apps
+                .iter()
+                .filter_map(|a| a.base.as_ref().map(|(_, m, _)| m.id.value.as_str()))
+                .chain(input.removed.iter().map(|r| r.base.id.value.as_str()))
+                .collect()
+        });
         Ledger {
             entries,
             pending,
             input,
+            at_baseline,
         }
+    }
+
+    /// The trusted entries that count for `app`: the baseline ledger's (the first
+    /// `base_ledger.len()`) only when the app had a manifest at the baseline; entries
+    /// merged since or added by the change always.
+    fn counted(&self, app: &str) -> impl Iterator<Item = &(&'a Entry, bool)> {
+        let reviewed = self
+            .at_baseline
+            .as_ref()
+            .is_none_or(|ids| ids.contains(app));
+        let at_base = self.input.base_ledger.len();
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| *i >= at_base || reviewed)
+            .map(|(_, e)| e)
+    }
+
+    /// An identity change (`<app>:*removed*`, `<app>:*id-changed-from:<old>*`) is
+    /// approved only by an entry that names exactly its key.
+    fn identity_approval(&self, c: &Change, applies: &dyn Fn(&Entry) -> bool) -> Approval {
+        let Ok(key) = Key::parse(&c.key) else {
+            return unapproved();
+        };
+        let now = self.input.now;
+        let names = |e: &Entry| e.keys.contains(&key) && applies(e);
+        let mut live: Vec<&(&Entry, bool)> = self
+            .counted(&c.app)
+            .filter(|(e, _)| !e.expired_at(now) && names(e))
+            .collect();
+        live.sort_by_key(|(_, added)| *added);
+        let of = |state, e: &Entry, added| Approval {
+            state,
+            by: Some(e.by.clone()),
+            ticket: e.ticket.clone(),
+            entry_line: Some(e.pos.line),
+            added_in_change: added,
+            reason: None,
+            tenants: Vec::new(),
+        };
+        if let Some((e, added)) = live.first() {
+            return of(ApprovalState::Approved, e, *added);
+        }
+        if let Some((e, why)) = self.pending.iter().find(|(e, _)| names(e)) {
+            return Approval {
+                reason: Some(why.to_string()),
+                ..of(ApprovalState::Pending, e, true)
+            };
+        }
+        if let Some((e, added)) = self
+            .counted(&c.app)
+            .find(|(e, _)| e.expired_at(now) && names(e))
+        {
+            return of(ApprovalState::Expired, e, *added);
+        }
+        unapproved()
     }
 
     pub(super) fn finding(&self, id: &str, line: Option<u32>, message: String) -> Finding {
@@ -148,15 +222,16 @@ impl<'a> Ledger<'a> {
             let opts = self.input.config.options;
             let mut tenants: Vec<String> = Scope::parse(&c.scope)
                 .map(|piece| {
-                    self.entries
-                        .iter()
+                    self.counted(&c.app)
                         .filter(|(e, _)| !e.expired_at(self.input.now))
                         .filter(|(e, _)| {
                             e.keys.iter().any(|k| {
                                 k.app == c.app
-                                    && (covers(&piece, &k.scope, opts)
-                                        || covers(&k.scope, &piece, opts)
-                                        || tenant::overlaps(&piece, &k.scope, opts))
+                                    && k.scope().is_some_and(|k| {
+                                        covers(&piece, k, opts)
+                                            || covers(k, &piece, opts)
+                                            || tenant::overlaps(&piece, k, opts)
+                                    })
                             })
                         })
                         .flat_map(|(e, _)| e.tenants.iter().cloned())
@@ -172,6 +247,9 @@ impl<'a> Ledger<'a> {
 
     /// The approval state of a change, counting only entries `applies` accepts.
     pub(super) fn approval_among(&self, c: &Change, applies: &dyn Fn(&Entry) -> bool) -> Approval {
+        if crate::diff::is_identity_change(&c.rule) {
+            return self.identity_approval(c, applies);
+        }
         let Ok(piece) = Scope::parse(&c.scope) else {
             return unapproved();
         };
@@ -181,7 +259,7 @@ impl<'a> Ledger<'a> {
             e.keys
                 .iter()
                 .filter(|k| k.app == c.app)
-                .map(|k| k.scope.clone())
+                .filter_map(|k| k.scope().cloned())
                 .collect()
         };
         let approved = |e: &Entry, added: bool| Approval {
@@ -195,8 +273,7 @@ impl<'a> Ledger<'a> {
         };
         // One entry that covers it alone, reviewed entries first.
         let mut live: Vec<&(&Entry, bool)> = self
-            .entries
-            .iter()
+            .counted(&c.app)
             .filter(|(e, _)| !e.expired_at(now) && applies(e))
             .collect();
         live.sort_by_key(|(_, added)| *added);
@@ -267,7 +344,7 @@ impl<'a> Ledger<'a> {
                 tenants: Vec::new(),
             };
         }
-        let expired = self.entries.iter().find(|(e, _)| {
+        let expired = self.counted(&c.app).find(|(e, _)| {
             e.expired_at(now) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
         });
         if let Some((e, added)) = expired {
@@ -281,14 +358,13 @@ impl<'a> Ledger<'a> {
 
     /// The scopes live entries approve for `app`.
     fn approved_scopes(&self, app: &str) -> Vec<Scope> {
-        self.entries
-            .iter()
+        self.counted(app)
             .filter(|(e, _)| !e.expired_at(self.input.now))
             .flat_map(|(e, _)| {
                 e.keys
                     .iter()
                     .filter(|k| k.app == app)
-                    .map(|k| k.scope.clone())
+                    .filter_map(|k| k.scope().cloned())
             })
             .collect()
     }
@@ -350,38 +426,51 @@ impl<'a> Ledger<'a> {
     ) -> Vec<Finding> {
         let opts = self.input.config.options;
         let mut out = Vec::new();
-        for (e, _) in &self.entries {
+        for (i, (e, _)) in self.entries.iter().enumerate() {
             if e.expired_at(self.input.now) {
                 continue;
             }
-            let matches_something = e.keys.iter().any(|k| {
+            let dead = |k: &Key| {
+                i < self.input.base_ledger.len()
+                    && self
+                        .at_baseline
+                        .as_ref()
+                        .is_some_and(|ids| !ids.contains(k.app.as_str()))
+            };
+            let matches_something = e.keys.iter().filter(|k| !dead(k)).any(|k| {
+                let Some(scope) = k.scope() else {
+                    // An identity key matches the identity change it names.
+                    let key = k.to_string();
+                    return changes.iter().any(|c| c.key == key);
+                };
                 let current = changes.iter().any(|c| {
                     c.app == k.app
                         && c.direction == Direction::Escalation
                         && Scope::parse(&c.scope)
-                            .is_ok_and(|p| covers(&k.scope, &p, opts) || covers(&p, &k.scope, opts))
+                            .is_ok_and(|p| covers(scope, &p, opts) || covers(&p, scope, opts))
                 });
                 let settled = apps.iter().any(|a| {
                     a.head.id.value == k.app
                         && a.base.as_ref().is_some_and(|(_, b, _)| {
-                            ScopeSet::new(b.requested(), opts).grants(&k.scope)
+                            ScopeSet::new(b.requested(), opts).grants(scope)
                         })
                 }) || removed.iter().any(|r| {
                     r.base.id.value == k.app
-                        && ScopeSet::new(r.base.requested(), opts).grants(&k.scope)
+                        && ScopeSet::new(r.base.requested(), opts).grants(scope)
                 });
                 current || settled
             });
             if !matches_something {
                 let keys: Vec<String> = e.keys.iter().map(ToString::to_string).collect();
+                let why = if e.keys.iter().all(dead) {
+                    "names only app ids with no manifest at the baseline, so it approves nothing"
+                } else {
+                    "matches no current change and nothing the baseline grants"
+                };
                 out.push(self.finding(
                     "approval-stale",
                     Some(e.pos.line),
-                    format!(
-                        "the approval by {} ({}) matches no current change and nothing the baseline grants",
-                        e.by,
-                        keys.join(", ")
-                    ),
+                    format!("the approval by {} ({}) {why}", e.by, keys.join(", ")),
                 ));
             }
         }

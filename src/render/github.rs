@@ -81,7 +81,9 @@ pub fn render(r: &Report) -> String {
 fn change(c: &Change) -> Annotation {
     let risk = c.severity.risk();
     let (by, ticket) = super::approver(&c.approval);
-    let justification = if c.workflows.is_empty() {
+    let justification = if crate::diff::is_identity_change(&c.rule) {
+        "identity change".to_string()
+    } else if c.workflows.is_empty() {
         "no workflow needs it".to_string()
     } else {
         format!("workflows: {}", c.workflows.join(", "))

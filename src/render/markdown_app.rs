@@ -29,7 +29,13 @@ pub(super) fn unchanged_apps(r: &Report) -> Vec<&AppReport> {
     let changed: HashSet<&str> = r.changes.iter().map(|c| c.app.as_str()).collect();
     r.apps
         .iter()
-        .filter(|a| !a.new_app && !a.removed_app && !a.moved() && !changed.contains(a.app.as_str()))
+        .filter(|a| {
+            !a.new_app
+                && !a.removed_app
+                && !a.moved()
+                && a.id_changed_from.is_none()
+                && !changed.contains(a.app.as_str())
+        })
         .collect()
 }
 
@@ -77,10 +83,19 @@ pub(super) fn by_app(out: &mut String, r: &Report, cut: Cut, budget: usize) {
                 text(&a.path)
             )
         } else if a.removed_app {
-            format!(
-                "{}, removed: no manifest with this id at head",
-                text(&a.path)
-            )
+            match &a.gating_stopped {
+                Some(why) => format!(
+                    "{}, removed: gating stopped for this app; {}",
+                    text(&a.path),
+                    text(why)
+                ),
+                None => format!(
+                    "{}, removed: no manifest with this id at head",
+                    text(&a.path)
+                ),
+            }
+        } else if let Some(from) = &a.id_changed_from {
+            format!("{}, id changed from {}", text(&a.path), code(from, false))
         } else if a.moved() {
             format!(
                 "{}, moved from {}",

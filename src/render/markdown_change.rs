@@ -67,7 +67,9 @@ pub(super) fn escalations(
         if out.len() > budget {
             return;
         }
-        let justification = if c.workflows.is_empty() {
+        let justification = if crate::diff::is_identity_change(&c.rule) {
+            "identity change".to_string()
+        } else if c.workflows.is_empty() {
             "⚠️ no workflow needs it".to_string()
         } else {
             c.workflows

@@ -137,6 +137,8 @@ pub(crate) fn sample() -> Report {
             baseline_path: Some("smart-app.yaml".into()),
             new_app: false,
             removed_app: false,
+            id_changed_from: None,
+            gating_stopped: None,
             text_diff: "--- a/smart-app.yaml\n+++ b/smart-app.yaml\n@@ -14,3 +14,3 @@\n-  - scope: patient/MedicationStatement.crs\n+  - scope: patient/MedicationStatement.cruds\n".into(),
         },
         AppReport {
@@ -145,6 +147,8 @@ pub(crate) fn sample() -> Report {
             baseline_path: None,
             new_app: true,
             removed_app: false,
+            id_changed_from: None,
+            gating_stopped: None,
             text_diff: String::new(),
         },
     ];
@@ -205,6 +209,8 @@ fn evil_report() -> Report {
         baseline_path: None,
         new_app: true,
         removed_app: false,
+        id_changed_from: None,
+        gating_stopped: None,
         text_diff: format!("-{EVIL}\n+``````\n+~~~\n+</details>\n"),
     };
     Report::build(
@@ -408,6 +414,8 @@ fn huge_report() -> Report {
         baseline_path: None,
         new_app: false,
         removed_app: false,
+        id_changed_from: None,
+        gating_stopped: None,
         text_diff: line.repeat(1_000_000 / line.len() + 1),
     }];
     Report::build(1, findings, changes, apps, None, Some(Verdict::Fail), false)
@@ -493,6 +501,8 @@ fn app(id: &str, path: &str, baseline: Option<&str>) -> AppReport {
         baseline_path: baseline.map(Into::into),
         new_app: baseline.is_none(),
         removed_app: false,
+        id_changed_from: None,
+        gating_stopped: None,
         text_diff: String::new(),
     }
 }

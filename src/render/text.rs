@@ -235,10 +235,18 @@ fn app_status(a: &AppReport) -> Option<String> {
             a.path
         ))
     } else if a.removed_app {
-        Some(format!(
-            "removed ({}): no manifest with this id at head; its access is reported as removed",
-            a.path
-        ))
+        Some(match &a.gating_stopped {
+            Some(why) => format!(
+                "removed ({}): gating stopped for this app; {why}; its access is reported as removed",
+                a.path
+            ),
+            None => format!(
+                "removed ({}): no manifest with this id at head; its access is reported as removed",
+                a.path
+            ),
+        })
+    } else if let Some(from) = &a.id_changed_from {
+        Some(format!("{}, id changed from `{from}`", a.path))
     } else if a.moved() {
         Some(format!(
             "{}, moved from {}",
@@ -310,7 +318,7 @@ fn changes(out: &mut String, r: &Report, st: Style, app: Option<&str>, indent: &
                 "{indent}         {}  ({}:{})\n",
                 c.description, c.location.file, c.location.line
             ));
-            if dir == Direction::Escalation {
+            if dir == Direction::Escalation && !crate::diff::is_identity_change(&c.rule) {
                 let wf = if c.workflows.is_empty() {
                     st.yellow("no workflow needs it")
                 } else {
