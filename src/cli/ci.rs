@@ -276,7 +276,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
                 .changes
                 .into_iter()
                 .filter(|c| c.direction == Direction::Escalation)
-                .filter_map(|c| Scope::parse(&c.scope).ok())
+                .filter_map(|c| Scope::parse_shown(&c.scope).ok())
                 .collect();
             for c in gathered
                 .report
@@ -285,7 +285,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
                 .filter(|c| c.direction == Direction::Escalation)
             {
                 // New in the PR when any of it is new relative to the PR's base.
-                let new = Scope::parse(&c.scope).is_ok_and(|piece| {
+                let new = Scope::parse_shown(&c.scope).is_ok_and(|piece| {
                     since_base
                         .iter()
                         .any(|p| covers(&piece, p, opts) || covers(p, &piece, opts))

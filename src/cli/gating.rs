@@ -164,6 +164,9 @@ pub struct Loaded {
     pub baseline: report::Baseline,
     pub base_ledger: Vec<Entry>,
     pub head_ledger: Vec<Entry>,
+    /// The baseline commit's ledger, when the run is judged by the baseline: its
+    /// entries are spent (see `gate::Input::release_ledger`).
+    pub release_ledger: Option<Vec<Entry>>,
     pub tenants: Vec<Tenant>,
     pub ledger_file: PathBuf,
     pub ledger_text: Option<String>,
@@ -188,6 +191,7 @@ impl Loaded {
             baseline: self.baseline.clone(),
             base_ledger: &self.base_ledger,
             head_ledger: &self.head_ledger,
+            release_ledger: self.release_ledger.as_deref(),
             ledger_path: approval::PATH,
             now: &self.now,
             untrusted,
@@ -363,6 +367,7 @@ pub fn load(
         // as they are (the run is advisory).
         head_ledger.clone()
     };
+    let release_ledger = (reader.is_some() && !from_worktree).then(|| base_ledger.clone());
 
     // Manifests: as given, or as the config lists them (relative to the repo root).
     let base = match (&reader, &args.base_file) {
@@ -394,6 +399,7 @@ pub fn load(
         baseline,
         base_ledger,
         head_ledger,
+        release_ledger,
         tenants,
         ledger_file,
         ledger_text: head_ledger_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),

@@ -4,6 +4,19 @@
 //!
 //! Pure, part of the gate. It reads no files; entries come parsed from
 //! [`crate::approval`].
+//!
+//! An approval is good for the release it goes out with. Entries already in the
+//! baseline release's ledger are *spent*: every change the gate judges is a difference
+//! from that release, so such an entry either approved access the release shipped
+//! (which is no change any more) or access the release went out without (given up, or
+//! never shipped). Either way it approves nothing now; access that comes back needs a
+//! new entry. Membership in the release's ledger is trusted history, so no clock is
+//! needed. Entries older than `approval_max_age` are expired.
+//!
+//! A ledger grows for the life of a repository, so nothing here is quadratic in it:
+//! entries are matched by hash and looked up by app id.
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{App, Input, Removed};
 use crate::approval::Entry;
@@ -21,31 +34,164 @@ pub(super) struct Ledger<'a> {
     entries: Vec<(&'a Entry, bool)>,
     /// Added entries without a qualifying review, with the reason.
     pending: Vec<(&'a Entry, &'a str)>,
+    /// Entries in the baseline release's ledger: they approve nothing.
+    spent: Vec<&'a Entry>,
+    /// Indices into `entries`, `pending` and `spent` of the entries with a key for
+    /// each app id.
+    by_app: FxHashMap<&'a str, ByApp>,
     input: &'a Input<'a>,
+}
+
+#[derive(Default)]
+struct ByApp {
+    entries: Vec<usize>,
+    pending: Vec<usize>,
+    spent: Vec<usize>,
 }
 
 impl<'a> Ledger<'a> {
     pub(super) fn new(input: &'a Input<'a>) -> Ledger<'a> {
         // Entries present at the baseline were reviewed when they merged; entries the
         // change adds are marked, and on GitHub count only with a qualifying review.
-        let mut entries: Vec<(&Entry, bool)> =
-            input.base_ledger.iter().map(|e| (e, false)).collect();
-        let mut pending = Vec::new();
-        for e in input
-            .head_ledger
+        let release: FxHashSet<&Entry> = input.release_ledger.into_iter().flatten().collect();
+        let base: FxHashSet<&Entry> = input.base_ledger.iter().collect();
+        let untrusted: FxHashMap<&Entry, &str> = input
+            .untrusted
             .iter()
-            .filter(|e| !input.base_ledger.contains(e))
-        {
-            match input.untrusted.iter().find(|(u, _)| u == e) {
-                Some((_, why)) => pending.push((e, why.as_str())),
+            .map(|(e, why)| (e, why.as_str()))
+            .rev()
+            .collect();
+        let mut entries: Vec<(&Entry, bool)> = Vec::new();
+        let mut spent = Vec::new();
+        for e in input.base_ledger {
+            if release.contains(e) {
+                spent.push(e);
+            } else {
+                entries.push((e, false));
+            }
+        }
+        let mut pending = Vec::new();
+        for e in input.head_ledger.iter().filter(|e| !base.contains(e)) {
+            if release.contains(e) {
+                // A copy of a released entry is that entry: still spent.
+                spent.push(e);
+                continue;
+            }
+            match untrusted.get(e) {
+                Some(why) => pending.push((e, *why)),
                 None => entries.push((e, true)),
             }
+        }
+        let mut by_app: FxHashMap<&str, ByApp> = FxHashMap::default();
+        let mut index = |e: &'a Entry, i: usize, list: fn(&mut ByApp) -> &mut Vec<usize>| {
+            let mut apps: Vec<&str> = e.keys.iter().map(|k| k.app.as_str()).collect();
+            apps.sort_unstable();
+            apps.dedup();
+            for app in apps {
+                list(by_app.entry(app).or_default()).push(i);
+            }
+        };
+        for (i, (e, _)) in entries.iter().enumerate() {
+            index(e, i, |b| &mut b.entries);
+        }
+        for (i, (e, _)) in pending.iter().enumerate() {
+            index(e, i, |b| &mut b.pending);
+        }
+        for (i, e) in spent.iter().enumerate() {
+            index(e, i, |b| &mut b.spent);
         }
         Ledger {
             entries,
             pending,
+            spent,
+            by_app,
             input,
         }
+    }
+
+    /// The entry no longer counts: past its `expires`, or older than `approval_max_age`.
+    fn expired(&self, e: &Entry) -> bool {
+        e.expired_at(self.input.now)
+            || self
+                .input
+                .config
+                .approval_max_age
+                .is_some_and(|days| e.older_than(days, self.input.now))
+    }
+
+    /// Why an expired entry no longer counts.
+    fn expiry_reason(&self, e: &Entry) -> String {
+        match (&e.expires, self.input.config.approval_max_age) {
+            (Some(x), _) if e.expired_at(self.input.now) => format!("it expired at {x}"),
+            (_, Some(days)) => format!(
+                "it was given at {}, more than `approval_max_age` ({days}d) ago",
+                e.at
+            ),
+            _ => "it expired".into(),
+        }
+    }
+
+    /// Trusted entries with a key for `app`, with whether the change added them.
+    fn entries_for(&self, app: &str) -> impl Iterator<Item = (&'a Entry, bool)> + '_ {
+        self.by_app
+            .get(app)
+            .into_iter()
+            .flat_map(|b| &b.entries)
+            .map(|i| self.entries[*i])
+    }
+
+    fn pending_for(&self, app: &str) -> impl Iterator<Item = (&'a Entry, &'a str)> + '_ {
+        self.by_app
+            .get(app)
+            .into_iter()
+            .flat_map(|b| &b.pending)
+            .map(|i| self.pending[*i])
+    }
+
+    fn spent_for(&self, app: &str) -> impl Iterator<Item = &'a Entry> + '_ {
+        self.by_app
+            .get(app)
+            .into_iter()
+            .flat_map(|b| &b.spent)
+            .map(|i| self.spent[*i])
+    }
+
+    /// For an escalation no entry approves, the spent entry that would have: an
+    /// `approval-spent` finding naming its key, so the reviewer knows why it does not
+    /// count.
+    pub(super) fn spent_finding(&self, c: &Change) -> Option<Finding> {
+        let piece = Scope::parse_shown(&c.scope).ok()?;
+        let opts = self.input.config.options;
+        let e = self.spent_for(&c.app).find(|e| {
+            let keys: Vec<Scope> = e
+                .keys
+                .iter()
+                .filter(|k| k.app == c.app)
+                .map(|k| k.scope.clone())
+                .collect();
+            ScopeSet::new(&keys, opts).grants(&piece)
+        })?;
+        let release = self
+            .input
+            .baseline
+            .name
+            .as_deref()
+            .map_or_else(|| "the baseline".to_string(), |n| format!("release `{n}`"));
+        let mut f = self.finding(
+            "approval-spent",
+            Some(e.pos.line),
+            format!(
+                "the approval by {} of `{}` was already in {release}'s ledger, and {release} went out without this access: the approval is spent, and `{}` needs a new one",
+                e.by, c.key, c.key
+            ),
+        );
+        f.app = c.app.clone();
+        f.key = Some(c.key.clone());
+        f.hint = Some(format!(
+            "a release manager appends a new entry: `scopegate approve --by <you> --ticket <ticket> --key {}`",
+            c.key
+        ));
+        Some(f)
     }
 
     pub(super) fn finding(&self, id: &str, line: Option<u32>, message: String) -> Finding {
@@ -132,11 +278,10 @@ impl<'a> Ledger<'a> {
             && self.approval_among(c, &|e| e.tenants.is_empty()).state != ApprovalState::Approved
         {
             let opts = self.input.config.options;
-            let mut tenants: Vec<String> = Scope::parse(&c.scope)
+            let mut tenants: Vec<String> = Scope::parse_shown(&c.scope)
                 .map(|piece| {
-                    self.entries
-                        .iter()
-                        .filter(|(e, _)| !e.expired_at(self.input.now))
+                    self.entries_for(&c.app)
+                        .filter(|(e, _)| !self.expired(e))
                         .filter(|(e, _)| {
                             e.keys.iter().any(|k| {
                                 k.app == c.app
@@ -158,11 +303,10 @@ impl<'a> Ledger<'a> {
 
     /// The approval state of a change, counting only entries `applies` accepts.
     pub(super) fn approval_among(&self, c: &Change, applies: &dyn Fn(&Entry) -> bool) -> Approval {
-        let Ok(piece) = Scope::parse(&c.scope) else {
+        let Ok(piece) = Scope::parse_shown(&c.scope) else {
             return unapproved();
         };
         let opts = self.input.config.options;
-        let now = self.input.now;
         let for_app = |e: &Entry| -> Vec<Scope> {
             e.keys
                 .iter()
@@ -180,10 +324,9 @@ impl<'a> Ledger<'a> {
             tenants: Vec::new(),
         };
         // One entry that covers it alone, reviewed entries first.
-        let mut live: Vec<&(&Entry, bool)> = self
-            .entries
-            .iter()
-            .filter(|(e, _)| !e.expired_at(now) && applies(e))
+        let mut live: Vec<(&Entry, bool)> = self
+            .entries_for(&c.app)
+            .filter(|(e, _)| !self.expired(e) && applies(e))
             .collect();
         live.sort_by_key(|(_, added)| *added);
         for (e, added) in &live {
@@ -196,7 +339,6 @@ impl<'a> Ledger<'a> {
         if ScopeSet::new(&together, opts).grants(&piece) {
             let contributing: Vec<&(&Entry, bool)> = live
                 .iter()
-                .copied()
                 .filter(|(e, _)| {
                     for_app(e)
                         .iter()
@@ -219,16 +361,14 @@ impl<'a> Ledger<'a> {
             .iter()
             .cloned()
             .chain(
-                self.pending
-                    .iter()
+                self.pending_for(&c.app)
                     .filter(|(e, _)| applies(e))
                     .flat_map(|(e, _)| for_app(e)),
             )
             .collect();
         if ScopeSet::new(&with_pending, opts).grants(&piece) {
-            let waiting: Vec<&(&Entry, &str)> = self
-                .pending
-                .iter()
+            let waiting: Vec<(&Entry, &str)> = self
+                .pending_for(&c.app)
                 .filter(|(e, _)| applies(e))
                 .filter(|(e, _)| {
                     for_app(e)
@@ -253,13 +393,14 @@ impl<'a> Ledger<'a> {
                 tenants: Vec::new(),
             };
         }
-        let expired = self.entries.iter().find(|(e, _)| {
-            e.expired_at(now) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
+        let expired = self.entries_for(&c.app).find(|(e, _)| {
+            self.expired(e) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
         });
         if let Some((e, added)) = expired {
             return Approval {
                 state: ApprovalState::Expired,
-                ..approved(e, *added)
+                reason: Some(self.expiry_reason(e)),
+                ..approved(e, added)
             };
         }
         unapproved()
@@ -267,9 +408,8 @@ impl<'a> Ledger<'a> {
 
     /// The scopes live entries approve for `app`.
     fn approved_scopes(&self, app: &str) -> Vec<Scope> {
-        self.entries
-            .iter()
-            .filter(|(e, _)| !e.expired_at(self.input.now))
+        self.entries_for(app)
+            .filter(|(e, _)| !self.expired(e))
             .flat_map(|(e, _)| {
                 e.keys
                     .iter()
@@ -285,7 +425,7 @@ impl<'a> Ledger<'a> {
         if c.direction != Direction::Escalation || c.approval.state != ApprovalState::Unapproved {
             return None;
         }
-        let Ok(Scope::Resource(r)) = Scope::parse(&c.scope) else {
+        let Ok(Scope::Resource(r)) = Scope::parse_shown(&c.scope) else {
             return None;
         };
         let opts = self.input.config.options;
@@ -327,7 +467,8 @@ impl<'a> Ledger<'a> {
         Some(vec![part(r.perms.minus(missing)), part(missing)])
     }
 
-    /// Live entries that approve nothing current and nothing the baseline already grants.
+    /// Live (and spent) entries that approve nothing current and nothing the baseline
+    /// already grants.
     pub(super) fn stale(
         &self,
         changes: &[Change],
@@ -335,28 +476,50 @@ impl<'a> Ledger<'a> {
         removed: &[Removed],
     ) -> Vec<Finding> {
         let opts = self.input.config.options;
-        let mut out = Vec::new();
-        for (e, _) in &self.entries {
-            if e.expired_at(self.input.now) {
-                continue;
+        // What each app's baseline grants, and its escalations, by app id: a scan of
+        // every app and change per key was quadratic in the ledger.
+        let mut settled: FxHashMap<&str, Vec<&Scope>> = FxHashMap::default();
+        for a in apps {
+            if let Some((_, b, _)) = &a.base {
+                settled
+                    .entry(a.head.id.value.as_str())
+                    .or_default()
+                    .extend(b.requested());
             }
+        }
+        for r in removed {
+            settled
+                .entry(r.base.id.value.as_str())
+                .or_default()
+                .extend(r.base.requested());
+        }
+        let settled: FxHashMap<&str, ScopeSet<'_>> = settled
+            .into_iter()
+            .map(|(app, scopes)| (app, ScopeSet::new(scopes, opts)))
+            .collect();
+        let mut current: FxHashMap<&str, Vec<Scope>> = FxHashMap::default();
+        for c in changes
+            .iter()
+            .filter(|c| c.direction == Direction::Escalation)
+        {
+            if let Ok(p) = Scope::parse_shown(&c.scope) {
+                current.entry(c.app.as_str()).or_default().push(p);
+            }
+        }
+        let mut out = Vec::new();
+        let live = self
+            .entries
+            .iter()
+            .map(|(e, _)| *e)
+            .filter(|e| !self.expired(e))
+            .chain(self.spent.iter().copied());
+        for e in live {
             let matches_something = e.keys.iter().any(|k| {
-                let current = changes.iter().any(|c| {
-                    c.app == k.app
-                        && c.direction == Direction::Escalation
-                        && Scope::parse(&c.scope)
-                            .is_ok_and(|p| covers(&k.scope, &p, opts) || covers(&p, &k.scope, opts))
-                });
-                let settled = apps.iter().any(|a| {
-                    a.head.id.value == k.app
-                        && a.base.as_ref().is_some_and(|(_, b, _)| {
-                            ScopeSet::new(b.requested(), opts).grants(&k.scope)
-                        })
-                }) || removed.iter().any(|r| {
-                    r.base.id.value == k.app
-                        && ScopeSet::new(r.base.requested(), opts).grants(&k.scope)
-                });
-                current || settled
+                let app = k.app.as_str();
+                current.get(app).is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| covers(&k.scope, p, opts) || covers(p, &k.scope, opts))
+                }) || settled.get(app).is_some_and(|set| set.grants(&k.scope))
             });
             if !matches_something {
                 let keys: Vec<String> = e.keys.iter().map(ToString::to_string).collect();
