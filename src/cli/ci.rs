@@ -484,7 +484,7 @@ pub fn comment_from_report(args: &CommentArgs) -> Result<u8> {
         .with_context(|| format!("cannot read {}", args.report.display()))?;
     if bytes.len() as u64 > MAX_REPORT_BYTES {
         anyhow::bail!(
-            "{} is larger than {MAX_REPORT_BYTES} bytes",
+            "the report {} is larger than {MAX_REPORT_BYTES} bytes, the most a scopegate report may be",
             args.report.display()
         );
     }

@@ -176,9 +176,11 @@ pub struct Loaded {
 impl Loaded {
     /// Entries the change adds to the ledger.
     pub fn added_entries(&self) -> Vec<&Entry> {
+        // By hash: a scan of the baseline's entries per entry was quadratic.
+        let base: rustc_hash::FxHashSet<&Entry> = self.base_ledger.iter().collect();
         self.head_ledger
             .iter()
-            .filter(|e| !self.base_ledger.contains(e))
+            .filter(|e| !base.contains(e))
             .collect()
     }
 
