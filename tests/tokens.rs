@@ -4,6 +4,8 @@
 //! ledger scales and its size errors name it (issue 17 §5). Each attack sits next to
 //! a control that must pass.
 
+#[path = "support/fake_github.rs"]
+mod fake_github;
 #[path = "support/git.rs"]
 mod git;
 #[path = "support/repo.rs"]
@@ -479,4 +481,78 @@ fn an_oversized_ledger_is_exit_2_and_named_a_ledger() {
         g.stderr
     );
     assert!(!g.stderr.contains("manifest"), "{}", g.stderr);
+}
+
+/// `scopegate ci` on a pull request from `base` to `head` against a fake GitHub:
+/// `(exit code, the JSON report)`.
+fn ci_run(r: &Repo, gh: &fake_github::FakeGitHub, base: &str, head: &str) -> (i32, Value) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("event.json");
+    let payload = serde_json::json!({
+        "action": "synchronize",
+        "pull_request": {
+            "number": 7,
+            "user": {"login": "dev"},
+            "head": {"sha": head, "repo": {"full_name": "acme/app"}},
+            "base": {"sha": base, "repo": {"full_name": "acme/app"}},
+        }
+    });
+    std::fs::write(&ev, payload.to_string()).unwrap();
+    let out = assert_cmd::Command::cargo_bin("scopegate")
+        .unwrap()
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(r.path())
+        .args([
+            "ci",
+            "--now",
+            repo::NOW,
+            "--api-max-wait",
+            "5",
+            "--api-timeout",
+            "5",
+        ])
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", &ev)
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GITHUB_TOKEN", "ghs_TOKEN_0123456789")
+        .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
+        .env("GITHUB_OUTPUT", tmp.path().join("output"))
+        .env("GITHUB_JOB", "scopegate")
+        .env("RUNNER_TEMP", tmp.path())
+        .output()
+        .unwrap();
+    let report = std::fs::read_to_string(tmp.path().join("scopegate-report.json"))
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (
+        out.status.code().unwrap(),
+        serde_json::from_str(&report).unwrap(),
+    )
+}
+
+#[test]
+fn under_ci_readded_access_with_a_spent_entry_fails_and_a_fresh_reviewed_entry_passes() {
+    // Issue 12 §6: nothing is added to the ledger, so `ci` used to ask for no review.
+    let r = given_up_then_readded();
+    let base = r.git(&["rev-parse", "v2.0.0"]).trim().to_string();
+    let head = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let gh = fake_github::FakeGitHub::start();
+    let (code, v) = ci_run(&r, &gh, &base, &head);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(escalations(&v)[0].2, "unapproved");
+    assert_eq!(findings(&v, "approval-spent").len(), 1, "{v:#}");
+
+    // Control: a new entry, reviewed by the approver at the head commit.
+    assert_eq!(
+        r.run(&["approve", "--by", "alice", "--ticket", "SEC-2026"])
+            .code,
+        0
+    );
+    let head = r.commit("approve again");
+    let gh = fake_github::FakeGitHub::start();
+    gh.add_review("alice", "APPROVED", &head);
+    let (code, v) = ci_run(&r, &gh, &base, &head);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(escalations(&v)[0].2, "approved");
 }
