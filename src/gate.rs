@@ -50,7 +50,7 @@ pub struct Input<'a> {
     pub head_ledger: &'a [Entry],
     /// The ledger of the baseline release (the baseline commit), when the baseline is
     /// a commit judged by its own config. Its entries are spent: they approve nothing
-    /// (see [`ledger`]). `None` for a file baseline, no baseline, or an advisory run.
+    /// (see `gate/ledger.rs`). `None` for a file baseline, no baseline, or an advisory run.
     pub release_ledger: Option<&'a [Entry]>,
     pub ledger_path: &'a str,
     /// `YYYY-MM-DDTHH:MM:SSZ`, for expiry.
