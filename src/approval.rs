@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::scope::Scope;
-use crate::yaml::{self, LoadError, Pos, Problem};
+use crate::yaml::{self, FileKind, LoadError, Pos, Problem};
 
 /// Where the ledger lives, relative to the repository root.
 pub const PATH: &str = ".scopegate/approvals.yaml";
@@ -64,7 +64,7 @@ pub fn json_schema() -> serde_json::Value {
 /// access), or a change of the app's identity, which is never a scope: `*removed*`
 /// (gating stops for the app) or `*id-changed-from:<old-id>*` (the manifest at a
 /// path now claims this id). The stars keep them apart from every SMART scope.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
     pub app: String,
     pub target: Target,
@@ -106,7 +106,7 @@ impl Target {
                 from: from.to_string(),
             });
         }
-        Scope::parse(s)
+        Scope::parse_shown(s)
             .map(Target::Scope)
             .map_err(|e| e.to_string())
     }
@@ -130,7 +130,19 @@ impl Key {
         if app.is_empty() {
             return Err(format!("key `{s}` has no app id"));
         }
-        let target = Target::parse(target).map_err(|e| format!("key `{s}`: {e}"))?;
+        // An invalid token is keyed in double quotes, exactly as the gate shows it, so a
+        // typo in a key stays an error rather than approving a token nobody requested.
+        let target = Target::parse(target).map_err(|e| {
+            let quoted = if target.starts_with('"') || e.contains("old app id") {
+                String::new()
+            } else {
+                format!(
+                    " (to approve the invalid token itself, key it as the gate shows it: `{app}:{}`)",
+                    crate::scope::quote_invalid(target)
+                )
+            };
+            format!("key `{s}`: {e}{quoted}")
+        })?;
         Ok(Key {
             app: app.to_string(),
             target,
@@ -199,16 +211,44 @@ impl PartialEq for Entry {
     }
 }
 
+impl Eq for Entry {}
+
+/// Hashes what equality compares, so that the ledger's entries can be matched in
+/// linear time (a ledger grows for the life of a repository).
+impl std::hash::Hash for Entry {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (
+            &self.keys,
+            &self.by,
+            &self.at,
+            &self.ticket,
+            &self.reason,
+            &self.expires,
+            &self.tenants,
+        )
+            .hash(h);
+    }
+}
+
 impl Entry {
     pub fn expired_at(&self, now: &str) -> bool {
         self.expires.as_deref().is_some_and(|e| e <= now)
+    }
+
+    /// The entry is older than `max_age_days` at `now` (both normalised timestamps).
+    pub fn older_than(&self, max_age_days: u32, now: &str) -> bool {
+        match (parse_unix(&self.at), parse_unix(now)) {
+            (Some(at), Some(now)) => now.saturating_sub(at) > u64::from(max_age_days) * 86_400,
+            // An unreadable time cannot show the entry is young enough.
+            _ => true,
+        }
     }
 }
 
 /// Parses the ledger; an empty file is an empty ledger.
 pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
-    let text = yaml::text_of(path, bytes)?;
-    let raw: RawLedger = yaml::parse(path, text)?;
+    let text = yaml::text_of(FileKind::Ledger, path, bytes)?;
+    let raw: RawLedger = yaml::parse(FileKind::Ledger, path, text)?;
     let mut problems = Vec::new();
     let mut entries = Vec::new();
     for e in raw.approvals.unwrap_or_default() {
@@ -323,6 +363,23 @@ pub fn normalize_time(s: &str, end_of_day: bool) -> Option<String> {
         && s[14..16].parse::<u32>().ok()? < 60
         && s[17..19].parse::<u32>().ok()? < 61;
     time_ok.then(|| s.to_string())
+}
+
+/// A normalised `YYYY-MM-DDTHH:MM:SSZ` as seconds since the Unix epoch (the inverse of
+/// [`format_unix`]); `None` before 1970 or when not normalised.
+pub fn parse_unix(s: &str) -> Option<u64> {
+    let t = normalize_time(s, false)?;
+    let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    // Howard Hinnant's days-from-civil algorithm.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + n(11..13)? * 3600 + n(14..16)? * 60 + n(17..19)?;
+    u64::try_from(secs).ok()
 }
 
 /// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
@@ -552,5 +609,11 @@ mod tests {
         assert_eq!(format_unix(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_unix(1_795_000_000), "2026-11-18T11:06:40Z");
         assert_eq!(format_unix(951_782_400), "2000-02-29T00:00:00Z");
+        for secs in [0, 951_782_400, 1_795_000_000, 4_107_542_399, 86_399, 86_400] {
+            assert_eq!(parse_unix(&format_unix(secs)), Some(secs), "{secs}");
+        }
+        assert_eq!(parse_unix("2026-02-03"), parse_unix("2026-02-03T00:00:00Z"));
+        assert_eq!(parse_unix("1969-12-31T23:59:59Z"), None);
+        assert_eq!(parse_unix("yesterday"), None);
     }
 }

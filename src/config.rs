@@ -15,7 +15,7 @@ use crate::grant::Options;
 use crate::hint::did_you_mean;
 use crate::report::TenantMode;
 use crate::rules::{RULES, Severity};
-use crate::yaml::{self, LoadError, Pos, Problem};
+use crate::yaml::{self, FileKind, LoadError, Pos, Problem};
 
 /// Where the config lives, relative to the repository root.
 pub const PATH: &str = ".scopegate/config.yaml";
@@ -62,6 +62,11 @@ struct RawConfig {
     /// only shown in the tenant matrix (`report`). Default: `enforce`.
     #[serde(default)]
     tenants: TenantMode,
+    /// The most days an approval counts for, from its `at`, e.g. `365d`: older entries
+    /// are expired and the access needs a fresh approval. Default: no limit.
+    #[serde(default)]
+    #[schemars(with = "Option<String>", regex(pattern = r"^[1-9][0-9]{0,4}d$"))]
+    approval_max_age: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +78,8 @@ pub struct Config {
     pub fail_on_lint: LintGate,
     pub severity: BTreeMap<String, Severity>,
     pub tenant_mode: TenantMode,
+    /// `approval_max_age` in days.
+    pub approval_max_age: Option<u32>,
 }
 
 impl Default for Config {
@@ -85,6 +92,7 @@ impl Default for Config {
             fail_on_lint: LintGate::Error,
             severity: BTreeMap::new(),
             tenant_mode: TenantMode::Enforce,
+            approval_max_age: None,
         }
     }
 }
@@ -105,11 +113,11 @@ pub fn json_schema() -> serde_json::Value {
 
 /// Parses the config file's bytes; `path` is only used in messages.
 pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
-    let text = yaml::text_of(path, bytes)?;
+    let text = yaml::text_of(FileKind::Config, path, bytes)?;
     if text.trim().is_empty() {
         return Ok(Config::default());
     }
-    let raw: RawConfig = yaml::parse(path, text)?;
+    let raw: RawConfig = yaml::parse(FileKind::Config, path, text)?;
     let mut problems = Vec::new();
     for m in raw.manifests.iter().flatten() {
         if let Err(why) = Glob::new(&m.value) {
@@ -152,6 +160,27 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
         };
         severity.insert(rule.value, s);
     }
+    let approval_max_age = match &raw.approval_max_age {
+        None => None,
+        Some(a) => {
+            let days = a
+                .value
+                .strip_suffix('d')
+                .filter(|n| !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| (1..=MAX_AGE_DAYS).contains(n));
+            if days.is_none() {
+                problems.push(Problem {
+                    pos: Pos::of(a),
+                    message: format!("`{}` is not an approval age", a.value),
+                    hint: Some(format!(
+                        "write a number of days from 1 to {MAX_AGE_DAYS}, e.g. `365d`"
+                    )),
+                });
+            }
+            days
+        }
+    };
     if !problems.is_empty() {
         return Err(LoadError {
             path: path.to_string(),
@@ -173,8 +202,12 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
         fail_on_lint: raw.fail_on_lint,
         severity,
         tenant_mode: raw.tenants,
+        approval_max_age,
     })
 }
+
+/// The longest `approval_max_age`, in days (about 270 years: any more is no limit).
+const MAX_AGE_DAYS: u32 = 99_999;
 
 #[cfg(test)]
 mod tests {
@@ -238,6 +271,20 @@ mod tests {
             e.problems[1].message.contains("whole path segment"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn approval_max_age_is_a_number_of_days() {
+        let c = from_bytes("c", b"approval_max_age: 365d\n").unwrap();
+        assert_eq!(c.approval_max_age, Some(365));
+        assert_eq!(Config::default().approval_max_age, None);
+        for bad in ["365", "0d", "-1d", "1y", "0365d", "100000d", "d", "1.5d"] {
+            let e = from_bytes("c", format!("approval_max_age: '{bad}'\n").as_bytes()).unwrap_err();
+            assert!(
+                e.problems[0].message.contains("not an approval age"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -345,6 +345,7 @@ pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
         Scope::Identity(_) => return vec!["identity-scope-added"],
         Scope::Launch(_) => return vec!["launch-context-added"],
         Scope::Extension(_) | Scope::Unknown(_) => return vec!["opaque-scope-added"],
+        Scope::Invalid(_) => return vec!["invalid-scope-added"],
     };
     let base_res: Vec<&ResourceScope> = base.iter().filter_map(Scope::as_resource).collect();
     let related_type = |b: &&&ResourceScope| {

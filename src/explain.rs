@@ -158,6 +158,9 @@ fn meaning(s: &Scope, token: &str) -> String {
             "an extension scope: opaque to scopegate; its server defines what it grants".into()
         }
         Scope::Unknown(_) => "not defined by SMART: opaque to scopegate".into(),
+        Scope::Invalid(_) => {
+            "not a valid SMART scope: a server may ignore it, replace it or honour it".into()
+        }
     }
 }
 

@@ -58,6 +58,10 @@ pub struct Input<'a> {
     /// release, reviewed when they merged. Empty when the trusted commit is only HEAD.
     pub merged_ledger: &'a [Entry],
     pub head_ledger: &'a [Entry],
+    /// The ledger of the baseline release (the baseline commit), when the baseline is
+    /// a commit judged by its own config. Its entries are spent: they approve nothing
+    /// (see `gate/ledger.rs`). `None` for a file baseline, no baseline, or an advisory run.
+    pub release_ledger: Option<&'a [Entry]>,
     pub ledger_path: &'a str,
     /// `YYYY-MM-DDTHH:MM:SSZ`, for expiry.
     pub now: &'a str,
@@ -144,16 +148,23 @@ pub fn gate(input: &Input<'_>) -> Report {
         .filter(|c| c.direction == Direction::Escalation)
     {
         if c.approval.state == ApprovalState::Expired {
+            let why = c
+                .approval
+                .reason
+                .as_deref()
+                .map_or_else(String::new, |r| format!(" ({r})"));
             let mut f = ledger.finding(
                 "approval-expired",
                 c.approval.entry_line,
                 format!(
-                    "the approval of `{}` expired; it needs a fresh approval",
+                    "the approval of `{}` expired{why}; it needs a fresh approval",
                     c.key
                 ),
             );
             f.key = Some(c.key.clone());
             findings.push(f);
+        } else if c.approval.state == ApprovalState::Unapproved {
+            findings.extend(ledger.spent_finding(c));
         }
     }
     findings.extend(ledger.stale(&changes, input.apps, input.removed));
@@ -273,7 +284,7 @@ fn approval_column(
             column.outstanding += 1;
             continue;
         }
-        let sensitive = Scope::parse(&c.scope)
+        let sensitive = Scope::parse_shown(&c.scope)
             .ok()
             .and_then(|s| t.profile.sensitive_in(&s).map(str::to_string));
         let applies = |e: &Entry| {

@@ -250,6 +250,9 @@ fn arb_resource_token() -> impl Strategy<Value = String> {
         proptest::collection::btree_set(prop_oneof![Just("a"), Just("b"), Just("c")], 1..3),
     )
         .prop_map(|(p, vs)| format!("{p}={}", vs.into_iter().collect::<Vec<_>>().join(",")));
+    // Result parameters ride along: they must restrict nothing, so every law below
+    // holds with them too.
+    let clause = prop_oneof![4 => clause, 1 => arb_result_clause()];
     let query = proptest::collection::vec(clause, 0..3);
     (level, ty, perms, query).prop_map(|(l, t, p, q)| {
         let v1 = matches!(p.as_str(), "read" | "write" | "*");
@@ -259,6 +262,44 @@ fn arb_resource_token() -> impl Strategy<Value = String> {
             format!("{l}/{t}.{p}?{}", q.join("&"))
         }
     })
+}
+
+/// A FHIR search result parameter with a value, e.g. `_include=Observation:subject`.
+fn arb_result_clause() -> impl Strategy<Value = String> {
+    (
+        proptest::sample::select(&crate::scope::RESULT_PARAMETERS[..]),
+        prop_oneof![Just(""), Just(":iterate")],
+        prop_oneof![
+            Just("Observation:subject"),
+            Just("10"),
+            Just("true"),
+            Just("-date")
+        ],
+    )
+        .prop_map(|(p, m, v)| format!("{p}{m}={v}"))
+}
+
+/// Tokens that are not valid SMART scopes: each is opaque access of its own.
+fn arb_invalid_token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("patient/*.sr".to_string()),
+        Just("Patient/*.read".to_string()),
+        Just("patient/*.cruds?".to_string()),
+        Just("patient/Observation.rs?category".to_string()),
+        Just("patient/Obs\u{e9}rvation.rs".to_string()),
+        Just("\"user/*.cruds\"".to_string()),
+        Just("patient/Observation.rs\u{0}".to_string()),
+    ]
+}
+
+/// A token as a manifest entry counts it: its scope, or opaque access.
+fn pa(t: &str) -> Scope {
+    Scope::parse(t).unwrap_or_else(|_| Scope::Invalid(t.to_string()))
+}
+
+/// Any token a manifest may hold, valid or not (the algebra's laws hold for both).
+fn arb_any_token() -> impl Strategy<Value = String> {
+    prop_oneof![8 => arb_token(), 1 => arb_invalid_token()]
 }
 
 pub(crate) fn arb_token() -> impl Strategy<Value = String> {
@@ -300,38 +341,38 @@ fn split_letters(s: &Scope) -> Vec<Scope> {
 
 proptest! {
     #[test]
-    fn covers_is_reflexive(t in arb_token(), o in arb_opts()) {
-        let s = p(&t);
+    fn covers_is_reflexive(t in arb_any_token(), o in arb_opts()) {
+        let s = pa(&t);
         prop_assert!(covers(&s, &s, o));
     }
 
     #[test]
-    fn covers_is_transitive(a in arb_token(), b in arb_token(), c in arb_token(), o in arb_opts()) {
-        let (a, b, c) = (p(&a), p(&b), p(&c));
+    fn covers_is_transitive(a in arb_any_token(), b in arb_any_token(), c in arb_any_token(), o in arb_opts()) {
+        let (a, b, c) = (pa(&a), pa(&b), pa(&c));
         if covers(&a, &b, o) && covers(&b, &c, o) {
             prop_assert!(covers(&a, &c, o));
         }
     }
 
     #[test]
-    fn covers_is_antisymmetric_up_to_equivalence(a in arb_token(), b in arb_token()) {
-        let (a, b) = (p(&a), p(&b));
+    fn covers_is_antisymmetric_up_to_equivalence(a in arb_any_token(), b in arb_any_token()) {
+        let (a, b) = (pa(&a), pa(&b));
         if covers(&a, &b, D) && covers(&b, &a, D) {
             prop_assert_eq!(a, b);
         }
     }
 
     #[test]
-    fn new_access_of_a_set_against_itself_is_empty(ts in proptest::collection::vec(arb_token(), 0..8), o in arb_opts()) {
-        let s: Vec<Scope> = ts.iter().map(|t| p(t)).collect();
+    fn new_access_of_a_set_against_itself_is_empty(ts in proptest::collection::vec(arb_any_token(), 0..8), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| pa(t)).collect();
         prop_assert!(new_access(&s, &s, o).is_empty());
     }
 
     #[test]
-    fn rewording_is_never_new_access(ts in proptest::collection::vec(arb_token(), 0..8), o in arb_opts()) {
-        let s: Vec<Scope> = ts.iter().map(|t| p(t)).collect();
+    fn rewording_is_never_new_access(ts in proptest::collection::vec(arb_any_token(), 0..8), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| pa(t)).collect();
         // Reword: canonical v2 spelling, letters split, order reversed, duplicated.
-        let mut reworded: Vec<Scope> = s.iter().flat_map(split_letters).map(|x| p(&x.to_string())).collect();
+        let mut reworded: Vec<Scope> = s.iter().flat_map(split_letters).map(|x| Scope::parse_shown(&x.to_string()).unwrap()).collect();
         reworded.reverse();
         reworded.extend(reworded.clone());
         prop_assert!(new_access(&reworded, &s, o).is_empty());
@@ -339,26 +380,26 @@ proptest! {
     }
 
     #[test]
-    fn a_union_never_loses_access(a in proptest::collection::vec(arb_token(), 0..6), b in proptest::collection::vec(arb_token(), 0..6), o in arb_opts()) {
-        let a: Vec<Scope> = a.iter().map(|t| p(t)).collect();
-        let b: Vec<Scope> = b.iter().map(|t| p(t)).collect();
+    fn a_union_never_loses_access(a in proptest::collection::vec(arb_any_token(), 0..6), b in proptest::collection::vec(arb_any_token(), 0..6), o in arb_opts()) {
+        let a: Vec<Scope> = a.iter().map(|t| pa(t)).collect();
+        let b: Vec<Scope> = b.iter().map(|t| pa(t)).collect();
         let union: Vec<Scope> = a.iter().chain(&b).cloned().collect();
         prop_assert!(new_access(&a, &union, o).is_empty());
         prop_assert!(new_access(&b, &union, o).is_empty());
     }
 
     #[test]
-    fn set_grants_agree_with_single_covers(a in arb_token(), b in arb_token(), o in arb_opts()) {
-        let (a, b) = (p(&a), p(&b));
+    fn set_grants_agree_with_single_covers(a in arb_any_token(), b in arb_any_token(), o in arb_opts()) {
+        let (a, b) = (pa(&a), pa(&b));
         if covers(&a, &b, o) {
             prop_assert!(ScopeSet::new([&a], o).grants(&b));
         }
     }
 
     #[test]
-    fn new_access_is_exactly_what_base_lacks(h in proptest::collection::vec(arb_token(), 0..6), b in proptest::collection::vec(arb_token(), 0..6), o in arb_opts()) {
-        let h: Vec<Scope> = h.iter().map(|t| p(t)).collect();
-        let b: Vec<Scope> = b.iter().map(|t| p(t)).collect();
+    fn new_access_is_exactly_what_base_lacks(h in proptest::collection::vec(arb_any_token(), 0..6), b in proptest::collection::vec(arb_any_token(), 0..6), o in arb_opts()) {
+        let h: Vec<Scope> = h.iter().map(|t| pa(t)).collect();
+        let b: Vec<Scope> = b.iter().map(|t| pa(t)).collect();
         let base = ScopeSet::new(&b, o);
         let news = new_access(&h, &b, o);
         for s in &h {
@@ -372,12 +413,57 @@ proptest! {
     }
 
     #[test]
-    fn minimize_is_equivalent(ts in proptest::collection::vec(arb_token(), 0..10), o in arb_opts()) {
-        let s: Vec<Scope> = ts.iter().map(|t| p(t)).collect();
+    fn minimize_is_equivalent(ts in proptest::collection::vec(arb_any_token(), 0..10), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| pa(t)).collect();
         let m = minimize(&s, o);
         prop_assert!(new_access(&s, &m, o).is_empty());
         prop_assert!(new_access(&m, &s, o).is_empty());
         prop_assert!(m.len() <= s.len());
+    }
+
+    #[test]
+    fn a_result_parameter_restricts_nothing(t in arb_resource_token(), rp in arb_result_clause()) {
+        let s = pa(&t);
+        prop_assume!(!crate::scope::is_v1_syntax(&t));
+        let sep = if t.contains('?') { '&' } else { '?' };
+        let with = pa(&format!("{t}{sep}{rp}"));
+        prop_assert_eq!(&with, &s);
+    }
+
+    #[test]
+    fn adding_result_parameters_never_hides_a_widening(h in proptest::collection::vec(arb_resource_token(), 0..5), b in proptest::collection::vec(arb_any_token(), 0..5), rp in arb_result_clause(), o in arb_opts()) {
+        let plain: Vec<Scope> = h.iter().map(|t| pa(t)).collect();
+        let decorated: Vec<Scope> = h
+            .iter()
+            .map(|t| {
+                if crate::scope::is_v1_syntax(t) {
+                    pa(t)
+                } else {
+                    let sep = if t.contains('?') { '&' } else { '?' };
+                    pa(&format!("{t}{sep}{rp}"))
+                }
+            })
+            .collect();
+        let base: Vec<Scope> = b.iter().map(|t| pa(t)).collect();
+        prop_assert_eq!(new_access(&decorated, &base, o), new_access(&plain, &base, o));
+    }
+
+    #[test]
+    fn an_opaque_token_is_covered_only_by_itself(t in arb_invalid_token(), b in proptest::collection::vec(arb_any_token(), 0..6), o in arb_opts()) {
+        let x = pa(&t);
+        let base: Vec<Scope> = b.iter().map(|t| pa(t)).collect();
+        let granted = ScopeSet::new(&base, o).grants(&x);
+        prop_assert_eq!(granted, base.contains(&x));
+        prop_assert_eq!(new_access(std::slice::from_ref(&x), &base, o).is_empty(), granted);
+    }
+
+    #[test]
+    fn every_piece_of_any_text_counts_and_round_trips(t in "\\PC{0,40}") {
+        let pieces = Scope::access_of(&t);
+        prop_assert_eq!(pieces.is_empty(), t.trim().is_empty());
+        for s in &pieces {
+            prop_assert_eq!(Scope::parse_shown(&s.to_string()), Ok(s.clone()));
+        }
     }
 
     #[test]
@@ -386,8 +472,8 @@ proptest! {
     }
 
     #[test]
-    fn display_of_a_parsed_token_parses_to_the_same_scope(t in arb_token()) {
-        let s = p(&t);
-        prop_assert_eq!(p(&s.to_string()), s);
+    fn display_of_a_parsed_token_parses_to_the_same_scope(t in arb_any_token()) {
+        let s = pa(&t);
+        prop_assert_eq!(Scope::parse_shown(&s.to_string()), Ok(s));
     }
 }

@@ -149,18 +149,40 @@ pub fn json_schema() -> serde_json::Value {
 pub struct Token {
     pub text: Text,
     pub parsed: Result<Scope, ScopeError>,
+    /// When the text does not parse: the access it still counts as (see
+    /// [`Scope::access_of`]). Empty when it parses.
+    pub opaque: Vec<Scope>,
 }
 
 impl Token {
-    /// Parses `text` on its own (the serde loader the walk is checked against).
-    #[cfg(test)]
-    fn of(text: Text) -> Token {
+    /// Parses `text` on its own.
+    pub fn of(text: Text) -> Token {
         let parsed = Scope::parse(&text.value);
-        Token { text, parsed }
+        Token::with(text, parsed)
     }
 
+    /// A token whose text parsed to `parsed`.
+    pub fn with(text: Text, parsed: Result<Scope, ScopeError>) -> Token {
+        let opaque = match &parsed {
+            Ok(_) => Vec::new(),
+            Err(_) => Scope::access_of(&text.value),
+        };
+        Token {
+            text,
+            parsed,
+            opaque,
+        }
+    }
+
+    /// The valid scope, when the text parses.
     pub fn scope(&self) -> Option<&Scope> {
         self.parsed.as_ref().ok()
+    }
+
+    /// Everything the token counts as for access: its scope, or what an invalid text
+    /// still asks for (its valid pieces and its invalid ones as opaque access).
+    pub fn access(&self) -> impl Iterator<Item = &Scope> {
+        self.scope().into_iter().chain(&self.opaque)
     }
 }
 
@@ -196,15 +218,21 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// The parsed scopes the app requests (invalid tokens left out).
+    /// Everything the app requests, for the diff and the gate: every valid scope, and
+    /// every invalid token as opaque access ([`Token::access`]): every token counts.
     pub fn requested(&self) -> impl Iterator<Item = &Scope> {
+        self.scopes.iter().flat_map(|e| e.token.access())
+    }
+
+    /// Only the scopes that parse (for checks that reason about SMART semantics).
+    pub fn valid_scopes(&self) -> impl Iterator<Item = &Scope> {
         self.scopes.iter().filter_map(|e| e.token.scope())
     }
 }
 
 /// Loads a manifest from raw bytes; `path` is only used in messages.
 pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Manifest, LoadError> {
-    from_str(path, yaml::text_of(path, bytes)?)
+    from_str(path, yaml::text_of(yaml::FileKind::Manifest, path, bytes)?)
 }
 
 /// Loads a manifest from text; `path` is only used in messages.

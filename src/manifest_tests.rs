@@ -431,7 +431,7 @@ fn serde_from_str(path: &str, text: &str) -> Result<Manifest, LoadError> {
     if text.trim().is_empty() {
         return Err(empty(path));
     }
-    let raw: RawManifest = yaml::parse(path, text)?;
+    let raw: RawManifest = yaml::parse(yaml::FileKind::Manifest, path, text)?;
     let scopes_pos = Pos::of(&raw.scopes);
     let scopes = raw
         .scopes

@@ -115,6 +115,10 @@ static TEMPLATES: &[(&str, &str)] = &[
         "This version can now {access}{workflows}.",
     ),
     (
+        "invalid-scope-added",
+        "This version can now {access}{workflows}. It is not a valid SMART permission, so what it allows is up to your EHR.",
+    ),
+    (
         "opaque-scope-added",
         "This version can now {access}{workflows}. What this permission allows is defined by your EHR.",
     ),
@@ -136,6 +140,10 @@ static TEMPLATES: &[(&str, &str)] = &[
     (
         "approval-expired",
         "An approval for this version has expired: {detail}.",
+    ),
+    (
+        "approval-spent",
+        "An approval on record was used up by an earlier release and no longer counts: {detail}.",
     ),
     (
         "approval-stale",
@@ -287,6 +295,7 @@ pub fn access(s: &Scope) -> String {
             format!("receive the current {context} when it is opened")
         }
         Scope::Extension(t) | Scope::Unknown(t) => format!("use the permission “{t}”"),
+        Scope::Invalid(_) => format!("use the permission “{s}”"),
     }
 }
 

@@ -358,6 +358,10 @@ pub enum Scope {
     Extension(String),
     /// Syntactically a token, but nothing SMART defines: opaque.
     Unknown(String),
+    /// A token that is not valid SMART syntax, kept as written. A server may ignore it,
+    /// replace it or honour it, so it counts as opaque access: adding one is new access.
+    /// Never made by [`Scope::parse`]; shown (and keyed) as [`quote_invalid`] writes it.
+    Invalid(String),
 }
 
 /// What kind of token a scope is, as named in the `explain` JSON contract.
@@ -392,7 +396,9 @@ impl Scope {
             Scope::Identity(_) => Kind::Identity,
             Scope::Refresh(_) => Kind::Refresh,
             Scope::Extension(_) => Kind::Extension,
-            Scope::Unknown(_) => Kind::Unknown,
+            // The `explain` contract has no `invalid` kind: `explain` reports an
+            // invalid token as `valid: false`, never as a scope.
+            Scope::Unknown(_) | Scope::Invalid(_) => Kind::Unknown,
         }
     }
 
@@ -407,6 +413,96 @@ impl Scope {
     pub fn parse(token: &str) -> Result<Scope, ScopeError> {
         parse_token(token)
     }
+
+    /// The access a manifest entry counts as: its scope when it parses; otherwise each
+    /// whitespace-separated piece (a server splits a scope string on spaces, RFC 6749
+    /// §3.3; splitting on every kind of whitespace over-counts, never under-counts),
+    /// as its scope when it parses and as [`Scope::Invalid`] when it does not.
+    pub fn access_of(entry: &str) -> Vec<Scope> {
+        if let Ok(s) = Scope::parse(entry) {
+            return vec![s];
+        }
+        // An empty or all-blank entry adds no token to the scope string: no access.
+        entry
+            .split(char::is_whitespace)
+            .filter(|t| !t.is_empty())
+            .map(|t| Scope::parse(t).unwrap_or_else(|_| Scope::Invalid(t.to_string())))
+            .collect()
+    }
+
+    /// Parses a scope as scopegate shows it (a change's `scope`, the scope part of an
+    /// approval key): a SMART token, or an invalid token in double quotes as
+    /// [`quote_invalid`] writes it.
+    pub fn parse_shown(shown: &str) -> Result<Scope, ScopeError> {
+        if !shown.starts_with('"') {
+            return Scope::parse(shown);
+        }
+        let raw = unquote_invalid(shown).ok_or_else(|| {
+            invalid(
+                format!("`{shown}` is not a quoted token: write `\"…\"` with `\\\"`, `\\\\` and `\\u{{hex}}` escapes"),
+                None,
+            )
+        })?;
+        match Scope::parse(&raw) {
+            Ok(s) => Err(invalid(
+                format!("`{raw}` is a valid scope: write it without quotes"),
+                Some(s.to_string()),
+            )),
+            Err(_) if raw.is_empty() => Err(invalid("empty quoted token", None)),
+            Err(_) => Ok(Scope::Invalid(raw)),
+        }
+    }
+}
+
+/// How an invalid token is shown and keyed: in double quotes (which no valid token can
+/// contain, RFC 6749 §3.3), with `\"`, `\\`, and `\u{hex}` for every character that is
+/// not printable ASCII, so that a look-alike or invisible character is always visible.
+pub fn quote_invalid(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 2);
+    out.push('"');
+    for c in raw.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '!'..='~' => out.push(c),
+            _ => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The inverse of [`quote_invalid`]; `None` when `s` is not written that way.
+fn unquote_invalid(s: &str) -> Option<String> {
+    let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                '"' => out.push('"'),
+                '\\' => out.push('\\'),
+                'u' => {
+                    if chars.next()? != '{' {
+                        return None;
+                    }
+                    let mut hex = String::new();
+                    loop {
+                        match chars.next()? {
+                            '}' => break,
+                            h if h.is_ascii_hexdigit() && hex.len() < 6 => hex.push(h),
+                            _ => return None,
+                        }
+                    }
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                _ => return None,
+            },
+            '"' => return None,
+            _ => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 impl fmt::Display for Scope {
@@ -427,6 +523,7 @@ impl fmt::Display for Scope {
             Scope::Refresh(Refresh::Offline) => f.write_str("offline_access"),
             Scope::Refresh(Refresh::Online) => f.write_str("online_access"),
             Scope::Extension(s) | Scope::Unknown(s) => f.write_str(s),
+            Scope::Invalid(raw) => f.write_str(&quote_invalid(raw)),
         }
     }
 }
@@ -719,6 +816,34 @@ fn parse_perms(
     Ok((perms, false))
 }
 
+/// FHIR's search result parameters (R4 and R5 search page, "Search result parameters")
+/// and the parameters defined for every interaction (`_format`, `_pretty`, http page).
+/// They say how matches are returned (paged, sorted, shaped, with related resources
+/// added), never which resources match, so in a scope they restrict nothing:
+/// `X.rs?category=a&_include=…` grants what `X.rs?category=a` grants.
+pub const RESULT_PARAMETERS: [&str; 14] = [
+    "_sort",
+    "_count",
+    "_include",
+    "_revinclude",
+    "_summary",
+    "_total",
+    "_elements",
+    "_contained",
+    "_containedType",
+    "_graph",
+    "_maxresults",
+    "_score",
+    "_format",
+    "_pretty",
+];
+
+/// `param` (with any `:modifier`, e.g. `_include:iterate`) is a result parameter.
+pub fn is_result_parameter(param: &str) -> bool {
+    let name = param.split_once(':').map_or(param, |(n, _)| n);
+    RESULT_PARAMETERS.contains(&name)
+}
+
 fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
     let mut clauses: Clauses = BTreeMap::new();
     for part in q.split('&') {
@@ -757,6 +882,10 @@ fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
                 format!("restriction `{param}={value}` has an empty value between commas"),
                 None,
             ));
+        }
+        if is_result_parameter(param) {
+            // Checked like any clause above, then dropped: it narrows nothing.
+            continue;
         }
         clauses.entry(param.to_string()).or_default().insert(values);
     }

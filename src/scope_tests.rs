@@ -224,3 +224,143 @@ fn display_round_trips_through_parse() {
         assert_eq!(p(&s.to_string()), s, "{t}");
     }
 }
+
+// ---- every token counts (issue 12 §4) ----
+
+#[test]
+fn an_entry_that_does_not_parse_still_counts_piece_by_piece() {
+    // RFC 6749 §3.3: the scope value is a space-delimited list, so an entry holding a
+    // space is several tokens to a server; each counts, valid ones as what they grant.
+    assert_eq!(
+        Scope::access_of("user/*.cruds system/*.cruds"),
+        [p("user/*.cruds"), p("system/*.cruds")]
+    );
+    // A tab, a newline or a no-break space splits too: over-counting is the safe side.
+    assert_eq!(
+        Scope::access_of("user/*.cruds\tsystem/*.rs\u{a0}patient/*.sr"),
+        [
+            p("user/*.cruds"),
+            p("system/*.rs"),
+            Scope::Invalid("patient/*.sr".into())
+        ]
+    );
+    // Near-misses are opaque access of their own, never nothing.
+    for bad in [
+        "patient/*.sr",
+        "patient/*.cruds?",
+        "Patient/*.read",
+        "\"user/*.cruds\"",
+        "patient/Obs\u{e9}rvation.rs",
+        "patient/Observation.rs\u{200b}",
+    ] {
+        assert_eq!(Scope::access_of(bad), [Scope::Invalid(bad.into())], "{bad}");
+    }
+    // A valid token is itself; a blank entry sends no token.
+    assert_eq!(Scope::access_of("patient/*.rs"), [p("patient/*.rs")]);
+    assert!(Scope::access_of(" \t").is_empty());
+}
+
+#[test]
+fn an_invalid_token_is_shown_quoted_with_every_hidden_character_visible() {
+    let s = |t: &str| Scope::Invalid(t.into()).to_string();
+    assert_eq!(s("patient/*.sr"), "\"patient/*.sr\"");
+    assert_eq!(s("\"user/*.cruds\""), "\"\\\"user/*.cruds\\\"\"");
+    assert_eq!(s("a\\b"), "\"a\\\\b\"");
+    assert_eq!(
+        s("patient/Obs\u{e9}rvation.rs"),
+        "\"patient/Obs\\u{e9}rvation.rs\""
+    );
+    assert_eq!(s("x\u{200b}\u{1}"), "\"x\\u{200b}\\u{1}\"");
+    // ... and reads back as the same opaque scope, so it can be approved by exact key.
+    for raw in [
+        "patient/*.sr",
+        "\"q\"",
+        "a\\b",
+        "x\u{200b}\u{1}",
+        "\u{1F600}",
+    ] {
+        let shown = Scope::Invalid(raw.into()).to_string();
+        assert_eq!(Scope::parse_shown(&shown), Ok(Scope::Invalid(raw.into())));
+    }
+}
+
+#[test]
+fn a_shown_scope_is_a_valid_token_or_a_quoted_invalid_one_never_both() {
+    assert_eq!(Scope::parse_shown("patient/*.rs"), Ok(p("patient/*.rs")));
+    // Unquoted, an invalid token stays an error (a typo in a key must not approve).
+    assert!(Scope::parse_shown("patient/*.sr").is_err());
+    // Quoted, a valid token is refused: each access has one spelling.
+    let e = Scope::parse_shown("\"patient/*.rs\"").unwrap_err();
+    assert!(e.message.contains("valid scope"), "{e}");
+    for bad in [
+        "\"",
+        "\"\"",
+        "\"a",
+        "\"a\"b\"",
+        "\"\\x\"",
+        "\"\\u{}\"",
+        "\"\\u{110000}\"",
+        "\"\\u{41\"",
+    ] {
+        assert!(Scope::parse_shown(bad).is_err(), "{bad}");
+    }
+}
+
+// ---- search result parameters restrict nothing (issue 12 §5) ----
+
+#[test]
+fn search_result_parameters_are_not_restrictions() {
+    // FHIR search page, "Search result parameters": _sort, _count, _include,
+    // _revinclude, _summary, _total, _elements, _contained, _containedType (R4), plus
+    // _graph, _maxresults, _score (R5); and _format, _pretty for every interaction
+    // (http page). They shape what is returned, not which resources match.
+    let plain = p("patient/Observation.rs?category=laboratory");
+    for rp in [
+        "_include=Observation:subject",
+        "_include:iterate=Observation:subject",
+        "_revinclude=Provenance:target",
+        "_count=10",
+        "_sort=-date",
+        "_elements=id,code",
+        "_elements:exclude=note",
+        "_summary=true",
+        "_total=accurate",
+        "_contained=both",
+        "_containedType=container",
+        "_maxresults=5",
+        "_graph=g",
+        "_score=true",
+        "_format=json",
+        "_pretty=true",
+    ] {
+        let with = p(&format!("patient/Observation.rs?category=laboratory&{rp}"));
+        assert_eq!(with, plain, "{rp}");
+        assert_eq!(
+            with.to_string(),
+            "patient/Observation.rs?category=laboratory"
+        );
+        // Alone, it leaves the whole type.
+        assert_eq!(
+            p(&format!("patient/Observation.rs?{rp}")),
+            p("patient/Observation.rs"),
+            "{rp}"
+        );
+    }
+    // Parameters that select resources still restrict.
+    for filter in [
+        "_id=1",
+        "_lastUpdated=gt2020",
+        "_tag=a|b",
+        "_has=x",
+        "_list=l",
+        "code=1",
+    ] {
+        assert_ne!(
+            p(&format!("patient/Observation.rs?{filter}")),
+            p("patient/Observation.rs")
+        );
+    }
+    // A result parameter is still checked like any clause.
+    assert!(Scope::parse("patient/Observation.rs?_count=").is_err());
+    assert!(Scope::parse("patient/Observation.rs?_include").is_err());
+}

@@ -124,11 +124,11 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
             None,
         ));
     };
-    let text = yaml::text_of(path, bytes)?;
+    let text = yaml::text_of(yaml::FileKind::TenantProfile, path, bytes)?;
     let raw: RawProfile = if text.trim().is_empty() {
-        yaml::parse(path, "{}")?
+        yaml::parse(yaml::FileKind::TenantProfile, path, "{}")?
     } else {
-        yaml::parse(path, text)?
+        yaml::parse(yaml::FileKind::TenantProfile, path, text)?
     };
     let mut problems = Vec::new();
     let patterns = |list: Vec<Spanned<String>>, problems: &mut Vec<Problem>| {
@@ -344,8 +344,13 @@ fn judge_all(t: &Tenant, manifests: &[&Manifest], config: &Config) -> (Vec<Findi
     let mut policy = Vec::new();
     let mut ehr = Vec::new();
     for m in manifests {
-        for e in &m.scopes {
-            let Some(s) = e.token.scope() else { continue };
+        // Every token counts: an invalid one is judged as opaque access (it is outside
+        // every allow list), and each piece of an entry with spaces on its own.
+        for (e, s) in m
+            .scopes
+            .iter()
+            .flat_map(|e| e.token.access().map(move |s| (e, s)))
+        {
             // One finding per scope: the first violation names the rule, the others
             // are added to its message.
             let vs = t.profile.judge(s, config.options);

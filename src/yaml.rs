@@ -26,6 +26,45 @@ const DEPTH_HINT: &str = "no scopegate file nests this deep: look for an unclose
 /// default budget, which [`parse`] keeps. A manifest of 5,000 scopes has about 40,000.
 const MAX_NODES: usize = 250_000;
 
+/// What a file is, for the limits and the words of its load errors: a size error
+/// names the kind of file it refused, never "manifest" for a ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Manifest,
+    Config,
+    Ledger,
+    TenantProfile,
+    EhrSnapshot,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Manifest => "manifest",
+            FileKind::Config => "config",
+            FileKind::Ledger => "approvals ledger",
+            FileKind::TenantProfile => "tenant profile",
+            FileKind::EhrSnapshot => "EHR snapshot",
+        }
+    }
+
+    /// The most YAML nodes a file of this kind may have. The ledger grows by one entry
+    /// per approval for the life of the repository, and its entries are read linearly,
+    /// so only its byte size bounds it (an 8 MiB file has fewer than 4 million nodes).
+    fn max_nodes(self) -> usize {
+        match self {
+            FileKind::Ledger => MAX_BYTES / 2,
+            _ => MAX_NODES,
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A place in the manifest file, 1-based.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Pos {
@@ -124,12 +163,14 @@ pub fn fail(path: &str, pos: Pos, message: impl Into<String>, hint: Option<Strin
 }
 
 /// Decodes bytes as UTF-8, refusing oversized files; errors are located.
-pub fn text_of<'a>(path: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
+pub fn text_of<'a>(kind: FileKind, path: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
     if bytes.len() > MAX_BYTES {
         return Err(fail(
             path,
             Pos { line: 1, column: 1 },
-            format!("the file is larger than {MAX_BYTES} bytes, the most a scopegate file may be"),
+            format!(
+                "the {kind} is larger than {MAX_BYTES} bytes, the most a scopegate {kind} may be"
+            ),
             None,
         ));
     }
@@ -149,23 +190,27 @@ pub fn text_of<'a>(path: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
     })
 }
 
-/// Parses YAML text into `T` with scopegate's strict options.
-pub fn parse<T: DeserializeOwned>(path: &str, text: &str) -> Result<T, LoadError> {
+/// Parses YAML text into `T` with scopegate's strict options; `kind` names the file in
+/// messages and sets its limits.
+pub fn parse<T: DeserializeOwned>(kind: FileKind, path: &str, text: &str) -> Result<T, LoadError> {
     let opts = serde_saphyr::options! {
         strict_booleans: true,
         with_snippet: false,
         budget: serde_saphyr::budget! {
             max_depth: MAX_DEPTH,
+            max_nodes: kind.max_nodes(),
+            // Every node is at least one event, collections two.
+            max_events: 4 * kind.max_nodes(),
             // No scopegate file needs anchors; refusing them stops alias bombs outright.
             max_anchors: 0,
             max_aliases: 0,
             max_reader_input_bytes: Some(MAX_BYTES),
         },
     };
-    serde_saphyr::from_str_with_options(text, opts).map_err(|e| yaml_error(path, &e))
+    serde_saphyr::from_str_with_options(text, opts).map_err(|e| yaml_error(kind, path, &e))
 }
 
-fn yaml_error(path: &str, e: &serde_saphyr::Error) -> LoadError {
+fn yaml_error(kind: FileKind, path: &str, e: &serde_saphyr::Error) -> LoadError {
     let pos = e
         .location()
         .map(|l| Pos {
@@ -178,7 +223,7 @@ fn yaml_error(path: &str, e: &serde_saphyr::Error) -> LoadError {
         Some(i) => full[..i].to_string(),
         None => full,
     };
-    let (message, hint) = explain_yaml_message(&msg);
+    let (message, hint) = explain_yaml_message(kind, &msg);
     fail(path, pos, message, hint)
 }
 
@@ -199,7 +244,7 @@ fn unknown_with_choices(msg: &str, prefix: &str, choices: &str) -> Option<(Strin
 }
 
 /// Turns the YAML library's wording into ours, with a hint where one helps.
-fn explain_yaml_message(msg: &str) -> (String, Option<String>) {
+fn explain_yaml_message(kind: FileKind, msg: &str) -> (String, Option<String>) {
     if let Some((field, hint)) = unknown_with_choices(msg, "unknown field `", "known keys here") {
         return (format!("unknown key `{field}`"), Some(hint));
     }
@@ -212,7 +257,7 @@ fn explain_yaml_message(msg: &str) -> (String, Option<String>) {
     }
     if msg.contains("budget breached: Anchors") || msg.contains("budget breached: Aliases") {
         return (
-            "YAML anchors and aliases are not allowed in a manifest".into(),
+            format!("YAML anchors and aliases are not allowed in a {kind}"),
             Some("write each value out in full".into()),
         );
     }
@@ -224,7 +269,7 @@ fn explain_yaml_message(msg: &str) -> (String, Option<String>) {
     }
     if msg.contains("budget breached") {
         return (
-            format!("the YAML is too large to be a manifest ({msg})"),
+            format!("the YAML is too large to be a {kind} ({msg})"),
             None,
         );
     }

@@ -267,7 +267,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
                 .changes
                 .into_iter()
                 .filter(|c| c.direction == Direction::Escalation)
-                .filter_map(|c| Scope::parse(&c.scope).ok())
+                .filter_map(|c| Scope::parse_shown(&c.scope).ok())
                 .collect();
             for c in gathered
                 .report
@@ -276,7 +276,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
                 .filter(|c| c.direction == Direction::Escalation)
             {
                 // New in the PR when any of it is new relative to the PR's base.
-                let new = Scope::parse(&c.scope).is_ok_and(|piece| {
+                let new = Scope::parse_shown(&c.scope).is_ok_and(|piece| {
                     since_base
                         .iter()
                         .any(|p| covers(&piece, p, opts) || covers(p, &piece, opts))
@@ -823,7 +823,7 @@ fn take_extras(path: &Path, report: &mut Report) -> Result<(), String> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.len() as u64 > MAX_REPORT_BYTES {
         return Err(format!(
-            "{} is larger than {MAX_REPORT_BYTES} bytes",
+            "the report {} is larger than {MAX_REPORT_BYTES} bytes, the most a scopegate report may be",
             path.display()
         ));
     }

@@ -243,6 +243,9 @@ pub struct Loaded {
     /// merged since the release. Empty when the trusted commit is the default HEAD.
     pub merged_ledger: Vec<Entry>,
     pub head_ledger: Vec<Entry>,
+    /// The baseline commit's ledger, when the run is judged by the baseline: its
+    /// entries are spent (see `gate::Input::release_ledger`).
+    pub release_ledger: Option<Vec<Entry>>,
     pub tenants: Vec<Tenant>,
     pub ledger_file: PathBuf,
     pub ledger_text: Option<String>,
@@ -253,9 +256,12 @@ impl Loaded {
     /// Entries the change adds to the ledger: in neither the baseline's nor the
     /// trusted commit's.
     pub fn added_entries(&self) -> Vec<&Entry> {
+        // By hash: a scan of the baseline's entries per entry was quadratic.
+        let base: rustc_hash::FxHashSet<&Entry> = self.base_ledger.iter().collect();
+        let merged: rustc_hash::FxHashSet<&Entry> = self.merged_ledger.iter().collect();
         self.head_ledger
             .iter()
-            .filter(|e| !self.base_ledger.contains(e) && !self.merged_ledger.contains(e))
+            .filter(|e| !base.contains(e) && !merged.contains(e))
             .collect()
     }
 
@@ -269,6 +275,7 @@ impl Loaded {
             base_ledger: &self.base_ledger,
             merged_ledger: &self.merged_ledger,
             head_ledger: &self.head_ledger,
+            release_ledger: self.release_ledger.as_deref(),
             ledger_path: approval::PATH,
             now: &self.now,
             untrusted,
@@ -620,6 +627,7 @@ pub fn load_at(
         }
         _ => Vec::new(),
     };
+    let release_ledger = (reader.is_some() && !from_worktree).then(|| base_ledger.clone());
 
     // Manifests: as given, or as the config lists them (relative to the repo root).
     let base = match (&reader, &args.base_file) {
@@ -659,6 +667,7 @@ pub fn load_at(
         base_ledger,
         merged_ledger,
         head_ledger,
+        release_ledger,
         tenants,
         ledger_file,
         ledger_text: head_ledger_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),

@@ -28,7 +28,7 @@ impl Parsed {
                 p
             }
         };
-        Token { text, parsed }
+        Token::with(text, parsed)
     }
 }
 

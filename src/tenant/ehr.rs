@@ -22,7 +22,7 @@ pub struct Ehr {
 
 /// Parses a snapshot: the smart-configuration object, or a bare `scopes_supported` list.
 pub fn ehr_from_bytes(path: &str, bytes: &[u8]) -> Result<Ehr, LoadError> {
-    let text = yaml::text_of(path, bytes)?;
+    let text = yaml::text_of(yaml::FileKind::EhrSnapshot, path, bytes)?;
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         yaml::fail(
             path,

@@ -1,0 +1,558 @@
+//! End-to-end, through the real binary on temporary git repositories: every token that
+//! is added counts (issue 12 §4), search result parameters restrict nothing (§5), an
+//! approval is spent when its access is given up, and `approval_max_age` (§6); the
+//! ledger scales and its size errors name it (issue 17 §5). Each attack sits next to
+//! a control that must pass.
+
+#[path = "support/fake_github.rs"]
+mod fake_github;
+#[path = "support/git.rs"]
+mod git;
+#[path = "support/repo.rs"]
+mod repo;
+
+use repo::{Repo, Run, example};
+use serde_json::Value;
+
+/// A release v1.0.0 of the med-rec example, judged by a baseline config that does not
+/// fail on lint: the setting under which invalid tokens used to be invisible.
+fn released_lenient(config_extra: &str) -> Repo {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &example("med-rec.yaml"));
+    r.write(
+        ".scopegate/config.yaml",
+        &format!("approvers: [alice]\nfail_on_lint: never\n{config_extra}"),
+    );
+    r.commit("v1");
+    r.release("v1.0.0");
+    r
+}
+
+fn gate(r: &Repo) -> Run {
+    r.run(&["gate", "--format", "json"])
+}
+
+/// `(rule, key, approval state)` of every escalation.
+fn escalations(v: &Value) -> Vec<(String, String, String)> {
+    v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["direction"] == "escalation")
+        .map(|c| {
+            (
+                c["rule"].as_str().unwrap().to_string(),
+                c["key"].as_str().unwrap().to_string(),
+                c["approval"]["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn reductions(v: &Value) -> Vec<String> {
+    v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["direction"] == "reduction")
+        .map(|c| c["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn findings<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+/// Adds one scope entry (as YAML text for the `scope:` value) to the manifest.
+fn add_entry(r: &Repo, yaml_value: &str) {
+    let t = r.read("smart-app.yaml").replace(
+        "  - scope: offline_access\n",
+        &format!("  - scope: {yaml_value}\n    rationale: Added.\n  - scope: offline_access\n"),
+    );
+    r.write("smart-app.yaml", &t);
+    r.commit("add a scope");
+}
+
+// ---- §4: every token that is added counts ----
+
+#[test]
+fn an_added_invalid_token_is_an_escalation_whatever_the_lint_settings() {
+    // (YAML value, the key it must be reported under)
+    let variants = [
+        ("patient/*.sr", "med-rec:\"patient/*.sr\""),
+        ("'patient/*.cruds?'", "med-rec:\"patient/*.cruds?\""),
+        ("Patient/*.read", "med-rec:\"Patient/*.read\""),
+        (
+            "'patient/Observation.rs?category'",
+            "med-rec:\"patient/Observation.rs?category\"",
+        ),
+        // Look-alike and invisible characters are shown escaped.
+        (
+            "\"patient/Obs\\u00e9rvation.rs\"",
+            "med-rec:\"patient/Obs\\u{e9}rvation.rs\"",
+        ),
+        (
+            "\"patient/*.rs\\u200b\"",
+            "med-rec:\"patient/*.rs\\u{200b}\"",
+        ),
+        // Literal quotes around the token.
+        ("'\"user/*.cruds\"'", "med-rec:\"\\\"user/*.cruds\\\"\""),
+    ];
+    for extra in ["", "severity:\n  invalid-scope: note\n"] {
+        for (value, key) in variants {
+            let r = released_lenient(extra);
+            add_entry(&r, value);
+            let g = gate(&r);
+            assert_eq!(g.code, 1, "{value}: {}{}", g.stdout, g.stderr);
+            let v = g.json();
+            assert_eq!(v["verdict"], "fail", "{value}");
+            assert_eq!(
+                escalations(&v),
+                [(
+                    "invalid-scope-added".to_string(),
+                    key.to_string(),
+                    "unapproved".to_string()
+                )],
+                "{value}"
+            );
+            // Nothing was taken away by the invalid token.
+            assert!(reductions(&v).is_empty(), "{value}");
+
+            // Control: a reviewer approves exactly that key, and the gate passes.
+            let a = r.run(&[
+                "approve", "--by", "alice", "--ticket", "SEC-9", "--key", key,
+            ]);
+            assert_eq!(a.code, 0, "{value}: {}", a.stderr);
+            r.commit("approve");
+            let g = gate(&r);
+            assert_eq!(g.code, 0, "{value}: {}{}", g.stdout, g.stderr);
+            assert_eq!(escalations(&g.json())[0].2, "approved", "{value}");
+        }
+    }
+}
+
+#[test]
+fn an_entry_with_spaces_counts_every_token_in_it() {
+    let r = released_lenient("");
+    add_entry(&r, "'user/*.cruds system/*.cruds'");
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let e = escalations(&g.json());
+    let keys: Vec<&str> = e.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(keys, ["med-rec:system/*.cruds", "med-rec:user/*.cruds"]);
+    assert!(e.iter().all(|e| e.0 == "wildcard-type-added"), "{e:?}");
+
+    // A tab or a no-break space separates too, and a bad piece is opaque on its own.
+    let r = released_lenient("");
+    add_entry(&r, "\"user/*.rs\\tpatient/*.sr\\u00a0launch\"");
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let mut keys: Vec<String> = escalations(&g.json()).into_iter().map(|e| e.1).collect();
+    keys.sort();
+    assert_eq!(keys, ["med-rec:\"patient/*.sr\"", "med-rec:user/*.rs"]);
+}
+
+#[test]
+fn replacing_a_valid_scope_by_an_invalid_token_shows_the_removal_and_the_addition() {
+    let r = released_lenient("");
+    let t = r.read("smart-app.yaml").replace(
+        "scope: patient/MedicationRequest.rs\n",
+        "scope: patient/MedicationRequest.sr\n",
+    );
+    r.write("smart-app.yaml", &t);
+    r.commit("typo");
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let v = g.json();
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(reductions(&v), ["med-rec:patient/MedicationRequest.rs"]);
+    assert_eq!(
+        escalations(&v),
+        [(
+            "invalid-scope-added".to_string(),
+            "med-rec:\"patient/MedicationRequest.sr\"".to_string(),
+            "unapproved".to_string()
+        )]
+    );
+    // `approve` with no key picks it, writes a key that loads back, and then it passes.
+    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-2"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(
+        r.read(".scopegate/approvals.yaml")
+            .contains(r#""med-rec:\"patient/MedicationRequest.sr\"""#),
+        "{}",
+        r.read(".scopegate/approvals.yaml")
+    );
+    r.commit("approve");
+    assert_eq!(gate(&r).code, 0);
+}
+
+#[test]
+fn an_unquoted_key_for_an_invalid_token_is_an_error_that_shows_the_quoted_key() {
+    let r = released_lenient("");
+    add_entry(&r, "patient/*.sr");
+    r.write(
+        ".scopegate/approvals.yaml",
+        "approvals:\n  - keys: [\"med-rec:patient/*.sr\"]\n    by: alice\n    at: 2026-11-28\n    ticket: T\n",
+    );
+    r.commit("a typo'd key");
+    let g = gate(&r);
+    assert_eq!(g.code, 2, "{}", g.stdout);
+    assert!(
+        g.stderr.contains("med-rec:\"patient/*.sr\""),
+        "{}",
+        g.stderr
+    );
+}
+
+#[test]
+fn an_invalid_token_present_at_both_ends_is_no_change() {
+    let r = Repo::new();
+    let t = example("med-rec.yaml").replace(
+        "  - scope: offline_access\n",
+        "  - scope: patient/*.sr\n    rationale: Legacy.\n  - scope: offline_access\n",
+    );
+    r.write("smart-app.yaml", &t);
+    r.write(
+        ".scopegate/config.yaml",
+        "approvers: [alice]\nfail_on_lint: never\n",
+    );
+    r.commit("v1");
+    r.release("v1.0.0");
+    r.write("smart-app.yaml", &t.replace("Legacy.", "Still legacy."));
+    r.commit("reword the rationale");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    assert!(escalations(&g.json()).is_empty());
+    // Removing it is a reduction.
+    r.write("smart-app.yaml", &example("med-rec.yaml"));
+    r.commit("drop it");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}", g.stdout);
+    assert_eq!(reductions(&g.json()), ["med-rec:\"patient/*.sr\""]);
+}
+
+#[test]
+fn a_tenant_allow_list_does_not_let_an_invalid_token_through() {
+    let r = released_lenient("");
+    r.write(
+        ".scopegate/tenants/clinic.yaml",
+        "allow:\n  - launch\n  - openid\n  - fhirUser\n  - offline_access\n  - patient/*.rs\n  - patient/MedicationStatement.c\n",
+    );
+    r.commit("tenant");
+    r.release("v1.1.0");
+    add_entry(&r, "patient/*.sr");
+    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-3"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    r.commit("approve");
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let v = g.json();
+    let f = findings(&v, "tenant-not-allowed");
+    assert_eq!(f.len(), 1, "{v:#}");
+    assert!(f[0]["message"].as_str().unwrap().contains("patient/*.sr"));
+}
+
+// ---- §5: search result parameters restrict nothing ----
+
+#[test]
+fn adding_include_while_dropping_category_is_a_widening() {
+    let r = released_lenient("");
+    let t = r.read("smart-app.yaml").replace(
+        "scope: patient/Observation.rs?category=laboratory\n",
+        "scope: patient/Observation.rs?_include=Observation:subject&_count=50\n",
+    );
+    r.write("smart-app.yaml", &t);
+    r.commit("swap the category for an include");
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let v = g.json();
+    assert_eq!(
+        escalations(&v),
+        [(
+            "restriction-loosened".to_string(),
+            "med-rec:patient/Observation.rs".to_string(),
+            "unapproved".to_string()
+        )]
+    );
+}
+
+#[test]
+fn adding_a_result_parameter_to_a_restricted_scope_is_no_change() {
+    let r = released_lenient("");
+    for rp in [
+        "_include=Observation:subject",
+        "_revinclude:iterate=Provenance:target",
+        "_sort=-date&_count=10&_elements=id&_summary=true&_total=accurate",
+    ] {
+        let t = example("med-rec.yaml").replace(
+            "scope: patient/Observation.rs?category=laboratory\n",
+            &format!("scope: patient/Observation.rs?category=laboratory&{rp}\n"),
+        );
+        r.write("smart-app.yaml", &t);
+        r.commit(rp);
+        let g = gate(&r);
+        assert_eq!(g.code, 0, "{rp}: {}", g.stdout);
+        assert_eq!(g.json()["verdict"], "no-change", "{rp}");
+    }
+}
+
+// ---- §6: an approval is spent when its access is given up ----
+
+/// v1 grants `user/*.cruds` with an approval; v2 gives it up (the entry stays, as
+/// the ledger is append-only); then a change brings it back.
+fn given_up_then_readded() -> Repo {
+    let r = released_lenient("");
+    add_entry(&r, "user/*.cruds");
+    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-2025"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    r.commit("approve");
+    assert_eq!(gate(&r).code, 0);
+    r.release("v1.1.0");
+    r.write("smart-app.yaml", &example("med-rec.yaml"));
+    r.commit("give it up");
+    assert_eq!(gate(&r).code, 0);
+    r.release("v2.0.0");
+    add_entry(&r, "user/*.cruds");
+    r
+}
+
+#[test]
+fn access_given_up_in_a_release_needs_a_new_approval_to_come_back() {
+    let r = given_up_then_readded();
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let v = g.json();
+    assert_eq!(
+        escalations(&v),
+        [(
+            "wildcard-type-added".to_string(),
+            "med-rec:user/*.cruds".to_string(),
+            "unapproved".to_string()
+        )]
+    );
+    let spent = findings(&v, "approval-spent");
+    assert_eq!(spent.len(), 1, "{v:#}");
+    assert_eq!(spent[0]["key"], "med-rec:user/*.cruds");
+    assert!(spent[0]["message"].as_str().unwrap().contains("v2.0.0"));
+
+    // Appending a verbatim copy of the old entry does not revive it.
+    let ledger = r.read(".scopegate/approvals.yaml");
+    let old = &ledger[ledger.find("  - keys:").unwrap()..];
+    r.write(".scopegate/approvals.yaml", &format!("{ledger}{old}"));
+    r.commit("copy the old entry");
+    assert_eq!(gate(&r).code, 1);
+
+    // Control: a fresh approval passes.
+    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-2026"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    r.commit("approve again");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}", g.stdout);
+    assert!(findings(&g.json(), "approval-spent").is_empty());
+}
+
+#[test]
+fn access_removed_and_readded_before_any_release_is_no_change() {
+    let r = released_lenient("");
+    add_entry(&r, "user/*.cruds");
+    assert_eq!(
+        r.run(&["approve", "--by", "alice", "--ticket", "SEC-1"])
+            .code,
+        0
+    );
+    r.commit("approve");
+    r.release("v1.1.0");
+    // Removed on main, then re-added, with no release in between: the release still
+    // grants it, so nothing is new.
+    let with = r.read("smart-app.yaml");
+    r.write("smart-app.yaml", &example("med-rec.yaml"));
+    r.commit("remove");
+    r.write("smart-app.yaml", &with);
+    r.commit("re-add");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}", g.stdout);
+    assert_eq!(g.json()["verdict"], "no-change");
+}
+
+#[test]
+fn an_approval_older_than_approval_max_age_no_longer_counts() {
+    // NOW is 2026-11-28T12:00:00Z.
+    for (at, code, state) in [
+        ("2026-01-01", 1, "expired"),
+        ("2026-10-30T11:59:59Z", 1, "expired"),
+        ("2026-10-30T12:00:00Z", 0, "approved"),
+        ("2026-11-20", 0, "approved"),
+    ] {
+        let r = released_lenient("approval_max_age: 29d\n");
+        add_entry(&r, "user/*.cruds");
+        r.write(
+            ".scopegate/approvals.yaml",
+            &format!(
+                "approvals:\n  - keys: [\"med-rec:user/*.cruds\"]\n    by: alice\n    at: {at}\n    ticket: SEC-1\n"
+            ),
+        );
+        r.commit("approve");
+        let g = gate(&r);
+        assert_eq!(g.code, code, "{at}: {}", g.stdout);
+        let v = g.json();
+        assert_eq!(escalations(&v)[0].2, state, "{at}");
+        let expired = findings(&v, "approval-expired");
+        if code == 1 {
+            assert_eq!(expired.len(), 1, "{at}: {v:#}");
+            assert_eq!(expired[0]["key"], "med-rec:user/*.cruds");
+            assert!(
+                expired[0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("approval_max_age"),
+                "{at}"
+            );
+        } else {
+            assert!(expired.is_empty(), "{at}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_approval_max_age_is_exit_2_with_its_line() {
+    let r = released_lenient("approval_max_age: 1y\n");
+    add_entry(&r, "user/*.cruds");
+    let g = gate(&r);
+    assert_eq!(g.code, 2, "{}", g.stdout);
+    assert!(g.stderr.contains("config.yaml:3:"), "{}", g.stderr);
+    assert!(g.stderr.contains("not an approval age"), "{}", g.stderr);
+}
+
+// ---- issue 17 §5: the ledger scales, and its size errors name it ----
+
+fn ledger_of(n: usize) -> String {
+    let mut s = String::from("approvals:\n");
+    for i in 0..n {
+        let app = if i % 2 == 0 {
+            "med-rec".to_string()
+        } else {
+            format!("app-{}", i % 997)
+        };
+        s.push_str(&format!(
+            "  - keys:\n      - \"{app}:patient/Observation.rs?code=c{i}\"\n    by: \"alice\"\n    at: \"2026-01-01T00:00:00Z\"\n    ticket: \"SEC-{i}\"\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn a_ledger_over_the_node_budget_of_other_files_is_read_and_judged() {
+    // 26,000 entries are about 260,000 YAML nodes, over the 250,000 other files may
+    // have: the ledger was refused as "too large to be a manifest". (Its scaling is
+    // tested in the pure core, `gate::ledger::tests`; the release build's times are in
+    // the README.)
+    let r = released_lenient("");
+    r.write(".scopegate/approvals.yaml", &ledger_of(26_000));
+    r.commit("a long history");
+    r.release("v1.1.0");
+    add_entry(&r, "user/*.cruds");
+    let ledger = r.read(".scopegate/approvals.yaml");
+    r.write(
+        ".scopegate/approvals.yaml",
+        &format!("{ledger}  - keys: [\"med-rec:user/*.cruds\"]\n    by: alice\n    at: 2026-11-28\n    ticket: SEC-X\n"),
+    );
+    r.commit("approve");
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    assert_eq!(escalations(&g.json())[0].2, "approved");
+}
+
+#[test]
+fn an_oversized_ledger_is_exit_2_and_named_a_ledger() {
+    let r = released_lenient("");
+    r.write(".scopegate/approvals.yaml", &ledger_of(70_000));
+    r.commit("too long");
+    let g = gate(&r);
+    assert_eq!(g.code, 2, "{}", g.stdout);
+    assert!(
+        g.stderr.contains("approvals ledger is larger than"),
+        "{}",
+        g.stderr
+    );
+    assert!(!g.stderr.contains("manifest"), "{}", g.stderr);
+}
+
+/// `scopegate ci` on a pull request from `base` to `head` against a fake GitHub:
+/// `(exit code, the JSON report)`.
+fn ci_run(r: &Repo, gh: &fake_github::FakeGitHub, base: &str, head: &str) -> (i32, Value) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("event.json");
+    let payload = serde_json::json!({
+        "action": "synchronize",
+        "pull_request": {
+            "number": 7,
+            "user": {"login": "dev"},
+            "head": {"sha": head, "repo": {"full_name": "acme/app"}},
+            "base": {"sha": base, "repo": {"full_name": "acme/app"}},
+        }
+    });
+    std::fs::write(&ev, payload.to_string()).unwrap();
+    let out = assert_cmd::Command::cargo_bin("scopegate")
+        .unwrap()
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(r.path())
+        .args([
+            "ci",
+            "--now",
+            repo::NOW,
+            "--api-max-wait",
+            "5",
+            "--api-timeout",
+            "5",
+        ])
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", &ev)
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GITHUB_TOKEN", "ghs_TOKEN_0123456789")
+        .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
+        .env("GITHUB_OUTPUT", tmp.path().join("output"))
+        .env("GITHUB_JOB", "scopegate")
+        .env("RUNNER_TEMP", tmp.path())
+        .output()
+        .unwrap();
+    let report = std::fs::read_to_string(tmp.path().join("scopegate-report.json"))
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (
+        out.status.code().unwrap(),
+        serde_json::from_str(&report).unwrap(),
+    )
+}
+
+#[test]
+fn under_ci_readded_access_with_a_spent_entry_fails_and_a_fresh_reviewed_entry_passes() {
+    // Issue 12 §6: nothing is added to the ledger, so `ci` used to ask for no review.
+    let r = given_up_then_readded();
+    let base = r.git(&["rev-parse", "v2.0.0"]).trim().to_string();
+    let head = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let gh = fake_github::FakeGitHub::start();
+    let (code, v) = ci_run(&r, &gh, &base, &head);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(escalations(&v)[0].2, "unapproved");
+    assert_eq!(findings(&v, "approval-spent").len(), 1, "{v:#}");
+
+    // Control: a new entry, reviewed by the approver at the head commit.
+    assert_eq!(
+        r.run(&["approve", "--by", "alice", "--ticket", "SEC-2026"])
+            .code,
+        0
+    );
+    let head = r.commit("approve again");
+    let gh = fake_github::FakeGitHub::start();
+    gh.add_review("alice", "APPROVED", &head);
+    let (code, v) = ci_run(&r, &gh, &base, &head);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(escalations(&v)[0].2, "approved");
+}
