@@ -143,11 +143,13 @@ fn renaming_an_app_in_place_to_a_retired_id_does_not_inherit_its_old_approvals()
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["rule"] == "approval-stale"
-                && f["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("no manifest at the baseline")),
+            .any(
+                |f| (f["rule"] == "approval-stale" || f["rule"] == "approval-spent")
+                    && f["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("no manifest at the baseline")
+            ),
         "{v:#}"
     );
     // The content is diffed against the path's baseline: the rest is no change.

@@ -552,6 +552,8 @@ fn under_ci_readded_access_with_a_spent_entry_fails_and_a_fresh_reviewed_entry_p
     let head = r.commit("approve again");
     let gh = fake_github::FakeGitHub::start();
     gh.add_review("alice", "APPROVED", &head);
+    // Reviewer independence: the PR's commits are by another developer.
+    gh.add_pr_commit(&head, Some("dev"), Some("dev"), "approve again");
     let (code, v) = ci_run(&r, &gh, &base, &head);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(escalations(&v)[0].2, "approved");

@@ -191,14 +191,27 @@ impl<'a> Ledger<'a> {
             .name
             .as_deref()
             .map_or_else(|| "the baseline".to_string(), |n| format!("release `{n}`"));
-        let mut f = self.finding(
-            "approval-spent",
-            Some(e.pos.line),
+        // An id the baseline had no manifest for (a retired app, or one renamed to it):
+        // its old entries never approve, so no app can borrow its identity.
+        let had_manifest = self
+            .input
+            .apps
+            .iter()
+            .filter_map(|a| a.base.as_ref().map(|(_, m, _)| &m.id.value))
+            .chain(self.input.removed.iter().map(|r| &r.base.id.value))
+            .any(|id| *id == c.app);
+        let message = if had_manifest {
             format!(
                 "the approval by {} of `{}` was already in {release}'s ledger, and {release} went out without this access: the approval is spent, and `{}` needs a new one",
                 e.by, c.key, c.key
-            ),
-        );
+            )
+        } else {
+            format!(
+                "the approval by {} of `{}` was already in {release}'s ledger, for app id `{}`, which has no manifest at the baseline: it approves nothing, and `{}` needs a new approval",
+                e.by, c.key, c.app, c.key
+            )
+        };
+        let mut f = self.finding("approval-spent", Some(e.pos.line), message);
         f.app = c.app.clone();
         f.key = Some(c.key.clone());
         f.hint = Some(format!(
