@@ -62,6 +62,11 @@ struct RawConfig {
     /// only shown in the tenant matrix (`report`). Default: `enforce`.
     #[serde(default)]
     tenants: TenantMode,
+    /// Ledger entries a change adds count only with a valid SSH signature by a key that
+    /// `.scopegate/allowed_signers` (at the baseline) lists for the approver, on every CI,
+    /// GitHub reviews or not. Default: false.
+    #[serde(default)]
+    require_signed_approvals: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +78,7 @@ pub struct Config {
     pub fail_on_lint: LintGate,
     pub severity: BTreeMap<String, Severity>,
     pub tenant_mode: TenantMode,
+    pub require_signed_approvals: bool,
 }
 
 impl Default for Config {
@@ -85,6 +91,7 @@ impl Default for Config {
             fail_on_lint: LintGate::Error,
             severity: BTreeMap::new(),
             tenant_mode: TenantMode::Enforce,
+            require_signed_approvals: false,
         }
     }
 }
@@ -173,6 +180,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
         fail_on_lint: raw.fail_on_lint,
         severity,
         tenant_mode: raw.tenants,
+        require_signed_approvals: raw.require_signed_approvals,
     })
 }
 

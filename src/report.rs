@@ -101,6 +101,10 @@ pub struct Approval {
     /// The entry was added by the change under review (not yet part of a release):
     /// on GitHub it counts only with a qualifying review.
     pub added_in_change: bool,
+    /// The approving entries count only because the run is advisory: no review or
+    /// signature verified them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
     /// Why a `pending` approval does not count yet, and who may approve.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -117,8 +121,19 @@ impl Approval {
             ticket: None,
             entry_line: None,
             added_in_change: false,
+            unverified: false,
             reason: None,
             tenants: Vec::new(),
+        }
+    }
+
+    /// How the approving entry came in, for the renderers: "", ", added in this change",
+    /// and the advisory mark when nothing verified it.
+    pub fn provenance(&self) -> &'static str {
+        match (self.added_in_change, self.unverified) {
+            (_, true) => ", UNVERIFIED (advisory run: no review or signature checked it)",
+            (true, false) => ", added in this change",
+            (false, false) => "",
         }
     }
 

@@ -258,7 +258,9 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             }
         }
     }
-    let mut gathered = loaded.gate(&untrusted);
+    // Reviews verify on a pull request; elsewhere only signatures can (DESIGN §7).
+    let judged = loaded.judge(pr.as_ref().map(|_| untrusted.as_slice()));
+    let mut gathered = loaded.gate(&judged);
 
     // Which escalations this PR brings, as opposed to earlier merges since the release.
     if let Some(pr) = &pr
@@ -271,7 +273,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         if let Ok(l) = gating::load(&args.manifests, &pr_base, fallback.as_ref()) {
             let opts = l.config.options;
             let since_base: Vec<Scope> = l
-                .gate(&[])
+                .gate(&Default::default())
                 .report
                 .changes
                 .into_iter()

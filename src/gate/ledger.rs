@@ -176,6 +176,7 @@ impl<'a> Ledger<'a> {
             ticket: e.ticket.clone(),
             entry_line: Some(e.pos.line),
             added_in_change: added,
+            unverified: self.input.unverified.contains(e),
             reason: None,
             tenants: Vec::new(),
         };
@@ -210,6 +211,9 @@ impl<'a> Ledger<'a> {
                 ticket: None,
                 entry_line: contributing.first().map(|(e, _)| e.pos.line),
                 added_in_change: contributing.iter().any(|(_, a)| *a),
+                unverified: contributing
+                    .iter()
+                    .any(|(e, _)| self.input.unverified.contains(e)),
                 reason: None,
                 tenants: Vec::new(),
             };
@@ -249,6 +253,7 @@ impl<'a> Ledger<'a> {
                 ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
                 entry_line: waiting.first().map(|(e, _)| e.pos.line),
                 added_in_change: true,
+                unverified: false,
                 reason: Some(reasons.join("; ")),
                 tenants: Vec::new(),
             };

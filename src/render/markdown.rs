@@ -169,7 +169,8 @@ fn manifest_diff(out: &mut String, r: &Report) {
     }
     out.push_str("\n<details><summary>Manifest diff</summary>\n");
     for a in apps {
-        let body = neutral_block(&a.text_diff);
+        // A context line starts with a space, which a runner trims before `::`.
+        let body = super::safe::guard(neutral_block(&a.text_diff));
         // CommonMark: a fence closes only on a run at least as long as the opener.
         let fence = "`".repeat((longest_run(&body, '`') + 1).max(3));
         out.push_str(&format!(

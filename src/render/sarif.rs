@@ -152,11 +152,7 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
             ),
         ),
         (Direction::Escalation, ApprovalState::Approved) => {
-            let added = if c.approval.added_in_change {
-                ", added in this change"
-            } else {
-                ""
-            };
+            let added = c.approval.provenance();
             (
                 "note",
                 format!(
