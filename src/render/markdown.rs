@@ -77,7 +77,9 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
         manifest_diff(&mut out, r);
     }
     how_to_approve(&mut out, r);
-    out
+    // Code spans keep user text literally: the shared guard (before the size is
+    // measured) keeps a `##[` or a line start from commanding a runner's log.
+    super::safe::guard(out)
 }
 
 // ---- sections ------------------------------------------------------------------
@@ -169,8 +171,7 @@ fn manifest_diff(out: &mut String, r: &Report) {
     }
     out.push_str("\n<details><summary>Manifest diff</summary>\n");
     for a in apps {
-        // A context line starts with a space, which a runner trims before `::`.
-        let body = super::safe::guard(neutral_block(&a.text_diff));
+        let body = neutral_block(&a.text_diff);
         // CommonMark: a fence closes only on a run at least as long as the opener.
         let fence = "`".repeat((longest_run(&body, '`') + 1).max(3));
         out.push_str(&format!(

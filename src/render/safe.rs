@@ -98,9 +98,25 @@ pub fn render<T: Serialize + DeserializeOwned>(v: &T, f: impl Fn(&T) -> String) 
     guard(out)
 }
 
-/// Defuses what would still command the runner: a line that starts with `::` after
-/// whitespace gets a backslash first, and `##[` becomes `##\[`.
+/// Defuses what would still command the runner: line breaks other than LF (CR, NEL,
+/// U+2028, U+2029) and controls other than tab and ESC (colours) become visible
+/// escapes, a line that starts with `::` after whitespace gets a backslash first, and
+/// `##[` becomes `##\[`.
 pub fn guard(out: String) -> String {
+    let stray = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\u{1b}');
+    let out = if out.chars().any(stray) {
+        let mut s = String::with_capacity(out.len() + 16);
+        for c in out.chars() {
+            if stray(c) {
+                s.push_str(&escape(c.encode_utf8(&mut [0; 4])));
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    } else {
+        out
+    };
     let starts_command = |l: &str| l.trim_start().starts_with("::");
     if !out.contains("##[") && !out.split('\n').any(starts_command) {
         return out;
@@ -120,9 +136,15 @@ pub fn guard(out: String) -> String {
 }
 
 /// Serialised JSON with raw line separators (NEL, U+2028, U+2029) and other C1
-/// controls as `\u` escapes: the same JSON value, and no line a log reader could
-/// split it at. serde_json already escapes C0 controls.
+/// controls as `\u` escapes, and `##[` as `##\u005b`: the same JSON value, with no line a
+/// log reader could split it at and no legacy command. serde_json escapes C0 controls.
 pub fn json(out: String) -> String {
+    // `#` occurs only inside strings in JSON, where `\u005b` is the same `[`.
+    let out = if out.contains("##[") {
+        out.replace("##[", "##\\u005b")
+    } else {
+        out
+    };
     if !out.chars().any(unsafe_char) {
         return out;
     }
@@ -152,10 +174,13 @@ mod tests {
 
     #[test]
     fn command_lines_are_defused_even_after_whitespace() {
-        let out = guard("ok\n  ::notice::PASS\n\u{a0}::add-mask::x\nfine ##[add-mask]y\n".into());
+        let out = guard(
+            "ok\n  ::notice::PASS\n\u{a0}::add-mask::x\nfine ##[add-mask]y\rz\u{2028}::debug::d\n"
+                .into(),
+        );
         assert_eq!(
             out,
-            "ok\n\\  ::notice::PASS\n\\\u{a0}::add-mask::x\nfine ##\\[add-mask]y\n"
+            "ok\n\\  ::notice::PASS\n\\\u{a0}::add-mask::x\nfine ##\\[add-mask]y\\rz\\u{2028}::debug::d\n"
         );
         assert!(out.lines().all(|l| !l.trim_start().starts_with("::")));
     }
