@@ -104,10 +104,12 @@ pub fn render<T: Serialize + DeserializeOwned>(v: &T, f: impl Fn(&T) -> String) 
 /// `##[` becomes `##\[`.
 pub fn guard(out: String) -> String {
     let stray = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\u{1b}');
-    let out = if out.chars().any(stray) {
+    // CRLF is a line ending (CSV's); a lone CR is not.
+    let lone = |i: usize, c: char| stray(c) && !(c == '\r' && out[i + 1..].starts_with('\n'));
+    let out = if out.char_indices().any(|(i, c)| lone(i, c)) {
         let mut s = String::with_capacity(out.len() + 16);
-        for c in out.chars() {
-            if stray(c) {
+        for (i, c) in out.char_indices() {
+            if lone(i, c) {
                 s.push_str(&escape(c.encode_utf8(&mut [0; 4])));
             } else {
                 s.push(c);
@@ -182,6 +184,8 @@ mod tests {
             out,
             "ok\n\\  ::notice::PASS\n\\\u{a0}::add-mask::x\nfine ##\\[add-mask]y\\rz\\u{2028}::debug::d\n"
         );
+        // CSV's CRLF stays; the line after it is still checked.
+        assert_eq!(guard("a\r\n::x::y\r\n".into()), "a\r\n\\::x::y\r\n");
         assert!(out.lines().all(|l| !l.trim_start().starts_with("::")));
     }
 
