@@ -21,6 +21,9 @@ pub(super) struct Ledger<'a> {
     entries: Vec<(&'a Entry, bool)>,
     /// Added entries without a qualifying review, with the reason.
     pending: Vec<(&'a Entry, &'a str)>,
+    /// The unverified entries by position (sorted), so that marking an approval costs
+    /// a lookup, not a scan of the ledger.
+    unverified: Vec<(Pos, &'a Entry)>,
     input: &'a Input<'a>,
 }
 
@@ -31,21 +34,44 @@ impl<'a> Ledger<'a> {
         let mut entries: Vec<(&Entry, bool)> =
             input.base_ledger.iter().map(|e| (e, false)).collect();
         let mut pending = Vec::new();
+        // By position, then equality: a lookup per added entry, not a scan.
+        let mut untrusted: Vec<(Pos, &Entry, &str)> = input
+            .untrusted
+            .iter()
+            .map(|(e, why)| (e.pos, e, why.as_str()))
+            .collect();
+        untrusted.sort_by_key(|(p, _, _)| (p.line, p.column));
         for e in input
             .head_ledger
             .iter()
             .filter(|e| !input.base_ledger.contains(e))
         {
-            match input.untrusted.iter().find(|(u, _)| u == e) {
-                Some((_, why)) => pending.push((e, why.as_str())),
+            let why = untrusted
+                .binary_search_by_key(&(e.pos.line, e.pos.column), |(p, _, _)| (p.line, p.column))
+                .ok()
+                .filter(|i| untrusted[*i].1 == e)
+                .map(|i| untrusted[i].2);
+            match why {
+                Some(why) => pending.push((e, why)),
                 None => entries.push((e, true)),
             }
         }
+        let mut unverified: Vec<(Pos, &Entry)> =
+            input.unverified.iter().map(|e| (e.pos, e)).collect();
+        unverified.sort_by_key(|(p, _)| (p.line, p.column));
         Ledger {
             entries,
             pending,
+            unverified,
             input,
         }
+    }
+
+    /// Whether `e` counts only because the run is advisory.
+    fn is_unverified(&self, e: &Entry) -> bool {
+        self.unverified
+            .binary_search_by_key(&(e.pos.line, e.pos.column), |(p, _)| (p.line, p.column))
+            .is_ok_and(|i| self.unverified[i].1 == e)
     }
 
     pub(super) fn finding(&self, id: &str, line: Option<u32>, message: String) -> Finding {
@@ -176,7 +202,7 @@ impl<'a> Ledger<'a> {
             ticket: e.ticket.clone(),
             entry_line: Some(e.pos.line),
             added_in_change: added,
-            unverified: self.input.unverified.contains(e),
+            unverified: self.is_unverified(e),
             reason: None,
             tenants: Vec::new(),
         };
@@ -211,9 +237,7 @@ impl<'a> Ledger<'a> {
                 ticket: None,
                 entry_line: contributing.first().map(|(e, _)| e.pos.line),
                 added_in_change: contributing.iter().any(|(_, a)| *a),
-                unverified: contributing
-                    .iter()
-                    .any(|(e, _)| self.input.unverified.contains(e)),
+                unverified: contributing.iter().any(|(e, _)| self.is_unverified(e)),
                 reason: None,
                 tenants: Vec::new(),
             };
