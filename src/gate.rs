@@ -58,6 +58,9 @@ pub struct Input<'a> {
     /// Entries that count although no verifier confirmed them (advisory runs, see
     /// [`trust`]): what they approve is marked unverified.
     pub unverified: &'a [Entry],
+    /// Entries a valid signature verified, with the key's fingerprint, shown with what
+    /// they approve.
+    pub signed: &'a [(Entry, String)],
     /// Tenant profiles (from the baseline, like the config), by name.
     pub tenants: &'a [Tenant],
 }

@@ -105,6 +105,10 @@ pub struct Approval {
     /// signature verified them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unverified: bool,
+    /// The SHA256 fingerprint of the SSH key whose signature verified the approving
+    /// entry (signed approvals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_with: Option<String>,
     /// Why a `pending` approval does not count yet, and who may approve.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -122,18 +126,26 @@ impl Approval {
             entry_line: None,
             added_in_change: false,
             unverified: false,
+            signed_with: None,
             reason: None,
             tenants: Vec::new(),
         }
     }
 
     /// How the approving entry came in, for the renderers: "", ", added in this change",
-    /// and the advisory mark when nothing verified it.
-    pub fn provenance(&self) -> &'static str {
+    /// the key that signed it, and the advisory mark when nothing verified it.
+    pub fn provenance(&self) -> String {
+        let signed = self
+            .signed_with
+            .as_deref()
+            .map(|fp| format!(", signed with {fp}"))
+            .unwrap_or_default();
         match (self.added_in_change, self.unverified) {
-            (_, true) => ", UNVERIFIED (advisory run: no review or signature checked it)",
-            (true, false) => ", added in this change",
-            (false, false) => "",
+            (_, true) => {
+                ", UNVERIFIED (advisory run: no review or signature checked it)".to_string()
+            }
+            (true, false) => format!(", added in this change{signed}"),
+            (false, false) => signed,
         }
     }
 

@@ -177,6 +177,21 @@ fn control_an_ssh_keygen_signature_by_the_listed_approver_passes_plain_gate() {
     assert_eq!(approval(&v)["by"], "alice");
     assert_eq!(approval(&v)["added_in_change"], true);
     assert!(approval(&v).get("unverified").is_none(), "{v}");
+    // The report names the key that vouched for it, as ssh-keygen prints it.
+    let (key, _) = sshkeygen(&r, "alice");
+    let out = Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(key.with_extension("pub"))
+        .output()
+        .unwrap();
+    let fp = String::from_utf8(out.stdout).unwrap();
+    let fp = fp.split_whitespace().nth(1).unwrap();
+    assert_eq!(approval(&v)["signed_with"], fp, "{v}");
+    assert!(
+        r.run(&["gate"])
+            .stdout
+            .contains(&format!("signed with {fp}"))
+    );
 }
 
 #[test]

@@ -222,6 +222,7 @@ impl Loaded {
             now: &self.now,
             untrusted: &judged.pending,
             unverified: &judged.unverified,
+            signed: &judged.signed,
             tenants: &self.tenants,
         });
         report.manifests.clone_from(&self.manifest_spec);

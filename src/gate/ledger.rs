@@ -24,6 +24,8 @@ pub(super) struct Ledger<'a> {
     /// The unverified entries by position (sorted), so that marking an approval costs
     /// a lookup, not a scan of the ledger.
     unverified: Vec<(Pos, &'a Entry)>,
+    /// The signed entries by position (sorted), with the key's fingerprint.
+    signed: Vec<(Pos, &'a Entry, &'a str)>,
     input: &'a Input<'a>,
 }
 
@@ -59,12 +61,28 @@ impl<'a> Ledger<'a> {
         let mut unverified: Vec<(Pos, &Entry)> =
             input.unverified.iter().map(|e| (e.pos, e)).collect();
         unverified.sort_by_key(|(p, _)| (p.line, p.column));
+        let mut signed: Vec<(Pos, &Entry, &str)> = input
+            .signed
+            .iter()
+            .map(|(e, fp)| (e.pos, e, fp.as_str()))
+            .collect();
+        signed.sort_by_key(|(p, _, _)| (p.line, p.column));
         Ledger {
             entries,
             pending,
             unverified,
+            signed,
             input,
         }
+    }
+
+    /// The fingerprint of the key whose signature verified `e`.
+    fn signed_with(&self, e: &Entry) -> Option<String> {
+        self.signed
+            .binary_search_by_key(&(e.pos.line, e.pos.column), |(p, _, _)| (p.line, p.column))
+            .ok()
+            .filter(|i| self.signed[*i].1 == e)
+            .map(|i| self.signed[i].2.to_string())
     }
 
     /// Whether `e` counts only because the run is advisory.
@@ -203,6 +221,7 @@ impl<'a> Ledger<'a> {
             entry_line: Some(e.pos.line),
             added_in_change: added,
             unverified: self.is_unverified(e),
+            signed_with: self.signed_with(e),
             reason: None,
             tenants: Vec::new(),
         };
@@ -238,6 +257,7 @@ impl<'a> Ledger<'a> {
                 entry_line: contributing.first().map(|(e, _)| e.pos.line),
                 added_in_change: contributing.iter().any(|(_, a)| *a),
                 unverified: contributing.iter().any(|(e, _)| self.is_unverified(e)),
+                signed_with: None,
                 reason: None,
                 tenants: Vec::new(),
             };
@@ -278,6 +298,7 @@ impl<'a> Ledger<'a> {
                 entry_line: waiting.first().map(|(e, _)| e.pos.line),
                 added_in_change: true,
                 unverified: false,
+                signed_with: None,
                 reason: Some(reasons.join("; ")),
                 tenants: Vec::new(),
             };

@@ -42,6 +42,8 @@ pub struct Judged {
     pub pending: Vec<(Entry, String)>,
     /// Entries that count unverified (advisory runs).
     pub unverified: Vec<Entry>,
+    /// Entries verified by a signature, with the key's fingerprint.
+    pub signed: Vec<(Entry, String)>,
 }
 
 /// Whether `by` is listed by name among the approvers (a team slug cannot be checked
@@ -113,7 +115,8 @@ pub fn judge_all<'e>(
     let mut out = Judged::default();
     for e in entries {
         match judge(e, t, review(e)) {
-            Standing::Signed(_) | Standing::Reviewed => {}
+            Standing::Signed(fp) => out.signed.push((e.clone(), fp)),
+            Standing::Reviewed => {}
             Standing::Unverified => out.unverified.push(e.clone()),
             Standing::Pending(why) => out.pending.push((e.clone(), why)),
         }

@@ -46,6 +46,7 @@ pub(crate) fn approval(state: ApprovalState, by: Option<&str>, added: bool) -> A
         entry_line: by.map(|_| 3),
         added_in_change: added,
         unverified: false,
+        signed_with: None,
         reason: None,
         tenants: Vec::new(),
     }
