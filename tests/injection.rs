@@ -266,3 +266,59 @@ fn hostile_text_commands_nothing_in_the_ci_log() {
     assert_inert(&stdout, "ci stdout", true);
     assert_inert(&stderr, "ci stderr", false);
 }
+
+#[test]
+fn hostile_evidence_commands_nothing_in_any_usage_format() {
+    // Access logs are written by whoever runs the EHR proxy: tenant names, app ids and
+    // URLs carry every command after every line break (JSON escapes this time).
+    let d = tempfile::tempdir().unwrap();
+    let manifest = d.path().join("smart-app.yaml");
+    std::fs::write(&manifest, example("patient-summary.yaml")).unwrap();
+    let mut hostile = String::from("x");
+    for (i, c) in COMMANDS.iter().enumerate() {
+        hostile.push_str(["\n", "\r", "\u{85}", "\u{2028}", "\u{2029}", "\n \t"][i % 6]);
+        hostile.push_str(c);
+    }
+    let mut log = String::new();
+    for (tenant, url) in [
+        (
+            hostile.as_str(),
+            "https://ehr.example.org/fhir/R4/Patient/p1".to_string(),
+        ),
+        (
+            "north",
+            format!("https://ehr.example.org/fhir/R4/Observation?code={hostile}"),
+        ),
+        (
+            "north",
+            format!("https://ehr.example.org/fhir/R4/{hostile}"),
+        ),
+    ] {
+        log.push_str(
+            &serde_json::json!({
+                "time": "2026-11-02T08:00:00Z", "tenant": tenant, "app": "patient-summary",
+                "method": "GET", "url": url, "status": 200
+            })
+            .to_string(),
+        );
+        log.push('\n');
+    }
+    let access = d.path().join("access.jsonl");
+    std::fs::write(&access, log).unwrap();
+    for format in ["text", "markdown", "json", "sarif"] {
+        let run = repo::run_in(
+            d.path(),
+            &[
+                "usage",
+                manifest.to_str().unwrap(),
+                "--access-log",
+                access.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+        );
+        assert_ne!(run.code, 2, "{format}: {}", run.stderr);
+        assert_inert(&run.stdout, &format!("usage {format}"), false);
+        assert_inert(&run.stderr, &format!("usage {format}"), false);
+    }
+}
