@@ -414,7 +414,7 @@ fn gate_raw(r: &Report, st: Style) -> String {
     }
     if s.unapproved > 0 {
         out.push_str(&format!(
-            "\nTo approve (release managers): scopegate approve --by <you> --ticket <ticket>{}\n",
+            "\nTo approve (release managers): scopegate approve --by <you> --ticket <ticket>{} [--sign <key>]\n  (without --sign, only a GitHub review can verify the entry)\n",
             if s.unapproved == 1 {
                 ""
             } else {
