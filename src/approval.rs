@@ -53,6 +53,10 @@ struct RawEntry {
     /// Limit the approval to these tenants.
     #[serde(default)]
     tenants: Vec<String>,
+    /// An SSH signature (`-----BEGIN SSH SIGNATURE-----`, namespace `scopegate-approval`)
+    /// over the entry's canonical content, written by `scopegate approve --sign`.
+    #[serde(default)]
+    signature: Option<String>,
 }
 
 /// The JSON Schema of the ledger (draft 2020-12).
@@ -192,6 +196,8 @@ pub struct Entry {
     /// Normalised; the entry no longer counts from this instant on.
     pub expires: Option<String>,
     pub tenants: Vec<String>,
+    /// The armored SSH signature, when the entry is signed ([`crate::signature`]).
+    pub signature: Option<String>,
     pub pos: Pos,
 }
 
@@ -205,8 +211,16 @@ impl PartialEq for Entry {
             &self.reason,
             &self.expires,
             &self.tenants,
+            &self.signature,
         ) == (
-            &o.keys, &o.by, &o.at, &o.ticket, &o.reason, &o.expires, &o.tenants,
+            &o.keys,
+            &o.by,
+            &o.at,
+            &o.ticket,
+            &o.reason,
+            &o.expires,
+            &o.tenants,
+            &o.signature,
         )
     }
 }
@@ -304,6 +318,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
             reason: e.reason,
             expires,
             tenants: e.tenants,
+            signature: e.signature,
             pos,
         });
     }
@@ -414,6 +429,8 @@ pub struct NewEntry<'a> {
     pub reason: Option<&'a str>,
     pub expires: Option<&'a str>,
     pub tenants: &'a [String],
+    /// The armored signature, written as a literal block.
+    pub signature: Option<&'a str>,
 }
 
 fn q(s: &str) -> String {
@@ -479,6 +496,13 @@ fn append_text(existing: Option<&str>, entry: &NewEntry<'_>) -> String {
         let t: Vec<String> = entry.tenants.iter().map(|s| q(s)).collect();
         out.push_str(&format!("{pad}  tenants: [{}]\n", t.join(", ")));
     }
+    if let Some(sig) = entry.signature {
+        // Armor is base64 and dashes: nothing in it can end a literal block early.
+        out.push_str(&format!("{pad}  signature: |\n"));
+        for l in sig.lines() {
+            out.push_str(&format!("{pad}    {l}\n"));
+        }
+    }
     out
 }
 
@@ -495,6 +519,7 @@ mod tests {
             reason: Some("needed for \"refill\": yes"),
             expires: Some("2027-01-31"),
             tenants: &[],
+            signature: None,
         }
     }
 

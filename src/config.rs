@@ -67,6 +67,11 @@ struct RawConfig {
     #[serde(default)]
     #[schemars(with = "Option<String>", regex(pattern = r"^[1-9][0-9]{0,4}d$"))]
     approval_max_age: Option<Spanned<String>>,
+    /// Ledger entries a change adds count only with a valid SSH signature by a key that
+    /// `.scopegate/allowed_signers` (at the baseline) lists for the approver, on every CI,
+    /// GitHub reviews or not. Default: false.
+    #[serde(default)]
+    require_signed_approvals: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +85,7 @@ pub struct Config {
     pub tenant_mode: TenantMode,
     /// `approval_max_age` in days.
     pub approval_max_age: Option<u32>,
+    pub require_signed_approvals: bool,
 }
 
 impl Default for Config {
@@ -93,6 +99,7 @@ impl Default for Config {
             severity: BTreeMap::new(),
             tenant_mode: TenantMode::Enforce,
             approval_max_age: None,
+            require_signed_approvals: false,
         }
     }
 }
@@ -203,6 +210,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
         severity,
         tenant_mode: raw.tenants,
         approval_max_age,
+        require_signed_approvals: raw.require_signed_approvals,
     })
 }
 

@@ -11,7 +11,7 @@ use crate::grant::interactions;
 use crate::scope::{Identity, Launch, Level, Refresh, ResourceType, Scope, is_v1_syntax};
 
 /// Access to FHIR data that one token grants.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct GrantInfo {
     pub level: String,
     pub resource: String,
@@ -21,7 +21,7 @@ pub struct GrantInfo {
     pub restriction: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Explanation {
     pub scope: String,
     pub valid: bool,

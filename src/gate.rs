@@ -19,6 +19,7 @@ use crate::scope::Scope;
 use crate::tenant::{self, ApprovalColumn, Tenant};
 
 mod ledger;
+pub mod trust;
 use ledger::Ledger;
 
 /// One app: its head manifest and, when it existed, its baseline manifest.
@@ -68,6 +69,12 @@ pub struct Input<'a> {
     /// Entries the change adds that lack a qualifying review, with the reason (from
     /// `scopegate ci`). They approve nothing; what they would approve is `pending`.
     pub untrusted: &'a [(Entry, String)],
+    /// Entries that count although no verifier confirmed them (advisory runs, see
+    /// [`trust`]): what they approve is marked unverified.
+    pub unverified: &'a [Entry],
+    /// Entries a valid signature verified, with the key's fingerprint, shown with what
+    /// they approve.
+    pub signed: &'a [(Entry, String)],
     /// Tenant profiles (from the baseline, like the config), by name.
     pub tenants: &'a [Tenant],
 }

@@ -25,6 +25,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scope;
+pub mod signature;
 pub mod suggest;
 pub mod tenant;
 pub mod usage;

@@ -309,7 +309,7 @@ fn access_of(text: &str) -> String {
 }
 
 /// The sentences for one app.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AppNotice {
     pub app: String,
     pub name: Option<String>,
@@ -323,7 +323,7 @@ pub struct AppNotice {
 }
 
 /// The whole notice.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Notice {
     /// What this version is compared with (a tag, a ref, or a first release).
     pub baseline: String,

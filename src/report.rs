@@ -101,6 +101,14 @@ pub struct Approval {
     /// The entry was added by the change under review (not yet part of a release):
     /// on GitHub it counts only with a qualifying review.
     pub added_in_change: bool,
+    /// The approving entries count only because the run is advisory: no review or
+    /// signature verified them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
+    /// The SHA256 fingerprint of the SSH key whose signature verified the approving
+    /// entry (signed approvals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_with: Option<String>,
     /// Why a `pending` approval does not count yet, and who may approve.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -117,8 +125,27 @@ impl Approval {
             ticket: None,
             entry_line: None,
             added_in_change: false,
+            unverified: false,
+            signed_with: None,
             reason: None,
             tenants: Vec::new(),
+        }
+    }
+
+    /// How the approving entry came in, for the renderers: "", ", added in this change",
+    /// the key that signed it, and the advisory mark when nothing verified it.
+    pub fn provenance(&self) -> String {
+        let signed = self
+            .signed_with
+            .as_deref()
+            .map(|fp| format!(", signed with {fp}"))
+            .unwrap_or_default();
+        match (self.added_in_change, self.unverified) {
+            (_, true) => {
+                ", UNVERIFIED (advisory run: no review or signature checked it)".to_string()
+            }
+            (true, false) => format!(", added in this change{signed}"),
+            (false, false) => signed,
         }
     }
 

@@ -9,14 +9,14 @@ use crate::grant::{Options, minimize, new_access, serves};
 use crate::manifest::{LaunchMode, Manifest};
 use crate::scope::{Launch, Level, Refresh, Scope};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct SuggestedScope {
     pub scope: String,
     /// The workflows (or launch modes) that need it.
     pub because: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Suggestion {
     pub app: String,
     pub scopes: Vec<SuggestedScope>,

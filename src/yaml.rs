@@ -35,6 +35,8 @@ pub enum FileKind {
     Ledger,
     TenantProfile,
     EhrSnapshot,
+    /// `.scopegate/allowed_signers` (git's format, not YAML; read as text like the rest).
+    AllowedSigners,
 }
 
 impl FileKind {
@@ -45,6 +47,7 @@ impl FileKind {
             FileKind::Ledger => "approvals ledger",
             FileKind::TenantProfile => "tenant profile",
             FileKind::EhrSnapshot => "EHR snapshot",
+            FileKind::AllowedSigners => "allowed signers file",
         }
     }
 

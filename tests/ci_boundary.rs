@@ -504,6 +504,8 @@ fn report_with_changed_apps(apps: usize) -> String {
                 ticket: None,
                 entry_line: None,
                 added_in_change: false,
+                unverified: false,
+                signed_with: None,
                 reason: None,
                 tenants: Vec::new(),
             },

@@ -49,6 +49,7 @@ fn ledger_crashes_stay_fixed() {
                 reason: None,
                 expires: None,
                 tenants: &[],
+                signature: None,
             },
         );
         if let Ok(next) = next {

@@ -16,6 +16,7 @@ fn released() -> Repo {
     let r = Repo::new();
     r.write("smart-app.yaml", &example("med-rec.yaml"));
     r.write(".scopegate/config.yaml", "approvers: [alice]\n");
+    r.allow_signer("alice", "");
     r.commit("v1");
     r.release("v1.0.0");
     r
@@ -58,7 +59,7 @@ fn an_unapproved_escalation_fails_then_approve_passes_then_widening_fails_again(
     assert_eq!(v["changes"][0]["workflows"][0], "reconcile");
     assert_eq!(v["baseline"]["name"], "v1.0.0");
 
-    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-1"]);
+    let a = r.approve_signed("alice", &["--ticket", "SEC-1"]);
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(a.stdout.contains("med-rec:patient/MedicationStatement.u"));
     r.commit("approve");
@@ -271,15 +272,7 @@ fn config_comes_from_the_baseline_not_the_change() {
 fn expired_approvals_do_not_count() {
     let r = released();
     add_update(&r);
-    let a = r.run(&[
-        "approve",
-        "--by",
-        "alice",
-        "--ticket",
-        "SEC-1",
-        "--expires",
-        "2026-12-31",
-    ]);
+    let a = r.approve_signed("alice", &["--ticket", "SEC-1", "--expires", "2026-12-31"]);
     assert_eq!(a.code, 0, "{}", a.stderr);
     r.commit("approve");
     assert_eq!(gate(&r).code, 0);
@@ -343,15 +336,10 @@ fn approve_appends_text_and_keeps_comments() {
     add_update(&r);
     let existing = "# Reviewed in the release meeting.\napprovals:\n  # older entries\n  - keys: [\"med-rec:openid\"]\n    by: bob\n    at: 2026-01-01\n    reason: identity\n";
     r.write(".scopegate/approvals.yaml", existing);
-    let a = r.run(&[
-        "approve",
-        "--by",
+    let a = r.approve_signed(
         "alice",
-        "--ticket",
-        "SEC-9",
-        "--reason",
-        "refill: \"yes\"",
-    ]);
+        &["--ticket", "SEC-9", "--reason", "refill: \"yes\""],
+    );
     assert_eq!(a.code, 0, "{}", a.stderr);
     let after = r.read(".scopegate/approvals.yaml");
     assert!(after.starts_with(existing), "{after}");
@@ -362,9 +350,14 @@ fn approve_appends_text_and_keeps_comments() {
         .filter(|n| n.contains("tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Signed, so verified: nothing is left to approve.
     let again = r.run(&["approve", "--by", "alice", "--ticket", "SEC-9"]);
     assert_eq!(again.code, 0);
-    assert!(again.stdout.contains("nothing to approve"));
+    assert!(
+        again.stdout.contains("nothing to approve"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]
@@ -399,6 +392,10 @@ fn a_stale_approval_is_reported() {
     let r = released();
     r.write(".scopegate/approvals.yaml", "approvals:\n  - keys: [\"med-rec:patient/Obsevation.c\"]\n    by: bob\n    at: 2026-01-01\n    reason: typo\n");
     r.commit("typo approval");
+    // Released, so it counts (an added entry by bob, no approver, would be pending).
+    r.release("v1.0.1");
+    r.write("README", "docs\n");
+    r.commit("docs");
     let v = gate(&r).json();
     assert!(
         v["findings"]

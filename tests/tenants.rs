@@ -37,6 +37,7 @@ fn repo() -> Repo {
             &example(&format!("tenants/{t}")),
         );
     }
+    r.allow_signer("alice", "");
     r.commit("v1");
     git_in(r.path(), &["tag", "v1.0.0"]);
     let m = r.read("apps/med-rec.yaml").replace(
@@ -131,7 +132,7 @@ fn the_matrix_shows_where_the_release_may_ship_before_and_after_approvals() {
 
     // A global approval settles the escalation everywhere but where the type is
     // sensitive: the academic medical center needs an approval that names it.
-    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-7"]);
+    let a = r.approve_signed("alice", &["--ticket", "SEC-7"]);
     assert_eq!(a.code, 0, "{}", a.stderr);
     r.commit("approve");
     let v = r.run(&["gate", "--format", "json"]).json();
@@ -199,6 +200,10 @@ fn the_matrix_shows_where_the_release_may_ship_before_and_after_approvals() {
             key
         ]
     );
+    // Signed, so that the gate (judged by the baseline) can verify it.
+    let key = r.key("alice");
+    let mut args = args;
+    args.extend(["--sign", key.to_str().unwrap()]);
     let a = r.run(&args);
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(
@@ -383,7 +388,10 @@ fn approvals_for_unknown_tenants_are_refused_or_reported() {
         ".scopegate/approvals.yaml",
         "approvals:\n  - keys: ['med-rec:patient/MedicationStatement.u']\n    by: alice\n    at: 2026-11-27\n    ticket: X\n    tenants: [acme-hospital]\n",
     );
-    let v = r.run(&["gate", "--format", "json"]).json();
+    // Advisory, so the unsigned entry counts (unverified) and its tenants show.
+    let v = r
+        .run(&["gate", "--format", "json", "--config-from-worktree"])
+        .json();
     let f = v["findings"]
         .as_array()
         .unwrap()

@@ -18,7 +18,8 @@ else
   sg() { cargo run --release --quiet --manifest-path "$examples/../Cargo.toml" -- "$@"; }
 fi
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+keys=$(mktemp -d)
+trap 'rm -rf "$dir" "$keys"' EXIT
 cd "$dir"
 g() { git -c user.name=Demo -c user.email=demo@example.org -c commit.gpgsign=false -c tag.gpgsign=false "$@"; }
 g init -q -b main
@@ -31,6 +32,9 @@ approvers: [alice]
 manifests: ['apps/*.yaml']
 tenants: enforce
 YAML
+# Alice signs her approvals; the release lists her key (see examples/demo/demo.sh).
+ssh-keygen -q -t ed25519 -N '' -C alice -f "$keys/alice"
+echo "alice $(cut -d' ' -f1,2 "$keys/alice.pub")" > .scopegate/allowed_signers
 g add -A && g commit -qm "Release 1.0.0" && g tag v1.0.0
 sed -i 's#patient/MedicationStatement.crs#patient/MedicationStatement.crus#; s#      - patient/MedicationStatement.c$#      - patient/MedicationStatement.cu#' apps/med-rec.yaml
 g commit -qam "med-rec: update reconciled home medications"
@@ -41,14 +45,14 @@ matrix() { sed -n '/^Tenants (/,/^$/p'; }
 say "scopegate gate   # (tenant matrix only)"
 set +e; sg gate | matrix; set -e
 
-say "scopegate approve --by alice --ticket SEC-7"
-sg approve --by alice --ticket SEC-7
+say "scopegate approve --by alice --ticket SEC-7 --sign \$keys/alice"
+sg approve --by alice --ticket SEC-7 --sign "$keys/alice"
 g add -A && g commit -qm "Approve (SEC-7)"
 say "scopegate gate   # (tenant matrix only)"
 set +e; sg gate | matrix; set -e
 
-say "scopegate approve --by alice --ticket AMC-31 --tenant academic-medical-center"
-sg approve --by alice --ticket AMC-31 --tenant academic-medical-center
+say "scopegate approve --by alice --ticket AMC-31 --tenant academic-medical-center --sign \$keys/alice"
+sg approve --by alice --ticket AMC-31 --tenant academic-medical-center --sign "$keys/alice"
 g add -A && g commit -qm "Approve for the academic medical center (AMC-31)"
 say "scopegate gate   # (tenant matrix only)"
 set +e; sg gate | matrix; code=${PIPESTATUS[0]}; set -e

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
             reason: None,
             expires: None,
             tenants: &[],
+            signature: None,
         },
     );
     // `append` refuses layouts it cannot extend; what it returns must load, one longer.

@@ -4,7 +4,7 @@
 //! Decides only which keys to approve; the gate decides what an entry approves, and
 //! `approval` writes the entry (appending text, never re-serialising).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -21,6 +21,7 @@ pub(super) fn approve(
     reason: Option<String>,
     expires: Option<String>,
     tenants: &[String],
+    sign: Option<&Path>,
 ) -> Result<u8> {
     use crate::report::Direction;
     if by.trim().is_empty() {
@@ -85,34 +86,117 @@ pub(super) fn approve(
         println!("nothing to approve: every escalation is already approved");
         return Ok(0);
     }
-    let text = crate::approval::append(
-        g.ledger_text.as_deref(),
-        &crate::approval::NewEntry {
-            keys: &chosen,
-            by,
-            at: &g.now,
-            ticket: ticket.as_deref(),
-            reason: reason.as_deref(),
-            expires: expires.as_deref(),
-            tenants,
-        },
-    )
-    .map_err(anyhow::Error::msg)?;
+    let new = crate::approval::NewEntry {
+        keys: &chosen,
+        by,
+        at: &g.now,
+        ticket: ticket.as_deref(),
+        reason: reason.as_deref(),
+        expires: expires.as_deref(),
+        tenants,
+        signature: None,
+    };
+    let mut text =
+        crate::approval::append(g.ledger_text.as_deref(), &new).map_err(anyhow::Error::msg)?;
+    let mut signed_by = None;
+    if let Some(keyfile) = sign {
+        // What is signed is the entry as the gate will read it back.
+        let entry = last_entry(&text)?;
+        let armored = sign_entry(&entry, keyfile)?;
+        text = crate::approval::append(
+            g.ledger_text.as_deref(),
+            &crate::approval::NewEntry {
+                signature: Some(&armored),
+                ..new
+            },
+        )
+        .map_err(anyhow::Error::msg)?;
+        let written = last_entry(&text)?;
+        signed_by = Some(
+            crate::signature::check(&written, &armored)
+                .map_err(|e| anyhow::anyhow!("the signature made does not check out: {e}"))?,
+        );
+    }
     gating::write_atomic(&g.ledger_file, &text)?;
     let limit = if tenants.is_empty() {
         String::new()
     } else {
         format!(" for tenant {}", tenants.join(", "))
     };
-    println!("approved by {by}{limit} in {}:", crate::approval::PATH);
+    let shown = crate::render::safe::escape(by);
+    let limit = crate::render::safe::escape(&limit);
+    let mut out = format!("approved by {shown}{limit} in {}:\n", crate::approval::PATH);
     for k in &chosen {
-        println!("  {k}");
+        out.push_str(&format!("  {k}\n"));
     }
+    if let Some(fp) = signed_by {
+        out.push_str(&format!(
+            "signed with key {fp}; it counts where the baseline's {} lists that key for {shown}\n",
+            crate::signature::SIGNERS_PATH
+        ));
+    }
+    // `--by` and the tenants are the user's words.
+    print!("{}", crate::render::safe::guard(out));
     Ok(0)
 }
 
+/// The last entry of a ledger text (the one just appended).
+fn last_entry(text: &str) -> Result<crate::approval::Entry> {
+    crate::approval::from_bytes(crate::approval::PATH, text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .pop()
+        .context("the appended entry is missing")
+}
+
+/// Signs in process when the key file holds an unencrypted ed25519 key. A key that
+/// needs a passphrase, or a `.pub` file whose key is held by ssh-agent, is signed by
+/// `ssh-keygen -Y sign`, which can prompt or ask the agent; the result is the same
+/// format and is checked before it is written.
+fn sign_entry(entry: &crate::approval::Entry, keyfile: &Path) -> Result<String> {
+    use crate::signature::{self, SignError};
+    let key = std::fs::read_to_string(keyfile)
+        .with_context(|| format!("cannot read the key {}", keyfile.display()))?;
+    let in_agent = ssh_key::PublicKey::from_openssh(key.trim()).is_ok();
+    match signature::sign(entry, &key) {
+        Ok(armored) => Ok(armored),
+        Err(SignError::Encrypted) => ssh_keygen_sign(entry, keyfile),
+        Err(SignError::Unsupported(_)) if in_agent => ssh_keygen_sign(entry, keyfile),
+        Err(SignError::Unsupported(why)) => bail!(
+            "cannot sign with {}: {why}\n  hint: use an ed25519 key (`ssh-keygen -t ed25519 -f approver-key`)",
+            keyfile.display()
+        ),
+    }
+}
+
+fn ssh_keygen_sign(entry: &crate::approval::Entry, keyfile: &Path) -> Result<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("ssh-keygen")
+        .args(["-q", "-Y", "sign", "-n", crate::signature::NAMESPACE, "-f"])
+        .arg(keyfile)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("the key needs `ssh-keygen -Y sign` (a passphrase or ssh-agent), which could not be run")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(crate::signature::canonical(entry).as_bytes())
+            .context("writing to ssh-keygen")?;
+    }
+    let out = child.wait_with_output().context("running ssh-keygen")?;
+    if !out.status.success() {
+        bail!(
+            "`ssh-keygen -Y sign -f {}` failed ({}); the ledger was not changed",
+            keyfile.display(),
+            out.status
+        );
+    }
+    String::from_utf8(out.stdout).context("ssh-keygen wrote a signature that is not text")
+}
+
 /// The escalations `approve` picks when no `--key` is given: those without a valid
-/// approval and, with `--tenant`, those approved elsewhere but not for these tenants.
+/// (or verified) approval and, with `--tenant`, those approved elsewhere but not for these tenants.
 fn keys_to_approve(report: &Report, tenants: &[String]) -> Vec<String> {
     use crate::report::{ApprovalState, Change, Direction};
     let missing_for_tenant = |c: &Change| {
@@ -127,9 +211,10 @@ fn keys_to_approve(report: &Report, tenants: &[String]) -> Vec<String> {
         .iter()
         .filter(|c| c.direction == Direction::Escalation)
         .filter(|c| {
+            // A pending entry awaits verification: approving again (signed) settles it.
             matches!(
                 c.approval.state,
-                ApprovalState::Unapproved | ApprovalState::Expired
+                ApprovalState::Unapproved | ApprovalState::Expired | ApprovalState::Pending
             ) || missing_for_tenant(c)
         })
         .map(|c| c.key.clone())

@@ -249,7 +249,10 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             unverified_entries(&loaded, under_review(client.as_ref(), &event), Some(&repo))?
         }
     };
-    let mut gathered = loaded.gate(&untrusted);
+    // Signatures verify on any event; reviews on a pull request, and events that have
+    // none leave unsigned entries pending with their reason (DESIGN §7).
+    let judged = loaded.judge(Some(untrusted.as_slice()));
+    let mut gathered = loaded.gate(&judged);
 
     // Which escalations this PR brings, as opposed to earlier merges since the release.
     if let Some(pr) = &pr
@@ -262,7 +265,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         if let Ok(l) = gating::load(&args.manifests, &pr_base, fallback.as_ref()) {
             let opts = l.config.options;
             let since_base: Vec<Scope> = l
-                .gate(&[])
+                .gate(&Default::default())
                 .report
                 .changes
                 .into_iter()
@@ -758,7 +761,9 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         .ok()
         .filter(|r| r.has_commit(&pr.head_sha));
     let untrusted = unverified_entries(&loaded, Ok((&client, pr.clone())), clone.as_ref())?;
-    let mut report = loaded.gate(&untrusted).report;
+    let mut report = loaded
+        .gate(&loaded.judge(Some(untrusted.as_slice())))
+        .report;
 
     let check = args
         .report

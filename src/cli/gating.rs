@@ -11,9 +11,11 @@ use super::{LoadErrors, read_limited};
 use crate::approval::{self, Entry};
 use crate::baseline::{Error as BaselineError, Repo, Resolved, Spec};
 use crate::config::{self, Config};
+use crate::gate::trust::{self, Judged, Trust};
 use crate::gate::{self, App, Removed};
 use crate::github;
 use crate::report::{self, Report};
+use crate::signature::{self, AllowedSigners};
 use crate::tenant::{self, Tenant};
 
 /// Where the baseline comes from, as the user asked.
@@ -247,6 +249,9 @@ pub struct Loaded {
     /// entries are spent (see `gate::Input::release_ledger`).
     pub release_ledger: Option<Vec<Entry>>,
     pub tenants: Vec<Tenant>,
+    /// `.scopegate/allowed_signers` from the judge (the baseline, or the working tree
+    /// in an advisory run); empty when there is none.
+    pub signers: AllowedSigners,
     pub ledger_file: PathBuf,
     pub ledger_text: Option<String>,
     pub now: String,
@@ -265,7 +270,32 @@ impl Loaded {
             .collect()
     }
 
-    pub fn gate(&self, untrusted: &[(Entry, String)]) -> Gathered {
+    /// Sorts the entries the change adds (every entry, in an advisory run) into those
+    /// that count, those pending and those unverified. `reviewed` is what `ci` learnt
+    /// from the pull request's reviews: the entries they do not back, with why; every
+    /// other added entry they back. `None` where there are no reviews to ask.
+    pub fn judge(&self, reviewed: Option<&[(Entry, String)]>) -> Judged {
+        let t = Trust {
+            advisory: self.advisory,
+            approvers: &self.config.approvers,
+            require_signed: self.config.require_signed_approvals,
+            signers: &self.signers,
+            now: &self.now,
+        };
+        let entries: Vec<&Entry> = if self.advisory {
+            self.head_ledger.iter().collect()
+        } else {
+            self.added_entries()
+        };
+        trust::judge_all(entries, &t, &mut |e| {
+            reviewed.map(|r| match r.iter().find(|(u, _)| u == e) {
+                Some((_, why)) => Err(why.clone()),
+                None => Ok(()),
+            })
+        })
+    }
+
+    pub fn gate(&self, judged: &Judged) -> Gathered {
         let mut report = gate::gate(&gate::Input {
             apps: &self.apps,
             removed: &self.removed,
@@ -278,7 +308,9 @@ impl Loaded {
             release_ledger: self.release_ledger.as_deref(),
             ledger_path: approval::PATH,
             now: &self.now,
-            untrusted,
+            untrusted: &judged.pending,
+            unverified: &judged.unverified,
+            signed: &judged.signed,
             tenants: &self.tenants,
         });
         report.manifests.clone_from(&self.manifest_spec);
@@ -293,7 +325,8 @@ impl Loaded {
 
 /// Reads everything at both ends and runs the gate.
 pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
-    Ok(load(manifests, args, None)?.gate(&[]))
+    let loaded = load(manifests, args, None)?;
+    Ok(loaded.gate(&loaded.judge(None)))
 }
 
 /// The newest semver release tag whose commit is the trusted commit or one of its
@@ -600,6 +633,23 @@ pub fn load_at(
         }
         _ => worktree_tenants(&root)?,
     };
+    let signers_bytes = match &reader {
+        Some((rd, _)) if !from_worktree => rd.read(signature::SIGNERS_PATH)?,
+        _ => read_opt(&root.join(signature::SIGNERS_PATH))?,
+    };
+    let signers = match signers_bytes {
+        None => AllowedSigners::default(),
+        Some(b) => {
+            let path = if from_worktree {
+                signature::SIGNERS_PATH.to_string()
+            } else {
+                label(signature::SIGNERS_PATH)
+            };
+            let text = crate::yaml::text_of(crate::yaml::FileKind::AllowedSigners, &path, &b)
+                .map_err(|e| LoadErrors(vec![e]))?;
+            AllowedSigners::parse(&path, text).map_err(|e| LoadErrors(vec![e]))?
+        }
+    };
     let ledger_file = root.join(approval::PATH);
     let head_ledger_bytes = match &head {
         None => read_opt(&ledger_file)?,
@@ -669,6 +719,7 @@ pub fn load_at(
         head_ledger,
         release_ledger,
         tenants,
+        signers,
         ledger_file,
         ledger_text: head_ledger_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
         now,

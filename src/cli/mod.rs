@@ -172,6 +172,11 @@ enum Command {
         /// .scopegate/tenants/). New access to a tenant's sensitive types needs one.
         #[arg(long = "tenant")]
         tenants: Vec<String>,
+        /// Sign the entry with this SSH key (ed25519; a private key file, or a `.pub`
+        /// whose key is in ssh-agent), in git's SSH signature format. The gate then
+        /// verifies it against .scopegate/allowed_signers at the baseline.
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
     },
     /// The GitHub Actions entry point: gate, verify approvals, comment, summary, outputs.
     Ci(ci::CiArgs),
@@ -256,10 +261,13 @@ pub fn run() -> u8 {
     match execute(cli.command, style) {
         Ok(code) => code,
         Err(e) => {
-            match e.downcast_ref::<LoadErrors>() {
-                Some(errs) => eprintln!("{errs}"),
-                None => eprintln!("error: {e:#}"),
-            }
+            // Errors quote input (a bad key, a YAML snippet): the same guard as any
+            // report keeps a quoted line from commanding a CI runner.
+            let msg = match e.downcast_ref::<LoadErrors>() {
+                Some(errs) => errs.to_string(),
+                None => format!("error: {e:#}"),
+            };
+            eprintln!("{}", crate::render::safe::guard(msg));
             2
         }
     }
@@ -353,8 +361,17 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             reason,
             expires,
             tenants,
+            sign,
         } => approve::approve(
-            &manifests, &base, &by, keys, ticket, reason, expires, &tenants,
+            &manifests,
+            &base,
+            &by,
+            keys,
+            ticket,
+            reason,
+            expires,
+            &tenants,
+            sign.as_deref(),
         ),
         Command::Ci(args) => ci::run(&args),
         Command::Comment(args) => ci::comment_from_report(&args),
@@ -430,7 +447,7 @@ fn report_against_baseline(
     gate: bool,
 ) -> Result<u8> {
     let loaded = gating::load(manifests, base, None)?;
-    let g = loaded.gate(&[]);
+    let g = loaded.gate(&loaded.judge(None));
     if format == ReportFormat::Notice {
         // The notice quotes workflow descriptions and rationales from the head manifests.
         let heads: Vec<&Manifest> = loaded.apps.iter().map(|a| &a.head).collect();

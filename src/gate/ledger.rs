@@ -39,6 +39,11 @@ pub(super) struct Ledger<'a> {
     /// Indices into `entries`, `pending` and `spent` of the entries with a key for
     /// each app id.
     by_app: FxHashMap<&'a str, ByApp>,
+    /// The unverified entries by position (sorted), so that marking an approval costs
+    /// a lookup, not a scan of the ledger.
+    unverified: Vec<(Pos, &'a Entry)>,
+    /// The signed entries by position (sorted), with the key's fingerprint.
+    signed: Vec<(Pos, &'a Entry, &'a str)>,
     input: &'a Input<'a>,
 }
 
@@ -114,11 +119,22 @@ impl<'a> Ledger<'a> {
         for (i, e) in spent.iter().enumerate() {
             index(e, i, |b| &mut b.spent);
         }
+        let mut unverified: Vec<(Pos, &Entry)> =
+            input.unverified.iter().map(|e| (e.pos, e)).collect();
+        unverified.sort_by_key(|(p, _)| (p.line, p.column));
+        let mut signed: Vec<(Pos, &Entry, &str)> = input
+            .signed
+            .iter()
+            .map(|(e, fp)| (e.pos, e, fp.as_str()))
+            .collect();
+        signed.sort_by_key(|(p, _, _)| (p.line, p.column));
         Ledger {
             entries,
             pending,
             spent,
             by_app,
+            unverified,
+            signed,
             input,
         }
     }
@@ -219,6 +235,22 @@ impl<'a> Ledger<'a> {
             c.key
         ));
         Some(f)
+    }
+
+    /// The fingerprint of the key whose signature verified `e`.
+    fn signed_with(&self, e: &Entry) -> Option<String> {
+        self.signed
+            .binary_search_by_key(&(e.pos.line, e.pos.column), |(p, _, _)| (p.line, p.column))
+            .ok()
+            .filter(|i| self.signed[*i].1 == e)
+            .map(|i| self.signed[i].2.to_string())
+    }
+
+    /// Whether `e` counts only because the run is advisory.
+    fn is_unverified(&self, e: &Entry) -> bool {
+        self.unverified
+            .binary_search_by_key(&(e.pos.line, e.pos.column), |(p, _)| (p.line, p.column))
+            .is_ok_and(|i| self.unverified[i].1 == e)
     }
 
     pub(super) fn finding(&self, id: &str, line: Option<u32>, message: String) -> Finding {
@@ -353,6 +385,8 @@ impl<'a> Ledger<'a> {
             ticket: e.ticket.clone(),
             entry_line: Some(e.pos.line),
             added_in_change: added,
+            unverified: self.is_unverified(e),
+            signed_with: self.signed_with(e),
             reason: None,
             tenants: Vec::new(),
         };
@@ -396,6 +430,8 @@ impl<'a> Ledger<'a> {
             ticket: e.ticket.clone(),
             entry_line: Some(e.pos.line),
             added_in_change: added,
+            unverified: self.is_unverified(e),
+            signed_with: self.signed_with(e),
             reason: None,
             tenants: Vec::new(),
         };
@@ -428,6 +464,8 @@ impl<'a> Ledger<'a> {
                 ticket: None,
                 entry_line: contributing.first().map(|(e, _)| e.pos.line),
                 added_in_change: contributing.iter().any(|(_, a)| *a),
+                unverified: contributing.iter().any(|(e, _)| self.is_unverified(e)),
+                signed_with: None,
                 reason: None,
                 tenants: Vec::new(),
             };
@@ -465,6 +503,8 @@ impl<'a> Ledger<'a> {
                 ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
                 entry_line: waiting.first().map(|(e, _)| e.pos.line),
                 added_in_change: true,
+                unverified: false,
+                signed_with: None,
                 reason: Some(reasons.join("; ")),
                 tenants: Vec::new(),
             };
@@ -652,6 +692,7 @@ mod tests {
             reason: None,
             expires: None,
             tenants: Vec::new(),
+            signature: None,
             pos: Pos {
                 line: u32::try_from(i).unwrap() + 1,
                 column: 1,
@@ -703,6 +744,8 @@ mod tests {
             merged_ledger: &[],
             head_ledger: &head,
             release_ledger: Some(&base),
+            unverified: &[],
+            signed: &[],
             ledger_path: "l",
             now: "2026-11-28T12:00:00Z",
             untrusted: &[],

@@ -117,11 +117,7 @@ fn change(c: &Change) -> Annotation {
             ),
         ),
         (Direction::Escalation, ApprovalState::Approved) => {
-            let added = if c.approval.added_in_change {
-                ", added in this change"
-            } else {
-                ""
-            };
+            let added = c.approval.provenance();
             (
                 Level::Notice,
                 "Approved escalation",
@@ -220,11 +216,16 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Escapes a command's message.
+/// Escapes a command's message: the runner's own escapes for `%`, CR and LF; other
+/// line separators and controls as visible escapes (super::safe), and `##[` (a legacy
+/// command anywhere in a line) broken.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+        .replace("##[", "##\\[");
+    super::safe::escape(&s).into_owned()
 }
 
 /// Escapes a command's property value.

@@ -78,6 +78,10 @@ fn prose(s: &str) -> String {
 
 /// The matrix as a complete HTML document.
 pub fn render(m: &ScopeMatrix) -> String {
+    super::safe::render(m, render_raw)
+}
+
+fn render_raw(m: &ScopeMatrix) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\

@@ -82,7 +82,9 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
         manifest_diff(&mut out, r, budget);
     }
     how_to_approve(&mut out, r);
-    out
+    // Code spans keep user text literally: the shared guard (before the size is
+    // measured) keeps a `##[` or a line start from commanding a runner's log.
+    super::safe::guard(out)
 }
 
 // ---- sections ------------------------------------------------------------------

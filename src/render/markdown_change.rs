@@ -173,11 +173,7 @@ fn approval(a: &Approval) -> String {
         .as_deref()
         .map(|t| format!(" ({})", text(t)))
         .unwrap_or_default();
-    let added = if a.added_in_change {
-        ", added in this change"
-    } else {
-        ""
-    };
+    let added = a.provenance();
     match a.state {
         ApprovalState::Approved => format!("✅ approved by {who}{ticket}{added}"),
         ApprovalState::Unapproved => "❌ **UNAPPROVED**".to_string(),

@@ -23,7 +23,8 @@ fn clip(s: &str) -> std::borrow::Cow<'_, str> {
 /// Bidi overrides and isolates can make text read differently from what it is
 /// (CVE-2021-42574); C0 controls have no business in a comment.
 fn hostile(ch: char) -> bool {
-    matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    // U+2028/U+2029 end a line for some log readers.
+    matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
         || (ch.is_control() && ch != '\t' && ch != '\n' && ch != '\r')
 }
 

@@ -45,6 +45,8 @@ pub(crate) fn approval(state: ApprovalState, by: Option<&str>, added: bool) -> A
         ticket: by.map(|_| "SEC-12".into()),
         entry_line: by.map(|_| 3),
         added_in_change: added,
+        unverified: false,
+        signed_with: None,
         reason: None,
         tenants: Vec::new(),
     }

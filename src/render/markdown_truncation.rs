@@ -110,6 +110,7 @@ fn last_resort(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
         escalations: Some(0),
     };
     out.push_str(&truncation_note(r, all, max_chars));
+    let out = crate::render::safe::guard(out);
     let mut kept = String::new();
     let mut n = 0;
     for line in out.split_inclusive('\n') {

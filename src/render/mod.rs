@@ -8,6 +8,7 @@ pub mod json;
 pub mod markdown;
 pub mod matrix;
 pub mod notice;
+pub mod safe;
 pub mod sarif;
 pub mod text;
 pub mod usage;

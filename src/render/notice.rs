@@ -5,6 +5,10 @@
 use crate::notice::Notice;
 
 pub fn render(n: &Notice) -> String {
+    super::safe::render(n, render_raw)
+}
+
+fn render_raw(n: &Notice) -> String {
     let mut out = format!(
         "Permission changes in this version (compared with {})\n",
         n.baseline

@@ -46,7 +46,11 @@ pub fn log(r: &Report) -> Value {
     let mut results: Vec<Value> = r
         .changes
         .iter()
-        .filter(|c| c.direction == Direction::Escalation && c.approval.is_outstanding())
+        // An approval only an advisory run counted is shown too, marked unverified.
+        .filter(|c| {
+            c.direction == Direction::Escalation
+                && (c.approval.is_outstanding() || c.approval.unverified)
+        })
         .map(|c| change_result(c, &mut fingerprints))
         .collect();
     results.extend(
@@ -152,11 +156,7 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
             ),
         ),
         (Direction::Escalation, ApprovalState::Approved) => {
-            let added = if c.approval.added_in_change {
-                ", added in this change"
-            } else {
-                ""
-            };
+            let added = c.approval.provenance();
             (
                 "note",
                 format!(
@@ -216,7 +216,7 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
             "suppressions".into(),
             json!([{
                 "kind": "external",
-                "status": "accepted",
+                "status": if c.approval.unverified { "underReview" } else { "accepted" },
                 "justification": format!("approved by {by}{ticket}"),
             }]),
         );

@@ -23,7 +23,12 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// The lint report; user text escaped ([`super::safe`]).
 pub fn report(r: &Report, st: Style) -> String {
+    super::safe::render(r, |r| report_raw(r, st))
+}
+
+fn report_raw(r: &Report, st: Style) -> String {
     let mut out = String::new();
     for f in &r.findings {
         let loc = format!(
@@ -59,6 +64,10 @@ pub fn report(r: &Report, st: Style) -> String {
 }
 
 pub fn explanations(xs: &[Explanation], st: Style) -> String {
+    super::safe::render(&xs.to_vec(), |xs| explanations_raw(xs, st))
+}
+
+fn explanations_raw(xs: &[Explanation], st: Style) -> String {
     let mut out = String::new();
     for x in xs {
         out.push_str(&st.bold(&x.scope));
@@ -97,6 +106,10 @@ pub fn explanations(xs: &[Explanation], st: Style) -> String {
 }
 
 pub fn suggestion(s: &Suggestion, st: Style) -> String {
+    super::safe::render(s, |s| suggestion_raw(s, st))
+}
+
+fn suggestion_raw(s: &Suggestion, st: Style) -> String {
     let mut out = format!("{}\n", st.bold(&format!("minimal scopes for {}", s.app)));
     let width = s.scopes.iter().map(|x| x.scope.len()).max().unwrap_or(0);
     for x in &s.scopes {
@@ -149,11 +162,7 @@ fn risk(st: Style, s: Severity) -> String {
 fn approval_text(st: Style, a: &crate::report::Approval) -> String {
     use crate::report::ApprovalState as A;
     let who = a.by.as_deref().unwrap_or("?");
-    let added = if a.added_in_change {
-        ", added in this change"
-    } else {
-        ""
-    };
+    let added = a.provenance();
     match a.state {
         A::Approved => st.bold(&format!("approved by {who}{added}")),
         A::Unapproved => st.red("UNAPPROVED"),
@@ -167,7 +176,7 @@ fn approval_text(st: Style, a: &crate::report::Approval) -> String {
 }
 
 /// The tenant matrix: one line per tenant; empty when there are no profiles.
-pub fn tenants(r: &Report, st: Style) -> String {
+fn tenants(r: &Report, st: Style) -> String {
     use crate::report::{Check, TenantMode, TenantVerdict};
     if r.tenants.is_empty() {
         return String::new();
@@ -334,7 +343,12 @@ fn changes(out: &mut String, r: &Report, st: Style, app: Option<&str>, indent: &
 }
 
 /// The gate or diff report for a terminal.
+/// The gate report (the default in `ci`'s log); user text escaped ([`super::safe`]).
 pub fn gate(r: &Report, st: Style) -> String {
+    super::safe::render(r, |r| gate_raw(r, st))
+}
+
+fn gate_raw(r: &Report, st: Style) -> String {
     use crate::report::Verdict;
     let mut out = String::new();
     let verdict = match r.verdict {
@@ -393,7 +407,7 @@ pub fn gate(r: &Report, st: Style) -> String {
     }
     if !r.findings.is_empty() {
         out.push_str(&format!("\n{}\n", st.bold("Findings")));
-        let lint = report(
+        let lint = report_raw(
             &Report {
                 changes: Vec::new(),
                 tenants: Vec::new(),
@@ -408,7 +422,7 @@ pub fn gate(r: &Report, st: Style) -> String {
     }
     if s.unapproved > 0 {
         out.push_str(&format!(
-            "\nTo approve (release managers): scopegate approve --by <you> --ticket <ticket>{}\n",
+            "\nTo approve (release managers): scopegate approve --by <you> --ticket <ticket>{} [--sign <key>]\n  (without --sign, only a GitHub review can verify the entry)\n",
             if s.unapproved == 1 {
                 ""
             } else {

@@ -57,6 +57,10 @@ fn dash(v: Option<u64>) -> String {
 }
 
 pub fn text(r: &UsageReport, st: Style) -> String {
+    super::safe::render(r, |r| text_raw(r, st))
+}
+
+fn text_raw(r: &UsageReport, st: Style) -> String {
     let mut out = String::new();
     let head = headline(r);
     out.push_str(&match r.verdict {
@@ -253,6 +257,10 @@ pub fn text(r: &UsageReport, st: Style) -> String {
 }
 
 pub fn markdown(r: &UsageReport) -> String {
+    super::safe::render(r, markdown_raw)
+}
+
+fn markdown_raw(r: &UsageReport) -> String {
     let mut out = format!(
         "### {}\n\n{}\n",
         prose(&headline(r), false),

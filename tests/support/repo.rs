@@ -69,6 +69,40 @@ impl Repo {
         self.git(&["tag", tag]);
     }
 
+    /// `name`'s ed25519 key (the same for the same name), written under `.git/` so it
+    /// is never committed; returns the private key file.
+    pub fn key(&self, name: &str) -> PathBuf {
+        let (private, _) = keypair(name);
+        let p = self.path().join(".git").join(format!("{name}.key"));
+        std::fs::write(&p, private).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        p
+    }
+
+    /// Lists `name`'s key in `.scopegate/allowed_signers`, with `options` (git's
+    /// allowed_signers syntax) when not empty.
+    pub fn allow_signer(&self, name: &str, options: &str) {
+        let (_, public) = keypair(name);
+        let path = ".scopegate/allowed_signers";
+        let mut t = std::fs::read_to_string(self.path().join(path)).unwrap_or_default();
+        let sep = if options.is_empty() { "" } else { " " };
+        t.push_str(&format!("{name}{sep}{options} {public}\n"));
+        self.write(path, &t);
+    }
+
+    /// `approve --by name --sign <name's key>` with `args`.
+    pub fn approve_signed(&self, name: &str, args: &[&str]) -> Run {
+        let key = self.key(name);
+        let key = key.to_str().unwrap();
+        let mut all = vec!["approve", "--by", name, "--sign", key];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
     /// The binary in this repository; `gate`, `diff` and `approve` get `--now NOW`.
     pub fn run(&self, args: &[&str]) -> Run {
         run_in(self.path(), args)
@@ -91,6 +125,20 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
+}
+
+/// A deterministic ed25519 key pair for `name`: (OpenSSH private key, public key line).
+pub fn keypair(name: &str) -> (String, String) {
+    use ssh_key::private::{Ed25519Keypair, KeypairData, PrivateKey};
+    let mut seed = [7u8; 32];
+    for (i, b) in name.bytes().enumerate() {
+        seed[i % 32] ^= b.wrapping_mul(31).wrapping_add(i as u8);
+    }
+    let k = PrivateKey::new(KeypairData::Ed25519(Ed25519Keypair::from_seed(&seed)), name).unwrap();
+    (
+        k.to_openssh(ssh_key::LineEnding::LF).unwrap().to_string(),
+        k.public_key().to_openssh().unwrap(),
+    )
 }
 
 /// A file under `examples/`.

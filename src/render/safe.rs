@@ -1,0 +1,229 @@
+//! Keeping user text from commanding a CI runner: the one escaping every renderer
+//! applies at its edge.
+//!
+//! GitHub's runner reads every line a step prints: a line that starts with `::` (after
+//! any whitespace, which it trims) is a workflow command (`::notice::`, `::add-mask::`,
+//! `::stop-commands::`…), and `##[command]` is one anywhere in a line. Ledger fields,
+//! manifest text, tenant names and paths are written by whoever writes the change, so
+//! a renderer escapes every string of the value it renders ([`escaped`]: control
+//! characters and line separators become visible `\n`, `\u{85}` escapes) and guards
+//! the finished output ([`guard`]): a line that would still start a command is
+//! defused with a backslash. Its own lines never start with `::`; only the `github`
+//! renderer writes commands, with payloads escaped by the runner's own rules.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Characters that can end a line somewhere (CR, LF, NEL, U+2028, U+2029) or have no
+/// business in a report (other C0 and C1 controls, DEL).
+fn unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// `s` with control characters and line separators as visible escapes.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`escape`], keeping line feeds: for text that is lines by nature (a unified
+/// diff), whose lines [`guard`] then checks.
+fn escape_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && unsafe_char(c)) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.split('\n').map(escape).collect::<Vec<_>>().join("\n"))
+}
+
+/// Fields whose value is lines of text by nature.
+const MULTILINE: &[&str] = &["text_diff"];
+
+fn walk(v: &mut serde_json::Value, multiline: bool) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let e = if multiline {
+                escape_lines(s)
+            } else {
+                escape(s)
+            };
+            match e {
+                Cow::Borrowed(_) => false,
+                Cow::Owned(e) => {
+                    *s = e;
+                    true
+                }
+            }
+        }
+        Value::Array(xs) => xs.iter_mut().fold(false, |acc, x| walk(x, multiline) | acc),
+        Value::Object(m) => m.iter_mut().fold(false, |acc, (k, x)| {
+            walk(x, MULTILINE.contains(&k.as_str())) | acc
+        }),
+        _ => false,
+    }
+}
+
+/// A copy of `v` with every string escaped ([`escape`]), or `None` when no string
+/// needed it (the common case costs one walk over the value). Every string a report holds is
+/// either user text or the tool's own words, which hold no control characters, so
+/// escaping them all escapes exactly the user's.
+pub fn escaped<T: Serialize + DeserializeOwned>(v: &T) -> Option<T> {
+    let mut value = serde_json::to_value(v).ok()?;
+    if !walk(&mut value, false) {
+        return None;
+    }
+    serde_json::from_value(value).ok()
+}
+
+/// Renders `v` with its strings escaped, then guards the output.
+pub fn render<T: Serialize + DeserializeOwned>(v: &T, f: impl Fn(&T) -> String) -> String {
+    let out = match escaped(v) {
+        Some(e) => f(&e),
+        None => f(v),
+    };
+    guard(out)
+}
+
+/// Defuses what would still command the runner: line breaks other than LF (CR, NEL,
+/// U+2028, U+2029) and controls other than tab and ESC (colours) become visible
+/// escapes, a line that starts with `::` after whitespace gets a backslash first, and
+/// `##[` becomes `##\[`.
+pub fn guard(out: String) -> String {
+    let stray = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\u{1b}');
+    // CRLF is a line ending (CSV's); a lone CR is not.
+    let lone = |i: usize, c: char| stray(c) && !(c == '\r' && out[i + 1..].starts_with('\n'));
+    let out = if out.char_indices().any(|(i, c)| lone(i, c)) {
+        let mut s = String::with_capacity(out.len() + 16);
+        for (i, c) in out.char_indices() {
+            if lone(i, c) {
+                s.push_str(&escape(c.encode_utf8(&mut [0; 4])));
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    } else {
+        out
+    };
+    let starts_command = |l: &str| l.trim_start().starts_with("::");
+    if !out.contains("##[") && !out.split('\n').any(starts_command) {
+        return out;
+    }
+    let lines: Vec<String> = out
+        .split('\n')
+        .map(|l| {
+            let l = l.replace("##[", "##\\[");
+            if starts_command(&l) {
+                format!("\\{l}")
+            } else {
+                l
+            }
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// Serialised JSON with raw line separators (NEL, U+2028, U+2029) and other C1
+/// controls as `\u` escapes, and `##[` as `##\u005b`: the same JSON value, with no line a
+/// log reader could split it at and no legacy command. serde_json escapes C0 controls.
+pub fn json(out: String) -> String {
+    // `#` occurs only inside strings in JSON, where `\u005b` is the same `[`.
+    let out = if out.contains("##[") {
+        out.replace("##[", "##\\u005b")
+    } else {
+        out
+    };
+    if !out.chars().any(unsafe_char) {
+        return out;
+    }
+    let mut s = String::with_capacity(out.len() + 16);
+    for c in out.chars() {
+        if unsafe_char(c) && c != '\n' {
+            s.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_breaks_and_controls_become_visible() {
+        assert_eq!(
+            escape("a\nb\r\u{85}c\u{2028}d\u{2029}e\u{1b}[1m\u{7}"),
+            "a\\nb\\r\\u{85}c\\u{2028}d\\u{2029}e\\u{1b}[1m\\u{7}"
+        );
+        assert!(matches!(escape("plain text: ok"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn command_lines_are_defused_even_after_whitespace() {
+        let out = guard(
+            "ok\n  ::notice::PASS\n\u{a0}::add-mask::x\nfine ##[add-mask]y\rz\u{2028}::debug::d\n"
+                .into(),
+        );
+        assert_eq!(
+            out,
+            "ok\n\\  ::notice::PASS\n\\\u{a0}::add-mask::x\nfine ##\\[add-mask]y\\rz\\u{2028}::debug::d\n"
+        );
+        // CSV's CRLF stays; the line after it is still checked.
+        assert_eq!(guard("a\r\n::x::y\r\n".into()), "a\r\n\\::x::y\r\n");
+        assert!(out.lines().all(|l| !l.trim_start().starts_with("::")));
+    }
+
+    #[test]
+    fn every_string_of_a_value_is_escaped_and_diffs_keep_their_lines() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct R {
+            by: String,
+            text_diff: String,
+            list: Vec<String>,
+        }
+        let r = R {
+            by: "x\n::notice::PASS".into(),
+            text_diff: "+a\n-b\u{2028}c\n".into(),
+            list: vec!["\"quoted\\\" ok".into(), "t\u{85}".into()],
+        };
+        let e = escaped(&r).unwrap();
+        assert_eq!(e.by, "x\\n::notice::PASS");
+        assert_eq!(e.text_diff, "+a\n-b\\u{2028}c\n");
+        assert_eq!(e.list, ["\"quoted\\\" ok", "t\\u{85}"]);
+        let clean = R {
+            by: "a \\n b".into(),
+            text_diff: "+a\n".into(),
+            list: vec![],
+        };
+        assert!(escaped(&clean).is_none());
+    }
+
+    #[test]
+    fn json_keeps_its_value_without_raw_separators() {
+        let out = json(crate::render::json::render(
+            &serde_json::json!({"a": "x\u{2028}::notice::y\u{85}"}),
+        ));
+        assert!(
+            !out.contains('\u{2028}') && !out.contains('\u{85}'),
+            "{out}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["a"], "x\u{2028}::notice::y\u{85}");
+    }
+}

@@ -1,0 +1,618 @@
+//! Approvals outside GitHub (issue 13 §6, §7), end to end through the real binary:
+//! plain `gate`, judged by the baseline, counts an entry the change adds only when it
+//! carries a valid SSH signature by a key that the baseline's allowed_signers lists for
+//! a named approver. Signatures here are made by the REAL `ssh-keygen -Y sign` (Debian
+//! openssh-client), as an approver on another CI would make them. Each attack sits next
+//! to the control that passes.
+
+#[path = "support/fake_github.rs"]
+mod fake_github;
+#[path = "support/git.rs"]
+mod git;
+#[path = "support/repo.rs"]
+mod repo;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use repo::{Repo, Run, example};
+use serde_json::Value;
+
+/// A key made by `ssh-keygen -t ed25519` under `.git/` (never committed): (private
+/// key file, public key line).
+fn sshkeygen(r: &Repo, name: &str) -> (PathBuf, String) {
+    let p = r.path().join(".git").join(format!("{name}_ed25519"));
+    if !p.exists() {
+        let out = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+            .arg(&p)
+            .output()
+            .expect("ssh-keygen (openssh-client) is installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let public = std::fs::read_to_string(p.with_extension("pub")).unwrap();
+    let public = public
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    (p, public)
+}
+
+/// `ssh-keygen -Y sign -n namespace -f key` over `message`, as its armored output.
+fn ssh_sign(key: &Path, namespace: &str, message: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("ssh-keygen")
+        .args(["-q", "-Y", "sign", "-n", namespace, "-f"])
+        .arg(key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// v1.0.0: the med-rec app, `approvers` and allowed_signers as given; then a change
+/// that adds `u` on MedicationStatement.
+fn released(config: &str, signers: &str) -> Repo {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &example("med-rec.yaml"));
+    r.write(".scopegate/config.yaml", config);
+    if !signers.is_empty() {
+        r.write(".scopegate/allowed_signers", signers);
+    }
+    r.commit("v1");
+    r.release("v1.0.0");
+    let t = r
+        .read("smart-app.yaml")
+        .replace(
+            "patient/MedicationStatement.crs",
+            "patient/MedicationStatement.crus",
+        )
+        .replace(
+            "      - patient/MedicationStatement.c\n",
+            "      - patient/MedicationStatement.cu\n",
+        );
+    r.write("smart-app.yaml", &t);
+    r.commit("add update");
+    r
+}
+
+/// `approve` without signing, then the last entry as scopegate parses it.
+fn approve_unsigned(r: &Repo, by: &str, ticket: &str) -> scopegate::approval::Entry {
+    let a = r.run(&["approve", "--by", by, "--ticket", ticket]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    last_entry(r)
+}
+
+fn last_entry(r: &Repo) -> scopegate::approval::Entry {
+    scopegate::approval::from_bytes("l", r.read(".scopegate/approvals.yaml").as_bytes())
+        .unwrap()
+        .pop()
+        .unwrap()
+}
+
+/// Appends `signature:` to the ledger's last entry, as `approve --sign` lays it out.
+fn attach(r: &Repo, armored: &str) {
+    let mut t = r.read(".scopegate/approvals.yaml");
+    t.push_str("    signature: |\n");
+    for l in armored.lines() {
+        t.push_str(&format!("      {l}\n"));
+    }
+    r.write(".scopegate/approvals.yaml", &t);
+}
+
+fn gate(r: &Repo) -> (Run, Value) {
+    let g = r.run(&["gate", "--format", "json"]);
+    let v = g.json();
+    (g, v)
+}
+
+fn approval(v: &Value) -> &Value {
+    &v["changes"][0]["approval"]
+}
+
+/// An approver's entry signed with `ssh-keygen` by `signer`, for `namespace`.
+fn signed_by(r: &Repo, by: &str, signer: &str, namespace: &str) -> (Run, Value) {
+    let (key, _) = sshkeygen(r, signer);
+    let e = approve_unsigned(r, by, "SEC-1");
+    attach(
+        r,
+        &ssh_sign(&key, namespace, &scopegate::signature::canonical(&e)),
+    );
+    r.commit("approve");
+    gate(r)
+}
+
+/// The baseline lists alice's (and bob's) ssh-keygen keys, with `alice_options`.
+fn with_signers(alice_options: &str) -> Repo {
+    let scratch = Repo::new();
+    let (_, alice) = sshkeygen(&scratch, "alice");
+    let (_, bob) = sshkeygen(&scratch, "bob");
+    let sep = if alice_options.is_empty() { "" } else { " " };
+    let r = released(
+        "approvers: [alice, bob]\n",
+        &format!("# approvers' signing keys\nalice{sep}{alice_options} {alice}\nbob {bob}\n"),
+    );
+    // The keys live in the scratch repo's .git; move them where `signed_by` looks.
+    for f in [
+        "alice_ed25519",
+        "alice_ed25519.pub",
+        "bob_ed25519",
+        "bob_ed25519.pub",
+    ] {
+        std::fs::copy(
+            scratch.path().join(".git").join(f),
+            r.path().join(".git").join(f),
+        )
+        .unwrap();
+    }
+    r
+}
+
+#[test]
+fn control_an_ssh_keygen_signature_by_the_listed_approver_passes_plain_gate() {
+    let r = with_signers("");
+    let (g, v) = signed_by(&r, "alice", "alice", "scopegate-approval");
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(approval(&v)["state"], "approved");
+    assert_eq!(approval(&v)["by"], "alice");
+    assert_eq!(approval(&v)["added_in_change"], true);
+    assert!(approval(&v).get("unverified").is_none(), "{v}");
+    // The report names the key that vouched for it, as ssh-keygen prints it.
+    let (key, _) = sshkeygen(&r, "alice");
+    let out = Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(key.with_extension("pub"))
+        .output()
+        .unwrap();
+    let fp = String::from_utf8(out.stdout).unwrap();
+    let fp = fp.split_whitespace().nth(1).unwrap();
+    assert_eq!(approval(&v)["signed_with"], fp, "{v}");
+    assert!(
+        r.run(&["gate"])
+            .stdout
+            .contains(&format!("signed with {fp}"))
+    );
+}
+
+#[test]
+fn an_unsigned_entry_by_a_listed_approver_is_pending_and_says_how_to_sign() {
+    let r = with_signers("");
+    approve_unsigned(&r, "alice", "SEC-1");
+    r.commit("approve");
+    let (g, v) = gate(&r);
+    assert_eq!(g.code, 1);
+    assert_eq!(approval(&v)["state"], "pending");
+    let why = approval(&v)["reason"].as_str().unwrap();
+    assert!(why.contains("approve --sign"), "{why}");
+    // The text report (what another CI's log shows) says it too.
+    let text = r.run(&["gate"]).stdout;
+    assert!(
+        text.contains("PENDING") && text.contains("--sign"),
+        "{text}"
+    );
+}
+
+#[test]
+fn self_approval_by_someone_who_is_not_a_baseline_approver_never_counts() {
+    // Mallory lists her own key in the working tree's allowed_signers and config, and
+    // signs: the baseline's config and signers judge, so nothing counts.
+    let r = with_signers("");
+    let (key, public) = sshkeygen(&r, "mallory");
+    r.write(
+        ".scopegate/config.yaml",
+        "approvers: [alice, bob, mallory]\n",
+    );
+    let mut s = r.read(".scopegate/allowed_signers");
+    s.push_str(&format!("mallory {public}\n"));
+    r.write(".scopegate/allowed_signers", &s);
+    let e = approve_unsigned(&r, "mallory", "SEC-1");
+    attach(
+        &r,
+        &ssh_sign(
+            &key,
+            "scopegate-approval",
+            &scopegate::signature::canonical(&e),
+        ),
+    );
+    r.commit("self-approve");
+    let (g, v) = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    assert_eq!(approval(&v)["state"], "pending");
+    assert!(
+        approval(&v)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not an approver"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_signature_by_another_listed_key_does_not_count_for_alice() {
+    // Bob's valid key, on an entry that names alice.
+    let r = with_signers("");
+    let (g, v) = signed_by(&r, "alice", "bob", "scopegate-approval");
+    assert_eq!(g.code, 1);
+    assert_eq!(approval(&v)["state"], "pending");
+    assert!(
+        approval(&v)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not list for `alice`"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_key_nobody_listed_does_not_count() {
+    let r = with_signers("");
+    let (g, v) = signed_by(&r, "alice", "stranger", "scopegate-approval");
+    assert_eq!(g.code, 1);
+    assert_eq!(approval(&v)["state"], "pending");
+}
+
+#[test]
+fn an_entry_edited_after_signing_does_not_count() {
+    let r = with_signers("");
+    let (key, _) = sshkeygen(&r, "alice");
+    let e = approve_unsigned(&r, "alice", "SEC-1");
+    attach(
+        &r,
+        &ssh_sign(
+            &key,
+            "scopegate-approval",
+            &scopegate::signature::canonical(&e),
+        ),
+    );
+    // The ticket is swapped after alice signed.
+    let t = r
+        .read(".scopegate/approvals.yaml")
+        .replace("SEC-1", "SEC-2");
+    r.write(".scopegate/approvals.yaml", &t);
+    r.commit("approve, edited");
+    let (g, v) = gate(&r);
+    assert_eq!(g.code, 1);
+    assert!(
+        approval(&v)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("other content"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_signature_replayed_onto_another_entry_does_not_count() {
+    // Alice signed an approval of `u` in another change; the signature is copied onto
+    // an entry that approves the much wider `patient/*.cruds`.
+    let r = with_signers("");
+    let (key, _) = sshkeygen(&r, "alice");
+    let e = approve_unsigned(&r, "alice", "SEC-1");
+    let sig = ssh_sign(
+        &key,
+        "scopegate-approval",
+        &scopegate::signature::canonical(&e),
+    );
+    let t = r.read(".scopegate/approvals.yaml").replace(
+        "med-rec:patient/MedicationStatement.u",
+        "med-rec:patient/*.cruds",
+    );
+    r.write(".scopegate/approvals.yaml", &t);
+    attach(&r, &sig);
+    r.commit("replayed");
+    let (g, v) = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    assert_eq!(approval(&v)["state"], "pending");
+}
+
+#[test]
+fn an_expired_signer_does_not_count_and_a_current_one_does() {
+    // valid-before is before the gate's clock (2026-11-28).
+    let r = with_signers("valid-before=\"20261101Z\"");
+    let (g, v) = signed_by(&r, "alice", "alice", "scopegate-approval");
+    assert_eq!(g.code, 1);
+    assert!(
+        approval(&v)["reason"].as_str().unwrap().contains("expired"),
+        "{v}"
+    );
+    let r = with_signers("valid-after=\"20261101\",valid-before=\"20270101Z\"");
+    let (g, _) = signed_by(&r, "alice", "alice", "scopegate-approval");
+    assert_eq!(g.code, 0, "{}", g.stdout);
+}
+
+#[test]
+fn a_key_listed_for_another_principal_does_not_count() {
+    // Alice's key is listed, but for carol.
+    let scratch = Repo::new();
+    let (key, alice) = sshkeygen(&scratch, "alice");
+    let r = released("approvers: [alice]\n", &format!("carol {alice}\n"));
+    let e = approve_unsigned(&r, "alice", "SEC-1");
+    attach(
+        &r,
+        &ssh_sign(
+            &key,
+            "scopegate-approval",
+            &scopegate::signature::canonical(&e),
+        ),
+    );
+    r.commit("approve");
+    let (g, v) = gate(&r);
+    assert_eq!(g.code, 1);
+    assert_eq!(approval(&v)["state"], "pending");
+}
+
+#[test]
+fn a_signature_for_another_namespace_does_not_count() {
+    // A git commit signature (`-n git`) over the same content is not an approval, nor
+    // is a key whose allowed_signers line is limited to git.
+    let r = with_signers("");
+    let (g, v) = signed_by(&r, "alice", "alice", "git");
+    assert_eq!(g.code, 1);
+    assert!(
+        approval(&v)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("namespace"),
+        "{v}"
+    );
+    let r = with_signers("namespaces=\"git\"");
+    let (g, _) = signed_by(&r, "alice", "alice", "scopegate-approval");
+    assert_eq!(g.code, 1);
+}
+
+#[test]
+fn approve_sign_writes_a_signature_that_ssh_keygen_verifies_and_the_gate_accepts() {
+    // `approve --sign` with a key made by ssh-keygen, signed in process.
+    let r = with_signers("");
+    let (key, public) = sshkeygen(&r, "alice");
+    let a = r.run(&[
+        "approve",
+        "--by",
+        "alice",
+        "--ticket",
+        "SEC-1",
+        "--sign",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(a.stdout.contains("signed with key SHA256:"), "{}", a.stdout);
+    let e = last_entry(&r);
+    // OpenSSH agrees: `ssh-keygen -Y verify` with an allowed_signers file.
+    let dir = tempfile::tempdir().unwrap();
+    let signers = dir.path().join("allowed");
+    let sig = dir.path().join("sig");
+    std::fs::write(&signers, format!("alice {public}\n")).unwrap();
+    std::fs::write(&sig, e.signature.as_deref().unwrap()).unwrap();
+    let mut child = Command::new("ssh-keygen")
+        .args([
+            "-Y",
+            "verify",
+            "-n",
+            "scopegate-approval",
+            "-I",
+            "alice",
+            "-f",
+        ])
+        .arg(&signers)
+        .arg("-s")
+        .arg(&sig)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(scopegate::signature::canonical(&e).as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r.commit("approve");
+    let (g, v) = gate(&r);
+    assert_eq!(g.code, 0, "{}", g.stdout);
+    assert_eq!(approval(&v)["state"], "approved");
+}
+
+#[test]
+fn approve_sign_with_a_passphrase_key_goes_through_ssh_keygen() {
+    let r = with_signers("");
+    let key = r.path().join(".git").join("locked_ed25519");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "s3cret", "-C", "alice", "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    // The baseline lists this key for alice too.
+    let _ = public;
+    let askpass = r.path().join(".git").join("askpass.sh");
+    std::fs::write(&askpass, "#!/bin/sh\necho s3cret\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&askpass, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut c = assert_cmd::Command::cargo_bin("scopegate").unwrap();
+    let out = c
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", ":0")
+        .current_dir(r.path())
+        .args([
+            "approve",
+            "--by",
+            "alice",
+            "--ticket",
+            "SEC-1",
+            "--now",
+            repo::NOW,
+            "--sign",
+        ])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e = last_entry(&r);
+    assert!(scopegate::signature::check(&e, e.signature.as_deref().unwrap()).is_ok());
+}
+
+#[test]
+fn a_bad_allowed_signers_line_is_exit_2_with_file_and_line() {
+    let scratch = Repo::new();
+    let (_, alice) = sshkeygen(&scratch, "alice");
+    let r = released(
+        "approvers: [alice]\n",
+        &format!("# ok\nalice {alice}\nca cert-authority {alice}\n"),
+    );
+    let g = r.run(&["gate"]);
+    assert_eq!(g.code, 2, "{}", g.stdout);
+    assert!(
+        g.stderr.contains("v1.0.0:.scopegate/allowed_signers:3")
+            && g.stderr.contains("cert-authority"),
+        "{}",
+        g.stderr
+    );
+}
+
+#[test]
+fn advisory_runs_count_unsigned_entries_but_mark_them_unverified_in_every_format() {
+    let r = with_signers("");
+    approve_unsigned(&r, "alice", "SEC-1");
+    let g = r.run(&["gate", "--format", "json", "--config-from-worktree"]);
+    assert_eq!(g.code, 0, "{}", g.stdout);
+    let v = g.json();
+    assert_eq!(v["advisory"], true);
+    assert_eq!(approval(&v)["unverified"], true);
+    for format in ["text", "markdown", "github", "sarif"] {
+        let out = r
+            .run(&["gate", "--format", format, "--config-from-worktree"])
+            .stdout;
+        assert!(out.contains("UNVERIFIED"), "{format}: {out}");
+    }
+    // The same entry, judged by the baseline, is pending.
+    assert_eq!(r.run(&["gate"]).code, 1);
+}
+
+#[test]
+fn require_signed_approvals_refuses_a_reviewed_but_unsigned_entry_in_ci() {
+    // On GitHub, alice's APPROVED review at head would do; the baseline config says
+    // only signatures count.
+    let scratch = Repo::new();
+    let (key, alice) = sshkeygen(&scratch, "alice");
+    let r = released(
+        "approvers: [alice]\nrequire_signed_approvals: true\n",
+        &format!("alice {alice}\n"),
+    );
+    let base = r.git(&["rev-parse", "v1.0.0"]).trim().to_string();
+    approve_unsigned(&r, "alice", "SEC-1");
+    let head = r.commit("approve");
+    let gh = fake_github::FakeGitHub::start();
+    gh.add_review("alice", "APPROVED", &head);
+    let run = ci(&r, &gh, &base, &head);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("requires signed approvals"),
+        "{}",
+        run.stdout
+    );
+
+    // Control: the same, signed by alice's key.
+    let r2 = released(
+        "approvers: [alice]\nrequire_signed_approvals: true\n",
+        &format!("alice {alice}\n"),
+    );
+    let base = r2.git(&["rev-parse", "v1.0.0"]).trim().to_string();
+    let e = approve_unsigned(&r2, "alice", "SEC-1");
+    attach(
+        &r2,
+        &ssh_sign(
+            &key,
+            "scopegate-approval",
+            &scopegate::signature::canonical(&e),
+        ),
+    );
+    let head = r2.commit("approve");
+    let gh = fake_github::FakeGitHub::start();
+    let run = ci(&r2, &gh, &base, &head);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+/// `scopegate ci` on a `pull_request` event against the fake GitHub.
+fn ci(r: &Repo, gh: &fake_github::FakeGitHub, base: &str, head: &str) -> Run {
+    let tmp = tempfile::tempdir().unwrap();
+    let event = tmp.path().join("event.json");
+    let payload = serde_json::json!({
+        "action": "synchronize",
+        "pull_request": {
+            "number": 7,
+            "user": {"login": "dev"},
+            "head": {"sha": head, "repo": {"full_name": "acme/app"}},
+            "base": {"sha": base, "repo": {"full_name": "acme/app"}},
+        }
+    });
+    std::fs::write(&event, payload.to_string()).unwrap();
+    let out = assert_cmd::Command::cargo_bin("scopegate")
+        .unwrap()
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(r.path())
+        .args([
+            "ci",
+            "--now",
+            repo::NOW,
+            "--api-max-wait",
+            "5",
+            "--api-timeout",
+            "5",
+        ])
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GITHUB_TOKEN", "ghs_test")
+        .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
+        .env("GITHUB_OUTPUT", tmp.path().join("output"))
+        .env("GITHUB_JOB", "scopegate")
+        .env("RUNNER_TEMP", tmp.path())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
