@@ -40,6 +40,7 @@ const REFERENCE: (Plan, AccessParser) = (
     Plan {
         threads: 1,
         chunk: 1 << 20,
+        max_line: DEFAULT_MAX_RECORD,
     },
     AccessParser::Serde,
 );
@@ -72,7 +73,14 @@ fn fast_ways() -> Vec<(Plan, AccessParser)> {
         (4, 4096),
     ] {
         for parser in [AccessParser::Scanner, AccessParser::Serde] {
-            ways.push((Plan { threads, chunk }, parser));
+            ways.push((
+                Plan {
+                    threads,
+                    chunk,
+                    max_line: DEFAULT_MAX_RECORD,
+                },
+                parser,
+            ));
         }
     }
     ways
@@ -167,7 +175,8 @@ fn a_read_error_is_reported_at_the_same_line_whichever_way_it_reads() {
             (
                 Plan {
                     threads: 2,
-                    chunk: 50
+                    chunk: 50,
+                    max_line: DEFAULT_MAX_RECORD,
                 },
                 AccessParser::Scanner
             )
