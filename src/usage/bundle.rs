@@ -379,3 +379,7 @@ impl<R: Read> Walk<R> {
         result
     }
 }
+
+#[cfg(test)]
+#[path = "bundle_tests.rs"]
+mod tests;
