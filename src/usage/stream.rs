@@ -208,6 +208,16 @@ impl<R: Read> Src<R> {
             let mut i = from;
             let mut done = false;
             while i < end {
+                if in_str && !esc {
+                    // Most of JSON is string bytes: jump to the next that matters.
+                    match memchr::memchr3(b'"', b'\\', b'\n', &self.buf[i..end]) {
+                        Some(k) => i += k,
+                        None => {
+                            i = end;
+                            break;
+                        }
+                    }
+                }
                 let b = self.buf[i];
                 if in_str {
                     if esc {
