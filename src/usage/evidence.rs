@@ -263,7 +263,7 @@ fn granted_line(
 
 /// Reads FHIR R4 `AuditEvent`s: NDJSON (one resource per line; a line may also be a
 /// Bundle), or one JSON Bundle of any size and layout, streamed entry by entry (see
-/// [`super::bundle`]), with the default record limit.
+/// `usage::bundle`), with the default record limit.
 pub fn read_audit_events(
     r: impl Read,
     tally: &mut Tally,
