@@ -6,6 +6,12 @@
 //! RSS of the scopegate process (`/usr/bin/time -f %M` when present, otherwise the
 //! kernel's high-water mark, VmHWM, sampled from /proc). Target (issue 7): within 15×
 //! of `wc -l`, with peak memory under 100 MB. The file is in the page cache for both.
+//!
+//! Then the shapes of evidence (issue 17 §6), each of `USAGE_BENCH_MB` megabytes
+//! (default 100; a list such as `100,400` runs each size): a minified AuditEvent
+//! Bundle (one line), a pretty one (`resourceType` last), the same events as NDJSON,
+//! and the access log gzipped. Each is timed with `/usr/bin/time -v` (wall time, peak
+//! RSS) against `cat` (`zcat` for gzip) of the same file in the same run.
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
 use std::io::{BufWriter, Write};
@@ -175,6 +181,164 @@ fn peak_rss(bin: &str, args: &[&str]) -> (u64, &'static str) {
     (peak, "/proc VmHWM")
 }
 
+/// Wall seconds and peak RSS (KiB) of one run under `/usr/bin/time -v`.
+fn time_v(cmd: &str, args: &[&str]) -> (f64, u64) {
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(cmd)
+        .args(args)
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let field = |name: &str| {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .unwrap_or_else(|| panic!("{cmd}: no `{name}` in {err}"))
+            .trim()
+            .to_string()
+    };
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{cmd} {args:?}: {err}"
+    );
+    let wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss):");
+    let secs = wall
+        .split(':')
+        .fold(0.0, |acc, part| acc * 60.0 + part.parse::<f64>().unwrap());
+    (
+        secs,
+        field("Maximum resident set size (kbytes):")
+            .parse()
+            .unwrap(),
+    )
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Minified,
+    Pretty,
+    Ndjson,
+}
+
+/// `bytes` of AuditEvents in `shape`, written one at a time.
+fn generate_events(path: &Path, shape: Shape, bytes: u64) -> usize {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/usage/audit/bundle.json"
+    );
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let events: Vec<String> = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"].to_string())
+        .collect();
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    let mut n = 0;
+    let mut written = 0u64;
+    match shape {
+        Shape::Minified => {
+            w.write_all(br#"{"resourceType":"Bundle","type":"collection","entry":["#)
+        }
+        Shape::Pretty => w.write_all(b"{\n  \"type\": \"collection\",\n  \"entry\": [\n"),
+        Shape::Ndjson => Ok(()),
+    }
+    .unwrap();
+    while written < bytes {
+        let ev = &events[n % events.len()];
+        let text = match shape {
+            Shape::Minified => format!(
+                r#"{}{{"fullUrl":"urn:uuid:{n}","resource":{ev}}}"#,
+                if n == 0 { "" } else { "," }
+            ),
+            Shape::Pretty => format!(
+                "{}    {{\n      \"resource\": {ev}\n    }}",
+                if n == 0 { "" } else { ",\n" }
+            ),
+            Shape::Ndjson => format!("{ev}\n"),
+        };
+        w.write_all(text.as_bytes()).unwrap();
+        written += text.len() as u64;
+        n += 1;
+    }
+    match shape {
+        Shape::Minified => w.write_all(b"]}"),
+        Shape::Pretty => w.write_all(b"\n  ],\n  \"resourceType\": \"Bundle\"\n}\n"),
+        Shape::Ndjson => Ok(()),
+    }
+    .unwrap();
+    w.flush().unwrap();
+    n
+}
+
+/// The evidence shapes of issue 17 §6 against `cat`/`zcat` of the same file.
+fn shapes(bin: &str, dir: &Path, log: &Path) {
+    let sizes: Vec<u64> = std::env::var("USAGE_BENCH_MB")
+        .unwrap_or_else(|_| "100".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let summary = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/patient-summary.yaml");
+    println!(
+        "\nevidence shapes (wall s / peak RSS MB under /usr/bin/time -v; baseline in the same run)"
+    );
+    for mb in sizes {
+        for (name, shape) in [
+            ("minified Bundle", Shape::Minified),
+            ("pretty Bundle", Shape::Pretty),
+            ("NDJSON", Shape::Ndjson),
+        ] {
+            let p = dir.join("events.json");
+            let n = generate_events(&p, shape, mb * 1_000_000);
+            let ps = p.to_str().unwrap();
+            time_v("cat", &[ps]);
+            let (cs, ck) = time_v("cat", &[ps]);
+            let (ss, sk) = time_v(
+                bin,
+                &["usage", summary, "--audit-events", ps, "--format", "json"],
+            );
+            println!(
+                "{mb:>4} MB {name:<16} {n:>8} events: cat {cs:>6.2} s {:>5.1} MB | scopegate {ss:>6.2} s {:>6.1} MB | {:>5.1}x cat",
+                ck as f64 / 1024.0,
+                sk as f64 / 1024.0,
+                ss / cs.max(0.01)
+            );
+            std::fs::remove_file(&p).unwrap();
+        }
+        // The access log, gzipped: as many lines as make `mb` MB uncompressed.
+        let lines = usize::try_from(mb).unwrap() * 1_000_000 / 205;
+        generate(log, lines);
+        let gz = dir.join("access.jsonl.gz");
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "gzip -1 -c '{}' > '{}'",
+                log.display(),
+                gz.display()
+            ))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let (gs, ls) = (gz.to_str().unwrap(), log.to_str().unwrap());
+        time_v("zcat", &[gs]);
+        let (zs, zk) = time_v("zcat", &[gs]);
+        let m = dir.join("smart-app.yaml");
+        let ms = m.to_str().unwrap();
+        let (ss, sk) = time_v(bin, &["usage", ms, "--access-log", gs, "--format", "json"]);
+        let (ps, pk) = time_v(bin, &["usage", ms, "--access-log", ls, "--format", "json"]);
+        println!(
+            "{mb:>4} MB gzip access log {lines:>8} lines: zcat {zs:>6.2} s {:>5.1} MB | scopegate {ss:>6.2} s {:>6.1} MB | {:>5.1}x zcat (plain file: {ps:.2} s, {:.1} MB)",
+            zk as f64 / 1024.0,
+            sk as f64 / 1024.0,
+            ss / zs.max(0.01),
+            pk as f64 / 1024.0
+        );
+        std::fs::remove_file(&gz).unwrap();
+    }
+}
+
 fn main() {
     let lines = std::env::var("USAGE_BENCH_LINES")
         .ok()
@@ -213,4 +377,7 @@ fn main() {
         s.as_nanos() as f64 / lines as f64,
         rss as f64 / 1024.0
     );
+    if Path::new("/usr/bin/time").exists() {
+        shapes(bin, dir.path(), &log);
+    }
 }

@@ -2,8 +2,8 @@
 //! and prints. Exit 1 on out-of-manifest use (or unused scopes with `--fail-on
 //! unused`), 2 when evidence cannot be read.
 
-use std::io::BufReader;
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::ValueEnum;
@@ -12,6 +12,7 @@ use crate::render::{Style, json, usage as render};
 use crate::usage::analyze::{self, UsageOptions};
 use crate::usage::evidence::{self, EvidenceError};
 use crate::usage::instant;
+use crate::usage::lines::Plan;
 use crate::usage::report::UsageVerdict;
 use crate::usage::tally::{EvidenceKind, Tally};
 
@@ -34,7 +35,7 @@ pub(super) enum UsageFailOn {
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Exit codes: 0 pass, 1 out-of-manifest use (or unused scopes with --fail-on unused), 2 evidence cannot be read.\n\nAccess log lines: {\"time\", \"tenant\", \"app\", \"method\", \"url\", \"status\"} (+ optional \"body\" for POST _search, \"entries\" [{method, url, status}] for batch/transaction).\nGranted lines: {\"time\", \"tenant\", \"app\", \"scope\"}, one per token response.\nAuditEvents: FHIR R4, NDJSON or one Bundle; tenant from source.site, app from the agent typed DICOM 110150 (Application)."
+    after_help = "Exit codes: 0 pass, 1 out-of-manifest use (or unused scopes with --fail-on unused), 2 evidence cannot be read.\n\nAccess log lines: {\"time\", \"tenant\", \"app\", \"method\", \"url\", \"status\"} (+ optional \"body\" for POST _search, \"entries\" [{method, url, status}] for batch/transaction).\nGranted lines: {\"time\", \"tenant\", \"app\", \"scope\"}, one per token response.\nAuditEvents: FHIR R4, NDJSON or one Bundle in any layout (streamed); tenant from source.site, app from the agent typed DICOM 110150 (Application).\nAny evidence file may be gzip (known by its magic bytes); a line or record over --max-record-bytes is exit 2."
 )]
 pub(super) struct UsageArgs {
     /// Manifest file [default: smart-app.yaml]
@@ -62,6 +63,11 @@ pub(super) struct UsageArgs {
     /// Stop at the first bad evidence line (exit 2) instead of counting it.
     #[arg(long)]
     strict: bool,
+    /// The longest evidence line (access log, granted) or record (one AuditEvent, one
+    /// Bundle entry), in bytes; a longer one is an error (exit 2).
+    #[arg(long, value_name = "BYTES", default_value_t = evidence::DEFAULT_MAX_RECORD as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_record_bytes: u64,
     #[command(flatten)]
     algebra: super::AlgebraArgs,
 }
@@ -95,16 +101,25 @@ pub(super) fn run(a: &UsageArgs, style: Style) -> Result<u8> {
     for (path, kind) in files {
         let shown = path.display().to_string();
         let id = tally.add_file(&shown, kind);
-        let file = std::fs::File::open(path).map_err(|e| EvidenceError {
-            file: shown.clone(),
-            line: 0,
-            message: format!("cannot open: {e}"),
-        })?;
-        let r = BufReader::with_capacity(1 << 18, file);
+        let r = open(path, &shown)?;
+        let max = usize::try_from(a.max_record_bytes).unwrap_or(usize::MAX);
+        let plan = Plan {
+            max_line: max,
+            ..Plan::auto()
+        };
         match kind {
-            EvidenceKind::AccessLog => evidence::read_access_log(r, &mut tally, id, a.strict),
-            EvidenceKind::Granted => evidence::read_granted(r, &mut tally, id, a.strict),
-            EvidenceKind::AuditEvents => evidence::read_audit_events(r, &mut tally, id, a.strict),
+            EvidenceKind::AccessLog => evidence::read_access_log_with(
+                r,
+                &mut tally,
+                id,
+                a.strict,
+                plan,
+                evidence::AccessParser::Scanner,
+            ),
+            EvidenceKind::Granted => evidence::read_granted_with(r, &mut tally, id, a.strict, plan),
+            EvidenceKind::AuditEvents => {
+                evidence::read_audit_events_with(r, &mut tally, id, a.strict, max)
+            }
         }?;
     }
     let report = analyze::analyze(
@@ -123,4 +138,36 @@ pub(super) fn run(a: &UsageArgs, style: Style) -> Result<u8> {
     };
     print!("{out}");
     Ok(u8::from(report.verdict == UsageVerdict::Fail))
+}
+
+/// Opens an evidence file; a gzip file (known by its magic bytes, whatever its name)
+/// is decompressed as it is read, never whole. Other compressed formats are refused.
+fn open(path: &Path, shown: &str) -> Result<Box<dyn Read>, EvidenceError> {
+    let fail = |message: String| EvidenceError {
+        file: shown.to_string(),
+        line: 0,
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+    let mut r = BufReader::with_capacity(1 << 18, file);
+    let head = r
+        .fill_buf()
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    // RFC 1952 §2.3.1: ID1 ID2 = 1f 8b.
+    if head.starts_with(&[0x1f, 0x8b]) {
+        // Several members (as `cat a.gz b.gz` makes) read as one stream, like zcat.
+        return Ok(Box::new(flate2::bufread::MultiGzDecoder::new(r)));
+    }
+    let other = [
+        (&b"\x28\xb5\x2f\xfd"[..], "zstd", "zstd -d"),
+        (&b"\xfd7zXZ\x00"[..], "xz", "xz -d"),
+        (&b"BZh"[..], "bzip2", "bzip2 -d"),
+        (&b"PK\x03\x04"[..], "zip", "unzip"),
+    ];
+    if let Some((_, name, how)) = other.iter().find(|(magic, _, _)| head.starts_with(magic)) {
+        return Err(fail(format!(
+            "compressed with {name}: only gzip is read; decompress it first ({how})"
+        )));
+    }
+    Ok(Box::new(r))
 }

@@ -9,17 +9,12 @@
 //! transaction (its entries are audited on their own) are counted, not matched.
 //! It reads through [`super::evidence`]'s context and never opens files.
 
-use std::cell::Cell;
-use std::fmt;
-use std::io::Read;
-use std::rc::Rc;
-
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::evidence::{Ctx, EvidenceError};
+use super::evidence::Ctx;
 use super::fhir_url::{self, Request};
+use super::stream::bare;
 use super::{Interaction, instant};
 
 const RESTFUL_INTERACTION: &str = "http://hl7.org/fhir/restful-interaction";
@@ -275,12 +270,19 @@ fn request<'e>(e: &'e AuditEvent, query_text: &'e mut String) -> Result<Request<
     })
 }
 
-/// Folds one AuditEvent in; `Some(reason)` when it is bad.
-fn event(ctx: &mut Ctx<'_>, v: Value, line: u64) -> Option<String> {
-    let e: AuditEvent = match serde_json::from_value(v) {
+/// Folds one AuditEvent, given as JSON text, in: `Ok(Some(reason))` when it is bad,
+/// `Err(message)` when the text is not JSON.
+pub(super) fn event(ctx: &mut Ctx<'_>, text: &[u8], line: u64) -> Result<Option<String>, String> {
+    let e: AuditEvent = match serde_json::from_slice(text) {
         Ok(e) => e,
-        Err(err) => return Some(format!("not an R4 AuditEvent: {err}")),
+        Err(err) if err.is_syntax() || err.is_eof() => return Err(bare(&err)),
+        Err(err) => return Ok(Some(format!("not an R4 AuditEvent: {}", bare(&err)))),
     };
+    Ok(judge(ctx, &e, line))
+}
+
+/// Folds one parsed event in; `Some(reason)` when it is bad.
+fn judge(ctx: &mut Ctx<'_>, e: &AuditEvent, line: u64) -> Option<String> {
     if e.resource_type.as_deref() != Some("AuditEvent") {
         return Some(format!(
             "resourceType is {}, not AuditEvent",
@@ -299,18 +301,18 @@ fn event(ctx: &mut Ctx<'_>, v: Value, line: u64) -> Option<String> {
         if kind.is_none() {
             return Some("`type` has no code".into());
         }
-        let app = app_of(&e, ctx.tally.app()).to_string();
+        let app = app_of(e, ctx.tally.app()).to_string();
         if ctx.tally.accepts(&app, time) {
             ctx.tally.skipped.not_access += 1;
         }
         return None;
     }
-    let app = app_of(&e, ctx.tally.app()).to_string();
+    let app = app_of(e, ctx.tally.app()).to_string();
     if !ctx.tally.accepts(&app, time) {
         return None;
     }
     let mut query_text = String::new();
-    let req = match request(&e, &mut query_text) {
+    let req = match request(e, &mut query_text) {
         Ok(r) => r,
         Err(reason) => return Some(reason),
     };
@@ -318,177 +320,8 @@ fn event(ctx: &mut Ctx<'_>, v: Value, line: u64) -> Option<String> {
         ctx.tally.skipped.not_access += 1;
         return None;
     }
-    let tenant = ctx.tally.tenant_id(tenant_of(&e));
+    let tenant = ctx.tally.tenant_id(tenant_of(e));
     ctx.tally
         .observe(tenant, &req, None, outcome_ok(e.outcome.as_ref()), time, at);
     None
-}
-
-/// One NDJSON line: an AuditEvent, or a Bundle of them.
-pub(super) fn ndjson_line(
-    ctx: &mut Ctx<'_>,
-    text: &[u8],
-    line: u64,
-) -> Result<Option<String>, EvidenceError> {
-    let v: Value = match serde_json::from_slice(text) {
-        Ok(v) => v,
-        Err(e) => return Ok(Some(format!("not JSON: {e}"))),
-    };
-    if v.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-        return Ok(event(ctx, v, line));
-    }
-    let Some(Value::Array(entries)) = v.get("entry").cloned() else {
-        return Ok(None);
-    };
-    for (i, entry) in entries.into_iter().enumerate() {
-        let resource = entry.get("resource").cloned().unwrap_or(Value::Null);
-        if let Some(reason) = event(ctx, resource, line) {
-            ctx.bad(line, format!("entry {}: {reason}", i + 1))?;
-        }
-    }
-    Ok(None)
-}
-
-/// Counts the newlines the JSON parser has consumed, for entry line numbers.
-struct Lines<R> {
-    inner: R,
-    seen: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for Lines<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let nl = buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
-        self.seen.set(self.seen.get() + nl);
-        Ok(n)
-    }
-}
-
-/// A whole Bundle, streamed: each `entry` is read, judged and dropped in turn.
-/// `offset` is the number of blank lines before the Bundle starts.
-pub(super) fn read_bundle(
-    r: impl Read,
-    ctx: &mut Ctx<'_>,
-    offset: u64,
-) -> Result<(), EvidenceError> {
-    let seen = Rc::new(Cell::new(offset));
-    // serde_json reads an io::Read byte by byte: count below the parser, buffer below
-    // the count, so that the count is the parser's own position.
-    let reader = Lines {
-        inner: std::io::BufReader::new(r),
-        seen: Rc::clone(&seen),
-    };
-    let mut state = BundleState {
-        ctx,
-        seen,
-        resource_type: None,
-        fatal: None,
-        first_bad: None,
-    };
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let parsed = de::Deserializer::deserialize_map(&mut de, BundleVisitor(&mut state))
-        .and_then(|()| de.end());
-    if let Some(fatal) = state.fatal.take() {
-        return Err(fatal);
-    }
-    if let Err(e) = parsed {
-        return Err(state.ctx.error(
-            e.line() as u64 + offset,
-            format!("not a JSON Bundle or NDJSON: {e}"),
-        ));
-    }
-    if state.resource_type.as_deref() != Some("Bundle") {
-        return Err(state.ctx.error(
-            offset + 1,
-            "a multi-line JSON value must be a Bundle of AuditEvents (or write NDJSON, one resource per line)".into(),
-        ));
-    }
-    let first_bad = state.first_bad.take();
-    state.ctx.finish(first_bad)
-}
-
-struct BundleState<'c, 't> {
-    ctx: &'c mut Ctx<'t>,
-    seen: Rc<Cell<u64>>,
-    resource_type: Option<String>,
-    fatal: Option<EvidenceError>,
-    first_bad: Option<(u64, String)>,
-}
-
-struct BundleVisitor<'s, 'c, 't>(&'s mut BundleState<'c, 't>);
-
-impl<'de> Visitor<'de> for BundleVisitor<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a FHIR Bundle")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "resourceType" => self.0.resource_type = Some(map.next_value()?),
-                "entry" => map.next_value_seed(Entries(&mut *self.0))?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct Entries<'s, 'c, 't>(&'s mut BundleState<'c, 't>);
-
-impl<'de> DeserializeSeed<'de> for Entries<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Entries<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Bundle.entry, an array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let st = self.0;
-        let mut index = 0usize;
-        loop {
-            let seed = Located(Rc::clone(&st.seen));
-            let Some((line, entry)) = seq.next_element_seed(seed)? else {
-                return Ok(());
-            };
-            index += 1;
-            let resource = entry.get("resource").cloned().unwrap_or(Value::Null);
-            if let Some(reason) = event(st.ctx, resource, line) {
-                let reason = format!("entry {index}: {reason}");
-                if st.first_bad.is_none() {
-                    st.first_bad = Some((line, reason.clone()));
-                }
-                if let Err(e) = st.ctx.bad(line, reason) {
-                    let msg = e.to_string();
-                    st.fatal = Some(e);
-                    return Err(de::Error::custom(msg));
-                }
-            }
-        }
-    }
-}
-
-/// An entry with the line it starts on: when the seed runs, the parser has consumed
-/// the whitespace before the entry and its first byte.
-struct Located(Rc<Cell<u64>>);
-
-impl<'de> DeserializeSeed<'de> for Located {
-    type Value = (u64, Value);
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(u64, Value), D::Error> {
-        let line = self.0.get() + 1;
-        Ok((line, Value::deserialize(d)?))
-    }
 }

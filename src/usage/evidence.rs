@@ -1,7 +1,8 @@
 //! Streaming readers for the three kinds of evidence: JSON-lines access logs, FHIR R4
 //! `AuditEvent`s (NDJSON, or a Bundle), and JSON-lines token responses. Each reads an
-//! `impl BufRead` record by record into a [`Tally`], reusing one line buffer, so memory
-//! stays flat whatever the input size.
+//! `impl Read` record by record into a [`Tally`], so memory stays flat whatever the
+//! input size: a line or record longer than the limit ([`DEFAULT_MAX_RECORD`]) is an
+//! error, never a reason to hold more.
 //!
 //! A record that cannot be read is a bad line: counted, kept (the first few) with its
 //! line number, and skipped, unless `strict`. Input that is not evidence at all (no
@@ -10,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::{BufRead, Read};
+use std::io::Read;
 
 use serde::Deserialize;
 
@@ -19,6 +20,11 @@ use super::fhir_url;
 use super::instant;
 use super::lines::{self, Plan};
 use super::tally::{Origin, Tally};
+
+/// The longest line (access log, granted scopes) or record (one AuditEvent, or one
+/// Bundle entry's members) read by default: 1 MiB, a hundred times a large real one.
+/// Memory stays a small multiple of it whatever the input.
+pub const DEFAULT_MAX_RECORD: usize = 1 << 20;
 
 /// Evidence the run cannot use: exit 2.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +104,7 @@ fn ok_status(status: u16) -> bool {
 /// optionally `body` (a `POST _search` form) and `entries` (a batch/transaction's
 /// requests, `[{method, url, status?}]`). Unknown fields are ignored.
 pub fn read_access_log(
-    r: impl BufRead,
+    r: impl Read,
     tally: &mut Tally,
     file: usize,
     strict: bool,
@@ -210,17 +216,28 @@ struct GrantLine<'a> {
 /// Reads JSON lines of granted scopes, `{time, tenant, app, scope}`, one per token
 /// response.
 pub fn read_granted(
-    r: impl BufRead,
+    r: impl Read,
     tally: &mut Tally,
     file: usize,
     strict: bool,
+) -> Result<(), EvidenceError> {
+    read_granted_with(r, tally, file, strict, Plan::auto())
+}
+
+/// [`read_granted`] with the work split (and lines capped) as `plan` says.
+pub fn read_granted_with(
+    r: impl Read,
+    tally: &mut Tally,
+    file: usize,
+    strict: bool,
+    plan: Plan,
 ) -> Result<(), EvidenceError> {
     let mut ctx = Ctx {
         tally,
         file,
         strict,
     };
-    lines::run(r, &mut ctx, granted_line, Plan::auto())
+    lines::run(r, &mut ctx, granted_line, plan)
 }
 
 fn granted_line(
@@ -245,47 +262,32 @@ fn granted_line(
 }
 
 /// Reads FHIR R4 `AuditEvent`s: NDJSON (one resource per line; a line may also be a
-/// Bundle), or one JSON Bundle of any size, streamed entry by entry. Which one is
-/// decided by the first non-blank line: a complete JSON value means NDJSON.
+/// Bundle), or one JSON Bundle of any size and layout, streamed entry by entry (see
+/// `usage::bundle`), with the default record limit.
 pub fn read_audit_events(
-    mut r: impl BufRead,
+    r: impl Read,
     tally: &mut Tally,
     file: usize,
     strict: bool,
+) -> Result<(), EvidenceError> {
+    read_audit_events_with(r, tally, file, strict, DEFAULT_MAX_RECORD)
+}
+
+/// [`read_audit_events`] with a record limit: one resource outside a Bundle's `entry`,
+/// or the members of one entry, may be at most `limit` bytes.
+pub fn read_audit_events_with(
+    r: impl Read,
+    tally: &mut Tally,
+    file: usize,
+    strict: bool,
+    limit: usize,
 ) -> Result<(), EvidenceError> {
     let mut ctx = Ctx {
         tally,
         file,
         strict,
     };
-    // Peek at the first non-blank line.
-    let mut head = Vec::new();
-    let mut skipped_lines = 0u64;
-    loop {
-        head.clear();
-        let n = r
-            .read_until(b'\n', &mut head)
-            .map_err(|e| ctx.error(0, format!("cannot read: {e}")))?;
-        if n == 0 {
-            return Ok(());
-        }
-        if !head.trim_ascii().is_empty() {
-            break;
-        }
-        skipped_lines += 1;
-    }
-    match serde_json::from_slice::<serde::de::IgnoredAny>(head.trim_ascii()) {
-        // The first line is not a whole value: one (pretty-printed) Bundle.
-        Err(e) if e.is_eof() => {
-            let r = std::io::Cursor::new(head).chain(r);
-            super::audit::read_bundle(r, &mut ctx, skipped_lines)
-        }
-        _ => {
-            let blank = std::io::Cursor::new(vec![b'\n'; skipped_lines as usize]);
-            let r = blank.chain(std::io::Cursor::new(head)).chain(r);
-            lines::run(r, &mut ctx, super::audit::ndjson_line, Plan::auto())
-        }
-    }
+    super::bundle::read(r, &mut ctx, limit)
 }
 
 #[cfg(test)]

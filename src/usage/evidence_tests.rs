@@ -40,6 +40,7 @@ const REFERENCE: (Plan, AccessParser) = (
     Plan {
         threads: 1,
         chunk: 1 << 20,
+        max_line: DEFAULT_MAX_RECORD,
     },
     AccessParser::Serde,
 );
@@ -72,7 +73,14 @@ fn fast_ways() -> Vec<(Plan, AccessParser)> {
         (4, 4096),
     ] {
         for parser in [AccessParser::Scanner, AccessParser::Serde] {
-            ways.push((Plan { threads, chunk }, parser));
+            ways.push((
+                Plan {
+                    threads,
+                    chunk,
+                    max_line: DEFAULT_MAX_RECORD,
+                },
+                parser,
+            ));
         }
     }
     ways
@@ -167,7 +175,8 @@ fn a_read_error_is_reported_at_the_same_line_whichever_way_it_reads() {
             (
                 Plan {
                     threads: 2,
-                    chunk: 50
+                    chunk: 50,
+                    max_line: DEFAULT_MAX_RECORD,
                 },
                 AccessParser::Scanner
             )
@@ -195,5 +204,45 @@ fn a_line_longer_than_a_chunk_is_read_whole() {
             reference,
             "{way:?}"
         );
+    }
+}
+
+#[test]
+fn a_line_over_the_limit_is_refused_at_its_number_whichever_way_it_reads() {
+    let long = format!(
+        r#"{{"time":"2026-11-02T10:00:00Z","tenant":"t","app":"app","method":"GET","url":"/Observation?x={}","status":200}}"#,
+        "y".repeat(300)
+    );
+    let short = r#"{"time":"2026-11-02T10:00:00Z","tenant":"t","app":"app","method":"GET","url":"/Patient/1","status":200}"#;
+    let mut log = String::new();
+    for _ in 0..40 {
+        log.push_str(short);
+        log.push('\n');
+    }
+    log.push_str(&long);
+    log.push('\n');
+    log.push_str(short);
+    for (limit, want) in [(long.len() - 1, Some(41)), (long.len(), None)] {
+        for mut way in fast_ways() {
+            way.0.max_line = limit;
+            match (report(log.as_bytes(), false, way), want) {
+                (Err(e), Some(line)) => {
+                    assert_eq!(e.line, line, "{way:?}");
+                    assert!(
+                        e.message
+                            .starts_with(&format!("the line is longer than {limit} bytes")),
+                        "{e}"
+                    );
+                }
+                (Ok(_), None) => {}
+                (got, _) => panic!("{way:?} limit {limit}: {got:?}"),
+            }
+        }
+    }
+    // Without a newline at the end, and on the first line.
+    for way in fast_ways() {
+        let mut w = way;
+        w.0.max_line = 10;
+        assert_eq!(report(short.as_bytes(), false, w).unwrap_err().line, 1);
     }
 }

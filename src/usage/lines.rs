@@ -26,15 +26,19 @@ pub struct Plan {
     pub threads: usize,
     /// Bytes per chunk (a chunk grows to hold a longer line).
     pub chunk: usize,
+    /// The longest line read, in bytes (without its newline); a longer one is an
+    /// error, so that no line makes a chunk grow past this.
+    pub max_line: usize,
 }
 
 impl Plan {
-    /// One worker per core (at most 4), 1 MiB chunks.
+    /// One worker per core (at most 4), 1 MiB chunks, 1 MiB lines.
     pub fn auto() -> Plan {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Plan {
             threads: cores.clamp(1, 4),
             chunk: 1 << 20,
+            max_line: super::evidence::DEFAULT_MAX_RECORD,
         }
     }
 }
@@ -103,12 +107,14 @@ impl Chunk {
 
 /// Reads the next chunk of whole lines into `buf`, the bytes after them into `next`.
 /// Ok(true) at the end of the input (`buf` then holds the rest). A line longer than a
-/// chunk makes the chunk grow to hold it.
+/// chunk makes the chunk grow to hold it, up to `max_line`: a line longer than that is
+/// cut there and the input treated as ended, so that the line is seen (and refused)
+/// at its number and nothing after it is read.
 fn read_chunk(
     r: &mut impl Read,
     buf: &mut Chunk,
     next: &mut Chunk,
-    size: usize,
+    (size, max_line): (usize, usize),
 ) -> std::io::Result<bool> {
     next.len = 0;
     let mut want = size.max(buf.len + 1);
@@ -119,7 +125,11 @@ fn read_chunk(
         if buf.cut(next) {
             return Ok(false);
         }
-        want = buf.len * 2;
+        if buf.len > max_line {
+            buf.len = max_line + 1;
+            return Ok(true);
+        }
+        want = (buf.len * 2).min(max_line + 1).max(buf.len + 1);
     }
 }
 
@@ -130,7 +140,7 @@ pub(super) fn run(
     each: Each,
     plan: Plan,
 ) -> Result<(), EvidenceError> {
-    let size = plan.chunk.max(1);
+    let size = (plan.chunk.max(1), plan.max_line);
     let (mut buf, mut next) = (Chunk::new(), Chunk::new());
     let mut read = read_chunk(&mut r, &mut buf, &mut next, size);
     if plan.threads > 1 && matches!(read, Ok(false)) {
@@ -144,11 +154,11 @@ pub(super) fn run(
             Ok(eof) => eof,
             Err(e) => {
                 buf.drop_partial();
-                line += each_line(ctx, buf.data(), line, each, &mut first_bad)?;
+                line += each_line(ctx, buf.data(), line, (each, plan.max_line), &mut first_bad)?;
                 return Err(ctx.error(line + 1, format!("cannot read: {e}")));
             }
         };
-        line += each_line(ctx, buf.data(), line, each, &mut first_bad)?;
+        line += each_line(ctx, buf.data(), line, (each, plan.max_line), &mut first_bad)?;
         if eof {
             return ctx.finish(first_bad);
         }
@@ -163,7 +173,7 @@ fn each_line(
     ctx: &mut Ctx<'_>,
     chunk: &[u8],
     base: u64,
-    each: Each,
+    (each, max_line): (Each, usize),
     first_bad: &mut Option<(u64, String)>,
 ) -> Result<u64, EvidenceError> {
     let mut n = 0;
@@ -176,6 +186,14 @@ fn each_line(
         rest = next;
         n += 1;
         let line = base + n;
+        if raw.len() > max_line {
+            return Err(ctx.error(
+                line,
+                format!(
+                    "the line is longer than {max_line} bytes (the limit; raise it with --max-record-bytes)"
+                ),
+            ));
+        }
         let text = raw.trim_ascii();
         if text.is_empty() {
             continue;
@@ -203,7 +221,7 @@ struct Worker {
 /// One worker: chunks in, a tally out.
 fn work(
     mut tally: Tally,
-    (file, strict): (usize, bool),
+    (file, strict, max_line): (usize, bool, usize),
     each: Each,
     rx: &Mutex<mpsc::Receiver<(u64, Chunk)>>,
     free: &mpsc::Sender<Chunk>,
@@ -224,7 +242,7 @@ fn work(
                 &mut ctx,
                 chunk.data(),
                 idx << CHUNK_SHIFT,
-                each,
+                (each, max_line),
                 &mut first_bad,
             ) {
                 Ok(n) => lines.push((idx, n)),
@@ -266,7 +284,16 @@ fn threaded(
             .into_iter()
             .map(|tally| {
                 let (rx, free, stop_at) = (&work_rx, free_tx.clone(), &stop_at);
-                s.spawn(move || work(tally, (file, strict), each, rx, &free, stop_at))
+                s.spawn(move || {
+                    work(
+                        tally,
+                        (file, strict, plan.max_line),
+                        each,
+                        rx,
+                        &free,
+                        stop_at,
+                    )
+                })
             })
             .collect();
         drop(free_tx);
@@ -292,7 +319,12 @@ fn threaded(
             }
             buf = next;
             next = free_rx.try_recv().unwrap_or_else(|_| Chunk::new());
-            read = read_chunk(&mut r, &mut buf, &mut next, plan.chunk.max(1));
+            read = read_chunk(
+                &mut r,
+                &mut buf,
+                &mut next,
+                (plan.chunk.max(1), plan.max_line),
+            );
         }
         drop(work_tx);
         let workers: Vec<Worker> = handles

@@ -3,18 +3,20 @@
 //! responses) is streamed into a small [`tally::Tally`], then compared with the
 //! manifest by the pure [`analyze::analyze`], which produces one [`report::UsageReport`].
 //!
-//! I/O stays at the edges: [`evidence`] reads `impl BufRead` values and never opens a
+//! I/O stays at the edges: [`evidence`] reads `impl Read` values and never opens a
 //! file; the CLI opens files and prints. Nothing here writes to the terminal.
 
 pub mod access_log;
 pub mod analyze;
 mod audit;
+mod bundle;
 pub mod evidence;
 pub mod fhir_url;
 mod findings;
 pub mod instant;
 pub mod lines;
 pub mod report;
+mod stream;
 pub mod tally;
 
 use crate::grant;
