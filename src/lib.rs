@@ -20,6 +20,7 @@ pub mod init;
 pub mod lint;
 pub mod manifest;
 pub mod matrix;
+pub mod narrowing;
 pub mod notice;
 pub mod render;
 pub mod report;
