@@ -27,6 +27,7 @@ pub mod report;
 pub mod rules;
 pub mod scope;
 pub mod suggest;
+pub mod syntax;
 pub mod tenant;
 pub mod usage;
 pub mod yaml;

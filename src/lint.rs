@@ -15,15 +15,19 @@ use crate::rules::rule;
 use crate::scope::{
     Identity, Launch, Level, Perms, Refresh, ResourceScope, ResourceType, Scope, ScopeErrorKind,
 };
+use crate::syntax::{self, Syntax};
 
 /// All findings for one manifest.
 pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
+    let usage = syntax::Usage::of(m);
     let mut lint = Lint {
         m,
         opts,
+        syntax: usage.syntax(),
         findings: Vec::new(),
     };
     lint.tokens();
+    lint.mixed_syntax(&usage);
     lint.rationales();
     let (unique, granted) = lint.duplicates();
     lint.justification(&unique);
@@ -35,6 +39,8 @@ pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
 struct Lint<'m> {
     m: &'m Manifest,
     opts: Options,
+    /// The SMART version the manifest is written in: hints stay in it.
+    syntax: Syntax,
     findings: Vec<Finding>,
 }
 
@@ -81,6 +87,36 @@ impl<'m> Lint<'m> {
                 })
             })
             .collect()
+    }
+
+    /// Resource scopes written in both SMART v1 (`.read`) and v2 (`.rs`) syntax: an
+    /// EHR that accepts only one of them rejects or ignores the others.
+    fn mixed_syntax(&mut self, usage: &syntax::Usage) {
+        if !usage.is_mixed() {
+            return;
+        }
+        let (v1, v1_pos) = &usage.v1[0];
+        let (v2, v2_pos) = &usage.v2[0];
+        let (first, at) = if v1_pos.line <= v2_pos.line {
+            ((v1, v1_pos, "v1"), (v2, *v2_pos, "v2"))
+        } else {
+            ((v2, v2_pos, "v2"), (v1, *v1_pos, "v1"))
+        };
+        self.push(
+            "mixed-smart-versions",
+            at.1,
+            format!(
+                "{} is SMART {} syntax, but {} on line {} is SMART {}: {} scope(s) in v1, {} in v2",
+                code(at.0),
+                at.2,
+                code(first.0),
+                first.1.line,
+                first.2,
+                usage.v1.len(),
+                usage.v2.len()
+            ),
+            Some("write every scope in one syntax: v2 (`.rs`, `.cruds`) when every tenant's EHR lists `permission-v2`, else v1 (`.read`, `.write`)".into()),
+        );
     }
 
     /// Grammar, resource types, unknown and deprecated tokens, in scopes and needs.
@@ -186,10 +222,20 @@ impl<'m> Lint<'m> {
             let placeholder = w.description.as_ref().is_none_or(|d| d.is_placeholder());
             if placeholder {
                 let pos = w.description.as_ref().map_or(w.id.pos, |d| d.pos);
+                // An `init` skeleton's description is a TODO, not missing.
+                let what = if w
+                    .description
+                    .as_ref()
+                    .is_some_and(|d| d.value.trim().starts_with("TODO"))
+                {
+                    "has a TODO description"
+                } else {
+                    "has no description"
+                };
                 self.push(
                     "missing-rationale",
                     pos,
-                    format!("workflow `{}` has no description", w.id.value),
+                    format!("workflow `{}` {what}", w.id.value),
                     Some("add `description:` saying what the workflow does for its users".into()),
                 );
             }
@@ -402,7 +448,12 @@ impl<'m> Lint<'m> {
                     code(raw),
                     code(&extra)
                 ),
-                Some(format!("request {} instead", code(&keep))),
+                Some(syntax::request(
+                    "request",
+                    &[Scope::Resource(keep)],
+                    self.syntax,
+                    " instead",
+                )),
             );
         }
         if part_of_broader_need {
@@ -430,14 +481,24 @@ impl<'m> Lint<'m> {
                     code(raw),
                     codes(&types)
                 ),
-                Some(format!("request {} instead", codes(&suggestion))),
+                Some(syntax::request(
+                    "request",
+                    &suggestion,
+                    self.syntax,
+                    " instead",
+                )),
             );
         } else {
             self.push(
                 "overbroad-scope",
                 pos,
                 format!("{} is broader than its workflows ({wf}) need", code(raw)),
-                Some(format!("request {} instead", codes(&suggestion))),
+                Some(syntax::request(
+                    "request",
+                    &suggestion,
+                    self.syntax,
+                    " instead",
+                )),
             );
         }
     }
@@ -466,7 +527,7 @@ impl<'m> Lint<'m> {
                             code(&n.text.value),
                             codes(&missing)
                         ),
-                        Some(format!("request {}", codes(&missing))),
+                        Some(syntax::request("request", &missing, self.syntax, "")),
                     );
                 }
             }

@@ -68,6 +68,10 @@ static TEMPLATES: &[(&str, &str)] = &[
         "The app asks for one patient's records without asking which patient is in context.",
     ),
     (
+        "mixed-smart-versions",
+        "The app writes its permissions in two versions of SMART, which some EHRs do not both accept.",
+    ),
+    (
         "deprecated-profile-scope",
         "The app asks for the retired “profile” permission; “openid fhirUser” replaces it.",
     ),

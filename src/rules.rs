@@ -563,6 +563,16 @@ pub static RULES: &[Rule] = &[
         example: "workflows:\n  - id: reconcile\n    needs: [patient/MedicationStatement.c]\n# no POST /MedicationStatement in the access log",
         citation: None,
     },
+    Rule {
+        id: "mixed-smart-versions",
+        kind: RuleKind::Lint,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "A manifest writes some resource scopes in SMART v1 syntax (`.read`, `.write`) and others in v2 (`.rs`, `.cruds`).",
+        why: "An EHR lists `permission-v1`, `permission-v2` or both in its `capabilities`: one that accepts only one syntax rejects or ignores the other scopes, so part of the app fails at some tenants. One syntax also keeps hints and `suggest` in the app's version.",
+        example: "scopes:\n  - scope: patient/Observation.read\n  - scope: patient/Condition.rs",
+        citation: Some(IG_SCOPES),
+    },
 ];
 
 /// The rule with this id. Panics on an unknown id: ids are compile-time constants in

@@ -157,10 +157,17 @@ fn init_writes_a_skeleton_that_check_loads() {
     for f in v["findings"].as_array().unwrap() {
         let rule = f["rule"].as_str().unwrap();
         assert!(
-            rule == "missing-rationale" || rule == "offline-access-without-reason",
+            // The scope string mixes `.read` and `.rs`.
+            rule == "missing-rationale"
+                || rule == "offline-access-without-reason"
+                || rule == "mixed-smart-versions",
             "unexpected finding {f}"
         );
     }
+    // The skeleton's workflow descriptions are TODOs, not missing.
+    let t = run_in(dir.path(), &["check"]);
+    assert!(t.stdout.contains("has a TODO description"), "{}", t.stdout);
+    assert!(!t.stdout.contains("has no description"), "{}", t.stdout);
     let r = run(&["init", "--scopes", "patient/*.read", "--id", "demo"]);
     assert!(r.stdout.contains("id: \"demo\""));
 }
@@ -363,4 +370,179 @@ fn check_uses_the_working_tree_config() {
         "{}",
         r.stderr
     );
+}
+
+/// A v1 app (`.read`, `.write`, `.*`): the manifest a v1-only tenant can run.
+const V1_APP: &str = "id: med-rec
+fhir_version: R4
+launch: [ehr]
+scopes:
+  - scope: launch
+    rationale: Opened from the EHR.
+  - scope: patient/MedicationStatement.write
+    rationale: Corrects home medications.
+  - scope: patient/Observation.*
+    rationale: Shows labs.
+workflows:
+  - id: reconcile
+    description: The clinician reconciles home medications.
+    needs: [patient/MedicationStatement.cu, patient/Observation.rs]
+";
+
+/// A temporary repository with the example tenants (the regional hospital's EHR
+/// speaks only SMART v1) and `manifest` as smart-app.yaml.
+fn v1_repo(manifest: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let t = d.path().join(".scopegate/tenants/ehr");
+    std::fs::create_dir_all(&t).unwrap();
+    for f in std::fs::read_dir(root().join("examples/tenants")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            std::fs::copy(&p, t.parent().unwrap().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for f in std::fs::read_dir(root().join("examples/tenants/ehr")).unwrap() {
+        let p = f.unwrap().path();
+        std::fs::copy(&p, t.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(d.path().join("smart-app.yaml"), manifest).unwrap();
+    d
+}
+
+/// Attack on the app's version: a v1 manifest must not be told to request v2 scopes
+/// without being told so. Control: the same manifest in v2 gets v2 hints.
+#[test]
+fn hints_stay_in_the_manifests_smart_version() {
+    let d = v1_repo(V1_APP);
+    let r = run_in(d.path(), &["check"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("hint: request `patient/Observation.read` instead"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "hint: needs SMART v2: `patient/MedicationStatement.cu`; in v1 the narrowest is `.write`"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout
+            .contains("request `patient/MedicationStatement.cu`"),
+        "{}",
+        r.stdout
+    );
+    // The uncovered-need hint too: a v1 app missing a need is told the v1 scope.
+    let missing = V1_APP.replace(
+        "  - scope: patient/Observation.*\n    rationale: Shows labs.\n",
+        "",
+    );
+    std::fs::write(d.path().join("smart-app.yaml"), &missing).unwrap();
+    let r = run_in(d.path(), &["check"]);
+    assert!(
+        r.stdout
+            .contains("hint: request `patient/Observation.read`"),
+        "{}",
+        r.stdout
+    );
+
+    let v2 = V1_APP
+        .replace("MedicationStatement.write", "MedicationStatement.cud")
+        .replace("Observation.*", "Observation.cruds");
+    std::fs::write(d.path().join("smart-app.yaml"), &v2).unwrap();
+    let r = run_in(d.path(), &["check"]);
+    assert!(
+        r.stdout
+            .contains("hint: request `patient/MedicationStatement.cu` instead"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("hint: request `patient/Observation.rs` instead"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("SMART v2:"), "{}", r.stdout);
+}
+
+/// `suggest` answers in the manifest's syntax by default, in the other one with
+/// `--syntax`, and names the tenants whose EHR lacks the capability that syntax needs.
+#[test]
+fn suggest_follows_the_syntax_and_names_tenants_lacking_it() {
+    let d = v1_repo(V1_APP);
+    let r = run_in(d.path(), &["suggest"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("(SMART v1 syntax)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("launch patient/MedicationStatement.write patient/Observation.read"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("needs SMART v2: `patient/MedicationStatement.cu`"),
+        "{}",
+        r.stdout
+    );
+    // v1 cannot take away `.d` from `.write`: not advice it can follow.
+    assert!(
+        !r.stdout.contains("patient/MedicationStatement.d"),
+        "{}",
+        r.stdout
+    );
+    // Every example EHR lists `permission-v1`.
+    assert!(!r.stdout.contains("tenants whose EHR"), "{}", r.stdout);
+
+    let r = run_in(d.path(), &["suggest", "--syntax", "v2"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("launch patient/MedicationStatement.cu patient/Observation.rs"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "tenants whose EHR does not list `permission-v2` (SMART v2 scopes may be refused there):\n  regional-hospital\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(d.path(), &["suggest", "--syntax", "v2", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["syntax"], "v2");
+    assert_eq!(
+        v["tenants_lacking"],
+        serde_json::json!(["regional-hospital"])
+    );
+
+    // A v2 manifest asked for v1.
+    let r = run(&["suggest", "--syntax", "v1", "examples/med-rec.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("(SMART v1 syntax)"), "{}", r.stdout);
+    assert!(!r.stdout.contains(".rs "), "{}", r.stdout);
+    let r = run(&["suggest", "--syntax", "v3", "examples/med-rec.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+/// Mixed v1 and v2 syntax is a warning at the first scope in the other syntax.
+#[test]
+fn a_manifest_mixing_smart_versions_is_linted() {
+    let r = run(&["check", "tests/fixtures/lint/mixed-smart-versions.yaml"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "mixed-smart-versions.yaml:11:12: warning[mixed-smart-versions]: `patient/Condition.rs` is SMART v2 syntax, but `patient/Observation.read` on line 9 is SMART v1"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Control: one syntax throughout is no finding.
+    let r = run(&["check", "examples/med-rec.yaml"]);
+    assert!(!r.stdout.contains("mixed-smart-versions"), "{}", r.stdout);
 }
