@@ -153,21 +153,29 @@ impl<'m> Lint<'m> {
             })) => {
                 let fv = self.m.fhir_version;
                 if !fv.has_resource_type(ty) {
-                    let hint = match fv.suggest_resource_type(ty) {
-                        Some(s) => Some(format!("did you mean `{}`?", raw.replacen(&**ty, s, 1))),
-                        None => {
-                            let others = crate::fhir::FhirVersion::releases_with(ty);
-                            (!others.is_empty()).then(|| {
-                                format!(
-                                    "`{ty}` is defined in {}; check `fhir_version`",
-                                    others
-                                        .iter()
-                                        .map(|v| v.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                )
-                            })
-                        }
+                    let hint = match fv.renamed_counterpart(ty) {
+                        Some(s) => Some(format!(
+                            "`{ty}` is `{s}` in FHIR {fv} (renamed between releases): request `{}`",
+                            raw.replacen(&**ty, s, 1)
+                        )),
+                        None => match fv.suggest_resource_type(ty) {
+                            Some(s) => {
+                                Some(format!("did you mean `{}`?", raw.replacen(&**ty, s, 1)))
+                            }
+                            None => {
+                                let others = crate::fhir::FhirVersion::releases_with(ty);
+                                (!others.is_empty()).then(|| {
+                                    format!(
+                                        "`{ty}` is defined in {}; check `fhir_version`",
+                                        others
+                                            .iter()
+                                            .map(|v| v.as_str())
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                })
+                            }
+                        },
                     };
                     self.push(
                         "unknown-resource-type",

@@ -546,3 +546,64 @@ fn a_manifest_mixing_smart_versions_is_linted() {
     let r = run(&["check", "examples/med-rec.yaml"]);
     assert!(!r.stdout.contains("mixed-smart-versions"), "{}", r.stdout);
 }
+
+/// Permission typos get a did-you-mean (a transposition too); letters that spell
+/// neither get none. Renamed FHIR types get their counterpart, not a near spelling.
+#[test]
+fn typos_and_renamed_types_say_what_was_meant() {
+    let r = run(&[
+        "explain",
+        "patient/Observation.raed",
+        "patient/Observation.wirte",
+        "patient/Observation.xyz",
+        "patient/MedicationUsage.rs",
+        "patient/DeviceUsage.rs",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    for want in [
+        "hint: did you mean `patient/Observation.read`?",
+        "hint: did you mean `patient/Observation.write`?",
+        "hint: did you mean `patient/MedicationStatement.rs`?",
+        "hint: did you mean `patient/DeviceUseStatement.rs`?",
+    ] {
+        assert!(r.stdout.contains(want), "{want}\n{}", r.stdout);
+    }
+    let xyz = r.stdout.split("patient/Observation.xyz").nth(1).unwrap();
+    assert!(
+        !xyz.split("patient/").next().unwrap().contains("hint:"),
+        "{xyz}"
+    );
+    // An invalid token lists no grants; a valid one does (control).
+    assert!(!r.stdout.contains("grants on"), "{}", r.stdout);
+    let r = run(&["explain", "patient/MedicationStatement.rs"]);
+    assert!(
+        r.stdout.contains("grants on MedicationStatement"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&[
+        "explain",
+        "--format",
+        "json",
+        "--fhir-version",
+        "R4",
+        "patient/MedicationUsage.rs",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v[0]["grants"], serde_json::json!([]), "{v}");
+
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("smart-app.yaml"),
+        "id: t\nfhir_version: R4\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: x\n  - scope: patient/MedicationUsage.rs\n    rationale: x\nworkflows:\n  - id: w\n    description: d\n    needs: [patient/MedicationUsage.rs]\n",
+    )
+    .unwrap();
+    let r = run_in(d.path(), &["check"]);
+    assert!(
+        r.stdout.contains(
+            "hint: `MedicationUsage` is `MedicationStatement` in FHIR R4 (renamed between releases): request `patient/MedicationStatement.rs`"
+        ),
+        "{}",
+        r.stdout
+    );
+}
