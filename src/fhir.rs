@@ -107,6 +107,35 @@ impl FhirVersion {
     }
 }
 
+/// The well-known value set of a restriction parameter: `(code system, codes)`.
+/// Observation `category`: the observation-category code system
+/// (terminology.hl7.org/CodeSystem/observation-category, FHIR R4/R5). Condition
+/// `category`: condition-category (terminology.hl7.org/CodeSystem/condition-category)
+/// plus US Core's `health-concern` (us-core-condition-category).
+pub fn value_set(resource: &str, param: &str) -> Option<(&'static str, &'static [&'static str])> {
+    match (resource, param) {
+        ("Observation", "category") => Some((
+            "http://terminology.hl7.org/CodeSystem/observation-category",
+            &[
+                "social-history",
+                "vital-signs",
+                "imaging",
+                "laboratory",
+                "procedure",
+                "survey",
+                "exam",
+                "therapy",
+                "activity",
+            ],
+        )),
+        ("Condition", "category") => Some((
+            "http://terminology.hl7.org/CodeSystem/condition-category",
+            &["problem-list-item", "encounter-diagnosis", "health-concern"],
+        )),
+        _ => None,
+    }
+}
+
 /// Resource types renamed between FHIR releases, `(older name, newer name)`. Sources:
 /// the FHIR R4 "Differences from STU3" and STU3↔R4 conversion maps (hl7.org/fhir/R4/
 /// r3maps.html: ProcedureRequest and ReferralRequest became ServiceRequest,

@@ -54,6 +54,10 @@ fn code(s: impl std::fmt::Display) -> String {
     format!("`{s}`")
 }
 
+fn code_of(s: &str) -> String {
+    code(s)
+}
+
 fn codes<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     items.into_iter().map(code).collect::<Vec<_>>().join(", ")
 }
@@ -87,6 +91,49 @@ impl<'m> Lint<'m> {
                 })
             })
             .collect()
+    }
+
+    /// Restriction values of a well-known value set that are none of its codes.
+    fn restriction_codes(&mut self, r: &ResourceScope, raw: &str, pos: Pos) {
+        let ResourceType::Named(ty) = &r.resource else {
+            return;
+        };
+        for (param, values) in r.restriction.clauses() {
+            let Some((system, codes)) = crate::fhir::value_set(ty, param) else {
+                continue;
+            };
+            for v in values {
+                // `system|code`: only codes of the known system (or of none) are checked.
+                let code = match v.split_once('|') {
+                    Some((s, c)) if s.is_empty() || s == system => c,
+                    Some(_) => continue,
+                    None => v.as_str(),
+                };
+                if codes.contains(&code) {
+                    continue;
+                }
+                let hint = match crate::hint::did_you_mean(code, codes.iter().copied()) {
+                    Some(c) => format!("did you mean `{param}={c}`?"),
+                    None => format!(
+                        "use one of {}",
+                        codes
+                            .iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                self.push(
+                    "unknown-restriction-code",
+                    pos,
+                    format!(
+                        "{}: `{code}` is not a code of `{ty}?{param}=` ({system})",
+                        code_of(raw)
+                    ),
+                    Some(hint),
+                );
+            }
+        }
     }
 
     /// Resource scopes written in both SMART v1 (`.read`) and v2 (`.rs`) syntax: an
@@ -152,6 +199,9 @@ impl<'m> Lint<'m> {
                 ..
             })) => {
                 let fv = self.m.fhir_version;
+                if let Ok(Scope::Resource(r)) = &t.parsed {
+                    self.restriction_codes(r, raw, pos);
+                }
                 if !fv.has_resource_type(ty) {
                     let hint = match fv.renamed_counterpart(ty) {
                         Some(s) => Some(format!(
@@ -185,6 +235,7 @@ impl<'m> Lint<'m> {
                     );
                 }
             }
+            Ok(Scope::Resource(r)) => self.restriction_codes(r, raw, pos),
             Ok(Scope::Unknown(_)) => self.push(
                 "unknown-scope",
                 pos,

@@ -68,6 +68,10 @@ static TEMPLATES: &[(&str, &str)] = &[
         "The app asks for one patient's records without asking which patient is in context.",
     ),
     (
+        "unknown-restriction-code",
+        "The app asks for “{scope}”, whose restriction names a code the standard does not define.",
+    ),
+    (
         "mixed-smart-versions",
         "The app writes its permissions in two versions of SMART, which some EHRs do not both accept.",
     ),

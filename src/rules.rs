@@ -573,6 +573,16 @@ pub static RULES: &[Rule] = &[
         example: "scopes:\n  - scope: patient/Observation.read\n  - scope: patient/Condition.rs",
         citation: Some(IG_SCOPES),
     },
+    Rule {
+        id: "unknown-restriction-code",
+        kind: RuleKind::Lint,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "A restriction's value is not a code of the well-known value set of its search parameter (`Observation?category=`, `Condition?category=`).",
+        why: "A misspelt code (`?category=labratory`) matches no record: the app gets nothing where it expected laboratory results, or an EHR rejects the scope. Codes are checked against observation-category (terminology.hl7.org/CodeSystem/observation-category) and condition-category plus US Core's `health-concern`.",
+        example: "scopes:\n  - scope: patient/Observation.rs?category=labratory",
+        citation: Some(IG_SCOPES),
+    },
 ];
 
 /// The rule with this id. Panics on an unknown id: ids are compile-time constants in

@@ -607,3 +607,56 @@ fn typos_and_renamed_types_say_what_was_meant() {
         r.stdout
     );
 }
+
+/// `?category=labratory` is a warning with a did-you-mean; a known code (control), a
+/// code of another system, and parameters with no known value set are not.
+#[test]
+fn restriction_codes_of_known_value_sets_are_checked() {
+    let r = run(&["check", "tests/fixtures/lint/unknown-restriction-code.yaml"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "unknown-restriction-code.yaml:8:12: warning[unknown-restriction-code]: `patient/Observation.rs?category=labratory`: `labratory` is not a code of `Observation?category=`"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("hint: did you mean `category=laboratory`?"),
+        "{}",
+        r.stdout
+    );
+    let d = tempfile::tempdir().unwrap();
+    let manifest = |scope: &str| {
+        format!(
+            "id: t\nfhir_version: R4\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: x\n  - scope: \"{scope}\"\n    rationale: x\nworkflows:\n  - id: w\n    description: d\n    needs: [\"{scope}\"]\n"
+        )
+    };
+    for (scope, warns) in [
+        ("patient/Condition.rs?category=problem-list-itme", true),
+        ("patient/Condition.rs?category=health-concern", false),
+        (
+            "patient/Observation.rs?category=laboratory,vital-signs",
+            false,
+        ),
+        (
+            "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|labs",
+            true,
+        ),
+        (
+            "patient/Observation.rs?category=http://example.org/local|labs",
+            false,
+        ),
+        ("patient/Observation.rs?code=http://loinc.org|1234-5", false),
+    ] {
+        std::fs::write(d.path().join("smart-app.yaml"), manifest(scope)).unwrap();
+        let r = run_in(d.path(), &["check"]);
+        assert_eq!(
+            r.stdout.contains("unknown-restriction-code"),
+            warns,
+            "{scope}: {}",
+            r.stdout
+        );
+    }
+}
