@@ -204,10 +204,21 @@ impl<'m> Lint<'m> {
                 }
                 if !fv.has_resource_type(ty) {
                     let hint = match fv.renamed_counterpart(ty) {
-                        Some(s) => Some(format!(
-                            "`{ty}` is `{s}` in FHIR {fv} (renamed between releases): request `{}`",
-                            raw.replacen(&**ty, s, 1)
-                        )),
+                        Some(s) => {
+                            let defined: Vec<&str> = crate::fhir::FhirVersion::releases_with(ty)
+                                .iter()
+                                .map(|v| v.as_str())
+                                .collect();
+                            let known = if defined.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (FHIR {})", defined.join(", "))
+                            };
+                            Some(format!(
+                                "`{ty}`{known} is `{s}` in FHIR {fv} (renamed between releases): request `{}`",
+                                raw.replacen(&**ty, s, 1)
+                            ))
+                        }
                         None => match fv.suggest_resource_type(ty) {
                             Some(s) => {
                                 Some(format!("did you mean `{}`?", raw.replacen(&**ty, s, 1)))
