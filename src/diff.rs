@@ -11,9 +11,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::grant::{NewAccess, Options, ScopeSet, new_access, serves, type_covers};
 use crate::manifest::{Manifest, Pos, ScopeEntry, Workflow};
+use crate::narrowing;
 use crate::report::{Approval, Change, Direction, Location};
 use crate::rules::{Severity, rule};
-use crate::scope::{Letter, Refresh, ResourceScope, ResourceType, Scope};
+use crate::scope::{Letter, Level, Refresh, ResourceScope, ResourceType, Scope};
 
 /// Escalation rules in priority order: the first that applies names the change.
 const PRIORITY: [&str; 7] = [
@@ -69,7 +70,9 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
         });
     }
 
-    for (n, p) in pieces(new_access(&base_scopes, &head_scopes, opts), opts) {
+    let reductions = pieces(new_access(&base_scopes, &head_scopes, opts), opts);
+    let head_lookup = Lookup::new(head, reductions.len());
+    for (n, p) in reductions {
         let narrowed: Vec<String> = head_scopes
             .iter()
             .filter(|h| overlaps(h, &n.scope))
@@ -77,19 +80,38 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let description = if narrowed.is_empty() {
+        let quoted = |v: &[String]| {
+            v.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // Removed access the head still grants in part is narrowed, not gone.
+        let kept = narrowing::kept(&p, &head_scopes);
+        let description = if !kept.is_empty() {
+            let names: Vec<String> = kept.iter().map(ToString::to_string).collect();
+            format!(
+                "`{}` narrowed to {}: {}",
+                n.scope,
+                quoted(&names),
+                narrowing::describe(&narrowing::limit(&p, &kept))
+            )
+        } else if narrowed.is_empty() {
             format!("`{}` removed", n.scope)
         } else {
             format!(
                 "`{}` narrowed to {} (removed: `{p}`)",
                 n.scope,
-                narrowed
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                quoted(&narrowed)
             )
         };
+        // Point at the scope that narrows it, not at the list.
+        let at = kept
+            .first()
+            .copied()
+            .or_else(|| head_scopes.iter().find(|h| overlaps(h, &n.scope)))
+            .and_then(|s| head_lookup.entry(s));
+        let pos = at.map_or(head.scopes_pos, |e| e.token.text.pos);
         changes.push(Change {
             app: app.clone(),
             direction: Direction::Reduction,
@@ -101,7 +123,7 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
             head: None,
             before: vec![n.scope.to_string()],
             description,
-            location: Location::new(&head.path, head.scopes_pos),
+            location: Location::new(&head.path, pos),
             workflows: Vec::new(),
             approval: Approval::not_required(),
             new_in_pr: None,
@@ -366,7 +388,8 @@ pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
     if r.resource == ResourceType::Any {
         rules.push("wildcard-type-added");
     }
-    if !same_level && other_level {
+    // `patient/` is the narrowest level: moving to it reaches fewer patients.
+    if !same_level && other_level && r.level != Level::Patient {
         rules.push("level-widened");
     }
     if r.perms.contains(Letter::D) {

@@ -90,9 +90,13 @@ pub fn explain(token: &str, fhir: FhirVersion) -> Explanation {
         {
             x.valid = false;
             x.error = Some(format!("`{t}` is not a FHIR {fhir} resource type"));
+            // A type renamed between releases: its counterpart first, then a spelling.
             x.suggestion = fhir
-                .suggest_resource_type(t)
+                .renamed_counterpart(t)
+                .or_else(|| fhir.suggest_resource_type(t))
                 .map(|n| token.replacen(&**t, n, 1));
+            // An invalid token grants nothing a server is bound to honour.
+            return x;
         }
         x.grants.push(GrantInfo {
             level: r.level.to_string(),

@@ -86,6 +86,18 @@ impl FhirVersion {
         did_you_mean(name, self.resource_types().iter().copied())
     }
 
+    /// The type of this release that `name`, a type of another FHIR release (or of an
+    /// R5 ballot), was renamed to or from: `MedicationUsage` → `MedicationStatement`.
+    pub fn renamed_counterpart(self, name: &str) -> Option<&'static str> {
+        RENAMES
+            .iter()
+            .find(|(a, _)| *a == name)
+            .map(|(_, b)| *b)
+            .into_iter()
+            .chain(RENAMES.iter().filter(|(_, b)| *b == name).map(|(a, _)| *a))
+            .find(|n| self.has_resource_type(n))
+    }
+
     /// The releases that do define `name`, to explain a type that moved.
     pub fn releases_with(name: &str) -> Vec<FhirVersion> {
         FhirVersion::ALL
@@ -94,6 +106,52 @@ impl FhirVersion {
             .collect()
     }
 }
+
+/// The well-known value set of a restriction parameter: `(code system, codes)`.
+/// Observation `category`: the observation-category code system
+/// (terminology.hl7.org/CodeSystem/observation-category, FHIR R4/R5). Condition
+/// `category`: condition-category (terminology.hl7.org/CodeSystem/condition-category)
+/// plus US Core's `health-concern` (us-core-condition-category).
+pub fn value_set(resource: &str, param: &str) -> Option<(&'static str, &'static [&'static str])> {
+    match (resource, param) {
+        ("Observation", "category") => Some((
+            "http://terminology.hl7.org/CodeSystem/observation-category",
+            &[
+                "social-history",
+                "vital-signs",
+                "imaging",
+                "laboratory",
+                "procedure",
+                "survey",
+                "exam",
+                "therapy",
+                "activity",
+            ],
+        )),
+        ("Condition", "category") => Some((
+            "http://terminology.hl7.org/CodeSystem/condition-category",
+            &["problem-list-item", "encounter-diagnosis", "health-concern"],
+        )),
+        _ => None,
+    }
+}
+
+/// Resource types renamed between FHIR releases, `(older name, newer name)`. Sources:
+/// the FHIR R4 "Differences from STU3" and STU3↔R4 conversion maps (hl7.org/fhir/R4/
+/// r3maps.html: ProcedureRequest and ReferralRequest became ServiceRequest,
+/// DeviceComponent became DeviceDefinition); the cross-version IGs hl7.fhir.uv.xver
+/// (hl7.org/fhir/uv/xver-r4.r5/0.1.0, profile "DeviceUseStatement-for-DeviceUsage":
+/// R4 DeviceUseStatement is R5 DeviceUsage; xver-r4.r4b: MedicinalProduct is
+/// MedicinalProductDefinition); and the R5 ballot (hl7.org/fhir/2021May, v4.6.0), which
+/// named MedicationStatement `MedicationUsage` before R5 5.0.0 restored the name.
+static RENAMES: &[(&str, &str)] = &[
+    ("ProcedureRequest", "ServiceRequest"),
+    ("ReferralRequest", "ServiceRequest"),
+    ("DeviceComponent", "DeviceDefinition"),
+    ("DeviceUseStatement", "DeviceUsage"),
+    ("MedicinalProduct", "MedicinalProductDefinition"),
+    ("MedicationStatement", "MedicationUsage"),
+];
 
 impl fmt::Display for FhirVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,6 +162,27 @@ impl fmt::Display for FhirVersion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renamed_types_find_their_counterpart_in_the_release() {
+        assert_eq!(
+            FhirVersion::R4.renamed_counterpart("MedicationUsage"),
+            Some("MedicationStatement")
+        );
+        assert_eq!(
+            FhirVersion::R5.renamed_counterpart("DeviceUseStatement"),
+            Some("DeviceUsage")
+        );
+        assert_eq!(
+            FhirVersion::R4.renamed_counterpart("DeviceUsage"),
+            Some("DeviceUseStatement")
+        );
+        assert_eq!(
+            FhirVersion::R4.renamed_counterpart("ProcedureRequest"),
+            Some("ServiceRequest")
+        );
+        assert_eq!(FhirVersion::R4.renamed_counterpart("Observation"), None);
+    }
 
     #[test]
     fn lists_are_sorted_unique_and_sized_as_the_spec() {

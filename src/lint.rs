@@ -15,15 +15,19 @@ use crate::rules::rule;
 use crate::scope::{
     Identity, Launch, Level, Perms, Refresh, ResourceScope, ResourceType, Scope, ScopeErrorKind,
 };
+use crate::syntax::{self, Syntax};
 
 /// All findings for one manifest.
 pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
+    let usage = syntax::Usage::of(m);
     let mut lint = Lint {
         m,
         opts,
+        syntax: usage.syntax(),
         findings: Vec::new(),
     };
     lint.tokens();
+    lint.mixed_syntax(&usage);
     lint.rationales();
     let (unique, granted) = lint.duplicates();
     lint.justification(&unique);
@@ -35,6 +39,8 @@ pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
 struct Lint<'m> {
     m: &'m Manifest,
     opts: Options,
+    /// The SMART version the manifest is written in: hints stay in it.
+    syntax: Syntax,
     findings: Vec<Finding>,
 }
 
@@ -46,6 +52,10 @@ struct Need<'m> {
 
 fn code(s: impl std::fmt::Display) -> String {
     format!("`{s}`")
+}
+
+fn code_of(s: &str) -> String {
+    code(s)
 }
 
 fn codes<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
@@ -83,6 +93,79 @@ impl<'m> Lint<'m> {
             .collect()
     }
 
+    /// Restriction values of a well-known value set that are none of its codes.
+    fn restriction_codes(&mut self, r: &ResourceScope, raw: &str, pos: Pos) {
+        let ResourceType::Named(ty) = &r.resource else {
+            return;
+        };
+        for (param, values) in r.restriction.clauses() {
+            let Some((system, codes)) = crate::fhir::value_set(ty, param) else {
+                continue;
+            };
+            for v in values {
+                // `system|code`: only codes of the known system (or of none) are checked.
+                let code = match v.split_once('|') {
+                    Some((s, c)) if s.is_empty() || s == system => c,
+                    Some(_) => continue,
+                    None => v.as_str(),
+                };
+                if codes.contains(&code) {
+                    continue;
+                }
+                let hint = match crate::hint::did_you_mean(code, codes.iter().copied()) {
+                    Some(c) => format!("did you mean `{param}={c}`?"),
+                    None => format!(
+                        "use one of {}",
+                        codes
+                            .iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                self.push(
+                    "unknown-restriction-code",
+                    pos,
+                    format!(
+                        "{}: `{code}` is not a code of `{ty}?{param}=` ({system})",
+                        code_of(raw)
+                    ),
+                    Some(hint),
+                );
+            }
+        }
+    }
+
+    /// Resource scopes written in both SMART v1 (`.read`) and v2 (`.rs`) syntax: an
+    /// EHR that accepts only one of them rejects or ignores the others.
+    fn mixed_syntax(&mut self, usage: &syntax::Usage) {
+        if !usage.is_mixed() {
+            return;
+        }
+        let (v1, v1_pos) = &usage.v1[0];
+        let (v2, v2_pos) = &usage.v2[0];
+        let (first, at) = if v1_pos.line <= v2_pos.line {
+            ((v1, v1_pos, "v1"), (v2, *v2_pos, "v2"))
+        } else {
+            ((v2, v2_pos, "v2"), (v1, *v1_pos, "v1"))
+        };
+        self.push(
+            "mixed-smart-versions",
+            at.1,
+            format!(
+                "{} is SMART {} syntax, but {} on line {} is SMART {}: {} scope(s) in v1, {} in v2",
+                code(at.0),
+                at.2,
+                code(first.0),
+                first.1.line,
+                first.2,
+                usage.v1.len(),
+                usage.v2.len()
+            ),
+            Some("write every scope in one syntax: v2 (`.rs`, `.cruds`) when every tenant's EHR lists `permission-v2`, else v1 (`.read`, `.write`)".into()),
+        );
+    }
+
     /// Grammar, resource types, unknown and deprecated tokens, in scopes and needs.
     fn tokens(&mut self) {
         let m = self.m;
@@ -116,22 +199,44 @@ impl<'m> Lint<'m> {
                 ..
             })) => {
                 let fv = self.m.fhir_version;
+                if let Ok(Scope::Resource(r)) = &t.parsed {
+                    self.restriction_codes(r, raw, pos);
+                }
                 if !fv.has_resource_type(ty) {
-                    let hint = match fv.suggest_resource_type(ty) {
-                        Some(s) => Some(format!("did you mean `{}`?", raw.replacen(&**ty, s, 1))),
-                        None => {
-                            let others = crate::fhir::FhirVersion::releases_with(ty);
-                            (!others.is_empty()).then(|| {
-                                format!(
-                                    "`{ty}` is defined in {}; check `fhir_version`",
-                                    others
-                                        .iter()
-                                        .map(|v| v.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                )
-                            })
+                    let hint = match fv.renamed_counterpart(ty) {
+                        Some(s) => {
+                            let defined: Vec<&str> = crate::fhir::FhirVersion::releases_with(ty)
+                                .iter()
+                                .map(|v| v.as_str())
+                                .collect();
+                            let known = if defined.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (FHIR {})", defined.join(", "))
+                            };
+                            Some(format!(
+                                "`{ty}`{known} is `{s}` in FHIR {fv} (renamed between releases): request `{}`",
+                                raw.replacen(&**ty, s, 1)
+                            ))
                         }
+                        None => match fv.suggest_resource_type(ty) {
+                            Some(s) => {
+                                Some(format!("did you mean `{}`?", raw.replacen(&**ty, s, 1)))
+                            }
+                            None => {
+                                let others = crate::fhir::FhirVersion::releases_with(ty);
+                                (!others.is_empty()).then(|| {
+                                    format!(
+                                        "`{ty}` is defined in {}; check `fhir_version`",
+                                        others
+                                            .iter()
+                                            .map(|v| v.as_str())
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                })
+                            }
+                        },
                     };
                     self.push(
                         "unknown-resource-type",
@@ -141,6 +246,7 @@ impl<'m> Lint<'m> {
                     );
                 }
             }
+            Ok(Scope::Resource(r)) => self.restriction_codes(r, raw, pos),
             Ok(Scope::Unknown(_)) => self.push(
                 "unknown-scope",
                 pos,
@@ -186,10 +292,20 @@ impl<'m> Lint<'m> {
             let placeholder = w.description.as_ref().is_none_or(|d| d.is_placeholder());
             if placeholder {
                 let pos = w.description.as_ref().map_or(w.id.pos, |d| d.pos);
+                // An `init` skeleton's description is a TODO, not missing.
+                let what = if w
+                    .description
+                    .as_ref()
+                    .is_some_and(|d| d.value.trim().starts_with("TODO"))
+                {
+                    "has a TODO description"
+                } else {
+                    "has no description"
+                };
                 self.push(
                     "missing-rationale",
                     pos,
-                    format!("workflow `{}` has no description", w.id.value),
+                    format!("workflow `{}` {what}", w.id.value),
                     Some("add `description:` saying what the workflow does for its users".into()),
                 );
             }
@@ -402,7 +518,12 @@ impl<'m> Lint<'m> {
                     code(raw),
                     code(&extra)
                 ),
-                Some(format!("request {} instead", code(&keep))),
+                Some(syntax::request(
+                    "request",
+                    &[Scope::Resource(keep)],
+                    self.syntax,
+                    " instead",
+                )),
             );
         }
         if part_of_broader_need {
@@ -430,14 +551,24 @@ impl<'m> Lint<'m> {
                     code(raw),
                     codes(&types)
                 ),
-                Some(format!("request {} instead", codes(&suggestion))),
+                Some(syntax::request(
+                    "request",
+                    &suggestion,
+                    self.syntax,
+                    " instead",
+                )),
             );
         } else {
             self.push(
                 "overbroad-scope",
                 pos,
                 format!("{} is broader than its workflows ({wf}) need", code(raw)),
-                Some(format!("request {} instead", codes(&suggestion))),
+                Some(syntax::request(
+                    "request",
+                    &suggestion,
+                    self.syntax,
+                    " instead",
+                )),
             );
         }
     }
@@ -466,7 +597,7 @@ impl<'m> Lint<'m> {
                             code(&n.text.value),
                             codes(&missing)
                         ),
-                        Some(format!("request {}", codes(&missing))),
+                        Some(syntax::request("request", &missing, self.syntax, "")),
                     );
                 }
             }

@@ -9,6 +9,7 @@
 //! `render::notice` lays it out.
 
 use crate::manifest::Manifest;
+use crate::narrowing::{self, Limit};
 use crate::report::{Direction, Finding, Report};
 use crate::rules::{RuleKind, Severity, rule};
 use crate::scope::{Identity, Launch, Letter, Level, Refresh, ResourceType, Scope};
@@ -65,6 +66,14 @@ static TEMPLATES: &[(&str, &str)] = &[
     (
         "patient-scope-without-launch-context",
         "The app asks for one patient's records without asking which patient is in context.",
+    ),
+    (
+        "unknown-restriction-code",
+        "The app asks for “{scope}”, whose restriction names a code the standard does not define.",
+    ),
+    (
+        "mixed-smart-versions",
+        "The app writes its permissions in two versions of SMART, which some EHRs do not both accept.",
     ),
     (
         "deprecated-profile-scope",
@@ -308,6 +317,61 @@ fn access_of(text: &str) -> String {
     and_list(&parts, "and")
 }
 
+/// For removed access the head still grants in part: what it is now limited to, and
+/// what the app can still do ("This version's access is now limited to laboratory
+/// records: …"); `None` when the access is gone.
+fn narrowed_sentence(piece: &str, m: &Manifest) -> Option<String> {
+    let piece = Scope::parse(piece).ok()?;
+    let kept = narrowing::kept(&piece, m.requested());
+    if kept.is_empty() {
+        return None;
+    }
+    let limit = match narrowing::limit(&piece, &kept) {
+        Limit::Restriction(_) => {
+            let kinds: Vec<String> = kept
+                .iter()
+                .filter_map(|s| s.as_resource())
+                .map(restriction_noun)
+                .collect();
+            format!(" to {}", and_list(&kinds, "or"))
+        }
+        Limit::Types(t) => {
+            format!(" to {} records", and_list(&t, "and"))
+        }
+        Limit::Level(_) => " to the patient in context".to_string(),
+        Limit::Other => String::new(),
+    };
+    let now: Vec<String> = kept.iter().map(|s| access(s)).collect();
+    Some(format!(
+        "This version's access is now limited{limit}: it can {}, where before it could {}.",
+        and_list(&now, "and"),
+        access(&piece)
+    ))
+}
+
+/// The records a restriction leaves: "laboratory records", "records where code is x".
+fn restriction_noun(r: &crate::scope::ResourceScope) -> String {
+    let mut kinds = Vec::new();
+    let mut wheres = Vec::new();
+    for (param, values) in r.restriction.clauses() {
+        let vs: Vec<String> = values.iter().cloned().collect();
+        if param == "category" {
+            kinds.push(and_list(&vs, "or"));
+        } else {
+            wheres.push(format!("{param} is {}", and_list(&vs, "or")));
+        }
+    }
+    let mut s = if kinds.is_empty() {
+        "records".to_string()
+    } else {
+        format!("{} records", kinds.join(" "))
+    };
+    if !wheres.is_empty() {
+        s = format!("{s} where {}", wheres.join(" and "));
+    }
+    s
+}
+
 /// The sentences for one app.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AppNotice {
@@ -381,16 +445,21 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
             } else {
                 plain(&c.description)
             };
-            let s = fill(
-                &c.rule,
-                &[
-                    ("access", &access),
-                    ("workflows", &workflows),
-                    ("workflow", &wf),
-                    ("detail", &detail),
-                    ("scope", &c.scope),
-                ],
-            );
+            let narrowed = (c.rule == "access-removed")
+                .then(|| head(&a.app).and_then(|m| narrowed_sentence(&c.scope, m)))
+                .flatten();
+            let s = narrowed.unwrap_or_else(|| {
+                fill(
+                    &c.rule,
+                    &[
+                        ("access", &access),
+                        ("workflows", &workflows),
+                        ("workflow", &wf),
+                        ("detail", &detail),
+                        ("scope", &c.scope),
+                    ],
+                )
+            });
             match c.direction {
                 Direction::Escalation => push_new(&mut n.can_now, s),
                 Direction::Reduction => push_new(&mut n.no_longer, s),

@@ -603,6 +603,26 @@ pub static RULES: &[Rule] = &[
         example: "base: apps/legacy/smart-app.yaml (id: legacy)\nhead: no manifest with id `legacy`",
         citation: None,
     },
+    Rule {
+        id: "mixed-smart-versions",
+        kind: RuleKind::Lint,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "A manifest writes some resource scopes in SMART v1 syntax (`.read`, `.write`) and others in v2 (`.rs`, `.cruds`).",
+        why: "An EHR lists `permission-v1`, `permission-v2` or both in its `capabilities`: one that accepts only one syntax rejects or ignores the other scopes, so part of the app fails at some tenants. One syntax also keeps hints and `suggest` in the app's version.",
+        example: "scopes:\n  - scope: patient/Observation.read\n  - scope: patient/Condition.rs",
+        citation: Some(IG_SCOPES),
+    },
+    Rule {
+        id: "unknown-restriction-code",
+        kind: RuleKind::Lint,
+        severity: Severity::Warning,
+        needs_approval: false,
+        summary: "A restriction's value is not a code of the well-known value set of its search parameter (`Observation?category=`, `Condition?category=`).",
+        why: "A misspelt code (`?category=labratory`) matches no record: the app gets nothing where it expected laboratory results, or an EHR rejects the scope. Codes are checked against observation-category (terminology.hl7.org/CodeSystem/observation-category) and condition-category plus US Core's `health-concern`.",
+        example: "scopes:\n  - scope: patient/Observation.rs?category=labratory",
+        citation: Some(IG_SCOPES),
+    },
 ];
 
 /// The rule with this id. Panics on an unknown id: ids are compile-time constants in

@@ -796,7 +796,7 @@ fn parse_perms(
                 format!(
                     "`.{text}` is not a permission: use `read`, `write`, `*`, or letters from `cruds` in order (unknown: `{bad}`)"
                 ),
-                None,
+                permission_typo(text).and_then(with),
             ));
         };
         in_order &= prev.is_none_or(|p| p < l);
@@ -890,6 +890,24 @@ fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
         clauses.entry(param.to_string()).or_default().insert(values);
     }
     Ok(Restriction::canonical(clauses))
+}
+
+/// `read` or `write` for a misspelling of one: a close spelling, or the same letters
+/// in another order (`raed`, `wirte`).
+fn permission_typo(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    let sorted = |s: &str| {
+        let mut c: Vec<char> = s.chars().collect();
+        c.sort_unstable();
+        c
+    };
+    crate::hint::did_you_mean(&lower, ["read", "write"])
+        .and_then(|w| ["read", "write"].into_iter().find(|p| *p == w))
+        .or_else(|| {
+            ["read", "write"]
+                .into_iter()
+                .find(|p| sorted(p) == sorted(&lower))
+        })
 }
 
 /// True when the token is written with SMART 1.0 permissions (`.read`, `.write`, `.*`).

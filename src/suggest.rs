@@ -8,17 +8,25 @@ use serde::Serialize;
 use crate::grant::{Options, minimize, new_access, serves};
 use crate::manifest::{LaunchMode, Manifest};
 use crate::scope::{Launch, Level, Refresh, Scope};
+use crate::syntax::{self, Syntax};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct SuggestedScope {
+    /// In the suggestion's syntax (for v1, the narrowest v1 scope when v1 cannot say
+    /// exactly what is needed; `note` then says so).
     pub scope: String,
     /// The workflows (or launch modes) that need it.
     pub because: Vec<String>,
+    /// "needs SMART v2: `…cu`; in v1 the narrowest is `.write`" when v1 cannot say it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Suggestion {
     pub app: String,
+    /// The SMART syntax of the suggestion: `v1` or `v2` (by default the manifest's).
+    pub syntax: String,
     pub scopes: Vec<SuggestedScope>,
     /// All of `scopes`, space-separated, ready for an authorization request.
     pub scope_string: String,
@@ -26,9 +34,20 @@ pub struct Suggestion {
     pub add: Vec<String>,
     /// Access the manifest requests that no workflow needs.
     pub remove: Vec<String>,
+    /// Tenants whose EHR snapshot does not list the capability this syntax needs
+    /// (`permission-v2` or `permission-v1`); filled in by the CLI.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenants_lacking: Vec<String>,
 }
 
+/// The suggestion in the manifest's own syntax.
 pub fn suggest(m: &Manifest, opts: Options) -> Suggestion {
+    suggest_in(m, opts, syntax::detect(m))
+}
+
+/// The suggestion in `syntax`: in v1, each scope as v1 says it, or the narrowest v1
+/// scope with a note when only v2 can say exactly what the workflows need.
+pub fn suggest_in(m: &Manifest, opts: Options, syntax: Syntax) -> Suggestion {
     // (scope, reason) for every need, plus what launch modes and offline workflows imply.
     let mut needed: Vec<(Scope, String)> = Vec::new();
     for w in &m.workflows {
@@ -57,7 +76,7 @@ pub fn suggest(m: &Manifest, opts: Options) -> Suggestion {
     }
     let scopes: Vec<Scope> = needed.iter().map(|(s, _)| s.clone()).collect();
     let minimal = minimize(&scopes, opts);
-    let suggested = minimal
+    let suggested: Vec<SuggestedScope> = minimal
         .iter()
         .map(|s| {
             let mut because: Vec<String> = needed
@@ -67,9 +86,20 @@ pub fn suggest(m: &Manifest, opts: Options) -> Suggestion {
                 .collect();
             because.sort();
             because.dedup();
+            let (scope, note) = match syntax {
+                Syntax::V2 => (s.to_string(), None),
+                Syntax::V1 => match syntax::in_v1(s) {
+                    Ok(t) => (t, None),
+                    Err((v2, v1)) => {
+                        let note = syntax::request("request", std::slice::from_ref(s), syntax, "");
+                        (v1.clone(), Some(note).filter(|_| v1 != v2))
+                    }
+                },
+            };
             SuggestedScope {
-                scope: s.to_string(),
+                scope,
                 because,
+                note,
             }
         })
         .collect();
@@ -84,16 +114,32 @@ pub fn suggest(m: &Manifest, opts: Options) -> Suggestion {
         out.dedup();
         out
     };
+    let remove = match syntax {
+        Syntax::V2 => flat(new_access(&requested, &minimal, opts)),
+        Syntax::V1 => {
+            let v1: Vec<Scope> = suggested
+                .iter()
+                .filter_map(|s| Scope::parse(&s.scope).ok())
+                .collect();
+            flat(new_access(&requested, &v1, opts))
+        }
+    };
     Suggestion {
         app: m.id.value.clone(),
+        syntax: syntax.as_str().to_string(),
+        scope_string: {
+            let mut seen = std::collections::BTreeSet::new();
+            suggested
+                .iter()
+                .map(|s: &SuggestedScope| s.scope.clone())
+                .filter(|s| seen.insert(s.clone()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
         scopes: suggested,
-        scope_string: minimal
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(" "),
+        tenants_lacking: Vec::new(),
         add: flat(new_access(&minimal, &requested, opts)),
-        remove: flat(new_access(&requested, &minimal, opts)),
+        remove,
     }
 }
 
@@ -109,7 +155,13 @@ mod tests {
             "id: a\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: x\n  - scope: patient/*.read\n    rationale: x\nworkflows:\n  - id: labs\n    description: d\n    needs: [\"patient/Observation.rs?category=laboratory\", patient/Observation.r]\n  - id: meds\n    description: d\n    needs: [patient/MedicationRequest.rs]\n    offline:\n      reason: sync\n",
         )
         .unwrap();
-        let s = suggest(&m, Options::default());
+        // `patient/*.read` makes it a v1 manifest: v1 says `.r` and a restriction only
+        // as `.read`, once.
+        assert_eq!(
+            suggest(&m, Options::default()).scope_string,
+            "launch offline_access patient/MedicationRequest.read patient/Observation.read"
+        );
+        let s = suggest_in(&m, Options::default(), Syntax::V2);
         assert_eq!(
             s.scope_string,
             "launch offline_access patient/MedicationRequest.rs patient/Observation.r patient/Observation.rs?category=laboratory"

@@ -157,10 +157,17 @@ fn init_writes_a_skeleton_that_check_loads() {
     for f in v["findings"].as_array().unwrap() {
         let rule = f["rule"].as_str().unwrap();
         assert!(
-            rule == "missing-rationale" || rule == "offline-access-without-reason",
+            // The scope string mixes `.read` and `.rs`.
+            rule == "missing-rationale"
+                || rule == "offline-access-without-reason"
+                || rule == "mixed-smart-versions",
             "unexpected finding {f}"
         );
     }
+    // The skeleton's workflow descriptions are TODOs, not missing.
+    let t = run_in(dir.path(), &["check"]);
+    assert!(t.stdout.contains("has a TODO description"), "{}", t.stdout);
+    assert!(!t.stdout.contains("has no description"), "{}", t.stdout);
     let r = run(&["init", "--scopes", "patient/*.read", "--id", "demo"]);
     assert!(r.stdout.contains("id: \"demo\""));
 }
@@ -363,4 +370,293 @@ fn check_uses_the_working_tree_config() {
         "{}",
         r.stderr
     );
+}
+
+/// A v1 app (`.read`, `.write`, `.*`): the manifest a v1-only tenant can run.
+const V1_APP: &str = "id: med-rec
+fhir_version: R4
+launch: [ehr]
+scopes:
+  - scope: launch
+    rationale: Opened from the EHR.
+  - scope: patient/MedicationStatement.write
+    rationale: Corrects home medications.
+  - scope: patient/Observation.*
+    rationale: Shows labs.
+workflows:
+  - id: reconcile
+    description: The clinician reconciles home medications.
+    needs: [patient/MedicationStatement.cu, patient/Observation.rs]
+";
+
+/// A temporary repository with the example tenants (the regional hospital's EHR
+/// speaks only SMART v1) and `manifest` as smart-app.yaml.
+fn v1_repo(manifest: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let t = d.path().join(".scopegate/tenants/ehr");
+    std::fs::create_dir_all(&t).unwrap();
+    for f in std::fs::read_dir(root().join("examples/tenants")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            std::fs::copy(&p, t.parent().unwrap().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for f in std::fs::read_dir(root().join("examples/tenants/ehr")).unwrap() {
+        let p = f.unwrap().path();
+        std::fs::copy(&p, t.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(d.path().join("smart-app.yaml"), manifest).unwrap();
+    d
+}
+
+/// Attack on the app's version: a v1 manifest must not be told to request v2 scopes
+/// without being told so. Control: the same manifest in v2 gets v2 hints.
+#[test]
+fn hints_stay_in_the_manifests_smart_version() {
+    let d = v1_repo(V1_APP);
+    let r = run_in(d.path(), &["check"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("hint: request `patient/Observation.read` instead"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "hint: needs SMART v2: `patient/MedicationStatement.cu`; in v1 the narrowest is `.write`"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout
+            .contains("request `patient/MedicationStatement.cu`"),
+        "{}",
+        r.stdout
+    );
+    // The uncovered-need hint too: a v1 app missing a need is told the v1 scope.
+    let missing = V1_APP.replace(
+        "  - scope: patient/Observation.*\n    rationale: Shows labs.\n",
+        "",
+    );
+    std::fs::write(d.path().join("smart-app.yaml"), &missing).unwrap();
+    let r = run_in(d.path(), &["check"]);
+    assert!(
+        r.stdout
+            .contains("hint: request `patient/Observation.read`"),
+        "{}",
+        r.stdout
+    );
+
+    let v2 = V1_APP
+        .replace("MedicationStatement.write", "MedicationStatement.cud")
+        .replace("Observation.*", "Observation.cruds");
+    std::fs::write(d.path().join("smart-app.yaml"), &v2).unwrap();
+    let r = run_in(d.path(), &["check"]);
+    assert!(
+        r.stdout
+            .contains("hint: request `patient/MedicationStatement.cu` instead"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("hint: request `patient/Observation.rs` instead"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("SMART v2:"), "{}", r.stdout);
+}
+
+/// `suggest` answers in the manifest's syntax by default, in the other one with
+/// `--syntax`, and names the tenants whose EHR lacks the capability that syntax needs.
+#[test]
+fn suggest_follows_the_syntax_and_names_tenants_lacking_it() {
+    let d = v1_repo(V1_APP);
+    let r = run_in(d.path(), &["suggest"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("(SMART v1 syntax)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("launch patient/MedicationStatement.write patient/Observation.read"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("needs SMART v2: `patient/MedicationStatement.cu`"),
+        "{}",
+        r.stdout
+    );
+    // v1 cannot take away `.d` from `.write`: not advice it can follow.
+    assert!(
+        !r.stdout.contains("patient/MedicationStatement.d"),
+        "{}",
+        r.stdout
+    );
+    // Every example EHR lists `permission-v1`.
+    assert!(!r.stdout.contains("tenants whose EHR"), "{}", r.stdout);
+
+    let r = run_in(d.path(), &["suggest", "--syntax", "v2"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("launch patient/MedicationStatement.cu patient/Observation.rs"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "tenants whose EHR does not list `permission-v2` (SMART v2 scopes may be refused there):\n  regional-hospital\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(d.path(), &["suggest", "--syntax", "v2", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["syntax"], "v2");
+    assert_eq!(
+        v["tenants_lacking"],
+        serde_json::json!(["regional-hospital"])
+    );
+
+    // A v2 manifest asked for v1.
+    let r = run(&["suggest", "--syntax", "v1", "examples/med-rec.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("(SMART v1 syntax)"), "{}", r.stdout);
+    assert!(!r.stdout.contains(".rs "), "{}", r.stdout);
+    let r = run(&["suggest", "--syntax", "v3", "examples/med-rec.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+/// Mixed v1 and v2 syntax is a warning at the first scope in the other syntax.
+#[test]
+fn a_manifest_mixing_smart_versions_is_linted() {
+    let r = run(&["check", "tests/fixtures/lint/mixed-smart-versions.yaml"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "mixed-smart-versions.yaml:11:12: warning[mixed-smart-versions]: `patient/Condition.rs` is SMART v2 syntax, but `patient/Observation.read` on line 9 is SMART v1"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Control: one syntax throughout is no finding.
+    let r = run(&["check", "examples/med-rec.yaml"]);
+    assert!(!r.stdout.contains("mixed-smart-versions"), "{}", r.stdout);
+}
+
+/// Permission typos get a did-you-mean (a transposition too); letters that spell
+/// neither get none. Renamed FHIR types get their counterpart, not a near spelling.
+#[test]
+fn typos_and_renamed_types_say_what_was_meant() {
+    let r = run(&[
+        "explain",
+        "patient/Observation.raed",
+        "patient/Observation.wirte",
+        "patient/Observation.xyz",
+        "patient/MedicationUsage.rs",
+        "patient/DeviceUsage.rs",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    for want in [
+        "hint: did you mean `patient/Observation.read`?",
+        "hint: did you mean `patient/Observation.write`?",
+        "hint: did you mean `patient/MedicationStatement.rs`?",
+        "hint: did you mean `patient/DeviceUseStatement.rs`?",
+    ] {
+        assert!(r.stdout.contains(want), "{want}\n{}", r.stdout);
+    }
+    let xyz = r.stdout.split("patient/Observation.xyz").nth(1).unwrap();
+    assert!(
+        !xyz.split("patient/").next().unwrap().contains("hint:"),
+        "{xyz}"
+    );
+    // An invalid token lists no grants; a valid one does (control).
+    assert!(!r.stdout.contains("grants on"), "{}", r.stdout);
+    let r = run(&["explain", "patient/MedicationStatement.rs"]);
+    assert!(
+        r.stdout.contains("grants on MedicationStatement"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&[
+        "explain",
+        "--format",
+        "json",
+        "--fhir-version",
+        "R4",
+        "patient/MedicationUsage.rs",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v[0]["grants"], serde_json::json!([]), "{v}");
+
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("smart-app.yaml"),
+        "id: t\nfhir_version: R4\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: x\n  - scope: patient/MedicationUsage.rs\n    rationale: x\nworkflows:\n  - id: w\n    description: d\n    needs: [patient/MedicationUsage.rs]\n",
+    )
+    .unwrap();
+    let r = run_in(d.path(), &["check"]);
+    assert!(
+        r.stdout.contains(
+            "hint: `MedicationUsage` is `MedicationStatement` in FHIR R4 (renamed between releases): request `patient/MedicationStatement.rs`"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+/// `?category=labratory` is a warning with a did-you-mean; a known code (control), a
+/// code of another system, and parameters with no known value set are not.
+#[test]
+fn restriction_codes_of_known_value_sets_are_checked() {
+    let r = run(&["check", "tests/fixtures/lint/unknown-restriction-code.yaml"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "unknown-restriction-code.yaml:8:12: warning[unknown-restriction-code]: `patient/Observation.rs?category=labratory`: `labratory` is not a code of `Observation?category=`"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("hint: did you mean `category=laboratory`?"),
+        "{}",
+        r.stdout
+    );
+    let d = tempfile::tempdir().unwrap();
+    let manifest = |scope: &str| {
+        format!(
+            "id: t\nfhir_version: R4\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: x\n  - scope: \"{scope}\"\n    rationale: x\nworkflows:\n  - id: w\n    description: d\n    needs: [\"{scope}\"]\n"
+        )
+    };
+    for (scope, warns) in [
+        ("patient/Condition.rs?category=problem-list-itme", true),
+        ("patient/Condition.rs?category=health-concern", false),
+        (
+            "patient/Observation.rs?category=laboratory,vital-signs",
+            false,
+        ),
+        (
+            "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|labs",
+            true,
+        ),
+        (
+            "patient/Observation.rs?category=http://example.org/local|labs",
+            false,
+        ),
+        ("patient/Observation.rs?code=http://loinc.org|1234-5", false),
+    ] {
+        std::fs::write(d.path().join("smart-app.yaml"), manifest(scope)).unwrap();
+        let r = run_in(d.path(), &["check"]);
+        assert_eq!(
+            r.stdout.contains("unknown-restriction-code"),
+            warns,
+            "{scope}: {}",
+            r.stdout
+        );
+    }
 }

@@ -162,3 +162,71 @@ fn a_removed_app_reports_each_scope_as_a_reduction_at_its_baseline_line() {
         obs.description
     );
 }
+
+/// The narrowing pairs (`narrowed-*`): each is a reduction described as what the head
+/// keeps, located at the scope that narrows, and no escalation (for `user/` →
+/// `patient/`, none once `user/` covers `patient/`; never `level-widened`).
+#[test]
+fn narrowings_are_described_as_limits_at_the_narrowing_scope() {
+    let cases = cases();
+    let narrowings: Vec<_> = cases
+        .iter()
+        .filter(|(n, _, _)| n.starts_with("narrowed-"))
+        .collect();
+    assert_eq!(narrowings.len(), 4);
+    let covers = Options {
+        user_covers_patient: true,
+    };
+    for (name, base, head) in narrowings {
+        let head = head.as_ref().unwrap();
+        let changes = diff(Some(base), head, covers);
+        let red: Vec<_> = changes
+            .iter()
+            .filter(|c| c.rule == "access-removed")
+            .collect();
+        assert_eq!(red.len(), 1, "{name}: {changes:#?}");
+        assert!(
+            changes
+                .iter()
+                .all(|c| c.direction != scopegate::report::Direction::Escalation),
+            "{name}: {changes:#?}"
+        );
+        // Line 5 is `launch`; the changed scope is on line 7 (the first of several).
+        assert_eq!(red[0].location.line, 7, "{name}: {:?}", red[0]);
+        let d = &red[0].description;
+        assert!(d.contains("narrowed to"), "{name}: {d}");
+        assert!(
+            !d.contains(&format!("(removed: `{}`)", red[0].before[0])),
+            "{name} reads as removed whole: {d}"
+        );
+        let default = diff(Some(base), head, Options::default());
+        assert!(
+            default.iter().all(|c| c.rule != "level-widened"),
+            "{name}: {default:#?}"
+        );
+    }
+    let get = |n: &str| {
+        let (_, b, h) = cases.iter().find(|(x, _, _)| x == n).unwrap();
+        diff(Some(b), h.as_ref().unwrap(), Options::default())
+            .into_iter()
+            .find(|c| c.rule == "access-removed")
+            .unwrap()
+            .description
+    };
+    assert_eq!(
+        get("narrowed-restriction-added"),
+        "`patient/Observation.rs` narrowed to `patient/Observation.rs?category=laboratory`: now limited to `category=laboratory`"
+    );
+    assert_eq!(
+        get("narrowed-letters-removed"),
+        "`patient/Observation.cruds` narrowed to `patient/Observation.rs` (removed: `patient/Observation.cud`)"
+    );
+    assert_eq!(
+        get("narrowed-wildcard-replaced"),
+        "`patient/*.rs` narrowed to `patient/Condition.rs`, `patient/Observation.rs`: now limited to the types `Condition`, `Observation`"
+    );
+    assert_eq!(
+        get("narrowed-level"),
+        "`user/Observation.rs` narrowed to `patient/Observation.rs`: now limited to the `patient/` level"
+    );
+}

@@ -98,3 +98,74 @@ fn the_reverse_change_is_what_the_app_can_no_longer_do() {
         "{out}"
     );
 }
+
+/// The narrowing fixture pairs through the binary, in every format: the notice says
+/// what access is now limited to (never "can no longer read … Observation records"
+/// while laboratory ones stay readable), and every format points at the narrowing
+/// scope's line (7), not at `launch` (5).
+#[test]
+fn narrowing_is_said_as_a_limit_in_every_format() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff");
+    let d = tempfile::tempdir().unwrap();
+    let mut sentences = String::new();
+    for case in [
+        "narrowed-restriction-added",
+        "narrowed-letters-removed",
+        "narrowed-wildcard-replaced",
+        "narrowed-level",
+    ] {
+        for f in ["base.yaml", "head.yaml"] {
+            std::fs::copy(fixtures.join(case).join(f), d.path().join(f)).unwrap();
+        }
+        let args = |format: &'static str| {
+            [
+                "diff",
+                "--format",
+                format,
+                "--base-file",
+                "base.yaml",
+                "head.yaml",
+            ]
+        };
+        let (code, notice) = run(d.path(), &args("notice"));
+        assert_eq!(code, 0, "{case}: {notice}");
+        sentences += &format!("## {case}\n");
+        for l in notice.lines().filter(|l| l.starts_with("- ")) {
+            sentences += &format!("{l}\n");
+        }
+        // SARIF carries only outstanding escalations (code scanning alerts): it must
+        // still run, and say nothing of a removal.
+        let (code, out) = run(d.path(), &args("sarif"));
+        assert_eq!(code, 0, "{case} sarif: {out}");
+        assert!(
+            !out.contains("(removed: `patient/Observation.rs`)"),
+            "{out}"
+        );
+        for format in ["text", "json", "markdown", "github"] {
+            let (code, out) = run(d.path(), &args(format));
+            assert_eq!(code, 0, "{case} {format}: {out}");
+            assert!(out.contains("narrowed to"), "{case} {format}: {out}");
+            let at = match format {
+                "text" | "markdown" => "head.yaml:7",
+                "json" => "\"line\": 7",
+                _ => "line=7",
+            };
+            assert!(out.contains(at), "{case} {format}: {out}");
+        }
+    }
+    // The attack on the truth: the sentence of the restriction pair must not claim
+    // Observation reads are gone. The control: removed letters are said as gone.
+    assert!(
+        !sentences.contains("can no longer read and search Observation"),
+        "{sentences}"
+    );
+    assert!(
+        sentences.contains("now limited to laboratory records"),
+        "{sentences}"
+    );
+    assert!(
+        sentences.contains("can no longer create, update and delete Observation records"),
+        "{sentences}"
+    );
+    insta::assert_snapshot!(sentences);
+}

@@ -202,6 +202,10 @@ enum Command {
         manifest: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// SMART syntax of the suggestion: v1 (`.read`, `.write`) or v2 (`.rs`, `.cu`).
+        /// Default: the manifest's own (v1 when all its resource scopes are v1).
+        #[arg(long, value_enum)]
+        syntax: Option<crate::syntax::Syntax>,
         #[command(flatten)]
         algebra: AlgebraArgs,
     },
@@ -397,11 +401,24 @@ fn execute(command: Command, style: Style) -> Result<u8> {
         Command::Suggest {
             manifest,
             format,
+            syntax,
             algebra,
         } => {
             let paths: Vec<PathBuf> = manifest.into_iter().collect();
             let loaded = load_all(&paths)?;
-            let s = suggest::suggest(&loaded[0], algebra.options());
+            let syntax = syntax.unwrap_or_else(|| crate::syntax::detect(&loaded[0]));
+            let mut s = suggest::suggest_in(&loaded[0], algebra.options(), syntax);
+            // The working tree's tenants whose EHR snapshot lacks this syntax.
+            let tenants = gating::worktree_tenants(Path::new("."))?;
+            s.tenants_lacking = crate::syntax::lacking(
+                tenants.iter().map(|t| {
+                    (
+                        t.profile.name.as_str(),
+                        t.ehr.as_ref().and_then(|e| e.capabilities.as_ref()),
+                    )
+                }),
+                syntax.capability(),
+            );
             match format {
                 Format::Text => print!("{}", text::suggestion(&s, style)),
                 Format::Json => print!("{}", json::render(&s)),

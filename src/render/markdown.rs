@@ -92,7 +92,12 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
 fn heading(r: &Report) -> String {
     let s = &r.summary;
     let (verdict, tail) = match r.verdict {
-        Some(Verdict::Fail) => ("❌ FAIL", r.reasons.iter().map(|x| text(x)).collect()),
+        // Reasons quote tenant names and thresholds in backticks: code spans, not
+        // literal backticks.
+        Some(Verdict::Fail) => (
+            "❌ FAIL",
+            r.reasons.iter().map(|x| prose(x, false)).collect(),
+        ),
         Some(Verdict::Pass) => {
             let mut parts = Vec::new();
             if s.escalations > 0 {

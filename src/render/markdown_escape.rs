@@ -38,8 +38,9 @@ pub(crate) fn text(s: &str) -> String {
     for ch in s.chars() {
         match ch {
             // GFM autolinks bare `scheme:` URLs and `www.` hosts; an escaped `:` or
-            // `.` is the same text to the reader but starts no link.
-            ':' => out.push_str("\\:"),
+            // `.` is the same text to the reader but starts no link. A scheme ends in
+            // a letter (`http:`, `mailto:`), so `10:33:29Z` stays as it is.
+            ':' if out.ends_with(|c: char| c.is_ascii_alphabetic()) => out.push_str("\\:"),
             '.' if out
                 .get(out.len().saturating_sub(3)..)
                 .is_some_and(|t| t.eq_ignore_ascii_case("www")) =>

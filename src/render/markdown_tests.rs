@@ -675,3 +675,28 @@ fn app_ids_and_paths_in_sections_and_the_collapsed_list_are_inert() {
         assert!(!prose.contains(bad), "`{bad}` is live in: {prose}");
     }
 }
+
+#[test]
+fn timestamps_are_not_over_escaped_but_schemes_still_are() {
+    assert_eq!(text("2026-11-28T10:33:29Z"), "2026-11-28T10:33:29Z");
+    assert_eq!(
+        text("see https://evil.example"),
+        "see https\\://evil.example"
+    );
+    assert_eq!(text("mailto:x"), "mailto\\:x");
+}
+
+#[test]
+fn a_failing_heading_shows_quoted_tenants_as_code_not_backticks() {
+    let mut r = evil_report();
+    r.verdict = Some(Verdict::Fail);
+    r.reasons = vec!["blocked for tenant `clinic` (tenants: enforce)".into()];
+    let h = heading(&r);
+    assert!(
+        h.starts_with(
+            "### scopegate: ❌ FAIL — blocked for tenant `clinic` \\(tenants\\: enforce\\)"
+        ),
+        "{h}"
+    );
+    assert!(!h.lines().next().unwrap().contains("\\`"), "{h}");
+}

@@ -110,7 +110,13 @@ pub fn suggestion(s: &Suggestion, st: Style) -> String {
 }
 
 fn suggestion_raw(s: &Suggestion, st: Style) -> String {
-    let mut out = format!("{}\n", st.bold(&format!("minimal scopes for {}", s.app)));
+    let mut out = format!(
+        "{}\n",
+        st.bold(&format!(
+            "minimal scopes for {} (SMART {} syntax)",
+            s.app, s.syntax
+        ))
+    );
     let width = s.scopes.iter().map(|x| x.scope.len()).max().unwrap_or(0);
     for x in &s.scopes {
         out.push_str(&format!(
@@ -118,6 +124,9 @@ fn suggestion_raw(s: &Suggestion, st: Style) -> String {
             x.scope,
             st.dim(&x.because.join(", "))
         ));
+        if let Some(n) = &x.note {
+            out.push_str(&format!("  {:width$}  {}\n", "", st.yellow(n)));
+        }
     }
     out.push_str(&format!("\nscope string:\n  {}\n", s.scope_string));
     if !s.add.is_empty() {
@@ -130,6 +139,18 @@ fn suggestion_raw(s: &Suggestion, st: Style) -> String {
         out.push_str(&format!(
             "\nrequested but not needed:\n  {}\n",
             s.remove.join("\n  ")
+        ));
+    }
+    if !s.tenants_lacking.is_empty() {
+        let cap = if s.syntax == "v1" {
+            "permission-v1"
+        } else {
+            "permission-v2"
+        };
+        out.push_str(&format!(
+            "\ntenants whose EHR does not list `{cap}` (SMART {} scopes may be refused there):\n  {}\n",
+            s.syntax,
+            s.tenants_lacking.join("\n  ")
         ));
     }
     out
