@@ -27,6 +27,8 @@ fn released() -> Repo {
     r.write(B, &example("patient-summary.yaml"));
     r.write(".scopegate/config.yaml", CONFIG);
     r.write(".scopegate/approvals.yaml", LEDGER);
+    // Alice's key is released with the config: the approvals she adds later verify.
+    r.allow_signer("alice", "");
     r.commit("v1");
     r.release("v1.0.0");
     r
@@ -90,8 +92,10 @@ fn add_condition(r: &Repo, path: &str) {
 }
 
 /// Runs the `scopegate approve …` command a hint prints, in a shell, as a release
-/// manager would paste it (with `<you>` and `<ticket>` filled in).
+/// manager would paste it (with `<you>` and `<ticket>` filled in, and signed with
+/// alice's key: the optional `[--sign <key>]` filled in, or `--sign` added).
 fn run_hint(r: &Repo, text: &str) -> Run {
+    let sign = format!("--sign '{}'", r.key("alice").display());
     let line = text
         .lines()
         .find_map(|l| l.find("scopegate approve").map(|i| &l[i..]))
@@ -99,6 +103,11 @@ fn run_hint(r: &Repo, text: &str) -> Run {
         .trim_end_matches('`')
         .replace("<you>", "alice")
         .replace("<ticket>", "RET-7");
+    let line = if line.contains("[--sign <key>]") {
+        line.replace("[--sign <key>]", &sign)
+    } else {
+        format!("{line} {sign}")
+    };
     let bin = Path::new(env!("CARGO_BIN_EXE_scopegate"));
     let out = std::process::Command::new("sh")
         .arg("-c")
@@ -158,7 +167,7 @@ fn renaming_an_app_in_place_to_a_retired_id_does_not_inherit_its_old_approvals()
     assert_eq!(app["id_changed_from"], "med-rec");
 
     // Control: approvals the change adds (a reviewed rename) do count.
-    let a = r.run(&["approve", "--by", "alice", "--ticket", "REN-1"]);
+    let a = r.approve_signed("alice", &["--ticket", "REN-1"]);
     assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
     assert!(
         a.stdout.contains("legacy:*id-changed-from:med-rec*"),
@@ -193,7 +202,7 @@ fn a_retired_app_added_back_at_a_new_path_needs_fresh_approvals() {
         "{v:#}"
     );
     // Control: a new app's own approvals, added by the change, count.
-    let a = r.run(&["approve", "--by", "alice", "--ticket", "NEW-1"]);
+    let a = r.approve_signed("alice", &["--ticket", "NEW-1"]);
     assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
     let g = gate(&r);
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);

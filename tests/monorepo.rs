@@ -36,6 +36,8 @@ fn three_apps_one_moved() -> (Repo, String) {
         &example("population-health.yaml"),
     );
     r.write(".scopegate/config.yaml", CONFIG);
+    // Alice's key is released with the config: the approvals she adds later verify.
+    r.allow_signer("alice", "");
     let base = r.commit("v1");
     r.git(&["tag", "v1.0.0"]);
     std::fs::create_dir_all(r.path().join("apps/summary")).unwrap();
@@ -206,15 +208,10 @@ fn a_removed_app_is_reported_as_reductions_and_its_removal_needs_an_approval() {
         "{v:#}"
     );
     // Approved, the removal passes, and the report still says gating stopped.
-    let a = r.run(&[
-        "approve",
-        "--by",
+    let a = r.approve_signed(
         "alice",
-        "--ticket",
-        "RET-1",
-        "--key",
-        "population-health:*removed*",
-    ]);
+        &["--ticket", "RET-1", "--key", "population-health:*removed*"],
+    );
     assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
     let g = gate(&r);
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);

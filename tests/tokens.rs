@@ -23,6 +23,8 @@ fn released_lenient(config_extra: &str) -> Repo {
         ".scopegate/config.yaml",
         &format!("approvers: [alice]\nfail_on_lint: never\n{config_extra}"),
     );
+    // Alice's key is released with the config: the approvals she adds later verify.
+    r.allow_signer("alice", "");
     r.commit("v1");
     r.release("v1.0.0");
     r
@@ -124,9 +126,7 @@ fn an_added_invalid_token_is_an_escalation_whatever_the_lint_settings() {
             assert!(reductions(&v).is_empty(), "{value}");
 
             // Control: a reviewer approves exactly that key, and the gate passes.
-            let a = r.run(&[
-                "approve", "--by", "alice", "--ticket", "SEC-9", "--key", key,
-            ]);
+            let a = r.approve_signed("alice", &["--ticket", "SEC-9", "--key", key]);
             assert_eq!(a.code, 0, "{value}: {}", a.stderr);
             r.commit("approve");
             let g = gate(&r);
@@ -180,7 +180,7 @@ fn replacing_a_valid_scope_by_an_invalid_token_shows_the_removal_and_the_additio
         )]
     );
     // `approve` with no key picks it, writes a key that loads back, and then it passes.
-    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-2"]);
+    let a = r.approve_signed("alice", &["--ticket", "SEC-2"]);
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(
         r.read(".scopegate/approvals.yaml")
@@ -247,12 +247,14 @@ fn a_tenant_allow_list_does_not_let_an_invalid_token_through() {
     r.commit("tenant");
     r.release("v1.1.0");
     add_entry(&r, "patient/*.sr");
-    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-3"]);
+    let a = r.approve_signed("alice", &["--ticket", "SEC-3"]);
     assert_eq!(a.code, 0, "{}", a.stderr);
     r.commit("approve");
     let g = gate(&r);
     assert_eq!(g.code, 1, "{}", g.stdout);
     let v = g.json();
+    // The escalation itself is approved (a verified entry): only the tenant fails it.
+    assert_eq!(escalations(&v)[0].2, "approved", "{v:#}");
     let f = findings(&v, "tenant-not-allowed");
     assert_eq!(f.len(), 1, "{v:#}");
     assert!(f[0]["message"].as_str().unwrap().contains("patient/*.sr"));
@@ -309,7 +311,7 @@ fn adding_a_result_parameter_to_a_restricted_scope_is_no_change() {
 fn given_up_then_readded() -> Repo {
     let r = released_lenient("");
     add_entry(&r, "user/*.cruds");
-    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-2025"]);
+    let a = r.approve_signed("alice", &["--ticket", "SEC-2025"]);
     assert_eq!(a.code, 0, "{}", a.stderr);
     r.commit("approve");
     assert_eq!(gate(&r).code, 0);
@@ -346,10 +348,14 @@ fn access_given_up_in_a_release_needs_a_new_approval_to_come_back() {
     let old = &ledger[ledger.find("  - keys:").unwrap()..];
     r.write(".scopegate/approvals.yaml", &format!("{ledger}{old}"));
     r.commit("copy the old entry");
-    assert_eq!(gate(&r).code, 1);
+    let g = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let v = g.json();
+    assert_eq!(escalations(&v)[0].2, "unapproved", "{v:#}");
+    assert_eq!(findings(&v, "approval-spent").len(), 1, "{v:#}");
 
-    // Control: a fresh approval passes.
-    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-2026"]);
+    // Control: a fresh (signed) approval passes.
+    let a = r.approve_signed("alice", &["--ticket", "SEC-2026"]);
     assert_eq!(a.code, 0, "{}", a.stderr);
     r.commit("approve again");
     let g = gate(&r);
@@ -384,19 +390,27 @@ fn access_removed_and_readded_before_any_release_is_no_change() {
 fn an_approval_older_than_approval_max_age_no_longer_counts() {
     // NOW is 2026-11-28T12:00:00Z.
     for (at, code, state) in [
-        ("2026-01-01", 1, "expired"),
+        ("2026-01-01T00:00:00Z", 1, "expired"),
         ("2026-10-30T11:59:59Z", 1, "expired"),
         ("2026-10-30T12:00:00Z", 0, "approved"),
-        ("2026-11-20", 0, "approved"),
+        ("2026-11-20T00:00:00Z", 0, "approved"),
     ] {
         let r = released_lenient("approval_max_age: 29d\n");
         add_entry(&r, "user/*.cruds");
-        r.write(
-            ".scopegate/approvals.yaml",
-            &format!(
-                "approvals:\n  - keys: [\"med-rec:user/*.cruds\"]\n    by: alice\n    at: {at}\n    ticket: SEC-1\n"
-            ),
+        // Alice signed her approval at `at` (the signature binds `at`: it cannot be
+        // back-dated by editing the entry).
+        let a = r.approve_signed(
+            "alice",
+            &[
+                "--ticket",
+                "SEC-1",
+                "--key",
+                "med-rec:user/*.cruds",
+                "--now",
+                at,
+            ],
         );
+        assert_eq!(a.code, 0, "{at}: {}{}", a.stdout, a.stderr);
         r.commit("approve");
         let g = gate(&r);
         assert_eq!(g.code, code, "{at}: {}", g.stdout);
@@ -457,11 +471,21 @@ fn a_ledger_over_the_node_budget_of_other_files_is_read_and_judged() {
     r.commit("a long history");
     r.release("v1.1.0");
     add_entry(&r, "user/*.cruds");
-    let ledger = r.read(".scopegate/approvals.yaml");
-    r.write(
-        ".scopegate/approvals.yaml",
-        &format!("{ledger}  - keys: [\"med-rec:user/*.cruds\"]\n    by: alice\n    at: 2026-11-28\n    ticket: SEC-X\n"),
+    // Alice's signed entry, made by `approve --sign` on the same change in a small
+    // repository (what is signed is the entry's content, not its place in the ledger;
+    // `approve` on this ledger is slow in a debug build), appended here.
+    let small = released_lenient("");
+    add_entry(&small, "user/*.cruds");
+    let a = small.approve_signed(
+        "alice",
+        &["--ticket", "SEC-X", "--key", "med-rec:user/*.cruds"],
     );
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+    let signed = small.read(".scopegate/approvals.yaml");
+    let entry = &signed[signed.find("  - keys:").unwrap()..];
+    assert!(entry.contains("med-rec:user/*.cruds"), "{entry}");
+    let ledger = r.read(".scopegate/approvals.yaml");
+    r.write(".scopegate/approvals.yaml", &format!("{ledger}{entry}"));
     r.commit("approve");
     let g = gate(&r);
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);

@@ -216,6 +216,8 @@ fn merged_since_release() -> Repo {
     let r = Repo::new();
     r.write("smart-app.yaml", &example("med-rec.yaml"));
     r.write(".scopegate/config.yaml", PLAIN);
+    // Alice's key is released with the config: the approvals she adds later verify.
+    r.allow_signer("alice", "");
     r.commit("v1");
     r.release("v1.0.0");
     r.write("smart-app.yaml", &with_update(&r.read("smart-app.yaml")));
@@ -285,13 +287,10 @@ fn an_entry_merged_after_the_release_cannot_be_edited_by_a_later_change() {
         );
         r.git(&["reset", "-q", "--hard", "HEAD~1"]);
     }
-    // Appending is fine.
+    // Appending (a verified entry) is fine.
     r.write("smart-app.yaml", &with_condition(&r.read("smart-app.yaml")));
-    assert_eq!(
-        r.run(&["approve", "--by", "alice", "--ticket", "SEC-2"])
-            .code,
-        0
-    );
+    let a = r.approve_signed("alice", &["--ticket", "SEC-2"]);
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
     r.commit("add conditions, approved");
     let g = gate(&r, &["--trusted", "main"]);
     assert_eq!(g.code, 0, "{}", g.stdout);
