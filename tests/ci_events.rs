@@ -861,3 +861,47 @@ fn a_shallow_checkout_of_githubs_merge_commit_is_bound_by_the_parents_it_records
     assert_eq!(run.code, 2, "{}", run.text());
     assert!(run.stdout.contains("not of the PR head"), "{}", run.stdout);
 }
+
+/// A release tag push (examples/workflows/release-gate.yml): the PR that escalated and
+/// its approval merged into `main`, then `main`'s tip is tagged. The entry is in the
+/// ledger at the trusted commit (`origin/main`), so it counts as reviewed when it
+/// merged; an entry that never reached `main` (a tag pushed on a side branch) stays
+/// pending, and a tag on a side branch never moves the trusted commit.
+#[test]
+fn a_release_tag_on_the_default_branch_counts_merged_approvals_and_only_those() {
+    let (r, base) = released();
+    escalate(&r, "add update", DEV, DEV);
+    approve(&r, "alice");
+    let merged = r.commit("approve", ALICE);
+    r.git(&["update-ref", "refs/remotes/origin/main", &merged]);
+    r.git(&["tag", "v1.1.0"]);
+    let gh = FakeGitHub::start();
+    let run = ci(
+        r.path(),
+        &gh,
+        "push",
+        &push_payload("refs/tags/v1.1.0", &"0".repeat(40), &merged),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.text());
+    assert!(run.outputs.contains("baseline=v1.0.0"), "{}", run.outputs);
+    assert!(run.stdout.contains("approved by alice"), "{}", run.stdout);
+
+    // Attack: the same escalation and entry on a side branch that never merged, tagged
+    // v1.2.0 there: `origin/main` is still the release, so the entry is the change's own.
+    r.git(&["checkout", "-q", "-b", "side", &base]);
+    r.git(&["update-ref", "refs/remotes/origin/main", &base]);
+    escalate(&r, "add update", DEV, DEV);
+    approve(&r, "alice");
+    let side = r.commit("approve", ALICE);
+    r.git(&["tag", "v1.2.0"]);
+    let run = ci(
+        r.path(),
+        &gh,
+        "push",
+        &push_payload("refs/tags/v1.2.0", &"0".repeat(40), &side),
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.stdout.contains("PENDING"), "{}", run.stdout);
+}
