@@ -93,7 +93,7 @@ fn add_condition(r: &Repo, path: &str) {
 
 /// Runs the `scopegate approve …` command a hint prints, in a shell, as a release
 /// manager would paste it (with `<you>` and `<ticket>` filled in, and signed with
-/// alice's key: the optional `[--sign <key>]` filled in, or `--sign` added).
+/// alice's key: `--sign <private key>` filled in, or `--sign` added).
 fn run_hint(r: &Repo, text: &str) -> Run {
     let sign = format!("--sign '{}'", r.key("alice").display());
     let line = text
@@ -103,8 +103,8 @@ fn run_hint(r: &Repo, text: &str) -> Run {
         .trim_end_matches('`')
         .replace("<you>", "alice")
         .replace("<ticket>", "RET-7");
-    let line = if line.contains("[--sign <key>]") {
-        line.replace("[--sign <key>]", &sign)
+    let line = if line.contains("--sign <private key>") {
+        line.replace("--sign <private key>", &sign)
     } else {
         format!("{line} {sign}")
     };

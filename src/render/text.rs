@@ -443,7 +443,7 @@ fn gate_raw(r: &Report, st: Style) -> String {
     }
     if s.unapproved > 0 {
         out.push_str(&format!(
-            "\nTo approve (release managers): scopegate approve --by <you> --ticket <ticket>{} [--sign <key>]\n  (without --sign, only a GitHub review can verify the entry)\n",
+            "\nTo approve (release managers): scopegate approve --by <you> --ticket <ticket>{} --sign <private key>\n  (on GitHub, an approving review of the pull request verifies the entry instead: drop --sign)\n",
             if s.unapproved == 1 {
                 ""
             } else {
