@@ -55,8 +55,10 @@ pub struct CiJob {
     args: Vec<OsString>,
     event_name: String,
     payload: Value,
+    event_file: Option<PathBuf>,
     token: Option<String>,
     env: Vec<(OsString, OsString)>,
+    without: Vec<&'static str>,
 }
 
 impl CiJob {
@@ -79,8 +81,10 @@ impl CiJob {
             .collect(),
             event_name: "pull_request".into(),
             payload: Value::Null,
+            event_file: None,
             token: Some("ghs_test".into()),
             env: Vec::new(),
+            without: Vec::new(),
         }
     }
 
@@ -91,8 +95,15 @@ impl CiJob {
         self
     }
 
-    /// Replaces the whole argument list.
-    pub fn args<I, S>(mut self, args: I) -> Self
+    /// The event name and a payload file the test wrote (or a path that does not exist).
+    pub fn event_file(mut self, name: &str, path: &Path) -> Self {
+        self.event_name = name.into();
+        self.event_file = Some(path.to_path_buf());
+        self
+    }
+
+    /// Replaces the whole argument list (e.g. for `scopegate comment`).
+    pub fn command<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
@@ -102,6 +113,16 @@ impl CiJob {
     }
 
     /// Appends arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Appends one argument.
     pub fn arg(mut self, a: impl Into<OsString>) -> Self {
         self.args.push(a.into());
         self
@@ -119,23 +140,42 @@ impl CiJob {
         self
     }
 
+    /// Leaves one of the default variables (GITHUB_STEP_SUMMARY, GITHUB_JOB, …) unset.
+    pub fn without(mut self, var: &'static str) -> Self {
+        self.without.push(var);
+        self
+    }
+
     pub fn run(self) -> CiRun {
         let tmp = tempfile::tempdir().unwrap();
-        let event = tmp.path().join("event.json");
-        std::fs::write(&event, self.payload.to_string()).unwrap();
+        let event = match &self.event_file {
+            Some(p) => p.clone(),
+            None => {
+                let p = tmp.path().join("event.json");
+                std::fs::write(&p, self.payload.to_string()).unwrap();
+                p
+            }
+        };
+        let defaults: [(&str, OsString); 8] = [
+            ("GITHUB_EVENT_NAME", self.event_name.clone().into()),
+            ("GITHUB_EVENT_PATH", event.into()),
+            ("GITHUB_REPOSITORY", "acme/app".into()),
+            ("GITHUB_API_URL", self.api_url.clone().into()),
+            ("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md").into()),
+            ("GITHUB_OUTPUT", tmp.path().join("output").into()),
+            ("GITHUB_JOB", "scopegate".into()),
+            ("RUNNER_TEMP", tmp.path().into()),
+        ];
         let mut c = assert_cmd::Command::cargo_bin("scopegate").unwrap();
         c.env_clear()
             .env("NO_COLOR", "1")
             .current_dir(&self.dir)
-            .args(&self.args)
-            .env("GITHUB_EVENT_NAME", &self.event_name)
-            .env("GITHUB_EVENT_PATH", &event)
-            .env("GITHUB_REPOSITORY", "acme/app")
-            .env("GITHUB_API_URL", &self.api_url)
-            .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
-            .env("GITHUB_OUTPUT", tmp.path().join("output"))
-            .env("GITHUB_JOB", "scopegate")
-            .env("RUNNER_TEMP", tmp.path());
+            .args(&self.args);
+        for (k, v) in defaults {
+            if !self.without.contains(&k) {
+                c.env(k, v);
+            }
+        }
         if let Some(t) = &self.token {
             c.env("GITHUB_TOKEN", t);
         }
