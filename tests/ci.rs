@@ -152,12 +152,7 @@ fn ci(r: &Path, gh: &FakeGitHub, event_path: &Path, event_name: &str, extra: &[&
         .args(extra.iter().copied())
         .token(Some(TOKEN))
         .run();
-    let outputs = run
-        .outputs
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let outputs = run.output_pairs();
     Run {
         code: run.code,
         stdout: run.stdout,

@@ -198,16 +198,12 @@ fn comment_in(dir: &Path, gh: &FakeGitHub, extra: &[&str]) -> Run {
         .without("GITHUB_JOB")
         .without("RUNNER_TEMP")
         .run();
+    let outputs = out.output_pairs();
     let run = Run {
         code: out.code,
         stdout: out.stdout,
         stderr: out.stderr,
-        outputs: out
-            .outputs
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        outputs,
     };
     assert!(!run.log().contains(TOKEN));
     run

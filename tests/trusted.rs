@@ -329,12 +329,7 @@ fn ci(dir: &Path, gh: &FakeGitHub, event_name: &str, payload: &Value) -> Ci {
         .token(Some(TOKEN))
         .without("GITHUB_STEP_SUMMARY")
         .run();
-    let outputs = run
-        .outputs
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let outputs = run.output_pairs();
     let report = run
         .report
         .and_then(|t| serde_json::from_str(&t).ok())

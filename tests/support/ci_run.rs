@@ -37,6 +37,15 @@ pub struct CiRun {
 }
 
 impl CiRun {
+    /// The GITHUB_OUTPUT file as `(key, value)` pairs, one a `key=value` line.
+    pub fn output_pairs(&self) -> Vec<(String, String)> {
+        self.outputs
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     /// The JSON report, parsed; panics with stderr when there is none.
     pub fn report_json(&self) -> Value {
         let text = self
