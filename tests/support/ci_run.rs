@@ -6,6 +6,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -68,6 +69,35 @@ pub struct CiJob {
     token: Option<String>,
     env: Vec<(OsString, OsString)>,
     without: Vec<&'static str>,
+    via: Vec<OsString>,
+}
+
+/// A job ready to run: its command and the temp directory with the event, outputs,
+/// summary and report files (kept as long as this lives).
+pub struct Prepared {
+    pub tmp: tempfile::TempDir,
+    pub cmd: Command,
+}
+
+impl Prepared {
+    /// Where the outputs, summary and report files are written.
+    pub fn dir(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Runs the command to completion.
+    pub fn run(mut self) -> CiRun {
+        let out = self.cmd.output().unwrap();
+        let read = |name: &str| std::fs::read_to_string(self.tmp.path().join(name)).ok();
+        CiRun {
+            code: out.status.code().unwrap(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+            outputs: read("output").unwrap_or_default(),
+            summary: read("summary.md").unwrap_or_default(),
+            report: read("scopegate-report.json"),
+        }
+    }
 }
 
 impl CiJob {
@@ -94,6 +124,7 @@ impl CiJob {
             token: Some("ghs_test".into()),
             env: Vec::new(),
             without: Vec::new(),
+            via: Vec::new(),
         }
     }
 
@@ -155,7 +186,18 @@ impl CiJob {
         self
     }
 
+    /// Runs the binary through a wrapper, e.g. `["/usr/bin/time", "-v"]`.
+    pub fn via(mut self, wrapper: &[&str]) -> Self {
+        self.via = wrapper.iter().map(OsString::from).collect();
+        self
+    }
+
     pub fn run(self) -> CiRun {
+        self.prepare().run()
+    }
+
+    /// The command and its temp directory, not yet run.
+    pub fn prepare(self) -> Prepared {
         let tmp = tempfile::tempdir().unwrap();
         let event = match &self.event_file {
             Some(p) => p.clone(),
@@ -175,7 +217,15 @@ impl CiJob {
             ("GITHUB_JOB", "scopegate".into()),
             ("RUNNER_TEMP", tmp.path().into()),
         ];
-        let mut c = assert_cmd::Command::cargo_bin("scopegate").unwrap();
+        let bin = env!("CARGO_BIN_EXE_scopegate");
+        let mut c = match self.via.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         c.env_clear()
             .env("NO_COLOR", "1")
             .current_dir(&self.dir)
@@ -191,15 +241,6 @@ impl CiJob {
         for (k, v) in &self.env {
             c.env(k, v);
         }
-        let out = c.output().unwrap();
-        let read = |name: &str| std::fs::read_to_string(tmp.path().join(name)).ok();
-        CiRun {
-            code: out.status.code().unwrap(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-            outputs: read("output").unwrap_or_default(),
-            summary: read("summary.md").unwrap_or_default(),
-            report: read("scopegate-report.json"),
-        }
+        Prepared { tmp, cmd: c }
     }
 }
