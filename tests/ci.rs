@@ -2,6 +2,8 @@
 //! GitHub on loopback reached through `GITHUB_API_URL`. Each test asserts the requests
 //! the fake received, not just the exit code.
 
+#[path = "support/ci_run.rs"]
+mod ci_run;
 #[path = "support/fake_github.rs"]
 mod fake_github;
 #[path = "support/git.rs"]
@@ -145,45 +147,19 @@ fn ci(r: &Path, gh: &FakeGitHub, event_path: &Path, event_name: &str, extra: &[&
     ) {
         gh.with(|s| s.pulls.insert(n, sha.to_string()));
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let summary = tmp.path().join("summary.md");
-    let output = tmp.path().join("output");
-    let out = scopegate_in(r)
-        .args([
-            "ci",
-            "--now",
-            NOW,
-            "--api-max-wait",
-            "5",
-            "--api-timeout",
-            "5",
-        ])
-        .args(extra)
-        .env("GITHUB_EVENT_NAME", event_name)
-        .env("GITHUB_EVENT_PATH", event_path)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_OUTPUT", &output)
-        .env("GITHUB_JOB", "scopegate")
-        .env("RUNNER_TEMP", tmp.path())
-        .output()
-        .unwrap();
-    let outputs = std::fs::read_to_string(&output)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let run = ci_run::CiJob::new(r, &gh.url, NOW)
+        .event_file(event_name, event_path)
+        .args(extra.iter().copied())
+        .token(Some(TOKEN))
+        .run();
+    let outputs = run.output_pairs();
     Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+        code: run.code,
+        stdout: run.stdout,
+        stderr: run.stderr,
+        summary: run.summary,
         outputs,
-        report: std::fs::read_to_string(tmp.path().join("scopegate-report.json"))
-            .unwrap_or_default(),
+        report: run.report.unwrap_or_default(),
     }
 }
 

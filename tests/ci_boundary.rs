@@ -5,6 +5,8 @@
 //! Memory is measured with `/usr/bin/time -v`.
 #![allow(clippy::print_stderr)]
 
+#[path = "support/ci_run.rs"]
+mod ci_run;
 #[path = "support/fake_github.rs"]
 mod fake_github;
 #[path = "support/git.rs"]
@@ -86,38 +88,21 @@ struct Setup {
 }
 
 fn setup(r: &Repo, gh: &FakeGitHub, event: &str, head: &str, base: &str, extra: &[&str]) -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let ev = tmp.path().join("event.json");
-    std::fs::write(
-        &ev,
-        json!({"pull_request": {"number": 7, "user": {"login": "dev"},
-            "head": {"sha": head, "repo": {"full_name": "acme/app"}},
-            "base": {"sha": base, "repo": {"full_name": "acme/app"}}}})
-        .to_string(),
-    )
-    .unwrap();
-    let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-v")
-        .arg(env!("CARGO_BIN_EXE_scopegate"))
-        .args(["ci", "--now", NOW])
-        .args(extra)
-        .current_dir(r.path())
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .env("GITHUB_EVENT_NAME", event)
-        .env("GITHUB_EVENT_PATH", &ev)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
+    let payload = json!({"pull_request": {"number": 7, "user": {"login": "dev"},
+        "head": {"sha": head, "repo": {"full_name": "acme/app"}},
+        "base": {"sha": base, "repo": {"full_name": "acme/app"}}}});
+    let p = ci_run::CiJob::new(r.path(), &gh.url, NOW)
+        .via(&["/usr/bin/time", "-v"])
+        .command(["ci", "--now", NOW])
+        .args(extra.iter().copied())
+        .event(event, payload)
         // As a secret pasted with a newline: the client trims it, so must redaction.
-        .env("GITHUB_TOKEN", format!(" {TOKEN}\n"))
-        .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
-        .env("GITHUB_OUTPUT", tmp.path().join("output"))
-        .env("GITHUB_JOB", "scopegate")
-        .env("RUNNER_TEMP", tmp.path());
+        .token(Some(&format!(" {TOKEN}\n")))
+        .prepare();
     Setup {
-        dir: tmp.path().to_path_buf(),
-        _tmp: tmp,
-        cmd,
+        dir: p.dir().to_path_buf(),
+        _tmp: p.tmp,
+        cmd: p.cmd,
     }
 }
 

@@ -7,6 +7,8 @@
 //! - Head binding: the checked-out commit must be the PR head or its merge into the base.
 //! - Reviewer independence: the approver wrote, committed and co-wrote none of the PR.
 
+#[path = "support/ci_run.rs"]
+mod ci_run;
 #[path = "support/fake_github.rs"]
 mod fake_github;
 #[path = "support/git.rs"]
@@ -171,12 +173,8 @@ impl Run {
 }
 
 fn ci(dir: &Path, gh: &FakeGitHub, event_name: &str, payload: &Value, extra: &[&str]) -> Run {
-    let tmp = tempfile::tempdir().unwrap();
-    let ev = tmp.path().join("event.json");
-    std::fs::write(&ev, payload.to_string()).unwrap();
-    let output = tmp.path().join("output");
-    let out = scopegate_in(dir)
-        .args([
+    let run = ci_run::CiJob::new(dir, &gh.url, NOW)
+        .command([
             "ci",
             "--now",
             NOW,
@@ -187,23 +185,18 @@ fn ci(dir: &Path, gh: &FakeGitHub, event_name: &str, payload: &Value, extra: &[&
             "--comment",
             "never",
         ])
-        .args(extra)
-        .env("GITHUB_EVENT_NAME", event_name)
-        .env("GITHUB_EVENT_PATH", &ev)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
-        .env("GITHUB_TOKEN", "ghs_token")
-        .env("GITHUB_OUTPUT", &output)
-        .env("RUNNER_TEMP", tmp.path())
-        .output()
-        .unwrap();
+        .args(extra.iter().copied())
+        .event(event_name, payload.clone())
+        .token(Some("ghs_token"))
+        .without("GITHUB_STEP_SUMMARY")
+        .without("GITHUB_JOB")
+        .run();
     Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-        report: std::fs::read_to_string(tmp.path().join("scopegate-report.json"))
-            .unwrap_or_default(),
-        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
+        code: run.code,
+        stdout: run.stdout,
+        stderr: run.stderr,
+        report: run.report.unwrap_or_default(),
+        outputs: run.outputs,
     }
 }
 

@@ -4,6 +4,8 @@
 //! head and the release through the pulls, git trees and contents APIs. A report file
 //! from the fork's run is data to check, never a verdict to post.
 
+#[path = "support/ci_run.rs"]
+mod ci_run;
 #[path = "support/fake_github.rs"]
 mod fake_github;
 #[path = "support/git.rs"]
@@ -176,10 +178,8 @@ impl Run {
 
 /// `scopegate comment --pr 7 …` in `dir` (an empty directory: no checkout).
 fn comment_in(dir: &Path, gh: &FakeGitHub, extra: &[&str]) -> Run {
-    let tmp = tempfile::tempdir().unwrap();
-    let output = tmp.path().join("output");
-    let out = scopegate_in(dir)
-        .args([
+    let out = ci_run::CiJob::new(dir, &gh.url, NOW)
+        .command([
             "comment",
             "--pr",
             "7",
@@ -190,23 +190,20 @@ fn comment_in(dir: &Path, gh: &FakeGitHub, extra: &[&str]) -> Run {
             "--api-timeout",
             "5",
         ])
-        .args(extra)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("GITHUB_OUTPUT", &output)
-        .output()
-        .unwrap();
+        .args(extra.iter().copied())
+        .token(Some(TOKEN))
+        .without("GITHUB_EVENT_NAME")
+        .without("GITHUB_EVENT_PATH")
+        .without("GITHUB_STEP_SUMMARY")
+        .without("GITHUB_JOB")
+        .without("RUNNER_TEMP")
+        .run();
+    let outputs = out.output_pairs();
     let run = Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-        outputs: std::fs::read_to_string(&output)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        code: out.code,
+        stdout: out.stdout,
+        stderr: out.stderr,
+        outputs,
     };
     assert!(!run.log().contains(TOKEN));
     run
@@ -220,8 +217,6 @@ fn comment(gh: &FakeGitHub, extra: &[&str]) -> Run {
 /// The report the fork's own `scopegate ci` run writes (honestly) for PR #7, with a
 /// read-only token on the same GitHub.
 fn fork_report(r: &Repo, gh: &FakeGitHub, base: &str, head: &str) -> Value {
-    let tmp = tempfile::tempdir().unwrap();
-    let ev = tmp.path().join("event.json");
     let payload = serde_json::json!({
         "pull_request": {
             "number": 7,
@@ -230,22 +225,16 @@ fn fork_report(r: &Repo, gh: &FakeGitHub, base: &str, head: &str) -> Value {
             "base": {"sha": base, "repo": {"full_name": "acme/app"}},
         }
     });
-    std::fs::write(&ev, payload.to_string()).unwrap();
-    let out = scopegate_in(r.path())
-        .args(["ci", "--now", NOW, "--comment", "never", "--no-summary"])
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env("GITHUB_EVENT_PATH", &ev)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("RUNNER_TEMP", tmp.path())
-        .output()
-        .unwrap();
-    assert!(out.status.code().unwrap() <= 1, "{out:?}");
-    serde_json::from_str(
-        &std::fs::read_to_string(tmp.path().join("scopegate-report.json")).unwrap(),
-    )
-    .unwrap()
+    let out = ci_run::CiJob::new(r.path(), &gh.url, NOW)
+        .command(["ci", "--now", NOW, "--comment", "never", "--no-summary"])
+        .event("pull_request", payload)
+        .token(Some(TOKEN))
+        .without("GITHUB_STEP_SUMMARY")
+        .without("GITHUB_OUTPUT")
+        .without("GITHUB_JOB")
+        .run();
+    assert!(out.code <= 1, "{}{}", out.stdout, out.stderr);
+    serde_json::from_str(&out.report.unwrap()).unwrap()
 }
 
 fn write_report(v: &Value) -> (tempfile::TempDir, String) {

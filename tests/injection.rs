@@ -6,6 +6,8 @@
 //! the whitespace GitHub's runner trims), nor hold a legacy `##[` command, except the
 //! tool's own annotations, whose payloads stay on their line.
 
+#[path = "support/ci_run.rs"]
+mod ci_run;
 #[path = "support/fake_github.rs"]
 mod fake_github;
 #[path = "support/git.rs"]
@@ -219,46 +221,14 @@ fn hostile_text_commands_nothing_in_the_ci_log() {
     let base = r.git(&["rev-parse", "v1.0.0"]).trim().to_string();
     let head = r.git(&["rev-parse", "HEAD"]).trim().to_string();
     let gh = fake_github::FakeGitHub::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let event = tmp.path().join("event.json");
-    let payload = serde_json::json!({
-        "action": "synchronize",
-        "pull_request": {
-            "number": 7,
-            "user": {"login": "dev\n::notice::PASS"},
-            "head": {"sha": head, "repo": {"full_name": "acme/app"}},
-            "base": {"sha": base, "repo": {"full_name": "acme/app"}},
-        }
-    });
-    std::fs::write(&event, payload.to_string()).unwrap();
-    let out = assert_cmd::Command::cargo_bin("scopegate")
-        .unwrap()
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(r.path())
-        .args([
-            "ci",
-            "--now",
-            repo::NOW,
-            "--api-max-wait",
-            "5",
-            "--api-timeout",
-            "5",
-        ])
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env("GITHUB_EVENT_PATH", &event)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
-        .env("GITHUB_TOKEN", "ghs_test")
-        .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
-        .env("GITHUB_OUTPUT", tmp.path().join("output"))
-        .env("GITHUB_JOB", "scopegate")
-        .env("RUNNER_TEMP", tmp.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let run = ci_run::CiJob::new(r.path(), &gh.url, repo::NOW)
+        .event(
+            "pull_request",
+            ci_run::pr_payload("dev\n::notice::PASS", &base, &head),
+        )
+        .run();
+    let (stdout, stderr) = (run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{stdout}{stderr}");
     assert!(
         stdout.contains("::error "),
         "the tool's own annotations: {stdout}"

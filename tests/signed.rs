@@ -5,6 +5,8 @@
 //! openssh-client), as an approver on another CI would make them. Each attack sits next
 //! to the control that passes.
 
+#[path = "support/ci_run.rs"]
+mod ci_run;
 #[path = "support/fake_github.rs"]
 mod fake_github;
 #[path = "support/git.rs"]
@@ -573,46 +575,12 @@ fn require_signed_approvals_refuses_a_reviewed_but_unsigned_entry_in_ci() {
 
 /// `scopegate ci` on a `pull_request` event against the fake GitHub.
 fn ci(r: &Repo, gh: &fake_github::FakeGitHub, base: &str, head: &str) -> Run {
-    let tmp = tempfile::tempdir().unwrap();
-    let event = tmp.path().join("event.json");
-    let payload = serde_json::json!({
-        "action": "synchronize",
-        "pull_request": {
-            "number": 7,
-            "user": {"login": "dev"},
-            "head": {"sha": head, "repo": {"full_name": "acme/app"}},
-            "base": {"sha": base, "repo": {"full_name": "acme/app"}},
-        }
-    });
-    std::fs::write(&event, payload.to_string()).unwrap();
-    let out = assert_cmd::Command::cargo_bin("scopegate")
-        .unwrap()
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(r.path())
-        .args([
-            "ci",
-            "--now",
-            repo::NOW,
-            "--api-max-wait",
-            "5",
-            "--api-timeout",
-            "5",
-        ])
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env("GITHUB_EVENT_PATH", &event)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
-        .env("GITHUB_TOKEN", "ghs_test")
-        .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
-        .env("GITHUB_OUTPUT", tmp.path().join("output"))
-        .env("GITHUB_JOB", "scopegate")
-        .env("RUNNER_TEMP", tmp.path())
-        .output()
-        .unwrap();
+    let run = ci_run::CiJob::new(r.path(), &gh.url, repo::NOW)
+        .event("pull_request", ci_run::pr_payload("dev", base, head))
+        .run();
     Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
+        code: run.code,
+        stdout: run.stdout,
+        stderr: run.stderr,
     }
 }

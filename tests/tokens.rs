@@ -4,6 +4,8 @@
 //! ledger scales and its size errors name it (issue 17 §5). Each attack sits next to
 //! a control that must pass.
 
+#[path = "support/ci_run.rs"]
+mod ci_run;
 #[path = "support/fake_github.rs"]
 mod fake_github;
 #[path = "support/git.rs"]
@@ -510,49 +512,11 @@ fn an_oversized_ledger_is_exit_2_and_named_a_ledger() {
 /// `scopegate ci` on a pull request from `base` to `head` against a fake GitHub:
 /// `(exit code, the JSON report)`.
 fn ci_run(r: &Repo, gh: &fake_github::FakeGitHub, base: &str, head: &str) -> (i32, Value) {
-    let tmp = tempfile::tempdir().unwrap();
-    let ev = tmp.path().join("event.json");
-    let payload = serde_json::json!({
-        "action": "synchronize",
-        "pull_request": {
-            "number": 7,
-            "user": {"login": "dev"},
-            "head": {"sha": head, "repo": {"full_name": "acme/app"}},
-            "base": {"sha": base, "repo": {"full_name": "acme/app"}},
-        }
-    });
-    std::fs::write(&ev, payload.to_string()).unwrap();
-    let out = assert_cmd::Command::cargo_bin("scopegate")
-        .unwrap()
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(r.path())
-        .args([
-            "ci",
-            "--now",
-            repo::NOW,
-            "--api-max-wait",
-            "5",
-            "--api-timeout",
-            "5",
-        ])
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env("GITHUB_EVENT_PATH", &ev)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
-        .env("GITHUB_TOKEN", "ghs_TOKEN_0123456789")
-        .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
-        .env("GITHUB_OUTPUT", tmp.path().join("output"))
-        .env("GITHUB_JOB", "scopegate")
-        .env("RUNNER_TEMP", tmp.path())
-        .output()
-        .unwrap();
-    let report = std::fs::read_to_string(tmp.path().join("scopegate-report.json"))
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
-    (
-        out.status.code().unwrap(),
-        serde_json::from_str(&report).unwrap(),
-    )
+    let run = ci_run::CiJob::new(r.path(), &gh.url, repo::NOW)
+        .event("pull_request", ci_run::pr_payload("dev", base, head))
+        .token(Some("ghs_TOKEN_0123456789"))
+        .run();
+    (run.code, run.report_json())
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! control, through the real binary on temporary repositories, and through
 //! `scopegate ci` against the fake GitHub for pull requests.
 
+#[path = "support/ci_run.rs"]
+mod ci_run;
 #[path = "support/fake_github.rs"]
 mod fake_github;
 #[path = "support/git.rs"]
@@ -321,51 +323,21 @@ impl Ci {
 }
 
 fn ci(dir: &Path, gh: &FakeGitHub, event_name: &str, payload: &Value) -> Ci {
-    let tmp = tempfile::tempdir().unwrap();
-    let event = tmp.path().join("event.json");
-    std::fs::write(&event, payload.to_string()).unwrap();
-    let output = tmp.path().join("output");
-    let out = Command::cargo_bin("scopegate")
-        .unwrap()
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .args([
-            "ci",
-            "--now",
-            NOW,
-            "--comment",
-            "never",
-            "--no-summary",
-            "--api-max-wait",
-            "5",
-            "--api-timeout",
-            "5",
-        ])
-        .env("GITHUB_EVENT_NAME", event_name)
-        .env("GITHUB_EVENT_PATH", &event)
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_API_URL", &gh.url)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("GITHUB_OUTPUT", &output)
-        .env("GITHUB_JOB", "scopegate")
-        .env("RUNNER_TEMP", tmp.path())
-        .output()
-        .unwrap();
-    let outputs = std::fs::read_to_string(&output)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let report = std::fs::read_to_string(tmp.path().join("scopegate-report.json"))
-        .ok()
+    let run = ci_run::CiJob::new(dir, &gh.url, NOW)
+        .args(["--comment", "never", "--no-summary"])
+        .event(event_name, payload.clone())
+        .token(Some(TOKEN))
+        .without("GITHUB_STEP_SUMMARY")
+        .run();
+    let outputs = run.output_pairs();
+    let report = run
+        .report
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(Value::Null);
     Ci {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
+        code: run.code,
+        stdout: run.stdout,
+        stderr: run.stderr,
         outputs,
         report,
     }
