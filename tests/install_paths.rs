@@ -296,3 +296,116 @@ fn control_pinned_and_local_installs_pass() {
         assert!(offending(control).is_empty(), "refused: {control}");
     }
 }
+
+/// The `scopegate-gate` hook's arguments, exactly as `.pre-commit-hooks.yaml` says.
+fn gate_hook_args() -> Vec<String> {
+    let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    let block = hooks
+        .split("- id: ")
+        .find(|b| b.starts_with("scopegate-gate"))
+        .unwrap();
+    let entry = block
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("entry: "))
+        .unwrap();
+    let mut words = entry.split_whitespace().map(String::from);
+    assert_eq!(words.next().as_deref(), Some("scopegate"));
+    words.collect()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "git {args:?}: {ok:?}");
+}
+
+fn run_hook(dir: &Path, args: &[String]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(args)
+        .args(["--now", "2026-06-01T00:00:00Z"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap(), text)
+}
+
+#[test]
+fn the_gate_hook_never_blocks_a_push_without_a_previous_release_and_says_why() {
+    let args = gate_hook_args();
+    assert!(args.iter().any(|a| a == "--advisory"), "{args:?}");
+    let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    assert!(
+        hooks.contains("verbose: true"),
+        "an exit-0 hook's notes stay hidden without it"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let manifest = std::fs::read_to_string(root().join("examples/med-rec.yaml")).unwrap();
+    std::fs::write(d.join("smart-app.yaml"), &manifest).unwrap();
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "app"]);
+
+    // No tag at all.
+    let (code, out) = run_hook(d, &args);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("nothing was gated") && out.contains("no tag matches"),
+        "{out}"
+    );
+    // Only HEAD tagged, clean and edited.
+    git(d, &["tag", "v1.0.0"]);
+    let (code, out) = run_hook(d, &args);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nothing was gated"), "{out}");
+    std::fs::write(d.join("smart-app.yaml"), format!("{manifest}# edited\n")).unwrap();
+    let (code, out) = run_hook(d, &args);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nothing was gated"), "{out}");
+    // Without --advisory (CI's plain gate) the same state still cannot run: exit 2.
+    let plain: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--advisory")
+        .cloned()
+        .collect();
+    assert_eq!(run_hook(d, &plain).0, 2);
+
+    // A real previous release and an unapproved escalation: reported, exit 0 in the
+    // hook; the control, plain `gate`, fails it (exit 1).
+    std::fs::write(d.join("smart-app.yaml"), &manifest).unwrap();
+    git(d, &["commit", "-qam", "again", "--allow-empty"]);
+    let wider = manifest.replace(
+        "  - scope: offline_access\n",
+        "  - scope: system/*.cruds\n    rationale: Bulk maintenance.\n  - scope: offline_access\n",
+    );
+    assert_ne!(wider, manifest);
+    std::fs::write(d.join("smart-app.yaml"), &wider).unwrap();
+    let (code, out) = run_hook(d, &args);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("would fail the gate in CI"), "{out}");
+    let (code, out) = run_hook(d, &plain);
+    assert_eq!(code, 1, "{out}");
+
+    // Input that cannot be read still exits 2, advisory or not.
+    std::fs::write(d.join("smart-app.yaml"), "app: [unclosed\n").unwrap();
+    let (code, out) = run_hook(d, &args);
+    assert_eq!(code, 2, "{out}");
+}
