@@ -699,3 +699,67 @@ fn the_post_workflow_checks_out_nothing_and_binds_the_head() {
         "{wf}"
     );
 }
+
+#[test]
+fn a_403_names_the_permission_the_failed_call_needs() {
+    // Attack-shaped: a job whose `permissions:` miss one entry. Each 403 must name the
+    // entry that call needs, not a generic "cannot write".
+    type FaultAt = Box<dyn Fn(&str) -> Fault>;
+    let cases: Vec<(&str, FaultAt, &str)> = vec![
+        (
+            "the pull request",
+            Box::new(|_: &str| Fault::new("GET", "/pulls/7", 403)),
+            "pull-requests: read",
+        ),
+        (
+            "the reviews",
+            Box::new(|_: &str| Fault::new("GET", "/pulls/7/reviews", 403)),
+            "pull-requests: read",
+        ),
+        (
+            "the head manifest",
+            Box::new(|head: &str| {
+                Fault::new("GET", &format!("/contents/smart-app.yaml?ref={head}"), 403)
+            }),
+            "contents: read",
+        ),
+        (
+            "the comment write",
+            Box::new(|_: &str| Fault::new("POST", "/issues/7/comments", 403)),
+            "pull-requests: write",
+        ),
+    ];
+    for (what, fault, permission) in cases {
+        let (r, base) = released();
+        add_system_cruds(&r);
+        approve(&r, "alice");
+        let head = r.commit("bulk access");
+        let gh = github(&r, &base, &base, &head);
+        gh.fault(fault(&head));
+        let run = comment(&gh, &["--head-sha", &head]);
+        let want = format!("grant `{permission}`");
+        assert!(run.stdout.contains(&want), "{what}: {}", run.log());
+        for other in [
+            "pull-requests: read",
+            "pull-requests: write",
+            "contents: read",
+        ] {
+            if other != permission {
+                assert!(
+                    !run.stdout.contains(&format!("grant `{other}`")),
+                    "{what}: {}",
+                    run.stdout
+                );
+            }
+        }
+    }
+    // The control: with every permission, no 403 and no permission hint; the verdict posts.
+    let (r, base) = released();
+    add_system_cruds(&r);
+    let head = r.commit("bulk access");
+    let gh = github(&r, &base, &base, &head);
+    let run = comment(&gh, &["--head-sha", &head]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(!run.stdout.contains("needs the job's `permissions:`"));
+    assert!(body(&gh).contains("❌ FAIL"));
+}

@@ -145,6 +145,11 @@ enum Command {
         base: gating::BaseArgs,
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
+        /// Report, never block (the pre-commit hook): findings, and no previous release
+        /// to compare with (no tag, only HEAD tagged, a shallow clone), are said and
+        /// exit 0. Input that cannot be read still exits 2.
+        #[arg(long)]
+        advisory: bool,
     },
     /// Append an approval for the current unapproved escalations (or the keys given)
     /// to .scopegate/approvals.yaml.
@@ -277,6 +282,20 @@ pub fn run() -> u8 {
     }
 }
 
+/// The gate found no previous release to compare with: no matching tag, only HEAD
+/// tagged, or a shallow clone.
+fn no_previous_release(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<crate::baseline::Error>(),
+            Some(
+                crate::baseline::Error::NoReleaseTag { .. }
+                    | crate::baseline::Error::Shallow { .. }
+            )
+        )
+    })
+}
+
 /// Every manifest that failed to load, reported together.
 #[derive(Debug)]
 pub(crate) struct LoadErrors(pub(crate) Vec<LoadError>);
@@ -355,7 +374,31 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             manifests,
             base,
             format,
-        } => report_against_baseline(&manifests, &base, format, style, true),
+            advisory,
+        } => {
+            let result = report_against_baseline(&manifests, &base, format, style, true);
+            if !advisory {
+                return result;
+            }
+            match result {
+                Ok(1) => {
+                    eprintln!(
+                        "note: advisory run (--advisory): the findings above would fail the gate in CI; exit 0"
+                    );
+                    Ok(0)
+                }
+                Err(e) if no_previous_release(&e) => {
+                    eprintln!(
+                        "{}",
+                        crate::render::safe::guard(format!(
+                            "note: advisory run (--advisory): nothing to compare with, so nothing was gated; exit 0\n  why: {e:#}"
+                        ))
+                    );
+                    Ok(0)
+                }
+                other => other,
+            }
+        }
         Command::Approve {
             manifests,
             base,

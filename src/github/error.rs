@@ -56,6 +56,14 @@ impl fmt::Display for Error {
                 if let Some(permissions) = accepted_permissions {
                     write!(f, " (the token needs: {permissions})")?;
                 }
+                if *status == 403
+                    && let Some(permission) = workflow_permission(method, path)
+                {
+                    write!(
+                        f,
+                        "; this call needs the job's `permissions:` to grant `{permission}`"
+                    )?;
+                }
                 Ok(())
             }
             Error::RateLimited { path, wait_secs } => write!(
@@ -76,6 +84,33 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The workflow `permissions:` entry a REST call needs, from its method and path
+/// (`/repos/{owner}/{repo}/…`): what a 403 most likely lacks. `None` for calls outside
+/// a repository or of a kind this client does not make.
+fn workflow_permission(method: &str, path: &str) -> Option<&'static str> {
+    let mut parts = path.trim_start_matches('/').split('/');
+    if parts.next() != Some("repos") {
+        return None;
+    }
+    let kind = parts.nth(2)?;
+    let read = method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD");
+    let rest: Vec<&str> = parts.collect();
+    Some(match (kind, read) {
+        // Comments on a pull request are issue comments; a PR's token may write them
+        // with `pull-requests: write`.
+        ("pulls", true) => "pull-requests: read",
+        ("pulls", false) => "pull-requests: write",
+        ("issues", true) if rest.contains(&"comments") => "pull-requests: read",
+        ("issues", false) if rest.contains(&"comments") => "pull-requests: write",
+        ("contents" | "git" | "commits" | "compare" | "tags" | "branches" | "readme", true) => {
+            "contents: read"
+        }
+        ("contents" | "git", false) => "contents: write",
+        ("actions", true) => "actions: read",
+        _ => return None,
+    })
+}
 
 /// GitHub's `message`, with any validation details; else the start of the body.
 /// `scrub` runs on the whole text, before it is cut.
@@ -128,4 +163,58 @@ pub(super) fn describe(e: &dyn std::error::Error) -> String {
         current = err.source();
     }
     out
+}
+
+#[cfg(test)]
+mod permission_tests {
+    use super::*;
+
+    #[test]
+    fn each_call_names_the_permission_it_needs() {
+        let r = "/repos/o/r";
+        for (method, path, want) in [
+            ("GET", "/pulls/7", Some("pull-requests: read")),
+            ("GET", "/pulls/7/reviews", Some("pull-requests: read")),
+            ("GET", "/pulls/7/commits", Some("pull-requests: read")),
+            ("GET", "/issues/7/comments", Some("pull-requests: read")),
+            ("POST", "/issues/7/comments", Some("pull-requests: write")),
+            ("PATCH", "/issues/comments/9", Some("pull-requests: write")),
+            ("DELETE", "/issues/comments/9", Some("pull-requests: write")),
+            ("GET", "/contents/smart-app.yaml", Some("contents: read")),
+            ("GET", "/git/trees/abc", Some("contents: read")),
+            ("GET", "/tags", Some("contents: read")),
+            ("GET", "/compare/a...b", Some("contents: read")),
+            ("GET", "/issues/7", None),
+            ("GET", "/collaborators/x/permission", None),
+        ] {
+            assert_eq!(
+                workflow_permission(method, &format!("{r}{path}")),
+                want,
+                "{method} {path}"
+            );
+        }
+        assert_eq!(workflow_permission("GET", "/orgs/o/teams/t/members"), None);
+        assert_eq!(workflow_permission("GET", "/repos/o"), None);
+        let e = Error::Status {
+            method: "GET",
+            path: "/repos/o/r/pulls/7/reviews".into(),
+            status: 403,
+            message: "Resource not accessible by integration".into(),
+            accepted_permissions: None,
+        };
+        assert!(
+            e.to_string().ends_with(
+                "this call needs the job's `permissions:` to grant `pull-requests: read`"
+            ),
+            "{e}"
+        );
+        let e = Error::Status {
+            method: "GET",
+            path: "/repos/o/r/pulls/7/reviews".into(),
+            status: 404,
+            message: "Not Found".into(),
+            accepted_permissions: None,
+        };
+        assert!(!e.to_string().contains("permissions"), "{e}");
+    }
 }
