@@ -154,10 +154,10 @@ impl Env {
     }
 }
 
+/// A workflow command's message, escaped as the `github` renderer escapes it (the
+/// runner's `%0A` escapes, other line separators visible, `##[` broken).
 fn command_escape(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    annotations::data(s)
 }
 
 /// Runs the action; errors become `result=error` and exit 2.
@@ -835,4 +835,20 @@ fn take_extras(path: &Path, report: &mut Report) -> Result<(), String> {
     let theirs: Report = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a scopegate JSON report ({e})", path.display()))?;
     ci::lend_extras(report, &theirs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_escape;
+
+    /// Regression: the CLI's own notices escaped only `%`, CR and LF, so a line
+    /// separator or a legacy `##[` in user text (a push ref, an error quoting input)
+    /// reached the job log raw.
+    #[test]
+    fn notices_escape_every_line_separator_and_legacy_commands() {
+        let s = command_escape("ref\u{2028}::notice::PASS\u{85}x ##[group]y\n::add-mask::z 100%");
+        assert!(!s.contains(['\n', '\r', '\u{2028}', '\u{85}']), "{s}");
+        assert!(!s.contains("##["), "{s}");
+        assert!(s.contains("%0A") && s.contains("100%25"), "{s}");
+    }
 }

@@ -287,9 +287,12 @@ impl Loaded {
         } else {
             self.added_entries()
         };
+        // By hash: a scan of the review verdicts per entry was quadratic in the ledger.
+        let why: Option<rustc_hash::FxHashMap<&Entry, &String>> =
+            reviewed.map(|r| r.iter().rev().map(|(e, why)| (e, why)).collect());
         trust::judge_all(entries, &t, &mut |e| {
-            reviewed.map(|r| match r.iter().find(|(u, _)| u == e) {
-                Some((_, why)) => Err(why.clone()),
+            why.as_ref().map(|w| match w.get(e) {
+                Some(why) => Err((*why).clone()),
                 None => Ok(()),
             })
         })

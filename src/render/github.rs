@@ -218,8 +218,9 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Escapes a command's message: the runner's own escapes for `%`, CR and LF; other
 /// line separators and controls as visible escapes (super::safe), and `##[` (a legacy
-/// command anywhere in a line) broken.
-fn data(s: &str) -> String {
+/// command anywhere in a line) broken. The CLI's own `::notice`/`::error` lines use it
+/// too, so every workflow command scopegate prints escapes its message one way.
+pub fn data(s: &str) -> String {
     let s = s
         .replace('%', "%25")
         .replace('\r', "%0D")
