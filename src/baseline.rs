@@ -47,15 +47,32 @@ pub enum Error {
     },
     NoReleaseTag {
         pattern: String,
-        tags: usize,
         /// The trusted commit searched from, as named (`HEAD`, a ref, a PR base).
         trusted: String,
+        why: NoRelease,
     },
     UnknownRef {
         name: String,
         shallow: bool,
     },
     Git(String),
+}
+
+/// Why no previous release was found: each cause has its own fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoRelease {
+    /// No tag in this clone matches the pattern. `fetched` says whether the clone's
+    /// tags are known to be complete: `Some(false)` when tags matching the pattern
+    /// exist upstream (the API says so) or the remote is configured `--no-tags`,
+    /// `Some(true)` when upstream has none either, `None` when this clone cannot tell.
+    NoTag { fetched: Option<bool> },
+    /// The only matching releases in the trusted history are on the commit under
+    /// judgement itself (a release is never its own baseline).
+    OnlyJudged { tag: String },
+    /// Tags match, but none is the trusted commit or in its history.
+    NotInHistory { tags: usize },
+    /// Tags match the pattern, but none is a semver version.
+    NotSemver { tags: usize },
 }
 
 impl fmt::Display for Error {
@@ -82,24 +99,40 @@ impl fmt::Display for Error {
             ),
             Error::NoReleaseTag {
                 pattern,
-                tags,
                 trusted,
+                why,
             } => {
-                if *tags == 0 {
-                    write!(
+                let first = "`--base none` gates against nothing: every scope is new access that needs approval";
+                match why {
+                    NoRelease::NoTag {
+                        fetched: Some(false),
+                    } => write!(
                         f,
-                        "no tag matches `{pattern}`, so there is no previous release to compare with"
-                    )?;
-                } else {
-                    write!(
+                        "tags matching `{pattern}` exist upstream but were not fetched into this clone, so there is no previous release to compare with\n  hint: fetch them: `git fetch --tags` (in GitHub Actions, `fetch-depth: 0` on actions/checkout fetches tags)"
+                    ),
+                    NoRelease::NoTag {
+                        fetched: Some(true),
+                    } => write!(
                         f,
-                        "none of the {tags} tags matching `{pattern}` is a semver release on the trusted commit `{trusted}` or in its history (a tag on HEAD itself does not count)"
-                    )?;
+                        "no tag matches `{pattern}`, here or upstream: this app has no release yet, so there is no previous release to compare with\n  hint: tag the first release when it ships (`git tag v1.0.0 <commit> && git push origin v1.0.0`); until then {first}"
+                    ),
+                    NoRelease::NoTag { fetched: None } => write!(
+                        f,
+                        "no tag in this clone matches `{pattern}`, so there is no previous release to compare with: either nothing has been released yet, or the tags were not fetched\n  hint: `git fetch --tags` fetches them if they exist (then run again); if this app has no release yet, tag the first one when it ships (`git tag v1.0.0 <commit> && git push origin v1.0.0`), and until then {first}"
+                    ),
+                    NoRelease::OnlyJudged { tag } => write!(
+                        f,
+                        "the only release matching `{pattern}` in the history of `{trusted}` is {tag}, on the commit under judgement itself: a release is never its own baseline, so this is the first release and there is nothing earlier to compare with\n  hint: to gate edits against {tag}, make them in the working tree (then {tag} is the baseline); to judge {tag} as the app's first release, pass `--base none` ({first})"
+                    ),
+                    NoRelease::NotInHistory { tags } => write!(
+                        f,
+                        "{tags} tag(s) match `{pattern}`, but none is the trusted commit `{trusted}` or in its history (they are on other branches)\n  hint: search from the branch releases are cut from (`--trusted origin/main`), name a baseline with `--base REF`, or fetch that branch's history"
+                    ),
+                    NoRelease::NotSemver { tags } => write!(
+                        f,
+                        "{tags} tag(s) match `{pattern}`, but none names a semver version (like v1.2.3), so none counts as a release\n  hint: set `release_tags` in .scopegate/config.yaml to the pattern your release tags follow, or name a baseline with `--base REF`"
+                    ),
                 }
-                write!(
-                    f,
-                    "\n  hint: fetch tags (`git fetch --tags`; in GitHub Actions `fetch-depth: 0`), search from the branch the change merges into (`--trusted origin/main`), name a baseline with `--base REF`, or pass `--base none` for an app's first release"
-                )
             }
             Error::UnknownRef { name, shallow } => {
                 write!(f, "unknown ref `{name}`")?;
@@ -200,9 +233,54 @@ impl Repo {
                 })
             }
             Spec::PreviousRelease { pattern, trusted } => {
-                self.previous_release(pattern, trusted, self.head()?)
+                self.previous_release(pattern, trusted, Some(self.head()?))
             }
         }
+    }
+
+    /// As [`Repo::resolve`], for a run that judges the working tree's edits rather than
+    /// HEAD: HEAD's own release tag may then be the baseline (a developer editing on a
+    /// tagged commit compares with that release, not the one before).
+    pub fn resolve_for_worktree(&self, spec: &Spec) -> Result<Resolved, Error> {
+        match spec {
+            Spec::PreviousRelease { pattern, trusted } => {
+                self.previous_release(pattern, trusted, None)
+            }
+            Spec::Ref(_) => self.resolve(spec),
+        }
+    }
+
+    /// The paths whose working-tree state differs from HEAD: staged, unstaged and
+    /// untracked (not ignored) files, renames as both paths.
+    pub fn changed_paths(&self) -> Result<Vec<String>, Error> {
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .renames_head_to_index(true);
+        let statuses = self.repo.statuses(Some(&mut opts)).map_err(git)?;
+        let mut out = Vec::new();
+        for e in statuses.iter() {
+            if e.status() == git2::Status::CURRENT || e.status().is_ignored() {
+                continue;
+            }
+            for d in [e.head_to_index(), e.index_to_workdir()]
+                .into_iter()
+                .flatten()
+            {
+                for f in [d.old_file(), d.new_file()] {
+                    if let Some(p) = f.path().and_then(|p| p.to_str()) {
+                        out.push(p.to_string());
+                    }
+                }
+            }
+            if let Ok(p) = e.path() {
+                out.push(p.to_string());
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     /// As [`Repo::resolve`], but the previous release is counted back from commit
@@ -213,7 +291,7 @@ impl Repo {
             return self.resolve(spec);
         };
         let from = self.resolve(&Spec::Ref(from.to_string()))?;
-        self.previous_release(pattern, trusted, from.oid)
+        self.previous_release(pattern, trusted, Some(from.oid))
     }
 
     /// Semver order needs no object lookups, so tags are sorted by name first and only
@@ -225,7 +303,7 @@ impl Repo {
         &self,
         pattern: &str,
         trusted: &Resolved,
-        judged: Oid,
+        judged: Option<Oid>,
     ) -> Result<Resolved, Error> {
         if self.is_shallow() {
             return Err(Error::Shallow {
@@ -250,6 +328,8 @@ impl Repo {
             .into_iter()
             .filter_map(|n| Some((version_of(&n)?, Reverse(n))))
             .collect();
+        let semver_tags = tags.len();
+        let mut on_judged: Option<String> = None;
         while let Some((_, Reverse(name))) = tags.pop() {
             // Lightweight and annotated tags alike; a tag of a tree or a blob is no release.
             let Ok(reference) = self.repo.find_reference(&format!("refs/tags/{name}")) else {
@@ -260,7 +340,8 @@ impl Repo {
             };
             let oid = commit.id();
             // HEAD is the change (or, in Actions, its merge commit): never its own baseline.
-            if oid == judged {
+            if Some(oid) == judged {
+                on_judged.get_or_insert(name);
                 continue;
             }
             if oid == trusted.oid
@@ -276,10 +357,33 @@ impl Repo {
                 });
             }
         }
+        let why = match (count, semver_tags, on_judged) {
+            (0, _, _) => NoRelease::NoTag {
+                fetched: self.no_tags_fetched().then_some(false),
+            },
+            (_, 0, _) => NoRelease::NotSemver { tags: count },
+            (_, _, Some(tag)) => NoRelease::OnlyJudged { tag },
+            (_, n, None) => NoRelease::NotInHistory { tags: n },
+        };
         Err(Error::NoReleaseTag {
             pattern: pattern.to_string(),
-            tags: count,
             trusted: trusted.name.clone(),
+            why,
+        })
+    }
+
+    /// Whether a remote of this clone is configured never to fetch tags.
+    fn no_tags_fetched(&self) -> bool {
+        let Ok(config) = self.repo.config() else {
+            return false;
+        };
+        let Ok(remotes) = self.repo.remotes() else {
+            return false;
+        };
+        remotes.iter().flatten().flatten().any(|r| {
+            config
+                .get_string(&format!("remote.{r}.tagopt"))
+                .is_ok_and(|v| v == "--no-tags")
         })
     }
 

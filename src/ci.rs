@@ -81,6 +81,9 @@ pub struct Event {
     /// `repository.default_branch`: the protected branch whose tip is the trusted
     /// commit for events that name no base of their own.
     pub default_branch: Option<String>,
+    /// A push of a tag (`refs/tags/<name>`): the release-tag path, judged by the
+    /// previous release's config rather than the trusted commit's.
+    pub tag_push: bool,
 }
 
 impl Event {
@@ -148,6 +151,8 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
         return Err("a pull_request event without `pull_request` in its payload".into());
     }
     let mut note = None;
+    let tag_push =
+        trigger == Trigger::Push && s(&v, &["ref"]).is_some_and(|r| r.starts_with("refs/tags/"));
     // A branch name is a git ref component; anything else is not trusted as one.
     let default_branch = s(&v, &["repository", "default_branch"]).filter(|d| {
         !d.is_empty()
@@ -205,6 +210,7 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
         queued_pr,
         note,
         default_branch,
+        tag_push,
     })
 }
 
@@ -551,16 +557,13 @@ pub fn verify_added_entry(
     reviews: &[Review],
     pr: &PullRequest,
     approvers: &[String],
+    judge: &str,
     commits: &Result<Vec<PrCommit>, String>,
     member_of: &mut dyn FnMut(&str, &str, &str) -> Result<bool, String>,
 ) -> Result<(), String> {
     let short = &pr.head_sha[..pr.head_sha.len().min(12)];
     let who = entry.by.trim_start_matches('@');
-    let may = if approvers.is_empty() {
-        "nobody: the baseline config lists no `approvers`".to_string()
-    } else {
-        approvers.join(", ")
-    };
+    let may = crate::gate::trust::may_approve(approvers, judge);
     if who.eq_ignore_ascii_case(&pr.author) {
         return Err(format!(
             "the entry names {who}, the PR author, who cannot approve their own change; may approve: {may}"
@@ -570,7 +573,7 @@ pub fn verify_added_entry(
         Ok(true) => {}
         Ok(false) => {
             return Err(format!(
-                "{who} is not an approver in the baseline config; may approve: {may}"
+                "{who} is not an approver in the config at {judge}; may approve: {may}"
             ));
         }
         Err(e) => return Err(e),
@@ -700,6 +703,7 @@ mod tests {
             reviews,
             &pr(),
             &approvers,
+            "the trusted commit main",
             &Ok(Vec::new()),
             &mut no_teams,
         )
@@ -785,6 +789,7 @@ mod tests {
                 &[review("alice", "APPROVED", &head)],
                 &pr(),
                 &approvers,
+                "the trusted commit main",
                 &Ok(Vec::new()),
                 &mut member
             ),
@@ -796,6 +801,7 @@ mod tests {
             &[review("alice", "APPROVED", &head)],
             &pr(),
             &approvers,
+            "the trusted commit main",
             &Ok(Vec::new()),
             &mut forbidden,
         )
@@ -959,6 +965,16 @@ mod tests {
         };
         assert_eq!(push("refs/heads/main").base_sha, Some("b".repeat(40)));
         assert_eq!(push("refs/heads/main").note, None);
+        // Only a tag push takes the release-tag path (judged by the previous release).
+        assert!(push("refs/tags/v1.0.0").tag_push);
+        assert!(!push("refs/heads/main").tag_push);
+        assert!(!push("refs/heads/tags/v1").tag_push);
+        let pr = parse_event(
+            "pull_request",
+            br#"{"ref":"refs/tags/v1","pull_request":{"number":1,"user":{"login":"a"},"head":{"sha":"h"},"base":{"sha":"b"}}}"#,
+        )
+        .unwrap();
+        assert!(!pr.tag_push);
         for r in ["refs/heads/feature", "refs/tags/v1.0.0", "refs/heads/main2"] {
             let e = push(r);
             assert_eq!(e.base_sha, None, "{r}");

@@ -424,7 +424,7 @@ fn an_approver_added_by_the_pr_itself_is_ignored() {
     assert_eq!(run.code, 1, "{}", run.report);
     assert!(
         run.report
-            .contains("mallory is not an approver in the baseline config"),
+            .contains("mallory is not an approver in the config at the trusted commit"),
         "{}",
         run.report
     );

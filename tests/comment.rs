@@ -504,7 +504,7 @@ fn an_approver_the_pr_adds_to_its_own_config_is_not_one() {
     let b = body(&gh);
     assert!(b.contains("❌ FAIL"), "{b}");
     assert!(
-        b.contains("mallory is not an approver in the baseline config"),
+        b.contains("mallory is not an approver in the config at the trusted commit"),
         "{b}"
     );
 }

@@ -196,7 +196,11 @@ fn a_missing_tag_or_unknown_ref_is_an_error_never_a_pass() {
     r.commit("v1");
     let g = r.run(&["gate"]);
     assert_eq!(g.code, 2);
-    assert!(g.stderr.contains("no tag matches `v*`"), "{}", g.stderr);
+    assert!(
+        g.stderr.contains("no tag in this clone matches `v*`"),
+        "{}",
+        g.stderr
+    );
     assert!(g.stderr.contains("git fetch --tags"), "{}", g.stderr);
     let g = r.run(&["gate", "--base", "v9.9.9"]);
     assert_eq!(g.code, 2);

@@ -368,7 +368,7 @@ fn the_gate_hook_never_blocks_a_push_without_a_previous_release_and_says_why() {
     let (code, out) = run_hook(d, &args);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("nothing was gated") && out.contains("no tag matches"),
+        out.contains("nothing was gated") && out.contains("no tag in this clone matches"),
         "{out}"
     );
     // Only HEAD tagged, clean and edited.
@@ -376,17 +376,19 @@ fn the_gate_hook_never_blocks_a_push_without_a_previous_release_and_says_why() {
     let (code, out) = run_hook(d, &args);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("nothing was gated"), "{out}");
-    std::fs::write(d.join("smart-app.yaml"), format!("{manifest}# edited\n")).unwrap();
-    let (code, out) = run_hook(d, &args);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("nothing was gated"), "{out}");
-    // Without --advisory (CI's plain gate) the same state still cannot run: exit 2.
+    // Without --advisory (CI's plain gate) the same clean state cannot run: exit 2.
     let plain: Vec<String> = args
         .iter()
         .filter(|a| *a != "--advisory")
         .cloned()
         .collect();
     assert_eq!(run_hook(d, &plain).0, 2);
+    // Edited on the tagged commit: HEAD's own release is the baseline (issue 16 §2).
+    std::fs::write(d.join("smart-app.yaml"), format!("{manifest}# edited\n")).unwrap();
+    let (code, out) = run_hook(d, &args);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("nothing was gated"), "{out}");
+    assert!(out.contains("v1.0.0"), "{out}");
 
     // A real previous release and an unapproved escalation: reported, exit 0 in the
     // hook; the control, plain `gate`, fails it (exit 1).

@@ -211,6 +211,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         trusted: event.trusted_commit(),
         config_from_worktree: false,
         now: args.now.clone(),
+        judge_at_release: event.tag_push,
     };
     let head_sha = pr
         .as_ref()
@@ -428,6 +429,7 @@ fn unverified_entries(
             &reviews,
             &pr,
             &loaded.config.approvers,
+            &loaded.judge_source,
             &commits,
             &mut member_of,
         ) {
@@ -736,6 +738,7 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         queued_pr: None,
         note: None,
         default_branch: None,
+        tag_push: false,
     };
     let base_args = BaseArgs {
         base: base_for(&args.baseline, &event),
@@ -743,6 +746,7 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         trusted: event.trusted_commit(),
         config_from_worktree: false,
         now: args.now.clone(),
+        judge_at_release: false,
     };
     let fallback = ApiFallback {
         client: &client,

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use super::manifests::{self, Apps, Base};
 use super::{LoadErrors, read_limited};
 use crate::approval::{self, Entry};
-use crate::baseline::{Error as BaselineError, Repo, Resolved, Spec};
+use crate::baseline::{Error as BaselineError, NoRelease, Repo, Resolved, Spec};
 use crate::config::{self, Config};
 use crate::gate::trust::{self, Judged, Trust};
 use crate::gate::{self, App, Removed};
@@ -42,6 +42,10 @@ pub struct BaseArgs {
     /// The current time for approval expiry, `YYYY-MM-DDTHH:MM:SSZ` (default: now).
     #[arg(long, hide = true)]
     pub now: Option<String>,
+    /// Judge with the previous release's config, approvers, tenants and signers even
+    /// when the trusted commit is explicit: the release-tag path (`ci` on a tag push).
+    #[arg(skip)]
+    pub judge_at_release: bool,
 }
 
 /// Everything a gate run read, kept for `approve`.
@@ -255,6 +259,9 @@ pub struct Loaded {
     pub ledger_file: PathBuf,
     pub ledger_text: Option<String>,
     pub now: String,
+    /// What judges (its config, approvers, tenants and signers), as messages name it:
+    /// `the trusted commit <ref>`, `the release <tag>` or `the working tree`.
+    pub judge_source: String,
 }
 
 impl Loaded {
@@ -281,6 +288,7 @@ impl Loaded {
             require_signed: self.config.require_signed_approvals,
             signers: &self.signers,
             now: &self.now,
+            judge: &self.judge_source,
         };
         let entries: Vec<&Entry> = if self.advisory {
             self.head_ledger.iter().collect()
@@ -531,9 +539,19 @@ pub fn load_at(
             // The commits under judgement are never their own baseline: HEAD, a head
             // commit judged without being checked out, the PR head.
             // (HEAD is the judged commit only when the head is the working tree.)
+            // A developer editing manifests in the working tree (the default trusted
+            // HEAD, no head commit) is judged as the worktree, not HEAD: HEAD's own
+            // release tag is then the baseline. A clean tree, or any explicit trusted
+            // commit (CI), keeps HEAD as the commit under judgement.
+            let worktree_edits = match &repo {
+                Some(r) if head.is_none() && args.trusted.is_none() => {
+                    manifests_edited(r, manifests, &worktree_config)?
+                }
+                _ => false,
+            };
             let local_head = repo
                 .as_ref()
-                .filter(|_| head.is_none())
+                .filter(|_| head.is_none() && !worktree_edits)
                 .and_then(|r| r.resolve(&Spec::Ref("HEAD".into())).ok());
             let mut heads: Vec<&str> = local_head.iter().map(|h| h.commit.as_str()).collect();
             if let Some(h) = &head {
@@ -550,7 +568,33 @@ pub fn load_at(
                     };
                     let found = match &head {
                         Some(h) if head_is_local => r.resolve_from(&spec, h.reader.commit()),
+                        _ if worktree_edits => r.resolve_for_worktree(&spec),
                         _ => r.resolve(&spec),
+                    };
+                    let found = match (found, fallback) {
+                        // The clone has no matching tag: the API says whether upstream has.
+                        (
+                            Err(BaselineError::NoReleaseTag {
+                                pattern,
+                                trusted,
+                                why: NoRelease::NoTag { fetched: None },
+                            }),
+                            Some(fb),
+                        ) => {
+                            let upstream = fb.client.tags().ok().map(|tags| {
+                                let glob = crate::glob::Glob::new(&pattern).ok();
+                                tags.iter()
+                                    .any(|(n, _)| glob.as_ref().is_some_and(|g| g.matches(n)))
+                            });
+                            Err(BaselineError::NoReleaseTag {
+                                pattern,
+                                trusted,
+                                why: NoRelease::NoTag {
+                                    fetched: upstream.map(|any| !any),
+                                },
+                            })
+                        }
+                        (found, _) => found,
                     };
                     match (found, fallback) {
                         (Ok(found), _) if !heads.contains(&found.commit.as_str()) => {
@@ -614,31 +658,52 @@ pub fn load_at(
         },
     };
 
-    // The judge: config and ledger from the baseline commit, unless told otherwise.
+    // The judge: config, approvers, tenants and signers. On an explicit trusted commit
+    // (a PR base, a merge group's base, the default branch's tip, `--trusted REF`) its
+    // own: what merged there was reviewed, so a team adopts scopegate (approvers,
+    // tenants, keys) without waiting for a release. The release-tag path and the
+    // default HEAD (a local commit could name its own judges) keep the release's.
+    // Never the change under judgement, unless told to be advisory.
     let from_worktree = args.config_from_worktree || reader.is_none();
     if from_worktree && head.is_some() {
         bail!("a head commit is judged only with the config and approvals of a baseline commit");
     }
-    let label = |path: &str| match &reader {
+    let judge: Option<&Reader<'_>> = match (&trusted, &reader) {
+        _ if from_worktree => None,
+        (Some(t), Some(_)) if args.trusted.is_some() && !args.judge_at_release => Some(t),
+        (_, Some((rd, _))) => Some(rd),
+        (_, None) => None,
+    };
+    let judge_source = match judge {
+        None => "the working tree".to_string(),
+        Some(j) if args.trusted.is_some() && !args.judge_at_release => {
+            format!("the trusted commit {}", short_name(j.name()))
+        }
+        Some(j) => format!("the release {}", j.name()),
+    };
+    let label = |path: &str| match judge {
+        Some(j) => format!("{}:{path}", short_name(j.name())),
+        None => path.to_string(),
+    };
+    let release_label = |path: &str| match &reader {
         Some((rd, _)) => format!("{}:{path}", rd.name()),
         None => path.to_string(),
     };
-    let (config, base_ledger_bytes) = match &reader {
-        Some((rd, _)) if !from_worktree => (
-            parse_config(&label(config::PATH), rd.read(config::PATH)?)?,
-            rd.read(approval::PATH)?,
-        ),
-        _ => (worktree_config, None),
+    let config = match judge {
+        Some(j) => parse_config(&label(config::PATH), j.read(config::PATH)?)?,
+        None => worktree_config,
     };
-    let tenants = match &reader {
-        Some((rd, _)) if !from_worktree => {
-            load_tenants(&rd.list_dir(tenant::DIR)?, &|p| rd.read(p), &label)?
-        }
-        _ => worktree_tenants(&root)?,
+    let base_ledger_bytes = match &reader {
+        Some((rd, _)) if !from_worktree => rd.read(approval::PATH)?,
+        _ => None,
     };
-    let signers_bytes = match &reader {
-        Some((rd, _)) if !from_worktree => rd.read(signature::SIGNERS_PATH)?,
-        _ => read_opt(&root.join(signature::SIGNERS_PATH))?,
+    let tenants = match judge {
+        Some(j) => load_tenants(&j.list_dir(tenant::DIR)?, &|p| j.read(p), &label)?,
+        None => worktree_tenants(&root)?,
+    };
+    let signers_bytes = match judge {
+        Some(j) => j.read(signature::SIGNERS_PATH)?,
+        None => read_opt(&root.join(signature::SIGNERS_PATH))?,
     };
     let signers = match signers_bytes {
         None => AllowedSigners::default(),
@@ -660,7 +725,7 @@ pub fn load_at(
     };
     let head_ledger = parse_ledger(approval::PATH, head_ledger_bytes.as_deref())?;
     let base_ledger = if reader.is_some() && !from_worktree {
-        parse_ledger(&label(approval::PATH), base_ledger_bytes.as_deref())?
+        parse_ledger(&release_label(approval::PATH), base_ledger_bytes.as_deref())?
     } else {
         // No reviewed baseline ledger to compare with: the working tree's entries count
         // as they are (the run is advisory).
@@ -726,7 +791,37 @@ pub fn load_at(
         ledger_file,
         ledger_text: head_ledger_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
         now,
+        judge_source,
     })
+}
+
+/// Whether the working tree's manifests differ from HEAD's: a path git sees changed
+/// (staged, unstaged, untracked) that a manifest argument or the config's `manifests`
+/// names.
+fn manifests_edited(r: &Repo, manifests: &[PathBuf], config: &Config) -> Result<bool> {
+    let changed = r.changed_paths()?;
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    let named: Vec<String> = manifests.iter().filter_map(|p| r.relative(p)).collect();
+    let globs: Vec<crate::glob::Glob> = config
+        .manifests
+        .iter()
+        .filter_map(|m| crate::glob::Glob::new(m).ok())
+        .collect();
+    Ok(changed.iter().any(|c| {
+        named.contains(c) || config.manifests.contains(c) || globs.iter().any(|g| g.matches(c))
+    }))
+}
+
+/// A ref name as messages show it: a full commit id cut to 12 characters, a
+/// remote-tracking ref without its `refs/remotes/` prefix.
+fn short_name(name: &str) -> &str {
+    if name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        &name[..12]
+    } else {
+        name.strip_prefix("refs/remotes/").unwrap_or(name)
+    }
 }
 
 /// The tenant profiles in the working tree's `.scopegate/tenants/`.

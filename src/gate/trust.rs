@@ -20,6 +20,21 @@ pub struct Trust<'a> {
     pub signers: &'a AllowedSigners,
     /// `YYYY-MM-DDTHH:MM:SSZ`, for the signers' validity windows.
     pub now: &'a str,
+    /// Whose config judges, for messages: `the trusted commit <ref>`, `the release <tag>`.
+    pub judge: &'a str,
+}
+
+/// Who may approve, as messages say it: the approvers, or, when the judging config
+/// lists none, why nobody may and the exact next step. A change cannot name its own
+/// judges, so the approvers must merge in a change of their own first.
+pub fn may_approve(approvers: &[String], judge: &str) -> String {
+    if approvers.is_empty() {
+        format!(
+            "nobody: the config at {judge} lists no `approvers`. Next step: merge a change that adds `approvers: [<login or org/team>]` to .scopegate/config.yaml (it cannot approve itself), then approve this change once that change is on the branch it merges into (README: Quickstart)"
+        )
+    } else {
+        approvers.join(", ")
+    }
 }
 
 /// How one entry stands.
@@ -56,9 +71,9 @@ fn named_approver(approvers: &[String], by: &str) -> bool {
         .any(|a| a.trim_start_matches('@').eq_ignore_ascii_case(who))
 }
 
-fn how_to_sign(who: &str) -> String {
+fn how_to_sign(who: &str, judge: &str) -> String {
     format!(
-        "sign it: `scopegate approve --sign <private key> --by {who} …`, with a key that the baseline's {SIGNERS_PATH} lists for {who}"
+        "sign it: `scopegate approve --sign <private key> --by {who} …`, with a key that {SIGNERS_PATH} at {judge} lists for {who}"
     )
 }
 
@@ -74,34 +89,33 @@ pub fn judge(e: &Entry, t: &Trust<'_>, review: Option<Result<(), String>>) -> St
     }
     let who = e.by.trim_start_matches('@');
     let listed = named_approver(t.approvers, &e.by);
-    let may = if t.approvers.is_empty() {
-        "nobody: the baseline config lists no `approvers`".to_string()
-    } else {
-        t.approvers.join(", ")
-    };
+    let may = may_approve(t.approvers, t.judge);
+    let judge = t.judge;
     let unsigned_why = match signed {
         Some(Ok(fp)) if listed => return Standing::Signed(fp),
         Some(Ok(_)) => {
-            format!("{who} is not an approver in the baseline config (by name); may approve: {may}")
+            format!(
+                "{who} is not an approver in the config at {judge} (by name); may approve: {may}"
+            )
         }
         Some(Err(why)) => why,
         None => "it is not signed".to_string(),
     };
     if t.require_signed {
         return Standing::Pending(format!(
-            "the baseline config requires signed approvals and {unsigned_why}; {}",
-            how_to_sign(who)
+            "the config at {judge} requires signed approvals and {unsigned_why}; {}",
+            how_to_sign(who, judge)
         ));
     }
     match review {
         Some(Ok(())) => Standing::Reviewed,
         Some(Err(why)) => Standing::Pending(why),
         None if !listed => Standing::Pending(format!(
-            "{who} is not an approver in the baseline config; may approve: {may}"
+            "{who} is not an approver in the config at {judge}; may approve: {may}"
         )),
         None => Standing::Pending(format!(
             "no verifier confirmed it ({unsigned_why}); {}",
-            how_to_sign(who)
+            how_to_sign(who, judge)
         )),
     }
 }
@@ -143,6 +157,7 @@ mod tests {
             require_signed: false,
             signers,
             now: "2026-12-01T00:00:00Z",
+            judge: "the release v1.0.0",
         }
     }
 
