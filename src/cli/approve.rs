@@ -131,7 +131,7 @@ pub(super) fn approve(
     }
     if let Some(fp) = signed_by {
         out.push_str(&format!(
-            "signed with key {fp}; it counts where the baseline's {} lists that key for {shown}\n",
+            "signed with key {fp}; it counts where the judge's {} (the trusted commit, or the previous release) lists that key for {shown}\n",
             crate::signature::SIGNERS_PATH
         ));
     }
