@@ -27,8 +27,26 @@ use crate::rules::{self, Severity};
 use crate::scope::split_scope_string;
 use crate::{explain, init, lint, report, suggest};
 
+/// `--syntax`: the core's [`crate::syntax::Syntax`], as clap parses it.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum SyntaxArg {
+    /// SMART App Launch 1.0: `.read`, `.write`, `.*`.
+    V1,
+    /// SMART App Launch 2.x: `.cruds` letters, restrictions.
+    V2,
+}
+
+impl SyntaxArg {
+    fn syntax(self) -> crate::syntax::Syntax {
+        match self {
+            SyntaxArg::V1 => crate::syntax::Syntax::V1,
+            SyntaxArg::V2 => crate::syntax::Syntax::V2,
+        }
+    }
+}
+
 /// The manifest `check` and `suggest` read when none is named.
-pub const DEFAULT_MANIFEST: &str = "smart-app.yaml";
+pub use crate::config::DEFAULT_MANIFEST;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -210,7 +228,7 @@ enum Command {
         /// SMART syntax of the suggestion: v1 (`.read`, `.write`) or v2 (`.rs`, `.cu`).
         /// Default: the manifest's own (v1 when all its resource scopes are v1).
         #[arg(long, value_enum)]
-        syntax: Option<crate::syntax::Syntax>,
+        syntax: Option<SyntaxArg>,
         #[command(flatten)]
         algebra: AlgebraArgs,
     },
@@ -449,7 +467,9 @@ fn execute(command: Command, style: Style) -> Result<u8> {
         } => {
             let paths: Vec<PathBuf> = manifest.into_iter().collect();
             let loaded = load_all(&paths)?;
-            let syntax = syntax.unwrap_or_else(|| crate::syntax::detect(&loaded[0]));
+            let syntax = syntax
+                .map(SyntaxArg::syntax)
+                .unwrap_or_else(|| crate::syntax::detect(&loaded[0]));
             let mut s = suggest::suggest_in(&loaded[0], algebra.options(), syntax);
             // The working tree's tenants whose EHR snapshot lacks this syntax.
             let tenants = gating::worktree_tenants(Path::new("."))?;

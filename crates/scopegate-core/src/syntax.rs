@@ -12,7 +12,7 @@ use crate::manifest::{Manifest, Pos};
 use crate::scope::{Letter, Perms, ResourceScope, Restriction, Scope, is_v1_syntax};
 
 /// A SMART scope syntax.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Syntax {
     /// SMART App Launch 1.0: `.read`, `.write`, `.*`.
     V1,

@@ -88,10 +88,13 @@ pub struct Config {
     pub require_signed_approvals: bool,
 }
 
+/// The manifest read when none is named and the config names none.
+pub const DEFAULT_MANIFEST: &str = "smart-app.yaml";
+
 impl Default for Config {
     fn default() -> Config {
         Config {
-            manifests: vec![crate::cli::DEFAULT_MANIFEST.to_string()],
+            manifests: vec![DEFAULT_MANIFEST.to_string()],
             release_tags: "v*".to_string(),
             approvers: Vec::new(),
             options: Options::default(),

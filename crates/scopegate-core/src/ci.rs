@@ -4,7 +4,7 @@
 //! qualifying, independent review.
 //!
 //! It reads no environment and calls no API: the CLI gathers the payload, HEAD, the
-//! reviews and the PR's commits (through [`crate::github`] and [`crate::baseline`])
+//! reviews and the PR's commits (through the CLI's GitHub and git adapters)
 //! and hands them here. Trust is decided as in DESIGN §7: an entry the PR adds counts
 //! only with an `APPROVED` review on the PR's current head commit, by the approver
 //! the entry names, who is listed in the baseline config (as a login or an
@@ -372,7 +372,7 @@ pub fn marker(job: &str, manifests: &[String]) -> String {
 /// `marker` (from [`marker`]) naming the head commit the comment judged:
 /// `<!-- scopegate:v1 job=… manifests=… head=SHA -->`. A comment with the plain
 /// marker (written before heads were named) is still the same sticky comment
-/// ([`crate::github::is_marked`]). Only hex digits of `head` are kept.
+/// (the GitHub adapter's `is_marked`). Only hex digits of `head` are kept.
 pub fn marker_at(marker: &str, head: &str) -> String {
     let head: String = head
         .chars()

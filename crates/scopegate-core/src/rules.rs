@@ -704,7 +704,7 @@ mod tests {
     #[test]
     fn docs_rules_md_is_generated_from_the_catalogue() {
         let committed =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md"))
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rules.md"))
                 .unwrap_or_default();
         assert!(
             committed == markdown(),

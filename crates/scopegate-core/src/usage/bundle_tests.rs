@@ -10,7 +10,7 @@ use super::super::tally::{EvidenceKind, Tally};
 use crate::manifest::{Manifest, from_str};
 use crate::usage::analyze::{UsageOptions, analyze, restriction_params};
 
-const FIXTURE: &str = include_str!("../../tests/fixtures/usage/audit/bundle.json");
+const FIXTURE: &str = include_str!("../../../../tests/fixtures/usage/audit/bundle.json");
 
 fn manifest() -> Manifest {
     from_str(

@@ -1,0 +1,34 @@
+//! scopegate's pure core: everything that decides, nothing that touches the world.
+//!
+//! A pipeline of pure stages (load → model → lint/diff/gate → [`report::Report`] →
+//! render). Bytes come in, values and strings go out: no git, network, file system,
+//! clock or environment. Cargo enforces it: this crate does not depend on git2,
+//! octocrab, tokio or clap, and the CLI (the `scopegate` package) holds the adapters.
+//! See ARCHITECTURE.md.
+
+pub mod approval;
+pub mod ci;
+pub mod config;
+pub mod diff;
+pub mod explain;
+pub mod fhir;
+pub mod gate;
+pub mod glob;
+pub mod grant;
+pub mod hint;
+pub mod init;
+pub mod lint;
+pub mod manifest;
+pub mod matrix;
+pub mod narrowing;
+pub mod notice;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod scope;
+pub mod signature;
+pub mod suggest;
+pub mod syntax;
+pub mod tenant;
+pub mod usage;
+pub mod yaml;
