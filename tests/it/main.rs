@@ -1,7 +1,8 @@
 //! The integration tests, as one test crate: the library, with git2, octocrab and
 //! tokio, is linked into one test binary, not one per file. Each file in this
 //! directory is a module of it, sharing `support/`. A new test file `tests/it/foo.rs`
-//! joins with a `mod foo;` line below.
+//! joins with a `mod foo;` line below; `layout::every_test_file_is_a_module` fails on
+//! one left out.
 
 mod support;
 
@@ -19,6 +20,7 @@ mod github_client;
 mod identity;
 mod injection;
 mod install_paths;
+mod layout;
 mod matrix;
 mod matrix_html;
 mod monorepo;
