@@ -1,6 +1,8 @@
 //! The tests stay one crate: a file under `tests/it/` that no `mod` line names is never
 //! compiled, so its tests would pass by not running; a file directly under `tests/`
-//! is a second test binary that links everything again; a `#[path]` copies a module.
+//! is a second test binary that links everything again; a `#[path]` copies a module;
+//! snapshots or helpers left in the old `tests/snapshots/` or `tests/support/` are not
+//! the ones in use.
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +63,13 @@ fn there_is_one_test_binary_and_no_path_attribute() {
         assert!(
             p.ends_with("it") || !p.join("main.rs").exists(),
             "{} is a separate test binary: make its files modules of tests/it/",
+            p.display()
+        );
+        // insta looks for a module's snapshots beside its file, named by module path.
+        assert!(
+            !p.ends_with("snapshots") && !p.ends_with("support"),
+            "{} is not read: snapshots live in tests/it/snapshots/ as it__<module>__<name>.snap, \
+             helpers in tests/it/support/",
             p.display()
         );
     }
