@@ -6,10 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::repo;
 
 use repo::{NOW, Repo, Run, example};
 use serde_json::Value;

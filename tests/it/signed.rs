@@ -5,14 +5,7 @@
 //! openssh-client), as an approver on another CI would make them. Each attack sits next
 //! to the control that passes.
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::{ci_run, fake_github, repo};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

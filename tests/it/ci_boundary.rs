@@ -5,14 +5,7 @@
 //! Memory is measured with `/usr/bin/time -v`.
 #![allow(clippy::print_stderr)]
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::{ci_run, fake_github, repo};
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -4,8 +4,7 @@
 //! racing runs and an older head never overwrites a newer one, and a redirected write
 //! is not a success. Each attack sits next to a control that must pass.
 
-#[path = "support/fake_github.rs"]
-mod fake_github;
+use crate::support::fake_github;
 
 use std::time::{Duration, Instant};
 

@@ -3,10 +3,7 @@
 
 use std::process::Command as Std;
 
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::repo;
 
 use repo::{Repo, Run, example, run_in};
 use serde_json::Value;

@@ -7,12 +7,7 @@
 //! - Head binding: the checked-out commit must be the PR head or its merge into the base.
 //! - Reviewer independence: the approver wrote, committed and co-wrote none of the PR.
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
+use crate::support::{ci_run, fake_github, git};
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;

@@ -4,14 +4,7 @@
 //! ledger scales and its size errors name it (issue 17 §5). Each attack sits next to
 //! a control that must pass.
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::{ci_run, fake_github, repo};
 
 use repo::{Repo, Run, example};
 use serde_json::Value;

@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "support/git.rs"]
-mod git;
+use crate::support::git;
 
 use assert_cmd::Command;
 use git::git_in;

@@ -5,14 +5,7 @@
 //! control, through the real binary on temporary repositories, and through
 //! `scopegate ci` against the fake GitHub for pull requests.
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::{ci_run, fake_github, git, repo};
 
 use std::path::Path;
 

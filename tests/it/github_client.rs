@@ -1,8 +1,7 @@
 //! The GitHub adapter against a fake GitHub on loopback. Each test asserts the
 //! requests the fake received (method, path, body), not only what the client returned.
 
-#[path = "support/fake_github.rs"]
-mod fake_github;
+use crate::support::fake_github;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

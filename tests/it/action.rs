@@ -2,10 +2,7 @@
 //! a local directory of fake assets, and `action/run.sh` with the documented env on a
 //! temporary repository and event payload, against the fake GitHub server.
 
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
+use crate::support::{fake_github, git};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

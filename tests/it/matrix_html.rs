@@ -11,9 +11,6 @@
 // The skip message and timings are for whoever runs the tests.
 #![allow(clippy::print_stderr)]
 
-#[path = "support/matrix.rs"]
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -21,8 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::matrix::{fixture, matrix};
 use serde_json::Value;
-use support::{fixture, matrix};
 
 /// Hosts Chromium itself contacts in headless mode, page or no page.
 const CHROMIUM_OWN: &[&str] = &[

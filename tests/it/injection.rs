@@ -6,14 +6,7 @@
 //! the whitespace GitHub's runner trims), nor hold a legacy `##[` command, except the
 //! tool's own annotations, whose payloads stay on their line.
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::{ci_run, fake_github, repo};
 
 use repo::{Repo, example};
 

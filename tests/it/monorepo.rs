@@ -3,12 +3,7 @@
 //! release and HEAD one moves to a new directory, gains a scope, is removed, or is
 //! copied under a second path.
 
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::{fake_github, git, repo};
 
 use assert_cmd::Command;
 use fake_github::FakeGitHub;

@@ -1,11 +1,8 @@
 //! `scopegate matrix` end to end: the three example apps and tenants, a ledger, and
 //! every format through the real binary.
 
-#[path = "support/matrix.rs"]
-mod support;
-
+use crate::support::matrix::{example, fixture, matrix, write};
 use serde_json::Value;
-use support::{example, fixture, matrix, write};
 
 /// Every scope the example manifests request, as written.
 fn all_scopes() -> Vec<String> {

@@ -4,12 +4,7 @@
 //! head and the release through the pulls, git trees and contents APIs. A report file
 //! from the fork's run is data to check, never a verdict to post.
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
+use crate::support::{ci_run, fake_github, git};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

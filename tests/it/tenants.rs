@@ -2,10 +2,7 @@
 //! sensitive resource types, an EHR without v2 or offline support) judge a repository
 //! of three apps through the real binary, and the matrix is snapshot-tested.
 
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::{git, repo};
 
 use git::git_in;
 use repo::{Repo, example};

@@ -2,12 +2,7 @@
 //! GitHub on loopback reached through `GITHUB_API_URL`. Each test asserts the requests
 //! the fake received, not just the exit code.
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
+use crate::support::{ci_run, fake_github, git};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,0 +1,34 @@
+//! The integration tests, as one test crate: the library, with git2, octocrab and
+//! tokio, is linked into one test binary, not one per file. Each file in this
+//! directory is a module of it, sharing `support/`. A new test file `tests/it/foo.rs`
+//! joins with a `mod foo;` line below; `layout::every_test_file_is_a_module` fails on
+//! one left out.
+
+mod support;
+
+mod action;
+mod ci;
+mod ci_boundary;
+mod ci_events;
+mod cli;
+mod comment;
+mod diff_fixtures;
+mod fuzz_regressions;
+mod gate;
+mod github_boundary;
+mod github_client;
+mod identity;
+mod injection;
+mod install_paths;
+mod layout;
+mod matrix;
+mod matrix_html;
+mod monorepo;
+mod notice;
+mod scale;
+mod signed;
+mod tenants;
+mod tokens;
+mod trusted;
+mod usage;
+mod usage_evidence;
