@@ -7,6 +7,7 @@
 mod support;
 
 mod action;
+mod adoption;
 mod ci;
 mod ci_boundary;
 mod ci_events;

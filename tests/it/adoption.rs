@@ -3,14 +3,7 @@
 //! temporary repositories, and through `scopegate ci` against the fake GitHub. Each
 //! attack sits next to a control.
 
-#[path = "support/ci_run.rs"]
-mod ci_run;
-#[path = "support/fake_github.rs"]
-mod fake_github;
-#[path = "support/git.rs"]
-mod git;
-#[path = "support/repo.rs"]
-mod repo;
+use crate::support::{ci_run, fake_github, git, repo};
 
 use fake_github::FakeGitHub;
 use repo::{NOW, Repo, Run, example};
