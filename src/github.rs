@@ -302,5 +302,4 @@ fn without_userinfo(url: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "github_tests.rs"]
 mod tests;

@@ -8,7 +8,7 @@ pub mod cli;
 pub mod github;
 
 pub use scopegate_core::{
-    approval, ci, config, diff, explain, fhir, gate, glob, grant, hint, init, lint, manifest,
+    approval, config, diff, events, explain, fhir, gate, glob, grant, hint, init, lint, manifest,
     matrix, narrowing, notice, render, report, rules, scope, signature, suggest, syntax, tenant,
-    usage, yaml,
+    usage_analysis, yaml,
 };

@@ -10,15 +10,15 @@
 //! (twice the counts), the report counts the same.
 
 use libfuzzer_sys::fuzz_target;
-use scopegate::usage::access_log;
-use scopegate::usage::analyze::{UsageOptions, analyze, restriction_params};
-use scopegate::usage::evidence::{
+use scopegate::usage_analysis::access_log;
+use scopegate::usage_analysis::analyze::{UsageOptions, analyze, restriction_params};
+use scopegate::usage_analysis::evidence::{
     AccessParser, DEFAULT_MAX_RECORD, read_access_log, read_access_log_with, read_audit_events,
     read_audit_events_with, read_granted,
 };
-use scopegate::usage::fhir_url;
-use scopegate::usage::lines::Plan;
-use scopegate::usage::tally::{EvidenceKind, Tally};
+use scopegate::usage_analysis::fhir_url;
+use scopegate::usage_analysis::lines::Plan;
+use scopegate::usage_analysis::tally::{EvidenceKind, Tally};
 
 const MANIFEST: &str = "id: app\nlaunch: [ehr]\nscopes:\n  - scope: patient/*.rs\n    rationale: r\n  - scope: patient/Observation.rs?category=laboratory\n    rationale: r\nworkflows:\n  - id: w\n    description: d\n    needs: [patient/Observation.rs]\n";
 
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         for line in s.lines() {
             let (method, url) = line.split_once(' ').unwrap_or(("GET", line));
             let _ = fhir_url::parse(method, url);
-            let _ = scopegate::usage::instant::parse(line);
+            let _ = scopegate::usage_analysis::instant::parse(line);
         }
     }
     for line in std::iter::once(data).chain(data.split(|b| *b == b'\n')) {

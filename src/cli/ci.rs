@@ -2,7 +2,7 @@
 //! gates, verifies PR-added approvals through the reviews API, updates one sticky PR
 //! comment, and writes the job summary, annotations, outputs and a JSON report.
 //!
-//! Everything here is I/O around the pure stages: [`crate::ci`] decides trust,
+//! Everything here is I/O around the pure stages: [`crate::events`] decides trust,
 //! [`crate::gate`] decides the verdict, the renderers format. A comment that cannot be
 //! posted (a fork's read-only token, a rate limit, a cap) never changes the verdict,
 //! and the outputs are written before the comment step, so nothing it does can lose
@@ -18,10 +18,10 @@ use super::api::ApiArgs;
 use super::gating::{self, ApiFallback, BaseArgs, Head, Loaded};
 use crate::approval::{self, Entry};
 use crate::baseline::Repo;
-use crate::ci::{self, Event, Review, Trigger, Verification};
+use crate::events::{self, Event, Review, Trigger, Verification};
 use crate::github::{self, Client, Policy, Sticky};
 use crate::grant::covers;
-use crate::render::{Style, github as annotations, json, markdown, text};
+use crate::render::{Style, annotations, json, markdown, text};
 use crate::report::{Direction, Report, Verdict};
 use crate::scope::Scope;
 
@@ -182,13 +182,13 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         Some(p) => {
             let bytes = std::fs::read(p)
                 .with_context(|| format!("cannot read GITHUB_EVENT_PATH {}", p.display()))?;
-            ci::parse_event(&env.event_name, &bytes).map_err(anyhow::Error::msg)?
+            events::parse_event(&env.event_name, &bytes).map_err(anyhow::Error::msg)?
         }
         // No payload: nothing in it can be trusted, e.g. a push's default branch.
-        None => ci::parse_event(&env.event_name, b"{}").map_err(anyhow::Error::msg)?,
+        None => events::parse_event(&env.event_name, b"{}").map_err(anyhow::Error::msg)?,
     };
     // Which events can verify what (the README's event table); unsupported ones stop here.
-    let verification = ci::verification(&event).map_err(anyhow::Error::msg)?;
+    let verification = events::verification(&event).map_err(anyhow::Error::msg)?;
     let base = base_for(&args.baseline, &event);
     if let Some(note) = &event.note {
         let judged = match &base {
@@ -350,7 +350,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             comment(
                 c,
                 pr.number,
-                &ci::marker(&job, &manifest_paths),
+                &events::marker(&job, &manifest_paths),
                 Some(&pr.head_sha),
                 &report,
                 mode,
@@ -396,7 +396,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
 /// why (DESIGN §7). `ci` and `comment` both judge with this.
 fn unverified_entries(
     loaded: &Loaded,
-    under_review: Result<(&Client, ci::PullRequest), String>,
+    under_review: Result<(&Client, events::PullRequest), String>,
     repo: Option<&Repo>,
 ) -> Result<Vec<(Entry, String)>> {
     let added: Vec<Entry> = loaded.added_entries().into_iter().cloned().collect();
@@ -424,7 +424,7 @@ fn unverified_entries(
     };
     let mut untrusted = Vec::new();
     for e in added {
-        if let Err(why) = ci::verify_added_entry(
+        if let Err(why) = events::verify_added_entry(
             &e,
             &reviews,
             &pr,
@@ -475,7 +475,7 @@ fn bind_head(repo: &Repo, event: &Event, client: Option<&Client>) -> Result<()> 
                 ),
             },
         };
-        ci::bind_head(&head, &parents, &event.trigger, pr, &mut descends_from_base)
+        events::bind_head(&head, &parents, &event.trigger, pr, &mut descends_from_base)
             .map_err(anyhow::Error::msg)?;
     }
     if let Some(want) = &event.head_sha
@@ -494,7 +494,7 @@ fn bind_head(repo: &Repo, event: &Event, client: Option<&Client>) -> Result<()> 
 fn under_review<'c>(
     client: Option<&'c Client>,
     event: &Event,
-) -> Result<(&'c Client, ci::PullRequest), String> {
+) -> Result<(&'c Client, events::PullRequest), String> {
     let c = client.ok_or("no GITHUB_TOKEN to read the pull request's reviews")?;
     if let Some(p) = &event.pull_request {
         return Ok((c, p.clone()));
@@ -505,7 +505,7 @@ fn under_review<'c>(
     let (head_sha, author) = c
         .pull_head_and_author(number)
         .map_err(|e| format!("reading queued pull request #{number}: {e}"))?;
-    let pr = ci::PullRequest {
+    let pr = events::PullRequest {
         number,
         head_sha,
         base_sha: event.base_sha.clone().unwrap_or_default(),
@@ -521,25 +521,29 @@ fn under_review<'c>(
 /// Without a clone (`scopegate comment` in a job that fetched nothing), what a commit
 /// changes cannot be told, so every commit counts as a change: an approver who pushed
 /// even a ledger-only commit is then not independent (fetch the PR head to refine it).
-fn pr_commits(c: &Client, number: u64, repo: Option<&Repo>) -> Result<Vec<ci::PrCommit>, String> {
+fn pr_commits(
+    c: &Client,
+    number: u64,
+    repo: Option<&Repo>,
+) -> Result<Vec<events::PrCommit>, String> {
     let listed = c
         .list_pull_commits(number)
         .map_err(|e| format!("listing the pull request's commits: {e}"))?;
     if listed.is_empty() {
         return Err("GitHub listed no commits for the pull request".to_string());
     }
-    if listed.len() >= ci::MAX_PR_COMMITS {
+    if listed.len() >= events::MAX_PR_COMMITS {
         return Err(format!(
             "the pull request has {n} commits or more, and GitHub lists at most {n}, so the rest cannot be checked",
-            n = ci::MAX_PR_COMMITS
+            n = events::MAX_PR_COMMITS
         ));
     }
     let mut out = Vec::with_capacity(listed.len());
     for pc in listed {
         let Some(repo) = repo else {
-            out.push(ci::PrCommit {
-                change: ci::CommitChange::Other,
-                co_authors: ci::co_authors(&pc.message),
+            out.push(events::PrCommit {
+                change: events::CommitChange::Other,
+                co_authors: events::co_authors(&pc.message),
                 sha: pc.sha,
                 author: pc.author,
                 committer: pc.committer,
@@ -556,9 +560,14 @@ fn pr_commits(c: &Client, number: u64, repo: Option<&Repo>) -> Result<Vec<ci::Pr
             ),
             _ => (None, None),
         };
-        out.push(ci::PrCommit {
-            change: ci::classify_change(&paths, parents.len(), before.as_deref(), after.as_deref()),
-            co_authors: ci::co_authors(&pc.message),
+        out.push(events::PrCommit {
+            change: events::classify_change(
+                &paths,
+                parents.len(),
+                before.as_deref(),
+                after.as_deref(),
+            ),
+            co_authors: events::co_authors(&pc.message),
             sha: pc.sha,
             author: pc.author,
             committer: pc.committer,
@@ -579,7 +588,7 @@ fn comment(
     mode: CommentMode,
     env: &Env,
 ) -> Option<u64> {
-    let shown_marker = head.map_or_else(|| marker.to_string(), |h| ci::marker_at(marker, h));
+    let shown_marker = head.map_or_else(|| marker.to_string(), |h| events::marker_at(marker, h));
     let body = markdown::render(report, Some(&shown_marker));
     let author = match c.authenticated_login() {
         Ok(Some(login)) => login,
@@ -721,7 +730,7 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         moved(&p.head_sha, want)?;
         return Ok(0);
     }
-    let pr = ci::PullRequest {
+    let pr = events::PullRequest {
         number: p.number,
         head_sha: p.head_sha.clone(),
         base_sha: p.base_sha.clone(),
@@ -811,7 +820,7 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
     let id = comment(
         &client,
         pr.number,
-        &ci::marker(&args.job, &loaded.manifest_spec),
+        &events::marker(&args.job, &loaded.manifest_spec),
         Some(pr.head_sha.as_str()),
         &report,
         CommentMode::Always,
@@ -838,7 +847,7 @@ fn take_extras(path: &Path, report: &mut Report) -> Result<(), String> {
     }
     let theirs: Report = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a scopegate JSON report ({e})", path.display()))?;
-    ci::lend_extras(report, &theirs)
+    events::lend_extras(report, &theirs)
 }
 
 #[cfg(test)]

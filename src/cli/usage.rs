@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 
-use crate::render::{Style, json, usage as render};
-use crate::usage::analyze::{self, UsageOptions};
-use crate::usage::evidence::{self, EvidenceError};
-use crate::usage::instant;
-use crate::usage::lines::Plan;
-use crate::usage::report::UsageVerdict;
-use crate::usage::tally::{EvidenceKind, Tally};
+use crate::render::{Style, json, usage_report as render};
+use crate::usage_analysis::analyze::{self, UsageOptions};
+use crate::usage_analysis::evidence::{self, EvidenceError};
+use crate::usage_analysis::instant;
+use crate::usage_analysis::lines::Plan;
+use crate::usage_analysis::report::UsageVerdict;
+use crate::usage_analysis::tally::{EvidenceKind, Tally};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(super) enum UsageFormat {

@@ -37,7 +37,7 @@ pub enum Sticky {
 }
 
 /// Whether `body` carries `marker`: as given, or with a judged head inside it
-/// (`<!-- … head=SHA -->`, see [`crate::ci::marker_at`]).
+/// (`<!-- … head=SHA -->`, see [`crate::events::marker_at`]).
 pub fn is_marked(body: &str, marker: &str) -> bool {
     if body.contains(marker) {
         return true;

@@ -557,5 +557,4 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
 }
 
 #[cfg(test)]
-#[path = "diff_tests.rs"]
 mod tests;

@@ -437,5 +437,4 @@ pub fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
 }
 
 #[cfg(test)]
-#[path = "grant_tests.rs"]
 pub(crate) mod tests;

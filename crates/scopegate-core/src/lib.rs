@@ -5,11 +5,10 @@
 //! clock or environment. Cargo enforces it: this crate does not depend on git2,
 //! octocrab, tokio or clap, and the CLI (the `scopegate` package) holds the adapters.
 //! See ARCHITECTURE.md.
-
 pub mod approval;
-pub mod ci;
 pub mod config;
 pub mod diff;
+pub mod events;
 pub mod explain;
 pub mod fhir;
 pub mod gate;
@@ -30,5 +29,5 @@ pub mod signature;
 pub mod suggest;
 pub mod syntax;
 pub mod tenant;
-pub mod usage;
+pub mod usage_analysis;
 pub mod yaml;

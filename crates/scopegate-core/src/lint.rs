@@ -648,5 +648,4 @@ impl<'m> Lint<'m> {
 }
 
 #[cfg(test)]
-#[path = "lint_tests.rs"]
 mod tests;

@@ -371,5 +371,4 @@ fn validate(d: Draft, problems: &mut Vec<Problem>) -> Option<Manifest> {
 mod walk;
 
 #[cfg(test)]
-#[path = "manifest_tests.rs"]
 mod tests;

@@ -923,5 +923,4 @@ pub fn split_scope_string(s: &str) -> impl Iterator<Item = &str> {
 }
 
 #[cfg(test)]
-#[path = "scope_tests.rs"]
 mod tests;

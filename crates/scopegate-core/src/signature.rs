@@ -407,5 +407,4 @@ fn matches(pattern: &str, s: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "signature_tests.rs"]
 mod tests;

@@ -514,5 +514,4 @@ fn caps_named(findings: &[&Finding]) -> String {
 }
 
 #[cfg(test)]
-#[path = "tenant_tests.rs"]
 mod tests;

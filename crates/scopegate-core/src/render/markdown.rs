@@ -20,18 +20,13 @@ use crate::report::{Finding, Report, Verdict};
 /// GitHub's limit on an issue or pull-request comment body, in characters.
 pub const MAX_CHARS: usize = 65_536;
 
-#[path = "markdown_escape.rs"]
 mod escape;
 pub(crate) use escape::{code, prose, text};
 use escape::{longest_run, neutral_block};
 
-#[path = "markdown_app.rs"]
 mod app;
-#[path = "markdown_change.rs"]
 mod change;
-#[path = "markdown_tenant.rs"]
 mod tenant;
-#[path = "markdown_truncation.rs"]
 mod truncation;
 
 use app::{by_app, new_apps};
@@ -250,5 +245,4 @@ fn thousands(n: usize) -> String {
 }
 
 #[cfg(test)]
-#[path = "markdown_tests.rs"]
 pub(crate) mod tests;

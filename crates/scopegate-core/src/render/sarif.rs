@@ -364,5 +364,4 @@ fn sentence(s: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "sarif_tests.rs"]
 mod tests;

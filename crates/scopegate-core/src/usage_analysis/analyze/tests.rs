@@ -1,7 +1,7 @@
 use super::*;
 use crate::manifest::from_str;
-use crate::usage::evidence::{read_access_log, read_granted};
-use crate::usage::tally::EvidenceKind;
+use crate::usage_analysis::evidence::{read_access_log, read_granted};
+use crate::usage_analysis::tally::EvidenceKind;
 
 fn manifest(scopes: &[&str], needs: &[&str]) -> Manifest {
     let mut y = String::from("id: app\nlaunch: [ehr]\nscopes:\n");
@@ -288,7 +288,7 @@ fn the_window_and_other_apps_are_counted_not_used() {
     let m = manifest(&["patient/Observation.rs"], &[]);
     let mut t = Tally::new(
         "app",
-        crate::usage::instant::parse("2026-11-01"),
+        crate::usage_analysis::instant::parse("2026-11-01"),
         restriction_params(&m),
     );
     let f = t.add_file("a.jsonl", EvidenceKind::AccessLog);

@@ -484,5 +484,4 @@ fn evidence(t: &Tally, grant_evidence: bool) -> Evidence {
 }
 
 #[cfg(test)]
-#[path = "analyze_tests.rs"]
 mod tests;

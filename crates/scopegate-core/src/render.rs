@@ -2,7 +2,7 @@
 //!
 //! The only library module besides `cli` allowed to produce terminal text.
 
-pub mod github;
+pub mod annotations;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -11,7 +11,7 @@ pub mod notice;
 pub mod safe;
 pub mod sarif;
 pub mod text;
-pub mod usage;
+pub mod usage_report;
 
 /// Who approved a change, and ` (TICKET)` when there is a ticket, for messages.
 fn approver(a: &crate::report::Approval) -> (&str, String) {

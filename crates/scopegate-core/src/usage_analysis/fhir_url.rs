@@ -288,5 +288,4 @@ pub fn decode(v: &str) -> Option<std::borrow::Cow<'_, str>> {
 }
 
 #[cfg(test)]
-#[path = "fhir_url_tests.rs"]
 mod tests;

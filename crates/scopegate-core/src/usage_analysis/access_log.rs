@@ -274,5 +274,4 @@ fn find_quote(b: &[u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
-#[path = "access_log_tests.rs"]
 pub(crate) mod tests;

@@ -381,5 +381,4 @@ impl<R: Read> Walk<R> {
 }
 
 #[cfg(test)]
-#[path = "bundle_tests.rs"]
 mod tests;

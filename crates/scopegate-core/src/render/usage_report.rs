@@ -4,7 +4,7 @@
 use super::Style;
 use super::markdown::{code, prose};
 use crate::report::Report;
-use crate::usage::report::{Action, UsageReport, UsageVerdict};
+use crate::usage_analysis::report::{Action, UsageReport, UsageVerdict};
 
 fn plural(n: u64, word: &str) -> String {
     if n == 1 {

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use super::super::evidence::{EvidenceError, read_audit_events, read_audit_events_with};
 use super::super::tally::{EvidenceKind, Tally};
 use crate::manifest::{Manifest, from_str};
-use crate::usage::analyze::{UsageOptions, analyze, restriction_params};
+use crate::usage_analysis::analyze::{UsageOptions, analyze, restriction_params};
 
-const FIXTURE: &str = include_str!("../../../../tests/fixtures/usage/audit/bundle.json");
+const FIXTURE: &str = include_str!("../../../../../tests/fixtures/usage/audit/bundle.json");
 
 fn manifest() -> Manifest {
     from_str(

@@ -510,7 +510,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                 SchemaName::Approvals => crate::approval::json_schema(),
                 SchemaName::Tenant => crate::tenant::json_schema(),
                 SchemaName::Matrix => crate::matrix::json_schema(),
-                SchemaName::Usage => crate::usage::report::json_schema(),
+                SchemaName::Usage => crate::usage_analysis::report::json_schema(),
             };
             print!("{}", json::render(&schema));
             Ok(0)
@@ -560,7 +560,7 @@ fn render_gate(r: &Report, format: ReportFormat, style: Style) -> String {
         ReportFormat::Json => json::render(r),
         ReportFormat::Markdown => crate::render::markdown::render(r, None),
         ReportFormat::Sarif => crate::render::sarif::render(r),
-        ReportFormat::Github => crate::render::github::render(r),
+        ReportFormat::Github => crate::render::annotations::render(r),
         ReportFormat::Notice => {
             let notice = crate::notice::build(r, &[]);
             crate::render::notice::render(&notice)

@@ -177,8 +177,8 @@ fn userinfo_is_dropped_from_shown_urls() {
 
 #[test]
 fn the_marker_names_the_head_and_both_forms_are_the_same_comment() {
-    let plain = crate::ci::marker("gate", &["apps.yaml".to_string()]);
-    let at = crate::ci::marker_at(&plain, "ABCdef0123");
+    let plain = crate::events::marker("gate", &["apps.yaml".to_string()]);
+    let at = crate::events::marker_at(&plain, "ABCdef0123");
     assert_eq!(
         at,
         "<!-- scopegate:v1 job=gate manifests=apps.yaml head=ABCdef0123 -->"
@@ -187,12 +187,12 @@ fn the_marker_names_the_head_and_both_forms_are_the_same_comment() {
     assert!(is_marked(&format!("{plain}\nbody"), &plain));
     // Only hex digits of the head are kept: it cannot close the comment or forge one.
     assert_eq!(
-        crate::ci::marker_at(&plain, "--> <!-- x"),
+        crate::events::marker_at(&plain, "--> <!-- x"),
         "<!-- scopegate:v1 job=gate manifests=apps.yaml -->"
     );
     // Another manifest list is another comment, with or without a head.
-    let other = crate::ci::marker("gate", &["apps.yaml".to_string(), "b.yaml".to_string()]);
-    assert!(!is_marked(&crate::ci::marker_at(&other, "ab"), &plain));
+    let other = crate::events::marker("gate", &["apps.yaml".to_string(), "b.yaml".to_string()]);
+    assert!(!is_marked(&crate::events::marker_at(&other, "ab"), &plain));
     assert!(!is_marked(&other, &plain));
 }
 

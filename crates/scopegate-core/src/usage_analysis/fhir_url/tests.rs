@@ -1,5 +1,5 @@
 use super::*;
-use crate::usage::Interaction as I;
+use crate::usage_analysis::Interaction as I;
 
 /// (interaction, resource, operation, query)
 fn p(method: &str, url: &str) -> (I, Option<&'static str>, Option<String>, String) {

@@ -5,9 +5,9 @@
 
 use super::*;
 use crate::manifest::{Manifest, from_str};
-use crate::usage::access_log::tests::{Rng, line};
-use crate::usage::analyze::{UsageOptions, analyze, restriction_params};
-use crate::usage::tally::EvidenceKind;
+use crate::usage_analysis::access_log::tests::{Rng, line};
+use crate::usage_analysis::analyze::{UsageOptions, analyze, restriction_params};
+use crate::usage_analysis::tally::EvidenceKind;
 
 fn manifest() -> Manifest {
     from_str(

@@ -291,5 +291,4 @@ pub fn read_audit_events_with(
 }
 
 #[cfg(test)]
-#[path = "evidence_tests.rs"]
 mod tests;
