@@ -661,7 +661,7 @@ fn syntax_problem(kind: FileKind, text: &str, e: &ScanError) -> Problem {
                         "replace the tab with spaces",
                     );
                 }
-                return problem(pos, e.info().into(), "indent with spaces, not tabs");
+                return problem(pos, e.info(), "indent with spaces, not tabs");
             }
             if let Some(hint) = colon_in_value(text, pos) {
                 return problem(
@@ -680,7 +680,7 @@ fn syntax_problem(kind: FileKind, text: &str, e: &ScanError) -> Problem {
                 }
                 _ => "this is not valid YAML: check the indentation and quoting here",
             };
-            problem(pos, e.info().into(), hint)
+            problem(pos, e.info(), hint)
         }
     }
 }
