@@ -173,3 +173,97 @@ fn the_config_names_the_same_causes_as_the_manifest() {
     let run = r.run(&["check"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+const RISK: &str = "risk — ";
+const SEVERITY: &str = "severity — ";
+
+/// A released app, then a change adding `patient/Observation.d` (high: delete) and
+/// `patient/Condition.rs` (medium: a new type), neither needed by a workflow.
+fn escalated() -> Repo {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &with_rationale("labs"));
+    r.commit("app");
+    r.release("v1.0.0");
+    r.write(
+        "smart-app.yaml",
+        &with_rationale("labs").replace(
+            "workflows:",
+            "  - scope: patient/Observation.d\n    rationale: cleanup\n  - scope: patient/Condition.rs\n    rationale: problems\nworkflows:",
+        ),
+    );
+    r.commit("wider");
+    r
+}
+
+/// Risk levels and severities are explained once, where they first appear, in the
+/// text report and in the markdown (the PR comment), naming only the levels shown.
+#[test]
+fn risk_and_severity_legends_follow_their_first_appearance() {
+    let r = escalated();
+    let run = r.run(&["gate"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let out = &run.stdout;
+    assert_eq!(out.matches(RISK).count(), 1, "{out}");
+    assert_eq!(out.matches(SEVERITY).count(), 1, "{out}");
+    // Under the escalations (after the first risk word), before the findings.
+    let first_high = out.find("  high ").unwrap();
+    let legend = out.find(RISK).unwrap();
+    assert!(
+        first_high < legend && legend < out.find("Findings").unwrap(),
+        "{out}"
+    );
+    assert!(out.contains("high: e.g. delete") && out.contains("medium: e.g. a new type"));
+    assert!(!out.contains("low: e.g."), "only the levels shown: {out}");
+    assert!(out.contains("severity — error: must be fixed"), "{out}");
+    assert!(out.find(SEVERITY).unwrap() > out.find("Findings").unwrap());
+
+    let md = r.run(&["gate", "--format", "markdown"]);
+    assert_eq!(md.code, 1);
+    let out = &md.stdout;
+    assert_eq!(out.matches(RISK).count(), 1, "{out}");
+    assert!(
+        out.contains("\n<sub>risk — high: e.g. delete, every type (`*`), a new level, offline access; medium: e.g. a new type, create or update, a loosened restriction (each rule's: `scopegate rules`)</sub>\n"),
+        "{out}"
+    );
+    let table_end = out.find("| medium |").unwrap();
+    assert!(table_end < out.find(RISK).unwrap());
+    assert!(out.find(RISK).unwrap() < out.find("#### Findings").unwrap());
+    assert!(
+        out.contains("\n<sub>severity — error: must be fixed"),
+        "{out}"
+    );
+}
+
+/// No levels, no legend: a clean check and an unchanged gate say nothing extra.
+#[test]
+fn no_legend_without_a_risk_or_a_finding() {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &with_rationale("labs"));
+    r.commit("app");
+    r.release("v1.0.0");
+    r.commit("again");
+    for args in [
+        &["check"][..],
+        &["gate"][..],
+        &["gate", "--format", "markdown"][..],
+    ] {
+        let run = r.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            !run.stdout.contains(RISK) && !run.stdout.contains(SEVERITY),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+    // A warning only: the severity legend names warnings, not errors or risks.
+    r.write("smart-app.yaml", &with_rationale("TODO"));
+    let run = r.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("severity — warning: likely a mistake")
+            && !run.stdout.contains("error: must be fixed")
+            && !run.stdout.contains(RISK),
+        "{}",
+        run.stdout
+    );
+}
