@@ -267,3 +267,69 @@ fn no_legend_without_a_risk_or_a_finding() {
         run.stdout
     );
 }
+
+/// The PR comment's markdown: a heading quotes a tenant as code (no literal
+/// backticks), a timestamp reads as written (no `10\:33\:29Z`), and a pending
+/// approval's instruction is a code span, not escaped backticks.
+#[test]
+fn markdown_shows_timestamps_and_quoted_names_as_written() {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &with_rationale("labs"));
+    r.write(".scopegate/config.yaml", "approvers: [alice]\n");
+    r.write(".scopegate/tenants/clinic.yaml", "deny:\n  - '*/*.d'\n");
+    r.allow_signer("alice", "");
+    r.commit("app");
+    r.release("v1.0.0");
+    r.write(
+        "smart-app.yaml",
+        &with_rationale("labs")
+            .replace(
+                "workflows:",
+                "  - scope: patient/Observation.d\n    rationale: cleanup\nworkflows:",
+            )
+            .replace(
+                "patient/Observation.rs]",
+                "patient/Observation.rs, patient/Observation.d]",
+            ),
+    );
+    r.commit("delete");
+    let a = r.approve_signed(
+        "alice",
+        &[
+            "--ticket",
+            "SEC-1",
+            "--expires",
+            "2026-11-20T10:33:29Z",
+            "--now",
+            "2026-11-01T10:33:29Z",
+        ],
+    );
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+    r.commit("approval");
+    let run = r.run(&["gate", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let md = &run.stdout;
+    let heading = md.lines().next().unwrap();
+    assert_eq!(
+        heading,
+        "### scopegate: ❌ FAIL — 1 unapproved escalation, blocked for tenant `clinic` \\(tenants\\: enforce\\)",
+        "{md}"
+    );
+    assert!(md.contains("2026-11-20T10:33:29Z"), "{md}");
+    assert!(!md.contains("10\\:33"), "{md}");
+    assert!(!md.contains("\\`"), "no literal backticks: {md}");
+
+    // An unsigned entry is pending: its instruction is a code span in the table.
+    r.write(
+        ".scopegate/approvals.yaml",
+        "approvals:\n  - keys: [\"labs:patient/Observation.d\"]\n    by: alice\n    at: \"2026-11-27T10:33:29Z\"\n    ticket: SEC-2\n",
+    );
+    r.commit("unsigned");
+    let md = r.run(&["gate", "--format", "markdown"]).stdout;
+    assert!(md.contains("⏳ **PENDING**"), "{md}");
+    assert!(
+        md.contains("`scopegate approve --sign <private key> --by alice …`"),
+        "{md}"
+    );
+    assert!(!md.contains("\\`"), "no literal backticks: {md}");
+}

@@ -186,7 +186,10 @@ fn approval(a: &Approval) -> String {
         ApprovalState::Expired => format!("⌛ **EXPIRED**: approved by {who}{ticket}"),
         ApprovalState::Pending => format!(
             "⏳ **PENDING**: ledger entry by {who}{ticket}; {}",
-            text(a.reason.as_deref().unwrap_or("needs a qualifying review"))
+            prose(
+                a.reason.as_deref().unwrap_or("needs a qualifying review"),
+                true
+            )
         ),
         ApprovalState::NotRequired => "—".to_string(),
     }
