@@ -436,3 +436,82 @@ fn the_html_matrix_breaks_scopes_only_between_pieces() {
             .contains("code.scope span { white-space: nowrap; }")
     );
 }
+
+/// The `files:` pattern of every hook in `.pre-commit-hooks.yaml`, unquoted.
+fn hook_file_patterns() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let hooks = std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap();
+    hooks
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("files: "))
+        .map(
+            |v| match v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+                Some(q) => q.replace("''", "'"),
+                None => v.to_string(),
+            },
+        )
+        .collect()
+}
+
+/// Whether each path matches `pattern` the way pre-commit matches `files:` (Python's
+/// `re.search` on the repository-relative path), from python3 itself.
+fn python_search(pattern: &str, paths: &[&str]) -> Vec<bool> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import re, sys\np = re.compile(sys.argv[1])\nfor f in sys.argv[2:]:\n    print(bool(p.search(f)))",
+            pattern,
+        ])
+        .args(paths)
+        .output()
+        .expect("python3 (pre-commit's own regex engine) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l == "True")
+        .collect()
+}
+
+/// The hooks run when the default manifest (from the config defaults), one in a
+/// subdirectory, or anything under `.scopegate/` changes, and not for other files.
+#[test]
+fn the_pre_commit_hooks_files_pattern_matches_the_default_manifest() {
+    let patterns = hook_file_patterns();
+    assert_eq!(patterns.len(), 2, "one `files:` per hook: {patterns:?}");
+    let defaults = scopegate::config::Config::default().manifests;
+    assert_eq!(defaults, ["smart-app.yaml"]);
+    let mut must: Vec<&str> = defaults.iter().map(String::as_str).collect();
+    must.extend([
+        "apps/med-rec/smart-app.yaml",
+        "smart-app.yml",
+        "billing.smart-app.yaml",
+        ".scopegate/config.yaml",
+        ".scopegate/approvals.yaml",
+        ".scopegate/tenants/clinic.yaml",
+        ".scopegate/allowed_signers",
+    ]);
+    let must_not = [
+        "README.md",
+        "src/main.rs",
+        "smart-app.yaml.orig",
+        "not-smart-app.yaml",
+        "docs/.scopegate/notes.md",
+    ];
+    for p in &patterns {
+        assert!(
+            python_search(p, &must).iter().all(|m| *m),
+            "{p} misses one of {must:?}: {:?}",
+            python_search(p, &must)
+        );
+        assert!(
+            python_search(p, &must_not).iter().all(|m| !*m),
+            "{p} matches one of {must_not:?}: {:?}",
+            python_search(p, &must_not)
+        );
+    }
+}
