@@ -80,14 +80,14 @@ fn scope(s: &str) -> String {
 }
 
 /// Text in scopegate's style, where backticks quote scopes: paired backticks become
-/// `<code>`, and every piece is escaped.
+/// `<code>` that breaks as a [`scope`] does, and every piece is escaped.
 fn prose(s: &str) -> String {
     let parts: Vec<&str> = s.split('`').collect();
     let paired = parts.len() % 2 == 1;
     let mut out = String::new();
     for (i, p) in parts.iter().enumerate() {
         if i % 2 == 1 && (paired || i + 1 < parts.len()) {
-            out.push_str(&code(p));
+            out.push_str(&scope(p));
         } else {
             if i % 2 == 1 {
                 out.push('`');
@@ -228,7 +228,16 @@ mod tests {
     fn prose_turns_paired_backticks_into_code_and_escapes_the_rest() {
         assert_eq!(
             prose("`<b>` is <i> `x"),
-            "<code>&lt;b&gt;</code> is &lt;i&gt; `x"
+            "<code class=\"scope\"><span>&lt;b&gt;</span></code> is &lt;i&gt; `x"
+        );
+    }
+
+    #[test]
+    fn scopes_are_pieces_that_break_only_after_separators() {
+        assert_eq!(
+            scope("patient/Obs.rs?a=<x>&b"),
+            "<code class=\"scope\"><span>patient/</span><wbr><span>Obs.</span><wbr>\
+             <span>rs?</span><wbr><span>a=&lt;x&gt;&amp;</span><wbr><span>b</span></code>"
         );
     }
 }
