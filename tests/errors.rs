@@ -515,3 +515,45 @@ fn the_pre_commit_hooks_files_pattern_matches_the_default_manifest() {
         );
     }
 }
+
+/// A permission typo's did-you-mean is a scope that passes: its type is made one of
+/// the manifest's FHIR version too (renamed counterpart, else the nearest name).
+#[test]
+fn a_permission_typo_on_an_unknown_type_suggests_a_scope_that_passes() {
+    let r = Repo::new();
+    let with = |scope: &str| {
+        with_rationale("labs")
+            .replace(
+                "  - scope: patient/Observation.rs\n",
+                &format!("  - scope: {scope}\n"),
+            )
+            .replace("patient/Observation.rs]", &format!("{scope}]"))
+    };
+    for (typo, fix) in [
+        (
+            "patient/MedicationUsage.raed",
+            "patient/MedicationStatement.read",
+        ),
+        ("patient/Observaton.wirte", "patient/Observation.write"),
+        // Control: a known type keeps its name.
+        ("patient/Observation.raed", "patient/Observation.read"),
+    ] {
+        r.write("smart-app.yaml", &with(typo));
+        let run = r.run(&["check"]);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains(&format!("hint: did you mean `{fix}`?")),
+            "{typo}: {}",
+            run.stdout
+        );
+        // The suggestion itself loads without an invalid-scope or unknown-type error.
+        r.write("smart-app.yaml", &with(fix));
+        let run = r.run(&["check"]);
+        assert!(
+            !run.stdout.contains("error[invalid-scope]")
+                && !run.stdout.contains("error[unknown-resource-type]"),
+            "{fix}: {}",
+            run.stdout
+        );
+    }
+}
