@@ -179,30 +179,6 @@ impl<'m> Lint<'m> {
         }
     }
 
-    /// A suggested scope with its resource type made one of the manifest's FHIR
-    /// version (its renamed counterpart, else the nearest name): a fix for `.raed` on
-    /// R5's `MedicationUsage` in an R4 manifest is `MedicationStatement.read`.
-    fn with_known_type(&self, suggestion: &str) -> String {
-        let fv = self.m.fhir_version;
-        let Ok(Scope::Resource(ResourceScope {
-            resource: ResourceType::Named(ty),
-            ..
-        })) = Scope::parse(suggestion)
-        else {
-            return suggestion.to_string();
-        };
-        if fv.has_resource_type(&ty) {
-            return suggestion.to_string();
-        }
-        match fv
-            .renamed_counterpart(&ty)
-            .or_else(|| fv.suggest_resource_type(&ty))
-        {
-            Some(known) => suggestion.replacen(&*ty, known, 1),
-            None => suggestion.to_string(),
-        }
-    }
-
     fn token(&mut self, t: &Token, requested: bool) {
         let raw = &t.text.value;
         let pos = t.text.pos;
@@ -215,7 +191,7 @@ impl<'m> Lint<'m> {
                 let hint = e
                     .suggestion
                     .as_ref()
-                    .map(|s| format!("did you mean `{}`?", self.with_known_type(s)));
+                    .map(|s| format!("did you mean `{}`?", self.m.fhir_version.with_known_type(s)));
                 self.push(id, pos, format!("{}: {}", code(raw), e.message), hint);
             }
             Ok(Scope::Resource(ResourceScope {

@@ -546,6 +546,14 @@ fn a_permission_typo_on_an_unknown_type_suggests_a_scope_that_passes() {
             "{typo}: {}",
             run.stdout
         );
+        // `explain` gives the same suggestion, and lists no grants for the typo.
+        let x = r.run(&["explain", typo]);
+        assert!(
+            x.stdout.contains(&format!("hint: did you mean `{fix}`?"))
+                && !x.stdout.contains("grants on"),
+            "{typo}: {}",
+            x.stdout
+        );
         // The suggestion itself loads without an invalid-scope or unknown-type error.
         r.write("smart-app.yaml", &with(fix));
         let run = r.run(&["check"]);
