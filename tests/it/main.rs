@@ -14,6 +14,7 @@ mod ci_events;
 mod cli;
 mod comment;
 mod diff_fixtures;
+mod errors;
 mod fuzz_regressions;
 mod gate;
 mod github_boundary;

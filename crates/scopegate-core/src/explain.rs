@@ -69,7 +69,7 @@ pub fn explain(token: &str, fhir: FhirVersion) -> Explanation {
                 meaning: "not a valid SMART scope: a server may ignore, replace or reject it"
                     .into(),
                 error: Some(e.message),
-                suggestion: e.suggestion,
+                suggestion: e.suggestion.map(|x| fhir.with_known_type(&x)),
             };
         }
         Ok(s) => s,

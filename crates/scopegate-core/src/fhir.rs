@@ -98,6 +98,30 @@ impl FhirVersion {
             .find(|n| self.has_resource_type(n))
     }
 
+    /// `scope` (a suggestion) with its resource type made one of this release: its
+    /// renamed counterpart, else the nearest name. A fix for `.raed` on R5's
+    /// `MedicationUsage` in R4 is `MedicationStatement.read`, a scope that passes.
+    pub fn with_known_type(self, scope: &str) -> String {
+        use crate::scope::{ResourceScope, ResourceType, Scope};
+        let Ok(Scope::Resource(ResourceScope {
+            resource: ResourceType::Named(ty),
+            ..
+        })) = Scope::parse(scope)
+        else {
+            return scope.to_string();
+        };
+        if self.has_resource_type(&ty) {
+            return scope.to_string();
+        }
+        match self
+            .renamed_counterpart(&ty)
+            .or_else(|| self.suggest_resource_type(&ty))
+        {
+            Some(known) => scope.replacen(&*ty, known, 1),
+            None => scope.to_string(),
+        }
+    }
+
     /// The releases that do define `name`, to explain a type that moved.
     pub fn releases_with(name: &str) -> Vec<FhirVersion> {
         FhirVersion::ALL

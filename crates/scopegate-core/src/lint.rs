@@ -191,7 +191,7 @@ impl<'m> Lint<'m> {
                 let hint = e
                     .suggestion
                     .as_ref()
-                    .map(|s| format!("did you mean `{s}`?"));
+                    .map(|s| format!("did you mean `{}`?", self.m.fhir_version.with_known_type(s)));
                 self.push(id, pos, format!("{}: {}", code(raw), e.message), hint);
             }
             Ok(Scope::Resource(ResourceScope {

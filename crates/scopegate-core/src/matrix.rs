@@ -157,12 +157,49 @@ pub struct Row {
     pub tenants: Vec<TenantCell>,
 }
 
+/// What the matrix describes: the checkout it was read from. The CLI fills it in;
+/// [`build`] leaves it empty (a working tree outside git).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Checkout {
+    /// The commit checked out (HEAD); absent outside a git repository or before the
+    /// first commit.
+    pub commit: Option<String>,
+    /// The release tag on that commit (newest matching the config's `release_tags`).
+    pub version: Option<String>,
+    /// A file the matrix read (a manifest, the ledger, the config, a tenant profile)
+    /// differs from the commit or is not committed: the matrix is of the working tree.
+    pub uncommitted: bool,
+}
+
+impl Checkout {
+    /// "at commit 0123456789ab (v1.4.0)", or "from the working tree, …" when what was
+    /// read is not (all) committed.
+    pub fn describe(&self) -> String {
+        let version = self.version.as_deref().unwrap_or("no release tag");
+        match (&self.commit, self.uncommitted) {
+            (Some(c), false) => format!("at commit {} ({version})", short(c)),
+            (Some(c), true) => format!(
+                "from the working tree, with uncommitted changes on commit {} ({version})",
+                short(c)
+            ),
+            (None, _) => "from a working tree with no git commit".to_string(),
+        }
+    }
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
 /// The whole matrix.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ScopeMatrix {
     /// The JSON format version; see `schemas/matrix.schema.json`.
     pub format_version: u32,
     pub tool: String,
+    /// The commit and version the matrix describes.
+    #[serde(default)]
+    pub checkout: Checkout,
     /// Apps in the order the manifests were given.
     pub apps: Vec<MatrixApp>,
     /// Tenants by name.
@@ -276,6 +313,7 @@ pub fn build(
     ScopeMatrix {
         format_version: FORMAT_VERSION,
         tool: format!("scopegate {}", env!("CARGO_PKG_VERSION")),
+        checkout: Checkout::default(),
         apps: manifests
             .iter()
             .map(|m| MatrixApp {

@@ -23,6 +23,65 @@ fn approver(a: &crate::report::Approval) -> (&str, String) {
     (a.by.as_deref().unwrap_or("?"), ticket)
 }
 
+/// What the risk levels in `present` mean, as one line for the first place they appear
+/// (issue 16: a first-time user cannot guess them); `None` when none is present. The
+/// examples are the catalogue's defaults: `severity:` overrides can move a rule.
+fn risk_legend(present: impl IntoIterator<Item = crate::rules::Severity>) -> Option<String> {
+    use crate::rules::Severity;
+    let present: std::collections::BTreeSet<Severity> = present.into_iter().collect();
+    let parts: Vec<&str> = [
+        (
+            Severity::Error,
+            "high: e.g. delete, every type (`*`), a new level, offline access",
+        ),
+        (
+            Severity::Warning,
+            "medium: e.g. a new type, create or update, a loosened restriction",
+        ),
+        (
+            Severity::Note,
+            "low: e.g. more reads of a type already reached, identity or launch context",
+        ),
+    ]
+    .into_iter()
+    .filter(|(s, _)| present.contains(s))
+    .map(|(_, t)| t)
+    .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "risk — {} (each rule's: `scopegate rules`)",
+            parts.join("; ")
+        )
+    })
+}
+
+/// What the finding severities in `present` mean, as one line; `None` when none is.
+fn severity_legend(present: impl IntoIterator<Item = crate::rules::Severity>) -> Option<String> {
+    use crate::rules::Severity;
+    let present: std::collections::BTreeSet<Severity> = present.into_iter().collect();
+    let parts: Vec<&str> = [
+        (
+            Severity::Error,
+            "error: must be fixed (invalid, unjustified or denied access)",
+        ),
+        (
+            Severity::Warning,
+            "warning: likely a mistake, or broader than needed",
+        ),
+        (Severity::Note, "note: for information"),
+    ]
+    .into_iter()
+    .filter(|(s, _)| present.contains(s))
+    .map(|(_, t)| t)
+    .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "severity — {}. `check --fail-on` and the config's `fail_on_lint` choose which fail",
+            parts.join("; ")
+        )
+    })
+}
+
 /// ANSI styling, on only when the CLI says the terminal wants it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Style {

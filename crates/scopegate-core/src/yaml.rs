@@ -210,7 +210,36 @@ pub fn parse<T: DeserializeOwned>(kind: FileKind, path: &str, text: &str) -> Res
             max_reader_input_bytes: Some(MAX_BYTES),
         },
     };
-    serde_saphyr::from_str_with_options(text, opts).map_err(|e| yaml_error(kind, path, &e))
+    serde_saphyr::from_str_with_options(text, opts).map_err(|e| {
+        // A syntax error is reported the way the manifest reader reports it, even where
+        // serde stopped earlier at a value of the wrong shape that the error caused
+        // (`manifests: a: b` is "expected sequence start" to serde).
+        match first_scan_error(text) {
+            Some(s)
+                if !matches!(
+                    s.kind(),
+                    ErrorKind::RecursionLimitExceeded | ErrorKind::UnknownAnchor
+                ) =>
+            {
+                LoadError {
+                    path: path.to_string(),
+                    problems: vec![syntax_problem(kind, text, &s)],
+                }
+            }
+            _ => yaml_error(kind, path, &e),
+        }
+    })
+}
+
+/// The first syntax error in `text`, if any, from the parser serde-saphyr reads with.
+fn first_scan_error(text: &str) -> Option<ScanError> {
+    let mut events = Source::full(text);
+    while let Some(ev) = events.next() {
+        if let Err(e) = ev {
+            return Some(e);
+        }
+    }
+    None
 }
 
 fn yaml_error(kind: FileKind, path: &str, e: &serde_saphyr::Error) -> LoadError {
@@ -340,6 +369,7 @@ pub enum Item<'a> {
 /// passes over a node it does not want without recursion, so no input can use the
 /// stack. Problems that do not stop the reading are collected for the caller.
 pub struct Reader<'a> {
+    text: &'a str,
     events: Source<'a>,
     problems: Vec<Problem>,
     /// Collections open around the current event.
@@ -382,6 +412,7 @@ impl<'a> Reader<'a> {
             None => Source::full(text),
         };
         Reader {
+            text,
             events,
             problems: Vec::new(),
             depth: 0,
@@ -587,36 +618,132 @@ impl<'a> Reader<'a> {
     }
 
     fn scan_error(&mut self, e: &ScanError) -> Stop {
-        let pos = Pos::from(*e.marker());
-        match e.kind() {
-            ErrorKind::RecursionLimitExceeded => self.stop(
-                pos,
-                format!("the YAML is nested deeper than {MAX_DEPTH} levels"),
-                Some(DEPTH_HINT.into()),
-            ),
-            ErrorKind::UnknownAnchor => self.stop(
-                pos,
-                "YAML anchors and aliases are not allowed in a manifest",
-                Some("write each value out in full".into()),
-            ),
-            kind => {
-                let hint = match kind {
-                    ErrorKind::UnclosedQuotedScalar => "close the quote",
-                    ErrorKind::UnclosedFlowCollection { .. } => {
-                        "close the `[` or `{` (or write the list as `- ` lines)"
-                    }
-                    ErrorKind::BlockEntryInFlowCollection => {
-                        "inside `[ … ]` write `a, b`; for `- ` lines, remove the brackets"
-                    }
-                    ErrorKind::TabInIndentation
+        let p = syntax_problem(FileKind::Manifest, self.text, e);
+        self.problems.push(p);
+        Stop
+    }
+}
+
+/// A YAML syntax error, worded the same whichever parser met it (the manifest reader or
+/// [`parse`]): the parser's words and place, or, where the text around that place shows
+/// the likely cause (a tab in the indentation, an unquoted `: ` inside a value), that
+/// cause, pointing at its own character.
+fn syntax_problem(kind: FileKind, text: &str, e: &ScanError) -> Problem {
+    let pos = Pos::from(*e.marker());
+    let problem = |pos, message: String, hint: &str| Problem {
+        pos,
+        message,
+        hint: Some(hint.into()),
+    };
+    match e.kind() {
+        ErrorKind::RecursionLimitExceeded => problem(
+            pos,
+            format!("the YAML is nested deeper than {MAX_DEPTH} levels"),
+            DEPTH_HINT,
+        ),
+        ErrorKind::UnknownAnchor => problem(
+            pos,
+            format!("YAML anchors and aliases are not allowed in a {kind}"),
+            "write each value out in full",
+        ),
+        kind => {
+            let tab_kind = matches!(
+                kind,
+                ErrorKind::TabInIndentation
                     | ErrorKind::TabInBlockIndentation
-                    | ErrorKind::TabNotAllowed => "indent with spaces, not tabs",
-                    _ => "this is not valid YAML: check the indentation and quoting here",
-                };
-                self.stop(pos, e.info(), Some(hint.into()))
+                    | ErrorKind::TabNotAllowed
+            );
+            if tab_kind || e.info().contains("tab") {
+                if let Some(tab) = tab_near(text, pos) {
+                    return problem(
+                        tab,
+                        "a tab is used for indentation here: YAML indents with spaces only".into(),
+                        "replace the tab with spaces",
+                    );
+                }
+                return problem(pos, e.info(), "indent with spaces, not tabs");
             }
+            if let Some(hint) = colon_in_value(text, pos) {
+                return problem(
+                    pos,
+                    "`: ` inside a value: YAML reads it as the start of a new key".into(),
+                    &hint,
+                );
+            }
+            let hint = match kind {
+                ErrorKind::UnclosedQuotedScalar => "close the quote",
+                ErrorKind::UnclosedFlowCollection { .. } => {
+                    "close the `[` or `{` (or write the list as `- ` lines)"
+                }
+                ErrorKind::BlockEntryInFlowCollection => {
+                    "inside `[ … ]` write `a, b`; for `- ` lines, remove the brackets"
+                }
+                _ => "this is not valid YAML: check the indentation and quoting here",
+            };
+            problem(pos, e.info(), hint)
         }
     }
+}
+
+/// The line `line` (1-based) of `text`, without its line break.
+fn line_of(text: &str, line: u32) -> Option<&str> {
+    let i = usize::try_from(line).ok()?.checked_sub(1)?;
+    text.split('\n')
+        .nth(i)
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+fn pos_at(line: usize, column0: usize) -> Pos {
+    Pos {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column0 + 1).unwrap_or(u32::MAX),
+    }
+}
+
+/// The tab the parser stopped at: the first tab in a line's indentation from the line
+/// of the error on (a plain scalar's error names where the scalar began, and the tab
+/// can be on a line it continues onto), else the first tab on the error's line.
+fn tab_near(text: &str, at: Pos) -> Option<Pos> {
+    let first = usize::try_from(at.line).ok()?.max(1);
+    let lines = text.split('\n').enumerate().skip(first - 1);
+    for (i, l) in lines.take(1000) {
+        let indent = l.chars().take_while(|c| *c == ' ' || *c == '\t');
+        if let Some(col) = indent.enumerate().find(|(_, c)| *c == '\t').map(|(j, _)| j) {
+            return Some(pos_at(i + 1, col));
+        }
+    }
+    let l = line_of(text, at.line)?;
+    l.chars()
+        .position(|c| c == '\t')
+        .map(|col| pos_at(at.line as usize, col))
+}
+
+/// When the parser stopped at a `: ` that follows a `key: ` on the same line, the
+/// value was meant to contain it: the hint shows the line with the value quoted.
+fn colon_in_value(text: &str, at: Pos) -> Option<String> {
+    let line = line_of(text, at.line)?;
+    let col = usize::try_from(at.column).ok()?.checked_sub(1)?;
+    let chars: Vec<char> = line.chars().collect();
+    if chars.get(col) != Some(&':') || chars.get(col + 1).is_some_and(|c| *c != ' ') {
+        return None;
+    }
+    let before: String = chars[..col].iter().collect();
+    let body = before.trim_start_matches(' ');
+    let body = body
+        .strip_prefix("- ")
+        .unwrap_or(body)
+        .trim_start_matches(' ');
+    let (key, value_start) = body.split_once(": ")?;
+    if key.is_empty() || key.contains(['[', '{', '"', '\'', '#']) || value_start.is_empty() {
+        return None;
+    }
+    let rest: String = chars[col..].iter().collect();
+    let value = format!("{}{}", value_start.trim_start_matches(' '), rest.trim_end());
+    if value.starts_with(['"', '\'', '[', '{']) || value.contains(" #") {
+        return Some("quote this value".into());
+    }
+    let quoted = value.replace('\\', "\\\\").replace('"', "\\\"");
+    Some(format!("quote this value: `{key}: \"{quoted}\"`"))
 }
 
 /// Whether the fast path reads `text` and, when it does, gives granit-parser's events

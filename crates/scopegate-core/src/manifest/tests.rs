@@ -237,6 +237,43 @@ fn syntax_errors_are_located_with_a_hint() {
     );
 }
 
+/// A YAML syntax error names its likely cause at the offending character, and the
+/// serde reading (config, ledger, tenant profiles) words and places it the same.
+#[test]
+fn syntax_errors_name_an_unquoted_colon_or_a_tab_the_same_on_both_paths() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "id: a\nscopes: []\nname: app: for labs\n",
+            "3:10: `: ` inside a value: YAML reads it as the start of a new key (quote this value: `name: \"app: for labs\"`)",
+        ),
+        (
+            "id: a\nscopes:\n  - scope: launch\n    rationale: needed: \"now\" \\ here\n",
+            "4:22: `: ` inside a value: YAML reads it as the start of a new key (quote this value: `rationale: \"needed: \\\"now\\\" \\\\ here\"`)",
+        ),
+        (
+            "id: a\nscopes:\n\t- scope: launch\n",
+            "3:1: a tab is used for indentation here: YAML indents with spaces only (replace the tab with spaces)",
+        ),
+        (
+            "id: a\nscopes:\n  - scope: launch\n  \t rationale: x\n",
+            "4:3: a tab is used for indentation here: YAML indents with spaces only (replace the tab with spaces)",
+        ),
+        // Controls: other syntax errors keep the parser's words and place.
+        (
+            "id: a\nscopes: []\nname: 'x\n",
+            "3:7: unclosed quote (close the quote)",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(problems(text), [*want], "{text:?}");
+        let serde = serde_from_str("m", text).unwrap_err();
+        let walker = from_str("m", text).unwrap_err();
+        assert_eq!(serde, walker, "{text:?}");
+    }
+    // Quoted, the same values load.
+    assert!(from_str("m", &GOOD.replace("name: ", "name: \"app: for labs\" #")).is_ok());
+}
+
 #[test]
 fn yaml_one_point_one_booleans_do_not_sneak_in() {
     // strict_booleans: `yes` is not a bool, and a bool where a string belongs is an error.

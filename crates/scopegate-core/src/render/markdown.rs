@@ -57,12 +57,26 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
         out.push_str(&truncation_note(r, cut, max_chars));
     }
     tenant_matrix(&mut out, r);
+    // Said once, under the first escalations table shown.
+    let mut legend = super::risk_legend(
+        r.changes
+            .iter()
+            .filter(|c| c.direction == crate::report::Direction::Escalation)
+            .map(|c| c.severity),
+    );
     if r.apps.len() > 1 {
-        by_app(&mut out, r, cut, budget);
+        by_app(&mut out, r, cut, budget, &mut legend);
     } else {
         new_apps(&mut out, r);
         let rows = ranked(r);
-        escalations(&mut out, &rows, cut.escalations, "####", budget);
+        escalations(
+            &mut out,
+            &rows,
+            cut.escalations,
+            "####",
+            budget,
+            &mut legend,
+        );
         if !cut.reductions {
             reductions(&mut out, &rows, "####", budget);
         }
@@ -162,6 +176,9 @@ fn findings(out: &mut String, r: &Report, budget: usize) {
             place_col(f),
             message(f),
         ));
+    }
+    if let Some(l) = super::severity_legend(r.findings.iter().map(|f| f.severity)) {
+        out.push_str(&format!("\n<sub>{l}</sub>\n"));
     }
 }
 

@@ -46,6 +46,9 @@ fn report_raw(r: &Report, st: Style) -> String {
             out.push_str(&format!("  {} {h}\n", st.cyan("hint:")));
         }
     }
+    if let Some(l) = super::severity_legend(r.findings.iter().map(|f| f.severity)) {
+        out.push_str(&format!("{}\n", st.dim(&l)));
+    }
     out.push_str(&tenants(r, st));
     let s = &r.summary;
     let total = s.errors + s.warnings + s.notes;
@@ -290,7 +293,7 @@ fn app_status(a: &AppReport) -> Option<String> {
 
 /// Many apps: one block per app that changed (or moved, appeared or went), then
 /// one line naming the apps with no changes.
-fn by_app(out: &mut String, r: &Report, st: Style) {
+fn by_app(out: &mut String, r: &Report, st: Style, legend: &mut bool) {
     let mut quiet = Vec::new();
     for a in &r.apps {
         let has_changes = r.changes.iter().any(|c| c.app == a.app);
@@ -305,7 +308,7 @@ fn by_app(out: &mut String, r: &Report, st: Style) {
             st.bold(&format!("app {}", a.app))
         ));
         if has_changes {
-            changes(out, r, st, Some(&a.app), "  ");
+            changes(out, r, st, Some(&a.app), "  ", legend);
         } else {
             out.push_str("  no access or workflow change\n");
         }
@@ -320,9 +323,17 @@ fn by_app(out: &mut String, r: &Report, st: Style) {
 }
 
 /// The changes (of one app, or all), by direction, each line indented by `indent`.
-fn changes(out: &mut String, r: &Report, st: Style, app: Option<&str>, indent: &str) {
+/// The risk legend follows the first escalations shown, once (`legend` says it was).
+fn changes(
+    out: &mut String,
+    r: &Report,
+    st: Style,
+    app: Option<&str>,
+    indent: &str,
+    legend: &mut bool,
+) {
     use crate::report::Direction;
-    let section = |out: &mut String, title: &str, dir: Direction| {
+    let mut section = |out: &mut String, title: &str, dir: Direction| {
         let cs: Vec<_> = r
             .changes
             .iter()
@@ -355,6 +366,13 @@ fn changes(out: &mut String, r: &Report, st: Style, app: Option<&str>, indent: &
                     c.workflows.join(", ")
                 };
                 out.push_str(&format!("{indent}         workflows: {wf}\n"));
+            }
+        }
+        if dir == Direction::Escalation && !*legend {
+            *legend = true;
+            let all = r.changes.iter().filter(|c| c.direction == dir);
+            if let Some(l) = super::risk_legend(all.map(|c| c.severity)) {
+                out.push_str(&format!("{indent}  {}\n", st.dim(&l)));
             }
         }
     };
@@ -411,8 +429,9 @@ fn gate_raw(r: &Report, st: Style) -> String {
         out.push('\n');
         out.push_str(&tenants(r, st));
     }
+    let mut legend = false;
     if r.apps.len() > 1 {
-        by_app(&mut out, r, st);
+        by_app(&mut out, r, st, &mut legend);
     } else {
         for a in &r.apps {
             if a.new_app {
@@ -424,7 +443,7 @@ fn gate_raw(r: &Report, st: Style) -> String {
                 out.push_str(&format!("app {}: {line}\n", a.app));
             }
         }
-        changes(&mut out, r, st, None, "");
+        changes(&mut out, r, st, None, "", &mut legend);
     }
     if !r.findings.is_empty() {
         out.push_str(&format!("\n{}\n", st.bold("Findings")));

@@ -43,7 +43,13 @@ pub(super) fn unchanged_apps(r: &Report) -> Vec<&AppReport> {
 /// then the apps without changes collapsed into one list. Under a cut, an app whose
 /// rows were all left out gets no section (the note counts what is missing).
 /// Rendering stops once `out` is over `budget` bytes (it can no longer fit).
-pub(super) fn by_app(out: &mut String, r: &Report, cut: Cut, budget: usize) {
+pub(super) fn by_app(
+    out: &mut String,
+    r: &Report,
+    cut: Cut,
+    budget: usize,
+    legend: &mut Option<String>,
+) {
     let quiet = unchanged_apps(r);
     let quiet_ids: HashSet<&str> = quiet.iter().map(|q| q.app.as_str()).collect();
     // Each app's changes, in the report's order, found once.
@@ -62,7 +68,7 @@ pub(super) fn by_app(out: &mut String, r: &Report, cut: Cut, budget: usize) {
         }
         let rows = of_app.get(a.app.as_str()).map_or(&[][..], Vec::as_slice);
         let mut body = String::new();
-        escalations(&mut body, rows, cut.escalations, "#####", budget);
+        escalations(&mut body, rows, cut.escalations, "#####", budget, legend);
         if !cut.reductions {
             reductions(&mut body, rows, "#####", budget);
         }

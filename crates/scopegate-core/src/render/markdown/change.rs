@@ -43,6 +43,7 @@ pub(super) fn escalations(
     limit: Option<usize>,
     h: &str,
     budget: usize,
+    legend: &mut Option<String>,
 ) {
     let all: Vec<Ranked<'_>> = rows
         .iter()
@@ -99,6 +100,11 @@ pub(super) fn escalations(
             "\n…and {} more, left out to fit the size limit.\n",
             plural(all.len() - shown, "escalation")
         ));
+    }
+    if shown > 0
+        && let Some(l) = legend.take()
+    {
+        out.push_str(&format!("\n<sub>{l}</sub>\n"));
     }
 }
 
@@ -180,7 +186,10 @@ fn approval(a: &Approval) -> String {
         ApprovalState::Expired => format!("⌛ **EXPIRED**: approved by {who}{ticket}"),
         ApprovalState::Pending => format!(
             "⏳ **PENDING**: ledger entry by {who}{ticket}; {}",
-            text(a.reason.as_deref().unwrap_or("needs a qualifying review"))
+            prose(
+                a.reason.as_deref().unwrap_or("needs a qualifying review"),
+                true
+            )
         ),
         ApprovalState::NotRequired => "—".to_string(),
     }
