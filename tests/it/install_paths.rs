@@ -2,8 +2,8 @@
 //! by bare name. scopegate is not published on crates.io: `cargo install scopegate` would
 //! install whatever crate takes that name there, in a job that holds a write token.
 //! The checker reads `action.yml`, `action/*.sh`, `.github/workflows/`,
-//! `examples/workflows/` (comments aside) and the README's code (fenced blocks and
-//! inline spans), and refuses any `cargo install` of a registry crate, and any `--git`
+//! `examples/workflows/` (comments aside) and the code in the README and `docs/` (fenced
+//! blocks and inline spans), and refuses any `cargo install` of a registry crate, and any `--git`
 //! install without `--rev <full commit SHA>`.
 
 use std::path::{Path, PathBuf};
@@ -212,6 +212,21 @@ fn markdown_code(text: &str) -> String {
     out
 }
 
+/// Every Markdown file under `dir`, at any depth.
+fn markdown_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(markdown_files(&p));
+        } else if p.extension().is_some_and(|x| x == "md") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
 fn files_in(dir: &Path, ext: &[&str]) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -226,7 +241,7 @@ fn files_in(dir: &Path, ext: &[&str]) -> Vec<PathBuf> {
 }
 
 #[test]
-fn no_workflow_action_or_readme_installs_a_crate_by_bare_name_or_an_unpinned_git_ref() {
+fn no_workflow_action_readme_or_doc_installs_a_crate_by_bare_name_or_an_unpinned_git_ref() {
     let r = root();
     let mut yaml = vec![r.join("action.yml")];
     yaml.extend(files_in(&r.join(".github/workflows"), &["yml", "yaml"]));
@@ -246,9 +261,19 @@ fn no_workflow_action_or_readme_installs_a_crate_by_bare_name_or_an_unpinned_git
     for o in offending(&readme) {
         bad.push(format!("README.md: {o}"));
     }
+    let docs = markdown_files(&r.join("docs"));
+    assert!(docs.len() >= 10, "{docs:?}");
+    for f in &docs {
+        let code = markdown_code(&std::fs::read_to_string(f).unwrap());
+        installs += code.matches(" install ").count();
+        for o in offending(&code) {
+            bad.push(format!("{}: {o}", f.display()));
+        }
+    }
     assert!(bad.is_empty(), "unpinned installs:\n{}", bad.join("\n"));
-    // The scan saw the install steps it guards (the fork flow, install.sh, the README).
-    assert!(installs >= 2, "{installs}");
+    // The scan saw the install steps it guards (the fork flow, install.sh, the README,
+    // the install guide and the GitLab example in docs/).
+    assert!(installs >= 4, "{installs}");
     assert!(readme.contains("--rev"));
 }
 

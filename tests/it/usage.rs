@@ -376,14 +376,14 @@ fn example(format: &str) -> Run {
 }
 
 #[test]
-fn the_bundled_example_evidence_reads_as_in_the_readme() {
+fn the_bundled_example_evidence_reads_as_in_the_usage_guide() {
     let r = example("text");
     assert_eq!(r.code, 1, "the social-history search is out of manifest");
     insta::assert_snapshot!("usage_example_text", r.stdout);
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let guide = std::fs::read_to_string(root().join("docs/guide/usage.md")).unwrap();
     assert!(
-        readme.contains(&r.stdout),
-        "README's \"Is every scope still needed?\" output is stale:\n{}",
+        guide.contains(&r.stdout),
+        "docs/guide/usage.md's example output is stale:\n{}",
         r.stdout
     );
     let r = example("markdown");
