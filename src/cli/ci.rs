@@ -187,7 +187,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         // No payload: nothing in it can be trusted, e.g. a push's default branch.
         None => events::parse_event(&env.event_name, b"{}").map_err(anyhow::Error::msg)?,
     };
-    // Which events can verify what (the README's event table); unsupported ones stop here.
+    // Which events can verify what (the event table in docs/guide/github-actions.md); unsupported ones stop here.
     let verification = events::verification(&event).map_err(anyhow::Error::msg)?;
     let base = base_for(&args.baseline, &event);
     if let Some(note) = &event.note {
@@ -227,7 +227,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     // sticky comment) survives an app that moves, appears or goes.
     let manifest_paths: Vec<String> = loaded.manifest_spec.clone();
 
-    // PR-added ledger entries count only with a qualifying review (DESIGN §7); on an
+    // PR-added ledger entries count only with a qualifying review (docs/design.md §7); on an
     // event with no pull request nothing can verify them, so they are pending.
     let untrusted = match &verification {
         Verification::Pending(why) => {
@@ -251,7 +251,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         }
     };
     // Signatures verify on any event; reviews on a pull request, and events that have
-    // none leave unsigned entries pending with their reason (DESIGN §7).
+    // none leave unsigned entries pending with their reason (docs/design.md §7).
     let judged = loaded.judge(Some(untrusted.as_slice()));
     let mut gathered = loaded.gate(&judged);
 
@@ -393,7 +393,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
 }
 
 /// The ledger entries a pull request adds that lack a qualifying review, each with
-/// why (DESIGN §7). `ci` and `comment` both judge with this.
+/// why (docs/design.md §7). `ci` and `comment` both judge with this.
 fn unverified_entries(
     loaded: &Loaded,
     under_review: Result<(&Client, events::PullRequest), String>,

@@ -379,7 +379,7 @@ fn previous_release_via_api(
     )
 }
 
-/// The trusted commit (DESIGN §6): `--trusted REF`, else HEAD. On GitHub, one the
+/// The trusted commit (docs/design.md §6): `--trusted REF`, else HEAD. On GitHub, one the
 /// clone lacks (a shallow checkout) is read through the API.
 fn trusted_reader<'a>(
     r: &'a Repo,
@@ -732,7 +732,7 @@ pub fn load_at(
         head_ledger.clone()
     };
     // Entries at an explicit trusted commit (a PR base, `--trusted`) were reviewed when
-    // they merged, and the change must keep them (DESIGN §7). At the default HEAD a
+    // they merged, and the change must keep them (docs/design.md §7). At the default HEAD a
     // local commit would vouch for its own entries, so only the baseline's count there.
     let merged_ledger = match (&trusted, &reader) {
         (Some(t), Some((rd, _)))

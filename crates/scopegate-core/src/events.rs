@@ -5,7 +5,7 @@
 //!
 //! It reads no environment and calls no API: the CLI gathers the payload, HEAD, the
 //! reviews and the PR's commits (through the CLI's GitHub and git adapters)
-//! and hands them here. Trust is decided as in DESIGN §7: an entry the PR adds counts
+//! and hands them here. Trust is decided as in docs/design.md §7: an entry the PR adds counts
 //! only with an `APPROVED` review on the PR's current head commit, by the approver
 //! the entry names, who is listed in the baseline config (as a login or an
 //! `org/team`), who is not the PR author, and who wrote or committed none of the
@@ -87,7 +87,7 @@ pub struct Event {
 }
 
 impl Event {
-    /// The trusted commit (DESIGN §6): the PR base, `merge_group.base_sha`, `before`
+    /// The trusted commit (docs/design.md §6): the PR base, `merge_group.base_sha`, `before`
     /// on a push to the default branch, and otherwise the default branch's tip as the
     /// clone knows it (`origin/<default branch>`: a push to another branch, a dispatch,
     /// a schedule). The previous release is searched in its history and its config names

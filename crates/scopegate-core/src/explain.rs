@@ -1,7 +1,7 @@
 //! What each scope token grants, for `scopegate explain`.
 //!
 //! Builds [`Explanation`] values from tokens with the grammar and the algebra; the
-//! JSON shape is the contract in DESIGN §11. It prints nothing.
+//! JSON shape is the contract in docs/design.md §11. It prints nothing.
 
 use schemars::JsonSchema;
 use serde::Serialize;

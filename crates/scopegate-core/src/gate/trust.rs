@@ -1,4 +1,4 @@
-//! Which ledger entries a change adds count, and how (DESIGN §7, "Independence").
+//! Which ledger entries a change adds count, and how (docs/design.md §7, "Independence").
 //!
 //! Pure. The CLI hands over the entries, the judge (baseline config or working tree),
 //! the baseline's allowed signers and, in `scopegate ci`, what the pull request's

@@ -224,7 +224,7 @@ fn minimize_merges_letters_and_drops_covered_scopes() {
     );
 }
 
-// ---- property tests: the laws in DESIGN §3 ----
+// ---- property tests: the laws in docs/design.md §3 ----
 
 fn arb_resource_token() -> impl Strategy<Value = String> {
     let level = prop_oneof![Just("patient"), Just("user"), Just("system")];

@@ -5,7 +5,7 @@
 //! `delete-access-added` would still fail a code-scanning check. They are in the PR
 //! comment and the JSON report.
 //!
-//! Owns the mapping to the properties GitHub reads (CRATES-NOTES §5): levels,
+//! Owns the mapping to the properties GitHub reads (docs/design.md §9): levels,
 //! `security-severity`, repo-relative URIs, regions and a line-independent
 //! `primaryLocationLineHash`. Written by hand over `serde_json`: we need a dozen
 //! objects, not a generated SARIF crate. It must not decide anything: a result's
