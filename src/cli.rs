@@ -212,7 +212,7 @@ enum Command {
         scopes: Vec<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// FHIR release to check resource types against (STU3, R4, R4B, R5).
+        /// FHIR release to check resource types against (DSTU2, STU3, R4, R4B, R5).
         #[arg(long, default_value = "R4", value_parser = parse_fhir_version)]
         fhir_version: FhirVersion,
     },
@@ -263,7 +263,7 @@ enum Command {
 
 fn parse_fhir_version(s: &str) -> Result<FhirVersion, String> {
     FhirVersion::parse(s)
-        .ok_or_else(|| format!("unknown FHIR version `{s}`: use STU3, R4, R4B or R5"))
+        .ok_or_else(|| format!("unknown FHIR version `{s}`: use DSTU2, STU3, R4, R4B or R5"))
 }
 
 /// Runs the CLI and returns the process exit code.

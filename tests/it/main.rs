@@ -15,6 +15,7 @@ mod cli;
 mod comment;
 mod diff_fixtures;
 mod errors;
+mod fhir_versions;
 mod fuzz_regressions;
 mod gate;
 mod github_boundary;

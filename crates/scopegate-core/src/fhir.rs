@@ -13,6 +13,7 @@ use crate::hint::did_you_mean;
 /// A FHIR release a manifest can target. R4 (4.0.1) is the default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FhirVersion {
+    Dstu2,
     Stu3,
     #[default]
     R4,
@@ -21,7 +22,8 @@ pub enum FhirVersion {
 }
 
 impl FhirVersion {
-    pub const ALL: [FhirVersion; 4] = [
+    pub const ALL: [FhirVersion; 5] = [
+        FhirVersion::Dstu2,
         FhirVersion::Stu3,
         FhirVersion::R4,
         FhirVersion::R4b,
@@ -30,6 +32,7 @@ impl FhirVersion {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            FhirVersion::Dstu2 => "DSTU2",
             FhirVersion::Stu3 => "STU3",
             FhirVersion::R4 => "R4",
             FhirVersion::R4b => "R4B",
@@ -43,6 +46,7 @@ impl FhirVersion {
 
     fn source(self) -> &'static str {
         match self {
+            FhirVersion::Dstu2 => include_str!("../data/fhir-types/DSTU2.txt"),
             FhirVersion::Stu3 => include_str!("../data/fhir-types/STU3.txt"),
             FhirVersion::R4 => include_str!("../data/fhir-types/R4.txt"),
             FhirVersion::R4b => include_str!("../data/fhir-types/R4B.txt"),
@@ -52,7 +56,8 @@ impl FhirVersion {
 
     /// The resource types of this release, sorted.
     pub fn resource_types(self) -> &'static [&'static str] {
-        static LISTS: [OnceLock<Vec<&'static str>>; 4] = [
+        static LISTS: [OnceLock<Vec<&'static str>>; 5] = [
+            OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
@@ -70,7 +75,8 @@ impl FhirVersion {
     pub fn has_resource_type(self, name: &str) -> bool {
         // The lint asks for every token: thousands of times on a large manifest, where
         // a binary search's string comparisons showed up.
-        static SETS: [OnceLock<FxHashSet<&'static str>>; 4] = [
+        static SETS: [OnceLock<FxHashSet<&'static str>>; 5] = [
+            OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
@@ -168,7 +174,16 @@ pub fn value_set(resource: &str, param: &str) -> Option<(&'static str, &'static 
 /// R4 DeviceUseStatement is R5 DeviceUsage; xver-r4.r4b: MedicinalProduct is
 /// MedicinalProductDefinition); and the R5 ballot (hl7.org/fhir/2021May, v4.6.0), which
 /// named MedicationStatement `MedicationUsage` before R5 5.0.0 restored the name.
+/// DSTU2 to STU3 and later: HL7's reference converter (hapifhir/org.hl7.fhir.core,
+/// org.hl7.fhir.convertors conv10_40/resources10_40/Resource10_40.java) converts DSTU2
+/// MedicationOrder to R4 MedicationRequest and Conformance to CapabilityStatement; the
+/// spec's R2:R3 map "MedicationOrder2to3" (hl7.org/fhir/2018Jan/medicationrequest-
+/// version-maps.html) maps MedicationOrder onto MedicationRequest. Other DSTU2 types
+/// that were merged or dropped (DiagnosticOrder, DeviceUseRequest, Order) have no
+/// one-to-one rename there and are not listed.
 static RENAMES: &[(&str, &str)] = &[
+    ("MedicationOrder", "MedicationRequest"),
+    ("Conformance", "CapabilityStatement"),
     ("ProcedureRequest", "ServiceRequest"),
     ("ReferralRequest", "ServiceRequest"),
     ("DeviceComponent", "DeviceDefinition"),
@@ -209,9 +224,34 @@ mod tests {
     }
 
     #[test]
+    fn dstu2_types_find_their_later_names_and_back() {
+        // DSTU2 MedicationOrder is MedicationRequest from STU3 on (see RENAMES).
+        assert!(FhirVersion::Dstu2.has_resource_type("MedicationOrder"));
+        assert!(!FhirVersion::Dstu2.has_resource_type("MedicationRequest"));
+        assert_eq!(
+            FhirVersion::Dstu2.renamed_counterpart("MedicationRequest"),
+            Some("MedicationOrder")
+        );
+        assert_eq!(
+            FhirVersion::R4.renamed_counterpart("MedicationOrder"),
+            Some("MedicationRequest")
+        );
+        assert_eq!(
+            FhirVersion::Dstu2.renamed_counterpart("CapabilityStatement"),
+            Some("Conformance")
+        );
+        assert_eq!(
+            FhirVersion::releases_with("MedicationOrder"),
+            vec![FhirVersion::Dstu2]
+        );
+        assert_eq!(FhirVersion::parse("DSTU2"), Some(FhirVersion::Dstu2));
+    }
+
+    #[test]
     fn lists_are_sorted_unique_and_sized_as_the_spec() {
         // Counts of concrete resource types per release (see each file's header).
         let expected = [
+            (FhirVersion::Dstu2, 94),
             (FhirVersion::Stu3, 117),
             (FhirVersion::R4, 146),
             (FhirVersion::R4b, 141),

@@ -50,7 +50,7 @@ struct RawManifest {
     /// Human-readable app name.
     #[serde(default)]
     name: Option<String>,
-    /// FHIR release the app talks to: STU3, R4 (default), R4B or R5.
+    /// FHIR release the app talks to: DSTU2, STU3, R4 (default), R4B or R5.
     #[serde(default)]
     #[schemars(with = "Option<FhirVersionName>")]
     fhir_version: Option<Spanned<String>>,
@@ -71,10 +71,13 @@ struct RawManifest {
 #[derive(JsonSchema)]
 #[allow(dead_code, clippy::upper_case_acronyms)]
 enum FhirVersionName {
+    DSTU2,
     STU3,
     R4,
     R4B,
     R5,
+    #[schemars(rename = "1.0.2")]
+    V102,
     #[schemars(rename = "3.0.2")]
     V302,
     #[schemars(rename = "4.0.1")]
@@ -283,6 +286,7 @@ fn valid_id(s: &str) -> bool {
 
 fn parse_fhir_version(s: &str) -> Option<FhirVersion> {
     FhirVersion::parse(s).or(match s {
+        "1.0.2" => Some(FhirVersion::Dstu2),
         "3.0.2" => Some(FhirVersion::Stu3),
         "4.0.1" => Some(FhirVersion::R4),
         "4.3.0" => Some(FhirVersion::R4b),
@@ -315,9 +319,12 @@ fn validate(d: Draft, problems: &mut Vec<Problem>) -> Option<Manifest> {
             Some(fv) => fv,
             None => {
                 let names = FhirVersion::ALL.map(FhirVersion::as_str);
-                let hint = did_you_mean(&v.value, names)
+                // HAPI's name for STU3 is one edit from DSTU2 as well: name the release.
+                let hint = (v.value.eq_ignore_ascii_case("dstu3"))
+                    .then_some("STU3")
+                    .or_else(|| did_you_mean(&v.value, names))
                     .map(|n| format!("did you mean `{n}`?"))
-                    .unwrap_or_else(|| "use STU3, R4, R4B or R5".into());
+                    .unwrap_or_else(|| "use DSTU2, STU3, R4, R4B or R5".into());
                 problem(
                     v.pos,
                     format!("unknown FHIR version `{}`", v.value),

@@ -116,7 +116,7 @@ pub static RULES: &[Rule] = &[
         why: "A misspelled or retired type (e.g. `DeviceUseStatement` on R5) grants nothing, so the workflow breaks, or a later fix silently widens access.",
         example: "fhir_version: R4\nscopes:\n  - scope: patient/Obsevation.rs\n    rationale: vitals",
         citation: Some(
-            "FHIR resource type lists: hl7.org/fhir/R4/resourcelist.html (and STU3, R4B, R5)",
+            "FHIR resource type lists: hl7.org/fhir/R4/resourcelist.html (and DSTU2, STU3, R4B, R5)",
         ),
     },
     Rule {

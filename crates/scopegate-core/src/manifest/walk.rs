@@ -66,7 +66,7 @@ fn about(key: &str) -> &'static str {
     match key {
         "id" => "a stable id of letters, digits, `.`, `_` or `-`",
         "name" => "the app's name, on one line",
-        "fhir_version" => "one of STU3, R4, R4B or R5",
+        "fhir_version" => "one of DSTU2, STU3, R4, R4B or R5",
         "launch" => "a list of launch modes, e.g. `launch: [ehr, standalone]`",
         "scopes" => "a list of entries, each `- scope: <token>` with a `rationale:`",
         "workflows" => "a list of workflows, each `- id: <workflow id>` with its `needs:`",

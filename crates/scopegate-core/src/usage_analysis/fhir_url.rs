@@ -41,7 +41,7 @@ fn err<T>(msg: String) -> Result<T, UrlError> {
     Err(UrlError(msg))
 }
 
-/// True for a resource type of any FHIR release scopegate knows (STU3 to R5), so that
+/// True for a resource type of any FHIR release scopegate knows (DSTU2 to R5), so that
 /// the base path (`/fhir/R4`) is told apart from the type that follows it.
 pub fn is_resource_type(seg: &str) -> bool {
     // Runs for every path segment of every request: one hash lookup in the union of
