@@ -35,3 +35,4 @@ mod tokens;
 mod trusted;
 mod usage;
 mod usage_evidence;
+mod usage_fhir_status;

@@ -56,6 +56,11 @@ fn dash(v: Option<u64>) -> String {
     v.map_or("-".into(), |n| n.to_string())
 }
 
+/// `granted` without granted-scopes evidence: unknown, not 0.
+fn unknown(v: Option<u64>) -> String {
+    v.map_or("—".into(), |n| n.to_string())
+}
+
 pub fn text(r: &UsageReport, st: Style) -> String {
     super::safe::render(r, |r| text_raw(r, st))
 }
@@ -71,7 +76,7 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
     out.push_str(&evidence_line(r));
     out.push('\n');
     if !r.evidence.grant_evidence {
-        out.push_str("no granted-scopes evidence (--granted): unused scopes are judged against what the manifest requests\n");
+        out.push_str("no granted-scopes evidence (--granted): `granted` is unknown (—); unused scopes are judged against what the manifest requests\n");
     }
 
     out.push_str(&format!("\n{}\n", st.bold("Requested, granted and used")));
@@ -96,7 +101,7 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
             out.push_str(&format!(
                 "  {name:width$}  {:tw$}  {:>7}  {:>7}  {:>6}  {}\n",
                 t.tenant,
-                t.granted,
+                unknown(t.granted),
                 dash(t.used),
                 if s.observable {
                     t.failed.to_string()
@@ -267,7 +272,7 @@ fn markdown_raw(r: &UsageReport) -> String {
         prose(&evidence_line(r), false)
     );
     if !r.evidence.grant_evidence {
-        out.push_str("\nNo granted-scopes evidence: unused scopes are judged against what the manifest requests.\n");
+        out.push_str("\nNo granted-scopes evidence: `granted` is unknown (—); unused scopes are judged against what the manifest requests.\n");
     }
     out.push_str("\n#### Requested, granted and used\n\n| scope | tenant | granted | used | failed | last used |\n|---|---|---:|---:|---:|---|\n");
     for s in &r.scopes {
@@ -280,7 +285,7 @@ fn markdown_raw(r: &UsageReport) -> String {
             out.push_str(&format!(
                 "| {name} | {} | {} | {} | {} | {} |\n",
                 code(&t.tenant, true),
-                t.granted,
+                unknown(t.granted),
                 dash(t.used),
                 if s.observable {
                     t.failed.to_string()

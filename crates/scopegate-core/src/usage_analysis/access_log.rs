@@ -45,10 +45,64 @@ pub struct LogEntry<'a> {
     #[serde(borrow)]
     pub url: Cow<'a, str>,
     /// The entry's own status (`Bundle.entry.response.status`); the line's by default.
-    #[serde(default)]
+    /// A number (`201`) or FHIR's string (`"201 Created"`): see [`entry_status`].
+    #[serde(default, deserialize_with = "entry_status")]
     pub status: Option<u16>,
     #[serde(borrow, default)]
     pub body: Option<Cow<'a, str>>,
+}
+
+/// An entry's status as a number (`200`) or as FHIR writes `Bundle.entry.response.status`:
+/// a string that "SHALL start with a 3 digit HTTP code (e.g. 404) and may contain the
+/// standard HTTP description" (FHIR R4 bundle-definitions.html#Bundle.entry.response.status),
+/// so `"200"`, `"201 Created"`. Anything else (`"OK"`, `" 200"`, `"200OK"`, `"99 x"`, a
+/// code outside 100–599 in a string, a float) is an error: the line is bad, with the reason.
+fn entry_status<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    use serde::de::{Error, Unexpected, Visitor};
+    struct Status;
+    impl<'de> Visitor<'de> for Status {
+        type Value = Option<u16>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an HTTP status in `entries[].status`: a number such as 200, or a string starting with a 3-digit code such as \"201 Created\"")
+        }
+        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_u64<E: Error>(self, n: u64) -> Result<Self::Value, E> {
+            u16::try_from(n)
+                .map(Some)
+                .map_err(|_| E::invalid_value(Unexpected::Unsigned(n), &self))
+        }
+        fn visit_i64<E: Error>(self, n: i64) -> Result<Self::Value, E> {
+            u16::try_from(n)
+                .map(Some)
+                .map_err(|_| E::invalid_value(Unexpected::Signed(n), &self))
+        }
+        fn visit_str<E: Error>(self, s: &str) -> Result<Self::Value, E> {
+            fhir_status_code(s)
+                .map(Some)
+                .ok_or_else(|| E::invalid_value(Unexpected::Str(s), &self))
+        }
+    }
+    d.deserialize_option(Status)
+}
+
+/// The code of a FHIR `response.status` string: three ASCII digits (100–599), then the
+/// end or a space and any text.
+pub fn fhir_status_code(s: &str) -> Option<u16> {
+    let b = s.as_bytes();
+    let code = b.get(..3)?;
+    if !code.iter().all(u8::is_ascii_digit) || !matches!(b.get(3), None | Some(b' ')) {
+        return None;
+    }
+    let n = code.iter().fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
+    (100..=599).contains(&n).then_some(n)
 }
 
 /// Reads one line: the scanner when it can, serde_json otherwise. The error is the

@@ -256,14 +256,14 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
                 let u = uses.get(&(i, *tn)).copied().unwrap_or_default();
                 TenantUsage {
                     tenant: t.tenants[*tn as usize].clone(),
-                    granted: u.granted,
+                    granted: grant_evidence.then_some(u.granted),
                     used: observable.then_some(u.ok),
                     failed: u.failed,
                     last_used: time(u.last),
                 }
             })
             .collect();
-        let granted: u64 = rows.iter().map(|r| r.granted).sum();
+        let granted: u64 = rows.iter().filter_map(|r| r.granted).sum();
         let used: u64 = rows.iter().filter_map(|r| r.used).sum();
         let loc = Location::new(&m.path, e.token.text.pos);
         let used_types = used_for.get(&i);
@@ -273,7 +273,7 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
             requested: true,
             location: loc.clone(),
             observable,
-            granted,
+            granted: grant_evidence.then_some(granted),
             used: observable.then_some(used),
             tenants: rows.clone(),
             used_for: used_types
@@ -286,7 +286,7 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
         }
         let idle_tenants: Vec<String> = rows
             .iter()
-            .filter(|x| (x.granted > 0 || !grant_evidence) && x.used == Some(0))
+            .filter(|x| x.granted.is_none_or(|g| g > 0) && x.used == Some(0))
             .map(|x| x.tenant.clone())
             .collect();
         let narrowed = narrow(r, used_types);

@@ -79,7 +79,7 @@ pub(super) fn findings(
     }
     for u in unused {
         let row = scopes.iter().find(|s| s.location == u.location);
-        let granted = row.map_or(0, |r| r.granted);
+        let granted = row.and_then(|r| r.granted).unwrap_or(0);
         let granted = if granted > 0 {
             format!("granted in {granted} token response(s) but ")
         } else {

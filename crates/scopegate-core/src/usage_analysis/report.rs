@@ -82,8 +82,9 @@ pub struct Evidence {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TenantUsage {
     pub tenant: String,
-    /// Token responses in the window whose scopes grant this scope whole.
-    pub granted: u64,
+    /// Token responses in the window whose scopes grant this scope whole (null:
+    /// unknown, no granted-scopes evidence was given).
+    pub granted: Option<u64>,
     /// Successful requests this scope was needed for (null: not observable, e.g.
     /// `openid` or `launch`).
     pub used: Option<u64>,
@@ -104,7 +105,8 @@ pub struct ScopeUsage {
     /// Whether use of this scope is visible in access evidence (resource scopes are;
     /// identity, launch and refresh scopes are not).
     pub observable: bool,
-    pub granted: u64,
+    /// Token responses granting it, over all tenants (null: no granted-scopes evidence).
+    pub granted: Option<u64>,
     pub used: Option<u64>,
     pub tenants: Vec<TenantUsage>,
     /// What it was used for, as `Type.letters` (`*` for system level), sorted.

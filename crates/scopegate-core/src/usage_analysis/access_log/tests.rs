@@ -315,3 +315,47 @@ proptest! {
         agrees(&l)?;
     }
 }
+
+/// FHIR R4 bundle-definitions.html#Bundle.entry.response.status: "SHALL start with a 3
+/// digit HTTP code (e.g. 404) and may contain the standard HTTP description".
+#[test]
+fn entry_status_reads_fhirs_string_form_and_numbers() {
+    let entry = |status: &str| {
+        format!(
+            r#"{{"time":"t","tenant":"n","app":"x","method":"POST","url":"/","status":200,"entries":[{{"method":"GET","url":"/Patient/1","status":{status}}}]}}"#
+        )
+    };
+    for (status, want) in [
+        ("200", Some(200)),
+        (r#""200 OK""#, Some(200)),
+        (r#""201 Created""#, Some(201)),
+        (r#""404""#, Some(404)),
+        (r#""403 Forbidden: no scope""#, Some(403)),
+        ("null", None),
+    ] {
+        let line = entry(status);
+        let r = parse(line.as_bytes()).unwrap_or_else(|e| panic!("{status}: {e}"));
+        assert_eq!(r.entries.unwrap()[0].status, want, "{status}");
+    }
+    for status in [
+        r#""OK""#,
+        r#""OK 200""#,
+        r#"" 200 OK""#,
+        r#""200OK""#,
+        r#""2000 OK""#,
+        r#""20 OK""#,
+        r#""099 x""#,
+        r#""600 x""#,
+        r#""200\tOK""#,
+        r#""""#,
+        "200.0",
+        "-1",
+        "70000",
+        "true",
+        "[200]",
+    ] {
+        let line = entry(status);
+        let e = parse(line.as_bytes()).expect_err(status);
+        assert!(e.contains("HTTP status"), "{status}: {e}");
+    }
+}

@@ -230,7 +230,7 @@ fn grants_beyond_the_request_are_over_grants() {
             .iter()
             .map(|t| t.granted)
             .collect::<Vec<_>>(),
-        [1, 1]
+        [Some(1), Some(1)]
     );
     assert_eq!(r.scopes[0].used, None, "launch is not observable");
     assert_eq!(r.evidence.skipped.other_app, 1);
