@@ -493,3 +493,51 @@ fn workflow_need_unobserved() -> Value {
         &[],
     )
 }
+
+// ---- the config's `severity` map is keyed by rule id ----
+
+/// Attack: ids that are not in the catalogue (a typo, another case, a variant name,
+/// padding) cannot be given a severity; each is exit 2 at its file:line with a
+/// did-you-mean, and nothing is judged. Control: a real id's override applies.
+#[test]
+fn a_severity_for_an_unknown_rule_is_exit_2_at_its_line_and_a_known_one_applies() {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &fixture("lint/missing-rationale.yaml"));
+    r.write(
+        ".scopegate/config.yaml",
+        "severity:\n  missing-rationale: error\n  overbroad-scop: note\n  Missing-Rationale: note\n  MissingRationale: note\n  ' missing-rationale': note\n",
+    );
+    let out = r.run(&["check", "smart-app.yaml", "--format", "json"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    for (line, bad, hint) in [
+        (3, "overbroad-scop", "overbroad-scope"),
+        (4, "Missing-Rationale", "missing-rationale"),
+        (5, "MissingRationale", "missing-rationale"),
+        (6, " missing-rationale", "missing-rationale"),
+    ] {
+        let at = format!(".scopegate/config.yaml:{line}:");
+        let msg = format!("unknown rule `{bad}`");
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l.starts_with(&at) && l.contains(&msg)),
+            "{line} {bad}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(&format!("did you mean `{hint}`?")),
+            "{}",
+            out.stderr
+        );
+    }
+
+    r.write(
+        ".scopegate/config.yaml",
+        "severity:\n  missing-rationale: error\n",
+    );
+    let v = json(&r.run(&["check", "smart-app.yaml", "--format", "json"]));
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "missing-rationale", "{v:#}");
+    assert_eq!(f["severity"], "error", "the catalogue says warning: {v:#}");
+}

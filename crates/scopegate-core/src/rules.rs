@@ -1,7 +1,8 @@
 //! The rule catalogue: every finding and change scopegate can report, as data.
 //!
-//! Owns rule ids (stable, kebab-case, never reused), default severities, whether a
-//! change needs approval, and the docs that `scopegate rules` and `docs/rules.md` show.
+//! Owns rule ids (the [`RuleId`] enum, serialised as its stable kebab-case id, never
+//! reused), default severities, whether a change needs approval, the docs that
+//! `scopegate rules` and `docs/rules.md` show, and each rule's consent-notice sentence.
 //! It decides nothing about a manifest; the lint and the diff name rules from here.
 
 use schemars::JsonSchema;
