@@ -345,7 +345,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
                 .iter()
                 .flat_map(|m| lint::check(m, options))
                 .map(|mut f| {
-                    f.severity = config.severity_of(&f.rule);
+                    f.severity = config.severity_of(f.rule);
                     f
                 })
                 .collect();
@@ -371,7 +371,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
             };
             let lint_fails = threshold.is_some_and(|t| {
                 report.findings.iter().any(|f| {
-                    crate::rules::rule(&f.rule).kind != crate::rules::RuleKind::Tenant
+                    crate::rules::rule(f.rule).kind != crate::rules::RuleKind::Tenant
                         && f.severity >= t
                 })
             });

@@ -201,7 +201,7 @@ fn keys_to_approve(report: &Report, tenants: &[String]) -> Vec<String> {
     use crate::report::{ApprovalState, Change, Direction};
     let missing_for_tenant = |c: &Change| {
         report.findings.iter().any(|f| {
-            f.rule == "tenant-approval-missing"
+            f.rule == crate::rules::RuleId::TenantApprovalMissing
                 && f.key.as_ref() == Some(&c.key)
                 && f.tenant.as_ref().is_some_and(|t| tenants.contains(t))
         })
@@ -225,14 +225,14 @@ fn keys_to_approve(report: &Report, tenants: &[String]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
-    use crate::rules::Severity;
+    use crate::rules::{RuleId, Severity};
 
     fn escalation(key: &str, state: ApprovalState) -> Change {
         let (app, scope) = key.split_once(':').unwrap();
         Change {
             app: app.into(),
             direction: Direction::Escalation,
-            rule: "read-access-added".into(),
+            rule: RuleId::ReadAccessAdded,
             also: Vec::new(),
             severity: Severity::Warning,
             key: key.into(),
@@ -256,21 +256,14 @@ mod tests {
     }
 
     fn missing(key: &str, tenant: &str, message: String) -> Finding {
-        Finding {
-            rule: "tenant-approval-missing".into(),
-            severity: Severity::Error,
-            app: "a".into(),
-            location: Location {
-                file: "smart-app.yaml".into(),
-                line: 4,
-                column: 5,
-            },
-            message,
-            hint: None,
-            tenant: Some(tenant.into()),
-            key: Some(key.into()),
-            capability: None,
-        }
+        let at = Location {
+            file: "smart-app.yaml".into(),
+            line: 4,
+            column: 5,
+        };
+        Finding::new(RuleId::TenantApprovalMissing, "a", at, message)
+            .for_tenant(tenant)
+            .with_key(key)
     }
 
     // `approve --tenant` matched findings to changes by the key quoted in the message,

@@ -458,7 +458,7 @@ fn report_with_changed_apps(apps: usize) -> String {
         changes.push(Change {
             app: id.clone(),
             direction: Direction::Escalation,
-            rule: "write-access-added".into(),
+            rule: scopegate::rules::RuleId::WriteAccessAdded,
             also: Vec::new(),
             severity: if i % 7 == 0 {
                 Severity::Error

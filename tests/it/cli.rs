@@ -109,7 +109,11 @@ fn every_lint_rule_fires_on_its_fixture() {
         .iter()
         .filter(|r| r.kind == scopegate::rules::RuleKind::Lint)
     {
-        assert!(fired.contains(rule.id), "no fixture fires `{}`", rule.id);
+        assert!(
+            fired.contains(rule.id.as_str()),
+            "no fixture fires `{}`",
+            rule.id
+        );
     }
 }
 
@@ -199,7 +203,7 @@ fn rules_lists_every_rule() {
     let r = run(&["rules"]);
     assert_eq!(r.code, 0);
     for rule in scopegate::rules::RULES {
-        assert!(r.stdout.contains(rule.id));
+        assert!(r.stdout.contains(rule.id.as_str()));
     }
 }
 

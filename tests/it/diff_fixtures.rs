@@ -43,14 +43,18 @@ fn every_change_rule_fires_on_its_fixture_pair() {
     }) {
         let (_, base, head) = cases
             .iter()
-            .find(|(n, _, _)| n == r.id)
+            .find(|(n, _, _)| n == r.id.as_str())
             .unwrap_or_else(|| panic!("no fixture pair for `{}`", r.id));
         let changes = match head {
             Some(head) => diff(Some(base), head, Options::default()),
             None => removed(base, "gone", Options::default()),
         };
         let fired: Vec<&str> = changes.iter().map(|c| c.rule.as_str()).collect();
-        assert!(fired.contains(&r.id), "`{}` pair fired {fired:?}", r.id);
+        assert!(
+            fired.contains(&r.id.as_str()),
+            "`{}` pair fired {fired:?}",
+            r.id
+        );
     }
 }
 
@@ -74,7 +78,7 @@ fn rewordings_are_no_change() {
     for (name, base, head) in rewords {
         let changes: Vec<_> = diff(Some(&base), head.as_ref().unwrap(), Options::default())
             .into_iter()
-            .filter(|c| c.rule != "rationale-changed")
+            .filter(|c| c.rule.as_str() != "rationale-changed")
             .collect();
         assert!(changes.is_empty(), "{name}: {changes:#?}");
     }
@@ -103,9 +107,17 @@ fn escalation_keys_name_exactly_the_new_access() {
     );
     let (_, b, h) = get("level-widened");
     let c: Vec<_> = diff(Some(b), h, Options::default());
-    assert_eq!(c.iter().filter(|c| c.rule == "level-widened").count(), 1);
     assert_eq!(
-        c.iter().find(|c| c.rule == "access-removed").unwrap().key,
+        c.iter()
+            .filter(|c| c.rule.as_str() == "level-widened")
+            .count(),
+        1
+    );
+    assert_eq!(
+        c.iter()
+            .find(|c| c.rule.as_str() == "access-removed")
+            .unwrap()
+            .key,
         "app:patient/Observation.rs"
     );
 }
@@ -123,7 +135,7 @@ fn a_new_app_is_all_additions() {
         .map(|c| c.scope.as_str())
         .collect();
     assert_eq!(esc.len(), 4, "{esc:?}");
-    assert!(c.iter().any(|c| c.rule == "workflow-added"));
+    assert!(c.iter().any(|c| c.rule.as_str() == "workflow-added"));
 }
 
 #[test]
@@ -134,7 +146,7 @@ fn a_removed_app_reports_each_scope_as_a_reduction_at_its_baseline_line() {
         .unwrap();
     let c: Vec<_> = removed(&base, "gone", Options::default())
         .into_iter()
-        .filter(|c| c.rule != "app-gating-stopped")
+        .filter(|c| c.rule.as_str() != "app-gating-stopped")
         .collect();
     let mut keys: Vec<&str> = c.iter().map(|c| c.key.as_str()).collect();
     keys.sort_unstable();
@@ -149,7 +161,7 @@ fn a_removed_app_reports_each_scope_as_a_reduction_at_its_baseline_line() {
     assert!(
         c.iter()
             .all(|c| c.direction == scopegate::report::Direction::Reduction
-                && c.rule == "app-removed")
+                && c.rule.as_str() == "app-removed")
     );
     let obs = c
         .iter()
@@ -182,7 +194,7 @@ fn narrowings_are_described_as_limits_at_the_narrowing_scope() {
         let changes = diff(Some(base), head, covers);
         let red: Vec<_> = changes
             .iter()
-            .filter(|c| c.rule == "access-removed")
+            .filter(|c| c.rule.as_str() == "access-removed")
             .collect();
         assert_eq!(red.len(), 1, "{name}: {changes:#?}");
         assert!(
@@ -201,7 +213,7 @@ fn narrowings_are_described_as_limits_at_the_narrowing_scope() {
         );
         let default = diff(Some(base), head, Options::default());
         assert!(
-            default.iter().all(|c| c.rule != "level-widened"),
+            default.iter().all(|c| c.rule.as_str() != "level-widened"),
             "{name}: {default:#?}"
         );
     }
@@ -209,7 +221,7 @@ fn narrowings_are_described_as_limits_at_the_narrowing_scope() {
         let (_, b, h) = cases.iter().find(|(x, _, _)| x == n).unwrap();
         diff(Some(b), h.as_ref().unwrap(), Options::default())
             .into_iter()
-            .find(|c| c.rule == "access-removed")
+            .find(|c| c.rule.as_str() == "access-removed")
             .unwrap()
             .description
     };

@@ -28,6 +28,7 @@ mod matrix;
 mod matrix_html;
 mod monorepo;
 mod notice;
+mod rule_outputs;
 mod scale;
 mod signed;
 mod tenants;

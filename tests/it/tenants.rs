@@ -458,10 +458,11 @@ fn every_tenant_rule_fires_on_the_example_tenants() {
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
     for rule in scopegate::rules::RULES.iter().filter(|r| {
-        r.kind == scopegate::rules::RuleKind::Tenant || r.id == "approval-unknown-tenant"
+        r.kind == scopegate::rules::RuleKind::Tenant
+            || r.id == scopegate::rules::RuleId::ApprovalUnknownTenant
     }) {
         assert!(
-            fired.contains(&rule.id),
+            fired.contains(&rule.id.as_str()),
             "`{}` did not fire: {fired:?}",
             rule.id
         );

@@ -14,7 +14,7 @@ use crate::glob::Glob;
 use crate::grant::Options;
 use crate::hint::did_you_mean;
 use crate::report::TenantMode;
-use crate::rules::{RULES, Severity};
+use crate::rules::{RuleId, Severity};
 use crate::yaml::{self, FileKind, LoadError, Pos, Problem};
 
 /// Where the config lives, relative to the repository root.
@@ -81,7 +81,7 @@ pub struct Config {
     pub approvers: Vec<String>,
     pub options: Options,
     pub fail_on_lint: LintGate,
-    pub severity: BTreeMap<String, Severity>,
+    pub severity: BTreeMap<RuleId, Severity>,
     pub tenant_mode: TenantMode,
     /// `approval_max_age` in days.
     pub approval_max_age: Option<u32>,
@@ -109,9 +109,9 @@ impl Default for Config {
 
 impl Config {
     /// The severity of a rule here: the override, or the catalogue default.
-    pub fn severity_of(&self, rule: &str) -> Severity {
+    pub fn severity_of(&self, rule: RuleId) -> Severity {
         self.severity
-            .get(rule)
+            .get(&rule)
             .copied()
             .unwrap_or_else(|| crate::rules::rule(rule).severity)
     }
@@ -145,8 +145,8 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
     let mut entries: Vec<(Spanned<String>, Spanned<String>)> = raw.severity.into_iter().collect();
     entries.sort_by_key(|(k, _)| Pos::of(k));
     for (rule, sev) in entries {
-        if !RULES.iter().any(|r| r.id == rule.value) {
-            let hint = did_you_mean(&rule.value, RULES.iter().map(|r| r.id))
+        let Some(id) = RuleId::parse(&rule.value) else {
+            let hint = did_you_mean(&rule.value, RuleId::ALL.iter().map(|r| r.as_str()))
                 .map(|n| format!("did you mean `{n}`?"));
             problems.push(Problem {
                 pos: Pos::of(&rule),
@@ -154,7 +154,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
                 hint,
             });
             continue;
-        }
+        };
         let s = match sev.value.as_str() {
             "error" => Severity::Error,
             "warning" => Severity::Warning,
@@ -168,7 +168,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
                 continue;
             }
         };
-        severity.insert(rule.value, s);
+        severity.insert(id, s);
     }
     let approval_max_age = match &raw.approval_max_age {
         None => None,
@@ -242,8 +242,8 @@ mod tests {
         assert!(c.options.user_covers_patient);
         assert_eq!(c.fail_on_lint, LintGate::Never);
         assert_eq!(c.tenant_mode, TenantMode::Report);
-        assert_eq!(c.severity_of("missing-rationale"), Severity::Error);
-        assert_eq!(c.severity_of("unjustified-scope"), Severity::Error);
+        assert_eq!(c.severity_of(RuleId::MissingRationale), Severity::Error);
+        assert_eq!(c.severity_of(RuleId::UnjustifiedScope), Severity::Error);
     }
 
     #[test]

@@ -13,18 +13,18 @@ use crate::grant::{NewAccess, Options, ScopeSet, new_access, serves, type_covers
 use crate::manifest::{Manifest, Pos, ScopeEntry, Workflow};
 use crate::narrowing;
 use crate::report::{Approval, Change, Direction, Location};
-use crate::rules::{Severity, rule};
+use crate::rules::{RuleId, Severity, rule};
 use crate::scope::{Letter, Level, Refresh, ResourceScope, ResourceType, Scope};
 
 /// Escalation rules in priority order: the first that applies names the change.
-const PRIORITY: [&str; 7] = [
-    "wildcard-type-added",
-    "level-widened",
-    "delete-access-added",
-    "write-access-added",
-    "restriction-loosened",
-    "resource-access-added",
-    "read-access-added",
+const PRIORITY: [RuleId; 7] = [
+    RuleId::WildcardTypeAdded,
+    RuleId::LevelWidened,
+    RuleId::DeleteAccessAdded,
+    RuleId::WriteAccessAdded,
+    RuleId::RestrictionLoosened,
+    RuleId::ResourceAccessAdded,
+    RuleId::ReadAccessAdded,
 ];
 
 /// All changes from `base` (None: a new app) to `head`.
@@ -45,7 +45,7 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
         let rules = classify(&p, &base_scopes, opts);
         let severity = rules
             .iter()
-            .map(|r| rule(r).severity)
+            .map(|r| rule(*r).severity)
             .max()
             .unwrap_or(Severity::Note);
         let entry = lookup.entry(&n.scope);
@@ -55,8 +55,8 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
         changes.push(Change {
             app: app.clone(),
             direction: Direction::Escalation,
-            rule: rules[0].to_string(),
-            also: rules[1..].iter().map(|r| r.to_string()).collect(),
+            rule: rules[0],
+            also: rules[1..].to_vec(),
             severity,
             key: format!("{app}:{p}"),
             scope: p.to_string(),
@@ -115,9 +115,9 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
         changes.push(Change {
             app: app.clone(),
             direction: Direction::Reduction,
-            rule: "access-removed".into(),
+            rule: RuleId::AccessRemoved,
             also: Vec::new(),
-            severity: rule("access-removed").severity,
+            severity: rule(RuleId::AccessRemoved).severity,
             key: format!("{app}:{p}"),
             scope: p.to_string(),
             head: None,
@@ -136,8 +136,8 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
 
 /// The rules whose changes are to an app's identity, not its access: approved only
 /// by an entry naming exactly their key (`<app>:*removed*`, `<app>:*id-changed-from:<old>*`).
-pub fn is_identity_change(rule: &str) -> bool {
-    matches!(rule, "app-id-changed" | "app-gating-stopped")
+pub fn is_identity_change(rule: RuleId) -> bool {
+    matches!(rule, RuleId::AppIdChanged | RuleId::AppGatingStopped)
 }
 
 /// The manifest that had id `from` at the baseline claims `head`'s id now. Its access
@@ -149,9 +149,9 @@ fn id_changed(from: &str, head: &Manifest) -> Change {
     Change {
         app: app.clone(),
         direction: Direction::Escalation,
-        rule: "app-id-changed".into(),
+        rule: RuleId::AppIdChanged,
         also: Vec::new(),
-        severity: rule("app-id-changed").severity,
+        severity: rule(RuleId::AppIdChanged).severity,
         scope: key.target.to_string(),
         key: key.to_string(),
         head: Some(app.clone()),
@@ -179,9 +179,9 @@ pub fn removed(base: &Manifest, why: &str, opts: Options) -> Vec<Change> {
     let stopped = Change {
         app: app.clone(),
         direction: Direction::Escalation,
-        rule: "app-gating-stopped".into(),
+        rule: RuleId::AppGatingStopped,
         also: Vec::new(),
-        severity: rule("app-gating-stopped").severity,
+        severity: rule(RuleId::AppGatingStopped).severity,
         scope: key.target.to_string(),
         key: key.to_string(),
         head: None,
@@ -200,9 +200,9 @@ pub fn removed(base: &Manifest, why: &str, opts: Options) -> Vec<Change> {
             Change {
                 app: app.clone(),
                 direction: Direction::Reduction,
-                rule: "app-removed".into(),
+                rule: RuleId::AppRemoved,
                 also: Vec::new(),
-                severity: rule("app-removed").severity,
+                severity: rule(RuleId::AppRemoved).severity,
                 key: format!("{app}:{p}"),
                 scope: p.to_string(),
                 head: None,
@@ -359,15 +359,15 @@ fn describe(n: &NewAccess, piece: &Scope, head_text: &str) -> String {
 }
 
 /// Every escalation rule that applies to the new piece, most telling first.
-pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
+pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<RuleId> {
     let r = match p {
         Scope::Resource(r) => r,
-        Scope::Refresh(Refresh::Offline) => return vec!["offline-access-added"],
-        Scope::Refresh(Refresh::Online) => return vec!["online-access-added"],
-        Scope::Identity(_) => return vec!["identity-scope-added"],
-        Scope::Launch(_) => return vec!["launch-context-added"],
-        Scope::Extension(_) | Scope::Unknown(_) => return vec!["opaque-scope-added"],
-        Scope::Invalid(_) => return vec!["invalid-scope-added"],
+        Scope::Refresh(Refresh::Offline) => return vec![RuleId::OfflineAccessAdded],
+        Scope::Refresh(Refresh::Online) => return vec![RuleId::OnlineAccessAdded],
+        Scope::Identity(_) => return vec![RuleId::IdentityScopeAdded],
+        Scope::Launch(_) => return vec![RuleId::LaunchContextAdded],
+        Scope::Extension(_) | Scope::Unknown(_) => return vec![RuleId::OpaqueScopeAdded],
+        Scope::Invalid(_) => return vec![RuleId::InvalidScopeAdded],
     };
     let base_res: Vec<&ResourceScope> = base.iter().filter_map(Scope::as_resource).collect();
     let related_type = |b: &&&ResourceScope| {
@@ -386,17 +386,17 @@ pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
         .any(|b| b.resource == r.resource || b.resource == ResourceType::Any);
     let mut rules = Vec::new();
     if r.resource == ResourceType::Any {
-        rules.push("wildcard-type-added");
+        rules.push(RuleId::WildcardTypeAdded);
     }
     // `patient/` is the narrowest level: moving to it reaches fewer patients.
     if !same_level && other_level && r.level != Level::Patient {
-        rules.push("level-widened");
+        rules.push(RuleId::LevelWidened);
     }
     if r.perms.contains(Letter::D) {
-        rules.push("delete-access-added");
+        rules.push(RuleId::DeleteAccessAdded);
     }
     if r.perms.contains(Letter::C) || r.perms.contains(Letter::U) {
-        rules.push("write-access-added");
+        rules.push(RuleId::WriteAccessAdded);
     }
     let loosened = base_res.iter().any(|b| {
         b.level == r.level
@@ -407,13 +407,13 @@ pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
             && r.restriction != b.restriction
     });
     if loosened {
-        rules.push("restriction-loosened");
+        rules.push(RuleId::RestrictionLoosened);
     }
     if matches!(r.resource, ResourceType::Named(_)) && !any_level_same_type {
-        rules.push("resource-access-added");
+        rules.push(RuleId::ResourceAccessAdded);
     }
     if rules.is_empty() {
-        rules.push("read-access-added");
+        rules.push(RuleId::ReadAccessAdded);
     }
     rules.sort_by_key(|id| PRIORITY.iter().position(|p| p == id));
     rules
@@ -422,7 +422,7 @@ pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<&'static str> {
 /// New, removed and widened workflows, and reworded rationales.
 fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Change> {
     let app = &head.id.value;
-    let mk = |id: &str,
+    let mk = |id: RuleId,
               key: String,
               scope: String,
               description: String,
@@ -430,7 +430,7 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
               workflows: Vec<String>| Change {
         app: app.clone(),
         direction: Direction::Workflow,
-        rule: id.to_string(),
+        rule: id,
         also: Vec::new(),
         severity: rule(id).severity,
         key,
@@ -464,7 +464,7 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
         let id = &w.id.value;
         match base_by_id.get(id.as_str()) {
             None => out.push(mk(
-                "workflow-added",
+                RuleId::WorkflowAdded,
                 format!("{app}:workflow/{id}"),
                 String::new(),
                 format!("workflow `{id}` added"),
@@ -490,7 +490,7 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
                     .collect();
                 if !more.is_empty() {
                     out.push(mk(
-                        "workflow-needs-widened",
+                        RuleId::WorkflowNeedsWidened,
                         format!("{app}:workflow/{id}"),
                         more.join(" "),
                         format!(
@@ -511,7 +511,7 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
     for b in base_wf {
         if !head_ids.contains(b.id.value.as_str()) {
             out.push(mk(
-                "workflow-removed",
+                RuleId::WorkflowRemoved,
                 format!("{app}:workflow/{}", b.id.value),
                 String::new(),
                 format!("workflow `{}` removed", b.id.value),
@@ -541,7 +541,7 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
                 continue;
             }
             out.push(mk(
-                "rationale-changed",
+                RuleId::RationaleChanged,
                 format!("{app}:rationale/{s}"),
                 s.to_string(),
                 format!(

@@ -846,7 +846,7 @@ mod tests {
         crate::report::Change {
             app: "a".into(),
             direction,
-            rule: "r".into(),
+            rule: crate::rules::RuleId::ReadAccessAdded,
             also: Vec::new(),
             severity: crate::rules::Severity::Error,
             key: key.into(),

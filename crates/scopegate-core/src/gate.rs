@@ -14,7 +14,7 @@ use crate::manifest::Manifest;
 use crate::report::{
     AppReport, ApprovalState, Baseline, Change, Direction, Finding, Report, TenantVerdict, Verdict,
 };
-use crate::rules::{RuleKind, Severity, rule};
+use crate::rules::{RuleId, RuleKind, Severity, rule};
 use crate::scope::Scope;
 use crate::tenant::{self, ApprovalColumn, Tenant};
 
@@ -130,10 +130,10 @@ pub fn gate(input: &Input<'_>) -> Report {
         });
     }
     for f in &mut findings {
-        f.severity = input.config.severity_of(&f.rule);
+        f.severity = input.config.severity_of(f.rule);
     }
     for c in &mut changes {
-        c.severity = input.config.severity_of(&c.rule);
+        c.severity = input.config.severity_of(c.rule);
     }
 
     let ledger = Ledger::new(input);
@@ -160,8 +160,8 @@ pub fn gate(input: &Input<'_>) -> Report {
                 .reason
                 .as_deref()
                 .map_or_else(String::new, |r| format!(" ({r})"));
-            let mut f = ledger.finding(
-                "approval-expired",
+            let mut f = ledger.ledger_finding(
+                RuleId::ApprovalExpired,
                 c.approval.entry_line,
                 format!(
                     "the approval of `{}` expired{why}; it needs a fresh approval",
@@ -191,9 +191,9 @@ pub fn gate(input: &Input<'_>) -> Report {
         LintGate::Never => None,
     };
     let lint_fails = findings.iter().any(|f| {
-        rule(&f.rule).kind == RuleKind::Lint && lint_threshold.is_some_and(|t| f.severity >= t)
+        rule(f.rule).kind == RuleKind::Lint && lint_threshold.is_some_and(|t| f.severity >= t)
     });
-    let ledger_fails = findings.iter().any(|f| f.rule == "ledger-rewritten");
+    let ledger_fails = findings.iter().any(|f| f.rule == RuleId::LedgerRewritten);
     let unapproved = changes.iter().any(|c| c.approval.is_outstanding());
     let access_changed = changes.iter().any(|c| c.direction != Direction::Workflow);
     let mut reasons = Vec::new();
@@ -210,7 +210,7 @@ pub fn gate(input: &Input<'_>) -> Report {
     if let Some(t) = lint_threshold.filter(|_| lint_fails) {
         let n = findings
             .iter()
-            .filter(|f| rule(&f.rule).kind == RuleKind::Lint && f.severity >= t)
+            .filter(|f| rule(f.rule).kind == RuleKind::Lint && f.severity >= t)
             .count();
         reasons.push(format!(
             "{} at or above `{}`",
@@ -307,20 +307,18 @@ fn approval_column(
                     c.approval.tenants.join(", ")
                 ),
             };
-            column.missing.push(Finding {
-                rule: "tenant-approval-missing".into(),
-                severity: config.severity_of("tenant-approval-missing"),
-                app: c.app.clone(),
-                location: c.location.clone(),
-                message: format!("`{}` has no approval for tenant `{name}`{why}", c.key),
-                hint: Some(format!(
-                    "an authorized release manager runs `scopegate approve --by <you> --ticket <ticket> --tenant {name} --key {}`",
-                    c.key
-                )),
-                tenant: Some(name.to_string()),
-                key: Some(c.key.clone()),
-                capability: None,
-            });
+            let id = RuleId::TenantApprovalMissing;
+            let message = format!("`{}` has no approval for tenant `{name}`{why}", c.key);
+            let hint = format!(
+                "an authorized release manager runs `scopegate approve --by <you> --ticket <ticket> --tenant {name} --key {}`",
+                c.key
+            );
+            let f = Finding::new(id, &c.app, c.location.clone(), message)
+                .with_severity(config.severity_of(id))
+                .with_hint(Some(hint))
+                .for_tenant(name)
+                .with_key(&c.key);
+            column.missing.push(f);
         }
     }
     column

@@ -103,6 +103,7 @@ mod tests {
     use crate::grant::Options;
     use crate::lint::check;
     use crate::manifest::from_str;
+    use crate::rules::RuleId;
 
     #[test]
     fn a_skeleton_passes_check_but_for_its_todos() {
@@ -116,9 +117,9 @@ mod tests {
         assert!(!f.is_empty());
         for x in &f {
             assert!(
-                x.rule == "missing-rationale"
-                    || x.rule == "offline-access-without-reason"
-                    || x.rule == "mixed-smart-versions",
+                x.rule == RuleId::MissingRationale
+                    || x.rule == RuleId::OfflineAccessWithoutReason
+                    || x.rule == RuleId::MixedSmartVersions,
                 "{x:?}\n{y}"
             );
             assert!(
@@ -143,13 +144,13 @@ mod tests {
             raw,
             ["patient/Observation.sr", "weird\\token", "launch", "launch"]
         );
-        let rules: Vec<String> = check(&m, Options::default())
+        let rules: Vec<RuleId> = check(&m, Options::default())
             .into_iter()
             .map(|f| f.rule)
             .collect();
-        assert!(rules.contains(&"permission-order".to_string()));
-        assert!(rules.contains(&"invalid-scope".to_string()));
-        assert!(rules.contains(&"duplicate-scope".to_string()));
+        assert!(rules.contains(&RuleId::PermissionOrder));
+        assert!(rules.contains(&RuleId::InvalidScope));
+        assert!(rules.contains(&RuleId::DuplicateScope));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use crate::grant::{Options, ScopeSet, minimize, type_covers};
 use crate::manifest::{LaunchMode, Manifest, Pos, ScopeEntry, Token};
 use crate::report::{Finding, Location};
-use crate::rules::rule;
+use crate::rules::RuleId;
 use crate::scope::{
     Identity, Launch, Level, Perms, Refresh, ResourceScope, ResourceType, Scope, ScopeErrorKind,
 };
@@ -63,19 +63,10 @@ fn codes<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
 }
 
 impl<'m> Lint<'m> {
-    fn push(&mut self, id: &str, pos: Pos, message: String, hint: Option<String>) {
-        let r = rule(id);
-        self.findings.push(Finding {
-            rule: r.id.to_string(),
-            severity: r.severity,
-            app: self.m.id.value.clone(),
-            location: Location::new(&self.m.path, pos),
-            message,
-            hint,
-            tenant: None,
-            key: None,
-            capability: None,
-        });
+    fn push(&mut self, id: RuleId, pos: Pos, message: String, hint: Option<String>) {
+        let location = Location::new(&self.m.path, pos);
+        self.findings
+            .push(Finding::new(id, &self.m.id.value, location, message).with_hint(hint));
     }
 
     fn needs(&self) -> Vec<Need<'m>> {
@@ -124,7 +115,7 @@ impl<'m> Lint<'m> {
                     ),
                 };
                 self.push(
-                    "unknown-restriction-code",
+                    RuleId::UnknownRestrictionCode,
                     pos,
                     format!(
                         "{}: `{code}` is not a code of `{ty}?{param}=` ({system})",
@@ -150,7 +141,7 @@ impl<'m> Lint<'m> {
             ((v2, v2_pos, "v2"), (v1, *v1_pos, "v1"))
         };
         self.push(
-            "mixed-smart-versions",
+            RuleId::MixedSmartVersions,
             at.1,
             format!(
                 "{} is SMART {} syntax, but {} on line {} is SMART {}: {} scope(s) in v1, {} in v2",
@@ -185,8 +176,8 @@ impl<'m> Lint<'m> {
         match &t.parsed {
             Err(e) => {
                 let id = match e.kind {
-                    ScopeErrorKind::PermissionOrder => "permission-order",
-                    ScopeErrorKind::Invalid => "invalid-scope",
+                    ScopeErrorKind::PermissionOrder => RuleId::PermissionOrder,
+                    ScopeErrorKind::Invalid => RuleId::InvalidScope,
                 };
                 let hint = e
                     .suggestion
@@ -239,7 +230,7 @@ impl<'m> Lint<'m> {
                         },
                     };
                     self.push(
-                        "unknown-resource-type",
+                        RuleId::UnknownResourceType,
                         pos,
                         format!("{}: `{ty}` is not a FHIR {fv} resource type", code(raw)),
                         hint,
@@ -248,7 +239,7 @@ impl<'m> Lint<'m> {
             }
             Ok(Scope::Resource(r)) => self.restriction_codes(r, raw, pos),
             Ok(Scope::Unknown(_)) => self.push(
-                "unknown-scope",
+                RuleId::UnknownScope,
                 pos,
                 format!(
                     "{} is not a SMART scope; scopegate cannot tell what it grants",
@@ -257,7 +248,7 @@ impl<'m> Lint<'m> {
                 Some("write extension scopes as a full URI or with a `__` prefix".into()),
             ),
             Ok(Scope::Identity(Identity::Profile)) if requested => self.push(
-                "deprecated-profile-scope",
+                RuleId::DeprecatedProfileScope,
                 pos,
                 "`profile` is deprecated (SMART 1.0) and not defined by SMART 2.x".into(),
                 Some("request `openid fhirUser` instead".into()),
@@ -271,13 +262,13 @@ impl<'m> Lint<'m> {
         for e in &m.scopes {
             match &e.rationale {
                 None => self.push(
-                    "missing-rationale",
+                    RuleId::MissingRationale,
                     e.pos,
                     format!("{} has no rationale", code(&e.token.text.value)),
                     Some("add `rationale:` saying which workflow needs it and why".into()),
                 ),
                 Some(r) if r.is_placeholder() => self.push(
-                    "missing-rationale",
+                    RuleId::MissingRationale,
                     r.pos,
                     format!(
                         "the rationale of {} is a placeholder",
@@ -303,7 +294,7 @@ impl<'m> Lint<'m> {
                     "has no description"
                 };
                 self.push(
-                    "missing-rationale",
+                    RuleId::MissingRationale,
                     pos,
                     format!("workflow `{}` {what}", w.id.value),
                     Some("add `description:` saying what the workflow does for its users".into()),
@@ -313,7 +304,7 @@ impl<'m> Lint<'m> {
                 && reason.is_placeholder()
             {
                 self.push(
-                    "offline-access-without-reason",
+                    RuleId::OfflineAccessWithoutReason,
                     reason.pos,
                     format!(
                         "the offline reason of workflow `{}` is a placeholder",
@@ -343,7 +334,7 @@ impl<'m> Lint<'m> {
                         f.token.text.pos.line
                     );
                     self.push(
-                        "duplicate-scope",
+                        RuleId::DuplicateScope,
                         e.token.text.pos,
                         msg,
                         Some("remove one of them".into()),
@@ -360,7 +351,7 @@ impl<'m> Lint<'m> {
             let Scope::Resource(r) = s else { continue };
             if let Some(by) = set.covering(r).find(|c| c != r) {
                 self.push(
-                    "redundant-scope",
+                    RuleId::RedundantScope,
                     e.token.text.pos,
                     format!("`{}` is already granted by `{by}`", e.token.text.value),
                     Some("remove the narrower scope".into()),
@@ -409,7 +400,7 @@ impl<'m> Lint<'m> {
                 Scope::Refresh(Refresh::Offline) => {
                     if offline_workflows.is_empty() {
                         self.push(
-                            "offline-access-without-reason",
+                            RuleId::OfflineAccessWithoutReason,
                             pos,
                             "`offline_access` is requested, but no workflow declares `offline: { reason: … }`".into(),
                             Some("add `offline.reason` to the workflow that runs with no user present, or remove `offline_access`".into()),
@@ -439,7 +430,7 @@ impl<'m> Lint<'m> {
                             }
                         };
                         self.push(
-                            "unjustified-scope",
+                            RuleId::UnjustifiedScope,
                             pos,
                             format!("no workflow needs {}", code(raw)),
                             Some(hint.into()),
@@ -494,7 +485,7 @@ impl<'m> Lint<'m> {
         let unneeded = r.perms.minus(justified);
         if justified.is_empty() {
             self.push(
-                "unjustified-scope",
+                RuleId::UnjustifiedScope,
                 pos,
                 format!("no workflow needs {}", code(raw)),
                 Some("list it in the `needs` of the workflow that uses it, or remove it".into()),
@@ -511,7 +502,7 @@ impl<'m> Lint<'m> {
                 ..r.clone()
             };
             self.push(
-                "unjustified-scope",
+                RuleId::UnjustifiedScope,
                 pos,
                 format!(
                     "{} grants {} that no workflow needs",
@@ -544,7 +535,7 @@ impl<'m> Lint<'m> {
                 .filter_map(|s| s.as_resource().map(|r| r.resource.to_string()))
                 .collect();
             self.push(
-                "overbroad-wildcard",
+                RuleId::OverbroadWildcard,
                 pos,
                 format!(
                     "{} covers every resource type, but its workflows ({wf}) need only {}",
@@ -560,7 +551,7 @@ impl<'m> Lint<'m> {
             );
         } else {
             self.push(
-                "overbroad-scope",
+                RuleId::OverbroadScope,
                 pos,
                 format!("{} is broader than its workflows ({wf}) need", code(raw)),
                 Some(syntax::request(
@@ -589,7 +580,7 @@ impl<'m> Lint<'m> {
                 };
                 if !missing.is_empty() {
                     self.push(
-                        "uncovered-need",
+                        RuleId::UncoveredNeed,
                         n.text.pos,
                         format!(
                             "workflow `{}` needs {}, but no requested scope grants {}",
@@ -605,7 +596,7 @@ impl<'m> Lint<'m> {
                 && !granted.grants(&Scope::Refresh(Refresh::Offline))
             {
                 self.push(
-                    "uncovered-need",
+                    RuleId::UncoveredNeed,
                     reason.pos,
                     format!(
                         "workflow `{}` runs with no user present, but `offline_access` is not requested",
@@ -635,7 +626,7 @@ impl<'m> Lint<'m> {
         });
         if let Some(e) = first {
             self.push(
-                "patient-scope-without-launch-context",
+                RuleId::PatientScopeWithoutLaunchContext,
                 e.token.text.pos,
                 format!(
                     "{} needs a patient in context, but neither `launch` nor `launch/patient` is requested",

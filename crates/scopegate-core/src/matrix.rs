@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::diff::{classify, justifying_workflows};
 use crate::manifest::Manifest;
 use crate::report::Location;
-use crate::rules::Severity;
+use crate::rules::{RuleId, Severity};
 use crate::tenant::{self, Tenant};
 
 /// Bumped when the JSON output changes incompatibly.
@@ -125,7 +125,7 @@ pub struct TenantCell {
     pub tenant: String,
     pub permit: Permit,
     /// The tenant rules that deny it (`tenant-denied`, …), in the order of `why`.
-    pub rules: Vec<String>,
+    pub rules: Vec<RuleId>,
     /// Why it is denied, one sentence per rule.
     pub why: Vec<String>,
     /// The scope touches a resource type the tenant marks sensitive: new access needs
@@ -149,7 +149,7 @@ pub struct Row {
     pub workflows: Vec<String>,
     pub risk: Risk,
     /// The rules the diff would report if this access were new, most telling first.
-    pub risk_rules: Vec<String>,
+    pub risk_rules: Vec<RuleId>,
     /// Ledger entries whose keys share access with this scope, in ledger order (newest
     /// last).
     pub approvals: Vec<ApprovalRecord>,
@@ -234,7 +234,7 @@ pub fn build(
             .map(|t| match &t.ehr {
                 Some(e) => tenant::ehr_shortfalls(e, m, opts)
                     .into_iter()
-                    .filter(|s| s.rule == "ehr-scope-unlisted")
+                    .filter(|s| s.rule == RuleId::EhrScopeUnlisted)
                     .map(|s| s.pos)
                     .collect(),
                 None => Vec::new(),
@@ -246,7 +246,7 @@ pub fn build(
             let risk_rules = classify(s, &[], opts);
             let severity = risk_rules
                 .iter()
-                .map(|r| config.severity_of(r))
+                .map(|r| config.severity_of(*r))
                 .max()
                 .unwrap_or(Severity::Note);
             let approvals = ledger
@@ -285,7 +285,7 @@ pub fn build(
                         } else {
                             Permit::Denied
                         },
-                        rules: vs.iter().map(|v| v.rule.to_string()).collect(),
+                        rules: vs.iter().map(|v| v.rule).collect(),
                         why: vs.into_iter().map(|v| v.message).collect(),
                         sensitive: t.profile.sensitive_in(s).is_some(),
                         ehr: match listed {
@@ -304,7 +304,7 @@ pub fn build(
                 rationale: e.rationale.as_ref().map(|r| r.value.trim().to_string()),
                 workflows: justifying_workflows(m, s, opts),
                 risk: Risk::of(severity),
-                risk_rules: risk_rules.iter().map(ToString::to_string).collect(),
+                risk_rules,
                 approvals,
                 tenants: cells,
             });
@@ -355,11 +355,11 @@ mod tests {
         // The invalid token is left out.
         assert_eq!(x.rows.len(), 2);
         assert_eq!(x.rows[0].risk, Risk::Low);
-        assert_eq!(x.rows[0].risk_rules, ["launch-context-added"]);
+        assert_eq!(x.rows[0].risk_rules, [RuleId::LaunchContextAdded]);
         assert_eq!(x.rows[1].risk, Risk::Medium);
         assert_eq!(
             x.rows[1].risk_rules,
-            ["write-access-added", "resource-access-added"]
+            [RuleId::WriteAccessAdded, RuleId::ResourceAccessAdded]
         );
         assert_eq!(x.rows[1].workflows, ["vitals"]);
     }
@@ -395,7 +395,7 @@ mod tests {
         let x = build(&[&m], &[], &[t], &Config::default());
         let cell = &x.rows[1].tenants[0];
         assert_eq!(cell.permit, Permit::Denied);
-        assert_eq!(cell.rules, ["tenant-denied"]);
+        assert_eq!(cell.rules, [RuleId::TenantDenied]);
         assert!(cell.sensitive);
         assert_eq!(cell.ehr, EhrSupport::NotChecked);
         assert_eq!(x.rows[0].tenants[0].permit, Permit::Allowed);

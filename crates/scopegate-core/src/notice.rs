@@ -2,228 +2,21 @@
 //! notes and customer notices: "This version can now create MedicationStatement
 //! records for the patient in context (workflow: …)."
 //!
-//! Owns the phrase for what a scope lets the app do, and one sentence template per
-//! rule in the catalogue (a test checks none is missing). Templates are data here, not
-//! in `rules.rs`, so the catalogue and `docs/rules.md` stay the reviewer's reference.
+//! Owns the phrase for what a scope lets the app do, and fills each rule's sentence
+//! template, which is data in its catalogue entry (`Rule::notice`, and
+//! `Rule::notice_grouped` for several findings of one tenant rule).
 //! Pure: the report and the head manifests in, a [`Notice`] of sentences out;
 //! `render::notice` lays it out.
 
 use crate::manifest::Manifest;
 use crate::narrowing::{self, Limit};
 use crate::report::{Direction, Finding, Report};
-use crate::rules::{RuleKind, Severity, rule};
+use crate::rules::{RuleId, RuleKind, Severity, rule};
 use crate::scope::{Identity, Launch, Letter, Level, Refresh, ResourceType, Scope};
 
-/// One sentence per rule. Placeholders: `{access}` (what the scope lets the app do, a
-/// verb phrase), `{workflows}` (` (workflow: id — description)` or nothing),
-/// `{workflow}`, `{tenant}`, `{scope}` (the token as written) and `{detail}`.
-static TEMPLATES: &[(&str, &str)] = &[
-    (
-        "invalid-scope",
-        "The app asks for “{scope}”, which is not a valid SMART permission.",
-    ),
-    (
-        "permission-order",
-        "The app asks for “{scope}”, whose permission letters are not in the standard order.",
-    ),
-    (
-        "unknown-resource-type",
-        "The app asks for “{scope}”, which names a type of record that does not exist in its FHIR version.",
-    ),
-    (
-        "unknown-scope",
-        "The app asks for “{scope}”, a permission whose meaning is not defined by SMART.",
-    ),
-    (
-        "unjustified-scope",
-        "The app asks to {access}, but none of its workflows needs all of it.",
-    ),
-    (
-        "uncovered-need",
-        "A workflow needs access the app does not ask for: {detail}.",
-    ),
-    (
-        "overbroad-wildcard",
-        "The app asks to {access}, though its workflows need only some types of records.",
-    ),
-    (
-        "overbroad-scope",
-        "The app asks to {access}, more than any of its workflows needs.",
-    ),
-    (
-        "offline-access-without-reason",
-        "The app asks to {access}, but no workflow says why it must run after you log out.",
-    ),
-    (
-        "missing-rationale",
-        "The app does not explain part of what it asks for: {detail}.",
-    ),
-    ("duplicate-scope", "The app asks twice to {access}."),
-    (
-        "redundant-scope",
-        "The app asks to {access}, which another permission it asks for already allows.",
-    ),
-    (
-        "patient-scope-without-launch-context",
-        "The app asks for one patient's records without asking which patient is in context.",
-    ),
-    (
-        "unknown-restriction-code",
-        "The app asks for “{scope}”, whose restriction names a code the standard does not define.",
-    ),
-    (
-        "mixed-smart-versions",
-        "The app writes its permissions in two versions of SMART, which some EHRs do not both accept.",
-    ),
-    (
-        "deprecated-profile-scope",
-        "The app asks for the retired “profile” permission; “openid fhirUser” replaces it.",
-    ),
-    (
-        "resource-access-added",
-        "This version can now {access}{workflows}.",
-    ),
-    (
-        "read-access-added",
-        "This version can now {access}{workflows}.",
-    ),
-    (
-        "write-access-added",
-        "This version can now {access}{workflows}.",
-    ),
-    (
-        "delete-access-added",
-        "This version can now {access}{workflows}. Deleted records are hard to recover.",
-    ),
-    (
-        "wildcard-type-added",
-        "This version can now {access}{workflows}. This includes types of records the EHR adds in the future.",
-    ),
-    (
-        "level-widened",
-        "This version can now {access}{workflows}. This reaches more patients than before.",
-    ),
-    (
-        "restriction-loosened",
-        "This version can now {access}{workflows}. Before, it could reach only some of these records.",
-    ),
-    (
-        "offline-access-added",
-        "This version can now {access}{workflows}.",
-    ),
-    (
-        "online-access-added",
-        "This version can now {access}{workflows}.",
-    ),
-    (
-        "identity-scope-added",
-        "This version can now {access}{workflows}.",
-    ),
-    (
-        "launch-context-added",
-        "This version can now {access}{workflows}.",
-    ),
-    (
-        "invalid-scope-added",
-        "This version can now {access}{workflows}. It is not a valid SMART permission, so what it allows is up to your EHR.",
-    ),
-    (
-        "opaque-scope-added",
-        "This version can now {access}{workflows}. What this permission allows is defined by your EHR.",
-    ),
-    ("access-removed", "This version can no longer {access}."),
-    ("workflow-added", "New workflow: {workflow}."),
-    (
-        "workflow-needs-widened",
-        "The workflow {workflow} now also needs to {access}.",
-    ),
-    ("workflow-removed", "The workflow {workflow} was removed."),
-    (
-        "rationale-changed",
-        "The reason the app gives to {access} now reads: “{detail}”.",
-    ),
-    (
-        "ledger-rewritten",
-        "An approval already on record was edited or removed: {detail}.",
-    ),
-    (
-        "approval-expired",
-        "An approval for this version has expired: {detail}.",
-    ),
-    (
-        "approval-spent",
-        "An approval on record was used up by an earlier release and no longer counts: {detail}.",
-    ),
-    (
-        "approval-stale",
-        "An approval on record matches nothing this version asks for: {detail}.",
-    ),
-    (
-        "tenant-denied",
-        "At {tenant}: the organization's policy does not allow the app to {access}.",
-    ),
-    (
-        "tenant-not-allowed",
-        "At {tenant}: permission to {access} is outside what the organization allows.",
-    ),
-    (
-        "tenant-level-exceeded",
-        "At {tenant}: permission to {access} reaches more patients than the organization allows.",
-    ),
-    (
-        "tenant-approval-missing",
-        "At {tenant}: the new permission to {access} still needs the organization's approval.",
-    ),
-    (
-        "ehr-scope-unlisted",
-        "At {tenant}: the EHR does not list permission to {access}; confirm it is supported.",
-    ),
-    (
-        "ehr-capability-missing",
-        "At {tenant}: the EHR lacks a feature this version needs ({detail}).",
-    ),
-    (
-        "approval-unknown-tenant",
-        "An approval names an organization that has no profile: {detail}.",
-    ),
-    (
-        "app-removed",
-        "This app was retired: it can no longer {access}.",
-    ),
-    ("app-id-changed", "The app's identifier changed: {detail}."),
-    (
-        "app-gating-stopped",
-        "This app is no longer reviewed by this release process: {detail}.",
-    ),
-    (
-        "out-of-manifest-use",
-        "The app was seen using access that no permission it requests covers: {detail}.",
-    ),
-    (
-        "scope-unused",
-        "The permission to {access} was granted but not used, and can be removed.",
-    ),
-    (
-        "scope-partly-used",
-        "The permission to {access} was used only in part: {detail}.",
-    ),
-    (
-        "scope-over-granted",
-        "An EHR granted more than this version asks for: {detail}.",
-    ),
-    (
-        "workflow-need-unobserved",
-        "The workflow {workflow} was never seen to {access}.",
-    ),
-];
-
-/// The sentence template of a rule.
-pub fn template(id: &str) -> Option<&'static str> {
-    TEMPLATES.iter().find(|(r, _)| *r == id).map(|(_, t)| *t)
-}
-
-fn fill(id: &str, vars: &[(&str, &str)]) -> String {
-    let mut s = template(id).unwrap_or("{detail}").to_string();
+/// A rule's notice sentence with its placeholders filled.
+fn fill(id: RuleId, vars: &[(&str, &str)]) -> String {
+    let mut s = rule(id).notice.to_string();
     for (k, v) in vars {
         s = s.replace(&format!("{{{k}}}"), v);
     }
@@ -430,13 +223,13 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
             let access = access_of(&c.scope);
             // A new workflow is introduced with its description; others by id.
             let wf = c.workflows.first().map_or(String::new(), |w| {
-                if c.rule == "workflow-added" {
+                if c.rule == RuleId::WorkflowAdded {
                     workflow(&a.app, w)
                 } else {
                     w.clone()
                 }
             });
-            let detail = if c.rule == "rationale-changed" {
+            let detail = if c.rule == RuleId::RationaleChanged {
                 let s = Scope::parse(&c.scope).ok();
                 head(&a.app)
                     .and_then(|m| m.scopes.iter().find(|e| e.token.scope() == s.as_ref()))
@@ -445,12 +238,12 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
             } else {
                 plain(&c.description)
             };
-            let narrowed = (c.rule == "access-removed")
+            let narrowed = (c.rule == RuleId::AccessRemoved)
                 .then(|| head(&a.app).and_then(|m| narrowed_sentence(&c.scope, m)))
                 .flatten();
             let s = narrowed.unwrap_or_else(|| {
                 fill(
-                    &c.rule,
+                    c.rule,
                     &[
                         ("access", &access),
                         ("workflows", &workflows),
@@ -471,7 +264,7 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
             .findings
             .iter()
             .filter(|f| f.app == a.app)
-            .filter(|f| rule(&f.rule).kind == RuleKind::Tenant && f.severity >= Severity::Warning)
+            .filter(|f| rule(f.rule).kind == RuleKind::Tenant && f.severity >= Severity::Warning)
             .collect();
         by_tenant.sort_by_key(|f| f.tenant.clone());
         // Several findings of one rule at one tenant read as one sentence listing them.
@@ -483,8 +276,8 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
             let same: Vec<usize> = (i..by_tenant.len())
                 .filter(|&j| by_tenant[j].tenant == f.tenant && by_tenant[j].rule == f.rule)
                 .collect();
-            match GROUPED.iter().find(|(id, _)| *id == f.rule) {
-                Some((_, template)) if same.len() > 1 => {
+            match rule(f.rule).notice_grouped {
+                Some(template) if same.len() > 1 => {
                     let (mut accesses, mut details) = (Vec::new(), Vec::new());
                     for &j in &same {
                         done[j] = true;
@@ -504,7 +297,7 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
     }
     let mut review = Vec::new();
     for f in &r.findings {
-        let kind = rule(&f.rule).kind;
+        let kind = rule(f.rule).kind;
         if matches!(kind, RuleKind::Lint | RuleKind::Ledger) && f.severity == Severity::Error {
             let s = finding_sentence(f, head(&f.app));
             let s = if f.app.is_empty() {
@@ -525,32 +318,6 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
         review,
     }
 }
-
-/// The sentence for several findings of one rule at one tenant; `{access}` is the list
-/// of what each finding is about, separated by semicolons, and `{detail}` the list of
-/// their details.
-const GROUPED: &[(&str, &str)] = &[
-    (
-        "ehr-scope-unlisted",
-        "At {tenant}: the EHR does not list these permissions; confirm they are supported: {access}.",
-    ),
-    (
-        "tenant-denied",
-        "At {tenant}: the organization's policy does not allow the app to: {access}.",
-    ),
-    (
-        "tenant-not-allowed",
-        "At {tenant}: these permissions are outside what the organization allows: {access}.",
-    ),
-    (
-        "tenant-level-exceeded",
-        "At {tenant}: these permissions reach more patients than the organization allows: {access}.",
-    ),
-    (
-        "ehr-capability-missing",
-        "At {tenant}: the EHR lacks features this version needs ({detail}).",
-    ),
-];
 
 /// The scope token a finding points at, in the head manifest.
 fn finding_token<'m>(
@@ -586,7 +353,7 @@ fn finding_sentence(f: &Finding, m: Option<&Manifest>) -> String {
     let access = finding_access(f, m);
     let detail = finding_detail(f);
     fill(
-        &f.rule,
+        f.rule,
         &[
             ("access", &access),
             ("tenant", f.tenant.as_deref().unwrap_or("a tenant")),
@@ -608,36 +375,6 @@ mod tests {
 
     fn phrase(t: &str) -> String {
         access(&Scope::parse(t).unwrap())
-    }
-
-    #[test]
-    fn grouped_sentences_are_for_tenant_rules_and_fill_tenant_and_access() {
-        for (id, t) in GROUPED {
-            assert!(template(id).is_some(), "{id}");
-            assert_eq!(rule(id).kind, RuleKind::Tenant, "{id}");
-            let filled = t
-                .replace("{tenant}", "x")
-                .replace("{access}", "y")
-                .replace("{detail}", "z");
-            assert!(!filled.contains('{'), "{id}: {filled}");
-        }
-    }
-
-    #[test]
-    fn every_rule_has_a_sentence_template() {
-        for r in crate::rules::RULES {
-            assert!(
-                template(r.id).is_some(),
-                "no notice template for `{}`",
-                r.id
-            );
-        }
-        for (id, _) in TEMPLATES {
-            assert!(
-                crate::rules::RULES.iter().any(|r| r.id == *id),
-                "template for unknown rule `{id}`"
-            );
-        }
     }
 
     #[test]
@@ -686,21 +423,18 @@ mod tests {
 
     #[test]
     fn a_missing_capability_is_named_by_its_code_not_the_message_wording() {
-        let f = Finding {
-            rule: "ehr-capability-missing".into(),
-            severity: Severity::Error,
-            app: "a".into(),
-            location: crate::report::Location {
+        let f = Finding::new(
+            RuleId::EhrCapabilityMissing,
+            "a",
+            crate::report::Location {
                 file: "smart-app.yaml".into(),
                 line: 1,
                 column: 1,
             },
-            message: "the EHR cannot `refresh` tokens".into(),
-            hint: None,
-            tenant: Some("clinic".into()),
-            key: None,
-            capability: Some("permission-offline".into()),
-        };
+            "the EHR cannot `refresh` tokens".into(),
+        )
+        .for_tenant("clinic")
+        .with_capability("permission-offline");
         assert_eq!(finding_detail(&f), "“permission-offline”");
         assert_eq!(
             finding_sentence(&f, None),
@@ -712,7 +446,7 @@ mod tests {
     fn templates_fill_every_placeholder() {
         assert_eq!(
             fill(
-                "write-access-added",
+                RuleId::WriteAccessAdded,
                 &[
                     (
                         "access",

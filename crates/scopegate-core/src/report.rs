@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::Pos;
-use crate::rules::Severity;
+use crate::rules::{RuleId, Severity, rule};
 
 /// Bumped when the JSON output changes incompatibly.
 pub const FORMAT_VERSION: u32 = 1;
@@ -35,7 +35,7 @@ impl Location {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// A rule id from the catalogue (`scopegate rules`).
-    pub rule: String,
+    pub rule: RuleId,
     pub severity: Severity,
     /// The app id of the manifest.
     pub app: String,
@@ -54,6 +54,50 @@ pub struct Finding {
     /// The SMART capability code the finding is about (`ehr-capability-missing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capability: Option<String>,
+}
+
+impl Finding {
+    /// A finding of `rule` at its catalogue severity, with no hint, tenant, key or
+    /// capability; the `with_`/`for_` methods add them.
+    pub fn new(rule_id: RuleId, app: &str, location: Location, message: String) -> Finding {
+        Finding {
+            rule: rule_id,
+            severity: rule(rule_id).severity,
+            app: app.to_string(),
+            location,
+            message,
+            hint: None,
+            tenant: None,
+            key: None,
+            capability: None,
+        }
+    }
+
+    /// The severity the config gives the rule, when it overrides the catalogue's.
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
+    pub fn with_hint(mut self, hint: Option<String>) -> Finding {
+        self.hint = hint;
+        self
+    }
+
+    pub fn for_tenant(mut self, tenant: &str) -> Finding {
+        self.tenant = Some(tenant.to_string());
+        self
+    }
+
+    pub fn with_key(mut self, key: &str) -> Finding {
+        self.key = Some(key.to_string());
+        self
+    }
+
+    pub fn with_capability(mut self, capability: &str) -> Finding {
+        self.capability = Some(capability.to_string());
+        self
+    }
 }
 
 /// Counts for a quick verdict. `escalations`, `reductions` and `unapproved` count
@@ -172,8 +216,8 @@ pub struct Change {
     pub app: String,
     pub direction: Direction,
     /// The rule that best names the risk; `also` lists the others that apply.
-    pub rule: String,
-    pub also: Vec<String>,
+    pub rule: RuleId,
+    pub also: Vec<RuleId>,
     /// The risk: error (high), warning (medium) or note (low).
     pub severity: Severity,
     /// `<app-id>:<scope>`: exactly the new (or removed) access; approvals bind to it.

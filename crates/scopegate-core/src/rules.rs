@@ -1,7 +1,8 @@
 //! The rule catalogue: every finding and change scopegate can report, as data.
 //!
-//! Owns rule ids (stable, kebab-case, never reused), default severities, whether a
-//! change needs approval, and the docs that `scopegate rules` and `docs/rules.md` show.
+//! Owns rule ids (the [`RuleId`] enum, serialised as its stable kebab-case id, never
+//! reused), default severities, whether a change needs approval, the docs that
+//! `scopegate rules` and `docs/rules.md` show, and each rule's consent-notice sentence.
 //! It decides nothing about a manifest; the lint and the diff name rules from here.
 
 use schemars::JsonSchema;
@@ -67,9 +68,151 @@ pub enum RuleKind {
     Usage,
 }
 
+/// Declares [`RuleId`] from `Variant = "kebab-id"` pairs, in catalogue order: the
+/// enum, [`RuleId::ALL`] and [`RuleId::as_str`] come from this one list.
+macro_rules! rule_ids {
+    ($($variant:ident = $id:literal,)*) => {
+        /// A rule of the catalogue. Serialised as its kebab-case id (`invalid-scope`),
+        /// which is stable and never reused; [`rule`] gives its catalogue entry.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum RuleId {
+            $($variant,)*
+        }
+
+        impl RuleId {
+            /// Every rule, in catalogue order.
+            pub const ALL: [RuleId; [$($id,)*].len()] = [$(RuleId::$variant,)*];
+
+            /// The kebab-case id, as in reports, SARIF and `docs/rules.md`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => $id,)*
+                }
+            }
+        }
+    };
+}
+
+rule_ids! {
+    InvalidScope = "invalid-scope",
+    PermissionOrder = "permission-order",
+    UnknownResourceType = "unknown-resource-type",
+    UnknownScope = "unknown-scope",
+    UnjustifiedScope = "unjustified-scope",
+    UncoveredNeed = "uncovered-need",
+    OverbroadWildcard = "overbroad-wildcard",
+    OverbroadScope = "overbroad-scope",
+    OfflineAccessWithoutReason = "offline-access-without-reason",
+    MissingRationale = "missing-rationale",
+    DuplicateScope = "duplicate-scope",
+    RedundantScope = "redundant-scope",
+    PatientScopeWithoutLaunchContext = "patient-scope-without-launch-context",
+    DeprecatedProfileScope = "deprecated-profile-scope",
+    ResourceAccessAdded = "resource-access-added",
+    ReadAccessAdded = "read-access-added",
+    WriteAccessAdded = "write-access-added",
+    DeleteAccessAdded = "delete-access-added",
+    WildcardTypeAdded = "wildcard-type-added",
+    LevelWidened = "level-widened",
+    RestrictionLoosened = "restriction-loosened",
+    OfflineAccessAdded = "offline-access-added",
+    OnlineAccessAdded = "online-access-added",
+    IdentityScopeAdded = "identity-scope-added",
+    LaunchContextAdded = "launch-context-added",
+    OpaqueScopeAdded = "opaque-scope-added",
+    InvalidScopeAdded = "invalid-scope-added",
+    AccessRemoved = "access-removed",
+    WorkflowAdded = "workflow-added",
+    WorkflowNeedsWidened = "workflow-needs-widened",
+    WorkflowRemoved = "workflow-removed",
+    RationaleChanged = "rationale-changed",
+    LedgerRewritten = "ledger-rewritten",
+    ApprovalExpired = "approval-expired",
+    ApprovalSpent = "approval-spent",
+    ApprovalStale = "approval-stale",
+    TenantDenied = "tenant-denied",
+    TenantNotAllowed = "tenant-not-allowed",
+    TenantLevelExceeded = "tenant-level-exceeded",
+    TenantApprovalMissing = "tenant-approval-missing",
+    EhrScopeUnlisted = "ehr-scope-unlisted",
+    EhrCapabilityMissing = "ehr-capability-missing",
+    ApprovalUnknownTenant = "approval-unknown-tenant",
+    AppRemoved = "app-removed",
+    OutOfManifestUse = "out-of-manifest-use",
+    ScopeUnused = "scope-unused",
+    ScopePartlyUsed = "scope-partly-used",
+    ScopeOverGranted = "scope-over-granted",
+    WorkflowNeedUnobserved = "workflow-need-unobserved",
+    AppIdChanged = "app-id-changed",
+    AppGatingStopped = "app-gating-stopped",
+    MixedSmartVersions = "mixed-smart-versions",
+    UnknownRestrictionCode = "unknown-restriction-code",
+}
+
+impl RuleId {
+    /// The rule with this kebab-case id, if there is one.
+    pub fn parse(id: &str) -> Option<RuleId> {
+        RuleId::ALL.into_iter().find(|r| r.as_str() == id)
+    }
+}
+
+/// The ids, joined by `sep`: `a, b`.
+pub fn join(ids: &[RuleId], sep: &str) -> String {
+    ids.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(sep)
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Ordered by id text, as the `String` ids were: findings sort by rule.
+impl Ord for RuleId {
+    fn cmp(&self, other: &RuleId) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for RuleId {
+    fn partial_cmp(&self, other: &RuleId) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RuleId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RuleId, D::Error> {
+        let id = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        RuleId::parse(&id)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("unknown rule `{id}`")))
+    }
+}
+
+/// A string in the JSON schemas: the ids are listed in `docs/rules.md`, and a schema
+/// that enumerated them would reject the reports of a newer scopegate.
+impl JsonSchema for RuleId {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        String::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Rule {
-    pub id: &'static str,
+    pub id: RuleId,
     pub kind: RuleKind,
     pub severity: Severity,
     /// Whether a change this rule reports fails the gate until approved.
@@ -81,14 +224,28 @@ pub struct Rule {
     pub example: &'static str,
     /// Where the behaviour comes from, when a spec says so.
     pub citation: Option<&'static str>,
+    /// The sentence for the consent notice (`scopegate diff --format notice`), in plain
+    /// language. Placeholders: `{access}` (what the scope lets the app do, a verb phrase),
+    /// `{workflows}` (` (workflow: id — description)` or nothing), `{workflow}`,
+    /// `{tenant}`, `{scope}` (the token as written) and `{detail}`.
+    #[serde(skip)]
+    pub notice: &'static str,
+    /// The notice sentence for several findings of this rule at one tenant: `{access}`
+    /// lists what each is about (separated by semicolons), `{detail}` their details.
+    #[serde(skip)]
+    pub notice_grouped: Option<&'static str>,
 }
 
 const IG_SCOPES: &str = "SMART App Launch 2.2, Scopes and Launch Context (hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html)";
 
 /// Every rule, in catalogue order. Append only: ids are never reused or renamed.
-pub static RULES: &[Rule] = &[
+pub static RULES: &[Rule] = &CATALOGUE;
+
+/// The catalogue, one entry per [`RuleId`] at the index of its variant (checked when
+/// this compiles), so that [`rule`] is an index, not a search.
+const CATALOGUE: [Rule; RuleId::ALL.len()] = [
     Rule {
-        id: "invalid-scope",
+        id: RuleId::InvalidScope,
         kind: RuleKind::Lint,
         severity: Severity::Error,
         needs_approval: false,
@@ -96,9 +253,11 @@ pub static RULES: &[Rule] = &[
         why: "Servers may ignore, replace or reject a malformed scope, so the app silently gets different access than reviewed. scopegate refuses to reason about it.",
         example: "scopes:\n  - scope: patient/Observation.\n    rationale: vitals",
         citation: Some(IG_SCOPES),
+        notice: "The app asks for “{scope}”, which is not a valid SMART permission.",
+        notice_grouped: None,
     },
     Rule {
-        id: "permission-order",
+        id: RuleId::PermissionOrder,
         kind: RuleKind::Lint,
         severity: Severity::Error,
         needs_approval: false,
@@ -106,9 +265,11 @@ pub static RULES: &[Rule] = &[
         why: "\"Valid suffixes are a subset of the in-order string .cruds\"; a request such as `.dus` \"is not a defined scope request\" and MAY be ignored, replaced or rejected.",
         example: "scopes:\n  - scope: patient/Observation.sr\n    rationale: vitals",
         citation: Some(IG_SCOPES),
+        notice: "The app asks for “{scope}”, whose permission letters are not in the standard order.",
+        notice_grouped: None,
     },
     Rule {
-        id: "unknown-resource-type",
+        id: RuleId::UnknownResourceType,
         kind: RuleKind::Lint,
         severity: Severity::Error,
         needs_approval: false,
@@ -118,9 +279,11 @@ pub static RULES: &[Rule] = &[
         citation: Some(
             "FHIR resource type lists: hl7.org/fhir/R4/resourcelist.html (and DSTU2, STU3, R4B, R5)",
         ),
+        notice: "The app asks for “{scope}”, which names a type of record that does not exist in its FHIR version.",
+        notice_grouped: None,
     },
     Rule {
-        id: "unknown-scope",
+        id: RuleId::UnknownScope,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -128,9 +291,11 @@ pub static RULES: &[Rule] = &[
         why: "scopegate cannot say what an unknown token grants; extension scopes should be a full URI or start with `__`.",
         example: "scopes:\n  - scope: email\n    rationale: contact",
         citation: Some(IG_SCOPES),
+        notice: "The app asks for “{scope}”, a permission whose meaning is not defined by SMART.",
+        notice_grouped: None,
     },
     Rule {
-        id: "unjustified-scope",
+        id: RuleId::UnjustifiedScope,
         kind: RuleKind::Lint,
         severity: Severity::Error,
         needs_approval: false,
@@ -138,9 +303,11 @@ pub static RULES: &[Rule] = &[
         why: "Least privilege: \"remove any scope not used by at least one approved workflow\". Every extra scope is more patient data exposed.",
         example: "scopes:\n  - scope: patient/Observation.crus\n    rationale: vitals\nworkflows:\n  - id: vitals\n    needs: [patient/Observation.rs]",
         citation: None,
+        notice: "The app asks to {access}, but none of its workflows needs all of it.",
+        notice_grouped: None,
     },
     Rule {
-        id: "uncovered-need",
+        id: RuleId::UncoveredNeed,
         kind: RuleKind::Lint,
         severity: Severity::Error,
         needs_approval: false,
@@ -148,9 +315,11 @@ pub static RULES: &[Rule] = &[
         why: "The workflow will fail at run time, and the fix usually arrives as a rushed, broad scope.",
         example: "scopes: []\nworkflows:\n  - id: vitals\n    needs: [patient/Observation.rs]",
         citation: None,
+        notice: "A workflow needs access the app does not ask for: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "overbroad-wildcard",
+        id: RuleId::OverbroadWildcard,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -158,9 +327,11 @@ pub static RULES: &[Rule] = &[
         why: "`*` covers every resource type \"now and in the future\"; naming the needed types keeps the grant from growing with the server.",
         example: "scopes:\n  - scope: patient/*.rs\n    rationale: chart\nworkflows:\n  - id: chart\n    needs: [patient/Observation.rs, patient/Condition.rs]",
         citation: Some(IG_SCOPES),
+        notice: "The app asks to {access}, though its workflows need only some types of records.",
+        notice_grouped: None,
     },
     Rule {
-        id: "overbroad-scope",
+        id: RuleId::OverbroadScope,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -168,9 +339,11 @@ pub static RULES: &[Rule] = &[
         why: "Workflows that need only `?category=laboratory` should not receive every Observation.",
         example: "scopes:\n  - scope: patient/Observation.rs\n    rationale: labs\nworkflows:\n  - id: labs\n    needs: [patient/Observation.rs?category=laboratory]",
         citation: Some(IG_SCOPES),
+        notice: "The app asks to {access}, more than any of its workflows needs.",
+        notice_grouped: None,
     },
     Rule {
-        id: "offline-access-without-reason",
+        id: RuleId::OfflineAccessWithoutReason,
         kind: RuleKind::Lint,
         severity: Severity::Error,
         needs_approval: false,
@@ -178,9 +351,11 @@ pub static RULES: &[Rule] = &[
         why: "A refresh token usable while the user is offline outlives the session; if the app cannot explain why in one sentence tied to a workflow, it does not need one.",
         example: "scopes:\n  - scope: offline_access\n    rationale: convenience",
         citation: Some(IG_SCOPES),
+        notice: "The app asks to {access}, but no workflow says why it must run after you log out.",
+        notice_grouped: None,
     },
     Rule {
-        id: "missing-rationale",
+        id: RuleId::MissingRationale,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -188,9 +363,11 @@ pub static RULES: &[Rule] = &[
         why: "Reviewers and consent screens need the reason for each scope; an unexplained scope cannot be reviewed.",
         example: "scopes:\n  - scope: patient/Observation.rs",
         citation: None,
+        notice: "The app does not explain part of what it asks for: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "duplicate-scope",
+        id: RuleId::DuplicateScope,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -198,9 +375,11 @@ pub static RULES: &[Rule] = &[
         why: "Duplicates add nothing and hide which rationale applies.",
         example: "scopes:\n  - scope: patient/Observation.read\n  - scope: patient/Observation.rs",
         citation: Some(IG_SCOPES),
+        notice: "The app asks twice to {access}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "redundant-scope",
+        id: RuleId::RedundantScope,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -208,9 +387,11 @@ pub static RULES: &[Rule] = &[
         why: "The narrower scope adds nothing; its presence suggests the broader one was added without review.",
         example: "scopes:\n  - scope: patient/*.rs\n  - scope: patient/Observation.rs",
         citation: None,
+        notice: "The app asks to {access}, which another permission it asks for already allows.",
+        notice_grouped: None,
     },
     Rule {
-        id: "patient-scope-without-launch-context",
+        id: RuleId::PatientScopeWithoutLaunchContext,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -218,9 +399,11 @@ pub static RULES: &[Rule] = &[
         why: "The EHR \"MAY refuse authorization requests including patient/ that do not also include a valid launch\" (EHR launch) or `launch/patient` (standalone).",
         example: "scopes:\n  - scope: patient/Observation.rs",
         citation: Some(IG_SCOPES),
+        notice: "The app asks for one patient's records without asking which patient is in context.",
+        notice_grouped: None,
     },
     Rule {
-        id: "deprecated-profile-scope",
+        id: RuleId::DeprecatedProfileScope,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -228,9 +411,11 @@ pub static RULES: &[Rule] = &[
         why: "SMART 1.0 allowed `openid profile` but said the profile claim \"is being deprecated\"; SMART 2.x defines only `fhirUser`.",
         example: "scopes:\n  - scope: profile",
         citation: Some("SMART App Launch 1.0, Scopes for requesting identity data"),
+        notice: "The app asks for the retired “profile” permission; “openid fhirUser” replaces it.",
+        notice_grouped: None,
     },
     Rule {
-        id: "resource-access-added",
+        id: RuleId::ResourceAccessAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Warning,
         needs_approval: true,
@@ -238,9 +423,11 @@ pub static RULES: &[Rule] = &[
         why: "A new resource type is new patient data in every consent screen and every tenant.",
         example: "base: [patient/Observation.rs]\nhead: [patient/Observation.rs, patient/Condition.rs]",
         citation: None,
+        notice: "This version can now {access}{workflows}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "read-access-added",
+        id: RuleId::ReadAccessAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Note,
         needs_approval: true,
@@ -248,9 +435,11 @@ pub static RULES: &[Rule] = &[
         why: "`r` adds read, vread and instance history; `s` adds type and system search and history: search reaches records the app was never pointed at.",
         example: "base: [patient/Observation.r]\nhead: [patient/Observation.rs]",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "write-access-added",
+        id: RuleId::WriteAccessAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Warning,
         needs_approval: true,
@@ -258,9 +447,11 @@ pub static RULES: &[Rule] = &[
         why: "Writes change the legal medical record; SMART 1.0: \"write access does not imply read access\", and the reverse holds too.",
         example: "base: [patient/MedicationStatement.rs]\nhead: [patient/MedicationStatement.crs]",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "delete-access-added",
+        id: RuleId::DeleteAccessAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Error,
         needs_approval: true,
@@ -268,9 +459,11 @@ pub static RULES: &[Rule] = &[
         why: "Deleting clinical records is rarely needed by an app and hard to undo.",
         example: "base: [patient/Observation.crus]\nhead: [patient/Observation.cruds]",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}. Deleted records are hard to recover.",
+        notice_grouped: None,
     },
     Rule {
-        id: "wildcard-type-added",
+        id: RuleId::WildcardTypeAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Error,
         needs_approval: true,
@@ -278,9 +471,11 @@ pub static RULES: &[Rule] = &[
         why: "The IG spells out that `*` covers types \"both now and in the future\": the grant grows with the server without another review.",
         example: "base: [patient/Observation.rs]\nhead: [patient/*.rs]",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}. This includes types of records the EHR adds in the future.",
+        notice_grouped: None,
     },
     Rule {
-        id: "level-widened",
+        id: RuleId::LevelWidened,
         kind: RuleKind::Escalation,
         severity: Severity::Error,
         needs_approval: true,
@@ -288,9 +483,11 @@ pub static RULES: &[Rule] = &[
         why: "`user/` reaches every patient the user may see and `system/` every patient the client may see, not just the patient in context. The IG states no containment between levels.",
         example: "base: [patient/Observation.rs]\nhead: [user/Observation.rs]",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}. This reaches more patients than before.",
+        notice_grouped: None,
     },
     Rule {
-        id: "restriction-loosened",
+        id: RuleId::RestrictionLoosened,
         kind: RuleKind::Escalation,
         severity: Severity::Warning,
         needs_approval: true,
@@ -298,9 +495,11 @@ pub static RULES: &[Rule] = &[
         why: "`?category=laboratory` means \"laboratory observations but not other observations\"; dropping or widening it exposes the rest.",
         example: "base: [patient/Observation.rs?category=laboratory]\nhead: [patient/Observation.rs]",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}. Before, it could reach only some of these records.",
+        notice_grouped: None,
     },
     Rule {
-        id: "offline-access-added",
+        id: RuleId::OfflineAccessAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Error,
         needs_approval: true,
@@ -308,9 +507,11 @@ pub static RULES: &[Rule] = &[
         why: "A stolen refresh token keeps access long after the session; it extends every other grant in time.",
         example: "base: [launch, patient/Observation.rs]\nhead: [launch, patient/Observation.rs, offline_access]",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "online-access-added",
+        id: RuleId::OnlineAccessAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Warning,
         needs_approval: true,
@@ -318,9 +519,11 @@ pub static RULES: &[Rule] = &[
         why: "Refresh tokens extend access beyond one access token's lifetime.",
         example: "head adds: online_access",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "identity-scope-added",
+        id: RuleId::IdentityScopeAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Note,
         needs_approval: true,
@@ -328,9 +531,11 @@ pub static RULES: &[Rule] = &[
         why: "The app learns who the user is; combined with data scopes this links records to a person.",
         example: "head adds: openid fhirUser",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "launch-context-added",
+        id: RuleId::LaunchContextAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Note,
         needs_approval: true,
@@ -338,9 +543,11 @@ pub static RULES: &[Rule] = &[
         why: "New context changes which records the app is pointed at.",
         example: "head adds: launch/encounter",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "opaque-scope-added",
+        id: RuleId::OpaqueScopeAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Warning,
         needs_approval: true,
@@ -348,9 +555,11 @@ pub static RULES: &[Rule] = &[
         why: "What an opaque scope grants is defined by the server alone, so every addition needs a person to look.",
         example: "head adds: __profilePhoto.manage",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}. What this permission allows is defined by your EHR.",
+        notice_grouped: None,
     },
     Rule {
-        id: "invalid-scope-added",
+        id: RuleId::InvalidScopeAdded,
         kind: RuleKind::Escalation,
         severity: Severity::Error,
         needs_approval: true,
@@ -358,9 +567,11 @@ pub static RULES: &[Rule] = &[
         why: "The IG lets a server ignore, replace or reject a malformed scope, and some servers honour near-misses (`patient/*.sr`, `Patient/*.read`), so what it grants is unknown: it needs a person to look. Its key names the token in double quotes, with `\\u{hex}` for anything that is not printable ASCII.",
         example: "base: [patient/Observation.rs]\nhead: [patient/*.sr]   # key: app:\"patient/*.sr\"",
         citation: Some(IG_SCOPES),
+        notice: "This version can now {access}{workflows}. It is not a valid SMART permission, so what it allows is up to your EHR.",
+        notice_grouped: None,
     },
     Rule {
-        id: "access-removed",
+        id: RuleId::AccessRemoved,
         kind: RuleKind::Reduction,
         severity: Severity::Note,
         needs_approval: false,
@@ -368,9 +579,11 @@ pub static RULES: &[Rule] = &[
         why: "Reductions are good news; they are shown so reviewers can confirm no workflow breaks.",
         example: "base: [patient/*.rs]\nhead: [patient/Observation.rs]",
         citation: None,
+        notice: "This version can no longer {access}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "workflow-added",
+        id: RuleId::WorkflowAdded,
         kind: RuleKind::Workflow,
         severity: Severity::Note,
         needs_approval: false,
@@ -378,9 +591,11 @@ pub static RULES: &[Rule] = &[
         why: "New workflows are why scopes change; reviewers read them next to the escalations they justify.",
         example: "head adds workflow: refill-request",
         citation: None,
+        notice: "New workflow: {workflow}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "workflow-needs-widened",
+        id: RuleId::WorkflowNeedsWidened,
         kind: RuleKind::Workflow,
         severity: Severity::Note,
         needs_approval: false,
@@ -388,9 +603,11 @@ pub static RULES: &[Rule] = &[
         why: "Shows which workflow drives an escalation.",
         example: "base needs: [patient/Observation.rs]\nhead needs: [patient/Observation.crs]",
         citation: None,
+        notice: "The workflow {workflow} now also needs to {access}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "workflow-removed",
+        id: RuleId::WorkflowRemoved,
         kind: RuleKind::Workflow,
         severity: Severity::Note,
         needs_approval: false,
@@ -398,9 +615,11 @@ pub static RULES: &[Rule] = &[
         why: "Scopes that only served it should go too (the lint reports them as unjustified).",
         example: "base has workflow: legacy-export; head does not",
         citation: None,
+        notice: "The workflow {workflow} was removed.",
+        notice_grouped: None,
     },
     Rule {
-        id: "rationale-changed",
+        id: RuleId::RationaleChanged,
         kind: RuleKind::Workflow,
         severity: Severity::Note,
         needs_approval: false,
@@ -408,9 +627,11 @@ pub static RULES: &[Rule] = &[
         why: "Shown for information: consent text and reviews quote rationales.",
         example: "rationale: Vitals -> rationale: Vitals and lab trends",
         citation: None,
+        notice: "The reason the app gives to {access} now reads: “{detail}”.",
+        notice_grouped: None,
     },
     Rule {
-        id: "ledger-rewritten",
+        id: RuleId::LedgerRewritten,
         kind: RuleKind::Ledger,
         severity: Severity::Error,
         needs_approval: false,
@@ -418,9 +639,11 @@ pub static RULES: &[Rule] = &[
         why: "The ledger is append-only: a change must not be able to rewrite the approvals that judge it.",
         example: "an entry's `keys` or `by` changed in the pull request",
         citation: None,
+        notice: "An approval already on record was edited or removed: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "approval-expired",
+        id: RuleId::ApprovalExpired,
         kind: RuleKind::Ledger,
         severity: Severity::Warning,
         needs_approval: false,
@@ -428,9 +651,11 @@ pub static RULES: &[Rule] = &[
         why: "Expired approvals do not count; the change needs a fresh review.",
         example: "expires: 2025-01-31",
         citation: None,
+        notice: "An approval for this version has expired: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "approval-spent",
+        id: RuleId::ApprovalSpent,
         kind: RuleKind::Ledger,
         severity: Severity::Warning,
         needs_approval: false,
@@ -438,9 +663,11 @@ pub static RULES: &[Rule] = &[
         why: "An approval is good for the release it goes out with. If that release shipped the access, it is no change now; if the release went out without it, the access was given up, and bringing it back needs a new decision.",
         example: "2025: user/*.cruds approved and released; 2026: removed in v2; later: re-added with the 2025 entry",
         citation: None,
+        notice: "An approval on record was used up by an earlier release and no longer counts: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "approval-stale",
+        id: RuleId::ApprovalStale,
         kind: RuleKind::Ledger,
         severity: Severity::Note,
         needs_approval: false,
@@ -448,9 +675,11 @@ pub static RULES: &[Rule] = &[
         why: "Usually a mistyped key or a reverted change; the ledger is append-only, so it stays, reported.",
         example: "keys: [med-rec:patient/Obsevation.c]",
         citation: None,
+        notice: "An approval on record matches nothing this version asks for: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "tenant-denied",
+        id: RuleId::TenantDenied,
         kind: RuleKind::Tenant,
         severity: Severity::Error,
         needs_approval: false,
@@ -458,9 +687,13 @@ pub static RULES: &[Rule] = &[
         why: "Each tenant is its own security boundary: a scope allowed at one health system may be refused at another, and the app must not ship there asking for it.",
         example: "# .scopegate/tenants/community-clinic.yaml\ndeny: ['*/*.d', offline_access]\n# smart-app.yaml\nscopes:\n  - scope: offline_access",
         citation: None,
+        notice: "At {tenant}: the organization's policy does not allow the app to {access}.",
+        notice_grouped: Some(
+            "At {tenant}: the organization's policy does not allow the app to: {access}.",
+        ),
     },
     Rule {
-        id: "tenant-not-allowed",
+        id: RuleId::TenantNotAllowed,
         kind: RuleKind::Tenant,
         severity: Severity::Error,
         needs_approval: false,
@@ -468,9 +701,13 @@ pub static RULES: &[Rule] = &[
         why: "A tenant with an allow list permits only what it names; anything beyond is a policy exception that tenant has not granted.",
         example: "allow: ['patient/*.rs']\n# the app asks for patient/Observation.cruds",
         citation: None,
+        notice: "At {tenant}: permission to {access} is outside what the organization allows.",
+        notice_grouped: Some(
+            "At {tenant}: these permissions are outside what the organization allows: {access}.",
+        ),
     },
     Rule {
-        id: "tenant-level-exceeded",
+        id: RuleId::TenantLevelExceeded,
         kind: RuleKind::Tenant,
         severity: Severity::Error,
         needs_approval: false,
@@ -480,9 +717,13 @@ pub static RULES: &[Rule] = &[
         citation: Some(
             "SMART App Launch 2.x, Scopes for requesting FHIR resources: patient-, user- and system-level scopes",
         ),
+        notice: "At {tenant}: permission to {access} reaches more patients than the organization allows.",
+        notice_grouped: Some(
+            "At {tenant}: these permissions reach more patients than the organization allows: {access}.",
+        ),
     },
     Rule {
-        id: "tenant-approval-missing",
+        id: RuleId::TenantApprovalMissing,
         kind: RuleKind::Tenant,
         severity: Severity::Error,
         needs_approval: false,
@@ -490,9 +731,11 @@ pub static RULES: &[Rule] = &[
         why: "Approvals may be limited to some tenants, and new access to a tenant's sensitive resource types needs an approval naming that tenant: one organisation's exception must not become another's default.",
         example: "approvals:\n  - keys: [med-rec:patient/MedicationStatement.c]\n    tenants: [academic-medical-center]",
         citation: None,
+        notice: "At {tenant}: the new permission to {access} still needs the organization's approval.",
+        notice_grouped: None,
     },
     Rule {
-        id: "ehr-scope-unlisted",
+        id: RuleId::EhrScopeUnlisted,
         kind: RuleKind::Tenant,
         severity: Severity::Warning,
         needs_approval: false,
@@ -502,9 +745,13 @@ pub static RULES: &[Rule] = &[
         citation: Some(
             "SMART App Launch 2.x, Conformance: `scopes_supported`, \"Array of scopes a client may request\"",
         ),
+        notice: "At {tenant}: the EHR does not list permission to {access}; confirm it is supported.",
+        notice_grouped: Some(
+            "At {tenant}: the EHR does not list these permissions; confirm they are supported: {access}.",
+        ),
     },
     Rule {
-        id: "ehr-capability-missing",
+        id: RuleId::EhrCapabilityMissing,
         kind: RuleKind::Tenant,
         severity: Severity::Error,
         needs_approval: false,
@@ -512,9 +759,11 @@ pub static RULES: &[Rule] = &[
         why: "An EHR without `permission-v2` cannot process v2 scopes, and one without `permission-offline` issues no refresh token for `offline_access`: the app breaks at that tenant.",
         example: "capabilities: [launch-ehr, permission-patient, permission-v1]\n# the app asks for patient/Observation.rs and offline_access",
         citation: Some("SMART App Launch 2.x, Conformance: Capabilities"),
+        notice: "At {tenant}: the EHR lacks a feature this version needs ({detail}).",
+        notice_grouped: Some("At {tenant}: the EHR lacks features this version needs ({detail})."),
     },
     Rule {
-        id: "approval-unknown-tenant",
+        id: RuleId::ApprovalUnknownTenant,
         kind: RuleKind::Ledger,
         severity: Severity::Warning,
         needs_approval: false,
@@ -522,9 +771,11 @@ pub static RULES: &[Rule] = &[
         why: "Usually a misspelt tenant name: the approval then applies nowhere the matrix knows.",
         example: "tenants: [comunity-clinic]",
         citation: None,
+        notice: "An approval names an organization that has no profile: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "app-removed",
+        id: RuleId::AppRemoved,
         kind: RuleKind::Reduction,
         severity: Severity::Warning,
         needs_approval: false,
@@ -532,9 +783,11 @@ pub static RULES: &[Rule] = &[
         why: "Usually a retired app, which is good news. The removal itself needs an approval (`app-gating-stopped`): a manifest that moved outside the config's `manifests:` paths and globs also looks removed, and from then on is no longer gated.",
         example: "base: apps/legacy/smart-app.yaml (id: legacy)\nhead: no manifest with id `legacy`",
         citation: None,
+        notice: "This app was retired: it can no longer {access}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "out-of-manifest-use",
+        id: RuleId::OutOfManifestUse,
         kind: RuleKind::Usage,
         severity: Severity::Error,
         needs_approval: false,
@@ -542,9 +795,11 @@ pub static RULES: &[Rule] = &[
         why: "Either the EHR granted more than the app requested and the app uses it, or the evidence belongs to a build that is not this manifest. Both mean the reviewed manifest no longer describes what the app does.",
         example: "scopes:\n  - scope: patient/Observation.rs\n    rationale: vitals\n# access log: GET /Condition?patient=123",
         citation: Some(IG_SCOPES),
+        notice: "The app was seen using access that no permission it requests covers: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "scope-unused",
+        id: RuleId::ScopeUnused,
         kind: RuleKind::Usage,
         severity: Severity::Warning,
         needs_approval: false,
@@ -552,9 +807,11 @@ pub static RULES: &[Rule] = &[
         why: "Every granted scope is data exposed if the app or its token is compromised. A scope that is granted everywhere but never used should be removed.",
         example: "scopes:\n  - scope: patient/AllergyIntolerance.rs\n    rationale: allergy banner\n# no AllergyIntolerance request in the access log since --since",
         citation: None,
+        notice: "The permission to {access} was granted but not used, and can be removed.",
+        notice_grouped: None,
     },
     Rule {
-        id: "scope-partly-used",
+        id: RuleId::ScopePartlyUsed,
         kind: RuleKind::Usage,
         severity: Severity::Warning,
         needs_approval: false,
@@ -562,9 +819,11 @@ pub static RULES: &[Rule] = &[
         why: "A wildcard or a broad permission that is used for two types is scope creep waiting to happen; the narrower scopes that match the observed use are the least privilege.",
         example: "scopes:\n  - scope: patient/*.rs\n    rationale: chart\n# only Observation and Condition requests observed",
         citation: None,
+        notice: "The permission to {access} was used only in part: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "scope-over-granted",
+        id: RuleId::ScopeOverGranted,
         kind: RuleKind::Usage,
         severity: Severity::Warning,
         needs_approval: false,
@@ -572,9 +831,11 @@ pub static RULES: &[Rule] = &[
         why: "Over-granting EHRs hand the app access nobody reviewed; the app should not rely on it, and the tenant's registration should be fixed.",
         example: "scopes:\n  - scope: patient/Observation.rs\n    rationale: vitals\n# token response: scope=patient/*.read",
         citation: Some("RFC 6749 §3.3 (the authorization server may grant a different scope)"),
+        notice: "An EHR granted more than this version asks for: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "workflow-need-unobserved",
+        id: RuleId::WorkflowNeedUnobserved,
         kind: RuleKind::Usage,
         severity: Severity::Note,
         needs_approval: false,
@@ -582,9 +843,11 @@ pub static RULES: &[Rule] = &[
         why: "The manifest justifies scopes by workflows. A need that the app never exercises may belong to a retired workflow, and the scope it justifies may no longer be needed.",
         example: "workflows:\n  - id: reconcile\n    needs: [patient/MedicationStatement.c]\n# no POST /MedicationStatement in the access log",
         citation: None,
+        notice: "The workflow {workflow} was never seen to {access}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "app-id-changed",
+        id: RuleId::AppIdChanged,
         kind: RuleKind::Escalation,
         severity: Severity::Error,
         needs_approval: true,
@@ -592,9 +855,11 @@ pub static RULES: &[Rule] = &[
         why: "Approvals are keyed by app id, and the id is free text in the manifest. Renaming an app in place to the id of another app, or of a retired app with old ledger entries, would let that app's approvals cover this manifest; two apps swapping ids would read as two moves. The head content is diffed against the same path's baseline, and the new identity needs its own approval, `<new-id>:*id-changed-from:<old-id>*`.",
         example: "base: apps/a/smart-app.yaml (id: scheduler)\nhead: apps/a/smart-app.yaml (id: billing)",
         citation: None,
+        notice: "The app's identifier changed: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "app-gating-stopped",
+        id: RuleId::AppGatingStopped,
         kind: RuleKind::Escalation,
         severity: Severity::Warning,
         needs_approval: true,
@@ -602,9 +867,11 @@ pub static RULES: &[Rule] = &[
         why: "A retired app is good news, but a manifest renamed (`.yaml` to `.yml`), moved outside the config's `manifests:`, replaced by a directory, a symlink or a device looks the same, and the app would silently leave the gate. The removal needs an approval of its own, `<app-id>:*removed*`; a gated path that is there but not a readable regular file is exit 2 until then.",
         example: "base: apps/legacy/smart-app.yaml (id: legacy)\nhead: no manifest with id `legacy`",
         citation: None,
+        notice: "This app is no longer reviewed by this release process: {detail}.",
+        notice_grouped: None,
     },
     Rule {
-        id: "mixed-smart-versions",
+        id: RuleId::MixedSmartVersions,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -612,9 +879,11 @@ pub static RULES: &[Rule] = &[
         why: "An EHR lists `permission-v1`, `permission-v2` or both in its `capabilities`: one that accepts only one syntax rejects or ignores the other scopes, so part of the app fails at some tenants. One syntax also keeps hints and `suggest` in the app's version.",
         example: "scopes:\n  - scope: patient/Observation.read\n  - scope: patient/Condition.rs",
         citation: Some(IG_SCOPES),
+        notice: "The app writes its permissions in two versions of SMART, which some EHRs do not both accept.",
+        notice_grouped: None,
     },
     Rule {
-        id: "unknown-restriction-code",
+        id: RuleId::UnknownRestrictionCode,
         kind: RuleKind::Lint,
         severity: Severity::Warning,
         needs_approval: false,
@@ -622,16 +891,25 @@ pub static RULES: &[Rule] = &[
         why: "A misspelt code (`?category=labratory`) matches no record: the app gets nothing where it expected laboratory results, or an EHR rejects the scope. Codes are checked against observation-category (terminology.hl7.org/CodeSystem/observation-category) and condition-category plus US Core's `health-concern`.",
         example: "scopes:\n  - scope: patient/Observation.rs?category=labratory",
         citation: Some(IG_SCOPES),
+        notice: "The app asks for “{scope}”, whose restriction names a code the standard does not define.",
+        notice_grouped: None,
     },
 ];
 
-/// The rule with this id. Panics on an unknown id: ids are compile-time constants in
-/// this crate, and a test checks every id the code names.
-pub fn rule(id: &str) -> &'static Rule {
-    RULES
-        .iter()
-        .find(|r| r.id == id)
-        .unwrap_or_else(|| panic!("rule `{id}` is not in the catalogue"))
+const _: () = {
+    let mut i = 0;
+    while i < CATALOGUE.len() {
+        assert!(
+            CATALOGUE[i].id as usize == i,
+            "the catalogue's entries must be in `RuleId` order"
+        );
+        i += 1;
+    }
+};
+
+/// The catalogue entry of a rule.
+pub fn rule(id: RuleId) -> &'static Rule {
+    &CATALOGUE[id as usize]
 }
 
 /// `docs/rules.md`, generated from the catalogue.
@@ -653,7 +931,9 @@ pub fn markdown() -> String {
     for r in RULES {
         out.push_str(&format!(
             "\n## {}\n\n{}\n\n**Why:** {}\n",
-            r.id, r.summary, r.why
+            r.id.as_str(),
+            r.summary,
+            r.why
         ));
         if let Some(c) = r.citation {
             out.push_str(&format!("\n**Source:** {c}\n"));
@@ -681,7 +961,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_kebab_case() {
-        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id.as_str()).collect();
         for id in &ids {
             assert!(
                 id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
@@ -695,9 +975,62 @@ mod tests {
     }
 
     #[test]
+    fn ids_serialise_as_their_kebab_case_text_and_parse_back() {
+        for id in RuleId::ALL {
+            assert_eq!(rule(id).id, id);
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, format!("\"{}\"", id.as_str()));
+            assert_eq!(serde_json::from_str::<RuleId>(&json).unwrap(), id);
+            assert_eq!(RuleId::parse(id.as_str()), Some(id));
+        }
+        assert_eq!(RuleId::parse("Invalid-Scope"), None);
+        let e = serde_json::from_str::<RuleId>("\"no-such-rule\"").unwrap_err();
+        assert!(e.to_string().contains("unknown rule `no-such-rule`"), "{e}");
+    }
+
+    #[test]
+    fn ids_order_as_their_text() {
+        let mut ids = RuleId::ALL.to_vec();
+        ids.sort();
+        let mut texts: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
+        texts.sort_unstable();
+        assert_eq!(ids.iter().map(|r| r.as_str()).collect::<Vec<_>>(), texts);
+    }
+
+    #[test]
+    fn every_rule_has_a_notice_sentence_with_known_placeholders() {
+        const PLACEHOLDERS: &[&str] = &[
+            "access",
+            "workflows",
+            "workflow",
+            "tenant",
+            "scope",
+            "detail",
+        ];
+        for r in RULES {
+            assert!(r.notice.ends_with('.'), "{}: {}", r.id, r.notice);
+            for t in std::iter::once(r.notice).chain(r.notice_grouped) {
+                let mut filled = t.to_string();
+                for p in PLACEHOLDERS {
+                    filled = filled.replace(&format!("{{{p}}}"), "x");
+                }
+                assert!(!filled.contains(['{', '}']), "{}: {t}", r.id);
+            }
+            if r.notice_grouped.is_some() {
+                assert_eq!(
+                    r.kind,
+                    RuleKind::Tenant,
+                    "{}: grouped sentences are for tenant rules",
+                    r.id
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_id_list_is_stable() {
         // Ids are a public contract: this list may only grow at the end.
-        let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id.as_str()).collect();
         insta::assert_snapshot!(ids.join("\n"));
     }
 

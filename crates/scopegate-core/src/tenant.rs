@@ -18,7 +18,7 @@ use crate::grant::{Options, ScopeSet, covers};
 use crate::hint::did_you_mean;
 use crate::manifest::Manifest;
 use crate::report::{Check, Finding, Location, TenantRow, TenantVerdict};
-use crate::rules::Severity;
+use crate::rules::{RuleId, Severity};
 use crate::scope::{Level, ResourceScope, ResourceType, Restriction, Scope};
 use crate::yaml::{self, LoadError, Pos, Problem};
 
@@ -202,7 +202,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// `tenant-denied`, `tenant-not-allowed` or `tenant-level-exceeded`.
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub message: String,
     pub hint: Option<String>,
 }
@@ -248,7 +248,7 @@ impl Profile {
         for p in &self.deny {
             if p.scopes.iter().any(|d| overlaps(d, s, opts)) {
                 out.push(Violation {
-                    rule: "tenant-denied",
+                    rule: RuleId::TenantDenied,
                     message: format!(
                         "`{s}` grants access tenant `{}` denies (`{}`)",
                         self.name, p.text
@@ -283,7 +283,7 @@ impl Profile {
                     )
                 };
                 out.push(Violation {
-                    rule: "tenant-not-allowed",
+                    rule: RuleId::TenantNotAllowed,
                     message,
                     hint: None,
                 });
@@ -293,7 +293,7 @@ impl Profile {
             && r.level > max
         {
             out.push(Violation {
-                rule: "tenant-level-exceeded",
+                rule: RuleId::TenantLevelExceeded,
                 message: format!(
                     "`{s}` is at level `{}`; tenant `{}` allows at most `{max}`",
                     r.level, self.name
@@ -324,20 +324,6 @@ pub struct Tenant {
     pub ehr: Option<Ehr>,
 }
 
-fn finding(config: &Config, tenant: &str, rule: &str, loc: Location, message: String) -> Finding {
-    Finding {
-        rule: rule.to_string(),
-        severity: config.severity_of(rule),
-        app: String::new(),
-        location: loc,
-        message,
-        hint: None,
-        tenant: Some(tenant.to_string()),
-        key: None,
-        capability: None,
-    }
-}
-
 /// The head manifests judged by one tenant: `(policy findings, EHR findings)`.
 fn judge_all(t: &Tenant, manifests: &[&Manifest], config: &Config) -> (Vec<Finding>, Vec<Finding>) {
     let name = &t.profile.name;
@@ -360,23 +346,22 @@ fn judge_all(t: &Tenant, manifests: &[&Manifest], config: &Config) -> (Vec<Findi
                 message.push_str(&format!("; also {} [{}]", v.message, v.rule));
             }
             let loc = Location::new(&m.path, e.token.text.pos);
-            let mut f = finding(config, name, first.rule, loc, message);
-            f.app = m.id.value.clone();
-            f.hint = first.hint.clone();
+            let f = Finding::new(first.rule, &m.id.value, loc, message)
+                .with_severity(config.severity_of(first.rule))
+                .with_hint(first.hint.clone())
+                .for_tenant(name);
             policy.push(f);
         }
         if let Some(snapshot) = &t.ehr {
             for sf in ehr_shortfalls(snapshot, m, config.options) {
                 let message = format!("tenant `{name}`: {}", sf.message);
-                let mut f = finding(
-                    config,
-                    name,
-                    sf.rule,
-                    Location::new(&m.path, sf.pos),
-                    message,
-                );
-                f.app = m.id.value.clone();
-                f.capability = sf.capability.map(str::to_string);
+                let loc = Location::new(&m.path, sf.pos);
+                let mut f = Finding::new(sf.rule, &m.id.value, loc, message)
+                    .with_severity(config.severity_of(sf.rule))
+                    .for_tenant(name);
+                if let Some(c) = sf.capability {
+                    f = f.with_capability(c);
+                }
                 ehr.push(f);
             }
         }

@@ -9,6 +9,9 @@ fn s(t: &str) -> Scope {
 fn rules(p: &str, base: &[&str]) -> Vec<&'static str> {
     let base: Vec<Scope> = base.iter().map(|t| s(t)).collect();
     classify(&s(p), &base, Options::default())
+        .into_iter()
+        .map(RuleId::as_str)
+        .collect()
 }
 
 #[test]
@@ -55,7 +58,7 @@ fn configured_user_over_patient_is_not_a_level_change_for_patient() {
     let base = vec![s("user/Observation.rs")];
     assert_eq!(
         classify(&s("patient/Condition.rs"), &base, o),
-        ["resource-access-added"]
+        [RuleId::ResourceAccessAdded]
     );
 }
 

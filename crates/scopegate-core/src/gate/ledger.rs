@@ -24,7 +24,7 @@ use crate::diff::{classify, justifying_workflows};
 use crate::grant::{ScopeSet, covers};
 use crate::manifest::Pos;
 use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
-use crate::rules::{Severity, rule};
+use crate::rules::{RuleId, Severity};
 use crate::scope::{Perms, ResourceScope, Scope};
 use crate::tenant;
 
@@ -227,7 +227,7 @@ impl<'a> Ledger<'a> {
                 e.by, c.key, c.app, c.key
             )
         };
-        let mut f = self.finding("approval-spent", Some(e.pos.line), message);
+        let mut f = self.ledger_finding(RuleId::ApprovalSpent, Some(e.pos.line), message);
         f.app = c.app.clone();
         f.key = Some(c.key.clone());
         f.hint = Some(format!(
@@ -253,25 +253,15 @@ impl<'a> Ledger<'a> {
             .is_ok_and(|i| self.unverified[i].1 == e)
     }
 
-    pub(super) fn finding(&self, id: &str, line: Option<u32>, message: String) -> Finding {
-        let r = rule(id);
-        Finding {
-            rule: r.id.to_string(),
-            severity: self.input.config.severity_of(id),
-            app: String::new(),
-            location: Location::new(
-                self.input.ledger_path,
-                Pos {
-                    line: line.unwrap_or(1),
-                    column: 1,
-                },
-            ),
-            message,
-            hint: None,
-            tenant: None,
-            key: None,
-            capability: None,
-        }
+    /// A finding of `id` at a line of the ledger (its first when `None`), at the
+    /// severity the config gives the rule.
+    pub(super) fn ledger_finding(&self, id: RuleId, line: Option<u32>, message: String) -> Finding {
+        let at = Pos {
+            line: line.unwrap_or(1),
+            column: 1,
+        };
+        Finding::new(id, "", Location::new(self.input.ledger_path, at), message)
+            .with_severity(self.input.config.severity_of(id))
     }
 
     /// Entries limited to tenants that have no profile (a misspelt name approves nowhere).
@@ -290,8 +280,8 @@ impl<'a> Ledger<'a> {
         let mut out = Vec::new();
         for e in all {
             for t in e.tenants.iter().filter(|t| !known.contains(&t.as_str())) {
-                let mut f = self.finding(
-                    "approval-unknown-tenant",
+                let mut f = self.ledger_finding(
+                    RuleId::ApprovalUnknownTenant,
                     Some(e.pos.line),
                     format!(
                         "the approval by {} is limited to tenant `{t}`, which has no profile in {}/",
@@ -321,8 +311,8 @@ impl<'a> Ledger<'a> {
             .zip(head.iter().map(Some).chain(std::iter::repeat(None)))
             .position(|(b, h)| h != Some(b))?;
         let line = head.get(first_bad).map(|e| e.pos.line);
-        let mut f = self.finding(
-            "ledger-rewritten",
+        let mut f = self.ledger_finding(
+            RuleId::LedgerRewritten,
             line,
             format!(
                 "approval entry {} (line {} at {at}) was edited or deleted; the ledger is append-only",
@@ -410,7 +400,7 @@ impl<'a> Ledger<'a> {
 
     /// The approval state of a change, counting only entries `applies` accepts.
     pub(super) fn approval_among(&self, c: &Change, applies: &dyn Fn(&Entry) -> bool) -> Approval {
-        if crate::diff::is_identity_change(&c.rule) {
+        if crate::diff::is_identity_change(c.rule) {
             return self.identity_approval(c, applies);
         }
         let Ok(piece) = Scope::parse_shown(&c.scope) else {
@@ -565,11 +555,11 @@ impl<'a> Ledger<'a> {
             let s = Scope::Resource(ResourceScope { perms, ..r.clone() });
             let rules = classify(&s, &base, opts);
             let mut part = Change {
-                rule: rules[0].to_string(),
-                also: rules[1..].iter().map(|x| x.to_string()).collect(),
+                rule: rules[0],
+                also: rules[1..].to_vec(),
                 severity: rules
                     .iter()
-                    .map(|x| self.input.config.severity_of(x))
+                    .map(|x| self.input.config.severity_of(*x))
                     .max()
                     .unwrap_or(Severity::Note),
                 key: format!("{}:{s}", c.app),
@@ -644,8 +634,8 @@ impl<'a> Ledger<'a> {
             });
             if !matches_something {
                 let keys: Vec<String> = e.keys.iter().map(ToString::to_string).collect();
-                out.push(self.finding(
-                    "approval-stale",
+                out.push(self.ledger_finding(
+                    RuleId::ApprovalStale,
                     Some(e.pos.line),
                     format!(
                         "the approval by {} ({}) matches no current change and nothing the baseline grants",

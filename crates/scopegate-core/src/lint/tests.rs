@@ -14,7 +14,7 @@ fn lint(header: &str, scopes: &[&str], workflows: &str) -> Vec<(String, String)>
     let m = from_str("m.yaml", &t).unwrap_or_else(|e| panic!("{e}\n{t}"));
     check(&m, Options::default())
         .into_iter()
-        .map(|f| (f.rule, f.message))
+        .map(|f| (f.rule.to_string(), f.message))
         .collect()
 }
 
@@ -70,7 +70,7 @@ fn a_type_from_another_release_names_that_release() {
     let f = check(&m, Options::default());
     let hit = f
         .iter()
-        .find(|f| f.rule == "unknown-resource-type")
+        .find(|f| f.rule == RuleId::UnknownResourceType)
         .unwrap();
     assert!(hit.hint.as_deref().unwrap().contains("R4"), "{hit:?}");
 }

@@ -81,7 +81,7 @@ pub fn render(r: &Report) -> String {
 fn change(c: &Change) -> Annotation {
     let risk = c.severity.risk();
     let (by, ticket) = super::approver(&c.approval);
-    let justification = if crate::diff::is_identity_change(&c.rule) {
+    let justification = if crate::diff::is_identity_change(c.rule) {
         "identity change".to_string()
     } else if c.workflows.is_empty() {
         "no workflow needs it".to_string()
@@ -159,7 +159,7 @@ fn finding(f: &Finding) -> Annotation {
         file: f.location.file.clone(),
         line: f.location.line,
         col: f.location.column,
-        title: f.rule.clone(),
+        title: f.rule.to_string(),
         message,
     }
 }
@@ -239,6 +239,7 @@ mod tests {
     use super::*;
     use crate::render::markdown::tests::{approval, change as mk, sample};
     use crate::report::Location;
+    use crate::rules::RuleId;
 
     #[test]
     fn messages_and_properties_are_escaped() {
@@ -249,7 +250,7 @@ mod tests {
 
         let mut r = sample();
         r.findings = vec![Finding {
-            rule: "unjustified-scope".into(),
+            rule: RuleId::UnjustifiedScope,
             severity: Severity::Warning,
             app: "a".into(),
             location: Location {
@@ -280,12 +281,13 @@ mod tests {
 
     #[test]
     fn titles_are_escaped_as_properties() {
+        // A title holds a rule id (no user text), and its `:` is still escaped.
         let mut r = sample();
         r.changes.truncate(1);
-        r.changes[0].rule = "x,y:z".into();
+        r.changes[0].rule = RuleId::DeleteAccessAdded;
         let out = render(&r);
         assert!(
-            out.contains(",title=Unapproved escalation%3A x%2Cy%3Az::"),
+            out.contains(",title=Unapproved escalation%3A delete-access-added::"),
             "{out}"
         );
     }
@@ -331,7 +333,7 @@ mod tests {
                 mk(
                     "app",
                     Direction::Escalation,
-                    "read-access-added",
+                    RuleId::ReadAccessAdded,
                     sev,
                     &format!("patient/R{i}.rs"),
                     "added",
@@ -342,7 +344,7 @@ mod tests {
                 mk(
                     "app",
                     Direction::Reduction,
-                    "access-removed",
+                    RuleId::AccessRemoved,
                     Severity::Note,
                     &format!("patient/S{i}.rs"),
                     "removed",

@@ -183,7 +183,7 @@ fn row(r: &Row) -> String {
         "<span class=\"risk-{}\">{}</span><br><span class=\"note\">{}</span>",
         r.risk.as_str(),
         r.risk.as_str(),
-        escape(&r.risk_rules.join(", "))
+        escape(&crate::rules::join(&r.risk_rules, ", "))
     );
     let mut s = format!(
         "<tr><td>{}{canonical}<br><span class=\"note\">{}:{}</span></td><td>{}</td><td>{}</td><td>{risk}</td><td>{}</td>",

@@ -172,7 +172,7 @@ fn findings(out: &mut String, r: &Report, budget: usize) {
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             f.severity.as_str(),
-            text(&f.rule),
+            text(f.rule.as_str()),
             place_col(f),
             message(f),
         ));

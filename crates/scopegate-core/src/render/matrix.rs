@@ -202,7 +202,7 @@ fn csv_raw(m: &ScopeMatrix) -> String {
             r.rationale.clone().unwrap_or_default(),
             r.workflows.join(" "),
             r.risk.as_str().to_string(),
-            r.risk_rules.join(" "),
+            crate::rules::join(&r.risk_rules, " "),
             r.approvals
                 .iter()
                 .map(approval_line)

@@ -14,7 +14,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::report::{ApprovalState, Change, Direction, Finding, Location, Report};
-use crate::rules::{RULES, Rule, Severity, kind_name};
+use crate::rules::{RULES, Rule, RuleId, Severity, kind_name};
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -109,7 +109,7 @@ fn descriptor(r: &Rule) -> Value {
     help_md.push_str(&format!("\n**Example:**\n\n```yaml\n{}\n```\n", r.example));
     json!({
         "id": r.id,
-        "name": clip(&pascal(r.id), MAX_NAME),
+        "name": clip(&pascal(r.id.as_str()), MAX_NAME),
         "shortDescription": { "text": clip(r.summary, MAX_DESCRIPTION) },
         "fullDescription": { "text": clip(r.why, MAX_DESCRIPTION) },
         "help": { "text": help, "markdown": help_md },
@@ -182,12 +182,12 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
         .as_deref()
         .map_or(1, |h| h.chars().count().max(1) as u32);
     let mut result = base_result(
-        &c.rule,
+        c.rule,
         lvl,
         text,
         &c.location,
         width,
-        fp.next(&c.rule, &c.key, &c.location.file),
+        fp.next(c.rule, &c.key, &c.location.file),
     );
     let state = match c.approval.state {
         ApprovalState::NotRequired => "not-required",
@@ -229,9 +229,9 @@ fn finding_result(f: &Finding, fp: &mut Fingerprints) -> Value {
     if let Some(h) = &f.hint {
         text.push_str(&format!(" Hint: {}", sentence(h)));
     }
-    let hash = fp.next(&f.rule, &f.message, &f.location.file);
+    let hash = fp.next(f.rule, &f.message, &f.location.file);
     Value::Object(base_result(
-        &f.rule,
+        f.rule,
         level(f.severity),
         text,
         &f.location,
@@ -241,7 +241,7 @@ fn finding_result(f: &Finding, fp: &mut Fingerprints) -> Value {
 }
 
 fn base_result(
-    rule: &str,
+    rule: RuleId,
     level: &str,
     text: String,
     at: &Location,
@@ -252,9 +252,7 @@ fn base_result(
     let column = at.column.max(1);
     let mut m = Map::new();
     m.insert("ruleId".into(), json!(rule));
-    if let Some(i) = RULES.iter().position(|r| r.id == rule) {
-        m.insert("ruleIndex".into(), json!(i));
-    }
+    m.insert("ruleIndex".into(), json!(rule as usize));
     m.insert("level".into(), json!(level));
     m.insert("message".into(), json!({ "text": text }));
     m.insert(
@@ -310,8 +308,8 @@ struct Fingerprints {
 }
 
 impl Fingerprints {
-    fn next(&mut self, rule: &str, what: &str, file: &str) -> String {
-        let h = fnv1a64(&[rule, what, &repo_path(file)]);
+    fn next(&mut self, rule: RuleId, what: &str, file: &str) -> String {
+        let h = fnv1a64(&[rule.as_str(), what, &repo_path(file)]);
         let n = self.seen.entry(h).or_insert(0);
         *n += 1;
         format!("{h:016x}:{n}")

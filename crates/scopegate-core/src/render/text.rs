@@ -160,7 +160,7 @@ fn suggestion_raw(s: &Suggestion, st: Style) -> String {
 }
 
 pub fn rules(st: Style) -> String {
-    let width = RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let width = RULES.iter().map(|r| r.id.as_str().len()).max().unwrap_or(0);
     let mut out = String::new();
     for r in RULES {
         out.push_str(&format!(
@@ -345,9 +345,10 @@ fn changes(
         out.push_str(&format!("\n{indent}{}\n", st.bold(title)));
         for c in cs {
             let rules = if c.also.is_empty() {
-                c.rule.clone()
+                c.rule.to_string()
             } else {
-                format!("{}, also {}", c.rule, c.also.join(", "))
+                let also = crate::rules::join(&c.also, ", ");
+                format!("{}, also {also}", c.rule)
             };
             let state = approval_text(st, &c.approval);
             let lead = match dir {
@@ -359,7 +360,7 @@ fn changes(
                 "{indent}         {}  ({}:{})\n",
                 c.description, c.location.file, c.location.line
             ));
-            if dir == Direction::Escalation && !crate::diff::is_identity_change(&c.rule) {
+            if dir == Direction::Escalation && !crate::diff::is_identity_change(c.rule) {
                 let wf = if c.workflows.is_empty() {
                     st.yellow("no workflow needs it")
                 } else {

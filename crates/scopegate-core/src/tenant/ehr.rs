@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use crate::grant::{Options, ScopeSet};
 use crate::manifest::{LaunchMode, Manifest};
+use crate::rules::RuleId;
 use crate::scope::{Level, Refresh, Scope};
 use crate::yaml::{self, LoadError, Pos};
 /// What an EHR says it supports, from its `.well-known/smart-configuration`.
@@ -76,7 +77,7 @@ pub fn ehr_from_bytes(path: &str, bytes: &[u8]) -> Result<Ehr, LoadError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shortfall {
     /// `ehr-scope-unlisted` or `ehr-capability-missing`.
-    pub rule: &'static str,
+    pub rule: RuleId,
     /// The manifest position it is reported at.
     pub pos: Pos,
     pub message: String,
@@ -113,7 +114,7 @@ pub fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> 
             let Some(s) = e.token.scope() else { continue };
             if !listed(&e.token.text.value, s, supported, opts) {
                 out.push(Shortfall {
-                    rule: "ehr-scope-unlisted",
+                    rule: RuleId::EhrScopeUnlisted,
                     pos: e.token.text.pos,
                     message: format!(
                         "`{}` is not in the EHR's scopes_supported ({})",
@@ -172,7 +173,7 @@ pub fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> 
     for (cap, why, pos) in needed {
         if !caps.contains(cap) && seen.insert(cap) {
             out.push(Shortfall {
-                rule: "ehr-capability-missing",
+                rule: RuleId::EhrCapabilityMissing,
                 pos,
                 message: format!(
                     "the EHR does not list capability `{cap}`, needed because {why} ({})",

@@ -11,7 +11,7 @@ fn profile(yaml: &str) -> Profile {
 fn rules(p: &Profile, scope: &str) -> Vec<&'static str> {
     p.judge(&s(scope), Options::default())
         .iter()
-        .map(|v| v.rule)
+        .map(|v| v.rule.as_str())
         .collect()
 }
 
@@ -74,7 +74,7 @@ fn allow_lists_what_is_permitted_and_names_the_rest() {
     assert!(rules(&p, "launch/patient").is_empty());
     assert_eq!(rules(&p, "offline_access"), ["tenant-not-allowed"]);
     let v = p.judge(&s("patient/Observation.cruds"), Options::default());
-    assert_eq!(v[0].rule, "tenant-not-allowed");
+    assert_eq!(v[0].rule, RuleId::TenantNotAllowed);
     assert!(
         v[0].message
             .contains("grants `patient/Observation.cud` outside"),
@@ -155,7 +155,7 @@ fn unlisted_scopes_are_named_with_their_line() {
     .unwrap();
     let got: Vec<(u32, &str)> = ehr_shortfalls(&ehr, &manifest(APP), Options::default())
         .iter()
-        .map(|s| (s.pos.line, s.rule))
+        .map(|s| (s.pos.line, s.rule.as_str()))
         .collect();
     // `patient/*.read` is v1 syntax, and only v2 wildcards are listed; the granular
     // Condition scope needs a listed restricted scope.

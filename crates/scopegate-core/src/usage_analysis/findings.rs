@@ -3,32 +3,12 @@
 //! the text renderer show. Pure; it only words what the analysis found.
 
 use crate::manifest::Manifest;
-use crate::report::{Finding, Location};
-use crate::rules::rule;
+use crate::report::Finding;
+use crate::rules::RuleId;
 
 use super::instant;
 use super::report::*;
 use super::tally::Tally;
-
-fn finding(
-    id: &str,
-    app: &str,
-    location: Location,
-    message: String,
-    hint: Option<String>,
-) -> Finding {
-    Finding {
-        rule: id.to_string(),
-        severity: rule(id).severity,
-        app: app.to_string(),
-        location,
-        message,
-        hint,
-        tenant: None,
-        key: None,
-        capability: None,
-    }
-}
 
 fn ticks(v: &[String]) -> String {
     v.iter()
@@ -61,21 +41,20 @@ pub(super) fn findings(
         } else {
             format!(" with `{}`", o.parameters)
         };
-        out.push(finding(
-            "out-of-manifest-use",
-            app,
-            o.first_seen.clone(),
-            format!(
-                "tenant `{}`: {} request(s) ({} failed) for {what}{params}, which no requested scope grants",
-                o.tenant,
-                o.requests + o.failed,
-                o.failed
-            ),
-            Some(format!(
-                "investigate; if a workflow needs it, add it to the manifest (`{}` at a level) and get it approved",
-                o.needs
-            )),
-        ));
+        let message = format!(
+            "tenant `{}`: {} request(s) ({} failed) for {what}{params}, which no requested scope grants",
+            o.tenant,
+            o.requests + o.failed,
+            o.failed
+        );
+        let hint = format!(
+            "investigate; if a workflow needs it, add it to the manifest (`{}` at a level) and get it approved",
+            o.needs
+        );
+        out.push(
+            Finding::new(RuleId::OutOfManifestUse, app, o.first_seen.clone(), message)
+                .with_hint(Some(hint)),
+        );
     }
     for u in unused {
         let row = scopes.iter().find(|s| s.location == u.location);
@@ -87,12 +66,12 @@ pub(super) fn findings(
         };
         let (id, message, hint) = match u.action {
             Action::Remove => (
-                "scope-unused",
+                RuleId::ScopeUnused,
                 format!("`{}` was {granted}not used{window}", u.scope),
                 "remove it from the manifest".to_string(),
             ),
             Action::Narrow => (
-                "scope-partly-used",
+                RuleId::ScopePartlyUsed,
                 format!(
                     "`{}` was {granted}used only as {}{window}",
                     u.scope,
@@ -101,36 +80,39 @@ pub(super) fn findings(
                 format!("request {} instead", ticks(&u.suggestion)),
             ),
         };
-        out.push(finding(id, app, u.location.clone(), message, Some(hint)));
+        out.push(Finding::new(id, app, u.location.clone(), message).with_hint(Some(hint)));
     }
     for g in over {
-        out.push(finding(
-            "scope-over-granted",
-            app,
-            g.first_seen.clone(),
-            format!(
-                "tenant `{}` granted `{}` in {} token response(s); the manifest does not request {}",
-                g.tenant,
-                g.granted,
-                g.responses,
-                ticks(&g.beyond_request)
-            ),
-            Some("ask the EHR to grant only the requested scopes".into()),
-        ));
+        let message = format!(
+            "tenant `{}` granted `{}` in {} token response(s); the manifest does not request {}",
+            g.tenant,
+            g.granted,
+            g.responses,
+            ticks(&g.beyond_request)
+        );
+        let hint = "ask the EHR to grant only the requested scopes";
+        out.push(
+            Finding::new(RuleId::ScopeOverGranted, app, g.first_seen.clone(), message)
+                .with_hint(Some(hint.into())),
+        );
     }
     for d in drift {
-        out.push(finding(
-            "workflow-need-unobserved",
-            app,
-            d.location.clone(),
-            format!(
-                "workflow `{}` needs `{}`, but {} was never observed{window}",
-                d.workflow,
-                d.need,
-                ticks(&d.unobserved)
-            ),
-            Some("check the workflow still exists, or drop the need".into()),
-        ));
+        let message = format!(
+            "workflow `{}` needs `{}`, but {} was never observed{window}",
+            d.workflow,
+            d.need,
+            ticks(&d.unobserved)
+        );
+        let hint = "check the workflow still exists, or drop the need";
+        out.push(
+            Finding::new(
+                RuleId::WorkflowNeedUnobserved,
+                app,
+                d.location.clone(),
+                message,
+            )
+            .with_hint(Some(hint.into())),
+        );
     }
     out.sort_by(|a, b| (&a.location, &a.rule, &a.message).cmp(&(&b.location, &b.rule, &b.message)));
     out

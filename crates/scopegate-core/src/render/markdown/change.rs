@@ -68,7 +68,7 @@ pub(super) fn escalations(
         if out.len() > budget {
             return;
         }
-        let justification = if crate::diff::is_identity_change(&c.rule) {
+        let justification = if crate::diff::is_identity_change(c.rule) {
             "identity change".to_string()
         } else if c.workflows.is_empty() {
             "⚠️ no workflow needs it".to_string()
@@ -196,9 +196,9 @@ fn approval(a: &Approval) -> String {
 }
 
 fn rules_of(c: &Change) -> String {
-    let mut s = text(&c.rule);
+    let mut s = text(c.rule.as_str());
     if !c.also.is_empty() {
-        let also: Vec<String> = c.also.iter().map(|a| text(a)).collect();
+        let also: Vec<String> = c.also.iter().map(|a| text(a.as_str())).collect();
         s.push_str(&format!(", also {}", also.join(", ")));
     }
     s

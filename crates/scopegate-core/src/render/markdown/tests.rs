@@ -1,7 +1,7 @@
 //! Tests for `markdown`; `sample()` is shared with the SARIF and annotation tests.
 use super::*;
 use crate::report::{AppReport, Approval, ApprovalState, Baseline, Change, Direction, Location};
-use crate::rules::Severity;
+use crate::rules::{RuleId, Severity};
 
 fn loc(file: &str, line: u32, column: u32) -> Location {
     Location {
@@ -14,7 +14,7 @@ fn loc(file: &str, line: u32, column: u32) -> Location {
 pub(crate) fn change(
     app: &str,
     direction: Direction,
-    rule: &str,
+    rule: RuleId,
     severity: Severity,
     scope: &str,
     description: &str,
@@ -23,7 +23,7 @@ pub(crate) fn change(
     Change {
         app: app.into(),
         direction,
-        rule: rule.into(),
+        rule,
         also: Vec::new(),
         severity,
         key: format!("{app}:{scope}"),
@@ -57,18 +57,18 @@ pub(crate) fn sample() -> Report {
     let mut high = change(
         "med-rec",
         Direction::Escalation,
-        "delete-access-added",
+        RuleId::DeleteAccessAdded,
         Severity::Error,
         "patient/MedicationStatement.d",
         "`patient/MedicationStatement.crs` widened to `patient/MedicationStatement.cruds` (new: `patient/MedicationStatement.d`)",
         approval(ApprovalState::Unapproved, None, false),
     );
     high.head = Some("patient/MedicationStatement.cruds".into());
-    high.also = vec!["write-access-added".into()];
+    high.also = vec![RuleId::WriteAccessAdded];
     let mut medium = change(
         "med-rec",
         Direction::Escalation,
-        "write-access-added",
+        RuleId::WriteAccessAdded,
         Severity::Warning,
         "patient/Observation.c",
         "`patient/Observation.c` added",
@@ -79,7 +79,7 @@ pub(crate) fn sample() -> Report {
     let mut low = change(
         "med-rec",
         Direction::Escalation,
-        "read-access-added",
+        RuleId::ReadAccessAdded,
         Severity::Note,
         "patient/Condition.rs",
         "`patient/Condition.rs` added",
@@ -90,7 +90,7 @@ pub(crate) fn sample() -> Report {
     let mut reduction = change(
         "med-rec",
         Direction::Reduction,
-        "access-removed",
+        RuleId::AccessRemoved,
         Severity::Note,
         "patient/AllergyIntolerance.rs",
         "`patient/AllergyIntolerance.rs` removed",
@@ -100,7 +100,7 @@ pub(crate) fn sample() -> Report {
     let mut workflow = change(
         "med-rec",
         Direction::Workflow,
-        "workflow-added",
+        RuleId::WorkflowAdded,
         Severity::Note,
         "",
         "workflow `record-vitals` added",
@@ -110,7 +110,7 @@ pub(crate) fn sample() -> Report {
     workflow.location = loc("smart-app.yaml", 30, 9);
     let findings = vec![
         Finding {
-            rule: "unjustified-scope".into(),
+            rule: RuleId::UnjustifiedScope,
             severity: Severity::Error,
             app: "med-rec".into(),
             location: loc("smart-app.yaml", 15, 12),
@@ -121,7 +121,7 @@ pub(crate) fn sample() -> Report {
             capability: None,
         },
         Finding {
-            rule: "approval-stale".into(),
+            rule: RuleId::ApprovalStale,
             severity: Severity::Note,
             app: String::new(),
             location: loc(".scopegate/approvals.yaml", 9, 1),
@@ -182,7 +182,7 @@ fn evil_report() -> Report {
     let mut c = change(
         EVIL,
         Direction::Escalation,
-        "write-access-added",
+        RuleId::WriteAccessAdded,
         Severity::Warning,
         EVIL,
         &format!("rationale of `{EVIL}` changed from \"{EVIL}\" to \"{EVIL}\""),
@@ -195,7 +195,7 @@ fn evil_report() -> Report {
     let mut wf = c.clone();
     wf.direction = Direction::Workflow;
     let f = Finding {
-        rule: "unjustified-scope".into(),
+        rule: RuleId::UnjustifiedScope,
         severity: Severity::Error,
         app: EVIL.into(),
         location: loc(EVIL, 1, 1),
@@ -389,7 +389,7 @@ fn huge_report() -> Report {
         changes.push(change(
             "big-app",
             dir,
-            "write-access-added",
+            RuleId::WriteAccessAdded,
             Severity::Warning,
             &scope,
             &format!("`{scope}` added, with a rationale that goes on for a while"),
@@ -398,7 +398,7 @@ fn huge_report() -> Report {
     }
     let findings = (0..2_000)
         .map(|i| Finding {
-            rule: "unjustified-scope".into(),
+            rule: RuleId::UnjustifiedScope,
             severity: Severity::Error,
             app: "big-app".into(),
             location: loc("smart-app.yaml", i, 3),
@@ -515,7 +515,7 @@ fn monorepo(quiet: usize) -> Report {
     let mut moved = change(
         "summary",
         Direction::Escalation,
-        "resource-access-added",
+        RuleId::ResourceAccessAdded,
         Severity::Warning,
         "patient/Immunization.rs",
         "`patient/Immunization.rs` added",
@@ -525,7 +525,7 @@ fn monorepo(quiet: usize) -> Report {
     let mut gone = change(
         "legacy",
         Direction::Reduction,
-        "app-removed",
+        RuleId::AppRemoved,
         Severity::Warning,
         "patient/*.rs",
         "`patient/*.rs` removed with the app: no manifest with id `legacy` at head",
@@ -623,7 +623,7 @@ fn many_apps_with_many_escalations_keep_the_most_severe_rows_of_all_apps() {
             changes.push(change(
                 &id,
                 Direction::Escalation,
-                "read-access-added",
+                RuleId::ReadAccessAdded,
                 sev,
                 &scope,
                 &format!("`{scope}` added, with a rationale that goes on for a while"),

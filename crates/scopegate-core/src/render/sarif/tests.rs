@@ -30,7 +30,7 @@ fn the_driver_lists_the_whole_catalogue() {
         .unwrap_or_default();
     assert_eq!(rules.len(), RULES.len());
     for (d, r) in rules.iter().zip(RULES) {
-        assert_eq!(d["id"], r.id);
+        assert_eq!(d["id"], r.id.as_str());
         for field in ["shortDescription", "fullDescription", "help"] {
             let t = d[field]["text"].as_str().unwrap_or_default();
             assert!(!t.is_empty() && t.chars().count() <= 1024 || field == "help");
@@ -144,8 +144,8 @@ fn fingerprints_ignore_line_numbers_and_tell_repeats_apart() {
     };
     assert_eq!(hashes(&before), hashes(&after));
     let mut fp = Fingerprints::default();
-    let one = fp.next("r", "k", "./a/b.yaml");
-    let two = fp.next("r", "k", "a\\b.yaml");
+    let one = fp.next(RuleId::InvalidScope, "k", "./a/b.yaml");
+    let two = fp.next(RuleId::InvalidScope, "k", "a\\b.yaml");
     assert!(one.ends_with(":1") && two.ends_with(":2"));
     assert_eq!(one[..16], two[..16]);
 }
