@@ -15,7 +15,8 @@
 //!    of the two blobs. The fast path's saving is then put against the process time.
 //! 3. What the product does today: the size threshold (`yaml::FAST_PATH_MIN_BYTES`).
 //!
-//! `YAML_BENCH_ROUNDS=N` changes the number of rounds (default 31).
+//! `YAML_BENCH_ROUNDS=N` changes the number of rounds (default 31), `YAML_BENCH_SPAWNS=N`
+//! the spawns per command and file (default 41).
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
 use std::path::Path;
@@ -26,14 +27,12 @@ use scopegate::fhir::FhirVersion;
 use scopegate::manifest;
 use scopegate::yaml::{FAST_PATH_MIN_BYTES, ReadWith};
 
-/// Spawns per command and size in part 2.
-const SPAWNS: usize = 41;
-
-fn rounds() -> usize {
-    std::env::var("YAML_BENCH_ROUNDS")
+/// A count from the environment, or its default.
+fn count(var: &str, default: usize) -> usize {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(31)
+        .unwrap_or(default)
 }
 
 /// Scope tokens of the kinds real apps request: launch and identity scopes, then
@@ -252,10 +251,10 @@ struct Spawns {
 }
 
 /// Median process times, the four commands interleaved.
-fn time_spawns(dir: &Path) -> Spawns {
+fn time_spawns(dir: &Path, spawns: usize) -> Spawns {
     let file = dir.join("smart-app.yaml");
     let (mut floor, mut check, mut show, mut gate) = (vec![], vec![], vec![], vec![]);
-    for i in 0..SPAWNS + 2 {
+    for i in 0..spawns + 2 {
         let mut c = bin();
         c.arg("--version");
         let f = timed(c, &[0]);
@@ -289,7 +288,8 @@ fn time_spawns(dir: &Path) -> Spawns {
 }
 
 fn main() {
-    let rounds = rounds();
+    let rounds = count("YAML_BENCH_ROUNDS", 31);
+    let spawns = count("YAML_BENCH_SPAWNS", 41);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<(String, String)> = Vec::new();
     let mut examples: Vec<_> = std::fs::read_dir(root.join("examples"))
@@ -316,7 +316,14 @@ fn main() {
         ));
     }
 
-    println!("yaml: load (text to Manifest), median of {rounds} rounds, release build");
+    println!(
+        "yaml: load (text to Manifest), median of {rounds} rounds, {} build",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
     println!(
         "  {:<34} {:>8} {:>12} {:>12} {:>8} {:>10}",
         "manifest", "bytes", "granit µs", "fast µs", "ratio", "saved µs"
@@ -337,7 +344,7 @@ fn main() {
     }
 
     println!(
-        "\nyaml: process time, median of {SPAWNS} spawns each, interleaved (the fast path is used from {FAST_PATH_MIN_BYTES} bytes)"
+        "\nyaml: process time, median of {spawns} spawns each, interleaved (the fast path is used from {FAST_PATH_MIN_BYTES} bytes)"
     );
     println!(
         "  {:<34} {:>9} {:>9} {:>9} {:>9} {:>9} {:>13} {:>13}",
@@ -366,7 +373,7 @@ fn main() {
         };
         let dir = tmp.path().join(format!("r{k}"));
         repo(&dir, &files[i].1);
-        let s = time_spawns(&dir);
+        let s = time_spawns(&dir, spawns);
         // `check` loads the manifest once; `gate` loads the release's and HEAD's.
         let share = |saved: f64, of: Duration| 100.0 * saved / of.as_secs_f64();
         let sv = saved[i].as_secs_f64();
