@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(e) = scopegate::yaml::fast_path_agrees(text) {
+    if let Err(e) = scopegate_core::yaml::fast_path_agrees(text) {
         panic!("{e}");
     }
 });

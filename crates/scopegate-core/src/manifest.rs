@@ -240,10 +240,24 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Manifest, LoadError> {
 
 /// Loads a manifest from text; `path` is only used in messages.
 pub fn from_str(path: &str, text: &str) -> Result<Manifest, LoadError> {
+    load(path, text, Reader::new)
+}
+
+/// [`from_str`] with the YAML parser chosen by the caller (the benchmark compares them).
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn from_str_with(path: &str, text: &str, with: yaml::ReadWith) -> Result<Manifest, LoadError> {
+    load(path, text, |t| Reader::with(t, with))
+}
+
+fn load<'a>(
+    path: &str,
+    text: &'a str,
+    reader: impl FnOnce(&'a str) -> Reader<'a>,
+) -> Result<Manifest, LoadError> {
     if text.trim().is_empty() {
         return Err(empty(path));
     }
-    let mut r = Reader::new(text);
+    let mut r = reader(text);
     let draft = match read(&mut r) {
         Ok(Some(d)) => Some(d),
         Ok(None) => return Err(empty(path)),

@@ -377,8 +377,25 @@ pub struct Reader<'a> {
     nodes: usize,
 }
 
-/// Where the reader's events come from: the fast path when the file is written in the
-/// subset it reads, granit-parser otherwise. Both give the same events.
+/// Files shorter than this are read by granit-parser alone: below it the fast path saves
+/// too little to be worth a second parser's risk (docs/benchmarks.md#the-yaml-fast-path).
+pub const FAST_PATH_MIN_BYTES: usize = 64 << 10;
+
+/// Which parser a [`Reader`] reads with, for the benchmark and the tests: the product
+/// always chooses by size ([`Reader::new`]).
+#[cfg(any(test, feature = "fuzzing"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadWith {
+    /// What [`Reader::new`] does: the fast path from [`FAST_PATH_MIN_BYTES`] on.
+    BySize,
+    /// The fast path whenever it reads the file, whatever its size.
+    FastPath,
+    /// granit-parser alone.
+    GranitParser,
+}
+
+/// Where the reader's events come from: the fast path when the file is large enough and
+/// written in the subset it reads, granit-parser otherwise. Both give the same events.
 enum Source<'a> {
     Subset(std::vec::IntoIter<subset::Tok<'a>>),
     Full(Box<Parser<'a, StrInput<'a>>>),
@@ -406,8 +423,23 @@ impl<'a> Source<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader over `text`, with the fast path from [`FAST_PATH_MIN_BYTES`] on.
     pub fn new(text: &'a str) -> Reader<'a> {
-        let events = match subset::tokens(text) {
+        Reader::over(text, text.len() >= FAST_PATH_MIN_BYTES)
+    }
+
+    /// A reader over `text` with the parser chosen by the caller.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn with(text: &'a str, with: ReadWith) -> Reader<'a> {
+        match with {
+            ReadWith::BySize => Reader::new(text),
+            ReadWith::FastPath => Reader::over(text, true),
+            ReadWith::GranitParser => Reader::over(text, false),
+        }
+    }
+
+    fn over(text: &'a str, fast: bool) -> Reader<'a> {
+        let events = match fast.then(|| subset::tokens(text)).flatten() {
             Some(toks) => Source::Subset(toks.into_iter()),
             None => Source::full(text),
         };
@@ -748,8 +780,9 @@ fn colon_in_value(text: &str, at: Pos) -> Option<String> {
 
 /// Whether the fast path reads `text` and, when it does, gives granit-parser's events
 /// at granit-parser's places: `Ok(true)` agreed, `Ok(false)` declined (the reader then
-/// uses granit-parser), `Err` the first difference. For the tests and the fuzzer.
-#[doc(hidden)]
+/// uses granit-parser), `Err` the first difference. Whatever the size of `text`. For the
+/// tests and the fuzzer (the `fuzzing` feature), not the public API.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn fast_path_agrees(text: &str) -> Result<bool, String> {
     let Some(toks) = subset::tokens(text) else {
         return Ok(false);

@@ -39,14 +39,44 @@ fn the_fast_path_agrees_with_granit_parser_on_every_repository_file() {
         }
     }
     // The bundled manifests, configs and tenant profiles are what users copy: each must
-    // take the fast path, or its speed is not what users get. GitHub workflows (`run: |`)
-    // and the fuzzers' odd inputs go to granit-parser.
+    // be in the subset, so that the same shape grown past the size threshold takes the
+    // fast path. GitHub workflows (`run: |`) and the fuzzers' odd inputs are not.
     let unexpected: Vec<&&str> = declined
         .iter()
         .filter(|p| !p.contains("/workflows/") && !p.contains("/fixtures/fuzz/"))
         .collect();
     assert!(unexpected.is_empty(), "declined: {unexpected:?}");
     assert!(declined.len() < files.len() / 4, "declined: {declined:?}");
+}
+
+#[test]
+fn files_below_the_size_threshold_are_read_by_granit_parser_alone() {
+    use super::super::{FAST_PATH_MIN_BYTES, ReadWith, Reader, Source};
+    let fast = |text: &str| matches!(Reader::new(text).events, Source::Subset(_));
+    let example = include_str!("../../../../../examples/med-rec.yaml");
+    assert!(!fast(example));
+    assert!(matches!(
+        Reader::with(example, ReadWith::FastPath).events,
+        Source::Subset(_)
+    ));
+    // The same manifest padded by a comment to one byte short of the threshold, and to it.
+    let padded = |len: usize| {
+        let mut t = format!("{example}# ");
+        t.push_str(&"x".repeat(len - t.len() - 1));
+        t.push('\n');
+        assert_eq!(t.len(), len);
+        t
+    };
+    assert!(!fast(&padded(FAST_PATH_MIN_BYTES - 1)));
+    assert!(fast(&padded(FAST_PATH_MIN_BYTES)));
+    assert!(matches!(
+        Reader::with(&padded(FAST_PATH_MIN_BYTES), ReadWith::GranitParser).events,
+        Source::Full(_)
+    ));
+    // Above it, a file outside the subset still goes to granit-parser.
+    let block =
+        padded(FAST_PATH_MIN_BYTES).replace("rationale: Launched", "rationale: |\n      Launched");
+    assert!(!fast(&block));
 }
 
 // Found by the CI fuzz smoke: a "key" past YAML's 1,024-character limit on implicit
