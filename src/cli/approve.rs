@@ -11,8 +11,69 @@ use anyhow::{Context, Result, bail};
 use super::gating;
 use crate::report::Report;
 
+#[derive(clap::Args, Debug)]
+pub(super) struct Args {
+    /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
+    manifests: Vec<PathBuf>,
+    #[command(flatten)]
+    base: gating::BaseArgs,
+    /// Who approves (e.g. a GitHub login listed in the config's `approvers`).
+    #[arg(long)]
+    by: String,
+    /// Approve only these keys (`<app-id>:<scope>`, as the gate prints them).
+    #[arg(long = "key")]
+    keys: Vec<String>,
+    /// The ticket that records the review.
+    #[arg(long)]
+    ticket: Option<String>,
+    /// Why the change is acceptable.
+    #[arg(long)]
+    reason: Option<String>,
+    /// Last day the approval counts (YYYY-MM-DD, or a UTC timestamp).
+    #[arg(long)]
+    expires: Option<String>,
+    /// Limit the approval to this tenant (repeatable; a profile in
+    /// .scopegate/tenants/). New access to a tenant's sensitive types needs one.
+    #[arg(long = "tenant")]
+    tenants: Vec<String>,
+    /// Sign the entry with this SSH key (ed25519; a private key file, or a `.pub`
+    /// whose key is in ssh-agent), in git's SSH signature format. The gate then
+    /// verifies it against .scopegate/allowed_signers at the baseline.
+    #[arg(long, value_name = "KEYFILE")]
+    sign: Option<PathBuf>,
+}
+
+impl Args {
+    /// Refuses an approval that could never be written (no approver, no why) before
+    /// anything is read.
+    fn validate(self) -> Result<Self> {
+        if self.by.trim().is_empty() {
+            bail!("`--by` needs the approver's name");
+        }
+        if self.ticket.is_none() && self.reason.is_none() {
+            bail!("an approval needs `--ticket` or `--reason`, so the ledger says why");
+        }
+        Ok(self)
+    }
+}
+
+pub(super) fn run(args: Args) -> Result<u8> {
+    let a = args.validate()?;
+    approve(
+        &a.manifests,
+        &a.base,
+        &a.by,
+        a.keys,
+        a.ticket,
+        a.reason,
+        a.expires,
+        &a.tenants,
+        a.sign.as_deref(),
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
-pub(super) fn approve(
+fn approve(
     manifests: &[PathBuf],
     base: &gating::BaseArgs,
     by: &str,
@@ -24,12 +85,6 @@ pub(super) fn approve(
     sign: Option<&Path>,
 ) -> Result<u8> {
     use crate::report::Direction;
-    if by.trim().is_empty() {
-        bail!("`--by` needs the approver's name");
-    }
-    if ticket.is_none() && reason.is_none() {
-        bail!("an approval needs `--ticket` or `--reason`, so the ledger says why");
-    }
     let g = gating::gather(manifests, base)?;
     let expires = match expires {
         None => None,

@@ -12,7 +12,8 @@ use crate::diff::diff;
 use crate::lint;
 use crate::manifest::Manifest;
 use crate::report::{
-    AppReport, ApprovalState, Baseline, Change, Direction, Finding, Report, TenantVerdict, Verdict,
+    AppReport, ApprovalState, Baseline, Change, Direction, Finding, Report, TenantMode, TenantRow,
+    TenantVerdict, Verdict,
 };
 use crate::rules::{RuleKind, Severity, rule};
 use crate::scope::Scope;
@@ -177,22 +178,16 @@ pub fn gate(input: &Input<'_>) -> Report {
     findings.extend(ledger.stale(&changes, input.apps, input.removed));
     findings.extend(ledger.unknown_tenants());
     let rows = tenant_matrix(input, &ledger, &changes, &mut findings);
-    let blocked: Vec<&str> = rows
-        .iter()
-        .filter(|r| r.verdict == TenantVerdict::Blocked)
-        .map(|r| r.tenant.as_str())
-        .collect();
-    let tenants_fail =
-        input.config.tenant_mode == crate::report::TenantMode::Enforce && !blocked.is_empty();
+    let blocked = enforced_blocks(input.config.tenant_mode, &rows);
+    let tenants_fail = !blocked.is_empty();
 
     let lint_threshold = match input.config.fail_on_lint {
         LintGate::Error => Some(Severity::Error),
         LintGate::Warning => Some(Severity::Warning),
         LintGate::Never => None,
     };
-    let lint_fails = findings.iter().any(|f| {
-        rule(&f.rule).kind == RuleKind::Lint && lint_threshold.is_some_and(|t| f.severity >= t)
-    });
+    let n_lint = failing_lint(&findings, lint_threshold);
+    let lint_fails = n_lint > 0;
     let ledger_fails = findings.iter().any(|f| f.rule == "ledger-rewritten");
     let unapproved = changes.iter().any(|c| c.approval.is_outstanding());
     let access_changed = changes.iter().any(|c| c.direction != Direction::Workflow);
@@ -208,13 +203,9 @@ pub fn gate(input: &Input<'_>) -> Report {
         reasons.push("the approvals ledger was rewritten".to_string());
     }
     if let Some(t) = lint_threshold.filter(|_| lint_fails) {
-        let n = findings
-            .iter()
-            .filter(|f| rule(&f.rule).kind == RuleKind::Lint && f.severity >= t)
-            .count();
         reasons.push(format!(
             "{} at or above `{}`",
-            count(n, "lint finding"),
+            count(n_lint, "lint finding"),
             t.as_str()
         ));
     }
@@ -251,6 +242,30 @@ pub fn gate(input: &Input<'_>) -> Report {
     }
     report.tenants = rows;
     report
+}
+
+/// The lint part of a verdict, the same for `check` and the gate: how many lint
+/// findings are at or above `threshold` (none without a threshold). Ledger, tenant
+/// and change findings are judged on their own terms, never by this threshold.
+pub fn failing_lint(findings: &[Finding], threshold: Option<Severity>) -> usize {
+    let Some(t) = threshold else { return 0 };
+    findings
+        .iter()
+        .filter(|f| rule(&f.rule).kind == RuleKind::Lint && f.severity >= t)
+        .count()
+}
+
+/// The tenants whose verdict blocks the release and fails the run: those `blocked`
+/// in the matrix when the config enforces it (`tenants: enforce`); none under
+/// `tenants: report`.
+pub fn enforced_blocks(mode: TenantMode, rows: &[TenantRow]) -> Vec<&str> {
+    if mode != TenantMode::Enforce {
+        return Vec::new();
+    }
+    rows.iter()
+        .filter(|r| r.verdict == TenantVerdict::Blocked)
+        .map(|r| r.tenant.as_str())
+        .collect()
 }
 
 /// One row per tenant: its policy and EHR judged on the head manifests, and whether
