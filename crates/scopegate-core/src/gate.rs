@@ -18,6 +18,7 @@ use crate::report::{
 use crate::rules::{RuleKind, Severity, rule};
 use crate::scope::Scope;
 use crate::tenant::{self, ApprovalColumn, Tenant};
+use crate::words::plural;
 
 mod ledger;
 pub mod trust;
@@ -197,7 +198,7 @@ pub fn gate(input: &Input<'_>) -> Report {
         .filter(|c| c.approval.is_outstanding())
         .count();
     if n_unapproved > 0 {
-        reasons.push(count(n_unapproved, "unapproved escalation"));
+        reasons.push(plural(n_unapproved, "unapproved escalation"));
     }
     if ledger_fails {
         reasons.push("the approvals ledger was rewritten".to_string());
@@ -205,7 +206,7 @@ pub fn gate(input: &Input<'_>) -> Report {
     if let Some(t) = lint_threshold.filter(|_| lint_fails) {
         reasons.push(format!(
             "{} at or above `{}`",
-            count(n_lint, "lint finding"),
+            plural(n_lint, "lint finding"),
             t.as_str()
         ));
     }
@@ -364,14 +365,6 @@ pub fn cannot_judge(removed: &[Removed], report: &Report) -> Vec<String> {
             )
         })
         .collect()
-}
-
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 fn text_diff(app: &App) -> String {
