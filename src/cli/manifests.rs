@@ -8,7 +8,7 @@
 //! are read as they are. A manifest is read only when it is a regular file, or a
 //! symlink that resolves inside the repository to a regular file git tracks; a gated
 //! path that is anything else is never silently skipped. The pairing itself is pure
-//! ([`pair`]); this module does the reading around it and decides nothing about access.
+//! (the core's [`pairing::pair`]); this module does the reading around it and decides nothing about access.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ use super::gating::{HeadCommit, Reader};
 use super::{LoadErrors, read_limited};
 use crate::baseline::Repo;
 use crate::config::{self, Config};
+use crate::gate::pairing;
 use crate::gate::{App, Removed};
 use crate::glob::{Glob, is_glob};
 use crate::manifest::{self, Manifest};
@@ -37,70 +38,6 @@ pub(super) enum Base<'a> {
 pub(super) struct Apps {
     pub apps: Vec<App>,
     pub removed: Vec<Removed>,
-}
-
-/// The result of [`pair`]: for each head manifest, the index of its baseline (if
-/// any); and the baseline manifests no head manifest claims.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Pairing {
-    pub base_of: Vec<Option<usize>>,
-    pub unclaimed: Vec<usize>,
-}
-
-/// Pairs head manifests with baseline manifests, both given as `(path, app id)`.
-///
-/// An app is its id at a path, and no manifest inherits another app's baseline:
-/// - a head manifest at a path the baseline had pairs with the manifest at that path,
-///   whatever its id (a changed id is then a change that needs its own approval, and
-///   the content is diffed against that path's baseline);
-/// - a head manifest at a new path pairs with the baseline manifest of the same id
-///   only when that manifest's path has no head manifest (the app moved);
-/// - anything else is a new app, and a baseline manifest left unclaimed is removed.
-///
-/// So two apps swapping ids are two id changes, not two moves; an app renamed to the
-/// id of a moved or removed app is an id change plus a removal. Two head manifests with
-/// the same id are an error naming both paths. Linear in the number of manifests.
-pub fn pair(head: &[(&str, &str)], base: &[(&str, &str)]) -> Result<Pairing, String> {
-    let mut seen: HashMap<&str, &str> = HashMap::with_capacity(head.len());
-    for (path, id) in head {
-        if let Some(first) = seen.insert(id, path) {
-            return Err(format!(
-                "two manifests have the app id `{id}`: {first} and {path}\n  hint: each app needs its own id; the gate matches an app to its baseline by path and id"
-            ));
-        }
-    }
-    let head_paths: HashSet<&str> = head.iter().map(|(p, _)| *p).collect();
-    let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(base.len());
-    // Baseline manifests whose path is gone at head, by id: the ones that can move.
-    let mut movable: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (j, (path, id)) in base.iter().enumerate().rev() {
-        by_path.insert(path, j);
-        if !head_paths.contains(path) {
-            movable.entry(id).or_default().push(j);
-        }
-    }
-    let mut base_of = vec![None; head.len()];
-    let mut taken = vec![false; base.len()];
-    for (i, (path, _)) in head.iter().enumerate() {
-        if let Some(&j) = by_path.get(path)
-            && !taken[j]
-        {
-            taken[j] = true;
-            base_of[i] = Some(j);
-        }
-    }
-    for (i, (_, id)) in head.iter().enumerate() {
-        if base_of[i].is_some() {
-            continue;
-        }
-        // The candidates were pushed in reverse: the first in baseline order is last.
-        if let Some(j) = movable.get_mut(id).and_then(Vec::pop) {
-            taken[j] = true;
-            base_of[i] = Some(j);
-        }
-    }
-    let unclaimed = (0..base.len()).filter(|&j| !taken[j]).collect();
-    Ok(Pairing { base_of, unclaimed })
 }
 
 /// Paths in `files` matching `glob`, in order.
@@ -519,17 +456,8 @@ pub(super) fn load(
                 .iter()
                 .map(|(p, m, _)| (p.as_str(), m.id.value.as_str()))
                 .collect();
-            let pairing = pair(&h, &b).map_err(|e| anyhow!(e))?;
-            let removed_ids: Vec<usize> = if from_config {
-                pairing
-                    .unclaimed
-                    .iter()
-                    .copied()
-                    .filter(|&j| base_paths.contains(&bases[j].0))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let pairing = pairing::pair(&h, &b).map_err(|e| anyhow!(e))?;
+            let removed_ids = pairing.removed(from_config, |j| base_paths.contains(&bases[j].0));
             let head_set: HashSet<&str> = h.iter().map(|(p, _)| *p).collect();
             let mut vanished = Vanished::new(&tree, root, &index, &head_set);
             let mut bases: Vec<Option<(String, Manifest, String)>> =
@@ -752,119 +680,4 @@ fn parse_both(
         })
         .collect();
     Ok((heads, bases))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn paired(head: &[(&str, &str)], base: &[(&str, &str)]) -> (Vec<Option<usize>>, Vec<usize>) {
-        let p = pair(head, base).unwrap();
-        (p.base_of, p.unclaimed)
-    }
-
-    #[test]
-    fn the_same_path_and_id_pairs_first() {
-        assert_eq!(
-            paired(
-                &[("a/x.yaml", "a"), ("b/x.yaml", "b")],
-                &[("b/x.yaml", "b"), ("a/x.yaml", "a")]
-            ),
-            (vec![Some(1), Some(0)], vec![])
-        );
-    }
-
-    #[test]
-    fn a_moved_manifest_is_followed_by_its_id() {
-        assert_eq!(
-            paired(&[("new/x.yaml", "a")], &[("old/x.yaml", "a")]),
-            (vec![Some(0)], vec![])
-        );
-    }
-
-    #[test]
-    fn a_new_id_at_a_moved_apps_old_path_is_an_id_change_and_the_app_is_new_elsewhere() {
-        // `a` went to new/, and `c` took old/: old/ pairs with its own baseline (an id
-        // change that needs approval), and `a` cannot move from a path still in use.
-        assert_eq!(
-            paired(
-                &[("old/x.yaml", "c"), ("new/x.yaml", "a")],
-                &[("old/x.yaml", "a")]
-            ),
-            (vec![Some(0), None], vec![])
-        );
-    }
-
-    #[test]
-    fn two_apps_swapping_ids_keep_their_paths_baselines() {
-        // Regression (issue 12 §2): read as two moves, the swap was "NO CHANGE".
-        assert_eq!(
-            paired(
-                &[("a.yaml", "b"), ("b.yaml", "a")],
-                &[("a.yaml", "a"), ("b.yaml", "b")]
-            ),
-            (vec![Some(0), Some(1)], vec![])
-        );
-    }
-
-    #[test]
-    fn an_id_taken_from_a_moved_away_path_is_an_id_change_and_a_removal() {
-        // b.yaml is gone; a.yaml now claims `b`: a.yaml keeps its own baseline.
-        assert_eq!(
-            paired(&[("a.yaml", "b")], &[("a.yaml", "a"), ("b.yaml", "b")]),
-            (vec![Some(0)], vec![1])
-        );
-    }
-
-    #[test]
-    fn a_path_and_id_changed_together_is_a_new_app_and_a_removal() {
-        assert_eq!(
-            paired(&[("new.yaml", "n")], &[("old.yaml", "o")]),
-            (vec![None], vec![0])
-        );
-    }
-
-    #[test]
-    fn a_baseline_app_no_head_manifest_claims_is_unclaimed() {
-        assert_eq!(
-            paired(
-                &[("a.yaml", "a")],
-                &[("a.yaml", "a"), ("gone.yaml", "gone")]
-            ),
-            (vec![Some(0)], vec![1])
-        );
-    }
-
-    #[test]
-    fn pairing_is_near_linear_in_the_app_count() {
-        // Regression (issue 17 §5): linear scans per manifest made 15,000 apps take 34 s.
-        let paths: Vec<String> = (0..40_000).map(|i| format!("apps/{i}/x.yaml")).collect();
-        let ids: Vec<String> = (0..40_000).map(|i| format!("app-{i}")).collect();
-        // Every app moved: the slowest shape for a quadratic pairing.
-        let moved: Vec<String> = (0..40_000).map(|i| format!("moved/{i}/x.yaml")).collect();
-        let head: Vec<(&str, &str)> = moved
-            .iter()
-            .zip(&ids)
-            .map(|(p, i)| (p.as_str(), i.as_str()))
-            .collect();
-        let base: Vec<(&str, &str)> = paths
-            .iter()
-            .zip(&ids)
-            .map(|(p, i)| (p.as_str(), i.as_str()))
-            .collect();
-        let t = std::time::Instant::now();
-        let p = pair(&head, &base).unwrap();
-        assert!(p.base_of.iter().enumerate().all(|(i, j)| *j == Some(i)));
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(5),
-            "{:?}",
-            t.elapsed()
-        );
-    }
-
-    #[test]
-    fn two_head_manifests_with_one_id_are_an_error_naming_both() {
-        let e = pair(&[("apps/a/x.yaml", "dup"), ("apps/b/x.yaml", "dup")], &[]).unwrap_err();
-        assert!(e.contains("`dup`: apps/a/x.yaml and apps/b/x.yaml"), "{e}");
-    }
 }

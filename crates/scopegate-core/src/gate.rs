@@ -21,6 +21,7 @@ use crate::tenant::{self, ApprovalColumn, Tenant};
 use crate::words::plural;
 
 mod ledger;
+pub mod pairing;
 pub mod trust;
 use ledger::Ledger;
 
