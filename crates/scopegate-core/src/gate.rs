@@ -83,6 +83,34 @@ pub struct Input<'a> {
 }
 
 pub fn gate(input: &Input<'_>) -> Report {
+    let (mut findings, changes, apps) = judge_apps(input);
+    let ledger = Ledger::new(input);
+    let changes = apply_ledger(&ledger, changes, &mut findings);
+    findings.extend(ledger.stale(&changes, input.apps, input.removed));
+    findings.extend(ledger.unknown_tenants());
+    let rows = tenant_matrix(input, &ledger, &changes, &mut findings);
+    let blocked = enforced_blocks(input.config.tenant_mode, &rows);
+    let (verdict, reasons) = verdict(input, &findings, &changes, &blocked);
+    let mut report = Report::build(
+        input.apps.len(),
+        findings,
+        changes,
+        apps,
+        Some(input.baseline.clone()),
+        Some(verdict),
+        input.advisory,
+    );
+    report.reasons = reasons;
+    if !input.tenants.is_empty() {
+        report.tenant_mode = Some(input.config.tenant_mode);
+    }
+    report.tenants = rows;
+    report
+}
+
+/// Lints and diffs every app (and every removed one) on its own, at the config's
+/// severities: the findings, changes and app rows before any approval is applied.
+fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) {
     let opts = input.config.options;
     let mut findings: Vec<Finding> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
@@ -138,8 +166,17 @@ pub fn gate(input: &Input<'_>) -> Report {
     for c in &mut changes {
         c.severity = input.config.severity_of(&c.rule);
     }
+    (findings, changes, apps)
+}
 
-    let ledger = Ledger::new(input);
+/// Applies the ledger to the escalations: their approval state, approved parts
+/// split from the rest, and findings for expired and spent approvals (and a
+/// rewritten ledger).
+fn apply_ledger(
+    ledger: &Ledger<'_>,
+    mut changes: Vec<Change>,
+    findings: &mut Vec<Finding>,
+) -> Vec<Change> {
     findings.extend(ledger.rewritten());
     for c in changes
         .iter_mut()
@@ -177,18 +214,25 @@ pub fn gate(input: &Input<'_>) -> Report {
             findings.extend(ledger.spent_finding(c));
         }
     }
-    findings.extend(ledger.stale(&changes, input.apps, input.removed));
-    findings.extend(ledger.unknown_tenants());
-    let rows = tenant_matrix(input, &ledger, &changes, &mut findings);
-    let blocked = enforced_blocks(input.config.tenant_mode, &rows);
-    let tenants_fail = !blocked.is_empty();
+    changes
+}
 
+/// The verdict and the reasons it fails: unapproved escalations, a rewritten
+/// ledger, lint findings at or above `fail_on_lint`, tenants blocked under
+/// `tenants: enforce`.
+fn verdict(
+    input: &Input<'_>,
+    findings: &[Finding],
+    changes: &[Change],
+    blocked: &[&str],
+) -> (Verdict, Vec<String>) {
+    let tenants_fail = !blocked.is_empty();
     let lint_threshold = match input.config.fail_on_lint {
         LintGate::Error => Some(Severity::Error),
         LintGate::Warning => Some(Severity::Warning),
         LintGate::Never => None,
     };
-    let n_lint = failing_lint(&findings, lint_threshold);
+    let n_lint = failing_lint(findings, lint_threshold);
     let lint_fails = n_lint > 0;
     let ledger_fails = findings.iter().any(|f| f.rule == "ledger-rewritten");
     let unapproved = changes.iter().any(|c| c.approval.is_outstanding());
@@ -229,21 +273,7 @@ pub fn gate(input: &Input<'_>) -> Report {
     } else {
         Verdict::NoChange
     };
-    let mut report = Report::build(
-        input.apps.len(),
-        findings,
-        changes,
-        apps,
-        Some(input.baseline.clone()),
-        Some(verdict),
-        input.advisory,
-    );
-    report.reasons = reasons;
-    if !input.tenants.is_empty() {
-        report.tenant_mode = Some(input.config.tenant_mode);
-    }
-    report.tenants = rows;
-    report
+    (verdict, reasons)
 }
 
 /// The lint part of a verdict, the same for `check` and the gate: how many lint
