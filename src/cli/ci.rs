@@ -409,11 +409,7 @@ fn publish(report: &Report, args: &CiArgs, env: &Env) -> Result<PathBuf> {
 /// The step outputs: result, tenants, counts, baseline and report path.
 fn set_outputs(report: &Report, report_path: &Path, env: &Env) -> Result<()> {
     let s = &report.summary;
-    let result = match report.verdict {
-        Some(Verdict::Fail) => "fail",
-        Some(Verdict::NoChange) => "no-change",
-        _ => "pass",
-    };
+    let result = result_of(report);
     let baseline = report
         .baseline
         .as_ref()
@@ -787,46 +783,7 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         author: p.author.clone(),
         from_fork: p.head_repo.is_none() || p.head_repo != p.base_repo,
     };
-
-    // Judged exactly as `ci` judges a pull request, with the head read at its sha.
-    let event = Event {
-        trigger: Trigger::PullRequest,
-        pull_request: Some(pr.clone()),
-        base_sha: None,
-        head_sha: None,
-        queued_pr: None,
-        note: None,
-        default_branch: None,
-        tag_push: false,
-    };
-    let base_args = BaseArgs {
-        base: base_for(&args.baseline, &event),
-        base_file: None,
-        trusted: event.trusted_commit(),
-        config_from_worktree: false,
-        now: args.now.clone(),
-        judge_at_release: false,
-    };
-    let fallback = ApiFallback {
-        client: &client,
-        head_sha: pr.head_sha.clone(),
-    };
-    let loaded = gating::load_at(
-        &args.manifests,
-        &base_args,
-        Some(&fallback),
-        &Head::Commit(pr.head_sha.clone()),
-    )?;
-    // The PR's commits are classified in a clone that has them (the job may fetch the
-    // PR head; fetching runs nothing), else every commit counts as a change.
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let clone = Repo::discover(&cwd)
-        .ok()
-        .filter(|r| r.has_commit(&pr.head_sha));
-    let untrusted = unverified_entries(&loaded, Ok((&client, pr.clone())), clone.as_ref())?;
-    let mut report = loaded
-        .gate(&loaded.judge(Some(untrusted.as_slice())))
-        .report;
+    let (loaded, mut report) = judge_pr(args, &client, &pr)?;
 
     let check = args
         .report
@@ -847,13 +804,8 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         moved(&now_head, &pr.head_sha)?;
         return Ok(0);
     }
-    let result = match report.verdict {
-        Some(Verdict::Fail) => "fail",
-        Some(Verdict::NoChange) => "no-change",
-        _ => "pass",
-    };
     env.outputs(&[
-        ("result", result.to_string()),
+        ("result", result_of(&report).to_string()),
         ("escalations", report.summary.escalations.to_string()),
         ("unapproved", report.summary.unapproved.to_string()),
         (
@@ -878,6 +830,64 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
     );
     env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;
     Ok(u8::from(matches!(check, Some(Err(_)))))
+}
+
+/// The pull request judged exactly as `ci` judges one, with the head read at its
+/// sha: what was read, and the report.
+fn judge_pr(
+    args: &CommentArgs,
+    client: &Client,
+    pr: &events::PullRequest,
+) -> Result<(Loaded, Report)> {
+    // Judged exactly as `ci` judges a pull request, with the head read at its sha.
+    let event = Event {
+        trigger: Trigger::PullRequest,
+        pull_request: Some(pr.clone()),
+        base_sha: None,
+        head_sha: None,
+        queued_pr: None,
+        note: None,
+        default_branch: None,
+        tag_push: false,
+    };
+    let base_args = BaseArgs {
+        base: base_for(&args.baseline, &event),
+        base_file: None,
+        trusted: event.trusted_commit(),
+        config_from_worktree: false,
+        now: args.now.clone(),
+        judge_at_release: false,
+    };
+    let fallback = ApiFallback {
+        client,
+        head_sha: pr.head_sha.clone(),
+    };
+    let loaded = gating::load_at(
+        &args.manifests,
+        &base_args,
+        Some(&fallback),
+        &Head::Commit(pr.head_sha.clone()),
+    )?;
+    // The PR's commits are classified in a clone that has them (the job may fetch the
+    // PR head; fetching runs nothing), else every commit counts as a change.
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let clone = Repo::discover(&cwd)
+        .ok()
+        .filter(|r| r.has_commit(&pr.head_sha));
+    let untrusted = unverified_entries(&loaded, Ok((client, pr.clone())), clone.as_ref())?;
+    let report = loaded
+        .gate(&loaded.judge(Some(untrusted.as_slice())))
+        .report;
+    Ok((loaded, report))
+}
+
+/// The `result` output of a verdict.
+fn result_of(report: &Report) -> &'static str {
+    match report.verdict {
+        Some(Verdict::Fail) => "fail",
+        Some(Verdict::NoChange) => "no-change",
+        _ => "pass",
+    }
 }
 
 /// Checks the uploaded report at `path` against the recomputed `report`: the same
