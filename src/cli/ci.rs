@@ -245,25 +245,14 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
 
     set_outputs(&report, &report_path, env)?;
 
-    let comment_id = match (&pr, &client, args.comment) {
-        (Some(pr), Some(c), mode) if mode != CommentMode::Never => {
-            let job = args.job.clone().unwrap_or_else(|| env.job.clone());
-            comment(
-                c,
-                pr.number,
-                &events::marker(&job, &manifest_paths),
-                Some(&pr.head_sha),
-                &report,
-                mode,
-                env,
-            )
-        }
-        (Some(_), None, CommentMode::Auto | CommentMode::Always) => {
-            env.say("::notice title=scopegate::No GITHUB_TOKEN: the PR comment was skipped; the verdict and job summary stand.\n");
-            None
-        }
-        _ => None,
-    };
+    let comment_id = post_comment(
+        pr.as_ref(),
+        client.as_ref(),
+        args,
+        &manifest_paths,
+        &report,
+        env,
+    );
 
     // Appended after the others, which the comment step therefore cannot lose; a
     // failure here does not turn the verdict into `error`.
@@ -291,6 +280,36 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     }
     let failed = report.verdict == Some(Verdict::Fail) && args.fail_on == CiFailOn::Unapproved;
     Ok(u8::from(failed))
+}
+
+/// The sticky comment on a pull request (`--comment`); its id when one was posted.
+fn post_comment(
+    pr: Option<&events::PullRequest>,
+    client: Option<&Client>,
+    args: &CiArgs,
+    manifest_paths: &[String],
+    report: &Report,
+    env: &Env,
+) -> Option<u64> {
+    match (pr, client, args.comment) {
+        (Some(pr), Some(c), mode) if mode != CommentMode::Never => {
+            let job = args.job.clone().unwrap_or_else(|| env.job.clone());
+            comment(
+                c,
+                pr.number,
+                &events::marker(&job, manifest_paths),
+                Some(&pr.head_sha),
+                report,
+                mode,
+                env,
+            )
+        }
+        (Some(_), None, CommentMode::Auto | CommentMode::Always) => {
+            env.say("::notice title=scopegate::No GITHUB_TOKEN: the PR comment was skipped; the verdict and job summary stand.\n");
+            None
+        }
+        _ => None,
+    }
 }
 
 /// The event that triggered the run, from `GITHUB_EVENT_PATH`.

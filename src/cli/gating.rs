@@ -494,17 +494,7 @@ pub fn load_at(
     if apps.is_empty() && removed.is_empty() {
         bail!("no manifest to gate");
     }
-    let manifest_spec = if manifests.is_empty() {
-        config.manifests.clone()
-    } else {
-        manifests
-            .iter()
-            .map(|p| match &repo {
-                Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
-                None => p.display().to_string(),
-            })
-            .collect()
-    };
+    let manifest_spec = manifest_spec(manifests, &config, repo.as_ref());
     Ok(Loaded {
         apps,
         removed,
@@ -523,6 +513,21 @@ pub fn load_at(
         now,
         judge_source: judge_source(args, judge),
     })
+}
+
+/// What names the manifests: the command-line paths (repository-relative), or the
+/// config's entries as written.
+fn manifest_spec(manifests: &[PathBuf], config: &Config, repo: Option<&Repo>) -> Vec<String> {
+    if manifests.is_empty() {
+        return config.manifests.clone();
+    }
+    manifests
+        .iter()
+        .map(|p| match repo {
+            Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
+            None => p.display().to_string(),
+        })
+        .collect()
 }
 
 /// The repository around `cwd`. A file baseline needs none, nor does a head read
