@@ -11,38 +11,103 @@ use anyhow::{Context, Result, bail};
 use super::gating;
 use crate::report::Report;
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn approve(
-    manifests: &[PathBuf],
-    base: &gating::BaseArgs,
-    by: &str,
+#[derive(clap::Args, Debug)]
+pub(super) struct Args {
+    /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
+    manifests: Vec<PathBuf>,
+    #[command(flatten)]
+    base: gating::BaseArgs,
+    /// Who approves (e.g. a GitHub login listed in the config's `approvers`).
+    #[arg(long)]
+    by: String,
+    /// Approve only these keys (`<app-id>:<scope>`, as the gate prints them).
+    #[arg(long = "key")]
     keys: Vec<String>,
+    /// The ticket that records the review.
+    #[arg(long)]
     ticket: Option<String>,
+    /// Why the change is acceptable.
+    #[arg(long)]
     reason: Option<String>,
+    /// Last day the approval counts (YYYY-MM-DD, or a UTC timestamp).
+    #[arg(long)]
     expires: Option<String>,
-    tenants: &[String],
-    sign: Option<&Path>,
-) -> Result<u8> {
+    /// Limit the approval to this tenant (repeatable; a profile in
+    /// .scopegate/tenants/). New access to a tenant's sensitive types needs one.
+    #[arg(long = "tenant")]
+    tenants: Vec<String>,
+    /// Sign the entry with this SSH key (ed25519; a private key file, or a `.pub`
+    /// whose key is in ssh-agent), in git's SSH signature format. The gate then
+    /// verifies it against .scopegate/allowed_signers at the baseline.
+    #[arg(long, value_name = "KEYFILE")]
+    sign: Option<PathBuf>,
+}
+
+impl Args {
+    /// Refuses an approval that could never be written (no approver, no why) before
+    /// anything is read.
+    fn validate(self) -> Result<Self> {
+        if self.by.trim().is_empty() {
+            bail!("`--by` needs the approver's name");
+        }
+        if self.ticket.is_none() && self.reason.is_none() {
+            bail!("an approval needs `--ticket` or `--reason`, so the ledger says why");
+        }
+        Ok(self)
+    }
+}
+
+pub(super) fn run(args: Args) -> Result<u8> {
     use crate::report::Direction;
-    if by.trim().is_empty() {
-        bail!("`--by` needs the approver's name");
+    let a = args.validate()?;
+    let g = gating::gather(&a.manifests, &a.base)?;
+    let expires = expires_after(a.expires, &g.now)?;
+    known_tenants(&g.report, &a.tenants)?;
+    let escalations: Vec<&crate::report::Change> = g
+        .report
+        .changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .collect();
+    let chosen = choose_keys(&g.report, &escalations, a.keys, &a.tenants)?;
+    if chosen.is_empty() {
+        println!("nothing to approve: every escalation is already approved");
+        return Ok(0);
     }
-    if ticket.is_none() && reason.is_none() {
-        bail!("an approval needs `--ticket` or `--reason`, so the ledger says why");
-    }
-    let g = gating::gather(manifests, base)?;
-    let expires = match expires {
+    let new = crate::approval::NewEntry {
+        keys: &chosen,
+        by: &a.by,
+        at: &g.now,
+        ticket: a.ticket.as_deref(),
+        reason: a.reason.as_deref(),
+        expires: expires.as_deref(),
+        tenants: &a.tenants,
+        signature: None,
+    };
+    let (text, signed_by) = entry_text(&g, new, a.sign.as_deref())?;
+    gating::write_atomic(&g.ledger_file, &text)?;
+    say_approved(&a.by, &a.tenants, &chosen, signed_by);
+    Ok(0)
+}
+
+/// `--expires`, checked: a date or UTC timestamp after `now`.
+fn expires_after(expires: Option<String>, now: &str) -> Result<Option<String>> {
+    Ok(match expires {
         None => None,
         Some(x) => {
             let norm = crate::approval::normalize_time(&x, true)
                 .with_context(|| format!("`--expires {x}` is not YYYY-MM-DD or a UTC timestamp"))?;
-            if norm <= g.now {
+            if norm.as_str() <= now {
                 bail!("`--expires {x}` is in the past");
             }
             Some(x)
         }
-    };
-    let known: Vec<&str> = g.report.tenants.iter().map(|t| t.tenant.as_str()).collect();
+    })
+}
+
+/// Every `--tenant` names a tenant profile.
+fn known_tenants(report: &Report, tenants: &[String]) -> Result<()> {
+    let known: Vec<&str> = report.tenants.iter().map(|t| t.tenant.as_str()).collect();
     for t in tenants {
         if !known.contains(&t.as_str()) {
             let hint = crate::hint::did_you_mean(t, known.iter().copied())
@@ -51,14 +116,19 @@ pub(super) fn approve(
             bail!("`--tenant {t}`: no tenant profile has that name\n  hint: {hint}");
         }
     }
-    let escalations: Vec<&crate::report::Change> = g
-        .report
-        .changes
-        .iter()
-        .filter(|c| c.direction == Direction::Escalation)
-        .collect();
-    let chosen: Vec<String> = if keys.is_empty() {
-        keys_to_approve(&g.report, tenants)
+    Ok(())
+}
+
+/// The keys to approve: the `--key`s given, each a current escalation; else every
+/// unapproved one (for the tenants given).
+fn choose_keys(
+    report: &Report,
+    escalations: &[&crate::report::Change],
+    keys: Vec<String>,
+    tenants: &[String],
+) -> Result<Vec<String>> {
+    Ok(if keys.is_empty() {
+        keys_to_approve(report, tenants)
     } else {
         let current: Vec<&str> = escalations.iter().map(|c| c.key.as_str()).collect();
         let unknown: Vec<&String> = keys
@@ -81,21 +151,16 @@ pub(super) fn approve(
             );
         }
         keys
-    };
-    if chosen.is_empty() {
-        println!("nothing to approve: every escalation is already approved");
-        return Ok(0);
-    }
-    let new = crate::approval::NewEntry {
-        keys: &chosen,
-        by,
-        at: &g.now,
-        ticket: ticket.as_deref(),
-        reason: reason.as_deref(),
-        expires: expires.as_deref(),
-        tenants,
-        signature: None,
-    };
+    })
+}
+
+/// The ledger text with the new entry appended, signed with `sign` when given (and
+/// the fingerprint of the key that signed it).
+fn entry_text(
+    g: &gating::Gathered,
+    new: crate::approval::NewEntry<'_>,
+    sign: Option<&Path>,
+) -> Result<(String, Option<String>)> {
     let mut text =
         crate::approval::append(g.ledger_text.as_deref(), &new).map_err(anyhow::Error::msg)?;
     let mut signed_by = None;
@@ -117,7 +182,11 @@ pub(super) fn approve(
                 .map_err(|e| anyhow::anyhow!("the signature made does not check out: {e}"))?,
         );
     }
-    gating::write_atomic(&g.ledger_file, &text)?;
+    Ok((text, signed_by))
+}
+
+/// Says what was approved; `--by` and the tenants are the user's words.
+fn say_approved(by: &str, tenants: &[String], chosen: &[String], signed_by: Option<String>) {
     let limit = if tenants.is_empty() {
         String::new()
     } else {
@@ -126,7 +195,7 @@ pub(super) fn approve(
     let shown = crate::render::safe::escape(by);
     let limit = crate::render::safe::escape(&limit);
     let mut out = format!("approved by {shown}{limit} in {}:\n", crate::approval::PATH);
-    for k in &chosen {
+    for k in chosen {
         out.push_str(&format!("  {k}\n"));
     }
     if let Some(fp) = signed_by {
@@ -135,9 +204,7 @@ pub(super) fn approve(
             crate::signature::SIGNERS_PATH
         ));
     }
-    // `--by` and the tenants are the user's words.
     print!("{}", crate::render::safe::guard(out));
-    Ok(0)
 }
 
 /// The last entry of a ledger text (the one just appended).

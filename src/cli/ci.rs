@@ -178,15 +178,7 @@ pub fn run(args: &CiArgs) -> Result<u8> {
 }
 
 fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
-    let event = match &env.event_path {
-        Some(p) => {
-            let bytes = std::fs::read(p)
-                .with_context(|| format!("cannot read GITHUB_EVENT_PATH {}", p.display()))?;
-            events::parse_event(&env.event_name, &bytes).map_err(anyhow::Error::msg)?
-        }
-        // No payload: nothing in it can be trusted, e.g. a push's default branch.
-        None => events::parse_event(&env.event_name, b"{}").map_err(anyhow::Error::msg)?,
-    };
+    let event = read_event(env)?;
     // Which events can verify what (the event table in docs/guide/github-actions.md); unsupported ones stop here.
     let verification = events::verification(&event).map_err(anyhow::Error::msg)?;
     let base = base_for(&args.baseline, &event);
@@ -229,27 +221,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
 
     // PR-added ledger entries count only with a qualifying review (docs/design.md §7); on an
     // event with no pull request nothing can verify them, so they are pending.
-    let untrusted = match &verification {
-        Verification::Pending(why) => {
-            let added = loaded.added_entries();
-            if !added.is_empty() {
-                env.say(&format!(
-                    "::notice title=scopegate::{}\n",
-                    command_escape(&format!(
-                        "{} ledger entries added since the baseline are pending: {why}",
-                        added.len()
-                    ))
-                ));
-            }
-            added
-                .into_iter()
-                .map(|e| (e.clone(), why.clone()))
-                .collect()
-        }
-        Verification::Reviews => {
-            unverified_entries(&loaded, under_review(client.as_ref(), &event), Some(&repo))?
-        }
-    };
+    let untrusted = pending_entries(&loaded, &verification, client.as_ref(), &event, &repo, env)?;
     // Signatures verify on any event; reviews on a pull request, and events that have
     // none leave unsigned entries pending with their reason (docs/design.md §7).
     let judged = loaded.judge(Some(untrusted.as_slice()));
@@ -259,110 +231,28 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     if let Some(pr) = &pr
         && base.as_deref() != Some(pr.base_sha.as_str())
     {
-        let pr_base = BaseArgs {
-            base: Some(pr.base_sha.clone()),
-            ..base_args.clone()
-        };
-        if let Ok(l) = gating::load(&args.manifests, &pr_base, fallback.as_ref()) {
-            let opts = l.config.options;
-            let since_base: Vec<Scope> = l
-                .gate(&Default::default())
-                .report
-                .changes
-                .into_iter()
-                .filter(|c| c.direction == Direction::Escalation)
-                .filter_map(|c| Scope::parse_shown(&c.scope).ok())
-                .collect();
-            for c in gathered
-                .report
-                .changes
-                .iter_mut()
-                .filter(|c| c.direction == Direction::Escalation)
-            {
-                // New in the PR when any of it is new relative to the PR's base.
-                let new = Scope::parse_shown(&c.scope).is_ok_and(|piece| {
-                    since_base
-                        .iter()
-                        .any(|p| covers(&piece, p, opts) || covers(p, &piece, opts))
-                });
-                c.new_in_pr = Some(new);
-            }
-        }
+        mark_new_in_pr(
+            &mut gathered.report,
+            pr,
+            args,
+            &base_args,
+            fallback.as_ref(),
+        );
     }
     let report = gathered.report;
 
-    let report_path = args.report_path.clone().unwrap_or_else(|| {
-        env.runner_temp
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join("scopegate-report.json")
-    });
-    std::fs::write(&report_path, env.redact(&json::render(&report)))
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    let report_path = publish(&report, args, env)?;
 
-    env.say(&text::gate(&report, Style::default()));
-    if !args.no_annotations {
-        env.say(&annotations::render(&report));
-    }
-    if !args.no_summary
-        && let Some(summary) = &env.step_summary
-    {
-        // GitHub refuses a step summary over 1 MiB; stay well inside it.
-        env.append(summary, &markdown::render_limited(&report, None, 1_000_000))?;
-    }
+    set_outputs(&report, &report_path, env)?;
 
-    let s = &report.summary;
-    let result = match report.verdict {
-        Some(Verdict::Fail) => "fail",
-        Some(Verdict::NoChange) => "no-change",
-        _ => "pass",
-    };
-    let baseline = report
-        .baseline
-        .as_ref()
-        .map(|b| b.name.clone().unwrap_or_else(|| b.source.clone()))
-        .unwrap_or_default();
-    let tenants_where = |v: crate::report::TenantVerdict| {
-        report
-            .tenants
-            .iter()
-            .filter(|t| t.verdict == v)
-            .map(|t| t.tenant.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    env.outputs(&[
-        ("result", result.to_string()),
-        ("ship-to", tenants_where(crate::report::TenantVerdict::Ship)),
-        (
-            "blocked-tenants",
-            tenants_where(crate::report::TenantVerdict::Blocked),
-        ),
-        ("escalations", s.escalations.to_string()),
-        ("unapproved", s.unapproved.to_string()),
-        ("baseline", baseline),
-        ("report-path", report_path.display().to_string()),
-    ])?;
-
-    let comment_id = match (&pr, &client, args.comment) {
-        (Some(pr), Some(c), mode) if mode != CommentMode::Never => {
-            let job = args.job.clone().unwrap_or_else(|| env.job.clone());
-            comment(
-                c,
-                pr.number,
-                &events::marker(&job, &manifest_paths),
-                Some(&pr.head_sha),
-                &report,
-                mode,
-                env,
-            )
-        }
-        (Some(_), None, CommentMode::Auto | CommentMode::Always) => {
-            env.say("::notice title=scopegate::No GITHUB_TOKEN: the PR comment was skipped; the verdict and job summary stand.\n");
-            None
-        }
-        _ => None,
-    };
+    let comment_id = post_comment(
+        pr.as_ref(),
+        client.as_ref(),
+        args,
+        &manifest_paths,
+        &report,
+        env,
+    );
 
     // Appended after the others, which the comment step therefore cannot lose; a
     // failure here does not turn the verdict into `error`.
@@ -390,6 +280,181 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     }
     let failed = report.verdict == Some(Verdict::Fail) && args.fail_on == CiFailOn::Unapproved;
     Ok(u8::from(failed))
+}
+
+/// The sticky comment on a pull request (`--comment`); its id when one was posted.
+fn post_comment(
+    pr: Option<&events::PullRequest>,
+    client: Option<&Client>,
+    args: &CiArgs,
+    manifest_paths: &[String],
+    report: &Report,
+    env: &Env,
+) -> Option<u64> {
+    match (pr, client, args.comment) {
+        (Some(pr), Some(c), mode) if mode != CommentMode::Never => {
+            let job = args.job.clone().unwrap_or_else(|| env.job.clone());
+            comment(
+                c,
+                pr.number,
+                &events::marker(&job, manifest_paths),
+                Some(&pr.head_sha),
+                report,
+                mode,
+                env,
+            )
+        }
+        (Some(_), None, CommentMode::Auto | CommentMode::Always) => {
+            env.say("::notice title=scopegate::No GITHUB_TOKEN: the PR comment was skipped; the verdict and job summary stand.\n");
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The event that triggered the run, from `GITHUB_EVENT_PATH`.
+fn read_event(env: &Env) -> Result<Event> {
+    match &env.event_path {
+        Some(p) => {
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("cannot read GITHUB_EVENT_PATH {}", p.display()))?;
+            events::parse_event(&env.event_name, &bytes).map_err(anyhow::Error::msg)
+        }
+        // No payload: nothing in it can be trusted, e.g. a push's default branch.
+        None => events::parse_event(&env.event_name, b"{}").map_err(anyhow::Error::msg),
+    }
+}
+
+/// PR-added ledger entries count only with a qualifying review (docs/design.md §7); on an
+/// event with no pull request nothing can verify them, so they are pending. The
+/// entries that do not count, with why.
+fn pending_entries(
+    loaded: &Loaded,
+    verification: &Verification,
+    client: Option<&Client>,
+    event: &Event,
+    repo: &Repo,
+    env: &Env,
+) -> Result<Vec<(Entry, String)>> {
+    Ok(match verification {
+        Verification::Pending(why) => {
+            let added = loaded.added_entries();
+            if !added.is_empty() {
+                env.say(&format!(
+                    "::notice title=scopegate::{}\n",
+                    command_escape(&format!(
+                        "{} ledger entries added since the baseline are pending: {why}",
+                        added.len()
+                    ))
+                ));
+            }
+            added
+                .into_iter()
+                .map(|e| (e.clone(), why.clone()))
+                .collect()
+        }
+        Verification::Reviews => {
+            unverified_entries(loaded, under_review(client, event), Some(repo))?
+        }
+    })
+}
+
+/// Marks each escalation new in the pull request when any of it is new relative to
+/// the PR's base (as opposed to merged since the release). Best effort: a base that
+/// cannot be judged marks nothing.
+fn mark_new_in_pr(
+    report: &mut Report,
+    pr: &events::PullRequest,
+    args: &CiArgs,
+    base_args: &BaseArgs,
+    fallback: Option<&ApiFallback<'_>>,
+) {
+    let pr_base = BaseArgs {
+        base: Some(pr.base_sha.clone()),
+        ..base_args.clone()
+    };
+    if let Ok(l) = gating::load(&args.manifests, &pr_base, fallback) {
+        let opts = l.config.options;
+        let since_base: Vec<Scope> = l
+            .gate(&Default::default())
+            .report
+            .changes
+            .into_iter()
+            .filter(|c| c.direction == Direction::Escalation)
+            .filter_map(|c| Scope::parse_shown(&c.scope).ok())
+            .collect();
+        for c in report
+            .changes
+            .iter_mut()
+            .filter(|c| c.direction == Direction::Escalation)
+        {
+            // New in the PR when any of it is new relative to the PR's base.
+            let new = Scope::parse_shown(&c.scope).is_ok_and(|piece| {
+                since_base
+                    .iter()
+                    .any(|p| covers(&piece, p, opts) || covers(p, &piece, opts))
+            });
+            c.new_in_pr = Some(new);
+        }
+    }
+}
+
+/// Writes the JSON report, prints the verdict and annotations, and appends the job
+/// summary; returns where the report went.
+fn publish(report: &Report, args: &CiArgs, env: &Env) -> Result<PathBuf> {
+    let report_path = args.report_path.clone().unwrap_or_else(|| {
+        env.runner_temp
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("scopegate-report.json")
+    });
+    std::fs::write(&report_path, env.redact(&json::render(report)))
+        .with_context(|| format!("cannot write {}", report_path.display()))?;
+
+    env.say(&text::gate(report, Style::default()));
+    if !args.no_annotations {
+        env.say(&annotations::render(report));
+    }
+    if !args.no_summary
+        && let Some(summary) = &env.step_summary
+    {
+        // GitHub refuses a step summary over 1 MiB; stay well inside it.
+        env.append(summary, &markdown::render_limited(report, None, 1_000_000))?;
+    }
+
+    Ok(report_path)
+}
+
+/// The step outputs: result, tenants, counts, baseline and report path.
+fn set_outputs(report: &Report, report_path: &Path, env: &Env) -> Result<()> {
+    let s = &report.summary;
+    let result = result_of(report);
+    let baseline = report
+        .baseline
+        .as_ref()
+        .map(|b| b.name.clone().unwrap_or_else(|| b.source.clone()))
+        .unwrap_or_default();
+    let tenants_where = |v: crate::report::TenantVerdict| {
+        report
+            .tenants
+            .iter()
+            .filter(|t| t.verdict == v)
+            .map(|t| t.tenant.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    env.outputs(&[
+        ("result", result.to_string()),
+        ("ship-to", tenants_where(crate::report::TenantVerdict::Ship)),
+        (
+            "blocked-tenants",
+            tenants_where(crate::report::TenantVerdict::Blocked),
+        ),
+        ("escalations", s.escalations.to_string()),
+        ("unapproved", s.unapproved.to_string()),
+        ("baseline", baseline),
+        ("report-path", report_path.display().to_string()),
+    ])
 }
 
 /// The ledger entries a pull request adds that lack a qualifying review, each with
@@ -737,46 +802,7 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         author: p.author.clone(),
         from_fork: p.head_repo.is_none() || p.head_repo != p.base_repo,
     };
-
-    // Judged exactly as `ci` judges a pull request, with the head read at its sha.
-    let event = Event {
-        trigger: Trigger::PullRequest,
-        pull_request: Some(pr.clone()),
-        base_sha: None,
-        head_sha: None,
-        queued_pr: None,
-        note: None,
-        default_branch: None,
-        tag_push: false,
-    };
-    let base_args = BaseArgs {
-        base: base_for(&args.baseline, &event),
-        base_file: None,
-        trusted: event.trusted_commit(),
-        config_from_worktree: false,
-        now: args.now.clone(),
-        judge_at_release: false,
-    };
-    let fallback = ApiFallback {
-        client: &client,
-        head_sha: pr.head_sha.clone(),
-    };
-    let loaded = gating::load_at(
-        &args.manifests,
-        &base_args,
-        Some(&fallback),
-        &Head::Commit(pr.head_sha.clone()),
-    )?;
-    // The PR's commits are classified in a clone that has them (the job may fetch the
-    // PR head; fetching runs nothing), else every commit counts as a change.
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let clone = Repo::discover(&cwd)
-        .ok()
-        .filter(|r| r.has_commit(&pr.head_sha));
-    let untrusted = unverified_entries(&loaded, Ok((&client, pr.clone())), clone.as_ref())?;
-    let mut report = loaded
-        .gate(&loaded.judge(Some(untrusted.as_slice())))
-        .report;
+    let (loaded, mut report) = judge_pr(args, &client, &pr)?;
 
     let check = args
         .report
@@ -797,13 +823,8 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
         moved(&now_head, &pr.head_sha)?;
         return Ok(0);
     }
-    let result = match report.verdict {
-        Some(Verdict::Fail) => "fail",
-        Some(Verdict::NoChange) => "no-change",
-        _ => "pass",
-    };
     env.outputs(&[
-        ("result", result.to_string()),
+        ("result", result_of(&report).to_string()),
         ("escalations", report.summary.escalations.to_string()),
         ("unapproved", report.summary.unapproved.to_string()),
         (
@@ -828,6 +849,64 @@ fn comment_inner(args: &CommentArgs, env: &Env) -> Result<u8> {
     );
     env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;
     Ok(u8::from(matches!(check, Some(Err(_)))))
+}
+
+/// The pull request judged exactly as `ci` judges one, with the head read at its
+/// sha: what was read, and the report.
+fn judge_pr(
+    args: &CommentArgs,
+    client: &Client,
+    pr: &events::PullRequest,
+) -> Result<(Loaded, Report)> {
+    // Judged exactly as `ci` judges a pull request, with the head read at its sha.
+    let event = Event {
+        trigger: Trigger::PullRequest,
+        pull_request: Some(pr.clone()),
+        base_sha: None,
+        head_sha: None,
+        queued_pr: None,
+        note: None,
+        default_branch: None,
+        tag_push: false,
+    };
+    let base_args = BaseArgs {
+        base: base_for(&args.baseline, &event),
+        base_file: None,
+        trusted: event.trusted_commit(),
+        config_from_worktree: false,
+        now: args.now.clone(),
+        judge_at_release: false,
+    };
+    let fallback = ApiFallback {
+        client,
+        head_sha: pr.head_sha.clone(),
+    };
+    let loaded = gating::load_at(
+        &args.manifests,
+        &base_args,
+        Some(&fallback),
+        &Head::Commit(pr.head_sha.clone()),
+    )?;
+    // The PR's commits are classified in a clone that has them (the job may fetch the
+    // PR head; fetching runs nothing), else every commit counts as a change.
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let clone = Repo::discover(&cwd)
+        .ok()
+        .filter(|r| r.has_commit(&pr.head_sha));
+    let untrusted = unverified_entries(&loaded, Ok((client, pr.clone())), clone.as_ref())?;
+    let report = loaded
+        .gate(&loaded.judge(Some(untrusted.as_slice())))
+        .report;
+    Ok((loaded, report))
+}
+
+/// The `result` output of a verdict.
+fn result_of(report: &Report) -> &'static str {
+    match report.verdict {
+        Some(Verdict::Fail) => "fail",
+        Some(Verdict::NoChange) => "no-change",
+        _ => "pass",
+    }
 }
 
 /// Checks the uploaded report at `path` against the recomputed `report`: the same

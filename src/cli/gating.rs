@@ -423,329 +423,59 @@ pub fn load_at(
 ) -> Result<Loaded> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let now = now_utc(args.now.as_deref())?;
-    let repo = match Repo::discover(&cwd) {
-        Ok(r) => Some(r),
-        // A file baseline needs no repository, nor does a head read through the API;
-        // everything else does.
-        Err(_) if args.base_file.is_some() => None,
-        Err(_) if matches!(head, Head::Commit(_)) && fallback.is_some() => None,
-        Err(e) => return Err(e.into()),
-    };
+    let repo = open_repo(&cwd, args, fallback, head)?;
     let root = repo
         .as_ref()
         .map_or(cwd.clone(), |r| r.workdir().to_path_buf());
-    // A head commit this clone has is read with git; any other through the API.
-    let head = match head {
-        Head::Worktree => None,
-        Head::Commit(sha) => {
-            // Only the very commit asked for counts as present (not a ref by that name).
-            let local = repo.as_ref().map(|r| {
-                let res = r.resolve(&Spec::Ref(sha.clone()));
-                (
-                    r,
-                    res.map_err(|e| e.to_string()).and_then(|res| {
-                        if res.commit.eq_ignore_ascii_case(sha) {
-                            Ok(res)
-                        } else {
-                            Err(format!("`{sha}` names {}, not that commit", res.commit))
-                        }
-                    }),
-                )
-            });
-            Some(HeadCommit::new(match (local, fallback) {
-                (Some((r, Ok(res))), _) => Reader::Git(r, res),
-                (_, Some(fb)) => Reader::Api {
-                    client: fb.client,
-                    sha: sha.clone(),
-                    name: sha.clone(),
-                },
-                (Some((_, Err(e))), None) => bail!("cannot read the head {sha}: {e}"),
-                (None, None) => bail!("no repository, and no API, to read the head {sha} from"),
-            }))
-        }
-    };
-    let head_is_local = matches!(&head, Some(h) if matches!(h.reader, Reader::Git(..)));
+    let head = head_reader(repo.as_ref(), head, fallback)?;
     let worktree_config = match &head {
         None => parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?,
         Some(h) => parse_config(config::PATH, h.read(config::PATH)?)?,
     };
+    let trusted = trusted_commit(repo.as_ref(), args, fallback)?;
+    let (reader, via_api) = baseline_reader(&BaselineCtx {
+        repo: repo.as_ref(),
+        args,
+        fallback,
+        manifests,
+        head: head.as_ref(),
+        worktree_config: &worktree_config,
+        trusted: trusted.as_ref(),
+    })?;
+    let baseline = baseline_record(reader.as_ref(), via_api, args);
 
-    // The trusted commit: the previous release is searched in its history, and its
-    // config names the release tags. Never the working tree, never the change.
-    let trusted = match (&repo, &args.base, &args.base_file) {
-        (_, _, Some(_)) => None,
-        (_, Some(b), _) if b == "none" => None,
-        (Some(r), None, _) => Some(trusted_reader(r, args.trusted.as_deref(), fallback)?),
-        (Some(r), Some(_), _) if args.trusted.is_some() => {
-            Some(trusted_reader(r, args.trusted.as_deref(), fallback)?)
-        }
-        // No clone (`scopegate comment` in a job that checked nothing out): the
-        // trusted commit, a PR base, is read through the API.
-        (None, _, None) => match (args.trusted.as_deref(), fallback) {
-            (Some(t), Some(fb)) => Some(Reader::Api {
-                client: fb.client,
-                sha: t.to_string(),
-                name: t.to_string(),
-            }),
-            _ => None,
-        },
-        _ => None,
-    };
-    let trusted_label = |path: &str| match &trusted {
-        Some(t) => format!("{}:{path}", t.name()),
-        None => path.to_string(),
-    };
-
-    // Resolve the baseline commit.
-    let mut via_api = false;
-    let reader: Option<(Reader<'_>, String)> = match (&repo, &args.base, &args.base_file) {
-        (_, _, Some(_)) => None,
-        (_, Some(b), _) if b == "none" => None,
-        (Some(r), Some(b), _) => {
-            let reader = match (r.resolve(&Spec::Ref(b.clone())), fallback) {
-                (Ok(res), _) => Reader::Git(r, res),
-                (
-                    Err(BaselineError::UnknownRef { .. } | BaselineError::Shallow { .. }),
-                    Some(fb),
-                ) => {
-                    via_api = true;
-                    Reader::Api {
-                        client: fb.client,
-                        sha: b.clone(),
-                        name: b.clone(),
-                    }
-                }
-                (Err(e), _) => return Err(e.into()),
-            };
-            Some((reader, format!("--base {b}")))
-        }
-        (None, Some(b), _) => {
-            // A head read through the API, no clone: so is the baseline.
-            let fb = fallback.context("no repository to read the baseline from")?;
-            via_api = true;
-            let reader = Reader::Api {
-                client: fb.client,
-                sha: b.clone(),
-                name: b.clone(),
-            };
-            Some((reader, format!("--base {b}")))
-        }
-        (_, None, _) => {
-            let t = trusted
-                .as_ref()
-                .context("the trusted commit was not resolved")?;
-            let pattern =
-                parse_config(&trusted_label(config::PATH), t.read(config::PATH)?)?.release_tags;
-            // The commits under judgement are never their own baseline: HEAD, a head
-            // commit judged without being checked out, the PR head.
-            // (HEAD is the judged commit only when the head is the working tree.)
-            // A developer editing manifests in the working tree (the default trusted
-            // HEAD, no head commit) is judged as the worktree, not HEAD: HEAD's own
-            // release tag is then the baseline. A clean tree, or any explicit trusted
-            // commit (CI), keeps HEAD as the commit under judgement.
-            let worktree_edits = match &repo {
-                Some(r) if head.is_none() && args.trusted.is_none() => {
-                    manifests_edited(r, manifests, &worktree_config)?
-                }
-                _ => false,
-            };
-            let local_head = repo
-                .as_ref()
-                .filter(|_| head.is_none() && !worktree_edits)
-                .and_then(|r| r.resolve(&Spec::Ref("HEAD".into())).ok());
-            let mut heads: Vec<&str> = local_head.iter().map(|h| h.commit.as_str()).collect();
-            if let Some(h) = &head {
-                heads.push(h.reader.commit());
-            }
-            if let Some(fb) = fallback {
-                heads.push(&fb.head_sha);
-            }
-            let reader = match (t, &repo) {
-                (Reader::Git(_, res), Some(r)) => {
-                    let spec = Spec::PreviousRelease {
-                        pattern: pattern.clone(),
-                        trusted: res.clone(),
-                    };
-                    let found = match &head {
-                        Some(h) if head_is_local => r.resolve_from(&spec, h.reader.commit()),
-                        _ if worktree_edits => r.resolve_for_worktree(&spec),
-                        _ => r.resolve(&spec),
-                    };
-                    let found = match (found, fallback) {
-                        // The clone has no matching tag: the API says whether upstream has.
-                        (
-                            Err(BaselineError::NoReleaseTag {
-                                pattern,
-                                trusted,
-                                why: NoRelease::NoTag { fetched: None },
-                            }),
-                            Some(fb),
-                        ) => {
-                            let upstream = fb.client.tags().ok().map(|tags| {
-                                let glob = crate::glob::Glob::new(&pattern).ok();
-                                tags.iter()
-                                    .any(|(n, _)| glob.as_ref().is_some_and(|g| g.matches(n)))
-                            });
-                            Err(BaselineError::NoReleaseTag {
-                                pattern,
-                                trusted,
-                                why: NoRelease::NoTag {
-                                    fetched: upstream.map(|any| !any),
-                                },
-                            })
-                        }
-                        (found, _) => found,
-                    };
-                    match (found, fallback) {
-                        (Ok(found), _) if !heads.contains(&found.commit.as_str()) => {
-                            Reader::Git(r, found)
-                        }
-                        (Ok(found), _) => bail!(
-                            "the previous release {} is the commit under judgement",
-                            found.name
-                        ),
-                        (Err(BaselineError::Shallow { .. }), Some(fb)) => {
-                            let (name, sha) =
-                                previous_release_via_api(fb.client, &pattern, &res.commit, &heads)?;
-                            Reader::Api {
-                                client: fb.client,
-                                sha,
-                                name,
-                            }
-                        }
-                        (Err(e), _) => return Err(e.into()),
-                    }
-                }
-                (
-                    Reader::Api {
-                        client, sha: at, ..
-                    },
-                    _,
-                ) => {
-                    let (name, sha) = previous_release_via_api(client, &pattern, at, &heads)?;
-                    Reader::Api { client, sha, name }
-                }
-                (Reader::Git(..), None) => bail!("the trusted commit was read without a clone"),
-            };
-            via_api = matches!(reader, Reader::Api { .. });
-            let from = match &args.trusted {
-                // A PR base is a full commit id; the renderers show 12 characters too.
-                Some(name) if name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                    format!(" from {}", &name[..12])
-                }
-                Some(name) => format!(" from {name}"),
-                None => String::new(),
-            };
-            Some((reader, format!("previous release ({pattern}){from}")))
-        }
-    };
-    let api_note = if via_api { " via the contents API" } else { "" };
-    let baseline = match (&reader, &args.base_file) {
-        (Some((rd, source)), _) => report::Baseline {
-            source: format!("{source}{api_note}"),
-            name: Some(rd.name().to_string()),
-            commit: Some(rd.commit().to_string()),
-        },
-        (None, Some(f)) => report::Baseline {
-            source: format!("--base-file {}", f.display()),
-            name: None,
-            commit: None,
-        },
-        (None, None) => report::Baseline {
-            source: "none (first release)".into(),
-            name: None,
-            commit: None,
-        },
-    };
-
-    // The judge: config, approvers, tenants and signers. On an explicit trusted commit
-    // (a PR base, a merge group's base, the default branch's tip, `--trusted REF`) its
-    // own: what merged there was reviewed, so a team adopts scopegate (approvers,
-    // tenants, keys) without waiting for a release. The release-tag path and the
-    // default HEAD (a local commit could name its own judges) keep the release's.
-    // Never the change under judgement, unless told to be advisory.
     let from_worktree = args.config_from_worktree || reader.is_none();
     if from_worktree && head.is_some() {
         bail!("a head commit is judged only with the config and approvals of a baseline commit");
     }
-    let judge: Option<&Reader<'_>> = match (&trusted, &reader) {
-        _ if from_worktree => None,
-        (Some(t), Some(_)) if args.trusted.is_some() && !args.judge_at_release => Some(t),
-        (_, Some((rd, _))) => Some(rd),
-        (_, None) => None,
-    };
-    let judge_source = match judge {
-        None => "the working tree".to_string(),
-        Some(j) if args.trusted.is_some() && !args.judge_at_release => {
-            format!("the trusted commit {}", short_name(j.name()))
-        }
-        Some(j) => format!("the release {}", j.name()),
-    };
+    let release = reader.as_ref().map(|(rd, _)| rd);
+    let judge = judge_of(args, from_worktree, trusted.as_ref(), release);
     let label = |path: &str| match judge {
         Some(j) => format!("{}:{path}", short_name(j.name())),
-        None => path.to_string(),
-    };
-    let release_label = |path: &str| match &reader {
-        Some((rd, _)) => format!("{}:{path}", rd.name()),
         None => path.to_string(),
     };
     let config = match judge {
         Some(j) => parse_config(&label(config::PATH), j.read(config::PATH)?)?,
         None => worktree_config,
     };
-    let base_ledger_bytes = match &reader {
-        Some((rd, _)) if !from_worktree => rd.read(approval::PATH)?,
+    let base_ledger_bytes = match release {
+        Some(rd) if !from_worktree => rd.read(approval::PATH)?,
         _ => None,
     };
     let tenants = match judge {
         Some(j) => load_tenants(&j.list_dir(tenant::DIR)?, &|p| j.read(p), &label)?,
         None => worktree_tenants(&root)?,
     };
-    let signers_bytes = match judge {
-        Some(j) => j.read(signature::SIGNERS_PATH)?,
-        None => read_opt(&root.join(signature::SIGNERS_PATH))?,
-    };
-    let signers = match signers_bytes {
-        None => AllowedSigners::default(),
-        Some(b) => {
-            let path = if from_worktree {
-                signature::SIGNERS_PATH.to_string()
-            } else {
-                label(signature::SIGNERS_PATH)
-            };
-            let text = crate::yaml::text_of(crate::yaml::FileKind::AllowedSigners, &path, &b)
-                .map_err(|e| LoadErrors(vec![e]))?;
-            AllowedSigners::parse(&path, text).map_err(|e| LoadErrors(vec![e]))?
-        }
-    };
-    let ledger_file = root.join(approval::PATH);
-    let head_ledger_bytes = match &head {
-        None => read_opt(&ledger_file)?,
-        Some(h) => h.read(approval::PATH)?,
-    };
-    let head_ledger = parse_ledger(approval::PATH, head_ledger_bytes.as_deref())?;
-    let base_ledger = if reader.is_some() && !from_worktree {
-        parse_ledger(&release_label(approval::PATH), base_ledger_bytes.as_deref())?
-    } else {
-        // No reviewed baseline ledger to compare with: the working tree's entries count
-        // as they are (the run is advisory).
-        head_ledger.clone()
-    };
-    // Entries at an explicit trusted commit (a PR base, `--trusted`) were reviewed when
-    // they merged, and the change must keep them (docs/design.md §7). At the default HEAD a
-    // local commit would vouch for its own entries, so only the baseline's count there.
-    let merged_ledger = match (&trusted, &reader) {
-        (Some(t), Some((rd, _)))
-            if args.trusted.is_some() && !from_worktree && t.commit() != rd.commit() =>
-        {
-            parse_ledger(
-                &trusted_label(approval::PATH),
-                t.read(approval::PATH)?.as_deref(),
-            )?
-        }
-        _ => Vec::new(),
-    };
-    let release_ledger = (reader.is_some() && !from_worktree).then(|| base_ledger.clone());
+    let signers = read_signers(judge, from_worktree, &root, &label)?;
+    let ledgers = read_ledgers(
+        args,
+        from_worktree,
+        trusted.as_ref(),
+        release,
+        base_ledger_bytes,
+        head.as_ref(),
+        &root,
+    )?;
 
     // Manifests: as given, or as the config lists them (relative to the repo root).
     let base = match (&reader, &args.base_file) {
@@ -764,17 +494,7 @@ pub fn load_at(
     if apps.is_empty() && removed.is_empty() {
         bail!("no manifest to gate");
     }
-    let manifest_spec = if manifests.is_empty() {
-        config.manifests.clone()
-    } else {
-        manifests
-            .iter()
-            .map(|p| match &repo {
-                Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
-                None => p.display().to_string(),
-            })
-            .collect()
-    };
+    let manifest_spec = manifest_spec(manifests, &config, repo.as_ref());
     Ok(Loaded {
         apps,
         removed,
@@ -782,16 +502,440 @@ pub fn load_at(
         config,
         advisory: from_worktree,
         baseline,
-        base_ledger,
-        merged_ledger,
-        head_ledger,
-        release_ledger,
+        base_ledger: ledgers.base,
+        merged_ledger: ledgers.merged,
+        head_ledger: ledgers.head,
+        release_ledger: ledgers.release,
         tenants,
         signers,
-        ledger_file,
-        ledger_text: head_ledger_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ledger_file: ledgers.file,
+        ledger_text: ledgers.head_text,
         now,
-        judge_source,
+        judge_source: judge_source(args, judge),
+    })
+}
+
+/// What names the manifests: the command-line paths (repository-relative), or the
+/// config's entries as written.
+fn manifest_spec(manifests: &[PathBuf], config: &Config, repo: Option<&Repo>) -> Vec<String> {
+    if manifests.is_empty() {
+        return config.manifests.clone();
+    }
+    manifests
+        .iter()
+        .map(|p| match repo {
+            Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
+            None => p.display().to_string(),
+        })
+        .collect()
+}
+
+/// The repository around `cwd`. A file baseline needs none, nor does a head read
+/// through the API; everything else does.
+fn open_repo(
+    cwd: &Path,
+    args: &BaseArgs,
+    fallback: Option<&ApiFallback<'_>>,
+    head: &Head,
+) -> Result<Option<Repo>> {
+    match Repo::discover(cwd) {
+        Ok(r) => Ok(Some(r)),
+        Err(_) if args.base_file.is_some() => Ok(None),
+        Err(_) if matches!(head, Head::Commit(_)) && fallback.is_some() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Where the head is read from: `None` for the working tree; a head commit this
+/// clone has is read with git, any other through the API.
+fn head_reader<'a>(
+    repo: Option<&'a Repo>,
+    head: &Head,
+    fallback: Option<&ApiFallback<'a>>,
+) -> Result<Option<HeadCommit<'a>>> {
+    let sha = match head {
+        Head::Worktree => return Ok(None),
+        Head::Commit(sha) => sha,
+    };
+    // Only the very commit asked for counts as present (not a ref by that name).
+    let local = repo.map(|r| {
+        let res = r.resolve(&Spec::Ref(sha.clone()));
+        (
+            r,
+            res.map_err(|e| e.to_string()).and_then(|res| {
+                if res.commit.eq_ignore_ascii_case(sha) {
+                    Ok(res)
+                } else {
+                    Err(format!("`{sha}` names {}, not that commit", res.commit))
+                }
+            }),
+        )
+    });
+    Ok(Some(HeadCommit::new(match (local, fallback) {
+        (Some((r, Ok(res))), _) => Reader::Git(r, res),
+        (_, Some(fb)) => Reader::Api {
+            client: fb.client,
+            sha: sha.clone(),
+            name: sha.clone(),
+        },
+        (Some((_, Err(e))), None) => bail!("cannot read the head {sha}: {e}"),
+        (None, None) => bail!("no repository, and no API, to read the head {sha} from"),
+    })))
+}
+
+/// The trusted commit: the previous release is searched in its history, and its
+/// config names the release tags. Never the working tree, never the change.
+fn trusted_commit<'a>(
+    repo: Option<&'a Repo>,
+    args: &BaseArgs,
+    fallback: Option<&ApiFallback<'a>>,
+) -> Result<Option<Reader<'a>>> {
+    Ok(match (repo, &args.base, &args.base_file) {
+        (_, _, Some(_)) => None,
+        (_, Some(b), _) if b == "none" => None,
+        (Some(r), None, _) => Some(trusted_reader(r, args.trusted.as_deref(), fallback)?),
+        (Some(r), Some(_), _) if args.trusted.is_some() => {
+            Some(trusted_reader(r, args.trusted.as_deref(), fallback)?)
+        }
+        // No clone (`scopegate comment` in a job that checked nothing out): the
+        // trusted commit, a PR base, is read through the API.
+        (None, _, None) => match (args.trusted.as_deref(), fallback) {
+            (Some(t), Some(fb)) => Some(Reader::Api {
+                client: fb.client,
+                sha: t.to_string(),
+                name: t.to_string(),
+            }),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// What the baseline commit is resolved from.
+struct BaselineCtx<'a, 'c> {
+    repo: Option<&'a Repo>,
+    args: &'c BaseArgs,
+    fallback: Option<&'c ApiFallback<'a>>,
+    manifests: &'c [PathBuf],
+    head: Option<&'c HeadCommit<'a>>,
+    worktree_config: &'c Config,
+    trusted: Option<&'c Reader<'a>>,
+}
+
+/// The baseline commit, with how it was chosen (`--base REF`, or the previous
+/// release), and whether it is read through the API. `None` for `--base none` and
+/// `--base-file`.
+#[allow(clippy::type_complexity)]
+fn baseline_reader<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Option<(Reader<'a>, String)>, bool)> {
+    let args = cx.args;
+    match (cx.repo, &args.base, &args.base_file) {
+        (_, _, Some(_)) => Ok((None, false)),
+        (_, Some(b), _) if b == "none" => Ok((None, false)),
+        (Some(r), Some(b), _) => {
+            let mut via_api = false;
+            let reader = match (r.resolve(&Spec::Ref(b.clone())), cx.fallback) {
+                (Ok(res), _) => Reader::Git(r, res),
+                (
+                    Err(BaselineError::UnknownRef { .. } | BaselineError::Shallow { .. }),
+                    Some(fb),
+                ) => {
+                    via_api = true;
+                    Reader::Api {
+                        client: fb.client,
+                        sha: b.clone(),
+                        name: b.clone(),
+                    }
+                }
+                (Err(e), _) => return Err(e.into()),
+            };
+            Ok((Some((reader, format!("--base {b}"))), via_api))
+        }
+        (None, Some(b), _) => {
+            // A head read through the API, no clone: so is the baseline.
+            let fb = cx
+                .fallback
+                .context("no repository to read the baseline from")?;
+            let reader = Reader::Api {
+                client: fb.client,
+                sha: b.clone(),
+                name: b.clone(),
+            };
+            Ok((Some((reader, format!("--base {b}"))), true))
+        }
+        (_, None, _) => {
+            let (reader, source) = previous_release(cx)?;
+            let via_api = matches!(reader, Reader::Api { .. });
+            Ok((Some((reader, source)), via_api))
+        }
+    }
+}
+
+/// The previous release: the newest release tag (named by the trusted commit's
+/// config) in the trusted commit's history that is not a commit under judgement.
+fn previous_release<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Reader<'a>, String)> {
+    let args = cx.args;
+    let t = cx.trusted.context("the trusted commit was not resolved")?;
+    let label = format!("{}:{}", t.name(), config::PATH);
+    let pattern = parse_config(&label, t.read(config::PATH)?)?.release_tags;
+    // The commits under judgement are never their own baseline: HEAD, a head
+    // commit judged without being checked out, the PR head.
+    // (HEAD is the judged commit only when the head is the working tree.)
+    // A developer editing manifests in the working tree (the default trusted
+    // HEAD, no head commit) is judged as the worktree, not HEAD: HEAD's own
+    // release tag is then the baseline. A clean tree, or any explicit trusted
+    // commit (CI), keeps HEAD as the commit under judgement.
+    let worktree_edits = match cx.repo {
+        Some(r) if cx.head.is_none() && args.trusted.is_none() => {
+            manifests_edited(r, cx.manifests, cx.worktree_config)?
+        }
+        _ => false,
+    };
+    let local_head = cx
+        .repo
+        .filter(|_| cx.head.is_none() && !worktree_edits)
+        .and_then(|r| r.resolve(&Spec::Ref("HEAD".into())).ok());
+    let mut heads: Vec<&str> = local_head.iter().map(|h| h.commit.as_str()).collect();
+    if let Some(h) = cx.head {
+        heads.push(h.reader.commit());
+    }
+    if let Some(fb) = cx.fallback {
+        heads.push(&fb.head_sha);
+    }
+    let reader = match (t, cx.repo) {
+        (Reader::Git(_, res), Some(r)) => {
+            release_in_clone(cx, r, res, &pattern, &heads, worktree_edits)?
+        }
+        (
+            Reader::Api {
+                client, sha: at, ..
+            },
+            _,
+        ) => {
+            let (name, sha) = previous_release_via_api(client, &pattern, at, &heads)?;
+            Reader::Api { client, sha, name }
+        }
+        (Reader::Git(..), None) => bail!("the trusted commit was read without a clone"),
+    };
+    let from = match &args.trusted {
+        // A PR base is a full commit id; the renderers show 12 characters too.
+        Some(name) if name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            format!(" from {}", &name[..12])
+        }
+        Some(name) => format!(" from {name}"),
+        None => String::new(),
+    };
+    Ok((reader, format!("previous release ({pattern}){from}")))
+}
+
+/// [`previous_release`] searched in the clone (the API when the clone is shallow).
+fn release_in_clone<'a>(
+    cx: &BaselineCtx<'a, '_>,
+    r: &'a Repo,
+    trusted: &Resolved,
+    pattern: &str,
+    heads: &[&str],
+    worktree_edits: bool,
+) -> Result<Reader<'a>> {
+    let spec = Spec::PreviousRelease {
+        pattern: pattern.to_string(),
+        trusted: trusted.clone(),
+    };
+    let head_is_local = matches!(cx.head, Some(h) if matches!(h.reader, Reader::Git(..)));
+    let found = match cx.head {
+        Some(h) if head_is_local => r.resolve_from(&spec, h.reader.commit()),
+        _ if worktree_edits => r.resolve_for_worktree(&spec),
+        _ => r.resolve(&spec),
+    };
+    let found = with_upstream_tags(found, cx.fallback);
+    Ok(match (found, cx.fallback) {
+        (Ok(found), _) if !heads.contains(&found.commit.as_str()) => Reader::Git(r, found),
+        (Ok(found), _) => bail!(
+            "the previous release {} is the commit under judgement",
+            found.name
+        ),
+        (Err(BaselineError::Shallow { .. }), Some(fb)) => {
+            let (name, sha) = previous_release_via_api(fb.client, pattern, &trusted.commit, heads)?;
+            Reader::Api {
+                client: fb.client,
+                sha,
+                name,
+            }
+        }
+        (Err(e), _) => return Err(e.into()),
+    })
+}
+
+/// The clone has no matching tag: the API says whether upstream has.
+fn with_upstream_tags(
+    found: Result<Resolved, BaselineError>,
+    fallback: Option<&ApiFallback<'_>>,
+) -> Result<Resolved, BaselineError> {
+    match (found, fallback) {
+        (
+            Err(BaselineError::NoReleaseTag {
+                pattern,
+                trusted,
+                why: NoRelease::NoTag { fetched: None },
+            }),
+            Some(fb),
+        ) => {
+            let upstream = fb.client.tags().ok().map(|tags| {
+                let glob = crate::glob::Glob::new(&pattern).ok();
+                tags.iter()
+                    .any(|(n, _)| glob.as_ref().is_some_and(|g| g.matches(n)))
+            });
+            Err(BaselineError::NoReleaseTag {
+                pattern,
+                trusted,
+                why: NoRelease::NoTag {
+                    fetched: upstream.map(|any| !any),
+                },
+            })
+        }
+        (found, _) => found,
+    }
+}
+
+/// The report's account of the baseline.
+fn baseline_record(
+    reader: Option<&(Reader<'_>, String)>,
+    via_api: bool,
+    args: &BaseArgs,
+) -> report::Baseline {
+    let api_note = if via_api { " via the contents API" } else { "" };
+    match (reader, &args.base_file) {
+        (Some((rd, source)), _) => report::Baseline {
+            source: format!("{source}{api_note}"),
+            name: Some(rd.name().to_string()),
+            commit: Some(rd.commit().to_string()),
+        },
+        (None, Some(f)) => report::Baseline {
+            source: format!("--base-file {}", f.display()),
+            name: None,
+            commit: None,
+        },
+        (None, None) => report::Baseline {
+            source: "none (first release)".into(),
+            name: None,
+            commit: None,
+        },
+    }
+}
+
+/// The judge: config, approvers, tenants and signers. On an explicit trusted commit
+/// (a PR base, a merge group's base, the default branch's tip, `--trusted REF`) its
+/// own: what merged there was reviewed, so a team adopts scopegate (approvers,
+/// tenants, keys) without waiting for a release. The release-tag path and the
+/// default HEAD (a local commit could name its own judges) keep the release's.
+/// Never the change under judgement, unless told to be advisory (`None`: the
+/// working tree).
+fn judge_of<'r, 'a>(
+    args: &BaseArgs,
+    from_worktree: bool,
+    trusted: Option<&'r Reader<'a>>,
+    release: Option<&'r Reader<'a>>,
+) -> Option<&'r Reader<'a>> {
+    match (trusted, release) {
+        _ if from_worktree => None,
+        (Some(t), Some(_)) if args.trusted.is_some() && !args.judge_at_release => Some(t),
+        (_, Some(rd)) => Some(rd),
+        (_, None) => None,
+    }
+}
+
+/// The judge as messages name it: `the trusted commit <ref>`, `the release <tag>`
+/// or `the working tree`.
+fn judge_source(args: &BaseArgs, judge: Option<&Reader<'_>>) -> String {
+    match judge {
+        None => "the working tree".to_string(),
+        Some(j) if args.trusted.is_some() && !args.judge_at_release => {
+            format!("the trusted commit {}", short_name(j.name()))
+        }
+        Some(j) => format!("the release {}", j.name()),
+    }
+}
+
+/// `.scopegate/allowed_signers` from the judge (empty when there is none).
+fn read_signers(
+    judge: Option<&Reader<'_>>,
+    from_worktree: bool,
+    root: &Path,
+    label: &dyn Fn(&str) -> String,
+) -> Result<AllowedSigners> {
+    let bytes = match judge {
+        Some(j) => j.read(signature::SIGNERS_PATH)?,
+        None => read_opt(&root.join(signature::SIGNERS_PATH))?,
+    };
+    let Some(b) = bytes else {
+        return Ok(AllowedSigners::default());
+    };
+    let path = if from_worktree {
+        signature::SIGNERS_PATH.to_string()
+    } else {
+        label(signature::SIGNERS_PATH)
+    };
+    let text = crate::yaml::text_of(crate::yaml::FileKind::AllowedSigners, &path, &b)
+        .map_err(|e| LoadErrors(vec![e]))?;
+    Ok(AllowedSigners::parse(&path, text).map_err(|e| LoadErrors(vec![e]))?)
+}
+
+/// The approvals ledger at every end that counts.
+struct Ledgers {
+    base: Vec<Entry>,
+    merged: Vec<Entry>,
+    head: Vec<Entry>,
+    release: Option<Vec<Entry>>,
+    file: PathBuf,
+    head_text: Option<String>,
+}
+
+/// Reads the ledger at the baseline, at an explicit trusted commit, and at head.
+fn read_ledgers(
+    args: &BaseArgs,
+    from_worktree: bool,
+    trusted: Option<&Reader<'_>>,
+    release: Option<&Reader<'_>>,
+    base_bytes: Option<Vec<u8>>,
+    head: Option<&HeadCommit<'_>>,
+    root: &Path,
+) -> Result<Ledgers> {
+    let file = root.join(approval::PATH);
+    let head_bytes = match head {
+        None => read_opt(&file)?,
+        Some(h) => h.read(approval::PATH)?,
+    };
+    let head_ledger = parse_ledger(approval::PATH, head_bytes.as_deref())?;
+    let base = match release {
+        Some(rd) if !from_worktree => parse_ledger(
+            &format!("{}:{}", rd.name(), approval::PATH),
+            base_bytes.as_deref(),
+        )?,
+        // No reviewed baseline ledger to compare with: the working tree's entries count
+        // as they are (the run is advisory).
+        _ => head_ledger.clone(),
+    };
+    // Entries at an explicit trusted commit (a PR base, `--trusted`) were reviewed when
+    // they merged, and the change must keep them (docs/design.md §7). At the default HEAD a
+    // local commit would vouch for its own entries, so only the baseline's count there.
+    let merged = match (trusted, release) {
+        (Some(t), Some(rd))
+            if args.trusted.is_some() && !from_worktree && t.commit() != rd.commit() =>
+        {
+            parse_ledger(
+                &format!("{}:{}", t.name(), approval::PATH),
+                t.read(approval::PATH)?.as_deref(),
+            )?
+        }
+        _ => Vec::new(),
+    };
+    let release_ledger = (release.is_some() && !from_worktree).then(|| base.clone());
+    Ok(Ledgers {
+        base,
+        merged,
+        head: head_ledger,
+        release: release_ledger,
+        file,
+        head_text: head_bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
     })
 }
 

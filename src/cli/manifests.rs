@@ -8,7 +8,7 @@
 //! are read as they are. A manifest is read only when it is a regular file, or a
 //! symlink that resolves inside the repository to a regular file git tracks; a gated
 //! path that is anything else is never silently skipped. The pairing itself is pure
-//! ([`pair`]); this module does the reading around it and decides nothing about access.
+//! (the core's [`pairing::pair`]); this module does the reading around it and decides nothing about access.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ use super::gating::{HeadCommit, Reader};
 use super::{LoadErrors, read_limited};
 use crate::baseline::Repo;
 use crate::config::{self, Config};
+use crate::gate::pairing;
 use crate::gate::{App, Removed};
 use crate::glob::{Glob, is_glob};
 use crate::manifest::{self, Manifest};
@@ -37,70 +38,6 @@ pub(super) enum Base<'a> {
 pub(super) struct Apps {
     pub apps: Vec<App>,
     pub removed: Vec<Removed>,
-}
-
-/// The result of [`pair`]: for each head manifest, the index of its baseline (if
-/// any); and the baseline manifests no head manifest claims.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Pairing {
-    pub base_of: Vec<Option<usize>>,
-    pub unclaimed: Vec<usize>,
-}
-
-/// Pairs head manifests with baseline manifests, both given as `(path, app id)`.
-///
-/// An app is its id at a path, and no manifest inherits another app's baseline:
-/// - a head manifest at a path the baseline had pairs with the manifest at that path,
-///   whatever its id (a changed id is then a change that needs its own approval, and
-///   the content is diffed against that path's baseline);
-/// - a head manifest at a new path pairs with the baseline manifest of the same id
-///   only when that manifest's path has no head manifest (the app moved);
-/// - anything else is a new app, and a baseline manifest left unclaimed is removed.
-///
-/// So two apps swapping ids are two id changes, not two moves; an app renamed to the
-/// id of a moved or removed app is an id change plus a removal. Two head manifests with
-/// the same id are an error naming both paths. Linear in the number of manifests.
-pub fn pair(head: &[(&str, &str)], base: &[(&str, &str)]) -> Result<Pairing, String> {
-    let mut seen: HashMap<&str, &str> = HashMap::with_capacity(head.len());
-    for (path, id) in head {
-        if let Some(first) = seen.insert(id, path) {
-            return Err(format!(
-                "two manifests have the app id `{id}`: {first} and {path}\n  hint: each app needs its own id; the gate matches an app to its baseline by path and id"
-            ));
-        }
-    }
-    let head_paths: HashSet<&str> = head.iter().map(|(p, _)| *p).collect();
-    let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(base.len());
-    // Baseline manifests whose path is gone at head, by id: the ones that can move.
-    let mut movable: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (j, (path, id)) in base.iter().enumerate().rev() {
-        by_path.insert(path, j);
-        if !head_paths.contains(path) {
-            movable.entry(id).or_default().push(j);
-        }
-    }
-    let mut base_of = vec![None; head.len()];
-    let mut taken = vec![false; base.len()];
-    for (i, (path, _)) in head.iter().enumerate() {
-        if let Some(&j) = by_path.get(path)
-            && !taken[j]
-        {
-            taken[j] = true;
-            base_of[i] = Some(j);
-        }
-    }
-    for (i, (_, id)) in head.iter().enumerate() {
-        if base_of[i].is_some() {
-            continue;
-        }
-        // The candidates were pushed in reverse: the first in baseline order is last.
-        if let Some(j) = movable.get_mut(id).and_then(Vec::pop) {
-            taken[j] = true;
-            base_of[i] = Some(j);
-        }
-    }
-    let unclaimed = (0..base.len()).filter(|&j| !taken[j]).collect();
-    Ok(Pairing { base_of, unclaimed })
 }
 
 /// Paths in `files` matching `glob`, in order.
@@ -295,13 +232,98 @@ pub(super) fn load(
     head_commit: Option<&HeadCommit<'_>>,
 ) -> Result<Apps> {
     let from_config = explicit.is_empty();
-    let shown_of = |p: &Path| match repo {
-        Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
-        None => p.display().to_string(),
-    };
     let globs = from_config && config.manifests.iter().any(|m| is_glob(m));
-    // Every path in the index, whatever is in the working tree there now.
-    let index = match (globs, repo, head_commit) {
+    let index = head_index(globs, repo, head_commit)?;
+    let tree = Tree::new(root, &index);
+    let cx = Where {
+        repo,
+        root,
+        base,
+        head_commit,
+        tree: &tree,
+        index: &index,
+    };
+    let mut g = if from_config {
+        from_entries(&cx, config, globs)?
+    } else {
+        from_arguments(&cx, explicit)?
+    };
+    let head_bytes = read_heads(&cx, &mut g)?;
+    let base_read = read_bases(base, &g)?;
+    let at_base: HashSet<&str> = match base {
+        Base::Commit(_) => base_read.iter().map(|(p, _, _)| p.as_str()).collect(),
+        _ => HashSet::new(),
+    };
+    refuse_unmatched(config, from_config, base, &at_base, &mut g)?;
+    let (heads, bases) = parse_both(&g.head_paths.list, &head_bytes, &base_read)?;
+    match base {
+        Base::File(_) => {
+            let (path, m, text) = bases
+                .into_iter()
+                .next()
+                .context("the baseline file was not read")?;
+            let apps = heads
+                .into_iter()
+                .map(|(head, head_text)| App {
+                    head,
+                    head_text,
+                    base: Some((path.clone(), m.clone(), text.clone())),
+                })
+                .collect();
+            Ok(Apps {
+                apps,
+                removed: Vec::new(),
+            })
+        }
+        _ => assemble(&cx, from_config, &g, heads, bases),
+    }
+}
+
+/// Where a gate run's manifests are looked for.
+struct Where<'a, 'r> {
+    repo: Option<&'a Repo>,
+    root: &'a Path,
+    base: &'a Base<'r>,
+    head_commit: Option<&'a HeadCommit<'r>>,
+    tree: &'a Tree,
+    index: &'a [String],
+}
+
+impl Where<'_, '_> {
+    /// A path as reports show it: repository-relative when it can be.
+    fn shown_of(&self, p: &Path) -> String {
+        match self.repo {
+            Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
+            None => p.display().to_string(),
+        }
+    }
+}
+
+/// The paths a run gates, before anything is read.
+#[derive(Default)]
+struct Gated {
+    /// Head: the path shown and matched on ...
+    head_paths: Unique,
+    /// ... and, in the working tree, the file to read.
+    head_files: HashMap<String, PathBuf>,
+    /// Paths under the config's entries that hold something a manifest must not be.
+    bad: HashMap<String, String>,
+    /// Baseline candidates from the config's entries.
+    base_paths: Unique,
+    /// Entries that match nothing.
+    unmatched: Vec<String>,
+    /// Head files of a commit, read once: a literal entry is looked up by reading it.
+    head_read: HashMap<String, Vec<u8>>,
+}
+
+/// Every path in the index (or the head commit's tree), whatever is in the working
+/// tree there now; listed only when the config's globs need it.
+fn head_index(
+    globs: bool,
+    repo: Option<&Repo>,
+    head_commit: Option<&HeadCommit<'_>>,
+) -> Result<Vec<String>> {
+    Ok(match (globs, repo, head_commit) {
         (true, _, Some(h)) => h.list()?,
         (false, _, Some(_)) => Vec::new(),
         (false, Some(r), None) => r.tracked_files()?,
@@ -311,109 +333,111 @@ pub(super) fn load(
             "the manifest globs in {} need a git repository (they match the files git tracks)\n  hint: run inside the repository, or name the manifests on the command line",
             config::PATH
         ),
-    };
-    let tree = Tree::new(root, &index);
+    })
+}
 
-    // Head: (path shown and matched on, file to read).
-    let mut head_paths = Unique::default();
-    let mut head_files: HashMap<String, PathBuf> = HashMap::new();
-    // Paths under the config's entries that hold something a manifest must not be.
-    let mut bad: HashMap<String, String> = HashMap::new();
-    // Baseline candidates from the config's entries, and entries that match nothing.
-    let mut base_paths = Unique::default();
-    let mut unmatched: Vec<String> = Vec::new();
-    // Head files of a commit, read once: a literal entry is looked up by reading it.
-    let mut head_read: HashMap<String, Vec<u8>> = HashMap::new();
-    if from_config {
-        let base_files = match base {
-            Base::Commit(rd) if globs => rd.list()?,
-            _ => Vec::new(),
-        };
-        let mut take = |name: String, file: &Path| {
-            if head_commit.is_some() {
-                // Listed in (or read from) the head commit's tree: it is there.
-                head_paths.push(&name);
-                return true;
+/// The config's entries expanded at both ends: globs against the head's index and
+/// the baseline's tree, literal paths as they are.
+fn from_entries(cx: &Where<'_, '_>, config: &Config, globs: bool) -> Result<Gated> {
+    let mut g = Gated::default();
+    let base_files = match cx.base {
+        Base::Commit(rd) if globs => rd.list()?,
+        _ => Vec::new(),
+    };
+    for entry in &config.manifests {
+        let (mut at_head, mut at_base) = (false, false);
+        if is_glob(entry) {
+            let glob = Glob::new(entry).map_err(|e| anyhow!("`{entry}`: {e}"))?;
+            for f in matching(&glob, cx.index) {
+                at_head |= take(cx, &mut g, f.clone(), &cx.root.join(f));
             }
-            match tree.find(file) {
-                Found::Regular(f) => {
-                    if head_paths.push(&name) {
-                        head_files.insert(name, f);
-                    }
-                    true
-                }
-                Found::Missing => false,
-                Found::Bad(why) => {
-                    bad.insert(name, why);
-                    true
-                }
+            for f in matching(&glob, &base_files) {
+                at_base = true;
+                g.base_paths.push(f);
             }
-        };
-        for entry in &config.manifests {
-            let (mut at_head, mut at_base) = (false, false);
-            if is_glob(entry) {
-                let glob = Glob::new(entry).map_err(|e| anyhow!("`{entry}`: {e}"))?;
-                for f in matching(&glob, &index) {
-                    at_head |= take(f.clone(), &root.join(f));
-                }
-                for f in matching(&glob, &base_files) {
-                    at_base = true;
-                    base_paths.push(f);
-                }
-            } else if let Some(h) = head_commit {
-                if let Some(b) = h.read(entry)? {
-                    head_read.insert(entry.clone(), b);
-                    at_head = take(entry.clone(), Path::new(entry));
-                }
-                if let Base::Commit(_) = base {
-                    base_paths.push(entry);
-                    at_base = true;
-                }
-            } else {
-                let file = root.join(entry);
-                at_head = take(shown_of(&file), &file);
-                if let Base::Commit(_) = base {
-                    // Whether it exists there is learnt when it is read.
-                    base_paths.push(entry);
-                    at_base = true;
-                }
+        } else if let Some(h) = cx.head_commit {
+            if let Some(b) = h.read(entry)? {
+                g.head_read.insert(entry.clone(), b);
+                at_head = take(cx, &mut g, entry.clone(), Path::new(entry));
             }
-            if !at_head && !at_base {
-                unmatched.push(entry.clone());
+            if let Base::Commit(_) = cx.base {
+                g.base_paths.push(entry);
+                at_base = true;
+            }
+        } else {
+            let file = cx.root.join(entry);
+            at_head = take(cx, &mut g, cx.shown_of(&file), &file);
+            if let Base::Commit(_) = cx.base {
+                // Whether it exists there is learnt when it is read.
+                g.base_paths.push(entry);
+                at_base = true;
             }
         }
-    } else if head_commit.is_some() {
+        if !at_head && !at_base {
+            g.unmatched.push(entry.clone());
+        }
+    }
+    Ok(g)
+}
+
+/// Takes a head path an entry names; whether something is there.
+fn take(cx: &Where<'_, '_>, g: &mut Gated, name: String, file: &Path) -> bool {
+    if cx.head_commit.is_some() {
+        // Listed in (or read from) the head commit's tree: it is there.
+        g.head_paths.push(&name);
+        return true;
+    }
+    match cx.tree.find(file) {
+        Found::Regular(f) => {
+            if g.head_paths.push(&name) {
+                g.head_files.insert(name, f);
+            }
+            true
+        }
+        Found::Missing => false,
+        Found::Bad(why) => {
+            g.bad.insert(name, why);
+            true
+        }
+    }
+}
+
+/// The manifests named on the command line; each must be a regular file.
+fn from_arguments(cx: &Where<'_, '_>, explicit: &[PathBuf]) -> Result<Gated> {
+    let mut g = Gated::default();
+    if cx.head_commit.is_some() {
         for p in explicit {
             // Repository-relative, as git stores it.
             let shown = p.display().to_string().trim_start_matches("./").to_string();
-            head_paths.push(&shown);
+            g.head_paths.push(&shown);
         }
-    } else {
-        let mut problems = Vec::new();
-        for p in explicit {
-            let shown = shown_of(p);
-            match tree.find(p) {
-                Found::Regular(f) => {
-                    if head_paths.push(&shown) {
-                        head_files.insert(shown, f);
-                    }
+        return Ok(g);
+    }
+    let mut problems = Vec::new();
+    for p in explicit {
+        let shown = cx.shown_of(p);
+        match cx.tree.find(p) {
+            Found::Regular(f) => {
+                if g.head_paths.push(&shown) {
+                    g.head_files.insert(shown, f);
                 }
-                Found::Missing => {
-                    problems.push(format!("cannot read {}: no such file", p.display()))
-                }
-                Found::Bad(why) => problems.push(format!("{} {why}", p.display())),
             }
-        }
-        if !problems.is_empty() {
-            bail!("{}\n  hint: {NOT_REGULAR_HINT}", problems.join("\n"));
+            Found::Missing => problems.push(format!("cannot read {}: no such file", p.display())),
+            Found::Bad(why) => problems.push(format!("{} {why}", p.display())),
         }
     }
+    if !problems.is_empty() {
+        bail!("{}\n  hint: {NOT_REGULAR_HINT}", problems.join("\n"));
+    }
+    Ok(g)
+}
 
-    // Read both ends. Every head path is also looked up at the same path.
-    let mut head_bytes = Vec::with_capacity(head_paths.list.len());
-    for p in &head_paths.list {
-        if let Some(h) = head_commit {
-            let b = match head_read.remove(p) {
+/// The head manifests' bytes, in the order of `g.head_paths`.
+fn read_heads(cx: &Where<'_, '_>, g: &mut Gated) -> Result<Vec<Vec<u8>>> {
+    let mut head_bytes = Vec::with_capacity(g.head_paths.list.len());
+    for p in &g.head_paths.list {
+        if let Some(h) = cx.head_commit {
+            let b = match g.head_read.remove(p) {
                 Some(b) => b,
                 None => h
                     .read(p)?
@@ -422,19 +446,25 @@ pub(super) fn load(
             head_bytes.push(b);
             continue;
         }
-        let file = &head_files[p];
+        let file = &g.head_files[p];
         head_bytes
             .push(read_limited(file).with_context(|| format!("cannot read {}", file.display()))?);
     }
-    let mut base_read: Vec<(String, String, Vec<u8>)> = Vec::new(); // (path, label, bytes)
+    Ok(head_bytes)
+}
+
+/// The baseline manifests as `(path, label, bytes)`: every candidate, and every
+/// head path looked up at the same path.
+fn read_bases(base: &Base<'_>, g: &Gated) -> Result<Vec<(String, String, Vec<u8>)>> {
+    let mut base_read = Vec::new();
     match base {
         Base::Commit(rd) => {
-            let mut wanted = base_paths.list.clone();
+            let mut wanted = g.base_paths.list.clone();
             wanted.extend(
-                head_paths
+                g.head_paths
                     .list
                     .iter()
-                    .filter(|p| !base_paths.contains(p))
+                    .filter(|p| !g.base_paths.contains(p))
                     .cloned(),
             );
             let bytes = rd.read_many(&wanted)?;
@@ -452,38 +482,45 @@ pub(super) fn load(
         }
         Base::None => {}
     }
-    let at_base: HashSet<&str> = match base {
-        Base::Commit(_) => base_read.iter().map(|(p, _, _)| p.as_str()).collect(),
-        _ => HashSet::new(),
-    };
+    Ok(base_read)
+}
+
+/// Refuses entries that name nothing at either end, and something that is not a
+/// manifest where the baseline had none (nothing to remove, nothing to read).
+fn refuse_unmatched(
+    config: &Config,
+    from_config: bool,
+    base: &Base<'_>,
+    at_base: &HashSet<&str>,
+    g: &mut Gated,
+) -> Result<()> {
     // A literal entry missing at head and at the baseline names nothing.
     if let Base::Commit(_) = base {
         for entry in config.manifests.iter().filter(|m| !is_glob(m)) {
             if from_config
                 && !at_base.contains(entry.as_str())
-                && !head_paths.contains(entry)
-                && !bad.contains_key(entry)
+                && !g.head_paths.contains(entry)
+                && !g.bad.contains_key(entry)
             {
-                unmatched.push(entry.clone());
+                g.unmatched.push(entry.clone());
             }
         }
     }
-    if !unmatched.is_empty() {
-        let list: Vec<String> = unmatched.iter().map(|u| format!("`{u}`")).collect();
+    if !g.unmatched.is_empty() {
+        let list: Vec<String> = g.unmatched.iter().map(|u| format!("`{u}`")).collect();
         bail!(
             "{} in {} {} no manifest, at head or at the baseline (globs match the files git tracks)\n  hint: fix the path or pattern, or `git add` the manifest",
             list.join(", "),
             config::PATH,
-            if unmatched.len() == 1 {
+            if g.unmatched.len() == 1 {
                 "matches"
             } else {
                 "match"
             }
         );
     }
-    // Something that is not a manifest, where the baseline had none: nothing to remove,
-    // nothing to read.
-    let mut new_bad: Vec<String> = bad
+    let mut new_bad: Vec<String> = g
+        .bad
         .iter()
         .filter(|(p, _)| !at_base.contains(p.as_str()))
         .map(|(p, why)| format!("{p} {why}"))
@@ -492,82 +529,59 @@ pub(super) fn load(
         new_bad.sort();
         bail!("{}\n  hint: {NOT_REGULAR_HINT}", new_bad.join("\n"));
     }
+    Ok(())
+}
 
-    let (heads, bases) = parse_both(&head_paths.list, &head_bytes, &base_read)?;
-
-    let apps = match base {
-        Base::File(_) => {
-            let (path, m, text) = bases
-                .into_iter()
-                .next()
-                .context("the baseline file was not read")?;
-            heads
-                .into_iter()
-                .map(|(head, head_text)| App {
-                    head,
-                    head_text,
-                    base: Some((path.clone(), m.clone(), text.clone())),
-                })
-                .collect()
-        }
-        _ => {
-            let h: Vec<(&str, &str)> = heads
-                .iter()
-                .map(|(m, _)| (m.path.as_str(), m.id.value.as_str()))
-                .collect();
-            let b: Vec<(&str, &str)> = bases
-                .iter()
-                .map(|(p, m, _)| (p.as_str(), m.id.value.as_str()))
-                .collect();
-            let pairing = pair(&h, &b).map_err(|e| anyhow!(e))?;
-            let removed_ids: Vec<usize> = if from_config {
-                pairing
-                    .unclaimed
-                    .iter()
-                    .copied()
-                    .filter(|&j| base_paths.contains(&bases[j].0))
-                    .collect()
-            } else {
-                Vec::new()
+/// Pairs the parsed manifests (the core's [`pairing`]) and says what became of each
+/// removed app.
+fn assemble(
+    cx: &Where<'_, '_>,
+    from_config: bool,
+    g: &Gated,
+    heads: Vec<(Manifest, String)>,
+    bases: Vec<(String, Manifest, String)>,
+) -> Result<Apps> {
+    let h: Vec<(&str, &str)> = heads
+        .iter()
+        .map(|(m, _)| (m.path.as_str(), m.id.value.as_str()))
+        .collect();
+    let b: Vec<(&str, &str)> = bases
+        .iter()
+        .map(|(p, m, _)| (p.as_str(), m.id.value.as_str()))
+        .collect();
+    let pairing = pairing::pair(&h, &b).map_err(|e| anyhow!(e))?;
+    let removed_ids = pairing.removed(from_config, |j| g.base_paths.contains(&bases[j].0));
+    let head_set: HashSet<&str> = h.iter().map(|(p, _)| *p).collect();
+    let mut vanished = Vanished::new(cx.tree, cx.root, cx.index, &head_set);
+    let mut bases: Vec<Option<(String, Manifest, String)>> = bases.into_iter().map(Some).collect();
+    let removed = removed_ids
+        .into_iter()
+        .filter_map(|j| bases[j].take())
+        .map(|(path, mut base, _)| {
+            // Locations name the file, not the `ref:path` label.
+            base.path = path.clone();
+            let (why, unreadable) = match g.bad.get(&path) {
+                Some(w) => (format!("{path} {w}"), true),
+                None => vanished.why(&path, &base.id.value),
             };
-            let head_set: HashSet<&str> = h.iter().map(|(p, _)| *p).collect();
-            let mut vanished = Vanished::new(&tree, root, &index, &head_set);
-            let mut bases: Vec<Option<(String, Manifest, String)>> =
-                bases.into_iter().map(Some).collect();
-            let removed = removed_ids
-                .into_iter()
-                .filter_map(|j| bases[j].take())
-                .map(|(path, mut base, _)| {
-                    // Locations name the file, not the `ref:path` label.
-                    base.path = path.clone();
-                    let (why, unreadable) = match bad.get(&path) {
-                        Some(w) => (format!("{path} {w}"), true),
-                        None => vanished.why(&path, &base.id.value),
-                    };
-                    Removed {
-                        path,
-                        base,
-                        why,
-                        unreadable,
-                    }
-                })
-                .collect();
-            let apps = heads
-                .into_iter()
-                .zip(pairing.base_of)
-                .map(|((head, head_text), j)| App {
-                    head,
-                    head_text,
-                    base: j.and_then(|j| bases[j].take()),
-                })
-                .collect();
-            return Ok(Apps { apps, removed });
-        }
-    };
-    Ok(Apps {
-        apps,
-        removed: Vec::new(),
-    })
+            Removed {
+                path,
+                base,
+                why,
+                unreadable,
+            }
+        })
+        .collect();
+    let apps = heads
+        .into_iter()
+        .zip(pairing.base_of)
+        .map(|((head, head_text), j)| App {
+            head,
+            head_text,
+            base: j.and_then(|j| bases[j].take()),
+        })
+        .collect();
+    Ok(Apps { apps, removed })
 }
 
 /// Paths grouped by a part of their name.
@@ -752,119 +766,4 @@ fn parse_both(
         })
         .collect();
     Ok((heads, bases))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn paired(head: &[(&str, &str)], base: &[(&str, &str)]) -> (Vec<Option<usize>>, Vec<usize>) {
-        let p = pair(head, base).unwrap();
-        (p.base_of, p.unclaimed)
-    }
-
-    #[test]
-    fn the_same_path_and_id_pairs_first() {
-        assert_eq!(
-            paired(
-                &[("a/x.yaml", "a"), ("b/x.yaml", "b")],
-                &[("b/x.yaml", "b"), ("a/x.yaml", "a")]
-            ),
-            (vec![Some(1), Some(0)], vec![])
-        );
-    }
-
-    #[test]
-    fn a_moved_manifest_is_followed_by_its_id() {
-        assert_eq!(
-            paired(&[("new/x.yaml", "a")], &[("old/x.yaml", "a")]),
-            (vec![Some(0)], vec![])
-        );
-    }
-
-    #[test]
-    fn a_new_id_at_a_moved_apps_old_path_is_an_id_change_and_the_app_is_new_elsewhere() {
-        // `a` went to new/, and `c` took old/: old/ pairs with its own baseline (an id
-        // change that needs approval), and `a` cannot move from a path still in use.
-        assert_eq!(
-            paired(
-                &[("old/x.yaml", "c"), ("new/x.yaml", "a")],
-                &[("old/x.yaml", "a")]
-            ),
-            (vec![Some(0), None], vec![])
-        );
-    }
-
-    #[test]
-    fn two_apps_swapping_ids_keep_their_paths_baselines() {
-        // Regression (issue 12 §2): read as two moves, the swap was "NO CHANGE".
-        assert_eq!(
-            paired(
-                &[("a.yaml", "b"), ("b.yaml", "a")],
-                &[("a.yaml", "a"), ("b.yaml", "b")]
-            ),
-            (vec![Some(0), Some(1)], vec![])
-        );
-    }
-
-    #[test]
-    fn an_id_taken_from_a_moved_away_path_is_an_id_change_and_a_removal() {
-        // b.yaml is gone; a.yaml now claims `b`: a.yaml keeps its own baseline.
-        assert_eq!(
-            paired(&[("a.yaml", "b")], &[("a.yaml", "a"), ("b.yaml", "b")]),
-            (vec![Some(0)], vec![1])
-        );
-    }
-
-    #[test]
-    fn a_path_and_id_changed_together_is_a_new_app_and_a_removal() {
-        assert_eq!(
-            paired(&[("new.yaml", "n")], &[("old.yaml", "o")]),
-            (vec![None], vec![0])
-        );
-    }
-
-    #[test]
-    fn a_baseline_app_no_head_manifest_claims_is_unclaimed() {
-        assert_eq!(
-            paired(
-                &[("a.yaml", "a")],
-                &[("a.yaml", "a"), ("gone.yaml", "gone")]
-            ),
-            (vec![Some(0)], vec![1])
-        );
-    }
-
-    #[test]
-    fn pairing_is_near_linear_in_the_app_count() {
-        // Regression (issue 17 §5): linear scans per manifest made 15,000 apps take 34 s.
-        let paths: Vec<String> = (0..40_000).map(|i| format!("apps/{i}/x.yaml")).collect();
-        let ids: Vec<String> = (0..40_000).map(|i| format!("app-{i}")).collect();
-        // Every app moved: the slowest shape for a quadratic pairing.
-        let moved: Vec<String> = (0..40_000).map(|i| format!("moved/{i}/x.yaml")).collect();
-        let head: Vec<(&str, &str)> = moved
-            .iter()
-            .zip(&ids)
-            .map(|(p, i)| (p.as_str(), i.as_str()))
-            .collect();
-        let base: Vec<(&str, &str)> = paths
-            .iter()
-            .zip(&ids)
-            .map(|(p, i)| (p.as_str(), i.as_str()))
-            .collect();
-        let t = std::time::Instant::now();
-        let p = pair(&head, &base).unwrap();
-        assert!(p.base_of.iter().enumerate().all(|(i, j)| *j == Some(i)));
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(5),
-            "{:?}",
-            t.elapsed()
-        );
-    }
-
-    #[test]
-    fn two_head_manifests_with_one_id_are_an_error_naming_both() {
-        let e = pair(&[("apps/a/x.yaml", "dup"), ("apps/b/x.yaml", "dup")], &[]).unwrap_err();
-        assert!(e.contains("`dup`: apps/a/x.yaml and apps/b/x.yaml"), "{e}");
-    }
 }

@@ -69,7 +69,7 @@ pub(super) struct UsageArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     max_record_bytes: u64,
     #[command(flatten)]
-    algebra: super::AlgebraArgs,
+    algebra: super::shared::AlgebraArgs,
 }
 
 pub(super) fn run(a: &UsageArgs, style: Style) -> Result<u8> {
@@ -84,7 +84,7 @@ pub(super) fn run(a: &UsageArgs, style: Style) -> Result<u8> {
         },
     };
     let paths: Vec<PathBuf> = a.manifest.iter().cloned().collect();
-    let loaded = super::load_all(&paths)?;
+    let loaded = super::shared::load_all(&paths)?;
     let m = &loaded[0];
     let app = a.app.clone().unwrap_or_else(|| m.id.value.clone());
     let mut tally = Tally::new(&app, since, analyze::restriction_params(m));

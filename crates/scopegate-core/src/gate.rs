@@ -12,13 +12,16 @@ use crate::diff::diff;
 use crate::lint;
 use crate::manifest::Manifest;
 use crate::report::{
-    AppReport, ApprovalState, Baseline, Change, Direction, Finding, Report, TenantVerdict, Verdict,
+    AppReport, ApprovalState, Baseline, Change, Direction, Finding, Report, TenantMode, TenantRow,
+    TenantVerdict, Verdict,
 };
 use crate::rules::{RuleId, RuleKind, Severity, rule};
 use crate::scope::Scope;
 use crate::tenant::{self, ApprovalColumn, Tenant};
+use crate::words::plural;
 
 mod ledger;
+pub mod pairing;
 pub mod trust;
 use ledger::Ledger;
 
@@ -80,6 +83,34 @@ pub struct Input<'a> {
 }
 
 pub fn gate(input: &Input<'_>) -> Report {
+    let (mut findings, changes, apps) = judge_apps(input);
+    let ledger = Ledger::new(input);
+    let changes = apply_ledger(&ledger, changes, &mut findings);
+    findings.extend(ledger.stale(&changes, input.apps, input.removed));
+    findings.extend(ledger.unknown_tenants());
+    let rows = tenant_matrix(input, &ledger, &changes, &mut findings);
+    let blocked = enforced_blocks(input.config.tenant_mode, &rows);
+    let (verdict, reasons) = verdict(input, &findings, &changes, &blocked);
+    let mut report = Report::build(
+        input.apps.len(),
+        findings,
+        changes,
+        apps,
+        Some(input.baseline.clone()),
+        Some(verdict),
+        input.advisory,
+    );
+    report.reasons = reasons;
+    if !input.tenants.is_empty() {
+        report.tenant_mode = Some(input.config.tenant_mode);
+    }
+    report.tenants = rows;
+    report
+}
+
+/// Lints and diffs every app (and every removed one) on its own, at the config's
+/// severities: the findings, changes and app rows before any approval is applied.
+fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) {
     let opts = input.config.options;
     let mut findings: Vec<Finding> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
@@ -135,8 +166,17 @@ pub fn gate(input: &Input<'_>) -> Report {
     for c in &mut changes {
         c.severity = input.config.severity_of(c.rule);
     }
+    (findings, changes, apps)
+}
 
-    let ledger = Ledger::new(input);
+/// Applies the ledger to the escalations: their approval state, approved parts
+/// split from the rest, and findings for expired and spent approvals (and a
+/// rewritten ledger).
+fn apply_ledger(
+    ledger: &Ledger<'_>,
+    mut changes: Vec<Change>,
+    findings: &mut Vec<Finding>,
+) -> Vec<Change> {
     findings.extend(ledger.rewritten());
     for c in changes
         .iter_mut()
@@ -174,25 +214,26 @@ pub fn gate(input: &Input<'_>) -> Report {
             findings.extend(ledger.spent_finding(c));
         }
     }
-    findings.extend(ledger.stale(&changes, input.apps, input.removed));
-    findings.extend(ledger.unknown_tenants());
-    let rows = tenant_matrix(input, &ledger, &changes, &mut findings);
-    let blocked: Vec<&str> = rows
-        .iter()
-        .filter(|r| r.verdict == TenantVerdict::Blocked)
-        .map(|r| r.tenant.as_str())
-        .collect();
-    let tenants_fail =
-        input.config.tenant_mode == crate::report::TenantMode::Enforce && !blocked.is_empty();
+    changes
+}
 
+/// The verdict and the reasons it fails: unapproved escalations, a rewritten
+/// ledger, lint findings at or above `fail_on_lint`, tenants blocked under
+/// `tenants: enforce`.
+fn verdict(
+    input: &Input<'_>,
+    findings: &[Finding],
+    changes: &[Change],
+    blocked: &[&str],
+) -> (Verdict, Vec<String>) {
+    let tenants_fail = !blocked.is_empty();
     let lint_threshold = match input.config.fail_on_lint {
         LintGate::Error => Some(Severity::Error),
         LintGate::Warning => Some(Severity::Warning),
         LintGate::Never => None,
     };
-    let lint_fails = findings.iter().any(|f| {
-        rule(f.rule).kind == RuleKind::Lint && lint_threshold.is_some_and(|t| f.severity >= t)
-    });
+    let n_lint = failing_lint(findings, lint_threshold);
+    let lint_fails = n_lint > 0;
     let ledger_fails = findings.iter().any(|f| f.rule == RuleId::LedgerRewritten);
     let unapproved = changes.iter().any(|c| c.approval.is_outstanding());
     let access_changed = changes.iter().any(|c| c.direction != Direction::Workflow);
@@ -202,19 +243,15 @@ pub fn gate(input: &Input<'_>) -> Report {
         .filter(|c| c.approval.is_outstanding())
         .count();
     if n_unapproved > 0 {
-        reasons.push(count(n_unapproved, "unapproved escalation"));
+        reasons.push(plural(n_unapproved, "unapproved escalation"));
     }
     if ledger_fails {
         reasons.push("the approvals ledger was rewritten".to_string());
     }
     if let Some(t) = lint_threshold.filter(|_| lint_fails) {
-        let n = findings
-            .iter()
-            .filter(|f| rule(f.rule).kind == RuleKind::Lint && f.severity >= t)
-            .count();
         reasons.push(format!(
             "{} at or above `{}`",
-            count(n, "lint finding"),
+            plural(n_lint, "lint finding"),
             t.as_str()
         ));
     }
@@ -236,21 +273,31 @@ pub fn gate(input: &Input<'_>) -> Report {
     } else {
         Verdict::NoChange
     };
-    let mut report = Report::build(
-        input.apps.len(),
-        findings,
-        changes,
-        apps,
-        Some(input.baseline.clone()),
-        Some(verdict),
-        input.advisory,
-    );
-    report.reasons = reasons;
-    if !input.tenants.is_empty() {
-        report.tenant_mode = Some(input.config.tenant_mode);
+    (verdict, reasons)
+}
+
+/// The lint part of a verdict, the same for `check` and the gate: how many lint
+/// findings are at or above `threshold` (none without a threshold). Ledger, tenant
+/// and change findings are judged on their own terms, never by this threshold.
+pub fn failing_lint(findings: &[Finding], threshold: Option<Severity>) -> usize {
+    let Some(t) = threshold else { return 0 };
+    findings
+        .iter()
+        .filter(|f| rule(f.rule).kind == RuleKind::Lint && f.severity >= t)
+        .count()
+}
+
+/// The tenants whose verdict blocks the release and fails the run: those `blocked`
+/// in the matrix when the config enforces it (`tenants: enforce`); none under
+/// `tenants: report`.
+pub fn enforced_blocks(mode: TenantMode, rows: &[TenantRow]) -> Vec<&str> {
+    if mode != TenantMode::Enforce {
+        return Vec::new();
     }
-    report.tenants = rows;
-    report
+    rows.iter()
+        .filter(|r| r.verdict == TenantVerdict::Blocked)
+        .map(|r| r.tenant.as_str())
+        .collect()
 }
 
 /// One row per tenant: its policy and EHR judged on the head manifests, and whether
@@ -347,14 +394,6 @@ pub fn cannot_judge(removed: &[Removed], report: &Report) -> Vec<String> {
             )
         })
         .collect()
-}
-
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 fn text_diff(app: &App) -> String {

@@ -13,7 +13,8 @@ mod bundle;
 pub mod evidence;
 pub mod fhir_url;
 mod findings;
-pub mod instant;
+/// The one timestamp implementation, shared with the approvals ledger.
+pub use crate::instant;
 pub mod lines;
 pub mod report;
 mod stream;

@@ -8,6 +8,7 @@
 
 use crate::report::{ApprovalState, Change, Direction, Finding, Report, Verdict};
 use crate::rules::Severity;
+use crate::words::plural;
 
 /// GitHub shows only about ten annotations of each level per step (community
 /// discussion #68471); notices keep one place for the summary line.
@@ -206,14 +207,6 @@ fn summary(r: &Report) -> String {
         out.push_str(" (advisory: config and approvals from the working tree)");
     }
     out
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// Escapes a command's message: the runner's own escapes for `%`, CR and LF; other

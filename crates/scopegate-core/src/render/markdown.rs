@@ -241,12 +241,9 @@ fn place_col(f: &Finding) -> String {
     )
 }
 
+/// [`crate::words::plural`], with thousands separators.
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{} {word}s", thousands(n))
-    }
+    crate::words::plural_shown(n == 1, thousands(n), word)
 }
 
 fn thousands(n: usize) -> String {

@@ -6,20 +6,13 @@ use crate::report::{AppReport, Report};
 use crate::rules::{RULES, Severity, kind_name};
 use crate::scope::Level;
 use crate::suggest::Suggestion;
+use crate::words::plural;
 
 fn severity(st: Style, s: Severity) -> String {
     match s {
         Severity::Error => st.red("error"),
         Severity::Warning => st.yellow("warning"),
         Severity::Note => st.cyan("note"),
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

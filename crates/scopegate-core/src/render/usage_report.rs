@@ -5,14 +5,7 @@ use super::Style;
 use super::markdown::{code, prose};
 use crate::report::Report;
 use crate::usage_analysis::report::{Action, UsageReport, UsageVerdict};
-
-fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
+use crate::words::plural;
 
 fn window(r: &UsageReport) -> String {
     r.since

@@ -7,53 +7,15 @@
 //! judge access against scopes (that is [`super::analyze`]) nor read files.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use super::Interaction;
 use super::fhir_url::{self, Request};
 use super::instant::Millis;
 
-/// A fast non-cryptographic hash (FxHash's multiply-rotate) for the per-line lookups
-/// of short keys (tenants, types). Evidence comes from the operator, so hash flooding
-/// is not a threat worth SipHash's cost on every line.
-#[derive(Default, Clone, Copy)]
-pub struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0xf135_7aea_2e62_a9c5;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-
-    fn write_u16(&mut self, i: u16) {
-        self.write_u64(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0xf135_7aea_2e62_a9c5);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type FastHash = BuildHasherDefault<Fx>;
+/// A fast non-cryptographic hash (rustc-hash's FxHash) for the per-line lookups of
+/// short keys (tenants, types). Evidence comes from the operator, so hash flooding is
+/// not a threat worth SipHash's cost on every line.
+pub type FastHash = rustc_hash::FxBuildHasher;
 type Map<K, V> = HashMap<K, V, FastHash>;
 
 /// How many bad lines are kept for display; the count stays exact.

@@ -1,6 +1,8 @@
-//! Timestamps in evidence: FHIR `instant`/`dateTime` and RFC 3339 text in, milliseconds
-//! since the Unix epoch (UTC) out, and back. Hand-written because it runs once per
-//! evidence line: no allocation, no time-zone database (offsets are explicit).
+//! Timestamps: FHIR `instant`/`dateTime` and RFC 3339 text in, milliseconds since the
+//! Unix epoch (UTC) out, and back; the one civil-date implementation (evidence lines
+//! and the approvals ledger's `at`/`expires` both use it). Hand-written because it
+//! runs once per evidence line: no allocation, no time-zone database (offsets are
+//! explicit).
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;

@@ -17,7 +17,7 @@ use crate::render::{html, json, matrix as render};
 
 /// Formats the scope matrix can be rendered in.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum MatrixFormat {
+enum MatrixFormat {
     Markdown,
     /// Versioned; `schemas/matrix.schema.json`.
     Json,
@@ -93,11 +93,19 @@ fn checkout(root: &Path, release_tags: &str, manifests: &[PathBuf]) -> Checkout 
     }
 }
 
+#[derive(clap::Args, Debug)]
+pub(super) struct Args {
+    /// Manifest files [default: the config's `manifests`, else smart-app.yaml]
+    manifests: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Markdown)]
+    format: MatrixFormat,
+}
+
 /// Prints the scope matrix; exit 0, or an error (exit 2) when an input cannot be read.
-pub fn matrix(manifests: &[PathBuf], format: MatrixFormat) -> Result<u8> {
+pub(super) fn run(args: Args) -> Result<u8> {
     let (config, root) = gating::worktree_config()?;
     // As `check`: the paths given, else the config's entries, else `./smart-app.yaml`.
-    let loaded = super::load_worktree(manifests, &config, &root)?;
+    let loaded = super::shared::load_worktree(&args.manifests, &config, &root)?;
     let ledger_bytes = gating::read_opt(&root.join(approval::PATH))?;
     let ledger = gating::parse_ledger(approval::PATH, ledger_bytes.as_deref())?;
     let tenants = gating::worktree_tenants(&root)?;
@@ -105,7 +113,7 @@ pub fn matrix(manifests: &[PathBuf], format: MatrixFormat) -> Result<u8> {
     let mut m = crate::matrix::build(&refs, &ledger, &tenants, &config);
     let read: Vec<PathBuf> = loaded.iter().map(|m| PathBuf::from(&m.path)).collect();
     m.checkout = checkout(&root, &config.release_tags, &read);
-    let out = match format {
+    let out = match args.format {
         MatrixFormat::Markdown => render::markdown(&m),
         MatrixFormat::Json => json::render(&m),
         MatrixFormat::Csv => render::csv(&m),

@@ -1,0 +1,116 @@
+//! What several commands share: reading manifests from the working tree, the
+//! text/JSON format flag, the scope-algebra flag, and the error that lists every
+//! manifest that failed to load.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+
+use super::DEFAULT_MANIFEST;
+use super::manifests;
+use crate::grant::Options;
+use crate::manifest::{self, LoadError, Manifest};
+
+/// `--format` of the commands that print text or JSON.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(super) enum Format {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub(super) struct AlgebraArgs {
+    /// Treat `user/` scopes as covering `patient/` scopes (the IG states no containment).
+    #[arg(long)]
+    pub(super) user_covers_patient: bool,
+}
+
+impl AlgebraArgs {
+    pub(super) fn options(self) -> Options {
+        Options {
+            user_covers_patient: self.user_covers_patient,
+        }
+    }
+}
+
+/// Every manifest that failed to load, reported together.
+#[derive(Debug)]
+pub(crate) struct LoadErrors(pub(crate) Vec<LoadError>);
+
+impl std::fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for LoadErrors {}
+
+/// The head manifests of a run without a baseline (`check`, `matrix`): the paths
+/// given; else the config's entries (globs expanded), named repository-relative;
+/// else `./smart-app.yaml`.
+pub(super) fn load_worktree(
+    explicit: &[PathBuf],
+    config: &crate::config::Config,
+    root: &Path,
+) -> Result<Vec<Manifest>> {
+    if !explicit.is_empty() || !root.join(crate::config::PATH).exists() {
+        return load_all(explicit);
+    }
+    let entries = manifests::worktree(config, root)?;
+    let files: Vec<PathBuf> = entries.iter().map(|(_, f)| f.clone()).collect();
+    let mut loaded = load_all(&files)?;
+    // Named as in the repository, not by absolute path: the same on every machine.
+    for (m, (name, _)) in loaded.iter_mut().zip(&entries) {
+        m.path.clone_from(name);
+    }
+    Ok(loaded)
+}
+
+/// Reads and loads every manifest, collecting every load error before failing.
+pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
+    let default = [PathBuf::from(DEFAULT_MANIFEST)];
+    let paths = if paths.is_empty() {
+        if !Path::new(DEFAULT_MANIFEST).exists() {
+            bail!(
+                "no manifest given, and ./{DEFAULT_MANIFEST} does not exist: pass the manifest path"
+            );
+        }
+        &default[..]
+    } else {
+        paths
+    };
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        let shown = p.display().to_string();
+        let bytes = read_limited(p).with_context(|| format!("cannot read {shown}"))?;
+        match manifest::from_bytes(&shown, &bytes) {
+            Ok(m) => loaded.push(m),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(LoadErrors(errors).into());
+    }
+    Ok(loaded)
+}
+
+/// Reads at most one byte more than a manifest may have, so a huge file is refused
+/// without reading it all.
+pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    // Opening a FIFO would block until a writer comes: look first.
+    if !std::fs::metadata(p)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let f = std::fs::File::open(p)?;
+    let mut buf = Vec::new();
+    f.take(manifest::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
