@@ -71,7 +71,18 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
     if !r.evidence.grant_evidence {
         out.push_str("no granted-scopes evidence (--granted): `granted` is unknown (—); unused scopes are judged against what the manifest requests\n");
     }
+    text_scopes(&mut out, r, st);
+    text_unused(&mut out, r, st);
+    text_over_granted(&mut out, r, st);
+    text_out_of_manifest(&mut out, r, st);
+    text_operations(&mut out, r, st);
+    text_drift(&mut out, r, st);
+    text_evidence(&mut out, r, st);
+    out
+}
 
+/// The table of requested scopes per tenant: granted, used, failed, last used.
+fn text_scopes(out: &mut String, r: &UsageReport, st: Style) {
     out.push_str(&format!("\n{}\n", st.bold("Requested, granted and used")));
     let width = r
         .scopes
@@ -105,7 +116,10 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
             ));
         }
     }
+}
 
+/// Unused and partly used scopes: remove or narrow, with the tenants they idle in.
+fn text_unused(out: &mut String, r: &UsageReport, st: Style) {
     if !r.unused.is_empty() {
         out.push_str(&format!("\n{} ({})\n", st.bold("Unused"), window(r)));
         for u in &r.unused {
@@ -137,7 +151,10 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
             }
         }
     }
+}
 
+/// Token responses that granted more than the manifest requests.
+fn text_over_granted(out: &mut String, r: &UsageReport, st: Style) {
     if !r.over_granted.is_empty() {
         out.push_str(&format!(
             "\n{}\n",
@@ -159,7 +176,10 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
             ));
         }
     }
+}
 
+/// Accesses no requested scope covers.
+fn text_out_of_manifest(out: &mut String, r: &UsageReport, st: Style) {
     if !r.out_of_manifest.is_empty() {
         out.push_str(&format!(
             "\n{}\n",
@@ -180,7 +200,10 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
             ));
         }
     }
+}
 
+/// Observed `$operation`s, which SMART gives no scope: for review.
+fn text_operations(out: &mut String, r: &UsageReport, st: Style) {
     if !r.operations.is_empty() {
         out.push_str(&format!(
             "\n{}\n",
@@ -199,7 +222,10 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
             ));
         }
     }
+}
 
+/// Workflow needs whose letters no access exercised.
+fn text_drift(out: &mut String, r: &UsageReport, st: Style) {
     if !r.drift.is_empty() {
         out.push_str(&format!(
             "\n{} ({})\n",
@@ -220,7 +246,10 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
             ));
         }
     }
+}
 
+/// Bad-line samples and what the reader skipped.
+fn text_evidence(out: &mut String, r: &UsageReport, st: Style) {
     let e = &r.evidence;
     if e.bad_lines > 0 {
         out.push_str(&format!(
@@ -251,7 +280,6 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
     if !parts.is_empty() {
         out.push_str(&format!("\nskipped: {}\n", parts.join(", ")));
     }
-    out
 }
 
 pub fn markdown(r: &UsageReport) -> String {
@@ -267,6 +295,26 @@ fn markdown_raw(r: &UsageReport) -> String {
     if !r.evidence.grant_evidence {
         out.push_str("\nNo granted-scopes evidence: `granted` is unknown (—); unused scopes are judged against what the manifest requests.\n");
     }
+    markdown_scopes(&mut out, r);
+    markdown_unused(&mut out, r);
+    markdown_over_granted(&mut out, r);
+    markdown_out_of_manifest(&mut out, r);
+    markdown_operations(&mut out, r);
+    markdown_drift(&mut out, r);
+    markdown_bad_lines(&mut out, r);
+    out
+}
+
+/// Scopes as inline code, space-separated.
+fn list(v: &[String]) -> String {
+    v.iter()
+        .map(|s| code(s, true))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The table of requested scopes per tenant.
+fn markdown_scopes(out: &mut String, r: &UsageReport) {
     out.push_str("\n#### Requested, granted and used\n\n| scope | tenant | granted | used | failed | last used |\n|---|---|---:|---:|---:|---|\n");
     for s in &r.scopes {
         for (i, t) in s.tenants.iter().enumerate() {
@@ -289,12 +337,10 @@ fn markdown_raw(r: &UsageReport) -> String {
             ));
         }
     }
-    let list = |v: &[String]| {
-        v.iter()
-            .map(|s| code(s, true))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+}
+
+/// Unused and partly used scopes: remove or narrow.
+fn markdown_unused(out: &mut String, r: &UsageReport) {
     if !r.unused.is_empty() {
         out.push_str(&format!(
             "\n#### Unused ({})\n\n| scope | suggestion | drops | idle in |\n|---|---|---|---|\n",
@@ -313,6 +359,10 @@ fn markdown_raw(r: &UsageReport) -> String {
             ));
         }
     }
+}
+
+/// Token responses that granted more than the manifest requests.
+fn markdown_over_granted(out: &mut String, r: &UsageReport) {
     if !r.over_granted.is_empty() {
         out.push_str("\n#### Over-granted\n\n| tenant | granted | beyond the request | responses |\n|---|---|---|---:|\n");
         for g in &r.over_granted {
@@ -325,6 +375,10 @@ fn markdown_raw(r: &UsageReport) -> String {
             ));
         }
     }
+}
+
+/// Accesses no requested scope covers.
+fn markdown_out_of_manifest(out: &mut String, r: &UsageReport) {
     if !r.out_of_manifest.is_empty() {
         out.push_str("\n#### :x: Out-of-manifest use\n\n| tenant | interaction | needs | ok | failed | first seen |\n|---|---|---|---:|---:|---|\n");
         for o in &r.out_of_manifest {
@@ -342,6 +396,10 @@ fn markdown_raw(r: &UsageReport) -> String {
             ));
         }
     }
+}
+
+/// Observed `$operation`s, for review.
+fn markdown_operations(out: &mut String, r: &UsageReport) {
     if !r.operations.is_empty() {
         out.push_str("\n#### Operations (no SMART scope; review)\n\n| tenant | operation | ok | failed |\n|---|---|---:|---:|\n");
         for o in &r.operations {
@@ -361,6 +419,10 @@ fn markdown_raw(r: &UsageReport) -> String {
             ));
         }
     }
+}
+
+/// Workflow needs whose letters no access exercised.
+fn markdown_drift(out: &mut String, r: &UsageReport) {
     if !r.drift.is_empty() {
         out.push_str("\n#### Drift: workflow needs never observed\n\n| workflow | need | never observed |\n|---|---|---|\n");
         for d in &r.drift {
@@ -372,6 +434,10 @@ fn markdown_raw(r: &UsageReport) -> String {
             ));
         }
     }
+}
+
+/// Bad-line samples.
+fn markdown_bad_lines(out: &mut String, r: &UsageReport) {
     if r.evidence.bad_lines > 0 {
         out.push_str(&format!("\n#### Bad lines: {}\n\n", r.evidence.bad_lines));
         for b in &r.evidence.bad_line_samples {
@@ -382,7 +448,6 @@ fn markdown_raw(r: &UsageReport) -> String {
             ));
         }
     }
-    out
 }
 
 /// SARIF 2.1.0: the usage findings as results of the shared rule catalogue.

@@ -152,33 +152,103 @@ struct Use {
     last: Option<Millis>,
 }
 
+/// What the observed accesses exercised: per requested scope and tenant, and which
+/// accesses no requested scope covers.
+#[derive(Default)]
+struct Matched {
+    uses: BTreeMap<(usize, u16), Use>,
+    /// Per requested scope: the types and letters it was used for (successful accesses).
+    used_for: BTreeMap<usize, BTreeMap<ResourceType, Perms>>,
+    out_of_manifest: Vec<OutOfManifest>,
+}
+
 pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
     let algebra = opts.algebra;
     let mut tenant_order: Vec<u16> = (0..t.tenants.len() as u16).collect();
     tenant_order.sort_by_key(|i| &t.tenants[*i as usize]);
-    let requested: Vec<&Scope> = m.requested().collect();
     let obs = observed(t);
+    let Matched {
+        mut uses,
+        used_for,
+        out_of_manifest,
+    } = match_accesses(m, t, &obs);
+    let grant_evidence = t.files.iter().any(|f| f.kind == EvidenceKind::Granted);
+    let over_granted = grants(m, t, &tenant_order, &mut uses, algebra);
+    let (scopes, unused) = scope_rows(
+        m,
+        t,
+        &tenant_order,
+        &uses,
+        &used_for,
+        grant_evidence,
+        algebra,
+    );
+    let drift = drift(m, &obs);
+    let operations = operations(t);
+    let findings = findings(
+        m,
+        &scopes,
+        &unused,
+        &over_granted,
+        &out_of_manifest,
+        &drift,
+        t,
+    );
+    let reasons = reasons(&out_of_manifest, &unused, opts);
+    let mut tenants: Vec<String> = t.tenants.clone();
+    tenants.sort();
+    UsageReport {
+        format_version: FORMAT_VERSION,
+        tool: format!("scopegate {}", env!("CARGO_PKG_VERSION")),
+        app: t.app().to_string(),
+        manifest: m.path.clone(),
+        since: time(t.since()),
+        verdict: if reasons.is_empty() {
+            UsageVerdict::Pass
+        } else {
+            UsageVerdict::Fail
+        },
+        reasons,
+        summary: UsageSummary {
+            scopes: scopes.len(),
+            unused: unused.len(),
+            over_granted: over_granted.len(),
+            out_of_manifest: out_of_manifest.len(),
+            drift: drift.len(),
+            bad_lines: t.bad_count,
+        },
+        evidence: evidence(t, grant_evidence),
+        tenants,
+        scopes,
+        unused,
+        over_granted,
+        out_of_manifest,
+        operations,
+        drift,
+        findings,
+    }
+}
 
-    // Used: every requested scope that covers each observed access.
-    let mut uses: BTreeMap<(usize, u16), Use> = BTreeMap::new();
-    let mut used_for: BTreeMap<usize, BTreeMap<ResourceType, Perms>> = BTreeMap::new();
-    let mut out_of_manifest = Vec::new();
+/// Used: every requested scope that covers each observed access; the accesses none
+/// covers are out of the manifest.
+fn match_accesses(m: &Manifest, t: &Tally, obs: &[Observed<'_>]) -> Matched {
+    let mut out = Matched::default();
     let entries: Vec<(usize, &ResourceScope)> = m
         .scopes
         .iter()
         .enumerate()
         .filter_map(|(i, e)| Some((i, e.token.scope()?.as_resource()?)))
         .collect();
-    for o in &obs {
+    for o in obs {
         let mut covered = false;
         for (i, _) in entries.iter().filter(|(_, s)| o.covered_by(s)) {
             covered = true;
-            let u = uses.entry((*i, o.tenant)).or_default();
+            let u = out.uses.entry((*i, o.tenant)).or_default();
             u.ok += o.stats.ok;
             u.failed += o.stats.failed;
             u.last = u.last.max(o.stats.last_ok);
             if o.stats.ok > 0 {
-                let p = used_for.entry(*i).or_default();
+                let p = out.used_for.entry(*i).or_default();
                 let letters = p
                     .entry(o.resource.clone())
                     .or_insert(Perms::from_letters([]));
@@ -186,7 +256,7 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
             }
         }
         if !covered {
-            out_of_manifest.push(OutOfManifest {
+            out.out_of_manifest.push(OutOfManifest {
                 tenant: t.tenants[o.tenant as usize].clone(),
                 resource: match &o.resource {
                     ResourceType::Named(n) => Some(n.to_string()),
@@ -202,12 +272,21 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
             });
         }
     }
+    out
+}
 
-    // Granted: token responses whose scopes grant each requested scope whole; and
-    // whatever they grant beyond the request.
-    let grant_evidence = t.files.iter().any(|f| f.kind == EvidenceKind::Granted);
+/// Granted: token responses whose scopes grant each requested scope whole (counted
+/// into `uses`); returns whatever they grant beyond the request.
+fn grants(
+    m: &Manifest,
+    t: &Tally,
+    tenant_order: &[u16],
+    uses: &mut BTreeMap<(usize, u16), Use>,
+    algebra: Options,
+) -> Vec<OverGrant> {
+    let req: Vec<Scope> = m.requested().cloned().collect();
     let mut over: BTreeMap<(String, String), OverGrant> = BTreeMap::new();
-    for tenant in &tenant_order {
+    for tenant in tenant_order {
         let Some(by) = t.grants.get(tenant) else {
             continue;
         };
@@ -223,7 +302,6 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
                     uses.entry((i, *tenant)).or_default().granted += g.responses;
                 }
             }
-            let req: Vec<Scope> = requested.iter().map(|s| (*s).clone()).collect();
             for na in new_access(&parsed, &req, algebra) {
                 let key = (t.tenants[*tenant as usize].clone(), na.scope.to_string());
                 let entry = over.entry(key.clone()).or_insert_with(|| OverGrant {
@@ -243,8 +321,19 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
             }
         }
     }
+    over.into_values().collect()
+}
 
-    // One row per requested scope; unused and partly used scopes with a suggestion.
+/// One row per requested scope; unused and partly used scopes with a suggestion.
+fn scope_rows(
+    m: &Manifest,
+    t: &Tally,
+    tenant_order: &[u16],
+    uses: &BTreeMap<(usize, u16), Use>,
+    used_for: &BTreeMap<usize, BTreeMap<ResourceType, Perms>>,
+    grant_evidence: bool,
+    algebra: Options,
+) -> (Vec<ScopeUsage>, Vec<Unused>) {
     let mut scopes = Vec::new();
     let mut unused = Vec::new();
     for (i, e) in m.scopes.iter().enumerate() {
@@ -289,35 +378,65 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
             .filter(|x| x.granted.is_none_or(|g| g > 0) && x.used == Some(0))
             .map(|x| x.tenant.clone())
             .collect();
-        let narrowed = narrow(r, used_types);
-        if used == 0 {
-            unused.push(Unused {
-                scope: e.token.text.value.clone(),
-                location: loc,
-                action: Action::Remove,
-                suggestion: Vec::new(),
-                drops: vec![s.to_string()],
-                idle_tenants,
-            });
-        } else if !ScopeSet::new(&narrowed, algebra).grants(s) {
-            let minimal = minimize(&narrowed, algebra);
-            let drops = new_access(std::slice::from_ref(s), &minimal, algebra)
-                .into_iter()
-                .flat_map(|n| n.new)
-                .map(|x| x.to_string())
-                .collect();
-            unused.push(Unused {
-                scope: e.token.text.value.clone(),
-                location: loc,
-                action: Action::Narrow,
-                suggestion: minimal.iter().map(ToString::to_string).collect(),
-                drops,
-                idle_tenants,
-            });
-        }
+        let entry = Idle {
+            scope: &e.token.text.value,
+            location: loc,
+            idle_tenants,
+        };
+        unused.extend(unused_of(entry, s, r, used, used_types, algebra));
     }
+    (scopes, unused)
+}
 
-    // Drift: letters of a workflow need that no observed access exercised.
+/// A requested scope that may be unused or partly used.
+struct Idle<'a> {
+    scope: &'a str,
+    location: Location,
+    idle_tenants: Vec<String>,
+}
+
+/// Remove a scope nothing used; narrow one whose used types and letters grant less
+/// than it does; nothing for one used whole.
+fn unused_of(
+    idle: Idle<'_>,
+    s: &Scope,
+    r: &ResourceScope,
+    used: u64,
+    used_types: Option<&BTreeMap<ResourceType, Perms>>,
+    algebra: Options,
+) -> Option<Unused> {
+    let narrowed = narrow(r, used_types);
+    if used == 0 {
+        Some(Unused {
+            scope: idle.scope.to_string(),
+            location: idle.location,
+            action: Action::Remove,
+            suggestion: Vec::new(),
+            drops: vec![s.to_string()],
+            idle_tenants: idle.idle_tenants,
+        })
+    } else if !ScopeSet::new(&narrowed, algebra).grants(s) {
+        let minimal = minimize(&narrowed, algebra);
+        let drops = new_access(std::slice::from_ref(s), &minimal, algebra)
+            .into_iter()
+            .flat_map(|n| n.new)
+            .map(|x| x.to_string())
+            .collect();
+        Some(Unused {
+            scope: idle.scope.to_string(),
+            location: idle.location,
+            action: Action::Narrow,
+            suggestion: minimal.iter().map(ToString::to_string).collect(),
+            drops,
+            idle_tenants: idle.idle_tenants,
+        })
+    } else {
+        None
+    }
+}
+
+/// Drift: letters of a workflow need that no observed access exercised.
+fn drift(m: &Manifest, obs: &[Observed<'_>]) -> Vec<Drift> {
     let mut drift = Vec::new();
     for w in &m.workflows {
         for n in &w.needs {
@@ -355,7 +474,11 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
             });
         }
     }
+    drift
+}
 
+/// The `$operation`s observed, sorted by tenant, type and name.
+fn operations(t: &Tally) -> Vec<OperationUse> {
     let mut operations: Vec<OperationUse> = t
         .operations
         .iter()
@@ -372,17 +495,16 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
     operations.sort_by(|a, b| {
         (&a.tenant, &a.resource, &a.operation).cmp(&(&b.tenant, &b.resource, &b.operation))
     });
+    operations
+}
 
-    let over_granted: Vec<OverGrant> = over.into_values().collect();
-    let findings = findings(
-        m,
-        &scopes,
-        &unused,
-        &over_granted,
-        &out_of_manifest,
-        &drift,
-        t,
-    );
+/// Why the run fails, if it does: accesses outside the manifest always, unused
+/// scopes under `--fail-on unused`.
+fn reasons(
+    out_of_manifest: &[OutOfManifest],
+    unused: &[Unused],
+    opts: UsageOptions,
+) -> Vec<String> {
     let mut reasons = Vec::new();
     if !out_of_manifest.is_empty() {
         reasons.push(format!(
@@ -393,38 +515,7 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
     if opts.fail_on_unused && !unused.is_empty() {
         reasons.push(format!("{} unused or partly used scope(s)", unused.len()));
     }
-    let mut tenants: Vec<String> = t.tenants.clone();
-    tenants.sort();
-    UsageReport {
-        format_version: FORMAT_VERSION,
-        tool: format!("scopegate {}", env!("CARGO_PKG_VERSION")),
-        app: t.app().to_string(),
-        manifest: m.path.clone(),
-        since: time(t.since()),
-        verdict: if reasons.is_empty() {
-            UsageVerdict::Pass
-        } else {
-            UsageVerdict::Fail
-        },
-        reasons,
-        summary: UsageSummary {
-            scopes: scopes.len(),
-            unused: unused.len(),
-            over_granted: over_granted.len(),
-            out_of_manifest: out_of_manifest.len(),
-            drift: drift.len(),
-            bad_lines: t.bad_count,
-        },
-        evidence: evidence(t, grant_evidence),
-        tenants,
-        scopes,
-        unused,
-        over_granted,
-        out_of_manifest,
-        operations,
-        drift,
-        findings,
-    }
+    reasons
 }
 
 /// The scopes `r` would be if it granted only what was used: the same level and
