@@ -297,6 +297,56 @@ fn threaded(
             })
             .collect();
         drop(free_tx);
+        let feed = Feed {
+            work: work_tx,
+            free: free_rx,
+            stop_at: &stop_at,
+            plan,
+        };
+        let (chunks, read_error) = feed.run(&mut r, first, carry);
+        let workers: Vec<Worker> = handles
+            .into_iter()
+            .map(|h| h.join().expect("an evidence worker panicked"))
+            .collect();
+        (workers, chunks, read_error)
+    });
+    let lines = LineBase::of(&workers, chunks);
+    let (error, first_bad, tallies) = earliest(workers);
+    if let Some(mut e) = error {
+        e.line = lines.absolute(e.line);
+        return Err(e);
+    }
+    if let Some(e) = read_error {
+        return Err(ctx.error(lines.total + 1, format!("cannot read: {e}")));
+    }
+    let at = |o: Origin| Origin {
+        file: o.file,
+        line: if o.file == file {
+            lines.absolute(o.line)
+        } else {
+            o.line
+        },
+    };
+    for t in tallies {
+        ctx.tally.merge(t, at);
+    }
+    ctx.finish(first_bad.map(|(line, reason)| (lines.absolute(line), reason)))
+}
+
+/// The reading side of [`threaded`]: chunks to the workers, recycled buffers back.
+struct Feed<'a> {
+    work: mpsc::SyncSender<(u64, Chunk)>,
+    free: mpsc::Receiver<Chunk>,
+    /// The first chunk index not worth sending (a strict worker failed before it).
+    stop_at: &'a AtomicU64,
+    plan: Plan,
+}
+
+impl Feed<'_> {
+    /// Sends numbered chunks until the end of input, a read error or a stop; returns
+    /// how many chunks were sent and the read error, if any. Drops the sender, so the
+    /// workers finish.
+    fn run(self, r: &mut impl Read, first: Chunk, carry: Chunk) -> (u64, Option<std::io::Error>) {
         let (mut buf, mut next) = (first, carry);
         let mut read = Ok(false);
         let mut idx = 0u64;
@@ -310,7 +360,7 @@ fn threaded(
                     true
                 }
             };
-            if idx >= stop_at.load(Ordering::Relaxed) || work_tx.send((idx, buf)).is_err() {
+            if idx >= self.stop_at.load(Ordering::Relaxed) || self.work.send((idx, buf)).is_err() {
                 break;
             }
             idx += 1;
@@ -318,38 +368,52 @@ fn threaded(
                 break;
             }
             buf = next;
-            next = free_rx.try_recv().unwrap_or_else(|_| Chunk::new());
+            next = self.free.try_recv().unwrap_or_else(|_| Chunk::new());
             read = read_chunk(
-                &mut r,
+                r,
                 &mut buf,
                 &mut next,
-                (plan.chunk.max(1), plan.max_line),
+                (self.plan.chunk.max(1), self.plan.max_line),
             );
         }
-        drop(work_tx);
-        let workers: Vec<Worker> = handles
-            .into_iter()
-            .map(|h| h.join().expect("an evidence worker panicked"))
-            .collect();
-        (workers, idx, read_error)
-    });
-    // Chunk k's first line follows every line of chunks 0..k.
-    let mut counts = vec![0u64; usize::try_from(chunks).unwrap_or(usize::MAX)];
-    for w in &workers {
-        for (idx, n) in &w.lines {
-            counts[*idx as usize] = *n;
+        (idx, read_error)
+    }
+}
+
+/// Where each chunk's lines start in the file: chunk k's first line follows every
+/// line of chunks 0..k.
+struct LineBase {
+    base: Vec<u64>,
+    total: u64,
+}
+
+impl LineBase {
+    fn of(workers: &[Worker], chunks: u64) -> Self {
+        let mut counts = vec![0u64; usize::try_from(chunks).unwrap_or(usize::MAX)];
+        for w in workers {
+            for (idx, n) in &w.lines {
+                counts[*idx as usize] = *n;
+            }
         }
+        let mut base = Vec::with_capacity(counts.len());
+        let mut total = 0;
+        for n in &counts {
+            base.push(total);
+            total += n;
+        }
+        LineBase { base, total }
     }
-    let mut base = Vec::with_capacity(counts.len());
-    let mut total = 0;
-    for n in &counts {
-        base.push(total);
-        total += n;
-    }
-    let absolute = |line: u64| {
+
+    /// A worker's `chunk << CHUNK_SHIFT | line in chunk` as a line of the file.
+    fn absolute(&self, line: u64) -> u64 {
         let (chunk, within) = (line >> CHUNK_SHIFT, line & ((1 << CHUNK_SHIFT) - 1));
-        base.get(chunk as usize).copied().unwrap_or(total) + within
-    };
+        self.base.get(chunk as usize).copied().unwrap_or(self.total) + within
+    }
+}
+
+/// The workers' earliest error and earliest bad line (in worker numbering), and
+/// their tallies in worker order.
+fn earliest(workers: Vec<Worker>) -> (Option<EvidenceError>, Option<(u64, String)>, Vec<Tally>) {
     let mut error: Option<EvidenceError> = None;
     let mut first_bad: Option<(u64, String)> = None;
     let mut tallies = Vec::with_capacity(workers.len());
@@ -366,23 +430,5 @@ fn threaded(
         }
         tallies.push(w.tally);
     }
-    if let Some(mut e) = error {
-        e.line = absolute(e.line);
-        return Err(e);
-    }
-    if let Some(e) = read_error {
-        return Err(ctx.error(total + 1, format!("cannot read: {e}")));
-    }
-    let at = |o: Origin| Origin {
-        file: o.file,
-        line: if o.file == file {
-            absolute(o.line)
-        } else {
-            o.line
-        },
-    };
-    for t in tallies {
-        ctx.tally.merge(t, at);
-    }
-    ctx.finish(first_bad.map(|(line, reason)| (absolute(line), reason)))
+    (error, first_bad, tallies)
 }
