@@ -17,9 +17,11 @@ use serde::{Deserialize, Serialize};
 use crate::approval::Entry;
 use crate::config::Config;
 use crate::diff::{classify, justifying_workflows};
-use crate::manifest::Manifest;
+use crate::grant::Options;
+use crate::manifest::{Manifest, Pos};
 use crate::report::Location;
 use crate::rules::{RuleId, Severity};
+use crate::scope::Scope;
 use crate::tenant::{self, Tenant};
 
 /// Bumped when the JSON output changes incompatibly.
@@ -228,18 +230,7 @@ pub fn build(
     let mut rows = Vec::new();
     for m in manifests {
         let app = &m.id.value;
-        // Unlisted scopes per tenant, by token position.
-        let unlisted: Vec<Vec<crate::manifest::Pos>> = tenants
-            .iter()
-            .map(|t| match &t.ehr {
-                Some(e) => tenant::ehr_shortfalls(e, m, opts)
-                    .into_iter()
-                    .filter(|s| s.rule == RuleId::EhrScopeUnlisted)
-                    .map(|s| s.pos)
-                    .collect(),
-                None => Vec::new(),
-            })
-            .collect();
+        let unlisted = unlisted(&tenants, m, opts);
         for e in &m.scopes {
             let Some(s) = e.token.scope() else { continue };
             let pos = e.token.text.pos;
@@ -249,53 +240,6 @@ pub fn build(
                 .map(|r| config.severity_of(*r))
                 .max()
                 .unwrap_or(Severity::Note);
-            let approvals = ledger
-                .iter()
-                .filter_map(|entry| {
-                    let keys: Vec<String> = entry
-                        .keys
-                        .iter()
-                        .filter(|k| {
-                            &k.app == app && k.scope().is_some_and(|k| tenant::overlaps(k, s, opts))
-                        })
-                        .map(ToString::to_string)
-                        .collect();
-                    (!keys.is_empty()).then(|| ApprovalRecord {
-                        by: entry.by.clone(),
-                        at: entry.at.clone(),
-                        ticket: entry.ticket.clone(),
-                        reason: entry.reason.clone(),
-                        expires: entry.expires.clone(),
-                        tenants: entry.tenants.clone(),
-                        keys,
-                        entry_line: entry.pos.line,
-                    })
-                })
-                .collect();
-            let cells = tenants
-                .iter()
-                .zip(&unlisted)
-                .map(|(t, unlisted)| {
-                    let vs = t.profile.judge(s, opts);
-                    let listed = t.ehr.as_ref().and_then(|e| e.scopes_supported.as_ref());
-                    TenantCell {
-                        tenant: t.profile.name.clone(),
-                        permit: if vs.is_empty() {
-                            Permit::Allowed
-                        } else {
-                            Permit::Denied
-                        },
-                        rules: vs.iter().map(|v| v.rule).collect(),
-                        why: vs.into_iter().map(|v| v.message).collect(),
-                        sensitive: t.profile.sensitive_in(s).is_some(),
-                        ehr: match listed {
-                            None => EhrSupport::NotChecked,
-                            Some(_) if unlisted.contains(&pos) => EhrSupport::Unlisted,
-                            Some(_) => EhrSupport::Listed,
-                        },
-                    }
-                })
-                .collect();
             rows.push(Row {
                 app: app.clone(),
                 scope: e.token.text.value.clone(),
@@ -305,8 +249,8 @@ pub fn build(
                 workflows: justifying_workflows(m, s, opts),
                 risk: Risk::of(severity),
                 risk_rules,
-                approvals,
-                tenants: cells,
+                approvals: approvals(ledger, app, s, opts),
+                tenants: cells(&tenants, &unlisted, s, pos, opts),
             });
         }
     }
@@ -331,6 +275,82 @@ pub fn build(
             .collect(),
         rows,
     }
+}
+
+/// Per tenant (in `tenants` order): the positions of the manifest's scope tokens its
+/// EHR does not list; empty for a tenant without EHR metadata.
+fn unlisted(tenants: &[&Tenant], m: &Manifest, opts: Options) -> Vec<Vec<Pos>> {
+    tenants
+        .iter()
+        .map(|t| match &t.ehr {
+            Some(e) => tenant::ehr_shortfalls(e, m, opts)
+                .into_iter()
+                .filter(|s| s.rule == RuleId::EhrScopeUnlisted)
+                .map(|s| s.pos)
+                .collect(),
+            None => Vec::new(),
+        })
+        .collect()
+}
+
+/// The ledger entries with a key of `app` that overlaps `s`, with those keys.
+fn approvals(ledger: &[Entry], app: &str, s: &Scope, opts: Options) -> Vec<ApprovalRecord> {
+    ledger
+        .iter()
+        .filter_map(|entry| {
+            let keys: Vec<String> = entry
+                .keys
+                .iter()
+                .filter(|k| k.app == app && k.scope().is_some_and(|k| tenant::overlaps(k, s, opts)))
+                .map(ToString::to_string)
+                .collect();
+            (!keys.is_empty()).then(|| ApprovalRecord {
+                by: entry.by.clone(),
+                at: entry.at.clone(),
+                ticket: entry.ticket.clone(),
+                reason: entry.reason.clone(),
+                expires: entry.expires.clone(),
+                tenants: entry.tenants.clone(),
+                keys,
+                entry_line: entry.pos.line,
+            })
+        })
+        .collect()
+}
+
+/// What each tenant says of `s` (at token position `pos`): permitted or why not,
+/// sensitive, listed by its EHR.
+fn cells(
+    tenants: &[&Tenant],
+    unlisted: &[Vec<Pos>],
+    s: &Scope,
+    pos: Pos,
+    opts: Options,
+) -> Vec<TenantCell> {
+    tenants
+        .iter()
+        .zip(unlisted)
+        .map(|(t, unlisted)| {
+            let vs = t.profile.judge(s, opts);
+            let listed = t.ehr.as_ref().and_then(|e| e.scopes_supported.as_ref());
+            TenantCell {
+                tenant: t.profile.name.clone(),
+                permit: if vs.is_empty() {
+                    Permit::Allowed
+                } else {
+                    Permit::Denied
+                },
+                rules: vs.iter().map(|v| v.rule).collect(),
+                why: vs.into_iter().map(|v| v.message).collect(),
+                sensitive: t.profile.sensitive_in(s).is_some(),
+                ehr: match listed {
+                    None => EhrSupport::NotChecked,
+                    Some(_) if unlisted.contains(&pos) => EhrSupport::Unlisted,
+                    Some(_) => EhrSupport::Listed,
+                },
+            }
+        })
+        .collect()
 }
 
 /// The JSON Schema of the matrix (draft 2020-12).

@@ -10,7 +10,7 @@
 
 use crate::manifest::Manifest;
 use crate::narrowing::{self, Limit};
-use crate::report::{Direction, Finding, Report};
+use crate::report::{Change, Direction, Finding, Report};
 use crate::rules::{RuleId, RuleKind, Severity, rule};
 use crate::scope::{Identity, Launch, Letter, Level, Refresh, ResourceType, Scope};
 
@@ -197,116 +197,25 @@ fn push_new(v: &mut Vec<String>, s: String) {
 
 /// Builds the notice from a diff or gate report and the head manifests.
 pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
-    let head = |app: &str| heads.iter().copied().find(|m| m.id.value == app);
-    let workflow = |app: &str, id: &str| {
-        let desc = head(app)
-            .and_then(|m| m.workflows.iter().find(|w| w.id.value == id))
-            .and_then(|w| w.description.as_ref())
-            .map(|d| format!(" — {}", d.value.trim().trim_end_matches('.')));
-        format!("{id}{}", desc.unwrap_or_default())
-    };
+    let heads = Heads(heads);
     let mut apps = Vec::new();
     for a in &r.apps {
         let mut n = AppNotice {
             app: a.app.clone(),
-            name: head(&a.app).and_then(|m| m.name.clone()),
+            name: heads.get(&a.app).and_then(|m| m.name.clone()),
             new_app: a.new_app,
             ..AppNotice::default()
         };
         for c in r.changes.iter().filter(|c| c.app == a.app) {
-            let wfs: Vec<String> = c.workflows.iter().map(|w| workflow(&a.app, w)).collect();
-            let workflows = match wfs.len() {
-                0 => String::new(),
-                1 => format!(" (workflow: {})", wfs[0]),
-                _ => format!(" (workflows: {})", wfs.join("; ")),
-            };
-            let access = access_of(&c.scope);
-            // A new workflow is introduced with its description; others by id.
-            let wf = c.workflows.first().map_or(String::new(), |w| {
-                if c.rule == RuleId::WorkflowAdded {
-                    workflow(&a.app, w)
-                } else {
-                    w.clone()
-                }
-            });
-            let detail = if c.rule == RuleId::RationaleChanged {
-                let s = Scope::parse(&c.scope).ok();
-                head(&a.app)
-                    .and_then(|m| m.scopes.iter().find(|e| e.token.scope() == s.as_ref()))
-                    .and_then(|e| e.rationale.as_ref())
-                    .map_or_else(String::new, |t| t.value.trim().to_string())
-            } else {
-                plain(&c.description)
-            };
-            let narrowed = (c.rule == RuleId::AccessRemoved)
-                .then(|| head(&a.app).and_then(|m| narrowed_sentence(&c.scope, m)))
-                .flatten();
-            let s = narrowed.unwrap_or_else(|| {
-                fill(
-                    c.rule,
-                    &[
-                        ("access", &access),
-                        ("workflows", &workflows),
-                        ("workflow", &wf),
-                        ("detail", &detail),
-                        ("scope", &c.scope),
-                    ],
-                )
-            });
+            let s = change_sentence(c, &heads);
             match c.direction {
                 Direction::Escalation => push_new(&mut n.can_now, s),
                 Direction::Reduction => push_new(&mut n.no_longer, s),
                 Direction::Workflow => push_new(&mut n.explains, s),
             }
         }
-        // By tenant, then in report order (by place in the manifest).
-        let mut by_tenant: Vec<&Finding> = r
-            .findings
-            .iter()
-            .filter(|f| f.app == a.app)
-            .filter(|f| rule(f.rule).kind == RuleKind::Tenant && f.severity >= Severity::Warning)
-            .collect();
-        by_tenant.sort_by_key(|f| f.tenant.clone());
-        // Several findings of one rule at one tenant read as one sentence listing them.
-        let mut done = vec![false; by_tenant.len()];
-        for (i, f) in by_tenant.iter().enumerate() {
-            if done[i] {
-                continue;
-            }
-            let same: Vec<usize> = (i..by_tenant.len())
-                .filter(|&j| by_tenant[j].tenant == f.tenant && by_tenant[j].rule == f.rule)
-                .collect();
-            match rule(f.rule).notice_grouped {
-                Some(template) if same.len() > 1 => {
-                    let (mut accesses, mut details) = (Vec::new(), Vec::new());
-                    for &j in &same {
-                        done[j] = true;
-                        push_new(&mut accesses, finding_access(by_tenant[j], head(&a.app)));
-                        push_new(&mut details, finding_detail(by_tenant[j]));
-                    }
-                    let s = template
-                        .replace("{tenant}", f.tenant.as_deref().unwrap_or("a tenant"))
-                        .replace("{access}", &accesses.join("; "))
-                        .replace("{detail}", &details.join(", "));
-                    push_new(&mut n.tenants, s);
-                }
-                _ => push_new(&mut n.tenants, finding_sentence(f, head(&a.app))),
-            }
-        }
+        n.tenants = tenant_sentences(r, &a.app, heads.get(&a.app));
         apps.push(n);
-    }
-    let mut review = Vec::new();
-    for f in &r.findings {
-        let kind = rule(f.rule).kind;
-        if matches!(kind, RuleKind::Lint | RuleKind::Ledger) && f.severity == Severity::Error {
-            let s = finding_sentence(f, head(&f.app));
-            let s = if f.app.is_empty() {
-                s
-            } else {
-                format!("{}: {s}", f.app)
-            };
-            push_new(&mut review, s);
-        }
     }
     let baseline = r.baseline.as_ref().map_or_else(
         || "the previous release".to_string(),
@@ -315,8 +224,131 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
     Notice {
         baseline,
         apps,
-        review,
+        review: review(r, &heads),
     }
+}
+
+/// The head manifests, by app id.
+struct Heads<'a>(&'a [&'a Manifest]);
+
+impl Heads<'_> {
+    fn get(&self, app: &str) -> Option<&Manifest> {
+        self.0.iter().copied().find(|m| m.id.value == app)
+    }
+
+    /// A workflow id with its description: "triage — Reads vitals".
+    fn workflow(&self, app: &str, id: &str) -> String {
+        let desc = self
+            .get(app)
+            .and_then(|m| m.workflows.iter().find(|w| w.id.value == id))
+            .and_then(|w| w.description.as_ref())
+            .map(|d| format!(" — {}", d.value.trim().trim_end_matches('.')));
+        format!("{id}{}", desc.unwrap_or_default())
+    }
+}
+
+/// One change as its rule's sentence; a removed access that only narrows a scope
+/// says how.
+fn change_sentence(c: &Change, heads: &Heads<'_>) -> String {
+    let app = c.app.as_str();
+    let wfs: Vec<String> = c.workflows.iter().map(|w| heads.workflow(app, w)).collect();
+    let workflows = match wfs.len() {
+        0 => String::new(),
+        1 => format!(" (workflow: {})", wfs[0]),
+        _ => format!(" (workflows: {})", wfs.join("; ")),
+    };
+    let access = access_of(&c.scope);
+    // A new workflow is introduced with its description; others by id.
+    let wf = c.workflows.first().map_or(String::new(), |w| {
+        if c.rule == RuleId::WorkflowAdded {
+            heads.workflow(app, w)
+        } else {
+            w.clone()
+        }
+    });
+    let detail = if c.rule == RuleId::RationaleChanged {
+        let s = Scope::parse(&c.scope).ok();
+        heads
+            .get(app)
+            .and_then(|m| m.scopes.iter().find(|e| e.token.scope() == s.as_ref()))
+            .and_then(|e| e.rationale.as_ref())
+            .map_or_else(String::new, |t| t.value.trim().to_string())
+    } else {
+        plain(&c.description)
+    };
+    let narrowed = (c.rule == RuleId::AccessRemoved)
+        .then(|| heads.get(app).and_then(|m| narrowed_sentence(&c.scope, m)))
+        .flatten();
+    narrowed.unwrap_or_else(|| {
+        fill(
+            c.rule,
+            &[
+                ("access", &access),
+                ("workflows", &workflows),
+                ("workflow", &wf),
+                ("detail", &detail),
+                ("scope", &c.scope),
+            ],
+        )
+    })
+}
+
+/// The app's tenant findings (warnings and errors) as sentences: by tenant, then in
+/// report order (by place in the manifest). Several findings of one rule at one
+/// tenant read as one sentence listing them.
+fn tenant_sentences(r: &Report, app: &str, head: Option<&Manifest>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut by_tenant: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.app == app)
+        .filter(|f| rule(f.rule).kind == RuleKind::Tenant && f.severity >= Severity::Warning)
+        .collect();
+    by_tenant.sort_by_key(|f| f.tenant.clone());
+    let mut done = vec![false; by_tenant.len()];
+    for (i, f) in by_tenant.iter().enumerate() {
+        if done[i] {
+            continue;
+        }
+        let same: Vec<usize> = (i..by_tenant.len())
+            .filter(|&j| by_tenant[j].tenant == f.tenant && by_tenant[j].rule == f.rule)
+            .collect();
+        match rule(f.rule).notice_grouped {
+            Some(template) if same.len() > 1 => {
+                let (mut accesses, mut details) = (Vec::new(), Vec::new());
+                for &j in &same {
+                    done[j] = true;
+                    push_new(&mut accesses, finding_access(by_tenant[j], head));
+                    push_new(&mut details, finding_detail(by_tenant[j]));
+                }
+                let s = template
+                    .replace("{tenant}", f.tenant.as_deref().unwrap_or("a tenant"))
+                    .replace("{access}", &accesses.join("; "))
+                    .replace("{detail}", &details.join(", "));
+                push_new(&mut out, s);
+            }
+            _ => push_new(&mut out, finding_sentence(f, head)),
+        }
+    }
+    out
+}
+
+/// Lint and ledger errors, prefixed with their app: what a reviewer must look at.
+fn review(r: &Report, heads: &Heads<'_>) -> Vec<String> {
+    let mut review = Vec::new();
+    for f in &r.findings {
+        let kind = rule(f.rule).kind;
+        if matches!(kind, RuleKind::Lint | RuleKind::Ledger) && f.severity == Severity::Error {
+            let s = finding_sentence(f, heads.get(&f.app));
+            let s = if f.app.is_empty() {
+                s
+            } else {
+                format!("{}: {s}", f.app)
+            };
+            push_new(&mut review, s);
+        }
+    }
+    review
 }
 
 /// The scope token a finding points at, in the head manifest.
