@@ -407,14 +407,42 @@ impl<'a> Ledger<'a> {
             return unapproved();
         };
         let opts = self.input.config.options;
-        let for_app = |e: &Entry| -> Vec<Scope> {
-            e.keys
-                .iter()
-                .filter(|k| k.app == c.app)
-                .filter_map(|k| k.scope().cloned())
-                .collect()
-        };
-        let approved = |e: &Entry, added: bool| Approval {
+        let app = c.app.as_str();
+        // One entry that covers it alone, reviewed entries first.
+        let mut live: Vec<(&Entry, bool)> = self
+            .entries_for(app)
+            .filter(|(e, _)| !self.expired(e) && applies(e))
+            .collect();
+        live.sort_by_key(|(_, added)| *added);
+        for (e, added) in &live {
+            if ScopeSet::new(&keys_for(e, app), opts).grants(&piece) {
+                return self.approved_by(e, *added);
+            }
+        }
+        // Several entries together.
+        let together: Vec<Scope> = live.iter().flat_map(|(e, _)| keys_for(e, app)).collect();
+        if ScopeSet::new(&together, opts).grants(&piece) {
+            return self.approved_together(&live, &piece, app);
+        }
+        if let Some(pending) = self.pending_approval(together, &piece, app, applies) {
+            return pending;
+        }
+        let expired = self.entries_for(app).find(|(e, _)| {
+            self.expired(e) && applies(e) && ScopeSet::new(&keys_for(e, app), opts).grants(&piece)
+        });
+        if let Some((e, added)) = expired {
+            return Approval {
+                state: ApprovalState::Expired,
+                reason: Some(self.expiry_reason(e)),
+                ..self.approved_by(e, added)
+            };
+        }
+        unapproved()
+    }
+
+    /// Approved by the one entry `e`.
+    fn approved_by(&self, e: &Entry, added: bool) -> Approval {
+        Approval {
             state: ApprovalState::Approved,
             by: Some(e.by.clone()),
             ticket: e.ticket.clone(),
@@ -424,92 +452,74 @@ impl<'a> Ledger<'a> {
             signed_with: self.signed_with(e),
             reason: None,
             tenants: Vec::new(),
-        };
-        // One entry that covers it alone, reviewed entries first.
-        let mut live: Vec<(&Entry, bool)> = self
-            .entries_for(&c.app)
-            .filter(|(e, _)| !self.expired(e) && applies(e))
-            .collect();
-        live.sort_by_key(|(_, added)| *added);
-        for (e, added) in &live {
-            if ScopeSet::new(&for_app(e), opts).grants(&piece) {
-                return approved(e, *added);
-            }
         }
-        // Several entries together.
-        let together: Vec<Scope> = live.iter().flat_map(|(e, _)| for_app(e)).collect();
-        if ScopeSet::new(&together, opts).grants(&piece) {
-            let contributing: Vec<&(&Entry, bool)> = live
-                .iter()
-                .filter(|(e, _)| {
-                    for_app(e)
-                        .iter()
-                        .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
-                })
-                .collect();
-            let by: Vec<&str> = contributing.iter().map(|(e, _)| e.by.as_str()).collect();
-            return Approval {
-                state: ApprovalState::Approved,
-                by: Some(by.join(", ")),
-                ticket: None,
-                entry_line: contributing.first().map(|(e, _)| e.pos.line),
-                added_in_change: contributing.iter().any(|(_, a)| *a),
-                unverified: contributing.iter().any(|(e, _)| self.is_unverified(e)),
-                signed_with: None,
-                reason: None,
-                tenants: Vec::new(),
-            };
-        }
-        // Would the entries still waiting for a review approve it?
-        let with_pending: Vec<Scope> = together
+    }
+
+    /// Approved by the live entries together: named are those whose keys touch `piece`.
+    fn approved_together(&self, live: &[(&Entry, bool)], piece: &Scope, app: &str) -> Approval {
+        let opts = self.input.config.options;
+        let contributing: Vec<&(&Entry, bool)> = live
             .iter()
-            .cloned()
+            .filter(|(e, _)| touches(&keys_for(e, app), piece, opts))
+            .collect();
+        let by: Vec<&str> = contributing.iter().map(|(e, _)| e.by.as_str()).collect();
+        Approval {
+            state: ApprovalState::Approved,
+            by: Some(by.join(", ")),
+            ticket: None,
+            entry_line: contributing.first().map(|(e, _)| e.pos.line),
+            added_in_change: contributing.iter().any(|(_, a)| *a),
+            unverified: contributing.iter().any(|(e, _)| self.is_unverified(e)),
+            signed_with: None,
+            reason: None,
+            tenants: Vec::new(),
+        }
+    }
+
+    /// Pending, if the entries still waiting for a review would approve `piece`
+    /// together with the live ones (`together`, their keys).
+    fn pending_approval(
+        &self,
+        together: Vec<Scope>,
+        piece: &Scope,
+        app: &str,
+        applies: &dyn Fn(&Entry) -> bool,
+    ) -> Option<Approval> {
+        let opts = self.input.config.options;
+        let with_pending: Vec<Scope> = together
+            .into_iter()
             .chain(
-                self.pending_for(&c.app)
+                self.pending_for(app)
                     .filter(|(e, _)| applies(e))
-                    .flat_map(|(e, _)| for_app(e)),
+                    .flat_map(|(e, _)| keys_for(e, app)),
             )
             .collect();
-        if ScopeSet::new(&with_pending, opts).grants(&piece) {
-            let waiting: Vec<(&Entry, &str)> = self
-                .pending_for(&c.app)
-                .filter(|(e, _)| applies(e))
-                .filter(|(e, _)| {
-                    for_app(e)
-                        .iter()
-                        .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
-                })
-                .collect();
-            let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
-            return Approval {
-                state: ApprovalState::Pending,
-                by: Some(
-                    waiting
-                        .iter()
-                        .map(|(e, _)| e.by.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ),
-                ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
-                entry_line: waiting.first().map(|(e, _)| e.pos.line),
-                added_in_change: true,
-                unverified: false,
-                signed_with: None,
-                reason: Some(reasons.join("; ")),
-                tenants: Vec::new(),
-            };
+        if !ScopeSet::new(&with_pending, opts).grants(piece) {
+            return None;
         }
-        let expired = self.entries_for(&c.app).find(|(e, _)| {
-            self.expired(e) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
-        });
-        if let Some((e, added)) = expired {
-            return Approval {
-                state: ApprovalState::Expired,
-                reason: Some(self.expiry_reason(e)),
-                ..approved(e, added)
-            };
-        }
-        unapproved()
+        let waiting: Vec<(&Entry, &str)> = self
+            .pending_for(app)
+            .filter(|(e, _)| applies(e))
+            .filter(|(e, _)| touches(&keys_for(e, app), piece, opts))
+            .collect();
+        let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
+        Some(Approval {
+            state: ApprovalState::Pending,
+            by: Some(
+                waiting
+                    .iter()
+                    .map(|(e, _)| e.by.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
+            entry_line: waiting.first().map(|(e, _)| e.pos.line),
+            added_in_change: true,
+            unverified: false,
+            signed_with: None,
+            reason: Some(reasons.join("; ")),
+            tenants: Vec::new(),
+        })
     }
 
     /// The scopes live entries approve for `app`.
@@ -647,6 +657,21 @@ impl<'a> Ledger<'a> {
         }
         out
     }
+}
+
+/// The scopes an entry's keys name for `app`.
+fn keys_for(e: &Entry, app: &str) -> Vec<Scope> {
+    e.keys
+        .iter()
+        .filter(|k| k.app == app)
+        .filter_map(|k| k.scope().cloned())
+        .collect()
+}
+
+/// Some key covers `piece` or lies inside it.
+fn touches(keys: &[Scope], piece: &Scope, opts: crate::grant::Options) -> bool {
+    keys.iter()
+        .any(|k| covers(piece, k, opts) || covers(k, piece, opts))
 }
 
 fn unapproved() -> Approval {
