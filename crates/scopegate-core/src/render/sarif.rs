@@ -121,7 +121,8 @@ fn descriptor(r: &Rule) -> Value {
     })
 }
 
-fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
+/// The level and message of a change: what it is, how risky, who approved it.
+fn change_message(c: &Change) -> (&'static str, String) {
     let risk = c.severity.risk();
     let justification = if c.workflows.is_empty() {
         "No workflow needs it.".to_string()
@@ -130,7 +131,7 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
     };
     let (by, ticket) = super::approver(&c.approval);
     let desc = sentence(&c.description);
-    let (lvl, text) = match (c.direction, &c.approval.state) {
+    match (c.direction, &c.approval.state) {
         (Direction::Escalation, ApprovalState::Unapproved) => (
             "error",
             format!(
@@ -175,7 +176,34 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
             "note",
             format!("Workflow change in {} ({}). {desc}", c.app, c.rule),
         ),
+    }
+}
+
+/// The change's `properties`: its key, direction, approval state and related scopes.
+fn change_properties(c: &Change) -> Value {
+    let state = match c.approval.state {
+        ApprovalState::NotRequired => "not-required",
+        ApprovalState::Approved => "approved",
+        ApprovalState::Unapproved => "unapproved",
+        ApprovalState::Expired => "expired",
+        ApprovalState::Pending => "pending",
     };
+    let direction = match c.direction {
+        Direction::Escalation => "escalation",
+        Direction::Reduction => "reduction",
+        Direction::Workflow => "workflow",
+    };
+    json!({
+        "key": c.key,
+        "direction": direction,
+        "approval": state,
+        "also": c.also,
+    })
+}
+
+fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
+    let (lvl, text) = change_message(c);
+    let (by, ticket) = super::approver(&c.approval);
     // The scope as written is what sits at the location; otherwise mark one column.
     let width = c
         .head
@@ -189,27 +217,7 @@ fn change_result(c: &Change, fp: &mut Fingerprints) -> Value {
         width,
         fp.next(c.rule, &c.key, &c.location.file),
     );
-    let state = match c.approval.state {
-        ApprovalState::NotRequired => "not-required",
-        ApprovalState::Approved => "approved",
-        ApprovalState::Unapproved => "unapproved",
-        ApprovalState::Expired => "expired",
-        ApprovalState::Pending => "pending",
-    };
-    let direction = match c.direction {
-        Direction::Escalation => "escalation",
-        Direction::Reduction => "reduction",
-        Direction::Workflow => "workflow",
-    };
-    result.insert(
-        "properties".into(),
-        json!({
-            "key": c.key,
-            "direction": direction,
-            "approval": state,
-            "also": c.also,
-        }),
-    );
+    result.insert("properties".into(), change_properties(c));
     if c.approval.state == ApprovalState::Approved {
         // SARIF §3.35: an accepted external suppression is what an approval is.
         result.insert(
