@@ -182,16 +182,7 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
     // Which events can verify what (the event table in docs/guide/github-actions.md); unsupported ones stop here.
     let verification = events::verification(&event).map_err(anyhow::Error::msg)?;
     let base = base_for(&args.baseline, &event);
-    if let Some(note) = &event.note {
-        let judged = match &base {
-            None => "the previous release".to_string(),
-            Some(b) => format!("`{b}`, as --baseline says"),
-        };
-        env.say(&format!(
-            "::notice title=scopegate::{}\n",
-            command_escape(&format!("{note}; the baseline is {judged}"))
-        ));
-    }
+    announce_note(&event, base.as_deref(), env);
     let client = env.client(args.api.policy())?;
     let pr = event.pull_request.clone();
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -254,8 +245,31 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
         env,
     );
 
-    // Appended after the others, which the comment step therefore cannot lose; a
-    // failure here does not turn the verdict into `error`.
+    write_comment_id(comment_id, env);
+    if !all_judged(&loaded, &report, env) {
+        return Ok(2);
+    }
+    let failed = report.verdict == Some(Verdict::Fail) && args.fail_on == CiFailOn::Unapproved;
+    Ok(u8::from(failed))
+}
+
+/// An event's note (why its baseline is what it is) as a notice.
+fn announce_note(event: &Event, base: Option<&str>, env: &Env) {
+    if let Some(note) = &event.note {
+        let judged = match base {
+            None => "the previous release".to_string(),
+            Some(b) => format!("`{b}`, as --baseline says"),
+        };
+        env.say(&format!(
+            "::notice title=scopegate::{}\n",
+            command_escape(&format!("{note}; the baseline is {judged}"))
+        ));
+    }
+}
+
+/// The `comment-id` output. Appended after the others, which the comment step
+/// therefore cannot lose; a failure here does not turn the verdict into `error`.
+fn write_comment_id(comment_id: Option<u64>, env: &Env) {
     if let Err(e) = env.outputs(&[(
         "comment-id",
         comment_id.map(|i| i.to_string()).unwrap_or_default(),
@@ -265,21 +279,20 @@ fn run_inner(args: &CiArgs, env: &Env) -> Result<u8> {
             command_escape(&format!("{e:#}"))
         ));
     }
+}
 
-    // A gated path that is there but unreadable, removal unapproved: the verdict is
-    // FAIL and shown, but the gate could not judge that app (exit 2).
-    let cannot = crate::gate::cannot_judge(&loaded.removed, &report);
+/// A gated path that is there but unreadable, removal unapproved: the verdict is
+/// FAIL and shown, but the gate could not judge that app. Says which; `true` when
+/// every app was judged.
+fn all_judged(loaded: &Loaded, report: &Report, env: &Env) -> bool {
+    let cannot = crate::gate::cannot_judge(&loaded.removed, report);
     for m in &cannot {
         env.say(&format!(
             "::error title=scopegate::{}\n",
             command_escape(&env.redact(m))
         ));
     }
-    if !cannot.is_empty() {
-        return Ok(2);
-    }
-    let failed = report.verdict == Some(Verdict::Fail) && args.fail_on == CiFailOn::Unapproved;
-    Ok(u8::from(failed))
+    cannot.is_empty()
 }
 
 /// The sticky comment on a pull request (`--comment`); its id when one was posted.
