@@ -13,6 +13,7 @@ mod api;
 mod approve;
 mod check;
 mod ci;
+mod comment;
 mod diff;
 mod explain;
 mod gate;
@@ -71,14 +72,14 @@ enum Command {
     /// to .scopegate/approvals.yaml.
     Approve(approve::Args),
     /// The GitHub Actions entry point: gate, verify approvals, comment, summary, outputs.
-    Ci(ci::CiArgs),
+    Ci(ci::Args),
     /// Post a report from `scopegate ci` as the sticky PR comment (fork-safe split).
-    Comment(ci::CommentArgs),
+    Comment(comment::Args),
     /// Explain what each scope token grants.
     Explain(explain::Args),
     /// Requested vs granted vs used: compare audit events, access logs and granted
     /// scopes with the manifest (unused scopes, over-grants, out-of-manifest use, drift).
-    Usage(usage::UsageArgs),
+    Usage(usage::Args),
     /// Print the minimal scope set that covers the manifest's workflows.
     Suggest(suggest::Args),
     /// Print a manifest skeleton for an existing scope string.
@@ -134,7 +135,7 @@ fn execute(command: Command, style: Style) -> Result<u8> {
         Command::Gate(args) => gate::run(args, style),
         Command::Approve(args) => approve::run(args),
         Command::Ci(args) => ci::run(&args),
-        Command::Comment(args) => ci::comment_from_report(&args),
+        Command::Comment(args) => comment::run(&args),
         Command::Explain(args) => explain::run(args, style),
         Command::Usage(args) => usage::run(&args, style),
         Command::Suggest(args) => suggest::run(args, style),

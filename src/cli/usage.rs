@@ -37,7 +37,7 @@ pub(super) enum UsageFailOn {
 #[command(
     after_help = "Exit codes: 0 pass, 1 out-of-manifest use (or unused scopes with --fail-on unused), 2 evidence cannot be read.\n\nAccess log lines: {\"time\", \"tenant\", \"app\", \"method\", \"url\", \"status\"} (+ optional \"body\" for POST _search, \"entries\" [{method, url, status}] for batch/transaction).\nGranted lines: {\"time\", \"tenant\", \"app\", \"scope\"}, one per token response.\nAuditEvents: FHIR R4, NDJSON or one Bundle in any layout (streamed); tenant from source.site, app from the agent typed DICOM 110150 (Application).\nAny evidence file may be gzip (known by its magic bytes); a line or record over --max-record-bytes is exit 2."
 )]
-pub(super) struct UsageArgs {
+pub(super) struct Args {
     /// Manifest file [default: smart-app.yaml]
     manifest: Option<PathBuf>,
     /// JSON-lines access log (repeatable).
@@ -72,7 +72,7 @@ pub(super) struct UsageArgs {
     algebra: super::shared::AlgebraArgs,
 }
 
-pub(super) fn run(a: &UsageArgs, style: Style) -> Result<u8> {
+pub(super) fn run(a: &Args, style: Style) -> Result<u8> {
     if a.access_logs.is_empty() && a.audit_events.is_empty() {
         bail!("no access evidence: give --access-log FILE or --audit-events FILE");
     }

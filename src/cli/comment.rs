@@ -1,0 +1,232 @@
+//! `scopegate comment`: the second half of the fork-safe split. A workflow with a
+//! write token recomputes the verdict of a pull request from its head commit, exactly
+//! as `scopegate ci` does, and posts it as the sticky comment. Shares the Actions
+//! environment and the comment step with [`super::ci`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+
+use super::api::ApiArgs;
+use super::ci::{
+    CommentMode, Env, base_for, command_escape, comment, result_of, unverified_entries,
+};
+use super::gating::{self, ApiFallback, BaseArgs, Head, Loaded};
+use crate::baseline::Repo;
+use crate::events::{self, Event, Trigger};
+use crate::github::Client;
+use crate::render::{Style, text};
+use crate::report::Report;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Manifest files, repository-relative [default: the baseline config's `manifests`]
+    pub manifests: Vec<PathBuf>,
+    /// The pull request to comment on.
+    #[arg(long)]
+    pub pr: u64,
+    /// Judge and comment only while the PR's head is still this commit (pass
+    /// `github.event.workflow_run.head_sha`).
+    #[arg(long)]
+    pub head_sha: Option<String>,
+    /// Optional: the JSON report the PR's own (untrusted) run wrote. It never decides
+    /// anything: it is compared with the verdict recomputed here, and only when the
+    /// verdict and the change keys agree does it add display extras (which escalations
+    /// are new in the PR). A report that disagrees is refused loudly, and the
+    /// recomputed report is posted instead.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// As `scopegate ci --baseline` for a pull request.
+    #[arg(long, default_value = "auto")]
+    pub baseline: String,
+    /// The job name the report's `scopegate ci` run used in its marker.
+    #[arg(long, default_value = "scopegate")]
+    pub job: String,
+    #[arg(long, hide = true)]
+    pub now: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// The most a report file may be; it comes from another workflow run.
+const MAX_REPORT_BYTES: u64 = 64 << 20;
+
+/// `scopegate comment`: the second half of the fork-safe split. A workflow with a
+/// write token comments on a PR whose own run (a fork's, read-only) cannot. It never
+/// trusts that run: it reads the PR's head commit (git2 when the clone has it, else
+/// the git trees and contents APIs at that sha; no fork code is checked out or run),
+/// judges it against the baseline with the baseline's config and the PR's reviews,
+/// exactly as `ci` does, and posts that. When it cannot recompute the verdict it
+/// posts nothing and exits 2.
+pub fn run(args: &Args) -> Result<u8> {
+    let env = Env::read();
+    match comment_inner(args, &env) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            let msg = env.redact(&format!("{e:#}"));
+            env.say(&format!(
+                "::error title=scopegate::{}\n",
+                command_escape(&msg)
+            ));
+            env.say(&format!(
+                "::notice title=scopegate::Nothing was posted on PR #{}: the verdict could not be recomputed from its head.\n",
+                args.pr
+            ));
+            let _ = env.outputs(&[("result", "error".into())]);
+            Err(anyhow!(msg))
+        }
+    }
+}
+
+fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
+    let Some(client) = env.client(args.api.policy())? else {
+        anyhow::bail!("`scopegate comment` needs GITHUB_TOKEN and GITHUB_REPOSITORY");
+    };
+    let read_pr = || {
+        client
+            .pull_request(args.pr)
+            .map_err(|e| anyhow!("reading pull request #{}: {e}", args.pr))
+    };
+    let moved = |head: &str, want: &str| {
+        env.say(&format!(
+            "::notice title=scopegate::PR #{} has moved on to {}; nothing was posted for {}.\n",
+            args.pr,
+            command_escape(head),
+            command_escape(want)
+        ));
+        env.outputs(&[("result", "skipped".into())])
+    };
+    let p = read_pr()?;
+    if p.number != args.pr {
+        anyhow::bail!(
+            "asked for pull request #{}, GitHub answered #{}",
+            args.pr,
+            p.number
+        );
+    }
+    if let Some(want) = &args.head_sha
+        && !p.head_sha.eq_ignore_ascii_case(want)
+    {
+        moved(&p.head_sha, want)?;
+        return Ok(0);
+    }
+    let pr = events::PullRequest {
+        number: p.number,
+        head_sha: p.head_sha.clone(),
+        base_sha: p.base_sha.clone(),
+        author: p.author.clone(),
+        from_fork: p.head_repo.is_none() || p.head_repo != p.base_repo,
+    };
+    let (loaded, mut report) = judge_pr(args, &client, &pr)?;
+
+    let check = args
+        .report
+        .as_ref()
+        .map(|path| take_extras(path, &mut report));
+    if let Some(Err(why)) = &check {
+        env.say(&format!(
+            "::error title=scopegate::The uploaded report was refused: {}. It was not used; the verdict recomputed from the PR head {} was posted instead.\n",
+            command_escape(why),
+            pr.head_sha
+        ));
+    }
+    env.say(&text::gate(&report, Style::default()));
+
+    // The head may have moved while it was read: post nothing for a stale commit.
+    let now_head = read_pr()?.head_sha;
+    if !now_head.eq_ignore_ascii_case(&pr.head_sha) {
+        moved(&now_head, &pr.head_sha)?;
+        return Ok(0);
+    }
+    env.outputs(&[
+        ("result", result_of(&report).to_string()),
+        ("escalations", report.summary.escalations.to_string()),
+        ("unapproved", report.summary.unapproved.to_string()),
+        (
+            "report-check",
+            match &check {
+                None => "none",
+                Some(Ok(())) => "match",
+                Some(Err(_)) => "mismatch",
+            }
+            .to_string(),
+        ),
+    ])?;
+    // The verdict's outputs are written before the comment step, which may fail or hang.
+    let id = comment(
+        &client,
+        pr.number,
+        &events::marker(&args.job, &loaded.manifest_spec),
+        Some(pr.head_sha.as_str()),
+        &report,
+        CommentMode::Always,
+        env,
+    );
+    env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;
+    Ok(u8::from(matches!(check, Some(Err(_)))))
+}
+
+/// The pull request judged exactly as `ci` judges one, with the head read at its
+/// sha: what was read, and the report.
+fn judge_pr(args: &Args, client: &Client, pr: &events::PullRequest) -> Result<(Loaded, Report)> {
+    // Judged exactly as `ci` judges a pull request, with the head read at its sha.
+    let event = Event {
+        trigger: Trigger::PullRequest,
+        pull_request: Some(pr.clone()),
+        base_sha: None,
+        head_sha: None,
+        queued_pr: None,
+        note: None,
+        default_branch: None,
+        tag_push: false,
+    };
+    let base_args = BaseArgs {
+        base: base_for(&args.baseline, &event),
+        base_file: None,
+        trusted: event.trusted_commit(),
+        config_from_worktree: false,
+        now: args.now.clone(),
+        judge_at_release: false,
+    };
+    let fallback = ApiFallback {
+        client,
+        head_sha: pr.head_sha.clone(),
+    };
+    let loaded = gating::load_at(
+        &args.manifests,
+        &base_args,
+        Some(&fallback),
+        &Head::Commit(pr.head_sha.clone()),
+    )?;
+    // The PR's commits are classified in a clone that has them (the job may fetch the
+    // PR head; fetching runs nothing), else every commit counts as a change.
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let clone = Repo::discover(&cwd)
+        .ok()
+        .filter(|r| r.has_commit(&pr.head_sha));
+    let untrusted = unverified_entries(&loaded, Ok((client, pr.clone())), clone.as_ref())?;
+    let report = loaded
+        .gate(&loaded.judge(Some(untrusted.as_slice())))
+        .report;
+    Ok((loaded, report))
+}
+
+/// Checks the uploaded report at `path` against the recomputed `report`: the same
+/// verdict and the same change keys. Only then does it lend its display extras (which
+/// escalations are new in the PR); otherwise why not, and `report` is left as it is.
+fn take_extras(path: &Path, report: &mut Report) -> Result<(), String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_REPORT_BYTES {
+        return Err(format!(
+            "the report {} is larger than {MAX_REPORT_BYTES} bytes, the most a scopegate report may be",
+            path.display()
+        ));
+    }
+    let theirs: Report = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not a scopegate JSON report ({e})", path.display()))?;
+    events::lend_extras(report, &theirs)
+}
