@@ -60,7 +60,7 @@ impl Args {
 pub(super) fn run(args: Args) -> Result<u8> {
     use crate::report::Direction;
     let a = args.validate()?;
-    let g = gating::gather(&a.manifests, &a.base)?;
+    let g = gating::gather(&a.manifests, &a.base.resolve()?)?;
     let expires = expires_after(a.expires, &g.now)?;
     known_tenants(&g.report, &a.tenants)?;
     let escalations: Vec<&crate::report::Change> = g

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::api::ApiArgs;
-use super::gating::{self, ApiFallback, BaseArgs, Loaded};
+use super::gating::{self, ApiFallback, BaseSpec, Loaded, Request};
 use crate::approval::{self, Entry};
 use crate::baseline::Repo;
 use crate::events::{self, Event, Review, Trigger, Verification};
@@ -178,6 +178,8 @@ pub fn run(args: &Args) -> Result<u8> {
 }
 
 fn run_inner(args: &Args, env: &Env) -> Result<u8> {
+    // The clock is resolved before anything is read: a bad `--now` stops here.
+    let now = gating::now_utc(args.now.as_deref())?;
     let event = read_event(env)?;
     // Which events can verify what (the event table in docs/guide/github-actions.md); unsupported ones stop here.
     let verification = events::verification(&event).map_err(anyhow::Error::msg)?;
@@ -188,12 +190,11 @@ fn run_inner(args: &Args, env: &Env) -> Result<u8> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let repo = Repo::discover(&cwd)?;
     bind_head(&repo, &event, client.as_ref())?;
-    let base_args = BaseArgs {
-        base: base.clone(),
-        base_file: None,
+    let request = Request {
+        base: BaseSpec::from_flags(base.as_deref(), None),
         trusted: event.trusted_commit(),
         config_from_worktree: false,
-        now: args.now.clone(),
+        now,
         judge_at_release: event.tag_push,
     };
     let head_sha = pr
@@ -205,7 +206,7 @@ fn run_inner(args: &Args, env: &Env) -> Result<u8> {
         client: c,
         head_sha: head_sha.clone(),
     });
-    let loaded = gating::load(&args.manifests, &base_args, fallback.as_ref())?;
+    let loaded = gating::load(&args.manifests, &request, fallback.as_ref())?;
     // The entries as configured, not the files they matched: the marker (and so the
     // sticky comment) survives an app that moves, appears or goes.
     let manifest_paths: Vec<String> = loaded.manifest_spec.clone();
@@ -222,13 +223,7 @@ fn run_inner(args: &Args, env: &Env) -> Result<u8> {
     if let Some(pr) = &pr
         && base.as_deref() != Some(pr.base_sha.as_str())
     {
-        mark_new_in_pr(
-            &mut gathered.report,
-            pr,
-            args,
-            &base_args,
-            fallback.as_ref(),
-        );
+        mark_new_in_pr(&mut gathered.report, pr, args, &request, fallback.as_ref());
     }
     let report = gathered.report;
 
@@ -379,12 +374,12 @@ fn mark_new_in_pr(
     report: &mut Report,
     pr: &events::PullRequest,
     args: &Args,
-    base_args: &BaseArgs,
+    request: &Request,
     fallback: Option<&ApiFallback<'_>>,
 ) {
-    let pr_base = BaseArgs {
-        base: Some(pr.base_sha.clone()),
-        ..base_args.clone()
+    let pr_base = Request {
+        base: BaseSpec::from_flags(Some(&pr.base_sha), None),
+        ..request.clone()
     };
     if let Ok(l) = gating::load(&args.manifests, &pr_base, fallback) {
         let opts = l.config.options;

@@ -11,7 +11,7 @@ use super::api::ApiArgs;
 use super::ci::{
     CommentMode, Env, base_for, command_escape, comment, result_of, unverified_entries,
 };
-use super::gating::{self, ApiFallback, BaseArgs, Head, Loaded};
+use super::gating::{self, ApiFallback, BaseSpec, Head, Loaded, Request};
 use crate::baseline::Repo;
 use crate::events::{self, Event, Trigger};
 use crate::github::Client;
@@ -79,6 +79,8 @@ pub fn run(args: &Args) -> Result<u8> {
 }
 
 fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
+    // The clock is resolved before anything is read: a bad `--now` stops here.
+    let now = gating::now_utc(args.now.as_deref())?;
     let Some(client) = env.client(args.api.policy())? else {
         anyhow::bail!("`scopegate comment` needs GITHUB_TOKEN and GITHUB_REPOSITORY");
     };
@@ -117,7 +119,7 @@ fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
         author: p.author.clone(),
         from_fork: p.head_repo.is_none() || p.head_repo != p.base_repo,
     };
-    let (loaded, mut report) = judge_pr(args, &client, &pr)?;
+    let (loaded, mut report) = judge_pr(args, &client, &pr, now)?;
 
     let check = args
         .report
@@ -168,7 +170,12 @@ fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
 
 /// The pull request judged exactly as `ci` judges one, with the head read at its
 /// sha: what was read, and the report.
-fn judge_pr(args: &Args, client: &Client, pr: &events::PullRequest) -> Result<(Loaded, Report)> {
+fn judge_pr(
+    args: &Args,
+    client: &Client,
+    pr: &events::PullRequest,
+    now: String,
+) -> Result<(Loaded, Report)> {
     // Judged exactly as `ci` judges a pull request, with the head read at its sha.
     let event = Event {
         trigger: Trigger::PullRequest,
@@ -180,12 +187,11 @@ fn judge_pr(args: &Args, client: &Client, pr: &events::PullRequest) -> Result<(L
         default_branch: None,
         tag_push: false,
     };
-    let base_args = BaseArgs {
-        base: base_for(&args.baseline, &event),
-        base_file: None,
+    let request = Request {
+        base: BaseSpec::from_flags(base_for(&args.baseline, &event).as_deref(), None),
         trusted: event.trusted_commit(),
         config_from_worktree: false,
-        now: args.now.clone(),
+        now,
         judge_at_release: false,
     };
     let fallback = ApiFallback {
@@ -194,7 +200,7 @@ fn judge_pr(args: &Args, client: &Client, pr: &events::PullRequest) -> Result<(L
     };
     let loaded = gating::load_at(
         &args.manifests,
-        &base_args,
+        &request,
         Some(&fallback),
         &Head::Commit(pr.head_sha.clone()),
     )?;

@@ -40,7 +40,7 @@ pub(super) enum ReportFormat {
 /// What `diff` and `gate` were asked, resolved before anything is read.
 pub(super) struct Request {
     pub(super) manifests: Vec<PathBuf>,
-    pub(super) base: gating::BaseArgs,
+    pub(super) base: gating::Request,
     pub(super) format: ReportFormat,
     /// The gate: a failing verdict is exit 1 (`diff` exits 0).
     pub(super) gate: bool,
@@ -50,7 +50,7 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
     report_against_baseline(
         &Request {
             manifests: args.manifests,
-            base: args.base,
+            base: args.base.resolve()?,
             format: args.format,
             gate: false,
         },

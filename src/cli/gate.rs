@@ -25,13 +25,16 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(args: Args, style: Style) -> Result<u8> {
-    let req = diff::Request {
-        manifests: args.manifests,
-        base: args.base,
-        format: args.format,
-        gate: true,
-    };
-    let result = diff::report_against_baseline(&req, style);
+    // A bad `--now` is an error here as it was when the load read it.
+    let result = args.base.resolve().and_then(|base| {
+        let req = diff::Request {
+            manifests: args.manifests,
+            base,
+            format: args.format,
+            gate: true,
+        };
+        diff::report_against_baseline(&req, style)
+    });
     if !args.advisory {
         return result;
     }

@@ -48,6 +48,57 @@ pub struct BaseArgs {
     pub judge_at_release: bool,
 }
 
+/// The baseline a run compares with, decided from the flags before anything is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BaseSpec {
+    /// The previous release tag in the trusted commit's history (the default).
+    PreviousRelease,
+    /// `--base REF`: a tag, branch or commit.
+    Ref(String),
+    /// `--base none`: the app's first release; nothing to compare with.
+    None,
+    /// `--base-file`: a manifest file; config and approvals then come from the
+    /// working tree (advisory).
+    File(PathBuf),
+}
+
+/// [`BaseArgs`] resolved: the baseline, the trusted commit and the clock, validated
+/// before any I/O (a bad `--now` stops the run before anything is read).
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub base: BaseSpec,
+    pub trusted: Option<String>,
+    pub config_from_worktree: bool,
+    /// The current time for approval expiry, normalized: `--now`, else the clock.
+    pub now: String,
+    pub judge_at_release: bool,
+}
+
+impl BaseSpec {
+    /// From `--base` and `--base-file`; the file wins (clap lets only one through).
+    pub fn from_flags(base: Option<&str>, base_file: Option<&Path>) -> BaseSpec {
+        match (base_file, base) {
+            (Some(f), _) => BaseSpec::File(f.to_path_buf()),
+            (None, Some("none")) => BaseSpec::None,
+            (None, Some(b)) => BaseSpec::Ref(b.to_string()),
+            (None, None) => BaseSpec::PreviousRelease,
+        }
+    }
+}
+
+impl BaseArgs {
+    /// The validated request.
+    pub fn resolve(&self) -> Result<Request> {
+        Ok(Request {
+            base: BaseSpec::from_flags(self.base.as_deref(), self.base_file.as_deref()),
+            trusted: self.trusted.clone(),
+            config_from_worktree: self.config_from_worktree,
+            now: now_utc(self.now.as_deref())?,
+            judge_at_release: self.judge_at_release,
+        })
+    }
+}
+
 /// Everything a gate run read, kept for `approve`.
 pub struct Gathered {
     pub report: Report,
@@ -335,8 +386,8 @@ impl Loaded {
 }
 
 /// Reads everything at both ends and runs the gate.
-pub fn gather(manifests: &[PathBuf], args: &BaseArgs) -> Result<Gathered> {
-    let loaded = load(manifests, args, None)?;
+pub fn gather(manifests: &[PathBuf], req: &Request) -> Result<Gathered> {
+    let loaded = load(manifests, req, None)?;
     Ok(loaded.gate(&loaded.judge(None)))
 }
 
@@ -408,22 +459,21 @@ fn trusted_reader<'a>(
 /// git (or, on GitHub with a shallow clone, from the API).
 pub fn load(
     manifests: &[PathBuf],
-    args: &BaseArgs,
+    req: &Request,
     fallback: Option<&ApiFallback<'_>>,
 ) -> Result<Loaded> {
-    load_at(manifests, args, fallback, &Head::Worktree)
+    load_at(manifests, req, fallback, &Head::Worktree)
 }
 
 /// [`load`], with the head read from `head`.
 pub fn load_at(
     manifests: &[PathBuf],
-    args: &BaseArgs,
+    req: &Request,
     fallback: Option<&ApiFallback<'_>>,
     head: &Head,
 ) -> Result<Loaded> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let now = now_utc(args.now.as_deref())?;
-    let repo = open_repo(&cwd, args, fallback, head)?;
+    let repo = open_repo(&cwd, req, fallback, head)?;
     let root = repo
         .as_ref()
         .map_or(cwd.clone(), |r| r.workdir().to_path_buf());
@@ -432,24 +482,24 @@ pub fn load_at(
         None => parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?,
         Some(h) => parse_config(config::PATH, h.read(config::PATH)?)?,
     };
-    let trusted = trusted_commit(repo.as_ref(), args, fallback)?;
+    let trusted = trusted_commit(repo.as_ref(), req, fallback)?;
     let (reader, via_api) = baseline_reader(&BaselineCtx {
         repo: repo.as_ref(),
-        args,
+        req,
         fallback,
         manifests,
         head: head.as_ref(),
         worktree_config: &worktree_config,
         trusted: trusted.as_ref(),
     })?;
-    let baseline = baseline_record(reader.as_ref(), via_api, args);
+    let baseline = baseline_record(reader.as_ref(), via_api, req);
 
-    let from_worktree = args.config_from_worktree || reader.is_none();
+    let from_worktree = req.config_from_worktree || reader.is_none();
     if from_worktree && head.is_some() {
         bail!("a head commit is judged only with the config and approvals of a baseline commit");
     }
     let release = reader.as_ref().map(|(rd, _)| rd);
-    let judge = judge_of(args, from_worktree, trusted.as_ref(), release);
+    let judge = judge_of(req, from_worktree, trusted.as_ref(), release);
     let label = |path: &str| match judge {
         Some(j) => format!("{}:{path}", short_name(j.name())),
         None => path.to_string(),
@@ -468,7 +518,7 @@ pub fn load_at(
     };
     let signers = read_signers(judge, from_worktree, &root, &label)?;
     let ledgers = read_ledgers(
-        args,
+        req,
         from_worktree,
         trusted.as_ref(),
         release,
@@ -478,10 +528,10 @@ pub fn load_at(
     )?;
 
     // Manifests: as given, or as the config lists them (relative to the repo root).
-    let base = match (&reader, &args.base_file) {
+    let base = match (&reader, &req.base) {
         (Some((rd, _)), _) => Base::Commit(rd),
-        (None, Some(f)) => Base::File(f),
-        (None, None) => Base::None,
+        (None, BaseSpec::File(f)) => Base::File(f),
+        (None, _) => Base::None,
     };
     let Apps { apps, removed } = manifests::load(
         manifests,
@@ -510,8 +560,8 @@ pub fn load_at(
         signers,
         ledger_file: ledgers.file,
         ledger_text: ledgers.head_text,
-        now,
-        judge_source: judge_source(args, judge),
+        now: req.now.clone(),
+        judge_source: judge_source(req, judge),
     })
 }
 
@@ -534,13 +584,13 @@ fn manifest_spec(manifests: &[PathBuf], config: &Config, repo: Option<&Repo>) ->
 /// through the API; everything else does.
 fn open_repo(
     cwd: &Path,
-    args: &BaseArgs,
+    req: &Request,
     fallback: Option<&ApiFallback<'_>>,
     head: &Head,
 ) -> Result<Option<Repo>> {
     match Repo::discover(cwd) {
         Ok(r) => Ok(Some(r)),
-        Err(_) if args.base_file.is_some() => Ok(None),
+        Err(_) if matches!(req.base, BaseSpec::File(_)) => Ok(None),
         Err(_) if matches!(head, Head::Commit(_)) && fallback.is_some() => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -587,19 +637,20 @@ fn head_reader<'a>(
 /// config names the release tags. Never the working tree, never the change.
 fn trusted_commit<'a>(
     repo: Option<&'a Repo>,
-    args: &BaseArgs,
+    req: &Request,
     fallback: Option<&ApiFallback<'a>>,
 ) -> Result<Option<Reader<'a>>> {
-    Ok(match (repo, &args.base, &args.base_file) {
-        (_, _, Some(_)) => None,
-        (_, Some(b), _) if b == "none" => None,
-        (Some(r), None, _) => Some(trusted_reader(r, args.trusted.as_deref(), fallback)?),
-        (Some(r), Some(_), _) if args.trusted.is_some() => {
-            Some(trusted_reader(r, args.trusted.as_deref(), fallback)?)
+    Ok(match (repo, &req.base) {
+        (_, BaseSpec::File(_) | BaseSpec::None) => None,
+        (Some(r), BaseSpec::PreviousRelease) => {
+            Some(trusted_reader(r, req.trusted.as_deref(), fallback)?)
+        }
+        (Some(r), BaseSpec::Ref(_)) if req.trusted.is_some() => {
+            Some(trusted_reader(r, req.trusted.as_deref(), fallback)?)
         }
         // No clone (`scopegate comment` in a job that checked nothing out): the
         // trusted commit, a PR base, is read through the API.
-        (None, _, None) => match (args.trusted.as_deref(), fallback) {
+        (None, _) => match (req.trusted.as_deref(), fallback) {
             (Some(t), Some(fb)) => Some(Reader::Api {
                 client: fb.client,
                 sha: t.to_string(),
@@ -614,7 +665,7 @@ fn trusted_commit<'a>(
 /// What the baseline commit is resolved from.
 struct BaselineCtx<'a, 'c> {
     repo: Option<&'a Repo>,
-    args: &'c BaseArgs,
+    req: &'c Request,
     fallback: Option<&'c ApiFallback<'a>>,
     manifests: &'c [PathBuf],
     head: Option<&'c HeadCommit<'a>>,
@@ -627,11 +678,10 @@ struct BaselineCtx<'a, 'c> {
 /// `--base-file`.
 #[allow(clippy::type_complexity)]
 fn baseline_reader<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Option<(Reader<'a>, String)>, bool)> {
-    let args = cx.args;
-    match (cx.repo, &args.base, &args.base_file) {
-        (_, _, Some(_)) => Ok((None, false)),
-        (_, Some(b), _) if b == "none" => Ok((None, false)),
-        (Some(r), Some(b), _) => {
+    let req = cx.req;
+    match (cx.repo, &req.base) {
+        (_, BaseSpec::File(_) | BaseSpec::None) => Ok((None, false)),
+        (Some(r), BaseSpec::Ref(b)) => {
             let mut via_api = false;
             let reader = match (r.resolve(&Spec::Ref(b.clone())), cx.fallback) {
                 (Ok(res), _) => Reader::Git(r, res),
@@ -650,7 +700,7 @@ fn baseline_reader<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Option<(Reader<'a>, 
             };
             Ok((Some((reader, format!("--base {b}"))), via_api))
         }
-        (None, Some(b), _) => {
+        (None, BaseSpec::Ref(b)) => {
             // A head read through the API, no clone: so is the baseline.
             let fb = cx
                 .fallback
@@ -662,7 +712,7 @@ fn baseline_reader<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Option<(Reader<'a>, 
             };
             Ok((Some((reader, format!("--base {b}"))), true))
         }
-        (_, None, _) => {
+        (_, BaseSpec::PreviousRelease) => {
             let (reader, source) = previous_release(cx)?;
             let via_api = matches!(reader, Reader::Api { .. });
             Ok((Some((reader, source)), via_api))
@@ -673,7 +723,7 @@ fn baseline_reader<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Option<(Reader<'a>, 
 /// The previous release: the newest release tag (named by the trusted commit's
 /// config) in the trusted commit's history that is not a commit under judgement.
 fn previous_release<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Reader<'a>, String)> {
-    let args = cx.args;
+    let req = cx.req;
     let t = cx.trusted.context("the trusted commit was not resolved")?;
     let label = format!("{}:{}", t.name(), config::PATH);
     let pattern = parse_config(&label, t.read(config::PATH)?)?.release_tags;
@@ -685,7 +735,7 @@ fn previous_release<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Reader<'a>, String)
     // release tag is then the baseline. A clean tree, or any explicit trusted
     // commit (CI), keeps HEAD as the commit under judgement.
     let worktree_edits = match cx.repo {
-        Some(r) if cx.head.is_none() && args.trusted.is_none() => {
+        Some(r) if cx.head.is_none() && req.trusted.is_none() => {
             manifests_edited(r, cx.manifests, cx.worktree_config)?
         }
         _ => false,
@@ -716,7 +766,7 @@ fn previous_release<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Reader<'a>, String)
         }
         (Reader::Git(..), None) => bail!("the trusted commit was read without a clone"),
     };
-    let from = match &args.trusted {
+    let from = match &req.trusted {
         // A PR base is a full commit id; the renderers show 12 characters too.
         Some(name) if name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) => {
             format!(" from {}", &name[..12])
@@ -800,21 +850,21 @@ fn with_upstream_tags(
 fn baseline_record(
     reader: Option<&(Reader<'_>, String)>,
     via_api: bool,
-    args: &BaseArgs,
+    req: &Request,
 ) -> report::Baseline {
     let api_note = if via_api { " via the contents API" } else { "" };
-    match (reader, &args.base_file) {
+    match (reader, &req.base) {
         (Some((rd, source)), _) => report::Baseline {
             source: format!("{source}{api_note}"),
             name: Some(rd.name().to_string()),
             commit: Some(rd.commit().to_string()),
         },
-        (None, Some(f)) => report::Baseline {
+        (None, BaseSpec::File(f)) => report::Baseline {
             source: format!("--base-file {}", f.display()),
             name: None,
             commit: None,
         },
-        (None, None) => report::Baseline {
+        (None, _) => report::Baseline {
             source: "none (first release)".into(),
             name: None,
             commit: None,
@@ -830,14 +880,14 @@ fn baseline_record(
 /// Never the change under judgement, unless told to be advisory (`None`: the
 /// working tree).
 fn judge_of<'r, 'a>(
-    args: &BaseArgs,
+    req: &Request,
     from_worktree: bool,
     trusted: Option<&'r Reader<'a>>,
     release: Option<&'r Reader<'a>>,
 ) -> Option<&'r Reader<'a>> {
     match (trusted, release) {
         _ if from_worktree => None,
-        (Some(t), Some(_)) if args.trusted.is_some() && !args.judge_at_release => Some(t),
+        (Some(t), Some(_)) if req.trusted.is_some() && !req.judge_at_release => Some(t),
         (_, Some(rd)) => Some(rd),
         (_, None) => None,
     }
@@ -845,10 +895,10 @@ fn judge_of<'r, 'a>(
 
 /// The judge as messages name it: `the trusted commit <ref>`, `the release <tag>`
 /// or `the working tree`.
-fn judge_source(args: &BaseArgs, judge: Option<&Reader<'_>>) -> String {
+fn judge_source(req: &Request, judge: Option<&Reader<'_>>) -> String {
     match judge {
         None => "the working tree".to_string(),
-        Some(j) if args.trusted.is_some() && !args.judge_at_release => {
+        Some(j) if req.trusted.is_some() && !req.judge_at_release => {
             format!("the trusted commit {}", short_name(j.name()))
         }
         Some(j) => format!("the release {}", j.name()),
@@ -891,7 +941,7 @@ struct Ledgers {
 
 /// Reads the ledger at the baseline, at an explicit trusted commit, and at head.
 fn read_ledgers(
-    args: &BaseArgs,
+    req: &Request,
     from_worktree: bool,
     trusted: Option<&Reader<'_>>,
     release: Option<&Reader<'_>>,
@@ -919,7 +969,7 @@ fn read_ledgers(
     // local commit would vouch for its own entries, so only the baseline's count there.
     let merged = match (trusted, release) {
         (Some(t), Some(rd))
-            if args.trusted.is_some() && !from_worktree && t.commit() != rd.commit() =>
+            if req.trusted.is_some() && !from_worktree && t.commit() != rd.commit() =>
         {
             parse_ledger(
                 &format!("{}:{}", t.name(), approval::PATH),

@@ -562,3 +562,34 @@ fn a_permission_typo_on_an_unknown_type_suggests_a_scope_that_passes() {
         );
     }
 }
+
+/// Attack: a clock that is not a timestamp must stop every command that takes one
+/// before anything is read: the error names `--now`, not the missing repository,
+/// event or token it would otherwise meet first (exit 2, never a panic). Control: a
+/// valid clock gets past it to the first real read, which fails for its own reason.
+#[test]
+fn a_bad_clock_is_refused_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 5] = [
+        &["gate"],
+        &["diff"],
+        &["approve", "--by", "a", "--ticket", "T-1"],
+        &["ci"],
+        &["comment", "--pr", "1"],
+    ];
+    for cmd in commands {
+        for (now, bad) in [("yesterday", true), ("2026-11-28T12:00:00Z", false)] {
+            let mut args = cmd.to_vec();
+            args.extend(["--now", now]);
+            let r = repo::run_in(dir.path(), &args);
+            let said = format!("{}{}", r.stdout, r.stderr);
+            assert_eq!(r.code, 2, "{args:?}: {said}");
+            assert_eq!(
+                said.contains("`--now yesterday` is not a timestamp"),
+                bad,
+                "{args:?}: {said}"
+            );
+            assert!(!said.contains("panicked"), "{args:?}: {said}");
+        }
+    }
+}
