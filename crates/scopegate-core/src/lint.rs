@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
 
-use crate::grant::{Options, ScopeSet, minimize, type_covers};
+use crate::grant::{Candidates, Options, RestrictionIndex, ScopeSet, minimize, type_covers};
 use crate::manifest::{LaunchMode, Manifest, Pos, ScopeEntry, Token};
 use crate::report::{Finding, Location};
 use crate::rules::rule;
@@ -60,6 +60,43 @@ fn code_of(s: &str) -> String {
 
 fn codes<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     items.into_iter().map(code).collect::<Vec<_>>().join(", ")
+}
+
+/// Resource needs with their restrictions indexed.
+struct NeedList<'m> {
+    needs: Vec<(&'m str, &'m ResourceScope)>,
+    index: RestrictionIndex<'m>,
+}
+
+impl<'m> NeedList<'m> {
+    fn new(needs: Vec<(&'m str, &'m ResourceScope)>) -> Self {
+        let mut index = RestrictionIndex::default();
+        for (_, n) in &needs {
+            index.push(&n.restriction);
+        }
+        NeedList { needs, index }
+    }
+
+    /// The needs whose restriction may cover `r`'s or be covered by it (a superset of
+    /// those that are), in their order.
+    fn related<'s>(
+        &'s self,
+        r: &ResourceScope,
+    ) -> impl Iterator<Item = (&'m str, &'m ResourceScope)> + 's {
+        let positions = match (
+            self.index.may_cover(&r.restriction),
+            self.index.may_be_covered_by(&r.restriction),
+        ) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                a.sort_unstable();
+                a.dedup();
+                Some(a)
+            }
+            _ => None,
+        };
+        Candidates::new(&self.needs, positions).copied()
+    }
 }
 
 impl<'m> Lint<'m> {
@@ -384,10 +421,16 @@ impl<'m> Lint<'m> {
                     .push((n.workflow, r));
             }
         }
+        // Each list indexed by restriction, so that a scope is compared only with the
+        // needs it may cover or be covered by (not every need on its type).
         let all: Vec<(&str, &ResourceScope)> = by_type.values().flatten().copied().collect();
-        let any_needs = by_type
-            .get(&ResourceType::Any)
-            .map_or(&[][..], Vec::as_slice);
+        let all = NeedList::new(all);
+        let by_type: FxHashMap<&ResourceType, NeedList> = by_type
+            .into_iter()
+            .map(|(ty, needs)| (ty, NeedList::new(needs)))
+            .collect();
+        let none = NeedList::new(Vec::new());
+        let any_needs = by_type.get(&ResourceType::Any).unwrap_or(&none);
         let offline_workflows: Vec<&str> = self
             .m
             .workflows
@@ -400,11 +443,13 @@ impl<'m> Lint<'m> {
             let raw = &e.token.text.value;
             match s {
                 Scope::Resource(r) => {
-                    let candidates = match &r.resource {
-                        ResourceType::Any => [&all[..], &[]],
-                        named => [by_type.get(named).map_or(&[][..], Vec::as_slice), any_needs],
+                    let lists = match &r.resource {
+                        ResourceType::Any => [&all, &none],
+                        named => [by_type.get(named).unwrap_or(&none), any_needs],
                     };
-                    self.justify_resource(r, raw, pos, candidates)
+                    let candidates: Vec<(&str, &ResourceScope)> =
+                        lists.into_iter().flat_map(|l| l.related(r)).collect();
+                    self.justify_resource(r, raw, pos, &candidates)
                 }
                 Scope::Refresh(Refresh::Offline) => {
                     if offline_workflows.is_empty() {
@@ -455,14 +500,14 @@ impl<'m> Lint<'m> {
         r: &ResourceScope,
         raw: &str,
         pos: Pos,
-        needs: [&[(&str, &ResourceScope)]; 2],
+        needs: &[(&str, &ResourceScope)],
     ) {
         let mut justified = Perms::from_letters([]);
         // Needs this scope fully serves (clipped to its letters), for the breadth check.
         let mut served: Vec<Scope> = Vec::new();
         let mut workflows: BTreeSet<&str> = BTreeSet::new();
         let mut part_of_broader_need = false;
-        for (workflow, nr) in needs.into_iter().flatten() {
+        for &(workflow, nr) in needs {
             let shared = nr.perms.intersection(r.perms);
             if shared.is_empty() {
                 continue;
