@@ -58,7 +58,7 @@ impl<'a> RestrictionIndex<'a> {
         }
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.len as usize
     }
 
