@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use crate::scope::{Letter, Level, Perms, ResourceScope, ResourceType, Restriction, Scope};
 
 mod index;
-pub use index::RestrictionIndex;
+pub use index::{RestrictionIndex, ScopeIndex};
 
 /// Policy choices the IG leaves open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{App, Input, Removed};
 use crate::approval::{Entry, Key};
 use crate::diff::{classify, justifying_workflows};
-use crate::grant::{ScopeSet, covers};
+use crate::grant::{ScopeIndex, ScopeSet, covers};
 use crate::manifest::Pos;
 use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
 use crate::rules::{Severity, rule};
@@ -38,7 +38,7 @@ pub(super) struct Ledger<'a> {
     spent: Vec<&'a Entry>,
     /// Indices into `entries`, `pending` and `spent` of the entries with a key for
     /// each app id.
-    by_app: FxHashMap<&'a str, ByApp>,
+    by_app: FxHashMap<&'a str, ByApp<'a>>,
     /// The unverified entries by position (sorted), so that marking an approval costs
     /// a lookup, not a scan of the ledger.
     unverified: Vec<(Pos, &'a Entry)>,
@@ -48,10 +48,13 @@ pub(super) struct Ledger<'a> {
 }
 
 #[derive(Default)]
-struct ByApp {
+struct ByApp<'a> {
     entries: Vec<usize>,
     pending: Vec<usize>,
     spent: Vec<usize>,
+    /// The app's keys in `entries`, tagged with their entry's index into `entries`, so
+    /// that a change is matched against the entries that may approve it, not all.
+    keys: ScopeIndex<'a>,
 }
 
 impl<'a> Ledger<'a> {
@@ -101,15 +104,16 @@ impl<'a> Ledger<'a> {
                 None => entries.push((e, true)),
             }
         }
-        let mut by_app: FxHashMap<&str, ByApp> = FxHashMap::default();
-        let mut index = |e: &'a Entry, i: usize, list: fn(&mut ByApp) -> &mut Vec<usize>| {
-            let mut apps: Vec<&str> = e.keys.iter().map(|k| k.app.as_str()).collect();
-            apps.sort_unstable();
-            apps.dedup();
-            for app in apps {
-                list(by_app.entry(app).or_default()).push(i);
-            }
-        };
+        let mut by_app: FxHashMap<&str, ByApp<'a>> = FxHashMap::default();
+        let mut index =
+            |e: &'a Entry, i: usize, list: for<'b> fn(&'b mut ByApp<'a>) -> &'b mut Vec<usize>| {
+                let mut apps: Vec<&str> = e.keys.iter().map(|k| k.app.as_str()).collect();
+                apps.sort_unstable();
+                apps.dedup();
+                for app in apps {
+                    list(by_app.entry(app).or_default()).push(i);
+                }
+            };
         for (i, (e, _)) in entries.iter().enumerate() {
             index(e, i, |b| &mut b.entries);
         }
@@ -118,6 +122,15 @@ impl<'a> Ledger<'a> {
         }
         for (i, e) in spent.iter().enumerate() {
             index(e, i, |b| &mut b.spent);
+        }
+        for (app, b) in by_app.iter_mut() {
+            for &i in &b.entries {
+                for k in entries[i].0.keys.iter().filter(|k| k.app == *app) {
+                    if let Some(scope) = k.scope() {
+                        b.keys.push(scope, i);
+                    }
+                }
+            }
         }
         let mut unverified: Vec<(Pos, &Entry)> =
             input.unverified.iter().map(|e| (e.pos, e)).collect();
@@ -435,18 +448,29 @@ impl<'a> Ledger<'a> {
             reason: None,
             tenants: Vec::new(),
         };
-        // One entry that covers it alone, reviewed entries first.
-        let mut live: Vec<(&Entry, bool)> = self
-            .entries_for(&c.app)
+        // One entry that covers it alone, reviewed entries first; only entries with a
+        // key that may grant some of it are asked.
+        let mut alone: Vec<(&Entry, bool)> = self
+            .by_app
+            .get(c.app.as_str())
+            .map(|b| b.keys.may_grant(&piece))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| self.entries[i])
             .filter(|(e, _)| !self.expired(e) && applies(e))
             .collect();
-        live.sort_by_key(|(_, added)| *added);
-        for (e, added) in &live {
+        alone.sort_by_key(|(_, added)| *added);
+        for (e, added) in &alone {
             if ScopeSet::new(&for_app(e), opts).grants(&piece) {
                 return approved(e, *added);
             }
         }
         // Several entries together.
+        let mut live: Vec<(&Entry, bool)> = self
+            .entries_for(&c.app)
+            .filter(|(e, _)| !self.expired(e) && applies(e))
+            .collect();
+        live.sort_by_key(|(_, added)| *added);
         let together: Vec<Scope> = live.iter().flat_map(|(e, _)| for_app(e)).collect();
         if ScopeSet::new(&together, opts).grants(&piece) {
             let contributing: Vec<&(&Entry, bool)> = live
@@ -622,6 +646,18 @@ impl<'a> Ledger<'a> {
                 current.entry(c.app.as_str()).or_default().push(p);
             }
         }
+        // Each key is compared with the escalations it may cover or be covered by.
+        let current_ix: FxHashMap<&str, ScopeIndex<'_>> = current
+            .iter()
+            .map(|(app, ps)| {
+                let mut ix = ScopeIndex::default();
+                for (i, p) in ps.iter().enumerate() {
+                    ix.push(p, i);
+                }
+                (*app, ix)
+            })
+            .collect();
+        let change_keys: FxHashSet<&str> = changes.iter().map(|c| c.key.as_str()).collect();
         let mut out = Vec::new();
         let live = self
             .entries
@@ -633,13 +669,14 @@ impl<'a> Ledger<'a> {
             let matches_something = e.keys.iter().any(|k| {
                 let Some(scope) = k.scope() else {
                     // An identity key matches the identity change it names.
-                    let key = k.to_string();
-                    return changes.iter().any(|c| c.key == key);
+                    return change_keys.contains(k.to_string().as_str());
                 };
                 let app = k.app.as_str();
                 current.get(app).is_some_and(|ps| {
-                    ps.iter()
-                        .any(|p| covers(scope, p, opts) || covers(p, scope, opts))
+                    current_ix[app].related(scope).into_iter().any(|i| {
+                        let p = &ps[i];
+                        covers(scope, p, opts) || covers(p, scope, opts)
+                    })
                 }) || settled.get(app).is_some_and(|set| set.grants(scope))
             });
             if !matches_something {

@@ -9,7 +9,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::scope::{Restriction, value_coverers};
+use crate::scope::{ResourceType, Restriction, Scope, value_coverers};
 
 /// Lists this short are scanned: an index costs more than it saves.
 const SCAN_BELOW: usize = 16;
@@ -101,4 +101,102 @@ fn finish(mut out: Vec<u32>) -> Vec<usize> {
     out.sort_unstable();
     out.dedup();
     out.into_iter().map(|i| i as usize).collect()
+}
+
+impl RestrictionIndex<'_> {
+    /// Entries that may cover some part of `r` split by its OR-values (a superset of
+    /// those that do; see `ScopeSet::uncovered`), in push order; `None` to scan all.
+    pub fn may_cover_part(&self, r: &Restriction) -> Option<Vec<usize>> {
+        if self.len() < SCAN_BELOW {
+            return None;
+        }
+        let mut out: Vec<u32> = self.unrestricted.clone();
+        for (p, vs) in r.clauses() {
+            for w in vs {
+                for c in value_coverers(p, w) {
+                    if let Some(ix) = self.by_first.get(&(p, c)) {
+                        out.extend_from_slice(ix);
+                    }
+                }
+            }
+        }
+        Some(finish(out))
+    }
+}
+
+/// Scopes, each with a tag (the caller's position for it), indexed by type and
+/// restriction, for questions about one scope against many.
+#[derive(Clone, Debug, Default)]
+pub struct ScopeIndex<'a> {
+    by_type: FxHashMap<&'a ResourceType, Typed<'a>>,
+    others: FxHashMap<&'a Scope, Vec<u32>>,
+    resources: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Typed<'a> {
+    tags: Vec<u32>,
+    index: RestrictionIndex<'a>,
+}
+
+impl<'a> ScopeIndex<'a> {
+    pub fn push(&mut self, s: &'a Scope, tag: usize) {
+        let tag = u32::try_from(tag).expect("fewer than 2^32 scopes");
+        match s {
+            Scope::Resource(r) => {
+                let t = self.by_type.entry(&r.resource).or_default();
+                t.tags.push(tag);
+                t.index.push(&r.restriction);
+                self.resources.push(tag);
+            }
+            other => self.others.entry(other).or_default().push(tag),
+        }
+    }
+
+    /// Tags of the scopes that may, alone or together with others, grant some of `s`
+    /// (a superset of those that do), sorted.
+    pub fn may_grant(&self, s: &Scope) -> Vec<usize> {
+        self.lookup(s, false)
+    }
+
+    /// Tags of the scopes that may cover `s` or be covered by it (a superset), sorted.
+    pub fn related(&self, s: &Scope) -> Vec<usize> {
+        self.lookup(s, true)
+    }
+
+    fn lookup(&self, s: &Scope, both_ways: bool) -> Vec<usize> {
+        let Scope::Resource(r) = s else {
+            return finish(self.others.get(s).cloned().unwrap_or_default());
+        };
+        if both_ways && r.resource == ResourceType::Any {
+            // `*` covers a scope of any type.
+            return finish(self.resources.clone());
+        }
+        let any = matches!(r.resource, ResourceType::Named(_)).then_some(&ResourceType::Any);
+        let mut out: Vec<u32> = Vec::new();
+        for ty in std::iter::once(&r.resource).chain(any) {
+            let Some(t) = self.by_type.get(ty) else {
+                continue;
+            };
+            let positions = if both_ways {
+                match (
+                    t.index.may_cover(&r.restriction),
+                    t.index.may_be_covered_by(&r.restriction),
+                ) {
+                    (Some(mut a), Some(b)) => {
+                        a.extend(b);
+                        Some(a)
+                    }
+                    _ => None,
+                }
+            } else {
+                t.index.may_cover_part(&r.restriction)
+            };
+            match positions {
+                None => out.extend_from_slice(&t.tags),
+                Some(p) => out.extend(p.into_iter().map(|i| t.tags[i])),
+            }
+        }
+        finish(out)
+    }
 }

@@ -560,3 +560,27 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The scope index never loses a candidate: every scope that covers `b` or that `b`
+    /// covers is `related`, and every scope that serves part of `b` may `grant` it.
+    #[test]
+    fn the_scope_index_is_complete(ts in proptest::collection::vec(arb_any_token(), 16..48), b in arb_any_token(), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| pa(t)).collect();
+        let b = pa(&b);
+        let mut ix = ScopeIndex::default();
+        for (i, x) in s.iter().enumerate() {
+            ix.push(x, i);
+        }
+        let related = ix.related(&b);
+        let grant = ix.may_grant(&b);
+        for (i, x) in s.iter().enumerate() {
+            if covers(x, &b, o) || covers(&b, x, o) {
+                prop_assert!(related.contains(&i), "{x} / {b}");
+            }
+            if ScopeSet::new([x], o).grants(&b) || serves(x, &b, o) {
+                prop_assert!(grant.contains(&i), "{x} grants some of {b}");
+            }
+        }
+    }
+}
