@@ -254,8 +254,11 @@ struct Index<'m> {
     first: FxHashMap<&'m Scope, &'m ScopeEntry>,
     /// Resource needs by type, with their workflow, indexed by restriction: a piece
     /// serves only needs its restriction covers.
-    needs: FxHashMap<&'m ResourceType, (Vec<(&'m str, &'m Scope)>, RestrictionIndex<'m>)>,
+    needs: FxHashMap<&'m ResourceType, NeedsOfType<'m>>,
 }
+
+/// `(workflow, need)` pairs of one type, and their restrictions indexed.
+type NeedsOfType<'m> = (Vec<(&'m str, &'m Scope)>, RestrictionIndex<'m>);
 
 impl<'m> Lookup<'m> {
     const INDEX_FROM: usize = 16;
@@ -269,8 +272,7 @@ impl<'m> Lookup<'m> {
                     first.entry(s).or_insert(e);
                 }
             }
-            let mut needs: FxHashMap<&ResourceType, (Vec<(&str, &Scope)>, RestrictionIndex)> =
-                FxHashMap::default();
+            let mut needs: FxHashMap<&ResourceType, NeedsOfType> = FxHashMap::default();
             for w in &m.workflows {
                 for n in w.needs.iter().filter_map(|n| n.scope()) {
                     if let Scope::Resource(r) = n {
