@@ -143,7 +143,7 @@ fn bench(shape: &str, dir: &std::path::Path) -> Duration {
     let mut process = Vec::new();
     for _ in 0..RUNS {
         let t = Instant::now();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        let out = std::process::Command::new(bin())
             .arg("check")
             .arg(&path)
             .output()
@@ -178,4 +178,11 @@ fn bench(shape: &str, dir: &std::path::Path) -> Duration {
         p.as_secs_f64() * 1e3
     );
     p
+}
+
+/// The binary timed: this build's, or `SCOPEGATE_BENCH_BIN` (to time another build,
+/// e.g. the one before a change, on the same shapes in the same conditions).
+fn bin() -> std::path::PathBuf {
+    std::env::var_os("SCOPEGATE_BENCH_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_scopegate").into(), Into::into)
 }

@@ -351,7 +351,7 @@ fn time_floor(dir: &Path, prev: &str) -> Duration {
 
 fn gate(dir: &Path, stdout: Stdio) -> (Duration, std::process::Output) {
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+    let out = Command::new(bin())
         .current_dir(dir)
         .args(["gate", "--format", "json"])
         .stdout(stdout)
@@ -456,4 +456,11 @@ fn bench(shape: Shape) -> f64 {
     let ratio = g.as_secs_f64() / f.as_secs_f64();
     println!("  ratio: {ratio:.2}x (target <= 2x, goal 1.5x)");
     ratio
+}
+
+/// The binary timed: this build's, or `SCOPEGATE_BENCH_BIN` (to time another build,
+/// e.g. the one before a change, on the same shapes in the same conditions).
+fn bin() -> std::path::PathBuf {
+    std::env::var_os("SCOPEGATE_BENCH_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_scopegate").into(), Into::into)
 }
