@@ -408,6 +408,38 @@ pub fn value_covers(param: &str, v: &str, w: &str) -> bool {
     value_coverers(param, w).any(|c| c == v)
 }
 
+/// Some resource's `param` can match both `v` and `w` (FHIR R4 search, token: `code`
+/// and `system|` share `system|code`; `|code` and `system|code` share nothing). Values of
+/// other parameters overlap when equal.
+pub fn value_overlaps(param: &str, v: &str, w: &str) -> bool {
+    if v == w {
+        return true;
+    }
+    if !token_semantics(param) {
+        return false;
+    }
+    // (system: `None` for any, `Some("")` for none; code: `None` for any)
+    let split = |x: &'_ str| -> Option<(Option<String>, Option<String>)> {
+        match x.split_once('|') {
+            None => Some((None, Some(x.to_string()))),
+            Some((_, c)) if c.contains('|') => None,
+            Some((s, "")) if !s.is_empty() => Some((Some(s.to_string()), None)),
+            Some((_, "")) => None,
+            Some((s, c)) => Some((Some(s.to_string()), Some(c.to_string()))),
+        }
+    };
+    match (split(v), split(w)) {
+        (Some((sv, cv)), Some((sw, cw))) => {
+            let compatible = |a: &Option<String>, b: &Option<String>| match (a, b) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            compatible(&sv, &sw) && compatible(&cv, &cw)
+        }
+        _ => false,
+    }
+}
+
 /// The clause `param=w1,w2…` implies `param=v1,v2…`: every `w` is covered by some `v`.
 /// On a modified parameter only an equal clause implies another (see
 /// [`is_modified_parameter`]).
