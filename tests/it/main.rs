@@ -30,6 +30,7 @@ mod notice;
 mod scale;
 mod signed;
 mod tenants;
+mod token_semantics;
 mod tokens;
 mod trusted;
 mod usage;
