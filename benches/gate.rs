@@ -3,8 +3,9 @@
 //! - `spread`: the scopes spread over 146 types and 3 levels, 200 workflows;
 //! - `one-type`: 2,000 `patient/Observation.rs?category=cN` scopes on one type, and
 //!   2,000 workflows each needing one (issue 15 §1: the shape that was quadratic);
-//! - `ledger`: the `one-type` scopes all added since the previous release and each
-//!   approved by its own entry in a ledger of 2,000 entries.
+//! - `ledger`: the `one-type` scopes all added since the previous release, and a ledger
+//!   of 2,000 entries, one naming each (added with HEAD, unsigned: each change is
+//!   matched against them all, and none approves).
 //!
 //! Run with `cargo bench --bench gate`. The gate is a CI step, so its cost must be
 //! close to the floor of reading the two blobs. Measured in the same run, interleaved:
@@ -166,7 +167,7 @@ const CONFIG: &str = "# Release managers own this file.\nmanifests: [smart-app.y
 
 /// Approves one of HEAD's escalations ahead of time (and one older scope), so the
 /// gate matches ledger keys; the other escalations stay unapproved (exit 1). The
-/// `ledger` shape also approves each of HEAD's 1,998 new scopes in an entry of its own.
+/// `ledger` shape also names each of HEAD's 1,998 new scopes in an entry of its own.
 fn ledger(shape: Shape) -> String {
     let mut t = format!(
         "# scopegate approvals ledger. Append-only: `scopegate approve` adds entries;\n# editing or deleting an entry that was already released fails the gate.\napprovals:\n  - keys:\n      - \"{APP}:{}\"\n    by: \"alice\"\n    at: \"2020-09-13T12:26:40Z\"\n    ticket: \"SEC-1\"\n    reason: \"Write access reviewed with the vendor.\"\n  - keys:\n      - \"{APP}:{}\"\n    by: \"alice\"\n    at: \"2020-09-13T12:27:40Z\"\n    ticket: \"SEC-2\"\n",
@@ -266,6 +267,15 @@ fn stream(out: &mut impl Write, shape: Shape) -> std::io::Result<usize> {
         }
         if i == 2 {
             writeln!(out, "M 100644 :{} .scopegate/config.yaml", BLOB + 100)?;
+        }
+        // The `ledger` shape's entries come with HEAD (so they approve its changes); the
+        // others' ledger was in every release (its entries are spent).
+        let ledger_at = if shape == Shape::Ledger {
+            COMMITS - 1
+        } else {
+            2
+        };
+        if i == ledger_at {
             writeln!(out, "M 100644 :{} .scopegate/approvals.yaml", BLOB + 101)?;
         }
         out.write_all(b"\n")?;
@@ -424,7 +434,9 @@ fn bench(shape: Shape) -> f64 {
         Some((EXTRAS - 2 + new_scopes) as u64),
         "escalations"
     );
-    assert_eq!(unapproved.as_u64(), Some(2), "unapproved");
+    // (The entries are unsigned, so none approves: each change is matched against all
+    // 2,000, which is the cost measured.)
+    assert_eq!(unapproved, esc, "unapproved");
     let mut floor = Vec::new();
     let mut gated = Vec::new();
     for n in 0..WARMUPS + RUNS {

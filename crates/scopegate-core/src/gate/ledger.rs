@@ -55,6 +55,9 @@ struct ByApp<'a> {
     /// The app's keys in `entries`, tagged with their entry's index into `entries`, so
     /// that a change is matched against the entries that may approve it, not all.
     keys: ScopeIndex<'a>,
+    /// The same for `pending` and `spent`.
+    pending_keys: ScopeIndex<'a>,
+    spent_keys: ScopeIndex<'a>,
 }
 
 impl<'a> Ledger<'a> {
@@ -131,6 +134,20 @@ impl<'a> Ledger<'a> {
                     }
                 }
             }
+            for &i in &b.pending {
+                for k in pending[i].0.keys.iter().filter(|k| k.app == *app) {
+                    if let Some(scope) = k.scope() {
+                        b.pending_keys.push(scope, i);
+                    }
+                }
+            }
+            for &i in &b.spent {
+                for k in spent[i].keys.iter().filter(|k| k.app == *app) {
+                    if let Some(scope) = k.scope() {
+                        b.spent_keys.push(scope, i);
+                    }
+                }
+            }
         }
         let mut unverified: Vec<(Pos, &Entry)> =
             input.unverified.iter().map(|e| (e.pos, e)).collect();
@@ -191,21 +208,18 @@ impl<'a> Ledger<'a> {
             .map(|i| self.pending[*i])
     }
 
-    fn spent_for(&self, app: &str) -> impl Iterator<Item = &'a Entry> + '_ {
-        self.by_app
-            .get(app)
-            .into_iter()
-            .flat_map(|b| &b.spent)
-            .map(|i| self.spent[*i])
-    }
-
     /// For an escalation no entry approves, the spent entry that would have: an
     /// `approval-spent` finding naming its key, so the reviewer knows why it does not
     /// count.
     pub(super) fn spent_finding(&self, c: &Change) -> Option<Finding> {
         let piece = Scope::parse_shown(&c.scope).ok()?;
         let opts = self.input.config.options;
-        let e = self.spent_for(&c.app).find(|e| {
+        let near = self
+            .by_app
+            .get(c.app.as_str())
+            .map(|b| b.spent_keys.may_grant(&piece))
+            .unwrap_or_default();
+        let e = near.into_iter().map(|i| self.spent[i]).find(|e| {
             let keys: Vec<Scope> = e
                 .keys
                 .iter()
@@ -448,32 +462,32 @@ impl<'a> Ledger<'a> {
             reason: None,
             tenants: Vec::new(),
         };
-        // One entry that covers it alone, reviewed entries first; only entries with a
-        // key that may grant some of it are asked.
-        let mut alone: Vec<(&Entry, bool)> = self
-            .by_app
-            .get(c.app.as_str())
-            .map(|b| b.keys.may_grant(&piece))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| self.entries[i])
-            .filter(|(e, _)| !self.expired(e) && applies(e))
-            .collect();
-        alone.sort_by_key(|(_, added)| *added);
-        for (e, added) in &alone {
+        // Only entries with a key that may grant some of the piece (`grant`), or that
+        // may cover it or be covered by it (`related`), are asked: a ledger of
+        // thousands is not scanned per change. A set of keys grants the piece exactly
+        // when the keys among them that may grant some of it do.
+        let by_app = self.by_app.get(c.app.as_str());
+        let live = |tags: Vec<usize>| -> Vec<(&Entry, bool)> {
+            let mut v: Vec<(&Entry, bool)> = tags
+                .into_iter()
+                .map(|i| self.entries[i])
+                .filter(|(e, _)| !self.expired(e) && applies(e))
+                .collect();
+            v.sort_by_key(|(_, added)| *added);
+            v
+        };
+        let grant = live(by_app.map(|b| b.keys.may_grant(&piece)).unwrap_or_default());
+        // One entry that covers it alone, reviewed entries first.
+        for (e, added) in &grant {
             if ScopeSet::new(&for_app(e), opts).grants(&piece) {
                 return approved(e, *added);
             }
         }
         // Several entries together.
-        let mut live: Vec<(&Entry, bool)> = self
-            .entries_for(&c.app)
-            .filter(|(e, _)| !self.expired(e) && applies(e))
-            .collect();
-        live.sort_by_key(|(_, added)| *added);
-        let together: Vec<Scope> = live.iter().flat_map(|(e, _)| for_app(e)).collect();
+        let together: Vec<Scope> = grant.iter().flat_map(|(e, _)| for_app(e)).collect();
         if ScopeSet::new(&together, opts).grants(&piece) {
-            let contributing: Vec<&(&Entry, bool)> = live
+            let related = live(by_app.map(|b| b.keys.related(&piece)).unwrap_or_default());
+            let contributing: Vec<&(&Entry, bool)> = related
                 .iter()
                 .filter(|(e, _)| {
                     for_app(e)
@@ -495,25 +509,38 @@ impl<'a> Ledger<'a> {
             };
         }
         // Would the entries still waiting for a review approve it?
+        let pending = |tags: Vec<usize>| -> Vec<(&Entry, &str)> {
+            tags.into_iter()
+                .map(|i| self.pending[i])
+                .filter(|(e, _)| applies(e))
+                .collect()
+        };
         let with_pending: Vec<Scope> = together
             .iter()
             .cloned()
             .chain(
-                self.pending_for(&c.app)
-                    .filter(|(e, _)| applies(e))
-                    .flat_map(|(e, _)| for_app(e)),
+                pending(
+                    by_app
+                        .map(|b| b.pending_keys.may_grant(&piece))
+                        .unwrap_or_default(),
+                )
+                .into_iter()
+                .flat_map(|(e, _)| for_app(e)),
             )
             .collect();
         if ScopeSet::new(&with_pending, opts).grants(&piece) {
-            let waiting: Vec<(&Entry, &str)> = self
-                .pending_for(&c.app)
-                .filter(|(e, _)| applies(e))
-                .filter(|(e, _)| {
-                    for_app(e)
-                        .iter()
-                        .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
-                })
-                .collect();
+            let waiting: Vec<(&Entry, &str)> = pending(
+                by_app
+                    .map(|b| b.pending_keys.related(&piece))
+                    .unwrap_or_default(),
+            )
+            .into_iter()
+            .filter(|(e, _)| {
+                for_app(e)
+                    .iter()
+                    .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
+            })
+            .collect();
             let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
             return Approval {
                 state: ApprovalState::Pending,
@@ -533,9 +560,14 @@ impl<'a> Ledger<'a> {
                 tenants: Vec::new(),
             };
         }
-        let expired = self.entries_for(&c.app).find(|(e, _)| {
-            self.expired(e) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
-        });
+        let expired = by_app
+            .map(|b| b.keys.may_grant(&piece))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| self.entries[i])
+            .find(|(e, _)| {
+                self.expired(e) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
+            });
         if let Some((e, added)) = expired {
             return Approval {
                 state: ApprovalState::Expired,
