@@ -1,11 +1,18 @@
 //! Benchmark: `gate` against the previous release in a repository of 20,000 commits
-//! and 2,000 release tags, with a manifest of 2,000 scopes and 200 workflows.
+//! and 2,000 release tags, with a manifest of 2,000 scopes, in three shapes:
+//! - `spread`: the scopes spread over 146 types and 3 levels, 200 workflows;
+//! - `one-type`: 2,000 `patient/Observation.rs?category=cN` scopes on one type, and
+//!   2,000 workflows each needing one (issue 15 §1: the shape that was quadratic);
+//! - `ledger`: the `one-type` scopes all added since the previous release, and a ledger
+//!   of 2,000 entries, one naming each (added with HEAD, unsigned: each change is
+//!   matched against them all, and none approves).
 //!
 //! Run with `cargo bench --bench gate`. The gate is a CI step, so its cost must be
 //! close to the floor of reading the two blobs. Measured in the same run, interleaved:
 //! the release `scopegate gate --format json` and the floor, `git show
 //! <prev-tag>:smart-app.yaml` plus `git show HEAD:smart-app.yaml` (two spawns).
-//! Target (issue): the gate's median within 3x the floor's.
+//! Targets: the gate's median within 3x the floor's (issue 2); within 2x on every shape,
+//! the goal 1.5x (issue 15). `GATE_BENCH_SHAPES=spread,ledger` runs some shapes only.
 //!
 //! The repository is built with `git fast-import` (a `git` subprocess is fine in a
 //! benchmark; the product itself reads git through git2), then its refs are packed
@@ -58,27 +65,67 @@ fn extra(k: usize) -> String {
     format!("user/{}.cruds?category=extra-{k}", types[k % types.len()])
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Spread,
+    OneType,
+    Ledger,
+}
+
+impl Shape {
+    const ALL: [Shape; 3] = [Shape::Spread, Shape::OneType, Shape::Ledger];
+
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Spread => "spread",
+            Shape::OneType => "one-type",
+            Shape::Ledger => "ledger",
+        }
+    }
+
+    fn workflows(self) -> usize {
+        match self {
+            Shape::Spread => WORKFLOWS,
+            Shape::OneType | Shape::Ledger => SCOPES - 2,
+        }
+    }
+}
+
+/// The scopes besides `launch` and `launch/patient` (which count among the 2,000).
+fn tokens(shape: Shape, head: bool) -> Vec<String> {
+    match shape {
+        Shape::Spread => {
+            let types = FhirVersion::R4.resource_types();
+            let levels = ["patient", "user", "system"];
+            let perms = ["rs", "r", "s", "crs", "cruds", "rs"];
+            let mut tokens = Vec::with_capacity(SCOPES);
+            let mut i = 0usize;
+            while tokens.len() < SCOPES - 2 {
+                let ty = types[i % types.len()];
+                let level = levels[(i / types.len()) % levels.len()];
+                let p = perms[(i / 7) % perms.len()];
+                let tok = if i < types.len() * levels.len() {
+                    format!("{level}/{ty}.{p}")
+                } else {
+                    format!("{level}/{ty}.{p}?category=cat-{i}")
+                };
+                tokens.push(tok);
+                i += 1;
+            }
+            tokens
+        }
+        // Before HEAD, the `ledger` shape's app held only the patient.
+        Shape::Ledger if !head => vec!["patient/Patient.rs".to_string()],
+        Shape::OneType | Shape::Ledger => (1..=SCOPES - 2)
+            .map(|i| format!("patient/Observation.rs?category=c{i}"))
+            .collect(),
+    }
+}
+
 /// The manifest with `extras` added scopes; `rev` changes a description (a change
 /// that is not an escalation).
-fn manifest(extras: usize, rev: usize) -> String {
-    let types = FhirVersion::R4.resource_types();
-    let levels = ["patient", "user", "system"];
-    let perms = ["rs", "r", "s", "crs", "cruds", "rs"];
-    // `launch` and `launch/patient` count among the 2,000.
-    let mut tokens = Vec::with_capacity(SCOPES);
-    let mut i = 0usize;
-    while tokens.len() < SCOPES - 2 {
-        let ty = types[i % types.len()];
-        let level = levels[(i / types.len()) % levels.len()];
-        let p = perms[(i / 7) % perms.len()];
-        let tok = if i < types.len() * levels.len() {
-            format!("{level}/{ty}.{p}")
-        } else {
-            format!("{level}/{ty}.{p}?category=cat-{i}")
-        };
-        tokens.push(tok);
-        i += 1;
-    }
+fn manifest(shape: Shape, extras: usize, rev: usize, head: bool) -> String {
+    let tokens = tokens(shape, head);
     let mut t = format!(
         "id: {APP}\nname: Benchmark (revision {rev})\nfhir_version: R4\nlaunch: [ehr, standalone, backend]\nscopes:\n  - scope: launch\n    rationale: EHR launch.\n  - scope: launch/patient\n    rationale: Standalone launch with a patient picker.\n"
     );
@@ -94,8 +141,9 @@ fn manifest(extras: usize, rev: usize) -> String {
         ));
     }
     t.push_str("workflows:\n");
-    let per = tokens.len().div_ceil(WORKFLOWS);
-    for w in 0..WORKFLOWS {
+    let workflows = shape.workflows().min(tokens.len());
+    let per = tokens.len().div_ceil(workflows);
+    for w in 0..workflows {
         let note = if w == 7 {
             format!(" Revised {rev} times.")
         } else {
@@ -118,13 +166,26 @@ fn manifest(extras: usize, rev: usize) -> String {
 const CONFIG: &str = "# Release managers own this file.\nmanifests: [smart-app.yaml]\nrelease_tags: 'v*'\napprovers: [alice, acme/release-managers]\n";
 
 /// Approves one of HEAD's escalations ahead of time (and one older scope), so the
-/// gate matches ledger keys; the other escalations stay unapproved (exit 1).
-fn ledger() -> String {
-    format!(
+/// gate matches ledger keys; the other escalations stay unapproved (exit 1). The
+/// `ledger` shape also names each of HEAD's 1,998 new scopes in an entry of its own.
+fn ledger(shape: Shape) -> String {
+    let mut t = format!(
         "# scopegate approvals ledger. Append-only: `scopegate approve` adds entries;\n# editing or deleting an entry that was already released fails the gate.\napprovals:\n  - keys:\n      - \"{APP}:{}\"\n    by: \"alice\"\n    at: \"2020-09-13T12:26:40Z\"\n    ticket: \"SEC-1\"\n    reason: \"Write access reviewed with the vendor.\"\n  - keys:\n      - \"{APP}:{}\"\n    by: \"alice\"\n    at: \"2020-09-13T12:27:40Z\"\n    ticket: \"SEC-2\"\n",
         extra(0),
         extra(EXTRAS - 1)
-    )
+    );
+    if shape == Shape::Ledger {
+        for (i, tok) in tokens(shape, true).iter().enumerate() {
+            t.push_str(&format!(
+                "  - keys:\n      - \"{APP}:{tok}\"\n    by: \"alice\"\n    at: \"2020-09-14T{:02}:{:02}:{:02}Z\"\n    ticket: \"SEC-{}\"\n    reason: \"Category reviewed.\"\n",
+                i / 3600,
+                i / 60 % 60,
+                i % 60,
+                i + 3
+            ));
+        }
+    }
+    t
 }
 
 fn git(dir: &Path) -> Command {
@@ -160,19 +221,20 @@ fn data(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The fast-import stream. Returns the number of tags.
-fn stream(out: &mut impl Write) -> std::io::Result<usize> {
+fn stream(out: &mut impl Write, shape: Shape) -> std::io::Result<usize> {
     let who = "Bench <bench@example.com>";
     let t0 = 1_600_000_000usize;
     // Blobs: one per manifest version (marks from 1,000,000), config and ledger.
     const BLOB: usize = 1_000_000;
     for (n, &(_, extras, rev)) in VERSIONS.iter().enumerate() {
         write!(out, "blob\nmark :{}\n", BLOB + n)?;
-        data(out, manifest(extras, rev).as_bytes())?;
+        let head = n == VERSIONS.len() - 1;
+        data(out, manifest(shape, extras, rev, head).as_bytes())?;
     }
     write!(out, "blob\nmark :{}\n", BLOB + 100)?;
     data(out, CONFIG.as_bytes())?;
     write!(out, "blob\nmark :{}\n", BLOB + 101)?;
-    data(out, ledger().as_bytes())?;
+    data(out, ledger(shape).as_bytes())?;
 
     let mut tags = 0;
     let mut tag = |out: &mut dyn Write, name: &str, mark: usize, annotated: bool, ts: usize| {
@@ -205,6 +267,15 @@ fn stream(out: &mut impl Write) -> std::io::Result<usize> {
         }
         if i == 2 {
             writeln!(out, "M 100644 :{} .scopegate/config.yaml", BLOB + 100)?;
+        }
+        // The `ledger` shape's entries come with HEAD (so they approve its changes); the
+        // others' ledger was in every release (its entries are spent).
+        let ledger_at = if shape == Shape::Ledger {
+            COMMITS - 1
+        } else {
+            2
+        };
+        if i == ledger_at {
             writeln!(out, "M 100644 :{} .scopegate/approvals.yaml", BLOB + 101)?;
         }
         out.write_all(b"\n")?;
@@ -231,7 +302,7 @@ fn stream(out: &mut impl Write) -> std::io::Result<usize> {
 }
 
 /// Builds the repository in `dir`; returns the number of tags.
-fn build(dir: &Path) -> usize {
+fn build(dir: &Path, shape: Shape) -> usize {
     let mut init = git(dir);
     init.args(["-c", "init.defaultBranch=main", "init", "-q"]);
     run(init, "git init");
@@ -246,7 +317,7 @@ fn build(dir: &Path) -> usize {
     let mut child = fi.spawn().expect("git fast-import starts");
     let tags = {
         let mut w = BufWriter::new(child.stdin.take().expect("stdin"));
-        let tags = stream(&mut w).expect("write the fast-import stream");
+        let tags = stream(&mut w, shape).expect("write the fast-import stream");
         w.flush().expect("flush the fast-import stream");
         tags
     };
@@ -290,7 +361,7 @@ fn time_floor(dir: &Path, prev: &str) -> Duration {
 
 fn gate(dir: &Path, stdout: Stdio) -> (Duration, std::process::Output) {
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+    let out = Command::new(bin())
         .current_dir(dir)
         .args(["gate", "--format", "json"])
         .stdout(stdout)
@@ -309,15 +380,36 @@ fn gate(dir: &Path, stdout: Stdio) -> (Duration, std::process::Output) {
 }
 
 fn main() {
+    let only = std::env::var("GATE_BENCH_SHAPES").ok();
+    let mut ratios = Vec::new();
+    for shape in Shape::ALL {
+        if only
+            .as_deref()
+            .is_some_and(|o| !o.split(',').any(|n| n == shape.name()))
+        {
+            continue;
+        }
+        ratios.push((shape, bench(shape)));
+    }
+    println!("summary (median gate / median floor, same run):");
+    for (shape, r) in ratios {
+        println!("  {:<9} {r:.2}x (target <= 2x, goal 1.5x)", shape.name());
+    }
+}
+
+/// Builds the shape's repository, checks the gate's verdict, and times it against the
+/// floor, interleaved; returns the ratio of the medians.
+fn bench(shape: Shape) -> f64 {
     // GATE_BENCH_REPO=DIR builds the repository there and keeps it, for profiling.
     let tmp = tempfile::tempdir().expect("a temporary directory");
-    let keep = std::env::var_os("GATE_BENCH_REPO").map(std::path::PathBuf::from);
+    let keep =
+        std::env::var_os("GATE_BENCH_REPO").map(|d| std::path::PathBuf::from(d).join(shape.name()));
     if let Some(k) = &keep {
         std::fs::create_dir_all(k).expect("GATE_BENCH_REPO is creatable");
     }
     let dir = keep.as_deref().unwrap_or(tmp.path());
     let t = Instant::now();
-    let tags = build(dir);
+    let tags = build(dir, shape);
     let built = t.elapsed();
     let prev = release_tag((COMMITS - 1) / TAG_EVERY * TAG_EVERY);
 
@@ -332,8 +424,19 @@ fn main() {
     );
     let s = &report["summary"];
     let (esc, unapproved) = (&s["escalations"], &s["unapproved"]);
-    assert_eq!(esc.as_u64(), Some((EXTRAS - 2) as u64), "escalations");
-
+    let new_scopes = if shape == Shape::Ledger {
+        SCOPES - 2
+    } else {
+        0
+    };
+    assert_eq!(
+        esc.as_u64(),
+        Some((EXTRAS - 2 + new_scopes) as u64),
+        "escalations"
+    );
+    // (The entries are unsigned, so none approves: each change is matched against all
+    // 2,000, which is the cost measured.)
+    assert_eq!(unapproved, esc, "unapproved");
     let mut floor = Vec::new();
     let mut gated = Vec::new();
     for n in 0..WARMUPS + RUNS {
@@ -352,7 +455,9 @@ fn main() {
     }
     let (f, g) = (median(floor), median(gated));
     println!(
-        "gate: {COMMITS} commits, {tags} tags, {SCOPES} scopes / {WORKFLOWS} workflows (repository built in {:.1} s)",
+        "gate [{}]: {COMMITS} commits, {tags} tags, {SCOPES} scopes / {} workflows (repository built in {:.1} s)",
+        shape.name(),
+        shape.workflows(),
         built.as_secs_f64()
     );
     println!(
@@ -360,8 +465,14 @@ fn main() {
     );
     println!("  floor (git show x2): median {:>7.1} ms", ms(f));
     println!("  scopegate gate:      median {:>7.1} ms", ms(g));
-    println!(
-        "  ratio: {:.2}x (target <= 3x)",
-        g.as_secs_f64() / f.as_secs_f64()
-    );
+    let ratio = g.as_secs_f64() / f.as_secs_f64();
+    println!("  ratio: {ratio:.2}x (target <= 2x, goal 1.5x)");
+    ratio
+}
+
+/// The binary timed: this build's, or `SCOPEGATE_BENCH_BIN` (to time another build,
+/// e.g. the one before a change, on the same shapes in the same conditions).
+fn bin() -> std::path::PathBuf {
+    std::env::var_os("SCOPEGATE_BENCH_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_scopegate").into(), Into::into)
 }

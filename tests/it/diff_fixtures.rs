@@ -185,7 +185,7 @@ fn narrowings_are_described_as_limits_at_the_narrowing_scope() {
         .iter()
         .filter(|(n, _, _)| n.starts_with("narrowed-"))
         .collect();
-    assert_eq!(narrowings.len(), 4);
+    assert_eq!(narrowings.len(), 6);
     let covers = Options {
         user_covers_patient: true,
     };
@@ -241,4 +241,57 @@ fn narrowings_are_described_as_limits_at_the_narrowing_scope() {
         get("narrowed-level"),
         "`user/Observation.rs` narrowed to `patient/Observation.rs`: now limited to the `patient/` level"
     );
+}
+
+/// FHIR token search (<https://hl7.org/fhir/R4/search.html#token>): `[code]` matches
+/// the code in any system, `[system]|[code]` only in that system, `|[code]` only with
+/// no system; modifiers (<https://hl7.org/fhir/R4/search.html#modifiers>) are never
+/// read as narrower than the plain parameter. Each pair, in the direction it names.
+#[test]
+fn token_semantics_pairs_change_in_the_direction_fhir_search_gives() {
+    use scopegate::report::Direction;
+    let cases = cases();
+    // (pair, an escalation expected, a reduction expected)
+    let expected = [
+        // `code` → `system|code`: a narrowing only (the reverse of `token-system-dropped`).
+        ("narrowed-token-system-qualified", false, true),
+        ("token-system-dropped", true, false),
+        // `code` → `|code`: a narrowing only; `|code` → `code`: a widening only.
+        ("narrowed-token-no-system", false, true),
+        ("token-no-system-widened", true, false),
+        // `|code` and `system|code` are disjoint: both directions change.
+        ("token-no-system-qualified", true, true),
+        // A modifier is its own parameter: nothing is proven narrower or wider.
+        ("token-modifier-not", true, true),
+        ("token-modifier-in", true, true),
+    ];
+    for (name, esc, red) in expected {
+        let (_, base, head) = cases
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("no fixture pair `{name}`"));
+        let changes = diff(Some(base), head.as_ref().unwrap(), Options::default());
+        let has = |d: Direction| changes.iter().any(|c| c.direction == d);
+        assert_eq!(has(Direction::Escalation), esc, "{name}: {changes:#?}");
+        assert_eq!(has(Direction::Reduction), red, "{name}: {changes:#?}");
+        assert!(
+            changes
+                .iter()
+                .all(|c| c.rule != scopegate::rules::RuleId::ReadAccessAdded || esc),
+            "{name}: {changes:#?}"
+        );
+        // The reverse of a pure narrowing is an escalation, and of a widening a reduction.
+        let back = diff(Some(head.as_ref().unwrap()), base, Options::default());
+        let back_has = |d: Direction| back.iter().any(|c| c.direction == d);
+        assert_eq!(
+            back_has(Direction::Escalation),
+            red,
+            "{name} reversed: {back:#?}"
+        );
+        assert_eq!(
+            back_has(Direction::Reduction),
+            esc,
+            "{name} reversed: {back:#?}"
+        );
+    }
 }

@@ -32,6 +32,7 @@ mod rule_outputs;
 mod scale;
 mod signed;
 mod tenants;
+mod token_semantics;
 mod tokens;
 mod trusted;
 mod usage;

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::grant::{NewAccess, Options, ScopeSet, new_access, serves, type_covers};
+use crate::grant::{
+    Candidates, NewAccess, Options, RestrictionIndex, ScopeSet, new_access, serves, type_covers,
+};
 use crate::manifest::{Manifest, Pos, ScopeEntry, Workflow};
 use crate::narrowing;
 use crate::report::{Approval, Change, Direction, Location};
@@ -242,7 +244,7 @@ pub fn justifying_workflows(head: &Manifest, piece: &Scope, opts: Options) -> Ve
 /// Where a piece's scope is in a manifest, and which workflows it serves. Asked of
 /// every piece: with many (a new app: every scope) a scan per piece is quadratic, so
 /// they are indexed; with a few, a scan costs less than the index.
-struct Lookup<'m> {
+pub(crate) struct Lookup<'m> {
     m: &'m Manifest,
     index: Option<Index<'m>>,
 }
@@ -250,14 +252,18 @@ struct Lookup<'m> {
 struct Index<'m> {
     /// The first entry of each scope.
     first: FxHashMap<&'m Scope, &'m ScopeEntry>,
-    /// Resource needs by type, with their workflow.
-    needs: FxHashMap<&'m ResourceType, Vec<(&'m str, &'m Scope)>>,
+    /// Resource needs by type, with their workflow, indexed by restriction: a piece
+    /// serves only needs its restriction covers.
+    needs: FxHashMap<&'m ResourceType, NeedsOfType<'m>>,
 }
+
+/// `(workflow, need)` pairs of one type, and their restrictions indexed.
+type NeedsOfType<'m> = (Vec<(&'m str, &'m Scope)>, RestrictionIndex<'m>);
 
 impl<'m> Lookup<'m> {
     const INDEX_FROM: usize = 16;
 
-    fn new(m: &'m Manifest, pieces: usize) -> Lookup<'m> {
+    pub(crate) fn new(m: &'m Manifest, pieces: usize) -> Lookup<'m> {
         let index = (pieces >= Self::INDEX_FROM).then(|| {
             let mut first: FxHashMap<&Scope, &ScopeEntry> = FxHashMap::default();
             first.reserve(m.scopes.len());
@@ -266,11 +272,13 @@ impl<'m> Lookup<'m> {
                     first.entry(s).or_insert(e);
                 }
             }
-            let mut needs: FxHashMap<&ResourceType, Vec<(&str, &Scope)>> = FxHashMap::default();
+            let mut needs: FxHashMap<&ResourceType, NeedsOfType> = FxHashMap::default();
             for w in &m.workflows {
                 for n in w.needs.iter().filter_map(|n| n.scope()) {
                     if let Scope::Resource(r) = n {
-                        needs.entry(&r.resource).or_default().push((&w.id.value, n));
+                        let (list, index) = needs.entry(&r.resource).or_default();
+                        list.push((&w.id.value, n));
+                        index.push(&r.restriction);
                     }
                 }
             }
@@ -287,7 +295,7 @@ impl<'m> Lookup<'m> {
     }
 
     /// What [`justifying_workflows`] answers.
-    fn workflows(&self, piece: &Scope, opts: Options) -> Vec<String> {
+    pub(crate) fn workflows(&self, piece: &Scope, opts: Options) -> Vec<String> {
         match (&self.index, piece) {
             // A named type serves only needs of that very type.
             (Some(i), Scope::Resource(r)) if r.resource != ResourceType::Any => {
@@ -295,7 +303,9 @@ impl<'m> Lookup<'m> {
                     .needs
                     .get(&r.resource)
                     .into_iter()
-                    .flatten()
+                    .flat_map(|(list, index)| {
+                        Candidates::new(list, index.may_be_covered_by(&r.restriction))
+                    })
                     .filter(|(_, n)| serves(piece, n, opts))
                     .map(|(w, _)| w.to_string())
                     .collect();

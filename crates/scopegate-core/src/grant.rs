@@ -13,6 +13,9 @@ use rustc_hash::FxHashMap;
 
 use crate::scope::{Letter, Level, Perms, ResourceScope, ResourceType, Restriction, Scope};
 
+mod index;
+pub use index::{RestrictionIndex, ScopeIndex};
+
 /// Policy choices the IG leaves open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {
@@ -98,7 +101,7 @@ static ANY: ResourceType = ResourceType::Any;
 #[derive(Clone, Debug, Default)]
 pub struct ScopeSet<'a> {
     /// Resource scopes by type, then by level (`Level as usize`).
-    resources: FxHashMap<&'a ResourceType, [Vec<(Perms, &'a Restriction)>; 3]>,
+    resources: FxHashMap<&'a ResourceType, [Bucket<'a>; 3]>,
     others: BTreeSet<&'a Scope>,
     opts: Options,
 }
@@ -117,8 +120,11 @@ impl<'a> ScopeSet<'a> {
 
     pub fn insert(&mut self, s: &'a Scope) {
         match s {
-            Scope::Resource(r) => self.resources.entry(&r.resource).or_default()[r.level as usize]
-                .push((r.perms, &r.restriction)),
+            Scope::Resource(r) => {
+                let bucket = &mut self.resources.entry(&r.resource).or_default()[r.level as usize];
+                bucket.entries.push((r.perms, &r.restriction));
+                bucket.index.push(&r.restriction);
+            }
             other => {
                 self.others.insert(other);
             }
@@ -141,7 +147,7 @@ impl<'a> ScopeSet<'a> {
     pub fn uncovered(&self, b: &ResourceScope) -> Vec<ResourceScope> {
         // Fast path: one scope in the set covers `b` whole (the common case).
         if self
-            .candidates(b.level, &b.resource)
+            .candidates(b.level, &b.resource, &b.restriction)
             .any(|(p, r)| p.is_superset(b.perms) && r.covers(&b.restriction))
         {
             return Vec::new();
@@ -179,7 +185,7 @@ impl<'a> ScopeSet<'a> {
                 .chain(any)
                 .flat_map(move |resource| {
                     self.at(level, resource)
-                        .iter()
+                        .may_cover(&b.restriction)
                         .filter(|(perms, restriction)| {
                             perms.is_superset(b.perms) && restriction.covers(&b.restriction)
                         })
@@ -193,23 +199,29 @@ impl<'a> ScopeSet<'a> {
         })
     }
 
-    fn at(&self, level: Level, ty: &ResourceType) -> &[(Perms, &'a Restriction)] {
+    fn at(&self, level: Level, ty: &ResourceType) -> &Bucket<'a> {
+        static EMPTY: Bucket<'static> = Bucket {
+            entries: Vec::new(),
+            index: RestrictionIndex::EMPTY,
+        };
         self.resources
             .get(ty)
-            .map_or(&[][..], |by_level| &by_level[level as usize])
+            .map_or(&EMPTY, |by_level| &by_level[level as usize])
     }
 
+    /// The scopes at levels and types that cover `(level, ty)` whose restriction may
+    /// cover `r` (a superset of those that do), in the order they were inserted.
     fn candidates<'s>(
         &'s self,
         level: Level,
         ty: &'s ResourceType,
+        r: &'s Restriction,
     ) -> impl Iterator<Item = &'s (Perms, &'a Restriction)> + 's {
         self.opts.covering_levels(level).flat_map(move |l| {
-            let any: &[(Perms, &'a Restriction)] = match ty {
-                ResourceType::Named(_) => self.at(l, &ANY),
-                ResourceType::Any => &[],
-            };
-            self.at(l, ty).iter().chain(any)
+            let any = matches!(ty, ResourceType::Named(_)).then(|| self.at(l, &ANY));
+            std::iter::once(self.at(l, ty))
+                .chain(any)
+                .flat_map(move |b| b.may_cover(r))
         })
     }
 
@@ -226,7 +238,7 @@ impl<'a> ScopeSet<'a> {
         budget: &mut usize,
     ) -> bool {
         if self
-            .candidates(level, ty)
+            .candidates(level, ty, r)
             .any(|(p, cr)| p.contains(l) && cr.covers(r))
         {
             return true;
@@ -267,6 +279,45 @@ impl<'a> ScopeSet<'a> {
             vec![r.clone()]
         } else {
             vec![r.with_clause_values(&param, &all, missing)]
+        }
+    }
+}
+
+/// The scopes of one type at one level, with their restrictions indexed.
+#[derive(Clone, Debug, Default)]
+struct Bucket<'a> {
+    entries: Vec<(Perms, &'a Restriction)>,
+    index: RestrictionIndex<'a>,
+}
+
+impl<'a> Bucket<'a> {
+    /// The entries whose restriction may cover `r`, in insertion order.
+    fn may_cover<'s>(&'s self, r: &Restriction) -> Candidates<'s, (Perms, &'a Restriction)> {
+        Candidates::new(&self.entries, self.index.may_cover(r))
+    }
+}
+
+/// Items of a slice: all of them, or those at the given (ascending) positions.
+pub(crate) enum Candidates<'s, T> {
+    All(std::slice::Iter<'s, T>),
+    Some(&'s [T], std::vec::IntoIter<usize>),
+}
+
+impl<'s, T> Candidates<'s, T> {
+    pub(crate) fn new(items: &'s [T], positions: Option<Vec<usize>>) -> Self {
+        match positions {
+            None => Candidates::All(items.iter()),
+            Some(p) => Candidates::Some(items, p.into_iter()),
+        }
+    }
+}
+
+impl<'s, T> Iterator for Candidates<'s, T> {
+    type Item = &'s T;
+    fn next(&mut self) -> Option<&'s T> {
+        match self {
+            Candidates::All(it) => it.next(),
+            Candidates::Some(items, it) => it.next().map(|i| &items[i]),
         }
     }
 }
@@ -381,7 +432,10 @@ pub fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
     let mut resources: Vec<ResourceScope> = Vec::new();
     for ((level, resource, restriction), perms) in perms {
         let single: Vec<_> = restriction.clauses().collect();
-        if let [(param, values)] = single.as_slice() {
+        // (A modified parameter's values do not OR: `code:not=a,b` is not the union.)
+        if let [(param, values)] = single.as_slice()
+            && !crate::scope::is_modified_parameter(param)
+        {
             let key = (level, resource.clone(), perms, Some(param.to_string()));
             let param = param.to_string();
             let values = (*values).clone();

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::grant::{Options, ScopeSet, minimize, type_covers};
+use crate::grant::{Candidates, Options, RestrictionIndex, ScopeSet, minimize, type_covers};
 use crate::manifest::{LaunchMode, Manifest, Pos, ScopeEntry, Token};
 use crate::report::{Finding, Location};
 use crate::rules::RuleId;
@@ -60,6 +60,58 @@ fn code_of(s: &str) -> String {
 
 fn codes<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     items.into_iter().map(code).collect::<Vec<_>>().join(", ")
+}
+
+/// Distinct resource needs, each with the workflows that need it, their restrictions
+/// indexed (500 workflows needing the same scope are compared with a scope once).
+struct NeedList<'m> {
+    needs: Vec<(Vec<&'m str>, &'m ResourceScope)>,
+    index: RestrictionIndex<'m>,
+}
+
+impl<'m> NeedList<'m> {
+    fn new(needs: Vec<(&'m str, &'m ResourceScope)>) -> Self {
+        let mut distinct: Vec<(Vec<&'m str>, &'m ResourceScope)> = Vec::new();
+        let mut at: FxHashMap<&ResourceScope, usize> = FxHashMap::default();
+        for (w, n) in needs {
+            match at.get(n) {
+                Some(&i) => distinct[i].0.push(w),
+                None => {
+                    at.insert(n, distinct.len());
+                    distinct.push((vec![w], n));
+                }
+            }
+        }
+        let mut index = RestrictionIndex::default();
+        for (_, n) in &distinct {
+            index.push(&n.restriction);
+        }
+        NeedList {
+            needs: distinct,
+            index,
+        }
+    }
+
+    /// The needs whose restriction may cover `r`'s or be covered by it (a superset of
+    /// those that are), in their order.
+    fn related<'s>(
+        &'s self,
+        r: &ResourceScope,
+    ) -> impl Iterator<Item = (&'s [&'m str], &'m ResourceScope)> + 's {
+        let positions = match (
+            self.index.may_cover(&r.restriction),
+            self.index.may_be_covered_by(&r.restriction),
+        ) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                a.sort_unstable();
+                a.dedup();
+                Some(a)
+            }
+            _ => None,
+        };
+        Candidates::new(&self.needs, positions).map(|(ws, n)| (ws.as_slice(), *n))
+    }
 }
 
 impl<'m> Lint<'m> {
@@ -375,10 +427,16 @@ impl<'m> Lint<'m> {
                     .push((n.workflow, r));
             }
         }
+        // Each list indexed by restriction, so that a scope is compared only with the
+        // needs it may cover or be covered by (not every need on its type).
         let all: Vec<(&str, &ResourceScope)> = by_type.values().flatten().copied().collect();
-        let any_needs = by_type
-            .get(&ResourceType::Any)
-            .map_or(&[][..], Vec::as_slice);
+        let all = NeedList::new(all);
+        let by_type: FxHashMap<&ResourceType, NeedList> = by_type
+            .into_iter()
+            .map(|(ty, needs)| (ty, NeedList::new(needs)))
+            .collect();
+        let none = NeedList::new(Vec::new());
+        let any_needs = by_type.get(&ResourceType::Any).unwrap_or(&none);
         let offline_workflows: Vec<&str> = self
             .m
             .workflows
@@ -386,16 +444,20 @@ impl<'m> Lint<'m> {
             .filter(|w| w.offline.is_some())
             .map(|w| w.id.value.as_str())
             .collect();
+        // Other scopes are needed by an equal need: looked up, not scanned.
+        let needed: FxHashSet<&Scope> = needs.iter().map(|n| n.scope).collect();
         for (s, e) in unique {
             let pos = e.token.text.pos;
             let raw = &e.token.text.value;
             match s {
                 Scope::Resource(r) => {
-                    let candidates = match &r.resource {
-                        ResourceType::Any => [&all[..], &[]],
-                        named => [by_type.get(named).map_or(&[][..], Vec::as_slice), any_needs],
+                    let lists = match &r.resource {
+                        ResourceType::Any => [&all, &none],
+                        named => [by_type.get(named).unwrap_or(&none), any_needs],
                     };
-                    self.justify_resource(r, raw, pos, candidates)
+                    let candidates: Vec<(&[&str], &ResourceScope)> =
+                        lists.into_iter().flat_map(|l| l.related(r)).collect();
+                    self.justify_resource(r, raw, pos, &candidates)
                 }
                 Scope::Refresh(Refresh::Offline) => {
                     if offline_workflows.is_empty() {
@@ -415,7 +477,7 @@ impl<'m> Lint<'m> {
                         }
                         _ => false,
                     };
-                    if !implied && !needs.iter().any(|n| n.scope == *other) {
+                    if !implied && !needed.contains(other) {
                         let hint = match other {
                             Scope::Launch(Launch::Ehr) => {
                                 "add `ehr` to `launch:` if the app is launched from the EHR, or remove it"
@@ -446,14 +508,15 @@ impl<'m> Lint<'m> {
         r: &ResourceScope,
         raw: &str,
         pos: Pos,
-        needs: [&[(&str, &ResourceScope)]; 2],
+        needs: &[(&[&str], &ResourceScope)],
     ) {
         let mut justified = Perms::from_letters([]);
         // Needs this scope fully serves (clipped to its letters), for the breadth check.
         let mut served: Vec<Scope> = Vec::new();
-        let mut workflows: BTreeSet<&str> = BTreeSet::new();
+        // The workflows of the needs it serves or is part of, gathered only for a message.
+        let mut matched: Vec<&[&str]> = Vec::new();
         let mut part_of_broader_need = false;
-        for (workflow, nr) in needs.into_iter().flatten() {
+        for &(workflows, nr) in needs {
             let shared = nr.perms.intersection(r.perms);
             if shared.is_empty() {
                 continue;
@@ -474,12 +537,12 @@ impl<'m> Lint<'m> {
                     perms: shared,
                     ..(*nr).clone()
                 }));
-                workflows.insert(workflow);
+                matched.push(workflows);
             } else if inside_need() {
                 // The scope is a narrower part of what the workflow needs.
                 justified = justified.union(shared);
                 part_of_broader_need = true;
-                workflows.insert(workflow);
+                matched.push(workflows);
             }
         }
         let unneeded = r.perms.minus(justified);
@@ -528,6 +591,7 @@ impl<'m> Lint<'m> {
             return;
         }
         let suggestion = minimize(&served, self.opts);
+        let workflows: BTreeSet<&str> = matched.into_iter().flatten().copied().collect();
         let wf = workflows.into_iter().collect::<Vec<_>>().join(", ");
         if r.resource == ResourceType::Any {
             let types: BTreeSet<String> = served

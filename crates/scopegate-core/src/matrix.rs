@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::approval::Entry;
 use crate::config::Config;
-use crate::diff::{classify, justifying_workflows};
+use crate::diff::classify;
 use crate::grant::Options;
 use crate::manifest::{Manifest, Pos};
 use crate::report::Location;
@@ -231,6 +231,8 @@ pub fn build(
     for m in manifests {
         let app = &m.id.value;
         let unlisted = unlisted(&tenants, m, opts);
+        // The workflows each scope serves, from needs indexed once per manifest.
+        let justify = crate::diff::Lookup::new(m, usize::MAX);
         for e in &m.scopes {
             let Some(s) = e.token.scope() else { continue };
             let pos = e.token.text.pos;
@@ -246,7 +248,7 @@ pub fn build(
                 canonical: s.to_string(),
                 location: Location::new(&m.path, pos),
                 rationale: e.rationale.as_ref().map(|r| r.value.trim().to_string()),
-                workflows: justifying_workflows(m, s, opts),
+                workflows: justify.workflows(s, opts),
                 risk: Risk::of(severity),
                 risk_rules,
                 approvals: approvals(ledger, app, s, opts),

@@ -201,9 +201,24 @@ impl Restriction {
     /// Drops each clause another clause on the same parameter implies.
     fn canonical(mut map: Clauses) -> Self {
         // Only a parameter written more than once can have a clause another implies.
-        for sets in map.values_mut().filter(|sets| sets.len() > 1) {
-            let all: Vec<BTreeSet<String>> = sets.iter().cloned().collect();
-            sets.retain(|v| !all.iter().any(|w| w != v && w.is_subset(v)));
+        for (param, sets) in map.iter_mut() {
+            // Within a clause, a value another value covers adds nothing to the OR
+            // (`category=laboratory,sys|laboratory` is `category=laboratory`).
+            if token_semantics(param) && sets.iter().any(|vs| vs.len() > 1) {
+                *sets = std::mem::take(sets)
+                    .into_iter()
+                    .map(|vs| {
+                        let all: Vec<String> = vs.iter().cloned().collect();
+                        vs.into_iter()
+                            .filter(|w| !all.iter().any(|v| v != w && value_covers(param, v, w)))
+                            .collect()
+                    })
+                    .collect();
+            }
+            if sets.len() > 1 {
+                let all: Vec<BTreeSet<String>> = sets.iter().cloned().collect();
+                sets.retain(|v| !all.iter().any(|w| w != v && clause_implies(param, w, v)));
+            }
         }
         Restriction {
             clauses: (!map.is_empty()).then(|| Arc::new(map)),
@@ -231,23 +246,27 @@ impl Restriction {
         if Arc::ptr_eq(mine, theirs) {
             return true;
         }
-        // The algebra asks this for every pair of scopes on a type, and value sets are
-        // small (usually one value): `BTreeSet::is_subset`'s set-up for large sets
-        // cost more than the comparisons themselves.
-        let subset = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
-            a.len() <= b.len() && a.iter().all(|x| b.contains(x))
-        };
         mine.iter().all(|(p, mine)| {
-            theirs
-                .get(p)
-                .is_some_and(|t| mine.iter().all(|vs| t.iter().any(|w| subset(w, vs))))
+            theirs.get(p).is_some_and(|t| {
+                mine.iter()
+                    .all(|vs| t.iter().any(|w| clause_implies(p, w, vs)))
+            })
         })
+    }
+
+    /// The parameter and OR-values of the first clause, in canonical order.
+    pub fn first_clause(&self) -> Option<(&str, &BTreeSet<String>)> {
+        self.clauses().next()
     }
 
     /// Splits the first clause that has several OR-values into one restriction per
     /// value; `None` when every clause has a single value.
     pub fn split_first_or(&self) -> Option<(String, Vec<(String, Restriction)>)> {
-        let (param, vs) = self.clauses().find(|(_, vs)| vs.len() > 1)?;
+        // A modified parameter's values are not split: `code:not=a,b` is not the union
+        // of `code:not=a` and `code:not=b` (see [`is_modified_parameter`]).
+        let (param, vs) = self
+            .clauses()
+            .find(|(p, vs)| vs.len() > 1 && !is_modified_parameter(p))?;
         let param = param.to_string();
         let vs = vs.clone();
         let rest: Vec<(String, BTreeSet<String>)> = self
@@ -281,6 +300,160 @@ impl Restriction {
         cl.push((param.to_string(), new));
         Restriction::from_clauses(cl)
     }
+}
+
+/// Search parameters of FHIR type `token` (R4 and R5; the common ones on clinical and
+/// administrative resources), on which a value is read as `[system]|[code]`. Any other
+/// parameter compares its values as opaque strings, which can only under-claim
+/// coverage: the string `a|b` of a `string` parameter is not a code in a system.
+const TOKEN_PARAMETERS: &[&str] = &[
+    "_id",
+    "_security",
+    "_tag",
+    "active",
+    "body-site",
+    "bodysite",
+    "category",
+    "class",
+    "clinical-status",
+    "code",
+    "combo-code",
+    "combo-data-absent-reason",
+    "combo-value-concept",
+    "component-code",
+    "component-data-absent-reason",
+    "component-value-concept",
+    "confidentiality",
+    "contenttype",
+    "criticality",
+    "data-absent-reason",
+    "email",
+    "event",
+    "facility",
+    "form",
+    "gender",
+    "identifier",
+    "ingredient-code",
+    "intent",
+    "kind",
+    "language",
+    "manufacturer",
+    "medication",
+    "method",
+    "mode",
+    "outcome",
+    "phone",
+    "priority",
+    "reason-code",
+    "relationship",
+    "role",
+    "route",
+    "security-label",
+    "service-category",
+    "service-type",
+    "setting",
+    "severity",
+    "site",
+    "special-arrangement",
+    "specialty",
+    "stage",
+    "status",
+    "telecom",
+    "type",
+    "use",
+    "vaccine-code",
+    "value-concept",
+    "verification-status",
+];
+
+/// `param` is written with a modifier (`code:not`, `category:in`, `name:exact`) or a
+/// chain (`subject:Patient.name`). Such a clause is its own parameter: it covers nothing
+/// but an equal clause, and nothing but an equal clause covers it. FHIR R4 search,
+/// <https://hl7.org/fhir/R4/search.html#modifiers>: `:not`, `:above`, `:below`, `:in`, `:not-in`, `:text`,
+/// `:missing` each change what the values match, and `code:not=a,b` is not the union of
+/// `code:not=a` and `code:not=b`.
+pub fn is_modified_parameter(param: &str) -> bool {
+    param.contains(':')
+}
+
+/// Values of `param` are FHIR tokens (`[system]|[code]`), compared by
+/// [`value_covers`]; a modified parameter is not.
+pub fn token_semantics(param: &str) -> bool {
+    !is_modified_parameter(param) && TOKEN_PARAMETERS.contains(&param)
+}
+
+/// The values of `param` that match every resource `w` matches (`w` itself first),
+/// FHIR R4 search, <https://hl7.org/fhir/R4/search.html#token>:
+/// - `[code]` matches the code in any system, so it covers `[system]|[code]` and `|[code]`;
+/// - `[system]|` matches every code of the system, so it covers `[system]|[code]`;
+/// - `|[code]` (a code with no system) and `[system]|[code]` cover only themselves.
+///
+/// Values of other parameters, and values that are not exactly one `|` between two
+/// parts, cover only themselves.
+pub fn value_coverers<'v>(param: &str, w: &'v str) -> impl Iterator<Item = &'v str> {
+    let (code, system) = match w.split_once('|') {
+        Some((s, c)) if token_semantics(param) && !c.is_empty() && !c.contains('|') => {
+            let code = Some(c);
+            // `[system]|`, as a prefix of `w` (the pipe included).
+            let system = (!s.is_empty()).then(|| &w[..=s.len()]);
+            (code, system)
+        }
+        _ => (None, None),
+    };
+    std::iter::once(w).chain(code).chain(system)
+}
+
+/// Every resource whose `param` matches `w` also matches `v` (see [`value_coverers`]).
+pub fn value_covers(param: &str, v: &str, w: &str) -> bool {
+    value_coverers(param, w).any(|c| c == v)
+}
+
+/// Some resource's `param` can match both `v` and `w` (FHIR R4 search, token: `code`
+/// and `system|` share `system|code`; `|code` and `system|code` share nothing). Values of
+/// other parameters overlap when equal.
+pub fn value_overlaps(param: &str, v: &str, w: &str) -> bool {
+    if v == w {
+        return true;
+    }
+    if !token_semantics(param) {
+        return false;
+    }
+    // (system: `None` for any, `Some("")` for none; code: `None` for any)
+    let split = |x: &'_ str| -> Option<(Option<String>, Option<String>)> {
+        match x.split_once('|') {
+            None => Some((None, Some(x.to_string()))),
+            Some((_, c)) if c.contains('|') => None,
+            Some((s, "")) if !s.is_empty() => Some((Some(s.to_string()), None)),
+            Some((_, "")) => None,
+            Some((s, c)) => Some((Some(s.to_string()), Some(c.to_string()))),
+        }
+    };
+    match (split(v), split(w)) {
+        (Some((sv, cv)), Some((sw, cw))) => {
+            let compatible = |a: &Option<String>, b: &Option<String>| match (a, b) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            compatible(&sv, &sw) && compatible(&cv, &cw)
+        }
+        _ => false,
+    }
+}
+
+/// The clause `param=w1,w2…` implies `param=v1,v2…`: every `w` is covered by some `v`.
+/// On a modified parameter only an equal clause implies another (see
+/// [`is_modified_parameter`]).
+fn clause_implies(param: &str, w: &BTreeSet<String>, v: &BTreeSet<String>) -> bool {
+    if is_modified_parameter(param) {
+        return w == v;
+    }
+    if !token_semantics(param) {
+        // Value sets are small (usually one value): `BTreeSet::is_subset`'s set-up
+        // for large sets cost more than the comparisons themselves.
+        return w.len() <= v.len() && w.iter().all(|x| v.contains(x));
+    }
+    w.iter()
+        .all(|x| v.contains(x) || value_coverers(param, x).any(|c| v.contains(c)))
 }
 
 impl fmt::Display for Restriction {

@@ -19,7 +19,9 @@ use crate::hint::did_you_mean;
 use crate::manifest::Manifest;
 use crate::report::{Check, Finding, Location, TenantRow, TenantVerdict};
 use crate::rules::{RuleId, Severity};
-use crate::scope::{Level, ResourceScope, ResourceType, Restriction, Scope};
+use crate::scope::{
+    Level, ResourceScope, ResourceType, Restriction, Scope, is_modified_parameter, value_overlaps,
+};
 use crate::yaml::{self, LoadError, Pos, Problem};
 
 mod ehr;
@@ -208,20 +210,23 @@ pub struct Violation {
 }
 
 /// Some resource matches both restrictions. Clauses on the same parameter with no value
-/// common to all of them are taken as disjoint (`category=laboratory` against
-/// `category=social-history`), which is how granular scopes partition a type.
+/// that overlaps a value of each of them are taken as disjoint (`category=laboratory`
+/// against `category=social-history`), which is how granular scopes partition a type.
+/// Token values overlap as FHIR search reads them (`laboratory` and
+/// `system|laboratory` do); a modified parameter (`code:not`) is assumed to overlap.
 fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
-    let mut common: std::collections::BTreeMap<&str, BTreeSet<&str>> = Default::default();
+    let mut by_param: std::collections::BTreeMap<&str, Vec<&BTreeSet<String>>> = Default::default();
     for (p, vs) in a.clauses().chain(b.clauses()) {
-        let vs: BTreeSet<&str> = vs.iter().map(String::as_str).collect();
-        match common.get_mut(p) {
-            Some(c) => c.retain(|v| vs.contains(v)),
-            None => {
-                common.insert(p, vs);
-            }
-        }
+        by_param.entry(p).or_default().push(vs);
     }
-    common.values().all(|c| !c.is_empty())
+    by_param.iter().all(|(p, clauses)| {
+        is_modified_parameter(p)
+            || clauses[0].iter().any(|v| {
+                clauses[1..]
+                    .iter()
+                    .all(|c| c.iter().any(|w| value_overlaps(p, v, w)))
+            })
+    })
 }
 
 /// `a` and `b` grant some access in common.

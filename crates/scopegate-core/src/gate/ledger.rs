@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{App, Input, Removed};
 use crate::approval::{Entry, Key};
 use crate::diff::{classify, justifying_workflows};
-use crate::grant::{ScopeSet, covers};
+use crate::grant::{ScopeIndex, ScopeSet, covers};
 use crate::manifest::Pos;
 use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
 use crate::rules::{RuleId, Severity};
@@ -38,7 +38,7 @@ pub(super) struct Ledger<'a> {
     spent: Vec<&'a Entry>,
     /// Indices into `entries`, `pending` and `spent` of the entries with a key for
     /// each app id.
-    by_app: FxHashMap<&'a str, ByApp>,
+    by_app: FxHashMap<&'a str, ByApp<'a>>,
     /// The unverified entries by position (sorted), so that marking an approval costs
     /// a lookup, not a scan of the ledger.
     unverified: Vec<(Pos, &'a Entry)>,
@@ -48,10 +48,16 @@ pub(super) struct Ledger<'a> {
 }
 
 #[derive(Default)]
-struct ByApp {
+struct ByApp<'a> {
     entries: Vec<usize>,
     pending: Vec<usize>,
     spent: Vec<usize>,
+    /// The app's keys in `entries`, tagged with their entry's index into `entries`, so
+    /// that a change is matched against the entries that may approve it, not all.
+    keys: ScopeIndex<'a>,
+    /// The same for `pending` and `spent`.
+    pending_keys: ScopeIndex<'a>,
+    spent_keys: ScopeIndex<'a>,
 }
 
 impl<'a> Ledger<'a> {
@@ -101,15 +107,16 @@ impl<'a> Ledger<'a> {
                 None => entries.push((e, true)),
             }
         }
-        let mut by_app: FxHashMap<&str, ByApp> = FxHashMap::default();
-        let mut index = |e: &'a Entry, i: usize, list: fn(&mut ByApp) -> &mut Vec<usize>| {
-            let mut apps: Vec<&str> = e.keys.iter().map(|k| k.app.as_str()).collect();
-            apps.sort_unstable();
-            apps.dedup();
-            for app in apps {
-                list(by_app.entry(app).or_default()).push(i);
-            }
-        };
+        let mut by_app: FxHashMap<&str, ByApp<'a>> = FxHashMap::default();
+        let mut index =
+            |e: &'a Entry, i: usize, list: for<'b> fn(&'b mut ByApp<'a>) -> &'b mut Vec<usize>| {
+                let mut apps: Vec<&str> = e.keys.iter().map(|k| k.app.as_str()).collect();
+                apps.sort_unstable();
+                apps.dedup();
+                for app in apps {
+                    list(by_app.entry(app).or_default()).push(i);
+                }
+            };
         for (i, (e, _)) in entries.iter().enumerate() {
             index(e, i, |b| &mut b.entries);
         }
@@ -118,6 +125,29 @@ impl<'a> Ledger<'a> {
         }
         for (i, e) in spent.iter().enumerate() {
             index(e, i, |b| &mut b.spent);
+        }
+        for (app, b) in by_app.iter_mut() {
+            for &i in &b.entries {
+                for k in entries[i].0.keys.iter().filter(|k| k.app == *app) {
+                    if let Some(scope) = k.scope() {
+                        b.keys.push(scope, i);
+                    }
+                }
+            }
+            for &i in &b.pending {
+                for k in pending[i].0.keys.iter().filter(|k| k.app == *app) {
+                    if let Some(scope) = k.scope() {
+                        b.pending_keys.push(scope, i);
+                    }
+                }
+            }
+            for &i in &b.spent {
+                for k in spent[i].keys.iter().filter(|k| k.app == *app) {
+                    if let Some(scope) = k.scope() {
+                        b.spent_keys.push(scope, i);
+                    }
+                }
+            }
         }
         let mut unverified: Vec<(Pos, &Entry)> =
             input.unverified.iter().map(|e| (e.pos, e)).collect();
@@ -178,21 +208,18 @@ impl<'a> Ledger<'a> {
             .map(|i| self.pending[*i])
     }
 
-    fn spent_for(&self, app: &str) -> impl Iterator<Item = &'a Entry> + '_ {
-        self.by_app
-            .get(app)
-            .into_iter()
-            .flat_map(|b| &b.spent)
-            .map(|i| self.spent[*i])
-    }
-
     /// For an escalation no entry approves, the spent entry that would have: an
     /// `approval-spent` finding naming its key, so the reviewer knows why it does not
     /// count.
     pub(super) fn spent_finding(&self, c: &Change) -> Option<Finding> {
         let piece = Scope::parse_shown(&c.scope).ok()?;
         let opts = self.input.config.options;
-        let e = self.spent_for(&c.app).find(|e| {
+        let near = self
+            .by_app
+            .get(c.app.as_str())
+            .map(|b| b.spent_keys.may_grant(&piece))
+            .unwrap_or_default();
+        let e = near.into_iter().map(|i| self.spent[i]).find(|e| {
             let keys: Vec<Scope> = e
                 .keys
                 .iter()
@@ -253,8 +280,6 @@ impl<'a> Ledger<'a> {
             .is_ok_and(|i| self.unverified[i].1 == e)
     }
 
-    /// A finding of `id` at a line of the ledger (its first when `None`), at the
-    /// severity the config gives the rule.
     pub(super) fn ledger_finding(&self, id: RuleId, line: Option<u32>, message: String) -> Finding {
         let at = Pos {
             line: line.unwrap_or(1),
@@ -280,8 +305,7 @@ impl<'a> Ledger<'a> {
         let mut out = Vec::new();
         for e in all {
             for t in e.tenants.iter().filter(|t| !known.contains(&t.as_str())) {
-                let mut f = self.ledger_finding(
-                    RuleId::ApprovalUnknownTenant,
+                let mut f = self.ledger_finding(RuleId::ApprovalUnknownTenant,
                     Some(e.pos.line),
                     format!(
                         "the approval by {} is limited to tenant `{t}`, which has no profile in {}/",
@@ -311,8 +335,7 @@ impl<'a> Ledger<'a> {
             .zip(head.iter().map(Some).chain(std::iter::repeat(None)))
             .position(|(b, h)| h != Some(b))?;
         let line = head.get(first_bad).map(|e| e.pos.line);
-        let mut f = self.ledger_finding(
-            RuleId::LedgerRewritten,
+        let mut f = self.ledger_finding(RuleId::LedgerRewritten,
             line,
             format!(
                 "approval entry {} (line {} at {at}) was edited or deleted; the ledger is append-only",
@@ -407,42 +430,14 @@ impl<'a> Ledger<'a> {
             return unapproved();
         };
         let opts = self.input.config.options;
-        let app = c.app.as_str();
-        // One entry that covers it alone, reviewed entries first.
-        let mut live: Vec<(&Entry, bool)> = self
-            .entries_for(app)
-            .filter(|(e, _)| !self.expired(e) && applies(e))
-            .collect();
-        live.sort_by_key(|(_, added)| *added);
-        for (e, added) in &live {
-            if ScopeSet::new(&keys_for(e, app), opts).grants(&piece) {
-                return self.approved_by(e, *added);
-            }
-        }
-        // Several entries together.
-        let together: Vec<Scope> = live.iter().flat_map(|(e, _)| keys_for(e, app)).collect();
-        if ScopeSet::new(&together, opts).grants(&piece) {
-            return self.approved_together(&live, &piece, app);
-        }
-        if let Some(pending) = self.pending_approval(together, &piece, app, applies) {
-            return pending;
-        }
-        let expired = self.entries_for(app).find(|(e, _)| {
-            self.expired(e) && applies(e) && ScopeSet::new(&keys_for(e, app), opts).grants(&piece)
-        });
-        if let Some((e, added)) = expired {
-            return Approval {
-                state: ApprovalState::Expired,
-                reason: Some(self.expiry_reason(e)),
-                ..self.approved_by(e, added)
-            };
-        }
-        unapproved()
-    }
-
-    /// Approved by the one entry `e`.
-    fn approved_by(&self, e: &Entry, added: bool) -> Approval {
-        Approval {
+        let for_app = |e: &Entry| -> Vec<Scope> {
+            e.keys
+                .iter()
+                .filter(|k| k.app == c.app)
+                .filter_map(|k| k.scope().cloned())
+                .collect()
+        };
+        let approved = |e: &Entry, added: bool| Approval {
             state: ApprovalState::Approved,
             by: Some(e.by.clone()),
             ticket: e.ticket.clone(),
@@ -452,74 +447,121 @@ impl<'a> Ledger<'a> {
             signed_with: self.signed_with(e),
             reason: None,
             tenants: Vec::new(),
+        };
+        // Only entries with a key that may grant some of the piece (`grant`), or that
+        // may cover it or be covered by it (`related`), are asked: a ledger of
+        // thousands is not scanned per change. A set of keys grants the piece exactly
+        // when the keys among them that may grant some of it do.
+        let by_app = self.by_app.get(c.app.as_str());
+        let live = |tags: Vec<usize>| -> Vec<(&Entry, bool)> {
+            let mut v: Vec<(&Entry, bool)> = tags
+                .into_iter()
+                .map(|i| self.entries[i])
+                .filter(|(e, _)| !self.expired(e) && applies(e))
+                .collect();
+            v.sort_by_key(|(_, added)| *added);
+            v
+        };
+        let grant = live(by_app.map(|b| b.keys.may_grant(&piece)).unwrap_or_default());
+        // One entry that covers it alone, reviewed entries first.
+        for (e, added) in &grant {
+            if ScopeSet::new(&for_app(e), opts).grants(&piece) {
+                return approved(e, *added);
+            }
         }
-    }
-
-    /// Approved by the live entries together: named are those whose keys touch `piece`.
-    fn approved_together(&self, live: &[(&Entry, bool)], piece: &Scope, app: &str) -> Approval {
-        let opts = self.input.config.options;
-        let contributing: Vec<&(&Entry, bool)> = live
-            .iter()
-            .filter(|(e, _)| touches(&keys_for(e, app), piece, opts))
-            .collect();
-        let by: Vec<&str> = contributing.iter().map(|(e, _)| e.by.as_str()).collect();
-        Approval {
-            state: ApprovalState::Approved,
-            by: Some(by.join(", ")),
-            ticket: None,
-            entry_line: contributing.first().map(|(e, _)| e.pos.line),
-            added_in_change: contributing.iter().any(|(_, a)| *a),
-            unverified: contributing.iter().any(|(e, _)| self.is_unverified(e)),
-            signed_with: None,
-            reason: None,
-            tenants: Vec::new(),
+        // Several entries together.
+        let together: Vec<Scope> = grant.iter().flat_map(|(e, _)| for_app(e)).collect();
+        if ScopeSet::new(&together, opts).grants(&piece) {
+            let related = live(by_app.map(|b| b.keys.related(&piece)).unwrap_or_default());
+            let contributing: Vec<&(&Entry, bool)> = related
+                .iter()
+                .filter(|(e, _)| {
+                    for_app(e)
+                        .iter()
+                        .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
+                })
+                .collect();
+            let by: Vec<&str> = contributing.iter().map(|(e, _)| e.by.as_str()).collect();
+            return Approval {
+                state: ApprovalState::Approved,
+                by: Some(by.join(", ")),
+                ticket: None,
+                entry_line: contributing.first().map(|(e, _)| e.pos.line),
+                added_in_change: contributing.iter().any(|(_, a)| *a),
+                unverified: contributing.iter().any(|(e, _)| self.is_unverified(e)),
+                signed_with: None,
+                reason: None,
+                tenants: Vec::new(),
+            };
         }
-    }
-
-    /// Pending, if the entries still waiting for a review would approve `piece`
-    /// together with the live ones (`together`, their keys).
-    fn pending_approval(
-        &self,
-        together: Vec<Scope>,
-        piece: &Scope,
-        app: &str,
-        applies: &dyn Fn(&Entry) -> bool,
-    ) -> Option<Approval> {
-        let opts = self.input.config.options;
+        // Would the entries still waiting for a review approve it?
+        let pending = |tags: Vec<usize>| -> Vec<(&Entry, &str)> {
+            tags.into_iter()
+                .map(|i| self.pending[i])
+                .filter(|(e, _)| applies(e))
+                .collect()
+        };
         let with_pending: Vec<Scope> = together
-            .into_iter()
+            .iter()
+            .cloned()
             .chain(
-                self.pending_for(app)
-                    .filter(|(e, _)| applies(e))
-                    .flat_map(|(e, _)| keys_for(e, app)),
+                pending(
+                    by_app
+                        .map(|b| b.pending_keys.may_grant(&piece))
+                        .unwrap_or_default(),
+                )
+                .into_iter()
+                .flat_map(|(e, _)| for_app(e)),
             )
             .collect();
-        if !ScopeSet::new(&with_pending, opts).grants(piece) {
-            return None;
-        }
-        let waiting: Vec<(&Entry, &str)> = self
-            .pending_for(app)
-            .filter(|(e, _)| applies(e))
-            .filter(|(e, _)| touches(&keys_for(e, app), piece, opts))
-            .collect();
-        let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
-        Some(Approval {
-            state: ApprovalState::Pending,
-            by: Some(
-                waiting
+        if ScopeSet::new(&with_pending, opts).grants(&piece) {
+            let waiting: Vec<(&Entry, &str)> = pending(
+                by_app
+                    .map(|b| b.pending_keys.related(&piece))
+                    .unwrap_or_default(),
+            )
+            .into_iter()
+            .filter(|(e, _)| {
+                for_app(e)
                     .iter()
-                    .map(|(e, _)| e.by.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
-            entry_line: waiting.first().map(|(e, _)| e.pos.line),
-            added_in_change: true,
-            unverified: false,
-            signed_with: None,
-            reason: Some(reasons.join("; ")),
-            tenants: Vec::new(),
-        })
+                    .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
+            })
+            .collect();
+            let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
+            return Approval {
+                state: ApprovalState::Pending,
+                by: Some(
+                    waiting
+                        .iter()
+                        .map(|(e, _)| e.by.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
+                entry_line: waiting.first().map(|(e, _)| e.pos.line),
+                added_in_change: true,
+                unverified: false,
+                signed_with: None,
+                reason: Some(reasons.join("; ")),
+                tenants: Vec::new(),
+            };
+        }
+        let expired = by_app
+            .map(|b| b.keys.may_grant(&piece))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| self.entries[i])
+            .find(|(e, _)| {
+                self.expired(e) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
+            });
+        if let Some((e, added)) = expired {
+            return Approval {
+                state: ApprovalState::Expired,
+                reason: Some(self.expiry_reason(e)),
+                ..approved(e, added)
+            };
+        }
+        unapproved()
     }
 
     /// The scopes live entries approve for `app`.
@@ -622,6 +664,18 @@ impl<'a> Ledger<'a> {
                 current.entry(c.app.as_str()).or_default().push(p);
             }
         }
+        // Each key is compared with the escalations it may cover or be covered by.
+        let current_ix: FxHashMap<&str, ScopeIndex<'_>> = current
+            .iter()
+            .map(|(app, ps)| {
+                let mut ix = ScopeIndex::default();
+                for (i, p) in ps.iter().enumerate() {
+                    ix.push(p, i);
+                }
+                (*app, ix)
+            })
+            .collect();
+        let change_keys: FxHashSet<&str> = changes.iter().map(|c| c.key.as_str()).collect();
         let mut out = Vec::new();
         let live = self
             .entries
@@ -633,19 +687,19 @@ impl<'a> Ledger<'a> {
             let matches_something = e.keys.iter().any(|k| {
                 let Some(scope) = k.scope() else {
                     // An identity key matches the identity change it names.
-                    let key = k.to_string();
-                    return changes.iter().any(|c| c.key == key);
+                    return change_keys.contains(k.to_string().as_str());
                 };
                 let app = k.app.as_str();
                 current.get(app).is_some_and(|ps| {
-                    ps.iter()
-                        .any(|p| covers(scope, p, opts) || covers(p, scope, opts))
+                    current_ix[app].related(scope).into_iter().any(|i| {
+                        let p = &ps[i];
+                        covers(scope, p, opts) || covers(p, scope, opts)
+                    })
                 }) || settled.get(app).is_some_and(|set| set.grants(scope))
             });
             if !matches_something {
                 let keys: Vec<String> = e.keys.iter().map(ToString::to_string).collect();
-                out.push(self.ledger_finding(
-                    RuleId::ApprovalStale,
+                out.push(self.ledger_finding(RuleId::ApprovalStale,
                     Some(e.pos.line),
                     format!(
                         "the approval by {} ({}) matches no current change and nothing the baseline grants",
@@ -657,21 +711,6 @@ impl<'a> Ledger<'a> {
         }
         out
     }
-}
-
-/// The scopes an entry's keys name for `app`.
-fn keys_for(e: &Entry, app: &str) -> Vec<Scope> {
-    e.keys
-        .iter()
-        .filter(|k| k.app == app)
-        .filter_map(|k| k.scope().cloned())
-        .collect()
-}
-
-/// Some key covers `piece` or lies inside it.
-fn touches(keys: &[Scope], piece: &Scope, opts: crate::grant::Options) -> bool {
-    keys.iter()
-        .any(|k| covers(piece, k, opts) || covers(k, piece, opts))
 }
 
 fn unapproved() -> Approval {

@@ -245,11 +245,7 @@ fn arb_resource_token() -> impl Strategy<Value = String> {
         )
         .to_string()),
     ];
-    let clause = (
-        prop_oneof![Just("category"), Just("status")],
-        proptest::collection::btree_set(prop_oneof![Just("a"), Just("b"), Just("c")], 1..3),
-    )
-        .prop_map(|(p, vs)| format!("{p}={}", vs.into_iter().collect::<Vec<_>>().join(",")));
+    let clause = arb_clause();
     // Result parameters ride along: they must restrict nothing, so every law below
     // holds with them too.
     let clause = prop_oneof![4 => clause, 1 => arb_result_clause()];
@@ -260,6 +256,49 @@ fn arb_resource_token() -> impl Strategy<Value = String> {
             format!("{l}/{t}.{p}")
         } else {
             format!("{l}/{t}.{p}?{}", q.join("&"))
+        }
+    })
+}
+
+/// A restriction clause: token parameters (plain and modified) with codes in any
+/// system (`a`), in one (`s|a`), in none (`|a`), and whole systems (`s|`).
+fn arb_clause() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![
+            4 => Just("category"),
+            2 => Just("status"),
+            1 => Just("category:not"),
+            1 => Just("category:in"),
+            1 => Just("note"),
+        ],
+        proptest::collection::btree_set(
+            prop_oneof![
+                Just("a"),
+                Just("b"),
+                Just("c"),
+                Just("s|a"),
+                Just("t|a"),
+                Just("s|b"),
+                Just("|a"),
+                Just("s|"),
+            ],
+            1..3,
+        ),
+    )
+        .prop_map(|(p, vs)| format!("{p}={}", vs.into_iter().collect::<Vec<_>>().join(",")))
+}
+
+/// A restriction as a scope parses it.
+fn arb_restriction() -> impl Strategy<Value = crate::scope::Restriction> {
+    proptest::collection::vec(arb_clause(), 0..3).prop_map(|q| {
+        let t = if q.is_empty() {
+            "patient/Observation.rs".to_string()
+        } else {
+            format!("patient/Observation.rs?{}", q.join("&"))
+        };
+        match Scope::parse(&t) {
+            Ok(Scope::Resource(r)) => r.restriction,
+            other => panic!("{t}: {other:?}"),
         }
     })
 }
@@ -475,5 +514,73 @@ proptest! {
     fn display_of_a_parsed_token_parses_to_the_same_scope(t in arb_any_token()) {
         let s = pa(&t);
         prop_assert_eq!(Scope::parse_shown(&s.to_string()), Ok(s));
+    }
+}
+
+proptest! {
+    /// The restriction index never loses a candidate: every restriction that covers
+    /// `r` (is covered by `r`) is among `may_cover` (`may_be_covered_by`).
+    #[test]
+    fn the_restriction_index_is_complete(list in proptest::collection::vec(arb_restriction(), 16..48), r in arb_restriction()) {
+        let mut ix = RestrictionIndex::default();
+        for x in &list {
+            ix.push(x);
+        }
+        let all: Vec<usize> = (0..list.len()).collect();
+        let cover = ix.may_cover(&r).unwrap_or_else(|| all.clone());
+        let covered = ix.may_be_covered_by(&r).unwrap_or_else(|| all.clone());
+        for (i, x) in list.iter().enumerate() {
+            if x.covers(&r) {
+                prop_assert!(cover.contains(&i), "{x} covers {r}, not a candidate");
+            }
+            if r.covers(x) {
+                prop_assert!(covered.contains(&i), "{r} covers {x}, not a candidate");
+            }
+        }
+    }
+
+    /// A set of many scopes on one type (indexed) answers as a scan of them would.
+    #[test]
+    fn an_indexed_set_answers_as_a_scan(ts in proptest::collection::vec(arb_resource_token(), 16..48), b in arb_resource_token(), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| pa(t)).collect();
+        let b = pa(&b);
+        let set = ScopeSet::new(&s, o);
+        if let Scope::Resource(br) = &b {
+            let found: BTreeSet<ResourceScope> = set.covering(br).collect();
+            let scanned: BTreeSet<ResourceScope> = s
+                .iter()
+                .filter_map(Scope::as_resource)
+                .filter(|x| resource_covers(x, br, o))
+                .cloned()
+                .collect();
+            prop_assert_eq!(found, scanned);
+            if s.iter().any(|x| covers(x, &b, o)) {
+                prop_assert!(set.grants(&b));
+            }
+        }
+    }
+}
+
+proptest! {
+    /// The scope index never loses a candidate: every scope that covers `b` or that `b`
+    /// covers is `related`, and every scope that serves part of `b` may `grant` it.
+    #[test]
+    fn the_scope_index_is_complete(ts in proptest::collection::vec(arb_any_token(), 16..48), b in arb_any_token(), o in arb_opts()) {
+        let s: Vec<Scope> = ts.iter().map(|t| pa(t)).collect();
+        let b = pa(&b);
+        let mut ix = ScopeIndex::default();
+        for (i, x) in s.iter().enumerate() {
+            ix.push(x, i);
+        }
+        let related = ix.related(&b);
+        let grant = ix.may_grant(&b);
+        for (i, x) in s.iter().enumerate() {
+            if covers(x, &b, o) || covers(&b, x, o) {
+                prop_assert!(related.contains(&i), "{x} / {b}");
+            }
+            if ScopeSet::new([x], o).grants(&b) || serves(x, &b, o) {
+                prop_assert!(grant.contains(&i), "{x} grants some of {b}");
+            }
+        }
     }
 }

@@ -364,3 +364,118 @@ fn search_result_parameters_are_not_restrictions() {
     assert!(Scope::parse("patient/Observation.rs?_count=").is_err());
     assert!(Scope::parse("patient/Observation.rs?_include").is_err());
 }
+
+// ---- FHIR token semantics in restrictions ----
+
+fn r(t: &str) -> Restriction {
+    match p(t) {
+        Scope::Resource(r) => r.restriction,
+        other => panic!("{t}: {other:?}"),
+    }
+}
+
+const CAT: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+
+/// FHIR R4 search, token (<https://hl7.org/fhir/R4/search.html#token>): "[parameter]=[code]:
+/// the value of [code] matches a Coding.code or Identifier.value irrespective of the value
+/// of the system property", so the unqualified code covers the code in any one system.
+#[test]
+fn an_unqualified_code_covers_it_in_any_system() {
+    let any = r("patient/Observation.rs?category=laboratory");
+    let qualified = r(&format!("patient/Observation.rs?category={CAT}|laboratory"));
+    assert!(any.covers(&qualified));
+    assert!(
+        !qualified.covers(&any),
+        "a system-qualified code is narrower"
+    );
+    let other = r(&format!(
+        "patient/Observation.rs?category={CAT}|vital-signs"
+    ));
+    assert!(!any.covers(&other), "another code is not covered");
+}
+
+/// FHIR R4 search, token: "[parameter]=|[code]: the value of [code] matches a Coding.code or
+/// Identifier.value, and the Coding/Identifier has no system property". Distinct from both
+/// other forms: covered by the unqualified code only.
+#[test]
+fn a_code_with_no_system_is_distinct_from_both_other_forms() {
+    let any = r("patient/Observation.rs?category=laboratory");
+    let none = r("patient/Observation.rs?category=|laboratory");
+    let qualified = r(&format!("patient/Observation.rs?category={CAT}|laboratory"));
+    assert!(any.covers(&none));
+    assert!(!none.covers(&any));
+    assert!(!none.covers(&qualified));
+    assert!(!qualified.covers(&none));
+}
+
+/// FHIR R4 search, token: "[parameter]=[system]|: any element where the value of [system]
+/// matches the system property of the Identifier or Coding".
+#[test]
+fn a_whole_system_covers_its_codes() {
+    let system = r(&format!("patient/Observation.rs?category={CAT}|"));
+    let qualified = r(&format!("patient/Observation.rs?category={CAT}|laboratory"));
+    assert!(system.covers(&qualified));
+    assert!(!qualified.covers(&system));
+    assert!(!system.covers(&r("patient/Observation.rs?category=|laboratory")));
+    assert!(!system.covers(&r("patient/Observation.rs?category=laboratory")));
+}
+
+/// The OR of a code and the same code in one system is the code: canonical forms of
+/// restrictions that cover each other are equal (FHIR R4 search, token; "Composite
+/// search parameters" and "Searching multiple values": `,` is OR).
+#[test]
+fn a_value_another_value_covers_is_dropped_from_an_or() {
+    let both = r(&format!(
+        "patient/Observation.rs?category=laboratory,{CAT}|laboratory"
+    ));
+    assert_eq!(both, r("patient/Observation.rs?category=laboratory"));
+    let and = r(&format!(
+        "patient/Observation.rs?category=laboratory&category={CAT}|laboratory"
+    ));
+    assert_eq!(
+        and,
+        r(&format!("patient/Observation.rs?category={CAT}|laboratory"))
+    );
+}
+
+/// Token semantics apply to token parameters only: `name` is a `string` parameter, on
+/// which `a|b` is a string (FHIR R4 search, string: a prefix match), not a code in a system.
+#[test]
+fn other_parameters_compare_values_as_strings() {
+    let plain = r("patient/Patient.rs?name=b");
+    assert!(!plain.covers(&r("patient/Patient.rs?name=a|b")));
+}
+
+/// FHIR R4 search, modifiers (<https://hl7.org/fhir/R4/search.html#modifiers>): `:not`,
+/// `:text`, `:below`, `:above`, `:in`, `:missing` change what the values match. A modified
+/// parameter is its own parameter: it covers, and is covered by, only an equal clause.
+#[test]
+fn a_modified_parameter_covers_only_itself() {
+    let plain = r("patient/Observation.rs?category=laboratory");
+    for m in ["not", "text", "below", "above", "in", "missing", "not-in"] {
+        let modified = r(&format!("patient/Observation.rs?category:{m}=laboratory"));
+        assert!(modified.covers(&modified), ":{m}");
+        assert!(
+            !plain.covers(&modified),
+            ":{m} is not narrower than the plain parameter"
+        );
+        assert!(
+            !modified.covers(&plain),
+            ":{m} is not wider than the plain parameter"
+        );
+        // `code:not=a,b` is not the union of `code:not=a` and `code:not=b`.
+        let two = r(&format!(
+            "patient/Observation.rs?category:{m}=laboratory,survey"
+        ));
+        assert!(!two.covers(&modified), ":{m}");
+        assert!(!modified.covers(&two), ":{m}");
+        assert!(
+            two.split_first_or().is_none(),
+            ":{m} is not split into its values"
+        );
+        let system = r(&format!(
+            "patient/Observation.rs?category:{m}={CAT}|laboratory"
+        ));
+        assert!(!modified.covers(&system), ":{m} has no token semantics");
+    }
+}

@@ -66,6 +66,39 @@ fn disjoint_categories_do_not_overlap() {
     assert_eq!(rules(&p, "patient/Observation.rs"), ["tenant-denied"]);
 }
 
+/// FHIR R4 search, token (<https://hl7.org/fhir/R4/search.html#token>): `laboratory`
+/// matches the code in any system, so a deny of it catches the system-qualified form and
+/// the form with no system, and a deny of `system|` catches the system's codes; a
+/// modified parameter (<https://hl7.org/fhir/R4/search.html#modifiers>) is assumed to
+/// overlap.
+#[test]
+fn a_deny_catches_the_token_forms_it_matches() {
+    let sys = "http://terminology.hl7.org/CodeSystem/observation-category";
+    let p = profile("deny: ['patient/Observation.rs?category=laboratory']\n");
+    for denied in [
+        format!("patient/Observation.rs?category={sys}|laboratory"),
+        "patient/Observation.rs?category=|laboratory".to_string(),
+        format!("patient/Observation.rs?category={sys}|"),
+    ] {
+        assert_eq!(rules(&p, &denied), ["tenant-denied"], "{denied}");
+    }
+    // Another code, or the code with no system against a system-qualified deny, is not.
+    assert!(rules(&p, &format!("patient/Observation.rs?category={sys}|survey")).is_empty());
+    let q = profile(&format!(
+        "deny: ['patient/Observation.rs?category={sys}|laboratory']\n"
+    ));
+    assert!(rules(&q, "patient/Observation.rs?category=|laboratory").is_empty());
+    assert_eq!(
+        rules(&q, "patient/Observation.rs?category=laboratory"),
+        ["tenant-denied"]
+    );
+    let n = profile("deny: ['patient/Observation.rs?category:not=laboratory']\n");
+    assert_eq!(
+        rules(&n, "patient/Observation.rs?category:not=survey"),
+        ["tenant-denied"]
+    );
+}
+
 #[test]
 fn allow_lists_what_is_permitted_and_names_the_rest() {
     let p = profile("allow: ['patient/*.rs', launch/patient, openid, fhirUser]\n");

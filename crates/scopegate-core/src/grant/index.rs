@@ -1,0 +1,202 @@
+//! An index over a list of restrictions that answers "which of them may cover `r`" and
+//! "which of them may `r` cover" without comparing `r` with every one, so that the
+//! algebra's cost grows with the number of candidates, not with the number of scopes on
+//! a type (2,000 `patient/Observation.rs?category=cN` compare each with a handful).
+//!
+//! The answers are supersets: every restriction that covers (is covered by) `r` is a
+//! candidate, and the caller still asks [`Restriction::covers`]. Candidates come in the
+//! order the restrictions were pushed, so results built from them are those of a scan.
+
+use rustc_hash::FxHashMap;
+
+use crate::scope::{ResourceType, Restriction, Scope, value_coverers};
+
+/// Lists this short are scanned: an index costs more than it saves.
+const SCAN_BELOW: usize = 16;
+
+#[derive(Clone, Debug, Default)]
+pub struct RestrictionIndex<'a> {
+    len: u32,
+    /// Entries with no restriction: they cover everything.
+    unrestricted: Vec<u32>,
+    /// `(param, value)` for each value of each entry's first clause. If an entry covers
+    /// `r`, its first clause is implied by a clause of `r` on that parameter, so some
+    /// value of it covers the first value of that clause of `r`.
+    by_first: FxHashMap<(&'a str, &'a str), Vec<u32>>,
+    /// `(param, c)` for each value `w` of each clause of each entry and each `c` that
+    /// covers `w`. If `r` covers an entry, some value `v` of `r`'s first clause covers
+    /// a value of the entry's clause on that parameter: the entry is under `(p, v)`.
+    by_coverer: FxHashMap<(&'a str, &'a str), Vec<u32>>,
+}
+
+impl<'a> RestrictionIndex<'a> {
+    /// An index of nothing (for a `static`).
+    pub const EMPTY: RestrictionIndex<'static> = RestrictionIndex {
+        len: 0,
+        unrestricted: Vec::new(),
+        by_first: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
+        by_coverer: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
+    };
+
+    pub fn push(&mut self, r: &'a Restriction) {
+        let i = self.len;
+        self.len += 1;
+        match r.first_clause() {
+            None => self.unrestricted.push(i),
+            Some((p, vs)) => {
+                for v in vs {
+                    self.by_first.entry((p, v)).or_default().push(i);
+                }
+                for (p, vs) in r.clauses() {
+                    for w in vs {
+                        for c in value_coverers(p, w) {
+                            self.by_coverer.entry((p, c)).or_default().push(i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Entries that may cover `r` (a superset of those that do), in push order; `None`
+    /// when the list is short enough to scan whole.
+    pub fn may_cover(&self, r: &Restriction) -> Option<Vec<usize>> {
+        if self.len() < SCAN_BELOW {
+            return None;
+        }
+        let mut out: Vec<u32> = self.unrestricted.clone();
+        for (p, vs) in r.clauses() {
+            let Some(w) = vs.iter().next() else { continue };
+            for c in value_coverers(p, w) {
+                if let Some(ix) = self.by_first.get(&(p, c)) {
+                    out.extend_from_slice(ix);
+                }
+            }
+        }
+        Some(finish(out))
+    }
+
+    /// Entries `r` may cover (a superset of those it does), in push order; `None` when
+    /// the list is short enough to scan whole, or `r` is unrestricted (it covers all).
+    pub fn may_be_covered_by(&self, r: &Restriction) -> Option<Vec<usize>> {
+        if self.len() < SCAN_BELOW {
+            return None;
+        }
+        let (p, vs) = r.first_clause()?;
+        let mut out: Vec<u32> = Vec::new();
+        for v in vs {
+            if let Some(ix) = self.by_coverer.get(&(p, v.as_str())) {
+                out.extend_from_slice(ix);
+            }
+        }
+        Some(finish(out))
+    }
+}
+
+fn finish(mut out: Vec<u32>) -> Vec<usize> {
+    out.sort_unstable();
+    out.dedup();
+    out.into_iter().map(|i| i as usize).collect()
+}
+
+impl RestrictionIndex<'_> {
+    /// Entries that may cover some part of `r` split by its OR-values (a superset of
+    /// those that do; see `ScopeSet::uncovered`), in push order; `None` to scan all.
+    pub fn may_cover_part(&self, r: &Restriction) -> Option<Vec<usize>> {
+        if self.len() < SCAN_BELOW {
+            return None;
+        }
+        let mut out: Vec<u32> = self.unrestricted.clone();
+        for (p, vs) in r.clauses() {
+            for w in vs {
+                for c in value_coverers(p, w) {
+                    if let Some(ix) = self.by_first.get(&(p, c)) {
+                        out.extend_from_slice(ix);
+                    }
+                }
+            }
+        }
+        Some(finish(out))
+    }
+}
+
+/// Scopes, each with a tag (the caller's position for it), indexed by type and
+/// restriction, for questions about one scope against many.
+#[derive(Clone, Debug, Default)]
+pub struct ScopeIndex<'a> {
+    by_type: FxHashMap<&'a ResourceType, Typed<'a>>,
+    others: FxHashMap<&'a Scope, Vec<u32>>,
+    resources: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Typed<'a> {
+    tags: Vec<u32>,
+    index: RestrictionIndex<'a>,
+}
+
+impl<'a> ScopeIndex<'a> {
+    pub fn push(&mut self, s: &'a Scope, tag: usize) {
+        let tag = u32::try_from(tag).expect("fewer than 2^32 scopes");
+        match s {
+            Scope::Resource(r) => {
+                let t = self.by_type.entry(&r.resource).or_default();
+                t.tags.push(tag);
+                t.index.push(&r.restriction);
+                self.resources.push(tag);
+            }
+            other => self.others.entry(other).or_default().push(tag),
+        }
+    }
+
+    /// Tags of the scopes that may, alone or together with others, grant some of `s`
+    /// (a superset of those that do), sorted.
+    pub fn may_grant(&self, s: &Scope) -> Vec<usize> {
+        self.lookup(s, false)
+    }
+
+    /// Tags of the scopes that may cover `s` or be covered by it (a superset), sorted.
+    pub fn related(&self, s: &Scope) -> Vec<usize> {
+        self.lookup(s, true)
+    }
+
+    fn lookup(&self, s: &Scope, both_ways: bool) -> Vec<usize> {
+        let Scope::Resource(r) = s else {
+            return finish(self.others.get(s).cloned().unwrap_or_default());
+        };
+        if both_ways && r.resource == ResourceType::Any {
+            // `*` covers a scope of any type.
+            return finish(self.resources.clone());
+        }
+        let any = matches!(r.resource, ResourceType::Named(_)).then_some(&ResourceType::Any);
+        let mut out: Vec<u32> = Vec::new();
+        for ty in std::iter::once(&r.resource).chain(any) {
+            let Some(t) = self.by_type.get(ty) else {
+                continue;
+            };
+            let positions = if both_ways {
+                match (
+                    t.index.may_cover(&r.restriction),
+                    t.index.may_be_covered_by(&r.restriction),
+                ) {
+                    (Some(mut a), Some(b)) => {
+                        a.extend(b);
+                        Some(a)
+                    }
+                    _ => None,
+                }
+            } else {
+                t.index.may_cover_part(&r.restriction)
+            };
+            match positions {
+                None => out.extend_from_slice(&t.tags),
+                Some(p) => out.extend(p.into_iter().map(|i| t.tags[i])),
+            }
+        }
+        finish(out)
+    }
+}
