@@ -796,7 +796,10 @@ fn parse_perms(
                 format!(
                     "`.{text}` is not a permission: use `read`, `write`, `*`, or letters from `cruds` in order (unknown: `{bad}`)"
                 ),
-                permission_typo(text).and_then(with),
+                permission_typo(text)
+                    .map(str::to_string)
+                    .or_else(|| upper_case_letters(text))
+                    .and_then(|p| with(&p)),
             ));
         };
         in_order &= prev.is_none_or(|p| p < l);
@@ -908,6 +911,15 @@ fn permission_typo(text: &str) -> Option<&'static str> {
                 .into_iter()
                 .find(|p| sorted(p) == sorted(&lower))
         })
+}
+
+/// `rs` for `.RS` or `.Rs`: letters of `cruds` in the wrong case (in `cruds` order).
+fn upper_case_letters(text: &str) -> Option<String> {
+    let letters: Option<Vec<Letter>> = text
+        .chars()
+        .map(|c| Letter::from_char(c.to_ascii_lowercase()))
+        .collect();
+    Some(Perms::from_letters(letters?).to_string())
 }
 
 /// True when the token is written with SMART 1.0 permissions (`.read`, `.write`, `.*`).

@@ -364,3 +364,17 @@ fn search_result_parameters_are_not_restrictions() {
     assert!(Scope::parse("patient/Observation.rs?_count=").is_err());
     assert!(Scope::parse("patient/Observation.rs?_include").is_err());
 }
+
+#[test]
+fn permission_letters_in_upper_case_suggest_the_lower_case_ones() {
+    assert_eq!(
+        err("patient/Observation.RS").suggestion.as_deref(),
+        Some("patient/Observation.rs")
+    );
+    assert_eq!(
+        err("patient/Observation.SR").suggestion.as_deref(),
+        Some("patient/Observation.rs")
+    );
+    // Letters outside `cruds` get no guess.
+    assert_eq!(err("patient/Observation.RX").suggestion, None);
+}
