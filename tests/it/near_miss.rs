@@ -368,3 +368,28 @@ fn the_suggestion_is_carried_in_sarif_as_a_property() {
             .contains("did you mean `offline_access`?")
     );
 }
+
+#[test]
+fn explain_names_the_scope_a_near_miss_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(
+        dir.path(),
+        &["explain", "--format", "json", "offline-access"],
+    );
+    let v = r.json();
+    let x = if v.is_array() { &v[0] } else { &v };
+    assert_eq!(x["valid"], false, "{v:#}");
+    assert_eq!(x["suggestion"], "offline_access", "{v:#}");
+    let t = run_in(dir.path(), &["explain", "patient.Observation.read"]);
+    assert!(
+        t.stdout
+            .contains("did you mean `patient/Observation.read`?"),
+        "{}",
+        t.stdout
+    );
+    // Control: a vendor scope is explained as opaque, with no correction.
+    let v = run_in(dir.path(), &["explain", "--format", "json", "api:fhir"]).json();
+    let x = if v.is_array() { &v[0] } else { &v };
+    assert_eq!(x["valid"], true, "{v:#}");
+    assert!(x.get("suggestion").is_none(), "{v:#}");
+}
