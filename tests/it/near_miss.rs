@@ -186,6 +186,25 @@ fn attack_a_pasted_scope_string_names_every_token_it_splits_into() {
 }
 
 #[test]
+fn attack_scopes_run_on_after_a_restriction_value_are_named() {
+    assert_near_miss(
+        "ehr",
+        "patient/Observation.rs?category=laboratory+launch",
+        "invalid-scope",
+        &["`patient/Observation.rs?category=laboratory`, `launch`"],
+        &["patient/Observation.rs?category=laboratory", "launch"],
+    );
+    // Control: `,` ORs codes, so a bare word after it is a value, not a scope.
+    let v = check(
+        "ehr",
+        "patient/Observation.rs?category=laboratory,vital-signs",
+        "json",
+    )
+    .json();
+    assert!(on_entry(&v).is_empty(), "{v:#}");
+}
+
+#[test]
 fn attack_a_url_encoded_token_is_named_decoded() {
     for (scope, meant) in [
         ("user%2FPatient.read", "user/Patient.read"),

@@ -90,6 +90,21 @@ impl<'m> Lint<'m> {
         );
     }
 
+    /// A restriction whose last value runs on into further scopes
+    /// (`…?category=laboratory+launch`): a scope string pasted into one entry.
+    /// Returns whether it found one.
+    fn restriction_runs_on(&mut self, r: &ResourceScope, raw: &str, pos: Pos) -> bool {
+        // Cheap test first: the lint sees every token of large manifests.
+        if r.restriction.is_none() || !raw.contains(['+', ',']) {
+            return false;
+        }
+        let Some(n) = near_miss::diagnose(raw, &self.near_miss_context()) else {
+            return false;
+        };
+        self.push_near_miss(RuleId::InvalidScope, pos, raw, &n);
+        true
+    }
+
     fn needs(&self) -> Vec<Need<'m>> {
         self.m
             .workflows
@@ -232,7 +247,10 @@ impl<'m> Lint<'m> {
             })) => {
                 let fv = self.m.fhir_version;
                 if let Ok(Scope::Resource(r)) = &t.parsed {
-                    self.restriction_codes(r, raw, pos);
+                    // (Its values' codes are checked once the scopes are split.)
+                    if !self.restriction_runs_on(r, raw, pos) {
+                        self.restriction_codes(r, raw, pos);
+                    }
                 }
                 if !fv.has_resource_type(ty) {
                     let hint = match fv.renamed_counterpart(ty) {
@@ -290,7 +308,11 @@ impl<'m> Lint<'m> {
                     );
                 }
             }
-            Ok(Scope::Resource(r)) => self.restriction_codes(r, raw, pos),
+            Ok(Scope::Resource(r)) => {
+                if !self.restriction_runs_on(r, raw, pos) {
+                    self.restriction_codes(r, raw, pos)
+                }
+            }
             Ok(Scope::Unknown(_)) => match near_miss::diagnose(raw, &self.near_miss_context()) {
                 Some(n) => {
                     let id = if n.is_error() {

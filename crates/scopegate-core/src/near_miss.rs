@@ -101,7 +101,7 @@ impl Context {
 /// but an unknown token, and for one nothing SMART can be read into.
 pub fn diagnose(token: &str, cx: &Context) -> Option<NearMiss> {
     if settled(token) {
-        return None;
+        return pasted_after_restriction(token);
     }
     let raw_space = token.chars().any(char::is_whitespace);
     let decoded = percent_decode(token);
@@ -164,6 +164,54 @@ pub fn diagnose(token: &str, cx: &Context) -> Option<NearMiss> {
     Some(NearMiss {
         family,
         pieces,
+        joiners,
+    })
+}
+
+/// `patient/Observation.rs?category=laboratory+launch`: a valid resource scope whose
+/// last restriction value runs on into further scopes. The grammar reads them as part
+/// of the value, so the restriction is not the one meant and the scopes after it are
+/// never requested. Only trailing pieces that are SMART scopes count: after `+` (a
+/// space, in a URL) any SMART scope, after `,` (which ORs values) only one with a `/`,
+/// since `launch` or `openid` could be a code.
+fn pasted_after_restriction(token: &str) -> Option<NearMiss> {
+    let q = token.find('?')?;
+    let mut end = token.len();
+    let mut tail: Vec<Piece> = Vec::new();
+    let mut joiners: Vec<&'static str> = Vec::new();
+    for (i, c) in token[q..].char_indices().rev() {
+        let sep = match c {
+            '+' => "`+`",
+            ',' => "`,`",
+            _ => continue,
+        };
+        let at = q + i;
+        let piece = &token[at + 1..end];
+        let smart = matches!(Scope::parse(piece), Ok(s) if !matches!(s, Scope::Extension(_) | Scope::Unknown(_)));
+        if !(smart && (c == '+' || piece.contains('/'))) {
+            break;
+        }
+        tail.push(Piece {
+            written: piece.to_string(),
+            fix: Fix::Smart,
+        });
+        if !joiners.contains(&sep) {
+            joiners.push(sep);
+        }
+        end = at;
+    }
+    let head = &token[..end];
+    if tail.is_empty() || !settled(head) {
+        return None;
+    }
+    tail.push(Piece {
+        written: head.to_string(),
+        fix: Fix::Smart,
+    });
+    tail.reverse();
+    Some(NearMiss {
+        family: Family::Pasted,
+        pieces: tail,
         joiners,
     })
 }

@@ -209,3 +209,35 @@ fn every_suggestion_parses_as_a_smart_scope() {
         }
     }
 }
+
+#[test]
+fn scopes_run_on_after_a_restriction_value_are_pasted() {
+    let c = cx(&[LaunchMode::Ehr]);
+    for (t, tokens) in [
+        (
+            "patient/Observation.rs?category=laboratory+launch",
+            &["patient/Observation.rs?category=laboratory", "launch"][..],
+        ),
+        (
+            "patient/Observation.rs?category=a,b,patient/Encounter.rs+openid",
+            &[
+                "patient/Observation.rs?category=a,b",
+                "patient/Encounter.rs",
+                "openid",
+            ],
+        ),
+    ] {
+        let n = diagnose(t, &c).unwrap_or_else(|| panic!("{t}"));
+        assert_eq!(n.family, Family::Pasted, "{t}");
+        assert_eq!(n.suggestion(), tokens, "{t}");
+    }
+    // `,` ORs values: a bare word after it may be a code.
+    for t in [
+        "patient/Observation.rs?category=laboratory,launch",
+        "patient/Observation.rs?category=laboratory,vital-signs",
+        "patient/Observation.rs?code=http://loinc.org|1234-5",
+        "patient/Observation.rs?code=a+b",
+    ] {
+        assert_eq!(diagnose(t, &c), None, "{t}");
+    }
+}
