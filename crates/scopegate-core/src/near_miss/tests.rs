@@ -241,3 +241,61 @@ fn scopes_run_on_after_a_restriction_value_are_pasted() {
         assert_eq!(diagnose(t, &c), None, "{t}");
     }
 }
+
+/// Every joining of awkward fragments: no panic, and every correction is SMART.
+#[test]
+fn no_input_panics_or_yields_a_non_smart_correction() {
+    let frags = [
+        "",
+        "%",
+        "%2",
+        "%2F",
+        "%25",
+        "%FF",
+        "%C3%A9",
+        "é",
+        "?",
+        "?a=",
+        "+",
+        ",",
+        ";",
+        " ",
+        "\t",
+        ".",
+        "/",
+        "\\",
+        "*",
+        "patient",
+        "Launch",
+        "launch",
+        "Observation",
+        "rs",
+        "READ",
+        "__x",
+        "https://",
+        "openid",
+        "offline-access",
+        "?category=a",
+        "user%2F",
+    ];
+    let c = cx(&[LaunchMode::Ehr, LaunchMode::Backend]);
+    for a in frags {
+        for b in frags {
+            for d in frags {
+                let t = format!("{a}{b}{d}");
+                let Some(n) = diagnose(&t, &c) else { continue };
+                let _ = (n.message(), n.hint(), n.suggestion());
+                for p in &n.pieces {
+                    if let Fix::Meant { scopes, .. } = &p.fix {
+                        for s in scopes {
+                            assert!(
+                                matches!(Scope::parse(s), Ok(x) if !matches!(x, Scope::Unknown(_) | Scope::Extension(_))),
+                                "{t:?} → {s:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
