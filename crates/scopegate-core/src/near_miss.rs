@@ -320,6 +320,10 @@ fn piece(text: &str, cx: &Context) -> Piece {
 /// The SMART token(s) one token that does not parse (or parses as unknown) was meant
 /// to be.
 fn correct(t: &str, cx: &Context) -> Option<(Family, Vec<String>)> {
+    // The IG's URI form of a scope holds the same mistakes; the plain form is meant.
+    if let Some(inner) = t.strip_prefix(crate::scope::SMART_URI_PREFIX) {
+        return correct(inner, cx);
+    }
     // `offline-access`, `Offline_Access`, `fhir_user`, `OpenID`.
     let folded = fold(t);
     if let Some(k) = FIXED_TOKENS.iter().find(|k| fold(k) == folded) {

@@ -13,7 +13,7 @@ use crate::hint::did_you_mean;
 
 /// `http://smarthealthit.org/fhir/scopes/` is the IG's URI form of a SMART scope
 /// (SMART 1.0 and 2.x, "Appendix: URI representation of scopes").
-const SMART_URI_PREFIX: &str = "http://smarthealthit.org/fhir/scopes/";
+pub const SMART_URI_PREFIX: &str = "http://smarthealthit.org/fhir/scopes/";
 /// The URI form of the OpenID Connect scopes (same appendix).
 const OPENID_URI_PREFIX: &str = "http://openid.net/specs/openid-connect-core-1_0#";
 

@@ -43,6 +43,10 @@ fn a_dot_or_backslash_where_the_slash_belongs_is_a_separator_near_miss() {
         ("launch.patient", "launch/patient"),
         ("launch.Patient", "launch/patient"),
         (
+            "http://smarthealthit.org/fhir/scopes/patient.Observation.rs",
+            "patient/Observation.rs",
+        ),
+        (
             "patient.Observation.rs?category=laboratory",
             "patient/Observation.rs?category=laboratory",
         ),
