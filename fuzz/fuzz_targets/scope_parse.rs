@@ -1,6 +1,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use scopegate::fhir::FhirVersion;
+use scopegate::manifest::LaunchMode;
+use scopegate::near_miss::{self, Context, Fix};
 use scopegate::scope::{Scope, is_v1_syntax, split_scope_string};
 
 fuzz_target!(|data: &[u8]| {
@@ -8,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     check(s);
+    near_misses(s);
     let _ = is_v1_syntax(s);
     for token in split_scope_string(s) {
         let _ = is_v1_syntax(token);
@@ -27,6 +31,31 @@ fn check(s: &str) {
             Err(e) => panic!(
                 "canonical spelling does not parse: input {s:?}, canonical {canonical:?}: {e}"
             ),
+        }
+    }
+}
+
+/// A near-miss diagnosis never panics, and every correction it offers is a SMART scope
+/// (never an extension or unknown token), whatever the input.
+fn near_misses(s: &str) {
+    let cx = Context::new(
+        FhirVersion::R4,
+        &[LaunchMode::Ehr, LaunchMode::Standalone, LaunchMode::Backend],
+    );
+    let Some(n) = near_miss::diagnose(s, &cx) else {
+        return;
+    };
+    let _ = (n.message(), n.hint(), n.suggestion());
+    for p in &n.pieces {
+        if let Fix::Meant { scopes, .. } = &p.fix {
+            for m in scopes {
+                match Scope::parse(m) {
+                    Ok(Scope::Unknown(_) | Scope::Extension(_) | Scope::Invalid(_)) | Err(_) => {
+                        panic!("input {s:?}: correction {m:?} is not a SMART scope")
+                    }
+                    Ok(_) => {}
+                }
+            }
         }
     }
 }

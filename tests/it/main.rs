@@ -27,6 +27,7 @@ mod layout;
 mod matrix;
 mod matrix_html;
 mod monorepo;
+mod near_miss;
 mod notice;
 mod rule_outputs;
 mod scale;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::fhir::FhirVersion;
 use crate::grant::interactions;
+use crate::near_miss;
 use crate::scope::{Identity, Launch, Level, Refresh, ResourceType, Scope, is_v1_syntax};
 
 /// Access to FHIR data that one token grants.
@@ -58,21 +59,47 @@ pub fn explain(token: &str, fhir: FhirVersion) -> Explanation {
             "unknown"
         }
     };
+    // A near-miss (`offline-access`, `launch,openid`) is explained as the lint reports
+    // it: not valid, with the token(s) meant. No launch modes here: any level.
+    let near =
+        || near_miss::diagnose(token, &near_miss::Context::new(fhir, &[])).filter(|n| n.is_error());
+    let invalid = |error: String, suggestion: Option<String>| Explanation {
+        scope: token.to_string(),
+        valid: false,
+        kind: guess_kind().to_string(),
+        normalized: None,
+        grants: Vec::new(),
+        meaning: "not a valid SMART scope: a server may ignore, replace or reject it".into(),
+        error: Some(error),
+        suggestion,
+    };
+    let from_near = |n: near_miss::NearMiss| {
+        let one = match &n.suggestion()[..] {
+            [one] => Some(one.clone()),
+            _ => None,
+        };
+        let error = match one {
+            Some(_) => n.message(),
+            None => format!("{}; {}", n.message(), n.hint()),
+        };
+        invalid(error, one)
+    };
     let s = match parsed {
+        Err(e) if e.suggestion.is_none() => match near() {
+            Some(n) => return from_near(n),
+            None => return invalid(e.message, None),
+        },
         Err(e) => {
-            return Explanation {
-                scope: token.to_string(),
-                valid: false,
-                kind: guess_kind().to_string(),
-                normalized: None,
-                grants: Vec::new(),
-                meaning: "not a valid SMART scope: a server may ignore, replace or reject it"
-                    .into(),
-                error: Some(e.message),
-                suggestion: e.suggestion.map(|x| fhir.with_known_type(&x)),
-            };
+            return invalid(e.message, e.suggestion.map(|x| fhir.with_known_type(&x)));
         }
-        Ok(s) => s,
+        Ok(s) => {
+            if matches!(s, Scope::Unknown(_))
+                && let Some(n) = near()
+            {
+                return from_near(n);
+            }
+            s
+        }
     };
     let mut x = Explanation {
         scope: token.to_string(),
@@ -213,6 +240,21 @@ mod tests {
         let x = explain("patient/Obsevation.rs", FhirVersion::R4);
         assert!(!x.valid);
         assert_eq!(x.suggestion.as_deref(), Some("patient/Observation.rs"));
+    }
+
+    #[test]
+    fn near_misses_are_invalid_with_the_token_meant() {
+        let x = explain("offline-access", FhirVersion::R4);
+        assert!(!x.valid);
+        assert_eq!(x.suggestion.as_deref(), Some("offline_access"));
+        let x = explain("launch,openid", FhirVersion::R4);
+        assert!(!x.valid);
+        assert_eq!(x.suggestion, None);
+        assert!(x.error.unwrap().contains("`launch`, `openid`"));
+        // A vendor scope stays a valid, opaque unknown token.
+        let x = explain("api:fhir", FhirVersion::R4);
+        assert!(x.valid);
+        assert_eq!(x.suggestion, None);
     }
 
     #[test]

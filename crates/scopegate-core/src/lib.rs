@@ -21,6 +21,7 @@ pub mod lint;
 pub mod manifest;
 pub mod matrix;
 pub mod narrowing;
+pub mod near_miss;
 pub mod notice;
 pub mod render;
 pub mod report;

@@ -10,6 +10,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::grant::{Candidates, Options, RestrictionIndex, ScopeSet, minimize, type_covers};
 use crate::manifest::{LaunchMode, Manifest, Pos, ScopeEntry, Token};
+use crate::near_miss;
 use crate::report::{Finding, Location};
 use crate::rules::RuleId;
 use crate::scope::{
@@ -119,6 +120,41 @@ impl<'m> Lint<'m> {
         let location = Location::new(&self.m.path, pos);
         self.findings
             .push(Finding::new(id, &self.m.id.value, location, message).with_hint(hint));
+    }
+
+    fn near_miss_context(&self) -> near_miss::Context {
+        near_miss::Context::new(self.m.fhir_version, &self.m.launch)
+    }
+
+    /// A near-miss: what the token was meant to be in the hint and, when there is
+    /// exactly one correction, in the finding's `suggestion`.
+    fn push_near_miss(&mut self, id: RuleId, pos: Pos, raw: &str, n: &near_miss::NearMiss) {
+        let location = Location::new(&self.m.path, pos);
+        self.findings.push(
+            Finding::new(
+                id,
+                &self.m.id.value,
+                location,
+                format!("{}: {}", code(raw), n.message()),
+            )
+            .with_hint(Some(n.hint()))
+            .with_suggestion(n.suggestion()),
+        );
+    }
+
+    /// A restriction whose last value runs on into further scopes
+    /// (`…?category=laboratory+launch`): a scope string pasted into one entry.
+    /// Returns whether it found one.
+    fn restriction_runs_on(&mut self, r: &ResourceScope, raw: &str, pos: Pos) -> bool {
+        // Cheap test first: the lint sees every token of large manifests.
+        if r.restriction.is_none() || !raw.contains(['+', ',']) {
+            return false;
+        }
+        let Some(n) = near_miss::diagnose(raw, &self.near_miss_context()) else {
+            return false;
+        };
+        self.push_near_miss(RuleId::InvalidScope, pos, raw, &n);
+        true
     }
 
     fn needs(&self) -> Vec<Need<'m>> {
@@ -231,11 +267,31 @@ impl<'m> Lint<'m> {
                     ScopeErrorKind::PermissionOrder => RuleId::PermissionOrder,
                     ScopeErrorKind::Invalid => RuleId::InvalidScope,
                 };
-                let hint = e
+                // The grammar's own did-you-mean covers one token; a near-miss also
+                // names every token of an entry that holds several.
+                let near = near_miss::diagnose(raw, &self.near_miss_context())
+                    .filter(|n| e.suggestion.is_none() || n.pieces.len() > 1);
+                if let Some(n) = near {
+                    self.push_near_miss(id, pos, raw, &n);
+                    return;
+                }
+                let fixed = e
                     .suggestion
                     .as_ref()
-                    .map(|s| format!("did you mean `{}`?", self.m.fhir_version.with_known_type(s)));
-                self.push(id, pos, format!("{}: {}", code(raw), e.message), hint);
+                    .map(|s| self.m.fhir_version.with_known_type(s));
+                let hint = fixed.as_ref().map(|s| format!("did you mean `{s}`?"));
+                let suggestion = fixed.filter(|s| Scope::parse(s).is_ok());
+                let location = Location::new(&self.m.path, pos);
+                self.findings.push(
+                    Finding::new(
+                        id,
+                        &self.m.id.value,
+                        location,
+                        format!("{}: {}", code(raw), e.message),
+                    )
+                    .with_hint(hint)
+                    .with_suggestion(suggestion.into_iter().collect()),
+                );
             }
             Ok(Scope::Resource(ResourceScope {
                 resource: ResourceType::Named(ty),
@@ -243,7 +299,10 @@ impl<'m> Lint<'m> {
             })) => {
                 let fv = self.m.fhir_version;
                 if let Ok(Scope::Resource(r)) = &t.parsed {
-                    self.restriction_codes(r, raw, pos);
+                    // (Its values' codes are checked once the scopes are split.)
+                    if !self.restriction_runs_on(r, raw, pos) {
+                        self.restriction_codes(r, raw, pos);
+                    }
                 }
                 if !fv.has_resource_type(ty) {
                     let hint = match fv.renamed_counterpart(ty) {
@@ -281,24 +340,50 @@ impl<'m> Lint<'m> {
                             }
                         },
                     };
-                    self.push(
-                        RuleId::UnknownResourceType,
-                        pos,
-                        format!("{}: `{ty}` is not a FHIR {fv} resource type", code(raw)),
-                        hint,
+                    // The type this release has instead (renamed, or spelled so).
+                    let suggestion: Vec<String> = fv
+                        .renamed_counterpart(ty)
+                        .or_else(|| fv.suggest_resource_type(ty))
+                        .map(|s| raw.replacen(&**ty, s, 1))
+                        .into_iter()
+                        .collect();
+                    let location = Location::new(&self.m.path, pos);
+                    self.findings.push(
+                        Finding::new(
+                            RuleId::UnknownResourceType,
+                            &self.m.id.value,
+                            location,
+                            format!("{}: `{ty}` is not a FHIR {fv} resource type", code(raw)),
+                        )
+                        .with_hint(hint)
+                        .with_suggestion(suggestion),
                     );
                 }
             }
-            Ok(Scope::Resource(r)) => self.restriction_codes(r, raw, pos),
-            Ok(Scope::Unknown(_)) => self.push(
-                RuleId::UnknownScope,
-                pos,
-                format!(
-                    "{} is not a SMART scope; scopegate cannot tell what it grants",
-                    code(raw)
+            Ok(Scope::Resource(r)) => {
+                if !self.restriction_runs_on(r, raw, pos) {
+                    self.restriction_codes(r, raw, pos)
+                }
+            }
+            Ok(Scope::Unknown(_)) => match near_miss::diagnose(raw, &self.near_miss_context()) {
+                Some(n) => {
+                    let id = if n.is_error() {
+                        RuleId::InvalidScope
+                    } else {
+                        RuleId::UnknownScope
+                    };
+                    self.push_near_miss(id, pos, raw, &n);
+                }
+                None => self.push(
+                    RuleId::UnknownScope,
+                    pos,
+                    format!(
+                        "{} is not a SMART scope; scopegate cannot tell what it grants",
+                        code(raw)
+                    ),
+                    Some("write extension scopes as a full URI or with a `__` prefix".into()),
                 ),
-                Some("write extension scopes as a full URI or with a `__` prefix".into()),
-            ),
+            },
             Ok(Scope::Identity(Identity::Profile)) if requested => self.push(
                 RuleId::DeprecatedProfileScope,
                 pos,

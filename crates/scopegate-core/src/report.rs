@@ -44,6 +44,12 @@ pub struct Finding {
     /// A concrete fix, when one is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The token or tokens that replace the manifest entry, one entry each, when there
+    /// is exactly one correction: `["offline_access"]` for `offline-access`, every
+    /// token of a scope string pasted into one entry. Absent when there are several
+    /// candidates (the hint lists them) or none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestion: Vec<String>,
     /// The tenant whose profile or EHR the finding is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
@@ -67,6 +73,7 @@ impl Finding {
             location,
             message,
             hint: None,
+            suggestion: Vec::new(),
             tenant: None,
             key: None,
             capability: None,
@@ -81,6 +88,12 @@ impl Finding {
 
     pub fn with_hint(mut self, hint: Option<String>) -> Finding {
         self.hint = hint;
+        self
+    }
+
+    /// The corrected token(s) that replace the entry; see [`Finding::suggestion`].
+    pub fn with_suggestion(mut self, suggestion: Vec<String>) -> Finding {
+        self.suggestion = suggestion;
         self
     }
 

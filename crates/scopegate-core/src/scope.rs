@@ -13,7 +13,7 @@ use crate::hint::did_you_mean;
 
 /// `http://smarthealthit.org/fhir/scopes/` is the IG's URI form of a SMART scope
 /// (SMART 1.0 and 2.x, "Appendix: URI representation of scopes").
-const SMART_URI_PREFIX: &str = "http://smarthealthit.org/fhir/scopes/";
+pub const SMART_URI_PREFIX: &str = "http://smarthealthit.org/fhir/scopes/";
 /// The URI form of the OpenID Connect scopes (same appendix).
 const OPENID_URI_PREFIX: &str = "http://openid.net/specs/openid-connect-core-1_0#";
 
@@ -969,7 +969,10 @@ fn parse_perms(
                 format!(
                     "`.{text}` is not a permission: use `read`, `write`, `*`, or letters from `cruds` in order (unknown: `{bad}`)"
                 ),
-                permission_typo(text).and_then(with),
+                permission_typo(text)
+                    .map(str::to_string)
+                    .or_else(|| upper_case_letters(text))
+                    .and_then(|p| with(&p)),
             ));
         };
         in_order &= prev.is_none_or(|p| p < l);
@@ -1081,6 +1084,15 @@ fn permission_typo(text: &str) -> Option<&'static str> {
                 .into_iter()
                 .find(|p| sorted(p) == sorted(&lower))
         })
+}
+
+/// `rs` for `.RS` or `.Rs`: letters of `cruds` in the wrong case (in `cruds` order).
+fn upper_case_letters(text: &str) -> Option<String> {
+    let letters: Option<Vec<Letter>> = text
+        .chars()
+        .map(|c| Letter::from_char(c.to_ascii_lowercase()))
+        .collect();
+    Some(Perms::from_letters(letters?).to_string())
 }
 
 /// True when the token is written with SMART 1.0 permissions (`.read`, `.write`, `.*`).

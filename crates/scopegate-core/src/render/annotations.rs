@@ -253,6 +253,7 @@ mod tests {
             },
             message: "100% of it\n::error::injected".into(),
             hint: Some("title: x, y".into()),
+            suggestion: Vec::new(),
             tenant: None,
             key: None,
             capability: None,

@@ -238,14 +238,12 @@ fn finding_result(f: &Finding, fp: &mut Fingerprints) -> Value {
         text.push_str(&format!(" Hint: {}", sentence(h)));
     }
     let hash = fp.next(f.rule, &f.message, &f.location.file);
-    Value::Object(base_result(
-        f.rule,
-        level(f.severity),
-        text,
-        &f.location,
-        1,
-        hash,
-    ))
+    let mut result = base_result(f.rule, level(f.severity), text, &f.location, 1, hash);
+    if !f.suggestion.is_empty() {
+        // The corrected token(s), as in the JSON report (SARIF §3.8: a property bag).
+        result.insert("properties".into(), json!({ "suggestion": f.suggestion }));
+    }
+    Value::Object(result)
 }
 
 fn base_result(

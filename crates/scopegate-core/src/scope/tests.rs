@@ -479,3 +479,17 @@ fn a_modified_parameter_covers_only_itself() {
         assert!(!modified.covers(&system), ":{m} has no token semantics");
     }
 }
+
+#[test]
+fn permission_letters_in_upper_case_suggest_the_lower_case_ones() {
+    assert_eq!(
+        err("patient/Observation.RS").suggestion.as_deref(),
+        Some("patient/Observation.rs")
+    );
+    assert_eq!(
+        err("patient/Observation.SR").suggestion.as_deref(),
+        Some("patient/Observation.rs")
+    );
+    // Letters outside `cruds` get no guess.
+    assert_eq!(err("patient/Observation.RX").suggestion, None);
+}
