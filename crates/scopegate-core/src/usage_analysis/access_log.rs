@@ -45,7 +45,7 @@ pub struct LogEntry<'a> {
     #[serde(borrow)]
     pub url: Cow<'a, str>,
     /// The entry's own status (`Bundle.entry.response.status`); the line's by default.
-    /// A number (`201`) or FHIR's string (`"201 Created"`): see [`entry_status`].
+    /// A number (`201`) or FHIR's string (`"201 Created"`): see `entry_status`.
     #[serde(default, deserialize_with = "entry_status")]
     pub status: Option<u16>,
     #[serde(borrow, default)]
