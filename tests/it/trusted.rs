@@ -12,32 +12,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use fake_github::FakeGitHub;
 use git::git_in;
-use repo::{NOW, Repo, Run, example};
+use repo::{NOW, Repo, Run, example, with_condition, with_update};
 use serde_json::{Value, json};
-
-/// med-rec with `u` on MedicationStatement, in the scope and the workflow need.
-fn with_update(t: &str) -> String {
-    t.replace(
-        "patient/MedicationStatement.crs",
-        "patient/MedicationStatement.crus",
-    )
-    .replace(
-        "      - patient/MedicationStatement.c\n",
-        "      - patient/MedicationStatement.cu\n",
-    )
-}
-
-/// med-rec with a new `patient/Condition.rs` scope, justified by `reconcile`.
-fn with_condition(t: &str) -> String {
-    t.replace(
-        "  - scope: openid\n",
-        "  - scope: patient/Condition.rs\n    rationale: indications\n  - scope: openid\n",
-    )
-    .replace(
-        "      - patient/AllergyIntolerance.rs\n",
-        "      - patient/AllergyIntolerance.rs\n      - patient/Condition.rs\n",
-    )
-}
 
 /// An old release `old_tag` that granted `u` (with `old_config`), then the current
 /// release `new_tag` that dropped it (with `new_config`), then one more commit, on

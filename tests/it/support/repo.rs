@@ -150,3 +150,27 @@ pub fn example(rel: &str) -> String {
     )
     .unwrap()
 }
+
+/// med-rec with `u` on MedicationStatement, in the scope and the workflow need.
+pub fn with_update(t: &str) -> String {
+    t.replace(
+        "patient/MedicationStatement.crs",
+        "patient/MedicationStatement.crus",
+    )
+    .replace(
+        "      - patient/MedicationStatement.c\n",
+        "      - patient/MedicationStatement.cu\n",
+    )
+}
+
+/// med-rec with a new `patient/Condition.rs` scope, justified by `reconcile`.
+pub fn with_condition(t: &str) -> String {
+    t.replace(
+        "  - scope: openid\n",
+        "  - scope: patient/Condition.rs\n    rationale: indications\n  - scope: openid\n",
+    )
+    .replace(
+        "      - patient/AllergyIntolerance.rs\n",
+        "      - patient/AllergyIntolerance.rs\n      - patient/Condition.rs\n",
+    )
+}
