@@ -499,7 +499,7 @@ pub fn load_at(
         bail!("a head commit is judged only with the config and approvals of a baseline commit");
     }
     let release = reader.as_ref().map(|(rd, _)| rd);
-    let judge = judge_of(req, from_worktree, trusted.as_ref(), release);
+    let (judge, judge_source) = judge_of(req, from_worktree, trusted.as_ref(), release);
     let label = |path: &str| match judge {
         Some(j) => format!("{}:{path}", short_name(j.name())),
         None => path.to_string(),
@@ -561,7 +561,7 @@ pub fn load_at(
         ledger_file: ledgers.file,
         ledger_text: ledgers.head_text,
         now: req.now.clone(),
-        judge_source: judge_source(req, judge),
+        judge_source,
     })
 }
 
@@ -878,30 +878,23 @@ fn baseline_record(
 /// tenants, keys) without waiting for a release. The release-tag path and the
 /// default HEAD (a local commit could name its own judges) keep the release's.
 /// Never the change under judgement, unless told to be advisory (`None`: the
-/// working tree).
+/// working tree). With it, the judge as messages name it: `the trusted commit <ref>`,
+/// `the release <tag>` or `the working tree`.
 fn judge_of<'r, 'a>(
     req: &Request,
     from_worktree: bool,
     trusted: Option<&'r Reader<'a>>,
     release: Option<&'r Reader<'a>>,
-) -> Option<&'r Reader<'a>> {
+) -> (Option<&'r Reader<'a>>, String) {
+    let at_trusted = req.trusted.is_some() && !req.judge_at_release;
     match (trusted, release) {
-        _ if from_worktree => None,
-        (Some(t), Some(_)) if req.trusted.is_some() && !req.judge_at_release => Some(t),
-        (_, Some(rd)) => Some(rd),
-        (_, None) => None,
-    }
-}
-
-/// The judge as messages name it: `the trusted commit <ref>`, `the release <tag>`
-/// or `the working tree`.
-fn judge_source(req: &Request, judge: Option<&Reader<'_>>) -> String {
-    match judge {
-        None => "the working tree".to_string(),
-        Some(j) if req.trusted.is_some() && !req.judge_at_release => {
-            format!("the trusted commit {}", short_name(j.name()))
-        }
-        Some(j) => format!("the release {}", j.name()),
+        _ if from_worktree => (None, "the working tree".to_string()),
+        (Some(t), Some(_)) if at_trusted => (
+            Some(t),
+            format!("the trusted commit {}", short_name(t.name())),
+        ),
+        (_, Some(rd)) => (Some(rd), format!("the release {}", rd.name())),
+        (_, None) => (None, "the working tree".to_string()),
     }
 }
 
