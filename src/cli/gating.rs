@@ -766,12 +766,9 @@ fn previous_release<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Reader<'a>, String)
         }
         (Reader::Git(..), None) => bail!("the trusted commit was read without a clone"),
     };
+    // A PR base is a full commit id; the renderers show 12 characters too.
     let from = match &req.trusted {
-        // A PR base is a full commit id; the renderers show 12 characters too.
-        Some(name) if name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            format!(" from {}", &name[..12])
-        }
-        Some(name) => format!(" from {name}"),
+        Some(name) => format!(" from {}", short_sha(name)),
         None => String::new(),
     };
     Ok((reader, format!("previous release ({pattern}){from}")))
@@ -1004,10 +1001,20 @@ fn manifests_edited(r: &Repo, manifests: &[PathBuf], config: &Config) -> Result<
 /// A ref name as messages show it: a full commit id cut to 12 characters, a
 /// remote-tracking ref without its `refs/remotes/` prefix.
 fn short_name(name: &str) -> &str {
+    let short = short_sha(name);
+    if short.len() < name.len() {
+        short
+    } else {
+        name.strip_prefix("refs/remotes/").unwrap_or(name)
+    }
+}
+
+/// A full commit id cut to the 12 characters the renderers show; any other name as is.
+fn short_sha(name: &str) -> &str {
     if name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
         &name[..12]
     } else {
-        name.strip_prefix("refs/remotes/").unwrap_or(name)
+        name
     }
 }
 
