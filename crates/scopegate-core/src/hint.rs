@@ -11,17 +11,29 @@ pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let lower = word.to_lowercase();
+    let lower: Vec<char> = word.to_lowercase().chars().collect();
     let limit = (word.chars().count() / 3).max(1);
     let mut best: Option<(usize, &'a str)> = None;
+    let (mut cand_lower, mut row) = (Vec::new(), Vec::new());
     for cand in candidates {
         if cand == word {
             continue;
         }
-        if cand.to_lowercase() == lower {
+        cand_lower.clear();
+        if cand.is_ascii() {
+            cand_lower.extend(cand.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            cand_lower.extend(cand.to_lowercase().chars());
+        }
+        if cand_lower == lower {
             return Some(cand);
         }
-        let d = distance(&lower, &cand.to_lowercase());
+        // The distance is at least the difference in length: most candidates stop here,
+        // so a hint for a word far from every candidate costs no table.
+        if cand_lower.len().abs_diff(lower.len()) > limit {
+            continue;
+        }
+        let d = distance(&lower, &cand_lower, &mut row);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
@@ -29,16 +41,16 @@ where
     best.map(|(_, c)| c)
 }
 
-/// Levenshtein distance over chars, with one row of memory.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+/// Levenshtein distance over chars, with one row of memory (`row`, reused).
+fn distance(a: &[char], b: &[char], row: &mut Vec<usize>) -> usize {
+    row.clear();
+    row.extend(0..=b.len());
+    for (i, ca) in a.iter().enumerate() {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
+            row[j + 1] = if ca == cb {
                 prev
             } else {
                 1 + prev.min(cur).min(row[j])
@@ -63,8 +75,12 @@ mod tests {
 
     #[test]
     fn distance_counts_edits() {
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("abc", "abc"), 0);
+        let d = |a: &str, b: &str| {
+            let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            distance(&a, &b, &mut Vec::new())
+        };
+        assert_eq!(d("kitten", "sitting"), 3);
+        assert_eq!(d("", "abc"), 3);
+        assert_eq!(d("abc", "abc"), 0);
     }
 }

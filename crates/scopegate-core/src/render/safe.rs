@@ -147,18 +147,37 @@ pub fn json(out: String) -> String {
     } else {
         out
     };
-    if !out.chars().any(unsafe_char) {
-        return out;
+    // One pass over the bytes: every character to escape starts with a byte no other
+    // character's encoding starts with (C0 and DEL; C1 is `C2 80..9F`; U+2028/U+2029 are
+    // `E2 80 A8/A9`), and the text between them is copied whole.
+    let b = out.as_bytes();
+    let mut escaped: Option<String> = None;
+    let (mut i, mut from) = (0, 0);
+    while i < b.len() {
+        let len = match b[i] {
+            0x7f => 1,
+            x if x < 0x20 && x != b'\n' => 1,
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => 2,
+            0xe2 if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)) => 3,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let s = escaped.get_or_insert_with(|| String::with_capacity(out.len() + 16));
+        let c = out[i..].chars().next().unwrap_or_default();
+        s.push_str(&out[from..i]);
+        s.push_str(&format!("\\u{:04x}", c as u32));
+        i += len;
+        from = i;
     }
-    let mut s = String::with_capacity(out.len() + 16);
-    for c in out.chars() {
-        if unsafe_char(c) && c != '\n' {
-            s.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            s.push(c);
+    match escaped {
+        Some(mut s) => {
+            s.push_str(&out[from..]);
+            s
         }
+        None => out,
     }
-    s
 }
 
 #[cfg(test)]
@@ -225,5 +244,21 @@ mod tests {
         );
         let back: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(back["a"], "x\u{2028}::notice::y\u{85}");
+    }
+
+    proptest::proptest! {
+        /// The byte scan escapes exactly the characters `unsafe_char` names (all but `\n`),
+        /// wherever they fall: next to other multi-byte characters, at either end.
+        #[test]
+        fn json_escapes_exactly_the_unsafe_characters(
+            s in "[a\\n\\t\\x7f\\u{80}\\u{85}\\u{9f}\\u{a0}\\u{2028}\\u{2029}\\u{202a}\\u{2027}\\u{e9}\\u{1f600}#\\[]{0,24}"
+        ) {
+            let expected: String = s
+                .replace("##[", "##\\u005b")
+                .chars()
+                .map(|c| if unsafe_char(c) && c != '\n' { format!("\\u{:04x}", c as u32) } else { c.to_string() })
+                .collect();
+            proptest::prop_assert_eq!(json(s), expected);
+        }
     }
 }
