@@ -154,6 +154,16 @@ pub fn json(out: String) -> String {
     let mut escaped: Option<String> = None;
     let (mut i, mut from) = (0, 0);
     while i < b.len() {
+        // A block of 32 bytes with no byte that can start one is passed over whole (the
+        // test has no branch per byte, so the compiler vectorises it).
+        if let Some(block) = b.get(i..i + 32)
+            && !block.iter().fold(false, |any, &x| {
+                any | ((x < 0x20 && x != b'\n') | (x == 0x7f) | (x == 0xc2) | (x == 0xe2))
+            })
+        {
+            i += 32;
+            continue;
+        }
         let len = match b[i] {
             0x7f => 1,
             x if x < 0x20 && x != b'\n' => 1,
@@ -251,7 +261,7 @@ mod tests {
         /// wherever they fall: next to other multi-byte characters, at either end.
         #[test]
         fn json_escapes_exactly_the_unsafe_characters(
-            s in "[a\\n\\t\\x7f\\u{80}\\u{85}\\u{9f}\\u{a0}\\u{2028}\\u{2029}\\u{202a}\\u{2027}\\u{e9}\\u{1f600}#\\[]{0,24}"
+            s in "([a-z ]{0,70}[\\n\\t\\x7f\\u{80}\\u{85}\\u{9f}\\u{a0}\\u{2028}\\u{2029}\\u{202a}\\u{2027}\\u{e9}\\u{1f600}#\\[]{0,3}){0,8}"
         ) {
             let expected: String = s
                 .replace("##[", "##\\u005b")
