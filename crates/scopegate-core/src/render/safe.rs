@@ -16,6 +16,8 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod scan;
+
 /// Characters that can end a line somewhere (CR, LF, NEL, U+2028, U+2029) or have no
 /// business in a report (other C0 and C1 controls, DEL).
 fn unsafe_char(c: char) -> bool {
@@ -78,10 +80,15 @@ fn walk(v: &mut serde_json::Value, multiline: bool) -> bool {
 }
 
 /// A copy of `v` with every string escaped ([`escape`]), or `None` when no string
-/// needed it (the common case costs one walk over the value). Every string a report holds is
+/// needed it (the common case costs one read of its strings). Every string a report holds is
 /// either user text or the tool's own words, which hold no control characters, so
 /// escaping them all escapes exactly the user's.
 pub fn escaped<T: Serialize + DeserializeOwned>(v: &T) -> Option<T> {
+    // The common case, no string to escape, is found by reading the strings in place:
+    // no copy of the value is built.
+    if !scan::needs_escaping(v) {
+        return None;
+    }
     let mut value = serde_json::to_value(v).ok()?;
     if !walk(&mut value, false) {
         return None;

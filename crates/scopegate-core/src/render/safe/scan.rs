@@ -1,0 +1,463 @@
+//! Whether a value holds any string [`super::escaped`] would change, found without
+//! building it a copy: a serializer that only reads strings, and stops at the first one
+//! that needs escaping.
+//!
+//! It must never miss a string the walk would escape; where it cannot tell a map value
+//! from a multi-line field it treats it as single-line, which can only say "yes" more
+//! often.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+
+use super::{MULTILINE, unsafe_char};
+
+/// True when some string in `v` has a character [`super::escaped`] escapes, or when the
+/// scan cannot tell (a value serde refuses): then the walk decides.
+pub(super) fn needs_escaping<T: Serialize + ?Sized>(v: &T) -> bool {
+    v.serialize(Scan { multiline: false }).is_err()
+}
+
+fn unsafe_in(s: &str, multiline: bool) -> bool {
+    s.chars()
+        .any(|c| unsafe_char(c) && !(multiline && c == '\n'))
+}
+
+#[derive(Debug)]
+enum Found {
+    /// A string to escape: the scan stops here.
+    Unsafe,
+    /// The value cannot be serialised (a custom error): the walk decides what that means.
+    Other,
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("found")
+    }
+}
+
+impl std::error::Error for Found {}
+
+impl ser::Error for Found {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Found::Other
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Scan {
+    /// The string is a field whose value is lines by nature (`\n` stays).
+    multiline: bool,
+}
+
+type R = Result<(), Found>;
+
+impl ser::Serializer for Scan {
+    type Ok = ();
+    type Error = Found;
+    type SerializeSeq = Scan;
+    type SerializeTuple = Scan;
+    type SerializeTupleStruct = Scan;
+    type SerializeTupleVariant = Scan;
+    type SerializeMap = Scan;
+    type SerializeStruct = Scan;
+    type SerializeStructVariant = Scan;
+
+    fn serialize_str(self, v: &str) -> R {
+        if unsafe_in(v, self.multiline) {
+            Err(Found::Unsafe)
+        } else {
+            Ok(())
+        }
+    }
+    fn serialize_char(self, v: char) -> R {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_bool(self, _: bool) -> R {
+        Ok(())
+    }
+    fn serialize_i8(self, _: i8) -> R {
+        Ok(())
+    }
+    fn serialize_i16(self, _: i16) -> R {
+        Ok(())
+    }
+    fn serialize_i32(self, _: i32) -> R {
+        Ok(())
+    }
+    fn serialize_i64(self, _: i64) -> R {
+        Ok(())
+    }
+    fn serialize_u8(self, _: u8) -> R {
+        Ok(())
+    }
+    fn serialize_u16(self, _: u16) -> R {
+        Ok(())
+    }
+    fn serialize_u32(self, _: u32) -> R {
+        Ok(())
+    }
+    fn serialize_u64(self, _: u64) -> R {
+        Ok(())
+    }
+    fn serialize_f32(self, _: f32) -> R {
+        Ok(())
+    }
+    fn serialize_f64(self, _: f64) -> R {
+        Ok(())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> R {
+        Ok(())
+    }
+    fn serialize_none(self) -> R {
+        Ok(())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> R {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> R {
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> R {
+        Ok(())
+    }
+    // A unit variant is the enum's own name for itself (serialised as a string the
+    // program wrote, like a field name), never user text.
+    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> R {
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> R {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        v: &T,
+    ) -> R {
+        v.serialize(Scan { multiline: false })
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Scan, Found> {
+        Ok(self)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Scan, Found> {
+        Ok(self)
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Scan, Found> {
+        Ok(self)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Scan, Found> {
+        Ok(Scan { multiline: false })
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Scan, Found> {
+        Ok(Scan { multiline: false })
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Scan, Found> {
+        Ok(Scan { multiline: false })
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Scan, Found> {
+        Ok(Scan { multiline: false })
+    }
+}
+
+impl ser::SerializeSeq for Scan {
+    type Ok = ();
+    type Error = Found;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
+        v.serialize(*self)
+    }
+    fn end(self) -> R {
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for Scan {
+    type Ok = ();
+    type Error = Found;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
+        v.serialize(*self)
+    }
+    fn end(self) -> R {
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleStruct for Scan {
+    type Ok = ();
+    type Error = Found;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
+        v.serialize(*self)
+    }
+    fn end(self) -> R {
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleVariant for Scan {
+    type Ok = ();
+    type Error = Found;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
+        v.serialize(*self)
+    }
+    fn end(self) -> R {
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Scan {
+    type Ok = ();
+    type Error = Found;
+    // Keys are not escaped by the walk either; map values are read as single-line,
+    // which can only flag more.
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> R {
+        // A key that is not a string is one serde_json refuses: the walk must see it.
+        k.serialize(KeyCheck)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
+        v.serialize(Scan { multiline: false })
+    }
+    fn end(self) -> R {
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Scan {
+    type Ok = ();
+    type Error = Found;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> R {
+        v.serialize(Scan {
+            multiline: MULTILINE.contains(&key),
+        })
+    }
+    fn end(self) -> R {
+        Ok(())
+    }
+}
+
+impl ser::SerializeStructVariant for Scan {
+    type Ok = ();
+    type Error = Found;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> R {
+        v.serialize(Scan {
+            multiline: MULTILINE.contains(&key),
+        })
+    }
+    fn end(self) -> R {
+        Ok(())
+    }
+}
+
+/// A map key: strings (and what serde_json turns into strings) pass; anything else makes
+/// the scan answer "yes", so the walk, which goes through serde_json, decides.
+struct KeyCheck;
+
+impl ser::Serializer for KeyCheck {
+    type Ok = ();
+    type Error = Found;
+    type SerializeSeq = Impossible<(), Found>;
+    type SerializeTuple = Impossible<(), Found>;
+    type SerializeTupleStruct = Impossible<(), Found>;
+    type SerializeTupleVariant = Impossible<(), Found>;
+    type SerializeMap = Impossible<(), Found>;
+    type SerializeStruct = Impossible<(), Found>;
+    type SerializeStructVariant = Impossible<(), Found>;
+
+    fn serialize_str(self, _: &str) -> R {
+        Ok(())
+    }
+    fn serialize_char(self, _: char) -> R {
+        Ok(())
+    }
+    fn serialize_bool(self, _: bool) -> R {
+        Ok(())
+    }
+    fn serialize_i8(self, _: i8) -> R {
+        Ok(())
+    }
+    fn serialize_i16(self, _: i16) -> R {
+        Ok(())
+    }
+    fn serialize_i32(self, _: i32) -> R {
+        Ok(())
+    }
+    fn serialize_i64(self, _: i64) -> R {
+        Ok(())
+    }
+    fn serialize_u8(self, _: u8) -> R {
+        Ok(())
+    }
+    fn serialize_u16(self, _: u16) -> R {
+        Ok(())
+    }
+    fn serialize_u32(self, _: u32) -> R {
+        Ok(())
+    }
+    fn serialize_u64(self, _: u64) -> R {
+        Ok(())
+    }
+    fn serialize_f32(self, _: f32) -> R {
+        Err(Found::Unsafe)
+    }
+    fn serialize_f64(self, _: f64) -> R {
+        Err(Found::Unsafe)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> R {
+        Err(Found::Unsafe)
+    }
+    fn serialize_none(self) -> R {
+        Err(Found::Unsafe)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> R {
+        Err(Found::Unsafe)
+    }
+    fn serialize_unit(self) -> R {
+        Err(Found::Unsafe)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> R {
+        Err(Found::Unsafe)
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> R {
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> R {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> R {
+        Err(Found::Unsafe)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Found> {
+        Err(Found::Unsafe)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Found> {
+        Err(Found::Unsafe)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Found> {
+        Err(Found::Unsafe)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Found> {
+        Err(Found::Unsafe)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Found> {
+        Err(Found::Unsafe)
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Found> {
+        Err(Found::Unsafe)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Found> {
+        Err(Found::Unsafe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    use super::needs_escaping;
+
+    #[derive(Serialize, Debug, Clone)]
+    enum E {
+        Unit,
+        New(String),
+        Tup(String, u8),
+        St { text_diff: String, s: String },
+    }
+
+    #[derive(Serialize, Debug)]
+    struct T {
+        a: String,
+        text_diff: String,
+        xs: Vec<Option<String>>,
+        m: BTreeMap<String, String>,
+        e: E,
+        c: char,
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "([a-z ]{0,6}[\\n\\t\\x7f\\u{85}\\u{a0}\\u{2028}\\u{e9}]?){0,3}"
+    }
+
+    fn e() -> impl Strategy<Value = E> {
+        prop_oneof![
+            Just(E::Unit),
+            text().prop_map(E::New),
+            (text(), any::<u8>()).prop_map(|(s, n)| E::Tup(s, n)),
+            (text(), text()).prop_map(|(text_diff, s)| E::St { text_diff, s }),
+        ]
+    }
+
+    proptest! {
+        /// The scan says "escape" exactly when the walk over the serde_json copy changes
+        /// a string (map keys here are never `text_diff`, the one place the scan may
+        /// say yes where the walk keeps a line feed).
+        #[test]
+        fn the_scan_agrees_with_the_walk(
+            a in text(),
+            text_diff in text(),
+            xs in proptest::collection::vec(proptest::option::of(text()), 0..3),
+            m in proptest::collection::btree_map("[a-z]{1,3}", text(), 0..3),
+            e in e(),
+            c in prop_oneof![Just('x'), Just('\n'), Just('\u{85}')],
+        ) {
+            let t = T { a, text_diff, xs, m, e, c };
+            let mut v = serde_json::to_value(&t).unwrap();
+            let walked = super::super::walk(&mut v, false);
+            prop_assert_eq!(needs_escaping(&t), walked, "{:?}", t);
+        }
+    }
+
+    #[test]
+    fn a_line_feed_is_kept_only_in_a_multiline_field() {
+        #[derive(Serialize)]
+        struct D {
+            text_diff: String,
+        }
+        assert!(!needs_escaping(&D {
+            text_diff: "-a\n+b\n".into()
+        }));
+        assert!(needs_escaping(&D {
+            text_diff: "-a\r\n".into()
+        }));
+        assert!(needs_escaping(&BTreeMap::from([("text_diff", "a\nb")])));
+        assert!(!needs_escaping(&vec!["plain", "text"]));
+    }
+}
