@@ -66,29 +66,57 @@ fn codes<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
 /// Distinct resource needs, each with the workflows that need it, their restrictions
 /// indexed (500 workflows needing the same scope are compared with a scope once).
 struct NeedList<'m> {
-    needs: Vec<(Vec<&'m str>, &'m ResourceScope)>,
+    /// Each distinct need, with the range of `workflows` that need it.
+    needs: Vec<(std::ops::Range<u32>, &'m ResourceScope)>,
+    /// The workflows of every need, grouped by need, each group in the order given.
+    workflows: Vec<&'m str>,
     index: RestrictionIndex<'m>,
 }
 
 impl<'m> NeedList<'m> {
     fn new(needs: Vec<(&'m str, &'m ResourceScope)>) -> Self {
-        let mut distinct: Vec<(Vec<&'m str>, &'m ResourceScope)> = Vec::new();
-        let mut at: FxHashMap<&ResourceScope, usize> = FxHashMap::default();
-        for (w, n) in needs {
-            match at.get(n) {
-                Some(&i) => distinct[i].0.push(w),
-                None => {
-                    at.insert(n, distinct.len());
-                    distinct.push((vec![w], n));
-                }
-            }
+        // Which distinct need each entry is, then its workflows laid out group by group
+        // (a counting sort): three allocations whatever the number of needs.
+        let mut distinct: Vec<&'m ResourceScope> = Vec::new();
+        let mut at: FxHashMap<&ResourceScope, u32> = FxHashMap::default();
+        let mut counts: Vec<u32> = Vec::new();
+        let which: Vec<u32> = needs
+            .iter()
+            .map(|&(_, n)| {
+                let i = *at.entry(n).or_insert_with(|| {
+                    distinct.push(n);
+                    counts.push(0);
+                    (distinct.len() - 1) as u32
+                });
+                counts[i as usize] += 1;
+                i
+            })
+            .collect();
+        let mut start = 0;
+        let mut next: Vec<u32> = counts
+            .iter()
+            .map(|c| {
+                let s = start;
+                start += c;
+                s
+            })
+            .collect();
+        let mut workflows: Vec<&'m str> = vec![""; needs.len()];
+        for (&(w, _), &i) in needs.iter().zip(&which) {
+            workflows[next[i as usize] as usize] = w;
+            next[i as usize] += 1;
         }
         let mut index = RestrictionIndex::default();
-        for (_, n) in &distinct {
+        for n in &distinct {
             index.push(&n.restriction);
         }
         NeedList {
-            needs: distinct,
+            needs: distinct
+                .into_iter()
+                .zip(next.iter().zip(&counts))
+                .map(|(n, (&end, &c))| (end - c..end, n))
+                .collect(),
+            workflows,
             index,
         }
     }
@@ -111,7 +139,8 @@ impl<'m> NeedList<'m> {
             }
             _ => None,
         };
-        Candidates::new(&self.needs, positions).map(|(ws, n)| (ws.as_slice(), *n))
+        Candidates::new(&self.needs, positions)
+            .map(|(ws, n)| (&self.workflows[ws.start as usize..ws.end as usize], *n))
     }
 }
 
@@ -193,14 +222,17 @@ impl<'m> Lint<'m> {
                 }
                 let hint = match crate::hint::did_you_mean(code, codes.iter().copied()) {
                     Some(c) => format!("did you mean `{param}={c}`?"),
-                    None => format!(
-                        "use one of {}",
-                        codes
-                            .iter()
-                            .map(|c| format!("`{c}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    None => {
+                        // One string, written once per finding: a manifest of thousands
+                        // of unknown codes pays for each.
+                        let mut h = String::from("use one of ");
+                        for (i, c) in codes.iter().enumerate() {
+                            h.push_str(if i == 0 { "`" } else { ", `" });
+                            h.push_str(c);
+                            h.push('`');
+                        }
+                        h
+                    }
                 };
                 self.push(
                     RuleId::UnknownRestrictionCode,

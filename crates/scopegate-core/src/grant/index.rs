@@ -22,11 +22,11 @@ pub struct RestrictionIndex<'a> {
     /// `(param, value)` for each value of each entry's first clause. If an entry covers
     /// `r`, its first clause is implied by a clause of `r` on that parameter, so some
     /// value of it covers the first value of that clause of `r`.
-    by_first: FxHashMap<(&'a str, &'a str), Vec<u32>>,
+    by_first: FxHashMap<(&'a str, &'a str), Ids>,
     /// `(param, c)` for each value `w` of each clause of each entry and each `c` that
     /// covers `w`. If `r` covers an entry, some value `v` of `r`'s first clause covers
     /// a value of the entry's clause on that parameter: the entry is under `(p, v)`.
-    by_coverer: FxHashMap<(&'a str, &'a str), Vec<u32>>,
+    by_coverer: FxHashMap<(&'a str, &'a str), Ids>,
 }
 
 impl<'a> RestrictionIndex<'a> {
@@ -45,12 +45,12 @@ impl<'a> RestrictionIndex<'a> {
             None => self.unrestricted.push(i),
             Some((p, vs)) => {
                 for v in vs {
-                    self.by_first.entry((p, v)).or_default().push(i);
+                    add(&mut self.by_first, (p, v), i);
                 }
                 for (p, vs) in r.clauses() {
                     for w in vs {
                         for c in value_coverers(p, w) {
-                            self.by_coverer.entry((p, c)).or_default().push(i);
+                            add(&mut self.by_coverer, (p, c), i);
                         }
                     }
                 }
@@ -73,7 +73,7 @@ impl<'a> RestrictionIndex<'a> {
             let Some(w) = vs.iter().next() else { continue };
             for c in value_coverers(p, w) {
                 if let Some(ix) = self.by_first.get(&(p, c)) {
-                    out.extend_from_slice(ix);
+                    out.extend_from_slice(ix.as_slice());
                 }
             }
         }
@@ -90,10 +90,43 @@ impl<'a> RestrictionIndex<'a> {
         let mut out: Vec<u32> = Vec::new();
         for v in vs {
             if let Some(ix) = self.by_coverer.get(&(p, v.as_str())) {
-                out.extend_from_slice(ix);
+                out.extend_from_slice(ix.as_slice());
             }
         }
         Some(finish(out))
+    }
+}
+
+/// The entries under one key. Most keys hold one entry (2,000 scopes on one type with a
+/// category each are 2,000 keys), which needs no allocation of its own.
+#[derive(Clone, Debug)]
+enum Ids {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Ids {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Ids::One(i) => std::slice::from_ref(i),
+            Ids::Many(v) => v,
+        }
+    }
+}
+
+fn add<'a>(map: &mut FxHashMap<(&'a str, &'a str), Ids>, key: (&'a str, &'a str), i: u32) {
+    use std::collections::hash_map::Entry;
+    match map.entry(key) {
+        Entry::Vacant(e) => {
+            e.insert(Ids::One(i));
+        }
+        Entry::Occupied(mut e) => match e.get_mut() {
+            Ids::One(first) => {
+                let first = *first;
+                e.insert(Ids::Many(vec![first, i]));
+            }
+            Ids::Many(v) => v.push(i),
+        },
     }
 }
 
@@ -115,7 +148,7 @@ impl RestrictionIndex<'_> {
             for w in vs {
                 for c in value_coverers(p, w) {
                     if let Some(ix) = self.by_first.get(&(p, c)) {
-                        out.extend_from_slice(ix);
+                        out.extend_from_slice(ix.as_slice());
                     }
                 }
             }
