@@ -9,6 +9,6 @@ pub mod github;
 
 pub use scopegate_core::{
     approval, config, diff, events, explain, fhir, gate, glob, grant, hint, init, lint, manifest,
-    matrix, narrowing, near_miss, notice, render, report, rules, scope, signature, suggest, syntax,
-    tenant, usage_analysis, yaml,
+    matrix, near_miss, notice, render, report, rules, scope, signature, suggest, syntax, tenant,
+    usage_analysis, yaml,
 };

@@ -16,7 +16,7 @@ use crate::yaml::{self, FileKind, LoadError, Pos, Problem};
 pub const PATH: &str = ".scopegate/approvals.yaml";
 
 /// The header of a new ledger file.
-pub const HEADER: &str = "# scopegate approvals ledger. Append-only: `scopegate approve` adds entries;\n# editing or deleting an entry that was already released fails the gate.\napprovals:\n";
+pub(crate) const HEADER: &str = "# scopegate approvals ledger. Append-only: `scopegate approve` adds entries;\n# editing or deleting an entry that was already released fails the gate.\napprovals:\n";
 
 /// The scopegate approvals ledger: append-only records of approved changes.
 #[derive(Deserialize, JsonSchema)]
@@ -69,14 +69,14 @@ pub fn json_schema() -> serde_json::Value {
 /// (gating stops for the app) or `*id-changed-from:<old-id>*` (the manifest at a
 /// path now claims this id). The stars keep them apart from every SMART scope.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub app: String,
-    pub target: Target,
+pub(crate) struct Key {
+    pub(crate) app: String,
+    pub(crate) target: Target,
 }
 
 /// What a [`Key`] approves for its app.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Target {
+pub(crate) enum Target {
     Scope(Scope),
     /// The app, gated at the baseline, has no manifest at head.
     Removed,
@@ -91,14 +91,14 @@ const ID_CHANGED: &str = "*id-changed-from:";
 
 impl Target {
     /// The scope this target approves; `None` for an identity change.
-    pub fn scope(&self) -> Option<&Scope> {
+    pub(crate) fn scope(&self) -> Option<&Scope> {
         match self {
             Target::Scope(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn parse(s: &str) -> Result<Target, String> {
+    pub(crate) fn parse(s: &str) -> Result<Target, String> {
         if s == REMOVED {
             return Ok(Target::Removed);
         }
@@ -127,7 +127,7 @@ impl std::fmt::Display for Target {
 }
 
 impl Key {
-    pub fn parse(s: &str) -> Result<Key, String> {
+    pub(crate) fn parse(s: &str) -> Result<Key, String> {
         let (app, target) = s
             .split_once(':')
             .ok_or_else(|| format!("key `{s}` is not `<app-id>:<scope>`"))?;
@@ -154,7 +154,7 @@ impl Key {
     }
 
     /// The removal of `app`.
-    pub fn removed(app: &str) -> Key {
+    pub(crate) fn removed(app: &str) -> Key {
         Key {
             app: app.to_string(),
             target: Target::Removed,
@@ -162,7 +162,7 @@ impl Key {
     }
 
     /// `app`, which was `from` at the baseline.
-    pub fn id_changed(app: &str, from: &str) -> Key {
+    pub(crate) fn id_changed(app: &str, from: &str) -> Key {
         Key {
             app: app.to_string(),
             target: Target::IdChanged {
@@ -172,7 +172,7 @@ impl Key {
     }
 
     /// The scope this key approves for its app; `None` for an identity change.
-    pub fn scope(&self) -> Option<&Scope> {
+    pub(crate) fn scope(&self) -> Option<&Scope> {
         self.target.scope()
     }
 }
@@ -187,18 +187,18 @@ impl std::fmt::Display for Key {
 /// a rewrite but a changed key, approver, date or reason is.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub keys: Vec<Key>,
-    pub by: String,
+    pub(crate) keys: Vec<Key>,
+    pub(crate) by: String,
     /// Normalised `YYYY-MM-DDTHH:MM:SSZ`.
-    pub at: String,
-    pub ticket: Option<String>,
-    pub reason: Option<String>,
+    pub(crate) at: String,
+    pub(crate) ticket: Option<String>,
+    pub(crate) reason: Option<String>,
     /// Normalised; the entry no longer counts from this instant on.
-    pub expires: Option<String>,
-    pub tenants: Vec<String>,
+    pub(crate) expires: Option<String>,
+    pub(crate) tenants: Vec<String>,
     /// The armored SSH signature, when the entry is signed ([`crate::signature`]).
     pub signature: Option<String>,
-    pub pos: Pos,
+    pub(crate) pos: Pos,
 }
 
 impl PartialEq for Entry {
@@ -245,12 +245,12 @@ impl std::hash::Hash for Entry {
 }
 
 impl Entry {
-    pub fn expired_at(&self, now: &str) -> bool {
+    pub(crate) fn expired_at(&self, now: &str) -> bool {
         self.expires.as_deref().is_some_and(|e| e <= now)
     }
 
     /// The entry is older than `max_age_days` at `now` (both normalised timestamps).
-    pub fn older_than(&self, max_age_days: u32, now: &str) -> bool {
+    pub(crate) fn older_than(&self, max_age_days: u32, now: &str) -> bool {
         match (parse_unix(&self.at), parse_unix(now)) {
             (Some(at), Some(now)) => now.saturating_sub(at) > u64::from(max_age_days) * 86_400,
             // An unreadable time cannot show the entry is young enough.
@@ -382,7 +382,7 @@ pub fn normalize_time(s: &str, end_of_day: bool) -> Option<String> {
 
 /// A normalised `YYYY-MM-DDTHH:MM:SSZ` as seconds since the Unix epoch (the inverse of
 /// [`format_unix`]); `None` before 1970 or when not normalised.
-pub fn parse_unix(s: &str) -> Option<u64> {
+pub(crate) fn parse_unix(s: &str) -> Option<u64> {
     let t = normalize_time(s, false)?;
     u64::try_from(crate::instant::parse(&t)?.div_euclid(1000)).ok()
 }

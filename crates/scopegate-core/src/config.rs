@@ -23,7 +23,7 @@ pub const PATH: &str = ".scopegate/config.yaml";
 /// Which lint findings on the head manifest fail the gate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum LintGate {
+pub(crate) enum LintGate {
     #[default]
     Error,
     Warning,
@@ -80,11 +80,11 @@ pub struct Config {
     pub release_tags: String,
     pub approvers: Vec<String>,
     pub options: Options,
-    pub fail_on_lint: LintGate,
-    pub severity: BTreeMap<RuleId, Severity>,
+    pub(crate) fail_on_lint: LintGate,
+    pub(crate) severity: BTreeMap<RuleId, Severity>,
     pub tenant_mode: TenantMode,
     /// `approval_max_age` in days.
-    pub approval_max_age: Option<u32>,
+    pub(crate) approval_max_age: Option<u32>,
     pub require_signed_approvals: bool,
 }
 

@@ -2,7 +2,7 @@
 //! [`Change`]s between them out, each with a rule, a risk and an approval key.
 //!
 //! Rewording (`read` → `rs`, reordering, splitting letters, duplicates) is no change:
-//! everything is decided by [`crate::grant::new_access`] on parsed scopes. Approval
+//! everything is decided by `crate::grant::new_access` on parsed scopes. Approval
 //! states are left for the gate to fill in. Pure: no I/O.
 
 use std::collections::BTreeSet;
@@ -138,7 +138,7 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
 
 /// The rules whose changes are to an app's identity, not its access: approved only
 /// by an entry naming exactly their key (`<app>:*removed*`, `<app>:*id-changed-from:<old>*`).
-pub fn is_identity_change(rule: RuleId) -> bool {
+pub(crate) fn is_identity_change(rule: RuleId) -> bool {
     matches!(rule, RuleId::AppIdChanged | RuleId::AppGatingStopped)
 }
 
@@ -223,7 +223,7 @@ pub fn removed(base: &Manifest, why: &str, opts: Options) -> Vec<Change> {
 
 /// The workflows of `head` whose needs `piece` serves (for `offline_access`, the
 /// workflows that run offline).
-pub fn justifying_workflows(head: &Manifest, piece: &Scope, opts: Options) -> Vec<String> {
+pub(crate) fn justifying_workflows(head: &Manifest, piece: &Scope, opts: Options) -> Vec<String> {
     let mut out: Vec<String> = head
         .workflows
         .iter()
@@ -369,7 +369,7 @@ fn describe(n: &NewAccess, piece: &Scope, head_text: &str) -> String {
 }
 
 /// Every escalation rule that applies to the new piece, most telling first.
-pub fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<RuleId> {
+pub(crate) fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<RuleId> {
     let r = match p {
         Scope::Resource(r) => r,
         Scope::Refresh(Refresh::Offline) => return vec![RuleId::OfflineAccessAdded],

@@ -34,7 +34,7 @@ pub enum Trigger {
 
 impl Trigger {
     /// The event's name, as `GITHUB_EVENT_NAME` spells it.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Trigger::PullRequest => "pull_request",
             Trigger::PullRequestTarget => "pull_request_target",
@@ -218,7 +218,7 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
 /// branch>/pr-<number>-<sha>`. GitHub builds one merge group per pull request, each
 /// on the previous group's head; any other shape (none, or several `pr-` segments)
 /// names no single pull request.
-pub fn queued_pr(head_ref: &str) -> Option<u64> {
+pub(crate) fn queued_pr(head_ref: &str) -> Option<u64> {
     let rest = head_ref.strip_prefix("refs/heads/").unwrap_or(head_ref);
     let rest = rest.strip_prefix("gh-readonly-queue/")?;
     let pr_segment = |seg: &str| -> Option<u64> {
@@ -236,7 +236,7 @@ pub fn queued_pr(head_ref: &str) -> Option<u64> {
 }
 
 /// The events `scopegate ci` runs on.
-pub const SUPPORTED_EVENTS: &str = "pull_request, pull_request_target, pull_request_review, merge_group, push, workflow_dispatch, schedule, release";
+pub(crate) const SUPPORTED_EVENTS: &str = "pull_request, pull_request_target, pull_request_review, merge_group, push, workflow_dispatch, schedule, release";
 
 /// How a run on an event treats the ledger entries the change adds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -396,7 +396,7 @@ pub struct Review {
 /// Whether an approver entry in the config names `login`, directly or through a team.
 /// Team membership is looked up by the caller; an error means it could not be
 /// verified (and the entry stays pending: fail closed).
-pub fn approver_matches(
+pub(crate) fn approver_matches(
     approvers: &[String],
     login: &str,
     member_of: &mut dyn FnMut(&str, &str, &str) -> Result<bool, String>,
@@ -507,7 +507,10 @@ pub fn co_authors(message: &str) -> Vec<(String, Option<String>)> {
 /// why not. Every identity in a commit that matters must map to a login: one that
 /// does not could be `who`, so it fails closed, as does a commit list that could not
 /// be read or is cut off at GitHub's 250.
-pub fn independent(who: &str, commits: &Result<Vec<PrCommit>, String>) -> Result<(), String> {
+pub(crate) fn independent(
+    who: &str,
+    commits: &Result<Vec<PrCommit>, String>,
+) -> Result<(), String> {
     let commits = commits
         .as_ref()
         .map_err(|e| format!("{who}'s independence from the change cannot be verified: {e}"))?;

@@ -13,33 +13,33 @@ use crate::scope::{Identity, Launch, Level, Refresh, ResourceType, Scope, is_v1_
 
 /// Access to FHIR data that one token grants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
-pub struct GrantInfo {
-    pub level: String,
-    pub resource: String,
+pub(crate) struct GrantInfo {
+    pub(crate) level: String,
+    pub(crate) resource: String,
     /// FHIR restful-interaction codes.
-    pub interactions: Vec<String>,
+    pub(crate) interactions: Vec<String>,
     /// The query restriction without the leading `?`, or null for none.
-    pub restriction: Option<String>,
+    pub(crate) restriction: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Explanation {
-    pub scope: String,
+    pub(crate) scope: String,
     pub valid: bool,
     /// `resource`, `launch`, `identity`, `refresh`, `extension` or `unknown`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// The SMART 2.x spelling, for valid tokens.
-    pub normalized: Option<String>,
-    pub grants: Vec<GrantInfo>,
+    pub(crate) normalized: Option<String>,
+    pub(crate) grants: Vec<GrantInfo>,
     /// What the token means, in one sentence.
-    pub meaning: String,
+    pub(crate) meaning: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suggestion: Option<String>,
+    pub(crate) suggestion: Option<String>,
 }
 
-pub fn level_phrase(l: Level) -> &'static str {
+pub(crate) fn level_phrase(l: Level) -> &'static str {
     match l {
         Level::Patient => "for the patient in context",
         Level::User => "for what the signed-in user may see",

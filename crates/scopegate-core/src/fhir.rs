@@ -22,7 +22,7 @@ pub enum FhirVersion {
 }
 
 impl FhirVersion {
-    pub const ALL: [FhirVersion; 5] = [
+    pub(crate) const ALL: [FhirVersion; 5] = [
         FhirVersion::Dstu2,
         FhirVersion::Stu3,
         FhirVersion::R4,
@@ -30,7 +30,7 @@ impl FhirVersion {
         FhirVersion::R5,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FhirVersion::Dstu2 => "DSTU2",
             FhirVersion::Stu3 => "STU3",
@@ -72,7 +72,7 @@ impl FhirVersion {
         })
     }
 
-    pub fn has_resource_type(self, name: &str) -> bool {
+    pub(crate) fn has_resource_type(self, name: &str) -> bool {
         // The lint asks for every token: thousands of times on a large manifest, where
         // a binary search's string comparisons showed up.
         static SETS: [OnceLock<FxHashSet<&'static str>>; 5] = [
@@ -88,13 +88,13 @@ impl FhirVersion {
     }
 
     /// The nearest resource type of this release, for "did you mean".
-    pub fn suggest_resource_type(self, name: &str) -> Option<&'static str> {
+    pub(crate) fn suggest_resource_type(self, name: &str) -> Option<&'static str> {
         did_you_mean(name, self.resource_types().iter().copied())
     }
 
     /// The type of this release that `name`, a type of another FHIR release (or of an
     /// R5 ballot), was renamed to or from: `MedicationUsage` → `MedicationStatement`.
-    pub fn renamed_counterpart(self, name: &str) -> Option<&'static str> {
+    pub(crate) fn renamed_counterpart(self, name: &str) -> Option<&'static str> {
         RENAMES
             .iter()
             .find(|(a, _)| *a == name)
@@ -107,7 +107,7 @@ impl FhirVersion {
     /// `scope` (a suggestion) with its resource type made one of this release: its
     /// renamed counterpart, else the nearest name. A fix for `.raed` on R5's
     /// `MedicationUsage` in R4 is `MedicationStatement.read`, a scope that passes.
-    pub fn with_known_type(self, scope: &str) -> String {
+    pub(crate) fn with_known_type(self, scope: &str) -> String {
         use crate::scope::{ResourceScope, ResourceType, Scope};
         let Ok(Scope::Resource(ResourceScope {
             resource: ResourceType::Named(ty),
@@ -129,7 +129,7 @@ impl FhirVersion {
     }
 
     /// The releases that do define `name`, to explain a type that moved.
-    pub fn releases_with(name: &str) -> Vec<FhirVersion> {
+    pub(crate) fn releases_with(name: &str) -> Vec<FhirVersion> {
         FhirVersion::ALL
             .into_iter()
             .filter(|v| v.has_resource_type(name))
@@ -142,7 +142,10 @@ impl FhirVersion {
 /// (terminology.hl7.org/CodeSystem/observation-category, FHIR R4/R5). Condition
 /// `category`: condition-category (terminology.hl7.org/CodeSystem/condition-category)
 /// plus US Core's `health-concern` (us-core-condition-category).
-pub fn value_set(resource: &str, param: &str) -> Option<(&'static str, &'static [&'static str])> {
+pub(crate) fn value_set(
+    resource: &str,
+    param: &str,
+) -> Option<(&'static str, &'static [&'static str])> {
     match (resource, param) {
         ("Observation", "category") => Some((
             "http://terminology.hl7.org/CodeSystem/observation-category",

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use crate::scope::{Letter, Level, Perms, ResourceScope, ResourceType, Restriction, Scope};
 
 mod index;
-pub use index::{RestrictionIndex, ScopeIndex};
+pub(crate) use index::{RestrictionIndex, ScopeIndex};
 
 /// Policy choices the IG leaves open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn level_covers(self, a: Level, b: Level) -> bool {
+    pub(crate) fn level_covers(self, a: Level, b: Level) -> bool {
         a == b || (self.user_covers_patient && a == Level::User && b == Level::Patient)
     }
 
@@ -38,7 +38,7 @@ impl Options {
 }
 
 /// The FHIR restful interactions one permission letter grants (SMART 2.x table).
-pub fn interactions(letter: Letter) -> &'static [&'static str] {
+pub(crate) fn interactions(letter: Letter) -> &'static [&'static str] {
     match letter {
         Letter::C => &["create"],
         Letter::R => &["read", "vread", "history-instance"],
@@ -53,7 +53,7 @@ pub fn interactions(letter: Letter) -> &'static [&'static str] {
     }
 }
 
-pub fn type_covers(a: &ResourceType, b: &ResourceType) -> bool {
+pub(crate) fn type_covers(a: &ResourceType, b: &ResourceType) -> bool {
     // `*` covers every type "now and in the future"; no list of named types covers `*`.
     matches!(a, ResourceType::Any) || a == b
 }
@@ -68,7 +68,7 @@ pub fn covers(a: &Scope, b: &Scope, opts: Options) -> bool {
 }
 
 /// `a` grants everything `b` grants, on its own.
-pub fn resource_covers(a: &ResourceScope, b: &ResourceScope, opts: Options) -> bool {
+pub(crate) fn resource_covers(a: &ResourceScope, b: &ResourceScope, opts: Options) -> bool {
     opts.level_covers(a.level, b.level)
         && type_covers(&a.resource, &b.resource)
         && a.perms.is_superset(b.perms)
@@ -77,7 +77,7 @@ pub fn resource_covers(a: &ResourceScope, b: &ResourceScope, opts: Options) -> b
 
 /// `s` provides some of what `n` needs: they share letters, and on those letters `s`
 /// covers `n`. Non-resource scopes serve only an equal need.
-pub fn serves(s: &Scope, n: &Scope, opts: Options) -> bool {
+pub(crate) fn serves(s: &Scope, n: &Scope, opts: Options) -> bool {
     match (s, n) {
         (Scope::Resource(a), Scope::Resource(b)) => {
             // `a` covers `b` clipped to their shared letters (which `a` has by definition).
@@ -99,7 +99,7 @@ static ANY: ResourceType = ResourceType::Any;
 /// A set of scopes combined as a union, indexed for coverage questions. It borrows the
 /// scopes it is built from: building one copies nothing.
 #[derive(Clone, Debug, Default)]
-pub struct ScopeSet<'a> {
+pub(crate) struct ScopeSet<'a> {
     /// Resource scopes by type, then by level (`Level as usize`).
     resources: FxHashMap<&'a ResourceType, [Bucket<'a>; 3]>,
     others: BTreeSet<&'a Scope>,
@@ -107,7 +107,7 @@ pub struct ScopeSet<'a> {
 }
 
 impl<'a> ScopeSet<'a> {
-    pub fn new(scopes: impl IntoIterator<Item = &'a Scope>, opts: Options) -> ScopeSet<'a> {
+    pub(crate) fn new(scopes: impl IntoIterator<Item = &'a Scope>, opts: Options) -> ScopeSet<'a> {
         let mut set = ScopeSet {
             opts,
             ..ScopeSet::default()
@@ -118,7 +118,7 @@ impl<'a> ScopeSet<'a> {
         set
     }
 
-    pub fn insert(&mut self, s: &'a Scope) {
+    pub(crate) fn insert(&mut self, s: &'a Scope) {
         match s {
             Scope::Resource(r) => {
                 let bucket = &mut self.resources.entry(&r.resource).or_default()[r.level as usize];
@@ -132,7 +132,7 @@ impl<'a> ScopeSet<'a> {
     }
 
     /// The union of the set grants everything `b` grants.
-    pub fn grants(&self, b: &Scope) -> bool {
+    pub(crate) fn grants(&self, b: &Scope) -> bool {
         match b {
             Scope::Resource(r) => self.uncovered(r).is_empty(),
             other => self.others.contains(other),
@@ -144,7 +144,7 @@ impl<'a> ScopeSet<'a> {
     /// Letters are checked one by one; a restriction with OR-values is split so that
     /// `?category=a` plus `?category=b` covers `?category=a,b`, and the residual names
     /// only the values that are still uncovered.
-    pub fn uncovered(&self, b: &ResourceScope) -> Vec<ResourceScope> {
+    pub(crate) fn uncovered(&self, b: &ResourceScope) -> Vec<ResourceScope> {
         // Fast path: one scope in the set covers `b` whole (the common case).
         if self
             .candidates(b.level, &b.resource, &b.restriction)
@@ -173,7 +173,7 @@ impl<'a> ScopeSet<'a> {
     }
 
     /// The scopes in this set that on their own cover `b`.
-    pub fn covering<'s>(
+    pub(crate) fn covering<'s>(
         &'s self,
         b: &'s ResourceScope,
     ) -> impl Iterator<Item = ResourceScope> + 's {
@@ -324,18 +324,19 @@ impl<'s, T> Iterator for Candidates<'s, T> {
 
 /// Access in `head` that `base` does not grant, attached to the head scope it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewAccess {
+pub(crate) struct NewAccess {
     /// The head scope, as normalised.
-    pub scope: Scope,
+    pub(crate) scope: Scope,
     /// Exactly the part of `scope` that is new, in whole scopes.
-    pub new: Vec<Scope>,
+    pub(crate) new: Vec<Scope>,
     /// Base scopes on the same resource type that `scope` widens, for "X widened to Y".
-    pub widens: Vec<Scope>,
+    pub(crate) widens: Vec<Scope>,
 }
 
+#[cfg(test)]
 impl NewAccess {
     /// A reviewer's sentence: "`patient/Observation.rs` widened to `patient/*.rs`".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let new = join(&self.new);
         if self.widens.is_empty() {
             if self.new == [self.scope.clone()] {
@@ -353,6 +354,7 @@ impl NewAccess {
     }
 }
 
+#[cfg(test)]
 fn join(scopes: &[Scope]) -> String {
     scopes
         .iter()
@@ -363,7 +365,7 @@ fn join(scopes: &[Scope]) -> String {
 
 /// The part of `head`'s access that `base` does not cover. Empty when `head` is a pure
 /// rewording of `base` (v1 → v2 letters, reordering, splitting, duplicates).
-pub fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAccess> {
+pub(crate) fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAccess> {
     let base_set = ScopeSet::new(base, opts);
     // Most head scopes add nothing, so only those that do are put in order (the order
     // of a set of the head scopes) and rid of repeats, which add the same.
@@ -410,7 +412,7 @@ pub fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAcces
 
 /// The smallest equivalent set of scopes: letters merged per type, single-parameter
 /// restrictions merged by OR, and every scope the others already grant dropped.
-pub fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
+pub(crate) fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
     let mut others: BTreeSet<Scope> = BTreeSet::new();
     let mut perms: BTreeMap<(Level, ResourceType, Restriction), Perms> = BTreeMap::new();
     for s in scopes {

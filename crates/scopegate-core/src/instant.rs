@@ -5,7 +5,7 @@
 //! explicit).
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
-pub type Millis = i64;
+pub(crate) type Millis = i64;
 
 fn num(s: &[u8]) -> Option<i64> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
@@ -100,7 +100,7 @@ pub fn parse(s: &str) -> Option<Millis> {
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` (milliseconds shown only when there are any).
-pub fn format(t: Millis) -> String {
+pub(crate) fn format(t: Millis) -> String {
     let (days, rem) = (t.div_euclid(86_400_000), t.rem_euclid(86_400_000));
     let (y, m, d) = civil_from_days(days);
     let (s, ms) = (rem / 1000, rem % 1000);

@@ -20,7 +20,7 @@ pub mod instant;
 pub mod lint;
 pub mod manifest;
 pub mod matrix;
-pub mod narrowing;
+mod narrowing;
 pub mod near_miss;
 pub mod notice;
 pub mod render;

@@ -21,7 +21,8 @@ use crate::fhir::FhirVersion;
 use crate::hint::did_you_mean;
 use crate::scope::{Scope, ScopeError};
 use crate::yaml::{self, Reader, Stop, fail};
-pub use crate::yaml::{LoadError, MAX_BYTES, Pos, Problem, Text};
+pub use crate::yaml::{LoadError, MAX_BYTES};
+pub(crate) use crate::yaml::{Pos, Problem, Text};
 use walk::{Draft, read};
 
 /// How the app is launched (SMART App Launch: EHR launch, standalone launch, and
@@ -151,21 +152,22 @@ pub fn json_schema() -> serde_json::Value {
 #[derive(Clone, Debug)]
 pub struct Token {
     pub text: Text,
-    pub parsed: Result<Scope, ScopeError>,
+    pub(crate) parsed: Result<Scope, ScopeError>,
     /// When the text does not parse: the access it still counts as (see
     /// [`Scope::access_of`]). Empty when it parses.
-    pub opaque: Vec<Scope>,
+    pub(crate) opaque: Vec<Scope>,
 }
 
 impl Token {
     /// Parses `text` on its own.
-    pub fn of(text: Text) -> Token {
+    #[cfg(test)]
+    pub(crate) fn of(text: Text) -> Token {
         let parsed = Scope::parse(&text.value);
         Token::with(text, parsed)
     }
 
     /// A token whose text parsed to `parsed`.
-    pub fn with(text: Text, parsed: Result<Scope, ScopeError>) -> Token {
+    pub(crate) fn with(text: Text, parsed: Result<Scope, ScopeError>) -> Token {
         let opaque = match &parsed {
             Ok(_) => Vec::new(),
             Err(_) => Scope::access_of(&text.value),
@@ -178,13 +180,13 @@ impl Token {
     }
 
     /// The valid scope, when the text parses.
-    pub fn scope(&self) -> Option<&Scope> {
+    pub(crate) fn scope(&self) -> Option<&Scope> {
         self.parsed.as_ref().ok()
     }
 
     /// Everything the token counts as for access: its scope, or what an invalid text
     /// still asks for (its valid pieces and its invalid ones as opaque access).
-    pub fn access(&self) -> impl Iterator<Item = &Scope> {
+    pub(crate) fn access(&self) -> impl Iterator<Item = &Scope> {
         self.scope().into_iter().chain(&self.opaque)
     }
 }
@@ -193,17 +195,16 @@ impl Token {
 pub struct ScopeEntry {
     pub token: Token,
     /// Where the entry's mapping starts: its first key, or its `{`.
-    pub pos: Pos,
-    pub rationale: Option<Text>,
+    pub(crate) pos: Pos,
+    pub(crate) rationale: Option<Text>,
 }
 
 #[derive(Clone, Debug)]
-pub struct Workflow {
-    pub id: Text,
-    pub description: Option<Text>,
-    pub needs: Vec<Token>,
-    pub offline: Option<Text>,
-    pub pos: Pos,
+pub(crate) struct Workflow {
+    pub(crate) id: Text,
+    pub(crate) description: Option<Text>,
+    pub(crate) needs: Vec<Token>,
+    pub(crate) offline: Option<Text>,
 }
 
 #[derive(Clone, Debug)]
@@ -211,25 +212,20 @@ pub struct Manifest {
     /// The path as the user gave it, for messages and annotations.
     pub path: String,
     pub id: Text,
-    pub name: Option<String>,
-    pub fhir_version: FhirVersion,
-    pub launch: Vec<LaunchMode>,
+    pub(crate) name: Option<String>,
+    pub(crate) fhir_version: FhirVersion,
+    pub(crate) launch: Vec<LaunchMode>,
     pub scopes: Vec<ScopeEntry>,
     /// Where the `scopes:` list starts (removed scopes are reported here).
-    pub scopes_pos: Pos,
-    pub workflows: Vec<Workflow>,
+    pub(crate) scopes_pos: Pos,
+    pub(crate) workflows: Vec<Workflow>,
 }
 
 impl Manifest {
     /// Everything the app requests, for the diff and the gate: every valid scope, and
-    /// every invalid token as opaque access ([`Token::access`]): every token counts.
+    /// every invalid token as opaque access (`Token::access`): every token counts.
     pub fn requested(&self) -> impl Iterator<Item = &Scope> {
         self.scopes.iter().flat_map(|e| e.token.access())
-    }
-
-    /// Only the scopes that parse (for checks that reason about SMART semantics).
-    pub fn valid_scopes(&self) -> impl Iterator<Item = &Scope> {
-        self.scopes.iter().filter_map(|e| e.token.scope())
     }
 }
 

@@ -7,9 +7,9 @@
 //! `render::matrix` and `render::html` only format it.
 //!
 //! **Risk** is what the gate would call this access if the app requested it for the
-//! first time: the scope classified against an empty baseline ([`classify`]), the
+//! first time: the scope classified against an empty baseline (`classify`), the
 //! highest severity among the rules that apply (after the config's severity overrides),
-//! said as high, medium or low ([`Severity::risk`]).
+//! said as high, medium or low (`Severity::risk`).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,19 +25,19 @@ use crate::scope::Scope;
 use crate::tenant::{self, Tenant};
 
 /// Bumped when the JSON output changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// How risky a scope would be as new access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Risk {
+pub(crate) enum Risk {
     High,
     Medium,
     Low,
 }
 
 impl Risk {
-    pub fn of(s: Severity) -> Risk {
+    pub(crate) fn of(s: Severity) -> Risk {
         match s {
             Severity::Error => Risk::High,
             Severity::Warning => Risk::Medium,
@@ -45,7 +45,7 @@ impl Risk {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Risk::High => "high",
             Risk::Medium => "medium",
@@ -56,47 +56,47 @@ impl Risk {
 
 /// One app in the matrix.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct MatrixApp {
-    pub app: String,
+pub(crate) struct MatrixApp {
+    pub(crate) app: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The manifest path.
-    pub path: String,
+    pub(crate) path: String,
 }
 
 /// A tenant, as named by its profile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct MatrixTenant {
-    pub tenant: String,
+pub(crate) struct MatrixTenant {
+    pub(crate) tenant: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
 }
 
 /// A ledger entry that approved some of this scope's access.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct ApprovalRecord {
-    pub by: String,
+pub(crate) struct ApprovalRecord {
+    pub(crate) by: String,
     /// `YYYY-MM-DDTHH:MM:SSZ`.
-    pub at: String,
+    pub(crate) at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<String>,
+    pub(crate) ticket: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// When the approval stops counting, when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
+    pub(crate) expires: Option<String>,
     /// The tenants it is limited to; empty for every tenant.
-    pub tenants: Vec<String>,
+    pub(crate) tenants: Vec<String>,
     /// The entry's keys that share access with this scope.
-    pub keys: Vec<String>,
+    pub(crate) keys: Vec<String>,
     /// The line of the entry in the ledger.
-    pub entry_line: u32,
+    pub(crate) entry_line: u32,
 }
 
 /// Whether a tenant's policy permits the scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Permit {
+pub(crate) enum Permit {
     Allowed,
     Denied,
 }
@@ -123,40 +123,40 @@ impl EhrSupport {
 
 /// One scope at one tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct TenantCell {
-    pub tenant: String,
-    pub permit: Permit,
+pub(crate) struct TenantCell {
+    pub(crate) tenant: String,
+    pub(crate) permit: Permit,
     /// The tenant rules that deny it (`tenant-denied`, …), in the order of `why`.
-    pub rules: Vec<RuleId>,
+    pub(crate) rules: Vec<RuleId>,
     /// Why it is denied, one sentence per rule.
-    pub why: Vec<String>,
+    pub(crate) why: Vec<String>,
     /// The scope touches a resource type the tenant marks sensitive: new access needs
     /// an approval naming the tenant.
-    pub sensitive: bool,
-    pub ehr: EhrSupport,
+    pub(crate) sensitive: bool,
+    pub(crate) ehr: EhrSupport,
 }
 
 /// One requested scope.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Row {
-    pub app: String,
+pub(crate) struct Row {
+    pub(crate) app: String,
     /// The scope as written in the manifest.
-    pub scope: String,
+    pub(crate) scope: String,
     /// Its canonical (SMART v2) spelling.
-    pub canonical: String,
-    pub location: Location,
+    pub(crate) canonical: String,
+    pub(crate) location: Location,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rationale: Option<String>,
+    pub(crate) rationale: Option<String>,
     /// Workflows whose needs it serves, by id.
-    pub workflows: Vec<String>,
-    pub risk: Risk,
+    pub(crate) workflows: Vec<String>,
+    pub(crate) risk: Risk,
     /// The rules the diff would report if this access were new, most telling first.
-    pub risk_rules: Vec<RuleId>,
+    pub(crate) risk_rules: Vec<RuleId>,
     /// Ledger entries whose keys share access with this scope, in ledger order (newest
     /// last).
-    pub approvals: Vec<ApprovalRecord>,
+    pub(crate) approvals: Vec<ApprovalRecord>,
     /// One cell per tenant, by tenant name.
-    pub tenants: Vec<TenantCell>,
+    pub(crate) tenants: Vec<TenantCell>,
 }
 
 /// What the matrix describes: the checkout it was read from. The CLI fills it in;
@@ -176,7 +176,7 @@ pub struct Checkout {
 impl Checkout {
     /// "at commit 0123456789ab (v1.4.0)", or "from the working tree, …" when what was
     /// read is not (all) committed.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let version = self.version.as_deref().unwrap_or("no release tag");
         match (&self.commit, self.uncommitted) {
             (Some(c), false) => format!("at commit {} ({version})", short(c)),
@@ -197,22 +197,22 @@ fn short(commit: &str) -> &str {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ScopeMatrix {
     /// The JSON format version; see `schemas/matrix.schema.json`.
-    pub format_version: u32,
-    pub tool: String,
+    pub(crate) format_version: u32,
+    pub(crate) tool: String,
     /// The commit and version the matrix describes.
     #[serde(default)]
     pub checkout: Checkout,
     /// Apps in the order the manifests were given.
-    pub apps: Vec<MatrixApp>,
+    pub(crate) apps: Vec<MatrixApp>,
     /// Tenants by name.
-    pub tenants: Vec<MatrixTenant>,
+    pub(crate) tenants: Vec<MatrixTenant>,
     /// By app (in `apps` order), then in manifest order. Invalid scope tokens are left
     /// out (`scopegate check` reports them).
-    pub rows: Vec<Row>,
+    pub(crate) rows: Vec<Row>,
 }
 
 impl ScopeMatrix {
-    pub fn rows_of<'a>(&'a self, app: &'a str) -> impl Iterator<Item = &'a Row> {
+    pub(crate) fn rows_of<'a>(&'a self, app: &'a str) -> impl Iterator<Item = &'a Row> {
         self.rows.iter().filter(move |r| r.app == app)
     }
 }

@@ -11,7 +11,7 @@ use crate::scope::{Level, ResourceScope, ResourceType, Scope};
 
 /// How the head keeps part of a removed piece.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Limit {
+pub(crate) enum Limit {
     /// Every kept scope restricts the same type at the same level: to these
     /// `param=values` clauses (one string per kept scope).
     Restriction(Vec<String>),
@@ -26,7 +26,7 @@ pub enum Limit {
 /// A head scope that keeps part of `piece`'s access: a resource scope on a related
 /// type with a letter in common, at the same level or at `patient/` (narrower than
 /// `user/` and `system/`).
-pub fn keeps_part_of(h: &Scope, piece: &Scope) -> bool {
+pub(crate) fn keeps_part_of(h: &Scope, piece: &Scope) -> bool {
     match (h, piece) {
         (Scope::Resource(h), Scope::Resource(p)) => {
             (h.level == p.level || h.level == Level::Patient)
@@ -38,7 +38,7 @@ pub fn keeps_part_of(h: &Scope, piece: &Scope) -> bool {
 }
 
 /// The head scopes that keep part of the removed `piece`, in order, without repeats.
-pub fn kept<'h>(piece: &Scope, head: impl IntoIterator<Item = &'h Scope>) -> Vec<&'h Scope> {
+pub(crate) fn kept<'h>(piece: &Scope, head: impl IntoIterator<Item = &'h Scope>) -> Vec<&'h Scope> {
     let mut out: Vec<&Scope> = Vec::new();
     for h in head {
         if keeps_part_of(h, piece) && !out.contains(&h) {
@@ -50,7 +50,7 @@ pub fn kept<'h>(piece: &Scope, head: impl IntoIterator<Item = &'h Scope>) -> Vec
 }
 
 /// What the kept scopes limit `piece` to.
-pub fn limit(piece: &Scope, kept: &[&Scope]) -> Limit {
+pub(crate) fn limit(piece: &Scope, kept: &[&Scope]) -> Limit {
     let Scope::Resource(p) = piece else {
         return Limit::Other;
     };
@@ -97,7 +97,7 @@ pub fn limit(piece: &Scope, kept: &[&Scope]) -> Limit {
 
 /// The reviewer's words for a limit: "`category=laboratory`", "the types `Condition`,
 /// `Observation`", "the `patient/` level".
-pub fn describe(limit: &Limit) -> String {
+pub(crate) fn describe(limit: &Limit) -> String {
     let quoted = |v: &[String]| {
         v.iter()
             .map(|s| format!("`{s}`"))

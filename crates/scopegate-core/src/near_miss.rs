@@ -53,14 +53,14 @@ pub enum Fix {
 /// One token of the entry, as written (URL-decoded), and what it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Piece {
-    pub written: String,
+    pub(crate) written: String,
     pub fix: Fix,
 }
 
 /// A diagnosed near-miss: the family and the token or tokens the entry holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NearMiss {
-    pub family: Family,
+    pub(crate) family: Family,
     pub pieces: Vec<Piece>,
     /// The separators seen between pieces, for the message (`,`, `+`, whitespace…).
     joiners: Vec<&'static str>,
@@ -69,9 +69,9 @@ pub struct NearMiss {
 /// What the manifest says that a correction depends on.
 #[derive(Clone, Debug)]
 pub struct Context {
-    pub fhir: FhirVersion,
+    pub(crate) fhir: FhirVersion,
     /// The levels a resource scope with no level may have meant, from the launch modes.
-    pub levels: Vec<Level>,
+    pub(crate) levels: Vec<Level>,
 }
 
 impl Context {
@@ -220,7 +220,7 @@ impl NearMiss {
     /// A near-miss the lint reports as an error: the token as written is unusable or
     /// means something else. Only a close misspelling, which may be a server's own
     /// token, is a warning.
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.family != Family::Misspelled
     }
 

@@ -33,7 +33,7 @@ fn and_list(items: &[String], conj: &str) -> String {
 }
 
 /// What a scope lets the app do, as a verb phrase that follows "can now".
-pub fn access(s: &Scope) -> String {
+pub(crate) fn access(s: &Scope) -> String {
     match s {
         Scope::Resource(r) => {
             let verbs: Vec<String> = r
@@ -167,26 +167,26 @@ fn restriction_noun(r: &crate::scope::ResourceScope) -> String {
 
 /// The sentences for one app.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AppNotice {
-    pub app: String,
-    pub name: Option<String>,
-    pub new_app: bool,
-    pub can_now: Vec<String>,
-    pub no_longer: Vec<String>,
+pub(crate) struct AppNotice {
+    pub(crate) app: String,
+    pub(crate) name: Option<String>,
+    pub(crate) new_app: bool,
+    pub(crate) can_now: Vec<String>,
+    pub(crate) no_longer: Vec<String>,
     /// Workflow and rationale changes.
-    pub explains: Vec<String>,
+    pub(crate) explains: Vec<String>,
     /// Tenant findings: where the release cannot be used as it is.
-    pub tenants: Vec<String>,
+    pub(crate) tenants: Vec<String>,
 }
 
 /// The whole notice.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Notice {
     /// What this version is compared with (a tag, a ref, or a first release).
-    pub baseline: String,
-    pub apps: Vec<AppNotice>,
+    pub(crate) baseline: String,
+    pub(crate) apps: Vec<AppNotice>,
     /// Errors to settle before publishing (lint and ledger findings).
-    pub review: Vec<String>,
+    pub(crate) review: Vec<String>,
 }
 
 fn push_new(v: &mut Vec<String>, s: String) {

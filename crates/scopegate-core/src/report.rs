@@ -10,7 +10,7 @@ use crate::manifest::Pos;
 use crate::rules::{RuleId, Severity, rule};
 
 /// Bumped when the JSON output changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Where a finding points.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -22,7 +22,7 @@ pub struct Location {
 }
 
 impl Location {
-    pub fn new(file: &str, pos: Pos) -> Location {
+    pub(crate) fn new(file: &str, pos: Pos) -> Location {
         Location {
             file: file.to_string(),
             line: pos.line,
@@ -38,18 +38,18 @@ pub struct Finding {
     pub rule: RuleId,
     pub severity: Severity,
     /// The app id of the manifest.
-    pub app: String,
-    pub location: Location,
-    pub message: String,
+    pub(crate) app: String,
+    pub(crate) location: Location,
+    pub(crate) message: String,
     /// A concrete fix, when one is known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
     /// The token or tokens that replace the manifest entry, one entry each, when there
     /// is exactly one correction: `["offline_access"]` for `offline-access`, every
     /// token of a scope string pasted into one entry. Absent when there are several
     /// candidates (the hint lists them) or none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub suggestion: Vec<String>,
+    pub(crate) suggestion: Vec<String>,
     /// The tenant whose profile or EHR the finding is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
@@ -59,7 +59,7 @@ pub struct Finding {
     pub key: Option<String>,
     /// The SMART capability code the finding is about (`ehr-capability-missing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capability: Option<String>,
+    pub(crate) capability: Option<String>,
 }
 
 impl Finding {
@@ -81,18 +81,18 @@ impl Finding {
     }
 
     /// The severity the config gives the rule, when it overrides the catalogue's.
-    pub fn with_severity(mut self, severity: Severity) -> Finding {
+    pub(crate) fn with_severity(mut self, severity: Severity) -> Finding {
         self.severity = severity;
         self
     }
 
-    pub fn with_hint(mut self, hint: Option<String>) -> Finding {
+    pub(crate) fn with_hint(mut self, hint: Option<String>) -> Finding {
         self.hint = hint;
         self
     }
 
     /// The corrected token(s) that replace the entry; see [`Finding::suggestion`].
-    pub fn with_suggestion(mut self, suggestion: Vec<String>) -> Finding {
+    pub(crate) fn with_suggestion(mut self, suggestion: Vec<String>) -> Finding {
         self.suggestion = suggestion;
         self
     }
@@ -107,7 +107,7 @@ impl Finding {
         self
     }
 
-    pub fn with_capability(mut self, capability: &str) -> Finding {
+    pub(crate) fn with_capability(mut self, capability: &str) -> Finding {
         self.capability = Some(capability.to_string());
         self
     }
@@ -119,13 +119,13 @@ impl Finding {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub escalations: usize,
-    pub reductions: usize,
+    pub(crate) reductions: usize,
     pub unapproved: usize,
-    pub workflow_changes: usize,
-    pub manifests: usize,
-    pub errors: usize,
-    pub warnings: usize,
-    pub notes: usize,
+    pub(crate) workflow_changes: usize,
+    pub(crate) manifests: usize,
+    pub(crate) errors: usize,
+    pub(crate) warnings: usize,
+    pub(crate) notes: usize,
 }
 
 /// Whether the access change needs approval, and whether it has it.
@@ -191,7 +191,7 @@ impl Approval {
 
     /// How the approving entry came in, for the renderers: "", ", added in this change",
     /// the key that signed it, and the advisory mark when nothing verified it.
-    pub fn provenance(&self) -> String {
+    pub(crate) fn provenance(&self) -> String {
         let signed = self
             .signed_with
             .as_deref()
@@ -207,7 +207,7 @@ impl Approval {
     }
 
     /// The change still needs a decision.
-    pub fn is_outstanding(&self) -> bool {
+    pub(crate) fn is_outstanding(&self) -> bool {
         matches!(
             self.state,
             ApprovalState::Unapproved | ApprovalState::Expired | ApprovalState::Pending
@@ -278,7 +278,7 @@ pub struct Baseline {
 
 impl AppReport {
     /// The manifest moved since the baseline.
-    pub fn moved(&self) -> bool {
+    pub(crate) fn moved(&self) -> bool {
         !self.removed_app && self.baseline_path.as_ref().is_some_and(|b| *b != self.path)
     }
 }
@@ -311,7 +311,7 @@ pub struct AppReport {
 /// The outcome of one column of the tenant matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum Check {
+pub(crate) enum Check {
     Pass,
     /// Worth a look, but not blocking (e.g. a scope the EHR does not list).
     Warn,
@@ -321,7 +321,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Check::Pass => "pass",
             Check::Warn => "warn",
@@ -353,40 +353,40 @@ pub enum TenantMode {
 pub struct TenantRow {
     pub tenant: String,
     /// The profile file.
-    pub profile: String,
+    pub(crate) profile: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Every requested scope is within the tenant's deny, allow and level policy.
-    pub policy: Check,
+    pub(crate) policy: Check,
     /// Every escalation has an approval that applies to this tenant.
-    pub approvals: Check,
+    pub(crate) approvals: Check,
     /// The tenant's EHR supports what the apps request.
-    pub ehr: Check,
+    pub(crate) ehr: Check,
     pub verdict: TenantVerdict,
     /// Why the row is not a clean pass, one phrase each.
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
 }
 
 /// Everything one run found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// The JSON format version; see `schemas/report.schema.json`.
-    pub format_version: u32,
-    pub tool: String,
+    pub(crate) format_version: u32,
+    pub(crate) tool: String,
     pub summary: Summary,
     /// The gate's verdict; null for `check`.
     pub verdict: Option<Verdict>,
     /// Why the verdict is `fail`, one phrase per cause (empty otherwise).
-    pub reasons: Vec<String>,
+    pub(crate) reasons: Vec<String>,
     /// True when config and ledger came from the working tree, not the baseline: the
     /// verdict is then advisory.
-    pub advisory: bool,
+    pub(crate) advisory: bool,
     pub baseline: Option<Baseline>,
     /// What named the manifests: the config's `manifests:` entries (paths and globs)
     /// as written, or the paths given on the command line. Empty for `check`.
     #[serde(default)]
     pub manifests: Vec<String>,
-    pub apps: Vec<AppReport>,
+    pub(crate) apps: Vec<AppReport>,
     /// Escalations first (by severity), then reductions, then workflow changes.
     pub changes: Vec<Change>,
     /// Sorted by file, line, column, rule.
@@ -482,11 +482,6 @@ impl Report {
             tenant_mode: None,
             tenants: Vec::new(),
         }
-    }
-
-    /// True when any finding is at or above `threshold`.
-    pub fn fails_at(&self, threshold: Severity) -> bool {
-        self.findings.iter().any(|f| f.severity >= threshold)
     }
 }
 

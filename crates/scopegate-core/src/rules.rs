@@ -31,7 +31,7 @@ pub enum Severity {
 
 impl Severity {
     /// The word for a change's risk: high, medium or low.
-    pub fn risk(self) -> &'static str {
+    pub(crate) fn risk(self) -> &'static str {
         match self {
             Severity::Error => "high",
             Severity::Warning => "medium",
@@ -39,7 +39,7 @@ impl Severity {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Note => "note",
             Severity::Warning => "warning",
@@ -151,13 +151,13 @@ rule_ids! {
 
 impl RuleId {
     /// The rule with this kebab-case id, if there is one.
-    pub fn parse(id: &str) -> Option<RuleId> {
+    pub(crate) fn parse(id: &str) -> Option<RuleId> {
         RuleId::ALL.into_iter().find(|r| r.as_str() == id)
     }
 }
 
 /// The ids, joined by `sep`: `a, b`.
-pub fn join(ids: &[RuleId], sep: &str) -> String {
+pub(crate) fn join(ids: &[RuleId], sep: &str) -> String {
     ids.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(sep)
 }
 
@@ -214,26 +214,26 @@ impl JsonSchema for RuleId {
 pub struct Rule {
     pub id: RuleId,
     pub kind: RuleKind,
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     /// Whether a change this rule reports fails the gate until approved.
-    pub needs_approval: bool,
-    pub summary: &'static str,
+    pub(crate) needs_approval: bool,
+    pub(crate) summary: &'static str,
     /// Why it matters.
-    pub why: &'static str,
+    pub(crate) why: &'static str,
     /// A manifest fragment that triggers it.
-    pub example: &'static str,
+    pub(crate) example: &'static str,
     /// Where the behaviour comes from, when a spec says so.
-    pub citation: Option<&'static str>,
+    pub(crate) citation: Option<&'static str>,
     /// The sentence for the consent notice (`scopegate diff --format notice`), in plain
     /// language. Placeholders: `{access}` (what the scope lets the app do, a verb phrase),
     /// `{workflows}` (` (workflow: id — description)` or nothing), `{workflow}`,
     /// `{tenant}`, `{scope}` (the token as written) and `{detail}`.
     #[serde(skip)]
-    pub notice: &'static str,
+    pub(crate) notice: &'static str,
     /// The notice sentence for several findings of this rule at one tenant: `{access}`
     /// lists what each is about (separated by semicolons), `{detail}` their details.
     #[serde(skip)]
-    pub notice_grouped: Option<&'static str>,
+    pub(crate) notice_grouped: Option<&'static str>,
 }
 
 const IG_SCOPES: &str = "SMART App Launch 2.2, Scopes and Launch Context (hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html)";
@@ -943,7 +943,7 @@ pub fn markdown() -> String {
     out
 }
 
-pub fn kind_name(k: RuleKind) -> &'static str {
+pub(crate) fn kind_name(k: RuleKind) -> &'static str {
     match k {
         RuleKind::Lint => "lint",
         RuleKind::Escalation => "escalation",

@@ -13,23 +13,23 @@ use crate::hint::did_you_mean;
 
 /// `http://smarthealthit.org/fhir/scopes/` is the IG's URI form of a SMART scope
 /// (SMART 1.0 and 2.x, "Appendix: URI representation of scopes").
-pub const SMART_URI_PREFIX: &str = "http://smarthealthit.org/fhir/scopes/";
+pub(crate) const SMART_URI_PREFIX: &str = "http://smarthealthit.org/fhir/scopes/";
 /// The URI form of the OpenID Connect scopes (same appendix).
 const OPENID_URI_PREFIX: &str = "http://openid.net/specs/openid-connect-core-1_0#";
 
 /// Who the access is on behalf of. SMART 2.x: `patient/`, `user/`, `system/`; the IG
 /// states no containment between them, so they are distinct unless configured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
+pub(crate) enum Level {
     Patient,
     User,
     System,
 }
 
 impl Level {
-    pub const ALL: [Level; 3] = [Level::Patient, Level::User, Level::System];
+    pub(crate) const ALL: [Level; 3] = [Level::Patient, Level::User, Level::System];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Level::Patient => "patient",
             Level::User => "user",
@@ -52,7 +52,7 @@ impl fmt::Display for Level {
 ///
 /// The name is shared, not copied: the algebra clones scopes freely.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ResourceType {
+pub(crate) enum ResourceType {
     Any,
     Named(Arc<str>),
 }
@@ -68,7 +68,7 @@ impl fmt::Display for ResourceType {
 
 /// One permission letter of SMART 2.x, in the IG's fixed order `c r u d s`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Letter {
+pub(crate) enum Letter {
     C,
     R,
     U,
@@ -77,9 +77,9 @@ pub enum Letter {
 }
 
 impl Letter {
-    pub const ALL: [Letter; 5] = [Letter::C, Letter::R, Letter::U, Letter::D, Letter::S];
+    pub(crate) const ALL: [Letter; 5] = [Letter::C, Letter::R, Letter::U, Letter::D, Letter::S];
 
-    pub fn as_char(self) -> char {
+    pub(crate) fn as_char(self) -> char {
         match self {
             Letter::C => 'c',
             Letter::R => 'r',
@@ -100,49 +100,49 @@ impl Letter {
 
 /// A non-empty set of permission letters. Displayed in the IG's order (`.cruds`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Perms(u8);
+pub(crate) struct Perms(u8);
 
 impl Perms {
     /// SMART 2.x "Scope Equivalence": `.read` is processed as `.rs`.
-    pub const READ: Perms = Perms(0b10010);
+    pub(crate) const READ: Perms = Perms(0b10010);
     /// `.write` is processed as `.cud`.
-    pub const WRITE: Perms = Perms(0b01101);
+    pub(crate) const WRITE: Perms = Perms(0b01101);
     /// `.*` is processed as `.cruds`.
-    pub const ALL: Perms = Perms(0b11111);
+    pub(crate) const ALL: Perms = Perms(0b11111);
 
-    pub fn from_letters(letters: impl IntoIterator<Item = Letter>) -> Perms {
+    pub(crate) fn from_letters(letters: impl IntoIterator<Item = Letter>) -> Perms {
         Perms(letters.into_iter().fold(0, |acc, l| acc | l.bit()))
     }
 
-    pub fn contains(self, l: Letter) -> bool {
+    pub(crate) fn contains(self, l: Letter) -> bool {
         self.0 & l.bit() != 0
     }
 
-    pub fn is_superset(self, other: Perms) -> bool {
+    pub(crate) fn is_superset(self, other: Perms) -> bool {
         self.0 & other.0 == other.0
     }
 
-    pub fn intersection(self, other: Perms) -> Perms {
+    pub(crate) fn intersection(self, other: Perms) -> Perms {
         Perms(self.0 & other.0)
     }
 
-    pub fn intersects(self, other: Perms) -> bool {
+    pub(crate) fn intersects(self, other: Perms) -> bool {
         self.0 & other.0 != 0
     }
 
-    pub fn is_empty(self) -> bool {
+    pub(crate) fn is_empty(self) -> bool {
         self.0 == 0
     }
 
-    pub fn union(self, other: Perms) -> Perms {
+    pub(crate) fn union(self, other: Perms) -> Perms {
         Perms(self.0 | other.0)
     }
 
-    pub fn minus(self, other: Perms) -> Perms {
+    pub(crate) fn minus(self, other: Perms) -> Perms {
         Perms(self.0 & !other.0)
     }
 
-    pub fn letters(self) -> impl Iterator<Item = Letter> {
+    pub(crate) fn letters(self) -> impl Iterator<Item = Letter> {
         Letter::ALL.into_iter().filter(move |l| self.contains(*l))
     }
 }
@@ -167,7 +167,7 @@ impl fmt::Display for Perms {
 /// restriction at all allocates nothing. Never `Some` of an empty map, so that equality
 /// and order are those of the clauses.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Restriction {
+pub(crate) struct Restriction {
     clauses: Option<Arc<Clauses>>,
 }
 
@@ -177,11 +177,11 @@ static NO_CLAUSES: Clauses = BTreeMap::new();
 
 impl Restriction {
     /// No restriction at all: the whole resource type.
-    pub fn none() -> Restriction {
+    pub(crate) fn none() -> Restriction {
         Restriction::default()
     }
 
-    pub fn is_none(&self) -> bool {
+    pub(crate) fn is_none(&self) -> bool {
         self.clauses.is_none()
     }
 
@@ -190,7 +190,9 @@ impl Restriction {
     }
 
     /// Builds a canonical restriction from `(param, OR-values)` clauses.
-    pub fn from_clauses(clauses: impl IntoIterator<Item = (String, BTreeSet<String>)>) -> Self {
+    pub(crate) fn from_clauses(
+        clauses: impl IntoIterator<Item = (String, BTreeSet<String>)>,
+    ) -> Self {
         let mut map: Clauses = BTreeMap::new();
         for (p, vs) in clauses {
             map.entry(p).or_default().insert(vs);
@@ -226,7 +228,7 @@ impl Restriction {
     }
 
     /// Every clause as `(param, OR-values)`, in canonical order.
-    pub fn clauses(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
+    pub(crate) fn clauses(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
         self.map()
             .iter()
             .flat_map(|(p, sets)| sets.iter().map(move |v| (p.as_str(), v)))
@@ -235,7 +237,7 @@ impl Restriction {
     /// True when every resource matching `other` also matches `self`: each clause of
     /// `self` is implied by some clause of `other` on the same parameter whose values
     /// are a subset. Conservative: it never claims coverage FHIR semantics would deny.
-    pub fn covers(&self, other: &Restriction) -> bool {
+    pub(crate) fn covers(&self, other: &Restriction) -> bool {
         let Some(mine) = &self.clauses else {
             return true;
         };
@@ -255,13 +257,13 @@ impl Restriction {
     }
 
     /// The parameter and OR-values of the first clause, in canonical order.
-    pub fn first_clause(&self) -> Option<(&str, &BTreeSet<String>)> {
+    pub(crate) fn first_clause(&self) -> Option<(&str, &BTreeSet<String>)> {
         self.clauses().next()
     }
 
     /// Splits the first clause that has several OR-values into one restriction per
     /// value; `None` when every clause has a single value.
-    pub fn split_first_or(&self) -> Option<(String, Vec<(String, Restriction)>)> {
+    pub(crate) fn split_first_or(&self) -> Option<(String, Vec<(String, Restriction)>)> {
         // A modified parameter's values are not split: `code:not=a,b` is not the union
         // of `code:not=a` and `code:not=b` (see [`is_modified_parameter`]).
         let (param, vs) = self
@@ -286,7 +288,7 @@ impl Restriction {
     }
 
     /// The same restriction with one clause's OR-values replaced.
-    pub fn with_clause_values(
+    pub(crate) fn with_clause_values(
         &self,
         param: &str,
         old: &BTreeSet<String>,
@@ -372,13 +374,13 @@ const TOKEN_PARAMETERS: &[&str] = &[
 /// <https://hl7.org/fhir/R4/search.html#modifiers>: `:not`, `:above`, `:below`, `:in`, `:not-in`, `:text`,
 /// `:missing` each change what the values match, and `code:not=a,b` is not the union of
 /// `code:not=a` and `code:not=b`.
-pub fn is_modified_parameter(param: &str) -> bool {
+pub(crate) fn is_modified_parameter(param: &str) -> bool {
     param.contains(':')
 }
 
 /// Values of `param` are FHIR tokens (`[system]|[code]`), compared by
 /// [`value_covers`]; a modified parameter is not.
-pub fn token_semantics(param: &str) -> bool {
+pub(crate) fn token_semantics(param: &str) -> bool {
     !is_modified_parameter(param) && TOKEN_PARAMETERS.contains(&param)
 }
 
@@ -390,7 +392,7 @@ pub fn token_semantics(param: &str) -> bool {
 ///
 /// Values of other parameters, and values that are not exactly one `|` between two
 /// parts, cover only themselves.
-pub fn value_coverers<'v>(param: &str, w: &'v str) -> impl Iterator<Item = &'v str> {
+pub(crate) fn value_coverers<'v>(param: &str, w: &'v str) -> impl Iterator<Item = &'v str> {
     let (code, system) = match w.split_once('|') {
         Some((s, c)) if token_semantics(param) && !c.is_empty() && !c.contains('|') => {
             let code = Some(c);
@@ -404,14 +406,14 @@ pub fn value_coverers<'v>(param: &str, w: &'v str) -> impl Iterator<Item = &'v s
 }
 
 /// Every resource whose `param` matches `w` also matches `v` (see [`value_coverers`]).
-pub fn value_covers(param: &str, v: &str, w: &str) -> bool {
+pub(crate) fn value_covers(param: &str, v: &str, w: &str) -> bool {
     value_coverers(param, w).any(|c| c == v)
 }
 
 /// Some resource's `param` can match both `v` and `w` (FHIR R4 search, token: `code`
 /// and `system|` share `system|code`; `|code` and `system|code` share nothing). Values of
 /// other parameters overlap when equal.
-pub fn value_overlaps(param: &str, v: &str, w: &str) -> bool {
+pub(crate) fn value_overlaps(param: &str, v: &str, w: &str) -> bool {
     if v == w {
         return true;
     }
@@ -475,10 +477,10 @@ impl fmt::Display for Restriction {
 /// A resource scope, normalised to SMART 2.x form.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResourceScope {
-    pub level: Level,
-    pub resource: ResourceType,
-    pub perms: Perms,
-    pub restriction: Restriction,
+    pub(crate) level: Level,
+    pub(crate) resource: ResourceType,
+    pub(crate) perms: Perms,
+    pub(crate) restriction: Restriction,
 }
 
 impl fmt::Display for ResourceScope {
@@ -533,13 +535,13 @@ pub enum Scope {
     Unknown(String),
     /// A token that is not valid SMART syntax, kept as written. A server may ignore it,
     /// replace it or honour it, so it counts as opaque access: adding one is new access.
-    /// Never made by [`Scope::parse`]; shown (and keyed) as [`quote_invalid`] writes it.
+    /// Never made by [`Scope::parse`]; shown (and keyed) as `quote_invalid` writes it.
     Invalid(String),
 }
 
 /// What kind of token a scope is, as named in the `explain` JSON contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Resource,
     Launch,
     Identity,
@@ -549,7 +551,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Resource => "resource",
             Kind::Launch => "launch",
@@ -562,7 +564,7 @@ impl Kind {
 }
 
 impl Scope {
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self {
             Scope::Resource(_) => Kind::Resource,
             Scope::Launch(_) => Kind::Launch,
@@ -575,7 +577,7 @@ impl Scope {
         }
     }
 
-    pub fn as_resource(&self) -> Option<&ResourceScope> {
+    pub(crate) fn as_resource(&self) -> Option<&ResourceScope> {
         match self {
             Scope::Resource(r) => Some(r),
             _ => None,
@@ -591,7 +593,7 @@ impl Scope {
     /// whitespace-separated piece (a server splits a scope string on spaces, RFC 6749
     /// §3.3; splitting on every kind of whitespace over-counts, never under-counts),
     /// as its scope when it parses and as [`Scope::Invalid`] when it does not.
-    pub fn access_of(entry: &str) -> Vec<Scope> {
+    pub(crate) fn access_of(entry: &str) -> Vec<Scope> {
         if let Ok(s) = Scope::parse(entry) {
             return vec![s];
         }
@@ -605,7 +607,7 @@ impl Scope {
 
     /// Parses a scope as scopegate shows it (a change's `scope`, the scope part of an
     /// approval key): a SMART token, or an invalid token in double quotes as
-    /// [`quote_invalid`] writes it.
+    /// `quote_invalid` writes it.
     pub fn parse_shown(shown: &str) -> Result<Scope, ScopeError> {
         if !shown.starts_with('"') {
             return Scope::parse(shown);
@@ -630,7 +632,7 @@ impl Scope {
 /// How an invalid token is shown and keyed: in double quotes (which no valid token can
 /// contain, RFC 6749 §3.3), with `\"`, `\\`, and `\u{hex}` for every character that is
 /// not printable ASCII, so that a look-alike or invisible character is always visible.
-pub fn quote_invalid(raw: &str) -> String {
+pub(crate) fn quote_invalid(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 2);
     out.push('"');
     for c in raw.chars() {
@@ -704,14 +706,14 @@ impl fmt::Display for Scope {
 /// Why a token is not a valid scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScopeError {
-    pub kind: ScopeErrorKind,
-    pub message: String,
+    pub(crate) kind: ScopeErrorKind,
+    pub(crate) message: String,
     /// A corrected token, when one is obvious ("did you mean").
-    pub suggestion: Option<String>,
+    pub(crate) suggestion: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScopeErrorKind {
+pub(crate) enum ScopeErrorKind {
     /// Malformed: not in the grammar.
     Invalid,
     /// Permission letters that are all `cruds` but repeated or out of order. SMART 2.x:
@@ -740,7 +742,7 @@ fn invalid(message: impl Into<String>, suggestion: Option<String>) -> ScopeError
 }
 
 /// The non-resource tokens SMART defines (identity, EHR launch, refresh).
-pub const FIXED_TOKENS: [&str; 6] = [
+pub(crate) const FIXED_TOKENS: [&str; 6] = [
     "openid",
     "fhirUser",
     "profile",
@@ -997,7 +999,7 @@ fn parse_perms(
 /// They say how matches are returned (paged, sorted, shaped, with related resources
 /// added), never which resources match, so in a scope they restrict nothing:
 /// `X.rs?category=a&_include=…` grants what `X.rs?category=a` grants.
-pub const RESULT_PARAMETERS: [&str; 14] = [
+pub(crate) const RESULT_PARAMETERS: [&str; 14] = [
     "_sort",
     "_count",
     "_include",
@@ -1015,7 +1017,7 @@ pub const RESULT_PARAMETERS: [&str; 14] = [
 ];
 
 /// `param` (with any `:modifier`, e.g. `_include:iterate`) is a result parameter.
-pub fn is_result_parameter(param: &str) -> bool {
+pub(crate) fn is_result_parameter(param: &str) -> bool {
     let name = param.split_once(':').map_or(param, |(n, _)| n);
     RESULT_PARAMETERS.contains(&name)
 }

@@ -158,14 +158,10 @@ impl AllowedSigners {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.signers.is_empty()
-    }
-
     /// Whether `e`'s signature is valid, by a key listed for `e.by`, for this namespace,
     /// inside the key's validity window at `now`. `Ok` names the key (its SHA256
     /// fingerprint); `Err` says why the entry is not signed.
-    pub fn verify(&self, e: &Entry, now: &str) -> Result<String, String> {
+    pub(crate) fn verify(&self, e: &Entry, now: &str) -> Result<String, String> {
         let Some(armored) = &e.signature else {
             return Err("it is not signed".into());
         };

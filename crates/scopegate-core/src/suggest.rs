@@ -1,6 +1,6 @@
 //! The minimal scope set that covers a manifest's workflows, for `scopegate suggest`.
 //!
-//! Pure: built from the manifest with the algebra's [`minimize`]; it prints nothing.
+//! Pure: built from the manifest with the algebra's `minimize`; it prints nothing.
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -11,29 +11,29 @@ use crate::scope::{Launch, Level, Refresh, Scope};
 use crate::syntax::{self, Syntax};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
-pub struct SuggestedScope {
+pub(crate) struct SuggestedScope {
     /// In the suggestion's syntax (for v1, the narrowest v1 scope when v1 cannot say
     /// exactly what is needed; `note` then says so).
-    pub scope: String,
+    pub(crate) scope: String,
     /// The workflows (or launch modes) that need it.
-    pub because: Vec<String>,
+    pub(crate) because: Vec<String>,
     /// "needs SMART v2: `…cu`; in v1 the narrowest is `.write`" when v1 cannot say it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Suggestion {
-    pub app: String,
+    pub(crate) app: String,
     /// The SMART syntax of the suggestion: `v1` or `v2` (by default the manifest's).
-    pub syntax: String,
-    pub scopes: Vec<SuggestedScope>,
+    pub(crate) syntax: String,
+    pub(crate) scopes: Vec<SuggestedScope>,
     /// All of `scopes`, space-separated, ready for an authorization request.
-    pub scope_string: String,
+    pub(crate) scope_string: String,
     /// Access the workflows need that the manifest does not request.
-    pub add: Vec<String>,
+    pub(crate) add: Vec<String>,
     /// Access the manifest requests that no workflow needs.
-    pub remove: Vec<String>,
+    pub(crate) remove: Vec<String>,
     /// Tenants whose EHR snapshot does not list the capability this syntax needs
     /// (`permission-v2` or `permission-v1`); filled in by the CLI.
     #[serde(skip_serializing_if = "Vec::is_empty")]

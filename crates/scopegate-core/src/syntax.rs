@@ -21,7 +21,7 @@ pub enum Syntax {
 }
 
 impl Syntax {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Syntax::V1 => "v1",
             Syntax::V2 => "v2",
@@ -39,13 +39,13 @@ impl Syntax {
 
 /// The resource scope tokens of a manifest's `scopes`, by syntax, in file order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub v1: Vec<(String, Pos)>,
-    pub v2: Vec<(String, Pos)>,
+pub(crate) struct Usage {
+    pub(crate) v1: Vec<(String, Pos)>,
+    pub(crate) v2: Vec<(String, Pos)>,
 }
 
 impl Usage {
-    pub fn of(m: &Manifest) -> Usage {
+    pub(crate) fn of(m: &Manifest) -> Usage {
         let mut u = Usage::default();
         for e in &m.scopes {
             if !matches!(e.token.scope(), Some(Scope::Resource(_))) {
@@ -63,7 +63,7 @@ impl Usage {
 
     /// The manifest's syntax: v1 when every resource scope is written in v1, else v2
     /// (also when it has no resource scope: v2 is the current version).
-    pub fn syntax(&self) -> Syntax {
+    pub(crate) fn syntax(&self) -> Syntax {
         if !self.v1.is_empty() && self.v2.is_empty() {
             Syntax::V1
         } else {
@@ -71,7 +71,7 @@ impl Usage {
         }
     }
 
-    pub fn is_mixed(&self) -> bool {
+    pub(crate) fn is_mixed(&self) -> bool {
         !self.v1.is_empty() && !self.v2.is_empty()
     }
 }
@@ -82,7 +82,7 @@ pub fn detect(m: &Manifest) -> Syntax {
 }
 
 /// A resource scope in v1 syntax, when v1 can say exactly it.
-pub fn v1_exact(r: &ResourceScope) -> Option<String> {
+pub(crate) fn v1_exact(r: &ResourceScope) -> Option<String> {
     if !r.restriction.is_none() {
         return None;
     }
@@ -102,7 +102,7 @@ pub fn v1_exact(r: &ResourceScope) -> Option<String> {
 
 /// The narrowest v1 scope that grants all of `r`: the restriction dropped, and each
 /// group of letters (`rs`, `cud`) touched taken whole.
-pub fn v1_narrowest(r: &ResourceScope) -> ResourceScope {
+pub(crate) fn v1_narrowest(r: &ResourceScope) -> ResourceScope {
     let read = Perms::from_letters([Letter::R, Letter::S]);
     let write = Perms::from_letters([Letter::C, Letter::U, Letter::D]);
     let mut perms = Perms::from_letters([]);
@@ -121,7 +121,7 @@ pub fn v1_narrowest(r: &ResourceScope) -> ResourceScope {
 
 /// A scope as a v1 app should request it: `Ok(token)` when v1 says it exactly (or it
 /// is no resource scope), `Err((v2 token, narrowest v1 token))` when only v2 can.
-pub fn in_v1(s: &Scope) -> Result<String, (String, String)> {
+pub(crate) fn in_v1(s: &Scope) -> Result<String, (String, String)> {
     let Scope::Resource(r) = s else {
         return Ok(s.to_string());
     };
@@ -137,7 +137,7 @@ pub fn in_v1(s: &Scope) -> Result<String, (String, String)> {
 /// The hint for requesting `scopes` in `syntax`: "request `a`, `b`" in v2; in v1,
 /// the v1 tokens, and for each scope v1 cannot say, "needs SMART v2: `x.cu`; in v1
 /// the narrowest is `x.write`".
-pub fn request(verb: &str, scopes: &[Scope], syntax: Syntax, suffix: &str) -> String {
+pub(crate) fn request(verb: &str, scopes: &[Scope], syntax: Syntax, suffix: &str) -> String {
     let code = |s: &str| format!("`{s}`");
     if syntax == Syntax::V2 {
         let all: Vec<String> = scopes.iter().map(|s| code(&s.to_string())).collect();

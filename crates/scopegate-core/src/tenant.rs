@@ -25,7 +25,8 @@ use crate::scope::{
 use crate::yaml::{self, LoadError, Pos, Problem};
 
 mod ehr;
-pub use ehr::{Ehr, Shortfall, ehr_from_bytes, ehr_shortfalls};
+pub use ehr::ehr_from_bytes;
+pub(crate) use ehr::{Ehr, ehr_shortfalls};
 
 /// Where profiles live, relative to the repository root: one file per tenant.
 pub const DIR: &str = ".scopegate/tenants";
@@ -69,10 +70,10 @@ pub fn json_schema() -> serde_json::Value {
 
 /// A pattern as written, and the scopes it stands for (`*/` expands to each level).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pattern {
-    pub text: String,
-    pub pos: Pos,
-    pub scopes: Vec<Scope>,
+pub(crate) struct Pattern {
+    pub(crate) text: String,
+    pub(crate) pos: Pos,
+    pub(crate) scopes: Vec<Scope>,
 }
 
 /// A validated tenant profile.
@@ -81,11 +82,11 @@ pub struct Profile {
     /// The file stem: `.scopegate/tenants/<name>.yaml`.
     pub name: String,
     pub path: String,
-    pub description: Option<String>,
-    pub deny: Vec<Pattern>,
-    pub allow: Option<Vec<Pattern>>,
-    pub sensitive: Vec<String>,
-    pub max_level: Option<Level>,
+    pub(crate) description: Option<String>,
+    pub(crate) deny: Vec<Pattern>,
+    pub(crate) allow: Option<Vec<Pattern>>,
+    pub(crate) sensitive: Vec<String>,
+    pub(crate) max_level: Option<Level>,
     /// The snapshot's path and where the profile names it.
     pub ehr: Option<(String, Pos)>,
 }
@@ -204,9 +205,9 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// `tenant-denied`, `tenant-not-allowed` or `tenant-level-exceeded`.
-    pub rule: RuleId,
-    pub message: String,
-    pub hint: Option<String>,
+    pub(crate) rule: RuleId,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
 }
 
 /// Some resource matches both restrictions. Clauses on the same parameter with no value
@@ -230,7 +231,7 @@ fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
 }
 
 /// `a` and `b` grant some access in common.
-pub fn overlaps(a: &Scope, b: &Scope, opts: Options) -> bool {
+pub(crate) fn overlaps(a: &Scope, b: &Scope, opts: Options) -> bool {
     match (a, b) {
         (Scope::Resource(a), Scope::Resource(b)) => resource_overlaps(a, b, opts),
         _ => covers(a, b, opts) || covers(b, a, opts),
@@ -375,7 +376,7 @@ fn judge_all(t: &Tenant, manifests: &[&Manifest], config: &Config) -> (Vec<Findi
 }
 
 /// A column's outcome: the worst severity among its findings.
-pub fn check_of(findings: &[Finding]) -> Check {
+pub(crate) fn check_of(findings: &[Finding]) -> Check {
     match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Check::Fail,
         Some(Severity::Warning) => Check::Warn,
@@ -398,9 +399,9 @@ fn phrase(findings: &[Finding], what: &str) -> Option<String> {
 /// What the approvals column found for one tenant.
 pub struct ApprovalColumn {
     /// Escalations approved elsewhere but not for this tenant.
-    pub missing: Vec<Finding>,
+    pub(crate) missing: Vec<Finding>,
     /// Escalations with no valid approval at all.
-    pub outstanding: usize,
+    pub(crate) outstanding: usize,
 }
 
 /// One row of the matrix. `approvals` is `None` when there is no diff to approve

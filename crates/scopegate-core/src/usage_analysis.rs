@@ -25,7 +25,7 @@ use crate::scope::Letter;
 
 /// A FHIR restful interaction (<http://hl7.org/fhir/restful-interaction>, R4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Interaction {
+pub(crate) enum Interaction {
     Read,
     Vread,
     Update,
@@ -45,7 +45,7 @@ pub enum Interaction {
 }
 
 impl Interaction {
-    pub const ALL: [Interaction; 14] = [
+    pub(crate) const ALL: [Interaction; 14] = [
         Interaction::Read,
         Interaction::Vread,
         Interaction::Update,
@@ -63,7 +63,7 @@ impl Interaction {
     ];
 
     /// The restful-interaction code.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Interaction::Read => "read",
             Interaction::Vread => "vread",
@@ -85,7 +85,7 @@ impl Interaction {
     /// The SMART 2.x permission letter that grants this interaction, taken from the
     /// algebra's own table ([`grant::interactions`]); `None` for interactions no scope
     /// letter names (capabilities, batch/transaction, operations).
-    pub fn letter(self) -> Option<Letter> {
+    pub(crate) fn letter(self) -> Option<Letter> {
         let code = self.code();
         Letter::ALL
             .into_iter()
@@ -94,7 +94,7 @@ impl Interaction {
 
     /// Searches are the only interactions whose query shows which resources they touch
     /// (`?category=laboratory`); a read's category is not in its URL.
-    pub fn is_search(self) -> bool {
+    pub(crate) fn is_search(self) -> bool {
         matches!(self, Interaction::SearchType | Interaction::SearchSystem)
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Owns the limits (size, depth, nodes, no anchors, no tags), positions (`line:column`)
 //! and the wording of load errors with hints. It knows no file format: callers give the
-//! type to [`parse`] (serde), or walk the nodes of one document with a [`Reader`].
+//! type to `parse` (serde), or walk the nodes of one document with a `Reader`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -40,7 +40,7 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FileKind::Manifest => "manifest",
             FileKind::Config => "config",
@@ -71,12 +71,12 @@ impl fmt::Display for FileKind {
 /// A place in the manifest file, 1-based.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Pos {
-    pub line: u32,
-    pub column: u32,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
 }
 
 impl Pos {
-    pub fn of<T>(s: &Spanned<T>) -> Pos {
+    pub(crate) fn of<T>(s: &Spanned<T>) -> Pos {
         Pos {
             line: u32::try_from(s.referenced.line()).unwrap_or(u32::MAX),
             column: u32::try_from(s.referenced.column()).unwrap_or(u32::MAX),
@@ -104,11 +104,12 @@ impl fmt::Display for Pos {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text {
     pub value: String,
-    pub pos: Pos,
+    pub(crate) pos: Pos,
 }
 
 impl Text {
-    pub fn of(s: Spanned<String>) -> Text {
+    #[cfg(test)]
+    pub(crate) fn of(s: Spanned<String>) -> Text {
         Text {
             pos: Pos::of(&s),
             value: s.value,
@@ -116,7 +117,7 @@ impl Text {
     }
 
     /// Empty, or a placeholder left by `scopegate init`.
-    pub fn is_placeholder(&self) -> bool {
+    pub(crate) fn is_placeholder(&self) -> bool {
         let t = self.value.trim();
         t.is_empty() || t.starts_with("TODO")
     }
@@ -124,17 +125,17 @@ impl Text {
 
 /// One reason a manifest could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub pos: Pos,
-    pub message: String,
-    pub hint: Option<String>,
+pub(crate) struct Problem {
+    pub(crate) pos: Pos,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
 }
 
 /// A manifest that could not be loaded, with every problem found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadError {
-    pub path: String,
-    pub problems: Vec<Problem>,
+    pub(crate) path: String,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl fmt::Display for LoadError {
@@ -195,7 +196,11 @@ pub fn text_of<'a>(kind: FileKind, path: &str, bytes: &'a [u8]) -> Result<&'a st
 
 /// Parses YAML text into `T` with scopegate's strict options; `kind` names the file in
 /// messages and sets its limits.
-pub fn parse<T: DeserializeOwned>(kind: FileKind, path: &str, text: &str) -> Result<T, LoadError> {
+pub(crate) fn parse<T: DeserializeOwned>(
+    kind: FileKind,
+    path: &str,
+    text: &str,
+) -> Result<T, LoadError> {
     let opts = serde_saphyr::options! {
         strict_booleans: true,
         with_snippet: false,
@@ -320,11 +325,11 @@ fn explain_yaml_message(kind: FileKind, msg: &str) -> (String, Option<String>) {
 /// [`Reader::into_problems`]. Malformed YAML, nesting too deep, too many nodes, an anchor
 /// or alias, or a second document: nothing after it can be trusted or is worth reading.
 #[derive(Debug)]
-pub struct Stop;
+pub(crate) struct Stop;
 
 /// The start of one YAML node, as the reader met it.
 #[derive(Debug)]
-pub enum Node<'a> {
+pub(crate) enum Node<'a> {
     /// A scalar's text, verbatim: `1.10`, `NO` and `true` are strings; there is no typing.
     Scalar {
         value: Cow<'a, str>,
@@ -339,14 +344,14 @@ pub enum Node<'a> {
 }
 
 impl Node<'_> {
-    pub fn pos(&self) -> Pos {
+    pub(crate) fn pos(&self) -> Pos {
         match self {
             Node::Scalar { pos, .. } | Node::Seq(pos) | Node::Map(pos) => *pos,
         }
     }
 
     /// What the node is, for "expected …, found …".
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Node::Scalar { null: true, .. } => "nothing",
             Node::Scalar { .. } => "a string",
@@ -358,7 +363,7 @@ impl Node<'_> {
 
 /// Inside a list or mapping: the next node, or the end of the collection.
 #[derive(Debug)]
-pub enum Item<'a> {
+pub(crate) enum Item<'a> {
     Node(Node<'a>),
     End,
 }
@@ -368,7 +373,7 @@ pub enum Item<'a> {
 /// The caller walks its own format, asking for one node at a time; [`Reader::skip`]
 /// passes over a node it does not want without recursion, so no input can use the
 /// stack. Problems that do not stop the reading are collected for the caller.
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     text: &'a str,
     events: Source<'a>,
     problems: Vec<Problem>,
@@ -424,13 +429,13 @@ impl<'a> Source<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader over `text`, with the fast path from [`FAST_PATH_MIN_BYTES`] on.
-    pub fn new(text: &'a str) -> Reader<'a> {
+    pub(crate) fn new(text: &'a str) -> Reader<'a> {
         Reader::over(text, text.len() >= FAST_PATH_MIN_BYTES)
     }
 
     /// A reader over `text` with the parser chosen by the caller.
     #[cfg(any(test, feature = "fuzzing"))]
-    pub fn with(text: &'a str, with: ReadWith) -> Reader<'a> {
+    pub(crate) fn with(text: &'a str, with: ReadWith) -> Reader<'a> {
         match with {
             ReadWith::BySize => Reader::new(text),
             ReadWith::FastPath => Reader::over(text, true),
@@ -453,7 +458,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Notes a problem and reads on.
-    pub fn problem(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn problem(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
         self.problems.push(Problem {
             pos,
             message: message.into(),
@@ -462,7 +467,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Every problem noted, in the order met; after a [`Stop`], its cause is last.
-    pub fn into_problems(self) -> Vec<Problem> {
+    pub(crate) fn into_problems(self) -> Vec<Problem> {
         self.problems
     }
 
@@ -486,7 +491,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Opens the one document: its root node, or `None` when the stream holds none.
-    pub fn document(&mut self) -> Result<Option<Node<'a>>, Stop> {
+    pub(crate) fn document(&mut self) -> Result<Option<Node<'a>>, Stop> {
         loop {
             let (event, span) = self.event()?;
             match event {
@@ -503,7 +508,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Closes the document once the root node has been read: a second one is refused.
-    pub fn finish(&mut self) -> Result<(), Stop> {
+    pub(crate) fn finish(&mut self) -> Result<(), Stop> {
         loop {
             match self.event()? {
                 (Event::StreamEnd, _) => return Ok(()),
@@ -520,7 +525,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next node, or the end of the list or mapping being read.
-    pub fn item(&mut self) -> Result<Item<'a>, Stop> {
+    pub(crate) fn item(&mut self) -> Result<Item<'a>, Stop> {
         let (event, span) = self.event()?;
         self.item_of(event, span)
     }
@@ -584,7 +589,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next node where one must come (a mapping value, which YAML always supplies).
-    pub fn node(&mut self) -> Result<Node<'a>, Stop> {
+    pub(crate) fn node(&mut self) -> Result<Node<'a>, Stop> {
         match self.item()? {
             Item::Node(n) => Ok(n),
             Item::End => Err(self.stop(
@@ -597,7 +602,7 @@ impl<'a> Reader<'a> {
 
     /// Reads past the rest of `node` (everything inside it, if it is a collection),
     /// counting depth rather than recursing.
-    pub fn skip(&mut self, node: &Node<'_>) -> Result<(), Stop> {
+    pub(crate) fn skip(&mut self, node: &Node<'_>) -> Result<(), Stop> {
         if matches!(node, Node::Scalar { .. }) {
             return Ok(());
         }

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, PartialEq, Eq)]
 pub struct Pairing {
     pub base_of: Vec<Option<usize>>,
-    pub unclaimed: Vec<usize>,
+    pub(crate) unclaimed: Vec<usize>,
 }
 
 /// Pairs head manifests with baseline manifests, both given as `(path, app id)`.

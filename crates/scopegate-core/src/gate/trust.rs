@@ -27,7 +27,7 @@ pub struct Trust<'a> {
 /// Who may approve, as messages say it: the approvers, or, when the judging config
 /// lists none, why nobody may and the exact next step. A change cannot name its own
 /// judges, so the approvers must merge in a change of their own first.
-pub fn may_approve(approvers: &[String], judge: &str) -> String {
+pub(crate) fn may_approve(approvers: &[String], judge: &str) -> String {
     if approvers.is_empty() {
         format!(
             "nobody: the config at {judge} lists no `approvers`. Next step: merge a change that adds `approvers: [<login or org/team>]` to .scopegate/config.yaml (it cannot approve itself), then approve this change once that change is on the branch it merges into (README: Quickstart)"
@@ -39,7 +39,7 @@ pub fn may_approve(approvers: &[String], judge: &str) -> String {
 
 /// How one entry stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Standing {
+pub(crate) enum Standing {
     /// A valid signature by a key listed for a named approver: the key's fingerprint.
     Signed(String),
     /// The other verifier (pull request reviews in `ci`) confirmed it.
@@ -79,7 +79,7 @@ fn how_to_sign(who: &str, judge: &str) -> String {
 
 /// Judges one entry. `review` is the other verifier's answer: `None` where there is
 /// none (plain `gate` on any CI), `Some(Err(why))` when the reviews do not back it.
-pub fn judge(e: &Entry, t: &Trust<'_>, review: Option<Result<(), String>>) -> Standing {
+pub(crate) fn judge(e: &Entry, t: &Trust<'_>, review: Option<Result<(), String>>) -> Standing {
     let signed = e.signature.as_ref().map(|_| t.signers.verify(e, t.now));
     if t.advisory {
         return match signed {
@@ -120,7 +120,7 @@ pub fn judge(e: &Entry, t: &Trust<'_>, review: Option<Result<(), String>>) -> St
     }
 }
 
-/// Judges every entry; `review` answers for one entry as in [`judge`].
+/// Judges every entry; `review` answers for one entry as in `judge`.
 pub fn judge_all<'e>(
     entries: impl IntoIterator<Item = &'e Entry>,
     t: &Trust<'_>,

@@ -15,7 +15,7 @@ use crate::scope::{ResourceType, Restriction, Scope, value_coverers};
 const SCAN_BELOW: usize = 16;
 
 #[derive(Clone, Debug, Default)]
-pub struct RestrictionIndex<'a> {
+pub(crate) struct RestrictionIndex<'a> {
     len: u32,
     /// Entries with no restriction: they cover everything.
     unrestricted: Vec<u32>,
@@ -31,14 +31,14 @@ pub struct RestrictionIndex<'a> {
 
 impl<'a> RestrictionIndex<'a> {
     /// An index of nothing (for a `static`).
-    pub const EMPTY: RestrictionIndex<'static> = RestrictionIndex {
+    pub(crate) const EMPTY: RestrictionIndex<'static> = RestrictionIndex {
         len: 0,
         unrestricted: Vec::new(),
         by_first: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
         by_coverer: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
     };
 
-    pub fn push(&mut self, r: &'a Restriction) {
+    pub(crate) fn push(&mut self, r: &'a Restriction) {
         let i = self.len;
         self.len += 1;
         match r.first_clause() {
@@ -64,7 +64,7 @@ impl<'a> RestrictionIndex<'a> {
 
     /// Entries that may cover `r` (a superset of those that do), in push order; `None`
     /// when the list is short enough to scan whole.
-    pub fn may_cover(&self, r: &Restriction) -> Option<Vec<usize>> {
+    pub(crate) fn may_cover(&self, r: &Restriction) -> Option<Vec<usize>> {
         if self.len() < SCAN_BELOW {
             return None;
         }
@@ -82,7 +82,7 @@ impl<'a> RestrictionIndex<'a> {
 
     /// Entries `r` may cover (a superset of those it does), in push order; `None` when
     /// the list is short enough to scan whole, or `r` is unrestricted (it covers all).
-    pub fn may_be_covered_by(&self, r: &Restriction) -> Option<Vec<usize>> {
+    pub(crate) fn may_be_covered_by(&self, r: &Restriction) -> Option<Vec<usize>> {
         if self.len() < SCAN_BELOW {
             return None;
         }
@@ -139,7 +139,7 @@ fn finish(mut out: Vec<u32>) -> Vec<usize> {
 impl RestrictionIndex<'_> {
     /// Entries that may cover some part of `r` split by its OR-values (a superset of
     /// those that do; see `ScopeSet::uncovered`), in push order; `None` to scan all.
-    pub fn may_cover_part(&self, r: &Restriction) -> Option<Vec<usize>> {
+    pub(crate) fn may_cover_part(&self, r: &Restriction) -> Option<Vec<usize>> {
         if self.len() < SCAN_BELOW {
             return None;
         }
@@ -160,7 +160,7 @@ impl RestrictionIndex<'_> {
 /// Scopes, each with a tag (the caller's position for it), indexed by type and
 /// restriction, for questions about one scope against many.
 #[derive(Clone, Debug, Default)]
-pub struct ScopeIndex<'a> {
+pub(crate) struct ScopeIndex<'a> {
     by_type: FxHashMap<&'a ResourceType, Typed<'a>>,
     others: FxHashMap<&'a Scope, Vec<u32>>,
     resources: Vec<u32>,
@@ -173,7 +173,7 @@ struct Typed<'a> {
 }
 
 impl<'a> ScopeIndex<'a> {
-    pub fn push(&mut self, s: &'a Scope, tag: usize) {
+    pub(crate) fn push(&mut self, s: &'a Scope, tag: usize) {
         let tag = u32::try_from(tag).expect("fewer than 2^32 scopes");
         match s {
             Scope::Resource(r) => {
@@ -188,12 +188,12 @@ impl<'a> ScopeIndex<'a> {
 
     /// Tags of the scopes that may, alone or together with others, grant some of `s`
     /// (a superset of those that do), sorted.
-    pub fn may_grant(&self, s: &Scope) -> Vec<usize> {
+    pub(crate) fn may_grant(&self, s: &Scope) -> Vec<usize> {
         self.lookup(s, false)
     }
 
     /// Tags of the scopes that may cover `s` or be covered by it (a superset), sorted.
-    pub fn related(&self, s: &Scope) -> Vec<usize> {
+    pub(crate) fn related(&self, s: &Scope) -> Vec<usize> {
         self.lookup(s, true)
     }
 

@@ -490,7 +490,6 @@ fn serde_from_str(path: &str, text: &str) -> Result<Manifest, LoadError> {
             .workflows
             .into_iter()
             .map(|w| Workflow {
-                pos: Pos::of(&w),
                 id: Text::of(w.value.id),
                 description: w.value.description.map(Text::of),
                 needs: w

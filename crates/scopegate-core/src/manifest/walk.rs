@@ -419,7 +419,6 @@ fn workflow(
         description,
         needs,
         offline,
-        pos,
     }))
 }
 

@@ -10,7 +10,7 @@ use super::matrix::{approval_line, cell_notes};
 use crate::matrix::{Permit, Row, ScopeMatrix};
 
 /// The page's Content-Security-Policy: nothing may load; inline styles only.
-pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
 
 const STYLE: &str = "
 body { font: 14px/1.4 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1b1f24; margin: 2rem; }
@@ -40,7 +40,7 @@ ul { margin: 0; padding-left: 1rem; }
 ";
 
 /// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for ch in s.chars() {
         match ch {

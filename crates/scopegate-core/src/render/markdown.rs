@@ -18,7 +18,7 @@
 use crate::report::{Finding, Report, Verdict};
 
 /// GitHub's limit on an issue or pull-request comment body, in characters.
-pub const MAX_CHARS: usize = 65_536;
+pub(crate) const MAX_CHARS: usize = 65_536;
 
 mod escape;
 pub(crate) use escape::{code, prose, text};
@@ -35,7 +35,7 @@ use tenant::tenant_matrix;
 pub use truncation::render_limited;
 use truncation::{Cut, truncation_note};
 
-/// The report as Markdown, at most [`MAX_CHARS`] characters. `marker`, when given,
+/// The report as Markdown, at most `MAX_CHARS` characters. `marker`, when given,
 /// is emitted verbatim as the first line (the caller guarantees it is a safe HTML
 /// comment).
 pub fn render(r: &Report, marker: Option<&str>) -> String {

@@ -227,7 +227,7 @@ fn record(fields: &[String]) -> String {
 }
 
 /// One CSV field: defused against formula injection, then quoted when it must be.
-pub fn field(s: &str) -> String {
+pub(crate) fn field(s: &str) -> String {
     let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

@@ -5,7 +5,7 @@
 //! any whitespace, which it trims) is a workflow command (`::notice::`, `::add-mask::`,
 //! `::stop-commands::`…), and `##[command]` is one anywhere in a line. Ledger fields,
 //! manifest text, tenant names and paths are written by whoever writes the change, so
-//! a renderer escapes every string of the value it renders ([`escaped`]: control
+//! a renderer escapes every string of the value it renders (`escaped`: control
 //! characters and line separators become visible `\n`, `\u{85}` escapes) and guards
 //! the finished output ([`guard`]): a line that would still start a command is
 //! defused with a backslash. Its own lines never start with `::`; only the `github`
@@ -83,7 +83,7 @@ fn walk(v: &mut serde_json::Value, multiline: bool) -> bool {
 /// needed it (the common case costs one read of its strings). Every string a report holds is
 /// either user text or the tool's own words, which hold no control characters, so
 /// escaping them all escapes exactly the user's.
-pub fn escaped<T: Serialize + DeserializeOwned>(v: &T) -> Option<T> {
+pub(crate) fn escaped<T: Serialize + DeserializeOwned>(v: &T) -> Option<T> {
     // The common case, no string to escape, is found by reading the strings in place:
     // no copy of the value is built.
     if !scan::needs_escaping(v) {
@@ -97,7 +97,7 @@ pub fn escaped<T: Serialize + DeserializeOwned>(v: &T) -> Option<T> {
 }
 
 /// Renders `v` with its strings escaped, then guards the output.
-pub fn render<T: Serialize + DeserializeOwned>(v: &T, f: impl Fn(&T) -> String) -> String {
+pub(crate) fn render<T: Serialize + DeserializeOwned>(v: &T, f: impl Fn(&T) -> String) -> String {
     let out = match escaped(v) {
         Some(e) => f(&e),
         None => f(v),
@@ -147,7 +147,7 @@ pub fn guard(out: String) -> String {
 /// Serialised JSON with raw line separators (NEL, U+2028, U+2029) and other C1
 /// controls as `\u` escapes, and `##[` as `##\u005b`: the same JSON value, with no line a
 /// log reader could split it at and no legacy command. serde_json escapes C0 controls.
-pub fn json(out: String) -> String {
+pub(crate) fn json(out: String) -> String {
     // `#` occurs only inside strings in JSON, where `\u005b` is the same `[`.
     let out = if out.contains("##[") {
         out.replace("##[", "##\\u005b")

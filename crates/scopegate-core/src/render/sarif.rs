@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::report::{ApprovalState, Change, Direction, Finding, Location, Report};
 use crate::rules::{RULES, Rule, RuleId, Severity, kind_name};
 
-pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// GitHub's limit on `shortDescription.text` and `fullDescription.text`.
 const MAX_DESCRIPTION: usize = 1024;
@@ -29,7 +29,7 @@ pub fn render(r: &Report) -> String {
 }
 
 /// The SARIF log as a JSON value.
-pub fn log(r: &Report) -> Value {
+pub(crate) fn log(r: &Report) -> Value {
     let mut driver = Map::new();
     driver.insert("name".into(), json!("scopegate"));
     driver.insert("semanticVersion".into(), json!(env!("CARGO_PKG_VERSION")));

@@ -15,9 +15,9 @@ use crate::yaml::{self, LoadError, Pos};
 /// What an EHR says it supports, from its `.well-known/smart-configuration`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ehr {
-    pub path: String,
+    pub(crate) path: String,
     /// `None` when the snapshot does not list them.
-    pub scopes_supported: Option<BTreeSet<String>>,
+    pub(crate) scopes_supported: Option<BTreeSet<String>>,
     pub capabilities: Option<BTreeSet<String>>,
 }
 
@@ -75,14 +75,14 @@ pub fn ehr_from_bytes(path: &str, bytes: &[u8]) -> Result<Ehr, LoadError> {
 
 /// One way the EHR falls short of what the app asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Shortfall {
+pub(crate) struct Shortfall {
     /// `ehr-scope-unlisted` or `ehr-capability-missing`.
-    pub rule: RuleId,
+    pub(crate) rule: RuleId,
     /// The manifest position it is reported at.
-    pub pos: Pos,
-    pub message: String,
+    pub(crate) pos: Pos,
+    pub(crate) message: String,
     /// The missing SMART capability code (`ehr-capability-missing`).
-    pub capability: Option<&'static str>,
+    pub(crate) capability: Option<&'static str>,
 }
 
 /// `token` is listed as supported: the same text, or granted by the listed scopes
@@ -107,7 +107,7 @@ fn listed(token: &str, s: &Scope, supported: &BTreeSet<String>, opts: Options) -
 
 /// Checks a manifest against an EHR snapshot: unlisted scopes (warnings) and missing
 /// capabilities (errors). Capabilities are the SMART 2.x `capabilities` codes.
-pub fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> {
+pub(crate) fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> {
     let mut out = Vec::new();
     if let Some(supported) = &ehr.scopes_supported {
         for e in &m.scopes {

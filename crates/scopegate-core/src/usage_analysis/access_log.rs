@@ -19,37 +19,37 @@ use serde::Deserialize;
 #[derive(Debug, PartialEq, Eq, Deserialize)]
 pub struct LogLine<'a> {
     #[serde(borrow)]
-    pub time: Cow<'a, str>,
+    pub(crate) time: Cow<'a, str>,
     #[serde(borrow)]
-    pub tenant: Cow<'a, str>,
+    pub(crate) tenant: Cow<'a, str>,
     #[serde(borrow)]
-    pub app: Cow<'a, str>,
+    pub(crate) app: Cow<'a, str>,
     #[serde(borrow)]
-    pub method: Cow<'a, str>,
+    pub(crate) method: Cow<'a, str>,
     #[serde(borrow)]
-    pub url: Cow<'a, str>,
-    pub status: u16,
+    pub(crate) url: Cow<'a, str>,
+    pub(crate) status: u16,
     /// A `POST _search` form body (`application/x-www-form-urlencoded`), when logged.
     #[serde(borrow, default)]
-    pub body: Option<Cow<'a, str>>,
+    pub(crate) body: Option<Cow<'a, str>>,
     /// The entries of a batch or transaction Bundle, when logged.
     #[serde(borrow, default)]
-    pub entries: Option<Vec<LogEntry<'a>>>,
+    pub(crate) entries: Option<Vec<LogEntry<'a>>>,
 }
 
 /// One request of a logged batch or transaction.
 #[derive(Debug, PartialEq, Eq, Deserialize)]
-pub struct LogEntry<'a> {
+pub(crate) struct LogEntry<'a> {
     #[serde(borrow)]
-    pub method: Cow<'a, str>,
+    pub(crate) method: Cow<'a, str>,
     #[serde(borrow)]
-    pub url: Cow<'a, str>,
+    pub(crate) url: Cow<'a, str>,
     /// The entry's own status (`Bundle.entry.response.status`); the line's by default.
     /// A number (`201`) or FHIR's string (`"201 Created"`): see `entry_status`.
     #[serde(default, deserialize_with = "entry_status")]
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     #[serde(borrow, default)]
-    pub body: Option<Cow<'a, str>>,
+    pub(crate) body: Option<Cow<'a, str>>,
 }
 
 /// An entry's status as a number (`200`) or as FHIR writes `Bundle.entry.response.status`:
@@ -95,7 +95,7 @@ fn entry_status<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D
 
 /// The code of a FHIR `response.status` string: three ASCII digits (100–599), then the
 /// end or a space and any text.
-pub fn fhir_status_code(s: &str) -> Option<u16> {
+pub(crate) fn fhir_status_code(s: &str) -> Option<u16> {
     let b = s.as_bytes();
     let code = b.get(..3)?;
     if !code.iter().all(u8::is_ascii_digit) || !matches!(b.get(3), None | Some(b' ')) {
@@ -107,7 +107,7 @@ pub fn fhir_status_code(s: &str) -> Option<u16> {
 
 /// Reads one line: the scanner when it can, serde_json otherwise. The error is the
 /// bad-line reason.
-pub fn parse(line: &[u8]) -> Result<LogLine<'_>, String> {
+pub(crate) fn parse(line: &[u8]) -> Result<LogLine<'_>, String> {
     match scan(line) {
         Some(rec) => Ok(rec),
         None => parse_serde(line),

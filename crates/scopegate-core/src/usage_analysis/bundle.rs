@@ -26,7 +26,7 @@ use super::stream::{Fail, Src, bare};
 use super::tally::Tally;
 
 /// Bundles in Bundles deeper than this are read as plain records (and so are bad).
-pub const MAX_NESTING: usize = 16;
+pub(crate) const MAX_NESTING: usize = 16;
 
 /// A value read to its end, not yet counted.
 enum Outcome {

@@ -18,18 +18,18 @@ use super::tally::FastHash;
 /// One request, as the FHIR REST API reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request<'a> {
-    pub interaction: Interaction,
+    pub(crate) interaction: Interaction,
     /// The resource type; `None` at system level (`GET [base]?_type=…`, `[base]/_history`).
-    pub resource: Option<&'a str>,
+    pub(crate) resource: Option<&'a str>,
     /// For `$operation` requests: the name, with its `$`.
-    pub operation: Option<&'a str>,
+    pub(crate) operation: Option<&'a str>,
     /// The raw query string, without its `?` (empty when there is none).
-    pub query: &'a str,
+    pub(crate) query: &'a str,
 }
 
 /// Why a request line is not a FHIR REST request.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UrlError(pub String);
+pub struct UrlError(pub(crate) String);
 
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,7 +43,7 @@ fn err<T>(msg: String) -> Result<T, UrlError> {
 
 /// True for a resource type of any FHIR release scopegate knows (DSTU2 to R5), so that
 /// the base path (`/fhir/R4`) is told apart from the type that follows it.
-pub fn is_resource_type(seg: &str) -> bool {
+pub(crate) fn is_resource_type(seg: &str) -> bool {
     // Runs for every path segment of every request: one hash lookup in the union of
     // the releases' lists, not four binary searches.
     static TYPES: OnceLock<HashSet<&'static str, FastHash>> = OnceLock::new();
@@ -256,7 +256,7 @@ fn type_level<'a>(
 }
 
 /// The query's `name=value` pairs, in order, undecoded.
-pub fn params(query: &str) -> impl Iterator<Item = (&str, &str)> {
+pub(crate) fn params(query: &str) -> impl Iterator<Item = (&str, &str)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -264,7 +264,7 @@ pub fn params(query: &str) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// Percent-decodes a query value (`%7C` is `|`); `None` when it is not valid UTF-8.
-pub fn decode(v: &str) -> Option<std::borrow::Cow<'_, str>> {
+pub(crate) fn decode(v: &str) -> Option<std::borrow::Cow<'_, str>> {
     if !v.contains('%') {
         return Some(std::borrow::Cow::Borrowed(v));
     }

@@ -15,17 +15,17 @@ use super::instant::Millis;
 /// A fast non-cryptographic hash (rustc-hash's FxHash) for the per-line lookups of
 /// short keys (tenants, types). Evidence comes from the operator, so hash flooding is
 /// not a threat worth SipHash's cost on every line.
-pub type FastHash = rustc_hash::FxBuildHasher;
+pub(crate) type FastHash = rustc_hash::FxBuildHasher;
 type Map<K, V> = HashMap<K, V, FastHash>;
 
 /// How many bad lines are kept for display; the count stays exact.
-pub const MAX_BAD_SHOWN: usize = 20;
+pub(crate) const MAX_BAD_SHOWN: usize = 20;
 
 /// Where a record was read: an index into [`Tally::files`] and a 1-based line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Origin {
-    pub file: usize,
-    pub line: u64,
+pub(crate) struct Origin {
+    pub(crate) file: usize,
+    pub(crate) line: u64,
 }
 
 /// What one evidence file holds.
@@ -37,7 +37,7 @@ pub enum EvidenceKind {
 }
 
 impl EvidenceKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EvidenceKind::AccessLog => "access-log",
             EvidenceKind::AuditEvents => "audit-events",
@@ -47,23 +47,23 @@ impl EvidenceKind {
 }
 
 #[derive(Clone, Debug)]
-pub struct FileTally {
-    pub path: String,
-    pub kind: EvidenceKind,
+pub(crate) struct FileTally {
+    pub(crate) path: String,
+    pub(crate) kind: EvidenceKind,
     /// Records read (well-formed, whatever the filters then did with them).
-    pub records: u64,
-    pub bad: u64,
+    pub(crate) records: u64,
+    pub(crate) bad: u64,
 }
 
 /// Requests seen for one key.
 #[derive(Clone, Copy, Debug)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Requests the server answered with success (2xx/3xx; AuditEvent outcome `0`).
-    pub ok: u64,
+    pub(crate) ok: u64,
     /// Requests that failed (4xx/5xx; any other outcome): attempts, not use.
-    pub failed: u64,
-    pub last_ok: Option<Millis>,
-    pub first_seen: Origin,
+    pub(crate) failed: u64,
+    pub(crate) last_ok: Option<Millis>,
+    pub(crate) first_seen: Origin,
 }
 
 impl Stats {
@@ -88,41 +88,41 @@ impl Stats {
 
 /// Token responses that carried one scope string.
 #[derive(Clone, Copy, Debug)]
-pub struct GrantStats {
-    pub responses: u64,
-    pub last: Millis,
-    pub first_seen: Origin,
+pub(crate) struct GrantStats {
+    pub(crate) responses: u64,
+    pub(crate) last: Millis,
+    pub(crate) first_seen: Origin,
 }
 
 /// One bad line: where, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BadLine {
-    pub at: Origin,
-    pub reason: String,
+pub(crate) struct BadLine {
+    pub(crate) at: Origin,
+    pub(crate) reason: String,
 }
 
 /// Records set aside on purpose, counted so that nothing disappears silently.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Skipped {
+pub(crate) struct Skipped {
     /// Records of other apps.
-    pub other_app: u64,
+    pub(crate) other_app: u64,
     /// Records before `--since`.
-    pub before_window: u64,
+    pub(crate) before_window: u64,
     /// `GET [base]/metadata`: needs no scope.
-    pub capabilities: u64,
+    pub(crate) capabilities: u64,
     /// A batch/transaction whose entries the record does not list.
-    pub batch_without_entries: u64,
+    pub(crate) batch_without_entries: u64,
     /// AuditEvents that are not RESTful access (login, export, …) or that audit a
     /// whole batch/transaction (its entries are audited on their own).
-    pub not_access: u64,
+    pub(crate) not_access: u64,
 }
 
 /// The type id of system-level access (no resource type).
-pub const SYSTEM: u16 = u16::MAX;
+pub(crate) const SYSTEM: u16 = u16::MAX;
 
 /// Access for one (tenant, type, interaction): the searches split by the restriction
 /// parameters they carried (`category=laboratory`), everything else under `""`.
-pub type ByParams = Vec<(String, Stats)>;
+pub(crate) type ByParams = Vec<(String, Stats)>;
 
 #[derive(Debug)]
 pub struct Tally {
@@ -130,19 +130,19 @@ pub struct Tally {
     since: Option<Millis>,
     /// The query parameters worth keeping: those the manifest's restrictions name.
     params: Vec<String>,
-    pub files: Vec<FileTally>,
-    pub tenants: Vec<String>,
+    pub(crate) files: Vec<FileTally>,
+    pub(crate) tenants: Vec<String>,
     tenant_ids: Map<String, u16>,
-    pub types: Vec<String>,
+    pub(crate) types: Vec<String>,
     type_ids: Map<String, u16>,
-    pub access: Map<(u16, u16, Interaction), ByParams>,
+    pub(crate) access: Map<(u16, u16, Interaction), ByParams>,
     /// `$operation` requests by (tenant, type), then by operation name.
-    pub operations: Map<(u16, u16), ByParams>,
+    pub(crate) operations: Map<(u16, u16), ByParams>,
     /// Token responses by tenant, then by granted scope string.
-    pub grants: HashMap<u16, HashMap<String, GrantStats>>,
-    pub skipped: Skipped,
+    pub(crate) grants: HashMap<u16, HashMap<String, GrantStats>>,
+    pub(crate) skipped: Skipped,
     pub bad_count: u64,
-    pub bad: Vec<BadLine>,
+    pub(crate) bad: Vec<BadLine>,
     scratch: String,
 }
 
@@ -168,11 +168,11 @@ impl Tally {
         }
     }
 
-    pub fn app(&self) -> &str {
+    pub(crate) fn app(&self) -> &str {
         &self.app
     }
 
-    pub fn since(&self) -> Option<Millis> {
+    pub(crate) fn since(&self) -> Option<Millis> {
         self.since
     }
 
@@ -187,11 +187,11 @@ impl Tally {
         self.files.len() - 1
     }
 
-    pub fn record(&mut self, at: Origin) {
+    pub(crate) fn record(&mut self, at: Origin) {
         self.files[at.file].records += 1;
     }
 
-    pub fn bad_line(&mut self, at: Origin, reason: String) {
+    pub(crate) fn bad_line(&mut self, at: Origin, reason: String) {
         self.bad_count += 1;
         self.files[at.file].bad += 1;
         if self.bad.len() < MAX_BAD_SHOWN {
@@ -200,7 +200,7 @@ impl Tally {
     }
 
     /// The app filter and the window; counts what it turns away.
-    pub fn accepts(&mut self, app: &str, time: Millis) -> bool {
+    pub(crate) fn accepts(&mut self, app: &str, time: Millis) -> bool {
         if app != self.app {
             self.skipped.other_app += 1;
             false
@@ -212,7 +212,7 @@ impl Tally {
         }
     }
 
-    pub fn tenant_id(&mut self, tenant: &str) -> u16 {
+    pub(crate) fn tenant_id(&mut self, tenant: &str) -> u16 {
         if let Some(id) = self.tenant_ids.get(tenant) {
             return *id;
         }
@@ -234,7 +234,7 @@ impl Tally {
     }
 
     /// Folds one observed request in. `form` is a `POST _search` body, when logged.
-    pub fn observe(
+    pub(crate) fn observe(
         &mut self,
         tenant: u16,
         req: &Request<'_>,
@@ -314,7 +314,7 @@ impl Tally {
 
     /// An empty tally with the same filters and files, for a worker thread to fill and
     /// [`Tally::merge`] to fold back.
-    pub fn fork(&self) -> Tally {
+    pub(crate) fn fork(&self) -> Tally {
         let mut t = Tally::new(&self.app, self.since, self.params.clone());
         t.files = self
             .files
@@ -332,7 +332,7 @@ impl Tally {
     /// add up, `first_seen` is the earliest and `last` the latest of either, and the
     /// bad lines kept are the earliest of both: the same totals as one tally that had
     /// read everything, whatever the order of the merges.
-    pub fn merge(&mut self, other: Tally, at: impl Fn(Origin) -> Origin) {
+    pub(crate) fn merge(&mut self, other: Tally, at: impl Fn(Origin) -> Origin) {
         for (mine, theirs) in self.files.iter_mut().zip(&other.files) {
             mine.records += theirs.records;
             mine.bad += theirs.bad;
@@ -379,7 +379,7 @@ impl Tally {
     }
 
     /// Folds one token response in.
-    pub fn grant(&mut self, tenant: u16, scope: &str, time: Millis, at: Origin) {
+    pub(crate) fn grant(&mut self, tenant: u16, scope: &str, time: Millis, at: Origin) {
         let by = self.grants.entry(tenant).or_default();
         match by.get_mut(scope) {
             Some(g) => {

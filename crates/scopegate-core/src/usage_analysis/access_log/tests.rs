@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use super::*;
 
 /// A small deterministic generator (xorshift), so a failure replays.
-pub(crate) struct Rng(pub u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
