@@ -22,21 +22,32 @@ pub fn report(r: &Report, st: Style) -> String {
 }
 
 fn report_raw(r: &Report, st: Style) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
+    // Written straight into `out`, the styled words made once: a report can hold
+    // thousands of findings.
+    let (bold, plain) = if st.color {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    let [error, warning, note] =
+        [Severity::Error, Severity::Warning, Severity::Note].map(|s| severity(st, s));
+    let hint = st.cyan("hint:");
     for f in &r.findings {
-        let loc = format!(
-            "{}:{}:{}",
-            f.location.file, f.location.line, f.location.column
+        let sev = match f.severity {
+            Severity::Error => &error,
+            Severity::Warning => &warning,
+            Severity::Note => &note,
+        };
+        let l = &f.location;
+        let _ = writeln!(
+            out,
+            "{bold}{}:{}:{}{plain}: {sev}[{}]: {}",
+            l.file, l.line, l.column, f.rule, f.message
         );
-        out.push_str(&format!(
-            "{}: {}[{}]: {}\n",
-            st.bold(&loc),
-            severity(st, f.severity),
-            f.rule,
-            f.message
-        ));
         if let Some(h) = &f.hint {
-            out.push_str(&format!("  {} {h}\n", st.cyan("hint:")));
+            let _ = writeln!(out, "  {hint} {h}");
         }
     }
     if let Some(l) = super::severity_legend(r.findings.iter().map(|f| f.severity)) {
