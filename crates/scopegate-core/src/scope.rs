@@ -5,7 +5,7 @@
 //! what a scope *covers* (that is [`crate::grant`]) and does not know FHIR versions
 //! (resource types are checked against [`crate::fhir`] by the lint).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -164,16 +164,60 @@ impl fmt::Display for Perms {
 /// that cover each other are equal.
 ///
 /// The clauses are shared, not copied (the algebra clones scopes freely), and no
-/// restriction at all allocates nothing. Never `Some` of an empty map, so that equality
+/// restriction at all allocates nothing. Never `Some` of an empty list, so that equality
 /// and order are those of the clauses.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Restriction {
     clauses: Option<Arc<Clauses>>,
 }
 
-type Clauses = BTreeMap<String, BTreeSet<BTreeSet<String>>>;
+/// `(param, OR-values)` clauses, sorted and without repeats: one small vector, where a
+/// map of sets cost a B-tree node per level (about 1 KB a restricted scope, most of what a
+/// 2,000-scope manifest allocates).
+type Clauses = Vec<(String, BTreeSet<String>)>;
 
-static NO_CLAUSES: Clauses = BTreeMap::new();
+static NO_CLAUSES: Clauses = Vec::new();
+
+/// Ordered as a map from each parameter to the ordered set of its clauses: parameter
+/// first, then that parameter's clauses as a sequence (the order scopes sort in).
+impl Ord for Restriction {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (&self.clauses, &other.clauses) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(a), Some(b)) => {
+                let (mut a, mut b) = (a.chunk_by(same_param), b.chunk_by(same_param));
+                loop {
+                    let (x, y) = match (a.next(), b.next()) {
+                        (None, None) => return Ordering::Equal,
+                        (None, Some(_)) => return Ordering::Less,
+                        (Some(_), None) => return Ordering::Greater,
+                        (Some(x), Some(y)) => (x, y),
+                    };
+                    let o = x[0]
+                        .0
+                        .cmp(&y[0].0)
+                        .then_with(|| x.iter().map(|c| &c.1).cmp(y.iter().map(|c| &c.1)));
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn same_param(a: &(String, BTreeSet<String>), b: &(String, BTreeSet<String>)) -> bool {
+    a.0 == b.0
+}
+
+impl PartialOrd for Restriction {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Restriction {
     /// No restriction at all: the whole resource type.
@@ -193,45 +237,46 @@ impl Restriction {
     pub(crate) fn from_clauses(
         clauses: impl IntoIterator<Item = (String, BTreeSet<String>)>,
     ) -> Self {
-        let mut map: Clauses = BTreeMap::new();
-        for (p, vs) in clauses {
-            map.entry(p).or_default().insert(vs);
-        }
-        Restriction::canonical(map)
+        Restriction::canonical(clauses.into_iter().collect())
     }
 
-    /// Drops each clause another clause on the same parameter implies.
-    fn canonical(mut map: Clauses) -> Self {
-        // Only a parameter written more than once can have a clause another implies.
-        for (param, sets) in map.iter_mut() {
-            // Within a clause, a value another value covers adds nothing to the OR
-            // (`category=laboratory,sys|laboratory` is `category=laboratory`).
-            if token_semantics(param) && sets.iter().any(|vs| vs.len() > 1) {
-                *sets = std::mem::take(sets)
-                    .into_iter()
-                    .map(|vs| {
-                        let all: Vec<String> = vs.iter().cloned().collect();
-                        vs.into_iter()
-                            .filter(|w| !all.iter().any(|v| v != w && value_covers(param, v, w)))
-                            .collect()
-                    })
-                    .collect();
-            }
-            if sets.len() > 1 {
-                let all: Vec<BTreeSet<String>> = sets.iter().cloned().collect();
-                sets.retain(|v| !all.iter().any(|w| w != v && clause_implies(param, w, v)));
+    /// Sorts the clauses and drops repeats and each clause another clause on the same
+    /// parameter implies.
+    fn canonical(mut cl: Clauses) -> Self {
+        // Within a clause, a value another value covers adds nothing to the OR
+        // (`category=laboratory,sys|laboratory` is `category=laboratory`).
+        for (param, vs) in cl.iter_mut() {
+            if vs.len() > 1 && token_semantics(param) {
+                let all: Vec<String> = vs.iter().cloned().collect();
+                vs.retain(|w| !all.iter().any(|v| v != w && value_covers(param, v, w)));
             }
         }
+        cl.sort_unstable();
+        cl.dedup();
+        // Only a parameter written more than once can have a clause another implies.
+        let mut keep = vec![true; cl.len()];
+        let mut start = 0;
+        for group in cl.chunk_by(same_param) {
+            if group.len() > 1 {
+                let param = group[0].0.as_str();
+                for (i, (_, v)) in group.iter().enumerate() {
+                    keep[start + i] = !group
+                        .iter()
+                        .any(|(_, w)| w != v && clause_implies(param, w, v));
+                }
+            }
+            start += group.len();
+        }
+        let mut keep = keep.into_iter();
+        cl.retain(|_| keep.next().unwrap_or(true));
         Restriction {
-            clauses: (!map.is_empty()).then(|| Arc::new(map)),
+            clauses: (!cl.is_empty()).then(|| Arc::new(cl)),
         }
     }
 
     /// Every clause as `(param, OR-values)`, in canonical order.
     pub(crate) fn clauses(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
-        self.map()
-            .iter()
-            .flat_map(|(p, sets)| sets.iter().map(move |v| (p.as_str(), v)))
+        self.map().iter().map(|(p, v)| (p.as_str(), v))
     }
 
     /// True when every resource matching `other` also matches `self`: each clause of
@@ -248,11 +293,12 @@ impl Restriction {
         if Arc::ptr_eq(mine, theirs) {
             return true;
         }
-        mine.iter().all(|(p, mine)| {
-            theirs.get(p).is_some_and(|t| {
-                mine.iter()
-                    .all(|vs| t.iter().any(|w| clause_implies(p, w, vs)))
-            })
+        mine.iter().all(|(p, vs)| {
+            let from = theirs.partition_point(|(q, _)| q < p);
+            theirs[from..]
+                .iter()
+                .take_while(|(q, _)| q == p)
+                .any(|(_, w)| clause_implies(p, w, vs))
         })
     }
 
@@ -1023,7 +1069,7 @@ pub(crate) fn is_result_parameter(param: &str) -> bool {
 }
 
 fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
-    let mut clauses: Clauses = BTreeMap::new();
+    let mut clauses: Clauses = Vec::new();
     for part in q.split('&') {
         let Some((param, value)) = part.split_once('=') else {
             return Err(invalid(
@@ -1065,7 +1111,7 @@ fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
             // Checked like any clause above, then dropped: it narrows nothing.
             continue;
         }
-        clauses.entry(param.to_string()).or_default().insert(values);
+        clauses.push((param.to_string(), values));
     }
     Ok(Restriction::canonical(clauses))
 }

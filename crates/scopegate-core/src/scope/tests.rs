@@ -493,3 +493,92 @@ fn permission_letters_in_upper_case_suggest_the_lower_case_ones() {
     // Letters outside `cruds` get no guess.
     assert_eq!(err("patient/Observation.RX").suggestion, None);
 }
+
+/// The restriction as the map of sets it was stored as before (parameter -> its clauses),
+/// canonicalised the way that map was: the oracle for the vector that replaced it.
+fn as_map(q: &str) -> std::collections::BTreeMap<String, BTreeSet<BTreeSet<String>>> {
+    let mut map: std::collections::BTreeMap<String, BTreeSet<BTreeSet<String>>> =
+        std::collections::BTreeMap::new();
+    for part in q.split('&').filter(|p| !p.is_empty()) {
+        let (p, v) = part.split_once('=').unwrap();
+        map.entry(p.to_string())
+            .or_default()
+            .insert(v.split(',').map(str::to_string).collect());
+    }
+    for (param, sets) in map.iter_mut() {
+        if token_semantics(param) && sets.iter().any(|vs| vs.len() > 1) {
+            *sets = std::mem::take(sets)
+                .into_iter()
+                .map(|vs| {
+                    let all: Vec<String> = vs.iter().cloned().collect();
+                    vs.into_iter()
+                        .filter(|w| !all.iter().any(|v| v != w && value_covers(param, v, w)))
+                        .collect()
+                })
+                .collect();
+        }
+        if sets.len() > 1 {
+            let all: Vec<BTreeSet<String>> = sets.iter().cloned().collect();
+            sets.retain(|v| !all.iter().any(|w| w != v && clause_implies(param, w, v)));
+        }
+    }
+    map
+}
+
+fn query() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let clause = (
+        prop_oneof![
+            Just("category"),
+            Just("status"),
+            Just("category:not"),
+            Just("note")
+        ],
+        proptest::collection::vec(
+            prop_oneof![
+                Just("a"),
+                Just("b"),
+                Just("s|a"),
+                Just("t|a"),
+                Just("|a"),
+                Just("s|")
+            ],
+            1..3,
+        ),
+    )
+        .prop_map(|(p, vs)| format!("{p}={}", vs.join(",")));
+    proptest::collection::vec(clause, 0..4).prop_map(|c| c.join("&"))
+}
+
+fn restriction_of(q: &str) -> Restriction {
+    let t = if q.is_empty() {
+        "patient/Observation.rs".to_string()
+    } else {
+        format!("patient/Observation.rs?{q}")
+    };
+    match Scope::parse(&t) {
+        Ok(Scope::Resource(r)) => r.restriction,
+        other => panic!("{t}: {other:?}"),
+    }
+}
+
+proptest::proptest! {
+    /// The clause vector keeps the canonical form, equality and order of the map of
+    /// sets it replaced (scopes sort by it, so reports list them in the same order).
+    #[test]
+    fn clauses_keep_the_canonical_form_and_order_of_a_map_of_sets(a in query(), b in query()) {
+        let (ra, rb) = (restriction_of(&a), restriction_of(&b));
+        let (ma, mb) = (as_map(&a), as_map(&b));
+        let flat = |m: &std::collections::BTreeMap<String, BTreeSet<BTreeSet<String>>>| {
+            m.iter()
+                .flat_map(|(p, sets)| sets.iter().map(move |v| (p.clone(), v.clone())))
+                .collect::<Vec<_>>()
+        };
+        let clauses = |r: &Restriction| {
+            r.clauses().map(|(p, v)| (p.to_string(), v.clone())).collect::<Vec<_>>()
+        };
+        proptest::prop_assert_eq!(clauses(&ra), flat(&ma));
+        proptest::prop_assert_eq!(ra == rb, ma == mb);
+        proptest::prop_assert_eq!(ra.cmp(&rb), ma.cmp(&mb), "{} vs {}", a, b);
+    }
+}
