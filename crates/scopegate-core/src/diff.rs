@@ -40,11 +40,26 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
     if let Some(b) = base.filter(|b| b.id.value != *app) {
         changes.push(id_changed(&b.id.value, head));
     }
+    changes.extend(escalations(head, &base_scopes, &head_scopes, opts));
+    changes.extend(reductions(head, &base_scopes, &head_scopes, opts));
+    changes.extend(workflow_changes(base, head, opts));
+    changes
+}
 
-    let escalations = pieces(new_access(&head_scopes, &base_scopes, opts), opts);
+/// The access `head` grants that `base_scopes` did not, one change per piece, each
+/// named by its rules and pointed at the entry that requests it.
+fn escalations(
+    head: &Manifest,
+    base_scopes: &[Scope],
+    head_scopes: &[Scope],
+    opts: Options,
+) -> Vec<Change> {
+    let app = &head.id.value;
+    let escalations = pieces(new_access(head_scopes, base_scopes, opts), opts);
     let lookup = Lookup::new(head, escalations.len());
+    let mut changes = Vec::new();
     for (n, p) in escalations {
-        let rules = classify(&p, &base_scopes, opts);
+        let rules = classify(&p, base_scopes, opts);
         let severity = rules
             .iter()
             .map(|r| rule(*r).severity)
@@ -71,42 +86,25 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
             new_in_pr: None,
         });
     }
+    changes
+}
 
-    let reductions = pieces(new_access(&base_scopes, &head_scopes, opts), opts);
+/// The access `base_scopes` granted that `head` does not, one change per piece:
+/// removed, or narrowed to what the head still grants of it.
+fn reductions(
+    head: &Manifest,
+    base_scopes: &[Scope],
+    head_scopes: &[Scope],
+    opts: Options,
+) -> Vec<Change> {
+    let app = &head.id.value;
+    let reductions = pieces(new_access(base_scopes, head_scopes, opts), opts);
     let head_lookup = Lookup::new(head, reductions.len());
+    let mut changes = Vec::new();
     for (n, p) in reductions {
-        let narrowed: Vec<String> = head_scopes
-            .iter()
-            .filter(|h| overlaps(h, &n.scope))
-            .map(ToString::to_string)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let quoted = |v: &[String]| {
-            v.iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         // Removed access the head still grants in part is narrowed, not gone.
-        let kept = narrowing::kept(&p, &head_scopes);
-        let description = if !kept.is_empty() {
-            let names: Vec<String> = kept.iter().map(ToString::to_string).collect();
-            format!(
-                "`{}` narrowed to {}: {}",
-                n.scope,
-                quoted(&names),
-                narrowing::describe(&narrowing::limit(&p, &kept))
-            )
-        } else if narrowed.is_empty() {
-            format!("`{}` removed", n.scope)
-        } else {
-            format!(
-                "`{}` narrowed to {} (removed: `{p}`)",
-                n.scope,
-                quoted(&narrowed)
-            )
-        };
+        let kept = narrowing::kept(&p, head_scopes);
+        let description = describe_reduction(&n, &p, &kept, head_scopes);
         // Point at the scope that narrows it, not at the list.
         let at = kept
             .first()
@@ -131,9 +129,42 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
             new_in_pr: None,
         });
     }
-
-    changes.extend(workflow_changes(base, head, opts));
     changes
+}
+
+/// How a removed piece `p` of `n` reads: narrowed to the head scopes that still grant
+/// part of it (`kept`), narrowed to the head scopes that overlap it, or removed.
+fn describe_reduction(n: &NewAccess, p: &Scope, kept: &[&Scope], head_scopes: &[Scope]) -> String {
+    let narrowed: Vec<String> = head_scopes
+        .iter()
+        .filter(|h| overlaps(h, &n.scope))
+        .map(ToString::to_string)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let quoted = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !kept.is_empty() {
+        let names: Vec<String> = kept.iter().map(ToString::to_string).collect();
+        format!(
+            "`{}` narrowed to {}: {}",
+            n.scope,
+            quoted(&names),
+            narrowing::describe(&narrowing::limit(p, kept))
+        )
+    } else if narrowed.is_empty() {
+        format!("`{}` removed", n.scope)
+    } else {
+        format!(
+            "`{}` narrowed to {} (removed: `{p}`)",
+            n.scope,
+            quoted(&narrowed)
+        )
+    }
 }
 
 /// The rules whose changes are to an app's identity, not its access: approved only
@@ -431,14 +462,28 @@ pub(crate) fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<RuleId> 
 
 /// New, removed and widened workflows, and reworded rationales.
 fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Change> {
-    let app = &head.id.value;
-    let mk = |id: RuleId,
-              key: String,
-              scope: String,
-              description: String,
-              pos: Pos,
-              workflows: Vec<String>| Change {
-        app: app.clone(),
+    let empty = Vec::new();
+    let base_wf = base.map_or(&empty, |b| &b.workflows);
+    let mut out = added_or_widened_workflows(base_wf, head, opts);
+    out.extend(removed_workflows(base_wf, head));
+    if let Some(b) = base {
+        out.extend(rationale_changes(b, head));
+    }
+    out
+}
+
+/// A workflow change of `head`'s app.
+fn workflow_change(
+    head: &Manifest,
+    id: RuleId,
+    key: String,
+    scope: String,
+    description: String,
+    pos: Pos,
+    workflows: Vec<String>,
+) -> Change {
+    Change {
+        app: head.id.value.clone(),
         direction: Direction::Workflow,
         rule: id,
         also: Vec::new(),
@@ -452,17 +497,36 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
         workflows,
         approval: Approval::not_required(),
         new_in_pr: None,
-    };
+    }
+}
+
+/// What a workflow needs, `offline_access` included when it runs offline.
+fn needs_of(w: &Workflow) -> Vec<Scope> {
+    let mut v: Vec<Scope> = w.needs.iter().filter_map(|n| n.scope().cloned()).collect();
+    if w.offline.is_some() {
+        v.push(Scope::Refresh(Refresh::Offline));
+    }
+    v
+}
+
+/// Whether `w` needs what `b` did: the same needs, parsing the same, in the same
+/// order, and the same offline-ness.
+fn same_needs(w: &Workflow, b: &Workflow) -> bool {
+    w.offline.is_some() == b.offline.is_some()
+        && w.needs.len() == b.needs.len()
+        && w.needs
+            .iter()
+            .zip(&b.needs)
+            // A parse depends on the text alone, and comparing texts is
+            // cheaper than comparing parsed restrictions.
+            .all(|(x, y)| x.text.value == y.text.value || x.parsed == y.parsed)
+}
+
+/// Each head workflow against the baseline's workflow of its id: added when there is
+/// none, widened when it needs access the baseline's did not.
+fn added_or_widened_workflows(base_wf: &[Workflow], head: &Manifest, opts: Options) -> Vec<Change> {
+    let app = &head.id.value;
     let mut out = Vec::new();
-    let empty = Vec::new();
-    let base_wf = base.map_or(&empty, |b| &b.workflows);
-    let needs_of = |w: &Workflow| -> Vec<Scope> {
-        let mut v: Vec<Scope> = w.needs.iter().filter_map(|n| n.scope().cloned()).collect();
-        if w.offline.is_some() {
-            v.push(Scope::Refresh(Refresh::Offline));
-        }
-        v
-    };
     // By id, the first of each (as a search from the start would find it): a linear
     // search per workflow was quadratic in the number of workflows.
     let mut base_by_id: FxHashMap<&str, &Workflow> = FxHashMap::default();
@@ -473,7 +537,8 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
     for w in &head.workflows {
         let id = &w.id.value;
         match base_by_id.get(id.as_str()) {
-            None => out.push(mk(
+            None => out.push(workflow_change(
+                head,
                 RuleId::WorkflowAdded,
                 format!("{app}:workflow/{id}"),
                 String::new(),
@@ -483,15 +548,7 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
             )),
             // Needs that parse the same, in the same order, add nothing: `new_access(a, a)`
             // is empty. Most workflows are untouched by a change.
-            Some(b)
-                if w.offline.is_some() == b.offline.is_some()
-                    && w.needs.len() == b.needs.len()
-                    && w.needs
-                        .iter()
-                        .zip(&b.needs)
-                        // A parse depends on the text alone, and comparing texts is
-                        // cheaper than comparing parsed restrictions.
-                        .all(|(x, y)| x.text.value == y.text.value || x.parsed == y.parsed) => {}
+            Some(b) if same_needs(w, b) => {}
             Some(b) => {
                 let more: Vec<String> = new_access(&needs_of(w), &needs_of(b), opts)
                     .into_iter()
@@ -499,7 +556,8 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
                     .map(|s| s.to_string())
                     .collect();
                 if !more.is_empty() {
-                    out.push(mk(
+                    out.push(workflow_change(
+                        head,
                         RuleId::WorkflowNeedsWidened,
                         format!("{app}:workflow/{id}"),
                         more.join(" "),
@@ -517,51 +575,66 @@ fn workflow_changes(base: Option<&Manifest>, head: &Manifest, opts: Options) -> 
             }
         }
     }
+    out
+}
+
+/// The baseline's workflows whose id the head no longer has.
+fn removed_workflows(base_wf: &[Workflow], head: &Manifest) -> Vec<Change> {
+    let app = &head.id.value;
     let head_ids: FxHashSet<&str> = head.workflows.iter().map(|w| w.id.value.as_str()).collect();
-    for b in base_wf {
-        if !head_ids.contains(b.id.value.as_str()) {
-            out.push(mk(
+    base_wf
+        .iter()
+        .filter(|b| !head_ids.contains(b.id.value.as_str()))
+        .map(|b| {
+            workflow_change(
+                head,
                 RuleId::WorkflowRemoved,
                 format!("{app}:workflow/{}", b.id.value),
                 String::new(),
                 format!("workflow `{}` removed", b.id.value),
                 head.scopes_pos,
                 vec![b.id.value.clone()],
-            ));
+            )
+        })
+        .collect()
+}
+
+/// Scopes whose rationale the head words differently from every rationale the
+/// baseline gave them, each once.
+fn rationale_changes(b: &Manifest, head: &Manifest) -> Vec<Change> {
+    let app = &head.id.value;
+    let mut out = Vec::new();
+    // A scope may be listed more than once (a `duplicate-scope` finding); its
+    // rationale changed only when the head's text is none of the baseline's texts.
+    let mut base_rationales: FxHashMap<&Scope, Vec<&str>> = FxHashMap::default();
+    base_rationales.reserve(b.scopes.len());
+    for x in &b.scopes {
+        if let (Some(s), Some(r)) = (x.token.scope(), &x.rationale) {
+            base_rationales.entry(s).or_default().push(r.value.trim());
         }
     }
-    if let Some(b) = base {
-        // A scope may be listed more than once (a `duplicate-scope` finding); its
-        // rationale changed only when the head's text is none of the baseline's texts.
-        let mut base_rationales: FxHashMap<&Scope, Vec<&str>> = FxHashMap::default();
-        base_rationales.reserve(b.scopes.len());
-        for x in &b.scopes {
-            if let (Some(s), Some(r)) = (x.token.scope(), &x.rationale) {
-                base_rationales.entry(s).or_default().push(r.value.trim());
-            }
+    let mut reported = BTreeSet::new();
+    for e in &head.scopes {
+        let (Some(s), Some(r)) = (e.token.scope(), &e.rationale) else {
+            continue;
+        };
+        let old = base_rationales.get(s).map_or(&[][..], Vec::as_slice);
+        let new = r.value.trim();
+        if old.is_empty() || old.contains(&new) || !reported.insert(s.clone()) {
+            continue;
         }
-        let mut reported = BTreeSet::new();
-        for e in &head.scopes {
-            let (Some(s), Some(r)) = (e.token.scope(), &e.rationale) else {
-                continue;
-            };
-            let old = base_rationales.get(s).map_or(&[][..], Vec::as_slice);
-            let new = r.value.trim();
-            if old.is_empty() || old.contains(&new) || !reported.insert(s.clone()) {
-                continue;
-            }
-            out.push(mk(
-                RuleId::RationaleChanged,
-                format!("{app}:rationale/{s}"),
-                s.to_string(),
-                format!(
-                    "rationale of `{s}` changed from \"{}\" to \"{new}\"",
-                    old[0]
-                ),
-                r.pos,
-                Vec::new(),
-            ));
-        }
+        out.push(workflow_change(
+            head,
+            RuleId::RationaleChanged,
+            format!("{app}:rationale/{s}"),
+            s.to_string(),
+            format!(
+                "rationale of `{s}` changed from \"{}\" to \"{new}\"",
+                old[0]
+            ),
+            r.pos,
+            Vec::new(),
+        ));
     }
     out
 }

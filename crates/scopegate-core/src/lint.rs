@@ -294,107 +294,14 @@ impl<'m> Lint<'m> {
         let raw = &t.text.value;
         let pos = t.text.pos;
         match &t.parsed {
-            Err(e) => {
-                let id = match e.kind {
-                    ScopeErrorKind::PermissionOrder => RuleId::PermissionOrder,
-                    ScopeErrorKind::Invalid => RuleId::InvalidScope,
-                };
-                // The grammar's own did-you-mean covers one token; a near-miss also
-                // names every token of an entry that holds several.
-                let near = near_miss::diagnose(raw, &self.near_miss_context())
-                    .filter(|n| e.suggestion.is_none() || n.pieces.len() > 1);
-                if let Some(n) = near {
-                    self.push_near_miss(id, pos, raw, &n);
-                    return;
-                }
-                let fixed = e
-                    .suggestion
-                    .as_ref()
-                    .map(|s| self.m.fhir_version.with_known_type(s));
-                let hint = fixed.as_ref().map(|s| format!("did you mean `{s}`?"));
-                let suggestion = fixed.filter(|s| Scope::parse(s).is_ok());
-                let location = Location::new(&self.m.path, pos);
-                self.findings.push(
-                    Finding::new(
-                        id,
-                        &self.m.id.value,
-                        location,
-                        format!("{}: {}", code(raw), e.message),
-                    )
-                    .with_hint(hint)
-                    .with_suggestion(suggestion.into_iter().collect()),
-                );
-            }
-            Ok(Scope::Resource(ResourceScope {
-                resource: ResourceType::Named(ty),
-                ..
-            })) => {
-                let fv = self.m.fhir_version;
-                if let Ok(Scope::Resource(r)) = &t.parsed {
-                    // (Its values' codes are checked once the scopes are split.)
-                    if !self.restriction_runs_on(r, raw, pos) {
-                        self.restriction_codes(r, raw, pos);
-                    }
-                }
-                if !fv.has_resource_type(ty) {
-                    let hint = match fv.renamed_counterpart(ty) {
-                        Some(s) => {
-                            let defined: Vec<&str> = crate::fhir::FhirVersion::releases_with(ty)
-                                .iter()
-                                .map(|v| v.as_str())
-                                .collect();
-                            let known = if defined.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" (FHIR {})", defined.join(", "))
-                            };
-                            Some(format!(
-                                "`{ty}`{known} is `{s}` in FHIR {fv} (renamed between releases): request `{}`",
-                                raw.replacen(&**ty, s, 1)
-                            ))
-                        }
-                        None => match fv.suggest_resource_type(ty) {
-                            Some(s) => {
-                                Some(format!("did you mean `{}`?", raw.replacen(&**ty, s, 1)))
-                            }
-                            None => {
-                                let others = crate::fhir::FhirVersion::releases_with(ty);
-                                (!others.is_empty()).then(|| {
-                                    format!(
-                                        "`{ty}` is defined in {}; check `fhir_version`",
-                                        others
-                                            .iter()
-                                            .map(|v| v.as_str())
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    )
-                                })
-                            }
-                        },
-                    };
-                    // The type this release has instead (renamed, or spelled so).
-                    let suggestion: Vec<String> = fv
-                        .renamed_counterpart(ty)
-                        .or_else(|| fv.suggest_resource_type(ty))
-                        .map(|s| raw.replacen(&**ty, s, 1))
-                        .into_iter()
-                        .collect();
-                    let location = Location::new(&self.m.path, pos);
-                    self.findings.push(
-                        Finding::new(
-                            RuleId::UnknownResourceType,
-                            &self.m.id.value,
-                            location,
-                            format!("{}: `{ty}` is not a FHIR {fv} resource type", code(raw)),
-                        )
-                        .with_hint(hint)
-                        .with_suggestion(suggestion),
-                    );
-                }
-            }
+            Err(e) => self.invalid_token(raw, pos, e),
             Ok(Scope::Resource(r)) => {
+                // (Its values' codes are checked once the scopes are split.)
                 if !self.restriction_runs_on(r, raw, pos) {
-                    self.restriction_codes(r, raw, pos)
+                    self.restriction_codes(r, raw, pos);
+                }
+                if let ResourceType::Named(ty) = &r.resource {
+                    self.resource_type(ty, raw, pos);
                 }
             }
             Ok(Scope::Unknown(_)) => match near_miss::diagnose(raw, &self.near_miss_context()) {
@@ -424,6 +331,68 @@ impl<'m> Lint<'m> {
             ),
             Ok(_) => {}
         }
+    }
+
+    /// A token the grammar rejects: a near-miss when one names what it was meant to
+    /// be, else the grammar's own message and did-you-mean.
+    fn invalid_token(&mut self, raw: &str, pos: Pos, e: &crate::scope::ScopeError) {
+        let id = match e.kind {
+            ScopeErrorKind::PermissionOrder => RuleId::PermissionOrder,
+            ScopeErrorKind::Invalid => RuleId::InvalidScope,
+        };
+        // The grammar's own did-you-mean covers one token; a near-miss also
+        // names every token of an entry that holds several.
+        let near = near_miss::diagnose(raw, &self.near_miss_context())
+            .filter(|n| e.suggestion.is_none() || n.pieces.len() > 1);
+        if let Some(n) = near {
+            self.push_near_miss(id, pos, raw, &n);
+            return;
+        }
+        let fixed = e
+            .suggestion
+            .as_ref()
+            .map(|s| self.m.fhir_version.with_known_type(s));
+        let hint = fixed.as_ref().map(|s| format!("did you mean `{s}`?"));
+        let suggestion = fixed.filter(|s| Scope::parse(s).is_ok());
+        let location = Location::new(&self.m.path, pos);
+        self.findings.push(
+            Finding::new(
+                id,
+                &self.m.id.value,
+                location,
+                format!("{}: {}", code(raw), e.message),
+            )
+            .with_hint(hint)
+            .with_suggestion(suggestion.into_iter().collect()),
+        );
+    }
+
+    /// A named resource type the manifest's FHIR release does not define, with the
+    /// type it has instead (renamed, or spelled so) as the suggestion.
+    fn resource_type(&mut self, ty: &str, raw: &str, pos: Pos) {
+        let fv = self.m.fhir_version;
+        if fv.has_resource_type(ty) {
+            return;
+        }
+        let hint = resource_type_hint(fv, ty, raw);
+        // The type this release has instead (renamed, or spelled so).
+        let suggestion: Vec<String> = fv
+            .renamed_counterpart(ty)
+            .or_else(|| fv.suggest_resource_type(ty))
+            .map(|s| raw.replacen(ty, s, 1))
+            .into_iter()
+            .collect();
+        let location = Location::new(&self.m.path, pos);
+        self.findings.push(
+            Finding::new(
+                RuleId::UnknownResourceType,
+                &self.m.id.value,
+                location,
+                format!("{}: `{ty}` is not a FHIR {fv} resource type", code(raw)),
+            )
+            .with_hint(hint)
+            .with_suggestion(suggestion),
+        );
     }
 
     fn rationales(&mut self) {
@@ -586,37 +555,37 @@ impl<'m> Lint<'m> {
                         );
                     }
                 }
-                other => {
-                    let implied = match other {
-                        Scope::Launch(Launch::Ehr) => self.m.launch.contains(&LaunchMode::Ehr),
-                        Scope::Launch(Launch::Context { context, .. }) if context == "patient" => {
-                            self.m.launch.contains(&LaunchMode::Standalone)
-                        }
-                        _ => false,
-                    };
-                    if !implied && !needed.contains(other) {
-                        let hint = match other {
-                            Scope::Launch(Launch::Ehr) => {
-                                "add `ehr` to `launch:` if the app is launched from the EHR, or remove it"
-                            }
-                            Scope::Launch(Launch::Context { context, .. })
-                                if context == "patient" =>
-                            {
-                                "add `standalone` to `launch:` if the app is launched on its own, or remove it"
-                            }
-                            _ => {
-                                "list it in the `needs` of the workflow that uses it, or remove it"
-                            }
-                        };
-                        self.push(
-                            RuleId::UnjustifiedScope,
-                            pos,
-                            format!("no workflow needs {}", code(raw)),
-                            Some(hint.into()),
-                        );
-                    }
-                }
+                other => self.justify_other(other, raw, pos, &needed),
             }
+        }
+    }
+
+    /// A scope that is neither a resource scope nor `offline_access`: justified by the
+    /// manifest's launch modes (`launch`, `launch/patient`) or by an equal need.
+    fn justify_other(&mut self, other: &Scope, raw: &str, pos: Pos, needed: &FxHashSet<&Scope>) {
+        let implied = match other {
+            Scope::Launch(Launch::Ehr) => self.m.launch.contains(&LaunchMode::Ehr),
+            Scope::Launch(Launch::Context { context, .. }) if context == "patient" => {
+                self.m.launch.contains(&LaunchMode::Standalone)
+            }
+            _ => false,
+        };
+        if !implied && !needed.contains(other) {
+            let hint = match other {
+                Scope::Launch(Launch::Ehr) => {
+                    "add `ehr` to `launch:` if the app is launched from the EHR, or remove it"
+                }
+                Scope::Launch(Launch::Context { context, .. }) if context == "patient" => {
+                    "add `standalone` to `launch:` if the app is launched on its own, or remove it"
+                }
+                _ => "list it in the `needs` of the workflow that uses it, or remove it",
+            };
+            self.push(
+                RuleId::UnjustifiedScope,
+                pos,
+                format!("no workflow needs {}", code(raw)),
+                Some(hint.into()),
+            );
         }
     }
 
@@ -627,6 +596,45 @@ impl<'m> Lint<'m> {
         pos: Pos,
         needs: &[(&[&str], &ResourceScope)],
     ) {
+        let NeedMatch {
+            justified,
+            served,
+            matched,
+            part_of_broader_need,
+        } = self.match_needs(r, needs);
+        let unneeded = r.perms.minus(justified);
+        if justified.is_empty() {
+            self.push(
+                RuleId::UnjustifiedScope,
+                pos,
+                format!("no workflow needs {}", code(raw)),
+                Some("list it in the `needs` of the workflow that uses it, or remove it".into()),
+            );
+            return;
+        }
+        if !unneeded.is_empty() {
+            self.unneeded_letters(r, raw, pos, justified, unneeded);
+        }
+        if part_of_broader_need {
+            return;
+        }
+        let used = Scope::Resource(ResourceScope {
+            perms: justified,
+            ..r.clone()
+        });
+        if ScopeSet::new(&served, self.opts).grants(&used) {
+            return;
+        }
+        self.overbroad(r, raw, pos, &served, matched);
+    }
+
+    /// Matches a resource scope against the needs it may serve: on the letters they
+    /// share, does it cover the need, or is it a narrower part of it?
+    fn match_needs<'n>(
+        &self,
+        r: &ResourceScope,
+        needs: &[(&'n [&'n str], &ResourceScope)],
+    ) -> NeedMatch<'n> {
         let mut justified = Perms::from_letters([]);
         // Needs this scope fully serves (clipped to its letters), for the breadth check.
         let mut served: Vec<Scope> = Vec::new();
@@ -662,52 +670,60 @@ impl<'m> Lint<'m> {
                 matched.push(workflows);
             }
         }
-        let unneeded = r.perms.minus(justified);
-        if justified.is_empty() {
-            self.push(
-                RuleId::UnjustifiedScope,
-                pos,
-                format!("no workflow needs {}", code(raw)),
-                Some("list it in the `needs` of the workflow that uses it, or remove it".into()),
-            );
-            return;
+        NeedMatch {
+            justified,
+            served,
+            matched,
+            part_of_broader_need,
         }
-        if !unneeded.is_empty() {
-            let extra = ResourceScope {
-                perms: unneeded,
-                ..r.clone()
-            };
-            let keep = ResourceScope {
-                perms: justified,
-                ..r.clone()
-            };
-            self.push(
-                RuleId::UnjustifiedScope,
-                pos,
-                format!(
-                    "{} grants {} that no workflow needs",
-                    code(raw),
-                    code(&extra)
-                ),
-                Some(syntax::request(
-                    "request",
-                    &[Scope::Resource(keep)],
-                    self.syntax,
-                    " instead",
-                )),
-            );
-        }
-        if part_of_broader_need {
-            return;
-        }
-        let used = Scope::Resource(ResourceScope {
+    }
+
+    /// A scope some workflow needs that also grants letters none needs: request
+    /// only the `justified` ones.
+    fn unneeded_letters(
+        &mut self,
+        r: &ResourceScope,
+        raw: &str,
+        pos: Pos,
+        justified: Perms,
+        unneeded: Perms,
+    ) {
+        let extra = ResourceScope {
+            perms: unneeded,
+            ..r.clone()
+        };
+        let keep = ResourceScope {
             perms: justified,
             ..r.clone()
-        });
-        if ScopeSet::new(&served, self.opts).grants(&used) {
-            return;
-        }
-        let suggestion = minimize(&served, self.opts);
+        };
+        self.push(
+            RuleId::UnjustifiedScope,
+            pos,
+            format!(
+                "{} grants {} that no workflow needs",
+                code(raw),
+                code(&extra)
+            ),
+            Some(syntax::request(
+                "request",
+                &[Scope::Resource(keep)],
+                self.syntax,
+                " instead",
+            )),
+        );
+    }
+
+    /// A scope broader than the needs it serves (`served`, of the workflows
+    /// `matched`): a wildcard over the types they name, or a named type beyond them.
+    fn overbroad(
+        &mut self,
+        r: &ResourceScope,
+        raw: &str,
+        pos: Pos,
+        served: &[Scope],
+        matched: Vec<&[&str]>,
+    ) {
+        let suggestion = minimize(served, self.opts);
         let workflows: BTreeSet<&str> = matched.into_iter().flatten().copied().collect();
         let wf = workflows.into_iter().collect::<Vec<_>>().join(", ");
         if r.resource == ResourceType::Any {
@@ -817,6 +833,56 @@ impl<'m> Lint<'m> {
             );
         }
     }
+}
+
+/// The hint for a resource type `fv` does not define: its name in this release when
+/// it was renamed, a near spelling, or the releases that define it.
+fn resource_type_hint(fv: crate::fhir::FhirVersion, ty: &str, raw: &str) -> Option<String> {
+    match fv.renamed_counterpart(ty) {
+        Some(s) => {
+            let defined: Vec<&str> = crate::fhir::FhirVersion::releases_with(ty)
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
+            let known = if defined.is_empty() {
+                String::new()
+            } else {
+                format!(" (FHIR {})", defined.join(", "))
+            };
+            Some(format!(
+                "`{ty}`{known} is `{s}` in FHIR {fv} (renamed between releases): request `{}`",
+                raw.replacen(ty, s, 1)
+            ))
+        }
+        None => match fv.suggest_resource_type(ty) {
+            Some(s) => Some(format!("did you mean `{}`?", raw.replacen(ty, s, 1))),
+            None => {
+                let others = crate::fhir::FhirVersion::releases_with(ty);
+                (!others.is_empty()).then(|| {
+                    format!(
+                        "`{ty}` is defined in {}; check `fhir_version`",
+                        others
+                            .iter()
+                            .map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+            }
+        },
+    }
+}
+
+/// What a resource scope serves among the needs it was matched against.
+struct NeedMatch<'n> {
+    /// The letters it shares with the needs it covers or is part of.
+    justified: Perms,
+    /// Needs it fully serves (clipped to its letters), for the breadth check.
+    served: Vec<Scope>,
+    /// The workflows of the needs it serves or is part of, only for a message.
+    matched: Vec<&'n [&'n str]>,
+    /// It is a narrower part of some need.
+    part_of_broader_need: bool,
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{App, Input, Removed};
 use crate::approval::{Entry, Key};
 use crate::diff::{classify, justifying_workflows};
-use crate::grant::{ScopeIndex, ScopeSet, covers};
+use crate::grant::{Options, ScopeIndex, ScopeSet, covers};
 use crate::manifest::Pos;
 use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
 use crate::rules::{RuleId, Severity};
@@ -62,93 +62,12 @@ struct ByApp<'a> {
 
 impl<'a> Ledger<'a> {
     pub(super) fn new(input: &'a Input<'a>) -> Ledger<'a> {
-        // Entries present at the baseline were reviewed when they merged; entries the
-        // change adds are marked, and on GitHub count only with a qualifying review.
-        let release: FxHashSet<&Entry> = input.release_ledger.into_iter().flatten().collect();
-        let base: FxHashSet<&Entry> = input.base_ledger.iter().collect();
-        // Entries merged at the trusted commit (a PR base) since the baseline were
-        // reviewed when they merged: they count, and are not the change's own.
-        let merged: FxHashSet<&Entry> = input.merged_ledger.iter().collect();
-        let untrusted: FxHashMap<&Entry, &str> = input
-            .untrusted
-            .iter()
-            .map(|(e, why)| (e, why.as_str()))
-            .rev()
-            .collect();
-        let mut entries: Vec<(&Entry, bool)> = Vec::new();
-        let mut spent = Vec::new();
-        for e in input.base_ledger {
-            if release.contains(e) {
-                spent.push(e);
-            } else {
-                entries.push((e, false));
-            }
-        }
-        for e in input.merged_ledger.iter().filter(|e| !base.contains(e)) {
-            if release.contains(e) {
-                spent.push(e);
-            } else {
-                entries.push((e, false));
-            }
-        }
-        let mut pending = Vec::new();
-        for e in input
-            .head_ledger
-            .iter()
-            .filter(|e| !base.contains(e) && !merged.contains(e))
-        {
-            if release.contains(e) {
-                // A copy of a released entry is that entry: still spent.
-                spent.push(e);
-                continue;
-            }
-            match untrusted.get(e) {
-                Some(why) => pending.push((e, *why)),
-                None => entries.push((e, true)),
-            }
-        }
-        let mut by_app: FxHashMap<&str, ByApp<'a>> = FxHashMap::default();
-        let mut index =
-            |e: &'a Entry, i: usize, list: for<'b> fn(&'b mut ByApp<'a>) -> &'b mut Vec<usize>| {
-                let mut apps: Vec<&str> = e.keys.iter().map(|k| k.app.as_str()).collect();
-                apps.sort_unstable();
-                apps.dedup();
-                for app in apps {
-                    list(by_app.entry(app).or_default()).push(i);
-                }
-            };
-        for (i, (e, _)) in entries.iter().enumerate() {
-            index(e, i, |b| &mut b.entries);
-        }
-        for (i, (e, _)) in pending.iter().enumerate() {
-            index(e, i, |b| &mut b.pending);
-        }
-        for (i, e) in spent.iter().enumerate() {
-            index(e, i, |b| &mut b.spent);
-        }
-        for (app, b) in by_app.iter_mut() {
-            for &i in &b.entries {
-                for k in entries[i].0.keys.iter().filter(|k| k.app == *app) {
-                    if let Some(scope) = k.scope() {
-                        b.keys.push(scope, i);
-                    }
-                }
-            }
-            for &i in &b.pending {
-                for k in pending[i].0.keys.iter().filter(|k| k.app == *app) {
-                    if let Some(scope) = k.scope() {
-                        b.pending_keys.push(scope, i);
-                    }
-                }
-            }
-            for &i in &b.spent {
-                for k in spent[i].keys.iter().filter(|k| k.app == *app) {
-                    if let Some(scope) = k.scope() {
-                        b.spent_keys.push(scope, i);
-                    }
-                }
-            }
-        }
+        let Provenance {
+            entries,
+            pending,
+            spent,
+        } = Provenance::of(input);
+        let by_app = index_by_app(&entries, &pending, &spent);
         let mut unverified: Vec<(Pos, &Entry)> =
             input.unverified.iter().map(|e| (e.pos, e)).collect();
         unverified.sort_by_key(|(p, _)| (p.line, p.column));
@@ -429,139 +348,27 @@ impl<'a> Ledger<'a> {
         let Ok(piece) = Scope::parse_shown(&c.scope) else {
             return unapproved();
         };
-        let opts = self.input.config.options;
-        let for_app = |e: &Entry| -> Vec<Scope> {
-            e.keys
-                .iter()
-                .filter(|k| k.app == c.app)
-                .filter_map(|k| k.scope().cloned())
-                .collect()
+        let m = Match {
+            ledger: self,
+            c,
+            piece: &piece,
+            applies,
+            opts: self.input.config.options,
+            // Only entries with a key that may grant some of the piece (`grant`), or that
+            // may cover it or be covered by it (`related`), are asked: a ledger of
+            // thousands is not scanned per change. A set of keys grants the piece exactly
+            // when the keys among them that may grant some of it do.
+            by_app: self.by_app.get(c.app.as_str()),
         };
-        let approved = |e: &Entry, added: bool| Approval {
-            state: ApprovalState::Approved,
-            by: Some(e.by.clone()),
-            ticket: e.ticket.clone(),
-            entry_line: Some(e.pos.line),
-            added_in_change: added,
-            unverified: self.is_unverified(e),
-            signed_with: self.signed_with(e),
-            reason: None,
-            tenants: Vec::new(),
-        };
-        // Only entries with a key that may grant some of the piece (`grant`), or that
-        // may cover it or be covered by it (`related`), are asked: a ledger of
-        // thousands is not scanned per change. A set of keys grants the piece exactly
-        // when the keys among them that may grant some of it do.
-        let by_app = self.by_app.get(c.app.as_str());
-        let live = |tags: Vec<usize>| -> Vec<(&Entry, bool)> {
-            let mut v: Vec<(&Entry, bool)> = tags
-                .into_iter()
-                .map(|i| self.entries[i])
-                .filter(|(e, _)| !self.expired(e) && applies(e))
-                .collect();
-            v.sort_by_key(|(_, added)| *added);
-            v
-        };
-        let grant = live(by_app.map(|b| b.keys.may_grant(&piece)).unwrap_or_default());
-        // One entry that covers it alone, reviewed entries first.
-        for (e, added) in &grant {
-            if ScopeSet::new(&for_app(e), opts).grants(&piece) {
-                return approved(e, *added);
-            }
+        let grant = m.live(m.tags(|b| b.keys.may_grant(&piece)));
+        if let Some(a) = m.one_entry(&grant) {
+            return a;
         }
-        // Several entries together.
-        let together: Vec<Scope> = grant.iter().flat_map(|(e, _)| for_app(e)).collect();
-        if ScopeSet::new(&together, opts).grants(&piece) {
-            let related = live(by_app.map(|b| b.keys.related(&piece)).unwrap_or_default());
-            let contributing: Vec<&(&Entry, bool)> = related
-                .iter()
-                .filter(|(e, _)| {
-                    for_app(e)
-                        .iter()
-                        .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
-                })
-                .collect();
-            let by: Vec<&str> = contributing.iter().map(|(e, _)| e.by.as_str()).collect();
-            return Approval {
-                state: ApprovalState::Approved,
-                by: Some(by.join(", ")),
-                ticket: None,
-                entry_line: contributing.first().map(|(e, _)| e.pos.line),
-                added_in_change: contributing.iter().any(|(_, a)| *a),
-                unverified: contributing.iter().any(|(e, _)| self.is_unverified(e)),
-                signed_with: None,
-                reason: None,
-                tenants: Vec::new(),
-            };
-        }
-        // Would the entries still waiting for a review approve it?
-        let pending = |tags: Vec<usize>| -> Vec<(&Entry, &str)> {
-            tags.into_iter()
-                .map(|i| self.pending[i])
-                .filter(|(e, _)| applies(e))
-                .collect()
-        };
-        let with_pending: Vec<Scope> = together
-            .iter()
-            .cloned()
-            .chain(
-                pending(
-                    by_app
-                        .map(|b| b.pending_keys.may_grant(&piece))
-                        .unwrap_or_default(),
-                )
-                .into_iter()
-                .flat_map(|(e, _)| for_app(e)),
-            )
-            .collect();
-        if ScopeSet::new(&with_pending, opts).grants(&piece) {
-            let waiting: Vec<(&Entry, &str)> = pending(
-                by_app
-                    .map(|b| b.pending_keys.related(&piece))
-                    .unwrap_or_default(),
-            )
-            .into_iter()
-            .filter(|(e, _)| {
-                for_app(e)
-                    .iter()
-                    .any(|k| covers(&piece, k, opts) || covers(k, &piece, opts))
-            })
-            .collect();
-            let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
-            return Approval {
-                state: ApprovalState::Pending,
-                by: Some(
-                    waiting
-                        .iter()
-                        .map(|(e, _)| e.by.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ),
-                ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
-                entry_line: waiting.first().map(|(e, _)| e.pos.line),
-                added_in_change: true,
-                unverified: false,
-                signed_with: None,
-                reason: Some(reasons.join("; ")),
-                tenants: Vec::new(),
-            };
-        }
-        let expired = by_app
-            .map(|b| b.keys.may_grant(&piece))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| self.entries[i])
-            .find(|(e, _)| {
-                self.expired(e) && applies(e) && ScopeSet::new(&for_app(e), opts).grants(&piece)
-            });
-        if let Some((e, added)) = expired {
-            return Approval {
-                state: ApprovalState::Expired,
-                reason: Some(self.expiry_reason(e)),
-                ..approved(e, added)
-            };
-        }
-        unapproved()
+        let together: Vec<Scope> = grant.iter().flat_map(|(e, _)| m.for_app(e)).collect();
+        m.several_entries(&together)
+            .or_else(|| m.waiting(&together))
+            .or_else(|| m.expired())
+            .unwrap_or_else(unapproved)
     }
 
     /// The scopes live entries approve for `app`.
@@ -636,34 +443,8 @@ impl<'a> Ledger<'a> {
         let opts = self.input.config.options;
         // What each app's baseline grants, and its escalations, by app id: a scan of
         // every app and change per key was quadratic in the ledger.
-        let mut settled: FxHashMap<&str, Vec<&Scope>> = FxHashMap::default();
-        for a in apps {
-            if let Some((_, b, _)) = &a.base {
-                settled
-                    .entry(a.head.id.value.as_str())
-                    .or_default()
-                    .extend(b.requested());
-            }
-        }
-        for r in removed {
-            settled
-                .entry(r.base.id.value.as_str())
-                .or_default()
-                .extend(r.base.requested());
-        }
-        let settled: FxHashMap<&str, ScopeSet<'_>> = settled
-            .into_iter()
-            .map(|(app, scopes)| (app, ScopeSet::new(scopes, opts)))
-            .collect();
-        let mut current: FxHashMap<&str, Vec<Scope>> = FxHashMap::default();
-        for c in changes
-            .iter()
-            .filter(|c| c.direction == Direction::Escalation)
-        {
-            if let Ok(p) = Scope::parse_shown(&c.scope) {
-                current.entry(c.app.as_str()).or_default().push(p);
-            }
-        }
+        let settled = settled_by_app(apps, removed, opts);
+        let current = escalations_by_app(changes);
         // Each key is compared with the escalations it may cover or be covered by.
         let current_ix: FxHashMap<&str, ScopeIndex<'_>> = current
             .iter()
@@ -710,6 +491,326 @@ impl<'a> Ledger<'a> {
             }
         }
         out
+    }
+}
+
+/// What each app's baseline grants, by app id (the apps still here and those removed).
+fn settled_by_app<'s>(
+    apps: &'s [App],
+    removed: &'s [Removed],
+    opts: Options,
+) -> FxHashMap<&'s str, ScopeSet<'s>> {
+    let mut settled: FxHashMap<&str, Vec<&Scope>> = FxHashMap::default();
+    for a in apps {
+        if let Some((_, b, _)) = &a.base {
+            settled
+                .entry(a.head.id.value.as_str())
+                .or_default()
+                .extend(b.requested());
+        }
+    }
+    for r in removed {
+        settled
+            .entry(r.base.id.value.as_str())
+            .or_default()
+            .extend(r.base.requested());
+    }
+    settled
+        .into_iter()
+        .map(|(app, scopes)| (app, ScopeSet::new(scopes, opts)))
+        .collect()
+}
+
+/// The escalations' scopes, by app id.
+fn escalations_by_app(changes: &[Change]) -> FxHashMap<&str, Vec<Scope>> {
+    let mut current: FxHashMap<&str, Vec<Scope>> = FxHashMap::default();
+    for c in changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+    {
+        if let Ok(p) = Scope::parse_shown(&c.scope) {
+            current.entry(c.app.as_str()).or_default().push(p);
+        }
+    }
+    current
+}
+
+/// One change's piece matched against the ledger's entries for its app (the steps of
+/// [`Ledger::approval_among`]).
+struct Match<'l, 'a> {
+    ledger: &'l Ledger<'a>,
+    c: &'l Change,
+    piece: &'l Scope,
+    applies: &'l dyn Fn(&Entry) -> bool,
+    opts: Options,
+    by_app: Option<&'l ByApp<'a>>,
+}
+
+impl<'a> Match<'_, 'a> {
+    /// The tags `lookup` finds in the app's index (none when no entry names the app).
+    fn tags(&self, lookup: impl Fn(&ByApp<'a>) -> Vec<usize>) -> Vec<usize> {
+        self.by_app.map(lookup).unwrap_or_default()
+    }
+
+    /// The scopes of `e`'s keys for the change's app.
+    fn for_app(&self, e: &Entry) -> Vec<Scope> {
+        e.keys
+            .iter()
+            .filter(|k| k.app == self.c.app)
+            .filter_map(|k| k.scope().cloned())
+            .collect()
+    }
+
+    /// Whether one of `e`'s keys for the app covers the piece or is covered by it.
+    fn contributes(&self, e: &Entry) -> bool {
+        self.for_app(e)
+            .iter()
+            .any(|k| covers(self.piece, k, self.opts) || covers(k, self.piece, self.opts))
+    }
+
+    /// The counted entries among `tags` that are live and apply, reviewed entries first.
+    fn live(&self, tags: Vec<usize>) -> Vec<(&'a Entry, bool)> {
+        let mut v: Vec<(&Entry, bool)> = tags
+            .into_iter()
+            .map(|i| self.ledger.entries[i])
+            .filter(|(e, _)| !self.ledger.expired(e) && (self.applies)(e))
+            .collect();
+        v.sort_by_key(|(_, added)| *added);
+        v
+    }
+
+    /// The entries among `tags` still waiting for a review that apply.
+    fn pending(&self, tags: Vec<usize>) -> Vec<(&'a Entry, &'a str)> {
+        tags.into_iter()
+            .map(|i| self.ledger.pending[i])
+            .filter(|(e, _)| (self.applies)(e))
+            .collect()
+    }
+
+    /// Approved by `e` alone.
+    fn approved(&self, e: &Entry, added: bool) -> Approval {
+        Approval {
+            state: ApprovalState::Approved,
+            by: Some(e.by.clone()),
+            ticket: e.ticket.clone(),
+            entry_line: Some(e.pos.line),
+            added_in_change: added,
+            unverified: self.ledger.is_unverified(e),
+            signed_with: self.ledger.signed_with(e),
+            reason: None,
+            tenants: Vec::new(),
+        }
+    }
+
+    /// One entry that covers the piece alone, reviewed entries first.
+    fn one_entry(&self, grant: &[(&'a Entry, bool)]) -> Option<Approval> {
+        grant
+            .iter()
+            .find(|(e, _)| ScopeSet::new(&self.for_app(e), self.opts).grants(self.piece))
+            .map(|(e, added)| self.approved(e, *added))
+    }
+
+    /// Several entries together (`together`, their keys) cover the piece: approved by
+    /// every live entry with a key that covers it or is covered by it.
+    fn several_entries(&self, together: &[Scope]) -> Option<Approval> {
+        if !ScopeSet::new(together, self.opts).grants(self.piece) {
+            return None;
+        }
+        let related = self.live(self.tags(|b| b.keys.related(self.piece)));
+        let contributing: Vec<&(&Entry, bool)> = related
+            .iter()
+            .filter(|(e, _)| self.contributes(e))
+            .collect();
+        let by: Vec<&str> = contributing.iter().map(|(e, _)| e.by.as_str()).collect();
+        Some(Approval {
+            state: ApprovalState::Approved,
+            by: Some(by.join(", ")),
+            ticket: None,
+            entry_line: contributing.first().map(|(e, _)| e.pos.line),
+            added_in_change: contributing.iter().any(|(_, a)| *a),
+            unverified: contributing
+                .iter()
+                .any(|(e, _)| self.ledger.is_unverified(e)),
+            signed_with: None,
+            reason: None,
+            tenants: Vec::new(),
+        })
+    }
+
+    /// Would the entries still waiting for a review approve it (with the counted keys
+    /// `together`)? Then it is pending on those that contribute.
+    fn waiting(&self, together: &[Scope]) -> Option<Approval> {
+        let with_pending: Vec<Scope> = together
+            .iter()
+            .cloned()
+            .chain(
+                self.pending(self.tags(|b| b.pending_keys.may_grant(self.piece)))
+                    .into_iter()
+                    .flat_map(|(e, _)| self.for_app(e)),
+            )
+            .collect();
+        if !ScopeSet::new(&with_pending, self.opts).grants(self.piece) {
+            return None;
+        }
+        let waiting: Vec<(&Entry, &str)> = self
+            .pending(self.tags(|b| b.pending_keys.related(self.piece)))
+            .into_iter()
+            .filter(|(e, _)| self.contributes(e))
+            .collect();
+        let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
+        Some(Approval {
+            state: ApprovalState::Pending,
+            by: Some(
+                waiting
+                    .iter()
+                    .map(|(e, _)| e.by.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
+            entry_line: waiting.first().map(|(e, _)| e.pos.line),
+            added_in_change: true,
+            unverified: false,
+            signed_with: None,
+            reason: Some(reasons.join("; ")),
+            tenants: Vec::new(),
+        })
+    }
+
+    /// An expired entry that would have covered the piece alone.
+    fn expired(&self) -> Option<Approval> {
+        let (e, added) = self
+            .tags(|b| b.keys.may_grant(self.piece))
+            .into_iter()
+            .map(|i| self.ledger.entries[i])
+            .find(|(e, _)| {
+                self.ledger.expired(e)
+                    && (self.applies)(e)
+                    && ScopeSet::new(&self.for_app(e), self.opts).grants(self.piece)
+            })?;
+        Some(Approval {
+            state: ApprovalState::Expired,
+            reason: Some(self.ledger.expiry_reason(e)),
+            ..self.approved(e, added)
+        })
+    }
+}
+
+/// The ledger's entries sorted by provenance: which count, which wait for a review,
+/// and which are spent.
+struct Provenance<'a> {
+    entries: Vec<(&'a Entry, bool)>,
+    pending: Vec<(&'a Entry, &'a str)>,
+    spent: Vec<&'a Entry>,
+}
+
+impl<'a> Provenance<'a> {
+    /// Decides for each entry of the baseline, trusted-commit and head ledgers whether
+    /// it counts (and whether the change added it), waits for a review, or is spent
+    /// because the baseline release's ledger already holds it.
+    fn of(input: &'a Input<'a>) -> Provenance<'a> {
+        // Entries present at the baseline were reviewed when they merged; entries the
+        // change adds are marked, and on GitHub count only with a qualifying review.
+        let release: FxHashSet<&Entry> = input.release_ledger.into_iter().flatten().collect();
+        let base: FxHashSet<&Entry> = input.base_ledger.iter().collect();
+        // Entries merged at the trusted commit (a PR base) since the baseline were
+        // reviewed when they merged: they count, and are not the change's own.
+        let merged: FxHashSet<&Entry> = input.merged_ledger.iter().collect();
+        let untrusted: FxHashMap<&Entry, &str> = input
+            .untrusted
+            .iter()
+            .map(|(e, why)| (e, why.as_str()))
+            .rev()
+            .collect();
+        let mut entries: Vec<(&Entry, bool)> = Vec::new();
+        let mut spent = Vec::new();
+        for e in input.base_ledger {
+            if release.contains(e) {
+                spent.push(e);
+            } else {
+                entries.push((e, false));
+            }
+        }
+        for e in input.merged_ledger.iter().filter(|e| !base.contains(e)) {
+            if release.contains(e) {
+                spent.push(e);
+            } else {
+                entries.push((e, false));
+            }
+        }
+        let mut pending = Vec::new();
+        for e in input
+            .head_ledger
+            .iter()
+            .filter(|e| !base.contains(e) && !merged.contains(e))
+        {
+            if release.contains(e) {
+                // A copy of a released entry is that entry: still spent.
+                spent.push(e);
+                continue;
+            }
+            match untrusted.get(e) {
+                Some(why) => pending.push((e, *why)),
+                None => entries.push((e, true)),
+            }
+        }
+        Provenance {
+            entries,
+            pending,
+            spent,
+        }
+    }
+}
+
+/// Indexes the counted, pending and spent entries by each app id their keys name,
+/// and each app's keys by scope, so that a change is matched only against the
+/// entries that may approve it.
+fn index_by_app<'a>(
+    entries: &[(&'a Entry, bool)],
+    pending: &[(&'a Entry, &'a str)],
+    spent: &[&'a Entry],
+) -> FxHashMap<&'a str, ByApp<'a>> {
+    let mut by_app: FxHashMap<&str, ByApp<'a>> = FxHashMap::default();
+    let mut index =
+        |e: &'a Entry, i: usize, list: for<'b> fn(&'b mut ByApp<'a>) -> &'b mut Vec<usize>| {
+            let mut apps: Vec<&str> = e.keys.iter().map(|k| k.app.as_str()).collect();
+            apps.sort_unstable();
+            apps.dedup();
+            for app in apps {
+                list(by_app.entry(app).or_default()).push(i);
+            }
+        };
+    for (i, (e, _)) in entries.iter().enumerate() {
+        index(e, i, |b| &mut b.entries);
+    }
+    for (i, (e, _)) in pending.iter().enumerate() {
+        index(e, i, |b| &mut b.pending);
+    }
+    for (i, e) in spent.iter().enumerate() {
+        index(e, i, |b| &mut b.spent);
+    }
+    for (app, b) in by_app.iter_mut() {
+        index_keys(&mut b.keys, app, &b.entries, |i| entries[i].0);
+        index_keys(&mut b.pending_keys, app, &b.pending, |i| pending[i].0);
+        index_keys(&mut b.spent_keys, app, &b.spent, |i| spent[i]);
+    }
+    by_app
+}
+
+/// Pushes into `keys` the scope of every key for `app` of the entries `tags` name,
+/// tagged with the entry's index.
+fn index_keys<'a>(
+    keys: &mut ScopeIndex<'a>,
+    app: &str,
+    tags: &[usize],
+    entry: impl Fn(usize) -> &'a Entry,
+) {
+    for &i in tags {
+        for k in entry(i).keys.iter().filter(|k| k.app == *app) {
+            if let Some(scope) = k.scope() {
+                keys.push(scope, i);
+            }
+        }
     }
 }
 

@@ -27,6 +27,16 @@ impl From<std::io::Error> for Fail {
     }
 }
 
+/// Where [`Src::capture`] is in the value it copies, kept across refills.
+struct Walk {
+    /// depth of brackets; `None` for a scalar (it ends at a delimiter).
+    depth: Option<usize>,
+    in_str: bool,
+    esc: bool,
+    /// The value's first byte has been walked.
+    started: bool,
+}
+
 pub(super) struct Src<R> {
     r: R,
     buf: Box<[u8]>,
@@ -193,86 +203,21 @@ impl<R: Read> Src<R> {
     ) -> Result<(), Fail> {
         let start_line = self.line;
         let first = self.value_start(doc)?;
-        // depth of brackets; `None` for a scalar (it ends at a delimiter).
-        let mut depth: Option<usize> = matches!(first, b'{' | b'[').then_some(0);
-        let (mut in_str, mut esc) = (false, false);
-        let mut started = false;
+        let mut walk = Walk {
+            depth: matches!(first, b'{' | b'[').then_some(0),
+            in_str: false,
+            esc: false,
+            started: false,
+        };
         loop {
             if !self.refill()? {
-                return match depth {
-                    None if started && !in_str => Ok(()),
+                return match walk.depth {
+                    None if walk.started && !walk.in_str => Ok(()),
                     _ => Err(self.syntax("EOF while parsing a value")),
                 };
             }
-            let (from, end) = (self.pos, self.end);
-            let mut i = from;
-            let mut done = false;
-            while i < end {
-                if in_str && !esc {
-                    // Most of JSON is string bytes: jump to the next that matters.
-                    match memchr::memchr3(b'"', b'\\', b'\n', &self.buf[i..end]) {
-                        Some(k) => i += k,
-                        None => {
-                            i = end;
-                            break;
-                        }
-                    }
-                }
-                let b = self.buf[i];
-                if in_str {
-                    if esc {
-                        esc = false;
-                    } else if b == b'\\' {
-                        esc = true;
-                    } else if b == b'"' {
-                        in_str = false;
-                        if depth.is_none() {
-                            i += 1;
-                            done = true;
-                            break;
-                        }
-                    } else if b == b'\n' {
-                        // A raw newline is not JSON inside a string; outside `doc` it
-                        // also ends the line. Copied in `doc`: serde_json reports it.
-                        if !doc {
-                            self.pos = i;
-                            return Err(self.syntax("the line ends inside a string"));
-                        }
-                        self.newline_at(i);
-                    }
-                    i += 1;
-                    continue;
-                }
-                match (b, depth.as_mut()) {
-                    (b'"', None) if !started => in_str = true,
-                    (b'"', Some(_)) => in_str = true,
-                    (b'{' | b'[', Some(d)) => *d += 1,
-                    (b'}' | b']', Some(d)) => {
-                        *d -= 1;
-                        if *d == 0 {
-                            i += 1;
-                            done = true;
-                            break;
-                        }
-                    }
-                    (b'\n', Some(_)) if doc => self.newline_at(i),
-                    (b'\n', Some(_)) => {
-                        self.pos = i;
-                        return Err(self.syntax("the line ends inside a value"));
-                    }
-                    (b' ' | b'\t' | b'\r' | b'\n' | b',' | b'}' | b']' | b':', None) => {
-                        done = true;
-                        break;
-                    }
-                    (b'{' | b'[' | b'"', None) => {
-                        done = true;
-                        break;
-                    }
-                    _ => {}
-                }
-                started = true;
-                i += 1;
-            }
+            let from = self.pos;
+            let (i, done) = self.walk(&mut walk, doc)?;
             if out.len() + (i - from) > limit {
                 self.pos = i;
                 return Err(Fail::TooLong(start_line));
@@ -283,6 +228,71 @@ impl<R: Read> Src<R> {
                 return Ok(());
             }
         }
+    }
+
+    /// Walks the buffered bytes of the value [`Src::capture`] copies, from `pos`: to
+    /// just past the value's end (and `true`), or to the end of the buffer (`false`).
+    /// A newline inside the value outside `doc` is an error.
+    #[inline]
+    fn walk(&mut self, walk: &mut Walk, doc: bool) -> Result<(usize, bool), Fail> {
+        let end = self.end;
+        let mut i = self.pos;
+        while i < end {
+            if walk.in_str && !walk.esc {
+                // Most of JSON is string bytes: jump to the next that matters.
+                match memchr::memchr3(b'"', b'\\', b'\n', &self.buf[i..end]) {
+                    Some(k) => i += k,
+                    None => return Ok((end, false)),
+                }
+            }
+            let b = self.buf[i];
+            if walk.in_str {
+                if walk.esc {
+                    walk.esc = false;
+                } else if b == b'\\' {
+                    walk.esc = true;
+                } else if b == b'"' {
+                    walk.in_str = false;
+                    if walk.depth.is_none() {
+                        return Ok((i + 1, true));
+                    }
+                } else if b == b'\n' {
+                    // A raw newline is not JSON inside a string; outside `doc` it
+                    // also ends the line. Copied in `doc`: serde_json reports it.
+                    if !doc {
+                        self.pos = i;
+                        return Err(self.syntax("the line ends inside a string"));
+                    }
+                    self.newline_at(i);
+                }
+                i += 1;
+                continue;
+            }
+            match (b, walk.depth.as_mut()) {
+                (b'"', None) if !walk.started => walk.in_str = true,
+                (b'"', Some(_)) => walk.in_str = true,
+                (b'{' | b'[', Some(d)) => *d += 1,
+                (b'}' | b']', Some(d)) => {
+                    *d -= 1;
+                    if *d == 0 {
+                        return Ok((i + 1, true));
+                    }
+                }
+                (b'\n', Some(_)) if doc => self.newline_at(i),
+                (b'\n', Some(_)) => {
+                    self.pos = i;
+                    return Err(self.syntax("the line ends inside a value"));
+                }
+                (b' ' | b'\t' | b'\r' | b'\n' | b',' | b'}' | b']' | b':', None) => {
+                    return Ok((i, true));
+                }
+                (b'{' | b'[' | b'"', None) => return Ok((i, true)),
+                _ => {}
+            }
+            walk.started = true;
+            i += 1;
+        }
+        Ok((i, false))
     }
 
     /// Reads an object key (a string) and the `:` after it.
