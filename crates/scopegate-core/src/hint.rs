@@ -11,13 +11,25 @@ pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let lower: Vec<char> = word.to_lowercase().chars().collect();
     let limit = (word.chars().count() / 3).max(1);
     let mut best: Option<(usize, &'a str)> = None;
-    let (mut cand_lower, mut row) = (Vec::new(), Vec::new());
+    let (mut lower, mut cand_lower, mut row) = (Vec::new(), Vec::new(), Vec::new());
     for cand in candidates {
         if cand == word {
             continue;
+        }
+        // ASCII on both sides (nearly every word): a case-insensitive match and a
+        // length too far apart are decided without lowering anything.
+        if word.is_ascii() && cand.is_ascii() {
+            if cand.eq_ignore_ascii_case(word) {
+                return Some(cand);
+            }
+            if cand.len().abs_diff(word.len()) > limit {
+                continue;
+            }
+        }
+        if lower.is_empty() && !word.is_empty() {
+            lower = word.to_lowercase().chars().collect();
         }
         cand_lower.clear();
         if cand.is_ascii() {
@@ -82,5 +94,37 @@ mod tests {
         assert_eq!(d("kitten", "sitting"), 3);
         assert_eq!(d("", "abc"), 3);
         assert_eq!(d("abc", "abc"), 0);
+    }
+
+    proptest::proptest! {
+        /// The shortcuts (ASCII case, length) choose what the plain definition chooses:
+        /// lower both, take the nearest within a third of the word's length.
+        #[test]
+        fn shortcuts_keep_the_plain_definition(
+            word in "[aAbBéÉ]{0,7}",
+            cands in proptest::collection::vec("[aAbBéÉ]{0,7}", 0..6),
+        ) {
+            let reference = || {
+                let lower = word.to_lowercase();
+                let limit = (word.chars().count() / 3).max(1);
+                let mut best: Option<(usize, &str)> = None;
+                for cand in &cands {
+                    if *cand == word {
+                        continue;
+                    }
+                    if cand.to_lowercase() == lower {
+                        return Some(cand.as_str());
+                    }
+                    let (a, b): (Vec<char>, Vec<char>) =
+                        (lower.chars().collect(), cand.to_lowercase().chars().collect());
+                    let d = distance(&a, &b, &mut Vec::new());
+                    if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+                        best = Some((d, cand));
+                    }
+                }
+                best.map(|(_, c)| c)
+            };
+            proptest::prop_assert_eq!(did_you_mean(&word, cands.iter().map(String::as_str)), reference());
+        }
     }
 }

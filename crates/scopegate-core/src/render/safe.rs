@@ -113,7 +113,17 @@ pub fn guard(out: String) -> String {
     let stray = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\u{1b}');
     // CRLF is a line ending (CSV's); a lone CR is not.
     let lone = |i: usize, c: char| stray(c) && !(c == '\r' && out[i + 1..].starts_with('\n'));
-    let out = if out.char_indices().any(|(i, c)| lone(i, c)) {
+    // Bytes no stray character's encoding can start with are passed over (most
+    // reports have none), before the exact look at characters.
+    let maybe = out.as_bytes().chunks(32).any(|block| {
+        block.iter().fold(false, |any, &x| {
+            any | ((x < 0x20 && x != b'\n' && x != b'\t' && x != 0x1b)
+                | (x == 0x7f)
+                | (x == 0xc2)
+                | (x == 0xe2))
+        })
+    });
+    let out = if maybe && out.char_indices().any(|(i, c)| lone(i, c)) {
         let mut s = String::with_capacity(out.len() + 16);
         for (i, c) in out.char_indices() {
             if lone(i, c) {
@@ -127,7 +137,9 @@ pub fn guard(out: String) -> String {
         out
     };
     let starts_command = |l: &str| l.trim_start().starts_with("::");
-    if !out.contains("##[") && !out.split('\n').any(starts_command) {
+    // (`::` anywhere is a quick test before the line-by-line one.)
+    let command = out.contains("::") && out.split('\n').any(starts_command);
+    if !command && !out.contains("##[") {
         return out;
     }
     let lines: Vec<String> = out
@@ -261,6 +273,31 @@ mod tests {
         );
         let back: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(back["a"], "x\u{2028}::notice::y\u{85}");
+    }
+
+    proptest::proptest! {
+        /// The byte prefilters in `guard` skip only text with nothing to defuse: the
+        /// result is the character-by-character definition's.
+        #[test]
+        fn guard_agrees_with_the_per_character_definition(
+            s in "([a-z :#\\[]{0,50}[\\n\\r\\t\\x1b\\x7f\\x01\\u{85}\\u{a0}\\u{2028}\\u{2029}\\u{e9}]{0,2}){0,8}"
+        ) {
+            let stray = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\u{1b}');
+            let lone = |i: usize, c: char| stray(c) && !(c == '\r' && s[i + 1..].starts_with('\n'));
+            let escaped: String = s
+                .char_indices()
+                .map(|(i, c)| if lone(i, c) { escape(c.encode_utf8(&mut [0; 4])).into_owned() } else { c.to_string() })
+                .collect();
+            let expected = escaped
+                .split('\n')
+                .map(|l| {
+                    let l = l.replace("##[", "##\\[");
+                    if l.trim_start().starts_with("::") { format!("\\{l}") } else { l }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            proptest::prop_assert_eq!(guard(s.clone()), expected);
+        }
     }
 
     proptest::proptest! {

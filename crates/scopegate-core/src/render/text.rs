@@ -23,9 +23,16 @@ pub fn report(r: &Report, st: Style) -> String {
 
 fn report_raw(r: &Report, st: Style) -> String {
     use std::fmt::Write as _;
-    let mut out = String::new();
-    // Written straight into `out`, the styled words made once: a report can hold
-    // thousands of findings.
+    // Written straight into `out`, sized once, with the styled words made once: a
+    // report can hold thousands of findings.
+    let size: usize = r
+        .findings
+        .iter()
+        .map(|f| {
+            f.location.file.len() + f.message.len() + f.hint.as_ref().map_or(0, String::len) + 64
+        })
+        .sum();
+    let mut out = String::with_capacity(size + 256);
     let (bold, plain) = if st.color {
         ("\x1b[1m", "\x1b[0m")
     } else {
