@@ -1,11 +1,15 @@
 #![no_main]
-//! The approvals ledger: parsing never panics, and appending an entry to a ledger that
-//! loads either is refused or gives a ledger that loads with exactly one more entry.
+//! The approvals ledger: parsing never panics, the event walk and serde read the same
+//! entries from whatever the walk reads, and appending an entry to a ledger that loads
+//! either is refused or gives a ledger that loads with exactly one more entry.
 
 use libfuzzer_sys::fuzz_target;
-use scopegate::approval::{NewEntry, append, from_bytes};
+use scopegate::approval::{NewEntry, append, from_bytes, readers_agree};
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        assert!(readers_agree(text), "the two ledger readers disagree on:\n{text}");
+    }
     let Ok(entries) = from_bytes("approvals.yaml", data) else {
         return;
     };

@@ -12,6 +12,8 @@ use serde_saphyr::Spanned;
 use crate::scope::Scope;
 use crate::yaml::{self, FileKind, LoadError, Pos, Problem};
 
+mod walk;
+
 /// Where the ledger lives, relative to the repository root.
 pub const PATH: &str = ".scopegate/approvals.yaml";
 
@@ -259,21 +261,93 @@ impl Entry {
     }
 }
 
-/// Parses the ledger; an empty file is an empty ledger.
-pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
-    let text = yaml::text_of(FileKind::Ledger, path, bytes)?;
-    let raw: RawLedger = yaml::parse(FileKind::Ledger, path, text)?;
-    let mut problems = Vec::new();
-    let mut entries = Vec::new();
-    for e in raw.approvals.unwrap_or_default() {
+/// One entry as read from the file, before its keys and times are checked: the same
+/// whichever reader read it.
+#[derive(Debug, PartialEq)]
+struct Draft {
+    pos: Pos,
+    keys: Vec<(String, Pos)>,
+    by: String,
+    at: (String, Pos),
+    ticket: Option<String>,
+    reason: Option<String>,
+    expires: Option<(String, Pos)>,
+    tenants: Vec<String>,
+    signature: Option<String>,
+}
+
+impl From<Spanned<RawEntry>> for Draft {
+    fn from(e: Spanned<RawEntry>) -> Draft {
         let pos = Pos::of(&e);
         let e = e.value;
+        let spanned = |s: Spanned<String>| {
+            let pos = Pos::of(&s);
+            (s.value, pos)
+        };
+        Draft {
+            pos,
+            keys: e.keys.into_iter().map(spanned).collect(),
+            by: e.by,
+            at: spanned(e.at),
+            ticket: e.ticket,
+            reason: e.reason,
+            expires: e.expires.map(spanned),
+            tenants: e.tenants,
+            signature: e.signature,
+        }
+    }
+}
+
+/// Parses the ledger; an empty file is an empty ledger.
+///
+/// A ledger in the plain shape `scopegate approve` writes is read straight from the
+/// YAML events ([`walk`]); anything else (an unknown or repeated key, a value of another
+/// shape, a null where text is required) is read by serde, whose errors are the ones
+/// reported. Both give the same entries for what both read (a property test and the
+/// `ledger_load` fuzz target hold them to it).
+pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
+    let text = yaml::text_of(FileKind::Ledger, path, bytes)?;
+    let drafts = match walk::read(text) {
+        Some(drafts) => drafts,
+        None => by_serde(path, text)?,
+    };
+    check(path, drafts)
+}
+
+/// The ledger read through serde (the reference reader, and the one that words the
+/// errors).
+fn by_serde(path: &str, text: &str) -> Result<Vec<Draft>, LoadError> {
+    let raw: RawLedger = yaml::parse(FileKind::Ledger, path, text)?;
+    Ok(raw
+        .approvals
+        .unwrap_or_default()
+        .into_iter()
+        .map(Draft::from)
+        .collect())
+}
+
+/// Whether the two readers agree on `text`: the walk reads nothing serde reads
+/// otherwise. For the fuzz target and tests.
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn readers_agree(text: &str) -> bool {
+    match walk::read(text) {
+        None => true,
+        Some(fast) => by_serde("l", text).is_ok_and(|slow| slow == fast),
+    }
+}
+
+/// Checks each entry's keys, times and required fields; every problem is reported.
+fn check(path: &str, drafts: Vec<Draft>) -> Result<Vec<Entry>, LoadError> {
+    let mut problems = Vec::new();
+    let mut entries = Vec::new();
+    for e in drafts {
+        let pos = e.pos;
         let mut keys = Vec::new();
-        for k in &e.keys {
-            match Key::parse(&k.value) {
+        for (k, at) in &e.keys {
+            match Key::parse(k) {
                 Ok(key) => keys.push(key),
                 Err(m) => problems.push(Problem {
-                    pos: Pos::of(k),
+                    pos: *at,
                     message: m,
                     hint: None,
                 }),
@@ -293,7 +367,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
                 hint: None,
             });
         }
-        let at = match normalize_time(&e.at.value, false) {
+        let at = match normalize_time(&e.at.0, false) {
             Some(t) => t,
             None => {
                 problems.push(bad_time(&e.at));
@@ -302,7 +376,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
         };
         let expires = match &e.expires {
             None => None,
-            Some(x) => match normalize_time(&x.value, true) {
+            Some(x) => match normalize_time(&x.0, true) {
                 Some(t) => Some(t),
                 None => {
                     problems.push(bad_time(x));
@@ -332,10 +406,10 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Entry>, LoadError> {
     }
 }
 
-fn bad_time(s: &Spanned<String>) -> Problem {
+fn bad_time((value, pos): &(String, Pos)) -> Problem {
     Problem {
-        pos: Pos::of(s),
-        message: format!("`{}` is not a date or UTC timestamp", s.value),
+        pos: *pos,
+        message: format!("`{value}` is not a date or UTC timestamp"),
         hint: Some("use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ".into()),
     }
 }
@@ -614,5 +688,138 @@ mod tests {
         assert_eq!(parse_unix("2026-02-03"), parse_unix("2026-02-03T00:00:00Z"));
         assert_eq!(parse_unix("1969-12-31T23:59:59Z"), None);
         assert_eq!(parse_unix("yesterday"), None);
+    }
+}
+
+#[cfg(test)]
+mod readers {
+    //! The walk against serde: the same entries for every ledger the walk reads, and
+    //! the walk really reading the plain ones.
+
+    use proptest::prelude::*;
+
+    use super::{readers_agree, walk};
+
+    /// A value as someone might write it: plain, quoted, null, empty, tagged, a list.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => Just("alice".to_string()),
+            3 => Just("\"2026-01-02T03:04:05Z\"".to_string()),
+            3 => Just("2026-01-02".to_string()),
+            2 => Just("'SEC-1'".to_string()),
+            1 => Just("~".to_string()),
+            1 => Just(String::new()),
+            1 => Just("123".to_string()),
+            1 => Just("!!str x".to_string()),
+            1 => Just("[a, b]".to_string()),
+            1 => Just("{a: b}".to_string()),
+            1 => Just("\"a\\u2028b\"".to_string()),
+        ]
+    }
+
+    fn keys() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => Just("[\"app:patient/Observation.rs\"]".to_string()),
+            3 => Just("\n      - \"app:patient/Observation.rs\"\n      - app:*removed*".to_string()),
+            1 => Just("[]".to_string()),
+            1 => Just("~".to_string()),
+            1 => Just("[~]".to_string()),
+            1 => Just("app:x".to_string()),
+            1 => Just("[[a]]".to_string()),
+        ]
+    }
+
+    /// An entry: the usual fields in some order, some left out, some repeated or
+    /// unknown.
+    fn entry() -> impl Strategy<Value = String> {
+        let field = prop_oneof![
+            3 => keys().prop_map(|k| format!("keys: {k}")),
+            3 => value().prop_map(|v| format!("by: {v}")),
+            3 => value().prop_map(|v| format!("at: {v}")),
+            2 => value().prop_map(|v| format!("ticket: {v}")),
+            2 => value().prop_map(|v| format!("reason: {v}")),
+            1 => value().prop_map(|v| format!("expires: {v}")),
+            1 => keys().prop_map(|k| format!("tenants: {k}")),
+            1 => value().prop_map(|v| format!("signature: {v}")),
+            1 => value().prop_map(|v| format!("tickt: {v}")),
+        ];
+        proptest::collection::vec(field, 0..7).prop_map(|fs| {
+            let mut e = String::new();
+            for (i, f) in fs.iter().enumerate() {
+                e.push_str(if i == 0 { "  - " } else { "    " });
+                e.push_str(f);
+                e.push('\n');
+            }
+            if e.is_empty() {
+                "  - {}\n".to_string()
+            } else {
+                e
+            }
+        })
+    }
+
+    /// A plain entry, the shape `scopegate approve` writes.
+    fn plain_entry() -> impl Strategy<Value = String> {
+        (0u32..100, proptest::option::of("[a-z ]{1,12}"), proptest::bool::ANY).prop_map(
+            |(n, reason, tenants)| {
+                let mut e = format!(
+                    "  - keys:\n      - \"app:patient/Observation.rs?code=c{n}\"\n    by: \"alice\"\n    at: \"2026-01-02T03:04:05Z\"\n    ticket: \"SEC-{n}\"\n"
+                );
+                if let Some(r) = reason {
+                    e.push_str(&format!("    reason: \"{r}\"\n"));
+                }
+                if tenants {
+                    e.push_str("    tenants: [\"north\", south]\n");
+                }
+                e
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn the_walk_reads_nothing_serde_reads_otherwise(
+            entries in proptest::collection::vec(entry(), 0..4),
+            header in prop_oneof![Just("approvals:\n"), Just("# c\napprovals:\n"), Just("approvals: ~\n"), Just("other: 1\napprovals:\n")],
+        ) {
+            let text = format!("{header}{}", entries.concat());
+            prop_assert!(readers_agree(&text), "{}", text);
+        }
+
+        #[test]
+        fn the_walk_reads_the_plain_shape(entries in proptest::collection::vec(plain_entry(), 0..6)) {
+            let text = format!("{}{}", super::HEADER, entries.concat());
+            prop_assert!(walk::read(&text).is_some(), "{}", text);
+            prop_assert!(readers_agree(&text), "{}", text);
+        }
+    }
+
+    /// Past the fast path's size threshold the reader tokenises with the YAML subset
+    /// parser: the same entries again.
+    #[test]
+    fn a_large_plain_ledger_reads_the_same() {
+        let mut text = super::HEADER.to_string();
+        for n in 0..600 {
+            text.push_str(&format!(
+                "  - keys:\n      - \"app:patient/Observation.rs?category=c{n}\"\n    by: \"alice\"\n    at: \"2026-01-02T03:04:05Z\"\n    ticket: \"SEC-{n}\"\n    reason: \"Category reviewed.\"\n"
+            ));
+        }
+        assert!(text.len() > crate::yaml::FAST_PATH_MIN_BYTES);
+        assert_eq!(walk::read(&text).map(|d| d.len()), Some(600));
+        assert!(readers_agree(&text));
+    }
+
+    #[test]
+    fn what_serde_refuses_the_walk_leaves_to_serde() {
+        for t in [
+            "approvals:\n  - keys: [\"a:patient/Patient.rs\"]\n    by: ~\n    at: 2026-01-01\n    ticket: T\n",
+            "approvals:\n  - keys: [\"a:patient/Patient.rs\"]\n    by: a\n    by: b\n    at: 2026-01-01\n",
+            "approvals:\n  - keys: [\"a:patient/Patient.rs\"]\n    by: a\n    at: 2026-01-01\n    tickt: T\n",
+            "approvals: []\napprovals: []\n",
+            "approvals:\n  - &x keys: [\"a:patient/Patient.rs\"]\n",
+        ] {
+            assert!(walk::read(t).is_none(), "{t}");
+            assert!(super::from_bytes("l", t.as_bytes()).is_err(), "{t}");
+        }
     }
 }
