@@ -301,7 +301,7 @@ impl From<Spanned<RawEntry>> for Draft {
 /// Parses the ledger; an empty file is an empty ledger.
 ///
 /// A ledger in the plain shape `scopegate approve` writes is read straight from the
-/// YAML events ([`walk`]); anything else (an unknown or repeated key, a value of another
+/// YAML events (`approval/walk.rs`); anything else (an unknown or repeated key, a value of another
 /// shape, a null where text is required) is read by serde, whose errors are the ones
 /// reported. Both give the same entries for what both read (a property test and the
 /// `ledger_load` fuzz target hold them to it).
