@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::{Finding, Location};
 
-/// Bumped when the JSON output changes incompatibly.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// Bumped when the JSON output changes incompatibly. 2: `granted` (per scope and in the
+/// summary) is null when no granted-scopes evidence was given, where 1 wrote 0.
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
