@@ -251,13 +251,21 @@ impl Repo {
     }
 
     /// The paths whose working-tree state differs from HEAD: staged, unstaged and
-    /// untracked (not ignored) files, renames as both paths.
-    pub fn changed_paths(&self) -> Result<Vec<String>, Error> {
+    /// untracked (not ignored) files, renames as both paths. With `within`, only at
+    /// those paths and under those directories (literal paths, not patterns), so the
+    /// cost follows them, not the size of the tree.
+    pub fn changed_paths(&self, within: Option<&[String]>) -> Result<Vec<String>, Error> {
         let mut opts = git2::StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
             .include_ignored(false)
             .renames_head_to_index(true);
+        if let Some(paths) = within {
+            opts.disable_pathspec_match(true);
+            for p in paths {
+                opts.pathspec(p.as_str());
+            }
+        }
         let statuses = self.repo.statuses(Some(&mut opts)).map_err(git)?;
         let mut out = Vec::new();
         for e in statuses.iter() {

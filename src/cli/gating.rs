@@ -983,16 +983,31 @@ fn read_ledgers(
 /// (staged, unstaged, untracked) that a manifest argument or the config's `manifests`
 /// names.
 fn manifests_edited(r: &Repo, manifests: &[PathBuf], config: &Config) -> Result<bool> {
-    let changed = r.changed_paths()?;
-    if changed.is_empty() {
-        return Ok(false);
-    }
     let named: Vec<String> = manifests.iter().filter_map(|p| r.relative(p)).collect();
     let globs: Vec<crate::glob::Glob> = config
         .manifests
         .iter()
         .filter_map(|m| crate::glob::Glob::new(m).ok())
         .collect();
+    // git looks only where a manifest can be: the named files, the config's entries and
+    // the fixed directory of each glob (the whole tree when a glob starts with a
+    // wildcard). A monorepo's status then costs what its manifests' directories cost,
+    // not what its 30,000 other files do; what it finds is still matched exactly below.
+    let mut within: Vec<String> = named.iter().chain(&config.manifests).cloned().collect();
+    let mut whole_tree = false;
+    for g in &globs {
+        match g.fixed_prefix() {
+            p if p.is_empty() => whole_tree = true,
+            p => within.push(p),
+        }
+    }
+    if within.is_empty() && !whole_tree {
+        return Ok(false);
+    }
+    let changed = r.changed_paths((!whole_tree).then_some(within.as_slice()))?;
+    if changed.is_empty() {
+        return Ok(false);
+    }
     Ok(changed.iter().any(|c| {
         named.contains(c) || config.manifests.contains(c) || globs.iter().any(|g| g.matches(c))
     }))

@@ -260,6 +260,53 @@ fn edits_on_a_tagged_commit_are_compared_with_that_release() {
 }
 
 #[test]
+fn in_a_monorepo_git_looks_where_the_manifests_are_and_misses_none() {
+    // The config's globs bound where git looks for edits (their fixed directories), so
+    // a large tree's status stays cheap; every edit to a manifest is still seen.
+    let r = Repo::new();
+    r.write(
+        ".scopegate/config.yaml",
+        "manifests:\n  - apps/*/smart-app.yaml\n  - services/**/smart-app.yaml\n",
+    );
+    let app = |id: &str| example("med-rec.yaml").replacen("id: med-rec", &format!("id: {id}"), 1);
+    r.write("apps/a/smart-app.yaml", &app("a"));
+    r.write("services/x/y/smart-app.yaml", &app("x"));
+    r.write("lib/code.txt", "code\n");
+    r.commit("v1.0.0");
+    r.release("v1.0.0");
+    r.write("lib/code.txt", "more code\n");
+    r.commit("v1.1.0");
+    r.release("v1.1.0");
+    let baseline = |r: &Repo| {
+        let g = json_gate(r, &[]);
+        assert!(g.code <= 1, "{}", g.stderr);
+        g.json()["baseline"]["name"].as_str().unwrap().to_string()
+    };
+    // Control: a clean tree, and edits outside the manifests (beside them, too).
+    assert_eq!(baseline(&r), "v1.0.0");
+    r.write("lib/code.txt", "edited\n");
+    r.write("apps/a/README.md", "notes\n");
+    r.write("apps/smart-app.yaml", "not under a glob\n");
+    assert_eq!(baseline(&r), "v1.0.0");
+    // Each kind of manifest edit is seen: tracked, deep under `**`, untracked new app.
+    r.write(
+        "apps/a/smart-app.yaml",
+        &with_condition(&r.read("apps/a/smart-app.yaml")),
+    );
+    assert_eq!(baseline(&r), "v1.1.0");
+    r.git(&["checkout", "--", "apps/a/smart-app.yaml"]);
+    assert_eq!(baseline(&r), "v1.0.0");
+    r.write(
+        "services/x/y/smart-app.yaml",
+        &with_condition(&r.read("services/x/y/smart-app.yaml")),
+    );
+    assert_eq!(baseline(&r), "v1.1.0");
+    r.git(&["checkout", "--", "services/x/y/smart-app.yaml"]);
+    r.write("apps/new/smart-app.yaml", &app("new"));
+    assert_eq!(baseline(&r), "v1.1.0");
+}
+
+#[test]
 fn an_explicit_trusted_commit_never_lets_head_be_its_own_baseline() {
     // Attack: in CI (an explicit trusted commit), a dirty tree on a tagged HEAD must not
     // make HEAD's tag the baseline of HEAD's own release.

@@ -59,6 +59,18 @@ impl Glob {
         })
     }
 
+    /// The leading segments with no wildcard, joined by `/`: the directory every match
+    /// is under (`apps` for `apps/*/smart-app.yaml`), the whole path for a pattern with
+    /// no wildcard, and empty when the first segment has one (`**/smart-app.yaml`).
+    pub fn fixed_prefix(&self) -> String {
+        self.segments
+            .iter()
+            .take_while(|s| !is_glob(s))
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
@@ -196,6 +208,23 @@ mod tests {
             let e = Glob::new(bad).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_fixed_prefix_is_the_directory_every_match_is_under() {
+        let prefix = |p: &str| Glob::new(p).unwrap().fixed_prefix();
+        assert_eq!(prefix("apps/*/smart-app.yaml"), "apps");
+        assert_eq!(
+            prefix("services/team-a/**/smart-app.yaml"),
+            "services/team-a"
+        );
+        assert_eq!(prefix("./tools/smart-app.yaml"), "tools/smart-app.yaml");
+        assert_eq!(prefix("**/smart-app.yaml"), "");
+        assert_eq!(prefix("smart-app-?.yaml"), "");
+        // Every match is under it.
+        let g = Glob::new("apps/*/smart-app.yaml").unwrap();
+        assert!(g.matches("apps/a/smart-app.yaml"));
+        assert!("apps/a/smart-app.yaml".starts_with(&format!("{}/", g.fixed_prefix())));
     }
 
     #[test]
