@@ -12,40 +12,44 @@ where
     I: IntoIterator<Item = &'a str>,
 {
     let limit = (word.chars().count() / 3).max(1);
+    let ascii = word.is_ascii();
     let mut best: Option<(usize, &'a str)> = None;
     let (mut lower, mut cand_lower, mut row) = (Vec::new(), Vec::new(), Vec::new());
     for cand in candidates {
         if cand == word {
             continue;
         }
-        // ASCII on both sides (nearly every word): a case-insensitive match and a
-        // length too far apart are decided without lowering anything.
-        if word.is_ascii() && cand.is_ascii() {
+        let d = if ascii && cand.is_ascii() {
+            // ASCII on both sides (nearly every word): compared byte by byte, ignoring
+            // case, with nothing lowered or collected.
             if cand.eq_ignore_ascii_case(word) {
                 return Some(cand);
             }
+            // The distance is at least the difference in length: most candidates stop
+            // here, so a hint for a word far from every candidate costs no table.
             if cand.len().abs_diff(word.len()) > limit {
                 continue;
             }
-        }
-        if lower.is_empty() && !word.is_empty() {
-            lower = word.to_lowercase().chars().collect();
-        }
-        cand_lower.clear();
-        if cand.is_ascii() {
-            cand_lower.extend(cand.chars().map(|c| c.to_ascii_lowercase()));
+            distance(
+                word.as_bytes(),
+                cand.as_bytes(),
+                u8::eq_ignore_ascii_case,
+                &mut row,
+            )
         } else {
+            if lower.is_empty() && !word.is_empty() {
+                lower = word.to_lowercase().chars().collect();
+            }
+            cand_lower.clear();
             cand_lower.extend(cand.to_lowercase().chars());
-        }
-        if cand_lower == lower {
-            return Some(cand);
-        }
-        // The distance is at least the difference in length: most candidates stop here,
-        // so a hint for a word far from every candidate costs no table.
-        if cand_lower.len().abs_diff(lower.len()) > limit {
-            continue;
-        }
-        let d = distance(&lower, &cand_lower, &mut row);
+            if cand_lower == lower {
+                return Some(cand);
+            }
+            if cand_lower.len().abs_diff(lower.len()) > limit {
+                continue;
+            }
+            distance(&lower, &cand_lower, char::eq, &mut row)
+        };
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
@@ -53,8 +57,9 @@ where
     best.map(|(_, c)| c)
 }
 
-/// Levenshtein distance over chars, with one row of memory (`row`, reused).
-fn distance(a: &[char], b: &[char], row: &mut Vec<usize>) -> usize {
+/// Levenshtein distance, with `same` deciding equal elements and one row of memory
+/// (`row`, reused).
+fn distance<T>(a: &[T], b: &[T], same: impl Fn(&T, &T) -> bool, row: &mut Vec<usize>) -> usize {
     row.clear();
     row.extend(0..=b.len());
     for (i, ca) in a.iter().enumerate() {
@@ -62,7 +67,7 @@ fn distance(a: &[char], b: &[char], row: &mut Vec<usize>) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == cb {
+            row[j + 1] = if same(ca, cb) {
                 prev
             } else {
                 1 + prev.min(cur).min(row[j])
@@ -89,7 +94,7 @@ mod tests {
     fn distance_counts_edits() {
         let d = |a: &str, b: &str| {
             let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-            distance(&a, &b, &mut Vec::new())
+            distance(&a, &b, char::eq, &mut Vec::new())
         };
         assert_eq!(d("kitten", "sitting"), 3);
         assert_eq!(d("", "abc"), 3);
@@ -117,7 +122,7 @@ mod tests {
                     }
                     let (a, b): (Vec<char>, Vec<char>) =
                         (lower.chars().collect(), cand.to_lowercase().chars().collect());
-                    let d = distance(&a, &b, &mut Vec::new());
+                    let d = distance(&a, &b, char::eq, &mut Vec::new());
                     if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
                         best = Some((d, cand));
                     }

@@ -105,6 +105,42 @@ pub(crate) fn render<T: Serialize + DeserializeOwned>(v: &T, f: impl Fn(&T) -> S
     guard(out)
 }
 
+/// Whether `b` (UTF-8) holds a character `guard` escapes: a control other than LF, tab and
+/// ESC (a CR only when no LF follows), DEL, a C1 control (`C2 80..9F`), U+2028 or U+2029
+/// (`E2 80 A8/A9`), found from the bytes. Blocks of 32 bytes with no byte that can start
+/// one are passed over whole (the test has no branch per byte, so it vectorises); an em
+/// dash (`E2 80 94`) costs a look at its block, not a decode of the whole text.
+fn has_lone_stray(b: &[u8]) -> bool {
+    let candidate = |x: u8| {
+        (x < 0x20 && x != b'\n' && x != b'\t' && x != 0x1b)
+            | (x == 0x7f)
+            | (x == 0xc2)
+            | (x == 0xe2)
+    };
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(block) = b.get(i..i + 32)
+            && !block.iter().fold(false, |any, &x| any | candidate(x))
+        {
+            i += 32;
+            continue;
+        }
+        let stray = match b[i] {
+            b'\r' => b.get(i + 1) != Some(&b'\n'),
+            b'\n' | b'\t' | 0x1b => false,
+            x if x < 0x20 || x == 0x7f => true,
+            0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+            0xe2 => b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)),
+            _ => false,
+        };
+        if stray {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Defuses what would still command the runner: line breaks other than LF (CR, NEL,
 /// U+2028, U+2029) and controls other than tab and ESC (colours) become visible
 /// escapes, a line that starts with `::` after whitespace gets a backslash first, and
@@ -113,17 +149,7 @@ pub fn guard(out: String) -> String {
     let stray = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\u{1b}');
     // CRLF is a line ending (CSV's); a lone CR is not.
     let lone = |i: usize, c: char| stray(c) && !(c == '\r' && out[i + 1..].starts_with('\n'));
-    // Bytes no stray character's encoding can start with are passed over (most
-    // reports have none), before the exact look at characters.
-    let maybe = out.as_bytes().chunks(32).any(|block| {
-        block.iter().fold(false, |any, &x| {
-            any | ((x < 0x20 && x != b'\n' && x != b'\t' && x != 0x1b)
-                | (x == 0x7f)
-                | (x == 0xc2)
-                | (x == 0xe2))
-        })
-    });
-    let out = if maybe && out.char_indices().any(|(i, c)| lone(i, c)) {
+    let out = if has_lone_stray(out.as_bytes()) {
         let mut s = String::with_capacity(out.len() + 16);
         for (i, c) in out.char_indices() {
             if lone(i, c) {
