@@ -104,21 +104,11 @@ pub(crate) enum Permit {
 /// Whether the tenant's EHR lists the scope in `scopes_supported`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum EhrSupport {
+pub(crate) enum EhrSupport {
     Listed,
     Unlisted,
     /// No EHR snapshot, or one without `scopes_supported`.
     NotChecked,
-}
-
-impl EhrSupport {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EhrSupport::Listed => "listed",
-            EhrSupport::Unlisted => "unlisted",
-            EhrSupport::NotChecked => "not-checked",
-        }
-    }
 }
 
 /// One scope at one tenant.
