@@ -20,6 +20,13 @@ pub(super) fn needs_escaping<T: Serialize + ?Sized>(v: &T) -> bool {
 }
 
 fn unsafe_in(s: &str, multiline: bool) -> bool {
+    // Nearly every string is ASCII, where the only candidates are C0 controls and DEL:
+    // a byte test, with no character decoded.
+    if s.is_ascii() {
+        return s
+            .bytes()
+            .any(|x| (x < 0x20 && !(multiline && x == b'\n')) || x == 0x7f);
+    }
     s.chars()
         .any(|c| unsafe_char(c) && !(multiline && c == '\n'))
 }
