@@ -105,19 +105,21 @@ pub(crate) fn render<T: Serialize + DeserializeOwned>(v: &T, f: impl Fn(&T) -> S
     guard(out)
 }
 
-/// Whether `b` (UTF-8) holds a character `guard` escapes: a control other than LF, tab and
-/// ESC (a CR only when no LF follows), DEL, a C1 control (`C2 80..9F`), U+2028 or U+2029
-/// (`E2 80 A8/A9`), found from the bytes. Blocks of 32 bytes with no byte that can start
-/// one are passed over whole (the test has no branch per byte, so it vectorises); an em
-/// dash (`E2 80 94`) costs a look at its block, not a decode of the whole text.
-fn has_lone_stray(b: &[u8]) -> bool {
-    let candidate = |x: u8| {
-        (x < 0x20 && x != b'\n' && x != b'\t' && x != 0x1b)
-            | (x == 0x7f)
-            | (x == 0xc2)
-            | (x == 0xe2)
-    };
-    let mut i = 0;
+/// The next character at or after byte `i` of `b` (UTF-8) that [`unsafe_char`] names
+/// and the caller keeps no use for, as `(start, length in bytes)`: a C0 control not in
+/// `kept` (with `crlf`, a CR followed by LF is kept too), DEL, a C1 control (`C2 80..9F`)
+/// or U+2028/U+2029 (`E2 80 A8/A9`). Each starts with a byte no other character's
+/// encoding starts with, so the bytes decide without decoding, and a block of 32 bytes
+/// with no such byte is passed over whole (the test has no branch per byte, so it
+/// vectorises): an em dash (`E2 80 94`) costs a look at its block, not a decode of the text.
+fn next_unsafe<const N: usize>(
+    b: &[u8],
+    mut i: usize,
+    kept: [u8; N],
+    crlf: bool,
+) -> Option<(usize, usize)> {
+    let candidate =
+        |x: u8| (x < 0x20 && !kept.contains(&x)) | (x == 0x7f) | (x == 0xc2) | (x == 0xe2);
     while i < b.len() {
         if let Some(block) = b.get(i..i + 32)
             && !block.iter().fold(false, |any, &x| any | candidate(x))
@@ -125,20 +127,20 @@ fn has_lone_stray(b: &[u8]) -> bool {
             i += 32;
             continue;
         }
-        let stray = match b[i] {
-            b'\r' => b.get(i + 1) != Some(&b'\n'),
-            b'\n' | b'\t' | 0x1b => false,
-            x if x < 0x20 || x == 0x7f => true,
-            0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
-            0xe2 => b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)),
-            _ => false,
+        let len = match b[i] {
+            b'\r' if crlf && b.get(i + 1) == Some(&b'\n') => 0,
+            x if x < 0x20 && kept.contains(&x) => 0,
+            x if x < 0x20 || x == 0x7f => 1,
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => 2,
+            0xe2 if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)) => 3,
+            _ => 0,
         };
-        if stray {
-            return true;
+        if len > 0 {
+            return Some((i, len));
         }
         i += 1;
     }
-    false
+    None
 }
 
 /// Defuses what would still command the runner: line breaks other than LF (CR, NEL,
@@ -149,7 +151,7 @@ pub fn guard(out: String) -> String {
     let stray = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\u{1b}');
     // CRLF is a line ending (CSV's); a lone CR is not.
     let lone = |i: usize, c: char| stray(c) && !(c == '\r' && out[i + 1..].starts_with('\n'));
-    let out = if has_lone_stray(out.as_bytes()) {
+    let out = if next_unsafe(out.as_bytes(), 0, [b'\n', b'\t', 0x1b], true).is_some() {
         let mut s = String::with_capacity(out.len() + 16);
         for (i, c) in out.char_indices() {
             if lone(i, c) {
@@ -192,39 +194,15 @@ pub(crate) fn json(out: String) -> String {
     } else {
         out
     };
-    // One pass over the bytes: every character to escape starts with a byte no other
-    // character's encoding starts with (C0 and DEL; C1 is `C2 80..9F`; U+2028/U+2029 are
-    // `E2 80 A8/A9`), and the text between them is copied whole.
-    let b = out.as_bytes();
+    // One pass over the bytes; the text between the characters to escape is copied whole.
     let mut escaped: Option<String> = None;
-    let (mut i, mut from) = (0, 0);
-    while i < b.len() {
-        // A block of 32 bytes with no byte that can start one is passed over whole (the
-        // test has no branch per byte, so the compiler vectorises it).
-        if let Some(block) = b.get(i..i + 32)
-            && !block.iter().fold(false, |any, &x| {
-                any | ((x < 0x20 && x != b'\n') | (x == 0x7f) | (x == 0xc2) | (x == 0xe2))
-            })
-        {
-            i += 32;
-            continue;
-        }
-        let len = match b[i] {
-            0x7f => 1,
-            x if x < 0x20 && x != b'\n' => 1,
-            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => 2,
-            0xe2 if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)) => 3,
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
+    let mut from = 0;
+    while let Some((at, len)) = next_unsafe(out.as_bytes(), from, [b'\n'], false) {
         let s = escaped.get_or_insert_with(|| String::with_capacity(out.len() + 16));
-        let c = out[i..].chars().next().unwrap_or_default();
-        s.push_str(&out[from..i]);
+        let c = out[at..].chars().next().unwrap_or_default();
+        s.push_str(&out[from..at]);
         s.push_str(&format!("\\u{:04x}", c as u32));
-        i += len;
-        from = i;
+        from = at + len;
     }
     match escaped {
         Some(mut s) => {

@@ -9,9 +9,9 @@
 use std::fmt;
 
 use serde::Serialize;
-use serde::ser::{self, Impossible};
+use serde::ser;
 
-use super::{MULTILINE, unsafe_char};
+use super::{MULTILINE, next_unsafe};
 
 /// True when some string in `v` has a character [`super::escaped`] escapes, or when the
 /// scan cannot tell (a value serde refuses): then the walk decides.
@@ -20,15 +20,11 @@ pub(super) fn needs_escaping<T: Serialize + ?Sized>(v: &T) -> bool {
 }
 
 fn unsafe_in(s: &str, multiline: bool) -> bool {
-    // Nearly every string is ASCII, where the only candidates are C0 controls and DEL:
-    // a byte test, with no character decoded.
-    if s.is_ascii() {
-        return s
-            .bytes()
-            .any(|x| (x < 0x20 && !(multiline && x == b'\n')) || x == 0x7f);
+    if multiline {
+        next_unsafe(s.as_bytes(), 0, [b'\n'], false).is_some()
+    } else {
+        next_unsafe(s.as_bytes(), 0, [], false).is_some()
     }
-    s.chars()
-        .any(|c| unsafe_char(c) && !(multiline && c == '\n'))
 }
 
 #[derive(Debug)]
@@ -231,9 +227,10 @@ impl ser::SerializeMap for Scan {
     type Error = Found;
     // Keys are not escaped by the walk either; map values are read as single-line,
     // which can only flag more.
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> R {
-        // A key that is not a string is one serde_json refuses: the walk must see it.
-        k.serialize(KeyCheck)
+    // The walk escapes no key, so the scan reads none: a key serde_json refuses makes
+    // the walk's copy fail whichever way the scan answers.
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, _: &T) -> R {
+        Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
         v.serialize(Scan { multiline: false })
@@ -266,129 +263,6 @@ impl ser::SerializeStructVariant for Scan {
     }
     fn end(self) -> R {
         Ok(())
-    }
-}
-
-/// A map key: strings (and what serde_json turns into strings) pass; anything else makes
-/// the scan answer "yes", so the walk, which goes through serde_json, decides.
-struct KeyCheck;
-
-impl ser::Serializer for KeyCheck {
-    type Ok = ();
-    type Error = Found;
-    type SerializeSeq = Impossible<(), Found>;
-    type SerializeTuple = Impossible<(), Found>;
-    type SerializeTupleStruct = Impossible<(), Found>;
-    type SerializeTupleVariant = Impossible<(), Found>;
-    type SerializeMap = Impossible<(), Found>;
-    type SerializeStruct = Impossible<(), Found>;
-    type SerializeStructVariant = Impossible<(), Found>;
-
-    fn serialize_str(self, _: &str) -> R {
-        Ok(())
-    }
-    fn serialize_char(self, _: char) -> R {
-        Ok(())
-    }
-    fn serialize_bool(self, _: bool) -> R {
-        Ok(())
-    }
-    fn serialize_i8(self, _: i8) -> R {
-        Ok(())
-    }
-    fn serialize_i16(self, _: i16) -> R {
-        Ok(())
-    }
-    fn serialize_i32(self, _: i32) -> R {
-        Ok(())
-    }
-    fn serialize_i64(self, _: i64) -> R {
-        Ok(())
-    }
-    fn serialize_u8(self, _: u8) -> R {
-        Ok(())
-    }
-    fn serialize_u16(self, _: u16) -> R {
-        Ok(())
-    }
-    fn serialize_u32(self, _: u32) -> R {
-        Ok(())
-    }
-    fn serialize_u64(self, _: u64) -> R {
-        Ok(())
-    }
-    fn serialize_f32(self, _: f32) -> R {
-        Err(Found::Unsafe)
-    }
-    fn serialize_f64(self, _: f64) -> R {
-        Err(Found::Unsafe)
-    }
-    fn serialize_bytes(self, _: &[u8]) -> R {
-        Err(Found::Unsafe)
-    }
-    fn serialize_none(self) -> R {
-        Err(Found::Unsafe)
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> R {
-        Err(Found::Unsafe)
-    }
-    fn serialize_unit(self) -> R {
-        Err(Found::Unsafe)
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> R {
-        Err(Found::Unsafe)
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> R {
-        Ok(())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> R {
-        v.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> R {
-        Err(Found::Unsafe)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Found> {
-        Err(Found::Unsafe)
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Found> {
-        Err(Found::Unsafe)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Found> {
-        Err(Found::Unsafe)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Found> {
-        Err(Found::Unsafe)
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Found> {
-        Err(Found::Unsafe)
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Found> {
-        Err(Found::Unsafe)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Found> {
-        Err(Found::Unsafe)
     }
 }
 
