@@ -146,6 +146,22 @@ impl Env {
         self.append(path, &text)
     }
 
+    /// A run that could not finish: the error, redacted, as an `::error` annotation,
+    /// then `notice` (already worded for the log) as an `::notice`, and `result=error`
+    /// in the step outputs. Returns the redacted error, which exits 2.
+    pub(super) fn fail(&self, e: &anyhow::Error, notice: Option<&str>) -> anyhow::Error {
+        let msg = self.redact(&format!("{e:#}"));
+        self.say(&format!(
+            "::error title=scopegate::{}\n",
+            command_escape(&msg)
+        ));
+        if let Some(n) = notice {
+            self.say(&format!("::notice title=scopegate::{n}\n"));
+        }
+        let _ = self.outputs(&[("result", "error".into())]);
+        anyhow!(msg)
+    }
+
     pub(super) fn say(&self, s: &str) {
         #[allow(clippy::print_stdout)]
         {
@@ -165,15 +181,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let env = Env::read();
     match run_inner(args, &env) {
         Ok(code) => Ok(code),
-        Err(e) => {
-            let msg = env.redact(&format!("{e:#}"));
-            env.say(&format!(
-                "::error title=scopegate::{}\n",
-                command_escape(&msg)
-            ));
-            let _ = env.outputs(&[("result", "error".into())]);
-            Err(anyhow!(msg))
-        }
+        Err(e) => Err(env.fail(&e, None)),
     }
 }
 

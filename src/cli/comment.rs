@@ -63,17 +63,11 @@ pub fn run(args: &Args) -> Result<u8> {
     match comment_inner(args, &env) {
         Ok(code) => Ok(code),
         Err(e) => {
-            let msg = env.redact(&format!("{e:#}"));
-            env.say(&format!(
-                "::error title=scopegate::{}\n",
-                command_escape(&msg)
-            ));
-            env.say(&format!(
-                "::notice title=scopegate::Nothing was posted on PR #{}: the verdict could not be recomputed from its head.\n",
+            let notice = format!(
+                "Nothing was posted on PR #{}: the verdict could not be recomputed from its head.",
                 args.pr
-            ));
-            let _ = env.outputs(&[("result", "error".into())]);
-            Err(anyhow!(msg))
+            );
+            Err(env.fail(&e, Some(&notice)))
         }
     }
 }

@@ -146,9 +146,24 @@ impl<'m> NeedList<'m> {
 
 impl<'m> Lint<'m> {
     fn push(&mut self, id: RuleId, pos: Pos, message: String, hint: Option<String>) {
+        self.push_suggesting(id, pos, message, hint, Vec::new());
+    }
+
+    /// A finding whose fix is known to the token: `suggestion` replaces the entry.
+    fn push_suggesting(
+        &mut self,
+        id: RuleId,
+        pos: Pos,
+        message: String,
+        hint: Option<String>,
+        suggestion: Vec<String>,
+    ) {
         let location = Location::new(&self.m.path, pos);
-        self.findings
-            .push(Finding::new(id, &self.m.id.value, location, message).with_hint(hint));
+        self.findings.push(
+            Finding::new(id, &self.m.id.value, location, message)
+                .with_hint(hint)
+                .with_suggestion(suggestion),
+        );
     }
 
     fn near_miss_context(&self) -> near_miss::Context {
@@ -158,17 +173,8 @@ impl<'m> Lint<'m> {
     /// A near-miss: what the token was meant to be in the hint and, when there is
     /// exactly one correction, in the finding's `suggestion`.
     fn push_near_miss(&mut self, id: RuleId, pos: Pos, raw: &str, n: &near_miss::NearMiss) {
-        let location = Location::new(&self.m.path, pos);
-        self.findings.push(
-            Finding::new(
-                id,
-                &self.m.id.value,
-                location,
-                format!("{}: {}", code(raw), n.message()),
-            )
-            .with_hint(Some(n.hint()))
-            .with_suggestion(n.suggestion()),
-        );
+        let message = format!("{}: {}", code(raw), n.message());
+        self.push_suggesting(id, pos, message, Some(n.hint()), n.suggestion());
     }
 
     /// A restriction whose last value runs on into further scopes
@@ -354,17 +360,8 @@ impl<'m> Lint<'m> {
             .map(|s| self.m.fhir_version.with_known_type(s));
         let hint = fixed.as_ref().map(|s| format!("did you mean `{s}`?"));
         let suggestion = fixed.filter(|s| Scope::parse(s).is_ok());
-        let location = Location::new(&self.m.path, pos);
-        self.findings.push(
-            Finding::new(
-                id,
-                &self.m.id.value,
-                location,
-                format!("{}: {}", code(raw), e.message),
-            )
-            .with_hint(hint)
-            .with_suggestion(suggestion.into_iter().collect()),
-        );
+        let message = format!("{}: {}", code(raw), e.message);
+        self.push_suggesting(id, pos, message, hint, suggestion.into_iter().collect());
     }
 
     /// A named resource type the manifest's FHIR release does not define, with the
