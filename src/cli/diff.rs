@@ -12,7 +12,10 @@ use crate::manifest::Manifest;
 use crate::render::{Style, json, text};
 use crate::report::{self, Report};
 
+// No argument group of its own: `gate` flattens these into its `Args`, and two groups
+// named after the struct (`Args`) would clash.
 #[derive(clap::Args, Debug)]
+#[group(skip)]
 pub(super) struct Args {
     /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
     manifests: Vec<PathBuf>,
@@ -46,16 +49,21 @@ pub(super) struct Request {
     pub(super) gate: bool,
 }
 
+impl Args {
+    /// The request, resolved before anything is read (a bad `--now` is an error here);
+    /// `gate` makes a failing verdict exit 1.
+    pub(super) fn request(self, gate: bool) -> Result<Request> {
+        Ok(Request {
+            manifests: self.manifests,
+            base: self.base.resolve()?,
+            format: self.format,
+            gate,
+        })
+    }
+}
+
 pub(super) fn run(args: Args, style: Style) -> Result<u8> {
-    report_against_baseline(
-        &Request {
-            manifests: args.manifests,
-            base: args.base.resolve()?,
-            format: args.format,
-            gate: false,
-        },
-        style,
-    )
+    report_against_baseline(&args.request(false)?, style)
 }
 
 /// `diff` and `gate`: the same report; only the gate turns a failing verdict into exit 1.

@@ -1,22 +1,16 @@
 //! `scopegate gate`: the diff's report, judged: exit 1 on any unapproved escalation
 //! (or, with `--advisory`, said and exit 0).
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 
-use super::diff::{self, ReportFormat};
-use super::gating;
+use super::diff;
 use crate::render::Style;
 
 #[derive(clap::Args, Debug)]
 pub(super) struct Args {
-    /// Manifest files [default: the config's `manifests`, or smart-app.yaml]
-    manifests: Vec<PathBuf>,
+    /// The manifests, the baseline and the format, as `diff` takes them.
     #[command(flatten)]
-    base: gating::BaseArgs,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    format: ReportFormat,
+    report: diff::Args,
     /// Report, never block (the pre-commit hook): findings, and no previous release
     /// to compare with (no tag, only HEAD tagged, a shallow clone), are said and
     /// exit 0. Input that cannot be read still exits 2.
@@ -25,16 +19,10 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(args: Args, style: Style) -> Result<u8> {
-    // A bad `--now` is an error here as it was when the load read it.
-    let result = args.base.resolve().and_then(|base| {
-        let req = diff::Request {
-            manifests: args.manifests,
-            base,
-            format: args.format,
-            gate: true,
-        };
-        diff::report_against_baseline(&req, style)
-    });
+    let result = args
+        .report
+        .request(true)
+        .and_then(|req| diff::report_against_baseline(&req, style));
     if !args.advisory {
         return result;
     }
