@@ -420,3 +420,63 @@ fn an_unchanged_manifest_is_no_change() {
     assert_eq!(v["apps"][0]["text_diff"], "");
     assert_eq!(v["apps"][0]["new_app"], false);
 }
+
+#[test]
+fn a_ledger_entry_with_a_second_reading_is_refused_never_counted() {
+    // The ledger is read from parser events, with serde behind it for anything out of
+    // the plain shape. Attack: make an approved entry say two things (a second `by` or
+    // `signature`, an extra key, an anchor), hoping one reader takes the other meaning.
+    // Each must stop the gate with the file and line, never pass.
+    let r = released();
+    add_update(&r);
+    let a = r.approve_signed("alice", &["--ticket", "SEC-1"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    r.commit("approve");
+    // Control: the entry as `approve` wrote it passes.
+    let g = gate(&r);
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    let signed = r.read(".scopegate/approvals.yaml");
+    assert!(signed.contains("    by: \"alice\"\n"), "{signed}");
+    for (edit, said) in [
+        (
+            "    by: \"alice\"\n    by: \"mallory\"\n",
+            "duplicate key `by`",
+        ),
+        (
+            "    by: \"mallory\"\n    by: \"alice\"\n",
+            "duplicate key `by`",
+        ),
+        (
+            "    by: \"alice\"\n    approved: true\n",
+            "unknown key `approved`",
+        ),
+        (
+            "    by: &who \"alice\"\n",
+            "anchors and aliases are not allowed",
+        ),
+    ] {
+        r.write(
+            ".scopegate/approvals.yaml",
+            &signed.replacen("    by: \"alice\"\n", edit, 1),
+        );
+        let g = gate(&r);
+        assert_eq!(g.code, 2, "{edit}: {}{}", g.stdout, g.stderr);
+        assert!(
+            g.stderr.contains(".scopegate/approvals.yaml:") && g.stderr.contains(said),
+            "{edit}: {}",
+            g.stderr
+        );
+    }
+    let sig = signed.find("    signature:").expect("a signed entry");
+    r.write(
+        ".scopegate/approvals.yaml",
+        &format!("{}    signature: \"x\"\n{}", &signed[..sig], &signed[sig..]),
+    );
+    let g = gate(&r);
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(
+        g.stderr.contains("duplicate key `signature`"),
+        "{}",
+        g.stderr
+    );
+}
