@@ -178,57 +178,36 @@ impl ser::Serializer for Scan {
     }
 }
 
-impl ser::SerializeSeq for Scan {
-    type Ok = ();
-    type Error = Found;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        v.serialize(*self)
-    }
-    fn end(self) -> R {
-        Ok(())
-    }
+/// The list-like parts (a sequence, a tuple, a tuple struct or variant): each element
+/// is read as the list itself is.
+macro_rules! elements {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Scan {
+            type Ok = ();
+            type Error = Found;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
+                v.serialize(*self)
+            }
+            fn end(self) -> R {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Scan {
-    type Ok = ();
-    type Error = Found;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        v.serialize(*self)
-    }
-    fn end(self) -> R {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Scan {
-    type Ok = ();
-    type Error = Found;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        v.serialize(*self)
-    }
-    fn end(self) -> R {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Scan {
-    type Ok = ();
-    type Error = Found;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        v.serialize(*self)
-    }
-    fn end(self) -> R {
-        Ok(())
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Scan {
     type Ok = ();
     type Error = Found;
-    // Keys are not escaped by the walk either; map values are read as single-line,
-    // which can only flag more.
-    // The walk escapes no key, so the scan reads none: a key serde_json refuses makes
-    // the walk's copy fail whichever way the scan answers.
+    // The walk escapes no key, so the scan reads none (a key serde_json refuses makes
+    // the walk's copy fail whichever way the scan answers). Values are read as
+    // single-line, which can only flag more.
     fn serialize_key<T: Serialize + ?Sized>(&mut self, _: &T) -> R {
         Ok(())
     }
