@@ -15,6 +15,7 @@ mod check;
 mod ci;
 mod comment;
 mod diff;
+mod early;
 mod explain;
 mod gate;
 mod gating;

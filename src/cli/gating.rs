@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use super::early::Early;
 use super::manifests::{self, Apps, Base};
 use super::{LoadErrors, read_limited};
 use crate::approval::{self, Entry};
@@ -14,6 +15,7 @@ use crate::config::{self, Config};
 use crate::gate::trust::{self, Judged, Trust};
 use crate::gate::{self, App, Removed};
 use crate::github;
+use crate::glob::is_glob;
 use crate::report::{self, Report};
 use crate::signature::{self, AllowedSigners};
 use crate::tenant::{self, Tenant};
@@ -482,6 +484,14 @@ pub fn load_at(
         None => parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?,
         Some(h) => parse_config(config::PATH, h.read(config::PATH)?)?,
     };
+    // The head manifests are parsed and linted on the second core meanwhile.
+    let early = match &head {
+        None => Early::start(
+            guess_heads(manifests, &worktree_config, repo.as_ref(), &root),
+            worktree_config.options,
+        ),
+        Some(_) => Early::default(),
+    };
     let trusted = trusted_commit(repo.as_ref(), req, fallback)?;
     let (reader, via_api) = baseline_reader(&BaselineCtx {
         repo: repo.as_ref(),
@@ -540,6 +550,7 @@ pub fn load_at(
         &root,
         &base,
         head.as_ref(),
+        early,
     )?;
     if apps.is_empty() && removed.is_empty() {
         bail!("no manifest to gate");
@@ -563,6 +574,35 @@ pub fn load_at(
         now: req.now.clone(),
         judge_source,
     })
+}
+
+/// The working tree's manifests as the gate will most likely read them, as
+/// `(label, file)`: the command-line paths, or the working tree config's literal
+/// entries (the trusted config, read later, usually names the same). Only a guess for
+/// [`Early`]: what it gets wrong is not used.
+fn guess_heads(
+    manifests: &[PathBuf],
+    worktree_config: &Config,
+    repo: Option<&Repo>,
+    root: &Path,
+) -> Vec<(String, PathBuf)> {
+    let shown = |p: &Path| match repo {
+        Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
+        None => p.display().to_string(),
+    };
+    if manifests.is_empty() {
+        worktree_config
+            .manifests
+            .iter()
+            .filter(|e| !is_glob(e))
+            .map(|e| {
+                let file = root.join(e);
+                (shown(&file), file)
+            })
+            .collect()
+    } else {
+        manifests.iter().map(|p| (shown(p), p.clone())).collect()
+    }
 }
 
 /// What names the manifests: the command-line paths (repository-relative), or the

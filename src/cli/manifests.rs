@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use super::early::Early;
 use super::gating::{HeadCommit, Reader};
 use super::{LoadErrors, read_limited};
 use crate::baseline::Repo;
@@ -22,7 +23,8 @@ use crate::config::{self, Config};
 use crate::gate::pairing;
 use crate::gate::{App, Removed};
 use crate::glob::{Glob, is_glob};
-use crate::manifest::{self, Manifest};
+use crate::lint::Linted;
+use crate::manifest::{self, LoadError, Manifest};
 
 /// Where the baseline manifests come from.
 pub(super) enum Base<'a> {
@@ -230,6 +232,7 @@ pub(super) fn load(
     root: &Path,
     base: &Base<'_>,
     head_commit: Option<&HeadCommit<'_>>,
+    early: Early,
 ) -> Result<Apps> {
     let from_config = explicit.is_empty();
     let globs = from_config && config.manifests.iter().any(|m| is_glob(m));
@@ -255,7 +258,7 @@ pub(super) fn load(
         _ => HashSet::new(),
     };
     refuse_unmatched(config, from_config, base, &at_base, &mut g)?;
-    let (heads, bases) = parse_both(&g.head_paths.list, &head_bytes, &base_read)?;
+    let (heads, bases) = parse_both(&g.head_paths.list, &head_bytes, &base_read, early)?;
     match base {
         Base::File(_) => {
             let (path, m, text) = bases
@@ -264,10 +267,11 @@ pub(super) fn load(
                 .context("the baseline file was not read")?;
             let apps = heads
                 .into_iter()
-                .map(|(head, head_text)| App {
+                .map(|(head, head_text, lint)| App {
                     head,
                     head_text,
                     base: Some((path.clone(), m.clone(), text.clone())),
+                    lint,
                 })
                 .collect();
             Ok(Apps {
@@ -538,12 +542,12 @@ fn assemble(
     cx: &Where<'_, '_>,
     from_config: bool,
     g: &Gated,
-    heads: Vec<(Manifest, String)>,
+    heads: Vec<Head>,
     bases: Vec<(String, Manifest, String)>,
 ) -> Result<Apps> {
     let h: Vec<(&str, &str)> = heads
         .iter()
-        .map(|(m, _)| (m.path.as_str(), m.id.value.as_str()))
+        .map(|(m, _, _)| (m.path.as_str(), m.id.value.as_str()))
         .collect();
     let b: Vec<(&str, &str)> = bases
         .iter()
@@ -575,10 +579,11 @@ fn assemble(
     let apps = heads
         .into_iter()
         .zip(pairing.base_of)
-        .map(|((head, head_text), j)| App {
+        .map(|((head, head_text, lint), j)| App {
             head,
             head_text,
             base: j.and_then(|j| bases[j].take()),
+            lint,
         })
         .collect();
     Ok(Apps { apps, removed })
@@ -688,15 +693,20 @@ impl<'a> Vanished<'a> {
     }
 }
 
-type Parsed = (Vec<(Manifest, String)>, Vec<(String, Manifest, String)>);
+/// A head manifest parsed: the manifest, its text, and its lint when it was done ahead.
+type Head = (Manifest, String, Option<Linted>);
+type Parsed = (Vec<Head>, Vec<(String, Manifest, String)>);
 
 /// Parses every head and baseline manifest, each end on its own thread; a baseline
 /// file byte-identical to a head file (most of a monorepo's, moved or not) is parsed
-/// once. Every problem in every file is reported together.
+/// once. A head manifest the [`Early`] work already parsed (same label, same bytes) is
+/// not parsed again, and its lint comes with it. Every problem in every file is
+/// reported together.
 fn parse_both(
     head_paths: &[String],
     head_bytes: &[Vec<u8>],
     base_read: &[(String, String, Vec<u8>)],
+    early: Early,
 ) -> Result<Parsed> {
     // Keyed by whole files: FxHash reads them 8 bytes a step, SipHash byte by byte.
     let same: rustc_hash::FxHashMap<&[u8], usize> = head_bytes
@@ -710,31 +720,59 @@ fn parse_both(
         Ok(s) => s.to_owned(),
         Err(_) => String::from_utf8_lossy(b).into_owned(),
     };
-    let (heads, bases) = std::thread::scope(|t| {
-        let bases = t.spawn(|| {
-            base_read
-                .iter()
-                .filter(|(_, _, b)| !same.contains_key(b.as_slice()))
-                .map(|(_, label, b)| (label.as_str(), manifest::from_bytes(label, b)))
-                .collect::<Vec<_>>()
-        });
-        let heads: Vec<_> = head_paths
+    let ahead: Vec<Option<usize>> = head_paths
+        .iter()
+        .zip(head_bytes)
+        .map(|(p, b)| early.has(p, b))
+        .collect();
+    let parse_bases = || {
+        base_read
             .iter()
-            .zip(head_bytes)
-            .map(|(p, b)| manifest::from_bytes(p, b))
-            .collect();
-        (
-            heads,
-            bases
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        )
-    });
+            .filter(|(_, _, b)| !same.contains_key(b.as_slice()))
+            .map(|(_, label, b)| (label.as_str(), manifest::from_bytes(label, b)))
+            .collect::<Vec<_>>()
+    };
+    let (now, bases) = if ahead.iter().all(Option::is_some) {
+        // The heads are (being) parsed ahead: the bases here, meanwhile.
+        (Vec::new(), parse_bases())
+    } else {
+        std::thread::scope(|t| {
+            let bases = t.spawn(parse_bases);
+            let now: Vec<_> = head_paths
+                .iter()
+                .zip(head_bytes)
+                .zip(&ahead)
+                .filter(|(_, a)| a.is_none())
+                .map(|((p, b), _)| manifest::from_bytes(p, b))
+                .collect();
+            (
+                now,
+                bases
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            )
+        })
+    };
+    let mut done = early.join();
+    let mut now = now.into_iter();
+    let heads: Vec<(Result<Manifest, LoadError>, Option<Linted>)> = ahead
+        .iter()
+        .map(|a| match a {
+            Some(i) => done[*i]
+                .take()
+                .expect("each manifest parsed ahead is one head's"),
+            None => (now.next().expect("each head is parsed"), None),
+        })
+        .collect();
     let mut errors = Vec::new();
-    let heads: Vec<(Manifest, String)> = heads
+    let heads: Vec<Head> = heads
         .into_iter()
         .zip(head_bytes)
-        .filter_map(|(m, b)| m.map_err(|e| errors.push(e)).ok().map(|m| (m, text(b))))
+        .filter_map(|((m, lint), b)| {
+            m.map_err(|e| errors.push(e))
+                .ok()
+                .map(|m| (m, text(b), lint))
+        })
         .collect();
     let mut parsed_bases: HashMap<&str, Manifest> = HashMap::new();
     for (label, m) in bases {

@@ -269,6 +269,48 @@ fn config_comes_from_the_baseline_not_the_change() {
     assert!(text.contains("advisory"), "{text}");
 }
 
+/// The lint rules in a gate report, sorted.
+fn lint_rules(v: &Value) -> Vec<String> {
+    let mut rules: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    rules.sort();
+    rules
+}
+
+/// The head is linted ahead with the working tree's config, before the release's is
+/// read (ARCHITECTURE.md, "The gate's two cores"): a change that loosens the lint
+/// options in its own config must still be linted with the release's.
+#[test]
+fn the_lint_takes_the_releases_options_not_the_options_the_change_writes() {
+    let r = released();
+    // `user/` for a workflow that needs `patient/`: uncovered, unless user covers patient.
+    let t = r.read("smart-app.yaml").replace(
+        "  - scope: patient/AllergyIntolerance.rs\n",
+        "  - scope: user/AllergyIntolerance.rs\n",
+    );
+    r.write("smart-app.yaml", &t);
+    r.write(
+        ".scopegate/config.yaml",
+        "approvers: [alice]\nuser_covers_patient: true\n",
+    );
+    r.commit("user scope, and the option that would cover it");
+    let strict = lint_rules(&gate(&r).json());
+    assert!(strict.iter().any(|x| x == "uncovered-need"), "{strict:?}");
+    // Control: with the working tree's config (advisory), its options apply.
+    let loose = r.run(&["gate", "--format", "json", "--config-from-worktree"]);
+    let loose = lint_rules(&loose.json());
+    assert!(!loose.iter().any(|x| x == "uncovered-need"), "{loose:?}");
+    // And once a release carries the option, the gate lints with it.
+    r.release("v2.0.0");
+    r.write("smart-app.yaml", &format!("{t}# next\n"));
+    r.commit("next");
+    assert_eq!(lint_rules(&gate(&r).json()), loose);
+}
+
 #[test]
 fn expired_approvals_do_not_count() {
     let r = released();

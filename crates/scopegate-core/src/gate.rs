@@ -31,6 +31,9 @@ pub struct App {
     pub head_text: String,
     /// `(path at baseline, manifest, text)`; `None` for a new app.
     pub base: Option<(String, Manifest, String)>,
+    /// `head` linted ahead of the gate (by the caller, with [`lint::Linted::check`] on
+    /// this very manifest), or `None`: the gate lints it.
+    pub lint: Option<lint::Linted>,
 }
 
 /// An app at the baseline with no manifest at head.
@@ -117,6 +120,17 @@ fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) 
     let mut apps = Vec::new();
     for app in input.apps {
         let base = app.base.as_ref().map(|(_, m, _)| m);
+        if let Some(done) = app.lint.as_ref().and_then(|l| l.with(opts)) {
+            // Linted ahead: the text diff runs beside the semantic diff instead.
+            findings.extend_from_slice(done);
+            let text = std::thread::scope(|t| {
+                let text = t.spawn(|| text_diff(app));
+                changes.extend(diff(base, &app.head, opts));
+                text.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+            });
+            apps.push(app_row(app, text));
+            continue;
+        }
         // The lint, the diff and the text diff are independent: on a CI runner's two
         // cores the lint runs beside the other two, which together cost about as much.
         let (lint_findings, app_changes, text) = std::thread::scope(|t| {
@@ -131,21 +145,7 @@ fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) 
         });
         findings.extend(lint_findings);
         changes.extend(app_changes);
-        apps.push(AppReport {
-            app: app.head.id.value.clone(),
-            path: app.head.path.clone(),
-            baseline_path: app.base.as_ref().map(|(p, _, _)| p.clone()),
-            new_app: app.base.is_none(),
-            removed_app: false,
-            id_changed_from: app
-                .base
-                .as_ref()
-                .map(|(_, b, _)| &b.id.value)
-                .filter(|b| **b != app.head.id.value)
-                .cloned(),
-            gating_stopped: None,
-            text_diff: text,
-        });
+        apps.push(app_row(app, text));
     }
     for gone in input.removed {
         changes.extend(crate::diff::removed(&gone.base, &gone.why, opts));
@@ -167,6 +167,25 @@ fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) 
         c.severity = input.config.severity_of(c.rule);
     }
     (findings, changes, apps)
+}
+
+/// An app's row in the report.
+fn app_row(app: &App, text_diff: String) -> AppReport {
+    AppReport {
+        app: app.head.id.value.clone(),
+        path: app.head.path.clone(),
+        baseline_path: app.base.as_ref().map(|(p, _, _)| p.clone()),
+        new_app: app.base.is_none(),
+        removed_app: false,
+        id_changed_from: app
+            .base
+            .as_ref()
+            .map(|(_, b, _)| &b.id.value)
+            .filter(|b| **b != app.head.id.value)
+            .cloned(),
+        gating_stopped: None,
+        text_diff,
+    }
 }
 
 /// Applies the ledger to the escalations: their approval state, approved parts

@@ -18,6 +18,30 @@ use crate::scope::{
 };
 use crate::syntax::{self, Syntax};
 
+/// A manifest's findings under some options, found ahead of the gate: the shell lints
+/// the head on a second core while git is still finding the baseline, before the
+/// trusted config (and so the options the gate judges with) is known. The gate uses
+/// them only when the options are the config's, and lints again otherwise.
+pub struct Linted {
+    opts: Options,
+    findings: Vec<Finding>,
+}
+
+impl Linted {
+    /// [`check`] with `opts`, kept with the options it ran with.
+    pub fn check(m: &Manifest, opts: Options) -> Linted {
+        Linted {
+            opts,
+            findings: check(m, opts),
+        }
+    }
+
+    /// The findings, when they were found with `opts`.
+    pub(crate) fn with(&self, opts: Options) -> Option<&[Finding]> {
+        (self.opts == opts).then_some(self.findings.as_slice())
+    }
+}
+
 /// All findings for one manifest.
 pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
     let usage = syntax::Usage::of(m);

@@ -880,6 +880,7 @@ mod tests {
                 crate::manifest::from_str("h.yaml", BASE).unwrap(),
                 BASE.into(),
             )),
+            lint: None,
         }];
         let base = history(n);
         let mut head = base.clone();

@@ -1,0 +1,141 @@
+//! The head manifests parsed and linted ahead, on the second core, while the main thread
+//! is still in git finding the baseline (a CI runner has two cores, and the gate's own
+//! work would otherwise wait for git's).
+//!
+//! Which manifests the gate judges, and with which options, is known only once the
+//! trusted commit's config is read; this guesses them from the working tree: the paths
+//! on the command line, or the literal `manifests:` entries of the working tree's
+//! config, linted with its options. A guess is used only where it is exactly what the
+//! gate would have done itself: the same label and the same bytes (compared whole) give
+//! the same parse, since parsing is a pure function of the two; and a lint is used only
+//! when its options are the config's ([`Linted`]). A wrong guess costs the time of the
+//! guess, never a different answer.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use super::read_limited;
+use crate::grant::Options;
+use crate::lint::Linted;
+use crate::manifest::{self, Manifest};
+use crate::yaml::LoadError;
+
+/// One head manifest read ahead: its label and bytes, and (once joined) what they gave.
+type Guess = (String, Arc<Vec<u8>>);
+
+/// A head manifest's parse, and its lint when it parsed.
+pub(super) type Done = (Result<Manifest, LoadError>, Option<Linted>);
+
+/// The work started ahead, if any.
+#[derive(Default)]
+pub(super) struct Early {
+    guesses: Vec<Guess>,
+    work: Option<JoinHandle<Vec<Done>>>,
+}
+
+impl Early {
+    /// Reads each `(label, file)` that is a regular file now (never waiting on a FIFO,
+    /// never past the manifest size limit) and parses and lints it on a thread of its
+    /// own. A file that cannot be read is left to the gate, which says why.
+    pub(super) fn start(files: Vec<(String, PathBuf)>, opts: Options) -> Early {
+        let guesses: Vec<Guess> = files
+            .into_iter()
+            .filter_map(|(label, file)| {
+                // Not through a symlink: where one leads is for the gate to judge.
+                if !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+                    return None;
+                }
+                let bytes = read_limited(&file).ok()?;
+                (bytes.len() <= manifest::MAX_BYTES).then(|| (label, Arc::new(bytes)))
+            })
+            .collect();
+        if guesses.is_empty() {
+            return Early::default();
+        }
+        let inputs = guesses.clone();
+        let work = std::thread::spawn(move || {
+            inputs
+                .iter()
+                .map(|(label, bytes)| {
+                    let parsed = manifest::from_bytes(label, bytes);
+                    let lint = parsed.as_ref().ok().map(|m| Linted::check(m, opts));
+                    (parsed, lint)
+                })
+                .collect()
+        });
+        Early {
+            guesses,
+            work: Some(work),
+        }
+    }
+
+    /// Whether the work ahead includes the manifest `label` with exactly `bytes`.
+    pub(super) fn has(&self, label: &str, bytes: &[u8]) -> Option<usize> {
+        self.guesses
+            .iter()
+            .position(|(l, b)| l == label && b.as_slice() == bytes)
+    }
+
+    /// Waits for the work ahead: one [`Done`] per guess, in the order [`Early::has`]
+    /// numbers them.
+    pub(super) fn join(self) -> Vec<Option<Done>> {
+        match self.work {
+            None => Vec::new(),
+            Some(w) => w
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                .into_iter()
+                .map(Some)
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: &str = "id: a\nscopes:\n  - scope: launch\n    rationale: r\n";
+
+    #[test]
+    fn only_the_same_label_with_the_same_bytes_is_taken_from_the_work_ahead() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("m.yaml");
+        std::fs::write(&f, M).unwrap();
+        let early = Early::start(vec![("m.yaml".into(), f)], Options::default());
+        assert_eq!(early.has("m.yaml", M.as_bytes()), Some(0));
+        // Another label (messages and locations name it), or a byte changed since.
+        assert_eq!(early.has("n.yaml", M.as_bytes()), None);
+        assert_eq!(
+            early.has("m.yaml", M.replace("launch", "openid").as_bytes()),
+            None
+        );
+        let done = early.join();
+        let (parsed, lint) = done.into_iter().next().flatten().unwrap();
+        assert_eq!(parsed.unwrap().path, "m.yaml");
+        assert!(lint.is_some(), "a manifest that parses is linted ahead");
+    }
+
+    #[test]
+    fn nothing_is_read_ahead_through_a_symlink_a_fifo_or_a_missing_path() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("real.yaml");
+        std::fs::write(&real, M).unwrap();
+        let link = d.path().join("link.yaml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let fifo = d.path().join("fifo.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let early = Early::start(
+            vec![
+                ("link.yaml".into(), link),
+                ("fifo.yaml".into(), fifo),
+                ("gone.yaml".into(), d.path().join("gone.yaml")),
+            ],
+            Options::default(),
+        );
+        assert!(early.work.is_none() && early.guesses.is_empty());
+        assert!(early.join().is_empty());
+    }
+}
