@@ -69,7 +69,7 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
     options.user_covers_patient |= req.user_covers_patient;
     let findings = loaded
         .iter()
-        .flat_map(|m| crate::lint::check(m, options))
+        .flat_map(|m| crate::lint::check_on_two_cores(m, options))
         .map(|mut f| {
             f.severity = config.severity_of(f.rule);
             f

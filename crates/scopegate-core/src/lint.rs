@@ -45,20 +45,58 @@ impl Linted {
 /// All findings for one manifest.
 pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
     let usage = syntax::Usage::of(m);
-    let mut lint = Lint {
-        m,
-        opts,
-        syntax: usage.syntax(),
-        findings: Vec::new(),
-    };
-    lint.tokens();
-    lint.mixed_syntax(&usage);
-    lint.rationales();
-    let (unique, granted) = lint.duplicates();
-    lint.justification(&unique);
-    lint.uncovered_needs(&granted);
-    lint.launch_context();
-    lint.findings
+    let mut findings = Lint::new(m, opts, &usage).each_token();
+    findings.extend(Lint::new(m, opts, &usage).whole(&usage));
+    findings
+}
+
+/// [`check`], its two halves on two threads: the findings about each token on its own,
+/// and those about the manifest as a whole (neither reads the other's), in the same
+/// order. For `scopegate check`, where nothing else is running; the gate already lints
+/// beside its other work.
+pub fn check_on_two_cores(m: &Manifest, opts: Options) -> Vec<Finding> {
+    let usage = syntax::Usage::of(m);
+    let (mut findings, whole) = std::thread::scope(|t| {
+        let tokens = t.spawn(|| Lint::new(m, opts, &usage).each_token());
+        let whole = Lint::new(m, opts, &usage).whole(&usage);
+        (
+            tokens
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            whole,
+        )
+    });
+    findings.extend(whole);
+    findings
+}
+
+impl<'m> Lint<'m> {
+    fn new(m: &'m Manifest, opts: Options, usage: &syntax::Usage) -> Lint<'m> {
+        Lint {
+            m,
+            opts,
+            syntax: usage.syntax(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// The findings about each token on its own: syntax, near-misses, codes.
+    fn each_token(mut self) -> Vec<Finding> {
+        self.tokens();
+        self.findings
+    }
+
+    /// The findings about the manifest as a whole: mixed syntax, rationales,
+    /// duplicates, what serves no workflow, what no scope covers, launch context.
+    fn whole(mut self, usage: &syntax::Usage) -> Vec<Finding> {
+        self.mixed_syntax(usage);
+        self.rationales();
+        let (unique, granted) = self.duplicates();
+        self.justification(&unique);
+        self.uncovered_needs(&granted);
+        self.launch_context();
+        self.findings
+    }
 }
 
 struct Lint<'m> {

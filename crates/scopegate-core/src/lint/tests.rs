@@ -309,3 +309,42 @@ fn restricted_needs_union_into_one_scope() {
     );
     assert!(f.is_empty(), "{f:?}");
 }
+
+/// Every manifest file under `dir`, recursively.
+fn manifests_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            manifests_under(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn the_lint_on_two_cores_finds_what_the_lint_finds_in_the_same_order() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    manifests_under(&root.join("examples"), &mut files);
+    manifests_under(&root.join("tests/fixtures"), &mut files);
+    let mut linted = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let Ok(m) = from_str("m.yaml", &text) else {
+            continue; // configs, ledgers, tenants, evidence, broken manifests
+        };
+        for opts in [
+            Options::default(),
+            Options {
+                user_covers_patient: true,
+            },
+        ] {
+            let one = serde_json::to_string(&check(&m, opts)).unwrap();
+            let two = serde_json::to_string(&check_on_two_cores(&m, opts)).unwrap();
+            assert_eq!(one, two, "{}", f.display());
+        }
+        linted += 1;
+    }
+    assert!(linted > 50, "only {linted} manifests linted");
+}
