@@ -79,28 +79,41 @@ fn walk(v: &mut serde_json::Value, multiline: bool) -> bool {
     }
 }
 
+/// No escaped copy of a value could be made: it does not read back as it was written.
+/// Unreachable for the report types (their fields are plain data), but the renderers
+/// must not fall back to the unescaped value if it ever happens.
+#[derive(Debug)]
+pub(crate) struct Unescapable;
+
+/// What a renderer prints in place of a value with no escaped copy ([`Unescapable`]).
+pub(crate) const UNESCAPABLE: &str = "error: scopegate could not escape this report's text for output, so it shows none of it (a bug: please report it); the exit code still gives the verdict\n";
+
 /// A copy of `v` with every string escaped ([`escape`]), or `None` when no string
 /// needed it (the common case costs one read of its strings). Every string a report holds is
 /// either user text or the tool's own words, which hold no control characters, so
 /// escaping them all escapes exactly the user's.
-pub(crate) fn escaped<T: Serialize + DeserializeOwned>(v: &T) -> Option<T> {
+pub(crate) fn escaped<T: Serialize + DeserializeOwned>(v: &T) -> Result<Option<T>, Unescapable> {
     // The common case, no string to escape, is found by reading the strings in place:
     // no copy of the value is built.
     if !scan::needs_escaping(v) {
-        return None;
+        return Ok(None);
     }
-    let mut value = serde_json::to_value(v).ok()?;
+    let mut value = serde_json::to_value(v).map_err(|_| Unescapable)?;
     if !walk(&mut value, false) {
-        return None;
+        return Ok(None);
     }
-    serde_json::from_value(value).ok()
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|_| Unescapable)
 }
 
-/// Renders `v` with its strings escaped, then guards the output.
+/// Renders `v` with its strings escaped, then guards the output. Fails closed: a value
+/// with no escaped copy renders as [`UNESCAPABLE`], never as its raw text.
 pub(crate) fn render<T: Serialize + DeserializeOwned>(v: &T, f: impl Fn(&T) -> String) -> String {
     let out = match escaped(v) {
-        Some(e) => f(&e),
-        None => f(v),
+        Ok(Some(e)) => f(&e),
+        Ok(None) => f(v),
+        Err(Unescapable) => UNESCAPABLE.to_string(),
     };
     guard(out)
 }

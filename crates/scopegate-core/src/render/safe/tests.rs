@@ -39,7 +39,7 @@ fn every_string_of_a_value_is_escaped_and_diffs_keep_their_lines() {
         text_diff: "+a\n-b\u{2028}c\n".into(),
         list: vec!["\"quoted\\\" ok".into(), "t\u{85}".into()],
     };
-    let e = escaped(&r).unwrap();
+    let e = escaped(&r).unwrap().unwrap();
     assert_eq!(e.by, "x\\n::notice::PASS");
     assert_eq!(e.text_diff, "+a\n-b\\u{2028}c\n");
     assert_eq!(e.list, ["\"quoted\\\" ok", "t\\u{85}"]);
@@ -48,7 +48,7 @@ fn every_string_of_a_value_is_escaped_and_diffs_keep_their_lines() {
         text_diff: "+a\n".into(),
         list: vec![],
     };
-    assert!(escaped(&clean).is_none());
+    assert!(escaped(&clean).unwrap().is_none());
 }
 
 #[test]
@@ -103,4 +103,31 @@ proptest::proptest! {
             .collect();
         proptest::prop_assert_eq!(json(s), expected);
     }
+}
+
+/// A value that does not read back as it was written: no escaped copy of it can be
+/// made. The render fails closed, never falling back to the raw text.
+#[test]
+fn a_value_with_no_escaped_copy_renders_as_an_error_never_as_its_raw_text() {
+    #[derive(serde::Serialize)]
+    struct OneWay {
+        by: String,
+    }
+    impl<'de> serde::Deserialize<'de> for OneWay {
+        fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+            Err(serde::de::Error::custom("reads back as nothing"))
+        }
+    }
+    let attack = OneWay {
+        by: "x\u{1b}[2J\n::notice::PASS".into(),
+    };
+    let out = render(&attack, |v| format!("approved by {}\n", v.by));
+    assert_eq!(out, UNESCAPABLE);
+    assert!(!out.contains('\u{1b}') && !out.contains("::notice"));
+    // Control: with nothing to escape, the value renders as it is.
+    let clean = OneWay { by: "alice".into() };
+    assert_eq!(
+        render(&clean, |v| format!("approved by {}\n", v.by)),
+        "approved by alice\n"
+    );
 }
