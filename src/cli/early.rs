@@ -11,7 +11,7 @@
 //! when its options are the config's ([`Linted`]). A wrong guess costs the time of the
 //! guess, never a different answer.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -35,15 +35,15 @@ pub(super) struct Early {
 }
 
 impl Early {
-    /// Reads each `(label, file)` that is a regular file now (never waiting on a FIFO,
-    /// never past the manifest size limit) and parses and lints it on a thread of its
-    /// own. A file that cannot be read is left to the gate, which says why.
-    pub(super) fn start(files: Vec<(String, PathBuf)>, opts: Options) -> Early {
+    /// Reads each `(label, file)` that is a regular file inside `root` reached through
+    /// no symlink (so never a FIFO, a device or a file outside the repository that could
+    /// block a read), up to the manifest size limit, and parses and lints it on a thread
+    /// of its own. Anything else is left to the gate, which says what it is.
+    pub(super) fn start(root: &Path, files: Vec<(String, PathBuf)>, opts: Options) -> Early {
         let guesses: Vec<Guess> = files
             .into_iter()
             .filter_map(|(label, file)| {
-                // Not through a symlink: where one leads is for the gate to judge.
-                if !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+                if !plain_file_within(root, &file) {
                     return None;
                 }
                 let bytes = read_limited(&file).ok()?;
@@ -92,6 +92,42 @@ impl Early {
     }
 }
 
+/// Whether `file` is a regular file inside `root`, reached from it through no symlink
+/// (a symlink in the repository may lead anywhere: `/proc`, a FIFO; the gate judges
+/// those itself).
+fn plain_file_within(root: &Path, file: &Path) -> bool {
+    let file = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(d) => d.join(file),
+            Err(_) => return false,
+        }
+    };
+    let canonical = root.canonicalize().ok();
+    let (mut at, rel) = match file.strip_prefix(root) {
+        Ok(rel) => (root.to_path_buf(), rel),
+        Err(_) => match canonical.as_deref().map(|c| (c, file.strip_prefix(c))) {
+            Some((c, Ok(rel))) => (c.to_path_buf(), rel),
+            _ => return false,
+        },
+    };
+    let mut named = false;
+    for part in rel.components() {
+        match part {
+            Component::Normal(n) => at.push(n),
+            Component::CurDir => continue,
+            _ => return false,
+        }
+        named = true;
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if !m.file_type().is_symlink() => {}
+            _ => return false,
+        }
+    }
+    named && std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_file())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,7 +139,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("m.yaml");
         std::fs::write(&f, M).unwrap();
-        let early = Early::start(vec![("m.yaml".into(), f)], Options::default());
+        let early = Early::start(d.path(), vec![("m.yaml".into(), f)], Options::default());
         assert_eq!(early.has("m.yaml", M.as_bytes()), Some(0));
         // Another label (messages and locations name it), or a byte changed since.
         assert_eq!(early.has("n.yaml", M.as_bytes()), None);
@@ -118,7 +154,7 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_read_ahead_through_a_symlink_a_fifo_or_a_missing_path() {
+    fn nothing_is_read_ahead_through_a_symlink_a_fifo_outside_the_root_or_missing() {
         let d = tempfile::tempdir().unwrap();
         let real = d.path().join("real.yaml");
         std::fs::write(&real, M).unwrap();
@@ -127,15 +163,27 @@ mod tests {
         let fifo = d.path().join("fifo.yaml");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         assert!(made.unwrap().success());
+        // A directory that is a symlink (to `/proc`, say), and a file outside the root.
+        std::os::unix::fs::symlink(d.path(), d.path().join("dir")).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let away = outside.path().join("m.yaml");
+        std::fs::write(&away, M).unwrap();
         let early = Early::start(
+            d.path(),
             vec![
                 ("link.yaml".into(), link),
                 ("fifo.yaml".into(), fifo),
                 ("gone.yaml".into(), d.path().join("gone.yaml")),
+                ("dir/real.yaml".into(), d.path().join("dir/real.yaml")),
+                ("up.yaml".into(), d.path().join("sub/../real.yaml")),
+                ("away.yaml".into(), away),
+                // Control: the plain file, by its own path.
+                ("real.yaml".into(), real),
             ],
             Options::default(),
         );
-        assert!(early.work.is_none() && early.guesses.is_empty());
-        assert!(early.join().is_empty());
+        let read: Vec<&str> = early.guesses.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(read, ["real.yaml"]);
+        assert_eq!(early.join().len(), 1);
     }
 }

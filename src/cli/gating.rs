@@ -487,6 +487,7 @@ pub fn load_at(
     // The head manifests are parsed and linted on the second core meanwhile.
     let early = match &head {
         None => Early::start(
+            &root,
             guess_heads(manifests, &worktree_config, repo.as_ref(), &root),
             worktree_config.options,
         ),
