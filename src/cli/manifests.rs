@@ -6,7 +6,8 @@
 //! build output and vendored copies never count) and against the baseline commit's
 //! tree (git2, or the git trees API for a shallow clone on GitHub). Literal entries
 //! are read as they are. A manifest is read only when it is a regular file, or a
-//! symlink that resolves inside the repository to a regular file git tracks; a gated
+//! symlink that resolves inside the repository to a regular file git tracks, reached
+//! through no directory symlinked out of the repository; a gated
 //! path that is anything else is never silently skipped. The pairing itself is pure
 //! (the core's [`pairing::pair`]); this module does the reading around it and decides nothing about access.
 
@@ -82,7 +83,10 @@ pub(super) enum Found {
 
 /// The files git tracks, and the repository root resolved, for following symlinks.
 pub(super) struct Tree {
+    /// The repository's root, every symlink resolved ...
     root: PathBuf,
+    /// ... and as it was given (paths are joined to it).
+    given: PathBuf,
     tracked: HashSet<String>,
 }
 
@@ -90,12 +94,42 @@ impl Tree {
     pub(super) fn new(root: &Path, index: &[String]) -> Tree {
         Tree {
             root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
+            given: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
             tracked: index.iter().cloned().collect(),
         }
     }
 
+    /// Whether `file` is inside the repository once every symlink is resolved.
+    pub(super) fn within(&self, file: &Path) -> bool {
+        file.canonicalize().is_ok_and(|real| {
+            real.strip_prefix(&self.root)
+                .is_ok_and(|r| !r.as_os_str().is_empty())
+        })
+    }
+
+    /// Whether `file` as written (`..` resolved by name, no symlink followed) names a
+    /// path inside the repository.
+    fn named_within(&self, file: &Path) -> bool {
+        let Ok(abs) = std::path::absolute(file) else {
+            return false;
+        };
+        let mut named = PathBuf::new();
+        for part in abs.components() {
+            match part {
+                std::path::Component::ParentDir => {
+                    named.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => named.push(other),
+            }
+        }
+        named.starts_with(&self.root) || named.starts_with(&self.given)
+    }
+
     /// What `file` is. A symlink is followed only to a regular file that git tracks
-    /// inside the repository; `lstat` comes first, so a FIFO is never opened.
+    /// inside the repository, and a file named inside the repository must stay inside
+    /// it through every directory on the way; `lstat` comes first, so a FIFO is never
+    /// opened.
     pub(super) fn find(&self, file: &Path) -> Found {
         use std::os::unix::fs::FileTypeExt;
         let md = match std::fs::symlink_metadata(file) {
@@ -105,6 +139,12 @@ impl Tree {
         };
         let t = md.file_type();
         if t.is_file() {
+            // A directory on the way may be a symlink out of the repository.
+            if self.named_within(file) && !self.within(file) {
+                return Found::Bad(
+                    "is reached through a directory symlinked outside the repository".into(),
+                );
+            }
             return Found::Regular(file.to_path_buf());
         }
         if t.is_symlink() {
@@ -283,6 +323,14 @@ pub(super) fn load(
     }
 }
 
+/// A path as reports show it: repository-relative when it can be.
+pub(super) fn shown(repo: Option<&Repo>, p: &Path) -> String {
+    match repo {
+        Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
+        None => p.display().to_string(),
+    }
+}
+
 /// Where a gate run's manifests are looked for.
 struct Where<'a, 'r> {
     repo: Option<&'a Repo>,
@@ -296,10 +344,7 @@ struct Where<'a, 'r> {
 impl Where<'_, '_> {
     /// A path as reports show it: repository-relative when it can be.
     fn shown_of(&self, p: &Path) -> String {
-        match self.repo {
-            Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
-            None => p.display().to_string(),
-        }
+        shown(self.repo, p)
     }
 }
 

@@ -442,6 +442,25 @@ fn a_manifest_replaced_by_a_fifo_is_exit_2_and_never_blocks() {
     assert!(g.stderr.contains("is a FIFO"), "{}", g.stderr);
 }
 
+/// A directory on the way that is a symlink: the manifest's own path is a regular
+/// file, but it is read from outside the repository (a FIFO or `/proc` there would
+/// block the read).
+#[test]
+fn a_manifest_reached_through_a_directory_symlinked_out_of_the_repository_is_exit_2() {
+    let r = released();
+    r.commit("after the release");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("smart-app.yaml"), r.read(A)).unwrap();
+    let dir = r.path().join("apps/a");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &dir).unwrap();
+    exit_2_until_the_removal_is_approved(&r, "outside the repository");
+    // Named on the command line, too.
+    let g = run_within(&r, &["gate", A]);
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(g.stderr.contains("outside the repository"), "{}", g.stderr);
+}
+
 #[test]
 fn an_explicit_symlink_out_of_the_repository_is_exit_2_and_a_regular_file_is_read() {
     let r = released();
