@@ -11,17 +11,18 @@
 //! when its options are the config's ([`Linted`]). A wrong guess costs the time of the
 //! guess, never a different answer.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use super::manifests::{Found, Tree};
 use super::read_limited;
 use crate::grant::Options;
 use crate::lint::Linted;
 use crate::manifest::{self, Manifest};
 use crate::yaml::LoadError;
 
-/// One head manifest read ahead: its label and bytes, and (once joined) what they gave.
+/// One head manifest read ahead: its label and bytes.
 type Guess = (String, Arc<Vec<u8>>);
 
 /// A head manifest's parse, and its lint when it parsed.
@@ -35,15 +36,19 @@ pub(super) struct Early {
 }
 
 impl Early {
-    /// Reads each `(label, file)` that is a regular file inside `root` reached through
-    /// no symlink (so never a FIFO, a device or a file outside the repository that could
-    /// block a read), up to the manifest size limit, and parses and lints it on a thread
-    /// of its own. Anything else is left to the gate, which says what it is.
+    /// Reads each `(label, file)` that the gate would read as a regular file and that
+    /// stays inside `root` (so never a FIFO, a device, or a file outside the repository
+    /// such as `/proc`'s, whose read could block), up to the manifest size limit, and
+    /// parses and lints it on a thread of its own. Anything else is left to the gate,
+    /// which says what it is.
     pub(super) fn start(root: &Path, files: Vec<(String, PathBuf)>, opts: Options) -> Early {
+        // No index: a symlink, which only a tracked target would make readable, is
+        // never read ahead.
+        let tree = Tree::new(root, &[]);
         let guesses: Vec<Guess> = files
             .into_iter()
             .filter_map(|(label, file)| {
-                if !plain_file_within(root, &file) {
+                if !matches!(tree.find(&file), Found::Regular(_)) || !tree.within(&file) {
                     return None;
                 }
                 let bytes = read_limited(&file).ok()?;
@@ -92,42 +97,6 @@ impl Early {
     }
 }
 
-/// Whether `file` is a regular file inside `root`, reached from it through no symlink
-/// (a symlink in the repository may lead anywhere: `/proc`, a FIFO; the gate judges
-/// those itself).
-fn plain_file_within(root: &Path, file: &Path) -> bool {
-    let file = if file.is_absolute() {
-        file.to_path_buf()
-    } else {
-        match std::env::current_dir() {
-            Ok(d) => d.join(file),
-            Err(_) => return false,
-        }
-    };
-    let canonical = root.canonicalize().ok();
-    let (mut at, rel) = match file.strip_prefix(root) {
-        Ok(rel) => (root.to_path_buf(), rel),
-        Err(_) => match canonical.as_deref().map(|c| (c, file.strip_prefix(c))) {
-            Some((c, Ok(rel))) => (c.to_path_buf(), rel),
-            _ => return false,
-        },
-    };
-    let mut named = false;
-    for part in rel.components() {
-        match part {
-            Component::Normal(n) => at.push(n),
-            Component::CurDir => continue,
-            _ => return false,
-        }
-        named = true;
-        match std::fs::symlink_metadata(&at) {
-            Ok(m) if !m.file_type().is_symlink() => {}
-            _ => return false,
-        }
-    }
-    named && std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_file())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,11 +132,11 @@ mod tests {
         let fifo = d.path().join("fifo.yaml");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         assert!(made.unwrap().success());
-        // A directory that is a symlink (to `/proc`, say), and a file outside the root.
-        std::os::unix::fs::symlink(d.path(), d.path().join("dir")).unwrap();
+        // A directory symlinked out of the root (to `/proc`, say), and a file outside it.
         let outside = tempfile::tempdir().unwrap();
-        let away = outside.path().join("m.yaml");
+        let away = outside.path().join("real.yaml");
         std::fs::write(&away, M).unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("dir")).unwrap();
         let early = Early::start(
             d.path(),
             vec![

@@ -587,10 +587,7 @@ fn guess_heads(
     repo: Option<&Repo>,
     root: &Path,
 ) -> Vec<(String, PathBuf)> {
-    let shown = |p: &Path| match repo {
-        Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
-        None => p.display().to_string(),
-    };
+    let shown = |p: &Path| manifests::shown(repo, p);
     if manifests.is_empty() {
         worktree_config
             .manifests
@@ -614,10 +611,7 @@ fn manifest_spec(manifests: &[PathBuf], config: &Config, repo: Option<&Repo>) ->
     }
     manifests
         .iter()
-        .map(|p| match repo {
-            Some(r) => r.relative(p).unwrap_or_else(|| p.display().to_string()),
-            None => p.display().to_string(),
-        })
+        .map(|p| manifests::shown(repo, p))
         .collect()
 }
 
