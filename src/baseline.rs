@@ -396,20 +396,11 @@ impl Repo {
     }
 
     /// The bytes of `path` at the baseline commit; `None` when the file does not exist
-    /// there (a new app, or no config yet).
+    /// there (a new app, or no config yet). A symlink is followed inside the tree, as
+    /// [`Repo::read_many`] does: its target's text is never read as the file.
     pub fn read(&self, at: &Resolved, path: &str) -> Result<Option<Vec<u8>>, Error> {
-        let commit = self.repo.find_commit(at.oid).map_err(git)?;
-        let tree = commit.tree().map_err(git)?;
-        let entry = match tree.get_path(Path::new(path)) {
-            Ok(e) => e,
-            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-            Err(e) => return Err(git(e)),
-        };
-        let obj = entry.to_object(&self.repo).map_err(git)?;
-        match obj.into_blob() {
-            Ok(b) => Ok(Some(b.content().to_vec())),
-            Err(_) => Err(Error::Git(format!("`{path}` at {} is not a file", at.name))),
-        }
+        let mut one = self.read_many(at, &[path.to_string()])?;
+        Ok(one.pop().flatten())
     }
 }
 
@@ -434,10 +425,24 @@ impl Repo {
             let mut hops = 0;
             let blob = loop {
                 let (dir, name) = current.rsplit_once('/').unwrap_or(("", &current));
+                // A link that leads nowhere is an error, never a missing file: a
+                // missing config or ledger has a meaning of its own.
+                let dangling = || {
+                    Error::Git(format!(
+                        "`{path}` at {} is a symlink to `{current}`, which does not exist",
+                        at.name
+                    ))
+                };
                 let Some(tree) = self.dir_at(&mut dirs, dir)? else {
+                    if hops > 0 {
+                        return Err(dangling());
+                    }
                     break None;
                 };
                 let Some(entry) = tree.get_name(name) else {
+                    if hops > 0 {
+                        return Err(dangling());
+                    }
                     break None;
                 };
                 let link = entry.filemode() == 0o120_000;

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use super::LoadErrors;
 use super::early::Early;
-use super::manifests::{self, Apps, Base};
-use super::{LoadErrors, read_limited};
+use super::manifests::{self, Apps, Base, Tree};
 use crate::approval::{self, Entry};
 use crate::baseline::{Error as BaselineError, NoRelease, Repo, Resolved, Spec};
 use crate::config::{self, Config};
@@ -122,14 +122,6 @@ pub fn now_utc(arg: Option<&str>) -> Result<String> {
     Ok(approval::format_unix(secs))
 }
 
-pub(super) fn read_opt(path: &Path) -> Result<Option<Vec<u8>>> {
-    match read_limited(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
 fn parse_config(path: &str, bytes: Option<Vec<u8>>) -> Result<Config> {
     match bytes {
         None => Ok(Config::default()),
@@ -149,7 +141,7 @@ pub(super) fn parse_ledger(path: &str, bytes: Option<&[u8]>) -> Result<Vec<Entry
 pub fn worktree_config() -> Result<(Config, PathBuf)> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let root = Repo::discover(&cwd).map_or(cwd, |r| r.workdir().to_path_buf());
-    let config = parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?;
+    let config = parse_config(config::PATH, Tree::lazy(&root).read(config::PATH)?)?;
     Ok((config, root))
 }
 
@@ -481,7 +473,7 @@ pub fn load_at(
         .map_or(cwd.clone(), |r| r.workdir().to_path_buf());
     let head = head_reader(repo.as_ref(), head, fallback)?;
     let worktree_config = match &head {
-        None => parse_config(config::PATH, read_opt(&root.join(config::PATH))?)?,
+        None => parse_config(config::PATH, Tree::lazy(&root).read(config::PATH)?)?,
         Some(h) => parse_config(config::PATH, h.read(config::PATH)?)?,
     };
     // The head manifests are parsed and linted on the second core meanwhile.
@@ -939,7 +931,7 @@ fn read_signers(
 ) -> Result<AllowedSigners> {
     let bytes = match judge {
         Some(j) => j.read(signature::SIGNERS_PATH)?,
-        None => read_opt(&root.join(signature::SIGNERS_PATH))?,
+        None => Tree::lazy(root).read(signature::SIGNERS_PATH)?,
     };
     let Some(b) = bytes else {
         return Ok(AllowedSigners::default());
@@ -976,7 +968,7 @@ fn read_ledgers(
 ) -> Result<Ledgers> {
     let file = root.join(approval::PATH);
     let head_bytes = match head {
-        None => read_opt(&file)?,
+        None => Tree::lazy(root).read(approval::PATH)?,
         Some(h) => h.read(approval::PATH)?,
     };
     let head_ledger = parse_ledger(approval::PATH, head_bytes.as_deref())?;
@@ -1074,13 +1066,16 @@ pub fn worktree_tenants(root: &Path) -> Result<Vec<Tenant>> {
     let names: Vec<String> = match std::fs::read_dir(&dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            // A symlink is listed too: `Tree::read` follows it only to a tracked file
+            // inside the repository, and refuses it otherwise (never skips it).
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
             .filter_map(|e| e.file_name().to_str().map(str::to_string))
             .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
     };
-    load_tenants(&names, &|p| read_opt(&root.join(p)), &|p| p.to_string())
+    let tree = Tree::lazy(root);
+    load_tenants(&names, &|p| tree.read(p), &|p| p.to_string())
 }
 
 /// Parses the profiles named in a listing of `.scopegate/tenants/`, and the EHR

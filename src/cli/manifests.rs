@@ -87,15 +87,62 @@ pub(super) struct Tree {
     root: PathBuf,
     /// ... and as it was given (paths are joined to it).
     given: PathBuf,
-    tracked: HashSet<String>,
+    /// The files git tracks: given, or read from the index the first time a symlink
+    /// needs them ([`Tree::lazy`]).
+    tracked: std::sync::OnceLock<HashSet<String>>,
 }
 
 impl Tree {
     pub(super) fn new(root: &Path, index: &[String]) -> Tree {
+        let t = Tree::lazy(root);
+        let _ = t.tracked.set(index.iter().cloned().collect());
+        t
+    }
+
+    /// A tree whose index is read only when a symlink is met (most reads meet none).
+    pub(super) fn lazy(root: &Path) -> Tree {
         Tree {
             root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
             given: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
-            tracked: index.iter().cloned().collect(),
+            tracked: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The files git tracks; none outside a repository, or when its index cannot be
+    /// read (so no symlink is followed: fail closed).
+    fn tracked(&self) -> &HashSet<String> {
+        self.tracked.get_or_init(|| {
+            Repo::discover(&self.given)
+                .ok()
+                .filter(|r| r.workdir().canonicalize().ok().as_deref() == Some(&*self.root))
+                .and_then(|r| r.tracked_files().ok())
+                .unwrap_or_default()
+                .into_iter()
+                .collect()
+        })
+    }
+
+    /// Reads the file at `rel`, a path relative to the repository's root, that the
+    /// tool itself looks for or that a file in the repository names (`.scopegate/`
+    /// files, a tenant's EHR snapshot): `None` when nothing is there. Everything the
+    /// working tree holds is a pull request's to write, so the rules of [`Tree::find`]
+    /// apply, and a path named outside the repository (absolute, or through `..`) is
+    /// refused: such a read could block (a FIFO, `/proc/kmsg`) or carry a file of the
+    /// runner's into the report.
+    pub(super) fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        let file = self.given.join(rel);
+        if !self.named_within(&file) || Path::new(rel).is_absolute() {
+            bail!("cannot read {rel}: the path is outside the repository");
+        }
+        if Path::new(rel).components().any(|c| c.as_os_str() == ".git") {
+            bail!("cannot read {rel}: the path is inside git's own directory, not the tree");
+        }
+        match self.find(&file) {
+            Found::Missing => Ok(None),
+            Found::Bad(why) => bail!("cannot read {rel}: it {why}"),
+            Found::Regular(f) => Ok(Some(
+                read_limited(&f).with_context(|| format!("cannot read {rel}"))?,
+            )),
         }
     }
 
@@ -166,7 +213,7 @@ impl Tree {
                     "is a symlink to `{rel}`, which is not a regular file"
                 ));
             }
-            if !self.tracked.contains(rel) {
+            if !self.tracked().contains(rel) {
                 return Found::Bad(format!("is a symlink to `{rel}`, which git does not track"));
             }
             return Found::Regular(target);

@@ -106,7 +106,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
     let (config, root) = gating::worktree_config()?;
     // As `check`: the paths given, else the config's entries, else `./smart-app.yaml`.
     let loaded = super::shared::load_worktree(&args.manifests, &config, &root)?;
-    let ledger_bytes = gating::read_opt(&root.join(approval::PATH))?;
+    let ledger_bytes = super::manifests::Tree::lazy(&root).read(approval::PATH)?;
     let ledger = gating::parse_ledger(approval::PATH, ledger_bytes.as_deref())?;
     let tenants = gating::worktree_tenants(&root)?;
     let refs: Vec<&Manifest> = loaded.iter().collect();

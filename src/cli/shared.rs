@@ -70,22 +70,26 @@ pub(super) fn load_worktree(
 
 /// Reads and loads every manifest, collecting every load error before failing.
 pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
-    let default = [PathBuf::from(DEFAULT_MANIFEST)];
-    let paths = if paths.is_empty() {
-        if !Path::new(DEFAULT_MANIFEST).exists() {
+    let mut read = Vec::new();
+    if paths.is_empty() {
+        // The file looked for, not named: the working tree's rules for it apply (no
+        // symlink out of the repository, nothing but a regular file).
+        let here = std::env::current_dir().context("cannot read the current directory")?;
+        let Some(bytes) = super::manifests::Tree::lazy(&here).read(DEFAULT_MANIFEST)? else {
             bail!(
                 "no manifest given, and ./{DEFAULT_MANIFEST} does not exist: pass the manifest path"
             );
-        }
-        &default[..]
-    } else {
-        paths
-    };
-    let mut loaded = Vec::new();
-    let mut errors = Vec::new();
+        };
+        read.push((DEFAULT_MANIFEST.to_string(), bytes));
+    }
     for p in paths {
         let shown = p.display().to_string();
         let bytes = read_limited(p).with_context(|| format!("cannot read {shown}"))?;
+        read.push((shown, bytes));
+    }
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for (shown, bytes) in read {
         match manifest::from_bytes(&shown, &bytes) {
             Ok(m) => loaded.push(m),
             Err(e) => errors.push(e),

@@ -4,7 +4,6 @@
 //! ledger with old entries for `legacy`, an app retired before it.
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::support::repo;
 
@@ -35,24 +34,9 @@ fn gate(r: &Repo) -> Run {
     r.run(&["gate", "--format", "json"])
 }
 
-/// The binary with a deadline: a FIFO opened for reading would block forever.
+/// The binary, with `run_in`'s deadline: a FIFO opened for reading would block forever.
 fn run_within(r: &Repo, args: &[&str]) -> Run {
-    let mut c = assert_cmd::Command::cargo_bin("scopegate").unwrap();
-    c.env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(r.path())
-        .args(args)
-        .args(["--now", NOW])
-        .timeout(Duration::from_secs(60));
-    let out = c.output().unwrap();
-    Run {
-        code: out
-            .status
-            .code()
-            .expect("killed: the run did not finish in 60 s"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    r.run(args)
 }
 
 fn changes<'v>(v: &'v Value, rule: &str) -> Vec<&'v Value> {

@@ -40,3 +40,4 @@ mod trusted;
 mod usage;
 mod usage_evidence;
 mod usage_fhir_status;
+mod worktree_files;

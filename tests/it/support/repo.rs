@@ -109,19 +109,24 @@ impl Repo {
     }
 }
 
-/// The binary in `dir`, as [`Repo::run`].
+/// The binary in `dir`, as [`Repo::run`], with a deadline: a run that blocks (on a
+/// FIFO, say) is killed and the test fails, instead of hanging the suite.
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
     let mut c = Command::cargo_bin("scopegate").unwrap();
     c.env_clear()
         .env("NO_COLOR", "1")
         .current_dir(dir)
-        .args(args);
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120));
     if matches!(args.first(), Some(&"gate" | &"diff" | &"approve")) && !args.contains(&"--now") {
         c.args(["--now", NOW]);
     }
     let out = c.output().unwrap();
     Run {
-        code: out.status.code().unwrap(),
+        code: out
+            .status
+            .code()
+            .expect("killed: the run did not finish in 120 s"),
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
