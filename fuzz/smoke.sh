@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# CI smoke test for the fuzz targets: builds both targets without a sanitizer
+# CI smoke test for the fuzz targets: builds every target without a sanitizer
 # (works on stable Rust) and runs each for a few seconds against the committed
 # seeds. Any crash, panic or round-trip failure makes the script fail.
+#
+# The smoke build is `--dev` (unoptimized, debug assertions on): it builds in about a
+# fifth of the release build's time (1m19s against 7m13s here, when the targets still
+# linked the whole CLI; 4m11s for the core alone in release), and a few seconds of
+# fuzzing from the seeds only has to prove the targets run. For a real campaign, run
+# `cargo fuzz run --fuzz-dir fuzz -s none <target>` (release, optimized) for as long as you like.
 #
 # Usage: bash fuzz/smoke.sh        (from the repo root, or from anywhere)
 # Env:   SMOKE_SECONDS (default 5) – how long to run each target.
@@ -23,7 +29,7 @@ scratch="$(mktemp -d)"
 trap 'rm -rf -- "$scratch"' EXIT
 
 for t in "${targets[@]}"; do
-    cargo fuzz build --fuzz-dir "$fuzz_dir" -s none "$t"
+    cargo fuzz build --dev --fuzz-dir "$fuzz_dir" -s none "$t"
 done
 
 for t in "${targets[@]}"; do
@@ -31,7 +37,7 @@ for t in "${targets[@]}"; do
     # The first corpus dir receives new inputs: use a scratch dir so the
     # committed seeds are read but never written.
     mkdir -p "$scratch/$t"
-    cargo fuzz run --fuzz-dir "$fuzz_dir" -s none "$t" "$scratch/$t" "$fuzz_dir/seeds/$t" -- \
+    cargo fuzz run --dev --fuzz-dir "$fuzz_dir" -s none "$t" "$scratch/$t" "$fuzz_dir/seeds/$t" -- \
         -max_total_time="$seconds" -print_final_stats=1
 done
 echo "== fuzz smoke: all targets passed"

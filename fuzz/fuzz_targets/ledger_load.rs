@@ -4,7 +4,7 @@
 //! either is refused or gives a ledger that loads with exactly one more entry.
 
 use libfuzzer_sys::fuzz_target;
-use scopegate::approval::{NewEntry, append, from_bytes, readers_agree};
+use scopegate_core::approval::{NewEntry, append, from_bytes, readers_agree};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

@@ -1,10 +1,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scopegate::fhir::FhirVersion;
-use scopegate::manifest::LaunchMode;
-use scopegate::near_miss::{self, Context, Fix};
-use scopegate::scope::{Scope, is_v1_syntax, split_scope_string};
+use scopegate_core::fhir::FhirVersion;
+use scopegate_core::manifest::LaunchMode;
+use scopegate_core::near_miss::{self, Context, Fix};
+use scopegate_core::scope::{Scope, is_v1_syntax, split_scope_string};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {

@@ -10,25 +10,25 @@
 //! (twice the counts), the report counts the same.
 
 use libfuzzer_sys::fuzz_target;
-use scopegate::usage_analysis::access_log;
-use scopegate::usage_analysis::analyze::{UsageOptions, analyze, restriction_params};
-use scopegate::usage_analysis::evidence::{
+use scopegate_core::usage_analysis::access_log;
+use scopegate_core::usage_analysis::analyze::{UsageOptions, analyze, restriction_params};
+use scopegate_core::usage_analysis::evidence::{
     AccessParser, DEFAULT_MAX_RECORD, read_access_log, read_access_log_with, read_audit_events,
     read_audit_events_with, read_granted,
 };
-use scopegate::usage_analysis::fhir_url;
-use scopegate::usage_analysis::lines::Plan;
-use scopegate::usage_analysis::tally::{EvidenceKind, Tally};
+use scopegate_core::usage_analysis::fhir_url;
+use scopegate_core::usage_analysis::lines::Plan;
+use scopegate_core::usage_analysis::tally::{EvidenceKind, Tally};
 
 const MANIFEST: &str = "id: app\nlaunch: [ehr]\nscopes:\n  - scope: patient/*.rs\n    rationale: r\n  - scope: patient/Observation.rs?category=laboratory\n    rationale: r\nworkflows:\n  - id: w\n    description: d\n    needs: [patient/Observation.rs]\n";
 
 fn report(data: &[u8], strict: bool, plan: Plan, parser: AccessParser) -> Result<String, String> {
-    let m = scopegate::manifest::from_str("m.yaml", MANIFEST).unwrap();
+    let m = scopegate_core::manifest::from_str("m.yaml", MANIFEST).unwrap();
     let mut t = Tally::new("app", None, restriction_params(&m));
     let f = t.add_file("a", EvidenceKind::AccessLog);
     read_access_log_with(data, &mut t, f, strict, plan, parser).map_err(|e| e.to_string())?;
     let r = analyze(&m, &t, UsageOptions::default());
-    Ok(scopegate::render::json::render(&r))
+    Ok(scopegate_core::render::json::render(&r))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         for line in s.lines() {
             let (method, url) = line.split_once(' ').unwrap_or(("GET", line));
             let _ = fhir_url::parse(method, url);
-            let _ = scopegate::usage_analysis::instant::parse(line);
+            let _ = scopegate_core::usage_analysis::instant::parse(line);
         }
     }
     for line in std::iter::once(data).chain(data.split(|b| *b == b'\n')) {
@@ -83,12 +83,12 @@ fuzz_target!(|data: &[u8]| {
 
 /// What a report counts, wherever its records were.
 fn counts(text: &[u8]) -> Result<String, String> {
-    let m = scopegate::manifest::from_str("m.yaml", MANIFEST).unwrap();
+    let m = scopegate_core::manifest::from_str("m.yaml", MANIFEST).unwrap();
     let mut t = Tally::new("app", None, restriction_params(&m));
     let f = t.add_file("e", EvidenceKind::AuditEvents);
     read_audit_events(text, &mut t, f, false).map_err(|e| e.message)?;
     let r = analyze(&m, &t, UsageOptions::default());
-    let v: serde_json::Value = serde_json::from_str(&scopegate::render::json::render(&r)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&scopegate_core::render::json::render(&r)).unwrap();
     Ok(format!(
         "{} {} {} {}",
         v["evidence"]["files"][0]["records"],
