@@ -424,8 +424,9 @@ fn publish(report: &Report, args: &Args, env: &Env) -> Result<PathBuf> {
             .unwrap_or_else(|| PathBuf::from("."))
             .join("scopegate-report.json")
     });
-    std::fs::write(&report_path, env.redact(&json::render(report)))
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    // Written beside, then renamed: a symlink the change committed at the report's path
+    // (without RUNNER_TEMP it is the working directory) is replaced, not written through.
+    super::gating::write_atomic(&report_path, &env.redact(&json::render(report)))?;
 
     env.say(&text::gate(report, Style::default()));
     if !args.no_annotations {

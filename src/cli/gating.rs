@@ -1136,17 +1136,40 @@ fn load_tenants(
 /// then renamed over the target, so an interrupted run leaves the old file intact.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
-    let dir = path.parent().context("the ledger path has no directory")?;
+    let dir = path
+        .parent()
+        .with_context(|| format!("{} has no directory", path.display()))?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("ledger"),
-        std::process::id()
-    ));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("ledger");
+    // The directory may be a checkout of someone else's change, holding whatever it
+    // committed: the temporary file is created new (`O_EXCL`, which never follows a
+    // symlink), so a planted `.approvals.yaml.tmp-<pid>` link cannot redirect the
+    // write, and the rename replaces a link at `path` instead of writing through it.
+    let (tmp, mut f) = (0u32..)
+        .map(|n| dir.join(format!(".{name}.tmp-{}-{n}", std::process::id())))
+        .take(100)
+        .find_map(|tmp| {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(f) => Some(Ok((tmp, f))),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+        .unwrap_or_else(|| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "100 temporary names beside it are taken",
+            ))
+        })
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -1155,4 +1178,31 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomic;
+
+    /// A change can commit files beside the ledger: a link at the temporary name the
+    /// write would use (this process's id) or at the target itself is never written
+    /// through. Control: the text lands at the path.
+    #[test]
+    fn write_atomic_writes_through_no_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let target = dir.path().join("approvals.yaml");
+        for n in 0..3 {
+            let tmp = dir
+                .path()
+                .join(format!(".approvals.yaml.tmp-{}-{n}", std::process::id()));
+            std::os::unix::fs::symlink(&victim, tmp).unwrap();
+        }
+        std::os::unix::fs::symlink(&victim, &target).unwrap();
+        write_atomic(&target, "approvals: []\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(std::fs::symlink_metadata(&target).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "approvals: []\n");
+    }
 }

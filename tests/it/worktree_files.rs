@@ -10,9 +10,9 @@
 
 use std::os::unix::fs::symlink;
 
-use crate::support::repo;
+use crate::support::{ci_run, fake_github, repo};
 
-use repo::{Repo, Run, example};
+use repo::{NOW, Repo, Run, example};
 
 const CONFIG: &str = "manifests:\n  - smart-app.yaml\napprovers: [alice]\n";
 const LEDGER: &str = "approvals: []\n";
@@ -258,4 +258,37 @@ fn a_config_symlink_that_leads_nowhere_is_exit_2_never_an_empty_config() {
     let g = r.run(&["gate"]);
     exit_2(&g, "which does not exist");
     assert!(g.stderr.contains("v1.1.0"), "{}", g.stderr);
+}
+
+/// Without RUNNER_TEMP, `scopegate ci` writes its report in the working directory,
+/// the change's checkout: a symlink the change committed there is replaced by the
+/// report, never written through.
+#[test]
+fn the_ci_report_replaces_a_symlink_the_change_committed_at_its_path() {
+    let r = released();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    symlink(&victim, r.path().join("scopegate-report.json")).unwrap();
+    let head = r.commit("plant a link");
+    let base = r.git(&["rev-parse", "v1.0.0"]).trim().to_string();
+    let gh = fake_github::FakeGitHub::start();
+    gh.add_pull(7, &head, &base, "dev", "acme/app");
+    let run = ci_run::CiJob::new(r.path(), &gh.url, NOW)
+        .args(["--comment", "never", "--no-summary"])
+        .event("pull_request", ci_run::pr_payload("dev", &base, &head))
+        .without("RUNNER_TEMP")
+        .without("GITHUB_STEP_SUMMARY")
+        .run();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let report = r.path().join("scopegate-report.json");
+    assert!(
+        std::fs::symlink_metadata(&report).unwrap().is_file(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "no-change", "{}{}", run.stdout, run.stderr);
 }
