@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use super::gating;
 use super::shared::{AlgebraArgs, Format, load_worktree};
 use crate::manifest::Manifest;
-use crate::render::{Style, json, text};
+use crate::render::{Style, text};
 use crate::report::Report;
 use crate::rules::Severity;
 
@@ -88,11 +88,10 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
         report.tenant_mode = Some(config.tenant_mode);
         report.tenants = rows;
     }
-    let out = match req.format {
-        Format::Text => text::report(&report, style),
-        Format::Json => json::render(&report),
-    };
-    print!("{out}");
+    match req.format {
+        Format::Text => print!("{}", text::report(&report, style)),
+        Format::Json => super::shared::print_json(&report)?,
+    }
     // The same verdict as the gate's lint and tenant parts, at `--fail-on`.
     let lint_fails = crate::gate::failing_lint(&report.findings, req.threshold) > 0;
     let blocked = req.threshold.is_some()

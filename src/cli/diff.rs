@@ -75,6 +75,8 @@ pub(super) fn report_against_baseline(req: &Request, style: Style) -> Result<u8>
         let heads: Vec<&Manifest> = loaded.apps.iter().map(|a| &a.head).collect();
         let notice = crate::notice::build(&g.report, &heads);
         print!("{}", crate::render::notice::render(&notice));
+    } else if matches!(req.format, ReportFormat::Json) {
+        super::shared::print_json(&g.report)?;
     } else {
         print!("{}", render_gate(&g.report, req.format, style));
     }

@@ -118,3 +118,13 @@ pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
         .read_to_end(&mut buf)?;
     Ok(buf)
 }
+
+/// Writes `value` as JSON to standard output as it is rendered (`render::json::write`):
+/// a report of thousands of changes is megabytes, never held whole in memory.
+pub(super) fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    crate::render::json::write(value, &mut out)
+        .and_then(|()| out.flush())
+        .context("cannot write the report to standard output")
+}

@@ -197,32 +197,36 @@ pub fn guard(out: String) -> String {
     lines.join("\n")
 }
 
-/// Serialised JSON with raw line separators (NEL, U+2028, U+2029) and other C1
-/// controls as `\u` escapes, and `##[` as `##\u005b`: the same JSON value, with no line a
-/// log reader could split it at and no legacy command. serde_json escapes C0 controls.
-pub(crate) fn json(out: String) -> String {
-    // `#` occurs only inside strings in JSON, where `\u005b` is the same `[`.
-    let out = if out.contains("##[") {
-        out.replace("##[", "##\\u005b")
-    } else {
-        out
-    };
+/// A piece of a JSON string as serde_json writes it (the text between the characters
+/// it escapes itself), with raw line separators (NEL, U+2028, U+2029), other C1
+/// controls and DEL as `\u` escapes, and `##[` as `##\u005b`: the same JSON value,
+/// with no line a log reader could split it at and no legacy command. `#` occurs only
+/// inside strings in JSON, and serde_json never writes `#` or `[` in an escape, so every
+/// `##[` of the output is inside one piece.
+pub(crate) fn json_fragment(piece: &str) -> Cow<'_, str> {
+    // A `#` is rare: look for one byte before looking for the three.
+    let piece: Cow<'_, str> =
+        if memchr::memchr(b'#', piece.as_bytes()).is_some() && piece.contains("##[") {
+            Cow::Owned(piece.replace("##[", "##\\u005b"))
+        } else {
+            Cow::Borrowed(piece)
+        };
     // One pass over the bytes; the text between the characters to escape is copied whole.
     let mut escaped: Option<String> = None;
     let mut from = 0;
-    while let Some((at, len)) = next_unsafe(out.as_bytes(), from, [b'\n'], false) {
-        let s = escaped.get_or_insert_with(|| String::with_capacity(out.len() + 16));
-        let c = out[at..].chars().next().unwrap_or_default();
-        s.push_str(&out[from..at]);
+    while let Some((at, len)) = next_unsafe(piece.as_bytes(), from, [], false) {
+        let s = escaped.get_or_insert_with(|| String::with_capacity(piece.len() + 16));
+        let c = piece[at..].chars().next().unwrap_or_default();
+        s.push_str(&piece[from..at]);
         s.push_str(&format!("\\u{:04x}", c as u32));
         from = at + len;
     }
     match escaped {
         Some(mut s) => {
-            s.push_str(&out[from..]);
-            s
+            s.push_str(&piece[from..]);
+            Cow::Owned(s)
         }
-        None => out,
+        None => piece,
     }
 }
 

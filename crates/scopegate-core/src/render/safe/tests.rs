@@ -53,9 +53,7 @@ fn every_string_of_a_value_is_escaped_and_diffs_keep_their_lines() {
 
 #[test]
 fn json_keeps_its_value_without_raw_separators() {
-    let out = json(crate::render::json::render(
-        &serde_json::json!({"a": "x\u{2028}::notice::y\u{85}"}),
-    ));
+    let out = crate::render::json::render(&serde_json::json!({"a": "x\u{2028}::notice::y\u{85}"}));
     assert!(
         !out.contains('\u{2028}') && !out.contains('\u{85}'),
         "{out}"
@@ -90,18 +88,38 @@ proptest::proptest! {
 }
 
 proptest::proptest! {
-    /// The byte scan escapes exactly the characters `unsafe_char` names (all but `\n`),
-    /// wherever they fall: next to other multi-byte characters, at either end.
+    /// Whatever a string holds, the rendered JSON reads back as the same value, with no
+    /// raw character a log reader splits lines at, no control but the layout's `\n`,
+    /// and no `##[`; the layout is serde_json's pretty one.
     #[test]
-    fn json_escapes_exactly_the_unsafe_characters(
+    fn rendered_json_is_the_same_value_with_nothing_to_split_or_command(
+        s in "([a-z :#\\[\"\\\\]{0,30}[\\n\\r\\t\\x00\\x1f\\x7f\\u{80}\\u{85}\\u{9f}\\u{2028}\\u{2029}\\u{e9}#\\[]{0,3}){0,8}"
+    ) {
+        let v = serde_json::json!({"k": s, s.clone(): [s.clone(), {"n": 1}]});
+        let out = crate::render::json::render(&v);
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        proptest::prop_assert_eq!(&back, &v);
+        proptest::prop_assert!(!out.contains("##["));
+        proptest::prop_assert!(!out.chars().any(|c| unsafe_char(c) && c != '\n'), "{}", out);
+        let plain = serde_json::to_string_pretty(&serde_json::json!({"k": "a", "a": ["a", {"n": 1}]})).unwrap();
+        let ours = crate::render::json::render(&serde_json::json!({"k": "a", "a": ["a", {"n": 1}]}));
+        proptest::prop_assert_eq!(ours, plain + "\n");
+    }
+}
+
+proptest::proptest! {
+    /// The byte scan escapes exactly the characters `unsafe_char` names, wherever they
+    /// fall: next to other multi-byte characters, at either end.
+    #[test]
+    fn json_fragment_escapes_exactly_the_unsafe_characters(
         s in "([a-z ]{0,70}[\\n\\t\\x7f\\u{80}\\u{85}\\u{9f}\\u{a0}\\u{2028}\\u{2029}\\u{202a}\\u{2027}\\u{e9}\\u{1f600}#\\[]{0,3}){0,8}"
     ) {
         let expected: String = s
             .replace("##[", "##\\u005b")
             .chars()
-            .map(|c| if unsafe_char(c) && c != '\n' { format!("\\u{:04x}", c as u32) } else { c.to_string() })
+            .map(|c| if unsafe_char(c) { format!("\\u{:04x}", c as u32) } else { c.to_string() })
             .collect();
-        proptest::prop_assert_eq!(json(s), expected);
+        proptest::prop_assert_eq!(json_fragment(&s), expected);
     }
 }
 
