@@ -120,30 +120,24 @@ fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) 
     let mut apps = Vec::new();
     for app in input.apps {
         let base = app.base.as_ref().map(|(_, m, _)| m);
-        if let Some(done) = app.lint.as_ref().and_then(|l| l.with(opts)) {
-            // Linted ahead: the text diff runs beside the semantic diff instead.
-            findings.extend_from_slice(done);
-            let text = std::thread::scope(|t| {
-                let text = t.spawn(|| text_diff(app));
-                changes.extend(diff(base, &app.head, opts));
-                text.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-            });
-            apps.push(app_row(app, text));
-            continue;
-        }
         // The lint, the diff and the text diff are independent: on a CI runner's two
-        // cores the lint runs beside the other two, which together cost about as much.
-        let (lint_findings, app_changes, text) = std::thread::scope(|t| {
-            let lint = t.spawn(|| lint::check(&app.head, opts));
-            let changes = diff(base, &app.head, opts);
-            let text = text_diff(app);
-            (
-                lint.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                changes,
-                text,
-            )
-        });
-        findings.extend(lint_findings);
+        // cores one of them runs beside the others. The lint, when it was not done
+        // ahead (`App::lint`, for the same options); else the text diff.
+        let (app_findings, app_changes, text) =
+            std::thread::scope(|t| match app.lint.as_ref().and_then(|l| l.with(opts)) {
+                Some(done) => {
+                    let text = t.spawn(|| text_diff(app));
+                    let changes = diff(base, &app.head, opts);
+                    (done.to_vec(), changes, joined(text))
+                }
+                None => {
+                    let lint = t.spawn(|| lint::check(&app.head, opts));
+                    let changes = diff(base, &app.head, opts);
+                    let text = text_diff(app);
+                    (joined(lint), changes, text)
+                }
+            });
+        findings.extend(app_findings);
         changes.extend(app_changes);
         apps.push(app_row(app, text));
     }
@@ -167,6 +161,11 @@ fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) 
         c.severity = input.config.severity_of(c.rule);
     }
     (findings, changes, apps)
+}
+
+/// A scoped thread's result; its panic goes on in the caller.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// An app's row in the report.

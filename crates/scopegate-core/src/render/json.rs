@@ -1,7 +1,7 @@
 //! JSON output: stable, pretty, newline-terminated.
 //!
 //! JSON is data: its strings stay as they are, and raw line separators in them are
-//! written as `\u` escapes ([`super::safe::json_fragment`], applied as serde_json
+//! written as `\u` escapes (`safe::json_fragment`, applied as serde_json
 //! writes each string), so the output streams to any writer with no second pass.
 
 use std::io;
