@@ -186,11 +186,22 @@ impl Tree {
         };
         let t = md.file_type();
         if t.is_file() {
-            // A directory on the way may be a symlink out of the repository.
-            if self.named_within(file) && !self.within(file) {
-                return Found::Bad(
-                    "is reached through a directory symlinked outside the repository".into(),
-                );
+            // A directory on the way may be a symlink out of the repository, or into
+            // git's own directory (`.git/config` holds the checkout's token).
+            if self.named_within(file) {
+                let real = file.canonicalize().ok();
+                let Some(rel) = real
+                    .as_deref()
+                    .and_then(|r| r.strip_prefix(&self.root).ok())
+                    .filter(|r| !r.as_os_str().is_empty())
+                else {
+                    return Found::Bad(
+                        "is reached through a directory symlinked outside the repository".into(),
+                    );
+                };
+                if rel.components().any(|c| c.as_os_str() == ".git") {
+                    return Found::Bad("is inside git's own directory, not the tree".into());
+                }
             }
             return Found::Regular(file.to_path_buf());
         }

@@ -292,3 +292,29 @@ fn the_ci_report_replaces_a_symlink_the_change_committed_at_its_path() {
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     assert_eq!(v["verdict"], "no-change", "{}{}", run.stdout, run.stderr);
 }
+
+/// A directory the change links to `.git` leads a path written inside the tree to
+/// git's own files: refused as `.git/` itself is.
+#[test]
+fn a_directory_symlinked_into_git_does_not_reach_the_checkouts_git_config() {
+    let r = released();
+    r.git(&[
+        "config",
+        "http.https://github.com/.extraheader",
+        "AUTHORIZATION: basic c2VjcmV0LXRva2Vu",
+    ]);
+    symlink(".git", r.path().join("snapshots")).unwrap();
+    r.write(
+        ".scopegate/tenants/clinic.yaml",
+        "description: a clinic\nehr: snapshots/config\n",
+    );
+    let c = r.run(&["check"]);
+    exit_2(&c, "inside git's own directory");
+    assert!(!c.stderr.contains("c2VjcmV0LXRva2Vu") && !c.stderr.contains("extraheader"));
+    // The same for the ledger, reached through a linked `.scopegate/`.
+    std::fs::remove_file(r.path().join("snapshots")).unwrap();
+    std::fs::remove_dir_all(r.path().join(".scopegate")).unwrap();
+    std::fs::write(r.path().join(".git/approvals.yaml"), LEDGER).unwrap();
+    symlink(".git", r.path().join(".scopegate")).unwrap();
+    exit_2(&r.run(&["gate"]), "inside git's own directory");
+}
