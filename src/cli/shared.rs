@@ -106,16 +106,19 @@ pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
 pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     // Opening a FIFO would block until a writer comes: look first.
-    if !std::fs::metadata(p)?.is_file() {
+    let md = std::fs::metadata(p)?;
+    if !md.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a regular file",
         ));
     }
     let f = std::fs::File::open(p)?;
-    let mut buf = Vec::new();
-    f.take(manifest::MAX_BYTES as u64 + 1)
-        .read_to_end(&mut buf)?;
+    let limit = manifest::MAX_BYTES as u64 + 1;
+    // Sized from the file's length (`take` hides it from `read_to_end`, which would
+    // otherwise grow the buffer by doubling); the limit still holds if the file grows.
+    let mut buf = Vec::with_capacity(md.len().min(limit) as usize + 1);
+    f.take(limit).read_to_end(&mut buf)?;
     Ok(buf)
 }
 
