@@ -108,16 +108,28 @@ impl Tree {
         }
     }
 
-    /// The files git tracks; none outside a repository, or when its index cannot be
-    /// read (so no symlink is followed: fail closed).
+    /// The files git tracks under the root, relative to it (the root may be a
+    /// directory inside the repository, as `check` run in `apps/a`); none outside a
+    /// repository, or when its index cannot be read (so no symlink is followed: fail
+    /// closed).
     fn tracked(&self) -> &HashSet<String> {
         self.tracked.get_or_init(|| {
-            Repo::discover(&self.given)
+            let Some(repo) = Repo::discover(&self.given).ok() else {
+                return HashSet::new();
+            };
+            let Some(under) = repo
+                .workdir()
+                .canonicalize()
                 .ok()
-                .filter(|r| r.workdir().canonicalize().ok().as_deref() == Some(&*self.root))
-                .and_then(|r| r.tracked_files().ok())
+                .and_then(|w| self.root.strip_prefix(w).ok().map(Path::to_path_buf))
+            else {
+                return HashSet::new();
+            };
+            repo.tracked_files()
                 .unwrap_or_default()
-                .into_iter()
+                .iter()
+                .filter_map(|f| Path::new(f).strip_prefix(&under).ok()?.to_str())
+                .map(str::to_string)
                 .collect()
         })
     }

@@ -318,3 +318,21 @@ fn a_directory_symlinked_into_git_does_not_reach_the_checkouts_git_config() {
     symlink(".git", r.path().join(".scopegate")).unwrap();
     exit_2(&r.run(&["gate"]), "inside git's own directory");
 }
+
+/// `check` run in an app's directory of a larger repository: a default manifest that
+/// links to a tracked file beside it is read; to an untracked one, it is refused.
+#[test]
+fn in_a_subdirectory_the_default_manifest_may_link_to_a_tracked_file_only() {
+    let r = Repo::new();
+    r.write("apps/a/med-rec.yaml", &example("med-rec.yaml"));
+    symlink("med-rec.yaml", r.path().join("apps/a/smart-app.yaml")).unwrap();
+    r.write("apps/a/draft.yaml", &example("med-rec.yaml"));
+    r.commit("app a");
+    let dir = r.path().join("apps/a");
+    let c = repo::run_in(&dir, &["check"]);
+    assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
+    std::fs::remove_file(dir.join("smart-app.yaml")).unwrap();
+    std::fs::rename(dir.join("draft.yaml"), dir.join("untracked.yaml")).unwrap();
+    symlink("untracked.yaml", dir.join("smart-app.yaml")).unwrap();
+    exit_2(&repo::run_in(&dir, &["check"]), "git does not track");
+}
