@@ -138,16 +138,13 @@ impl Tree {
     /// tool itself looks for or that a file in the repository names (`.scopegate/`
     /// files, a tenant's EHR snapshot): `None` when nothing is there. Everything the
     /// working tree holds is a pull request's to write, so the rules of [`Tree::find`]
-    /// apply, and a path named outside the repository (absolute, or through `..`) is
-    /// refused: such a read could block (a FIFO, `/proc/kmsg`) or carry a file of the
+    /// apply (no file in `.git`, none reached through a link out of the tree), and a
+    /// path named outside the repository (absolute, or through `..`) is refused: such a read could block (a FIFO, `/proc/kmsg`) or carry a file of the
     /// runner's into the report.
     pub(super) fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
         let file = self.given.join(rel);
         if !self.named_within(&file) || Path::new(rel).is_absolute() {
             bail!("cannot read {rel}: the path is outside the repository");
-        }
-        if Path::new(rel).components().any(|c| c.as_os_str() == ".git") {
-            bail!("cannot read {rel}: the path is inside git's own directory, not the tree");
         }
         match self.find(&file) {
             Found::Missing => Ok(None),

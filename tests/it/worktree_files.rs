@@ -9,6 +9,7 @@
 //! into the report. Each attack is next to a control that reads the file.
 
 use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
 
 use crate::support::{ci_run, fake_github, repo};
 
@@ -39,23 +40,35 @@ fn exit_2(run: &Run, why: &str) {
 }
 
 /// Replaces `rel` in `r` by a symlink to `target`.
-fn link(r: &Repo, target: &std::path::Path, rel: &str) {
+fn link(r: &Repo, target: impl AsRef<Path>, rel: &str) {
     let p = r.path().join(rel);
     let _ = std::fs::remove_file(&p);
     symlink(target, p).unwrap();
 }
 
+/// Replaces `rel` in `r` (a link, say) by a regular file holding `text`.
+fn regular(r: &Repo, rel: &str, text: &str) {
+    let _ = std::fs::remove_file(r.path().join(rel));
+    r.write(rel, text);
+}
+
+/// A file `name` holding `text` in a directory outside any repository; the directory
+/// lives as long as the first value.
+fn outside(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(name);
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
 #[test]
 fn a_ledger_symlinked_out_of_the_repository_is_exit_2_and_a_regular_one_is_read() {
     let r = released();
-    let outside = tempfile::tempdir().unwrap();
-    let file = outside.path().join("approvals.yaml");
-    std::fs::write(&file, LEDGER).unwrap();
+    let (_dir, file) = outside("approvals.yaml", LEDGER);
     link(&r, &file, ".scopegate/approvals.yaml");
     exit_2(&r.run(&["gate"]), "outside the repository");
     // Control: the same ledger as a regular file.
-    std::fs::remove_file(r.path().join(".scopegate/approvals.yaml")).unwrap();
-    r.write(".scopegate/approvals.yaml", LEDGER);
+    regular(&r, ".scopegate/approvals.yaml", LEDGER);
     let g = r.run(&["gate"]);
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
 }
@@ -69,11 +82,7 @@ fn a_ledger_symlinked_to_the_checkouts_git_config_is_exit_2_and_its_token_is_not
         "http.https://github.com/.extraheader",
         "AUTHORIZATION: basic c2VjcmV0LXRva2Vu",
     ]);
-    link(
-        &r,
-        std::path::Path::new("../.git/config"),
-        ".scopegate/approvals.yaml",
-    );
+    link(&r, "../.git/config", ".scopegate/approvals.yaml");
     let g = r.run(&["gate"]);
     exit_2(&g, "git does not track");
     assert!(!g.stderr.contains("c2VjcmV0LXRva2Vu") && !g.stderr.contains("extraheader"));
@@ -94,11 +103,7 @@ fn a_fifo_or_a_proc_file_as_the_ledger_is_exit_2_without_blocking() {
     // /proc/kmsg blocks a reader as root; /proc/self/environ holds the runner's
     // secrets. Neither is read.
     for proc_file in ["/proc/kmsg", "/proc/self/environ"] {
-        link(
-            &r,
-            std::path::Path::new(proc_file),
-            ".scopegate/approvals.yaml",
-        );
+        link(&r, proc_file, ".scopegate/approvals.yaml");
         let g = r.run(&["gate"]);
         exit_2(&g, "outside the repository");
         assert!(!g.stderr.contains("NO_COLOR"), "{}", g.stderr);
@@ -113,33 +118,24 @@ fn a_scopegate_directory_symlinked_out_of_the_repository_is_exit_2_for_check_and
     std::fs::write(outside.path().join("approvals.yaml"), LEDGER).unwrap();
     std::fs::remove_dir_all(r.path().join(".scopegate")).unwrap();
     symlink(outside.path(), r.path().join(".scopegate")).unwrap();
-    exit_2(
-        &r.run(&["check"]),
-        "through a directory symlinked outside the repository",
-    );
-    exit_2(
-        &r.run(&["gate"]),
-        "through a directory symlinked outside the repository",
-    );
-    exit_2(
-        &r.run(&["gate", "--config-from-worktree"]),
-        "through a directory symlinked outside the repository",
-    );
-    exit_2(
-        &r.run(&["matrix"]),
-        "through a directory symlinked outside the repository",
-    );
+    for args in [
+        &["check"][..],
+        &["gate"],
+        &["gate", "--config-from-worktree"],
+        &["matrix"],
+    ] {
+        exit_2(
+            &r.run(args),
+            "through a directory symlinked outside the repository",
+        );
+    }
 }
 
 #[test]
 fn a_config_symlinked_to_a_tracked_file_in_the_repository_is_read_and_an_untracked_one_is_not() {
     let r = released();
     r.write("config/scopegate.yaml", CONFIG);
-    link(
-        &r,
-        std::path::Path::new("../config/scopegate.yaml"),
-        ".scopegate/config.yaml",
-    );
+    link(&r, "../config/scopegate.yaml", ".scopegate/config.yaml");
     // Not yet tracked: refused, and says so.
     exit_2(&r.run(&["check"]), "git does not track");
     // Control: tracked, the link is followed.
@@ -154,9 +150,7 @@ fn a_config_symlinked_to_a_tracked_file_in_the_repository_is_read_and_an_untrack
 fn allowed_signers_symlinked_out_of_the_repository_is_exit_2() {
     let r = released();
     r.allow_signer("alice", "");
-    let outside = tempfile::tempdir().unwrap();
-    let file = outside.path().join("allowed_signers");
-    std::fs::copy(r.path().join(".scopegate/allowed_signers"), &file).unwrap();
+    let (_dir, file) = outside("allowed_signers", &r.read(".scopegate/allowed_signers"));
     let g = r.run(&["gate", "--config-from-worktree"]);
     assert_eq!(g.code, 0, "control: {}{}", g.stdout, g.stderr);
     link(&r, &file, ".scopegate/allowed_signers");
@@ -170,10 +164,9 @@ fn allowed_signers_symlinked_out_of_the_repository_is_exit_2() {
 #[test]
 fn a_tenants_ehr_snapshot_outside_the_repository_or_in_git_is_exit_2() {
     let r = released();
-    let outside = tempfile::tempdir().unwrap();
     let snapshot = example("tenants/ehr/regional-hospital.json");
-    std::fs::write(outside.path().join("ehr.json"), &snapshot).unwrap();
-    let escape = format!("{}/ehr.json", outside.path().display());
+    let (_dir, file) = outside("ehr.json", &snapshot);
+    let escape = file.display().to_string();
     for (ehr, why) in [
         (escape.as_str(), "outside the repository"),
         (
@@ -208,15 +201,13 @@ fn a_tenants_ehr_snapshot_outside_the_repository_or_in_git_is_exit_2() {
 #[test]
 fn a_tenant_profile_symlinked_out_of_the_repository_is_exit_2_not_skipped() {
     let r = released();
-    let outside = tempfile::tempdir().unwrap();
-    let file = outside.path().join("strict.yaml");
-    std::fs::write(&file, "description: strict\ndeny:\n  - offline_access\n").unwrap();
+    let strict = "description: strict\ndeny:\n  - offline_access\n";
+    let (_dir, file) = outside("strict.yaml", strict);
     std::fs::create_dir_all(r.path().join(".scopegate/tenants")).unwrap();
     link(&r, &file, ".scopegate/tenants/strict.yaml");
     exit_2(&r.run(&["check"]), "outside the repository");
     // Control: the profile as a regular file denies what the app asks for.
-    std::fs::remove_file(r.path().join(".scopegate/tenants/strict.yaml")).unwrap();
-    std::fs::copy(&file, r.path().join(".scopegate/tenants/strict.yaml")).unwrap();
+    regular(&r, ".scopegate/tenants/strict.yaml", strict);
     let c = r.run(&["check", "--format", "json"]);
     assert_eq!(c.json()["tenants"][0]["tenant"], "strict", "{}", c.stdout);
 }
@@ -225,17 +216,14 @@ fn a_tenant_profile_symlinked_out_of_the_repository_is_exit_2_not_skipped() {
 #[test]
 fn the_default_manifest_symlinked_out_of_the_repository_is_exit_2() {
     let r = Repo::new();
-    let outside = tempfile::tempdir().unwrap();
-    let file = outside.path().join("smart-app.yaml");
-    std::fs::write(&file, example("med-rec.yaml")).unwrap();
-    symlink(&file, r.path().join("smart-app.yaml")).unwrap();
+    let (_dir, file) = outside("smart-app.yaml", &example("med-rec.yaml"));
+    link(&r, &file, "smart-app.yaml");
     exit_2(&r.run(&["check"]), "outside the repository");
     // Named on the command line, the user chose it: read.
     let c = r.run(&["check", file.to_str().unwrap()]);
     assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
     // Control: a regular file.
-    std::fs::remove_file(r.path().join("smart-app.yaml")).unwrap();
-    r.write("smart-app.yaml", &example("med-rec.yaml"));
+    regular(&r, "smart-app.yaml", &example("med-rec.yaml"));
     let c = r.run(&["check"]);
     assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
 }
@@ -246,14 +234,13 @@ fn the_default_manifest_symlinked_out_of_the_repository_is_exit_2() {
 #[test]
 fn a_config_symlink_that_leads_nowhere_is_exit_2_never_an_empty_config() {
     let r = released();
-    link(&r, std::path::Path::new("{}"), ".scopegate/config.yaml");
+    link(&r, "{}", ".scopegate/config.yaml");
     exit_2(&r.run(&["check"]), "which does not exist");
     r.commit("config as a link");
     exit_2(&r.run(&["gate"]), "which does not exist");
     r.release("v1.1.0");
     // The working tree's config is a file again; the release's is still the link.
-    std::fs::remove_file(r.path().join(".scopegate/config.yaml")).unwrap();
-    r.write(".scopegate/config.yaml", CONFIG);
+    regular(&r, ".scopegate/config.yaml", CONFIG);
     r.commit("config as a file");
     let g = r.run(&["gate"]);
     exit_2(&g, "which does not exist");
@@ -266,10 +253,8 @@ fn a_config_symlink_that_leads_nowhere_is_exit_2_never_an_empty_config() {
 #[test]
 fn the_ci_report_replaces_a_symlink_the_change_committed_at_its_path() {
     let r = released();
-    let outside = tempfile::tempdir().unwrap();
-    let victim = outside.path().join("victim");
-    std::fs::write(&victim, "precious").unwrap();
-    symlink(&victim, r.path().join("scopegate-report.json")).unwrap();
+    let (_dir, victim) = outside("victim", "precious");
+    link(&r, &victim, "scopegate-report.json");
     let head = r.commit("plant a link");
     let base = r.git(&["rev-parse", "v1.0.0"]).trim().to_string();
     let gh = fake_github::FakeGitHub::start();
@@ -303,7 +288,7 @@ fn a_directory_symlinked_into_git_does_not_reach_the_checkouts_git_config() {
         "http.https://github.com/.extraheader",
         "AUTHORIZATION: basic c2VjcmV0LXRva2Vu",
     ]);
-    symlink(".git", r.path().join("snapshots")).unwrap();
+    link(&r, ".git", "snapshots");
     r.write(
         ".scopegate/tenants/clinic.yaml",
         "description: a clinic\nehr: snapshots/config\n",
@@ -325,14 +310,13 @@ fn a_directory_symlinked_into_git_does_not_reach_the_checkouts_git_config() {
 fn in_a_subdirectory_the_default_manifest_may_link_to_a_tracked_file_only() {
     let r = Repo::new();
     r.write("apps/a/med-rec.yaml", &example("med-rec.yaml"));
-    symlink("med-rec.yaml", r.path().join("apps/a/smart-app.yaml")).unwrap();
+    link(&r, "med-rec.yaml", "apps/a/smart-app.yaml");
     r.write("apps/a/draft.yaml", &example("med-rec.yaml"));
     r.commit("app a");
     let dir = r.path().join("apps/a");
     let c = repo::run_in(&dir, &["check"]);
     assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
-    std::fs::remove_file(dir.join("smart-app.yaml")).unwrap();
     std::fs::rename(dir.join("draft.yaml"), dir.join("untracked.yaml")).unwrap();
-    symlink("untracked.yaml", dir.join("smart-app.yaml")).unwrap();
+    link(&r, "untracked.yaml", "apps/a/smart-app.yaml");
     exit_2(&repo::run_in(&dir, &["check"]), "git does not track");
 }

@@ -128,13 +128,13 @@ fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) 
                 Some(done) => {
                     let text = t.spawn(|| text_diff(app));
                     let changes = diff(base, &app.head, opts);
-                    (done.to_vec(), changes, joined(text))
+                    (done.to_vec(), changes, crate::joined(text))
                 }
                 None => {
                     let lint = t.spawn(|| lint::check(&app.head, opts));
                     let changes = diff(base, &app.head, opts);
                     let text = text_diff(app);
-                    (joined(lint), changes, text)
+                    (crate::joined(lint), changes, text)
                 }
             });
         findings.extend(app_findings);
@@ -161,11 +161,6 @@ fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) 
         c.severity = input.config.severity_of(c.rule);
     }
     (findings, changes, apps)
-}
-
-/// A scoped thread's result; its panic goes on in the caller.
-fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// An app's row in the report.

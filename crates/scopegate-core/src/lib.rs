@@ -34,3 +34,8 @@ pub mod tenant;
 pub mod usage_analysis;
 mod words;
 pub mod yaml;
+
+/// A scoped thread's result; its panic goes on in the caller.
+pub(crate) fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}

@@ -59,12 +59,7 @@ pub fn check_on_two_cores(m: &Manifest, opts: Options) -> Vec<Finding> {
     let (mut findings, whole) = std::thread::scope(|t| {
         let tokens = t.spawn(|| Lint::new(m, opts, &usage).each_token());
         let whole = Lint::new(m, opts, &usage).whole(&usage);
-        (
-            tokens
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            whole,
-        )
+        (crate::joined(tokens), whole)
     });
     findings.extend(whole);
     findings

@@ -90,7 +90,7 @@ proptest::proptest! {
 proptest::proptest! {
     /// Whatever a string holds, the rendered JSON reads back as the same value, with no
     /// raw character a log reader splits lines at, no control but the layout's `\n`,
-    /// and no `##[`; the layout is serde_json's pretty one.
+    /// and no `##[`.
     #[test]
     fn rendered_json_is_the_same_value_with_nothing_to_split_or_command(
         s in "([a-z :#\\[\"\\\\]{0,30}[\\n\\r\\t\\x00\\x1f\\x7f\\u{80}\\u{85}\\u{9f}\\u{2028}\\u{2029}\\u{e9}#\\[]{0,3}){0,8}"
@@ -101,10 +101,18 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&back, &v);
         proptest::prop_assert!(!out.contains("##["));
         proptest::prop_assert!(!out.chars().any(|c| unsafe_char(c) && c != '\n'), "{}", out);
-        let plain = serde_json::to_string_pretty(&serde_json::json!({"k": "a", "a": ["a", {"n": 1}]})).unwrap();
-        let ours = crate::render::json::render(&serde_json::json!({"k": "a", "a": ["a", {"n": 1}]}));
-        proptest::prop_assert_eq!(ours, plain + "\n");
     }
+}
+
+/// The layout is serde_json's pretty one, empty and nested containers included (the
+/// formatter forwards each layout method).
+#[test]
+fn rendered_json_has_serde_jsons_pretty_layout() {
+    let v = serde_json::json!({
+        "k": "a", "a": ["a", {"n": 1}], "e": [], "o": {}, "deep": [[[]], [{"x": [1, 2]}]]
+    });
+    let plain = serde_json::to_string_pretty(&v).unwrap();
+    assert_eq!(crate::render::json::render(&v), plain + "\n");
 }
 
 proptest::proptest! {
