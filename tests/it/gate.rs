@@ -522,3 +522,61 @@ fn a_ledger_entry_with_a_second_reading_is_refused_never_counted() {
         g.stderr
     );
 }
+
+/// Two escalations approved in part (their create approved, their update not) are each
+/// shown as the approved part and the unapproved part, in the order of the changes,
+/// with the other changes kept where they were.
+#[test]
+fn escalations_approved_in_part_are_split_in_place() {
+    let r = released();
+    let widen = |from: &str, to: &str| {
+        let t = r
+            .read("smart-app.yaml")
+            .replace(
+                &format!("scope: patient/{from}"),
+                &format!("scope: patient/{to}"),
+            )
+            .replace(&format!("- patient/{from}\n"), &format!("- patient/{to}\n"));
+        r.write("smart-app.yaml", &t);
+    };
+    widen("MedicationRequest.rs", "MedicationRequest.crs");
+    widen("AllergyIntolerance.rs", "AllergyIntolerance.crs");
+    r.commit("create");
+    let a = r.approve_signed("alice", &["--ticket", "SEC-1"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    r.commit("approve create");
+    widen("MedicationRequest.crs", "MedicationRequest.crus");
+    widen("AllergyIntolerance.crs", "AllergyIntolerance.crus");
+    // An escalation no approval touches stays whole, between the split ones.
+    widen("MedicationStatement.crs", "MedicationStatement.crus");
+    r.commit("update");
+
+    let v = gate(&r).json();
+    let rows: Vec<(String, String)> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["direction"] == "escalation")
+        .map(|c| {
+            let key = c["key"].as_str().unwrap().to_string();
+            (key, c["approval"]["state"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let expect = [
+        ("med-rec:patient/MedicationRequest.c", "approved"),
+        ("med-rec:patient/MedicationRequest.u", "unapproved"),
+        ("med-rec:patient/MedicationStatement.u", "unapproved"),
+        ("med-rec:patient/AllergyIntolerance.c", "approved"),
+        ("med-rec:patient/AllergyIntolerance.u", "unapproved"),
+    ];
+    let got: Vec<(&str, &str)> = rows.iter().map(|(k, s)| (k.as_str(), s.as_str())).collect();
+    assert_eq!(got, expect, "{v:#}");
+    assert_eq!(v["verdict"], "fail");
+
+    // Control: with the update approved as well, nothing is split and all pass.
+    let a = r.approve_signed("alice", &["--ticket", "SEC-2"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    r.commit("approve update");
+    let v = gate(&r).json();
+    assert_eq!(v["summary"]["unapproved"], 0, "{v:#}");
+}

@@ -36,13 +36,15 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
         .map(|b| b.requested().cloned().collect())
         .unwrap_or_default();
     let head_scopes: Vec<Scope> = head.requested().cloned().collect();
-    let mut changes = Vec::new();
+    let mut changes = escalations(head, &base_scopes, &head_scopes, opts);
     if let Some(b) = base.filter(|b| b.id.value != *app) {
-        changes.push(id_changed(&b.id.value, head));
+        changes.insert(0, id_changed(&b.id.value, head));
     }
-    changes.extend(escalations(head, &base_scopes, &head_scopes, opts));
-    changes.extend(reductions(head, &base_scopes, &head_scopes, opts));
-    changes.extend(workflow_changes(base, head, opts));
+    crate::append(
+        &mut changes,
+        reductions(head, &base_scopes, &head_scopes, opts),
+    );
+    crate::append(&mut changes, workflow_changes(base, head, opts));
     changes
 }
 
@@ -57,7 +59,7 @@ fn escalations(
     let app = &head.id.value;
     let escalations = pieces(new_access(head_scopes, base_scopes, opts), opts);
     let lookup = Lookup::new(head, escalations.len());
-    let mut changes = Vec::new();
+    let mut changes = Vec::with_capacity(escalations.len());
     for (n, p) in escalations {
         let rules = classify(&p, base_scopes, opts);
         let severity = rules
@@ -100,7 +102,7 @@ fn reductions(
     let app = &head.id.value;
     let reductions = pieces(new_access(base_scopes, head_scopes, opts), opts);
     let head_lookup = Lookup::new(head, reductions.len());
-    let mut changes = Vec::new();
+    let mut changes = Vec::with_capacity(reductions.len());
     for (n, p) in reductions {
         // Removed access the head still grants in part is narrowed, not gone.
         let kept = narrowing::kept(&p, head_scopes);

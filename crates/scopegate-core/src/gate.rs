@@ -137,8 +137,8 @@ fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) 
                     (crate::joined(lint), changes, text)
                 }
             });
-        findings.extend(app_findings);
-        changes.extend(app_changes);
+        crate::append(&mut findings, app_findings);
+        crate::append(&mut changes, app_changes);
         apps.push(app_row(app, text));
     }
     for gone in input.removed {
@@ -198,11 +198,25 @@ fn apply_ledger(
         c.approval = ledger.approval_for(c);
     }
     // A change approved in part is shown as its approved and unapproved parts, so the
-    // reviewer sees exactly what still needs a decision.
-    let changes: Vec<Change> = changes
+    // reviewer sees exactly what still needs a decision. Most runs split nothing, and a
+    // copy of every change is megabytes: they are rebuilt only when some split.
+    let mut splits = changes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| ledger.split_partly_approved(c).map(|parts| (i, parts)))
+        .collect::<Vec<_>>()
         .into_iter()
-        .flat_map(|c| ledger.split_partly_approved(&c).unwrap_or_else(|| vec![c]))
-        .collect();
+        .peekable();
+    if splits.peek().is_some() {
+        let mut rebuilt = Vec::with_capacity(changes.len() + splits.len());
+        for (i, c) in changes.into_iter().enumerate() {
+            match splits.next_if(|(at, _)| *at == i) {
+                Some((_, parts)) => rebuilt.extend(parts),
+                None => rebuilt.push(c),
+            }
+        }
+        changes = rebuilt;
+    }
     for c in changes
         .iter()
         .filter(|c| c.direction == Direction::Escalation)

@@ -39,3 +39,13 @@ pub mod yaml;
 pub(crate) fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
+
+/// Appends `more` to `into`, taking `more` whole when `into` is empty: the changes and
+/// findings of a large manifest are megabytes, and most runs gather one list.
+pub(crate) fn append<T>(into: &mut Vec<T>, more: Vec<T>) {
+    if into.is_empty() {
+        *into = more;
+    } else {
+        into.extend(more);
+    }
+}

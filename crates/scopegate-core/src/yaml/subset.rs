@@ -73,8 +73,10 @@ pub(super) fn tokens(text: &str) -> Option<Vec<Tok<'_>>> {
             no: 0,
             peeked: None,
         },
-        // About one event per 25 bytes of a typical manifest.
-        out: Vec::with_capacity(text.len() / 20 + 8),
+        // Sized once: a manifest line holds at most three events (`- key: value`) and
+        // most hold two or three; growing by doubling would copy the events and touch
+        // fresh memory twice over (the vector of a large manifest is megabytes).
+        out: Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() * 3 + 8),
         depth: 0,
     };
     let first = p.lines.peek()?;
