@@ -73,10 +73,13 @@ pub(super) fn tokens(text: &str) -> Option<Vec<Tok<'_>>> {
             no: 0,
             peeked: None,
         },
-        // Sized once: a manifest line holds at most three events (`- key: value`) and
-        // most hold two or three; growing by doubling would copy the events and touch
-        // fresh memory twice over (the vector of a large manifest is megabytes).
-        out: Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() * 3 + 8),
+        // Sized once: most lines hold two or three events (`- key: value`), and growing
+        // by doubling would copy the events and touch fresh memory twice over (the
+        // vector of a large manifest is megabytes). No more than one per 12 bytes is
+        // reserved, so blank lines cannot make a small file reserve much.
+        out: Vec::with_capacity(
+            (memchr::memchr_iter(b'\n', text.as_bytes()).count() * 3).min(text.len() / 12) + 8,
+        ),
         depth: 0,
     };
     let first = p.lines.peek()?;
