@@ -71,17 +71,18 @@ fn escalations(
         let pos = entry.map_or(head.scopes_pos, |e| e.token.text.pos);
         let head_text = entry.map_or_else(|| n.scope.to_string(), |e| e.token.text.value.clone());
         let workflows = lookup.workflows(&p, opts);
+        let scope = p.to_string();
         changes.push(Change {
             app: app.clone(),
             direction: Direction::Escalation,
             rule: rules[0],
             also: rules[1..].to_vec(),
             severity,
-            key: format!("{app}:{p}"),
-            scope: p.to_string(),
-            head: Some(head_text.clone()),
+            key: format!("{app}:{scope}"),
+            scope,
             before: n.widens.iter().map(ToString::to_string).collect(),
             description: describe(&n, &p, &head_text),
+            head: Some(head_text),
             location: Location::new(&head.path, pos),
             workflows,
             approval: Approval::not_required(),
@@ -359,16 +360,25 @@ fn pieces(news: Vec<NewAccess>, opts: Options) -> Vec<(NewAccess, Scope)> {
     // covers another one (other tokens only an equal one).
     let others = ScopeSet::new(&all, opts);
     let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(all.len());
+    // `all` holds the pieces in the order they are visited: what is seen is borrowed
+    // from it, and a piece is copied only once it is kept.
+    let mut all_pieces = all.iter();
     for n in news {
-        for p in n.new.clone() {
-            let covered_by_other = match &p {
-                Scope::Resource(r) => others.covering(r).any(|o| o != *r),
-                _ => false,
-            };
-            if !covered_by_other && seen.insert(p.clone()) {
-                out.push((n.clone(), p));
-            }
+        let kept: Vec<&Scope> = all_pieces
+            .by_ref()
+            .take(n.new.len())
+            .filter(|p| {
+                let covered_by_other = match p {
+                    Scope::Resource(r) => others.covering(r).any(|o| o != *r),
+                    _ => false,
+                };
+                !covered_by_other && seen.insert(*p)
+            })
+            .collect();
+        if let Some((last, rest)) = kept.split_last() {
+            out.extend(rest.iter().map(|p| (n.clone(), (*p).clone())));
+            out.push((n, (*last).clone()));
         }
     }
     out
