@@ -163,7 +163,12 @@ impl<'m> NeedList<'m> {
             workflows[next[i as usize] as usize] = w;
             next[i as usize] += 1;
         }
-        let mut index = RestrictionIndex::default();
+        let mut index = RestrictionIndex::with_capacity(
+            distinct
+                .iter()
+                .filter(|n| n.restriction.first_clause().is_some())
+                .count(),
+        );
         for n in &distinct {
             index.push(&n.restriction);
         }

@@ -38,6 +38,15 @@ impl<'a> RestrictionIndex<'a> {
         by_coverer: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
     };
 
+    /// An empty index with room for `restricted` restrictions that have a clause (one
+    /// key each in most manifests), so that building it does not grow its tables.
+    pub(crate) fn with_capacity(restricted: usize) -> Self {
+        let mut index = RestrictionIndex::default();
+        index.by_first.reserve(restricted);
+        index.by_coverer.reserve(restricted);
+        index
+    }
+
     pub(crate) fn push(&mut self, r: &'a Restriction) {
         let i = self.len;
         self.len += 1;

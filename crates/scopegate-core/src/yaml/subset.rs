@@ -75,10 +75,11 @@ pub(super) fn tokens(text: &str) -> Option<Vec<Tok<'_>>> {
         },
         // Sized once: most lines hold two or three events (`- key: value`), and growing
         // by doubling would copy the events and touch fresh memory twice over (the
-        // vector of a large manifest is megabytes). No more than one per 12 bytes is
-        // reserved, so blank lines cannot make a small file reserve much.
+        // vector of a large manifest is megabytes). No more than one per 10 bytes is
+        // reserved (a ledger has about one per 12), so blank lines cannot make a file
+        // reserve much.
         out: Vec::with_capacity(
-            (memchr::memchr_iter(b'\n', text.as_bytes()).count() * 3).min(text.len() / 12) + 8,
+            (memchr::memchr_iter(b'\n', text.as_bytes()).count() * 3).min(text.len() / 10) + 8,
         ),
         depth: 0,
     };
