@@ -214,7 +214,7 @@ fn run_inner(args: &Args, env: &Env) -> Result<u8> {
         client: c,
         head_sha: head_sha.clone(),
     });
-    let loaded = gating::load(&args.manifests, &request, fallback.as_ref())?;
+    let mut loaded = gating::load(&args.manifests, &request, fallback.as_ref())?;
     // The entries as configured, not the files they matched: the marker (and so the
     // sticky comment) survives an app that moves, appears or goes.
     let manifest_paths: Vec<String> = loaded.manifest_spec.clone();
@@ -389,7 +389,7 @@ fn mark_new_in_pr(
         base: BaseSpec::from_flags(Some(&pr.base_sha), None),
         ..request.clone()
     };
-    if let Ok(l) = gating::load(&args.manifests, &pr_base, fallback) {
+    if let Ok(mut l) = gating::load(&args.manifests, &pr_base, fallback) {
         let opts = l.config.options;
         let since_base: Vec<Scope> = l
             .gate(&Default::default())

@@ -192,7 +192,7 @@ fn judge_pr(
         client,
         head_sha: pr.head_sha.clone(),
     };
-    let loaded = gating::load_at(
+    let mut loaded = gating::load_at(
         &args.manifests,
         &request,
         Some(&fallback),

@@ -16,6 +16,7 @@ use crate::gate::trust::{self, Judged, Trust};
 use crate::gate::{self, App, Removed};
 use crate::github;
 use crate::glob::is_glob;
+use crate::lint::Linted;
 use crate::report::{self, Report};
 use crate::signature::{self, AllowedSigners};
 use crate::tenant::{self, Tenant};
@@ -281,6 +282,9 @@ impl<'a> HeadCommit<'a> {
 /// Everything read at both ends, before judging.
 pub struct Loaded {
     pub apps: Vec<App>,
+    /// Each app's lint done ahead, if any: a gate run takes them (another run of the
+    /// same `Loaded` lints again).
+    lints: Vec<Option<Linted>>,
     /// Apps the baseline had under the config's entries, gone at head.
     pub removed: Vec<Removed>,
     /// What names the manifests: the command-line paths, or the config's entries
@@ -351,24 +355,28 @@ impl Loaded {
         })
     }
 
-    pub fn gate(&self, judged: &Judged) -> Gathered {
-        let mut report = gate::gate(&gate::Input {
-            apps: &self.apps,
-            removed: &self.removed,
-            config: &self.config,
-            advisory: self.advisory,
-            baseline: self.baseline.clone(),
-            base_ledger: &self.base_ledger,
-            merged_ledger: &self.merged_ledger,
-            head_ledger: &self.head_ledger,
-            release_ledger: self.release_ledger.as_deref(),
-            ledger_path: approval::PATH,
-            now: &self.now,
-            untrusted: &judged.pending,
-            unverified: &judged.unverified,
-            signed: &judged.signed,
-            tenants: &self.tenants,
-        });
+    pub fn gate(&mut self, judged: &Judged) -> Gathered {
+        let lints = std::mem::take(&mut self.lints);
+        let mut report = gate::gate(
+            &gate::Input {
+                apps: &self.apps,
+                removed: &self.removed,
+                config: &self.config,
+                advisory: self.advisory,
+                baseline: self.baseline.clone(),
+                base_ledger: &self.base_ledger,
+                merged_ledger: &self.merged_ledger,
+                head_ledger: &self.head_ledger,
+                release_ledger: self.release_ledger.as_deref(),
+                ledger_path: approval::PATH,
+                now: &self.now,
+                untrusted: &judged.pending,
+                unverified: &judged.unverified,
+                signed: &judged.signed,
+                tenants: &self.tenants,
+            },
+            lints,
+        );
         report.manifests.clone_from(&self.manifest_spec);
         Gathered {
             report,
@@ -381,7 +389,7 @@ impl Loaded {
 
 /// Reads everything at both ends and runs the gate.
 pub fn gather(manifests: &[PathBuf], req: &Request) -> Result<Gathered> {
-    let loaded = load(manifests, req, None)?;
+    let mut loaded = load(manifests, req, None)?;
     Ok(loaded.gate(&loaded.judge(None)))
 }
 
@@ -536,7 +544,11 @@ pub fn load_at(
         (None, BaseSpec::File(f)) => Base::File(f),
         (None, _) => Base::None,
     };
-    let Apps { apps, removed } = manifests::load(
+    let Apps {
+        apps,
+        lints,
+        removed,
+    } = manifests::load(
         manifests,
         &config,
         repo.as_ref(),
@@ -551,6 +563,7 @@ pub fn load_at(
     let manifest_spec = manifest_spec(manifests, &config, repo.as_ref());
     Ok(Loaded {
         apps,
+        lints,
         removed,
         manifest_spec,
         config,

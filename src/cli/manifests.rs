@@ -40,6 +40,8 @@ pub(super) enum Base<'a> {
 /// The apps to judge, and the apps the baseline had that are gone at head.
 pub(super) struct Apps {
     pub apps: Vec<App>,
+    /// Each app's lint when it was done ahead, for the gate to take (see [`gate::gate`]).
+    pub lints: Vec<Option<Linted>>,
     pub removed: Vec<Removed>,
 }
 
@@ -372,17 +374,23 @@ pub(super) fn load(
                 .into_iter()
                 .next()
                 .context("the baseline file was not read")?;
-            let apps = heads
+            let (apps, lints) = heads
                 .into_iter()
-                .map(|(head, head_text, lint)| App {
-                    head,
-                    head_text,
-                    base: Some((path.clone(), m.clone(), text.clone())),
-                    lint,
+                .map(|(head, head_text, lint)| {
+                    let base = Some((path.clone(), m.clone(), text.clone()));
+                    (
+                        App {
+                            head,
+                            head_text,
+                            base,
+                        },
+                        lint,
+                    )
                 })
-                .collect();
+                .unzip();
             Ok(Apps {
                 apps,
+                lints,
                 removed: Vec::new(),
             })
         }
@@ -688,17 +696,26 @@ fn assemble(
             }
         })
         .collect();
-    let apps = heads
+    let (apps, lints) = heads
         .into_iter()
         .zip(pairing.base_of)
-        .map(|((head, head_text, lint), j)| App {
-            head,
-            head_text,
-            base: j.and_then(|j| bases[j].take()),
-            lint,
+        .map(|((head, head_text, lint), j)| {
+            let base = j.and_then(|j| bases[j].take());
+            (
+                App {
+                    head,
+                    head_text,
+                    base,
+                },
+                lint,
+            )
         })
-        .collect();
-    Ok(Apps { apps, removed })
+        .unzip();
+    Ok(Apps {
+        apps,
+        lints,
+        removed,
+    })
 }
 
 /// Paths grouped by a part of their name.

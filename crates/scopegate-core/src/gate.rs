@@ -31,9 +31,6 @@ pub struct App {
     pub head_text: String,
     /// `(path at baseline, manifest, text)`; `None` for a new app.
     pub base: Option<(String, Manifest, String)>,
-    /// `head` linted ahead of the gate (by the caller, with [`lint::Linted::check`] on
-    /// this very manifest), or `None`: the gate lints it.
-    pub lint: Option<lint::Linted>,
 }
 
 /// An app at the baseline with no manifest at head.
@@ -85,8 +82,12 @@ pub struct Input<'a> {
     pub tenants: &'a [Tenant],
 }
 
-pub fn gate(input: &Input<'_>) -> Report {
-    let (mut findings, changes, apps) = judge_apps(input);
+/// The gate's report. `lints[i]`, when there, is `input.apps[i]`'s head linted ahead of
+/// the gate (by the caller, with [`lint::Linted::check`] on that very manifest): its
+/// findings are used as they are, without a copy, when its options are the config's.
+/// Without one, the gate lints the head itself.
+pub fn gate(input: &Input<'_>, lints: Vec<Option<lint::Linted>>) -> Report {
+    let (mut findings, changes, apps) = judge_apps(input, lints);
     let ledger = Ledger::new(input);
     let changes = apply_ledger(&ledger, changes, &mut findings);
     findings.extend(ledger.stale(&changes, input.apps, input.removed));
@@ -113,30 +114,34 @@ pub fn gate(input: &Input<'_>) -> Report {
 
 /// Lints and diffs every app (and every removed one) on its own, at the config's
 /// severities: the findings, changes and app rows before any approval is applied.
-fn judge_apps(input: &Input<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) {
+fn judge_apps(
+    input: &Input<'_>,
+    lints: Vec<Option<lint::Linted>>,
+) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) {
     let opts = input.config.options;
     let mut findings: Vec<Finding> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
     let mut apps = Vec::new();
+    let mut lints = lints.into_iter();
     for app in input.apps {
         let base = app.base.as_ref().map(|(_, m, _)| m);
+        let ahead = lints.next().flatten().and_then(|l| l.into_findings(opts));
         // The lint, the diff and the text diff are independent: on a CI runner's two
         // cores one of them runs beside the others. The lint, when it was not done
-        // ahead (`App::lint`, for the same options); else the text diff.
-        let (app_findings, app_changes, text) =
-            std::thread::scope(|t| match app.lint.as_ref().and_then(|l| l.with(opts)) {
-                Some(done) => {
-                    let text = t.spawn(|| text_diff(app));
-                    let changes = diff(base, &app.head, opts);
-                    (done.to_vec(), changes, crate::joined(text))
-                }
-                None => {
-                    let lint = t.spawn(|| lint::check(&app.head, opts));
-                    let changes = diff(base, &app.head, opts);
-                    let text = text_diff(app);
-                    (crate::joined(lint), changes, text)
-                }
-            });
+        // ahead (for the same options); else the text diff.
+        let (app_findings, app_changes, text) = std::thread::scope(|t| match ahead {
+            Some(done) => {
+                let text = t.spawn(|| text_diff(app));
+                let changes = diff(base, &app.head, opts);
+                (done, changes, crate::joined(text))
+            }
+            None => {
+                let lint = t.spawn(|| lint::check(&app.head, opts));
+                let changes = diff(base, &app.head, opts);
+                let text = text_diff(app);
+                (crate::joined(lint), changes, text)
+            }
+        });
         crate::append(&mut findings, app_findings);
         crate::append(&mut changes, app_changes);
         apps.push(app_row(app, text));

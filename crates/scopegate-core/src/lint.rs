@@ -37,8 +37,8 @@ impl Linted {
     }
 
     /// The findings, when they were found with `opts`.
-    pub(crate) fn with(&self, opts: Options) -> Option<&[Finding]> {
-        (self.opts == opts).then_some(self.findings.as_slice())
+    pub(crate) fn into_findings(self, opts: Options) -> Option<Vec<Finding>> {
+        (self.opts == opts).then_some(self.findings)
     }
 }
 

@@ -880,7 +880,6 @@ mod tests {
                 crate::manifest::from_str("h.yaml", BASE).unwrap(),
                 BASE.into(),
             )),
-            lint: None,
         }];
         let base = history(n);
         let mut head = base.clone();
@@ -911,7 +910,7 @@ mod tests {
         let mut state = ApprovalState::NotRequired;
         for _ in 0..3 {
             let t = Instant::now();
-            let report = gate(&input);
+            let report = gate(&input, Vec::new());
             best = best.min(t.elapsed());
             state = report.changes[0].approval.state.clone();
         }
