@@ -45,6 +45,35 @@ pub(super) struct Apps {
     pub removed: Vec<Removed>,
 }
 
+impl Apps {
+    /// The apps of `heads`, the `i`th with `base_of(i)` as its baseline, and their
+    /// lints done ahead beside them.
+    fn of(
+        heads: Vec<Head>,
+        removed: Vec<Removed>,
+        mut base_of: impl FnMut(usize) -> Option<(String, Manifest, String)>,
+    ) -> Apps {
+        let (apps, lints) = heads
+            .into_iter()
+            .enumerate()
+            .map(|(i, (head, head_text, lint))| {
+                let base = base_of(i);
+                let app = App {
+                    head,
+                    head_text,
+                    base,
+                };
+                (app, lint)
+            })
+            .unzip();
+        Apps {
+            apps,
+            lints,
+            removed,
+        }
+    }
+}
+
 /// Paths in `files` matching `glob`, in order.
 fn matching<'f>(glob: &Glob, files: &'f [String]) -> impl Iterator<Item = &'f String> {
     files.iter().filter(move |f| glob.matches(f))
@@ -374,25 +403,9 @@ pub(super) fn load(
                 .into_iter()
                 .next()
                 .context("the baseline file was not read")?;
-            let (apps, lints) = heads
-                .into_iter()
-                .map(|(head, head_text, lint)| {
-                    let base = Some((path.clone(), m.clone(), text.clone()));
-                    (
-                        App {
-                            head,
-                            head_text,
-                            base,
-                        },
-                        lint,
-                    )
-                })
-                .unzip();
-            Ok(Apps {
-                apps,
-                lints,
-                removed: Vec::new(),
-            })
+            Ok(Apps::of(heads, Vec::new(), |_| {
+                Some((path.clone(), m.clone(), text.clone()))
+            }))
         }
         _ => assemble(&cx, from_config, &g, heads, bases),
     }
@@ -696,26 +709,9 @@ fn assemble(
             }
         })
         .collect();
-    let (apps, lints) = heads
-        .into_iter()
-        .zip(pairing.base_of)
-        .map(|((head, head_text, lint), j)| {
-            let base = j.and_then(|j| bases[j].take());
-            (
-                App {
-                    head,
-                    head_text,
-                    base,
-                },
-                lint,
-            )
-        })
-        .unzip();
-    Ok(Apps {
-        apps,
-        lints,
-        removed,
-    })
+    Ok(Apps::of(heads, removed, |i| {
+        pairing.base_of[i].and_then(|j| bases[j].take())
+    }))
 }
 
 /// Paths grouped by a part of their name.

@@ -83,9 +83,9 @@ pub struct Input<'a> {
 }
 
 /// The gate's report. `lints[i]`, when there, is `input.apps[i]`'s head linted ahead of
-/// the gate (by the caller, with [`lint::Linted::check`] on that very manifest): its
-/// findings are used as they are, without a copy, when its options are the config's.
-/// Without one, the gate lints the head itself.
+/// the gate (by the caller, with [`lint::Linted::check`]): its findings are used as they
+/// are, without a copy, when it is of that very manifest with the config's options.
+/// Otherwise the gate lints the head itself.
 pub fn gate(input: &Input<'_>, lints: Vec<Option<lint::Linted>>) -> Report {
     let (mut findings, changes, apps) = judge_apps(input, lints);
     let ledger = Ledger::new(input);
@@ -125,7 +125,10 @@ fn judge_apps(
     let mut lints = lints.into_iter();
     for app in input.apps {
         let base = app.base.as_ref().map(|(_, m, _)| m);
-        let ahead = lints.next().flatten().and_then(|l| l.into_findings(opts));
+        let ahead = lints
+            .next()
+            .flatten()
+            .and_then(|l| l.into_findings(&app.head, opts));
         // The lint, the diff and the text diff are independent: on a CI runner's two
         // cores one of them runs beside the others. The lint, when it was not done
         // ahead (for the same options); else the text diff.

@@ -113,43 +113,34 @@ impl<'a> ScopeSet<'a> {
             ..ScopeSet::default()
         };
         for s in scopes {
-            match s {
-                Scope::Resource(r) => set.resources.entry(&r.resource).or_default()
-                    [r.level as usize]
-                    .entries
-                    .push((r.perms, &r.restriction)),
-                other => {
-                    set.others.insert(other);
-                }
-            }
+            set.file(s);
         }
-        // Each index is built once its bucket is whole: sized once, where pushing scope
-        // by scope would grow its tables by doubling (megabytes, for thousands of
-        // restricted scopes on one type). The same entries in the same order as `insert`.
+        // Each index is built once its bucket is whole, so that it is sized once: the
+        // same entries in the same order as `insert` would push.
         for bucket in set.resources.values_mut().flatten() {
-            bucket.index = RestrictionIndex::with_capacity(
-                bucket
-                    .entries
-                    .iter()
-                    .filter(|(_, r)| r.first_clause().is_some())
-                    .count(),
-            );
-            for (_, r) in &bucket.entries {
-                bucket.index.push(r);
-            }
+            bucket.index = RestrictionIndex::of(bucket.entries.iter().map(|(_, r)| *r));
         }
         set
     }
 
     pub(crate) fn insert(&mut self, s: &'a Scope) {
+        if let (Some(bucket), Scope::Resource(r)) = (self.file(s), s) {
+            bucket.index.push(&r.restriction);
+        }
+    }
+
+    /// Adds `s` without indexing it: the bucket of a resource scope, whose index is
+    /// the caller's to update.
+    fn file(&mut self, s: &'a Scope) -> Option<&mut Bucket<'a>> {
         match s {
             Scope::Resource(r) => {
                 let bucket = &mut self.resources.entry(&r.resource).or_default()[r.level as usize];
                 bucket.entries.push((r.perms, &r.restriction));
-                bucket.index.push(&r.restriction);
+                Some(bucket)
             }
             other => {
                 self.others.insert(other);
+                None
             }
         }
     }

@@ -21,24 +21,28 @@ use crate::syntax::{self, Syntax};
 /// A manifest's findings under some options, found ahead of the gate: the shell lints
 /// the head on a second core while git is still finding the baseline, before the
 /// trusted config (and so the options the gate judges with) is known. The gate uses
-/// them only when the options are the config's, and lints again otherwise.
+/// them only for the manifest they were found in and when the options are the
+/// config's, and lints again otherwise.
 pub struct Linted {
+    /// The manifest's path: the one name an app has in a run.
+    path: String,
     opts: Options,
     findings: Vec<Finding>,
 }
 
 impl Linted {
-    /// [`check`] with `opts`, kept with the options it ran with.
+    /// [`check`] with `opts`, kept with the manifest and the options it ran with.
     pub fn check(m: &Manifest, opts: Options) -> Linted {
         Linted {
+            path: m.path.clone(),
             opts,
             findings: check(m, opts),
         }
     }
 
-    /// The findings, when they were found with `opts`.
-    pub(crate) fn into_findings(self, opts: Options) -> Option<Vec<Finding>> {
-        (self.opts == opts).then_some(self.findings)
+    /// The findings, when they were found in `m` with `opts`.
+    pub(crate) fn into_findings(self, m: &Manifest, opts: Options) -> Option<Vec<Finding>> {
+        (self.path == m.path && self.opts == opts).then_some(self.findings)
     }
 }
 
@@ -163,15 +167,7 @@ impl<'m> NeedList<'m> {
             workflows[next[i as usize] as usize] = w;
             next[i as usize] += 1;
         }
-        let mut index = RestrictionIndex::with_capacity(
-            distinct
-                .iter()
-                .filter(|n| n.restriction.first_clause().is_some())
-                .count(),
-        );
-        for n in &distinct {
-            index.push(&n.restriction);
-        }
+        let index = RestrictionIndex::of(distinct.iter().map(|n| &n.restriction));
         NeedList {
             needs: distinct
                 .into_iter()

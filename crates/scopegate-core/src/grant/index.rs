@@ -38,12 +38,25 @@ impl<'a> RestrictionIndex<'a> {
         by_coverer: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
     };
 
-    /// An empty index with room for `restricted` restrictions that have a clause (one
-    /// key each in most manifests), so that building it does not grow its tables.
-    pub(crate) fn with_capacity(restricted: usize) -> Self {
+    /// The index of `restrictions`, pushed in order, its tables sized once for those
+    /// with a clause (one key each in most manifests): pushing into an empty index
+    /// grows them by doubling, megabytes for thousands of restricted scopes on a type.
+    pub(crate) fn of<I>(restrictions: I) -> Self
+    where
+        I: IntoIterator<Item = &'a Restriction>,
+        I::IntoIter: Clone,
+    {
+        let restrictions = restrictions.into_iter();
+        let restricted = restrictions
+            .clone()
+            .filter(|r| r.first_clause().is_some())
+            .count();
         let mut index = RestrictionIndex::default();
         index.by_first.reserve(restricted);
         index.by_coverer.reserve(restricted);
+        for r in restrictions {
+            index.push(r);
+        }
         index
     }
 

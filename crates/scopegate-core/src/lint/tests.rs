@@ -348,3 +348,26 @@ fn the_lint_on_two_cores_finds_what_the_lint_finds_in_the_same_order() {
     }
     assert!(linted > 50, "only {linted} manifests linted");
 }
+
+/// Findings linted ahead count only for the manifest and the options they were found
+/// with: another app's (findings that would hide this one's), or other options, give
+/// none, and the gate lints again.
+#[test]
+fn a_lint_ahead_is_used_only_for_its_own_manifest_and_options() {
+    let text =
+        "id: app\nscopes:\n  - scope: patient/Observation.rs\n    rationale: why\nworkflows: []\n";
+    let a = from_str("a.yaml", text).unwrap();
+    let b = from_str("b.yaml", text).unwrap();
+    let opts = Options::default();
+    let other = Options {
+        user_covers_patient: !opts.user_covers_patient,
+    };
+    assert!(Linted::check(&a, opts).into_findings(&b, opts).is_none());
+    assert!(Linted::check(&a, opts).into_findings(&a, other).is_none());
+    let own = Linted::check(&a, opts).into_findings(&a, opts);
+    assert_eq!(own.map(|f| f.len()), Some(check(&a, opts).len()));
+    assert!(
+        !check(&a, opts).is_empty(),
+        "the control has findings to lose"
+    );
+}
