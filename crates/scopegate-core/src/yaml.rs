@@ -238,8 +238,8 @@ pub(crate) fn parse<T: DeserializeOwned>(
 
 /// The first syntax error in `text`, if any, from the parser serde-saphyr reads with.
 fn first_scan_error(text: &str) -> Option<ScanError> {
-    let mut events = Source::full(text);
-    while let Some(ev) = events.next() {
+    let mut events = granit(text);
+    while let Some(ev) = events.next_event() {
         if let Err(e) = ev {
             return Some(e);
         }
@@ -324,11 +324,11 @@ fn explain_yaml_message(kind: FileKind, msg: &str) -> (String, Option<String>) {
 /// The reader stopped: the problem that stopped it is the last one in
 /// [`Reader::into_problems`]. Malformed YAML, nesting too deep, too many nodes, an anchor
 /// or alias, or a second document: nothing after it can be trusted or is worth reading.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Stop;
 
 /// The start of one YAML node, as the reader met it.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Node<'a> {
     /// A scalar's text, verbatim: `1.10`, `NO` and `true` are strings; there is no typing.
     Scalar {
@@ -362,10 +362,26 @@ impl Node<'_> {
 }
 
 /// Inside a list or mapping: the next node, or the end of the collection.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Item<'a> {
     Node(Node<'a>),
     End,
+}
+
+/// What the reader makes of one event: the document's frame, or an item inside it.
+#[derive(Debug, PartialEq)]
+enum Ev<'a> {
+    /// The stream or the document starts or ends (where it does).
+    Frame(Frame, Pos),
+    Item(Item<'a>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Frame {
+    StreamStart,
+    DocumentStart,
+    DocumentEnd,
+    StreamEnd,
 }
 
 /// A pull reader over the nodes of a single YAML document, holding scopegate's limits.
@@ -408,23 +424,21 @@ enum Source<'a> {
 
 impl<'a> Source<'a> {
     fn full(text: &'a str) -> Source<'a> {
-        let opts = granit_parser::options! {
-            // The reader's own depth check fires first; these bound the scanner as well.
-            flow_nesting_limit: MAX_DEPTH + 1,
-            block_nesting_limit: MAX_DEPTH + 1,
-            // Comments are not data. (Were the parser's `comments` feature switched on by
-            // another crate, they would otherwise arrive as events.)
-            emit_comments: false,
-        };
-        Source::Full(Box::new(Parser::new_from_str_with_options(text, opts)))
+        Source::Full(granit(text))
     }
+}
 
-    fn next(&mut self) -> Option<Result<(Event<'a>, Span), ScanError>> {
-        match self {
-            Source::Subset(toks) => toks.next().map(|t| Ok(t.event())),
-            Source::Full(p) => p.next_event(),
-        }
-    }
+/// granit-parser over `text`, with scopegate's limits.
+fn granit(text: &str) -> Box<Parser<'_, StrInput<'_>>> {
+    let opts = granit_parser::options! {
+        // The reader's own depth check fires first; these bound the scanner as well.
+        flow_nesting_limit: MAX_DEPTH + 1,
+        block_nesting_limit: MAX_DEPTH + 1,
+        // Comments are not data. (Were the parser's `comments` feature switched on by
+        // another crate, they would otherwise arrive as events.)
+        emit_comments: false,
+    };
+    Box::new(Parser::new_from_str_with_options(text, opts))
 }
 
 impl<'a> Reader<'a> {
@@ -476,9 +490,17 @@ impl<'a> Reader<'a> {
         Stop
     }
 
-    fn event(&mut self) -> Result<(Event<'a>, Span), Stop> {
-        match self.events.next() {
-            Some(Ok(e)) => Ok(e),
+    /// The next event, as a frame or an item. The fast path's events become items
+    /// directly; granit-parser's go through [`Reader::item_of`]. The two agree
+    /// ([`fast_path_agrees`] compares them).
+    fn ev(&mut self) -> Result<Ev<'a>, Stop> {
+        let next = match &mut self.events {
+            Source::Subset(toks) => toks.next().map(|t| Ok(Ok(t))),
+            Source::Full(p) => p.next_event().map(|r| r.map(Err)),
+        };
+        match next {
+            Some(Ok(Ok(tok))) => self.tok(tok),
+            Some(Ok(Err((event, span)))) => self.full(event, &span),
             Some(Err(e)) => Err(self.scan_error(&e)),
             // The parser ends every stream with StreamEnd and then stops: reading past it
             // is a bug in the caller's walk, reported rather than panicking.
@@ -490,19 +512,51 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// One of the fast path's events: never an anchor, alias or tag.
+    fn tok(&mut self, tok: subset::Tok<'a>) -> Result<Ev<'a>, Stop> {
+        use subset::Tok;
+        let item = match tok {
+            Tok::StreamStart => return Ok(Ev::Frame(Frame::StreamStart, subset::START.pos())),
+            Tok::DocumentStart(at) => return Ok(Ev::Frame(Frame::DocumentStart, at.pos())),
+            Tok::DocumentEnd(at) => return Ok(Ev::Frame(Frame::DocumentEnd, at.pos())),
+            Tok::StreamEnd(at) => return Ok(Ev::Frame(Frame::StreamEnd, at.pos())),
+            Tok::SeqEnd(_) | Tok::MapEnd(_) => self.close(),
+            Tok::Scalar(value, style, at) => {
+                let pos = at.pos();
+                self.count(0, pos)?;
+                Item::Node(Node::Scalar {
+                    null: is_null(style, &value),
+                    value,
+                    pos,
+                })
+            }
+            Tok::Seq(_, at) => Item::Node(self.enter(true, at.pos())?),
+            Tok::Map(at) => Item::Node(self.enter(false, at.pos())?),
+        };
+        Ok(Ev::Item(item))
+    }
+
+    /// One of granit-parser's events.
+    fn full(&mut self, event: Event<'a>, span: &Span) -> Result<Ev<'a>, Stop> {
+        let frame = match event {
+            Event::StreamStart => Frame::StreamStart,
+            Event::DocumentStart(..) => Frame::DocumentStart,
+            Event::DocumentEnd => Frame::DocumentEnd,
+            Event::StreamEnd => Frame::StreamEnd,
+            other => return Ok(Ev::Item(self.item_of(other, span)?)),
+        };
+        Ok(Ev::Frame(frame, span.start.into()))
+    }
+
     /// Opens the one document: its root node, or `None` when the stream holds none.
     pub(crate) fn document(&mut self) -> Result<Option<Node<'a>>, Stop> {
         loop {
-            let (event, span) = self.event()?;
-            match event {
-                Event::StreamStart | Event::DocumentStart(..) => {}
-                Event::StreamEnd => return Ok(None),
-                _ => {
-                    return match self.item_of(event, span)? {
-                        Item::Node(n) => Ok(Some(n)),
-                        Item::End => Ok(None),
-                    };
-                }
+            match self.ev()? {
+                Ev::Frame(Frame::StreamStart | Frame::DocumentStart, _) => {}
+                Ev::Frame(Frame::StreamEnd, _) => return Ok(None),
+                Ev::Frame(Frame::DocumentEnd, pos) => return Err(self.broken_walk(pos)),
+                Ev::Item(Item::Node(n)) => return Ok(Some(n)),
+                Ev::Item(Item::End) => return Ok(None),
             }
         }
     }
@@ -510,11 +564,11 @@ impl<'a> Reader<'a> {
     /// Closes the document once the root node has been read: a second one is refused.
     pub(crate) fn finish(&mut self) -> Result<(), Stop> {
         loop {
-            match self.event()? {
-                (Event::StreamEnd, _) => return Ok(()),
-                (Event::DocumentStart(..), span) => {
+            match self.ev()? {
+                Ev::Frame(Frame::StreamEnd, _) => return Ok(()),
+                Ev::Frame(Frame::DocumentStart, pos) => {
                     return Err(self.stop(
-                        span.start.into(),
+                        pos,
                         "a manifest is one YAML document; this `---` starts a second one",
                         Some("remove the `---` line and what follows it".into()),
                     ));
@@ -526,43 +580,42 @@ impl<'a> Reader<'a> {
 
     /// The next node, or the end of the list or mapping being read.
     pub(crate) fn item(&mut self) -> Result<Item<'a>, Stop> {
-        let (event, span) = self.event()?;
-        self.item_of(event, span)
+        match self.ev()? {
+            Ev::Item(item) => Ok(item),
+            // The document's frame, never between nodes: the caller's walk is broken.
+            Ev::Frame(_, pos) => Err(self.broken_walk(pos)),
+        }
     }
 
-    fn item_of(&mut self, event: Event<'a>, span: Span) -> Result<Item<'a>, Stop> {
+    fn broken_walk(&mut self, pos: Pos) -> Stop {
+        self.stop(pos, "the YAML ended where a value was expected", None)
+    }
+
+    /// An item among granit-parser's events (never a frame).
+    fn item_of(&mut self, event: Event<'a>, span: &Span) -> Result<Item<'a>, Stop> {
+        let pos = span.start.into();
         let node = match event {
-            Event::SequenceEnd | Event::MappingEnd => {
-                self.depth = self.depth.saturating_sub(1);
-                return Ok(Item::End);
-            }
-            Event::Alias(_) | Event::UnresolvedAlias(_) => return Err(self.anchors(&span)),
+            Event::SequenceEnd | Event::MappingEnd => return Ok(self.close()),
+            Event::Alias(_) | Event::UnresolvedAlias(_) => return Err(self.anchors(pos)),
             Event::Scalar(value, style, anchor, tag) => {
-                self.count(anchor, &span)?;
-                let mut null = style == ScalarStyle::Plain
-                    && matches!(&*value, "" | "~" | "null" | "Null" | "NULL");
+                self.count(anchor, pos)?;
+                let mut null = is_null(style, &value);
                 if let Some(tag) = tag {
                     null = false;
-                    self.tag(&tag, "str", &span);
+                    self.tag(&tag, "str", span);
                 }
-                Node::Scalar {
-                    value,
-                    null,
-                    pos: span.start.into(),
-                }
+                Node::Scalar { value, null, pos }
             }
-            Event::SequenceStart(_, anchor, tag) => self.open(true, anchor, tag, &span)?,
-            Event::MappingStart(_, anchor, tag) => self.open(false, anchor, tag, &span)?,
-            // The document's frame, never between nodes: the caller's walk is broken.
-            _ => {
-                return Err(self.stop(
-                    span.start.into(),
-                    "the YAML ended where a value was expected",
-                    None,
-                ));
-            }
+            Event::SequenceStart(_, anchor, tag) => self.open(true, anchor, tag, span)?,
+            Event::MappingStart(_, anchor, tag) => self.open(false, anchor, tag, span)?,
+            _ => return Err(self.broken_walk(pos)),
         };
         Ok(Item::Node(node))
+    }
+
+    fn close(&mut self) -> Item<'a> {
+        self.depth = self.depth.saturating_sub(1);
+        Item::End
     }
 
     fn open(
@@ -572,19 +625,24 @@ impl<'a> Reader<'a> {
         tag: Option<Cow<'_, granit_parser::Tag>>,
         span: &Span,
     ) -> Result<Node<'a>, Stop> {
-        self.count(anchor, span)?;
+        let pos = span.start.into();
+        self.count(anchor, pos)?;
         if let Some(tag) = tag {
             self.tag(&tag, if seq { "seq" } else { "map" }, span);
         }
+        self.enter(seq, pos)
+    }
+
+    /// A collection starts (its anchor counted already): one level deeper.
+    fn enter(&mut self, seq: bool, pos: Pos) -> Result<Node<'a>, Stop> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(self.stop(
-                span.start.into(),
+                pos,
                 format!("the YAML is nested deeper than {MAX_DEPTH} levels"),
                 Some(DEPTH_HINT.into()),
             ));
         }
-        let pos = span.start.into();
         Ok(if seq { Node::Seq(pos) } else { Node::Map(pos) })
     }
 
@@ -617,14 +675,14 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn count(&mut self, anchor: usize, span: &Span) -> Result<(), Stop> {
+    fn count(&mut self, anchor: usize, pos: Pos) -> Result<(), Stop> {
         if anchor != 0 {
-            return Err(self.anchors(span));
+            return Err(self.anchors(pos));
         }
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             return Err(self.stop(
-                span.start.into(),
+                pos,
                 format!("the YAML is too large to be a manifest (more than {MAX_NODES} values)"),
                 Some("a manifest of 5,000 scopes has about 40,000".into()),
             ));
@@ -632,9 +690,9 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn anchors(&mut self, span: &Span) -> Stop {
+    fn anchors(&mut self, pos: Pos) -> Stop {
         self.stop(
-            span.start.into(),
+            pos,
             "YAML anchors and aliases are not allowed in a manifest",
             Some("write each value out in full".into()),
         )
@@ -659,6 +717,11 @@ impl<'a> Reader<'a> {
         self.problems.push(p);
         Stop
     }
+}
+
+/// A plain `~`, `null`, `Null`, `NULL` or nothing at all (YAML 1.2 core schema).
+fn is_null(style: ScalarStyle, value: &str) -> bool {
+    style == ScalarStyle::Plain && matches!(value, "" | "~" | "null" | "Null" | "NULL")
 }
 
 /// A YAML syntax error, worded the same whichever parser met it (the manifest reader or
@@ -792,10 +855,10 @@ pub fn fast_path_agrees(text: &str) -> Result<bool, String> {
     let Some(toks) = subset::tokens(text) else {
         return Ok(false);
     };
-    let mut full = Source::full(text);
+    let mut full = granit(text);
     for (i, tok) in toks.into_iter().enumerate() {
         let (fast, fast_span) = tok.event();
-        let (slow, slow_span) = match full.next() {
+        let (slow, slow_span) = match full.next_event() {
             Some(Ok(e)) => e,
             Some(Err(e)) => {
                 return Err(format!(
@@ -813,10 +876,26 @@ pub fn fast_path_agrees(text: &str) -> Result<bool, String> {
             ));
         }
     }
-    match full.next() {
-        None => Ok(true),
-        Some(e) => Err(format!(
+    if let Some(e) = full.next_event() {
+        return Err(format!(
             "granit-parser goes on after the fast path ends: {e:?}"
-        )),
+        ));
     }
+    // The reader turns the fast path's events into items directly: the same items,
+    // at the same places, as it makes of granit-parser's.
+    let mut fast = Reader::over(text, true);
+    let mut slow = Reader::over(text, false);
+    for i in 0.. {
+        let (a, b) = (fast.ev(), slow.ev());
+        let end = matches!(a, Ok(Ev::Frame(Frame::StreamEnd, _)) | Err(_));
+        if a != b || fast.problems != slow.problems {
+            return Err(format!(
+                "reader item {i}: from the fast path {a:?}, from granit-parser {b:?}"
+            ));
+        }
+        if end {
+            break;
+        }
+    }
+    Ok(true)
 }

@@ -13,7 +13,9 @@
 
 use std::borrow::Cow;
 
-use granit_parser::{Event, Marker, ScalarStyle, Span, StructureStyle};
+#[cfg(any(test, feature = "fuzzing"))]
+use granit_parser::{Event, Marker, Span};
+use granit_parser::{ScalarStyle, StructureStyle};
 
 /// A place as granit-parser counts it: line from 1, column in characters from 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +26,13 @@ pub(super) struct At {
 
 /// One event, compactly: a large manifest has tens of thousands of them.
 #[derive(Debug)]
+#[cfg_attr(
+    not(any(test, feature = "fuzzing")),
+    expect(
+        dead_code,
+        reason = "the style of a list and where one ends are checked against granit-parser's, not read"
+    )
+)]
 pub(super) enum Tok<'a> {
     StreamStart,
     DocumentStart(At),
@@ -36,13 +45,27 @@ pub(super) enum Tok<'a> {
     StreamEnd(At),
 }
 
+/// Where the stream starts, as granit-parser places it.
+pub(super) const START: At = At { line: 1, col: 0 };
+
+impl At {
+    /// The place as the reader reports it (columns from 1).
+    pub(super) fn pos(self) -> super::Pos {
+        super::Pos {
+            line: self.line,
+            column: self.col.saturating_add(1),
+        }
+    }
+}
+
 impl<'a> Tok<'a> {
     /// The event granit-parser would give, with a span that starts where its does (the
     /// span's end and character offset are not kept: scopegate reads only the start).
+    /// The reader makes items of the tokens directly; this is for [`fast_path_agrees`](super::fast_path_agrees).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(super) fn event(self) -> (Event<'a>, Span) {
-        let start = At { line: 1, col: 0 };
         let (event, at) = match self {
-            Tok::StreamStart => (Event::StreamStart, start),
+            Tok::StreamStart => (Event::StreamStart, START),
             Tok::DocumentStart(at) => (Event::DocumentStart(false, None), at),
             Tok::Scalar(v, style, at) => (Event::Scalar(v, style, 0, None), at),
             Tok::Seq(style, at) => (Event::SequenceStart(style, 0, None), at),
