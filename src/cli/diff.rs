@@ -72,7 +72,7 @@ pub(super) fn report_against_baseline(req: &Request, style: Style) -> Result<u8>
     let g = loaded.gate(&loaded.judge(None));
     if req.format == ReportFormat::Notice {
         // The notice quotes workflow descriptions and rationales from the head manifests.
-        let heads: Vec<&Manifest> = loaded.apps.iter().map(|a| &a.head).collect();
+        let heads: Vec<&Manifest> = loaded.apps.iter().map(|a| &*a.head).collect();
         let notice = crate::notice::build(&g.report, &heads);
         print!("{}", crate::render::notice::render(&notice));
     } else if matches!(req.format, ReportFormat::Json) {

@@ -1,6 +1,7 @@
 //! The head manifests parsed and linted ahead, on the second core, while the main thread
 //! is still in git finding the baseline (a CI runner has two cores, and the gate's own
-//! work would otherwise wait for git's).
+//! work would otherwise wait for git's). Each parse is handed over as soon as all are
+//! done, before the lint: the main thread diffs the heads while this one lints them.
 //!
 //! Which manifests the gate judges, and with which options, is known only once the
 //! trusted commit's config is read; this guesses them from the working tree: the paths
@@ -8,11 +9,13 @@
 //! config, linted with its options. A guess is used only where it is exactly what the
 //! gate would have done itself: the same label and the same bytes (compared whole) give
 //! the same parse, since parsing is a pure function of the two; and a lint is used only
-//! when its options are the config's ([`Linted`]). A wrong guess costs the time of the
+//! for the very parse the gate holds (the same `Arc`), when its options are the
+//! config's ([`Linted`]; the core checks both). A wrong guess costs the time of the
 //! guess, never a different answer.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
 use super::manifests::{Found, Tree};
@@ -25,14 +28,22 @@ use crate::yaml::LoadError;
 /// One head manifest read ahead: its label and bytes.
 type Guess = (String, Arc<Vec<u8>>);
 
-/// A head manifest's parse, and its lint when it parsed.
-pub(super) type Done = (Result<Manifest, LoadError>, Option<Linted>);
+/// A head manifest's parse: shared, since it is linted here while the gate diffs it.
+pub(super) type Parse = Result<Arc<Manifest>, LoadError>;
 
 /// The work started ahead, if any.
 #[derive(Default)]
 pub(super) struct Early {
     guesses: Vec<Guess>,
-    work: Option<JoinHandle<Vec<Done>>>,
+    work: Option<Work>,
+}
+
+/// The thread: it sends the parses once, then returns the lints (one per guess, `None`
+/// where the manifest did not parse).
+struct Work {
+    /// Taken by the one [`Early::parses`] call.
+    parses: Option<Receiver<Vec<Parse>>>,
+    lints: JoinHandle<Vec<Option<Linted>>>,
 }
 
 impl Early {
@@ -59,19 +70,30 @@ impl Early {
             return Early::default();
         }
         let inputs = guesses.clone();
-        let work = std::thread::spawn(move || {
-            inputs
+        let (send, parses) = sync_channel(1);
+        let lints = std::thread::spawn(move || {
+            let parsed: Vec<Parse> = inputs
                 .iter()
-                .map(|(label, bytes)| {
-                    let parsed = manifest::from_bytes(label, bytes);
-                    let lint = parsed.as_ref().ok().map(|m| Linted::check(m, opts));
-                    (parsed, lint)
-                })
+                .map(|(label, bytes)| manifest::from_bytes(label, bytes).map(Arc::new))
+                .collect();
+            let heads: Vec<Option<Arc<Manifest>>> =
+                parsed.iter().map(|p| p.as_ref().ok().cloned()).collect();
+            // The gate may have stopped waiting (an error elsewhere): then the lint is
+            // not wanted either.
+            if send.send(parsed).is_err() {
+                return Vec::new();
+            }
+            heads
+                .iter()
+                .map(|m| m.as_ref().map(|m| Linted::check(m, opts)))
                 .collect()
         });
         Early {
             guesses,
-            work: Some(work),
+            work: Some(Work {
+                parses: Some(parses),
+                lints,
+            }),
         }
     }
 
@@ -82,17 +104,34 @@ impl Early {
             .position(|(l, b)| l == label && b.as_slice() == bytes)
     }
 
-    /// Waits for the work ahead: one [`Done`] per guess, in the order [`Early::has`]
-    /// numbers them.
-    pub(super) fn join(self) -> Vec<Option<Done>> {
+    /// Waits for the parses ahead: one per guess, in the order [`Early::has`] numbers
+    /// them. Once only: a second call gets none.
+    pub(super) fn parses(&mut self) -> Vec<Option<Parse>> {
+        let Some(parses) = self.work.as_mut().and_then(|w| w.parses.take()) else {
+            return Vec::new();
+        };
+        match parses.recv() {
+            Ok(parses) => parses.into_iter().map(Some).collect(),
+            // The thread ended without sending: it panicked, and the join says why.
+            Err(_) => {
+                let work = self.work.take().expect("the work is there");
+                match work.lints.join() {
+                    Err(p) => std::panic::resume_unwind(p),
+                    Ok(_) => unreachable!("the thread sends its parses before it returns"),
+                }
+            }
+        }
+    }
+
+    /// Waits for the lints ahead: one per guess (`None` where it did not parse), in
+    /// the order [`Early::has`] numbers them.
+    pub(super) fn lints(self) -> Vec<Option<Linted>> {
         match self.work {
             None => Vec::new(),
             Some(w) => w
+                .lints
                 .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p))
-                .into_iter()
-                .map(Some)
-                .collect(),
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
         }
     }
 }
@@ -116,9 +155,11 @@ mod tests {
             early.has("m.yaml", M.replace("launch", "openid").as_bytes()),
             None
         );
-        let done = early.join();
-        let (parsed, lint) = done.into_iter().next().flatten().unwrap();
+        let mut early = early;
+        let parsed = early.parses().into_iter().next().flatten().unwrap();
         assert_eq!(parsed.unwrap().path, "m.yaml");
+        assert!(early.parses().is_empty(), "the parses are handed over once");
+        let lint = early.lints().into_iter().next().flatten();
         assert!(lint.is_some(), "a manifest that parses is linted ahead");
     }
 
@@ -153,6 +194,8 @@ mod tests {
         );
         let read: Vec<&str> = early.guesses.iter().map(|(l, _)| l.as_str()).collect();
         assert_eq!(read, ["real.yaml"]);
-        assert_eq!(early.join().len(), 1);
+        let mut early = early;
+        assert_eq!(early.parses().len(), 1);
+        assert_eq!(early.lints().len(), 1);
     }
 }

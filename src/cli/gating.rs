@@ -16,7 +16,6 @@ use crate::gate::trust::{self, Judged, Trust};
 use crate::gate::{self, App, Removed};
 use crate::github;
 use crate::glob::is_glob;
-use crate::lint::Linted;
 use crate::report::{self, Report};
 use crate::signature::{self, AllowedSigners};
 use crate::tenant::{self, Tenant};
@@ -282,9 +281,10 @@ impl<'a> HeadCommit<'a> {
 /// Everything read at both ends, before judging.
 pub struct Loaded {
     pub apps: Vec<App>,
-    /// Each app's lint done ahead, if any: a gate run takes them (another run of the
-    /// same `Loaded` lints again).
-    lints: Vec<Option<Linted>>,
+    /// The work started ahead, linting the heads, and each app's place in it: a gate
+    /// run takes them (another run of the same `Loaded` lints again).
+    early: Option<Early>,
+    ahead: Vec<Option<usize>>,
     /// Apps the baseline had under the config's entries, gone at head.
     pub removed: Vec<Removed>,
     /// What names the manifests: the command-line paths, or the config's entries
@@ -356,7 +356,18 @@ impl Loaded {
     }
 
     pub fn gate(&mut self, judged: &Judged) -> Gathered {
-        let lints = std::mem::take(&mut self.lints);
+        let early = self.early.take();
+        let ahead = std::mem::take(&mut self.ahead);
+        let lints = gate::Ahead {
+            coming: ahead.iter().map(Option::is_some).collect(),
+            wait: Box::new(move || {
+                let mut done = early.map(Early::lints).unwrap_or_default();
+                ahead
+                    .iter()
+                    .map(|a| a.and_then(|i| done.get_mut(i)?.take()))
+                    .collect()
+            }),
+        };
         let mut report = gate::gate(
             &gate::Input {
                 apps: &self.apps,
@@ -544,9 +555,10 @@ pub fn load_at(
         (None, BaseSpec::File(f)) => Base::File(f),
         (None, _) => Base::None,
     };
+    let mut early = early;
     let Apps {
         apps,
-        lints,
+        ahead,
         removed,
     } = manifests::load(
         manifests,
@@ -555,7 +567,7 @@ pub fn load_at(
         &root,
         &base,
         head.as_ref(),
-        early,
+        &mut early,
     )?;
     if apps.is_empty() && removed.is_empty() {
         bail!("no manifest to gate");
@@ -563,7 +575,8 @@ pub fn load_at(
     let manifest_spec = manifest_spec(manifests, &config, repo.as_ref());
     Ok(Loaded {
         apps,
-        lints,
+        early: Some(early),
+        ahead,
         removed,
         manifest_spec,
         config,

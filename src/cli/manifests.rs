@@ -13,10 +13,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::early::Early;
+use super::early::{Early, Parse};
 use super::gating::{HeadCommit, Reader};
 use super::{LoadErrors, read_limited};
 use crate::baseline::Repo;
@@ -24,8 +25,7 @@ use crate::config::{self, Config};
 use crate::gate::pairing;
 use crate::gate::{App, Removed};
 use crate::glob::{Glob, is_glob};
-use crate::lint::Linted;
-use crate::manifest::{self, LoadError, Manifest};
+use crate::manifest::{self, Manifest};
 
 /// Where the baseline manifests come from.
 pub(super) enum Base<'a> {
@@ -40,35 +40,36 @@ pub(super) enum Base<'a> {
 /// The apps to judge, and the apps the baseline had that are gone at head.
 pub(super) struct Apps {
     pub apps: Vec<App>,
-    /// Each app's lint when it was done ahead, for the gate to take (see [`gate::gate`]).
-    pub lints: Vec<Option<Linted>>,
+    /// Each app's place among the manifests [`Early`] parsed ahead, when it is one of
+    /// them: its lint comes from there (see [`gate::Ahead`](crate::gate::Ahead)).
+    pub ahead: Vec<Option<usize>>,
     pub removed: Vec<Removed>,
 }
 
 impl Apps {
-    /// The apps of `heads`, the `i`th with `base_of(i)` as its baseline, and their
-    /// lints done ahead beside them.
+    /// The apps of `heads`, the `i`th with `base_of(i)` as its baseline, and where
+    /// each was parsed ahead.
     fn of(
         heads: Vec<Head>,
         removed: Vec<Removed>,
         mut base_of: impl FnMut(usize) -> Option<(String, Manifest, String)>,
     ) -> Apps {
-        let (apps, lints) = heads
+        let (apps, ahead) = heads
             .into_iter()
             .enumerate()
-            .map(|(i, (head, head_text, lint))| {
+            .map(|(i, (head, head_text, ahead))| {
                 let base = base_of(i);
                 let app = App {
                     head,
                     head_text,
                     base,
                 };
-                (app, lint)
+                (app, ahead)
             })
             .unzip();
         Apps {
             apps,
-            lints,
+            ahead,
             removed,
         }
     }
@@ -370,7 +371,7 @@ pub(super) fn load(
     root: &Path,
     base: &Base<'_>,
     head_commit: Option<&HeadCommit<'_>>,
-    early: Early,
+    early: &mut Early,
 ) -> Result<Apps> {
     let from_config = explicit.is_empty();
     let globs = from_config && config.manifests.iter().any(|m| is_glob(m));
@@ -819,7 +820,8 @@ impl<'a> Vanished<'a> {
 }
 
 /// A head manifest parsed: the manifest, its text, and its lint when it was done ahead.
-type Head = (Manifest, String, Option<Linted>);
+/// A head manifest, its text, and its place among those parsed ahead.
+type Head = (Arc<Manifest>, String, Option<usize>);
 type Parsed = (Vec<Head>, Vec<(String, Manifest, String)>);
 
 /// Parses every head and baseline manifest, each end on its own thread; a baseline
@@ -831,7 +833,7 @@ fn parse_both(
     head_paths: &[String],
     head_bytes: &[Vec<u8>],
     base_read: &[(String, String, Vec<u8>)],
-    early: Early,
+    early: &mut Early,
 ) -> Result<Parsed> {
     // Keyed by whole files: FxHash reads them 8 bytes a step, SipHash byte by byte.
     let same: rustc_hash::FxHashMap<&[u8], usize> = head_bytes
@@ -878,15 +880,18 @@ fn parse_both(
             )
         })
     };
-    let mut done = early.join();
+    let mut done = early.parses();
     let mut now = now.into_iter();
-    let heads: Vec<(Result<Manifest, LoadError>, Option<Linted>)> = ahead
+    let heads: Vec<(Parse, Option<usize>)> = ahead
         .iter()
         .map(|a| match a {
-            Some(i) => done[*i]
-                .take()
-                .expect("each manifest parsed ahead is one head's"),
-            None => (now.next().expect("each head is parsed"), None),
+            Some(i) => (
+                done[*i]
+                    .take()
+                    .expect("each manifest parsed ahead is one head's"),
+                Some(*i),
+            ),
+            None => (now.next().expect("each head is parsed").map(Arc::new), None),
         })
         .collect();
     let mut errors = Vec::new();
@@ -916,7 +921,7 @@ fn parse_both(
         .map(|(path, label, b)| {
             let m = match same.get(b.as_slice()) {
                 Some(&i) => {
-                    let mut m = heads[i].0.clone();
+                    let mut m = Manifest::clone(&heads[i].0);
                     m.path = label.clone();
                     m
                 }

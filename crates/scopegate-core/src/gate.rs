@@ -5,6 +5,8 @@
 //! escalation without a valid approval, a rewritten ledger entry, or a lint finding at
 //! or above the configured threshold fails the gate.
 
+use std::sync::Arc;
+
 use crate::approval::Entry;
 use crate::config::{Config, LintGate};
 use crate::diff::diff;
@@ -22,12 +24,15 @@ use crate::words::plural;
 
 mod ledger;
 pub mod pairing;
+#[cfg(test)]
+mod tests;
 pub mod trust;
 use ledger::Ledger;
 
 /// One app: its head manifest and, when it existed, its baseline manifest.
 pub struct App {
-    pub head: Manifest,
+    /// Shared: the caller may be linting it beside the gate (see [`Ahead`]).
+    pub head: Arc<Manifest>,
     pub head_text: String,
     /// `(path at baseline, manifest, text)`; `None` for a new app.
     pub base: Option<(String, Manifest, String)>,
@@ -82,12 +87,31 @@ pub struct Input<'a> {
     pub tenants: &'a [Tenant],
 }
 
-/// The gate's report. `lints[i]`, when there, is `input.apps[i]`'s head linted ahead of
-/// the gate (by the caller, with [`lint::Linted::check`]): its findings are used as they
-/// are, without a copy, when it is of that very manifest with the config's options.
+/// The heads' lints, when the caller does them beside the gate (with
+/// [`lint::Linted::check`], on another thread): the gate diffs meanwhile.
+pub struct Ahead<'a> {
+    /// `coming[i]`: a lint of `input.apps[i]`'s head is on its way.
+    pub coming: Vec<bool>,
+    /// Waits for them: one per app, `None` where none came.
+    pub wait: Box<dyn FnOnce() -> Vec<Option<lint::Linted>> + 'a>,
+}
+
+impl Ahead<'_> {
+    /// No lint done beside the gate: it lints every head itself.
+    #[cfg(test)]
+    pub(crate) fn none() -> Ahead<'static> {
+        Ahead {
+            coming: Vec::new(),
+            wait: Box::new(Vec::new),
+        }
+    }
+}
+
+/// The gate's report. A lint that comes from `ahead` for `input.apps[i]` is used as it
+/// is, without a copy, when it is of that very manifest with the config's options.
 /// Otherwise the gate lints the head itself.
-pub fn gate(input: &Input<'_>, lints: Vec<Option<lint::Linted>>) -> Report {
-    let (mut findings, changes, apps) = judge_apps(input, lints);
+pub fn gate(input: &Input<'_>, ahead: Ahead<'_>) -> Report {
+    let (mut findings, changes, apps) = judge_apps(input, ahead);
     let ledger = Ledger::new(input);
     let changes = apply_ledger(&ledger, changes, &mut findings);
     findings.extend(ledger.stale(&changes, input.apps, input.removed));
@@ -114,40 +138,48 @@ pub fn gate(input: &Input<'_>, lints: Vec<Option<lint::Linted>>) -> Report {
 
 /// Lints and diffs every app (and every removed one) on its own, at the config's
 /// severities: the findings, changes and app rows before any approval is applied.
-fn judge_apps(
-    input: &Input<'_>,
-    lints: Vec<Option<lint::Linted>>,
-) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) {
+fn judge_apps(input: &Input<'_>, ahead: Ahead<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) {
     let opts = input.config.options;
     let mut findings: Vec<Finding> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
     let mut apps = Vec::new();
-    let mut lints = lints.into_iter();
-    for app in input.apps {
+    // The lint, the diff and the text diff are independent: on a CI runner's two
+    // cores one of them runs beside the others. The lint, when it is not coming from
+    // the caller; else the text diff (the caller's lint runs on the other core).
+    let mut own: Vec<Option<Vec<Finding>>> = Vec::with_capacity(input.apps.len());
+    let mut diffed: Vec<Vec<Change>> = Vec::with_capacity(input.apps.len());
+    for (i, app) in input.apps.iter().enumerate() {
         let base = app.base.as_ref().map(|(_, m, _)| m);
-        let ahead = lints
-            .next()
-            .flatten()
-            .and_then(|l| l.into_findings(&app.head, opts));
-        // The lint, the diff and the text diff are independent: on a CI runner's two
-        // cores one of them runs beside the others. The lint, when it was not done
-        // ahead (for the same options); else the text diff.
-        let (app_findings, app_changes, text) = std::thread::scope(|t| match ahead {
-            Some(done) => {
-                let text = t.spawn(|| text_diff(app));
+        let coming = ahead.coming.get(i).copied().unwrap_or(false);
+        let (lint, app_changes, text) = std::thread::scope(|t| {
+            if coming {
                 let changes = diff(base, &app.head, opts);
-                (done, changes, crate::joined(text))
-            }
-            None => {
+                (None, changes, text_diff(app))
+            } else {
                 let lint = t.spawn(|| lint::check(&app.head, opts));
                 let changes = diff(base, &app.head, opts);
                 let text = text_diff(app);
-                (crate::joined(lint), changes, text)
+                (Some(crate::joined(lint)), changes, text)
             }
+        });
+        own.push(lint);
+        diffed.push(app_changes);
+        apps.push(app_row(app, text));
+    }
+    let mut came = if ahead.coming.contains(&true) {
+        (ahead.wait)()
+    } else {
+        Vec::new()
+    }
+    .into_iter();
+    for ((app, lint), app_changes) in input.apps.iter().zip(own).zip(diffed) {
+        let came = came.next().flatten();
+        let app_findings = lint.unwrap_or_else(|| {
+            came.and_then(|l| l.into_findings(&app.head, opts))
+                .unwrap_or_else(|| lint::check(&app.head, opts))
         });
         crate::append(&mut findings, app_findings);
         crate::append(&mut changes, app_changes);
-        apps.push(app_row(app, text));
     }
     for gone in input.removed {
         changes.extend(crate::diff::removed(&gone.base, &gone.why, opts));
@@ -343,7 +375,7 @@ fn tenant_matrix(
     changes: &[Change],
     findings: &mut Vec<Finding>,
 ) -> Vec<crate::report::TenantRow> {
-    let manifests: Vec<&Manifest> = input.apps.iter().map(|a| &a.head).collect();
+    let manifests: Vec<&Manifest> = input.apps.iter().map(|a| &*a.head).collect();
     let escalations: Vec<&Change> = changes
         .iter()
         .filter(|c| c.direction == Direction::Escalation)

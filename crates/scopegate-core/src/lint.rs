@@ -5,6 +5,7 @@
 //! question and names rules from [`crate::rules`]. It reads nothing and prints nothing.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -24,25 +25,37 @@ use crate::syntax::{self, Syntax};
 /// them only for the manifest they were found in and when the options are the
 /// config's, and lints again otherwise.
 pub struct Linted {
-    /// The manifest's path: the one name an app has in a run.
-    path: String,
+    /// The very manifest linted (not an equal one, nor one at the same path): the
+    /// findings are used only for it.
+    of: Arc<Manifest>,
     opts: Options,
     findings: Vec<Finding>,
 }
 
 impl Linted {
     /// [`check`] with `opts`, kept with the manifest and the options it ran with.
-    pub fn check(m: &Manifest, opts: Options) -> Linted {
+    pub fn check(m: &Arc<Manifest>, opts: Options) -> Linted {
         Linted {
-            path: m.path.clone(),
+            of: Arc::clone(m),
             opts,
             findings: check(m, opts),
         }
     }
 
-    /// The findings, when they were found in `m` with `opts`.
-    pub(crate) fn into_findings(self, m: &Manifest, opts: Options) -> Option<Vec<Finding>> {
-        (self.path == m.path && self.opts == opts).then_some(self.findings)
+    /// A lint of `of` with `opts` that found `findings`, whatever the manifest holds:
+    /// for tests of who may use it.
+    #[cfg(test)]
+    pub(crate) fn forged(of: &Arc<Manifest>, opts: Options, findings: Vec<Finding>) -> Linted {
+        Linted {
+            of: Arc::clone(of),
+            opts,
+            findings,
+        }
+    }
+
+    /// The findings, when they were found in this very `m` with `opts`.
+    pub(crate) fn into_findings(self, m: &Arc<Manifest>, opts: Options) -> Option<Vec<Finding>> {
+        (Arc::ptr_eq(&self.of, m) && self.opts == opts).then_some(self.findings)
     }
 }
 

@@ -873,7 +873,7 @@ mod tests {
     /// entry approving the change at head; the best of three runs' time.
     fn judge(n: usize) -> (ApprovalState, Duration) {
         let apps = [App {
-            head: crate::manifest::from_str("h.yaml", HEAD).unwrap(),
+            head: crate::manifest::from_str("h.yaml", HEAD).unwrap().into(),
             head_text: HEAD.into(),
             base: Some((
                 "h.yaml".into(),
@@ -910,7 +910,7 @@ mod tests {
         let mut state = ApprovalState::NotRequired;
         for _ in 0..3 {
             let t = Instant::now();
-            let report = gate(&input, Vec::new());
+            let report = gate(&input, crate::gate::Ahead::none());
             best = best.min(t.elapsed());
             state = report.changes[0].approval.state.clone();
         }

@@ -356,15 +356,18 @@ fn the_lint_on_two_cores_finds_what_the_lint_finds_in_the_same_order() {
 fn a_lint_ahead_is_used_only_for_its_own_manifest_and_options() {
     let text =
         "id: app\nscopes:\n  - scope: patient/Observation.rs\n    rationale: why\nworkflows: []\n";
-    let a = from_str("a.yaml", text).unwrap();
-    let b = from_str("b.yaml", text).unwrap();
+    let a = std::sync::Arc::new(from_str("a.yaml", text).unwrap());
+    let b = std::sync::Arc::new(from_str("b.yaml", text).unwrap());
+    // The same text at the same path, but another parse: not the manifest linted.
+    let twin = std::sync::Arc::new(from_str("a.yaml", text).unwrap());
     let opts = Options::default();
     let other = Options {
         user_covers_patient: !opts.user_covers_patient,
     };
     assert!(Linted::check(&a, opts).into_findings(&b, opts).is_none());
+    assert!(Linted::check(&a, opts).into_findings(&twin, opts).is_none());
     assert!(Linted::check(&a, opts).into_findings(&a, other).is_none());
-    let own = Linted::check(&a, opts).into_findings(&a, opts);
+    let own = Linted::check(&a, opts).into_findings(&std::sync::Arc::clone(&a), opts);
     assert_eq!(own.map(|f| f.len()), Some(check(&a, opts).len()));
     assert!(
         !check(&a, opts).is_empty(),
