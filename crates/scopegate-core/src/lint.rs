@@ -355,15 +355,33 @@ impl<'m> Lint<'m> {
     }
 
     /// Grammar, resource types, unknown and deprecated tokens, in scopes and needs.
+    /// A token's findings depend only on its text (and, for `profile`, on whether it is
+    /// requested), and each is at the token's place: a text met again (a scope and the
+    /// needs that name it) gets copies of the findings of its first place, moved to
+    /// its own, not a second round of did-you-mean distances and formatting.
     fn tokens(&mut self) {
         let m = self.m;
-        for e in &m.scopes {
-            self.token(&e.token, true);
-        }
-        for w in &m.workflows {
-            for n in &w.needs {
-                self.token(n, false);
+        let all = m.scopes.iter().map(|e| (&e.token, true)).chain(
+            m.workflows
+                .iter()
+                .flat_map(|w| w.needs.iter().map(|n| (n, false))),
+        );
+        let mut seen: FxHashMap<(&str, bool), std::ops::Range<usize>> = FxHashMap::default();
+        for (t, requested) in all {
+            let profile = requested && matches!(t.parsed, Ok(Scope::Identity(Identity::Profile)));
+            let key = (t.text.value.as_str(), profile);
+            if let Some(found) = seen.get(&key) {
+                for i in found.clone() {
+                    let mut f = self.findings[i].clone();
+                    f.location.line = t.text.pos.line;
+                    f.location.column = t.text.pos.column;
+                    self.findings.push(f);
+                }
+                continue;
             }
+            let first = self.findings.len();
+            self.token(t, requested);
+            seen.insert(key, first..self.findings.len());
         }
     }
 

@@ -374,3 +374,35 @@ fn a_lint_ahead_is_used_only_for_its_own_manifest_and_options() {
         "the control has findings to lose"
     );
 }
+
+// A token's findings are found once per text and copied to its other places
+// (`Lint::tokens`): each copy is at its own place, and `profile` is deprecated only
+// where it is requested, not where a workflow needs it.
+#[test]
+fn a_token_met_again_gets_its_findings_at_its_own_place() {
+    let text = "id: app\nlaunch: [ehr]\nscopes:\n  - scope: patient/Obsrvation.rs\n    rationale: r\n  - scope: profile\n    rationale: r\nworkflows:\n  - id: a\n    description: d\n    needs: [patient/Obsrvation.rs, profile]\n  - id: b\n    description: d\n    needs:\n      - patient/Obsrvation.rs\n";
+    let m = from_str("m.yaml", text).unwrap();
+    let places = |rule: &str| -> Vec<(u32, u32)> {
+        check(&m, Options::default())
+            .iter()
+            .filter(|f| f.rule.as_str() == rule)
+            .map(|f| (f.location.line, f.location.column))
+            .collect()
+    };
+    assert_eq!(
+        places("unknown-resource-type"),
+        [(4, 12), (11, 13), (15, 9)],
+        "the scope and both needs, each where it is written"
+    );
+    assert_eq!(places("deprecated-profile-scope"), [(6, 12)]);
+    let messages: BTreeSet<String> = check(&m, Options::default())
+        .into_iter()
+        .filter(|f| f.rule.as_str() == "unknown-resource-type")
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(
+        messages.len(),
+        1,
+        "the same words at each place: {messages:?}"
+    );
+}
