@@ -600,8 +600,17 @@ impl<'m> Lint<'m> {
             }
         }
         // Each list indexed by restriction, so that a scope is compared only with the
-        // needs it may cover or be covered by (not every need on its type).
-        let all: Vec<(&str, &ResourceScope)> = by_type.values().flatten().copied().collect();
+        // needs it may cover or be covered by (not every need on its type). Every need
+        // in one list only when a `*` scope asks (an index of thousands, else unused).
+        let any_scope = unique.iter().any(|(s, _)| {
+            s.as_resource()
+                .is_some_and(|r| r.resource == ResourceType::Any)
+        });
+        let all: Vec<(&str, &ResourceScope)> = if any_scope {
+            by_type.values().flatten().copied().collect()
+        } else {
+            Vec::new()
+        };
         let all = NeedList::new(all);
         let by_type: FxHashMap<&ResourceType, NeedList> = by_type
             .into_iter()
