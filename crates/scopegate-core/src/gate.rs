@@ -144,24 +144,24 @@ fn judge_apps(input: &Input<'_>, ahead: Ahead<'_>) -> (Vec<Finding>, Vec<Change>
     let mut changes: Vec<Change> = Vec::new();
     let mut apps = Vec::new();
     // The lint, the diff and the text diff are independent: on a CI runner's two
-    // cores one of them runs beside the others. The lint, when it is not coming from
-    // the caller; else the text diff (the caller's lint runs on the other core).
+    // cores the lint runs beside the diffs. A lint coming from the caller is already
+    // running on the other core, and is waited for once every app is diffed; otherwise
+    // the gate lints beside the diff itself.
     let mut own: Vec<Option<Vec<Finding>>> = Vec::with_capacity(input.apps.len());
     let mut diffed: Vec<Vec<Change>> = Vec::with_capacity(input.apps.len());
     for (i, app) in input.apps.iter().enumerate() {
         let base = app.base.as_ref().map(|(_, m, _)| m);
         let coming = ahead.coming.get(i).copied().unwrap_or(false);
-        let (lint, app_changes, text) = std::thread::scope(|t| {
-            if coming {
-                let changes = diff(base, &app.head, opts);
-                (None, changes, text_diff(app))
-            } else {
+        let (lint, app_changes, text) = if coming {
+            (None, diff(base, &app.head, opts), text_diff(app))
+        } else {
+            std::thread::scope(|t| {
                 let lint = t.spawn(|| lint::check(&app.head, opts));
                 let changes = diff(base, &app.head, opts);
                 let text = text_diff(app);
                 (Some(crate::joined(lint)), changes, text)
-            }
-        });
+            })
+        };
         own.push(lint);
         diffed.push(app_changes);
         apps.push(app_row(app, text));
