@@ -819,7 +819,6 @@ impl<'a> Vanished<'a> {
     }
 }
 
-/// A head manifest parsed: the manifest, its text, and its lint when it was done ahead.
 /// A head manifest, its text, and its place among those parsed ahead.
 type Head = (Arc<Manifest>, String, Option<usize>);
 type Parsed = (Vec<Head>, Vec<(String, Manifest, String)>);

@@ -147,8 +147,8 @@ fn judge_apps(input: &Input<'_>, ahead: Ahead<'_>) -> (Vec<Finding>, Vec<Change>
     // cores the lint runs beside the diffs. A lint coming from the caller is already
     // running on the other core, and is waited for once every app is diffed; otherwise
     // the gate lints beside the diff itself.
-    let mut own: Vec<Option<Vec<Finding>>> = Vec::with_capacity(input.apps.len());
-    let mut diffed: Vec<Vec<Change>> = Vec::with_capacity(input.apps.len());
+    // Each app's own lint (when none is coming) and its changes.
+    let mut diffed: Vec<(Option<Vec<Finding>>, Vec<Change>)> = Vec::with_capacity(input.apps.len());
     for (i, app) in input.apps.iter().enumerate() {
         let base = app.base.as_ref().map(|(_, m, _)| m);
         let coming = ahead.coming.get(i).copied().unwrap_or(false);
@@ -162,8 +162,7 @@ fn judge_apps(input: &Input<'_>, ahead: Ahead<'_>) -> (Vec<Finding>, Vec<Change>
                 (Some(crate::joined(lint)), changes, text)
             })
         };
-        own.push(lint);
-        diffed.push(app_changes);
+        diffed.push((lint, app_changes));
         apps.push(app_row(app, text));
     }
     let mut came = if ahead.coming.contains(&true) {
@@ -172,7 +171,7 @@ fn judge_apps(input: &Input<'_>, ahead: Ahead<'_>) -> (Vec<Finding>, Vec<Change>
         Vec::new()
     }
     .into_iter();
-    for ((app, lint), app_changes) in input.apps.iter().zip(own).zip(diffed) {
+    for (app, (lint, app_changes)) in input.apps.iter().zip(diffed) {
         let came = came.next().flatten();
         let app_findings = lint.unwrap_or_else(|| {
             came.and_then(|l| l.into_findings(&app.head, opts))

@@ -385,6 +385,9 @@ impl<'m> Lint<'m> {
         }
     }
 
+    /// The findings about one token, each at its place. They may read only its text,
+    /// the manifest's settings, and `requested` for `profile`: [`Lint::tokens`] copies
+    /// them to every other place of the same text on that understanding.
     fn token(&mut self, t: &Token, requested: bool) {
         let raw = &t.text.value;
         let pos = t.text.pos;

@@ -495,15 +495,17 @@ impl<'a> Reader<'a> {
     /// ([`fast_path_agrees`] compares them).
     fn ev(&mut self) -> Result<Ev<'a>, Stop> {
         let next = match &mut self.events {
-            Source::Subset(toks) => toks.next().map(|t| Ok(Ok(t))),
-            Source::Full(p) => p.next_event().map(|r| r.map(Err)),
+            Source::Subset(toks) => match toks.next() {
+                Some(tok) => return self.tok(tok),
+                None => None,
+            },
+            Source::Full(p) => p.next_event(),
         };
         match next {
-            Some(Ok(Ok(tok))) => self.tok(tok),
-            Some(Ok(Err((event, span)))) => self.full(event, &span),
+            Some(Ok((event, span))) => self.full(event, &span),
             Some(Err(e)) => Err(self.scan_error(&e)),
-            // The parser ends every stream with StreamEnd and then stops: reading past it
-            // is a bug in the caller's walk, reported rather than panicking.
+            // Both sources end every stream with StreamEnd and then stop: reading past
+            // it is a bug in the caller's walk, reported rather than panicking.
             None => Err(self.stop(
                 Pos { line: 1, column: 1 },
                 "the YAML ended unexpectedly",

@@ -827,9 +827,9 @@ mod tests {
 
     use crate::approval::{Entry, Key};
     use crate::config::Config;
-    use crate::gate::{App, Input, gate};
+    use crate::gate::{App, gate};
     use crate::manifest::Pos;
-    use crate::report::{ApprovalState, Baseline};
+    use crate::report::ApprovalState;
     use crate::scope::Scope;
 
     const BASE: &str = "id: a\nscopes:\n  - scope: patient/Observation.rs\n    rationale: r\n";
@@ -885,27 +885,7 @@ mod tests {
         let mut head = base.clone();
         head.push(entry("a", "patient/Condition.rs", n));
         let config = Config::default();
-        let input = Input {
-            apps: &apps,
-            removed: &[],
-            config: &config,
-            advisory: false,
-            baseline: Baseline {
-                source: "test".into(),
-                name: Some("v1".into()),
-                commit: None,
-            },
-            base_ledger: &base,
-            merged_ledger: &[],
-            head_ledger: &head,
-            release_ledger: Some(&base),
-            unverified: &[],
-            signed: &[],
-            ledger_path: "l",
-            now: "2026-11-28T12:00:00Z",
-            untrusted: &[],
-            tenants: &[],
-        };
+        let input = crate::gate::tests::input(&apps, &config, &base, &head);
         let mut best = Duration::MAX;
         let mut state = ApprovalState::NotRequired;
         for _ in 0..3 {

@@ -2,6 +2,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use super::{Ahead, App, Input, gate};
+use crate::approval::Entry;
 use crate::config::Config;
 use crate::grant::Options;
 use crate::lint::Linted;
@@ -24,31 +25,41 @@ fn app(head: &str) -> App {
     }
 }
 
-/// The gate of `apps` with the lints `ahead` says are coming.
-fn run(apps: &[App], ahead: Ahead<'_>) -> Report {
-    let config = Config::default();
-    let input = Input {
+/// A gate's input for the unit tests: `apps` judged against release `v1`, whose ledger
+/// is `release`, with `head` the ledger at head; nothing else.
+pub(super) fn input<'a>(
+    apps: &'a [App],
+    config: &'a Config,
+    release: &'a [Entry],
+    head: &'a [Entry],
+) -> Input<'a> {
+    Input {
         apps,
         removed: &[],
-        config: &config,
+        config,
         advisory: false,
         baseline: Baseline {
             source: "test".into(),
             name: Some("v1".into()),
             commit: None,
         },
-        base_ledger: &[],
+        base_ledger: release,
         merged_ledger: &[],
-        head_ledger: &[],
-        release_ledger: Some(&[]),
+        head_ledger: head,
+        release_ledger: Some(release),
         unverified: &[],
         signed: &[],
         ledger_path: "l",
         now: "2026-11-28T12:00:00Z",
         untrusted: &[],
         tenants: &[],
-    };
-    gate(&input, ahead)
+    }
+}
+
+/// The gate of `apps` with the lints `ahead` says are coming.
+fn run(apps: &[App], ahead: Ahead<'_>) -> Report {
+    let config = Config::default();
+    gate(&input(apps, &config, &[], &[]), ahead)
 }
 
 fn rules(r: &Report) -> Vec<&str> {
