@@ -111,12 +111,41 @@ impl Ahead<'_> {
 /// is, without a copy, when it is of that very manifest with the config's options.
 /// Otherwise the gate lints the head itself.
 pub fn gate(input: &Input<'_>, ahead: Ahead<'_>) -> Report {
-    let (mut findings, changes, apps) = judge_apps(input, ahead);
-    let ledger = Ledger::new(input);
-    let changes = apply_ledger(&ledger, changes, &mut findings);
-    findings.extend(ledger.stale(&changes, input.apps, input.removed));
-    findings.extend(ledger.unknown_tenants());
-    let rows = tenant_matrix(input, &ledger, &changes, &mut findings);
+    let Diffed {
+        lints,
+        changes,
+        mut apps,
+        texts_to_do,
+    } = diff_apps(input, &ahead.coming);
+    // The ledger is judged on the changes alone: it waits for no lint. Its findings
+    // come after the lints', as they always have. Text diffs not yet made (the heads
+    // whose lint is coming) are made on a thread beside it: by now the lint ahead is
+    // done or nearly, and on a large change the ledger is the long part.
+    let mut later = Vec::new();
+    let (changes, rows) = std::thread::scope(|t| {
+        let texts = (!texts_to_do.is_empty()).then(|| {
+            t.spawn(|| {
+                texts_to_do
+                    .iter()
+                    .map(|&i| text_diff(&input.apps[i]))
+                    .collect::<Vec<_>>()
+            })
+        });
+        let ledger = Ledger::new(input);
+        let changes = apply_ledger(&ledger, changes, &mut later);
+        later.extend(ledger.stale(&changes, input.apps, input.removed));
+        later.extend(ledger.unknown_tenants());
+        let rows = tenant_matrix(input, &ledger, &changes, &mut later);
+        for (i, text) in texts_to_do
+            .iter()
+            .zip(texts.map(crate::joined).unwrap_or_default())
+        {
+            apps[*i].text_diff = text;
+        }
+        (changes, rows)
+    });
+    let mut findings = lint_findings(input, lints, ahead);
+    findings.extend(later);
     let blocked = enforced_blocks(input.config.tenant_mode, &rows);
     let (verdict, reasons) = verdict(input, &findings, &changes, &blocked);
     let mut report = Report::build(
@@ -136,24 +165,33 @@ pub fn gate(input: &Input<'_>, ahead: Ahead<'_>) -> Report {
     report
 }
 
-/// Lints and diffs every app (and every removed one) on its own, at the config's
-/// severities: the findings, changes and app rows before any approval is applied.
-fn judge_apps(input: &Input<'_>, ahead: Ahead<'_>) -> (Vec<Finding>, Vec<Change>, Vec<AppReport>) {
+/// Every app (and every removed one) diffed on its own, at the config's severities,
+/// before any approval is applied.
+struct Diffed {
+    /// Per app, its findings when the gate linted it itself (`None` where a lint is
+    /// coming).
+    lints: Vec<Option<Vec<Finding>>>,
+    changes: Vec<Change>,
+    /// The app rows (one per app, then one per removed app).
+    apps: Vec<AppReport>,
+    /// The apps whose row still lacks its text diff.
+    texts_to_do: Vec<usize>,
+}
+
+/// Diffs every app. An app whose lint is `coming` is only diffed (its lint runs on
+/// another core, and its text diff is left for later); any other is linted on a
+/// second core beside its diff and text diff.
+fn diff_apps(input: &Input<'_>, coming: &[bool]) -> Diffed {
     let opts = input.config.options;
-    let mut findings: Vec<Finding> = Vec::new();
+    let mut lints = Vec::with_capacity(input.apps.len());
     let mut changes: Vec<Change> = Vec::new();
     let mut apps = Vec::new();
-    // The lint, the diff and the text diff are independent: on a CI runner's two
-    // cores the lint runs beside the diffs. A lint coming from the caller is already
-    // running on the other core, and is waited for once every app is diffed; otherwise
-    // the gate lints beside the diff itself.
-    // Each app's own lint (when none is coming) and its changes.
-    let mut diffed: Vec<(Option<Vec<Finding>>, Vec<Change>)> = Vec::with_capacity(input.apps.len());
+    let mut texts_to_do = Vec::new();
     for (i, app) in input.apps.iter().enumerate() {
         let base = app.base.as_ref().map(|(_, m, _)| m);
-        let coming = ahead.coming.get(i).copied().unwrap_or(false);
-        let (lint, app_changes, text) = if coming {
-            (None, diff(base, &app.head, opts), text_diff(app))
+        let (lint, app_changes, text) = if coming.get(i).copied().unwrap_or(false) {
+            texts_to_do.push(i);
+            (None, diff(base, &app.head, opts), String::new())
         } else {
             std::thread::scope(|t| {
                 let lint = t.spawn(|| lint::check(&app.head, opts));
@@ -162,23 +200,9 @@ fn judge_apps(input: &Input<'_>, ahead: Ahead<'_>) -> (Vec<Finding>, Vec<Change>
                 (Some(crate::joined(lint)), changes, text)
             })
         };
-        diffed.push((lint, app_changes));
-        apps.push(app_row(app, text));
-    }
-    let mut came = if ahead.coming.contains(&true) {
-        (ahead.wait)()
-    } else {
-        Vec::new()
-    }
-    .into_iter();
-    for (app, (lint, app_changes)) in input.apps.iter().zip(diffed) {
-        let came = came.next().flatten();
-        let app_findings = lint.unwrap_or_else(|| {
-            came.and_then(|l| l.into_findings(&app.head, opts))
-                .unwrap_or_else(|| lint::check(&app.head, opts))
-        });
-        crate::append(&mut findings, app_findings);
+        lints.push(lint);
         crate::append(&mut changes, app_changes);
+        apps.push(app_row(app, text));
     }
     for gone in input.removed {
         changes.extend(crate::diff::removed(&gone.base, &gone.why, opts));
@@ -193,13 +217,45 @@ fn judge_apps(input: &Input<'_>, ahead: Ahead<'_>) -> (Vec<Finding>, Vec<Change>
             text_diff: String::new(),
         });
     }
-    for f in &mut findings {
-        f.severity = input.config.severity_of(f.rule);
-    }
     for c in &mut changes {
         c.severity = input.config.severity_of(c.rule);
     }
-    (findings, changes, apps)
+    Diffed {
+        lints,
+        changes,
+        apps,
+        texts_to_do,
+    }
+}
+
+/// Every app's lint findings in app order, at the config's severities: the gate's
+/// own (`lints`), or the one coming from `ahead` when it is of that very manifest with
+/// the config's options, or else a lint made now.
+fn lint_findings(
+    input: &Input<'_>,
+    lints: Vec<Option<Vec<Finding>>>,
+    ahead: Ahead<'_>,
+) -> Vec<Finding> {
+    let opts = input.config.options;
+    let mut came = if ahead.coming.contains(&true) {
+        (ahead.wait)()
+    } else {
+        Vec::new()
+    }
+    .into_iter();
+    let mut findings = Vec::new();
+    for (app, lint) in input.apps.iter().zip(lints) {
+        let came = came.next().flatten();
+        let app_findings = lint.unwrap_or_else(|| {
+            came.and_then(|l| l.into_findings(&app.head, opts))
+                .unwrap_or_else(|| lint::check(&app.head, opts))
+        });
+        crate::append(&mut findings, app_findings);
+    }
+    for f in &mut findings {
+        f.severity = input.config.severity_of(f.rule);
+    }
+    findings
 }
 
 /// An app's row in the report.

@@ -129,3 +129,63 @@ fn a_lint_coming_from_beside_the_gate_counts_only_for_its_own_manifest() {
     assert!(r.findings.is_empty(), "{:?}", rules(&r));
     assert_eq!(r.changes.len(), own.changes.len());
 }
+
+/// An app `id` at `path` whose head adds `patient/Condition.rs` to the baseline's.
+fn app_at(id: &str, path: &str) -> App {
+    let base = format!("id: {id}\nscopes:\n  - scope: patient/Observation.rs\n    rationale: r\n");
+    let head = format!("{base}  - scope: patient/Condition.rs\n    rationale: r\n");
+    App {
+        head: from_str(path, &head).unwrap().into(),
+        head_text: head,
+        base: Some((path.into(), from_str(path, &base).unwrap(), base)),
+    }
+}
+
+// Whether each head's lint comes from beside the gate or is made by it, the report is
+// the same, byte for byte: the lint findings of each app in app order, then the
+// ledger's; each app's own text diff in its own row; the same approvals and verdict.
+// The ledger is judged before the lints are waited for, and the text diffs of the apps
+// whose lint is coming are made on another thread meanwhile.
+#[test]
+fn the_report_is_the_same_whether_the_lints_come_from_beside_the_gate_or_not() {
+    let apps = [app(HEAD), app_at("b", "b.yaml"), app_at("c", "c.yaml")];
+    // `b`'s change is approved; the entry for `c` approves nothing of it (a finding).
+    let ledger = "approvals:\n  - keys: [\"b:patient/Condition.rs\"]\n    by: alice\n    at: 2026-11-28T10:00:00Z\n    ticket: SEC-1\n  - keys: [\"c:patient/Encounter.rs\"]\n    by: alice\n    at: 2026-11-28T10:00:00Z\n    ticket: SEC-1\n";
+    let head = crate::approval::from_bytes("l", ledger.as_bytes()).unwrap();
+    let config = Config::default();
+    let input = input(&apps, &config, &[], &head);
+    let json = |r: &Report| crate::render::json::render(r);
+    let own = gate(&input, Ahead::none());
+    let opts = config.options;
+    // Some lints coming (the first and the last app), then all of them.
+    for coming in [vec![true, false, true], vec![true, true, true]] {
+        let lints: Vec<Option<Linted>> = coming
+            .iter()
+            .zip(&apps)
+            .map(|(c, a)| c.then(|| Linted::check(&a.head, opts)))
+            .collect();
+        let ahead = Ahead {
+            coming: coming.clone(),
+            wait: Box::new(move || lints),
+        };
+        assert_eq!(json(&gate(&input, ahead)), json(&own), "coming: {coming:?}");
+    }
+    // What the comparison stands on.
+    let texts: Vec<&str> = own.apps.iter().map(|a| a.text_diff.as_str()).collect();
+    assert!(
+        texts.iter().all(|t| t.contains("+  - scope: patient/")),
+        "{texts:?}"
+    );
+    assert!(texts[1].contains("b/b.yaml") && texts[2].contains("b/c.yaml"));
+    let rules = rules(&own);
+    let ledger_at = rules.iter().position(|r| *r == "approval-stale");
+    let lint_at = rules.iter().position(|r| *r == "unknown-resource-type");
+    assert!(ledger_at.is_some() && lint_at.is_some(), "{rules:?}");
+    let states: Vec<String> = own
+        .changes
+        .iter()
+        .map(|c| format!("{}:{:?}", c.app, c.approval.state))
+        .collect();
+    assert!(states.contains(&"b:Approved".to_string()), "{states:?}");
+    assert!(states.contains(&"c:Unapproved".to_string()), "{states:?}");
+}
