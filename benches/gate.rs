@@ -5,7 +5,10 @@
 //!   2,000 workflows each needing one (issue 15 §1: the shape that was quadratic);
 //! - `ledger`: the `one-type` scopes all added since the previous release, and a ledger
 //!   of 2,000 entries, one naming each (added with HEAD, unsigned: each change is
-//!   matched against them all, and none approves).
+//!   matched against them all, and none approves);
+//! - `replaced`: the `one-type` scopes' 2,000 codes all replaced by 2,000 others at HEAD
+//!   (each new code was compared with every old one, and named all of them as widened:
+//!   37 s and a 593 MB report, before issue 15's last round).
 //!
 //! Run with `cargo bench --bench gate`. The gate is a CI step, so its cost must be
 //! close to the floor of reading the two blobs. Measured in the same run, interleaved:
@@ -70,23 +73,30 @@ enum Shape {
     Spread,
     OneType,
     Ledger,
+    Replaced,
 }
 
 impl Shape {
-    const ALL: [Shape; 3] = [Shape::Spread, Shape::OneType, Shape::Ledger];
+    const ALL: [Shape; 4] = [
+        Shape::Spread,
+        Shape::OneType,
+        Shape::Ledger,
+        Shape::Replaced,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Shape::Spread => "spread",
             Shape::OneType => "one-type",
             Shape::Ledger => "ledger",
+            Shape::Replaced => "replaced",
         }
     }
 
     fn workflows(self) -> usize {
         match self {
             Shape::Spread => WORKFLOWS,
-            Shape::OneType | Shape::Ledger => SCOPES - 2,
+            Shape::OneType | Shape::Ledger | Shape::Replaced => SCOPES - 2,
         }
     }
 }
@@ -118,6 +128,13 @@ fn tokens(shape: Shape, head: bool) -> Vec<String> {
         Shape::Ledger if !head => vec!["patient/Patient.rs".to_string()],
         Shape::OneType | Shape::Ledger => (1..=SCOPES - 2)
             .map(|i| format!("patient/Observation.rs?category=c{i}"))
+            .collect(),
+        // At HEAD, every code is another.
+        Shape::Replaced => (1..=SCOPES - 2)
+            .map(|i| {
+                let c = if head { 'd' } else { 'c' };
+                format!("patient/Observation.rs?category={c}{i}")
+            })
             .collect(),
     }
 }
@@ -424,7 +441,7 @@ fn bench(shape: Shape) -> f64 {
     );
     let s = &report["summary"];
     let (esc, unapproved) = (&s["escalations"], &s["unapproved"]);
-    let new_scopes = if shape == Shape::Ledger {
+    let new_scopes = if matches!(shape, Shape::Ledger | Shape::Replaced) {
         SCOPES - 2
     } else {
         0

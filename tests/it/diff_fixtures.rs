@@ -295,3 +295,55 @@ fn token_semantics_pairs_change_in_the_direction_fhir_search_gives() {
         );
     }
 }
+
+/// A head scope widens a base scope only when, on the letters they share, it grants all
+/// of it: a code added beside another (`sibling-code-added`) grants other data, and is
+/// reported as added, with no `before`. Dropping the restriction does widen it.
+#[test]
+fn a_sibling_code_is_added_not_a_widening_of_the_codes_beside_it() {
+    let cases = cases();
+    let pair = |name: &str| {
+        let (_, base, head) = cases
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("no fixture pair `{name}`"));
+        diff(Some(base), head.as_ref().unwrap(), Options::default())
+    };
+    let added: Vec<_> = pair("sibling-code-added")
+        .into_iter()
+        .filter(|c| c.direction == scopegate::report::Direction::Escalation)
+        .collect();
+    assert_eq!(added.len(), 1, "{added:#?}");
+    let c = &added[0];
+    assert_eq!(c.scope, "patient/Observation.rs?category=vital-signs");
+    assert_eq!(c.rule.as_str(), "read-access-added");
+    assert!(c.before.is_empty(), "{c:#?}");
+    assert_eq!(
+        c.description,
+        "`patient/Observation.rs?category=vital-signs` added"
+    );
+    // The other way, the code removed is removed: the code beside it keeps none of it.
+    let (_, base, head) = cases
+        .iter()
+        .find(|(n, _, _)| n == "sibling-code-added")
+        .unwrap();
+    let back = diff(Some(head.as_ref().unwrap()), base, Options::default());
+    let removed: Vec<&str> = back
+        .iter()
+        .filter(|c| c.direction == scopegate::report::Direction::Reduction)
+        .map(|c| c.description.as_str())
+        .collect();
+    assert_eq!(
+        removed,
+        ["`patient/Observation.rs?category=vital-signs` removed"]
+    );
+    // The control: the restriction dropped is a widening of the restricted scope.
+    let loosened = pair("restriction-loosened");
+    assert!(
+        loosened
+            .iter()
+            .any(|c| c.before.iter().any(|b| b.contains('?'))
+                && c.description.contains("widened to")),
+        "{loosened:#?}"
+    );
+}

@@ -10,13 +10,14 @@ use std::collections::BTreeSet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::grant::{
-    Candidates, NewAccess, Options, RestrictionIndex, ScopeSet, new_access, serves, type_covers,
+    Candidates, NewAccess, Options, RestrictionIndex, ScopeIndex, ScopeSet, new_access, serves,
+    type_covers,
 };
 use crate::manifest::{Manifest, Pos, ScopeEntry, Workflow};
 use crate::narrowing;
 use crate::report::{Approval, Change, Direction, Location};
 use crate::rules::{RuleId, Severity, rule};
-use crate::scope::{Letter, Level, Refresh, ResourceScope, ResourceType, Scope};
+use crate::scope::{Letter, Level, Refresh, ResourceType, Scope};
 
 /// Escalation rules in priority order: the first that applies names the change.
 const PRIORITY: [RuleId; 7] = [
@@ -59,9 +60,11 @@ fn escalations(
     let app = &head.id.value;
     let escalations = pieces(new_access(head_scopes, base_scopes, opts), opts);
     let lookup = Lookup::new(head, escalations.len());
+    // Indexed once, and only when something is new.
+    let base = std::cell::OnceCell::new();
     let mut changes = Vec::with_capacity(escalations.len());
     for (n, p) in escalations {
-        let rules = classify(&p, base_scopes, opts);
+        let rules = classify(&p, base.get_or_init(|| BaseScopes::new(base_scopes)), opts);
         let severity = rules
             .iter()
             .map(|r| rule(*r).severity)
@@ -103,16 +106,28 @@ fn reductions(
     let app = &head.id.value;
     let reductions = pieces(new_access(base_scopes, head_scopes, opts), opts);
     let head_lookup = Lookup::new(head, reductions.len());
+    // The head scopes that may keep part of a removed scope or overlap it, looked up:
+    // 2,000 removed codes are not each compared with 2,000 others.
+    let index = (!reductions.is_empty()).then(|| ScopeIndex::of(head_scopes));
+    let near = |s: &Scope| -> Vec<&Scope> {
+        index
+            .as_ref()
+            .map(|ix| ix.related(s).into_iter().map(|i| &head_scopes[i]).collect())
+            .unwrap_or_default()
+    };
     let mut changes = Vec::with_capacity(reductions.len());
     for (n, p) in reductions {
         // Removed access the head still grants in part is narrowed, not gone.
-        let kept = narrowing::kept(&p, head_scopes);
-        let description = describe_reduction(&n, &p, &kept, head_scopes);
+        let kept = narrowing::kept(&p, near(&p));
+        let overlapping: Vec<&Scope> = near(&n.scope)
+            .into_iter()
+            .filter(|h| overlaps(h, &n.scope))
+            .collect();
+        let description = describe_reduction(&n, &p, &kept, &overlapping);
         // Point at the scope that narrows it, not at the list.
         let at = kept
             .first()
-            .copied()
-            .or_else(|| head_scopes.iter().find(|h| overlaps(h, &n.scope)))
+            .or_else(|| overlapping.first())
             .and_then(|s| head_lookup.entry(s));
         let pos = at.map_or(head.scopes_pos, |e| e.token.text.pos);
         changes.push(Change {
@@ -137,10 +152,10 @@ fn reductions(
 
 /// How a removed piece `p` of `n` reads: narrowed to the head scopes that still grant
 /// part of it (`kept`), narrowed to the head scopes that overlap it, or removed.
-fn describe_reduction(n: &NewAccess, p: &Scope, kept: &[&Scope], head_scopes: &[Scope]) -> String {
-    let narrowed: Vec<String> = head_scopes
+/// `overlapping`: the head scopes that overlap `n`'s scope, in the head's order.
+fn describe_reduction(n: &NewAccess, p: &Scope, kept: &[&Scope], overlapping: &[&Scope]) -> String {
+    let narrowed: Vec<String> = overlapping
         .iter()
-        .filter(|h| overlaps(h, &n.scope))
         .map(ToString::to_string)
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -385,13 +400,15 @@ fn pieces(news: Vec<NewAccess>, opts: Options) -> Vec<(NewAccess, Scope)> {
 }
 
 /// Two scopes share some access (same kind of token; for resources, a common letter
-/// on related levels and types).
+/// at the same level on related types, one restriction covering the other: sibling
+/// codes are other data).
 fn overlaps(a: &Scope, b: &Scope) -> bool {
     match (a, b) {
         (Scope::Resource(x), Scope::Resource(y)) => {
             x.level == y.level
                 && (type_covers(&x.resource, &y.resource) || type_covers(&y.resource, &x.resource))
                 && x.perms.intersects(y.perms)
+                && (x.restriction.covers(&y.restriction) || y.restriction.covers(&x.restriction))
         }
         _ => a == b,
     }
@@ -411,8 +428,46 @@ fn describe(n: &NewAccess, piece: &Scope, head_text: &str) -> String {
     }
 }
 
+/// The baseline's scopes, indexed for [`classify`]'s questions about each new piece:
+/// a diff of 2,000 new codes against 2,000 old ones asks no question of every pair.
+pub(crate) struct BaseScopes<'a> {
+    scopes: &'a [Scope],
+    /// The levels of the baseline's resource scopes on each type (`*` included), as
+    /// bits (`1 << Level as usize`).
+    levels: FxHashMap<&'a ResourceType, u8>,
+    /// The levels of all of them.
+    all_levels: u8,
+    index: ScopeIndex<'a>,
+}
+
+impl<'a> BaseScopes<'a> {
+    pub(crate) fn new(scopes: &'a [Scope]) -> BaseScopes<'a> {
+        let mut levels: FxHashMap<&ResourceType, u8> = FxHashMap::default();
+        let mut all_levels = 0;
+        for r in scopes.iter().filter_map(Scope::as_resource) {
+            *levels.entry(&r.resource).or_default() |= 1 << r.level as usize;
+            all_levels |= 1 << r.level as usize;
+        }
+        BaseScopes {
+            scopes,
+            levels,
+            all_levels,
+            index: ScopeIndex::of(scopes),
+        }
+    }
+
+    /// The levels of the baseline's scopes on a type that covers `t` or that `t` covers.
+    fn related_levels(&self, t: &ResourceType) -> u8 {
+        let on = |t: &ResourceType| self.levels.get(t).copied().unwrap_or(0);
+        match t {
+            ResourceType::Any => self.all_levels,
+            named => on(named) | on(&ResourceType::Any),
+        }
+    }
+}
+
 /// Every escalation rule that applies to the new piece, most telling first.
-pub(crate) fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<RuleId> {
+pub(crate) fn classify(p: &Scope, base: &BaseScopes<'_>, opts: Options) -> Vec<RuleId> {
     let r = match p {
         Scope::Resource(r) => r,
         Scope::Refresh(Refresh::Offline) => return vec![RuleId::OfflineAccessAdded],
@@ -422,21 +477,17 @@ pub(crate) fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<RuleId> 
         Scope::Extension(_) | Scope::Unknown(_) => return vec![RuleId::OpaqueScopeAdded],
         Scope::Invalid(_) => return vec![RuleId::InvalidScopeAdded],
     };
-    let base_res: Vec<&ResourceScope> = base.iter().filter_map(Scope::as_resource).collect();
-    let related_type = |b: &&&ResourceScope| {
-        type_covers(&b.resource, &r.resource) || type_covers(&r.resource, &b.resource)
+    // The levels of the baseline's scopes on related types: one at a level that covers
+    // the piece's, one at a level that does not.
+    let related = base.related_levels(&r.resource);
+    let at = |covering: bool| {
+        Level::ALL
+            .into_iter()
+            .any(|l| related & (1 << l as usize) != 0 && opts.level_covers(l, r.level) == covering)
     };
-    let same_level = base_res
-        .iter()
-        .filter(related_type)
-        .any(|b| opts.level_covers(b.level, r.level));
-    let other_level = base_res
-        .iter()
-        .filter(related_type)
-        .any(|b| !opts.level_covers(b.level, r.level));
-    let any_level_same_type = base_res
-        .iter()
-        .any(|b| b.resource == r.resource || b.resource == ResourceType::Any);
+    let (same_level, other_level) = (at(true), at(false));
+    let any_level_same_type =
+        base.levels.contains_key(&r.resource) || base.levels.contains_key(&ResourceType::Any);
     let mut rules = Vec::new();
     if r.resource == ResourceType::Any {
         rules.push(RuleId::WildcardTypeAdded);
@@ -451,7 +502,11 @@ pub(crate) fn classify(p: &Scope, base: &[Scope], opts: Options) -> Vec<RuleId> 
     if r.perms.contains(Letter::C) || r.perms.contains(Letter::U) {
         rules.push(RuleId::WriteAccessAdded);
     }
-    let loosened = base_res.iter().any(|b| {
+    // Only the baseline scopes whose restriction the piece's may cover are asked.
+    let loosened = base.index.related(p).into_iter().any(|i| {
+        let Some(b) = base.scopes[i].as_resource() else {
+            return false;
+        };
         b.level == r.level
             && b.resource == r.resource
             && !b.restriction.is_none()

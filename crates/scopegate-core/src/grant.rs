@@ -343,7 +343,7 @@ pub(crate) struct NewAccess {
     pub(crate) scope: Scope,
     /// Exactly the part of `scope` that is new, in whole scopes.
     pub(crate) new: Vec<Scope>,
-    /// Base scopes on the same resource type that `scope` widens, for "X widened to Y".
+    /// The base scopes that `scope` widens ([`widens`]), for "X widened to Y".
     pub(crate) widens: Vec<Scope>,
 }
 
@@ -377,10 +377,25 @@ fn join(scopes: &[Scope]) -> String {
         .join(", ")
 }
 
+/// Whether the head scope `h` (which adds access) widens the base scope `b`: they
+/// share a letter, `h`'s type is `b`'s or `*`, and one restriction covers the other:
+/// `h` reaches more of `b`'s data (`?category=laboratory` -> none), or does more with
+/// part of it (`Observation.rs` -> `Observation.cruds?category=laboratory`). Levels
+/// aside, so that `patient/X.rs` -> `user/X.rs` reads as a widening. A sibling is not
+/// widened: `?category=vital-signs` is other data than `?category=laboratory` (the
+/// partition granular scopes make, as in `tenant`), and is reported as added.
+fn widens(h: &ResourceScope, b: &ResourceScope) -> bool {
+    type_covers(&h.resource, &b.resource)
+        && b.perms.intersects(h.perms)
+        && (h.restriction.covers(&b.restriction) || b.restriction.covers(&h.restriction))
+}
+
 /// The part of `head`'s access that `base` does not cover. Empty when `head` is a pure
 /// rewording of `base` (v1 → v2 letters, reordering, splitting, duplicates).
 pub(crate) fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAccess> {
     let base_set = ScopeSet::new(base, opts);
+    // Built only if some head scope adds access: most runs add little or nothing.
+    let base_index = std::cell::OnceCell::new();
     // Most head scopes add nothing, so only those that do are put in order (the order
     // of a set of the head scopes) and rid of repeats, which add the same.
     let mut news: Vec<NewAccess> = head
@@ -399,13 +414,14 @@ pub(crate) fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<N
                 return None;
             }
             let widens = match h {
-                Scope::Resource(r) => base
-                    .iter()
-                    .filter(|b| {
-                        b.as_resource().is_some_and(|b| {
-                            type_covers(&r.resource, &b.resource) && b.perms.intersects(r.perms)
-                        })
-                    })
+                // Only the base scopes the index names may be widened: a head of 2,000
+                // new codes is not compared with a base of 2,000 others.
+                Scope::Resource(r) => base_index
+                    .get_or_init(|| ScopeIndex::of(base))
+                    .related(h)
+                    .into_iter()
+                    .map(|i| &base[i])
+                    .filter(|b| b.as_resource().is_some_and(|b| widens(r, b)))
                     .cloned()
                     .collect::<BTreeSet<_>>()
                     .into_iter()

@@ -226,7 +226,7 @@ pub fn build(
         for e in &m.scopes {
             let Some(s) = e.token.scope() else { continue };
             let pos = e.token.text.pos;
-            let risk_rules = classify(s, &[], opts);
+            let risk_rules = classify(s, &crate::diff::BaseScopes::new(&[]), opts);
             let severity = risk_rules
                 .iter()
                 .map(|r| config.severity_of(*r))

@@ -25,27 +25,29 @@ pub(crate) enum Limit {
 
 /// A head scope that keeps part of `piece`'s access: a resource scope on a related
 /// type with a letter in common, at the same level or at `patient/` (narrower than
-/// `user/` and `system/`).
+/// `user/` and `system/`), restricted at least as much. A sibling keeps nothing of it:
+/// `?category=vital-signs` is other data than a removed `?category=laboratory`.
 pub(crate) fn keeps_part_of(h: &Scope, piece: &Scope) -> bool {
     match (h, piece) {
         (Scope::Resource(h), Scope::Resource(p)) => {
             (h.level == p.level || h.level == Level::Patient)
                 && type_covers(&p.resource, &h.resource)
                 && h.perms.intersects(p.perms)
+                && p.restriction.covers(&h.restriction)
         }
         _ => false,
     }
 }
 
-/// The head scopes that keep part of the removed `piece`, in order, without repeats.
+/// The head scopes among `head` that keep part of the removed `piece`, in order,
+/// without repeats.
 pub(crate) fn kept<'h>(piece: &Scope, head: impl IntoIterator<Item = &'h Scope>) -> Vec<&'h Scope> {
-    let mut out: Vec<&Scope> = Vec::new();
-    for h in head {
-        if keeps_part_of(h, piece) && !out.contains(&h) {
-            out.push(h);
-        }
-    }
+    let mut out: Vec<&Scope> = head
+        .into_iter()
+        .filter(|h| keeps_part_of(h, piece))
+        .collect();
     out.sort();
+    out.dedup();
     out
 }
 

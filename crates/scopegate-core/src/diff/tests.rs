@@ -8,7 +8,7 @@ fn s(t: &str) -> Scope {
 
 fn rules(p: &str, base: &[&str]) -> Vec<&'static str> {
     let base: Vec<Scope> = base.iter().map(|t| s(t)).collect();
-    classify(&s(p), &base, Options::default())
+    classify(&s(p), &BaseScopes::new(&base), Options::default())
         .into_iter()
         .map(RuleId::as_str)
         .collect()
@@ -57,7 +57,7 @@ fn configured_user_over_patient_is_not_a_level_change_for_patient() {
     };
     let base = vec![s("user/Observation.rs")];
     assert_eq!(
-        classify(&s("patient/Condition.rs"), &base, o),
+        classify(&s("patient/Condition.rs"), &BaseScopes::new(&base), o),
         [RuleId::ResourceAccessAdded]
     );
 }
@@ -69,4 +69,64 @@ fn duplicate_scopes_with_different_rationales_are_not_a_change() {
     let t = "id: a\nscopes:\n  - scope: launch/patient\n    rationale: pick a patient\n  - scope: launch/patient\n    rationale: pick a patient, again\nworkflows: []\n";
     let m = crate::manifest::from_str("m", t).unwrap();
     assert!(diff(Some(&m), &m, Options::default()).is_empty());
+}
+
+/// A manifest of `n` `patient/Observation.rs?category=<prefix>N` scopes, each needed by
+/// a workflow of its own.
+fn codes(prefix: char, n: usize) -> crate::manifest::Manifest {
+    let mut t =
+        String::from("id: a\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: r\n");
+    for i in 0..n {
+        t.push_str(&format!(
+            "  - scope: patient/Observation.rs?category={prefix}{i}\n    rationale: r\n"
+        ));
+    }
+    t.push_str("workflows:\n");
+    for i in 0..n {
+        t.push_str(&format!(
+            "  - id: w{i}\n    description: d\n    needs: [patient/Observation.rs?category={prefix}{i}]\n"
+        ));
+    }
+    crate::manifest::from_str("m.yaml", &t).unwrap()
+}
+
+/// The diff of `n` codes all replaced by `n` others, and the best of three runs' time.
+fn replaced(n: usize) -> (Vec<Change>, std::time::Duration) {
+    let (base, head) = (codes('c', n), codes('d', n));
+    let mut best = std::time::Duration::MAX;
+    let mut changes = Vec::new();
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        changes = diff(Some(&base), &head, Options::default());
+        best = best.min(t.elapsed());
+    }
+    (changes, best)
+}
+
+// Regression (issue 15 §1): 2,000 codes replaced by 2,000 others took 37 s and wrote a
+// 593 MB report. Each new code was compared with every old one, and named all of them
+// as widened; each removed code was "narrowed to" all the new ones.
+#[test]
+fn codes_replaced_by_others_are_each_added_or_removed_in_time_linear_in_their_number() {
+    let (small, small_t) = replaced(300);
+    let (big, big_t) = replaced(3_000);
+    let count = |cs: &[Change], d: Direction| cs.iter().filter(|c| c.direction == d).count();
+    assert_eq!(count(&big, Direction::Escalation), 3_000);
+    assert_eq!(count(&big, Direction::Reduction), 3_000);
+    assert_eq!(count(&small, Direction::Escalation), 300);
+    for c in big.iter().filter(|c| c.direction != Direction::Workflow) {
+        // A sibling code is neither widened nor kept: each change names one scope.
+        assert!(c.before.len() <= 1, "{c:#?}");
+        assert!(
+            c.description.ends_with(" added") || c.description.ends_with(" removed"),
+            "{}",
+            c.description
+        );
+    }
+    // Ten times the codes: linear is about 10x, quadratic 100x. The bound leaves room
+    // for a loaded machine.
+    assert!(
+        big_t < small_t * 35 + std::time::Duration::from_millis(100),
+        "300 codes: {small_t:?}; 3,000 codes: {big_t:?}"
+    );
 }

@@ -20,7 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{App, Input, Removed};
 use crate::approval::{Entry, Key};
-use crate::diff::{classify, justifying_workflows};
+use crate::diff::{BaseScopes, classify, justifying_workflows};
 use crate::grant::{Options, ScopeIndex, ScopeSet, covers};
 use crate::manifest::Pos;
 use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
@@ -410,6 +410,7 @@ impl<'a> Ledger<'a> {
             .as_ref()
             .map(|(_, b, _)| b.requested().cloned().collect())
             .unwrap_or_default();
+        let base = BaseScopes::new(&base);
         let part = |perms| {
             let s = Scope::Resource(ResourceScope { perms, ..r.clone() });
             let rules = classify(&s, &base, opts);

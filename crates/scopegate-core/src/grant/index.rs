@@ -195,6 +195,15 @@ struct Typed<'a> {
 }
 
 impl<'a> ScopeIndex<'a> {
+    /// `scopes`, each tagged with its position.
+    pub(crate) fn of(scopes: &'a [Scope]) -> ScopeIndex<'a> {
+        let mut ix = ScopeIndex::default();
+        for (i, s) in scopes.iter().enumerate() {
+            ix.push(s, i);
+        }
+        ix
+    }
+
     pub(crate) fn push(&mut self, s: &'a Scope, tag: usize) {
         let tag = u32::try_from(tag).expect("fewer than 2^32 scopes");
         match s {
