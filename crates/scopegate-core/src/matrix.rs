@@ -14,7 +14,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::approval::Entry;
+use crate::approval::{Entry, Key};
 use crate::config::Config;
 use crate::diff::classify;
 use crate::grant::Options;
@@ -223,6 +223,7 @@ pub fn build(
         let unlisted = unlisted(&tenants, m, opts);
         // The workflows each scope serves, from needs indexed once per manifest.
         let justify = crate::diff::Lookup::new(m, usize::MAX);
+        let keys = AppKeys::of(ledger, app);
         for e in &m.scopes {
             let Some(s) = e.token.scope() else { continue };
             let pos = e.token.text.pos;
@@ -241,7 +242,7 @@ pub fn build(
                 workflows: justify.workflows(s, opts),
                 risk: Risk::of(severity),
                 risk_rules,
-                approvals: approvals(ledger, app, s, opts),
+                approvals: approvals(ledger, &keys, s, opts),
                 tenants: cells(&tenants, &unlisted, s, pos, opts),
             });
         }
@@ -285,29 +286,65 @@ fn unlisted(tenants: &[&Tenant], m: &Manifest, opts: Options) -> Vec<Vec<Pos>> {
         .collect()
 }
 
-/// The ledger entries with a key of `app` that overlaps `s`, with those keys.
-fn approvals(ledger: &[Entry], app: &str, s: &Scope, opts: Options) -> Vec<ApprovalRecord> {
-    ledger
-        .iter()
-        .filter_map(|entry| {
-            let keys: Vec<String> = entry
-                .keys
-                .iter()
-                .filter(|k| k.app == app && k.scope().is_some_and(|k| tenant::overlaps(k, s, opts)))
-                .map(ToString::to_string)
-                .collect();
-            (!keys.is_empty()).then(|| ApprovalRecord {
-                by: entry.by.clone(),
-                at: entry.at.clone(),
-                ticket: entry.ticket.clone(),
-                reason: entry.reason.clone(),
-                expires: entry.expires.clone(),
-                tenants: entry.tenants.clone(),
-                keys,
-                entry_line: entry.pos.line,
+/// One app's keys in the ledger, indexed for [`approvals`].
+struct AppKeys<'l> {
+    /// `(entry index, key, its scope)`, in ledger order.
+    keys: Vec<(usize, &'l Key, &'l Scope)>,
+    index: tenant::OverlapIndex<'l>,
+}
+
+impl<'l> AppKeys<'l> {
+    fn of(ledger: &'l [Entry], app: &str) -> AppKeys<'l> {
+        let keys: Vec<(usize, &Key, &Scope)> = ledger
+            .iter()
+            .enumerate()
+            .flat_map(|(i, e)| {
+                e.keys
+                    .iter()
+                    .filter(|k| k.app == app)
+                    .filter_map(move |k| Some((i, k, k.scope()?)))
             })
-        })
-        .collect()
+            .collect();
+        let index = tenant::OverlapIndex::of(keys.iter().map(|(_, _, s)| *s));
+        AppKeys { keys, index }
+    }
+}
+
+/// The ledger entries with a key of the app that overlaps `s`, with those keys, in
+/// ledger order. Only the keys the index names are asked: 2,000 scopes against a
+/// ledger of 2,000 keys on one type is not 4,000,000 questions.
+fn approvals(
+    ledger: &[Entry],
+    keys: &AppKeys<'_>,
+    s: &Scope,
+    opts: Options,
+) -> Vec<ApprovalRecord> {
+    let mut out: Vec<ApprovalRecord> = Vec::new();
+    let mut last = None;
+    for t in keys.index.may_overlap(s) {
+        let (i, key, k) = keys.keys[t];
+        if !tenant::overlaps(k, s, opts) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(record) if last == Some(i) => record.keys.push(key.to_string()),
+            _ => {
+                let entry = &ledger[i];
+                out.push(ApprovalRecord {
+                    by: entry.by.clone(),
+                    at: entry.at.clone(),
+                    ticket: entry.ticket.clone(),
+                    reason: entry.reason.clone(),
+                    expires: entry.expires.clone(),
+                    tenants: entry.tenants.clone(),
+                    keys: vec![key.to_string()],
+                    entry_line: entry.pos.line,
+                });
+                last = Some(i);
+            }
+        }
+    }
+    out
 }
 
 /// What each tenant says of `s` (at token position `pos`): permitted or why not,
@@ -411,5 +448,50 @@ mod tests {
         assert!(cell.sensitive);
         assert_eq!(cell.ehr, EhrSupport::NotChecked);
         assert_eq!(x.rows[0].tenants[0].permit, Permit::Allowed);
+    }
+
+    /// The matrix of `n` `?category=cN` scopes against a ledger naming each in an entry
+    /// of its own; the best of three runs' time.
+    fn codes_with_history(n: usize) -> (ScopeMatrix, std::time::Duration) {
+        let mut m = String::from("id: app\nlaunch: [ehr]\nscopes:\n");
+        let mut l = String::from("approvals:\n");
+        for i in 0..n {
+            m.push_str(&format!(
+                "  - scope: patient/Observation.rs?category=c{i}\n    rationale: r\n"
+            ));
+            l.push_str(&format!(
+                "  - keys: ['app:patient/Observation.rs?category=c{i}']\n    by: bob\n    at: 2026-01-02\n    ticket: T-{i}\n"
+            ));
+        }
+        let m = crate::manifest::from_str("m.yaml", &m).unwrap();
+        let ledger = crate::approval::from_bytes("l.yaml", l.as_bytes()).unwrap();
+        let mut best = std::time::Duration::MAX;
+        let mut x = build(&[&m], &ledger, &[], &Config::default());
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            x = build(&[&m], &ledger, &[], &Config::default());
+            best = best.min(t.elapsed());
+        }
+        (x, best)
+    }
+
+    // Regression (issue 15 §1): each scope was compared with every key of the ledger,
+    // 0.4 s for 2,000 of each and quadratic.
+    #[test]
+    fn a_scope_finds_its_history_in_time_linear_in_the_ledger() {
+        let (small, small_t) = codes_with_history(200);
+        let (big, big_t) = codes_with_history(2_000);
+        for x in [&small, &big] {
+            for (i, r) in x.rows.iter().enumerate() {
+                let tickets: Vec<Option<&str>> =
+                    r.approvals.iter().map(|a| a.ticket.as_deref()).collect();
+                assert_eq!(tickets, [Some(format!("T-{i}").as_str())], "{}", r.scope);
+            }
+        }
+        // Ten times the scopes and keys: linear is about 10x, quadratic 100x.
+        assert!(
+            big_t < small_t * 35 + std::time::Duration::from_millis(100),
+            "200: {small_t:?}; 2,000: {big_t:?}"
+        );
     }
 }

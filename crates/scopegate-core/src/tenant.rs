@@ -25,8 +25,10 @@ use crate::scope::{
 use crate::yaml::{self, LoadError, Pos, Problem};
 
 mod ehr;
+mod overlap;
 pub use ehr::ehr_from_bytes;
 pub(crate) use ehr::{Ehr, ehr_shortfalls};
+pub(crate) use overlap::OverlapIndex;
 
 /// Where profiles live, relative to the repository root: one file per tenant.
 pub const DIR: &str = ".scopegate/tenants";

@@ -278,4 +278,52 @@ proptest! {
         prop_assert_eq!(rules(&p, &t), ["tenant-denied"]);
         prop_assert_eq!(rules(&p, &scope.to_string()), ["tenant-denied"]);
     }
+
+    /// The overlap index names every scope that overlaps the one asked about (it may
+    /// name more): `scopegate matrix` asks only those.
+    #[test]
+    fn the_overlap_index_names_every_scope_that_overlaps(
+        keys in proptest::collection::vec(arb_token(), 0..40), t in arb_token(), o in arb_opts()
+    ) {
+        let keys: Vec<Scope> = keys.iter().map(|k| s(k)).collect();
+        let q = s(&t);
+        let named = OverlapIndex::of(&keys).may_overlap(&q);
+        for (i, k) in keys.iter().enumerate() {
+            if overlaps(k, &q, o) {
+                prop_assert!(named.contains(&i), "`{}` overlaps `{}`, not named", k, q);
+            }
+        }
+    }
+
+    /// The law the index rests on: values that overlap share a bucket, or one of them
+    /// is any code of a system.
+    #[test]
+    fn overlapping_values_share_a_bucket(
+        p in prop_oneof![Just("category"), Just("status"), Just("note"), Just("code:not")],
+        v in arb_value(),
+        w in arb_value(),
+    ) {
+        if crate::scope::value_overlaps(p, &v, &w) {
+            let (a, b) = (overlap::overlap_bucket(p, &v), overlap::overlap_bucket(p, &w));
+            prop_assert!(a.is_none() || b.is_none() || a == b, "{p}: {v} ({a:?}), {w} ({b:?})");
+        }
+    }
+}
+
+fn arb_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("a"),
+        Just("b"),
+        Just("s|a"),
+        Just("t|a"),
+        Just("s|b"),
+        Just("|a"),
+        Just("|"),
+        Just("s|"),
+        Just("t|"),
+        Just("s|a|b"),
+        Just("|a|"),
+        Just("a|"),
+    ]
+    .prop_map(str::to_string)
 }
