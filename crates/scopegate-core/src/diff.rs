@@ -431,7 +431,7 @@ fn describe(n: &NewAccess, piece: &Scope, head_text: &str) -> String {
 /// The baseline's scopes, indexed for [`classify`]'s questions about each new piece:
 /// a diff of 2,000 new codes against 2,000 old ones asks no question of every pair.
 pub(crate) struct BaseScopes<'a> {
-    scopes: &'a [Scope],
+    scopes: Vec<&'a Scope>,
     /// The levels of the baseline's resource scopes on each type (`*` included), as
     /// bits (`1 << Level as usize`).
     levels: FxHashMap<&'a ResourceType, u8>,
@@ -441,18 +441,23 @@ pub(crate) struct BaseScopes<'a> {
 }
 
 impl<'a> BaseScopes<'a> {
-    pub(crate) fn new(scopes: &'a [Scope]) -> BaseScopes<'a> {
+    pub(crate) fn new(scopes: impl IntoIterator<Item = &'a Scope>) -> BaseScopes<'a> {
+        let scopes: Vec<&Scope> = scopes.into_iter().collect();
         let mut levels: FxHashMap<&ResourceType, u8> = FxHashMap::default();
         let mut all_levels = 0;
-        for r in scopes.iter().filter_map(Scope::as_resource) {
-            *levels.entry(&r.resource).or_default() |= 1 << r.level as usize;
-            all_levels |= 1 << r.level as usize;
+        let mut index = ScopeIndex::default();
+        for (i, s) in scopes.iter().enumerate() {
+            index.push(s, i);
+            if let Scope::Resource(r) = s {
+                *levels.entry(&r.resource).or_default() |= 1 << r.level as usize;
+                all_levels |= 1 << r.level as usize;
+            }
         }
         BaseScopes {
             scopes,
             levels,
             all_levels,
-            index: ScopeIndex::of(scopes),
+            index,
         }
     }
 

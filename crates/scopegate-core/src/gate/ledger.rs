@@ -16,11 +16,13 @@
 //! A ledger grows for the life of a repository, so nothing here is quadratic in it:
 //! entries are matched by hash and looked up by app id.
 
+use std::cell::OnceCell;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{App, Input, Removed};
 use crate::approval::{Entry, Key};
-use crate::diff::{BaseScopes, classify, justifying_workflows};
+use crate::diff::{BaseScopes, Lookup, classify};
 use crate::grant::{Options, ScopeIndex, ScopeSet, covers};
 use crate::manifest::Pos;
 use crate::report::{Approval, ApprovalState, Change, Direction, Finding, Location};
@@ -45,6 +47,19 @@ pub(super) struct Ledger<'a> {
     /// The signed entries by position (sorted), with the key's fingerprint.
     signed: Vec<(Pos, &'a Entry, &'a str)>,
     input: &'a Input<'a>,
+    split_facts: OnceCell<FxHashMap<&'a str, SplitFacts<'a>>>,
+    tenant_keys: OnceCell<FxHashMap<&'a str, TenantKeys<'a>>>,
+}
+
+/// An app's keys in trusted entries, with their entry, and their index.
+type TenantKeys<'a> = (Vec<(&'a Entry, &'a Scope)>, tenant::OverlapIndex<'a>);
+
+/// An app's approved scopes, its baseline and its workflows, indexed for splitting
+/// changes approved in part.
+struct SplitFacts<'a> {
+    approved: ScopeSet<'a>,
+    base: BaseScopes<'a>,
+    workflows: Lookup<'a>,
 }
 
 #[derive(Default)]
@@ -85,6 +100,8 @@ impl<'a> Ledger<'a> {
             unverified,
             signed,
             input,
+            split_facts: OnceCell::new(),
+            tenant_keys: OnceCell::new(),
         }
     }
 
@@ -274,19 +291,22 @@ impl<'a> Ledger<'a> {
             && self.approval_among(c, &|e| e.tenants.is_empty()).state != ApprovalState::Approved
         {
             let opts = self.input.config.options;
+            // The tenants of the live entries with a key that shares access with the
+            // piece, asked of the keys the index names (a key that covers the piece or
+            // is covered by it overlaps it: `covering_implies_overlapping`).
             let mut tenants: Vec<String> = Scope::parse_shown(&c.scope)
-                .map(|piece| {
-                    self.entries_for(&c.app)
-                        .filter(|(e, _)| !self.expired(e))
-                        .filter(|(e, _)| {
-                            e.keys.iter().any(|k| {
-                                k.app == c.app
-                                    && k.scope().is_some_and(|k| {
-                                        covers(&piece, k, opts)
-                                            || covers(k, &piece, opts)
-                                            || tenant::overlaps(&piece, k, opts)
-                                    })
-                            })
+                .ok()
+                .zip(self.tenant_keys().get(c.app.as_str()))
+                .map(|(piece, (keys, index))| {
+                    index
+                        .may_overlap(&piece)
+                        .into_iter()
+                        .map(|i| keys[i])
+                        .filter(|(e, k)| {
+                            !self.expired(e)
+                                && (covers(&piece, k, opts)
+                                    || covers(k, &piece, opts)
+                                    || tenant::overlaps(&piece, k, opts))
                         })
                         .flat_map(|(e, _)| e.tenants.iter().cloned())
                         .collect()
@@ -371,17 +391,54 @@ impl<'a> Ledger<'a> {
             .unwrap_or_else(unapproved)
     }
 
-    /// The scopes live entries approve for `app`.
-    fn approved_scopes(&self, app: &str) -> Vec<Scope> {
-        self.entries_for(app)
-            .filter(|(e, _)| !self.expired(e))
-            .flat_map(|(e, _)| {
-                e.keys
-                    .iter()
-                    .filter(|k| k.app == app)
-                    .filter_map(|k| k.scope().cloned())
-            })
-            .collect()
+    /// Each app's keys in trusted entries, with their entry, indexed by what they may
+    /// overlap; built once, on the first approval that holds only for some tenants.
+    fn tenant_keys(&self) -> &FxHashMap<&'a str, TenantKeys<'a>> {
+        self.tenant_keys.get_or_init(|| {
+            self.by_app
+                .keys()
+                .map(|app| {
+                    let keys: Vec<(&Entry, &Scope)> = self
+                        .entries_for(app)
+                        .flat_map(|(e, _)| {
+                            e.keys
+                                .iter()
+                                .filter(|k| k.app == *app)
+                                .filter_map(move |k| Some((e, k.scope()?)))
+                        })
+                        .collect();
+                    let index = tenant::OverlapIndex::of(keys.iter().map(|(_, s)| *s));
+                    (*app, (keys, index))
+                })
+                .collect()
+        })
+    }
+
+    /// What splitting asks of each app, built on the first split, once per app: each
+    /// change approved in part gathered it all again, quadratic in the changes.
+    fn split_facts(&self) -> &FxHashMap<&'a str, SplitFacts<'a>> {
+        self.split_facts.get_or_init(|| {
+            let mut out = FxHashMap::default();
+            for app in self.input.apps {
+                let id = app.head.id.value.as_str();
+                if out.contains_key(id) {
+                    continue;
+                }
+                // The scopes live entries approve for the app.
+                let approved = self
+                    .entries_for(id)
+                    .filter(|(e, _)| !self.expired(e))
+                    .flat_map(|(e, _)| e.keys.iter().filter(|k| k.app == id))
+                    .filter_map(Key::scope);
+                let facts = SplitFacts {
+                    approved: ScopeSet::new(approved, self.input.config.options),
+                    base: BaseScopes::new(app.base.iter().flat_map(|(_, b, _)| b.requested())),
+                    workflows: Lookup::new(&app.head, usize::MAX),
+                };
+                out.insert(id, facts);
+            }
+            out
+        })
     }
 
     /// For an unapproved resource change that approvals cover in part (by letters),
@@ -394,7 +451,8 @@ impl<'a> Ledger<'a> {
             return None;
         };
         let opts = self.input.config.options;
-        let residual = ScopeSet::new(&self.approved_scopes(&c.app), opts).uncovered(&r);
+        let facts = self.split_facts().get(c.app.as_str())?;
+        let residual = facts.approved.uncovered(&r);
         if residual.is_empty()
             || residual == [r.clone()]
             || residual.iter().any(|x| x.restriction != r.restriction)
@@ -404,16 +462,9 @@ impl<'a> Ledger<'a> {
         let missing = residual
             .iter()
             .fold(Perms::from_letters([]), |acc, x| acc.union(x.perms));
-        let app = self.input.apps.iter().find(|a| a.head.id.value == c.app)?;
-        let base: Vec<Scope> = app
-            .base
-            .as_ref()
-            .map(|(_, b, _)| b.requested().cloned().collect())
-            .unwrap_or_default();
-        let base = BaseScopes::new(&base);
         let part = |perms| {
             let s = Scope::Resource(ResourceScope { perms, ..r.clone() });
-            let rules = classify(&s, &base, opts);
+            let rules = classify(&s, &facts.base, opts);
             let mut part = Change {
                 rule: rules[0],
                 also: rules[1..].to_vec(),
@@ -424,7 +475,7 @@ impl<'a> Ledger<'a> {
                     .unwrap_or(Severity::Note),
                 key: format!("{}:{s}", c.app),
                 scope: s.to_string(),
-                workflows: justifying_workflows(&app.head, &s, opts),
+                workflows: facts.workflows.workflows(&s, opts),
                 ..c.clone()
             };
             part.approval = self.approval_for(&part);
@@ -912,5 +963,101 @@ mod tests {
             big < small * 35 + Duration::from_millis(200),
             "5,000 entries: {small:?}; 50,000 entries: {big:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod scaling {
+    use std::time::{Duration, Instant};
+
+    use crate::config::Config;
+    use crate::gate::{App, gate};
+    use crate::report::{ApprovalState, Direction};
+
+    fn codes(ty: &str, n: usize) -> String {
+        let mut t = String::from("id: a\nscopes:\n");
+        for i in 0..n {
+            t.push_str(&format!(
+                "  - scope: patient/{ty}.rs?category=c{i}\n    rationale: r\n"
+            ));
+        }
+        t
+    }
+
+    /// `n` new `patient/Observation.rs?category=cN` over a baseline of `n` others, with
+    /// an entry at head approving each one's `r` (with `tenants`): each change is
+    /// approved in part. The changes, and the best of three runs' time.
+    fn split(n: usize, tenants: &str) -> (Vec<crate::report::Change>, Duration) {
+        let (base, head) = (
+            codes("Condition", n),
+            format!(
+                "{}{}",
+                codes("Condition", n),
+                codes("Observation", n).trim_start_matches("id: a\nscopes:\n")
+            ),
+        );
+        let apps = [App {
+            head: crate::manifest::from_str("h.yaml", &head).unwrap().into(),
+            head_text: head.clone(),
+            base: Some((
+                "h.yaml".into(),
+                crate::manifest::from_str("h.yaml", &base).unwrap(),
+                base,
+            )),
+        }];
+        let mut ledger = String::from("approvals:\n");
+        for i in 0..n {
+            ledger.push_str(&format!("  - keys: ['a:patient/Observation.r?category=c{i}']\n    by: alice\n    at: 2026-01-01T00:00:00Z\n    ticket: T-{i}\n{tenants}"));
+        }
+        let head_ledger = crate::approval::from_bytes("l", ledger.as_bytes()).unwrap();
+        let config = Config::default();
+        let input = crate::gate::tests::input(&apps, &config, &[], &head_ledger);
+        let mut best = Duration::MAX;
+        let mut changes = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            changes = gate(&input, crate::gate::Ahead::none()).changes;
+            best = best.min(t.elapsed());
+        }
+        (changes, best)
+    }
+
+    // Regression (issue 15 §1): each change approved in part gathered every approved
+    // scope of its app, and indexed the whole baseline, again.
+    #[test]
+    fn changes_approved_in_part_are_split_in_time_linear_in_their_number() {
+        for tenants in ["", "    tenants: [clinic]\n"] {
+            let (small, small_t) = split(200, tenants);
+            let (big, big_t) = split(2_000, tenants);
+            for (n, changes) in [(200, &small), (2_000, &big)] {
+                let esc: Vec<_> = changes
+                    .iter()
+                    .filter(|c| c.direction == Direction::Escalation)
+                    .collect();
+                // Each change split into its approved `r` and its unapproved `s`.
+                let approved = esc
+                    .iter()
+                    .filter(|c| c.approval.state == ApprovalState::Approved)
+                    .count();
+                assert_eq!((esc.len(), approved), (2 * n, n), "{tenants}");
+                // Approved for the entry's tenants only, each its own.
+                let want: &[&str] = if tenants.is_empty() { &[] } else { &["clinic"] };
+                for c in esc
+                    .iter()
+                    .filter(|c| c.approval.state == ApprovalState::Approved)
+                {
+                    assert_eq!(c.approval.tenants, want, "{c:#?}");
+                    assert_eq!(
+                        c.approval.ticket.as_deref().map(|t| &t[2..]),
+                        c.scope.rsplit('c').next(),
+                        "{c:#?}"
+                    );
+                }
+            }
+            assert!(
+                big_t < small_t * 35 + Duration::from_millis(100),
+                "{tenants}: 200 changes: {small_t:?}; 2,000: {big_t:?}"
+            );
+        }
     }
 }
