@@ -374,7 +374,10 @@ fn pieces(news: Vec<NewAccess>, opts: Options) -> Vec<(NewAccess, Scope)> {
     // Indexed, as every piece is checked against every other: only a resource scope
     // covers another one (other tokens only an equal one).
     let others = ScopeSet::new(&all, opts);
-    let mut seen = BTreeSet::new();
+    // Only asked whether a piece was seen: hashed, not ordered (an ordered set compared
+    // restrictions clause by clause, about a fifth of a large diff).
+    let mut seen: FxHashSet<&Scope> = FxHashSet::default();
+    seen.reserve(all.len());
     let mut out = Vec::with_capacity(all.len());
     // `all` holds the pieces in the order they are visited: what is seen is borrowed
     // from it, and a piece is copied only once it is kept.
