@@ -458,8 +458,10 @@ pub(crate) fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
             }
         }
     }
-    // Merge `?p=a` and `?p=b` with the same letters into `?p=a,b`: the same union.
-    let mut merged: BTreeMap<(Level, ResourceType, Perms, Option<String>), Restriction> =
+    // Merge `?p=a` and `?p=b` with the same letters into `?p=a,b`: the same union. The
+    // values are gathered first and the restriction made once: remaking it per scope
+    // merged was cubic in the values (2,000 codes: 24 s).
+    let mut merged: BTreeMap<(Level, ResourceType, Perms, String), BTreeSet<String>> =
         BTreeMap::new();
     let mut resources: Vec<ResourceScope> = Vec::new();
     for ((level, resource, restriction), perms) in perms {
@@ -468,19 +470,10 @@ pub(crate) fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
         if let [(param, values)] = single.as_slice()
             && !crate::scope::is_modified_parameter(param)
         {
-            let key = (level, resource.clone(), perms, Some(param.to_string()));
-            let param = param.to_string();
-            let values = (*values).clone();
-            let entry = merged
-                .entry(key)
-                .or_insert_with(|| Restriction::from_clauses([(param.clone(), BTreeSet::new())]));
-            let old: BTreeSet<String> = entry
-                .clauses()
-                .next()
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            let union: BTreeSet<String> = old.union(&values).cloned().collect();
-            *entry = Restriction::from_clauses([(param, union)]);
+            merged
+                .entry((level, resource.clone(), perms, param.to_string()))
+                .or_default()
+                .extend(values.iter().cloned());
         } else {
             resources.push(ResourceScope {
                 level,
@@ -493,11 +486,11 @@ pub(crate) fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
     resources.extend(
         merged
             .into_iter()
-            .map(|((level, resource, perms, _), restriction)| ResourceScope {
+            .map(|((level, resource, perms, param), values)| ResourceScope {
                 level,
                 resource,
                 perms,
-                restriction,
+                restriction: Restriction::from_clauses([(param, values)]),
             }),
     );
     // Broadest first, then keep a scope only when what is kept so far does not grant it.
