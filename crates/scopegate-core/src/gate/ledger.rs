@@ -16,7 +16,8 @@
 //! A ledger grows for the life of a repository, so nothing here is quadratic in it:
 //! entries are matched by hash and looked up by app id.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -49,6 +50,33 @@ pub(super) struct Ledger<'a> {
     input: &'a Input<'a>,
     split_facts: OnceCell<FxHashMap<&'a str, SplitFacts<'a>>>,
     tenant_keys: OnceCell<FxHashMap<&'a str, TenantKeys<'a>>>,
+    /// Each entry's key scopes for an app (by the entry's address), made on first use.
+    key_sets: RefCell<FxHashMap<usize, KeySets<'a>>>,
+    /// [`Ledger::standing`] of each entry asked about (by its address).
+    standing: RefCell<FxHashMap<usize, (bool, Option<usize>)>>,
+}
+
+/// An entry's key scopes for one app, as a set and indexed. One entry may name every
+/// escalation of a release (what `scopegate approve` writes): each change asked for
+/// all its keys again, quadratic in the release.
+struct KeySet<'a> {
+    scopes: Vec<&'a Scope>,
+    set: ScopeSet<'a>,
+    index: ScopeIndex<'a>,
+}
+
+/// An entry's key sets, one per app its keys name.
+type KeySets<'a> = Vec<(String, Rc<KeySet<'a>>)>;
+
+/// Whether the keys of `sets` together grant `piece` (one set is asked as it is).
+fn grant_together(sets: &[Rc<KeySet<'_>>], piece: &Scope, opts: Options) -> bool {
+    match sets {
+        [] => false,
+        [one] => one.set.grants(piece),
+        many => {
+            ScopeSet::new(many.iter().flat_map(|k| k.scopes.iter().copied()), opts).grants(piece)
+        }
+    }
 }
 
 /// An app's keys in trusted entries, with their entry, and their index.
@@ -102,6 +130,8 @@ impl<'a> Ledger<'a> {
             input,
             split_facts: OnceCell::new(),
             tenant_keys: OnceCell::new(),
+            key_sets: RefCell::default(),
+            standing: RefCell::default(),
         }
     }
 
@@ -149,21 +179,15 @@ impl<'a> Ledger<'a> {
     /// count.
     pub(super) fn spent_finding(&self, c: &Change) -> Option<Finding> {
         let piece = Scope::parse_shown(&c.scope).ok()?;
-        let opts = self.input.config.options;
         let near = self
             .by_app
             .get(c.app.as_str())
             .map(|b| b.spent_keys.may_grant(&piece))
             .unwrap_or_default();
-        let e = near.into_iter().map(|i| self.spent[i]).find(|e| {
-            let keys: Vec<Scope> = e
-                .keys
-                .iter()
-                .filter(|k| k.app == c.app)
-                .filter_map(|k| k.scope().cloned())
-                .collect();
-            ScopeSet::new(&keys, opts).grants(&piece)
-        })?;
+        let e = near
+            .into_iter()
+            .map(|i| self.spent[i])
+            .find(|e| self.key_set(e, &c.app).set.grants(&piece))?;
         let release = self
             .input
             .baseline
@@ -202,18 +226,35 @@ impl<'a> Ledger<'a> {
 
     /// The fingerprint of the key whose signature verified `e`.
     fn signed_with(&self, e: &Entry) -> Option<String> {
-        self.signed
-            .binary_search_by_key(&(e.pos.line, e.pos.column), |(p, _, _)| (p.line, p.column))
-            .ok()
-            .filter(|i| self.signed[*i].1 == e)
-            .map(|i| self.signed[i].2.to_string())
+        self.standing(e).1.map(|i| self.signed[i].2.to_string())
     }
 
     /// Whether `e` counts only because the run is advisory.
     fn is_unverified(&self, e: &Entry) -> bool {
-        self.unverified
-            .binary_search_by_key(&(e.pos.line, e.pos.column), |(p, _)| (p.line, p.column))
-            .is_ok_and(|i| self.unverified[i].1 == e)
+        self.standing(e).0
+    }
+
+    /// Whether `e` is unverified, and its place among the signed entries: found by
+    /// position and compared whole once per entry (an entry of thousands of keys is
+    /// asked about by each change it approves).
+    fn standing(&self, e: &Entry) -> (bool, Option<usize>) {
+        *self
+            .standing
+            .borrow_mut()
+            .entry(std::ptr::from_ref(e) as usize)
+            .or_insert_with(|| {
+                let at = (e.pos.line, e.pos.column);
+                let unverified = self
+                    .unverified
+                    .binary_search_by_key(&at, |(p, _)| (p.line, p.column))
+                    .is_ok_and(|i| self.unverified[i].1 == e);
+                let signed = self
+                    .signed
+                    .binary_search_by_key(&at, |(p, _, _)| (p.line, p.column))
+                    .ok()
+                    .filter(|i| self.signed[*i].1 == e);
+                (unverified, signed)
+            })
     }
 
     pub(super) fn ledger_finding(&self, id: RuleId, line: Option<u32>, message: String) -> Finding {
@@ -384,11 +425,33 @@ impl<'a> Ledger<'a> {
         if let Some(a) = m.one_entry(&grant) {
             return a;
         }
-        let together: Vec<Scope> = grant.iter().flat_map(|(e, _)| m.for_app(e)).collect();
+        let together: Vec<Rc<KeySet<'a>>> = grant.iter().map(|(e, _)| m.for_app(e)).collect();
         m.several_entries(&together)
             .or_else(|| m.waiting(&together))
             .or_else(|| m.expired())
             .unwrap_or_else(unapproved)
+    }
+
+    /// `e`'s key scopes for `app`, made once per entry and app.
+    fn key_set(&self, e: &'a Entry, app: &str) -> Rc<KeySet<'a>> {
+        let mut cache = self.key_sets.borrow_mut();
+        let per = cache.entry(std::ptr::from_ref(e) as usize).or_default();
+        if let Some((_, ks)) = per.iter().find(|(a, _)| a == app) {
+            return Rc::clone(ks);
+        }
+        let scopes: Vec<&Scope> = e
+            .keys
+            .iter()
+            .filter(|k| k.app == app)
+            .filter_map(Key::scope)
+            .collect();
+        let ks = Rc::new(KeySet {
+            set: ScopeSet::new(scopes.iter().copied(), self.input.config.options),
+            index: ScopeIndex::of_refs(&scopes),
+            scopes,
+        });
+        per.push((app.to_string(), Rc::clone(&ks)));
+        ks
     }
 
     /// Each app's keys in trusted entries, with their entry, indexed by what they may
@@ -605,19 +668,18 @@ impl<'a> Match<'_, 'a> {
     }
 
     /// The scopes of `e`'s keys for the change's app.
-    fn for_app(&self, e: &Entry) -> Vec<Scope> {
-        e.keys
-            .iter()
-            .filter(|k| k.app == self.c.app)
-            .filter_map(|k| k.scope().cloned())
-            .collect()
+    fn for_app(&self, e: &'a Entry) -> Rc<KeySet<'a>> {
+        self.ledger.key_set(e, &self.c.app)
     }
 
-    /// Whether one of `e`'s keys for the app covers the piece or is covered by it.
-    fn contributes(&self, e: &Entry) -> bool {
-        self.for_app(e)
-            .iter()
-            .any(|k| covers(self.piece, k, self.opts) || covers(k, self.piece, self.opts))
+    /// Whether one of `e`'s keys for the app covers the piece or is covered by it (of
+    /// those its index names).
+    fn contributes(&self, e: &'a Entry) -> bool {
+        let keys = self.for_app(e);
+        keys.index.related(self.piece).into_iter().any(|i| {
+            let k = keys.scopes[i];
+            covers(self.piece, k, self.opts) || covers(k, self.piece, self.opts)
+        })
     }
 
     /// The counted entries among `tags` that are live and apply, reviewed entries first.
@@ -658,14 +720,14 @@ impl<'a> Match<'_, 'a> {
     fn one_entry(&self, grant: &[(&'a Entry, bool)]) -> Option<Approval> {
         grant
             .iter()
-            .find(|(e, _)| ScopeSet::new(&self.for_app(e), self.opts).grants(self.piece))
+            .find(|(e, _)| self.for_app(e).set.grants(self.piece))
             .map(|(e, added)| self.approved(e, *added))
     }
 
     /// Several entries together (`together`, their keys) cover the piece: approved by
     /// every live entry with a key that covers it or is covered by it.
-    fn several_entries(&self, together: &[Scope]) -> Option<Approval> {
-        if !ScopeSet::new(together, self.opts).grants(self.piece) {
+    fn several_entries(&self, together: &[Rc<KeySet<'a>>]) -> Option<Approval> {
+        if !grant_together(together, self.piece, self.opts) {
             return None;
         }
         let related = self.live(self.tags(|b| b.keys.related(self.piece)));
@@ -691,17 +753,17 @@ impl<'a> Match<'_, 'a> {
 
     /// Would the entries still waiting for a review approve it (with the counted keys
     /// `together`)? Then it is pending on those that contribute.
-    fn waiting(&self, together: &[Scope]) -> Option<Approval> {
-        let with_pending: Vec<Scope> = together
+    fn waiting(&self, together: &[Rc<KeySet<'a>>]) -> Option<Approval> {
+        let with_pending: Vec<Rc<KeySet<'a>>> = together
             .iter()
             .cloned()
             .chain(
                 self.pending(self.tags(|b| b.pending_keys.may_grant(self.piece)))
                     .into_iter()
-                    .flat_map(|(e, _)| self.for_app(e)),
+                    .map(|(e, _)| self.for_app(e)),
             )
             .collect();
-        if !ScopeSet::new(&with_pending, self.opts).grants(self.piece) {
+        if !grant_together(&with_pending, self.piece, self.opts) {
             return None;
         }
         let waiting: Vec<(&Entry, &str)> = self
@@ -738,7 +800,7 @@ impl<'a> Match<'_, 'a> {
             .find(|(e, _)| {
                 self.ledger.expired(e)
                     && (self.applies)(e)
-                    && ScopeSet::new(&self.for_app(e), self.opts).grants(self.piece)
+                    && self.for_app(e).set.grants(self.piece)
             })?;
         Some(Approval {
             state: ApprovalState::Expired,
@@ -1057,6 +1119,70 @@ mod scaling {
             assert!(
                 big_t < small_t * 35 + Duration::from_millis(100),
                 "{tenants}: 200 changes: {small_t:?}; 2,000: {big_t:?}"
+            );
+        }
+    }
+
+    /// `n` new codes over an empty baseline, all approved by one entry of `n` keys (as
+    /// `scopegate approve` writes for a release), unverified (an advisory run) when
+    /// `unverified`. The changes, and the best of three runs' time.
+    fn one_entry(n: usize, unverified: bool) -> (Vec<crate::report::Change>, Duration) {
+        let head = codes("Observation", n);
+        let base = "id: a\nscopes:\n  - scope: launch\n    rationale: r\n".to_string();
+        let apps = [App {
+            head: crate::manifest::from_str("h.yaml", &head).unwrap().into(),
+            head_text: head.clone(),
+            base: Some((
+                "h.yaml".into(),
+                crate::manifest::from_str("h.yaml", &base).unwrap(),
+                base,
+            )),
+        }];
+        let mut ledger = String::from("approvals:\n  - keys:\n");
+        for i in 0..n {
+            ledger.push_str(&format!(
+                "      - 'a:patient/Observation.rs?category=c{i}'\n"
+            ));
+        }
+        ledger.push_str("    by: alice\n    at: 2026-01-01T00:00:00Z\n    ticket: T-1\n");
+        let head_ledger = crate::approval::from_bytes("l", ledger.as_bytes()).unwrap();
+        let config = Config::default();
+        let mut input = crate::gate::tests::input(&apps, &config, &[], &head_ledger);
+        if unverified {
+            input.unverified = &head_ledger;
+        }
+        let mut best = Duration::MAX;
+        let mut changes = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            changes = gate(&input, crate::gate::Ahead::none()).changes;
+            best = best.min(t.elapsed());
+        }
+        (changes, best)
+    }
+
+    // Regression (issue 15 §1): each change gathered all the keys of the one entry that
+    // approves a release, and compared that entry whole with the unverified ones: 3.1 s
+    // for 4,000 changes.
+    #[test]
+    fn one_entry_approving_a_whole_release_is_matched_in_time_linear_in_it() {
+        for unverified in [false, true] {
+            let (small, small_t) = one_entry(200, unverified);
+            let (big, big_t) = one_entry(2_000, unverified);
+            for (n, changes) in [(200, &small), (2_000, &big)] {
+                let esc: Vec<_> = changes
+                    .iter()
+                    .filter(|c| c.direction == Direction::Escalation)
+                    .collect();
+                assert_eq!(esc.len(), n);
+                for c in esc {
+                    assert_eq!(c.approval.state, ApprovalState::Approved, "{c:#?}");
+                    assert_eq!(c.approval.unverified, unverified, "{c:#?}");
+                }
+            }
+            assert!(
+                big_t < small_t * 35 + Duration::from_millis(100),
+                "unverified {unverified}: 200 changes: {small_t:?}; 2,000: {big_t:?}"
             );
         }
     }

@@ -196,6 +196,15 @@ struct Typed<'a> {
 
 impl<'a> ScopeIndex<'a> {
     /// `scopes`, each tagged with its position.
+    pub(crate) fn of_refs(scopes: &[&'a Scope]) -> ScopeIndex<'a> {
+        let mut ix = ScopeIndex::default();
+        for (i, s) in scopes.iter().enumerate() {
+            ix.push(s, i);
+        }
+        ix
+    }
+
+    /// `scopes`, each tagged with its position.
     pub(crate) fn of(scopes: &'a [Scope]) -> ScopeIndex<'a> {
         let mut ix = ScopeIndex::default();
         for (i, s) in scopes.iter().enumerate() {
