@@ -11,6 +11,7 @@
 //! highest severity among the rules that apply (after the config's severity overrides),
 //! said as high, medium or low (`Severity::risk`).
 
+use rustc_hash::FxHashSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -217,6 +218,11 @@ pub fn build(
     let opts = config.options;
     let mut tenants: Vec<&Tenant> = tenants.iter().collect();
     tenants.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
+    // Each policy made ready once, for every scope of every manifest.
+    let judges: Vec<(&Tenant, tenant::Judge<'_>)> = tenants
+        .iter()
+        .map(|t| (*t, t.profile.judge_many(opts)))
+        .collect();
     let mut rows = Vec::new();
     for m in manifests {
         let app = &m.id.value;
@@ -243,7 +249,7 @@ pub fn build(
                 risk: Risk::of(severity),
                 risk_rules,
                 approvals: approvals(ledger, &keys, s, opts),
-                tenants: cells(&tenants, &unlisted, s, pos, opts),
+                tenants: cells(&judges, &unlisted, s, pos),
             });
         }
     }
@@ -272,7 +278,7 @@ pub fn build(
 
 /// Per tenant (in `tenants` order): the positions of the manifest's scope tokens its
 /// EHR does not list; empty for a tenant without EHR metadata.
-fn unlisted(tenants: &[&Tenant], m: &Manifest, opts: Options) -> Vec<Vec<Pos>> {
+fn unlisted(tenants: &[&Tenant], m: &Manifest, opts: Options) -> Vec<FxHashSet<Pos>> {
     tenants
         .iter()
         .map(|t| match &t.ehr {
@@ -281,7 +287,7 @@ fn unlisted(tenants: &[&Tenant], m: &Manifest, opts: Options) -> Vec<Vec<Pos>> {
                 .filter(|s| s.rule == RuleId::EhrScopeUnlisted)
                 .map(|s| s.pos)
                 .collect(),
-            None => Vec::new(),
+            None => FxHashSet::default(),
         })
         .collect()
 }
@@ -350,17 +356,16 @@ fn approvals(
 /// What each tenant says of `s` (at token position `pos`): permitted or why not,
 /// sensitive, listed by its EHR.
 fn cells(
-    tenants: &[&Tenant],
-    unlisted: &[Vec<Pos>],
+    tenants: &[(&Tenant, tenant::Judge<'_>)],
+    unlisted: &[FxHashSet<Pos>],
     s: &Scope,
     pos: Pos,
-    opts: Options,
 ) -> Vec<TenantCell> {
     tenants
         .iter()
         .zip(unlisted)
-        .map(|(t, unlisted)| {
-            let vs = t.profile.judge(s, opts);
+        .map(|((t, judge), unlisted)| {
+            let vs = judge.judge(s);
             let listed = t.ehr.as_ref().and_then(|e| e.scopes_supported.as_ref());
             TenantCell {
                 tenant: t.profile.name.clone(),

@@ -252,25 +252,71 @@ fn resource_overlaps(a: &ResourceScope, b: &ResourceScope, opts: Options) -> boo
 impl Profile {
     /// How a requested scope breaks this policy; empty when it is allowed.
     pub fn judge(&self, s: &Scope, opts: Options) -> Vec<Violation> {
-        let mut out = Vec::new();
-        for p in &self.deny {
-            if p.scopes.iter().any(|d| overlaps(d, s, opts)) {
-                out.push(Violation {
-                    rule: RuleId::TenantDenied,
-                    message: format!(
-                        "`{s}` grants access tenant `{}` denies (`{}`)",
-                        self.name, p.text
-                    ),
-                    hint: Some(format!(
-                        "narrow the scope so it grants nothing `{}` matches, or keep the app off this tenant",
-                        p.text
-                    )),
-                });
-            }
+        self.judge_many(opts).judge(s)
+    }
+
+    /// This policy made ready to judge many scopes: its deny patterns indexed and its
+    /// allow list a set, once (each scope rebuilt them: quadratic in the two).
+    pub(crate) fn judge_many(&self, opts: Options) -> Judge<'_> {
+        let deny: Vec<(usize, &Scope)> = self
+            .deny
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.scopes.iter().map(move |d| (i, d)))
+            .collect();
+        Judge {
+            profile: self,
+            opts,
+            deny_index: OverlapIndex::of(deny.iter().map(|(_, d)| *d)),
+            deny,
+            allow: self
+                .allow
+                .as_ref()
+                .map(|allow| ScopeSet::new(allow.iter().flat_map(|p| &p.scopes), opts)),
         }
-        if let Some(allow) = &self.allow {
-            let allowed: Vec<&Scope> = allow.iter().flat_map(|p| &p.scopes).collect();
-            let set = ScopeSet::new(allowed.iter().copied(), opts);
+    }
+}
+
+/// A [`Profile`] ready to judge many scopes ([`Profile::judge_many`]).
+pub(crate) struct Judge<'p> {
+    profile: &'p Profile,
+    opts: Options,
+    /// `(pattern, scope)` of each deny pattern's scopes, in order, and their index.
+    deny: Vec<(usize, &'p Scope)>,
+    deny_index: OverlapIndex<'p>,
+    allow: Option<ScopeSet<'p>>,
+}
+
+impl Judge<'_> {
+    /// How `s` breaks the policy; empty when it is allowed.
+    pub(crate) fn judge(&self, s: &Scope) -> Vec<Violation> {
+        let profile = self.profile;
+        let opts = self.opts;
+        let mut out = Vec::new();
+        // The patterns with a scope that overlaps `s`, in order (tags are in push order).
+        let mut denied: Vec<usize> = self
+            .deny_index
+            .may_overlap(s)
+            .into_iter()
+            .map(|t| self.deny[t])
+            .filter(|(_, d)| overlaps(d, s, opts))
+            .map(|(i, _)| i)
+            .collect();
+        denied.dedup();
+        for p in denied.into_iter().map(|i| &profile.deny[i]) {
+            out.push(Violation {
+                rule: RuleId::TenantDenied,
+                message: format!(
+                    "`{s}` grants access tenant `{}` denies (`{}`)",
+                    profile.name, p.text
+                ),
+                hint: Some(format!(
+                    "narrow the scope so it grants nothing `{}` matches, or keep the app off this tenant",
+                    p.text
+                )),
+            });
+        }
+        if let Some(set) = &self.allow {
             let outside: Vec<String> = match s {
                 Scope::Resource(r) => set.uncovered(r).iter().map(ToString::to_string).collect(),
                 _ if set.grants(s) => Vec::new(),
@@ -278,7 +324,7 @@ impl Profile {
             };
             if !outside.is_empty() {
                 let message = if outside == [s.to_string()] {
-                    format!("`{s}` is outside tenant `{}`'s allow list", self.name)
+                    format!("`{s}` is outside tenant `{}`'s allow list", profile.name)
                 } else {
                     format!(
                         "`{s}` grants {} outside tenant `{}`'s allow list",
@@ -287,7 +333,7 @@ impl Profile {
                             .map(|x| format!("`{x}`"))
                             .collect::<Vec<_>>()
                             .join(", "),
-                        self.name
+                        profile.name
                     )
                 };
                 out.push(Violation {
@@ -297,21 +343,23 @@ impl Profile {
                 });
             }
         }
-        if let (Some(max), Scope::Resource(r)) = (self.max_level, s)
+        if let (Some(max), Scope::Resource(r)) = (profile.max_level, s)
             && r.level > max
         {
             out.push(Violation {
                 rule: RuleId::TenantLevelExceeded,
                 message: format!(
                     "`{s}` is at level `{}`; tenant `{}` allows at most `{max}`",
-                    r.level, self.name
+                    r.level, profile.name
                 ),
                 hint: None,
             });
         }
         out
     }
+}
 
+impl Profile {
     /// The sensitive type a scope touches (a named type, or any under `*`).
     pub fn sensitive_in(&self, s: &Scope) -> Option<&str> {
         let r = s.as_resource()?;
@@ -335,6 +383,7 @@ pub struct Tenant {
 /// The head manifests judged by one tenant: `(policy findings, EHR findings)`.
 fn judge_all(t: &Tenant, manifests: &[&Manifest], config: &Config) -> (Vec<Finding>, Vec<Finding>) {
     let name = &t.profile.name;
+    let judge = t.profile.judge_many(config.options);
     let mut policy = Vec::new();
     let mut ehr = Vec::new();
     for m in manifests {
@@ -347,7 +396,7 @@ fn judge_all(t: &Tenant, manifests: &[&Manifest], config: &Config) -> (Vec<Findi
         {
             // One finding per scope: the first violation names the rule, the others
             // are added to its message.
-            let vs = t.profile.judge(s, config.options);
+            let vs = judge.judge(s);
             let Some(first) = vs.first() else { continue };
             let mut message = first.message.clone();
             for v in &vs[1..] {

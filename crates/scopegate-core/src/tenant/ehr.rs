@@ -85,24 +85,46 @@ pub(crate) struct Shortfall {
     pub(crate) capability: Option<&'static str>,
 }
 
-/// `token` is listed as supported: the same text, or granted by the listed scopes
-/// written in the same syntax (SMART v1 or v2). A restricted request (`?category=…`)
-/// counts only restricted listed scopes, since an EHR may not support granular scopes.
-fn listed(token: &str, s: &Scope, supported: &BTreeSet<String>, opts: Options) -> bool {
-    if supported.contains(token) {
-        return true;
+/// A snapshot's `scopes_supported`, parsed once and indexed by syntax (v2, v1) and by
+/// whether only restricted scopes count: each of a manifest's scopes re-parsed the whole
+/// list, quadratic in the two.
+struct Listed<'s> {
+    text: &'s BTreeSet<String>,
+    /// `[v2, v1][all, restricted only]`.
+    sets: [[ScopeSet<'s>; 2]; 2],
+}
+
+impl<'s> Listed<'s> {
+    fn new(text: &'s BTreeSet<String>, parsed: &'s [(bool, Scope)], opts: Options) -> Self {
+        let set = |v1: bool, restricted_only: bool| {
+            let listed = parsed.iter().filter(move |(v, l)| {
+                *v == v1
+                    && (!restricted_only
+                        || l.as_resource().is_some_and(|x| !x.restriction.is_none()))
+            });
+            ScopeSet::new(listed.map(|(_, l)| l), opts)
+        };
+        Listed {
+            text,
+            sets: [
+                [set(false, false), set(false, true)],
+                [set(true, false), set(true, true)],
+            ],
+        }
     }
-    let Scope::Resource(r) = s else { return false };
-    let v1 = crate::scope::is_v1_syntax(token);
-    let same_syntax: Vec<Scope> = supported
-        .iter()
-        .filter(|t| crate::scope::is_v1_syntax(t) == v1)
-        .filter_map(|t| Scope::parse(t).ok())
-        .filter(|l| {
-            r.restriction.is_none() || l.as_resource().is_some_and(|x| !x.restriction.is_none())
-        })
-        .collect();
-    ScopeSet::new(&same_syntax, opts).grants(s)
+
+    /// `token` is listed as supported: the same text, or granted by the listed scopes
+    /// written in the same syntax (SMART v1 or v2). A restricted request
+    /// (`?category=…`) counts only restricted listed scopes, since an EHR may not
+    /// support granular scopes.
+    fn has(&self, token: &str, s: &Scope) -> bool {
+        if self.text.contains(token) {
+            return true;
+        }
+        let Scope::Resource(r) = s else { return false };
+        let v1 = crate::scope::is_v1_syntax(token);
+        self.sets[usize::from(v1)][usize::from(!r.restriction.is_none())].grants(s)
+    }
 }
 
 /// Checks a manifest against an EHR snapshot: unlisted scopes (warnings) and missing
@@ -110,9 +132,14 @@ fn listed(token: &str, s: &Scope, supported: &BTreeSet<String>, opts: Options) -
 pub(crate) fn ehr_shortfalls(ehr: &Ehr, m: &Manifest, opts: Options) -> Vec<Shortfall> {
     let mut out = Vec::new();
     if let Some(supported) = &ehr.scopes_supported {
+        let parsed: Vec<(bool, Scope)> = supported
+            .iter()
+            .filter_map(|t| Some((crate::scope::is_v1_syntax(t), Scope::parse(t).ok()?)))
+            .collect();
+        let listed = Listed::new(supported, &parsed, opts);
         for e in &m.scopes {
             let Some(s) = e.token.scope() else { continue };
-            if !listed(&e.token.text.value, s, supported, opts) {
+            if !listed.has(&e.token.text.value, s) {
                 out.push(Shortfall {
                     rule: RuleId::EhrScopeUnlisted,
                     pos: e.token.text.pos,

@@ -327,3 +327,55 @@ fn arb_value() -> impl Strategy<Value = String> {
     ]
     .prop_map(str::to_string)
 }
+
+/// `n` scopes `?category=cN` judged by a policy denying `n` codes `?category=dN` and
+/// the code `c7`, and allowing `?category=cN` for every N but `c3`: the violations'
+/// rules per scope, and the best of three runs' time.
+fn judged_codes(n: usize) -> (Vec<Vec<&'static str>>, std::time::Duration) {
+    let mut yaml = String::from("deny:\n  - 'patient/Observation.rs?category=c7'\n");
+    for i in 0..n {
+        yaml.push_str(&format!("  - 'patient/Observation.rs?category=d{i}'\n"));
+    }
+    yaml.push_str("allow:\n");
+    for i in (0..n).filter(|i| *i != 3) {
+        yaml.push_str(&format!("  - 'patient/Observation.rs?category=c{i}'\n"));
+    }
+    let p = profile(&yaml);
+    let scopes: Vec<Scope> = (0..n)
+        .map(|i| s(&format!("patient/Observation.rs?category=c{i}")))
+        .collect();
+    let mut best = std::time::Duration::MAX;
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let judge = p.judge_many(Options::default());
+        out = scopes
+            .iter()
+            .map(|x| judge.judge(x).iter().map(|v| v.rule.as_str()).collect())
+            .collect();
+        best = best.min(t.elapsed());
+    }
+    (out, best)
+}
+
+// Regression (issue 15 §1): every scope was compared with every deny pattern, and the
+// allow list was made a set again for each scope: quadratic in the two.
+#[test]
+fn a_policy_of_thousands_of_patterns_judges_thousands_of_scopes_in_linear_time() {
+    let (small, small_t) = judged_codes(200);
+    let (big, big_t) = judged_codes(2_000);
+    for out in [&small, &big] {
+        for (i, rules) in out.iter().enumerate() {
+            let want: &[&str] = match i {
+                7 => &["tenant-denied"],
+                3 => &["tenant-not-allowed"],
+                _ => &[],
+            };
+            assert_eq!(rules, want, "c{i}");
+        }
+    }
+    assert!(
+        big_t < small_t * 35 + std::time::Duration::from_millis(100),
+        "200: {small_t:?}; 2,000: {big_t:?}"
+    );
+}
