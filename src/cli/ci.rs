@@ -20,7 +20,7 @@ use crate::approval::{self, Entry};
 use crate::baseline::Repo;
 use crate::events::{self, Event, Review, Trigger, Verification};
 use crate::github::{self, Client, Policy, Sticky};
-use crate::grant::covers;
+use crate::grant::Related;
 use crate::render::{Style, annotations, json, markdown, text};
 use crate::report::{Direction, Report, Verdict};
 use crate::scope::Scope;
@@ -399,17 +399,15 @@ fn mark_new_in_pr(
             .filter(|c| c.direction == Direction::Escalation)
             .filter_map(|c| Scope::parse_shown(&c.scope).ok())
             .collect();
+        // Indexed: thousands of escalations are not each compared with thousands.
+        let since_base = Related::new(&since_base, opts);
         for c in report
             .changes
             .iter_mut()
             .filter(|c| c.direction == Direction::Escalation)
         {
             // New in the PR when any of it is new relative to the PR's base.
-            let new = Scope::parse_shown(&c.scope).is_ok_and(|piece| {
-                since_base
-                    .iter()
-                    .any(|p| covers(&piece, p, opts) || covers(p, &piece, opts))
-            });
+            let new = Scope::parse_shown(&c.scope).is_ok_and(|piece| since_base.any(&piece));
             c.new_in_pr = Some(new);
         }
     }

@@ -390,6 +390,32 @@ fn widens(h: &ResourceScope, b: &ResourceScope) -> bool {
         && (h.restriction.covers(&b.restriction) || b.restriction.covers(&h.restriction))
 }
 
+/// Scopes indexed for one question asked of many: does one of them cover `s`, or is
+/// one covered by it? Each question asks only the candidates the index names.
+pub struct Related<'a> {
+    scopes: &'a [Scope],
+    index: ScopeIndex<'a>,
+    opts: Options,
+}
+
+impl<'a> Related<'a> {
+    pub fn new(scopes: &'a [Scope], opts: Options) -> Related<'a> {
+        Related {
+            scopes,
+            index: ScopeIndex::of(scopes),
+            opts,
+        }
+    }
+
+    /// One of the scopes covers `s` or is covered by it.
+    pub fn any(&self, s: &Scope) -> bool {
+        self.index.related(s).into_iter().any(|i| {
+            let p = &self.scopes[i];
+            covers(s, p, self.opts) || covers(p, s, self.opts)
+        })
+    }
+}
+
 /// The part of `head`'s access that `base` does not cover. Empty when `head` is a pure
 /// rewording of `base` (v1 → v2 letters, reordering, splitting, duplicates).
 pub(crate) fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<NewAccess> {

@@ -629,3 +629,18 @@ fn minimizing_thousands_of_codes_is_one_scope_in_time_near_linear_in_them() {
         "300 codes: {small_t:?}; 3,000: {big_t:?}"
     );
 }
+
+proptest! {
+    /// `Related::any` answers what a scan of every scope answers.
+    #[test]
+    fn related_answers_what_a_scan_answers(
+        scopes in proptest::collection::vec(arb_token(), 0..30),
+        t in arb_token(),
+        o in arb_opts(),
+    ) {
+        let scopes: Vec<Scope> = scopes.iter().map(|x| pa(x)).collect();
+        let q = pa(&t);
+        let scan = scopes.iter().any(|p| covers(&q, p, o) || covers(p, &q, o));
+        prop_assert_eq!(Related::new(&scopes, o).any(&q), scan);
+    }
+}
