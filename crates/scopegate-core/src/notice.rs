@@ -8,7 +8,10 @@
 //! Pure: the report and the head manifests in, a [`Notice`] of sentences out;
 //! `render::notice` lays it out.
 
-use crate::manifest::Manifest;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::grant::ScopeIndex;
+use crate::manifest::{Manifest, ScopeEntry, Workflow};
 use crate::narrowing::{self, Limit};
 use crate::report::{Change, Direction, Finding, Report};
 use crate::rules::{RuleId, RuleKind, Severity, rule};
@@ -113,9 +116,10 @@ fn access_of(text: &str) -> String {
 /// For removed access the head still grants in part: what it is now limited to, and
 /// what the app can still do ("This version's access is now limited to laboratory
 /// records: …"); `None` when the access is gone.
-fn narrowed_sentence(piece: &str, m: &Manifest) -> Option<String> {
+fn narrowed_sentence(piece: &str, head: &Head<'_>) -> Option<String> {
     let piece = Scope::parse(piece).ok()?;
-    let kept = narrowing::kept(&piece, m.requested());
+    let near = head.index.related(&piece).into_iter();
+    let kept = narrowing::kept(&piece, near.map(|i| head.requested[i]));
     if kept.is_empty() {
         return None;
     }
@@ -189,32 +193,47 @@ pub struct Notice {
     pub(crate) review: Vec<String>,
 }
 
-fn push_new(v: &mut Vec<String>, s: String) {
-    if !v.contains(&s) {
-        v.push(s);
-    }
+/// The first of each sentence, in order. Sentences are gathered as they come and the
+/// repeats dropped once: a `contains` per sentence was quadratic in a large release.
+fn unique(v: Vec<String>) -> Vec<String> {
+    let mut seen = FxHashSet::default();
+    v.into_iter().filter(|s| seen.insert(s.clone())).collect()
 }
 
 /// Builds the notice from a diff or gate report and the head manifests.
 pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
-    let heads = Heads(heads);
+    let heads = Heads::new(heads);
+    // Each app's changes and findings, in report order: asked once per app.
+    let mut changes: FxHashMap<&str, Vec<&Change>> = FxHashMap::default();
+    for c in &r.changes {
+        changes.entry(c.app.as_str()).or_default().push(c);
+    }
+    let mut findings: FxHashMap<&str, Vec<&Finding>> = FxHashMap::default();
+    for f in &r.findings {
+        findings.entry(f.app.as_str()).or_default().push(f);
+    }
     let mut apps = Vec::new();
     for a in &r.apps {
+        let head = heads.get(&a.app);
         let mut n = AppNotice {
             app: a.app.clone(),
-            name: heads.get(&a.app).and_then(|m| m.name.clone()),
+            name: head.and_then(|h| h.m.name.clone()),
             new_app: a.new_app,
             ..AppNotice::default()
         };
-        for c in r.changes.iter().filter(|c| c.app == a.app) {
+        for c in changes.get(a.app.as_str()).into_iter().flatten() {
             let s = change_sentence(c, &heads);
             match c.direction {
-                Direction::Escalation => push_new(&mut n.can_now, s),
-                Direction::Reduction => push_new(&mut n.no_longer, s),
-                Direction::Workflow => push_new(&mut n.explains, s),
+                Direction::Escalation => n.can_now.push(s),
+                Direction::Reduction => n.no_longer.push(s),
+                Direction::Workflow => n.explains.push(s),
             }
         }
-        n.tenants = tenant_sentences(r, &a.app, heads.get(&a.app));
+        n.can_now = unique(n.can_now);
+        n.no_longer = unique(n.no_longer);
+        n.explains = unique(n.explains);
+        let app_findings = findings.get(a.app.as_str()).map_or(&[][..], Vec::as_slice);
+        n.tenants = tenant_sentences(app_findings, head);
         apps.push(n);
     }
     let baseline = r.baseline.as_ref().map_or_else(
@@ -228,22 +247,70 @@ pub fn build(r: &Report, heads: &[&Manifest]) -> Notice {
     }
 }
 
-/// The head manifests, by app id.
-struct Heads<'a>(&'a [&'a Manifest]);
+/// The head manifests, by app id (the first with an id), each indexed once.
+struct Heads<'a>(FxHashMap<&'a str, Head<'a>>);
 
-impl Heads<'_> {
-    fn get(&self, app: &str) -> Option<&Manifest> {
-        self.0.iter().copied().find(|m| m.id.value == app)
+/// A head manifest indexed for the notice's questions, each asked per change or
+/// finding: a scan of the manifest per question was quadratic in a large release.
+struct Head<'a> {
+    m: &'a Manifest,
+    /// The first workflow with each id.
+    workflows: FxHashMap<&'a str, &'a Workflow>,
+    /// The first entry with each scope (`None`: the first that is none).
+    by_scope: FxHashMap<Option<&'a Scope>, &'a ScopeEntry>,
+    /// The first entry at each `(line, column)`.
+    at: FxHashMap<(u32, u32), &'a ScopeEntry>,
+    requested: Vec<&'a Scope>,
+    index: ScopeIndex<'a>,
+}
+
+impl<'a> Heads<'a> {
+    fn new(heads: &[&'a Manifest]) -> Heads<'a> {
+        let mut by_app = FxHashMap::default();
+        for m in heads {
+            by_app
+                .entry(m.id.value.as_str())
+                .or_insert_with(|| Head::new(m));
+        }
+        Heads(by_app)
+    }
+
+    fn get(&self, app: &str) -> Option<&Head<'a>> {
+        self.0.get(app)
     }
 
     /// A workflow id with its description: "triage — Reads vitals".
     fn workflow(&self, app: &str, id: &str) -> String {
         let desc = self
             .get(app)
-            .and_then(|m| m.workflows.iter().find(|w| w.id.value == id))
+            .and_then(|h| h.workflows.get(id))
             .and_then(|w| w.description.as_ref())
             .map(|d| format!(" — {}", d.value.trim().trim_end_matches('.')));
         format!("{id}{}", desc.unwrap_or_default())
+    }
+}
+
+impl<'a> Head<'a> {
+    fn new(m: &'a Manifest) -> Head<'a> {
+        let mut workflows = FxHashMap::default();
+        for w in &m.workflows {
+            workflows.entry(w.id.value.as_str()).or_insert(w);
+        }
+        let (mut by_scope, mut at) = (FxHashMap::default(), FxHashMap::default());
+        for e in &m.scopes {
+            by_scope.entry(e.token.scope()).or_insert(e);
+            let pos = e.token.text.pos;
+            at.entry((pos.line, pos.column)).or_insert(e);
+        }
+        let requested: Vec<&Scope> = m.requested().collect();
+        Head {
+            m,
+            workflows,
+            by_scope,
+            at,
+            index: ScopeIndex::of_refs(&requested),
+            requested,
+        }
     }
 }
 
@@ -270,14 +337,14 @@ fn change_sentence(c: &Change, heads: &Heads<'_>) -> String {
         let s = Scope::parse(&c.scope).ok();
         heads
             .get(app)
-            .and_then(|m| m.scopes.iter().find(|e| e.token.scope() == s.as_ref()))
+            .and_then(|h| h.by_scope.get(&s.as_ref()))
             .and_then(|e| e.rationale.as_ref())
             .map_or_else(String::new, |t| t.value.trim().to_string())
     } else {
         plain(&c.description)
     };
     let narrowed = (c.rule == RuleId::AccessRemoved)
-        .then(|| heads.get(app).and_then(|m| narrowed_sentence(&c.scope, m)))
+        .then(|| heads.get(app).and_then(|h| narrowed_sentence(&c.scope, h)))
         .flatten();
     narrowed.unwrap_or_else(|| {
         fill(
@@ -296,41 +363,43 @@ fn change_sentence(c: &Change, heads: &Heads<'_>) -> String {
 /// The app's tenant findings (warnings and errors) as sentences: by tenant, then in
 /// report order (by place in the manifest). Several findings of one rule at one
 /// tenant read as one sentence listing them.
-fn tenant_sentences(r: &Report, app: &str, head: Option<&Manifest>) -> Vec<String> {
+/// `findings`: the app's, in report order.
+fn tenant_sentences(findings: &[&Finding], head: Option<&Head<'_>>) -> Vec<String> {
     let mut out = Vec::new();
-    let mut by_tenant: Vec<&Finding> = r
-        .findings
+    let mut by_tenant: Vec<&Finding> = findings
         .iter()
-        .filter(|f| f.app == app)
+        .copied()
         .filter(|f| rule(f.rule).kind == RuleKind::Tenant && f.severity >= Severity::Warning)
         .collect();
     by_tenant.sort_by_key(|f| f.tenant.clone());
-    let mut done = vec![false; by_tenant.len()];
-    for (i, f) in by_tenant.iter().enumerate() {
-        if done[i] {
+    // The findings of each (tenant, rule), in order: said at the first of them.
+    let mut same: FxHashMap<(Option<&str>, RuleId), Vec<&Finding>> = FxHashMap::default();
+    for f in &by_tenant {
+        same.entry((f.tenant.as_deref(), f.rule))
+            .or_default()
+            .push(f);
+    }
+    for f in &by_tenant {
+        let key = (f.tenant.as_deref(), f.rule);
+        let Some(n) = same.get(&key).map(Vec::len) else {
+            // Said with its group.
             continue;
-        }
-        let same: Vec<usize> = (i..by_tenant.len())
-            .filter(|&j| by_tenant[j].tenant == f.tenant && by_tenant[j].rule == f.rule)
-            .collect();
+        };
         match rule(f.rule).notice_grouped {
-            Some(template) if same.len() > 1 => {
-                let (mut accesses, mut details) = (Vec::new(), Vec::new());
-                for &j in &same {
-                    done[j] = true;
-                    push_new(&mut accesses, finding_access(by_tenant[j], head));
-                    push_new(&mut details, finding_detail(by_tenant[j]));
-                }
+            Some(template) if n > 1 => {
+                let group = same.remove(&key).unwrap_or_default();
+                let accesses = unique(group.iter().map(|g| finding_access(g, head)).collect());
+                let details = unique(group.iter().map(|g| finding_detail(g)).collect());
                 let s = template
                     .replace("{tenant}", f.tenant.as_deref().unwrap_or("a tenant"))
                     .replace("{access}", &accesses.join("; "))
                     .replace("{detail}", &details.join(", "));
-                push_new(&mut out, s);
+                out.push(s);
             }
-            _ => push_new(&mut out, finding_sentence(f, head)),
+            _ => out.push(finding_sentence(f, head)),
         }
     }
-    out
+    unique(out)
 }
 
 /// Lint and ledger errors, prefixed with their app: what a reviewer must look at.
@@ -345,26 +414,19 @@ fn review(r: &Report, heads: &Heads<'_>) -> Vec<String> {
             } else {
                 format!("{}: {s}", f.app)
             };
-            push_new(&mut review, s);
+            review.push(s);
         }
     }
-    review
+    unique(review)
 }
 
 /// The scope token a finding points at, in the head manifest.
-fn finding_token<'m>(
-    f: &Finding,
-    m: Option<&'m Manifest>,
-) -> Option<&'m crate::manifest::ScopeEntry> {
-    m.and_then(|m| {
-        m.scopes.iter().find(|e| {
-            e.token.text.pos.line == f.location.line && e.token.text.pos.column == f.location.column
-        })
-    })
+fn finding_token<'m>(f: &Finding, head: Option<&Head<'m>>) -> Option<&'m ScopeEntry> {
+    head.and_then(|h| h.at.get(&(f.location.line, f.location.column)).copied())
 }
 
 /// What a finding is about, in plain language: the access of the scope it points at.
-fn finding_access(f: &Finding, m: Option<&Manifest>) -> String {
+fn finding_access(f: &Finding, m: Option<&Head<'_>>) -> String {
     finding_token(f, m)
         .and_then(|e| e.token.scope())
         .map_or_else(|| plain(&f.message), access)
@@ -379,7 +441,7 @@ fn finding_detail(f: &Finding) -> String {
 }
 
 /// A finding's sentence, with `{access}` from the scope token it points at.
-fn finding_sentence(f: &Finding, m: Option<&Manifest>) -> String {
+fn finding_sentence(f: &Finding, m: Option<&Head<'_>>) -> String {
     let token = finding_token(f, m);
     let scope = token.map_or_else(String::new, |e| e.token.text.value.clone());
     let access = finding_access(f, m);
@@ -491,6 +553,67 @@ mod tests {
                 ],
             ),
             "This version can now create MedicationStatement records for the patient in context (workflow: reconcile — Medication reconciliation)."
+        );
+    }
+
+    /// The notice of `n` codes replaced by `n` others, each with a workflow of its own,
+    /// and the best of three runs' time.
+    fn replaced_codes(n: usize) -> (Notice, std::time::Duration) {
+        let m = |c: char| {
+            let mut t = String::from("id: a\nlaunch: [ehr]\nscopes:\n");
+            for i in 0..n {
+                t.push_str(&format!(
+                    "  - scope: patient/Observation.rs?category={c}{i}\n    rationale: r\n"
+                ));
+            }
+            t.push_str("workflows:\n");
+            for i in 0..n {
+                t.push_str(&format!("  - id: {c}{i}\n    description: d\n    needs: [patient/Observation.rs?category={c}{i}]\n"));
+            }
+            crate::manifest::from_str("m.yaml", &t).unwrap()
+        };
+        let (base, head) = (m('c'), m('d'));
+        let changes = crate::diff::diff(Some(&base), &head, crate::grant::Options::default());
+        let app = crate::report::AppReport {
+            app: "a".into(),
+            path: "m.yaml".into(),
+            baseline_path: Some("m.yaml".into()),
+            new_app: false,
+            removed_app: false,
+            id_changed_from: None,
+            gating_stopped: None,
+            text_diff: String::new(),
+        };
+        let r = Report::build(1, Vec::new(), changes, vec![app], None, None, false);
+        let mut best = std::time::Duration::MAX;
+        let mut notice = Notice::default();
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            notice = build(&r, &[&head]);
+            best = best.min(t.elapsed());
+        }
+        (notice, best)
+    }
+
+    // Regression (issue 15 §1): each sentence was looked for among those already said,
+    // and each change's workflow, scope and narrowing among the whole manifest.
+    #[test]
+    fn the_notice_of_a_large_release_is_written_in_time_linear_in_it() {
+        let (small, small_t) = replaced_codes(300);
+        let (big, big_t) = replaced_codes(3_000);
+        for (n, notice) in [(300, &small), (3_000, &big)] {
+            let a = &notice.apps[0];
+            assert_eq!((a.can_now.len(), a.no_longer.len()), (n, n));
+            // Each new code is said with its workflow's description.
+            assert!(
+                a.can_now.iter().all(|s| s.contains("— d)")),
+                "{:?}",
+                &a.can_now[..2]
+            );
+        }
+        assert!(
+            big_t < small_t * 35 + std::time::Duration::from_millis(100),
+            "300: {small_t:?}; 3,000: {big_t:?}"
         );
     }
 }
