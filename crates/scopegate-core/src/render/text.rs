@@ -306,8 +306,15 @@ fn app_status(a: &AppReport) -> Option<String> {
 /// one line naming the apps with no changes.
 fn by_app(out: &mut String, r: &Report, st: Style, legend: &mut bool) {
     let mut quiet = Vec::new();
+    // Each app's changes, gathered once (not a scan of every change per app).
+    let mut of_app: rustc_hash::FxHashMap<&str, Vec<&crate::report::Change>> =
+        rustc_hash::FxHashMap::default();
+    for c in &r.changes {
+        of_app.entry(c.app.as_str()).or_default().push(c);
+    }
     for a in &r.apps {
-        let has_changes = r.changes.iter().any(|c| c.app == a.app);
+        let cs = of_app.get(a.app.as_str()).map_or(&[][..], Vec::as_slice);
+        let has_changes = !cs.is_empty();
         let status = app_status(a);
         if !has_changes && status.is_none() {
             quiet.push(a.app.as_str());
@@ -319,7 +326,7 @@ fn by_app(out: &mut String, r: &Report, st: Style, legend: &mut bool) {
             st.bold(&format!("app {}", a.app))
         ));
         if has_changes {
-            changes(out, r, st, Some(&a.app), "  ", legend);
+            changes(out, r, cs, st, "  ", legend);
         } else {
             out.push_str("  no access or workflow change\n");
         }
@@ -333,23 +340,20 @@ fn by_app(out: &mut String, r: &Report, st: Style, legend: &mut bool) {
     }
 }
 
-/// The changes (of one app, or all), by direction, each line indented by `indent`.
-/// The risk legend follows the first escalations shown, once (`legend` says it was).
+/// The changes `of` (one app's, or all of `r`'s), by direction, each line indented by
+/// `indent`. The risk legend follows the first escalations shown, once (`legend` says
+/// it was).
 fn changes(
     out: &mut String,
     r: &Report,
+    of: &[&crate::report::Change],
     st: Style,
-    app: Option<&str>,
     indent: &str,
     legend: &mut bool,
 ) {
     use crate::report::Direction;
     let mut section = |out: &mut String, title: &str, dir: Direction| {
-        let cs: Vec<_> = r
-            .changes
-            .iter()
-            .filter(|c| c.direction == dir && app.is_none_or(|a| c.app == a))
-            .collect();
+        let cs: Vec<_> = of.iter().filter(|c| c.direction == dir).collect();
         if cs.is_empty() {
             return;
         }
@@ -455,7 +459,8 @@ fn gate_raw(r: &Report, st: Style) -> String {
                 out.push_str(&format!("app {}: {line}\n", a.app));
             }
         }
-        changes(&mut out, r, st, None, "", &mut legend);
+        let all: Vec<&crate::report::Change> = r.changes.iter().collect();
+        changes(&mut out, r, &all, st, "", &mut legend);
     }
     if !r.findings.is_empty() {
         out.push_str(&format!("\n{}\n", st.bold("Findings")));
