@@ -5,6 +5,7 @@
 //! everything is decided by `crate::grant::new_access` on parsed scopes. Approval
 //! states are left for the gate to fill in. Pure: no I/O.
 
+use std::cell::{Cell, OnceCell};
 use std::collections::BTreeSet;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -431,6 +432,10 @@ fn describe(n: &NewAccess, piece: &Scope, head_text: &str) -> String {
     }
 }
 
+/// How many questions about a few pieces are answered by a scan, before an index is
+/// made: indexing 2,000 scopes costs more than scanning them for three changes.
+const SCAN_FIRST: usize = 16;
+
 /// The baseline's scopes, indexed for [`classify`]'s questions about each new piece:
 /// a diff of 2,000 new codes against 2,000 old ones asks no question of every pair.
 pub(crate) struct BaseScopes<'a> {
@@ -440,7 +445,9 @@ pub(crate) struct BaseScopes<'a> {
     levels: FxHashMap<&'a ResourceType, u8>,
     /// The levels of all of them.
     all_levels: u8,
-    index: ScopeIndex<'a>,
+    /// Made on the first questions past a few (a few pieces cost less scanned).
+    index: OnceCell<ScopeIndex<'a>>,
+    asked: Cell<usize>,
 }
 
 impl<'a> BaseScopes<'a> {
@@ -448,20 +455,29 @@ impl<'a> BaseScopes<'a> {
         let scopes: Vec<&Scope> = scopes.into_iter().collect();
         let mut levels: FxHashMap<&ResourceType, u8> = FxHashMap::default();
         let mut all_levels = 0;
-        let mut index = ScopeIndex::default();
-        for (i, s) in scopes.iter().enumerate() {
-            index.push(s, i);
-            if let Scope::Resource(r) = s {
-                *levels.entry(&r.resource).or_default() |= 1 << r.level as usize;
-                all_levels |= 1 << r.level as usize;
-            }
+        for r in scopes.iter().filter_map(|s| s.as_resource()) {
+            *levels.entry(&r.resource).or_default() |= 1 << r.level as usize;
+            all_levels |= 1 << r.level as usize;
         }
         BaseScopes {
             scopes,
             levels,
             all_levels,
-            index,
+            index: OnceCell::new(),
+            asked: Cell::new(0),
         }
+    }
+
+    /// The baseline scopes that may cover `s` or be covered by it (a superset), in
+    /// order: all of them for the first few questions, then those the index names.
+    fn related(&self, s: &Scope) -> Vec<usize> {
+        self.asked.set(self.asked.get() + 1);
+        if self.asked.get() <= SCAN_FIRST && self.index.get().is_none() {
+            return (0..self.scopes.len()).collect();
+        }
+        self.index
+            .get_or_init(|| ScopeIndex::of_refs(&self.scopes))
+            .related(s)
     }
 
     /// The levels of the baseline's scopes on a type that covers `t` or that `t` covers.
@@ -511,7 +527,7 @@ pub(crate) fn classify(p: &Scope, base: &BaseScopes<'_>, opts: Options) -> Vec<R
         rules.push(RuleId::WriteAccessAdded);
     }
     // Only the baseline scopes whose restriction the piece's may cover are asked.
-    let loosened = base.index.related(p).into_iter().any(|i| {
+    let loosened = base.related(p).into_iter().any(|i| {
         let Some(b) = base.scopes[i].as_resource() else {
             return false;
         };

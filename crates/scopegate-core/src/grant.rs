@@ -422,6 +422,7 @@ pub(crate) fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<N
     let base_set = ScopeSet::new(base, opts);
     // Built only if some head scope adds access: most runs add little or nothing.
     let base_index = std::cell::OnceCell::new();
+    let mut asked = 0;
     // Most head scopes add nothing, so only those that do are put in order (the order
     // of a set of the head scopes) and rid of repeats, which add the same.
     let mut news: Vec<NewAccess> = head
@@ -441,17 +442,23 @@ pub(crate) fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<N
             }
             let widens = match h {
                 // Only the base scopes the index names may be widened: a head of 2,000
-                // new codes is not compared with a base of 2,000 others.
-                Scope::Resource(r) => base_index
-                    .get_or_init(|| ScopeIndex::of(base))
-                    .related(h)
-                    .into_iter()
-                    .map(|i| &base[i])
-                    .filter(|b| b.as_resource().is_some_and(|b| widens(r, b)))
-                    .cloned()
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
+                // new codes is not compared with a base of 2,000 others. The first few
+                // are scanned: an index of a large base costs more than that.
+                Scope::Resource(r) => {
+                    asked += 1;
+                    let near = if asked <= 16 {
+                        (0..base.len()).collect()
+                    } else {
+                        base_index.get_or_init(|| ScopeIndex::of(base)).related(h)
+                    };
+                    near.into_iter()
+                        .map(|i| &base[i])
+                        .filter(|b| b.as_resource().is_some_and(|b| widens(r, b)))
+                        .cloned()
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect()
+                }
                 _ => Vec::new(),
             };
             Some(NewAccess {

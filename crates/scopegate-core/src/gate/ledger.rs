@@ -86,8 +86,22 @@ type TenantKeys<'a> = (Vec<(&'a Entry, &'a Scope)>, tenant::OverlapIndex<'a>);
 /// changes approved in part.
 struct SplitFacts<'a> {
     approved: ScopeSet<'a>,
-    base: BaseScopes<'a>,
-    workflows: Lookup<'a>,
+    app: &'a App,
+    /// The baseline and the workflows, made on the first split (most runs split
+    /// nothing, and a large manifest's are not cheap to index).
+    parts: OnceCell<(BaseScopes<'a>, Lookup<'a>)>,
+}
+
+impl<'a> SplitFacts<'a> {
+    fn parts(&self) -> &(BaseScopes<'a>, Lookup<'a>) {
+        self.parts.get_or_init(|| {
+            let base = self.app.base.iter().flat_map(|(_, b, _)| b.requested());
+            (
+                BaseScopes::new(base),
+                Lookup::new(&self.app.head, usize::MAX),
+            )
+        })
+    }
 }
 
 #[derive(Default)]
@@ -495,8 +509,8 @@ impl<'a> Ledger<'a> {
                     .filter_map(Key::scope);
                 let facts = SplitFacts {
                     approved: ScopeSet::new(approved, self.input.config.options),
-                    base: BaseScopes::new(app.base.iter().flat_map(|(_, b, _)| b.requested())),
-                    workflows: Lookup::new(&app.head, usize::MAX),
+                    app,
+                    parts: OnceCell::new(),
                 };
                 out.insert(id, facts);
             }
@@ -527,7 +541,7 @@ impl<'a> Ledger<'a> {
             .fold(Perms::from_letters([]), |acc, x| acc.union(x.perms));
         let part = |perms| {
             let s = Scope::Resource(ResourceScope { perms, ..r.clone() });
-            let rules = classify(&s, &facts.base, opts);
+            let rules = classify(&s, &facts.parts().0, opts);
             let mut part = Change {
                 rule: rules[0],
                 also: rules[1..].to_vec(),
@@ -538,7 +552,7 @@ impl<'a> Ledger<'a> {
                     .unwrap_or(Severity::Note),
                 key: format!("{}:{s}", c.app),
                 scope: s.to_string(),
-                workflows: facts.workflows.workflows(&s, opts),
+                workflows: facts.parts().1.workflows(&s, opts),
                 ..c.clone()
             };
             part.approval = self.approval_for(&part);
