@@ -2,8 +2,10 @@
 //! out-of-manifest access and unobserved workflow need, with the rule ids SARIF and
 //! the text renderer show. Pure; it only words what the analysis found.
 
+use std::collections::BTreeMap;
+
 use crate::manifest::Manifest;
-use crate::report::Finding;
+use crate::report::{Finding, Location};
 use crate::rules::RuleId;
 
 use super::instant;
@@ -30,8 +32,17 @@ pub(super) fn findings(
     let window = t
         .since()
         .map_or(String::new(), |s| format!(" since {}", instant::format(s)));
+    // Each unused scope's row, looked up: scanning the rows for each was quadratic.
+    let mut rows: BTreeMap<&Location, &ScopeUsage> = BTreeMap::new();
+    for s in scopes {
+        rows.entry(&s.location).or_insert(s);
+    }
     let mut out: Vec<Finding> = oom.iter().map(|o| out_of_manifest(app, o)).collect();
-    out.extend(unused.iter().map(|u| unused_scope(app, scopes, u, &window)));
+    out.extend(
+        unused
+            .iter()
+            .map(|u| unused_scope(app, rows.get(&u.location).copied(), u, &window)),
+    );
     out.extend(over.iter().map(|g| over_granted(app, g)));
     out.extend(drift.iter().map(|d| unobserved_need(app, d, &window)));
     out.sort_by(|a, b| (&a.location, &a.rule, &a.message).cmp(&(&b.location, &b.rule, &b.message)));
@@ -63,9 +74,8 @@ fn out_of_manifest(app: &str, o: &OutOfManifest) -> Finding {
 }
 
 /// A requested scope not used in the window (remove it), or used only in part
-/// (narrow it), saying how often it was granted.
-fn unused_scope(app: &str, scopes: &[ScopeUsage], u: &Unused, window: &str) -> Finding {
-    let row = scopes.iter().find(|s| s.location == u.location);
+/// (narrow it), saying how often it was granted (`row` is its scope's row).
+fn unused_scope(app: &str, row: Option<&ScopeUsage>, u: &Unused, window: &str) -> Finding {
     let granted = row.and_then(|r| r.granted).unwrap_or(0);
     let granted = if granted > 0 {
         format!("granted in {granted} token response(s) but ")

@@ -121,8 +121,10 @@ pub(crate) struct Skipped {
 pub(crate) const SYSTEM: u16 = u16::MAX;
 
 /// Access for one (tenant, type, interaction): the searches split by the restriction
-/// parameters they carried (`category=laboratory`), everything else under `""`.
-pub(crate) type ByParams = Vec<(String, Stats)>;
+/// parameters they carried (`category=laboratory`), everything else under `""`. Hashed:
+/// a log of thousands of distinct searches looks each line's key up, not scans for it.
+/// Unordered; [`super::analyze`] sorts what it reports.
+pub(crate) type ByParams = Map<String, Stats>;
 
 #[derive(Debug)]
 pub struct Tally {
@@ -401,12 +403,13 @@ impl Tally {
 }
 
 fn bump(by: &mut ByParams, key: &str, ok: bool, time: Millis, at: Origin) {
-    match by.iter_mut().find(|(k, _)| k == key) {
-        Some((_, s)) => s.add(ok, time),
+    // Looked up by `&str` first: a key seen before costs no allocation.
+    match by.get_mut(key) {
+        Some(s) => s.add(ok, time),
         None => {
             let mut s = Stats::new(at);
             s.add(ok, time);
-            by.push((key.to_string(), s));
+            by.insert(key.to_string(), s);
         }
     }
 }
@@ -417,14 +420,16 @@ fn merge_by(mine: &mut ByParams, theirs: ByParams, at: impl Fn(Origin) -> Origin
             first_seen: at(st.first_seen),
             ..st
         };
-        match mine.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, m)) => {
+        mine.entry(key)
+            .and_modify(|m| {
                 m.ok += st.ok;
                 m.failed += st.failed;
                 m.last_ok = m.last_ok.max(st.last_ok);
                 m.first_seen = m.first_seen.min(st.first_seen);
-            }
-            None => mine.push((key, st)),
-        }
+            })
+            .or_insert(st);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,7 +25,7 @@ fn log(reqs: &[(&str, &str, u16)]) -> String {
         .collect()
 }
 
-fn run(m: &Manifest, access: &str, granted: Option<&str>) -> UsageReport {
+fn tally(m: &Manifest, access: &str, granted: Option<&str>) -> Tally {
     let mut t = Tally::new("app", None, restriction_params(m));
     if let Some(g) = granted {
         let f = t.add_file("granted.jsonl", EvidenceKind::Granted);
@@ -33,7 +33,11 @@ fn run(m: &Manifest, access: &str, granted: Option<&str>) -> UsageReport {
     }
     let f = t.add_file("access.jsonl", EvidenceKind::AccessLog);
     read_access_log(access.as_bytes(), &mut t, f, true).unwrap();
-    analyze(m, &t, UsageOptions::default())
+    t
+}
+
+fn run(m: &Manifest, access: &str, granted: Option<&str>) -> UsageReport {
+    analyze(m, &tally(m, access, granted), UsageOptions::default())
 }
 
 fn needs(r: &UsageReport) -> Vec<String> {
@@ -308,4 +312,175 @@ fn the_window_and_other_apps_are_counted_not_used() {
     assert_eq!(r.evidence.skipped.before_window, 2);
     assert_eq!(r.evidence.skipped.other_app, 1);
     assert_eq!(r.since.as_deref(), Some("2026-11-01T00:00:00Z"));
+}
+
+/// `patient/Observation.rs?category=cI` for each `I` of `codes`.
+fn coded(codes: std::ops::Range<usize>) -> Vec<String> {
+    codes
+        .map(|i| format!("patient/Observation.rs?category=c{i}"))
+        .collect()
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// A successful search on `category=cI` for each `I` of `codes`.
+fn searches(codes: std::ops::Range<usize>) -> String {
+    let urls: Vec<String> = codes
+        .map(|i| format!("/Observation?category=c{i}"))
+        .collect();
+    log(&urls
+        .iter()
+        .map(|u| ("GET", u.as_str(), 200))
+        .collect::<Vec<_>>())
+}
+
+/// The best of three runs of `f`, and the last result.
+fn timed<T>(mut f: impl FnMut() -> T) -> (T, std::time::Duration) {
+    let mut best = std::time::Duration::MAX;
+    let mut out = None;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        out = Some(f());
+        best = best.min(t.elapsed());
+    }
+    (out.unwrap(), best)
+}
+
+/// Ten times the input: linear is about 10x, quadratic 100x. The bound leaves room for
+/// a loaded machine.
+fn assert_near_linear(small: std::time::Duration, big: std::time::Duration) {
+    assert!(
+        big < small * 35 + std::time::Duration::from_millis(100),
+        "n: {small:?}; 10n: {big:?}"
+    );
+}
+
+// Regression (issue 15 §1): each observed access was checked against every requested
+// scope: 20,000 searches on 20,000 coded scopes took 23 s.
+#[test]
+fn accesses_are_matched_in_time_linear_in_scopes_and_searches() {
+    let check = |n: usize| {
+        let codes = coded(0..n);
+        let m = manifest(&refs(&codes), &[]);
+        let other = log(&[("GET", "/Observation?category=other", 200)]);
+        let t = tally(&m, &(searches(0..n) + &other), None);
+        let obs = observed(&t);
+        let (matched, took) = timed(|| match_accesses(&m, &t, &obs));
+        assert_eq!(matched.uses.len(), n);
+        assert!(matched.uses.values().all(|u| u.ok == 1));
+        let oom: Vec<&str> = matched
+            .out_of_manifest
+            .iter()
+            .map(|o| o.needs.as_str())
+            .collect();
+        assert_eq!(oom, ["Observation.s?category=other"]);
+        took
+    };
+    assert_near_linear(check(300), check(3_000));
+}
+
+// Regression (issue 15 §1): each letter of each workflow need was looked for among all
+// observed accesses: 20,000 needs over 20,000 searches took 16 s.
+#[test]
+fn needs_are_checked_against_accesses_in_time_linear_in_both() {
+    let check = |n: usize| {
+        let codes = coded(0..n);
+        let m = manifest(&["patient/Observation.rs"], &refs(&codes));
+        // Every category but `c0` searched; a read exercises `r` of every need.
+        let read = log(&[("GET", "/Observation/1", 200)]);
+        let t = tally(&m, &(searches(1..n) + &read), None);
+        let obs = observed(&t);
+        let (d, took) = timed(|| drift(&m, &obs));
+        let d: Vec<String> = d
+            .iter()
+            .map(|d| format!("{} {}", d.need, d.unobserved.join(",")))
+            .collect();
+        assert_eq!(
+            d,
+            ["patient/Observation.rs?category=c0 patient/Observation.s?category=c0"]
+        );
+        took
+    };
+    assert_near_linear(check(300), check(3_000));
+}
+
+// Regression (issue 15 §1): each distinct granted string was checked against every
+// requested scope, and the request made a set anew for each: 4,000 strings over 4,000
+// scopes took 4.7 s.
+#[test]
+fn grants_are_matched_in_time_linear_in_strings_and_scopes() {
+    let check = |n: usize| {
+        let codes = coded(0..n);
+        let mut scopes = refs(&codes);
+        scopes.push("launch");
+        let m = manifest(&scopes, &[]);
+        // A token response for each code, and one granting all of Observation.
+        let g: String = codes
+            .iter()
+            .map(|c| format!("launch {c}"))
+            .chain(["launch patient/Observation.cruds".to_string()])
+            .map(|s| {
+                format!(
+                    r#"{{"time":"2026-11-01T00:00:00Z","tenant":"t1","app":"app","scope":"{s}"}}"#
+                ) + "\n"
+            })
+            .collect();
+        let t = tally(&m, &log(&[("GET", "/Patient/1", 200)]), Some(&g));
+        let ((over, uses), took) = timed(|| {
+            let mut uses = BTreeMap::new();
+            let over = grants(&m, &t, &[0], &mut uses, Options::default());
+            (over, uses)
+        });
+        let over: Vec<String> = over
+            .iter()
+            .map(|o| format!("{} {}", o.granted, o.beyond_request.join(",")))
+            .collect();
+        assert_eq!(
+            over,
+            ["patient/Observation.cruds patient/Observation.cruds"]
+        );
+        // Each code in its own response and the broad one; launch in all.
+        let granted: Vec<u64> = uses.values().map(|u| u.granted).collect();
+        assert_eq!(granted.len(), n + 1);
+        assert!(granted[..n].iter().all(|g| *g == 2), "{granted:?}");
+        assert_eq!(granted[n], n as u64 + 1);
+        took
+    };
+    assert_near_linear(check(200), check(2_000));
+}
+
+// Regression (issue 15 §1): each unused scope's row was found by scanning the rows:
+// 20,000 unused scopes took 0.3 s, most of the run.
+#[test]
+fn unused_scopes_are_worded_in_time_linear_in_them() {
+    let check = |n: usize| {
+        let codes = coded(0..n);
+        let m = manifest(&refs(&codes), &[]);
+        // Token responses of 1,000 scopes each grant them all; only a patient is read.
+        let g: String = codes
+            .chunks(1_000)
+            .map(|c| {
+                format!(
+                    r#"{{"time":"2026-11-01T00:00:00Z","tenant":"t1","app":"app","scope":"{}"}}"#,
+                    c.join(" ")
+                ) + "\n"
+            })
+            .collect();
+        let t = tally(&m, &log(&[("GET", "/Patient/1", 200)]), Some(&g));
+        let r = analyze(&m, &t, UsageOptions::default());
+        let (f, took) = timed(|| findings(&m, &r.scopes, &r.unused, &[], &[], &[], &t));
+        assert_eq!(f.len(), n);
+        for f in &f {
+            assert!(
+                f.message
+                    .ends_with("` was granted in 1 token response(s) but not used"),
+                "{}",
+                f.message
+            );
+        }
+        took
+    };
+    assert_near_linear(check(3_000), check(30_000));
 }
