@@ -51,6 +51,8 @@ pub(super) struct Ledger<'a> {
     split_facts: OnceCell<FxHashMap<&'a str, SplitFacts<'a>>>,
     tenant_keys: OnceCell<FxHashMap<&'a str, TenantKeys<'a>>>,
     /// Each entry's key scopes for an app (by the entry's address), made on first use.
+    /// An address names one entry: both caches take only `&'a Entry`, borrowed for the
+    /// ledger's whole life, so no other entry can come to live at it meanwhile.
     key_sets: RefCell<FxHashMap<usize, KeySets<'a>>>,
     /// [`Ledger::standing`] of each entry asked about (by its address).
     standing: RefCell<FxHashMap<usize, (bool, Option<usize>)>>,
@@ -239,19 +241,19 @@ impl<'a> Ledger<'a> {
     }
 
     /// The fingerprint of the key whose signature verified `e`.
-    fn signed_with(&self, e: &Entry) -> Option<String> {
+    fn signed_with(&self, e: &'a Entry) -> Option<String> {
         self.standing(e).1.map(|i| self.signed[i].2.to_string())
     }
 
     /// Whether `e` counts only because the run is advisory.
-    fn is_unverified(&self, e: &Entry) -> bool {
+    fn is_unverified(&self, e: &'a Entry) -> bool {
         self.standing(e).0
     }
 
     /// Whether `e` is unverified, and its place among the signed entries: found by
     /// position and compared whole once per entry (an entry of thousands of keys is
     /// asked about by each change it approves).
-    fn standing(&self, e: &Entry) -> (bool, Option<usize>) {
+    fn standing(&self, e: &'a Entry) -> (bool, Option<usize>) {
         *self
             .standing
             .borrow_mut()
@@ -386,7 +388,7 @@ impl<'a> Ledger<'a> {
             .filter(|(e, _)| !self.expired(e) && names(e))
             .collect();
         live.sort_by_key(|(_, added)| *added);
-        let of = |state, e: &Entry, added| Approval {
+        let of = |state, e: &'a Entry, added| Approval {
             state,
             by: Some(e.by.clone()),
             ticket: e.ticket.clone(),
@@ -716,7 +718,7 @@ impl<'a> Match<'_, 'a> {
     }
 
     /// Approved by `e` alone.
-    fn approved(&self, e: &Entry, added: bool) -> Approval {
+    fn approved(&self, e: &'a Entry, added: bool) -> Approval {
         Approval {
             state: ApprovalState::Approved,
             by: Some(e.by.clone()),
