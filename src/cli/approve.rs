@@ -266,13 +266,18 @@ fn ssh_keygen_sign(entry: &crate::approval::Entry, keyfile: &Path) -> Result<Str
 /// (or verified) approval and, with `--tenant`, those approved elsewhere but not for these tenants.
 fn keys_to_approve(report: &Report, tenants: &[String]) -> Vec<String> {
     use crate::report::{ApprovalState, Change, Direction};
-    let missing_for_tenant = |c: &Change| {
-        report.findings.iter().any(|f| {
+    // The keys some of these tenants miss an approval for, gathered once (not a scan
+    // of every finding per escalation).
+    let missing: std::collections::HashSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| {
             f.rule == crate::rules::RuleId::TenantApprovalMissing
-                && f.key.as_ref() == Some(&c.key)
                 && f.tenant.as_ref().is_some_and(|t| tenants.contains(t))
         })
-    };
+        .filter_map(|f| f.key.as_deref())
+        .collect();
+    let missing_for_tenant = |c: &Change| missing.contains(c.key.as_str());
     report
         .changes
         .iter()
