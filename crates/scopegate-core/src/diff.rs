@@ -432,10 +432,6 @@ fn describe(n: &NewAccess, piece: &Scope, head_text: &str) -> String {
     }
 }
 
-/// How many questions about a few pieces are answered by a scan, before an index is
-/// made: indexing 2,000 scopes costs more than scanning them for three changes.
-const SCAN_FIRST: usize = 16;
-
 /// The baseline's scopes, indexed for [`classify`]'s questions about each new piece:
 /// a diff of 2,000 new codes against 2,000 old ones asks no question of every pair.
 pub(crate) struct BaseScopes<'a> {
@@ -472,11 +468,11 @@ impl<'a> BaseScopes<'a> {
     /// order: all of them for the first few questions, then those the index names.
     fn related(&self, s: &Scope) -> Vec<usize> {
         self.asked.set(self.asked.get() + 1);
-        if self.asked.get() <= SCAN_FIRST && self.index.get().is_none() {
+        if self.asked.get() <= ScopeIndex::SCAN_FIRST && self.index.get().is_none() {
             return (0..self.scopes.len()).collect();
         }
         self.index
-            .get_or_init(|| ScopeIndex::of_refs(&self.scopes))
+            .get_or_init(|| ScopeIndex::of(self.scopes.iter().copied()))
             .related(s)
     }
 

@@ -446,7 +446,7 @@ pub(crate) fn new_access(head: &[Scope], base: &[Scope], opts: Options) -> Vec<N
                 // are scanned: an index of a large base costs more than that.
                 Scope::Resource(r) => {
                     asked += 1;
-                    let near = if asked <= 16 {
+                    let near = if asked <= ScopeIndex::SCAN_FIRST {
                         (0..base.len()).collect()
                     } else {
                         base_index.get_or_init(|| ScopeIndex::of(base)).related(h)

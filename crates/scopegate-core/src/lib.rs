@@ -26,6 +26,8 @@ pub mod notice;
 pub mod render;
 pub mod report;
 pub mod rules;
+#[cfg(test)]
+mod scaling;
 pub mod scope;
 pub mod signature;
 pub mod suggest;

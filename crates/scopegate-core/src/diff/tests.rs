@@ -93,14 +93,7 @@ fn codes(prefix: char, n: usize) -> crate::manifest::Manifest {
 /// The diff of `n` codes all replaced by `n` others, and the best of three runs' time.
 fn replaced(n: usize) -> (Vec<Change>, std::time::Duration) {
     let (base, head) = (codes('c', n), codes('d', n));
-    let mut best = std::time::Duration::MAX;
-    let mut changes = Vec::new();
-    for _ in 0..3 {
-        let t = std::time::Instant::now();
-        changes = diff(Some(&base), &head, Options::default());
-        best = best.min(t.elapsed());
-    }
-    (changes, best)
+    crate::scaling::timed(|| diff(Some(&base), &head, Options::default()))
 }
 
 // Regression (issue 15 §1): 2,000 codes replaced by 2,000 others took 37 s and wrote a
@@ -125,8 +118,5 @@ fn codes_replaced_by_others_are_each_added_or_removed_in_time_linear_in_their_nu
     }
     // Ten times the codes: linear is about 10x, quadratic 100x. The bound leaves room
     // for a loaded machine.
-    assert!(
-        big_t < small_t * 35 + std::time::Duration::from_millis(100),
-        "300 codes: {small_t:?}; 3,000 codes: {big_t:?}"
-    );
+    crate::scaling::assert_near_linear("diff", small_t, big_t);
 }

@@ -196,22 +196,17 @@ struct Typed<'a> {
 
 impl<'a> ScopeIndex<'a> {
     /// `scopes`, each tagged with its position.
-    pub(crate) fn of_refs(scopes: &[&'a Scope]) -> ScopeIndex<'a> {
+    pub(crate) fn of(scopes: impl IntoIterator<Item = &'a Scope>) -> ScopeIndex<'a> {
         let mut ix = ScopeIndex::default();
-        for (i, s) in scopes.iter().enumerate() {
+        for (i, s) in scopes.into_iter().enumerate() {
             ix.push(s, i);
         }
         ix
     }
 
-    /// `scopes`, each tagged with its position.
-    pub(crate) fn of(scopes: &'a [Scope]) -> ScopeIndex<'a> {
-        let mut ix = ScopeIndex::default();
-        for (i, s) in scopes.iter().enumerate() {
-            ix.push(s, i);
-        }
-        ix
-    }
+    /// How many questions about a few scopes its callers answer by a scan before they
+    /// make an index: indexing 2,000 scopes costs more than three questions save.
+    pub(crate) const SCAN_FIRST: usize = 16;
 
     pub(crate) fn push(&mut self, s: &'a Scope, tag: usize) {
         let tag = u32::try_from(tag).expect("fewer than 2^32 scopes");

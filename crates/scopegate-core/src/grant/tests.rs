@@ -597,14 +597,7 @@ fn minimized_codes(n: usize) -> (Vec<Scope>, std::time::Duration) {
         })
         .map(|t| Scope::parse(&t).unwrap())
         .collect();
-    let mut best = std::time::Duration::MAX;
-    let mut out = Vec::new();
-    for _ in 0..3 {
-        let t = std::time::Instant::now();
-        out = minimize(&scopes, D);
-        best = best.min(t.elapsed());
-    }
-    (out, best)
+    crate::scaling::timed(|| minimize(&scopes, D))
 }
 
 // Regression (issue 15 §1): merging codes into one OR remade the restriction per code,
@@ -624,10 +617,7 @@ fn minimizing_thousands_of_codes_is_one_scope_in_time_near_linear_in_them() {
         assert_eq!(values[0].len(), n);
         assert!(values[0].iter().all(|v| !v.contains('|')));
     }
-    assert!(
-        big_t < small_t * 35 + std::time::Duration::from_millis(100),
-        "300 codes: {small_t:?}; 3,000: {big_t:?}"
-    );
+    crate::scaling::assert_near_linear("minimize", small_t, big_t);
 }
 
 proptest! {

@@ -233,8 +233,6 @@ pub fn analyze(m: &Manifest, t: &Tally, opts: UsageOptions) -> UsageReport {
     }
 }
 
-static ANY: ResourceType = ResourceType::Any;
-
 /// The requested resource scopes of one type (with their positions in the manifest),
 /// their restrictions indexed.
 #[derive(Default)]
@@ -250,7 +248,7 @@ fn may_cover<'m>(
     by_type: &FxHashMap<&ResourceType, Typed<'m>>,
     o: &Observed<'_>,
 ) -> Vec<(usize, &'m ResourceScope)> {
-    let any = matches!(o.resource, ResourceType::Named(_)).then_some(&ANY);
+    let any = matches!(o.resource, ResourceType::Named(_)).then_some(&ResourceType::Any);
     let mut out = Vec::new();
     for ty in std::iter::once(&o.resource).chain(any) {
         let Some(typed) = by_type.get(ty) else {
@@ -534,7 +532,7 @@ struct Seen<'o> {
 fn drift(m: &Manifest, obs: &[Observed<'_>]) -> Vec<Drift> {
     let mut seen: FxHashMap<(Letter, &ResourceType), Seen<'_>> = FxHashMap::default();
     for o in obs.iter().filter(|o| o.stats.ok + o.stats.failed > 0) {
-        let any = matches!(o.resource, ResourceType::Named(_)).then_some(&ANY);
+        let any = matches!(o.resource, ResourceType::Named(_)).then_some(&ResourceType::Any);
         for ty in std::iter::once(&o.resource).chain(any) {
             let s = seen.entry((o.letter, ty)).or_default();
             match &o.restriction {

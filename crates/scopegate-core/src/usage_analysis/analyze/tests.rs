@@ -336,27 +336,6 @@ fn searches(codes: std::ops::Range<usize>) -> String {
         .collect::<Vec<_>>())
 }
 
-/// The best of three runs of `f`, and the last result.
-fn timed<T>(mut f: impl FnMut() -> T) -> (T, std::time::Duration) {
-    let mut best = std::time::Duration::MAX;
-    let mut out = None;
-    for _ in 0..3 {
-        let t = std::time::Instant::now();
-        out = Some(f());
-        best = best.min(t.elapsed());
-    }
-    (out.unwrap(), best)
-}
-
-/// Ten times the input: linear is about 10x, quadratic 100x. The bound leaves room for
-/// a loaded machine.
-fn assert_near_linear(small: std::time::Duration, big: std::time::Duration) {
-    assert!(
-        big < small * 35 + std::time::Duration::from_millis(100),
-        "n: {small:?}; 10n: {big:?}"
-    );
-}
-
 // Regression (issue 15 §1): each observed access was checked against every requested
 // scope: 20,000 searches on 20,000 coded scopes took 23 s.
 #[test]
@@ -367,7 +346,7 @@ fn accesses_are_matched_in_time_linear_in_scopes_and_searches() {
         let other = log(&[("GET", "/Observation?category=other", 200)]);
         let t = tally(&m, &(searches(0..n) + &other), None);
         let obs = observed(&t);
-        let (matched, took) = timed(|| match_accesses(&m, &t, &obs));
+        let (matched, took) = crate::scaling::timed(|| match_accesses(&m, &t, &obs));
         assert_eq!(matched.uses.len(), n);
         assert!(matched.uses.values().all(|u| u.ok == 1));
         let oom: Vec<&str> = matched
@@ -378,7 +357,7 @@ fn accesses_are_matched_in_time_linear_in_scopes_and_searches() {
         assert_eq!(oom, ["Observation.s?category=other"]);
         took
     };
-    assert_near_linear(check(300), check(3_000));
+    crate::scaling::assert_near_linear("accesses", check(300), check(3_000));
 }
 
 // Regression (issue 15 §1): each letter of each workflow need was looked for among all
@@ -392,7 +371,7 @@ fn needs_are_checked_against_accesses_in_time_linear_in_both() {
         let read = log(&[("GET", "/Observation/1", 200)]);
         let t = tally(&m, &(searches(1..n) + &read), None);
         let obs = observed(&t);
-        let (d, took) = timed(|| drift(&m, &obs));
+        let (d, took) = crate::scaling::timed(|| drift(&m, &obs));
         let d: Vec<String> = d
             .iter()
             .map(|d| format!("{} {}", d.need, d.unobserved.join(",")))
@@ -403,7 +382,7 @@ fn needs_are_checked_against_accesses_in_time_linear_in_both() {
         );
         took
     };
-    assert_near_linear(check(300), check(3_000));
+    crate::scaling::assert_near_linear("needs", check(300), check(3_000));
 }
 
 // Regression (issue 15 §1): each distinct granted string was checked against every
@@ -428,7 +407,7 @@ fn grants_are_matched_in_time_linear_in_strings_and_scopes() {
             })
             .collect();
         let t = tally(&m, &log(&[("GET", "/Patient/1", 200)]), Some(&g));
-        let ((over, uses), took) = timed(|| {
+        let ((over, uses), took) = crate::scaling::timed(|| {
             let mut uses = BTreeMap::new();
             let over = grants(&m, &t, &[0], &mut uses, Options::default());
             (over, uses)
@@ -448,7 +427,7 @@ fn grants_are_matched_in_time_linear_in_strings_and_scopes() {
         assert_eq!(granted[n], n as u64 + 1);
         took
     };
-    assert_near_linear(check(200), check(2_000));
+    crate::scaling::assert_near_linear("granted strings", check(200), check(2_000));
 }
 
 // Regression (issue 15 §1): each unused scope's row was found by scanning the rows:
@@ -470,7 +449,8 @@ fn unused_scopes_are_worded_in_time_linear_in_them() {
             .collect();
         let t = tally(&m, &log(&[("GET", "/Patient/1", 200)]), Some(&g));
         let r = analyze(&m, &t, UsageOptions::default());
-        let (f, took) = timed(|| findings(&m, &r.scopes, &r.unused, &[], &[], &[], &t));
+        let (f, took) =
+            crate::scaling::timed(|| findings(&m, &r.scopes, &r.unused, &[], &[], &[], &t));
         assert_eq!(f.len(), n);
         for f in &f {
             assert!(
@@ -482,5 +462,5 @@ fn unused_scopes_are_worded_in_time_linear_in_them() {
         }
         took
     };
-    assert_near_linear(check(3_000), check(30_000));
+    crate::scaling::assert_near_linear("unused scopes", check(3_000), check(30_000));
 }

@@ -45,10 +45,5 @@ fn distinct_searches_are_tallied_in_time_linear_in_them() {
         best
     };
     let (small, big) = (check(5_000), check(50_000));
-    // Ten times the lines: linear is about 10x, quadratic 100x. The bound leaves room
-    // for a loaded machine.
-    assert!(
-        big < small * 35 + std::time::Duration::from_millis(100),
-        "5,000 searches: {small:?}; 50,000: {big:?}"
-    );
+    crate::scaling::assert_near_linear("searches", small, big);
 }
