@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Oid, Repository};
 
+mod tags;
+
 /// What to compare against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Spec {
@@ -318,32 +320,46 @@ impl Repo {
                 what: format!("the previous release (`{pattern}`)"),
             });
         }
-        // `references_glob` lists names without looking each tag up again (`tag_names`
-        // stats every ref: thousands of syscalls on a repository with many releases).
-        let mut refs = self
-            .repo
-            .references_glob(&format!("refs/tags/{pattern}"))
-            .map_err(git)?;
-        let names: Vec<String> = refs
-            .names()
-            .filter_map(Result::ok)
-            .filter_map(|n| n.strip_prefix("refs/tags/").map(str::to_string))
-            .collect();
+        // The tags, each with the object it names, read from the ref files; where that
+        // reader is unsure, libgit2's list (`references_glob` lists names without
+        // looking each tag up again: `tag_names` stats every ref), each tag looked up
+        // when its turn comes.
+        let names: Vec<(String, Option<Oid>)> = match tags::matching(self.repo.commondir(), pattern)
+        {
+            Some(tags) => tags.into_iter().map(|(n, oid)| (n, Some(oid))).collect(),
+            None => {
+                let mut refs = self
+                    .repo
+                    .references_glob(&format!("refs/tags/{pattern}"))
+                    .map_err(git)?;
+                refs.names()
+                    .filter_map(Result::ok)
+                    .filter_map(|n| n.strip_prefix("refs/tags/").map(|n| (n.to_string(), None)))
+                    .collect()
+            }
+        };
         let count = names.len();
         // Newest version first (equal versions by name): a heap, since usually only the
         // first tag is looked at, and sorting thousands of versions cost more than that.
-        let mut tags: BinaryHeap<(semver::Version, Reverse<String>)> = names
+        let mut tags: BinaryHeap<(semver::Version, Reverse<String>, Option<Oid>)> = names
             .into_iter()
-            .filter_map(|n| Some((version_of(&n)?, Reverse(n))))
+            .filter_map(|(n, oid)| Some((version_of(&n)?, Reverse(n), oid)))
             .collect();
         let semver_tags = tags.len();
         let mut on_judged: Option<String> = None;
-        while let Some((_, Reverse(name))) = tags.pop() {
+        while let Some((_, Reverse(name), oid)) = tags.pop() {
             // Lightweight and annotated tags alike; a tag of a tree or a blob is no release.
-            let Ok(reference) = self.repo.find_reference(&format!("refs/tags/{name}")) else {
-                continue;
+            let commit = match oid {
+                Some(oid) => self
+                    .repo
+                    .find_object(oid, None)
+                    .and_then(|o| o.peel_to_commit()),
+                None => self
+                    .repo
+                    .find_reference(&format!("refs/tags/{name}"))
+                    .and_then(|r| r.peel_to_commit()),
             };
-            let Ok(commit) = reference.peel_to_commit() else {
+            let Ok(commit) = commit else {
                 continue;
             };
             let oid = commit.id();
