@@ -1,12 +1,13 @@
 //! The baseline: which commit the change is judged against, and the files there.
 //!
-//! An adapter over git2 (no `git` subprocess). It finds the previous release (the
-//! newest semver tag matching the trusted commit's glob whose commit is the trusted
-//! commit or one of its ancestors, and not HEAD) or resolves an explicit ref, and
-//! reads blobs at that commit. A
-//! shallow clone, a missing tag or an unknown ref is an error with a fix, never "no
-//! changes". It also lists files, for the config's manifest globs: the commit's tree
-//! at the baseline, and the index (tracked files) at head. It analyses nothing.
+//! An adapter over git2 (no `git` subprocess); the release tags are listed from the ref
+//! files where that is sure (the private `tags` module), else by libgit2. It finds the
+//! previous release (the newest semver tag matching the trusted commit's glob whose
+//! commit is the trusted commit or one of its ancestors, and not HEAD) or resolves an
+//! explicit ref, and reads blobs at that commit. A shallow clone, a missing tag or an
+//! unknown ref is an error with a fix, never "no changes". It also lists files, for the
+//! config's manifest globs: the commit's tree at the baseline, and the index (tracked
+//! files) at head. It analyses nothing.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -350,6 +351,10 @@ impl Repo {
         while let Some((_, Reverse(name), oid)) = tags.pop() {
             // Lightweight and annotated tags alike; a tag of a tree or a blob is no release.
             let commit = match oid {
+                // A name git would refuse is no ref: libgit2's lookup would skip it.
+                Some(_) if !git2::Reference::is_valid_name(&format!("refs/tags/{name}")) => {
+                    continue;
+                }
                 Some(oid) => self
                     .repo
                     .find_object(oid, None)
