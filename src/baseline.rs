@@ -718,6 +718,50 @@ mod tests {
         assert_eq!(resolve_link("apps", "/etc/passwd"), None);
     }
 
+    /// An attack on the tag reader: a loose ref whose name git refuses (a component
+    /// starting with `.`) but whose tail is a newer version must not become the baseline,
+    /// as it does not through libgit2's lookup. The control: the same version under a
+    /// name git accepts is the baseline.
+    #[test]
+    fn a_tag_name_git_refuses_is_no_release_even_when_read_from_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+        };
+        git(&["init", "-q", "-b", "main"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "one"]);
+        git(&["tag", "v1.0.0"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "two"]);
+        let repo = Repo::discover(dir.path()).unwrap();
+        let head = repo.head().unwrap();
+        let first = repo.repo.revparse_single("HEAD~1").unwrap().id();
+        let trusted = Resolved {
+            name: "HEAD".into(),
+            commit: head.to_string(),
+            oid: head,
+        };
+        let tags = repo.repo.commondir().join("refs/tags");
+        let baseline = |planted: &str| {
+            let file = tags.join(planted);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, format!("{first}\n")).unwrap();
+            let name = repo
+                .previous_release("v*", &trusted, Some(head))
+                .unwrap()
+                .name;
+            std::fs::remove_dir_all(tags.join("v")).unwrap();
+            name
+        };
+        assert_eq!(baseline("v/.evil/9.0.0"), "v1.0.0");
+        assert_eq!(baseline("v/ok/9.0.0"), "v/ok/9.0.0", "control");
+    }
+
     #[test]
     fn versions_come_from_the_tag_name() {
         assert_eq!(version_of("v1.2.3"), Some(semver::Version::new(1, 2, 3)));
