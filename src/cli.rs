@@ -96,6 +96,7 @@ enum Command {
 
 /// Runs the CLI and returns the process exit code.
 pub fn run() -> u8 {
+    scopegate_core::threads::place_threads(early::PLACEMENT);
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -138,6 +138,14 @@ impl Early {
     }
 }
 
+/// How the core's own threads (the text diff beside the ledger, a lint's second
+/// half) are placed: like this module's helper, off their parent's CPU.
+pub(super) const PLACEMENT: scopegate_core::threads::Placement =
+    scopegate_core::threads::Placement {
+        here: current_cpu,
+        away_from: off_cpu,
+    };
+
 /// The CPU the calling thread runs on, where that is known.
 #[cfg(target_os = "linux")]
 fn current_cpu() -> Option<usize> {

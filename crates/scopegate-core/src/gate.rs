@@ -124,7 +124,7 @@ pub fn gate(input: &Input<'_>, ahead: Ahead<'_>) -> Report {
     let mut later = Vec::new();
     let (changes, rows) = std::thread::scope(|t| {
         let texts = (!texts_to_do.is_empty()).then(|| {
-            t.spawn(|| {
+            crate::threads::spawn(t, || {
                 texts_to_do
                     .iter()
                     .map(|&i| text_diff(&input.apps[i]))
@@ -194,7 +194,7 @@ fn diff_apps(input: &Input<'_>, coming: &[bool]) -> Diffed {
             (None, diff(base, &app.head, opts), String::new())
         } else {
             std::thread::scope(|t| {
-                let lint = t.spawn(|| lint::check(&app.head, opts));
+                let lint = crate::threads::spawn(t, || lint::check(&app.head, opts));
                 let changes = diff(base, &app.head, opts);
                 let text = text_diff(app);
                 (Some(crate::joined(lint)), changes, text)

@@ -33,6 +33,7 @@ pub mod signature;
 pub mod suggest;
 pub mod syntax;
 pub mod tenant;
+pub mod threads;
 pub mod usage_analysis;
 mod words;
 pub mod yaml;

@@ -74,7 +74,7 @@ pub fn check(m: &Manifest, opts: Options) -> Vec<Finding> {
 pub fn check_on_two_cores(m: &Manifest, opts: Options) -> Vec<Finding> {
     let usage = syntax::Usage::of(m);
     let (mut findings, whole) = std::thread::scope(|t| {
-        let tokens = t.spawn(|| Lint::new(m, opts, &usage).each_token());
+        let tokens = crate::threads::spawn(t, || Lint::new(m, opts, &usage).each_token());
         let whole = Lint::new(m, opts, &usage).whole(&usage);
         (crate::joined(tokens), whole)
     });

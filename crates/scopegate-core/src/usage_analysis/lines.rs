@@ -284,7 +284,7 @@ fn threaded(
             .into_iter()
             .map(|tally| {
                 let (rx, free, stop_at) = (&work_rx, free_tx.clone(), &stop_at);
-                s.spawn(move || {
+                crate::threads::spawn(s, move || {
                     work(
                         tally,
                         (file, strict, plan.max_line),
