@@ -122,12 +122,12 @@ pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Writes `value` as JSON to standard output as it is rendered (`render::json::write`):
-/// a report of thousands of changes is megabytes, never held whole in memory.
-pub(super) fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {
+/// Writes a report as JSON to standard output as it is rendered
+/// (`render::json::write_report`): a report of thousands of changes is megabytes.
+pub(super) fn print_json(report: &crate::report::Report) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    crate::render::json::write(value, &mut out)
+    crate::render::json::write_report(report, &mut out)
         .and_then(|()| out.flush())
         .context("cannot write the report to standard output")
 }
