@@ -73,7 +73,7 @@ impl Early {
         let (send, parses) = sync_channel(1);
         let parent = current_cpu();
         let lints = std::thread::spawn(move || {
-            off_cpu(parent);
+            let _ = off_cpu(parent);
             let parsed: Vec<Parse> = inputs
                 .iter()
                 .map(|(label, bytes)| manifest::from_bytes(label, bytes).map(Arc::new))
@@ -90,6 +90,7 @@ impl Early {
                 .map(|m| m.as_ref().map(|m| Linted::check(m, opts)))
                 .collect()
         });
+        let_it_start();
         Early {
             guesses,
             work: Some(Work {
@@ -143,7 +144,10 @@ impl Early {
 pub(super) const PLACEMENT: scopegate_core::threads::Placement =
     scopegate_core::threads::Placement {
         here: current_cpu,
-        away_from: off_cpu,
+        away_from: |cpu| {
+            off_cpu(cpu);
+        },
+        started: let_it_start,
     };
 
 /// The CPU the calling thread runs on, where that is known.
@@ -157,26 +161,48 @@ fn current_cpu() -> Option<usize> {
     None
 }
 
-/// Moves the calling thread off `cpu`, to the other CPUs it may run on, if there are
-/// any. Linux starts a new thread on its parent's CPU, and an idle CPU takes it over
-/// only at a balancing tick (up to 4 ms at HZ=250): in about a third of gate runs the
+/// Moves the calling thread off `cpu`, to another CPU it may run on, if there is one.
+/// Linux starts a new thread on its parent's CPU, and an idle CPU takes it over only
+/// at a balancing tick (up to 4 ms at HZ=250): in about a third of gate runs the
 /// helper waited behind the main thread for most of its work (gate `spread` 9.5 ms or
-/// 13 ms, two modes). Best effort: where asking fails, the thread stays where it is.
+/// 13 ms, two modes). The move is made by leaving `cpu` out of the thread's mask,
+/// which migrates it at once; the mask is then put back, so that the scheduler may
+/// still bring it back when `cpu` idles (on two CPUs, a thread kept off one is pinned
+/// to the other: two such threads shared it while the main thread waited for them).
+/// Best effort: where asking fails, the thread stays where it is. Returns the CPU it
+/// ran on once moved, for the tests.
 #[cfg(target_os = "linux")]
-fn off_cpu(cpu: Option<usize>) {
-    use rustix::thread::{sched_getaffinity, sched_setaffinity};
-    let Some(cpu) = cpu else { return };
-    let Ok(mut allowed) = sched_getaffinity(None) else {
-        return;
-    };
-    if allowed.is_set(cpu) && allowed.count() > 1 {
-        allowed.unset(cpu);
-        let _ = sched_setaffinity(None, &allowed);
+fn off_cpu(cpu: Option<usize>) -> Option<usize> {
+    use rustix::thread::{sched_getaffinity, sched_getcpu, sched_setaffinity};
+    let cpu = cpu?;
+    let allowed = sched_getaffinity(None).ok()?;
+    if !allowed.is_set(cpu) || allowed.count() < 2 {
+        return None;
     }
+    let mut elsewhere = allowed;
+    elsewhere.unset(cpu);
+    sched_setaffinity(None, &elsewhere).ok()?;
+    let moved_to = sched_getcpu();
+    let _ = sched_setaffinity(None, &allowed);
+    Some(moved_to)
+}
+
+/// Gives the CPU up for a moment, right after starting a thread: Linux queues the
+/// thread behind its parent, on the parent's CPU, and runs it only when the parent
+/// waits or at the next tick (measured: helpers started 1 to 10 ms late, the moment
+/// the gate's main thread waited for them). Once running, it moves itself away.
+#[cfg(target_os = "linux")]
+fn let_it_start() {
+    rustix::thread::sched_yield();
 }
 
 #[cfg(not(target_os = "linux"))]
-fn off_cpu(_cpu: Option<usize>) {}
+fn let_it_start() {}
+
+#[cfg(not(target_os = "linux"))]
+fn off_cpu(_cpu: Option<usize>) -> Option<usize> {
+    None
+}
 
 #[cfg(test)]
 mod tests {
@@ -195,14 +221,15 @@ mod tests {
         on_a_thread(|| {
             let allowed = sched_getaffinity(None).unwrap();
             let cpu = (0..CpuSet::MAX_CPU).find(|c| allowed.is_set(*c)).unwrap();
-            off_cpu(Some(cpu));
-            let now = sched_getaffinity(None).unwrap();
+            let moved_to = off_cpu(Some(cpu));
             if allowed.count() > 1 {
-                assert!(!now.is_set(cpu), "still on CPU {cpu}");
-                assert_eq!(now.count(), allowed.count() - 1);
+                let to = moved_to.expect("moved");
+                assert!(to != cpu && allowed.is_set(to), "moved from {cpu} to {to}");
             } else {
-                assert!(now.is_set(cpu), "a lone CPU is kept");
+                assert_eq!(moved_to, None, "a lone CPU is kept");
             }
+            // The mask is as it was: the scheduler may bring it back later.
+            assert_eq!(sched_getaffinity(None).unwrap(), allowed);
         });
         on_a_thread(|| {
             // Down to one CPU: it stays.
@@ -211,7 +238,7 @@ mod tests {
             let mut one = CpuSet::new();
             one.set(cpu);
             sched_setaffinity(None, &one).unwrap();
-            off_cpu(Some(cpu));
+            assert_eq!(off_cpu(Some(cpu)), None);
             let now = sched_getaffinity(None).unwrap();
             assert!(now.is_set(cpu) && now.count() == 1);
         });
@@ -219,8 +246,8 @@ mod tests {
             // A CPU it may not use, or none: the mask is as it was.
             let allowed = sched_getaffinity(None).unwrap();
             let outside = (0..CpuSet::MAX_CPU).find(|c| !allowed.is_set(*c)).unwrap();
-            off_cpu(Some(outside));
-            off_cpu(None);
+            assert_eq!(off_cpu(Some(outside)), None);
+            assert_eq!(off_cpu(None), None);
             let now = sched_getaffinity(None).unwrap();
             assert_eq!(now.count(), allowed.count());
         });

@@ -38,17 +38,41 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
         .map(|b| b.requested().cloned().collect())
         .unwrap_or_default();
     let head_scopes: Vec<Scope> = head.requested().cloned().collect();
-    let mut changes = escalations(head, &base_scopes, &head_scopes, opts);
+    let workflows = head.workflows.len() + base.map_or(0, |b| b.workflows.len());
+    // The three parts read the same manifests and nothing of each other. A large
+    // manifest's are each a third of the diff (2,000 codes replaced: 3 ms apiece), so
+    // the escalations are made here and the rest beside them; a small one's are not
+    // worth a thread.
+    let (mut changes, reduced, workflow) =
+        if base_scopes.len() + head_scopes.len() + workflows < DIFF_ON_THREADS_FROM {
+            (
+                escalations(head, &base_scopes, &head_scopes, opts),
+                reductions(head, &base_scopes, &head_scopes, opts),
+                workflow_changes(base, head, opts),
+            )
+        } else {
+            std::thread::scope(|t| {
+                let reduced =
+                    crate::threads::spawn(t, || reductions(head, &base_scopes, &head_scopes, opts));
+                let workflow = crate::threads::spawn(t, || workflow_changes(base, head, opts));
+                (
+                    escalations(head, &base_scopes, &head_scopes, opts),
+                    crate::joined(reduced),
+                    crate::joined(workflow),
+                )
+            })
+        };
     if let Some(b) = base.filter(|b| b.id.value != *app) {
         changes.insert(0, id_changed(&b.id.value, head));
     }
-    crate::append(
-        &mut changes,
-        reductions(head, &base_scopes, &head_scopes, opts),
-    );
-    crate::append(&mut changes, workflow_changes(base, head, opts));
+    crate::append(&mut changes, reduced);
+    crate::append(&mut changes, workflow);
     changes
 }
+
+/// From this many scopes and workflows (base and head together), [`diff`] makes its
+/// three parts on threads.
+const DIFF_ON_THREADS_FROM: usize = 400;
 
 /// The access `head` grants that `base_scopes` did not, one change per piece, each
 /// named by its rules and pointed at the entry that requests it.

@@ -20,6 +20,10 @@ pub struct Placement {
     /// Called first on the new thread with its parent's [`Placement::here`]: moves it
     /// to another CPU it may run on, if there is one. Best effort; it never fails.
     pub away_from: fn(Option<usize>),
+    /// Called on the parent just after it starts a thread: gives the CPU up for a
+    /// moment, so that the new thread, queued behind its parent, runs its
+    /// [`Placement::away_from`] now rather than when the parent next waits.
+    pub started: fn(),
 }
 
 static PLACEMENT: OnceLock<Placement> = OnceLock::new();
@@ -38,12 +42,16 @@ pub(crate) fn spawn<'scope, T: Send + 'scope>(
 ) -> ScopedJoinHandle<'scope, T> {
     let placement = PLACEMENT.get().copied();
     let parent = placement.and_then(|p| (p.here)());
-    scope.spawn(move || {
+    let thread = scope.spawn(move || {
         if let Some(p) = placement {
             (p.away_from)(parent);
         }
         f()
-    })
+    });
+    if let Some(p) = placement {
+        (p.started)();
+    }
+    thread
 }
 
 #[cfg(test)]
@@ -68,10 +76,15 @@ mod tests {
     /// its work; the placement set first stays.
     #[test]
     fn a_core_thread_is_placed_by_the_shells_placement_before_its_work() {
-        place_threads(Placement { here, away_from });
+        place_threads(Placement {
+            here,
+            away_from,
+            started: || {},
+        });
         place_threads(Placement {
             here: || None,
             away_from: |_| panic!("the first placement stays"),
+            started: || {},
         });
         let seen =
             std::thread::scope(|s| crate::joined(spawn(s, || MOVED_FROM.load(Ordering::SeqCst))));

@@ -120,3 +120,43 @@ fn codes_replaced_by_others_are_each_added_or_removed_in_time_linear_in_their_nu
     // for a loaded machine.
     crate::scaling::assert_near_linear("diff", small_t, big_t);
 }
+
+/// A large diff is made in three parts on threads: its changes are the parts made one
+/// after the other, in the same order (escalations, reductions, workflow changes),
+/// with an app id change first. The control is small enough to stay on one thread.
+#[test]
+fn a_diff_made_on_threads_is_its_parts_in_order() {
+    let in_order = |base: &crate::manifest::Manifest, head: &crate::manifest::Manifest| {
+        let opts = Options::default();
+        let b: Vec<Scope> = base.requested().cloned().collect();
+        let h: Vec<Scope> = head.requested().cloned().collect();
+        let mut all = Vec::new();
+        if base.id.value != head.id.value {
+            all.push(super::id_changed(&base.id.value, head));
+        }
+        all.extend(super::escalations(head, &b, &h, opts));
+        all.extend(super::reductions(head, &b, &h, opts));
+        all.extend(super::workflow_changes(Some(base), head, opts));
+        all
+    };
+    // 150 + 150 scopes and workflows each: 600, past the threads' threshold.
+    let (base, mut head) = (codes('c', 150), codes('d', 150));
+    assert!(4 * 150 >= super::DIFF_ON_THREADS_FROM);
+    let threaded = diff(Some(&base), &head, Options::default());
+    assert_eq!(threaded, in_order(&base, &head));
+    let dirs: Vec<Direction> = threaded.iter().map(|c| c.direction).collect();
+    assert!(dirs.is_sorted_by_key(|d| match d {
+        Direction::Escalation => 0,
+        Direction::Reduction => 1,
+        Direction::Workflow => 2,
+    }));
+    head.id.value = "renamed".into();
+    let renamed = diff(Some(&base), &head, Options::default());
+    assert_eq!(renamed[0].rule, RuleId::AppIdChanged);
+    assert_eq!(renamed, in_order(&base, &head));
+    let (small_base, small_head) = (codes('c', 5), codes('d', 5));
+    assert_eq!(
+        diff(Some(&small_base), &small_head, Options::default()),
+        in_order(&small_base, &small_head)
+    );
+}
