@@ -141,7 +141,7 @@ fn a_diff_made_on_threads_is_its_parts_in_order() {
     };
     // 150 + 150 scopes and workflows each: 600, past the threads' threshold.
     let (base, mut head) = (codes('c', 150), codes('d', 150));
-    assert!(4 * 150 >= super::DIFF_ON_THREADS_FROM);
+    const { assert!(4 * 150 >= super::DIFF_ON_THREADS_FROM) };
     let threaded = diff(Some(&base), &head, Options::default());
     assert_eq!(threaded, in_order(&base, &head));
     let dirs: Vec<Direction> = threaded.iter().map(|c| c.direction).collect();
