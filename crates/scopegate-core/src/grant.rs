@@ -100,8 +100,10 @@ static ANY: ResourceType = ResourceType::Any;
 /// scopes it is built from: building one copies nothing.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ScopeSet<'a> {
-    /// Resource scopes by type, then by level (`Level as usize`).
-    resources: FxHashMap<&'a ResourceType, [Bucket<'a>; 3]>,
+    /// Resource scopes by level (`Level as usize`), then by type: one bucket for each
+    /// pair in use (a set of one scope, which a ledger entry often is, holds one, not
+    /// one per level).
+    resources: [FxHashMap<&'a ResourceType, Bucket<'a>>; 3],
     others: BTreeSet<&'a Scope>,
     opts: Options,
 }
@@ -117,7 +119,11 @@ impl<'a> ScopeSet<'a> {
         }
         // Each index is built once its bucket is whole, so that it is sized once: the
         // same entries in the same order as `insert` would push.
-        for bucket in set.resources.values_mut().flatten() {
+        for bucket in set
+            .resources
+            .iter_mut()
+            .flat_map(|by_type| by_type.values_mut())
+        {
             bucket.index = RestrictionIndex::of(bucket.entries.iter().map(|(_, r)| *r));
         }
         set
@@ -134,7 +140,9 @@ impl<'a> ScopeSet<'a> {
     fn file(&mut self, s: &'a Scope) -> Option<&mut Bucket<'a>> {
         match s {
             Scope::Resource(r) => {
-                let bucket = &mut self.resources.entry(&r.resource).or_default()[r.level as usize];
+                let bucket = self.resources[r.level as usize]
+                    .entry(&r.resource)
+                    .or_default();
                 bucket.entries.push((r.perms, &r.restriction));
                 Some(bucket)
             }
@@ -218,9 +226,7 @@ impl<'a> ScopeSet<'a> {
             entries: Vec::new(),
             index: RestrictionIndex::EMPTY,
         };
-        self.resources
-            .get(ty)
-            .map_or(&EMPTY, |by_level| &by_level[level as usize])
+        self.resources[level as usize].get(ty).unwrap_or(&EMPTY)
     }
 
     /// The scopes at levels and types that cover `(level, ty)` whose restriction may

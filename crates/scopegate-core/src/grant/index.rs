@@ -27,6 +27,11 @@ pub(crate) struct RestrictionIndex<'a> {
     /// covers `w`. If `r` covers an entry, some value `v` of `r`'s first clause covers
     /// a value of the entry's clause on that parameter: the entry is under `(p, v)`.
     by_coverer: FxHashMap<(&'a str, &'a str), Ids>,
+    /// The entries pushed while there are fewer than `SCAN_BELOW`, not yet in the
+    /// tables: a list that short is scanned, and most are that short (a ledger
+    /// entry's keys, a type's few scopes). Their tables, made for each, were most of
+    /// the memory a large ledger's judging touched.
+    waiting: Vec<&'a Restriction>,
 }
 
 impl<'a> RestrictionIndex<'a> {
@@ -36,6 +41,7 @@ impl<'a> RestrictionIndex<'a> {
         unrestricted: Vec::new(),
         by_first: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
         by_coverer: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
+        waiting: Vec::new(),
     };
 
     /// The index of `restrictions`, pushed in order, its tables sized once for those
@@ -47,6 +53,14 @@ impl<'a> RestrictionIndex<'a> {
         I::IntoIter: Clone,
     {
         let restrictions = restrictions.into_iter();
+        if restrictions.clone().nth(SCAN_BELOW - 1).is_none() {
+            let waiting: Vec<&Restriction> = restrictions.collect();
+            return RestrictionIndex {
+                len: waiting.len() as u32,
+                waiting,
+                ..RestrictionIndex::default()
+            };
+        }
         let restricted = restrictions
             .clone()
             .filter(|r| r.first_clause().is_some())
@@ -55,12 +69,29 @@ impl<'a> RestrictionIndex<'a> {
         index.by_first.reserve(restricted);
         index.by_coverer.reserve(restricted);
         for r in restrictions {
-            index.push(r);
+            index.index(r);
         }
         index
     }
 
     pub(crate) fn push(&mut self, r: &'a Restriction) {
+        if self.len() + 1 < SCAN_BELOW {
+            self.waiting.push(r);
+            self.len += 1;
+            return;
+        }
+        // The list is long enough for the tables now: those waiting go in first, in
+        // the order they came.
+        let waiting = std::mem::take(&mut self.waiting);
+        self.len -= waiting.len() as u32;
+        for w in waiting {
+            self.index(w);
+        }
+        self.index(r);
+    }
+
+    /// Puts `r` in the tables, as the next entry.
+    fn index(&mut self, r: &'a Restriction) {
         let i = self.len;
         self.len += 1;
         match r.first_clause() {

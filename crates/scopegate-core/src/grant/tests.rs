@@ -519,12 +519,24 @@ proptest! {
 
 proptest! {
     /// The restriction index never loses a candidate: every restriction that covers
-    /// `r` (is covered by `r`) is among `may_cover` (`may_be_covered_by`).
+    /// `r` (is covered by `r`) is among `may_cover` (`may_be_covered_by`). Made at once,
+    /// pushed one by one (its tables made once it is long enough), or made from the
+    /// first `k` and pushed the rest, it answers the same.
     #[test]
-    fn the_restriction_index_is_complete(list in proptest::collection::vec(arb_restriction(), 16..48), r in arb_restriction()) {
+    fn the_restriction_index_is_complete(list in proptest::collection::vec(arb_restriction(), 16..48), r in arb_restriction(), k in 0usize..48) {
         let mut ix = RestrictionIndex::default();
         for x in &list {
             ix.push(x);
+        }
+        let whole = RestrictionIndex::of(&list);
+        let mut part = RestrictionIndex::of(&list[..k.min(list.len())]);
+        for x in &list[k.min(list.len())..] {
+            part.push(x);
+        }
+        for other in [&whole, &part] {
+            prop_assert_eq!(other.may_cover(&r), ix.may_cover(&r));
+            prop_assert_eq!(other.may_be_covered_by(&r), ix.may_be_covered_by(&r));
+            prop_assert_eq!(other.may_cover_part(&r), ix.may_cover_part(&r));
         }
         let all: Vec<usize> = (0..list.len()).collect();
         let cover = ix.may_cover(&r).unwrap_or_else(|| all.clone());
