@@ -594,13 +594,7 @@ impl<'a> Ledger<'a> {
         // Each key is compared with the escalations it may cover or be covered by.
         let current_ix: FxHashMap<&str, ScopeIndex<'_>> = current
             .iter()
-            .map(|(app, ps)| {
-                let mut ix = ScopeIndex::default();
-                for (i, p) in ps.iter().enumerate() {
-                    ix.push(p, i);
-                }
-                (*app, ix)
-            })
+            .map(|(app, ps)| (*app, ScopeIndex::of(ps.iter())))
             .collect();
         let change_keys: FxHashSet<&str> = changes.iter().map(|c| c.key.as_str()).collect();
         let mut out = Vec::new();
@@ -942,21 +936,21 @@ fn index_by_app<'a>(
     by_app
 }
 
-/// Pushes into `keys` the scope of every key for `app` of the entries `tags` name,
-/// tagged with the entry's index.
+/// The scope of every key for `app` of the entries `tags` name, tagged with the
+/// entry's index.
 fn index_keys<'a>(
     keys: &mut ScopeIndex<'a>,
     app: &str,
     tags: &[usize],
-    entry: impl Fn(usize) -> &'a Entry,
+    entry: impl Fn(usize) -> &'a Entry + Clone,
 ) {
-    for &i in tags {
-        for k in entry(i).keys.iter().filter(|k| k.app == *app) {
-            if let Some(scope) = k.scope() {
-                keys.push(scope, i);
-            }
-        }
-    }
+    *keys = ScopeIndex::tagged(tags.iter().flat_map(move |&i| {
+        entry(i)
+            .keys
+            .iter()
+            .filter(move |k| k.app == *app)
+            .filter_map(move |k| Some((k.scope()?, i)))
+    }));
 }
 
 fn unapproved() -> Approval {

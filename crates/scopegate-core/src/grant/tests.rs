@@ -575,7 +575,8 @@ proptest! {
 
 proptest! {
     /// The scope index never loses a candidate: every scope that covers `b` or that `b`
-    /// covers is `related`, and every scope that serves part of `b` may `grant` it.
+    /// covers is `related`, and every scope that serves part of `b` may `grant` it;
+    /// made at once or pushed one by one.
     #[test]
     fn the_scope_index_is_complete(ts in proptest::collection::vec(arb_any_token(), 16..48), b in arb_any_token(), o in arb_opts()) {
         let s: Vec<Scope> = ts.iter().map(|t| pa(t)).collect();
@@ -586,6 +587,10 @@ proptest! {
         }
         let related = ix.related(&b);
         let grant = ix.may_grant(&b);
+        // Made at once (its tables sized first), it answers as pushed one by one.
+        let at_once = ScopeIndex::of(&s);
+        prop_assert_eq!(&at_once.related(&b), &related);
+        prop_assert_eq!(&at_once.may_grant(&b), &grant);
         for (i, x) in s.iter().enumerate() {
             if covers(x, &b, o) || covers(&b, x, o) {
                 prop_assert!(related.contains(&i), "{x} / {b}");
