@@ -5,7 +5,7 @@
 //! the other idles: a gate thread that starts the text diff beside the ledger's work
 //! took 3.7 ms of wall time for 1 ms of it. Moving a thread is asking the OS, which
 //! the core does not do: the shell hands it a [`Placement`] once, at start, and every
-//! thread the core starts goes through [`spawn`]. Without one (the core's own tests, a
+//! thread the core starts goes through `spawn`. Without one (the core's own tests, a
 //! library user), threads start where the OS puts them.
 
 use std::sync::OnceLock;

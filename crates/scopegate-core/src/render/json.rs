@@ -34,9 +34,10 @@ pub fn write<T: Serialize + ?Sized, W: io::Write>(value: &T, mut out: W) -> io::
 /// than it saves.
 const TWO_CORES_FROM: usize = 500;
 
-/// Writes `r` exactly as [`write`] does, byte for byte. A large report's findings and
-/// app rows (its text diffs) are rendered on a second core meanwhile, into memory; the
-/// changes, the longest part, go straight to `out`.
+/// Writes `r` exactly as [`write()`] does, byte for byte. A large report's findings and
+/// app rows (its text diffs) are rendered on a second core, into memory, while this
+/// thread renders its changes (the longest part); the fields before them go straight
+/// to `out`, and the rest follow once both are done.
 pub fn write_report<W: io::Write>(r: &Report, out: W) -> io::Result<()> {
     write_report_from(r, out, TWO_CORES_FROM)
 }
