@@ -139,8 +139,9 @@ impl Early {
     }
 }
 
-/// How the core's own threads (the text diff beside the ledger, a lint's second
-/// half) are placed: like this module's helper, off their parent's CPU.
+/// How the core's own threads (the text diff beside the ledger, a large diff's parts,
+/// a large report's JSON, a lint's second half) are placed: like this module's helper,
+/// started at once and off their parent's CPU.
 pub(super) const PLACEMENT: scopegate_core::threads::Placement =
     scopegate_core::threads::Placement {
         here: current_cpu,
