@@ -41,8 +41,8 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
     let workflows = head.workflows.len() + base.map_or(0, |b| b.workflows.len());
     // The three parts read the same manifests and nothing of each other. A large
     // manifest's are each a third of the diff (2,000 codes replaced: 3 ms apiece), so
-    // the escalations are made here and the rest beside them; a small one's are not
-    // worth a thread.
+    // they are shared by this thread and one more; a small one's are not worth a
+    // thread.
     let (mut changes, reduced, workflow) =
         if base_scopes.len() + head_scopes.len() + workflows < DIFF_ON_THREADS_FROM {
             (
@@ -51,16 +51,15 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
                 workflow_changes(base, head, opts),
             )
         } else {
-            std::thread::scope(|t| {
-                let reduced =
-                    crate::threads::spawn(t, || reductions(head, &base_scopes, &head_scopes, opts));
-                let workflow = crate::threads::spawn(t, || workflow_changes(base, head, opts));
-                (
-                    escalations(head, &base_scopes, &head_scopes, opts),
-                    crate::joined(reduced),
-                    crate::joined(workflow),
-                )
-            })
+            let parts: [&(dyn Fn() -> Vec<Change> + Sync); 3] = [
+                &|| escalations(head, &base_scopes, &head_scopes, opts),
+                &|| reductions(head, &base_scopes, &head_scopes, opts),
+                &|| workflow_changes(base, head, opts),
+            ];
+            let [escalated, reduced, workflow] =
+                <[Vec<Change>; 3]>::try_from(crate::threads::on_two(&parts))
+                    .unwrap_or_else(|_| unreachable!("one result per part"));
+            (escalated, reduced, workflow)
         };
     if let Some(b) = base.filter(|b| b.id.value != *app) {
         changes.insert(0, id_changed(&b.id.value, head));
