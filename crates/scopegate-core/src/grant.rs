@@ -153,6 +153,11 @@ impl<'a> ScopeSet<'a> {
         }
     }
 
+    /// Whether the set holds a resource scope (else it grants no part of one).
+    pub(crate) fn has_resources(&self) -> bool {
+        self.resources.iter().any(|by_type| !by_type.is_empty())
+    }
+
     /// The union of the set grants everything `b` grants.
     pub(crate) fn grants(&self, b: &Scope) -> bool {
         match b {

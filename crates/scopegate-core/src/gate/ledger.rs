@@ -541,11 +541,16 @@ impl<'a> Ledger<'a> {
         if c.direction != Direction::Escalation || c.approval.state != ApprovalState::Unapproved {
             return None;
         }
+        let facts = self.split_facts().get(c.app.as_str())?;
+        // Nothing approved for the app covers any part of it (most runs): its residual
+        // would be the whole change.
+        if !facts.approved.has_resources() {
+            return None;
+        }
         let Ok(Scope::Resource(r)) = Scope::parse_shown(&c.scope) else {
             return None;
         };
         let opts = self.input.config.options;
-        let facts = self.split_facts().get(c.app.as_str())?;
         let residual = facts.approved.uncovered(&r);
         if residual.is_empty()
             || residual == [r.clone()]
