@@ -332,6 +332,10 @@ mod tests {
         empty.apps.clear();
         empty.tenants.clear();
         assert_eq!(written(&empty, 0), super::render(&empty));
+        // One change: the first half is empty, the second starts the list.
+        let mut one = r.clone();
+        one.changes.truncate(1);
+        assert_eq!(written(&one, 0), super::render(&one));
         // A report large enough for two cores through the public writer.
         let mut large = r;
         for _ in 0..8 {
