@@ -588,6 +588,26 @@ mod tests {
         crate::scaling::timed(|| build(&r, &[&head]))
     }
 
+    /// `n` sentences, each said twice (the second time after all the firsts).
+    fn sentences(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("read patient/Observation.rs?category=c{}", i % (n / 2)))
+            .collect()
+    }
+
+    // Repeated sentences are dropped, the first of each kept in order, in time linear in
+    // them. The notice test below does not see a quadratic `unique` on its own: the rest
+    // of a notice costs more at its sizes.
+    #[test]
+    fn repeated_sentences_are_dropped_in_time_linear_in_them() {
+        let (small, small_t) = crate::scaling::timed(|| unique(sentences(4_000)));
+        let (big, big_t) = crate::scaling::timed(|| unique(sentences(40_000)));
+        assert_eq!((small.len(), big.len()), (2_000, 20_000));
+        assert_eq!(big[0], "read patient/Observation.rs?category=c0");
+        assert_eq!(big[19_999], "read patient/Observation.rs?category=c19999");
+        crate::scaling::assert_near_linear("unique", small_t, big_t);
+    }
+
     // Regression (issue 15 §1): each sentence was looked for among those already said,
     // and each change's workflow, scope and narrowing among the whole manifest.
     #[test]
