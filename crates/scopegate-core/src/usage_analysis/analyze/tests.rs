@@ -326,6 +326,17 @@ fn refs(v: &[String]) -> Vec<&str> {
 }
 
 /// A successful search on `category=cI` for each `I` of `codes`.
+/// A token-response log: one response granting each of `scopes` (space-separated scope
+/// strings), all for app `app` at tenant `t1`.
+fn token_responses(scopes: impl Iterator<Item = String>) -> String {
+    scopes
+        .map(|s| {
+            format!(r#"{{"time":"2026-11-01T00:00:00Z","tenant":"t1","app":"app","scope":"{s}"}}"#)
+                + "\n"
+        })
+        .collect()
+}
+
 fn searches(codes: std::ops::Range<usize>) -> String {
     let urls: Vec<String> = codes
         .map(|i| format!("/Observation?category=c{i}"))
@@ -396,16 +407,12 @@ fn grants_are_matched_in_time_linear_in_strings_and_scopes() {
         scopes.push("launch");
         let m = manifest(&scopes, &[]);
         // A token response for each code, and one granting all of Observation.
-        let g: String = codes
-            .iter()
-            .map(|c| format!("launch {c}"))
-            .chain(["launch patient/Observation.cruds".to_string()])
-            .map(|s| {
-                format!(
-                    r#"{{"time":"2026-11-01T00:00:00Z","tenant":"t1","app":"app","scope":"{s}"}}"#
-                ) + "\n"
-            })
-            .collect();
+        let g = token_responses(
+            codes
+                .iter()
+                .map(|c| format!("launch {c}"))
+                .chain(["launch patient/Observation.cruds".to_string()]),
+        );
         let t = tally(&m, &log(&[("GET", "/Patient/1", 200)]), Some(&g));
         let ((over, uses), took) = crate::scaling::timed(|| {
             let mut uses = BTreeMap::new();
@@ -438,15 +445,7 @@ fn unused_scopes_are_worded_in_time_linear_in_them() {
         let codes = coded(0..n);
         let m = manifest(&refs(&codes), &[]);
         // Token responses of 1,000 scopes each grant them all; only a patient is read.
-        let g: String = codes
-            .chunks(1_000)
-            .map(|c| {
-                format!(
-                    r#"{{"time":"2026-11-01T00:00:00Z","tenant":"t1","app":"app","scope":"{}"}}"#,
-                    c.join(" ")
-                ) + "\n"
-            })
-            .collect();
+        let g = token_responses(codes.chunks(1_000).map(|c| c.join(" ")));
         let t = tally(&m, &log(&[("GET", "/Patient/1", 200)]), Some(&g));
         let r = analyze(&m, &t, UsageOptions::default());
         let (f, took) =
