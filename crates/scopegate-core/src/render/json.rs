@@ -305,6 +305,11 @@ mod tests {
             .text_diff
             .push_str("+  a line\u{2028}separator \"quoted\" \u{7}\n");
         r.findings[0].message.push_str(" \u{2029}and\ttab");
+        // In the second half of the changes, which is rendered apart from the first.
+        let last = r.changes.len() - 1;
+        r.changes[last]
+            .description
+            .push_str(" \u{2028}\"quoted\" <!-- x --> \u{1b}[31m");
         assert!(r.changes.len() > 1 && r.findings.len() > 1 && !r.tenants.is_empty());
         assert!(r.tenant_mode.is_some() && r.baseline.is_some() && !r.reasons.is_empty());
         r
@@ -324,6 +329,9 @@ mod tests {
         let r = full_report();
         let one_core = super::render(&r);
         assert_eq!(written(&r, 0), one_core);
+        // The hostile text is escaped, not passed through, in every list.
+        assert!(!one_core.contains('\u{2028}') && !one_core.contains('\u{1b}'));
+        assert!(one_core.contains("\\u2028") && one_core.contains("\\u001b"));
         // Below the size for two cores, and an empty report.
         assert_eq!(written(&r, usize::MAX), one_core);
         let mut empty = r.clone();
