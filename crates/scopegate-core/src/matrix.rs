@@ -11,7 +11,7 @@
 //! highest severity among the rules that apply (after the config's severity overrides),
 //! said as high, medium or low (`Severity::risk`).
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -203,8 +203,25 @@ pub struct ScopeMatrix {
 }
 
 impl ScopeMatrix {
-    pub(crate) fn rows_of<'a>(&'a self, app: &'a str) -> impl Iterator<Item = &'a Row> {
-        self.rows.iter().filter(move |r| r.app == app)
+    /// Each app id's rows, in order: a renderer looks an app's rows up, where a scan of
+    /// every row per app was quadratic in the apps (10,000 apps: 0.8 s of Markdown).
+    pub(crate) fn rows_by_app(&self) -> RowsByApp<'_> {
+        let mut by_app: FxHashMap<&str, Vec<&Row>> = FxHashMap::default();
+        for r in &self.rows {
+            by_app.entry(r.app.as_str()).or_default().push(r);
+        }
+        RowsByApp(by_app)
+    }
+}
+
+/// [`ScopeMatrix::rows_by_app`].
+pub(crate) struct RowsByApp<'m>(FxHashMap<&'m str, Vec<&'m Row>>);
+
+impl<'m> RowsByApp<'m> {
+    /// The rows of app id `app`, in the matrix's order (none for an app with no valid
+    /// scope).
+    pub(crate) fn of(&self, app: &str) -> &[&'m Row] {
+        self.0.get(app).map_or(&[], Vec::as_slice)
     }
 }
 

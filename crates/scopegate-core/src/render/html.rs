@@ -129,6 +129,7 @@ fn render_raw(m: &ScopeMatrix) -> String {
         }
         out.push_str("</dl>\n");
     }
+    let by_app = m.rows_by_app();
     for app in &m.apps {
         let name = app
             .name
@@ -140,7 +141,8 @@ fn render_raw(m: &ScopeMatrix) -> String {
             code(&app.app),
             escape(&app.path)
         ));
-        if m.rows_of(&app.app).next().is_none() {
+        let rows = by_app.of(&app.app);
+        if rows.is_empty() {
             out.push_str("<p>No valid scopes.</p>\n</section>\n");
             continue;
         }
@@ -149,7 +151,7 @@ fn render_raw(m: &ScopeMatrix) -> String {
             out.push_str(&format!("<th>{}</th>", code(&t.tenant)));
         }
         out.push_str("</tr></thead>\n<tbody>\n");
-        for r in m.rows_of(&app.app) {
+        for r in rows {
             out.push_str(&row(r));
         }
         out.push_str("</tbody>\n</table>\n</section>\n");
