@@ -5,8 +5,9 @@
 //! everything is decided by `crate::grant::new_access` on parsed scopes. Approval
 //! states are left for the gate to fill in. Pure: no I/O.
 
-use std::cell::{Cell, OnceCell};
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -33,6 +34,18 @@ const PRIORITY: [RuleId; 7] = [
 
 /// All changes from `base` (None: a new app) to `head`.
 pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Change> {
+    diff_beside(base, head, opts, &|| ()).0
+}
+
+/// [`diff`], and `beside` run with its parts: on a large manifest, the parts and
+/// `beside` are shared by this thread and one more (the gate's text diff of the same
+/// manifest, which would otherwise take a core of its own after the diff).
+pub(crate) fn diff_beside<T: Send>(
+    base: Option<&Manifest>,
+    head: &Manifest,
+    opts: Options,
+    beside: &(dyn Fn() -> T + Sync),
+) -> (Vec<Change>, T) {
     let app = &head.id.value;
     let base_scopes: Vec<Scope> = base
         .map(|b| b.requested().cloned().collect())
@@ -43,30 +56,44 @@ pub fn diff(base: Option<&Manifest>, head: &Manifest, opts: Options) -> Vec<Chan
     // manifest's are each a third of the diff (2,000 codes replaced: 3 ms apiece), so
     // they are shared by this thread and one more; a small one's are not worth a
     // thread.
-    let (mut changes, reduced, workflow) =
+    let (mut changes, reduced, workflow, other) =
         if base_scopes.len() + head_scopes.len() + workflows < DIFF_ON_THREADS_FROM {
             (
                 escalations(head, &base_scopes, &head_scopes, opts),
                 reductions(head, &base_scopes, &head_scopes, opts),
                 workflow_changes(base, head, opts),
+                beside(),
             )
         } else {
-            let parts: [&(dyn Fn() -> Vec<Change> + Sync); 3] = [
-                &|| escalations(head, &base_scopes, &head_scopes, opts),
-                &|| reductions(head, &base_scopes, &head_scopes, opts),
-                &|| workflow_changes(base, head, opts),
+            enum Part<T> {
+                Changes(Vec<Change>),
+                Beside(T),
+            }
+            let parts: [&(dyn Fn() -> Part<T> + Sync); 4] = [
+                &|| Part::Changes(escalations(head, &base_scopes, &head_scopes, opts)),
+                &|| Part::Changes(reductions(head, &base_scopes, &head_scopes, opts)),
+                &|| Part::Changes(workflow_changes(base, head, opts)),
+                &|| Part::Beside(beside()),
             ];
-            let [escalated, reduced, workflow] =
-                <[Vec<Change>; 3]>::try_from(crate::threads::on_two(&parts))
-                    .unwrap_or_else(|_| unreachable!("one result per part"));
-            (escalated, reduced, workflow)
+            let Ok(
+                [
+                    Part::Changes(escalated),
+                    Part::Changes(reduced),
+                    Part::Changes(workflow),
+                    Part::Beside(other),
+                ],
+            ) = <[Part<T>; 4]>::try_from(crate::threads::on_two(&parts))
+            else {
+                unreachable!("one result per part, in order")
+            };
+            (escalated, reduced, workflow, other)
         };
     if let Some(b) = base.filter(|b| b.id.value != *app) {
         changes.insert(0, id_changed(&b.id.value, head));
     }
     crate::append(&mut changes, reduced);
     crate::append(&mut changes, workflow);
-    changes
+    (changes, other)
 }
 
 /// From this many scopes and workflows (base and head together), [`diff`] makes its
@@ -465,8 +492,8 @@ pub(crate) struct BaseScopes<'a> {
     /// The levels of all of them.
     all_levels: u8,
     /// Made on the first questions past a few (a few pieces cost less scanned).
-    index: OnceCell<ScopeIndex<'a>>,
-    asked: Cell<usize>,
+    index: OnceLock<ScopeIndex<'a>>,
+    asked: AtomicUsize,
 }
 
 impl<'a> BaseScopes<'a> {
@@ -482,16 +509,16 @@ impl<'a> BaseScopes<'a> {
             scopes,
             levels,
             all_levels,
-            index: OnceCell::new(),
-            asked: Cell::new(0),
+            index: OnceLock::new(),
+            asked: AtomicUsize::new(0),
         }
     }
 
     /// The baseline scopes that may cover `s` or be covered by it (a superset), in
     /// order: all of them for the first few questions, then those the index names.
     fn related(&self, s: &Scope) -> Vec<usize> {
-        self.asked.set(self.asked.get() + 1);
-        if self.asked.get() <= ScopeIndex::SCAN_FIRST && self.index.get().is_none() {
+        let asked = self.asked.fetch_add(1, Ordering::Relaxed) + 1;
+        if asked <= ScopeIndex::SCAN_FIRST && self.index.get().is_none() {
             return (0..self.scopes.len()).collect();
         }
         self.index

@@ -16,8 +16,7 @@
 //! A ledger grows for the life of a repository, so nothing here is quadratic in it:
 //! entries are matched by hash and looked up by app id.
 
-use std::cell::{OnceCell, RefCell};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -48,14 +47,14 @@ pub(super) struct Ledger<'a> {
     /// The signed entries by position (sorted), with the key's fingerprint.
     signed: Vec<(Pos, &'a Entry, &'a str)>,
     input: &'a Input<'a>,
-    split_facts: OnceCell<FxHashMap<&'a str, SplitFacts<'a>>>,
-    tenant_keys: OnceCell<FxHashMap<&'a str, TenantKeys<'a>>>,
+    split_facts: OnceLock<FxHashMap<&'a str, SplitFacts<'a>>>,
+    tenant_keys: OnceLock<FxHashMap<&'a str, TenantKeys<'a>>>,
     /// Each entry's key scopes for an app (by the entry's address), made on first use.
     /// An address names one entry: both caches take only `&'a Entry`, borrowed for the
     /// ledger's whole life, so no other entry can come to live at it meanwhile.
-    key_sets: RefCell<FxHashMap<usize, KeySets<'a>>>,
+    key_sets: Mutex<FxHashMap<usize, KeySets<'a>>>,
     /// [`Ledger::standing`] of each entry asked about (by its address).
-    standing: RefCell<FxHashMap<usize, (bool, Option<usize>)>>,
+    standing: Mutex<FxHashMap<usize, (bool, Option<usize>)>>,
 }
 
 /// An entry's key scopes for one app, as a set and indexed. One entry may name every
@@ -67,7 +66,7 @@ struct KeySet<'a> {
     /// Made on the first question, and only for an entry of many keys: most entries
     /// name one or two, which a scan answers for less than an index costs to make (a
     /// ledger of 2,000 such entries spent 1.5 ms of the gate's 20 making indexes).
-    index: OnceCell<ScopeIndex<'a>>,
+    index: OnceLock<ScopeIndex<'a>>,
 }
 
 impl<'a> KeySet<'a> {
@@ -83,10 +82,10 @@ impl<'a> KeySet<'a> {
 }
 
 /// An entry's key sets, one per app its keys name.
-type KeySets<'a> = Vec<(String, Rc<KeySet<'a>>)>;
+type KeySets<'a> = Vec<(String, Arc<KeySet<'a>>)>;
 
 /// Whether the keys of `sets` together grant `piece` (one set is asked as it is).
-fn grant_together(sets: &[Rc<KeySet<'_>>], piece: &Scope, opts: Options) -> bool {
+fn grant_together(sets: &[Arc<KeySet<'_>>], piece: &Scope, opts: Options) -> bool {
     match sets {
         [] => false,
         [one] => one.set.grants(piece),
@@ -106,7 +105,7 @@ struct SplitFacts<'a> {
     app: &'a App,
     /// The baseline and the workflows, made on the first split (most runs split
     /// nothing, and a large manifest's are not cheap to index).
-    parts: OnceCell<(BaseScopes<'a>, Lookup<'a>)>,
+    parts: OnceLock<(BaseScopes<'a>, Lookup<'a>)>,
 }
 
 impl<'a> SplitFacts<'a> {
@@ -159,10 +158,10 @@ impl<'a> Ledger<'a> {
             unverified,
             signed,
             input,
-            split_facts: OnceCell::new(),
-            tenant_keys: OnceCell::new(),
-            key_sets: RefCell::default(),
-            standing: RefCell::default(),
+            split_facts: OnceLock::new(),
+            tenant_keys: OnceLock::new(),
+            key_sets: Mutex::default(),
+            standing: Mutex::default(),
         }
     }
 
@@ -271,7 +270,8 @@ impl<'a> Ledger<'a> {
     fn standing(&self, e: &'a Entry) -> (bool, Option<usize>) {
         *self
             .standing
-            .borrow_mut()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .entry(std::ptr::from_ref(e) as usize)
             .or_insert_with(|| {
                 let at = (e.pos.line, e.pos.column);
@@ -456,19 +456,27 @@ impl<'a> Ledger<'a> {
         if let Some(a) = m.one_entry(&grant) {
             return a;
         }
-        let together: Vec<Rc<KeySet<'a>>> = grant.iter().map(|(e, _)| m.for_app(e)).collect();
+        let together: Vec<Arc<KeySet<'a>>> = grant.iter().map(|(e, _)| m.for_app(e)).collect();
         m.several_entries(&together)
             .or_else(|| m.waiting(&together))
             .or_else(|| m.expired())
             .unwrap_or_else(unapproved)
     }
 
-    /// `e`'s key scopes for `app`, made once per entry and app.
-    fn key_set(&self, e: &'a Entry, app: &str) -> Rc<KeySet<'a>> {
-        let mut cache = self.key_sets.borrow_mut();
-        let per = cache.entry(std::ptr::from_ref(e) as usize).or_default();
-        if let Some((_, ks)) = per.iter().find(|(a, _)| a == app) {
-            return Rc::clone(ks);
+    /// `e`'s key scopes for `app`, made once per entry and app (made outside the lock:
+    /// the approvals are found on two threads, and a set of thousands of keys takes a
+    /// while to make).
+    fn key_set(&self, e: &'a Entry, app: &str) -> Arc<KeySet<'a>> {
+        let at = std::ptr::from_ref(e) as usize;
+        let cached = |cache: &FxHashMap<usize, KeySets<'a>>| {
+            cache
+                .get(&at)?
+                .iter()
+                .find(|(a, _)| a == app)
+                .map(|(_, ks)| Arc::clone(ks))
+        };
+        if let Some(ks) = cached(&self.key_sets.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return ks;
         }
         let scopes: Vec<&Scope> = e
             .keys
@@ -476,13 +484,21 @@ impl<'a> Ledger<'a> {
             .filter(|k| k.app == app)
             .filter_map(Key::scope)
             .collect();
-        let ks = Rc::new(KeySet {
+        let made = Arc::new(KeySet {
             set: ScopeSet::new(scopes.iter().copied(), self.input.config.options),
-            index: OnceCell::new(),
+            index: OnceLock::new(),
             scopes,
         });
-        per.push((app.to_string(), Rc::clone(&ks)));
-        ks
+        let mut cache = self.key_sets.lock().unwrap_or_else(PoisonError::into_inner);
+        // The other thread may have made it meanwhile: one set per entry and app.
+        if let Some(ks) = cached(&cache) {
+            return ks;
+        }
+        cache
+            .entry(at)
+            .or_default()
+            .push((app.to_string(), Arc::clone(&made)));
+        made
     }
 
     /// Each app's keys in trusted entries, with their entry, indexed by what they may
@@ -527,7 +543,7 @@ impl<'a> Ledger<'a> {
                 let facts = SplitFacts {
                     approved: ScopeSet::new(approved, self.input.config.options),
                     app,
-                    parts: OnceCell::new(),
+                    parts: OnceLock::new(),
                 };
                 out.insert(id, facts);
             }
@@ -698,7 +714,7 @@ impl<'a> Match<'_, 'a> {
     }
 
     /// The scopes of `e`'s keys for the change's app.
-    fn for_app(&self, e: &'a Entry) -> Rc<KeySet<'a>> {
+    fn for_app(&self, e: &'a Entry) -> Arc<KeySet<'a>> {
         self.ledger.key_set(e, &self.c.app)
     }
 
@@ -756,7 +772,7 @@ impl<'a> Match<'_, 'a> {
 
     /// Several entries together (`together`, their keys) cover the piece: approved by
     /// every live entry with a key that covers it or is covered by it.
-    fn several_entries(&self, together: &[Rc<KeySet<'a>>]) -> Option<Approval> {
+    fn several_entries(&self, together: &[Arc<KeySet<'a>>]) -> Option<Approval> {
         if !grant_together(together, self.piece, self.opts) {
             return None;
         }
@@ -783,8 +799,8 @@ impl<'a> Match<'_, 'a> {
 
     /// Would the entries still waiting for a review approve it (with the counted keys
     /// `together`)? Then it is pending on those that contribute.
-    fn waiting(&self, together: &[Rc<KeySet<'a>>]) -> Option<Approval> {
-        let with_pending: Vec<Rc<KeySet<'a>>> = together
+    fn waiting(&self, together: &[Arc<KeySet<'a>>]) -> Option<Approval> {
+        let with_pending: Vec<Arc<KeySet<'a>>> = together
             .iter()
             .cloned()
             .chain(

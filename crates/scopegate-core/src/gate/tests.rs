@@ -189,3 +189,81 @@ fn the_report_is_the_same_whether_the_lints_come_from_beside_the_gate_or_not() {
     assert!(states.contains(&"b:Approved".to_string()), "{states:?}");
     assert!(states.contains(&"c:Unapproved".to_string()), "{states:?}");
 }
+
+/// Approvals found on two cores, in chunks, are the ones found on one, in the same
+/// order: a release of 300 new codes against a ledger whose entries approve some
+/// outright, some for one tenant only, some expired, some waiting for a review, one
+/// many keys at once, one already spent, and none the rest.
+#[test]
+fn approvals_on_two_cores_are_the_approvals_on_one() {
+    let n = 300;
+    let mut head =
+        String::from("id: a\nscopes:\n  - scope: patient/Observation.rs\n    rationale: r\n");
+    for i in 0..n {
+        head.push_str(&format!(
+            "  - scope: patient/Condition.rs?category=c{i}\n    rationale: r\n"
+        ));
+    }
+    let apps = [app(&head)];
+    let mut ledger = String::from("approvals:\n");
+    let key = |i: usize| format!("a:patient/Condition.rs?category=c{i}");
+    let entry = |keys: &[String], extra: &str, i: usize| {
+        let keys: Vec<String> = keys.iter().map(|k| format!("'{k}'")).collect();
+        format!(
+            "  - keys: [{}]\n    by: alice\n    at: 2026-11-01T00:00:00Z\n    ticket: T-{i}\n{extra}",
+            keys.join(", ")
+        )
+    };
+    for i in 0..n {
+        ledger.push_str(&match i % 5 {
+            0 => entry(&[key(i)], "", i),
+            1 => entry(&[key(i)], "    tenants: [clinic]\n", i),
+            2 => entry(&[key(i)], "    expires: 2026-11-02T00:00:00Z\n", i),
+            3 => entry(&[key(i)], "", i),
+            _ => continue,
+        });
+    }
+    let many: Vec<String> = (0..n).step_by(7).map(key).collect();
+    ledger.push_str(&entry(&many, "", n));
+    let head_ledger = crate::approval::from_bytes("l", ledger.as_bytes()).unwrap();
+    let release = crate::approval::from_bytes(
+        "l",
+        format!("approvals:\n{}", entry(&[key(9)], "", n + 1)).as_bytes(),
+    )
+    .unwrap();
+    // Those of the fourth kind wait for a review.
+    let untrusted: Vec<(Entry, String)> = head_ledger
+        .iter()
+        .filter(|e| {
+            e.keys.len() == 1
+                && e.ticket
+                    .as_deref()
+                    .is_some_and(|t| t.ends_with('3') || t.ends_with('8'))
+        })
+        .map(|e| (e.clone(), "no review".to_string()))
+        .collect();
+    let config = Config::default();
+    let mut inp = input(&apps, &config, &release, &head_ledger);
+    inp.untrusted = &untrusted;
+    let ledger = super::Ledger::new(&inp);
+    let base = apps[0].base.as_ref().map(|(_, m, _)| m);
+    let changes = crate::diff::diff(base, &apps[0].head, config.options);
+    let one = super::approvals_from(&ledger, &changes, usize::MAX);
+    let two = super::approvals_from(&ledger, &changes, 0);
+    assert_eq!(one.len(), n);
+    assert_eq!(one, two);
+    let states: std::collections::BTreeSet<String> = one
+        .iter()
+        .map(|(_, a)| format!("{:?}/{}", a.state, a.tenants.len()))
+        .collect();
+    assert_eq!(
+        states.into_iter().collect::<Vec<_>>(),
+        [
+            "Approved/0",
+            "Approved/1",
+            "Expired/0",
+            "Pending/0",
+            "Unapproved/0"
+        ],
+    );
+}
