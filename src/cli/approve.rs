@@ -71,7 +71,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
         .collect();
     let chosen = choose_keys(&g.report, &escalations, a.keys, &a.tenants)?;
     if chosen.is_empty() {
-        println!("nothing to approve: every escalation is already approved");
+        super::shared::print("nothing to approve: every escalation is already approved\n")?;
         return Ok(0);
     }
     let new = crate::approval::NewEntry {
@@ -86,7 +86,11 @@ pub(super) fn run(args: Args) -> Result<u8> {
     };
     let (text, signed_by) = entry_text(&g, new, a.sign.as_deref())?;
     gating::write_atomic(&g.ledger_file, &text)?;
-    say_approved(&a.by, &a.tenants, &chosen, signed_by);
+    // The entry is in the ledger: a failure to say so is not a failure to approve (run
+    // again, it would append a second entry).
+    if let Err(e) = say_approved(&a.by, &a.tenants, &chosen, signed_by) {
+        eprintln!("warning: the approval was written, but not reported: {e:#}");
+    }
     Ok(0)
 }
 
@@ -186,7 +190,12 @@ fn entry_text(
 }
 
 /// Says what was approved; `--by` and the tenants are the user's words.
-fn say_approved(by: &str, tenants: &[String], chosen: &[String], signed_by: Option<String>) {
+fn say_approved(
+    by: &str,
+    tenants: &[String],
+    chosen: &[String],
+    signed_by: Option<String>,
+) -> Result<()> {
     let limit = if tenants.is_empty() {
         String::new()
     } else {
@@ -204,7 +213,7 @@ fn say_approved(by: &str, tenants: &[String], chosen: &[String], signed_by: Opti
             crate::signature::SIGNERS_PATH
         ));
     }
-    print!("{}", crate::render::safe::guard(out));
+    super::shared::print(&crate::render::safe::guard(out))
 }
 
 /// The last entry of a ledger text (the one just appended).

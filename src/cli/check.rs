@@ -89,7 +89,7 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
         report.tenants = rows;
     }
     match req.format {
-        Format::Text => print!("{}", text::report(&report, style)),
+        Format::Text => super::shared::print(&text::report(&report, style))?,
         Format::Json => super::shared::print_json(&report)?,
     }
     // The same verdict as the gate's lint and tenant parts, at `--fail-on`.

@@ -163,9 +163,10 @@ impl Env {
     }
 
     pub(super) fn say(&self, s: &str) {
-        #[allow(clippy::print_stdout)]
-        {
-            print!("{}", self.redact(s));
+        // The run's verdict is in its exit code and outputs; a log line that cannot be
+        // written is said on stderr, not made the run's failure.
+        if let Err(e) = super::shared::print(&self.redact(s)) {
+            eprintln!("warning: {e:#}");
         }
     }
 }

@@ -74,11 +74,11 @@ pub(super) fn report_against_baseline(req: &Request, style: Style) -> Result<u8>
         // The notice quotes workflow descriptions and rationales from the head manifests.
         let heads: Vec<&Manifest> = loaded.apps.iter().map(|a| &*a.head).collect();
         let notice = crate::notice::build(&g.report, &heads);
-        print!("{}", crate::render::notice::render(&notice));
+        super::shared::print(&crate::render::notice::render(&notice))?;
     } else if matches!(req.format, ReportFormat::Json) {
         super::shared::print_json(&g.report)?;
     } else {
-        print!("{}", render_gate(&g.report, req.format, style));
+        super::shared::print(&render_gate(&g.report, req.format, style))?;
     }
     let fails = g.report.verdict == Some(report::Verdict::Fail);
     // A gated path that is there but unreadable, with its removal unapproved: the

@@ -36,8 +36,8 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
         bail!("no scope tokens given");
     }
     match args.format {
-        Format::Text => print!("{}", text::explanations(&xs, style)),
-        Format::Json => print!("{}", json::render(&xs)),
+        Format::Text => super::shared::print(&text::explanations(&xs, style))?,
+        Format::Json => super::shared::print(&json::render(&xs))?,
     }
     Ok(u8::from(xs.iter().any(|x| !x.valid)))
 }

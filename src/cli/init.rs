@@ -13,6 +13,6 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(args: Args) -> Result<u8> {
-    print!("{}", crate::init::skeleton(&args.scopes, &args.id));
+    super::shared::print(&crate::init::skeleton(&args.scopes, &args.id))?;
     Ok(0)
 }

@@ -119,6 +119,6 @@ pub(super) fn run(args: Args) -> Result<u8> {
         MatrixFormat::Csv => render::csv(&m),
         MatrixFormat::Html => html::render(&m),
     };
-    print!("{out}");
+    super::shared::print(&out)?;
     Ok(0)
 }

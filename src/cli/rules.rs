@@ -21,9 +21,9 @@ enum RulesFormat {
 
 pub(super) fn run(args: Args, style: Style) -> Result<u8> {
     match args.format {
-        RulesFormat::Text => print!("{}", text::rules(style)),
-        RulesFormat::Json => print!("{}", json::render(rules::RULES)),
-        RulesFormat::Markdown => print!("{}", rules::markdown()),
+        RulesFormat::Text => super::shared::print(&text::rules(style))?,
+        RulesFormat::Json => super::shared::print(&json::render(rules::RULES))?,
+        RulesFormat::Markdown => super::shared::print(&rules::markdown())?,
     }
     Ok(0)
 }

@@ -32,6 +32,6 @@ pub(super) fn run(args: Args) -> Result<u8> {
         SchemaName::Matrix => crate::matrix::json_schema(),
         SchemaName::Usage => crate::usage_analysis::report::json_schema(),
     };
-    print!("{}", json::render(&schema));
+    super::shared::print(&json::render(&schema))?;
     Ok(0)
 }

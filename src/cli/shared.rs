@@ -127,7 +127,24 @@ pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
 pub(super) fn print_json(report: &crate::report::Report) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    crate::render::json::write_report(report, &mut out)
-        .and_then(|()| out.flush())
-        .context("cannot write the report to standard output")
+    written(crate::render::json::write_report(report, &mut out).and_then(|()| out.flush()))
+}
+
+/// Writes `text` to standard output: every command's output goes through here, never
+/// `print!`, which panics when the write fails (`scopegate check | head`).
+pub(super) fn print(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// The outcome of writing to standard output. A reader that stopped reading (a closed
+/// pipe) is no error: the rest is not wanted, and the exit code still says what the
+/// command found (a failing gate still exits 1). Any other failure (a full disk) is
+/// an error (exit 2): the output is not whole.
+fn written(r: std::io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot write to standard output"),
+    }
 }

@@ -62,8 +62,8 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
         syntax.capability(),
     );
     match args.format {
-        Format::Text => print!("{}", text::suggestion(&s, style)),
-        Format::Json => print!("{}", json::render(&s)),
+        Format::Text => super::shared::print(&text::suggestion(&s, style))?,
+        Format::Json => super::shared::print(&json::render(&s))?,
     }
     Ok(0)
 }

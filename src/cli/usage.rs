@@ -136,7 +136,7 @@ pub(super) fn run(a: &Args, style: Style) -> Result<u8> {
         UsageFormat::Markdown => render::markdown(&report),
         UsageFormat::Sarif => render::sarif(&report),
     };
-    print!("{out}");
+    super::shared::print(&out)?;
     Ok(u8::from(report.verdict == UsageVerdict::Fail))
 }
 

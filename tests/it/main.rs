@@ -30,6 +30,7 @@ mod matrix_html;
 mod monorepo;
 mod near_miss;
 mod notice;
+mod output_edges;
 mod rule_outputs;
 mod scale;
 mod signed;

@@ -13,6 +13,23 @@ pub mod sarif;
 pub mod text;
 pub mod usage_report;
 
+/// The widest a text table's column is padded to. A longer cell is written whole and
+/// pushes the rest of its line right. Past it, padding helps no reader, and a width
+/// over 65,535 is one Rust's formatter refuses (it panicked on a 70,000-character
+/// scope or tenant).
+const MAX_COLUMN: usize = 100;
+
+/// The width of a text table's column of cells of `widths`: the widest, at least `min`
+/// and at most [`MAX_COLUMN`].
+pub(crate) fn column(widths: impl IntoIterator<Item = usize>, min: usize) -> usize {
+    widths
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+        .max(min)
+        .min(MAX_COLUMN.max(min))
+}
+
 /// Who approved a change, and ` (TICKET)` when there is a ticket, for messages.
 fn approver(a: &crate::report::Approval) -> (&str, String) {
     let ticket = a

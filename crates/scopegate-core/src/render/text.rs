@@ -131,7 +131,7 @@ fn suggestion_raw(s: &Suggestion, st: Style) -> String {
             s.app, s.syntax
         ))
     );
-    let width = s.scopes.iter().map(|x| x.scope.len()).max().unwrap_or(0);
+    let width = super::column(s.scopes.iter().map(|x| x.scope.len()), 0);
     for x in &s.scopes {
         out.push_str(&format!(
             "  {:width$}  {}\n",
@@ -171,7 +171,7 @@ fn suggestion_raw(s: &Suggestion, st: Style) -> String {
 }
 
 pub fn rules(st: Style) -> String {
-    let width = RULES.iter().map(|r| r.id.as_str().len()).max().unwrap_or(0);
+    let width = super::column(RULES.iter().map(|r| r.id.as_str().len()), 0);
     let mut out = String::new();
     for r in RULES {
         out.push_str(&format!(
@@ -231,13 +231,7 @@ fn tenants(r: &Report, st: Style) -> String {
         r.tenants.len() - blocked,
         r.tenants.len()
     );
-    let width = r
-        .tenants
-        .iter()
-        .map(|t| t.tenant.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(6);
+    let width = super::column(r.tenants.iter().map(|t| t.tenant.chars().count()), 6);
     out.push_str(&format!(
         "  {:width$}  {:11}  {:11}  {:11}  verdict\n",
         "tenant", "policy", "approvals", "ehr"

@@ -84,14 +84,8 @@ fn text_raw(r: &UsageReport, st: Style) -> String {
 /// The table of requested scopes per tenant: granted, used, failed, last used.
 fn text_scopes(out: &mut String, r: &UsageReport, st: Style) {
     out.push_str(&format!("\n{}\n", st.bold("Requested, granted and used")));
-    let width = r
-        .scopes
-        .iter()
-        .map(|s| s.scope.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let tw = r.tenants.iter().map(String::len).max().unwrap_or(6).max(6);
+    let width = super::column(r.scopes.iter().map(|s| s.scope.len()), 5);
+    let tw = super::column(r.tenants.iter().map(String::len), 6);
     out.push_str(&format!(
         "  {:width$}  {:tw$}  {:>7}  {:>7}  {:>6}  last used\n",
         "scope", "tenant", "granted", "used", "failed"

@@ -1,0 +1,109 @@
+//! Output at its edges, through the real binary: a reader that stops reading, and cells
+//! wider than Rust's formatter pads. Each once panicked (exit 101); a panic is never an
+//! answer, and the exit code must still say what the command found.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+use crate::support::repo::Repo;
+
+/// A manifest of `n` scopes with a code `Observation?category=` does not know: each is
+/// a warning, so `check` writes far more than a pipe holds.
+fn noisy(n: usize) -> String {
+    let mut m = String::from(
+        "id: noisy\nname: Noisy\nfhir_version: R4\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: ehr launch\n",
+    );
+    let mut needs = String::from("launch");
+    for i in 0..n {
+        m.push_str(&format!(
+            "  - scope: patient/Observation.rs?category=c{i}\n    rationale: reads category c{i}\n"
+        ));
+        needs.push_str(&format!(", patient/Observation.rs?category=c{i}"));
+    }
+    m.push_str(&format!(
+        "workflows:\n  - id: all\n    description: reads them all\n    needs: [{needs}]\n"
+    ));
+    m
+}
+
+/// `args` run in `dir` with standard output closed by its reader before the command
+/// writes: (exit code, stderr).
+fn with_closed_stdout(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let mut child = Command::cargo_bin("scopegate")
+        .unwrap()
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    (status.code().expect("ended by a signal"), stderr)
+}
+
+/// `scopegate check | head`: the reader goes away. No panic, and the exit code is the
+/// verdict the full run gives (here: a failing one at `--fail-on warning`, and a
+/// passing one without it), in text and JSON.
+#[test]
+fn a_reader_that_stops_reading_changes_no_verdict() {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &noisy(3_000));
+    for args in [
+        &["check", "--fail-on", "warning"][..],
+        &["check", "--fail-on", "warning", "--format", "json"],
+        &["check"],
+        &["check", "--format", "json"],
+    ] {
+        let full = r.run(args);
+        assert!(full.stdout.len() > 1 << 17, "more than a pipe holds");
+        let (code, stderr) = with_closed_stdout(r.path(), args);
+        assert_eq!(code, full.code, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    assert_eq!(r.run(&["check", "--fail-on", "warning"]).code, 1);
+}
+
+/// A 70,000-character scope (Rust's formatter pads to at most 65,535) in the text
+/// tables of `suggest` and `usage`, and a tenant name as long in an access log: written
+/// whole, past the column's width, and no panic.
+#[test]
+fn cells_wider_than_a_formatter_pads_are_written_whole() {
+    let r = Repo::new();
+    let code = "a".repeat(70_000);
+    let long = format!("patient/Observation.rs?category={code}");
+    r.write(
+        "smart-app.yaml",
+        &format!(
+            "id: wide\nname: Wide\nfhir_version: R4\nlaunch: [ehr]\nscopes:\n  - scope: launch\n    rationale: ehr launch\n  - scope: \"{long}\"\n    rationale: one very long code\nworkflows:\n  - id: read\n    description: reads it\n    needs: [launch, \"{long}\"]\n"
+        ),
+    );
+    let run = r.run(&["suggest", "smart-app.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&long), "the scope is written whole");
+    let tenant = "t".repeat(70_000);
+    r.write(
+        "access.jsonl",
+        &format!(
+            "{{\"time\": \"2026-11-02T08:00:00Z\", \"tenant\": \"{tenant}\", \"app\": \"wide\", \"method\": \"GET\", \"url\": \"https://ehr/fhir/R4/Observation?category={code}\", \"status\": 200}}\n"
+        ),
+    );
+    let run = r.run(&["usage", "smart-app.yaml", "--access-log", "access.jsonl"]);
+    assert!(
+        !run.stderr.contains("panicked") && run.code != 101,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains(&tenant) && run.stdout.contains(&long));
+}
