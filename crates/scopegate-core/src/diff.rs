@@ -777,4 +777,4 @@ fn rationale_changes(b: &Manifest, head: &Manifest) -> Vec<Change> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

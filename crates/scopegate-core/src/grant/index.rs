@@ -7,6 +7,8 @@
 //! candidate, and the caller still asks [`Restriction::covers`]. Candidates come in the
 //! order the restrictions were pushed, so results built from them are those of a scan.
 
+use std::collections::BTreeSet;
+
 use rustc_hash::FxHashMap;
 
 use crate::scope::{ResourceType, Restriction, Scope, value_coverers};
@@ -19,14 +21,22 @@ pub(crate) struct RestrictionIndex<'a> {
     len: u32,
     /// Entries with no restriction: they cover everything.
     unrestricted: Vec<u32>,
-    /// `(param, value)` for each value of each entry's first clause. If an entry covers
-    /// `r`, its first clause is implied by a clause of `r` on that parameter, so some
-    /// value of it covers the first value of that clause of `r`.
-    by_first: FxHashMap<(&'a str, &'a str), Ids>,
+    /// `(param, value)` for each value of one clause of each entry, its key clause. If
+    /// an entry covers `r`, each of its clauses (the key clause too) is implied by a
+    /// clause of `r` on that parameter, so some value of it covers the first value of
+    /// that clause of `r`. Any clause would do; the one chosen is the one whose values
+    /// were seen least ([`RestrictionIndex::key_clause`]): keyed by their first clause,
+    /// 2,000 `?category=laboratory&code=…` scopes were all under one key, and every
+    /// question about one of them named all 2,000.
+    by_key: FxHashMap<(&'a str, &'a str), Ids>,
     /// `(param, c)` for each value `w` of each clause of each entry and each `c` that
-    /// covers `w`. If `r` covers an entry, some value `v` of `r`'s first clause covers
-    /// a value of the entry's clause on that parameter: the entry is under `(p, v)`.
+    /// covers `w`. If `r` covers an entry, some value `v` of each of `r`'s clauses
+    /// covers a value of the entry's clause on that parameter: the entry is under
+    /// `(p, v)`. The clause of `r` asked is the one with the fewest entries under it.
     by_coverer: FxHashMap<(&'a str, &'a str), Ids>,
+    /// How many entries of several clauses so far had each `(param, value)` in some
+    /// clause: what [`RestrictionIndex::key_clause`] chooses by.
+    seen: FxHashMap<(&'a str, &'a str), u32>,
     /// The entries pushed while there are fewer than `SCAN_BELOW`, not yet in the
     /// tables: a list that short is scanned, and most are that short (a ledger
     /// entry's keys, a type's few scopes). Their tables, made for each, were most of
@@ -39,8 +49,9 @@ impl<'a> RestrictionIndex<'a> {
     pub(crate) const EMPTY: RestrictionIndex<'static> = RestrictionIndex {
         len: 0,
         unrestricted: Vec::new(),
-        by_first: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
+        by_key: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
         by_coverer: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
+        seen: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
         waiting: Vec::new(),
     };
 
@@ -66,7 +77,7 @@ impl<'a> RestrictionIndex<'a> {
             .filter(|r| r.first_clause().is_some())
             .count();
         let mut index = RestrictionIndex::default();
-        index.by_first.reserve(restricted);
+        index.by_key.reserve(restricted);
         index.by_coverer.reserve(restricted);
         for r in restrictions {
             index.index(r);
@@ -77,7 +88,7 @@ impl<'a> RestrictionIndex<'a> {
     /// Room in the tables for `n` more entries, if they will be made.
     fn reserve(&mut self, n: usize) {
         if self.len() + n >= SCAN_BELOW {
-            self.by_first.reserve(n);
+            self.by_key.reserve(n);
             self.by_coverer.reserve(n);
         }
     }
@@ -102,11 +113,11 @@ impl<'a> RestrictionIndex<'a> {
     fn index(&mut self, r: &'a Restriction) {
         let i = self.len;
         self.len += 1;
-        match r.first_clause() {
+        match self.key_clause(r) {
             None => self.unrestricted.push(i),
             Some((p, vs)) => {
                 for v in vs {
-                    add(&mut self.by_first, (p, v), i);
+                    add(&mut self.by_key, (p, v), i);
                 }
                 for (p, vs) in r.clauses() {
                     for w in vs {
@@ -123,6 +134,36 @@ impl<'a> RestrictionIndex<'a> {
         self.len as usize
     }
 
+    /// The clause `r` is keyed by in `by_key`: of its clauses with a value, the one
+    /// whose values earlier entries of several clauses had least (a later one on a
+    /// tie: parameters that narrow, such as `code`, tend to follow shared ones such as
+    /// `category`); `None` for no restriction.
+    fn key_clause(&mut self, r: &'a Restriction) -> Option<(&'a str, &'a BTreeSet<String>)> {
+        let first = r.first_clause()?;
+        let mut clauses = r.clauses().filter(|(_, vs)| !vs.is_empty());
+        let (Some(one), Some(_)) = (clauses.next(), clauses.next()) else {
+            // One clause (most restrictions): nothing to choose.
+            return Some(first);
+        };
+        let mut best = one;
+        let mut best_seen = u32::MAX;
+        for (p, vs) in r.clauses().filter(|(_, vs)| !vs.is_empty()) {
+            let seen: u32 = vs
+                .iter()
+                .map(|v| self.seen.get(&(p, v.as_str())).copied().unwrap_or(0))
+                .sum();
+            if seen <= best_seen {
+                (best, best_seen) = ((p, vs), seen);
+            }
+        }
+        for (p, vs) in r.clauses() {
+            for v in vs {
+                *self.seen.entry((p, v.as_str())).or_default() += 1;
+            }
+        }
+        Some(best)
+    }
+
     /// Entries that may cover `r` (a superset of those that do), in push order; `None`
     /// when the list is short enough to scan whole.
     pub(crate) fn may_cover(&self, r: &Restriction) -> Option<Vec<usize>> {
@@ -133,12 +174,20 @@ impl<'a> RestrictionIndex<'a> {
         for (p, vs) in r.clauses() {
             let Some(w) = vs.iter().next() else { continue };
             for c in value_coverers(p, w) {
-                if let Some(ix) = self.by_first.get(&(p, c)) {
+                if let Some(ix) = self.by_key.get(&(p, c)) {
                     out.extend_from_slice(ix.as_slice());
                 }
             }
         }
         Some(finish(out))
+    }
+
+    /// The entries under `(p, v)` in `by_coverer`, for each of `vs`.
+    fn coverer_lists<'s>(&'s self, p: &'s str, vs: &'s BTreeSet<String>) -> Vec<&'s [u32]> {
+        vs.iter()
+            .filter_map(|v| self.by_coverer.get(&(p, v.as_str())))
+            .map(Ids::as_slice)
+            .collect()
     }
 
     /// Entries `r` may cover (a superset of those it does), in push order; `None` when
@@ -147,14 +196,13 @@ impl<'a> RestrictionIndex<'a> {
         if self.len() < SCAN_BELOW {
             return None;
         }
-        let (p, vs) = r.first_clause()?;
-        let mut out: Vec<u32> = Vec::new();
-        for v in vs {
-            if let Some(ix) = self.by_coverer.get(&(p, v.as_str())) {
-                out.extend_from_slice(ix.as_slice());
-            }
-        }
-        Some(finish(out))
+        r.first_clause()?;
+        // Each clause of `r` names a superset: the one naming fewest is asked.
+        let fewest = r
+            .clauses()
+            .map(|(p, vs)| self.coverer_lists(p, vs))
+            .min_by_key(|lists| lists.iter().map(|l| l.len()).sum::<usize>())?;
+        Some(finish(fewest.concat()))
     }
 }
 
@@ -208,7 +256,7 @@ impl RestrictionIndex<'_> {
         for (p, vs) in r.clauses() {
             for w in vs {
                 for c in value_coverers(p, w) {
-                    if let Some(ix) = self.by_first.get(&(p, c)) {
+                    if let Some(ix) = self.by_key.get(&(p, c)) {
                         out.extend_from_slice(ix.as_slice());
                     }
                 }
