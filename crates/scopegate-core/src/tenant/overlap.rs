@@ -50,15 +50,6 @@ struct Typed<'a> {
     params: FxHashMap<&'a str, Param<'a>>,
 }
 
-#[derive(Debug, Default)]
-struct Param<'a> {
-    /// The scopes that do not restrict it: nothing on it keeps them from overlapping.
-    without: Vec<u32>,
-    /// Those with a value of any code on it (`sys|`).
-    wild: Vec<u32>,
-    by_bucket: FxHashMap<&'a str, Vec<u32>>,
-}
-
 impl<'a> OverlapIndex<'a> {
     pub(crate) fn of(scopes: impl IntoIterator<Item = &'a Scope>) -> OverlapIndex<'a> {
         let mut ix = OverlapIndex::default();
@@ -100,25 +91,149 @@ impl<'a> OverlapIndex<'a> {
     }
 }
 
+#[derive(Debug, Default)]
+struct Param<'a> {
+    /// The scopes that do not restrict it: nothing on it keeps them from overlapping.
+    without: Vec<u32>,
+    /// Those with a value of any code of a system on it (`sys|`), by the system.
+    wild: FxHashMap<&'a str, Vec<u32>>,
+    /// Those with a value with a code, by its bucket ([`overlap_bucket`]).
+    by_bucket: FxHashMap<&'a str, Vec<u32>>,
+    /// Those with a code in a named system or in none (`sys|code`, `|code`), by the
+    /// two: what such a value shares with others of its kind.
+    in_system: FxHashMap<(&'a str, &'a str), Vec<u32>>,
+    /// Those with a code in any system (`code`), by the code.
+    bare_by_code: FxHashMap<&'a str, Vec<u32>>,
+    /// Those with a code in a named system (`sys|code`), by the system: what `sys|`
+    /// may share.
+    coded_in: FxHashMap<&'a str, Vec<u32>>,
+    /// Those with a code in any system (`code`): they share some code of every system.
+    bare: Vec<u32>,
+}
+
+/// The system a token value names: any (`code`), one (`sys|code`, `sys|`), none
+/// (`|code`); `Other` for a value of another parameter or a malformed token, which
+/// overlaps only a value of its bucket.
+#[derive(Clone, Copy)]
+enum System<'v> {
+    Any,
+    Named(&'v str),
+    Other,
+}
+
+/// The system of `sys|`, a value [`overlap_bucket`] puts in no bucket.
+fn any_code_of(v: &str) -> &str {
+    v.strip_suffix('|').unwrap_or(v)
+}
+
+fn system_of<'v>(param: &str, v: &'v str) -> System<'v> {
+    if !token_semantics(param) {
+        return System::Other;
+    }
+    match v.split_once('|') {
+        None => System::Any,
+        Some((_, c)) if c.contains('|') => System::Other,
+        Some(("", "")) => System::Other,
+        Some((s, _)) => System::Named(s),
+    }
+}
+
+impl<'a> Param<'a> {
+    /// Files `tag`'s value `v` on parameter `p`.
+    fn add(&mut self, p: &str, v: &'a str, tag: u32) {
+        match overlap_bucket(p, v) {
+            None => self.wild.entry(any_code_of(v)).or_default().push(tag),
+            Some(b) => {
+                self.by_bucket.entry(b).or_default().push(tag);
+                match system_of(p, v) {
+                    System::Any => {
+                        self.bare.push(tag);
+                        self.bare_by_code.entry(b).or_default().push(tag);
+                    }
+                    System::Named(s) => {
+                        self.in_system.entry((s, b)).or_default().push(tag);
+                        if !s.is_empty() {
+                            self.coded_in.entry(s).or_default().push(tag);
+                        }
+                    }
+                    System::Other => {}
+                }
+            }
+        }
+    }
+
+    /// The lists whose scopes may share a value with one of `values` on `p` (with
+    /// those that do not restrict `p`): a superset of those that do.
+    fn sharing<'s>(
+        &'s self,
+        p: &str,
+        values: &'s std::collections::BTreeSet<String>,
+    ) -> Vec<&'s [u32]> {
+        let mut lists: Vec<&[u32]> = vec![&self.without];
+        fn get<'m>(m: &'m FxHashMap<&str, Vec<u32>>, k: &str) -> Option<&'m [u32]> {
+            m.get(k).map(Vec::as_slice)
+        }
+        for v in values {
+            match overlap_bucket(p, v) {
+                // Any code of a system: its codes, any system's codes, the same system.
+                None => {
+                    let s = any_code_of(v);
+                    lists.extend(get(&self.coded_in, s));
+                    lists.push(&self.bare);
+                    lists.extend(get(&self.wild, s));
+                }
+                Some(b) => match system_of(p, v) {
+                    // A code in any system: the code in every system, and every
+                    // system's `sys|`.
+                    System::Any => {
+                        lists.extend(get(&self.by_bucket, b));
+                        lists.extend(self.wild.values().map(Vec::as_slice));
+                    }
+                    // A code in one system (or none): the same, the code in any
+                    // system, and the system's `sys|`.
+                    System::Named(s) => {
+                        lists.extend(self.in_system.get(&(s, b)).map(Vec::as_slice));
+                        lists.extend(get(&self.bare_by_code, b));
+                        if !s.is_empty() {
+                            lists.extend(get(&self.wild, s));
+                        }
+                    }
+                    System::Other => lists.extend(get(&self.by_bucket, b)),
+                },
+            }
+        }
+        lists
+    }
+}
+
 impl Typed<'_> {
     fn finish(&mut self) {
         let mut params: FxHashMap<&str, Param<'_>> = FxHashMap::default();
-        for (_, r) in &self.all {
-            for (p, _) in r.clauses().filter(|(p, _)| !is_modified_parameter(p)) {
-                params.entry(p).or_default();
+        // Each scope's values filed under each parameter it restricts; then the scopes
+        // that do not restrict a parameter, found by the tags each holds (one pass per
+        // parameter over the scopes, not one per scope and parameter for both).
+        let mut holders: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+        for (tag, r) in &self.all {
+            for (p, vs) in r.clauses().filter(|(p, _)| !is_modified_parameter(p)) {
+                let px = params.entry(p).or_default();
+                for v in vs {
+                    px.add(p, v, *tag);
+                }
+                let h = holders.entry(p).or_default();
+                if h.last() != Some(tag) {
+                    h.push(*tag);
+                }
             }
         }
-        for (tag, r) in &self.all {
-            for (p, px) in &mut params {
-                let Some(values) = r.clauses().find(|(q, _)| q == p).map(|(_, vs)| vs) else {
+        for (p, px) in &mut params {
+            let with = &holders[p];
+            // Tags are in push order in both: a merge.
+            let mut k = 0;
+            for (tag, _) in &self.all {
+                if with.get(k) == Some(tag) {
+                    k += 1;
+                } else {
                     px.without.push(*tag);
-                    continue;
-                };
-                for v in values {
-                    match overlap_bucket(p, v) {
-                        None => px.wild.push(*tag),
-                        Some(b) => px.by_bucket.entry(b).or_default().push(*tag),
-                    }
                 }
             }
         }
@@ -127,27 +242,22 @@ impl Typed<'_> {
 
     fn may_overlap(&self, s: &Restriction, out: &mut Vec<u32>) {
         let all = || self.all.iter().map(|(t, _)| *t);
-        let Some((p, values)) = s.clauses().find(|(p, _)| !is_modified_parameter(p)) else {
-            // Unrestricted, or only on modified parameters: anything may overlap it.
-            out.extend(all());
-            return;
-        };
-        let Some(px) = self.params.get(p) else {
-            // No scope on the type restricts `p`.
-            out.extend(all());
-            return;
-        };
-        out.extend_from_slice(&px.without);
-        out.extend_from_slice(&px.wild);
-        for v in values {
-            match overlap_bucket(p, v) {
-                // Any code of a system: every scope restricting `p` may share one.
-                None => {
-                    out.extend(all());
-                    return;
-                }
-                Some(b) => out.extend(px.by_bucket.get(b).into_iter().flatten()),
-            }
+        // Each parameter `s` restricts unmodified names a superset: the one naming
+        // fewest is asked (a first clause most scopes share, `category=laboratory`,
+        // named them all). One no scope on the type restricts names them all.
+        let fewest = s
+            .clauses()
+            .filter(|(p, _)| !is_modified_parameter(p))
+            .map(|(p, values)| self.params.get(p).map(|px| px.sharing(p, values)))
+            .min_by_key(|lists| match lists {
+                Some(lists) => lists.iter().map(|l| l.len()).sum(),
+                None => self.all.len(),
+            });
+        match fewest {
+            Some(Some(lists)) => out.extend(lists.into_iter().flatten().copied()),
+            // Unrestricted, only on modified parameters, or on one no scope here
+            // restricts: anything may overlap it.
+            _ => out.extend(all()),
         }
     }
 }
