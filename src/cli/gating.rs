@@ -539,7 +539,7 @@ pub fn load_at(
         _ => None,
     };
     let tenants = match judge {
-        Some(j) => load_tenants(&j.list_dir(tenant::DIR)?, &|p| j.read(p), &label)?,
+        Some(j) => load_tenants(&j.list_dir(tenant::DIR)?, &|ps| j.read_many(ps), &label)?,
         None => worktree_tenants(&root)?,
     };
     let signers = read_signers(judge, from_worktree, &root, &label)?;
@@ -1108,15 +1108,22 @@ pub fn worktree_tenants(root: &Path) -> Result<Vec<Tenant>> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
     };
     let tree = Tree::lazy(root);
-    load_tenants(&names, &|p| tree.read(p), &|p| p.to_string())
+    load_tenants(
+        &names,
+        &|ps| ps.iter().map(|p| tree.read(p)).collect(),
+        &|p| p.to_string(),
+    )
 }
 
 /// Parses the profiles named in a listing of `.scopegate/tenants/`, and the EHR
 /// snapshots they name, read with `read`; `label` names a path in messages. Every
 /// problem in every file is reported together.
+/// Reads the files at the paths given, in order (`None` where there is none).
+type ReadMany<'r> = dyn Fn(&[String]) -> Result<Vec<Option<Vec<u8>>>> + 'r;
+
 fn load_tenants(
     names: &[String],
-    read: &dyn Fn(&str) -> Result<Option<Vec<u8>>>,
+    read_many: &ReadMany<'_>,
     label: &dyn Fn(&str) -> String,
 ) -> Result<Vec<Tenant>> {
     let mut names: Vec<&String> = names
@@ -1124,12 +1131,26 @@ fn load_tenants(
         .filter(|n| tenant::name_of(n).is_some())
         .collect();
     names.sort();
+    // Read together: from git, each file read alone looked the directory up again (a
+    // tree of 8,000 profiles read 8,000 times: 3.9 s).
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}/{n}", tenant::DIR))
+        .collect();
+    let profiles: Vec<(&String, Result<tenant::Profile, crate::yaml::LoadError>)> = paths
+        .iter()
+        .zip(read_many(&paths)?)
+        .filter_map(|(path, bytes)| Some((path, tenant::from_bytes(&label(path), &bytes?))))
+        .collect();
+    let ehr_paths: Vec<String> = profiles
+        .iter()
+        .filter_map(|(_, p)| Some(p.as_ref().ok()?.ehr.as_ref()?.0.clone()))
+        .collect();
+    let mut snapshots = ehr_paths.iter().zip(read_many(&ehr_paths)?);
     let mut tenants = Vec::new();
     let mut errors = Vec::new();
-    for n in names {
-        let path = format!("{}/{n}", tenant::DIR);
-        let Some(bytes) = read(&path)? else { continue };
-        let profile = match tenant::from_bytes(&label(&path), &bytes) {
+    for (_, profile) in profiles {
+        let profile = match profile {
             Ok(p) => p,
             Err(e) => {
                 errors.push(e);
@@ -1138,15 +1159,15 @@ fn load_tenants(
         };
         let ehr = match &profile.ehr {
             None => None,
-            Some((p, pos)) => match read(p)? {
-                Some(b) => match tenant::ehr_from_bytes(&label(p), &b) {
+            Some((p, pos)) => match snapshots.next() {
+                Some((_, Some(b))) => match tenant::ehr_from_bytes(&label(p), &b) {
                     Ok(e) => Some(e),
                     Err(e) => {
                         errors.push(e);
                         continue;
                     }
                 },
-                None => {
+                _ => {
                     errors.push(crate::yaml::fail(
                         &profile.path,
                         *pos,
@@ -1237,5 +1258,63 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert!(std::fs::symlink_metadata(&target).unwrap().is_file());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "approvals: []\n");
+    }
+
+    /// The profiles are read in one batch and their EHR snapshots in another, however
+    /// many there are (from git, each file read alone looked its directory up again:
+    /// 8,000 profiles took 3.9 s). Each is still judged on its own: a profile that
+    /// does not parse and a snapshot that is not there are each an error, in name order.
+    #[test]
+    fn tenant_profiles_and_snapshots_are_read_in_two_batches() {
+        use std::cell::RefCell;
+        let ehr = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/tenants/ehr/regional-hospital.json"
+        ))
+        .unwrap();
+        let mut files: std::collections::HashMap<String, Vec<u8>> = (0..50)
+            .map(|i| {
+                (
+                    format!(".scopegate/tenants/t{i:02}.yaml"),
+                    format!("description: tenant {i}\nehr: ehr/t{i:02}.json\n").into_bytes(),
+                )
+            })
+            .collect();
+        for i in (0..50).filter(|i| *i != 17) {
+            files.insert(format!("ehr/t{i:02}.json"), ehr.clone());
+        }
+        files.insert(".scopegate/tenants/t30.yaml".into(), b"deny: [".to_vec());
+        let batches = RefCell::new(Vec::new());
+        let read_many = |paths: &[String]| -> anyhow::Result<Vec<Option<Vec<u8>>>> {
+            batches.borrow_mut().push(paths.len());
+            Ok(paths.iter().map(|p| files.get(p).cloned()).collect())
+        };
+        let mut names: Vec<String> = (0..50).rev().map(|i| format!("t{i:02}.yaml")).collect();
+        names.push("notes.txt".into());
+        let err = super::load_tenants(&names, &read_many, &|p| p.to_string()).unwrap_err();
+        assert_eq!(*batches.borrow(), [50, 49]);
+        let msg = format!("{err}");
+        let (snapshot, parse) = (
+            msg.find("the EHR snapshot `ehr/t17.json` does not exist")
+                .unwrap(),
+            msg.find(".scopegate/tenants/t30.yaml").unwrap(),
+        );
+        assert!(snapshot < parse, "{msg}");
+        // Control: with both fixed, every tenant loads, with its snapshot, in order.
+        files.insert("ehr/t17.json".into(), ehr.clone());
+        files.insert(
+            ".scopegate/tenants/t30.yaml".into(),
+            b"ehr: ehr/t30.json\n".to_vec(),
+        );
+        batches.borrow_mut().clear();
+        let read_many = |paths: &[String]| -> anyhow::Result<Vec<Option<Vec<u8>>>> {
+            batches.borrow_mut().push(paths.len());
+            Ok(paths.iter().map(|p| files.get(p).cloned()).collect())
+        };
+        let tenants = super::load_tenants(&names, &read_many, &|p| p.to_string()).unwrap();
+        assert_eq!(*batches.borrow(), [50, 50]);
+        assert_eq!(tenants.len(), 50);
+        assert!(tenants.iter().all(|t| t.ehr.is_some()));
+        assert_eq!(tenants[3].profile.name, "t03");
     }
 }
