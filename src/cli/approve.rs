@@ -135,9 +135,11 @@ fn choose_keys(
         keys_to_approve(report, tenants)
     } else {
         let current: Vec<&str> = escalations.iter().map(|c| c.key.as_str()).collect();
+        // By hash: thousands of `--key`s each looked for among thousands of keys.
+        let is_current: rustc_hash::FxHashSet<&str> = current.iter().copied().collect();
         let unknown: Vec<&String> = keys
             .iter()
-            .filter(|k| !current.contains(&k.as_str()))
+            .filter(|k| !is_current.contains(k.as_str()))
             .collect();
         if !unknown.is_empty() {
             bail!(

@@ -485,7 +485,7 @@ fn approval_column(
             .ok()
             .and_then(|s| t.profile.sensitive_in(&s).map(str::to_string));
         let applies = |e: &Entry| {
-            e.tenants.iter().any(|x| x == name) || (e.tenants.is_empty() && sensitive.is_none())
+            ledger.names_tenant(e, name) || (e.tenants.is_empty() && sensitive.is_none())
         };
         if ledger.approval_among(c, &applies).state != ApprovalState::Approved {
             let why = match &sensitive {
