@@ -23,7 +23,6 @@ const IN_SIGNATURES_ONLY: &[&str] = &[
     "Pairing",
     "Piece",
     "Pos",
-    "Profile",
     "Refresh",
     "ResourceScope",
     "Rule",
