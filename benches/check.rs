@@ -2,7 +2,9 @@
 //! in several shapes: `spread` over 146 types and 3 levels, and shapes that concentrate
 //! on one type (issue 15 §1): `one-type` (`patient/Observation.rs?category=cN`),
 //! `one-type-systems` (the same codes as `cN`, `system|cN` and `|cN`), `wildcard`
-//! (`patient/*.rs?category=cN`) and `broad-needs` (every workflow needs the whole type).
+//! (`patient/*.rs?category=cN`), `broad-needs` (every workflow needs the whole type) and
+//! `lab-codes` (US Core's form: one category shared by all, a LOINC code each,
+//! `patient/Observation.rs?category=laboratory&code=http://loinc.org|N`).
 //!
 //! Run with `cargo bench --bench check`. Reports per shape the median of several runs of
 //! the whole check in process (load + lint) and, measured in the same run on the same
@@ -22,12 +24,13 @@ const SCOPES: usize = 5_000;
 const WORKFLOWS: usize = 500;
 const RUNS: usize = 7;
 
-const SHAPES: [&str; 5] = [
+const SHAPES: [&str; 6] = [
     "spread",
     "one-type",
     "one-type-systems",
     "wildcard",
     "broad-needs",
+    "lab-codes",
 ];
 
 fn spread() -> Vec<String> {
@@ -66,6 +69,11 @@ fn generate(shape: &str) -> String {
             .collect(),
         "wildcard" => (1..=SCOPES)
             .map(|i| format!("patient/*.rs?category=c{i}"))
+            .collect(),
+        "lab-codes" => (1..=SCOPES)
+            .map(|i| {
+                format!("patient/Observation.rs?category=laboratory&code=http://loinc.org|{i}-0")
+            })
             .collect(),
         other => panic!("unknown shape {other}"),
     };
