@@ -1,13 +1,14 @@
 //! The command line: parse arguments, read files, call the pure stages, print.
 //!
 //! The only module that reads the filesystem and environment and writes to
-//! stdout/stderr (with `render`). Exit codes: 0 pass, 1 findings, 2 could not run.
+//! stdout/stderr (with `render`), through `shared::print` and `shared::say_err` only:
+//! `print!` and `eprintln!` panic when a write fails, and clippy's print lints keep
+//! them out. Exit codes: 0 pass, 1 findings, 2 could not run.
 //!
 //! One module per command, each with its own `Args` and a `run`; this file is the
 //! table of contents: the command list and the dispatch. What several commands share
 //! (loading manifests, formats, the algebra flag) is in `shared`; reading both ends of
 //! a gate run is `gating` and `manifests`, the GitHub flags `api`.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod api;
 mod approve;
@@ -123,7 +124,7 @@ pub fn run() -> u8 {
                 Some(errs) => errs.to_string(),
                 None => format!("error: {e:#}"),
             };
-            eprintln!("{}", crate::render::safe::guard(msg));
+            shared::say_err(&crate::render::safe::guard(msg));
             2
         }
     }

@@ -89,7 +89,9 @@ pub(super) fn run(args: Args) -> Result<u8> {
     // The entry is in the ledger: a failure to say so is not a failure to approve (run
     // again, it would append a second entry).
     if let Err(e) = say_approved(&a.by, &a.tenants, &chosen, signed_by) {
-        eprintln!("warning: the approval was written, but not reported: {e:#}");
+        super::shared::say_err(&format!(
+            "warning: the approval was written, but not reported: {e:#}"
+        ));
     }
     Ok(0)
 }

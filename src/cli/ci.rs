@@ -166,7 +166,7 @@ impl Env {
         // The run's verdict is in its exit code and outputs; a log line that cannot be
         // written is said on stderr, not made the run's failure.
         if let Err(e) = super::shared::print(&self.redact(s)) {
-            eprintln!("warning: {e:#}");
+            super::shared::say_err(&format!("warning: {e:#}"));
         }
     }
 }

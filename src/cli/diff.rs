@@ -85,7 +85,7 @@ pub(super) fn report_against_baseline(req: &Request, style: Style) -> Result<u8>
     // report is shown, but the gate could not judge the app.
     let cannot = crate::gate::cannot_judge(&loaded.removed, &g.report);
     for m in &cannot {
-        eprintln!("error: {m}");
+        super::shared::say_err(&format!("error: {m}"));
     }
     // The process exits next, and the OS takes the memory back at once: freeing the
     // parsed manifests and the report one allocation at a time (about 10^5 of them for

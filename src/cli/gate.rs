@@ -28,18 +28,15 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
     }
     match result {
         Ok(1) => {
-            eprintln!(
-                "note: advisory run (--advisory): the findings above would fail the gate in CI; exit 0"
+            super::shared::say_err(
+                "note: advisory run (--advisory): the findings above would fail the gate in CI; exit 0",
             );
             Ok(0)
         }
         Err(e) if no_previous_release(&e) => {
-            eprintln!(
-                "{}",
-                crate::render::safe::guard(format!(
-                    "note: advisory run (--advisory): nothing to compare with, so nothing was gated; exit 0\n  why: {e:#}"
-                ))
-            );
+            super::shared::say_err(&crate::render::safe::guard(format!(
+                "note: advisory run (--advisory): nothing to compare with, so nothing was gated; exit 0\n  why: {e:#}"
+            )));
             Ok(0)
         }
         other => other,

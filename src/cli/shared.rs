@@ -138,6 +138,17 @@ pub(super) fn print(text: &str) -> Result<()> {
     written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
 }
 
+/// Writes `text` and a line break to standard error: every message goes through here,
+/// never `eprintln!`, which panics when the write fails (stderr on a full disk). A
+/// message that cannot be written is lost; the exit code still says what happened.
+pub(crate) fn say_err(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(text.as_bytes())
+        .and_then(|()| err.write_all(b"\n"));
+}
+
 /// The outcome of writing to standard output. A reader that stopped reading (a closed
 /// pipe) is no error: the rest is not wanted, and the exit code still says what the
 /// command found (a failing gate still exits 1). Any other failure (a full disk) is

@@ -107,3 +107,48 @@ fn cells_wider_than_a_formatter_pads_are_written_whole() {
     );
     assert!(run.stdout.contains(&tenant) && run.stdout.contains(&long));
 }
+
+/// Standard output or standard error on a full disk (`/dev/full`): exit 2 for output
+/// that is not whole, no panic either way; a message that cannot be written to stderr
+/// is lost, and the exit code still says what happened (here: a manifest that does not
+/// parse, exit 2).
+#[test]
+fn a_full_disk_under_stdout_or_stderr_is_no_panic() {
+    let r = Repo::new();
+    r.write("smart-app.yaml", &noisy(10));
+    r.write("broken.yaml", "id: x\nscopes: [\n");
+    let run = |args: &[&str], stdout_full: bool| {
+        let full = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap()
+        };
+        let mut c = Command::cargo_bin("scopegate").unwrap();
+        c.env_clear()
+            .env("NO_COLOR", "1")
+            .current_dir(r.path())
+            .args(args);
+        if stdout_full {
+            c.stdout(full()).stderr(Stdio::piped());
+        } else {
+            c.stdout(Stdio::piped()).stderr(full());
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&["check", "smart-app.yaml"], true);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output"),
+        "{stderr}"
+    );
+    assert_eq!(run(&["check", "broken.yaml"], false).0, Some(2));
+    assert_eq!(
+        run(&["check", "--fail-on", "warning", "smart-app.yaml"], false).0,
+        Some(1)
+    );
+}
