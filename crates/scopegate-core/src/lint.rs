@@ -295,6 +295,8 @@ impl<'m> Lint<'m> {
         let ResourceType::Named(ty) = &r.resource else {
             return;
         };
+        // Quoted once: each of the token's unknown values is a finding that quotes it.
+        let quoted = std::cell::OnceCell::new();
         for (param, values) in r.restriction.clauses() {
             let Some((system, codes)) = crate::fhir::value_set(ty, param) else {
                 continue;
@@ -328,7 +330,7 @@ impl<'m> Lint<'m> {
                     pos,
                     format!(
                         "{}: `{code}` is not a code of `{ty}?{param}=` ({system})",
-                        code_of(raw)
+                        quoted.get_or_init(|| code_of(raw))
                     ),
                     Some(hint),
                 );
