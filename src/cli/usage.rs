@@ -122,6 +122,9 @@ pub(super) fn run(a: &Args, style: Style) -> Result<u8> {
             }
         }?;
     }
+    if let Some(why) = tally.too_many() {
+        bail!("{why}");
+    }
     let report = analyze::analyze(
         m,
         &tally,

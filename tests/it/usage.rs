@@ -423,3 +423,36 @@ fn the_bundled_example_evidence_reads_as_in_the_usage_guide() {
     ]);
     insta::assert_json_snapshot!("usage_example_json", v);
 }
+
+/// Evidence naming more tenants than `usage` tells apart (65,534) is refused, exit 2 with
+/// why, where the tenants past the last were folded into one and some tenant's access
+/// was reported as another's. Control: 1,000 tenants are each reported.
+#[test]
+fn evidence_of_more_tenants_than_usage_tells_apart_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = |n: usize| {
+        let path = dir.path().join(format!("access-{n}.jsonl"));
+        let text: String = (0..n)
+            .map(|i| {
+                format!(
+                    "{{\"time\":\"2026-11-02T08:00:00Z\",\"tenant\":\"t{i}\",\"app\":\"chart-viewer\",\"method\":\"GET\",\"url\":\"https://ehr.example/fhir/R4/Observation?patient=1&category=vital-signs\",\"status\":200}}\n"
+                )
+            })
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let manifest = "tests/fixtures/usage/wildcard/smart-app.yaml";
+    let many = log(65_600);
+    let r = run(&[manifest, "--access-log", &many]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("more than 65534 distinct tenants") && r.stdout.is_empty(),
+        "{}",
+        r.stderr
+    );
+    let few = log(1_000);
+    let (code, v) = json(&[manifest, "--access-log", &few]);
+    assert_eq!(code, 0);
+    assert_eq!(v["tenants"].as_array().map(Vec::len), Some(1_000), "{v:#}");
+}

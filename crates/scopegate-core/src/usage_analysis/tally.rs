@@ -146,6 +146,9 @@ pub struct Tally {
     pub bad_count: u64,
     pub(crate) bad: Vec<BadLine>,
     scratch: String,
+    /// What the evidence named more of than the tally can tell apart (65,534 tenants
+    /// or resource types): the report would fold the rest into one, so there is none.
+    overflow: Option<&'static str>,
 }
 
 impl Tally {
@@ -167,6 +170,7 @@ impl Tally {
             bad_count: 0,
             bad: Vec::new(),
             scratch: String::new(),
+            overflow: None,
         }
     }
 
@@ -214,11 +218,34 @@ impl Tally {
         }
     }
 
+    /// Why the evidence cannot be analysed: it names more tenants or resource types
+    /// than the tally tells apart. The caller stops (exit 2) rather than report some
+    /// of them as one.
+    pub fn too_many(&self) -> Option<String> {
+        self.overflow.map(|what| {
+            format!(
+                "the evidence names more than {} distinct {what}; scopegate usage cannot tell them apart\n  hint: split the evidence (by tenant, or by time) and run `scopegate usage` on each part",
+                SYSTEM - 1
+            )
+        })
+    }
+
     pub(crate) fn tenant_id(&mut self, tenant: &str) -> u16 {
         if let Some(id) = self.tenant_ids.get(tenant) {
             return *id;
         }
-        let id = u16::try_from(self.tenants.len()).unwrap_or(SYSTEM - 1);
+        let Some(id) = u16::try_from(self.tenants.len())
+            .ok()
+            .filter(|id| *id < SYSTEM - 1)
+        else {
+            // Past the last id: every further tenant is one, named as such (so that the
+            // tally stays whole), and the evidence is refused (`too_many`).
+            if self.tenants.len() < usize::from(SYSTEM) {
+                self.tenants.push("(more tenants)".into());
+            }
+            self.overflow.get_or_insert("tenants");
+            return SYSTEM - 1;
+        };
         self.tenants.push(tenant.to_string());
         self.tenant_ids.insert(tenant.to_string(), id);
         id
@@ -229,7 +256,16 @@ impl Tally {
         if let Some(id) = self.type_ids.get(ty) {
             return *id;
         }
-        let id = u16::try_from(self.types.len()).unwrap_or(SYSTEM - 1);
+        let Some(id) = u16::try_from(self.types.len())
+            .ok()
+            .filter(|id| *id < SYSTEM - 1)
+        else {
+            if self.types.len() < usize::from(SYSTEM) {
+                self.types.push("(more types)".into());
+            }
+            self.overflow.get_or_insert("resource types");
+            return SYSTEM - 1;
+        };
         self.types.push(ty.to_string());
         self.type_ids.insert(ty.to_string(), id);
         id

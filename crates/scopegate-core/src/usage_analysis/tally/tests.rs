@@ -47,3 +47,29 @@ fn distinct_searches_are_tallied_in_time_linear_in_them() {
     let (small, big) = (check(5_000), check(50_000));
     crate::scaling::assert_near_linear("searches", small, big);
 }
+
+/// Evidence that names more tenants (or resource types) than the tally's ids tell apart
+/// is refused (`too_many`): each past the last id was folded into one, and the report
+/// named some tenants' access as another's. The tally itself stays whole (a placeholder
+/// name for the last id), so nothing indexes past its names. Control: as many as it
+/// tells apart.
+#[test]
+fn more_tenants_or_types_than_ids_is_refused_not_folded() {
+    let mut t = Tally::new("app", None, Vec::new());
+    for i in 0..usize::from(SYSTEM - 1) {
+        t.tenant_id(&format!("t{i}"));
+        t.type_id(Some(&format!("T{i}")));
+    }
+    assert_eq!(t.too_many(), None);
+    assert_eq!(t.tenant_id("t0"), 0);
+    assert_eq!(t.tenant_id("one more"), SYSTEM - 1);
+    assert_eq!(t.tenant_id("and another"), SYSTEM - 1);
+    assert_eq!(t.tenants.len(), usize::from(SYSTEM));
+    let why = t.too_many().unwrap();
+    assert!(why.contains("more than 65534 distinct tenants"), "{why}");
+    assert!(why.contains("split the evidence"), "{why}");
+    assert_eq!(t.type_id(Some("one more type")), SYSTEM - 1);
+    assert_eq!(t.types.len(), usize::from(SYSTEM));
+    // The first overflow is the one named.
+    assert!(t.too_many().unwrap().contains("tenants"));
+}
