@@ -434,8 +434,11 @@ fn publish(report: &Report, args: &Args, env: &Env) -> Result<PathBuf> {
     if !args.no_summary
         && let Some(summary) = &env.step_summary
     {
-        // GitHub refuses a step summary over 1 MiB; stay well inside it.
-        env.append(summary, &markdown::render_limited(report, None, 1_000_000))?;
+        // GitHub refuses a step summary over 1 MiB (in bytes); stay well inside it.
+        env.append(
+            summary,
+            &markdown::render_limited_bytes(report, None, 1_000_000),
+        )?;
     }
 
     Ok(report_path)

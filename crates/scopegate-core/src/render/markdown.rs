@@ -32,8 +32,8 @@ mod truncation;
 use app::{by_app, new_apps};
 use change::{escalations, ranked, reductions, workflow_changes};
 use tenant::tenant_matrix;
-pub use truncation::render_limited;
 use truncation::{Cut, truncation_note};
+pub use truncation::{render_limited, render_limited_bytes};
 
 /// The report as Markdown, at most `MAX_CHARS` characters. `marker`, when given,
 /// is emitted verbatim as the first line (the caller guarantees it is a safe HTML

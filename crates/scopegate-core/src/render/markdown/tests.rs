@@ -465,6 +465,38 @@ fn a_bigger_bound_keeps_more_for_the_job_summary() {
     assert!(md.contains("1,048,576-character limit"));
 }
 
+/// GitHub's job summary limit is in bytes: a report of non-ASCII text (three bytes a
+/// character here) fits in bytes, where a character bound let it run to nearly three
+/// times the limit. Control: a report of mostly ASCII uses most of the room.
+#[test]
+fn the_job_summary_bound_is_in_bytes() {
+    let mut r = huge_report();
+    for c in &mut r.changes {
+        c.description = format!("{}：処方の確認と照合のための読み取り", c.description);
+    }
+    for f in &mut r.findings {
+        f.message = format!("{}：根拠のない権限", f.message);
+    }
+    let max = 200_000;
+    let md = render_limited_bytes(&r, None, max);
+    assert!(md.len() <= max, "{} bytes", md.len());
+    assert!(
+        md.len() > max / 2,
+        "{} bytes: most of the room is used",
+        md.len()
+    );
+    assert!(
+        md.contains("Truncated") || md.contains("left out"),
+        "the note says so"
+    );
+    assert!(
+        render_limited(&r, None, max).len() > max,
+        "the character bound overshoots"
+    );
+    let mostly_ascii = render_limited_bytes(&huge_report(), None, max);
+    assert!(mostly_ascii.len() <= max && mostly_ascii.len() > max * 8 / 10);
+}
+
 #[test]
 fn any_bound_is_respected_even_below_the_heading() {
     let r = sample();

@@ -11,6 +11,21 @@ use crate::report::{Direction, Report};
 use super::app::unchanged_apps;
 use super::{compose, heading, plural, thousands};
 
+/// The report as Markdown, at most `max_bytes` bytes of UTF-8 (GitHub's job summary is
+/// limited in bytes; a report of non-ASCII text is up to four bytes a character): as
+/// [`render_limited`], with fewer characters allowed until the bytes fit.
+pub fn render_limited_bytes(r: &Report, marker: Option<&str>, max_bytes: usize) -> String {
+    let mut chars = max_bytes;
+    loop {
+        let out = render_limited(r, marker, chars);
+        if out.len() <= max_bytes || chars == 0 {
+            return out;
+        }
+        // Shrink by the overshoot, and a tenth more: two or three rounds at most.
+        chars = (chars as u128 * max_bytes as u128 / out.len() as u128 * 9 / 10) as usize;
+    }
+}
+
 /// The report as Markdown, at most `max_chars` characters (not bytes). Detail is
 /// dropped in this order until it fits: the text diff, the list of apps without
 /// changes, workflow changes, reductions, findings, then escalation rows past the
