@@ -32,8 +32,9 @@ mod truncation;
 use app::{by_app, new_apps};
 use change::{escalations, ranked, reductions, workflow_changes};
 use tenant::tenant_matrix;
+pub(crate) use truncation::render_limited;
+pub use truncation::render_limited_bytes;
 use truncation::{Cut, truncation_note};
-pub use truncation::{render_limited, render_limited_bytes};
 
 /// The report as Markdown, at most `MAX_CHARS` characters. `marker`, when given,
 /// is emitted verbatim as the first line (the caller guarantees it is a safe HTML
@@ -56,7 +57,7 @@ fn compose(r: &Report, marker: Option<&str>, cut: Cut, max_chars: usize) -> Stri
     if cut.any() {
         out.push_str(&truncation_note(r, cut, max_chars));
     }
-    tenant_matrix(&mut out, r);
+    tenant_matrix(&mut out, r, !cut.tenants);
     // Said once, under the first escalations table shown.
     let mut legend = super::risk_legend(
         r.changes

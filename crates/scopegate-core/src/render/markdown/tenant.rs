@@ -8,7 +8,9 @@ use crate::report::Report;
 
 use super::{code, prose, thousands};
 
-pub(super) fn tenant_matrix(out: &mut String, r: &Report) {
+/// The tenant table, or with `rows` false only its heading (the count of tenants it
+/// ships to), when the report must be cut to fit.
+pub(super) fn tenant_matrix(out: &mut String, r: &Report, rows: bool) {
     use crate::report::{Check, TenantMode, TenantVerdict};
     if r.tenants.is_empty() {
         return;
@@ -23,10 +25,16 @@ pub(super) fn tenant_matrix(out: &mut String, r: &Report) {
         _ => "enforced: a blocked tenant fails the gate",
     };
     out.push_str(&format!(
-        "\n#### Tenants: ships to {} of {} ({mode})\n\n| tenant | policy | approvals | EHR | verdict | why |\n|---|---|---|---|---|---|\n",
+        "\n#### Tenants: ships to {} of {} ({mode})\n\n",
         thousands(ships),
         thousands(r.tenants.len())
     ));
+    if !rows {
+        return;
+    }
+    out.push_str(
+        "| tenant | policy | approvals | EHR | verdict | why |\n|---|---|---|---|---|---|\n",
+    );
     let cell = |c: Check| match c {
         Check::Pass => "✅ pass",
         Check::Warn => "⚠️ warn",

@@ -736,3 +736,46 @@ fn a_failing_heading_shows_quoted_tenants_as_code_not_backticks() {
     );
     assert!(!h.lines().next().unwrap().contains("\\`"), "{h}");
 }
+
+/// Thousands of tenants: the tenant table is cut before any escalation row (its heading
+/// stays, with how many it ships to), and the note says so; every escalation and "How
+/// to approve" are still there. The table was rendered whatever its size, and the
+/// comment came down to its heading and a note about escalations only.
+#[test]
+fn a_table_of_thousands_of_tenants_is_cut_before_escalations() {
+    use crate::report::{Check, TenantMode, TenantRow, TenantVerdict};
+    let mut r = sample();
+    r.tenant_mode = Some(TenantMode::Enforce);
+    r.tenants = (0..2_000)
+        .map(|i| TenantRow {
+            tenant: format!("tenant-{i}"),
+            profile: format!(".scopegate/tenants/tenant-{i}.yaml"),
+            description: None,
+            policy: Check::Fail,
+            approvals: Check::Fail,
+            ehr: Check::NotChecked,
+            verdict: TenantVerdict::Blocked,
+            problems: vec![
+                "denies `patient/Condition.*`; sensitive `Observation` needs a tenant approval"
+                    .into(),
+            ],
+        })
+        .collect();
+    let md = render(&r, None);
+    assert!(md.chars().count() <= MAX_CHARS);
+    assert!(md.contains("#### Tenants: ships to 0 of 2,000"), "{md}");
+    assert!(!md.contains("| tenant | policy |"));
+    assert!(md.contains("the table of 2,000 tenants"), "{md}");
+    let escalations = r
+        .changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation);
+    for c in escalations {
+        assert!(md.contains(&c.key), "{}: {md}", c.key);
+    }
+    assert!(md.contains("How to approve"));
+    // Control: a few tenants keep their table.
+    r.tenants.truncate(3);
+    let md = render(&r, None);
+    assert!(md.contains("| tenant | policy |") && md.contains("`tenant-2`"));
+}

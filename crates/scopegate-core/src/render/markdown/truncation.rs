@@ -13,7 +13,7 @@ use super::{compose, heading, plural, thousands};
 
 /// The report as Markdown, at most `max_bytes` bytes of UTF-8 (GitHub's job summary is
 /// limited in bytes; a report of non-ASCII text is up to four bytes a character): as
-/// [`render_limited`], with fewer characters allowed until the bytes fit.
+/// the character-bounded rendering, with fewer characters allowed until the bytes fit.
 pub fn render_limited_bytes(r: &Report, marker: Option<&str>, max_bytes: usize) -> String {
     let mut chars = max_bytes;
     loop {
@@ -30,16 +30,17 @@ pub fn render_limited_bytes(r: &Report, marker: Option<&str>, max_bytes: usize) 
 /// dropped in this order until it fits: the text diff, the list of apps without
 /// changes, workflow changes, reductions, findings, then escalation rows past the
 /// most severe; a note says what was left out.
-pub fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
+pub(crate) fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
     let fits = |s: &String| s.chars().count() <= max_chars;
     let mut cut = Cut::default();
-    let steps: [fn(&mut Cut); 6] = [
+    let steps: [fn(&mut Cut); 7] = [
         |_| {},
         |c| c.diff = true,
         |c| c.unchanged = true,
         |c| c.workflow = true,
         |c| c.reductions = true,
         |c| c.findings = true,
+        |c| c.tenants = true,
     ];
     for step in steps {
         step(&mut cut);
@@ -88,6 +89,8 @@ pub(super) struct Cut {
     pub(super) workflow: bool,
     pub(super) reductions: bool,
     pub(super) findings: bool,
+    /// The tenant table's rows (its heading, with the count it ships to, stays).
+    pub(super) tenants: bool,
     /// Show only this many escalation rows.
     pub(super) escalations: Option<usize>,
 }
@@ -99,6 +102,7 @@ impl Cut {
             || self.workflow
             || self.reductions
             || self.findings
+            || self.tenants
             || self.escalations.is_some()
     }
 }
@@ -122,6 +126,7 @@ fn last_resort(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
         workflow: true,
         reductions: true,
         findings: true,
+        tenants: true,
         escalations: Some(0),
     };
     out.push_str(&truncation_note(r, all, max_chars));
@@ -165,6 +170,12 @@ pub(super) fn truncation_note(r: &Report, cut: Cut, max_chars: usize) -> String 
     }
     if cut.findings && !r.findings.is_empty() {
         left_out.push(plural(r.findings.len(), "finding"));
+    }
+    if cut.tenants && !r.tenants.is_empty() {
+        left_out.push(format!(
+            "the table of {}",
+            plural(r.tenants.len(), "tenant")
+        ));
     }
     let total = count(r, Direction::Escalation);
     if let Some(shown) = cut.escalations
