@@ -329,12 +329,24 @@ fn post_comment(
     }
 }
 
+/// The most of an event payload read (GitHub caps a webhook payload at 25 MB).
+const EVENT_MAX_BYTES: usize = 32 << 20;
+
 /// The event that triggered the run, from `GITHUB_EVENT_PATH`.
 fn read_event(env: &Env) -> Result<Event> {
     match &env.event_path {
         Some(p) => {
-            let bytes = std::fs::read(p)
+            // A regular file, of at most what GitHub sends (a webhook payload is capped
+            // at 25 MB): a FIFO would block, and `/dev/zero` would fill the memory.
+            let bytes = super::shared::read_at_most(p, EVENT_MAX_BYTES)
                 .with_context(|| format!("cannot read GITHUB_EVENT_PATH {}", p.display()))?;
+            if bytes.len() > EVENT_MAX_BYTES {
+                bail!(
+                    "GITHUB_EVENT_PATH {} is over {} MiB, more than GitHub sends",
+                    p.display(),
+                    EVENT_MAX_BYTES >> 20
+                );
+            }
             events::parse_event(&env.event_name, &bytes).map_err(anyhow::Error::msg)
         }
         // No payload: nothing in it can be trusted, e.g. a push's default branch.

@@ -104,6 +104,12 @@ pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
 /// Reads at most one byte more than a manifest may have, so a huge file is refused
 /// without reading it all.
 pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
+    read_at_most(p, manifest::MAX_BYTES)
+}
+
+/// [`read_limited`] with a limit of `max` bytes: at most `max + 1` are read, so that a
+/// caller can tell a file over the limit.
+pub(crate) fn read_at_most(p: &Path, max: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     // Opening a FIFO would block until a writer comes: look first.
     let md = std::fs::metadata(p)?;
@@ -114,7 +120,7 @@ pub(crate) fn read_limited(p: &Path) -> std::io::Result<Vec<u8>> {
         ));
     }
     let f = std::fs::File::open(p)?;
-    let limit = manifest::MAX_BYTES as u64 + 1;
+    let limit = max as u64 + 1;
     // Sized from the file's length (`take` hides it from `read_to_end`, which would
     // otherwise grow the buffer by doubling); the limit still holds if the file grows.
     let mut buf = Vec::with_capacity(md.len().min(limit) as usize + 1);

@@ -152,3 +152,43 @@ fn a_full_disk_under_stdout_or_stderr_is_no_panic() {
         Some(1)
     );
 }
+
+/// `GITHUB_EVENT_PATH` that is not a payload GitHub would send: a device that never
+/// ends (`/dev/zero` filled the memory), a FIFO (the run blocked), a file over 32 MiB.
+/// Each is exit 2 with why, at once; the API on loopback is never reached.
+#[test]
+fn an_event_payload_github_would_not_send_is_refused_at_once() {
+    let r = Repo::new();
+    let fifo = r.path().join("event.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let big = r.path().join("event.json");
+    std::fs::write(&big, vec![b' '; (32 << 20) + 1]).unwrap();
+    for (path, why) in [
+        (std::path::PathBuf::from("/dev/zero"), "not a regular file"),
+        (fifo, "not a regular file"),
+        (big, "is over 32 MiB"),
+    ] {
+        let out = assert_cmd::Command::cargo_bin("scopegate")
+            .unwrap()
+            .env_clear()
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_EVENT_NAME", "pull_request")
+            .env("GITHUB_EVENT_PATH", &path)
+            .env("GITHUB_REPOSITORY", "o/r")
+            .env("GITHUB_API_URL", "http://127.0.0.1:9")
+            .current_dir(r.path())
+            .arg("ci")
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+        assert!(stderr.contains(why), "{}: {stderr}", path.display());
+    }
+}
