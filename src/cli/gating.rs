@@ -1097,13 +1097,26 @@ fn short_sha(name: &str) -> &str {
 pub fn worktree_tenants(root: &Path) -> Result<Vec<Tenant>> {
     let dir = root.join(tenant::DIR);
     let names: Vec<String> = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok())
-            // A symlink is listed too: `Tree::read` follows it only to a tracked file
-            // inside the repository, and refuses it otherwise (never skips it).
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .collect(),
+        Ok(entries) => {
+            let mut names = Vec::new();
+            for e in entries.filter_map(|e| e.ok()) {
+                let Some(name) = e.file_name().to_str().map(str::to_string) else {
+                    continue;
+                };
+                // A symlink is listed too: `Tree::read` follows it only to a tracked file
+                // inside the repository, and refuses it otherwise (never skips it).
+                if e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()) {
+                    names.push(name);
+                } else if tenant::name_of(&name).is_some() {
+                    // A directory or a FIFO with a profile's name: never skipped unsaid.
+                    bail!(
+                        "{}/{name} is not a regular file; a tenant profile must be one",
+                        tenant::DIR
+                    );
+                }
+            }
+            names
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
     };

@@ -212,6 +212,36 @@ fn a_tenant_profile_symlinked_out_of_the_repository_is_exit_2_not_skipped() {
     assert_eq!(c.json()["tenants"][0]["tenant"], "strict", "{}", c.stdout);
 }
 
+/// A directory or a FIFO with a tenant profile's name is exit 2, never skipped: skipping
+/// it dropped that tenant's policy without a word.
+#[test]
+fn a_tenant_profile_that_is_a_directory_or_a_fifo_is_exit_2_not_skipped() {
+    let r = released();
+    let dir = r.path().join(".scopegate/tenants/strict.yaml");
+    std::fs::create_dir_all(&dir).unwrap();
+    exit_2(&r.run(&["check"]), "is not a regular file");
+    std::fs::remove_dir(&dir).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&dir)
+            .status()
+            .unwrap()
+            .success()
+    );
+    exit_2(&r.run(&["check"]), "is not a regular file");
+    std::fs::remove_file(&dir).unwrap();
+    // Control: the profile as a regular file is judged, and a directory with another
+    // name (`ehr/`, for snapshots) is not a profile.
+    regular(
+        &r,
+        ".scopegate/tenants/strict.yaml",
+        "description: strict\n",
+    );
+    std::fs::create_dir_all(r.path().join(".scopegate/tenants/ehr")).unwrap();
+    let c = r.run(&["check", "--format", "json"]);
+    assert_eq!(c.json()["tenants"][0]["tenant"], "strict", "{}", c.stdout);
+}
+
 /// Without a config, `check` looks for `./smart-app.yaml`: the same rules.
 #[test]
 fn the_default_manifest_symlinked_out_of_the_repository_is_exit_2() {
