@@ -486,8 +486,8 @@ fn the_job_summary_bound_is_in_bytes() {
         md.len()
     );
     assert!(
-        md.contains("Truncated") || md.contains("left out"),
-        "the note says so"
+        md.contains("Truncated to fit the 200,000-byte limit"),
+        "the note names the limit in bytes"
     );
     assert!(
         render_limited(&r, None, max).len() > max,

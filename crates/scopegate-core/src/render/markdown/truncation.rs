@@ -17,7 +17,7 @@ use super::{compose, heading, plural, thousands};
 pub fn render_limited_bytes(r: &Report, marker: Option<&str>, max_bytes: usize) -> String {
     let mut chars = max_bytes;
     loop {
-        let out = render_limited(r, marker, chars);
+        let out = render_limited_as(r, marker, chars, Some(max_bytes));
         if out.len() <= max_bytes || chars == 0 {
             return out;
         }
@@ -31,8 +31,22 @@ pub fn render_limited_bytes(r: &Report, marker: Option<&str>, max_bytes: usize) 
 /// changes, workflow changes, reductions, findings, then escalation rows past the
 /// most severe; a note says what was left out.
 pub(crate) fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
+    render_limited_as(r, marker, max_chars, None)
+}
+
+/// [`render_limited`], its note naming `in_bytes` as the limit when the bound is one of
+/// bytes (the characters allowed are then fewer than the bytes).
+fn render_limited_as(
+    r: &Report,
+    marker: Option<&str>,
+    max_chars: usize,
+    in_bytes: Option<usize>,
+) -> String {
     let fits = |s: &String| s.chars().count() <= max_chars;
-    let mut cut = Cut::default();
+    let mut cut = Cut {
+        in_bytes,
+        ..Cut::default()
+    };
     let steps: [fn(&mut Cut); 7] = [
         |_| {},
         |c| c.diff = true,
@@ -77,7 +91,7 @@ pub(crate) fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize)
             hi = mid - 1;
         }
     }
-    best.unwrap_or_else(|| last_resort(r, marker, max_chars))
+    best.unwrap_or_else(|| last_resort(r, marker, max_chars, in_bytes))
 }
 
 /// What to leave out to fit the size limit.
@@ -93,6 +107,9 @@ pub(super) struct Cut {
     pub(super) tenants: bool,
     /// Show only this many escalation rows.
     pub(super) escalations: Option<usize>,
+    /// The limit is this many bytes (the job summary), not the characters allowed: what
+    /// the note names.
+    pub(super) in_bytes: Option<usize>,
 }
 
 impl Cut {
@@ -113,7 +130,12 @@ fn count(r: &Report, d: Direction) -> usize {
 
 /// Everything else failed to fit (a tiny bound, or a huge marker or heading): whole
 /// lines of the heading and the note, then a hard cut.
-fn last_resort(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
+fn last_resort(
+    r: &Report,
+    marker: Option<&str>,
+    max_chars: usize,
+    in_bytes: Option<usize>,
+) -> String {
     let mut out = String::new();
     if let Some(m) = marker {
         out.push_str(m);
@@ -128,6 +150,7 @@ fn last_resort(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
         findings: true,
         tenants: true,
         escalations: Some(0),
+        in_bytes,
     };
     out.push_str(&truncation_note(r, all, max_chars));
     let out = crate::render::safe::guard(out);
@@ -195,9 +218,12 @@ pub(super) fn truncation_note(r: &Report, cut: Cut, max_chars: usize) -> String 
             format!("{} and {last}", left_out.join(", "))
         }
     };
+    let limit = match cut.in_bytes {
+        Some(b) => format!("{}-byte", thousands(b)),
+        None => format!("{}-character", thousands(max_chars)),
+    };
     format!(
-        "\n> [!NOTE]\n> Truncated to fit the {}-character limit: left out {what}. \
-         The full report is in the JSON output (`--format json`) and the job artifacts.\n",
-        thousands(max_chars)
+        "\n> [!NOTE]\n> Truncated to fit the {limit} limit: left out {what}. \
+         The full report is in the JSON output (`--format json`) and the job artifacts.\n"
     )
 }
