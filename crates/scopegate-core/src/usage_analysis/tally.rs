@@ -231,44 +231,22 @@ impl Tally {
     }
 
     pub(crate) fn tenant_id(&mut self, tenant: &str) -> u16 {
-        if let Some(id) = self.tenant_ids.get(tenant) {
-            return *id;
-        }
-        let Some(id) = u16::try_from(self.tenants.len())
-            .ok()
-            .filter(|id| *id < SYSTEM - 1)
-        else {
-            // Past the last id: every further tenant is one, named as such (so that the
-            // tally stays whole), and the evidence is refused (`too_many`).
-            if self.tenants.len() < usize::from(SYSTEM) {
-                self.tenants.push("(more tenants)".into());
-            }
-            self.overflow.get_or_insert("tenants");
-            return SYSTEM - 1;
-        };
-        self.tenants.push(tenant.to_string());
-        self.tenant_ids.insert(tenant.to_string(), id);
-        id
+        intern(
+            tenant,
+            (&mut self.tenants, &mut self.tenant_ids),
+            &mut self.overflow,
+            "tenants",
+        )
     }
 
     fn type_id(&mut self, ty: Option<&str>) -> u16 {
         let Some(ty) = ty else { return SYSTEM };
-        if let Some(id) = self.type_ids.get(ty) {
-            return *id;
-        }
-        let Some(id) = u16::try_from(self.types.len())
-            .ok()
-            .filter(|id| *id < SYSTEM - 1)
-        else {
-            if self.types.len() < usize::from(SYSTEM) {
-                self.types.push("(more types)".into());
-            }
-            self.overflow.get_or_insert("resource types");
-            return SYSTEM - 1;
-        };
-        self.types.push(ty.to_string());
-        self.type_ids.insert(ty.to_string(), id);
-        id
+        intern(
+            ty,
+            (&mut self.types, &mut self.type_ids),
+            &mut self.overflow,
+            "resource types",
+        )
     }
 
     /// Folds one observed request in. `form` is a `POST _search` body, when logged.
@@ -465,6 +443,33 @@ fn merge_by(mine: &mut ByParams, theirs: ByParams, at: impl Fn(Origin) -> Origin
             })
             .or_insert(st);
     }
+}
+
+/// `name`'s id among `names` (`ids` the reverse), made on first sight. Past the last
+/// id, every further name is that id, named `(more <what>)` so that the tally stays
+/// whole, and `overflow` says what (the evidence is refused: [`Tally::too_many`]).
+fn intern(
+    name: &str,
+    (names, ids): (&mut Vec<String>, &mut Map<String, u16>),
+    overflow: &mut Option<&'static str>,
+    what: &'static str,
+) -> u16 {
+    if let Some(id) = ids.get(name) {
+        return *id;
+    }
+    let Some(id) = u16::try_from(names.len())
+        .ok()
+        .filter(|id| *id < SYSTEM - 1)
+    else {
+        if names.len() < usize::from(SYSTEM) {
+            names.push(format!("(more {what})"));
+        }
+        overflow.get_or_insert(what);
+        return SYSTEM - 1;
+    };
+    names.push(name.to_string());
+    ids.insert(name.to_string(), id);
+    id
 }
 
 #[cfg(test)]
