@@ -28,8 +28,8 @@ pub fn render_limited_bytes(r: &Report, marker: Option<&str>, max_bytes: usize) 
 
 /// The report as Markdown, at most `max_chars` characters (not bytes). Detail is
 /// dropped in this order until it fits: the text diff, the list of apps without
-/// changes, workflow changes, reductions, findings, then escalation rows past the
-/// most severe; a note says what was left out.
+/// changes, workflow changes, reductions, findings, the tenant table's rows, then
+/// escalation rows past the most severe; a note says what was left out.
 pub(crate) fn render_limited(r: &Report, marker: Option<&str>, max_chars: usize) -> String {
     render_limited_as(r, marker, max_chars, None)
 }
