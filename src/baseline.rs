@@ -467,6 +467,15 @@ impl Repo {
                     break None;
                 };
                 let link = entry.filemode() == 0o120_000;
+                let not_a_file = |what: &str| {
+                    Error::Git(format!("`{path}` at {} is {what}, not a file", at.name))
+                };
+                match entry.kind() {
+                    Some(git2::ObjectType::Tree) => return Err(not_a_file("a directory")),
+                    // A gitlink: its commit is another repository's, not in this one.
+                    Some(git2::ObjectType::Commit) => return Err(not_a_file("a submodule")),
+                    _ => {}
+                }
                 let obj = entry.to_object(&self.repo).map_err(git)?;
                 let Ok(b) = obj.into_blob() else {
                     return Err(Error::Git(format!("`{path}` at {} is not a file", at.name)));
@@ -518,8 +527,10 @@ impl Repo {
         Ok(tree)
     }
 
-    /// The names of the files directly in directory `dir` at the baseline commit;
-    /// empty when the directory does not exist there.
+    /// The names of the entries directly in directory `dir` at the baseline commit
+    /// (files, directories, submodules: [`Repo::read_many`] refuses what is not a
+    /// file), sorted; empty when there is no `dir`, an error when `dir` is not a
+    /// directory.
     pub fn list_dir(&self, at: &Resolved, dir: &str) -> Result<Vec<String>, Error> {
         let commit = self.repo.find_commit(at.oid).map_err(git)?;
         let tree = commit.tree().map_err(git)?;
@@ -528,12 +539,19 @@ impl Repo {
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(git(e)),
         };
-        let Ok(sub) = entry.to_object(&self.repo).map_err(git)?.into_tree() else {
-            return Ok(Vec::new());
-        };
+        // A file or a submodule where the directory belongs is an error, never an
+        // empty directory: what it would have held is not there to judge.
+        if entry.kind() != Some(git2::ObjectType::Tree) {
+            return Err(Error::Git(format!(
+                "`{dir}` at {} is not a directory",
+                at.name
+            )));
+        }
+        let sub = self.repo.find_tree(entry.id()).map_err(git)?;
+        // Every entry, whatever it is: a directory or a submodule with a file's name is
+        // refused when read, never left out of the listing unsaid.
         let mut names: Vec<String> = sub
             .iter()
-            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
             .filter_map(|e| e.name().ok().map(str::to_string))
             .collect();
         names.sort();

@@ -73,8 +73,8 @@ impl Client {
         })
     }
 
-    /// The names of the files directly in directory `path` at `git_ref` (contents API);
-    /// empty on 404.
+    /// The names of the entries directly in directory `path` at `git_ref` (contents
+    /// API), whatever their type, sorted; empty on 404.
     pub fn dir_at(&self, path: &str, git_ref: &str) -> Result<Vec<String>, Error> {
         self.block_on(async {
             let target = format!(
@@ -96,11 +96,11 @@ impl Client {
                     message: format!("{path} is not a directory"),
                 });
             };
+            // Every entry, whatever its type: a directory or a submodule with a file's
+            // name is refused when read ([`Client::file_at`]), never left out unsaid.
             let mut names = Vec::new();
             for item in items {
-                if optional(item, "/type").as_deref() == Some("file") {
-                    names.push(text(item, "/name", &shown)?);
-                }
+                names.push(text(item, "/name", &shown)?);
             }
             names.sort();
             Ok(names)

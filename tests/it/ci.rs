@@ -471,6 +471,48 @@ fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
     assert!(!got.iter().any(|p| p.contains("/compare/")), "{got:?}");
 }
 
+/// Through the contents API as through git: a directory with a tenant profile's name at
+/// the baseline is exit 2, never left out of the listing (its policy dropped unsaid).
+#[test]
+fn a_profile_that_is_a_directory_at_the_baseline_through_the_api_is_exit_2() {
+    let (r, base, head) = pr_repo();
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", r.dir.path().display());
+    git_in(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
+    let c = clone.path().join("c");
+    let run = |profile: &str| {
+        let gh = FakeGitHub::start();
+        gh.with(|s| {
+            s.tags.push(("v1.0.0".into(), base.clone()));
+            for f in ["smart-app.yaml", ".scopegate/config.yaml"] {
+                let bytes = git_in(r.dir.path(), &["show", &format!("{base}:{f}")]).into_bytes();
+                s.contents.insert((f.to_string(), base.clone()), bytes);
+            }
+            s.contents.insert(
+                (profile.to_string(), base.clone()),
+                b"deny: [offline_access]\n".to_vec(),
+            );
+        });
+        let ev = event(&c, "event", &head, &base, "dev", false);
+        ci(&c, &gh, &ev, "pull_request", &[])
+    };
+    let attack = run(".scopegate/tenants/strict.yaml/inner.yaml");
+    assert_eq!(attack.code, 2, "{}{}", attack.stdout, attack.stderr);
+    assert!(
+        attack
+            .stdout
+            .contains("strict.yaml is a directory, not a file"),
+        "{}{}",
+        attack.stdout,
+        attack.stderr
+    );
+    // Control: the profile as a file is read and judged.
+    let control = run(".scopegate/tenants/strict.yaml");
+    assert_eq!(control.code, 1, "{}{}", control.stdout, control.stderr);
+    let report: serde_json::Value = serde_json::from_str(&control.report).unwrap();
+    assert_eq!(report["tenants"][0]["tenant"], "strict");
+}
+
 #[test]
 fn a_shallow_clone_without_the_api_is_an_error() {
     let (r, _, _) = pr_repo();

@@ -630,7 +630,7 @@ fn file_at_a_directory_or_an_uninlined_file_is_a_decode_error() {
 }
 
 #[test]
-fn dir_at_lists_the_files_directly_in_a_directory_and_missing_is_empty() {
+fn dir_at_lists_every_entry_directly_in_a_directory_and_missing_is_empty() {
     let fake = FakeGitHub::start();
     fake.with(|s| {
         for p in [
@@ -645,8 +645,8 @@ fn dir_at_lists_the_files_directly_in_a_directory_and_missing_is_empty() {
     let c = client(&fake);
     assert_eq!(
         c.dir_at(".scopegate/tenants", "abc123").unwrap(),
-        ["a.yaml", "b.yaml"],
-        "files only, sorted; the ehr/ subdirectory is left out"
+        ["a.yaml", "b.yaml", "ehr"],
+        "every entry, sorted: the ehr/ subdirectory too (a reader refuses what is not a file)"
     );
     assert!(c.dir_at(".scopegate/tenants", "def456").unwrap().is_empty());
     assert_eq!(

@@ -468,3 +468,76 @@ fn every_tenant_rule_fires_on_the_example_tenants() {
         );
     }
 }
+
+/// At the judging release, a profile that is not a file (a directory, a submodule), or a
+/// `.scopegate/tenants` that is not a directory, is exit 2 with the path named: a
+/// listing of files only left that tenant's policy out of the gate without a word.
+#[test]
+fn a_released_profile_that_is_not_a_file_is_exit_2_not_skipped() {
+    let released = |shape: &str| -> Repo {
+        let r = Repo::new();
+        r.write(
+            ".scopegate/config.yaml",
+            "approvers: [alice]\nmanifests: [apps/med-rec.yaml]\n",
+        );
+        r.write("apps/med-rec.yaml", &example("med-rec.yaml"));
+        match shape {
+            "file" => r.write(".scopegate/tenants/strict.yaml", "deny: [launch]\n"),
+            "directory" => r.write(
+                ".scopegate/tenants/strict.yaml/inner.yaml",
+                "deny: [launch]\n",
+            ),
+            "tenants is a file" => r.write(".scopegate/tenants", "deny: [launch]\n"),
+            _ => {}
+        }
+        r.git(&["add", "-A"]);
+        if shape == "submodule" {
+            r.git(&[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                "160000,0123456789abcdef0123456789abcdef01234567,.scopegate/tenants/strict.yaml",
+            ]);
+        }
+        r.git(&["commit", "-q", "-m", "v1"]);
+        r.release("v1.0.0");
+        let m = r
+            .read("apps/med-rec.yaml")
+            .replace("name:", "# reworded\nname:");
+        r.write("apps/med-rec.yaml", &m);
+        r.git(&["commit", "-q", "-am", "reword"]);
+        r
+    };
+    for (shape, why) in [
+        (
+            "directory",
+            "`.scopegate/tenants/strict.yaml` at v1.0.0 is a directory, not a file",
+        ),
+        (
+            "submodule",
+            "`.scopegate/tenants/strict.yaml` at v1.0.0 is a submodule, not a file",
+        ),
+        (
+            "tenants is a file",
+            "`.scopegate/tenants` at v1.0.0 is not a directory",
+        ),
+    ] {
+        let g = released(shape).run(&["gate"]);
+        assert_eq!(g.code, 2, "{shape}: {}{}", g.stdout, g.stderr);
+        assert!(
+            g.stderr.contains(why),
+            "{shape}: wanted `{why}` in {}",
+            g.stderr
+        );
+    }
+    // Control: the same profile as a file is judged (the manifest asks for `launch`, so
+    // the tenant blocks), and a release without tenants has none.
+    let g = released("file").run(&["gate", "--format", "json"]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    assert_eq!(v["tenants"][0]["tenant"], "strict", "{}", g.stdout);
+    assert_eq!(v["tenants"][0]["policy"], "fail", "{}", g.stdout);
+    let g = released("none").run(&["gate", "--format", "json"]);
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    assert_eq!(g.json()["tenants"], serde_json::json!([]));
+}
