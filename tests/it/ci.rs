@@ -513,6 +513,36 @@ fn a_profile_that_is_a_directory_at_the_baseline_through_the_api_is_exit_2() {
     assert_eq!(report["tenants"][0]["tenant"], "strict");
 }
 
+/// The event payload's size bound, both sides of it: a payload of exactly 32 MiB (a real
+/// one, padded with whitespace) is read and the run goes on to its verdict; one byte
+/// more is exit 2 with why, and the API is never asked.
+#[test]
+fn an_event_payload_of_32_mib_is_read_and_one_byte_more_is_refused() {
+    let (r, base, head) = pr_repo();
+    let ev = event(r.dir.path(), "event", &head, &base, "dev", false);
+    let mut bytes = std::fs::read(&ev).unwrap();
+    bytes.resize(32 << 20, b' ');
+    std::fs::write(&ev, &bytes).unwrap();
+    let gh = FakeGitHub::start();
+    let run = ci(r.dir.path(), &gh, &ev, "pull_request", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.output("result"), "fail");
+    assert_eq!(run.output("unapproved"), "1");
+
+    bytes.push(b' ');
+    std::fs::write(&ev, &bytes).unwrap();
+    let gh = FakeGitHub::start();
+    let run = ci(r.dir.path(), &gh, &ev, "pull_request", &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("is over 32 MiB"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(gh.requests().is_empty(), "{:?}", gh.requests());
+}
+
 #[test]
 fn a_shallow_clone_without_the_api_is_an_error() {
     let (r, _, _) = pr_repo();

@@ -373,6 +373,31 @@ fn approve_refuses_keys_that_are_not_current_escalations() {
     assert!(a.stderr.contains("in the past"));
 }
 
+/// `--key`s are checked one by one: a list mixing a current escalation with one that is
+/// not is refused whole, naming only the one that is not, and writes nothing; the
+/// current one alone is approved, and only it.
+#[test]
+fn approve_refuses_a_key_list_with_one_stranger_and_takes_the_current_keys() {
+    let r = released();
+    add_update(&r);
+    let current = "med-rec:patient/MedicationStatement.u";
+    let stranger = "med-rec:patient/MedicationStatement.d";
+    let base = ["approve", "--by", "alice", "--ticket", "T"];
+    let mixed = [&base[..], &["--key", current, "--key", stranger]].concat();
+    let a = r.run(&mixed);
+    assert_eq!(a.code, 2, "{}{}", a.stdout, a.stderr);
+    let refused = a.stderr.lines().next().unwrap_or_default();
+    assert!(refused.contains(&format!("`{stranger}`")), "{}", a.stderr);
+    assert!(!refused.contains(&format!("`{current}`")), "{}", a.stderr);
+    assert!(!r.path().join(".scopegate/approvals.yaml").exists());
+    // Control: the current key alone is approved.
+    let a = r.run(&[&base[..], &["--key", current]].concat());
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+    let ledger = r.read(".scopegate/approvals.yaml");
+    assert!(ledger.contains(current), "{ledger}");
+    assert!(!ledger.contains(stranger), "{ledger}");
+}
+
 #[test]
 fn approve_appends_text_and_keeps_comments() {
     let r = released();

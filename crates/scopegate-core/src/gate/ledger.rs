@@ -1245,6 +1245,11 @@ mod scaling {
     /// alike but for the end) and one new entry approving the release's four new types
     /// for all of them and one tenant with no profile; the best of three runs' time.
     fn many_tenants(n: usize) -> (crate::report::Report, Duration) {
+        tenants_named(n, |_| true)
+    }
+
+    /// [`many_tenants`], the entry naming only the tenants `named` picks (and `ghost`).
+    fn tenants_named(n: usize, named: impl Fn(usize) -> bool) -> (crate::report::Report, Duration) {
         use super::tests::BASE;
         let types = ["Condition", "Procedure", "Encounter", "Immunization"];
         let mut head = BASE.to_string();
@@ -1276,7 +1281,7 @@ mod scaling {
             .iter()
             .map(|t| crate::approval::Key::parse(&format!("a:patient/{t}.rs")).unwrap())
             .collect();
-        e.tenants = (0..n).map(name).collect();
+        e.tenants = (0..n).filter(|&i| named(i)).map(name).collect();
         e.tenants.push("ghost".into());
         let ledger = [e];
         let config = Config::default();
@@ -1310,5 +1315,27 @@ mod scaling {
             assert_eq!(r.summary.unapproved, 0);
         }
         crate::scaling::assert_near_linear("tenants", small_t, big_t);
+    }
+
+    /// An entry limited to some tenants approves for those and no other, whether it
+    /// names few (a scan) or many (a set, from [`MANY_TENANTS`]): each tenant left out
+    /// keeps its approvals column failing, on both sides of the bound.
+    #[test]
+    fn an_entry_approves_for_the_tenants_it_names_and_no_other_few_or_many() {
+        use super::MANY_TENANTS;
+        use crate::report::Check;
+        for n in [MANY_TENANTS - 4, MANY_TENANTS + 1, 4 * MANY_TENANTS] {
+            let left_out = |i: usize| i == 2 || i == n - 1;
+            let (r, _) = tenants_named(n, |i| !left_out(i));
+            assert_eq!(r.tenants.len(), n);
+            for (i, row) in r.tenants.iter().enumerate() {
+                let want = if left_out(i) {
+                    Check::Fail
+                } else {
+                    Check::Pass
+                };
+                assert_eq!(row.approvals, want, "{n} tenants, row {i}: {row:#?}");
+            }
+        }
     }
 }
