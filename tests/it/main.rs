@@ -22,6 +22,7 @@ mod gate;
 mod github_boundary;
 mod github_client;
 mod identity;
+mod index_attacks;
 mod injection;
 mod install_paths;
 mod layout;
