@@ -215,10 +215,7 @@ fn hostile_text_commands_nothing_in_the_ci_log() {
     let head = r.git(&["rev-parse", "HEAD"]).trim().to_string();
     let gh = fake_github::FakeGitHub::start();
     let run = ci_run::CiJob::new(r.path(), &gh.url, repo::NOW)
-        .event(
-            "pull_request",
-            ci_run::pr_payload("dev\n::notice::PASS", &base, &head),
-        )
+        .event("pull_request", ci_run::pr_payload("dev", &base, &head))
         .run();
     let (stdout, stderr) = (run.stdout, run.stderr);
     assert_eq!(run.code, 1, "{stdout}{stderr}");
@@ -228,6 +225,22 @@ fn hostile_text_commands_nothing_in_the_ci_log() {
     );
     assert_inert(&stdout, "ci stdout", true);
     assert_inert(&stderr, "ci stderr", false);
+    // A payload login with a line break is no GitHub login: refused (exit 2), and the
+    // error that quotes it commands nothing either.
+    let run = ci_run::CiJob::new(r.path(), &gh.url, repo::NOW)
+        .event(
+            "pull_request",
+            ci_run::pr_payload("dev\n::notice::PASS", &base, &head),
+        )
+        .run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("is not a GitHub login"),
+        "{}",
+        run.stderr
+    );
+    assert_inert(&run.stdout, "ci stdout", true);
+    assert_inert(&run.stderr, "ci stderr", false);
 }
 
 #[test]

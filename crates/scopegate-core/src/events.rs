@@ -113,6 +113,41 @@ fn s(v: &Value, path: &[&str]) -> Option<String> {
     cur.as_str().map(str::to_string)
 }
 
+/// A payload's text as an error quotes it: at most 60 characters, then how long it
+/// was. Every field of the payload is text the gate does not control; a 20 MB
+/// `base.sha` was quoted whole.
+/// Control characters (a line break) are shown escaped.
+fn shown(text: &str) -> String {
+    let mut out = String::from("`");
+    for c in text.chars().take(60) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('`');
+    if text.chars().nth(60).is_some() {
+        out.insert(out.len() - 1, '…');
+        out.push_str(&format!(" ({} bytes)", text.len()));
+    }
+    out
+}
+
+/// `value` of payload field `field` as a commit id: 40 (SHA-1) or 64 (SHA-256) hex
+/// digits, as GitHub writes them. Anything else is refused, never looked up in git
+/// (where it could be a branch or tag name) nor sent to the API.
+fn commit_id(field: &str, value: String) -> Result<String, String> {
+    if matches!(value.len(), 40 | 64) && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "the event's {field} is not a commit id (40 or 64 hex digits): {}",
+            shown(&value)
+        ))
+    }
+}
+
 /// Reads `GITHUB_EVENT_NAME` and the JSON at `GITHUB_EVENT_PATH`.
 pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
     let v: Value = serde_json::from_slice(payload)
@@ -137,11 +172,24 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
                 .ok_or("the event has no pull_request.number")?;
             let head_repo = s(pr, &["head", "repo", "full_name"]);
             let base_repo = s(pr, &["base", "repo", "full_name"]);
+            let author = need(&["user", "login"])?;
+            // A GitHub login is at most 39 characters (a bot's adds `[bot]`).
+            if author.is_empty()
+                || author.len() > 64
+                || !author
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '[' | ']'))
+            {
+                return Err(format!(
+                    "the event's pull_request.user.login is not a GitHub login: {}",
+                    shown(&author)
+                ));
+            }
             Some(PullRequest {
                 number,
-                head_sha: need(&["head", "sha"])?,
-                base_sha: need(&["base", "sha"])?,
-                author: need(&["user", "login"])?,
+                head_sha: commit_id("pull_request.head.sha", need(&["head", "sha"])?)?,
+                base_sha: commit_id("pull_request.base.sha", need(&["base", "sha"])?)?,
+                author,
                 from_fork: head_repo.is_some() && head_repo != base_repo,
             })
         }
@@ -167,14 +215,16 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
     };
     let (base_sha, head_sha) = match trigger {
         Trigger::MergeGroup => (
-            Some(
+            Some(commit_id(
+                "merge_group.base_sha",
                 s(&v, &["merge_group", "base_sha"])
                     .ok_or("the merge_group event has no base_sha")?,
-            ),
-            Some(
+            )?),
+            Some(commit_id(
+                "merge_group.head_sha",
                 s(&v, &["merge_group", "head_sha"])
                     .ok_or("the merge_group event has no head_sha")?,
-            ),
+            )?),
         ),
         Trigger::Push => {
             let git_ref = s(&v, &["ref"]).unwrap_or_default();
@@ -184,10 +234,10 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
                 .is_some_and(|d| git_ref == format!("refs/heads/{d}"));
             if on_default {
                 // A new branch has `before` all zeros: there is no previous commit.
-                (
-                    s(&v, &["before"]).filter(|b| !b.chars().all(|c| c == '0')),
-                    None,
-                )
+                let before = s(&v, &["before"])
+                    .map(|b| commit_id("before", b))
+                    .transpose()?;
+                (before.filter(|b| !b.chars().all(|c| c == '0')), None)
             } else {
                 let what = match (&default, git_ref.strip_prefix("refs/tags/")) {
                     (_, Some(_)) => "a tag".to_string(),
@@ -195,7 +245,8 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
                     (None, None) => "the payload names no default branch".to_string(),
                 };
                 note = Some(format!(
-                    "a push to `{git_ref}` ({what}) is not judged against `before`: whoever pushes there chose it"
+                    "a push to {} ({what}) is not judged against `before`: whoever pushes there chose it",
+                    shown(&git_ref)
                 ));
                 (None, None)
             }
@@ -817,7 +868,7 @@ mod tests {
 
     #[test]
     fn events_are_parsed_per_trigger() {
-        let pr_payload = br#"{"pull_request":{"number":7,"user":{"login":"dev"},"head":{"sha":"aaa","repo":{"full_name":"fork/app"}},"base":{"sha":"bbb","repo":{"full_name":"acme/app"}}}}"#;
+        let pr_payload = br#"{"pull_request":{"number":7,"user":{"login":"dev"},"head":{"sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","repo":{"full_name":"fork/app"}},"base":{"sha":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","repo":{"full_name":"acme/app"}}}}"#;
         let e = parse_event("pull_request", pr_payload).unwrap();
         let p = e.pull_request.unwrap();
         assert_eq!(
@@ -827,14 +878,22 @@ mod tests {
                 p.base_sha.as_str(),
                 p.from_fork
             ),
-            (7, "aaa", "bbb", true)
+            (
+                7,
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                true
+            )
         );
         let e = parse_event(
             "merge_group",
-            br#"{"merge_group":{"base_sha":"ccc","head_sha":"ddd"}}"#,
+            br#"{"merge_group":{"base_sha":"cccccccccccccccccccccccccccccccccccccccc","head_sha":"dddddddddddddddddddddddddddddddddddddddd"}}"#,
         )
         .unwrap();
-        assert_eq!(e.base_sha.as_deref(), Some("ccc"));
+        assert_eq!(
+            e.base_sha.as_deref(),
+            Some("cccccccccccccccccccccccccccccccccccccccc")
+        );
         let e = parse_event(
             "push",
             br#"{"before":"0000000000000000000000000000000000000000"}"#,
@@ -913,20 +972,30 @@ mod tests {
 
     #[test]
     fn the_trusted_commit_is_the_events_base() {
-        let pr = br#"{"pull_request":{"number":7,"user":{"login":"dev"},"head":{"sha":"aaa"},"base":{"sha":"bbb"}}}"#;
+        let pr = br#"{"pull_request":{"number":7,"user":{"login":"dev"},"head":{"sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"base":{"sha":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}}}"#;
         for name in ["pull_request", "pull_request_target", "pull_request_review"] {
             let e = parse_event(name, pr).unwrap();
-            assert_eq!(e.trusted_commit().as_deref(), Some("bbb"), "{name}");
+            assert_eq!(
+                e.trusted_commit().as_deref(),
+                Some("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+                "{name}"
+            );
         }
-        let mg = br#"{"merge_group":{"base_sha":"ccc","head_sha":"ddd"}}"#;
+        let mg = br#"{"merge_group":{"base_sha":"cccccccccccccccccccccccccccccccccccccccc","head_sha":"dddddddddddddddddddddddddddddddddddddddd"}}"#;
         let e = parse_event("merge_group", mg).unwrap();
-        assert_eq!(e.trusted_commit().as_deref(), Some("ccc"));
-        let push = br#"{"ref":"refs/heads/main","before":"eee","after":"fff","repository":{"default_branch":"main"}}"#;
+        assert_eq!(
+            e.trusted_commit().as_deref(),
+            Some("cccccccccccccccccccccccccccccccccccccccc")
+        );
+        let push = br#"{"ref":"refs/heads/main","before":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","after":"fff","repository":{"default_branch":"main"}}"#;
         let e = parse_event("push", push).unwrap();
-        assert_eq!(e.trusted_commit().as_deref(), Some("eee"));
+        assert_eq!(
+            e.trusted_commit().as_deref(),
+            Some("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")
+        );
         // A push elsewhere, or a dispatch: the default branch's tip, never `before`.
         let push =
-            br#"{"ref":"refs/heads/topic","before":"eee","repository":{"default_branch":"main"}}"#;
+            br#"{"ref":"refs/heads/topic","before":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","repository":{"default_branch":"main"}}"#;
         let e = parse_event("push", push).unwrap();
         assert_eq!(
             e.trusted_commit().as_deref(),
@@ -974,7 +1043,7 @@ mod tests {
         assert!(!push("refs/heads/tags/v1").tag_push);
         let pr = parse_event(
             "pull_request",
-            br#"{"ref":"refs/tags/v1","pull_request":{"number":1,"user":{"login":"a"},"head":{"sha":"h"},"base":{"sha":"b"}}}"#,
+            br#"{"ref":"refs/tags/v1","pull_request":{"number":1,"user":{"login":"a"},"head":{"sha":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"},"base":{"sha":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}}}"#,
         )
         .unwrap();
         assert!(!pr.tag_push);
@@ -991,16 +1060,16 @@ mod tests {
     #[test]
     fn events_without_a_pull_request_leave_added_entries_pending_or_are_refused() {
         let ev = |name: &str, payload: &str| parse_event(name, payload.as_bytes()).unwrap();
-        let pr = r#"{"pull_request":{"number":1,"user":{"login":"d"},"head":{"sha":"a"},"base":{"sha":"b"}}}"#;
+        let pr = r#"{"pull_request":{"number":1,"user":{"login":"d"},"head":{"sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"base":{"sha":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}}}"#;
         for n in ["pull_request", "pull_request_target", "pull_request_review"] {
             assert_eq!(verification(&ev(n, pr)), Ok(Verification::Reviews), "{n}");
         }
-        let mg = r#"{"merge_group":{"base_sha":"b","head_sha":"h","head_ref":"refs/heads/gh-readonly-queue/main/pr-7-0a1b"}}"#;
+        let mg = r#"{"merge_group":{"base_sha":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","head_sha":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","head_ref":"refs/heads/gh-readonly-queue/main/pr-7-0a1b"}}"#;
         assert_eq!(
             verification(&ev("merge_group", mg)),
             Ok(Verification::Reviews)
         );
-        let odd = r#"{"merge_group":{"base_sha":"b","head_sha":"h","head_ref":"refs/heads/main"}}"#;
+        let odd = r#"{"merge_group":{"base_sha":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","head_sha":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","head_ref":"refs/heads/main"}}"#;
         for (n, p) in [
             ("merge_group", odd),
             ("push", "{}"),
@@ -1211,5 +1280,58 @@ mod tests {
             m,
             "<!-- scopegate:v1 job=gate_--___script_ manifests=apps/a_b.yaml -->"
         );
+    }
+
+    /// Every commit id the payload names is 40 or 64 hex digits, and a login is a
+    /// login: anything else (a branch name, a huge string, a login with a space or a
+    /// line break) is refused, and the error quotes at most 60 characters of it.
+    #[test]
+    fn a_payload_commit_id_or_login_that_is_not_one_is_refused_shown_short() {
+        let pr = |head: &str, base: &str, login: &str| {
+            serde_json::json!({"pull_request": {"number": 7, "user": {"login": login},
+                "head": {"sha": head}, "base": {"sha": base}}})
+            .to_string()
+        };
+        let (a, b) = ("a".repeat(40), "B".repeat(64));
+        let huge = "x".repeat(20 << 20);
+        // Control: SHA-1 and SHA-256 ids, in either case, and a bot's login.
+        let ok = parse_event("pull_request", pr(&a, &b, "dependabot[bot]").as_bytes());
+        assert_eq!(ok.unwrap().pull_request.unwrap().base_sha, b);
+        for (payload, field) in [
+            (pr(&a, &huge, "dev"), "pull_request.base.sha"),
+            (pr(&a, "main", "dev"), "pull_request.base.sha"),
+            (pr(&"g".repeat(40), &a, "dev"), "pull_request.head.sha"),
+            (pr(&a, &"a".repeat(41), "dev"), "pull_request.base.sha"),
+            (pr(&a, &a, "dev\n::notice::x"), "pull_request.user.login"),
+            (pr(&a, &a, &huge), "pull_request.user.login"),
+            (pr(&a, &a, ""), "pull_request.user.login"),
+        ] {
+            let e = parse_event("pull_request", payload.as_bytes()).unwrap_err();
+            assert!(e.contains(field), "{field}: {}", &e[..e.len().min(300)]);
+            assert!(
+                e.len() < 300,
+                "{field}: quoted at length ({} bytes)",
+                e.len()
+            );
+        }
+        let mg = serde_json::json!({"merge_group": {"base_sha": huge, "head_sha": a}});
+        let e = parse_event("merge_group", mg.to_string().as_bytes()).unwrap_err();
+        assert!(
+            e.contains("merge_group.base_sha") && e.len() < 300,
+            "{}",
+            &e[..300]
+        );
+        let push = serde_json::json!({"ref": "refs/heads/main", "before": "HEAD~1",
+            "repository": {"default_branch": "main"}});
+        let e = parse_event("push", push.to_string().as_bytes()).unwrap_err();
+        assert!(e.contains("before"), "{e}");
+        // A huge ref is named short in the push's note.
+        let push = serde_json::json!({"ref": format!("refs/heads/{huge}"), "before": a,
+            "repository": {"default_branch": "main"}});
+        let note = parse_event("push", push.to_string().as_bytes())
+            .unwrap()
+            .note
+            .unwrap();
+        assert!(note.len() < 300, "{} bytes", note.len());
     }
 }
