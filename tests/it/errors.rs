@@ -593,3 +593,31 @@ fn a_bad_clock_is_refused_before_anything_is_read() {
         }
     }
 }
+
+/// A manifest of thousands of errors: exit 2 with the first hundred located, then how
+/// many more, never megabytes of stderr (125,000 unknown keys printed 6 MB).
+#[test]
+fn thousands_of_errors_show_the_first_hundred_and_a_count() {
+    let r = Repo::new();
+    let mut m = with_rationale("labs");
+    for i in 0..5_000 {
+        m.push_str(&format!("    bogus{i}: 1\n"));
+    }
+    r.write("smart-app.yaml", &m);
+    let run = r.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(run.stderr.matches(": error: unknown key").count(), 100);
+    assert!(
+        run.stderr
+            .contains("smart-app.yaml:14:5: error: unknown key `bogus0`"),
+        "{}",
+        &run.stderr[..300]
+    );
+    assert!(
+        run.stderr
+            .contains("smart-app.yaml: 4900 more errors not shown (the first 100 are above)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.len() < 20_000, "{} bytes", run.stderr.len());
+}

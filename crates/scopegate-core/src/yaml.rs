@@ -138,9 +138,13 @@ pub struct LoadError {
     pub(crate) problems: Vec<Problem>,
 }
 
+/// At most this many of a file's problems are shown: the first ones, then how many
+/// more there are. A manifest of 125,000 unknown keys printed 6 MB of errors.
+pub const SHOWN_PROBLEMS: usize = 100;
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
+        for (i, p) in self.problems.iter().take(SHOWN_PROBLEMS).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
@@ -148,6 +152,15 @@ impl fmt::Display for LoadError {
             if let Some(h) = &p.hint {
                 write!(f, "\n  hint: {h}")?;
             }
+        }
+        let more = self.problems.len().saturating_sub(SHOWN_PROBLEMS);
+        if more > 0 {
+            write!(
+                f,
+                "\n{}: {more} more error{} not shown (the first {SHOWN_PROBLEMS} are above)",
+                self.path,
+                if more == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }

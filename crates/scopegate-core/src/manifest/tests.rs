@@ -106,6 +106,36 @@ fn every_unknown_key_in_the_file_is_reported() {
     );
 }
 
+/// Every problem is found, but a file's error shows the first
+/// [`crate::yaml::SHOWN_PROBLEMS`] and then how many more: on both sides of the bound.
+#[test]
+fn a_file_of_many_errors_shows_the_first_hundred_and_counts_the_rest() {
+    let with = |n: usize| {
+        let mut t = GOOD.to_string() + "  - id: extra\n    description: d\n    needs: []\n";
+        for i in 0..n {
+            t.push_str(&format!("    bogus{i}: 1\n"));
+        }
+        from_str("m.yaml", &t).expect_err("unknown keys")
+    };
+    let shown = crate::yaml::SHOWN_PROBLEMS;
+    let at = with(shown);
+    assert_eq!(at.problems.len(), shown);
+    let text = at.to_string();
+    assert_eq!(text.matches(": error: ").count(), shown);
+    assert!(!text.contains("not shown"), "{text}");
+    let over = with(shown + 1_000);
+    assert_eq!(over.problems.len(), shown + 1_000, "every problem is found");
+    let text = over.to_string();
+    assert_eq!(text.matches(": error: ").count(), shown);
+    assert!(text.contains("`bogus0`") && text.contains(&format!("`bogus{}`", shown - 1)));
+    assert!(!text.contains(&format!("`bogus{shown}`")), "{text}");
+    assert!(
+        text.ends_with("m.yaml: 1000 more errors not shown (the first 100 are above)"),
+        "{}",
+        &text[text.len() - 200..]
+    );
+}
+
 #[test]
 fn values_of_the_wrong_shape_say_what_was_expected() {
     let t =
