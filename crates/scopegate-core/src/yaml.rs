@@ -140,7 +140,7 @@ pub struct LoadError {
 
 /// At most this many of a file's problems are shown: the first ones, then how many
 /// more there are. A manifest of 125,000 unknown keys printed 6 MB of errors.
-pub const SHOWN_PROBLEMS: usize = 100;
+pub(crate) const SHOWN_PROBLEMS: usize = 100;
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
