@@ -425,27 +425,40 @@ fn an_approver_added_by_the_pr_itself_is_ignored() {
     );
 }
 
-#[test]
-fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
-    let (r, base, head) = pr_repo();
+/// A `--depth 1` clone of `r` (in `c` under the returned directory): the release tag
+/// and the baseline are not in it.
+fn shallow_clone(r: &Repo) -> (tempfile::TempDir, PathBuf) {
     let clone = tempfile::tempdir().unwrap();
     let url = format!("file://{}", r.dir.path().display());
     git_in(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
     let c = clone.path().join("c");
-    let gh = FakeGitHub::start();
+    (clone, c)
+}
+
+/// The fake GitHub serves release v1.0.0 at `base`: its manifest and config as `r`
+/// holds them there, and a strict tenant profile at `profile` (only the API has it).
+fn api_baseline(gh: &FakeGitHub, r: &Repo, base: &str, profile: &str) {
     gh.with(|s| {
-        s.tags.push(("v1.0.0".into(), base.clone()));
+        s.tags.push(("v1.0.0".into(), base.to_string()));
         for f in ["smart-app.yaml", ".scopegate/config.yaml"] {
             let bytes = git_in(r.dir.path(), &["show", &format!("{base}:{f}")]).into_bytes();
-            s.contents.insert((f.to_string(), base.clone()), bytes);
+            s.contents.insert((f.to_string(), base.to_string()), bytes);
         }
-        // A tenant profile only the API has: the listing of .scopegate/tenants/ at the
-        // baseline must come through the API too.
         s.contents.insert(
-            (".scopegate/tenants/strict.yaml".into(), base.clone()),
+            (profile.to_string(), base.to_string()),
             b"deny: [offline_access]\n".to_vec(),
         );
     });
+}
+
+#[test]
+fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
+    let (r, base, head) = pr_repo();
+    let (_clone, c) = shallow_clone(&r);
+    let gh = FakeGitHub::start();
+    // A tenant profile only the API has: the listing of .scopegate/tenants/ at the
+    // baseline must come through the API too.
+    api_baseline(&gh, &r, &base, ".scopegate/tenants/strict.yaml");
     let ev = event(&c, "event", &head, &base, "dev", false);
     let run = ci(&c, &gh, &ev, "pull_request", &[]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
@@ -476,23 +489,10 @@ fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
 #[test]
 fn a_profile_that_is_a_directory_at_the_baseline_through_the_api_is_exit_2() {
     let (r, base, head) = pr_repo();
-    let clone = tempfile::tempdir().unwrap();
-    let url = format!("file://{}", r.dir.path().display());
-    git_in(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
-    let c = clone.path().join("c");
+    let (_clone, c) = shallow_clone(&r);
     let run = |profile: &str| {
         let gh = FakeGitHub::start();
-        gh.with(|s| {
-            s.tags.push(("v1.0.0".into(), base.clone()));
-            for f in ["smart-app.yaml", ".scopegate/config.yaml"] {
-                let bytes = git_in(r.dir.path(), &["show", &format!("{base}:{f}")]).into_bytes();
-                s.contents.insert((f.to_string(), base.clone()), bytes);
-            }
-            s.contents.insert(
-                (profile.to_string(), base.clone()),
-                b"deny: [offline_access]\n".to_vec(),
-            );
-        });
+        api_baseline(&gh, &r, &base, profile);
         let ev = event(&c, "event", &head, &base, "dev", false);
         ci(&c, &gh, &ev, "pull_request", &[])
     };
@@ -546,10 +546,7 @@ fn an_event_payload_of_32_mib_is_read_and_one_byte_more_is_refused() {
 #[test]
 fn a_shallow_clone_without_the_api_is_an_error() {
     let (r, _, _) = pr_repo();
-    let clone = tempfile::tempdir().unwrap();
-    let url = format!("file://{}", r.dir.path().display());
-    git_in(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
-    let c = clone.path().join("c");
+    let (_clone, c) = shallow_clone(&r);
     let out = scopegate_in(&c)
         .args(["ci", "--now", NOW])
         .env("GITHUB_EVENT_NAME", "push")
