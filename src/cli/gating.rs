@@ -1128,12 +1128,13 @@ pub fn worktree_tenants(root: &Path) -> Result<Vec<Tenant>> {
     )
 }
 
-/// Parses the profiles named in a listing of `.scopegate/tenants/`, and the EHR
-/// snapshots they name, read with `read`; `label` names a path in messages. Every
-/// problem in every file is reported together.
 /// Reads the files at the paths given, in order (`None` where there is none).
 type ReadMany<'r> = dyn Fn(&[String]) -> Result<Vec<Option<Vec<u8>>>> + 'r;
 
+/// Parses the profiles named in a listing of `.scopegate/tenants/`, and the EHR
+/// snapshots they name, read with `read_many`; `label` names a path in messages. Every
+/// problem in every file is reported together. A listed profile that cannot be read
+/// is an error, never skipped.
 fn load_tenants(
     names: &[String],
     read_many: &ReadMany<'_>,
@@ -1150,19 +1151,25 @@ fn load_tenants(
         .iter()
         .map(|n| format!("{}/{n}", tenant::DIR))
         .collect();
-    let profiles: Vec<(&String, Result<tenant::Profile, crate::yaml::LoadError>)> = paths
-        .iter()
-        .zip(read_many(&paths)?)
-        .filter_map(|(path, bytes)| Some((path, tenant::from_bytes(&label(path), &bytes?))))
-        .collect();
+    let mut profiles = Vec::with_capacity(paths.len());
+    for (path, bytes) in paths.iter().zip(read_many(&paths)?) {
+        let Some(bytes) = bytes else {
+            bail!(
+                "{} is listed in {} but could not be read",
+                label(path),
+                tenant::DIR
+            );
+        };
+        profiles.push(tenant::from_bytes(&label(path), &bytes));
+    }
     let ehr_paths: Vec<String> = profiles
         .iter()
-        .filter_map(|(_, p)| Some(p.as_ref().ok()?.ehr.as_ref()?.0.clone()))
+        .filter_map(|p| Some(p.as_ref().ok()?.ehr.as_ref()?.0.clone()))
         .collect();
     let mut snapshots = ehr_paths.iter().zip(read_many(&ehr_paths)?);
     let mut tenants = Vec::new();
     let mut errors = Vec::new();
-    for (_, profile) in profiles {
+    for profile in profiles {
         let profile = match profile {
             Ok(p) => p,
             Err(e) => {
@@ -1329,5 +1336,15 @@ mod tests {
         assert_eq!(tenants.len(), 50);
         assert!(tenants.iter().all(|t| t.ehr.is_some()));
         assert_eq!(tenants[3].profile.name, "t03");
+        // A listed profile the reader has nothing for is an error, never skipped.
+        files.remove(".scopegate/tenants/t05.yaml");
+        let read_many = |paths: &[String]| -> anyhow::Result<Vec<Option<Vec<u8>>>> {
+            Ok(paths.iter().map(|p| files.get(p).cloned()).collect())
+        };
+        let err = super::load_tenants(&names, &read_many, &|p| p.to_string()).unwrap_err();
+        assert!(
+            format!("{err}").contains(".scopegate/tenants/t05.yaml is listed"),
+            "{err}"
+        );
     }
 }
