@@ -113,25 +113,15 @@ fn s(v: &Value, path: &[&str]) -> Option<String> {
     cur.as_str().map(str::to_string)
 }
 
-/// A payload's text as an error quotes it: at most 60 characters, then how long it
-/// was. Every field of the payload is text the gate does not control; a 20 MB
-/// `base.sha` was quoted whole.
-/// Control characters (a line break) are shown escaped.
+/// A payload's text as an error quotes it: shortened in the middle when long, with its
+/// length, and control characters escaped. Every field of the payload is text the gate
+/// does not control; a 20 MB `base.sha` was quoted whole.
 fn shown(text: &str) -> String {
-    let mut out = String::from("`");
-    for c in text.chars().take(60) {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+    use crate::render::safe::{escape, shortened};
+    match shortened(text) {
+        std::borrow::Cow::Borrowed(whole) => format!("`{}`", escape(whole)),
+        short => format!("`{}` ({} bytes)", escape(&short), text.len()),
     }
-    out.push('`');
-    if text.chars().nth(60).is_some() {
-        out.insert(out.len() - 1, '…');
-        out.push_str(&format!(" ({} bytes)", text.len()));
-    }
-    out
 }
 
 /// `value` of payload field `field` as a commit id: 40 (SHA-1) or 64 (SHA-256) hex
@@ -1284,7 +1274,7 @@ mod tests {
 
     /// Every commit id the payload names is 40 or 64 hex digits, and a login is a
     /// login: anything else (a branch name, a huge string, a login with a space or a
-    /// line break) is refused, and the error quotes at most 60 characters of it.
+    /// line break) is refused, and the error quotes a long one shortened, in one line.
     #[test]
     fn a_payload_commit_id_or_login_that_is_not_one_is_refused_shown_short() {
         let pr = |head: &str, base: &str, login: &str| {

@@ -129,20 +129,11 @@ fn code(s: impl std::fmt::Display) -> String {
     format!("`{s}`")
 }
 
-/// A token quoted in a finding about one of its parts (one of its values): a long one
-/// is shortened in the middle. Each of a token's thousands of values can be a finding,
-/// and each quoted the whole token: one need of 8,000 unknown codes made a 383 MB
-/// report. The finding's place points at the token whole.
+/// A token quoted in a finding about one of its parts (one of its values), shortened
+/// in the middle when long ([`crate::render::safe::shortened`]). The finding's place
+/// points at the token whole.
 fn code_of(s: &str) -> String {
-    const HEAD: usize = 80;
-    const TAIL: usize = 30;
-    let n = s.chars().count();
-    if n <= HEAD + TAIL + 20 {
-        return code(s);
-    }
-    let head: String = s.chars().take(HEAD).collect();
-    let tail: String = s.chars().skip(n - TAIL).collect();
-    code(format!("{head}…{tail}"))
+    code(crate::render::safe::shortened(s))
 }
 
 fn codes<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
