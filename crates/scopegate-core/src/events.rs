@@ -1323,5 +1323,14 @@ mod tests {
             .note
             .unwrap();
         assert!(note.len() < 300, "{} bytes", note.len());
+        // A line separator in it is shown escaped, as a line break would be.
+        let push = serde_json::json!({"ref": "refs/heads/a\u{2028}::notice::x\r", "before": a,
+            "repository": {"default_branch": "main"}});
+        let note = parse_event("push", push.to_string().as_bytes())
+            .unwrap()
+            .note
+            .unwrap();
+        assert!(!note.contains(['\u{2028}', '\r']), "{note}");
+        assert!(note.contains("\\u{2028}") && note.contains("\\r"), "{note}");
     }
 }
