@@ -601,13 +601,18 @@ fn under_review<'c>(
     let (head_sha, author) = c
         .pull_head_and_author(number)
         .map_err(|e| format!("reading queued pull request #{number}: {e}"))?;
-    let pr = events::PullRequest {
+    let base_sha = event
+        .base_sha
+        .clone()
+        .ok_or("the merge group names no base commit")?;
+    let pr = events::PullRequest::checked(
+        &format!("queued pull request #{number} from the pulls API: "),
         number,
         head_sha,
-        base_sha: event.base_sha.clone().unwrap_or_default(),
+        base_sha,
         author,
-        from_fork: false,
-    };
+        false,
+    )?;
     Ok((c, pr))
 }
 

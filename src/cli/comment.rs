@@ -106,13 +106,16 @@ fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
         moved(&p.head_sha, want)?;
         return Ok(0);
     }
-    let pr = events::PullRequest {
-        number: p.number,
-        head_sha: p.head_sha.clone(),
-        base_sha: p.base_sha.clone(),
-        author: p.author.clone(),
-        from_fork: p.head_repo.is_none() || p.head_repo != p.base_repo,
-    };
+    // GitHub's answer is checked as an event payload is: ids that are ids, a login.
+    let pr = events::PullRequest::checked(
+        &format!("pull request #{} from the pulls API: ", p.number),
+        p.number,
+        p.head_sha.clone(),
+        p.base_sha.clone(),
+        p.author.clone(),
+        p.head_repo.is_none() || p.head_repo != p.base_repo,
+    )
+    .map_err(anyhow::Error::msg)?;
     let (loaded, mut report) = judge_pr(args, &client, &pr, now)?;
 
     let check = args

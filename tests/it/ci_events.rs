@@ -437,6 +437,19 @@ fn a_merge_group_verifies_the_queued_pull_request_or_leaves_entries_pending() {
     });
     let run = ci(r.path(), &gh, "merge_group", &payload(&queued), &[]);
     assert_eq!(run.code, 1, "{}", run.text());
+    // Attack: the pulls API names the queued head by a branch, which git would resolve
+    // to whatever it points at now: refused, so the entry stays pending.
+    gh.with(|s| {
+        s.pulls.insert(7, "topic".into());
+    });
+    let run = ci(r.path(), &gh, "merge_group", &payload(&queued), &[]);
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(
+        run.report
+            .contains("queued pull request #7 from the pulls API: head.sha is not a commit id"),
+        "{}",
+        run.report
+    );
     // A checkout that is not the queue's commit is refused.
     r.git(&["checkout", "-q", &head]);
     let run = ci(r.path(), &gh, "merge_group", &payload(&queued), &[]);

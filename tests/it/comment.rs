@@ -758,3 +758,38 @@ fn a_403_names_the_permission_the_failed_call_needs() {
     assert!(!run.stdout.contains("needs the job's `permissions:`"));
     assert!(body(&gh).contains("❌ FAIL"));
 }
+
+/// GitHub's answer about the pull request is checked as an event payload is: a base
+/// that is a branch name (which git would resolve, to whatever it now points at), or
+/// an author with a line break, is exit 2 naming the field, and nothing is posted.
+/// Control: the same PR answered with ids and a login is judged and commented on.
+#[test]
+fn a_pulls_api_answer_with_a_branch_for_a_base_or_a_hostile_login_is_refused() {
+    let (_r, base, head, gh) = escalating_pr();
+    for (base_sha, login, field) in [
+        ("main", "dev", "base.sha"),
+        (base.as_str(), "dev\n::notice::PASS", "user.login"),
+    ] {
+        gh.with(|s| {
+            s.pull_meta
+                .insert(7, (base_sha.into(), login.into(), "someone/app".into()));
+        });
+        let run = comment(&gh, &["--head-sha", &head]);
+        assert_eq!(run.code, 2, "{field}: {}", run.log());
+        assert!(
+            run.log()
+                .contains(&format!("pull request #7 from the pulls API: {field}")),
+            "{field}: {}",
+            run.log()
+        );
+        assert!(!run.log().contains("\n::notice::PASS"), "{}", run.log());
+        assert!(gh.comments().is_empty(), "{field}: nothing is posted");
+    }
+    gh.with(|s| {
+        s.pull_meta
+            .insert(7, (base.clone(), "dev".into(), "someone/app".into()));
+    });
+    let control = comment(&gh, &["--head-sha", &head]);
+    assert_eq!(control.code, 0, "{}", control.log());
+    assert!(body(&gh).contains("❌ FAIL"));
+}

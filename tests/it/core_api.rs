@@ -23,6 +23,7 @@ const IN_SIGNATURES_ONLY: &[&str] = &[
     "Pairing",
     "Piece",
     "Pos",
+    "Profile",
     "Refresh",
     "ResourceScope",
     "Rule",

@@ -53,7 +53,9 @@ impl Trigger {
     }
 }
 
-/// The pull request a run is about.
+/// The pull request a run is about. Outside the core it is made only by
+/// [`PullRequest::checked`] (a field is crate-private), so every one from an event or
+/// the API has had its ids and author checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PullRequest {
     pub number: u64,
@@ -61,7 +63,7 @@ pub struct PullRequest {
     pub base_sha: String,
     pub author: String,
     /// The head lives in another repository (a fork): its token is read-only.
-    pub from_fork: bool,
+    pub(crate) from_fork: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,17 +126,52 @@ fn shown(text: &str) -> String {
     }
 }
 
-/// `value` of payload field `field` as a commit id: 40 (SHA-1) or 64 (SHA-256) hex
-/// digits, as GitHub writes them. Anything else is refused, never looked up in git
-/// (where it could be a branch or tag name) nor sent to the API.
+/// `value` of field `field` (named whole: `the event's merge_group.base_sha`) as a
+/// commit id: 40 (SHA-1) or 64 (SHA-256) hex digits, as GitHub writes them. Anything
+/// else is refused, never looked up in git (where it could be a branch or tag name)
+/// nor sent to the API.
 fn commit_id(field: &str, value: String) -> Result<String, String> {
     if matches!(value.len(), 40 | 64) && value.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(value)
     } else {
         Err(format!(
-            "the event's {field} is not a commit id (40 or 64 hex digits): {}",
+            "{field} is not a commit id (40 or 64 hex digits): {}",
             shown(&value)
         ))
+    }
+}
+
+impl PullRequest {
+    /// A pull request from text the gate does not control (an event payload, the pulls
+    /// API): its commit ids must be ids, and its author a GitHub login (at most 39
+    /// characters, and an app's `[bot]`; up to 64 of `[A-Za-z0-9-_[]]` are taken).
+    /// `what` starts a field's name in an error (`the event's pull_request.`).
+    pub fn checked(
+        what: &str,
+        number: u64,
+        head_sha: String,
+        base_sha: String,
+        author: String,
+        from_fork: bool,
+    ) -> Result<PullRequest, String> {
+        let login = !author.is_empty()
+            && author.len() <= 64
+            && author
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '[' | ']'));
+        if !login {
+            return Err(format!(
+                "{what}user.login is not a GitHub login: {}",
+                shown(&author)
+            ));
+        }
+        Ok(PullRequest {
+            number,
+            head_sha: commit_id(&format!("{what}head.sha"), head_sha)?,
+            base_sha: commit_id(&format!("{what}base.sha"), base_sha)?,
+            author,
+            from_fork,
+        })
     }
 }
 
@@ -162,26 +199,14 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
                 .ok_or("the event has no pull_request.number")?;
             let head_repo = s(pr, &["head", "repo", "full_name"]);
             let base_repo = s(pr, &["base", "repo", "full_name"]);
-            let author = need(&["user", "login"])?;
-            // A GitHub login is at most 39 characters (a bot's adds `[bot]`).
-            if author.is_empty()
-                || author.len() > 64
-                || !author
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '[' | ']'))
-            {
-                return Err(format!(
-                    "the event's pull_request.user.login is not a GitHub login: {}",
-                    shown(&author)
-                ));
-            }
-            Some(PullRequest {
+            Some(PullRequest::checked(
+                "the event's pull_request.",
                 number,
-                head_sha: commit_id("pull_request.head.sha", need(&["head", "sha"])?)?,
-                base_sha: commit_id("pull_request.base.sha", need(&["base", "sha"])?)?,
-                author,
-                from_fork: head_repo.is_some() && head_repo != base_repo,
-            })
+                need(&["head", "sha"])?,
+                need(&["base", "sha"])?,
+                need(&["user", "login"])?,
+                head_repo.is_some() && head_repo != base_repo,
+            )?)
         }
         _ => None,
     };
@@ -206,12 +231,12 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
     let (base_sha, head_sha) = match trigger {
         Trigger::MergeGroup => (
             Some(commit_id(
-                "merge_group.base_sha",
+                "the event's merge_group.base_sha",
                 s(&v, &["merge_group", "base_sha"])
                     .ok_or("the merge_group event has no base_sha")?,
             )?),
             Some(commit_id(
-                "merge_group.head_sha",
+                "the event's merge_group.head_sha",
                 s(&v, &["merge_group", "head_sha"])
                     .ok_or("the merge_group event has no head_sha")?,
             )?),
@@ -225,7 +250,7 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
             if on_default {
                 // A new branch has `before` all zeros: there is no previous commit.
                 let before = s(&v, &["before"])
-                    .map(|b| commit_id("before", b))
+                    .map(|b| commit_id("the event's before", b))
                     .transpose()?;
                 (before.filter(|b| !b.chars().all(|c| c == '0')), None)
             } else {
