@@ -16,7 +16,7 @@ set -euo pipefail
 fuzz_dir="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(dirname -- "$fuzz_dir")"
 seconds="${SMOKE_SECONDS:-5}"
-targets=(scope_parse manifest_load config_load ledger_load tenant_load usage_evidence yaml_subset)
+targets=(scope_parse manifest_load config_load ledger_load tenant_load usage_evidence yaml_subset event_parse)
 
 command -v cargo-fuzz >/dev/null 2>&1 || {
     echo "smoke.sh: cargo-fuzz is not installed (cargo install cargo-fuzz --locked)" >&2

@@ -59,3 +59,29 @@ fn ledger_crashes_stay_fixed() {
         }
     }
 }
+
+/// `event_parse`: the first byte picks the event name as the target does; a note or an
+/// error stays one bounded line (a default branch with a control character and 20 kB
+/// was quoted raw in a push's note).
+#[test]
+fn event_crashes_stay_fixed() {
+    const NAMES: [&str; 8] = [
+        "pull_request",
+        "pull_request_target",
+        "pull_request_review",
+        "merge_group",
+        "push",
+        "workflow_dispatch",
+        "schedule",
+        "release",
+    ];
+    for (name, bytes) in inputs("event-") {
+        let (&pick, payload) = bytes.split_first().unwrap();
+        let text = match scopegate::events::parse_event(NAMES[usize::from(pick) % 8], payload) {
+            Ok(e) => e.note.unwrap_or_default(),
+            Err(why) => why,
+        };
+        assert!(text.len() < 1_000, "{name}: {} bytes", text.len());
+        assert!(!text.chars().any(char::is_control), "{name}: {text:?}");
+    }
+}

@@ -256,7 +256,7 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
             } else {
                 let what = match (&default, git_ref.strip_prefix("refs/tags/")) {
                     (_, Some(_)) => "a tag".to_string(),
-                    (Some(d), None) => format!("not the default branch `{d}`"),
+                    (Some(d), None) => format!("not the default branch {}", shown(d)),
                     (None, None) => "the payload names no default branch".to_string(),
                 };
                 note = Some(format!(
@@ -1357,5 +1357,17 @@ mod tests {
             .unwrap();
         assert!(!note.contains(['\u{2028}', '\r']), "{note}");
         assert!(note.contains("\\u{2028}") && note.contains("\\r"), "{note}");
+        // So is the default branch the note names (found by fuzzing `event_parse`).
+        let push = serde_json::json!({"ref": "refs/heads/topic", "before": a,
+            "repository": {"default_branch": format!("ma\u{8}in{huge}")}});
+        let note = parse_event("push", push.to_string().as_bytes())
+            .unwrap()
+            .note
+            .unwrap();
+        assert!(
+            note.len() < 300 && !note.contains('\u{8}'),
+            "{}",
+            &note[..300.min(note.len())]
+        );
     }
 }
