@@ -124,7 +124,7 @@ pub fn run() -> u8 {
                 Some(errs) => errs.to_string(),
                 None => format!("error: {e:#}"),
             };
-            shared::say_err(&crate::render::safe::guard(msg));
+            shared::say_err(&msg);
             2
         }
     }

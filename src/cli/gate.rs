@@ -34,9 +34,9 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
             Ok(0)
         }
         Err(e) if no_previous_release(&e) => {
-            super::shared::say_err(&crate::render::safe::guard(format!(
+            super::shared::say_err(&format!(
                 "note: advisory run (--advisory): nothing to compare with, so nothing was gated; exit 0\n  why: {e:#}"
-            )));
+            ));
             Ok(0)
         }
         other => other,

@@ -147,8 +147,13 @@ pub(super) fn print(text: &str) -> Result<()> {
 /// Writes `text` and a line break to standard error: every message goes through here,
 /// never `eprintln!`, which panics when the write fails (stderr on a full disk). A
 /// message that cannot be written is lost; the exit code still says what happened.
+///
+/// Every message is guarded as a report is ([`crate::render::safe::guard`]): a message
+/// quotes input (a path, a key, an error from git), and a quoted line must not command
+/// a CI runner, whichever call site forgot to guard it.
 pub(crate) fn say_err(text: &str) {
     use std::io::Write;
+    let text = crate::render::safe::guard(text.to_string());
     let mut err = std::io::stderr().lock();
     let _ = err
         .write_all(text.as_bytes())

@@ -298,3 +298,41 @@ fn hostile_evidence_commands_nothing_in_any_usage_format() {
         assert_inert(&run.stderr, &format!("usage {format}"), false);
     }
 }
+
+#[test]
+fn a_gated_path_that_is_no_longer_a_file_commands_nothing_when_the_gate_cannot_judge_it() {
+    // A released app under a directory whose name holds a line break and a command
+    // (git and the file system allow both). In the working tree its manifest is now a
+    // directory: the gate cannot judge the app (exit 2), and says so on stderr,
+    // quoting the path. Every message on stderr goes through the same guard as a
+    // report, whichever command says it.
+    let r = Repo::new();
+    let dir = "apps/x\n::error::forged PASS\r::add-mask::scopegate";
+    let manifest = format!("{dir}/smart-app.yaml");
+    r.write(&manifest, &example("med-rec.yaml"));
+    r.write(
+        ".scopegate/config.yaml",
+        "manifests:\n  - apps/*/smart-app.yaml\napprovers: [alice]\n",
+    );
+    r.commit("v1");
+    r.release("v1.0.0");
+    r.commit("after the release");
+    std::fs::remove_file(r.path().join(&manifest)).unwrap();
+    std::fs::create_dir(r.path().join(&manifest)).unwrap();
+    for args in [&["gate"][..], &["gate", "--format", "json"][..]] {
+        let run = r.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("would no longer be gated") && run.stderr.contains("forged PASS"),
+            "{args:?}: the path is quoted: {}",
+            run.stderr
+        );
+        assert_inert(&run.stderr, "cannot-judge error", false);
+        assert_inert(&run.stdout, "cannot-judge report", false);
+    }
+    // Control: the manifest back as a regular file is judged (no change: exit 0).
+    std::fs::remove_dir(r.path().join(&manifest)).unwrap();
+    r.write(&manifest, &example("med-rec.yaml"));
+    let run = r.run(&["gate"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

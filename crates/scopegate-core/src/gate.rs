@@ -530,10 +530,12 @@ pub fn cannot_judge(removed: &[Removed], report: &Report) -> Vec<String> {
                 .any(|c| c.key == key && c.approval.state != ApprovalState::Approved)
         })
         .map(|r| {
-            let id = &r.base.id.value;
+            // The path and the reason are repository content: each stays on its line.
+            let id = crate::render::safe::escape(&r.base.id.value);
+            let path = crate::render::safe::escape(&r.path);
             format!(
-                "{}: {}; app `{id}` was gated at the baseline and would no longer be gated\n  hint: put the manifest back at {} as a regular file, or, if the app is retired, approve its removal: scopegate approve --by <you> --ticket <ticket> --key '{id}:*removed*'",
-                r.path, r.why, r.path
+                "{path}: {}; app `{id}` was gated at the baseline and would no longer be gated\n  hint: put the manifest back at {path} as a regular file, or, if the app is retired, approve its removal: scopegate approve --by <you> --ticket <ticket> --key '{id}:*removed*'",
+                crate::render::safe::escape(&r.why),
             )
         })
         .collect()
