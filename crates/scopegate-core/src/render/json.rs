@@ -33,10 +33,15 @@ pub fn write<T: Serialize + ?Sized, W: io::Write>(value: &T, mut out: W) -> io::
 /// ms on one core. Below it a thread costs more than it saves.
 const TWO_CORES_FROM: usize = 500;
 
-/// Writes `r` exactly as [`write()`] does, byte for byte. A large report's lists (each
-/// half of its changes, its findings, its app rows with their text diffs) are rendered
-/// into memory by two threads, each taking the next list when free; the fields before
-/// them go straight to `out`, and the rest follow once all are done.
+/// The elements of a list rendered as one piece: about 100 kB of a large report's
+/// changes, few enough pieces that handing them over costs nothing.
+const PIECE: usize = 64;
+
+/// Writes `r` exactly as [`write()`] does, byte for byte. A large report's lists (its
+/// app rows with their text diffs, its changes and its findings, cut into pieces of
+/// [`PIECE`] elements) are rendered by two threads, each taking the next piece when
+/// free, and written in order as they are done: the output streams, and only a few
+/// pieces are ever held (the whole of them was 7 MB of buffers).
 pub fn write_report<W: io::Write>(r: &Report, out: W) -> io::Result<()> {
     write_report_from(r, out, TWO_CORES_FROM)
 }
@@ -60,57 +65,85 @@ fn write_report_from<W: io::Write>(
     o.field("advisory", &r.advisory)?;
     o.field("baseline", &r.baseline)?;
     o.field("manifests", &r.manifests)?;
-    let half = r.changes.len() / 2;
-    let (first, second) = r.changes.split_at(half);
-    let lists: [&(dyn Fn() -> io::Result<Vec<u8>> + Sync); 4] = [
-        &|| elements(first, 0),
-        &|| elements(second, half),
-        &|| field_value(&r.findings),
-        &|| field_value(&r.apps),
-    ];
-    let [first, second, findings, apps] =
-        <[io::Result<Vec<u8>>; 4]>::try_from(crate::threads::on_two(&lists))
-            .unwrap_or_else(|_| unreachable!("one result per list"));
-    let (first, second, findings, apps) = (first?, second?, findings?, apps?);
-    o.rendered("apps", &apps)?;
-    if r.changes.is_empty() {
-        o.rendered("changes", b"[]")?;
-    } else {
-        o.rendered("changes", b"[")?;
-        o.out.write_all(&first)?;
-        o.out.write_all(&second)?;
-        // The array's end, as `Safe` closes it.
-        Safe::at_field().line(o.out, true)?;
-        o.out.write_all(b"]")?;
-    }
-    o.rendered("findings", &findings)?;
+    let pieces = Pieces {
+        changes: r.changes.len().div_ceil(PIECE),
+        findings: r.findings.len().div_ceil(PIECE),
+    };
+    let render = |k: usize| pieces.render(r, k);
+    crate::threads::in_order_on_two(pieces.count(), &render, |bytes| o.out.write_all(&bytes?))?;
     o.field("tenant_mode", &r.tenant_mode)?;
     o.field("tenants", &r.tenants)?;
     o.close()?;
     out.write_all(b"\n")
 }
 
-/// The elements of a list that is the value of a field of the top-level object,
-/// `items` being its elements from number `from` on: each after its line break, as
-/// `Safe` writes them inside the list.
-fn elements<T: Serialize>(items: &[T], from: usize) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let inside = || Safe {
-        depth: 2,
-        has_value: false,
-    };
-    for (k, item) in items.iter().enumerate() {
-        inside().line(&mut bytes, from + k == 0)?;
-        inside().value(item, &mut bytes)?;
-    }
-    Ok(bytes)
+/// The pieces of a large report's `apps`, `changes` and `findings` fields, in order:
+/// the whole `apps` field, then each list's key and its elements [`PIECE`] at a time,
+/// the first piece opening the list and the last closing it.
+struct Pieces {
+    /// How many pieces each list is cut into.
+    changes: usize,
+    findings: usize,
 }
 
-/// `value` as the value of a field of the top-level object.
-fn field_value<T: Serialize + ?Sized>(value: &T) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    Safe::at_field().value(value, &mut bytes)?;
-    Ok(bytes)
+impl Pieces {
+    fn count(&self) -> usize {
+        1 + self.changes.max(1) + self.findings.max(1)
+    }
+
+    /// Piece `k`, as it is written.
+    fn render(&self, r: &Report, k: usize) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        if k == 0 {
+            TopObject::after_first(&mut bytes).field("apps", &r.apps)?;
+            return Ok(bytes);
+        }
+        let (name, items, n, k): (_, &dyn ListPiece, _, _) = if k <= self.changes.max(1) {
+            ("changes", &r.changes, self.changes, k - 1)
+        } else {
+            (
+                "findings",
+                &r.findings,
+                self.findings,
+                k - 1 - self.changes.max(1),
+            )
+        };
+        if k == 0 {
+            TopObject::after_first(&mut bytes).key(name)?;
+            bytes.extend_from_slice(if n == 0 { b"[]" } else { b"[" });
+        }
+        if n > 0 {
+            items.elements(k * PIECE, &mut bytes)?;
+            if k + 1 == n {
+                // The list's end, as `Safe` closes it.
+                Safe::at_field().line(&mut bytes, true)?;
+                bytes.extend_from_slice(b"]");
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// A list of the report, rendered [`PIECE`] elements at a time.
+trait ListPiece: Sync {
+    /// The elements from number `from` (at most [`PIECE`]), each after its line break,
+    /// as `Safe` writes them inside the list.
+    fn elements(&self, from: usize, bytes: &mut Vec<u8>) -> io::Result<()>;
+}
+
+impl<T: Serialize + Sync> ListPiece for Vec<T> {
+    fn elements(&self, from: usize, bytes: &mut Vec<u8>) -> io::Result<()> {
+        let inside = || Safe {
+            depth: 2,
+            has_value: false,
+        };
+        let to = self.len().min(from + PIECE);
+        for (k, item) in self[from..to].iter().enumerate() {
+            inside().line(&mut *bytes, from + k == 0)?;
+            inside().value(item, &mut *bytes)?;
+        }
+        Ok(())
+    }
 }
 
 /// The top-level object, written a field at a time as [`Safe`] lays it out.
@@ -125,6 +158,11 @@ impl<'w, W: io::Write> TopObject<'w, W> {
         Ok(TopObject { out, first: true })
     }
 
+    /// The object's next fields, after its first.
+    fn after_first(out: &'w mut W) -> Self {
+        TopObject { out, first: false }
+    }
+
     /// The line break, the indentation and the key of the next field.
     fn key(&mut self, name: &str) -> io::Result<()> {
         Safe::at_field().line(self.out, std::mem::take(&mut self.first))?;
@@ -136,12 +174,6 @@ impl<'w, W: io::Write> TopObject<'w, W> {
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> io::Result<()> {
         self.key(name)?;
         Safe::at_field().value(value, &mut *self.out)
-    }
-
-    /// A field whose value [`field_value`] rendered.
-    fn rendered(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        self.key(name)?;
-        self.out.write_all(bytes)
     }
 
     fn close(self) -> io::Result<()> {
@@ -354,5 +386,50 @@ mod tests {
         let mut out = Vec::new();
         super::write_report(&large, &mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), super::render(&large));
+        // Lists cut at every kind of piece boundary: one short of a piece, a piece
+        // exactly, one over, and one list empty while the other is long.
+        for (changes, findings) in [
+            (super::PIECE - 1, super::PIECE),
+            (super::PIECE, super::PIECE + 1),
+            (2 * super::PIECE + 1, 0),
+            (0, 3 * super::PIECE),
+        ] {
+            let mut cut = large.clone();
+            cut.changes.truncate(changes);
+            cut.findings.truncate(findings);
+            assert_eq!(
+                written(&cut, 0),
+                super::render(&cut),
+                "{changes} changes, {findings} findings"
+            );
+        }
+    }
+
+    /// A writer that fails stops the rendering with its error, on both threads.
+    #[test]
+    fn a_failing_writer_stops_a_large_report_with_its_error() {
+        struct Full(usize);
+        impl std::io::Write for Full {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                if self.0 < b.len() {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 -= b.len();
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut large = full_report();
+        for _ in 0..8 {
+            large.changes.extend(large.changes.clone());
+        }
+        let whole = super::render(&large).len();
+        for room in [0, 100, whole / 2, whole - 2] {
+            let e = super::write_report_from(&large, Full(room), 0).unwrap_err();
+            assert_eq!(e.to_string(), "disk full", "room for {room} bytes");
+        }
+        super::write_report_from(&large, Full(whole), 0).unwrap();
     }
 }
