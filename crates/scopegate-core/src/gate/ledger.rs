@@ -635,36 +635,74 @@ impl<'a> Ledger<'a> {
         removed: &[Removed],
     ) -> Vec<Finding> {
         let opts = self.input.config.options;
-        // What each app's baseline grants, and its escalations, by app id: a scan of
-        // every app and change per key was quadratic in the ledger.
-        let settled = settled_by_app(apps, removed, opts);
-        let current = escalations_by_app(changes);
-        // Each key is compared with the escalations it may cover or be covered by.
-        let current_ix: FxHashMap<&str, ScopeIndex<'_>> = current
-            .iter()
-            .map(|(app, ps)| (*app, ScopeIndex::of(ps.iter())))
-            .collect();
-        let change_keys: FxHashSet<&str> = changes.iter().map(|c| c.key.as_str()).collect();
-        let mut out = Vec::new();
-        let live = self
+        let live: Vec<&Entry> = self
             .entries
             .iter()
             .map(|(e, _)| *e)
             .filter(|e| !self.expired(e))
-            .chain(self.spent.iter().copied());
+            .chain(self.spent.iter().copied())
+            .collect();
+        if live.is_empty() {
+            return Vec::new();
+        }
+        // What each app's baseline grants, and its escalations, by app id, each made on
+        // the first key that needs it: a scan of every app and change per key was
+        // quadratic in the ledger, and a ledger of a few entries (most of them) should
+        // not pay for indexing a release of thousands of changes.
+        let baseline = baseline_by_app(apps, removed);
+        let settled: OnceLock<FxHashMap<&str, ScopeSet<'_>>> = OnceLock::new();
+        let current: OnceLock<FxHashMap<&str, Vec<Scope>>> = OnceLock::new();
+        let current_ix: OnceLock<FxHashMap<&str, ScopeIndex<'_>>> = OnceLock::new();
+        let change_keys: OnceLock<FxHashSet<&str>> = OnceLock::new();
+        // With this few keys, each is compared with the scopes it is asked about, one
+        // by one, before anything is indexed: a key the baseline grants through one of
+        // its scopes is found by a scan of them.
+        let few = live.iter().map(|e| e.keys.len()).sum::<usize>() <= FEW_KEYS;
+        let related = |a: &Scope, b: &Scope| covers(a, b, opts) || covers(b, a, opts);
+        // Whether one of the app's escalations covers `scope` or is covered by it.
+        let escalated = |app: &str, scope: &Scope| {
+            let current = current.get_or_init(|| escalations_by_app(changes));
+            let Some(ps) = current.get(app) else {
+                return false;
+            };
+            if few {
+                return ps.iter().any(|p| related(scope, p));
+            }
+            let ix = current_ix.get_or_init(|| {
+                current
+                    .iter()
+                    .map(|(app, ps)| (*app, ScopeIndex::of(ps.iter())))
+                    .collect()
+            });
+            ix[app]
+                .related(scope)
+                .into_iter()
+                .any(|i| related(scope, &ps[i]))
+        };
+        let mut out = Vec::new();
         for e in live {
             let matches_something = e.keys.iter().any(|k| {
                 let Some(scope) = k.scope() else {
                     // An identity key matches the identity change it names.
-                    return change_keys.contains(k.to_string().as_str());
+                    return change_keys
+                        .get_or_init(|| changes.iter().map(|c| c.key.as_str()).collect())
+                        .contains(k.to_string().as_str());
                 };
                 let app = k.app.as_str();
-                current.get(app).is_some_and(|ps| {
-                    current_ix[app].related(scope).into_iter().any(|i| {
-                        let p = &ps[i];
-                        covers(scope, p, opts) || covers(p, scope, opts)
-                    })
-                }) || settled.get(app).is_some_and(|set| set.grants(scope))
+                let base = baseline.get(app);
+                (few && base.is_some_and(|b| b.iter().any(|b| covers(b, scope, opts))))
+                    || escalated(app, scope)
+                    || base.is_some() && {
+                        let settled = settled.get_or_init(|| {
+                            baseline
+                                .iter()
+                                .map(|(app, scopes)| {
+                                    (*app, ScopeSet::new(scopes.iter().copied(), opts))
+                                })
+                                .collect()
+                        });
+                        settled.get(app).is_some_and(|set| set.grants(scope))
+                    }
             });
             if !matches_something {
                 let keys: Vec<String> = e.keys.iter().map(ToString::to_string).collect();
@@ -682,12 +720,12 @@ impl<'a> Ledger<'a> {
     }
 }
 
-/// What each app's baseline grants, by app id (the apps still here and those removed).
-fn settled_by_app<'s>(
+/// The scopes each app's baseline requests, by app id (the apps still here and those
+/// removed).
+fn baseline_by_app<'s>(
     apps: &'s [App],
     removed: &'s [Removed],
-    opts: Options,
-) -> FxHashMap<&'s str, ScopeSet<'s>> {
+) -> FxHashMap<&'s str, Vec<&'s Scope>> {
     let mut settled: FxHashMap<&str, Vec<&Scope>> = FxHashMap::default();
     for a in apps {
         if let Some((_, b, _)) = &a.base {
@@ -704,10 +742,11 @@ fn settled_by_app<'s>(
             .extend(r.base.requested());
     }
     settled
-        .into_iter()
-        .map(|(app, scopes)| (app, ScopeSet::new(scopes, opts)))
-        .collect()
 }
+
+/// From this many keys of live entries in all, [`Ledger::stale`] indexes the
+/// escalations; below it, each key is compared with them one by one.
+pub(super) const FEW_KEYS: usize = 16;
 
 /// The escalations' scopes, by app id.
 fn escalations_by_app(changes: &[Change]) -> FxHashMap<&str, Vec<Scope>> {

@@ -267,3 +267,60 @@ fn approvals_on_two_cores_are_the_approvals_on_one() {
         ],
     );
 }
+
+/// An entry is stale when no key of it matches a current escalation or what the
+/// baseline grants, alone or with its other scopes. The same entries are stale
+/// whether the ledger has few keys (each compared one by one) or many (indexed).
+#[test]
+fn stale_entries_are_the_same_with_few_keys_or_many() {
+    let base = "id: a\nscopes:\n  - scope: patient/Patient.rs\n    rationale: r\n  - scope: patient/Encounter.r\n    rationale: r\n  - scope: patient/Encounter.s\n    rationale: r\n";
+    let head = format!("{base}  - scope: patient/Condition.rs\n    rationale: r\n");
+    let apps = [App {
+        head: from_str("h.yaml", &head).unwrap().into(),
+        head_text: head.clone(),
+        base: Some((
+            "h.yaml".into(),
+            from_str("h.yaml", base).unwrap(),
+            base.into(),
+        )),
+    }];
+    let entry = |key: &str| {
+        format!("  - keys: ['{key}']\n    by: alice\n    at: 2026-11-01T00:00:00Z\n    ticket: T\n")
+    };
+    let mut few = String::from("approvals:\n");
+    for key in [
+        // The escalation.
+        "a:patient/Condition.r",
+        // Granted by one baseline scope.
+        "a:patient/Patient.r",
+        // Granted only by two baseline scopes together.
+        "a:patient/Encounter.rs",
+        // No such identity change.
+        "a:*removed*",
+        // Nothing.
+        "a:patient/Immunization.rs",
+    ] {
+        few.push_str(&entry(key));
+    }
+    let config = Config::default();
+    let stale_lines = |ledger: &str| {
+        let head_ledger = crate::approval::from_bytes("l", ledger.as_bytes()).unwrap();
+        let inp = input(&apps, &config, &[], &head_ledger);
+        let ledger = super::Ledger::new(&inp);
+        let base = apps[0].base.as_ref().map(|(_, m, _)| m);
+        let changes = crate::diff::diff(base, &apps[0].head, config.options);
+        let stale: Vec<u32> = ledger
+            .stale(&changes, &apps, &[])
+            .iter()
+            .map(|f| f.location.line)
+            .collect();
+        stale
+    };
+    let want = vec![14, 18];
+    assert_eq!(stale_lines(&few), want, "few keys");
+    let mut many = few.clone();
+    for _ in 0..super::ledger::FEW_KEYS {
+        many.push_str(&entry("a:patient/Condition.s"));
+    }
+    assert_eq!(stale_lines(&many), want, "many keys");
+}
