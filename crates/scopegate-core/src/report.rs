@@ -399,6 +399,32 @@ pub struct Report {
     pub tenants: Vec<TenantRow>,
 }
 
+/// Sorts `v` stably by `cmp`, as `sort_by` does, moving each element at most once
+/// into place: the numbers of the elements are sorted, then the elements follow.
+/// Changes and findings are a few hundred bytes each, and a merge sort moves every one
+/// at each of its passes (4,000 changes: 18 MB copied, and a buffer of 0.7 MB).
+fn sort_large_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> std::cmp::Ordering) {
+    let Ok(n) = u32::try_from(v.len()) else {
+        v.sort_by(cmp);
+        return;
+    };
+    // `order[k]`: the number of the element that belongs at `k`.
+    let mut order: Vec<u32> = (0..n).collect();
+    order.sort_by(|&i, &j| cmp(&v[i as usize], &v[j as usize]));
+    // Each cycle of the permutation is followed once: the element that belongs at
+    // `here` is swapped in from where it is, and `here` moves on to that place.
+    for start in 0..v.len() {
+        let mut here = start;
+        while order[here] as usize != start {
+            let from = order[here] as usize;
+            v.swap(here, from);
+            order[here] = u32::try_from(here).unwrap_or(u32::MAX);
+            here = from;
+        }
+        order[here] = u32::try_from(here).unwrap_or(u32::MAX);
+    }
+}
+
 impl Report {
     /// A lint-only report (`scopegate check`).
     pub fn new(manifests: usize, findings: Vec<Finding>) -> Report {
@@ -423,7 +449,7 @@ impl Report {
         verdict: Option<Verdict>,
         advisory: bool,
     ) -> Report {
-        findings.sort_by(|a, b| {
+        sort_large_by(&mut findings, |a, b| {
             (&a.location, &a.rule, &a.tenant, &a.message).cmp(&(
                 &b.location,
                 &b.rule,
@@ -436,7 +462,7 @@ impl Report {
             Direction::Reduction => 1,
             Direction::Workflow => 2,
         };
-        changes.sort_by(|a, b| {
+        sort_large_by(&mut changes, |a, b| {
             (
                 dir_rank(a.direction),
                 std::cmp::Reverse(a.severity),
@@ -488,4 +514,23 @@ impl Report {
 /// The JSON Schema of the report (draft 2020-12).
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Sorting by the elements' numbers then moving each into place is `sort_by`:
+        /// the same order, ties kept in the order they came (stable).
+        #[test]
+        fn sort_large_by_is_a_stable_sort(keys in proptest::collection::vec(0u8..8, 0..300)) {
+            let items: Vec<(u8, usize)> = keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
+            let mut want = items.clone();
+            want.sort_by_key(|a| a.0);
+            let mut got = items;
+            super::sort_large_by(&mut got, |a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(got, want);
+        }
+    }
 }

@@ -68,7 +68,10 @@ pub(super) struct Ledger<'a> {
 /// all its keys again, quadratic in the release.
 struct KeySet<'a> {
     scopes: Vec<&'a Scope>,
-    set: ScopeSet<'a>,
+    /// The keys as a set, made on the first question one key alone does not answer:
+    /// most entries name one key, which covers the change it approves.
+    set: OnceLock<ScopeSet<'a>>,
+    opts: Options,
     /// Made on the first question, and only for an entry of many keys: most entries
     /// name one or two, which a scan answers for less than an index costs to make (a
     /// ledger of 2,000 such entries spent 1.5 ms of the gate's 20 making indexes).
@@ -76,6 +79,17 @@ struct KeySet<'a> {
 }
 
 impl<'a> KeySet<'a> {
+    /// Whether the keys together grant `piece`. A key that covers it alone grants it
+    /// (a set grants what any of its scopes covers); only otherwise is the set made.
+    fn grants(&self, piece: &Scope) -> bool {
+        (self.scopes.len() <= ScopeIndex::SCAN_FIRST
+            && self.scopes.iter().any(|k| covers(k, piece, self.opts)))
+            || self
+                .set
+                .get_or_init(|| ScopeSet::new(self.scopes.iter().copied(), self.opts))
+                .grants(piece)
+    }
+
     /// The keys that may cover `piece` or be covered by it (a superset), in order.
     fn related(&self, piece: &Scope) -> Vec<usize> {
         if self.scopes.len() <= ScopeIndex::SCAN_FIRST {
@@ -88,13 +102,13 @@ impl<'a> KeySet<'a> {
 }
 
 /// An entry's key sets, one per app its keys name.
-type KeySets<'a> = Vec<(String, Arc<KeySet<'a>>)>;
+type KeySets<'a> = Vec<(&'a str, Arc<KeySet<'a>>)>;
 
 /// Whether the keys of `sets` together grant `piece` (one set is asked as it is).
 fn grant_together(sets: &[Arc<KeySet<'_>>], piece: &Scope, opts: Options) -> bool {
     match sets {
         [] => false,
-        [one] => one.set.grants(piece),
+        [one] => one.grants(piece),
         many => {
             ScopeSet::new(many.iter().flat_map(|k| k.scopes.iter().copied()), opts).grants(piece)
         }
@@ -242,7 +256,7 @@ impl<'a> Ledger<'a> {
         let e = near
             .into_iter()
             .map(|i| self.spent[i])
-            .find(|e| self.key_set(e, &c.app).set.grants(&piece))?;
+            .find(|e| self.key_set(e, &c.app).grants(&piece))?;
         let release = self
             .input
             .baseline
@@ -499,7 +513,7 @@ impl<'a> Ledger<'a> {
             cache
                 .get(&at)?
                 .iter()
-                .find(|(a, _)| a == app)
+                .find(|(a, _)| *a == app)
                 .map(|(_, ks)| Arc::clone(ks))
         };
         if let Some(ks) = cached(&self.key_sets.lock().unwrap_or_else(PoisonError::into_inner)) {
@@ -512,7 +526,8 @@ impl<'a> Ledger<'a> {
             .filter_map(Key::scope)
             .collect();
         let made = Arc::new(KeySet {
-            set: ScopeSet::new(scopes.iter().copied(), self.input.config.options),
+            set: OnceLock::new(),
+            opts: self.input.config.options,
             index: OnceLock::new(),
             scopes,
         });
@@ -521,10 +536,13 @@ impl<'a> Ledger<'a> {
         if let Some(ks) = cached(&cache) {
             return ks;
         }
-        cache
-            .entry(at)
-            .or_default()
-            .push((app.to_string(), Arc::clone(&made)));
+        // Named by the entry's own key (no copy): an entry asked about an app names it.
+        if let Some(named) = e.keys.iter().find(|k| k.app == app) {
+            cache
+                .entry(at)
+                .or_default()
+                .push((named.app.as_str(), Arc::clone(&made)));
+        }
         made
     }
 
@@ -832,7 +850,7 @@ impl<'a> Match<'_, 'a> {
     fn one_entry(&self, grant: &[(&'a Entry, bool)]) -> Option<Approval> {
         grant
             .iter()
-            .find(|(e, _)| self.for_app(e).set.grants(self.piece))
+            .find(|(e, _)| self.for_app(e).grants(self.piece))
             .map(|(e, added)| self.approved(e, *added))
     }
 
@@ -910,9 +928,7 @@ impl<'a> Match<'_, 'a> {
             .into_iter()
             .map(|i| self.ledger.entries[i])
             .find(|(e, _)| {
-                self.ledger.expired(e)
-                    && (self.applies)(e)
-                    && self.for_app(e).set.grants(self.piece)
+                self.ledger.expired(e) && (self.applies)(e) && self.for_app(e).grants(self.piece)
             })?;
         Some(Approval {
             state: ApprovalState::Expired,
