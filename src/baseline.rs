@@ -435,8 +435,7 @@ impl Repo {
         paths: &[String],
     ) -> Result<Vec<Option<Vec<u8>>>, Error> {
         let commit = self.repo.find_commit(at.oid).map_err(git)?;
-        let mut dirs: std::collections::HashMap<String, Option<git2::Tree<'_>>> =
-            std::collections::HashMap::new();
+        let mut dirs = Dirs::new();
         dirs.insert(String::new(), Some(commit.tree().map_err(git)?));
         let mut out = Vec::with_capacity(paths.len());
         for path in paths {
@@ -454,7 +453,7 @@ impl Repo {
                         at.name
                     ))
                 };
-                let Some(tree) = self.dir_at(&mut dirs, dir)? else {
+                let Some(tree) = self.dir_at(&mut dirs, dir, &at.name)? else {
                     if hops > 0 {
                         return Err(dangling());
                     }
@@ -487,7 +486,7 @@ impl Repo {
                 let target = std::str::from_utf8(b.content()).ok();
                 match target
                     .and_then(|t| resolve_link(dir, t))
-                    .filter(|_| hops <= 8)
+                    .filter(|_| hops <= MAX_LINK_HOPS)
                 {
                     Some(next) => current = next,
                     None => {
@@ -504,21 +503,61 @@ impl Repo {
     }
 
     /// The tree of directory `dir` (`a/b`), from `dirs` or resolved from its parent and
-    /// remembered; `None` when there is no such directory.
+    /// remembered; `None` when there is no such directory. A directory on the way that
+    /// is a symlink is followed inside the tree, as the working tree follows it: read as
+    /// no directory, a symlinked `.scopegate` made the release's config, ledger and
+    /// tenants silently absent. A symlink that leads out of the repository, to nothing
+    /// or to no directory, or round in a loop, is an error.
     fn dir_at<'r>(
         &'r self,
-        dirs: &mut std::collections::HashMap<String, Option<git2::Tree<'r>>>,
+        dirs: &mut Dirs<'r>,
         dir: &str,
+        at: &str,
+    ) -> Result<Option<git2::Tree<'r>>, Error> {
+        self.dir_via(dirs, dir, at, 0)
+    }
+
+    fn dir_via<'r>(
+        &'r self,
+        dirs: &mut Dirs<'r>,
+        dir: &str,
+        at: &str,
+        hops: usize,
     ) -> Result<Option<git2::Tree<'r>>, Error> {
         if let Some(t) = dirs.get(dir) {
             return Ok(t.clone());
         }
         let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
-        let tree = match self.dir_at(dirs, parent)? {
+        let tree = match self.dir_via(dirs, parent, at, hops)? {
             None => None,
             Some(p) => match p.get_name(name) {
                 Some(e) if e.kind() == Some(git2::ObjectType::Tree) => {
                     Some(self.repo.find_tree(e.id()).map_err(git)?)
+                }
+                Some(e) if e.filemode() == 0o120_000 => {
+                    let bad =
+                        |why: String| Error::Git(format!("`{dir}` at {at} is a symlink {why}"));
+                    let obj = e.to_object(&self.repo).map_err(git)?;
+                    let target = obj
+                        .as_blob()
+                        .and_then(|b| std::str::from_utf8(b.content()).ok())
+                        .map(str::to_string);
+                    let Some(next) = target.as_deref().and_then(|t| resolve_link(parent, t)) else {
+                        return Err(bad("that leads out of the repository".into()));
+                    };
+                    if hops >= MAX_LINK_HOPS {
+                        return Err(bad(format!(
+                            "to `{next}`: too many links on the way (a loop?)"
+                        )));
+                    }
+                    match self.dir_via(dirs, &next, at, hops + 1)? {
+                        Some(t) => Some(t),
+                        None => {
+                            return Err(bad(format!(
+                                "to `{next}`, which is not a directory there"
+                            )));
+                        }
+                    }
                 }
                 _ => None,
             },
@@ -533,21 +572,28 @@ impl Repo {
     /// directory.
     pub fn list_dir(&self, at: &Resolved, dir: &str) -> Result<Vec<String>, Error> {
         let commit = self.repo.find_commit(at.oid).map_err(git)?;
-        let tree = commit.tree().map_err(git)?;
-        let entry = match tree.get_path(Path::new(dir)) {
-            Ok(e) => e,
-            Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(git(e)),
+        let mut dirs = Dirs::new();
+        dirs.insert(String::new(), Some(commit.tree().map_err(git)?));
+        let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+        let Some(entry) = self
+            .dir_at(&mut dirs, parent, &at.name)?
+            .and_then(|p| p.get_name(name).map(|e| (e.kind(), e.filemode())))
+        else {
+            return Ok(Vec::new());
         };
         // A file or a submodule where the directory belongs is an error, never an
-        // empty directory: what it would have held is not there to judge.
-        if entry.kind() != Some(git2::ObjectType::Tree) {
-            return Err(Error::Git(format!(
-                "`{dir}` at {} is not a directory",
-                at.name
-            )));
-        }
-        let sub = self.repo.find_tree(entry.id()).map_err(git)?;
+        // empty directory: what it would have held is not there to judge. A symlink is
+        // followed inside the tree, as on the way to a file.
+        let is_dir = entry.0 == Some(git2::ObjectType::Tree) || entry.1 == 0o120_000;
+        let sub = match self.dir_at(&mut dirs, dir, &at.name)? {
+            Some(sub) if is_dir => sub,
+            _ => {
+                return Err(Error::Git(format!(
+                    "`{dir}` at {} is not a directory",
+                    at.name
+                )));
+            }
+        };
         // Every entry, whatever it is: a directory or a submodule with a file's name is
         // refused when read, never left out of the listing unsaid.
         let mut names: Vec<String> = sub
@@ -695,6 +741,12 @@ fn recorded_parents(commit: &git2::Commit<'_>) -> Vec<String> {
         .map(|p| p.trim().to_string())
         .collect()
 }
+
+/// The trees of the directories looked up so far, by path (`None`: no directory there).
+type Dirs<'r> = std::collections::HashMap<String, Option<git2::Tree<'r>>>;
+
+/// How many symlinks a path may pass through: more is a loop, as for a file.
+const MAX_LINK_HOPS: usize = 8;
 
 /// The repository path a symlink in directory `dir` with target `target` names;
 /// `None` when it is absolute or climbs out of the repository.

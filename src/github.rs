@@ -64,6 +64,9 @@ pub struct Client {
     secret: String,
     /// When the run's time for API calls ends ([`Policy::run_timeout`]).
     deadline: Instant,
+    /// What [`Client::kind_at`] found at each `(path, ref)`: several missing files
+    /// under one directory ask about it once.
+    kinds: std::sync::Mutex<std::collections::HashMap<(String, String), Option<String>>>,
 }
 
 impl fmt::Debug for Client {
@@ -163,6 +166,7 @@ impl Client {
             base_path,
             secret: token.to_string(),
             deadline: Instant::now() + policy.run_timeout,
+            kinds: std::sync::Mutex::default(),
         })
     }
 

@@ -156,7 +156,12 @@ pub(super) enum Reader<'a> {
     },
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// The contents API at commit (or ref) `sha`, named `name` in messages.
+    fn api(client: &'a github::Client, sha: String, name: String) -> Reader<'a> {
+        Reader::Api { client, sha, name }
+    }
+
     pub(super) fn name(&self) -> &str {
         match self {
             Reader::Git(_, res) => &res.name,
@@ -175,10 +180,43 @@ impl Reader<'_> {
     fn list_dir(&self, dir: &str) -> Result<Vec<String>> {
         match self {
             Reader::Git(r, res) => Ok(r.list_dir(res, dir)?),
-            Reader::Api { client, sha, .. } => client.dir_at(dir, sha).map_err(|e| {
-                anyhow::anyhow!("listing {dir} at {sha} through the contents API: {e}")
-            }),
+            Reader::Api { client, sha, .. } => {
+                let names = client.dir_at(dir, sha).map_err(|e| {
+                    anyhow::anyhow!("listing {dir} at {sha} through the contents API: {e}")
+                })?;
+                if names.is_empty() {
+                    // (git holds no empty directory: empty is not there.)
+                    self.absent_through_api(dir)?;
+                }
+                Ok(names)
+            }
         }
+    }
+
+    /// Checks that nothing at `path` (the contents API's 404) means nothing is there:
+    /// the API does not follow a directory that is a symlink, and answers 404 for any
+    /// path beyond one. Where git follows it inside the tree, the API would make a
+    /// symlinked `.scopegate` at the release an absent config, ledger and tenants.
+    /// So the directories on the way are asked, nearest first, until one is a
+    /// directory; one that is anything else is an error.
+    fn absent_through_api(&self, path: &str) -> Result<()> {
+        let Reader::Api { client, sha, .. } = self else {
+            return Ok(());
+        };
+        let mut dir = path;
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            dir = parent;
+            match client.kind_at(dir, sha).map_err(|e| {
+                anyhow::anyhow!("reading {dir} at {sha} through the contents API: {e}")
+            })? {
+                None => {}
+                Some(kind) if kind == "dir" => return Ok(()),
+                Some(kind) => bail!(
+                    "`{dir}` at {sha} is a {kind}, not a directory: the contents API does not follow it, so `{path}` cannot be read there\n  hint: fetch the whole history (actions/checkout with `fetch-depth: 0`) so that git reads the baseline, or make `{dir}` a directory"
+                ),
+            }
+        }
+        Ok(())
     }
 
     /// Every file path at the baseline commit, for expanding the manifest globs.
@@ -202,9 +240,15 @@ impl Reader<'_> {
     pub(super) fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         match self {
             Reader::Git(r, res) => Ok(r.read(res, path)?),
-            Reader::Api { client, sha, .. } => client.file_at(path, sha).map_err(|e| {
-                anyhow::anyhow!("reading {path} at {sha} through the contents API: {e}")
-            }),
+            Reader::Api { client, sha, .. } => {
+                let bytes = client.file_at(path, sha).map_err(|e| {
+                    anyhow::anyhow!("reading {path} at {sha} through the contents API: {e}")
+                })?;
+                if bytes.is_none() {
+                    self.absent_through_api(path)?;
+                }
+                Ok(bytes)
+            }
         }
     }
 }
@@ -462,11 +506,7 @@ fn trusted_reader<'a>(
         {
             // The API knows a branch by its name, not by this clone's remote-tracking ref.
             let at = name.strip_prefix("refs/remotes/origin/").unwrap_or(name);
-            Ok(Reader::Api {
-                client: fb.client,
-                sha: at.to_string(),
-                name: at.to_string(),
-            })
+            Ok(Reader::api(fb.client, at.to_string(), at.to_string()))
         }
         (Err(e), _) => Err(e.into()),
     }
@@ -683,11 +723,7 @@ fn head_reader<'a>(
     });
     Ok(Some(HeadCommit::new(match (local, fallback) {
         (Some((r, Ok(res))), _) => Reader::Git(r, res),
-        (_, Some(fb)) => Reader::Api {
-            client: fb.client,
-            sha: sha.clone(),
-            name: sha.clone(),
-        },
+        (_, Some(fb)) => Reader::api(fb.client, sha.clone(), sha.clone()),
         (Some((_, Err(e))), None) => bail!("cannot read the head {sha}: {e}"),
         (None, None) => bail!("no repository, and no API, to read the head {sha} from"),
     })))
@@ -711,11 +747,7 @@ fn trusted_commit<'a>(
         // No clone (`scopegate comment` in a job that checked nothing out): the
         // trusted commit, a PR base, is read through the API.
         (None, _) => match (req.trusted.as_deref(), fallback) {
-            (Some(t), Some(fb)) => Some(Reader::Api {
-                client: fb.client,
-                sha: t.to_string(),
-                name: t.to_string(),
-            }),
+            (Some(t), Some(fb)) => Some(Reader::api(fb.client, t.to_string(), t.to_string())),
             _ => None,
         },
         _ => None,
@@ -750,11 +782,7 @@ fn baseline_reader<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Option<(Reader<'a>, 
                     Some(fb),
                 ) => {
                     via_api = true;
-                    Reader::Api {
-                        client: fb.client,
-                        sha: b.clone(),
-                        name: b.clone(),
-                    }
+                    Reader::api(fb.client, b.clone(), b.clone())
                 }
                 (Err(e), _) => return Err(e.into()),
             };
@@ -765,11 +793,7 @@ fn baseline_reader<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Option<(Reader<'a>, 
             let fb = cx
                 .fallback
                 .context("no repository to read the baseline from")?;
-            let reader = Reader::Api {
-                client: fb.client,
-                sha: b.clone(),
-                name: b.clone(),
-            };
+            let reader = Reader::api(fb.client, b.clone(), b.clone());
             Ok((Some((reader, format!("--base {b}"))), true))
         }
         (_, BaseSpec::PreviousRelease) => {
@@ -822,7 +846,7 @@ fn previous_release<'a>(cx: &BaselineCtx<'a, '_>) -> Result<(Reader<'a>, String)
             _,
         ) => {
             let (name, sha) = previous_release_via_api(client, &pattern, at, &heads)?;
-            Reader::Api { client, sha, name }
+            Reader::api(client, sha, name)
         }
         (Reader::Git(..), None) => bail!("the trusted commit was read without a clone"),
     };
@@ -862,11 +886,7 @@ fn release_in_clone<'a>(
         ),
         (Err(BaselineError::Shallow { .. }), Some(fb)) => {
             let (name, sha) = previous_release_via_api(fb.client, pattern, &trusted.commit, heads)?;
-            Reader::Api {
-                client: fb.client,
-                sha,
-                name,
-            }
+            Reader::api(fb.client, sha, name)
         }
         (Err(e), _) => return Err(e.into()),
     })

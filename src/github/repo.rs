@@ -5,6 +5,8 @@
 //! Part of the GitHub adapter: the same client, retries and error rules; it decides
 //! nothing about what it reads.
 
+use std::sync::PoisonError;
+
 use serde_json::Value;
 
 use super::request::Verb;
@@ -70,6 +72,46 @@ impl Client {
             }
             let content = text(&v, "/content", &shown)?;
             decode_base64(&content).map(Some).map_err(bad)
+        })
+    }
+
+    /// What is at `path` at `git_ref` (contents API): `dir` for a directory, else the
+    /// type GitHub names (`file`, `symlink`, `submodule`), scrubbed; `None` on 404.
+    pub fn kind_at(&self, path: &str, git_ref: &str) -> Result<Option<String>, Error> {
+        let key = (path.to_string(), git_ref.to_string());
+        let known = |kinds: &std::collections::HashMap<_, Option<String>>| kinds.get(&key).cloned();
+        if let Some(kind) = known(&self.kinds.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return Ok(kind);
+        }
+        let kind = self.kind_asked(path, git_ref)?;
+        self.kinds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, kind.clone());
+        Ok(kind)
+    }
+
+    fn kind_asked(&self, path: &str, git_ref: &str) -> Result<Option<String>, Error> {
+        self.block_on(async {
+            let target = format!(
+                "{}/contents/{}?ref={}",
+                self.route(),
+                encode(path.trim_start_matches('/'), b"/"),
+                encode(git_ref, b"/")
+            );
+            let shown = self.shown(&target);
+            let reply = match self.request(Verb::Get, &target, None).await {
+                Ok(reply) => reply,
+                Err(Error::Status { status: 404, .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let v = parse(&reply.body, &shown)?;
+            if v.is_array() {
+                return Ok(Some("dir".to_string()));
+            }
+            Ok(Some(self.field(
+                &optional(&v, "/type").unwrap_or_else(|| "entry of no type".into()),
+            )))
         })
     }
 

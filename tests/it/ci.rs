@@ -484,6 +484,57 @@ fn a_shallow_clone_reads_the_baseline_through_the_contents_api() {
     assert!(!got.iter().any(|p| p.contains("/compare/")), "{got:?}");
 }
 
+/// The contents API follows no directory that is a symlink (404 beyond one), where git
+/// follows it inside the tree: a release whose `.scopegate` links to `policy/scopegate`
+/// would have had no config, ledger or tenant profiles through the API, and been
+/// judged by the defaults with its strict tenant dropped. It is exit 2, saying why and
+/// how to read it through git; the same files in a directory are read (the control).
+#[test]
+fn a_scopegate_directory_symlinked_at_the_baseline_through_the_api_is_exit_2() {
+    let (r, base, head) = pr_repo();
+    let (_clone, c) = shallow_clone(&r);
+    let gh = FakeGitHub::start();
+    gh.with(|s| {
+        s.tags.push(("v1.0.0".into(), base.clone()));
+        let manifest = git_in(r.dir.path(), &["show", &format!("{base}:smart-app.yaml")]);
+        s.contents.insert(
+            ("smart-app.yaml".into(), base.clone()),
+            manifest.into_bytes(),
+        );
+        s.contents.insert(
+            ("policy/scopegate/config.yaml".into(), base.clone()),
+            b"approvers: [alice]\n".to_vec(),
+        );
+        s.contents.insert(
+            ("policy/scopegate/tenants/strict.yaml".into(), base.clone()),
+            b"deny: [offline_access]\n".to_vec(),
+        );
+        s.symlinks.insert(
+            (".scopegate".into(), base.clone()),
+            "policy/scopegate".into(),
+        );
+    });
+    let ev = event(&c, "event", &head, &base, "dev", false);
+    let run = ci(&c, &gh, &ev, "pull_request", &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("`.scopegate` at") && run.stdout.contains("is a symlink"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(run.stdout.contains("fetch-depth: 0"), "{}", run.stdout);
+    assert_eq!(run.output("result"), "error");
+    // Control: the same files in a directory at the release are read through the API,
+    // the tenant's policy with them.
+    let gh = FakeGitHub::start();
+    api_baseline(&gh, &r, &base, ".scopegate/tenants/strict.yaml");
+    let run = ci(&c, &gh, &ev, "pull_request", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.report).unwrap();
+    assert_eq!(report["tenants"][0]["tenant"], "strict");
+}
+
 /// Through the contents API as through git: a directory with a tenant profile's name at
 /// the baseline is exit 2, never left out of the listing (its policy dropped unsaid).
 #[test]

@@ -13,6 +13,7 @@ mod ci_boundary;
 mod ci_events;
 mod cli;
 mod comment;
+mod commit_links;
 mod core_api;
 mod diff_fixtures;
 mod errors;

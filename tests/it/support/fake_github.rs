@@ -135,6 +135,10 @@ pub struct State {
     pub reviews: Vec<Value>,
     /// `(path, ref)` → bytes.
     pub contents: HashMap<(String, String), Vec<u8>>,
+    /// `(path, ref)` → the target of a symlink there. As on GitHub, the contents API
+    /// answers a link to a file with the file, any other link with the link itself,
+    /// and a path beyond a link with 404 (it follows no directory link).
+    pub symlinks: HashMap<(String, String), String>,
     /// `(name, sha)`, newest first as GitHub lists them.
     pub tags: Vec<(String, String)>,
     /// `(base, head)` → `ahead`, `behind`, `identical`, `diverged`.
@@ -654,6 +658,32 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
             // GitHub takes the path and ref percent-encoded.
             let file = percent_decode(&rest.join("/"));
             let r = percent_decode(params.get("ref").map_or("", String::as_str));
+            let parts: Vec<&str> = file.split('/').collect();
+            let through_link = (1..parts.len())
+                .any(|i| s.symlinks.contains_key(&(parts[..i].join("/"), r.clone())));
+            if through_link {
+                return status(404, "Not Found");
+            }
+            if let Some(target) = s.symlinks.get(&(file.clone(), r.clone())) {
+                let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+                let resolved = link_target(dir, target);
+                return match resolved.and_then(|t| s.contents.get(&(t, r.clone()))) {
+                    Some(bytes) => ok(json!({
+                        "type": "file",
+                        "encoding": "base64",
+                        "size": bytes.len(),
+                        "name": file.rsplit('/').next().unwrap_or(""),
+                        "path": file,
+                        "content": base64(bytes),
+                    })),
+                    None => ok(json!({
+                        "type": "symlink",
+                        "target": target,
+                        "name": file.rsplit('/').next().unwrap_or(""),
+                        "path": file,
+                    })),
+                };
+            }
             match s.contents.get(&(file.clone(), r.clone())) {
                 Some(bytes) => ok(json!({
                     "type": "file",
@@ -674,6 +704,15 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                             Some((dir, _)) => (dir.to_string(), "dir"),
                             None => (p[prefix.len()..].to_string(), "file"),
                         })
+                        .chain(
+                            s.symlinks
+                                .keys()
+                                .filter(|(p, at)| {
+                                    *at == r
+                                        && p.strip_prefix(&prefix).is_some_and(|n| !n.contains('/'))
+                                })
+                                .map(|(p, _)| (p[prefix.len()..].to_string(), "symlink")),
+                        )
                         .collect();
                     entries.sort();
                     entries.dedup();
@@ -712,13 +751,22 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                 }
                 entries.insert(f.clone(), "blob");
             }
+            // A symlink is a blob of mode 120000.
+            for (p, _) in s.symlinks.keys().filter(|(_, at)| *at == r) {
+                entries.insert(p.clone(), "link");
+            }
             let tree: Vec<Value> = entries
                 .into_iter()
                 .filter(|(p, _)| recursive || !p.contains('/'))
                 .map(|(p, kind)| {
+                    let (mode, kind) = match kind {
+                        "tree" => ("040000", "tree"),
+                        "link" => ("120000", "blob"),
+                        _ => ("100644", "blob"),
+                    };
                     let mut e = json!({
                         "path": p,
-                        "mode": if kind == "tree" { "040000" } else { "100644" },
+                        "mode": mode,
                         "type": kind,
                         "sha": format!("{:040x}", p.len()),
                         "url": format!("{base}/repos/o/r/git/{kind}s/x"),
@@ -788,6 +836,21 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The repository path a link in `dir` to `target` names (`None` out of the tree).
+fn link_target(dir: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// Standard base64 with line breaks every 60 chars, as the contents API sends it.
