@@ -550,7 +550,18 @@ impl Repo {
                             "to `{next}`: too many links on the way (a loop?)"
                         )));
                     }
-                    match self.dir_via(dirs, &next, at, hops + 1)? {
+                    // What the link names must be a directory (or a link to one).
+                    let (np, nn) = next.rsplit_once('/').unwrap_or(("", &next));
+                    let named = self
+                        .dir_via(dirs, np, at, hops + 1)?
+                        .and_then(|t| t.get_name(nn).map(|e| (e.kind(), e.filemode())));
+                    let linked = match named {
+                        Some((Some(git2::ObjectType::Tree), _) | (_, 0o120_000)) => {
+                            self.dir_via(dirs, &next, at, hops + 1)?
+                        }
+                        _ => None,
+                    };
+                    match linked {
                         Some(t) => Some(t),
                         None => {
                             return Err(bad(format!(
@@ -559,7 +570,20 @@ impl Repo {
                         }
                     }
                 }
-                _ => None,
+                // A file or a submodule where a directory belongs: what the path names
+                // cannot be there, and is not absent either (as at head, where the
+                // read fails).
+                Some(e) => {
+                    let what = if e.kind() == Some(git2::ObjectType::Commit) {
+                        "a submodule"
+                    } else {
+                        "a file"
+                    };
+                    return Err(Error::Git(format!(
+                        "`{dir}` at {at} is {what}, not a directory"
+                    )));
+                }
+                None => None,
             },
         };
         dirs.insert(dir.to_string(), tree.clone());
@@ -584,16 +608,13 @@ impl Repo {
         // A file or a submodule where the directory belongs is an error, never an
         // empty directory: what it would have held is not there to judge. A symlink is
         // followed inside the tree, as on the way to a file.
-        let is_dir = entry.0 == Some(git2::ObjectType::Tree) || entry.1 == 0o120_000;
-        let sub = match self.dir_at(&mut dirs, dir, &at.name)? {
-            Some(sub) if is_dir => sub,
-            _ => {
-                return Err(Error::Git(format!(
-                    "`{dir}` at {} is not a directory",
-                    at.name
-                )));
-            }
-        };
+        let not_a_dir = || Error::Git(format!("`{dir}` at {} is not a directory", at.name));
+        if entry.0 != Some(git2::ObjectType::Tree) && entry.1 != 0o120_000 {
+            return Err(not_a_dir());
+        }
+        let sub = self
+            .dir_at(&mut dirs, dir, &at.name)?
+            .ok_or_else(not_a_dir)?;
         // Every entry, whatever it is: a directory or a submodule with a file's name is
         // refused when read, never left out of the listing unsaid.
         let mut names: Vec<String> = sub

@@ -78,7 +78,7 @@ fn a_scopegate_directory_symlinked_inside_the_repository_is_followed_at_the_rele
 }
 
 #[test]
-fn a_directory_symlink_at_the_release_that_leads_out_nowhere_to_a_file_or_round_is_exit_2() {
+fn a_directory_at_the_release_that_is_a_link_out_nowhere_to_a_file_or_round_or_a_file_is_exit_2() {
     for (links, why) in [
         (
             &[(".scopegate", "../outside")][..],
@@ -97,12 +97,18 @@ fn a_directory_symlink_at_the_release_that_leads_out_nowhere_to_a_file_or_round_
             &[(".scopegate", "a"), ("a", ".scopegate")][..],
             "too many links",
         ),
+        // No link: a file where the directory belongs is no more absent than a link.
+        (&[(".scopegate", "")][..], "is a file, not a directory"),
     ] {
         let r = Repo::new();
         r.write("smart-app.yaml", &example("med-rec.yaml"));
         r.write("README", "docs\n");
         for (at, to) in links {
-            std::os::unix::fs::symlink(to, r.path().join(at)).unwrap();
+            if to.is_empty() {
+                r.write(at, "not a directory\n");
+            } else {
+                std::os::unix::fs::symlink(to, r.path().join(at)).unwrap();
+            }
         }
         r.commit("v1");
         r.release("v1.0.0");
