@@ -39,7 +39,7 @@ const PIECE: usize = 64;
 
 /// Writes `r` exactly as [`write()`] does, byte for byte. A large report's lists (its
 /// app rows with their text diffs, its changes and its findings, cut into pieces of
-/// [`PIECE`] elements) are rendered by two threads, each taking the next piece when
+/// 64 elements) are rendered by two threads, each taking the next piece when
 /// free, and written in order as they are done: the output streams, and only a few
 /// pieces are ever held (the whole of them was 7 MB of buffers).
 pub fn write_report<W: io::Write>(r: &Report, out: W) -> io::Result<()> {
