@@ -15,7 +15,8 @@
 //! the release `scopegate gate --format json` and the floor, `git show
 //! <prev-tag>:smart-app.yaml` plus `git show HEAD:smart-app.yaml` (two spawns).
 //! Targets: the gate's median within 3x the floor's (issue 2); within 2x on every shape,
-//! the goal 1.5x (issue 15). `GATE_BENCH_SHAPES=spread,ledger` runs some shapes only.
+//! the goal 1.5x (issue 15). `GATE_BENCH_SHAPES=spread,ledger` runs some shapes only;
+//! `GATE_BENCH_COMPARE=BIN` times another build in the same runs, interleaved.
 //!
 //! The repository is built with `git fast-import` (a `git` subprocess is fine in a
 //! benchmark; the product itself reads git through git2), then its refs are packed
@@ -377,8 +378,12 @@ fn time_floor(dir: &Path, prev: &str) -> Duration {
 }
 
 fn gate(dir: &Path, stdout: Stdio) -> (Duration, std::process::Output) {
+    gate_with(&bin(), dir, stdout)
+}
+
+fn gate_with(bin: &Path, dir: &Path, stdout: Stdio) -> (Duration, std::process::Output) {
     let t = Instant::now();
-    let out = Command::new(bin())
+    let out = Command::new(bin)
         .current_dir(dir)
         .args(["gate", "--format", "json"])
         .stdout(stdout)
@@ -454,20 +459,40 @@ fn bench(shape: Shape) -> f64 {
     // (The entries are unsigned, so none approves: each change is matched against all
     // 2,000, which is the cost measured.)
     assert_eq!(unapproved, esc, "unapproved");
+    // The other build, if one is compared, must find the same.
+    let other = compared_bin();
+    if let Some(o) = &other {
+        let (_, out) = gate_with(o, dir, Stdio::piped());
+        let theirs: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("the compared build prints a JSON report");
+        assert_eq!(
+            theirs["summary"], report["summary"],
+            "the compared build's summary"
+        );
+    }
     let mut floor = Vec::new();
     let mut gated = Vec::new();
+    let mut compared = Vec::new();
     for n in 0..WARMUPS + RUNS {
-        // Alternate which goes first, so neither always runs on a warmer cache.
-        let (f, g) = if n % 2 == 0 {
-            let f = time_floor(dir, &prev);
-            (f, gate(dir, Stdio::null()).0)
-        } else {
-            let g = gate(dir, Stdio::null()).0;
-            (time_floor(dir, &prev), g)
-        };
+        // Alternate the order, so that none always runs on a warmer cache.
+        let mut f = Duration::ZERO;
+        let mut g = Duration::ZERO;
+        let mut c = Duration::ZERO;
+        for step in 0..3 {
+            match (step + n) % 3 {
+                0 => f = time_floor(dir, &prev),
+                1 => g = gate(dir, Stdio::null()).0,
+                _ => {
+                    if let Some(o) = &other {
+                        c = gate_with(o, dir, Stdio::null()).0;
+                    }
+                }
+            }
+        }
         if n >= WARMUPS {
             floor.push(f);
             gated.push(g);
+            compared.push(c);
         }
     }
     let (f, g) = (median(floor), median(gated));
@@ -484,7 +509,27 @@ fn bench(shape: Shape) -> f64 {
     println!("  scopegate gate:      median {:>7.1} ms", ms(g));
     let ratio = g.as_secs_f64() / f.as_secs_f64();
     println!("  ratio: {ratio:.2}x (target <= 2x, goal 1.5x)");
+    if let Some(o) = &other {
+        let c = median(compared);
+        println!(
+            "  compared build:      median {:>7.1} ms, ratio {:.2}x ({})",
+            ms(c),
+            c.as_secs_f64() / f.as_secs_f64(),
+            o.display()
+        );
+        println!(
+            "  this build / compared: {:.3}",
+            g.as_secs_f64() / c.as_secs_f64()
+        );
+    }
     ratio
+}
+
+/// `GATE_BENCH_COMPARE=BIN`: another build (the one before a change, say) timed in the
+/// same runs, interleaved with this build and the floor. The machines these run on are
+/// noisy: two builds timed in separate runs differ by more than most changes do.
+fn compared_bin() -> Option<std::path::PathBuf> {
+    std::env::var_os("GATE_BENCH_COMPARE").map(Into::into)
 }
 
 /// The binary timed: this build's, or `SCOPEGATE_BENCH_BIN` (to time another build,
