@@ -128,3 +128,50 @@ fn a_directory_at_the_release_that_is_a_link_out_nowhere_to_a_file_or_round_or_a
         );
     }
 }
+
+/// The tenant profiles' directory itself a link at the release (`.scopegate/tenants` to
+/// `policy/tenants`): listed and read through it, as the working tree does, so the
+/// release's tenant policy holds; a link of it out of the repository is exit 2.
+#[test]
+fn a_tenants_directory_symlinked_at_the_release_is_listed_through_the_link() {
+    let released = |to: &str| {
+        let r = Repo::new();
+        r.write("smart-app.yaml", &example("med-rec.yaml"));
+        r.write(".scopegate/config.yaml", "approvers: [alice]\n");
+        r.write(
+            "policy/tenants/clinic.yaml",
+            "description: a clinic\ndeny:\n  - '*/*.d'\n",
+        );
+        std::os::unix::fs::symlink(to, r.path().join(".scopegate/tenants")).unwrap();
+        r.commit("v1");
+        r.release("v1.0.0");
+        let m = r.read("smart-app.yaml").replace(
+            "patient/MedicationStatement.crs",
+            "patient/MedicationStatement.cruds",
+        );
+        r.write("smart-app.yaml", &m);
+        r
+    };
+    // At HEAD, the tenants as a plain directory with no profile: only the release's
+    // link can bring the clinic's policy.
+    let plain = |r: &Repo| {
+        std::fs::remove_file(r.path().join(".scopegate/tenants")).unwrap();
+        r.commit("delete access; tenants moved");
+    };
+    let r = released("../policy/tenants");
+    plain(&r);
+    let g = r.run(&["gate", "--format", "json"]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    assert_eq!(v["tenants"][0]["tenant"], "clinic", "{v:#}");
+    assert_eq!(v["tenants"][0]["policy"], "fail", "{v:#}");
+    let r = released("../../outside");
+    plain(&r);
+    let g = r.run(&["gate"]);
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(
+        g.stderr.contains(".scopegate/tenants") && g.stderr.contains("leads out of the repository"),
+        "{}",
+        g.stderr
+    );
+}
