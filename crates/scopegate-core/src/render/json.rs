@@ -98,7 +98,8 @@ impl Pieces {
             TopObject::after_first(&mut bytes).field("apps", &r.apps)?;
             return Ok(bytes);
         }
-        let (name, items, n, k): (_, &dyn ListPiece, _, _) = if k <= self.changes.max(1) {
+        // The list the piece is of, how many pieces it has, and which of them this is.
+        let (name, items, n, i): (_, &dyn ListPiece, _, _) = if k <= self.changes.max(1) {
             ("changes", &r.changes, self.changes, k - 1)
         } else {
             (
@@ -108,13 +109,13 @@ impl Pieces {
                 k - 1 - self.changes.max(1),
             )
         };
-        if k == 0 {
+        if i == 0 {
             TopObject::after_first(&mut bytes).key(name)?;
             bytes.extend_from_slice(if n == 0 { b"[]" } else { b"[" });
         }
         if n > 0 {
-            items.elements(k * PIECE, &mut bytes)?;
-            if k + 1 == n {
+            items.elements(i * PIECE, &mut bytes)?;
+            if i + 1 == n {
                 // The list's end, as `Safe` closes it.
                 Safe::at_field().line(&mut bytes, true)?;
                 bytes.extend_from_slice(b"]");
