@@ -197,20 +197,28 @@ impl<'a> Reader<'a> {
     /// the API does not follow a directory that is a symlink, and answers 404 for any
     /// path beyond one. Where git follows it inside the tree, the API would make a
     /// symlinked `.scopegate` at the release an absent config, ledger and tenants.
-    /// So the directories on the way are asked, nearest first, until one is a
-    /// directory; one that is anything else is an error.
+    /// So the directories on the way are asked, from the top, until one is not there
+    /// (nothing below it is either); one that is not a directory is an error. From the
+    /// top, so that the requests stop at the first missing directory: a new app's path
+    /// as deep as a change likes costs one request past the directories that exist
+    /// (each asked once a run, `Client::kind_at`).
     fn absent_through_api(&self, path: &str) -> Result<()> {
         let Reader::Api { client, sha, .. } = self else {
             return Ok(());
         };
-        let mut dir = path;
-        while let Some((parent, _)) = dir.rsplit_once('/') {
-            dir = parent;
+        let Some((parent, _)) = path.rsplit_once('/') else {
+            return Ok(());
+        };
+        let mut end = 0;
+        while end < parent.len() {
+            end = parent[end..].find('/').map_or(parent.len(), |i| end + i);
+            let dir = &parent[..end];
+            end += 1;
             match client.kind_at(dir, sha).map_err(|e| {
                 anyhow::anyhow!("reading {dir} at {sha} through the contents API: {e}")
             })? {
-                None => {}
-                Some(kind) if kind == "dir" => return Ok(()),
+                None => return Ok(()),
+                Some(kind) if kind == "dir" => {}
                 Some(kind) => bail!(
                     "`{dir}` at {sha} is a {kind}, not a directory: the contents API does not follow it, so `{path}` cannot be read there\n  hint: fetch the whole history (actions/checkout with `fetch-depth: 0`) so that git reads the baseline, or make `{dir}` a directory"
                 ),

@@ -535,6 +535,55 @@ fn a_scopegate_directory_symlinked_at_the_baseline_through_the_api_is_exit_2() {
     assert_eq!(report["tenants"][0]["tenant"], "strict");
 }
 
+/// Checking that a file missing through the API is missing asks the directories on the
+/// way from the top, and stops at the first that is not there: a new app as deep as the
+/// change likes costs one request past the directories the baseline has, not one per
+/// level (the head's paths are the change's to choose).
+#[test]
+fn a_deep_new_app_through_the_api_costs_one_request_past_the_baselines_directories() {
+    let r = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    r.git(&["init", "-q", "-b", "main"]);
+    r.write("apps/x/smart-app.yaml", &example());
+    r.write(
+        ".scopegate/config.yaml",
+        "manifests: ['apps/**/smart-app.yaml']\napprovers: [alice]\n",
+    );
+    let base = r.commit("v1");
+    r.git(&["tag", "v1.0.0"]);
+    let deep: String = (0..60).map(|i| format!("d{i}/")).collect();
+    let new_app = format!("apps/{deep}smart-app.yaml");
+    r.write(&new_app, &example().replace("id: med-rec", "id: deep"));
+    let head = r.commit("a deep new app");
+    let (_clone, c) = shallow_clone(&r);
+    let gh = FakeGitHub::start();
+    gh.with(|s| {
+        s.tags.push(("v1.0.0".into(), base.clone()));
+        for f in ["apps/x/smart-app.yaml", ".scopegate/config.yaml"] {
+            let bytes = git_in(r.dir.path(), &["show", &format!("{base}:{f}")]).into_bytes();
+            s.contents.insert((f.to_string(), base.clone()), bytes);
+        }
+    });
+    let ev = event(&c, "event", &head, &base, "dev", false);
+    let run = ci(&c, &gh, &ev, "pull_request", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.report.contains("\"new_app\": true"), "{}", run.report);
+    // Of the directories under `apps`, only `apps/d0` (not there) is asked about: nothing
+    // deeper (bottom-up, it was 60 requests).
+    let dirs: Vec<String> = gh
+        .requests()
+        .into_iter()
+        .map(|q| q.path)
+        .filter(|p| p.contains("/contents/apps/d0") && !p.contains("smart-app.yaml"))
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:#?}");
+    assert!(
+        dirs[0].starts_with("/repos/acme/app/contents/apps/d0?"),
+        "{dirs:#?}"
+    );
+}
+
 /// Through the contents API as through git: a directory with a tenant profile's name at
 /// the baseline is exit 2, never left out of the listing (its policy dropped unsaid).
 #[test]
