@@ -12,6 +12,10 @@ use serde_json::Value;
 use super::request::Verb;
 use super::{Client, Error, encode, optional, parse, text};
 
+/// The most entries the contents API lists of one directory (GitHub's documented
+/// limit; beyond it the listing is cut without a word).
+pub(crate) const CONTENTS_LIST_LIMIT: usize = 1000;
+
 /// A pull request's commits and author, as the pulls API reports them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pull {
@@ -138,6 +142,18 @@ impl Client {
                     message: format!("{path} is not a directory"),
                 });
             };
+            // The contents API lists at most 1,000 entries of a directory, and says
+            // nothing of the rest: a listing that long may be cut, and what was cut
+            // (a tenant's profile) would be dropped unsaid.
+            if items.len() >= CONTENTS_LIST_LIMIT {
+                return Err(Error::Decode {
+                    path: shown,
+                    message: format!(
+                        "{path} lists {} entries, as many as the contents API lists, so some may be missing; fetch the whole history (actions/checkout with `fetch-depth: 0`) so that git lists it",
+                        items.len()
+                    ),
+                });
+            }
             // Every entry, whatever its type: a directory or a submodule with a file's
             // name is refused when read ([`Client::file_at`]), never left out unsaid.
             let mut names = Vec::new();

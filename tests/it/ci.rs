@@ -535,6 +535,50 @@ fn a_scopegate_directory_symlinked_at_the_baseline_through_the_api_is_exit_2() {
     assert_eq!(report["tenants"][0]["tenant"], "strict");
 }
 
+/// The contents API lists at most 1,000 entries of a directory and cuts the rest without
+/// a word: a tenants directory that long through the API is exit 2 (a profile past the
+/// cut would be dropped unsaid), and one shorter is read whole.
+#[test]
+fn a_tenants_directory_the_contents_api_may_cut_is_exit_2() {
+    let (r, base, head) = pr_repo();
+    let (_clone, c) = shallow_clone(&r);
+    let run = |profiles: usize| {
+        let gh = FakeGitHub::start();
+        // The strict profile sorts last: past the cut when there are 1,000 others.
+        api_baseline(&gh, &r, &base, ".scopegate/tenants/zz-strict.yaml");
+        gh.with(|s| {
+            for i in 0..profiles {
+                s.contents.insert(
+                    (format!(".scopegate/tenants/t{i:04}.yaml"), base.clone()),
+                    b"description: lenient\n".to_vec(),
+                );
+            }
+        });
+        let ev = event(&c, "event", &head, &base, "dev", false);
+        ci(&c, &gh, &ev, "pull_request", &[])
+    };
+    let attack = run(1000);
+    assert_eq!(attack.code, 2, "{}{}", attack.stdout, attack.stderr);
+    assert!(
+        attack.stdout.contains("as many as the contents API lists"),
+        "{}{}",
+        attack.stdout,
+        attack.stderr
+    );
+    // Control: a few others and the strict one, listed whole: the strict policy holds.
+    // (Each profile is a request: the boundary itself, 999, is the unit test's.)
+    let control = run(5);
+    assert_eq!(control.code, 1, "{}{}", control.stdout, control.stderr);
+    let report: serde_json::Value = serde_json::from_str(&control.report).unwrap();
+    let strict = report["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == "zz-strict")
+        .cloned();
+    assert_eq!(strict.unwrap()["policy"], "fail", "{report:#}");
+}
+
 /// Checking that a file missing through the API is missing asks the directories on the
 /// way from the top, and stops at the first that is not there: a new app as deep as the
 /// change likes costs one request past the directories the baseline has, not one per

@@ -861,3 +861,28 @@ fn pull_request_commits_are_read_across_pages_with_unlinked_identities_as_none()
     );
     assert_authorized(&fake);
 }
+
+/// GitHub's contents API lists at most 1,000 entries of a directory and cuts the rest
+/// without a word: 999 are listed whole, a listing of 1,000 is an error (some may be
+/// missing), never a silently short list.
+#[test]
+fn dir_at_refuses_a_listing_the_contents_api_may_have_cut() {
+    let fake = FakeGitHub::start();
+    fake.with(|s| {
+        for i in 0..999 {
+            s.contents
+                .insert((format!("t/p{i:04}.yaml"), "abc123".into()), b"x".to_vec());
+        }
+    });
+    let c = client(&fake);
+    assert_eq!(c.dir_at("t", "abc123").unwrap().len(), 999);
+    fake.with(|s| {
+        for i in 999..1001 {
+            s.contents
+                .insert((format!("t/p{i:04}.yaml"), "abc123".into()), b"x".to_vec());
+        }
+    });
+    let e = c.dir_at("t", "abc123").unwrap_err().to_string();
+    assert!(e.contains("as many as the contents API lists"), "{e}");
+    assert!(e.contains("fetch-depth: 0"), "{e}");
+}

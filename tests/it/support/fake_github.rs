@@ -719,8 +719,10 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                     if entries.is_empty() {
                         return status(404, "Not Found");
                     }
+                    // GitHub lists at most 1,000 entries, and says nothing of the rest.
                     let items: Vec<Value> = entries
                         .iter()
+                        .take(1000)
                         .map(|(name, kind)| {
                             json!({"type": kind, "name": name, "path": format!("{prefix}{name}")})
                         })
