@@ -169,3 +169,63 @@ fn uris_are_repo_relative_with_forward_slashes() {
 fn typical_report() {
     insta::assert_snapshot!(render(&sample()));
 }
+
+/// The log written a result at a time is, byte for byte, the log built whole as a JSON
+/// value tree (as it was before it streamed): a real gate's report with tenant rows,
+/// approved and unapproved escalations, and findings.
+#[test]
+fn the_streamed_log_is_the_value_tree_byte_for_byte() {
+    let mut r: Report = serde_json::from_str(include_str!(
+        "../../../../../tests/fixtures/report/tenants-gate.json"
+    ))
+    .unwrap();
+    assert!(!r.tenants.is_empty() && !r.findings.is_empty());
+    // One escalation unapproved, one approved only by an advisory run (a suppression
+    // under review), the rest approved (no result).
+    let at = r
+        .changes
+        .iter()
+        .position(|c| c.direction == Direction::Escalation)
+        .unwrap();
+    let mut reviewed = r.changes[at].clone();
+    reviewed.key.push_str("-reviewed");
+    reviewed.approval.state = ApprovalState::Approved;
+    reviewed.approval.unverified = true;
+    r.changes[at].approval.state = ApprovalState::Unapproved;
+    r.changes.push(reviewed);
+    let mut fp = Fingerprints::default();
+    let mut results: Vec<Value> = r
+        .changes
+        .iter()
+        .filter(|c| {
+            c.direction == Direction::Escalation
+                && (c.approval.is_outstanding() || c.approval.unverified)
+        })
+        .map(|c| change_result(c, &mut fp))
+        .collect();
+    assert!(!results.is_empty());
+    results.extend(r.findings.iter().map(|f| finding_result(f, &mut fp)));
+    let mut driver = Map::new();
+    driver.insert("name".into(), json!("scopegate"));
+    driver.insert("semanticVersion".into(), json!(env!("CARGO_PKG_VERSION")));
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    if !repo.is_empty() {
+        driver.insert("informationUri".into(), json!(repo));
+    }
+    driver.insert(
+        "rules".into(),
+        Value::Array(RULES.iter().map(descriptor).collect()),
+    );
+    let tree = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": driver },
+            "automationDetails": { "id": "scopegate/" },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+            "properties": { "tenantMode": r.tenant_mode, "tenants": r.tenants },
+        }],
+    });
+    assert_eq!(render(&r), crate::render::json::render(&tree));
+}
