@@ -217,18 +217,65 @@ pub struct Violation {
 /// against `category=social-history`), which is how granular scopes partition a type.
 /// Token values overlap as FHIR search reads them (`laboratory` and
 /// `system|laboratory` do); a modified parameter (`code:not`) is assumed to overlap.
+/// Symmetric: the same answer whichever restriction, and whichever clause, comes first.
 fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
     let mut by_param: std::collections::BTreeMap<&str, Vec<&BTreeSet<String>>> = Default::default();
     for (p, vs) in a.clauses().chain(b.clauses()) {
         by_param.entry(p).or_default().push(vs);
     }
-    by_param.iter().all(|(p, clauses)| {
-        is_modified_parameter(p)
-            || clauses[0].iter().any(|v| {
-                clauses[1..]
-                    .iter()
-                    .all(|c| c.iter().any(|w| value_overlaps(p, v, w)))
-            })
+    by_param
+        .iter()
+        .all(|(p, clauses)| is_modified_parameter(p) || clauses_may_share(p, clauses))
+}
+
+/// A necessary condition for [`clauses_may_share`], in one pass over the values: a clause
+/// with a value of every code (`sys|`), or one code ([`overlap::overlap_bucket`]) in every
+/// clause. Two values that overlap share their code, or one of them has every code (a
+/// property test of `overlap_bucket`), so a shared value needs one of the two.
+fn codes_meet(param: &str, clauses: &[&BTreeSet<String>]) -> bool {
+    let mut holding: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+    for c in clauses {
+        let mut codes = Vec::with_capacity(c.len());
+        for v in c.iter() {
+            match overlap::overlap_bucket(param, v) {
+                None => return true,
+                Some(code) => codes.push(code),
+            }
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        for code in codes {
+            *holding.entry(code).or_default() += 1;
+        }
+    }
+    holding.values().any(|&n| n == clauses.len())
+}
+
+/// From this many value comparisons, the clauses on one parameter are taken to overlap
+/// without comparing them: the safe side for a deny pattern, and no cost that grows as
+/// the square of a hostile restriction.
+const CLAUSE_COMPARISONS: usize = 4096;
+
+/// Whether some value of one of `clauses` (all on `param`) overlaps a value of each of
+/// the others. Each clause's values are tried as that value: with the first clause's
+/// only, `category=s|` against `category=c&category=s|b` overlapped one way round and
+/// not the other (`c` overlaps no `s|b`), so a deny pattern met by a scope of two such
+/// clauses went unnoticed when the scope came first.
+fn clauses_may_share(param: &str, clauses: &[&BTreeSet<String>]) -> bool {
+    if !codes_meet(param, clauses) {
+        return false;
+    }
+    let values: usize = clauses.iter().map(|c| c.len()).sum();
+    if values.saturating_mul(values) > CLAUSE_COMPARISONS {
+        return true;
+    }
+    clauses.iter().enumerate().any(|(i, own)| {
+        own.iter().any(|v| {
+            clauses
+                .iter()
+                .enumerate()
+                .all(|(j, c)| j == i || c.iter().any(|w| value_overlaps(param, v, w)))
+        })
     })
 }
 

@@ -241,23 +241,45 @@ impl Typed<'_> {
     }
 
     fn may_overlap(&self, s: &Restriction, out: &mut Vec<u32>) {
-        let all = || self.all.iter().map(|(t, _)| *t);
         // Each parameter `s` restricts unmodified names a superset: the one naming
         // fewest is asked (a first clause most scopes share, `category=laboratory`,
         // named them all). One no scope on the type restricts names them all.
-        let fewest = s
+        let clauses: Vec<(&str, &std::collections::BTreeSet<String>)> = s
             .clauses()
             .filter(|(p, _)| !is_modified_parameter(p))
-            .map(|(p, values)| self.params.get(p).map(|px| px.sharing(p, values)))
-            .min_by_key(|lists| match lists {
-                Some(lists) => lists.iter().map(|l| l.len()).sum(),
-                None => self.all.len(),
-            });
+            .collect();
+        let mut fewest: Option<Vec<u32>> = None;
+        // (Clauses come sorted by parameter.)
+        for on_p in clauses.chunk_by(|a, b| a.0 == b.0) {
+            let p = on_p[0].0;
+            let Some(px) = self.params.get(p) else {
+                continue;
+            };
+            // Several clauses on one parameter (`category=a&category=s|`): the value the
+            // others share may be in any of them (`super::clauses_may_share`), so a scope
+            // sharing a value with any of them may overlap.
+            let union: std::collections::BTreeSet<String>;
+            let values = match on_p {
+                [(_, one)] => *one,
+                several => {
+                    union = several
+                        .iter()
+                        .flat_map(|(_, v)| v.iter().cloned())
+                        .collect();
+                    &union
+                }
+            };
+            let lists = px.sharing(p, values);
+            let named: usize = lists.iter().map(|l| l.len()).sum();
+            if fewest.as_ref().is_none_or(|f| named < f.len()) {
+                fewest = Some(lists.into_iter().flatten().copied().collect());
+            }
+        }
         match fewest {
-            Some(Some(lists)) => out.extend(lists.into_iter().flatten().copied()),
-            // Unrestricted, only on modified parameters, or on one no scope here
+            Some(tags) => out.extend(tags),
+            // Unrestricted, only on modified parameters, or on ones no scope here
             // restricts: anything may overlap it.
-            _ => out.extend(all()),
+            None => out.extend(self.all.iter().map(|(t, _)| *t)),
         }
     }
 }

@@ -66,6 +66,73 @@ fn disjoint_categories_do_not_overlap() {
     assert_eq!(rules(&p, "patient/Observation.rs"), ["tenant-denied"]);
 }
 
+/// A scope may name several clauses on one parameter (`category=c&category=s|b`: a
+/// resource with both). Whichever clause holds the value the others share, and whichever
+/// of scope and pattern comes first, the answer is the same: a deny of `s|` (every code of
+/// system `s`) catches a scope one of whose clauses is `s|b`, and a deny of another code
+/// in every clause does not.
+#[test]
+fn several_clauses_on_one_parameter_overlap_the_same_whichever_comes_first() {
+    let o = Options::default();
+    let (a, b) = (
+        s("system/Patient.u?category=s|"),
+        s("system/Patient.u?category=c&category=s|b"),
+    );
+    assert!(overlaps(&a, &b, o) && overlaps(&b, &a, o));
+    let p = profile("deny: ['patient/Observation.rs?category=s|']\n");
+    for scope in [
+        "patient/Observation.rs?category=c&category=s|b",
+        "patient/Observation.rs?category=s|b&category=c",
+    ] {
+        assert_eq!(rules(&p, scope), ["tenant-denied"], "{scope}");
+    }
+    // No code in common with every clause, and no `sys|`: disjoint, either way round.
+    let (x, y) = (
+        s("patient/Observation.rs?category=a"),
+        s("patient/Observation.rs?category=b&category=s|c"),
+    );
+    assert!(!overlaps(&x, &y, o) && !overlaps(&y, &x, o));
+    let q = profile("deny: ['patient/Observation.rs?category=a']\n");
+    assert!(rules(&q, "patient/Observation.rs?category=b&category=s|c").is_empty());
+}
+
+/// Clauses on one parameter holding more values than `CLAUSE_COMPARISONS` allows to
+/// compare pairwise are taken to overlap when a code meets in all of them (the safe side
+/// for a deny): found in one pass over the values, not compared pairwise.
+#[test]
+fn many_values_on_one_parameter_are_judged_by_their_codes() {
+    let many = |from: usize, n: usize| -> String {
+        (from..from + n)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let o = Options::default();
+    let t = std::time::Instant::now();
+    let a = s(&format!(
+        "patient/Observation.rs?category={}",
+        many(0, 4000)
+    ));
+    let b = s(&format!(
+        "patient/Observation.rs?category={}",
+        many(3999, 4000)
+    ));
+    let c = s(&format!(
+        "patient/Observation.rs?category={}",
+        many(4000, 4000)
+    ));
+    assert!(overlaps(&a, &b, o) && overlaps(&b, &a, o), "c3999 in both");
+    assert!(
+        !overlaps(&a, &c, o) && !overlaps(&c, &a, o),
+        "no code in common"
+    );
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
 /// FHIR R4 search, token (<https://hl7.org/fhir/R4/search.html#token>): `laboratory`
 /// matches the code in any system, so a deny of it catches the system-qualified form and
 /// the form with no system, and a deny of `system|` catches the system's codes; a
