@@ -4,18 +4,7 @@
 //! login; what it refuses says so in one bounded line.
 
 use libfuzzer_sys::fuzz_target;
-use scopegate_core::events::parse_event;
-
-const NAMES: [&str; 8] = [
-    "pull_request",
-    "pull_request_target",
-    "pull_request_review",
-    "merge_group",
-    "push",
-    "workflow_dispatch",
-    "schedule",
-    "release",
-];
+use scopegate_core::events::{EVENT_NAMES as NAMES, parse_event};
 
 fn is_id(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())

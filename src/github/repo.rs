@@ -34,22 +34,9 @@ impl Client {
     /// (over 1 MB) is an [`Error::Decode`].
     pub fn file_at(&self, path: &str, git_ref: &str) -> Result<Option<Vec<u8>>, Error> {
         self.block_on(async {
-            let mut target = format!(
-                "{}/contents/{}",
-                self.route(),
-                encode(path.trim_start_matches('/'), b"/")
-            );
-            if !git_ref.is_empty() {
-                target.push_str("?ref=");
-                target.push_str(&encode(git_ref, b"/"));
-            }
-            let shown = self.shown(&target);
-            let reply = match self.request(Verb::Get, &target, None).await {
-                Ok(reply) => reply,
-                Err(Error::Status { status: 404, .. }) => return Ok(None),
-                Err(e) => return Err(e),
+            let Some((v, shown)) = self.contents(path, git_ref).await? else {
+                return Ok(None);
             };
-            let v = parse(&reply.body, &shown)?;
             let bad = |message: String| Error::Decode {
                 path: shown.clone(),
                 message,
@@ -97,19 +84,9 @@ impl Client {
 
     fn kind_asked(&self, path: &str, git_ref: &str) -> Result<Option<String>, Error> {
         self.block_on(async {
-            let target = format!(
-                "{}/contents/{}?ref={}",
-                self.route(),
-                encode(path.trim_start_matches('/'), b"/"),
-                encode(git_ref, b"/")
-            );
-            let shown = self.shown(&target);
-            let reply = match self.request(Verb::Get, &target, None).await {
-                Ok(reply) => reply,
-                Err(Error::Status { status: 404, .. }) => return Ok(None),
-                Err(e) => return Err(e),
+            let Some((v, _)) = self.contents(path, git_ref).await? else {
+                return Ok(None);
             };
-            let v = parse(&reply.body, &shown)?;
             if v.is_array() {
                 return Ok(Some("dir".to_string()));
             }
@@ -119,23 +96,34 @@ impl Client {
         })
     }
 
+    /// `GET /contents/{path}?ref={git_ref}` (no `ref` when empty: the default branch),
+    /// parsed, with the request as messages show it; `None` on 404.
+    async fn contents(&self, path: &str, git_ref: &str) -> Result<Option<(Value, String)>, Error> {
+        let mut target = format!(
+            "{}/contents/{}",
+            self.route(),
+            encode(path.trim_start_matches('/'), b"/")
+        );
+        if !git_ref.is_empty() {
+            target.push_str("?ref=");
+            target.push_str(&encode(git_ref, b"/"));
+        }
+        let shown = self.shown(&target);
+        let reply = match self.request(Verb::Get, &target, None).await {
+            Ok(reply) => reply,
+            Err(Error::Status { status: 404, .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some((parse(&reply.body, &shown)?, shown)))
+    }
+
     /// The names of the entries directly in directory `path` at `git_ref` (contents
     /// API), whatever their type, sorted; empty on 404.
     pub fn dir_at(&self, path: &str, git_ref: &str) -> Result<Vec<String>, Error> {
         self.block_on(async {
-            let target = format!(
-                "{}/contents/{}?ref={}",
-                self.route(),
-                encode(path.trim_start_matches('/'), b"/"),
-                encode(git_ref, b"/")
-            );
-            let shown = self.shown(&target);
-            let reply = match self.request(Verb::Get, &target, None).await {
-                Ok(reply) => reply,
-                Err(Error::Status { status: 404, .. }) => return Ok(Vec::new()),
-                Err(e) => return Err(e),
+            let Some((v, shown)) = self.contents(path, git_ref).await? else {
+                return Ok(Vec::new());
             };
-            let v = parse(&reply.body, &shown)?;
             let Some(items) = v.as_array() else {
                 return Err(Error::Decode {
                     path: shown,

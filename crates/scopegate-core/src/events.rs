@@ -301,8 +301,17 @@ pub(crate) fn queued_pr(head_ref: &str) -> Option<u64> {
     pr_segment(last)
 }
 
-/// The events `scopegate ci` runs on.
-pub(crate) const SUPPORTED_EVENTS: &str = "pull_request, pull_request_target, pull_request_review, merge_group, push, workflow_dispatch, schedule, release";
+/// The events `scopegate ci` runs on (`GITHUB_EVENT_NAME`).
+pub const EVENT_NAMES: [&str; 8] = [
+    "pull_request",
+    "pull_request_target",
+    "pull_request_review",
+    "merge_group",
+    "push",
+    "workflow_dispatch",
+    "schedule",
+    "release",
+];
 
 /// How a run on an event treats the ledger entries the change adds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -343,7 +352,8 @@ pub fn verification(event: &Event) -> Result<Verification, String> {
                 other => format!("`{other}` is not an event scopegate knows how to judge"),
             };
             Err(format!(
-                "unsupported event: {why}\n  hint: run `scopegate ci` on {SUPPORTED_EVENTS}"
+                "unsupported event: {why}\n  hint: run `scopegate ci` on {}",
+                EVENT_NAMES.join(", ")
             ))
         }
     }
@@ -1107,7 +1117,7 @@ mod tests {
         ] {
             let e = verification(&ev(n, pr)).unwrap_err();
             assert!(
-                e.contains("unsupported event") && e.contains(SUPPORTED_EVENTS),
+                e.contains("unsupported event") && e.contains(&EVENT_NAMES.join(", ")),
                 "{e}"
             );
         }

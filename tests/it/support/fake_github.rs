@@ -668,14 +668,7 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                 let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
                 let resolved = link_target(dir, target);
                 return match resolved.and_then(|t| s.contents.get(&(t, r.clone()))) {
-                    Some(bytes) => ok(json!({
-                        "type": "file",
-                        "encoding": "base64",
-                        "size": bytes.len(),
-                        "name": file.rsplit('/').next().unwrap_or(""),
-                        "path": file,
-                        "content": base64(bytes),
-                    })),
+                    Some(bytes) => file_reply(&file, bytes),
                     None => ok(json!({
                         "type": "symlink",
                         "target": target,
@@ -685,14 +678,7 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                 };
             }
             match s.contents.get(&(file.clone(), r.clone())) {
-                Some(bytes) => ok(json!({
-                    "type": "file",
-                    "encoding": "base64",
-                    "size": bytes.len(),
-                    "name": file.rsplit('/').next().unwrap_or(""),
-                    "path": file,
-                    "content": base64(bytes),
-                })),
+                Some(bytes) => file_reply(&file, bytes),
                 None => {
                     // A directory: its direct entries, as the contents API lists them.
                     let prefix = format!("{file}/");
@@ -838,6 +824,18 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The contents API's answer for a file: inlined, base64.
+fn file_reply(file: &str, bytes: &[u8]) -> Response {
+    ok(json!({
+        "type": "file",
+        "encoding": "base64",
+        "size": bytes.len(),
+        "name": file.rsplit('/').next().unwrap_or(""),
+        "path": file,
+        "content": base64(bytes),
+    }))
 }
 
 /// The repository path a link in `dir` to `target` names (`None` out of the tree).

@@ -39,17 +39,6 @@ pub(crate) fn log(r: &Report) -> Value {
 /// and 40% of its time was the kernel zeroing that memory. The fields are in the order
 /// a JSON object's keys are written (sorted), so the bytes are those of the value tree.
 fn sarif_log(r: &Report) -> Log<'_> {
-    let mut driver = Map::new();
-    driver.insert("name".into(), json!("scopegate"));
-    driver.insert("semanticVersion".into(), json!(env!("CARGO_PKG_VERSION")));
-    let repo = env!("CARGO_PKG_REPOSITORY");
-    if !repo.is_empty() {
-        driver.insert("informationUri".into(), json!(repo));
-    }
-    driver.insert(
-        "rules".into(),
-        Value::Array(RULES.iter().map(descriptor).collect()),
-    );
     // The tenant matrix is not a result: it rides in the run's property bag (SARIF
     // 2.1.0 §3.8), in the same shape as the JSON report's `tenants`.
     let properties = (!r.tenants.is_empty()).then(|| {
@@ -66,10 +55,26 @@ fn sarif_log(r: &Report) -> Log<'_> {
             column_kind: "unicodeCodePoints",
             properties,
             results: Results(r),
-            tool: json!({ "driver": driver }),
+            tool: json!({ "driver": driver() }),
         }],
         version: "2.1.0",
     }
+}
+
+/// The tool: scopegate, and the whole rule catalogue as its rules.
+fn driver() -> Value {
+    let mut driver = Map::new();
+    driver.insert("name".into(), json!("scopegate"));
+    driver.insert("semanticVersion".into(), json!(env!("CARGO_PKG_VERSION")));
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    if !repo.is_empty() {
+        driver.insert("informationUri".into(), json!(repo));
+    }
+    driver.insert(
+        "rules".into(),
+        Value::Array(RULES.iter().map(descriptor).collect()),
+    );
+    Value::Object(driver)
 }
 
 /// A SARIF log, its fields in sorted order.

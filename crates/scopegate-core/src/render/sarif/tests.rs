@@ -205,22 +205,11 @@ fn the_streamed_log_is_the_value_tree_byte_for_byte() {
         .collect();
     assert!(!results.is_empty());
     results.extend(r.findings.iter().map(|f| finding_result(f, &mut fp)));
-    let mut driver = Map::new();
-    driver.insert("name".into(), json!("scopegate"));
-    driver.insert("semanticVersion".into(), json!(env!("CARGO_PKG_VERSION")));
-    let repo = env!("CARGO_PKG_REPOSITORY");
-    if !repo.is_empty() {
-        driver.insert("informationUri".into(), json!(repo));
-    }
-    driver.insert(
-        "rules".into(),
-        Value::Array(RULES.iter().map(descriptor).collect()),
-    );
     let tree = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": driver },
+            "tool": { "driver": driver() },
             "automationDetails": { "id": "scopegate/" },
             "columnKind": "unicodeCodePoints",
             "results": results,
