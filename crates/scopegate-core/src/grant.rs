@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap;
 
-use crate::scope::{Letter, Level, Perms, ResourceScope, ResourceType, Restriction, Scope};
+use crate::scope::{Letter, Level, Perms, ResourceScope, ResourceType, Restriction, Scope, Values};
 
 mod index;
 pub(crate) use index::{RestrictionIndex, ScopeIndex};
@@ -294,8 +294,8 @@ impl<'a> ScopeSet<'a> {
         let Some((param, parts)) = r.split_first_or() else {
             return vec![r.clone()];
         };
-        let all: BTreeSet<String> = parts.iter().map(|(v, _)| v.clone()).collect();
-        let missing: BTreeSet<String> = parts
+        let all: Values = parts.iter().map(|(v, _)| v.clone()).collect();
+        let missing: Values = parts
             .iter()
             .filter(|(_, part)| !self.atom_covered(level, ty, l, part))
             .map(|(v, _)| v.clone())
@@ -534,7 +534,7 @@ pub(crate) fn minimize(scopes: &[Scope], opts: Options) -> Vec<Scope> {
                 level,
                 resource,
                 perms,
-                restriction: Restriction::from_clauses([(param, values)]),
+                restriction: Restriction::from_clauses([(param, values.into_iter().collect())]),
             }),
     );
     // Broadest first, then keep a scope only when what is kept so far does not grant it.

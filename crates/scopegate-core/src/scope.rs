@@ -5,7 +5,6 @@
 //! what a scope *covers* (that is [`crate::grant`]) and does not know FHIR versions
 //! (resource types are checked against [`crate::fhir`] by the lint).
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -174,7 +173,77 @@ pub(crate) struct Restriction {
 /// `(param, OR-values)` clauses, sorted and without repeats: one small vector, where a
 /// map of sets cost a B-tree node per level (about 1 KB a restricted scope, most of what a
 /// 2,000-scope manifest allocates).
-type Clauses = Vec<(String, BTreeSet<String>)>;
+type Clauses = Vec<(String, Values)>;
+
+/// The OR-values of one clause, sorted and without repeats: a boxed slice, where a
+/// `BTreeSet` cost a 280-byte B-tree node even for the one value most clauses have
+/// (1.1 MB of a 2,000-scope manifest's parse). Ordered, compared and hashed as the
+/// sequence of its values, as the set was.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Values(Box<[String]>);
+
+impl Values {
+    /// The one value `v`.
+    pub(crate) fn one(v: String) -> Values {
+        Values(Box::new([v]))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, String> {
+        self.0.iter()
+    }
+
+    pub(crate) fn contains(&self, v: &str) -> bool {
+        self.0.binary_search_by(|x| x.as_str().cmp(v)).is_ok()
+    }
+
+    /// Every value of `self` is one of `other`'s (one merge walk, both being sorted).
+    pub(crate) fn is_subset(&self, other: &Values) -> bool {
+        if self.len() > other.len() {
+            return false;
+        }
+        let mut theirs = other.iter();
+        self.iter()
+            .all(|v| theirs.by_ref().find(|w| *w >= v).is_some_and(|w| w == v))
+    }
+
+    /// Keeps the values `keep` accepts.
+    pub(crate) fn retain(&mut self, keep: impl FnMut(&String) -> bool) {
+        let mut v = std::mem::take(&mut self.0).into_vec();
+        v.retain(keep);
+        self.0 = v.into_boxed_slice();
+    }
+}
+
+impl FromIterator<String> for Values {
+    fn from_iter<I: IntoIterator<Item = String>>(values: I) -> Values {
+        let mut v: Vec<String> = values.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        Values(v.into_boxed_slice())
+    }
+}
+
+impl<const N: usize> From<[String; N]> for Values {
+    fn from(values: [String; N]) -> Values {
+        values.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Values {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
 
 static NO_CLAUSES: Clauses = Vec::new();
 
@@ -209,7 +278,7 @@ impl Ord for Restriction {
     }
 }
 
-fn same_param(a: &(String, BTreeSet<String>), b: &(String, BTreeSet<String>)) -> bool {
+fn same_param(a: &(String, Values), b: &(String, Values)) -> bool {
     a.0 == b.0
 }
 
@@ -234,9 +303,7 @@ impl Restriction {
     }
 
     /// Builds a canonical restriction from `(param, OR-values)` clauses.
-    pub(crate) fn from_clauses(
-        clauses: impl IntoIterator<Item = (String, BTreeSet<String>)>,
-    ) -> Self {
+    pub(crate) fn from_clauses(clauses: impl IntoIterator<Item = (String, Values)>) -> Self {
         Restriction::canonical(clauses.into_iter().collect())
     }
 
@@ -277,7 +344,7 @@ impl Restriction {
     }
 
     /// Every clause as `(param, OR-values)`, in canonical order.
-    pub(crate) fn clauses(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
+    pub(crate) fn clauses(&self) -> impl Iterator<Item = (&str, &Values)> {
         self.map().iter().map(|(p, v)| (p.as_str(), v))
     }
 
@@ -305,7 +372,7 @@ impl Restriction {
     }
 
     /// The parameter and OR-values of the first clause, in canonical order.
-    pub(crate) fn first_clause(&self) -> Option<(&str, &BTreeSet<String>)> {
+    pub(crate) fn first_clause(&self) -> Option<(&str, &Values)> {
         self.clauses().next()
     }
 
@@ -319,7 +386,7 @@ impl Restriction {
             .find(|(p, vs)| vs.len() > 1 && !is_modified_parameter(p))?;
         let param = param.to_string();
         let vs = vs.clone();
-        let rest: Vec<(String, BTreeSet<String>)> = self
+        let rest: Vec<(String, Values)> = self
             .clauses()
             .filter(|(p, v)| !(*p == param && **v == vs))
             .map(|(p, v)| (p.to_string(), v.clone()))
@@ -328,7 +395,7 @@ impl Restriction {
             .iter()
             .map(|value| {
                 let mut cl = rest.clone();
-                cl.push((param.clone(), BTreeSet::from([value.clone()])));
+                cl.push((param.clone(), Values::one(value.clone())));
                 (value.clone(), Restriction::from_clauses(cl))
             })
             .collect();
@@ -336,13 +403,8 @@ impl Restriction {
     }
 
     /// The same restriction with one clause's OR-values replaced.
-    pub(crate) fn with_clause_values(
-        &self,
-        param: &str,
-        old: &BTreeSet<String>,
-        new: BTreeSet<String>,
-    ) -> Restriction {
-        let mut cl: Vec<(String, BTreeSet<String>)> = self
+    pub(crate) fn with_clause_values(&self, param: &str, old: &Values, new: Values) -> Restriction {
+        let mut cl: Vec<(String, Values)> = self
             .clauses()
             .filter(|(p, v)| !(*p == param && *v == old))
             .map(|(p, v)| (p.to_string(), v.clone()))
@@ -495,14 +557,12 @@ pub(crate) fn value_overlaps(param: &str, v: &str, w: &str) -> bool {
 /// The clause `param=w1,w2…` implies `param=v1,v2…`: every `w` is covered by some `v`.
 /// On a modified parameter only an equal clause implies another (see
 /// [`is_modified_parameter`]).
-fn clause_implies(param: &str, w: &BTreeSet<String>, v: &BTreeSet<String>) -> bool {
+fn clause_implies(param: &str, w: &Values, v: &Values) -> bool {
     if is_modified_parameter(param) {
         return w == v;
     }
     if !token_semantics(param) {
-        // Value sets are small (usually one value): `BTreeSet::is_subset`'s set-up
-        // for large sets cost more than the comparisons themselves.
-        return w.len() <= v.len() && w.iter().all(|x| v.contains(x));
+        return w.is_subset(v);
     }
     w.iter()
         .all(|x| v.contains(x) || value_coverers(param, x).any(|c| v.contains(c)))
@@ -1097,13 +1157,10 @@ fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
                 None,
             ));
         }
-        let values: BTreeSet<String> = if value.contains(',') {
+        let values: Values = if value.contains(',') {
             value.split(',').map(str::to_string).collect()
         } else {
-            // (`BTreeSet::from([v])` sorts a one-element array first.)
-            let mut one = BTreeSet::new();
-            one.insert(value.to_string());
-            one
+            Values::one(value.to_string())
         };
         if values.iter().any(String::is_empty) {
             return Err(invalid(

@@ -20,7 +20,8 @@ use crate::manifest::Manifest;
 use crate::report::{Check, Finding, Location, TenantRow, TenantVerdict};
 use crate::rules::{RuleId, Severity};
 use crate::scope::{
-    Level, ResourceScope, ResourceType, Restriction, Scope, is_modified_parameter, value_overlaps,
+    Level, ResourceScope, ResourceType, Restriction, Scope, Values, is_modified_parameter,
+    value_overlaps,
 };
 use crate::yaml::{self, LoadError, Pos, Problem};
 
@@ -219,7 +220,7 @@ pub struct Violation {
 /// `system|laboratory` do); a modified parameter (`code:not`) is assumed to overlap.
 /// Symmetric: the same answer whichever restriction, and whichever clause, comes first.
 fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
-    let mut by_param: std::collections::BTreeMap<&str, Vec<&BTreeSet<String>>> = Default::default();
+    let mut by_param: std::collections::BTreeMap<&str, Vec<&Values>> = Default::default();
     for (p, vs) in a.clauses().chain(b.clauses()) {
         by_param.entry(p).or_default().push(vs);
     }
@@ -232,7 +233,7 @@ fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
 /// with a value of every code (`sys|`), or one code ([`overlap::overlap_bucket`]) in every
 /// clause. Two values that overlap share their code, or one of them has every code (a
 /// property test of `overlap_bucket`), so a shared value needs one of the two.
-fn codes_meet(param: &str, clauses: &[&BTreeSet<String>]) -> bool {
+fn codes_meet(param: &str, clauses: &[&Values]) -> bool {
     let mut holding: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
     for c in clauses {
         let mut codes = Vec::with_capacity(c.len());
@@ -261,7 +262,7 @@ const CLAUSE_COMPARISONS: usize = 4096;
 /// only, `category=s|` against `category=c&category=s|b` overlapped one way round and
 /// not the other (`c` overlaps no `s|b`), so a deny pattern met by a scope of two such
 /// clauses went unnoticed when the scope came first.
-fn clauses_may_share(param: &str, clauses: &[&BTreeSet<String>]) -> bool {
+fn clauses_may_share(param: &str, clauses: &[&Values]) -> bool {
     if !codes_meet(param, clauses) {
         return false;
     }

@@ -7,11 +7,9 @@
 //! candidate, and the caller still asks [`Restriction::covers`]. Candidates come in the
 //! order the restrictions were pushed, so results built from them are those of a scan.
 
-use std::collections::BTreeSet;
-
 use rustc_hash::FxHashMap;
 
-use crate::scope::{ResourceType, Restriction, Scope, value_coverers};
+use crate::scope::{ResourceType, Restriction, Scope, Values, value_coverers};
 
 /// Lists this short are scanned: an index costs more than it saves.
 const SCAN_BELOW: usize = 16;
@@ -138,7 +136,7 @@ impl<'a> RestrictionIndex<'a> {
     /// whose values earlier entries of several clauses had least (a later one on a
     /// tie: parameters that narrow, such as `code`, tend to follow shared ones such as
     /// `category`); `None` for no restriction.
-    fn key_clause(&mut self, r: &'a Restriction) -> Option<(&'a str, &'a BTreeSet<String>)> {
+    fn key_clause(&mut self, r: &'a Restriction) -> Option<(&'a str, &'a Values)> {
         let first = r.first_clause()?;
         let mut clauses = r.clauses().filter(|(_, vs)| !vs.is_empty());
         let (Some(one), Some(_)) = (clauses.next(), clauses.next()) else {
@@ -183,7 +181,7 @@ impl<'a> RestrictionIndex<'a> {
     }
 
     /// The entries under `(p, v)` in `by_coverer`, for each of `vs`.
-    fn coverer_lists<'s>(&'s self, p: &'s str, vs: &'s BTreeSet<String>) -> Vec<&'s [u32]> {
+    fn coverer_lists<'s>(&'s self, p: &'s str, vs: &'s Values) -> Vec<&'s [u32]> {
         vs.iter()
             .filter_map(|v| self.by_coverer.get(&(p, v.as_str())))
             .map(Ids::as_slice)

@@ -628,7 +628,7 @@ fn minimizing_thousands_of_codes_is_one_scope_in_time_near_linear_in_them() {
         let [Scope::Resource(r)] = out.as_slice() else {
             panic!("{out:?}")
         };
-        let values: Vec<&BTreeSet<String>> = r.restriction.clauses().map(|(_, v)| v).collect();
+        let values: Vec<&Values> = r.restriction.clauses().map(|(_, v)| v).collect();
         // The system-qualified forms are covered by the plain codes: dropped.
         assert_eq!(values.len(), 1);
         assert_eq!(values[0].len(), n);

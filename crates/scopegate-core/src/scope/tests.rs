@@ -1,6 +1,7 @@
 //! Unit tests for the grammar, each citing the IG text it comes from.
 
 use super::*;
+use std::collections::BTreeSet;
 
 fn p(t: &str) -> Scope {
     Scope::parse(t).unwrap_or_else(|e| panic!("{t}: {e}"))
@@ -519,7 +520,11 @@ fn as_map(q: &str) -> std::collections::BTreeMap<String, BTreeSet<BTreeSet<Strin
         }
         if sets.len() > 1 {
             let all: Vec<BTreeSet<String>> = sets.iter().cloned().collect();
-            sets.retain(|v| !all.iter().any(|w| w != v && clause_implies(param, w, v)));
+            let values = |s: &BTreeSet<String>| s.iter().cloned().collect::<Values>();
+            sets.retain(|v| {
+                !all.iter()
+                    .any(|w| w != v && clause_implies(param, &values(w), &values(v)))
+            });
         }
     }
     map
@@ -575,10 +580,37 @@ proptest::proptest! {
                 .collect::<Vec<_>>()
         };
         let clauses = |r: &Restriction| {
-            r.clauses().map(|(p, v)| (p.to_string(), v.clone())).collect::<Vec<_>>()
+            r.clauses()
+                .map(|(p, v)| (p.to_string(), v.iter().cloned().collect::<BTreeSet<_>>()))
+                .collect::<Vec<_>>()
         };
         proptest::prop_assert_eq!(clauses(&ra), flat(&ma));
         proptest::prop_assert_eq!(ra == rb, ma == mb);
         proptest::prop_assert_eq!(ra.cmp(&rb), ma.cmp(&mb), "{} vs {}", a, b);
+    }
+}
+
+proptest::proptest! {
+    /// A clause's values answer as the set they replaced: membership, subset, order
+    /// and equality (sorted and without repeats whatever order they came in).
+    #[test]
+    fn values_answer_as_a_set_of_strings(
+        a in proptest::collection::vec("[abc|]{0,3}", 0..6),
+        b in proptest::collection::vec("[abc|]{0,3}", 0..6),
+        probe in "[abc|]{0,3}",
+    ) {
+        let (va, vb): (Values, Values) = (a.iter().cloned().collect(), b.iter().cloned().collect());
+        let (sa, sb): (BTreeSet<String>, BTreeSet<String>) =
+            (a.iter().cloned().collect(), b.iter().cloned().collect());
+        proptest::prop_assert_eq!(va.iter().collect::<Vec<_>>(), sa.iter().collect::<Vec<_>>());
+        proptest::prop_assert_eq!(va.len(), sa.len());
+        proptest::prop_assert_eq!(va.contains(&probe), sa.contains(&probe));
+        proptest::prop_assert_eq!(va.is_subset(&vb), sa.is_subset(&sb));
+        proptest::prop_assert_eq!(va.cmp(&vb), sa.cmp(&sb));
+        proptest::prop_assert_eq!(va == vb, sa == sb);
+        let mut kept = va.clone();
+        kept.retain(|v| v.contains('a'));
+        let set_kept: BTreeSet<String> = sa.iter().filter(|v| v.contains('a')).cloned().collect();
+        proptest::prop_assert_eq!(kept.iter().collect::<Vec<_>>(), set_kept.iter().collect::<Vec<_>>());
     }
 }

@@ -13,7 +13,9 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::scope::{ResourceType, Restriction, Scope, is_modified_parameter, token_semantics};
+use crate::scope::{
+    ResourceType, Restriction, Scope, Values, is_modified_parameter, token_semantics,
+};
 
 /// The part of a value that another value must share to overlap it on `param`: the
 /// code of a token (`sys|code`, `|code` and `code` share `code`), the value itself for
@@ -164,11 +166,7 @@ impl<'a> Param<'a> {
 
     /// The lists whose scopes may share a value with one of `values` on `p` (with
     /// those that do not restrict `p`): a superset of those that do.
-    fn sharing<'s>(
-        &'s self,
-        p: &str,
-        values: &'s std::collections::BTreeSet<String>,
-    ) -> Vec<&'s [u32]> {
+    fn sharing<'s>(&'s self, p: &str, values: &'s Values) -> Vec<&'s [u32]> {
         let mut lists: Vec<&[u32]> = vec![&self.without];
         fn get<'m>(m: &'m FxHashMap<&str, Vec<u32>>, k: &str) -> Option<&'m [u32]> {
             m.get(k).map(Vec::as_slice)
@@ -244,7 +242,7 @@ impl Typed<'_> {
         // Each parameter `s` restricts unmodified names a superset: the one naming
         // fewest is asked (a first clause most scopes share, `category=laboratory`,
         // named them all). One no scope on the type restricts names them all.
-        let clauses: Vec<(&str, &std::collections::BTreeSet<String>)> = s
+        let clauses: Vec<(&str, &Values)> = s
             .clauses()
             .filter(|(p, _)| !is_modified_parameter(p))
             .collect();
@@ -258,7 +256,7 @@ impl Typed<'_> {
             // Several clauses on one parameter (`category=a&category=s|`): the value the
             // others share may be in any of them (`super::clauses_may_share`), so a scope
             // sharing a value with any of them may overlap.
-            let union: std::collections::BTreeSet<String>;
+            let union: Values;
             let values = match on_p {
                 [(_, one)] => *one,
                 several => {
