@@ -299,6 +299,100 @@ fn adding_a_result_parameter_to_a_restricted_scope_is_no_change() {
     }
 }
 
+/// Replaces the released `?category=laboratory` scope, and the need that names it, by
+/// `with` (a YAML double-quoted value), and gates.
+fn restricted_as(r: &Repo, with: &str) -> Run {
+    let t = example("med-rec.yaml").replace(
+        "patient/Observation.rs?category=laboratory\n",
+        &format!("\"{with}\"\n"),
+    );
+    r.write("smart-app.yaml", &t);
+    r.commit("restrict the labs scope");
+    gate(r)
+}
+
+/// A restriction a server would read otherwise than its characters spell is not a scope
+/// scopegate can judge: a `#` ends the query a server reads (`?_count=50#&category=…` is
+/// the whole type to it), and a server decodes `%2C` to a comma that ORs in a value and
+/// `%7C` to a system's `|`. Each was taken as the scope its characters spell, covered
+/// by the release's: no change, or a reduction. Now each is opaque new access; the
+/// control (the same values written as a server reads them) is judged as before.
+#[test]
+fn a_restriction_a_server_would_read_otherwise_is_opaque_new_access() {
+    let r = released_lenient("");
+    for attack in [
+        "patient/Observation.rs?_count=50#&category=laboratory",
+        "patient/Observation.rs?category=vital-signs#|laboratory",
+        "patient/Observation.rs?category=social-history%2Chttp://x|laboratory",
+        "patient/Observation.rs?category=http://x%7Claboratory",
+        "patient/Observation.rs?category=laboratory&category=%6Caboratory",
+    ] {
+        let g = restricted_as(&r, attack);
+        assert_eq!(g.code, 1, "{attack}: {}", g.stdout);
+        let v = g.json();
+        let esc = escalations(&v);
+        assert_eq!(esc.len(), 1, "{attack}: {esc:?}");
+        assert_eq!(esc[0].0, "invalid-scope-added", "{attack}");
+        assert_eq!(esc[0].2, "unapproved", "{attack}");
+        let why = findings(&v, "invalid-scope");
+        assert!(!why.is_empty(), "{attack}: {v:#}");
+        let message = why[0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("URL") || message.contains("percent") || message.contains("encoded"),
+            "{attack}: {message}"
+        );
+    }
+    // Controls: a system-qualified code narrows (FHIR token search), a result parameter
+    // restricts nothing; neither is an escalation.
+    for control in [
+        "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory",
+        "patient/Observation.rs?_count=50&category=laboratory",
+    ] {
+        let g = restricted_as(&r, control);
+        assert_eq!(g.code, 0, "{control}: {}", g.stdout);
+        assert!(escalations(&g.json()).is_empty(), "{control}");
+    }
+}
+
+/// Clauses on one parameter were compared pairwise: 40,000 `foo=aN` clauses in one
+/// scope held the gate 45 s (80,000: 263 s), inside the 8 MiB manifest cap. More than
+/// 64 on one parameter is a scope scopegate cannot judge (opaque new access, at once);
+/// 64 is judged as any restriction.
+#[test]
+fn a_restriction_of_thousands_of_clauses_on_one_parameter_is_refused_at_once() {
+    let r = released_lenient("");
+    let clauses = |n: usize| {
+        (0..n)
+            .map(|i| format!("&code:not=c{i}"))
+            .collect::<String>()
+    };
+    let attack = format!(
+        "patient/Observation.rs?category=laboratory{}",
+        clauses(40_000)
+    );
+    let started = std::time::Instant::now();
+    let g = restricted_as(&r, &attack);
+    let took = started.elapsed();
+    assert_eq!(g.code, 1, "{}", g.stderr);
+    let v = g.json();
+    assert_eq!(escalations(&v)[0].0, "invalid-scope-added");
+    let message = findings(&v, "invalid-scope")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("40000 clauses on `code:not`"), "{message}");
+    // Debug builds included: the whole gate, well under what 40,000 pairwise took.
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+
+    // Control: 64 excluded codes narrow the released scope.
+    let g = restricted_as(
+        &r,
+        &format!("patient/Observation.rs?category=laboratory{}", clauses(64)),
+    );
+    assert_eq!(g.code, 0, "{}", g.stdout);
+    assert!(escalations(&g.json()).is_empty());
+}
+
 // ---- §6: an approval is spent when its access is given up ----
 
 /// v1 grants `user/*.cruds` with an approval; v2 gives it up (the entry stays, as

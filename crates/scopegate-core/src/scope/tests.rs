@@ -614,3 +614,45 @@ proptest::proptest! {
         proptest::prop_assert_eq!(kept.iter().collect::<Vec<_>>(), set_kept.iter().collect::<Vec<_>>());
     }
 }
+
+/// A restriction is read as a server reads a URL query (FHIR http.html#search: the
+/// query is `application/x-www-form-urlencoded`, so a server decodes `%XX`; RFC 3986
+/// §3.5: `#` starts a fragment, which is not sent). A value with either is not the
+/// scope its characters spell, and does not parse.
+#[test]
+fn a_percent_or_a_hash_in_a_restriction_value_does_not_parse() {
+    for t in [
+        "patient/Observation.rs?category=social-history%2Claboratory",
+        "patient/Observation.rs?code=http://loinc.org%7C1234-5",
+        "patient/Observation.rs?_count=50#&category=laboratory",
+        "patient/Observation.rs?category=vital-signs#|laboratory",
+    ] {
+        let e = Scope::parse(t).expect_err(t);
+        assert_eq!(e.kind, ScopeErrorKind::Invalid, "{t}");
+    }
+    // Controls: `|`, `:` and `/` are read as written.
+    for t in [
+        "patient/Observation.rs?code=http://loinc.org|1234-5",
+        "patient/Observation.rs?category=laboratory,vital-signs",
+    ] {
+        assert!(Scope::parse(t).is_ok(), "{t}");
+    }
+}
+
+#[test]
+fn at_most_64_clauses_on_one_parameter_parse() {
+    let with = |n: usize| {
+        let q: Vec<String> = (0..n).map(|i| format!("code:not=c{i}")).collect();
+        format!("patient/Observation.rs?category=laboratory&{}", q.join("&"))
+    };
+    assert!(Scope::parse(&with(MAX_CLAUSES_ON_ONE_PARAMETER)).is_ok());
+    let e = Scope::parse(&with(MAX_CLAUSES_ON_ONE_PARAMETER + 1)).unwrap_err();
+    assert!(
+        e.message.contains("65 clauses on `code:not`"),
+        "{}",
+        e.message
+    );
+    // Many parameters with a clause each are no such case.
+    let q: Vec<String> = (0..500).map(|i| format!("p{i}=v")).collect();
+    assert!(Scope::parse(&format!("patient/Observation.rs?{}", q.join("&"))).is_ok());
+}
