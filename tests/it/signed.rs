@@ -577,3 +577,93 @@ fn ci(r: &Repo, gh: &fake_github::FakeGitHub, base: &str, head: &str) -> Run {
         stderr: run.stderr,
     }
 }
+
+/// A copy of a released, spent signed entry with its armor re-wrapped (`|+`, `|-`, the
+/// lines cut elsewhere) is the same approval: spent, whatever its bytes (the spent
+/// check compared the signature's text, while verification reads it trimmed). Control:
+/// a new signed entry passes.
+#[test]
+fn a_spent_signed_entry_copied_with_its_signature_rewrapped_stays_spent() {
+    let r = with_signers("");
+    let v1 = r.git(&["show", "v1.0.0:smart-app.yaml"]);
+    let (g, _) = signed_by(&r, "alice", "alice", "scopegate-approval");
+    assert_eq!(g.code, 0, "{}", g.stdout);
+    r.release("v1.1.0");
+    // v1.2.0 goes out without the access; the change brings it back.
+    let with_update = r.read("smart-app.yaml");
+    r.write("smart-app.yaml", &v1);
+    r.commit("drop update");
+    r.release("v1.2.0");
+    r.write("smart-app.yaml", &with_update);
+    r.commit("bring update back");
+    let (g, v) = gate(&r);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    assert!(
+        v["findings"].to_string().contains("approval-spent"),
+        "{v:#}"
+    );
+
+    let ledger = r.read(".scopegate/approvals.yaml");
+    let entry = &ledger[ledger.rfind("  - keys:").unwrap()..];
+    let armor: Vec<&str> = entry
+        .lines()
+        .skip_while(|l| !l.starts_with("    signature:"))
+        .skip(1)
+        .map(str::trim)
+        .collect();
+    let head = &entry[..entry.find("    signature:").unwrap()];
+    let body = armor[1..armor.len() - 1].concat();
+    let rewrapped: Vec<String> = std::iter::once(armor[0].to_string())
+        .chain(
+            body.as_bytes()
+                .chunks(50)
+                .map(|c| String::from_utf8_lossy(c).into_owned()),
+        )
+        .chain(std::iter::once(armor[armor.len() - 1].to_string()))
+        .collect();
+    let copies = [
+        (
+            "|+",
+            armor.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            "\n\n",
+        ),
+        ("|-", armor.iter().map(|l| l.to_string()).collect(), ""),
+        ("|", rewrapped, ""),
+    ];
+    for (style, lines, extra) in copies {
+        let mut t = ledger.clone();
+        t.push_str(head);
+        t.push_str(&format!("    signature: {style}\n"));
+        for l in &lines {
+            t.push_str(&format!("      {l}\n"));
+        }
+        t.push_str(extra);
+        r.write(".scopegate/approvals.yaml", &t);
+        r.commit(&format!("copy {style}"));
+        let (g, v) = gate(&r);
+        assert_eq!(
+            g.code, 1,
+            "copy with `signature: {style}` passed: {}",
+            g.stdout
+        );
+        assert_eq!(approval(&v)["state"], "unapproved", "{style}: {v:#}");
+        r.write(".scopegate/approvals.yaml", &ledger);
+        r.commit("restore the ledger");
+    }
+
+    // Control: a new entry, signed by alice, approves it.
+    let (key, _) = sshkeygen(&r, "alice");
+    let e = approve_unsigned(&r, "alice", "SEC-2");
+    attach(
+        &r,
+        &ssh_sign(
+            &key,
+            "scopegate-approval",
+            &scopegate::signature::canonical(&e),
+        ),
+    );
+    r.commit("approve again");
+    let (g, v) = gate(&r);
+    assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
+    assert_eq!(approval(&v)["state"], "approved");
+}

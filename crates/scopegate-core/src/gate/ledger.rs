@@ -953,7 +953,13 @@ impl<'a> Provenance<'a> {
     fn of(input: &'a Input<'a>) -> Provenance<'a> {
         // Entries present at the baseline were reviewed when they merged; entries the
         // change adds are marked, and on GitHub count only with a qualifying review.
-        let release: FxHashSet<&Entry> = input.release_ledger.into_iter().flatten().collect();
+        let release: FxHashSet<Approved<'a>> = input
+            .release_ledger
+            .into_iter()
+            .flatten()
+            .map(Approved)
+            .collect();
+        let released = |e: &'a Entry| release.contains(&Approved(e));
         let base: FxHashSet<&Entry> = input.base_ledger.iter().collect();
         // Entries merged at the trusted commit (a PR base) since the baseline were
         // reviewed when they merged: they count, and are not the change's own.
@@ -967,14 +973,14 @@ impl<'a> Provenance<'a> {
         let mut entries: Vec<(&Entry, bool)> = Vec::new();
         let mut spent = Vec::new();
         for e in input.base_ledger {
-            if release.contains(e) {
+            if released(e) {
                 spent.push(e);
             } else {
                 entries.push((e, false));
             }
         }
         for e in input.merged_ledger.iter().filter(|e| !base.contains(e)) {
-            if release.contains(e) {
+            if released(e) {
                 spent.push(e);
             } else {
                 entries.push((e, false));
@@ -986,7 +992,7 @@ impl<'a> Provenance<'a> {
             .iter()
             .filter(|e| !base.contains(e) && !merged.contains(e))
         {
-            if release.contains(e) {
+            if released(e) {
                 // A copy of a released entry is that entry: still spent.
                 spent.push(e);
                 continue;
@@ -1001,6 +1007,33 @@ impl<'a> Provenance<'a> {
             pending,
             spent,
         }
+    }
+}
+
+/// An entry as the approval it records: its keys, approver, time, ticket, reason, expiry
+/// and tenants, which its signature signs (`signature::canonical`), and not the
+/// signature's text. A released entry copied with its armor re-wrapped (`signature: |+`,
+/// other line breaks) is the same approval, and as spent as the one it copies.
+#[derive(Clone, Copy)]
+struct Approved<'a>(&'a Entry);
+
+impl PartialEq for Approved<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        let (a, b) = (self.0, o.0);
+        (
+            &a.keys, &a.by, &a.at, &a.ticket, &a.reason, &a.expires, &a.tenants,
+        ) == (
+            &b.keys, &b.by, &b.at, &b.ticket, &b.reason, &b.expires, &b.tenants,
+        )
+    }
+}
+
+impl Eq for Approved<'_> {}
+
+impl std::hash::Hash for Approved<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // `Entry`'s hash covers exactly these fields.
+        self.0.hash(h);
     }
 }
 
