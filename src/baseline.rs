@@ -58,6 +58,12 @@ pub enum Error {
         name: String,
         shallow: bool,
     },
+    /// A short name that more than one ref answers to (`origin/main`, when a tag
+    /// `origin/main` sits beside the remote-tracking branch): git would pick the tag.
+    AmbiguousRef {
+        name: String,
+        refs: Vec<String>,
+    },
     Git(String),
 }
 
@@ -151,9 +157,44 @@ impl fmt::Display for Error {
                     )
                 }
             }
+            Error::AmbiguousRef { name, refs } => write!(
+                f,
+                "`{name}` names more than one ref ({}): git would take the first, so a ref \
+                 anyone could push (a tag) may stand in for the one meant\n  hint: name it in \
+                 full, e.g. `{}`",
+                refs.join(", "),
+                refs.iter()
+                    .find(|r| !r.starts_with("refs/tags/"))
+                    .unwrap_or(&refs[0])
+            ),
             Error::Git(m) => write!(f, "git: {m}"),
         }
     }
+}
+
+/// The refs a short name may mean, in the order git tries them after the name itself
+/// (gitrevisions(7)).
+const DWIM_RULES: [&str; 5] = [
+    "refs/{}",
+    "refs/tags/{}",
+    "refs/heads/{}",
+    "refs/remotes/{}",
+    "refs/remotes/{}/HEAD",
+];
+
+/// `name` split where its revision operators start (`~`, `^`, `:`, `@{`): the name
+/// part and the rest.
+fn split_revision(name: &str) -> (&str, &str) {
+    let at = [name.find(['~', '^', ':']), name.find("@{")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(name.len());
+    name.split_at(at)
+}
+
+fn is_full_object_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl std::error::Error for Error {}
@@ -216,9 +257,10 @@ impl Repo {
     pub fn resolve(&self, spec: &Spec) -> Result<Resolved, Error> {
         match spec {
             Spec::Ref(name) => {
+                let spec = self.unambiguous(name)?;
                 let obj = self
                     .repo
-                    .revparse_single(name)
+                    .revparse_single(&spec)
                     .map_err(|e| match e.code() {
                         ErrorCode::NotFound | ErrorCode::Ambiguous | ErrorCode::InvalidSpec => {
                             Error::UnknownRef {
@@ -239,6 +281,50 @@ impl Repo {
                 self.previous_release(pattern, trusted, Some(self.head()?))
             }
         }
+    }
+
+    /// `name` as `revparse` should read it, or why it cannot be read safely. A full
+    /// object id is only ever that object: libgit2 looked a missing one (a shallow
+    /// clone) up as a ref of the same name, so a tag named after a PR's base commit
+    /// became the judge. A short name is taken only when the name itself is a ref
+    /// (`HEAD`, `FETCH_HEAD`, `refs/…`), or one ref at most answers to it: with a tag
+    /// `origin/main` beside the remote-tracking branch, `--trusted origin/main` was the
+    /// tag's commit.
+    fn unambiguous(&self, name: &str) -> Result<String, Error> {
+        let (base, _) = split_revision(name);
+        if is_full_object_id(base) {
+            let oid = Oid::from_str(base).map_err(git)?;
+            if self.repo.find_object(oid, None).is_err() {
+                return Err(Error::UnknownRef {
+                    name: name.to_string(),
+                    shallow: self.is_shallow(),
+                });
+            }
+            return Ok(name.to_string());
+        }
+        if base.is_empty() || base == "@" || self.repo.find_reference(base).is_ok() {
+            return Ok(name.to_string());
+        }
+        let refs: Vec<String> = DWIM_RULES
+            .iter()
+            .map(|rule| rule.replace("{}", base))
+            .filter(|r| self.repo.find_reference(r).is_ok())
+            .collect();
+        // A short object id that is also a ref's name is as ambiguous.
+        let short_id = base.len() >= 4
+            && base.bytes().all(|b| b.is_ascii_hexdigit())
+            && self.repo.find_object_by_prefix(base, None).is_ok();
+        if refs.len() > 1 || (short_id && !refs.is_empty()) {
+            let mut named = refs;
+            if short_id {
+                named.push(format!("commit {base}…"));
+            }
+            return Err(Error::AmbiguousRef {
+                name: name.to_string(),
+                refs: named,
+            });
+        }
+        Ok(name.to_string())
     }
 
     /// As [`Repo::resolve`], for a run that judges the working tree's edits rather than

@@ -179,6 +179,62 @@ fn a_tag_of_a_tree_is_skipped_and_an_unknown_trusted_ref_is_exit_2() {
     );
 }
 
+/// `--trusted origin/main` is the remote-tracking branch the docs mean, never a tag
+/// that answers to the same short name: git (and libgit2) try `refs/tags/origin/main`
+/// before `refs/remotes/origin/main`, so a tag pushed under that name, on the old
+/// release that granted `u`, made the old release the judge and `u` no change (exit 0).
+/// A short name more than one ref answers to is exit 2, naming them; the full name and
+/// an unshadowed short name are controls.
+#[test]
+fn a_tag_named_like_the_trusted_branch_is_refused_not_followed() {
+    let (r, tip) = history("v1.0.0", Some(PLAIN), "v2.0.0", Some(PLAIN));
+    r.git(&["update-ref", "refs/remotes/origin/main", &tip]);
+    r.write("smart-app.yaml", &with_update(&r.read("smart-app.yaml")));
+    assert_judged_against(&gate(&r, &["--trusted", "origin/main"]), "v2.0.0");
+
+    r.git(&["tag", "origin/main", "v1.0.0"]);
+    let g = gate(&r, &["--trusted", "origin/main"]);
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(
+        g.stderr.contains("refs/tags/origin/main")
+            && g.stderr.contains("refs/remotes/origin/main")
+            && g.stderr.contains("name it in full"),
+        "{}",
+        g.stderr
+    );
+    assert_judged_against(
+        &gate(&r, &["--trusted", "refs/remotes/origin/main"]),
+        "v2.0.0",
+    );
+    // `--base` names are read the same way.
+    let g = gate(
+        &r,
+        &[
+            "--trusted",
+            "refs/remotes/origin/main",
+            "--base",
+            "origin/main",
+        ],
+    );
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+}
+
+/// A full commit id is that commit: one this clone lacks (a shallow CI clone and a PR
+/// base) was looked up as a ref of the same name, so a tag named after the base commit
+/// judged the change. Now it is an unknown ref (exit 2; on GitHub the API reads it by id).
+#[test]
+fn a_full_commit_id_is_that_commit_never_a_tag_named_like_it() {
+    let (r, tip) = history("v1.0.0", Some(PLAIN), "v2.0.0", Some(PLAIN));
+    r.write("smart-app.yaml", &with_update(&r.read("smart-app.yaml")));
+    let absent = "0123456789abcdef0123456789abcdef01234567";
+    r.git(&["tag", absent, "v1.0.0"]);
+    let g = gate(&r, &["--trusted", absent]);
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(g.stderr.contains("unknown ref"), "{}", g.stderr);
+    // Control: the tip by its id.
+    assert_judged_against(&gate(&r, &["--trusted", &tip]), "v2.0.0");
+}
+
 // ---- the ledger is append-only against the trusted commit ------------------------
 
 /// v1.0.0 with no ledger; then a merged change that added `u` with alice's approval
