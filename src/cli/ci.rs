@@ -219,6 +219,19 @@ fn run_inner(args: &Args, env: &Env) -> Result<u8> {
     // The entries as configured, not the files they matched: the marker (and so the
     // sticky comment) survives an app that moves, appears or goes.
     let manifest_paths: Vec<String> = loaded.manifest_spec.clone();
+    // HEAD is bound to the commit under review; the files read must be HEAD's too.
+    let edited = gating::worktree_edits(&repo, &args.manifests, &manifest_paths)?;
+    if !edited.is_empty() {
+        bail!(
+            "the working tree differs from the commit under review ({head}) at {}: `ci` judges that commit, and a step before it changed what it would read\n  hint: run scopegate before any step that writes these files, or commit what they generate",
+            edited
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            head = head_sha.get(..12).unwrap_or("HEAD"),
+        );
+    }
 
     // PR-added ledger entries count only with a qualifying review (docs/design.md §7); on an
     // event with no pull request nothing can verify them, so they are pending.

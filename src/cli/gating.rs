@@ -1101,6 +1101,41 @@ fn manifests_edited(r: &Repo, manifests: &[PathBuf], config: &Config) -> Result<
     }))
 }
 
+/// The files the gate read from the working tree that differ from HEAD: the manifests
+/// (`manifests` as given, `spec` as configured: paths or globs) and anything under
+/// `.scopegate/` (the ledger), staged, unstaged or untracked. `ci` judges the commit
+/// under review, so a step before it that rewrote a manifest must not be judged instead.
+pub(super) fn worktree_edits(
+    r: &Repo,
+    manifests: &[PathBuf],
+    spec: &[String],
+) -> Result<Vec<String>> {
+    let named: Vec<String> = manifests.iter().filter_map(|p| r.relative(p)).collect();
+    let globs: Vec<crate::glob::Glob> = spec
+        .iter()
+        .filter_map(|m| crate::glob::Glob::new(m).ok())
+        .collect();
+    let mut within: Vec<String> = named.iter().chain(spec).cloned().collect();
+    within.push(".scopegate".to_string());
+    let mut whole_tree = false;
+    for g in &globs {
+        match g.fixed_prefix() {
+            p if p.is_empty() => whole_tree = true,
+            p => within.push(p),
+        }
+    }
+    let changed = r.changed_paths((!whole_tree).then_some(within.as_slice()))?;
+    Ok(changed
+        .into_iter()
+        .filter(|c| {
+            named.contains(c)
+                || spec.contains(c)
+                || c.starts_with(".scopegate/")
+                || globs.iter().any(|g| g.matches(c))
+        })
+        .collect())
+}
+
 /// A ref name as messages show it: a full commit id cut to 12 characters, a
 /// remote-tracking ref without its `refs/remotes/` prefix.
 fn short_name(name: &str) -> &str {

@@ -943,3 +943,38 @@ fn a_yml_rename_under_ci_is_exit_2_and_the_comment_says_gating_stopped() {
         comments[0].body
     );
 }
+
+/// `ci` binds HEAD to the commit under review but reads the files from the working
+/// tree: a step before it that rewrote the manifest (a build, a generator, PR code run
+/// by a test) was judged instead of the commit (the release's manifest written back:
+/// NO CHANGE, exit 0). A gated file that differs from HEAD is exit 2, naming it; an
+/// untracked file elsewhere is not.
+#[test]
+fn a_gated_file_rewritten_in_the_working_tree_is_refused_not_judged() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    r.write("build/out.txt", "artifact\n");
+    let run = pr_run(&r, &gh, &base, &head);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+
+    r.write("smart-app.yaml", &example());
+    let run = pr_run(&r, &gh, &base, &head);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("differs from the commit under review")
+            && run.stderr.contains("`smart-app.yaml`"),
+        "{}",
+        run.stderr
+    );
+
+    // The ledger too: an entry written into the tree, not the commit.
+    r.git(&["checkout", "--", "smart-app.yaml"]);
+    r.write(".scopegate/approvals.yaml", "approvals: []\n");
+    let run = pr_run(&r, &gh, &base, &head);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("`.scopegate/approvals.yaml`"),
+        "{}",
+        run.stderr
+    );
+}
