@@ -67,7 +67,15 @@ pub struct Client {
     /// What [`Client::kind_at`] found at each `(path, ref)`: several missing files
     /// under one directory ask about it once.
     kinds: std::sync::Mutex<std::collections::HashMap<(String, String), Option<String>>>,
+    /// Small files [`Client::file_at`] read (or found missing) at each `(path, ref)`:
+    /// the judging config is asked for by several parts of a run, one request.
+    small_files: std::sync::Mutex<FileCache>,
 }
+
+type FileCache = std::collections::HashMap<(String, String), Option<Vec<u8>>>;
+
+/// Files up to this size are kept by [`Client::file_at`] for the run.
+const SMALL_FILE: usize = 64 << 10;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -167,6 +175,7 @@ impl Client {
             secret: token.to_string(),
             deadline: Instant::now() + policy.run_timeout,
             kinds: std::sync::Mutex::default(),
+            small_files: std::sync::Mutex::default(),
         })
     }
 

@@ -582,6 +582,8 @@ pub fn load_at(
         Some(j) => parse_config(&label(config::PATH), j.read(config::PATH)?)?,
         None => worktree_config,
     };
+    // (The release's own config is then the judging one: nothing more to read.)
+    let judge_is_release = matches!((judge, release), (Some(j), Some(r)) if std::ptr::eq(j, r));
     let base_ledger_bytes = match release {
         Some(rd) if !from_worktree => rd.read(approval::PATH)?,
         _ => None,
@@ -615,6 +617,7 @@ pub fn load_at(
     } = manifests::load(
         manifests,
         &config,
+        &released_entries(&base, manifests, &config, judge_is_release)?,
         repo.as_ref(),
         &root,
         &base,
@@ -1133,6 +1136,33 @@ pub(super) fn worktree_edits(
                 || c.starts_with(".scopegate/")
                 || globs.iter().any(|g| g.matches(c))
         })
+        .collect())
+}
+
+/// The `manifests:` entries of the baseline release's own config that the judging
+/// config does not have: the apps gated under them at the release are still judged
+/// (their gating stopped). Trusted history: a config there that no longer parses (an
+/// older scopegate's) adds nothing.
+fn released_entries(
+    base: &manifests::Base<'_>,
+    explicit: &[PathBuf],
+    config: &Config,
+    judge_is_release: bool,
+) -> Result<Vec<String>> {
+    let manifests::Base::Commit(rd) = base else {
+        return Ok(Vec::new());
+    };
+    if !explicit.is_empty() || judge_is_release {
+        return Ok(Vec::new());
+    }
+    let label = format!("{}:{}", rd.name(), config::PATH);
+    let Ok(released) = parse_config(&label, rd.read(config::PATH)?) else {
+        return Ok(Vec::new());
+    };
+    Ok(released
+        .manifests
+        .into_iter()
+        .filter(|m| !config.manifests.contains(m))
         .collect())
 }
 

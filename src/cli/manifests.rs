@@ -364,9 +364,11 @@ const NOT_REGULAR_HINT: &str = "a manifest must be a regular file; a symlink may
 /// had under them but head does not are reported as removed, with what became of
 /// their manifest. Head is the working tree, or `head_commit` (its tree for globs,
 /// repository-relative paths as given; a symlink there is a blob, and fails to parse).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn load(
     explicit: &[PathBuf],
     config: &Config,
+    released: &[String],
     repo: Option<&Repo>,
     root: &Path,
     base: &Base<'_>,
@@ -386,7 +388,9 @@ pub(super) fn load(
         index: &index,
     };
     let mut g = if from_config {
-        from_entries(&cx, config, globs)?
+        let mut g = from_entries(&cx, config, globs)?;
+        dropped_entries(&cx, &mut g, released)?;
+        g
     } else {
         from_arguments(&cx, explicit)?
     };
@@ -452,6 +456,8 @@ struct Gated {
     unmatched: Vec<String>,
     /// Head files of a commit, read once: a literal entry is looked up by reading it.
     head_read: HashMap<String, Vec<u8>>,
+    /// Baseline paths only the release's own config listed, with its entry.
+    dropped: HashMap<String, String>,
 }
 
 /// Every path in the index (or the head commit's tree), whatever is in the working
@@ -516,6 +522,41 @@ fn from_entries(cx: &Where<'_, '_>, config: &Config, globs: bool) -> Result<Gate
         }
     }
     Ok(g)
+}
+
+/// The apps the baseline release gated under entries of its own config that the
+/// judging config no longer has (`released`): baseline paths with no head side, so
+/// each is an app whose gating stopped, never an app that drops out of the gate
+/// unseen (a change that removed `services/**` from `manifests:` was judged by the
+/// config before it, which still had it; every change after it, by the config
+/// without it).
+fn dropped_entries(cx: &Where<'_, '_>, g: &mut Gated, released: &[String]) -> Result<()> {
+    let Base::Commit(rd) = cx.base else {
+        return Ok(());
+    };
+    if released.is_empty() {
+        return Ok(());
+    }
+    let base_files = if released.iter().any(|e| is_glob(e)) {
+        rd.list()?
+    } else {
+        Vec::new()
+    };
+    for entry in released {
+        let paths: Vec<String> = if is_glob(entry) {
+            let glob = Glob::new(entry).map_err(|e| anyhow!("`{entry}`: {e}"))?;
+            matching(&glob, &base_files).cloned().collect()
+        } else {
+            vec![entry.clone()]
+        };
+        for p in paths {
+            if !g.base_paths.contains(&p) && !g.head_paths.contains(&p) {
+                g.base_paths.push(&p);
+                g.dropped.insert(p, entry.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Takes a head path an entry names; whether something is there.
@@ -698,9 +739,15 @@ fn assemble(
         .map(|(path, mut base, _)| {
             // Locations name the file, not the `ref:path` label.
             base.path = path.clone();
-            let (why, unreadable) = match g.bad.get(&path) {
-                Some(w) => (format!("{path} {w}"), true),
-                None => vanished.why(&path, &base.id.value),
+            let (why, unreadable) = match (g.bad.get(&path), g.dropped.get(&path)) {
+                (Some(w), _) => (format!("{path} {w}"), true),
+                (None, Some(entry)) => (
+                    format!(
+                        "{path} is no longer gated: the release's config listed it under `{entry}` in `manifests:`, and the judging config does not"
+                    ),
+                    false,
+                ),
+                (None, None) => vanished.why(&path, &base.id.value),
             };
             Removed {
                 path,

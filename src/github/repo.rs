@@ -33,6 +33,23 @@ impl Client {
     /// A directory, a symlink, a submodule or a file too large to be inlined
     /// (over 1 MB) is an [`Error::Decode`].
     pub fn file_at(&self, path: &str, git_ref: &str) -> Result<Option<Vec<u8>>, Error> {
+        let key = (path.to_string(), git_ref.to_string());
+        let cache = || {
+            self.small_files
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(known) = cache().get(&key) {
+            return Ok(known.clone());
+        }
+        let read = self.file_at_uncached(path, git_ref)?;
+        if read.as_ref().is_none_or(|b| b.len() <= super::SMALL_FILE) {
+            cache().insert(key, read.clone());
+        }
+        Ok(read)
+    }
+
+    fn file_at_uncached(&self, path: &str, git_ref: &str) -> Result<Option<Vec<u8>>, Error> {
         self.block_on(async {
             let Some((v, shown)) = self.contents(path, git_ref).await? else {
                 return Ok(None);

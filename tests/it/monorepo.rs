@@ -220,6 +220,80 @@ fn a_removed_app_is_reported_as_reductions_and_its_removal_needs_an_approval() {
     );
 }
 
+/// A merged change drops `services/**` from `manifests:`: it was judged by the config
+/// before it, which still gated population-health, so it showed no change; every later
+/// change was judged by the config without it, so population-health's escalations
+/// passed unseen (exit 0). The apps the release gated under its own config's entries
+/// stay judged: the one no longer listed has its gating stopped, an approval of its own.
+#[test]
+fn an_app_ungated_by_dropping_its_glob_from_the_config_is_gating_stopped_not_gone() {
+    let (r, _) = three_apps_one_moved();
+    r.write(
+        ".scopegate/config.yaml",
+        "manifests:\n  - apps/*/smart-app.yaml\napprovers: [alice]\n",
+    );
+    r.commit("drop services from the gate");
+    let backend = "services/backend/population-health/smart-app.yaml";
+    let t = r
+        .read(backend)
+        .replace("system/Patient.rs", "system/*.cruds");
+    r.write(backend, &t);
+    r.commit("widen the ungated app");
+    // Judged as CI judges a PR: by its base, where the config change was merged.
+    let g = r.run(&["gate", "--format", "json", "--trusted", "HEAD~1"]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    let stopped: Vec<&Value> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == "app-gating-stopped")
+        .collect();
+    assert_eq!(stopped.len(), 1, "{v:#}");
+    assert_eq!(stopped[0]["key"], "population-health:*removed*");
+    assert_eq!(stopped[0]["approval"]["state"], "unapproved");
+    let gone = v["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["removed_app"] == true)
+        .unwrap();
+    let why = gone["gating_stopped"].as_str().unwrap();
+    assert!(
+        why.contains("services/**/smart-app.yaml") && why.contains("no longer gated"),
+        "{why}"
+    );
+    // Control: the config unchanged since the release gates the app as before, and the
+    // moved app is still a move.
+    let (r, _) = three_apps_one_moved();
+    r.write("NOTES", "merged\n");
+    r.commit("a merged change");
+    let t = r
+        .read(backend)
+        .replace("system/Patient.rs", "system/*.cruds");
+    r.write(backend, &t);
+    r.commit("widen the gated app");
+    let g = r.run(&["gate", "--format", "json", "--trusted", "HEAD~1"]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let v = g.json();
+    assert!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["rule"] != "app-gating-stopped"),
+        "{v:#}"
+    );
+    assert!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["app"] == "population-health" && c["direction"] == "escalation"),
+        "{v:#}"
+    );
+}
+
 #[test]
 fn two_manifests_with_one_app_id_are_exit_2_naming_both_files() {
     let (r, _) = three_apps_one_moved();
