@@ -391,12 +391,16 @@ fn join(scopes: &[Scope]) -> String {
 /// Whether the head scope `h` (which adds access) widens the base scope `b`: they
 /// share a letter, `h`'s type is `b`'s or `*`, and one restriction covers the other:
 /// `h` reaches more of `b`'s data (`?category=laboratory` -> none), or does more with
-/// part of it (`Observation.rs` -> `Observation.cruds?category=laboratory`). Levels
-/// aside, so that `patient/X.rs` -> `user/X.rs` reads as a widening. A sibling is not
-/// widened: `?category=vital-signs` is other data than `?category=laboratory` (the
-/// partition granular scopes make, as in `tenant`), and is reported as added.
+/// part of it (`Observation.rs` -> `Observation.cruds?category=laboratory`). At `b`'s
+/// level or a broader one (`patient/X.rs` -> `user/X.rs` reads as a widening), never a
+/// narrower one: `patient/*.rs` reaches none of `user/Practitioner.rs`'s user-level
+/// data, and naming it as widened told a reviewer the user access had changed. A
+/// sibling is not widened: `?category=vital-signs` is other data than
+/// `?category=laboratory` (the partition granular scopes make, as in `tenant`), and is
+/// reported as added.
 fn widens(h: &ResourceScope, b: &ResourceScope) -> bool {
-    type_covers(&h.resource, &b.resource)
+    h.level >= b.level
+        && type_covers(&h.resource, &b.resource)
         && b.perms.intersects(h.perms)
         && (h.restriction.covers(&b.restriction) || b.restriction.covers(&h.restriction))
 }

@@ -204,3 +204,37 @@ fn a_diff_made_on_threads_is_its_parts_in_order() {
         in_order(&small_base, &small_head)
     );
 }
+
+fn manifest_of(scopes: &[&str]) -> crate::manifest::Manifest {
+    let mut t = String::from("id: app\nfhir_version: R4\nlaunch: [ehr]\nscopes:\n");
+    for sc in scopes {
+        t.push_str(&format!("  - scope: \"{sc}\"\n    rationale: r\n"));
+    }
+    t.push_str("workflows:\n  - id: w\n    description: d\n    needs: [launch]\n");
+    crate::manifest::from_str("m.yaml", &t).unwrap()
+}
+
+/// A wider type at a narrower level widens none of the broader level's scopes: base
+/// `user/Practitioner.rs` (kept) and `patient/Patient.rs`, head `patient/*.rs`: only the
+/// patient scope is named as widened. A broader level still names the narrower one.
+#[test]
+fn a_narrower_level_widens_no_scope_of_a_broader_one() {
+    let base = manifest_of(&["launch", "user/Practitioner.rs", "patient/Patient.rs"]);
+    let head = manifest_of(&["launch", "user/Practitioner.rs", "patient/*.rs"]);
+    let changes = diff(Some(&base), &head, Options::default());
+    let esc: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .collect();
+    assert_eq!(esc.len(), 1, "{changes:#?}");
+    assert_eq!(esc[0].before, ["patient/Patient.rs"], "{:#?}", esc[0]);
+    // Control: patient -> user is a widening of the patient scope.
+    let base = manifest_of(&["launch", "patient/Observation.rs"]);
+    let head = manifest_of(&["launch", "user/Observation.rs"]);
+    let changes = diff(Some(&base), &head, Options::default());
+    let esc: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.direction == Direction::Escalation)
+        .collect();
+    assert_eq!(esc[0].before, ["patient/Observation.rs"], "{:#?}", esc[0]);
+}
