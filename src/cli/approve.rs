@@ -93,7 +93,55 @@ pub(super) fn run(args: Args) -> Result<u8> {
             "warning: the approval was written, but not reported: {e:#}"
         ));
     }
+    // What the gate makes of it, here and now: an entry that cannot count yet (the
+    // approver is not in the judging config, an unsigned entry outside GitHub) is said
+    // at once, not found at the next gate.
+    if let Ok(after) = a
+        .base
+        .resolve()
+        .and_then(|req| gating::gather(&a.manifests, &req))
+    {
+        say_not_counted(&after.report, &chosen);
+    }
     Ok(0)
+}
+
+/// A note for each chosen key the gate does not count as approved after the entry,
+/// with the gate's reason.
+fn say_not_counted(report: &Report, chosen: &[String]) {
+    use crate::report::ApprovalState;
+    for c in report.changes.iter().filter(|c| chosen.contains(&c.key)) {
+        if matches!(
+            c.approval.state,
+            ApprovalState::Approved | ApprovalState::NotRequired
+        ) {
+            continue;
+        }
+        let state = match c.approval.state {
+            ApprovalState::Pending => "pending",
+            ApprovalState::Expired => "expired",
+            _ => "unapproved",
+        };
+        let why = c
+            .approval
+            .reason
+            .as_deref()
+            .map_or(String::new(), |r| format!(": {r}"));
+        let review = if c
+            .approval
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("not signed"))
+        {
+            "\n  hint: on GitHub, an APPROVED review of the pull request by the approver verifies the entry instead"
+        } else {
+            ""
+        };
+        super::shared::say_err(&format!(
+            "note: the gate does not count this entry yet for `{}` ({state}){why}{review}",
+            c.key
+        ));
+    }
 }
 
 /// `--expires`, checked: a date or UTC timestamp after `now`.

@@ -667,3 +667,42 @@ fn a_spent_signed_entry_copied_with_its_signature_rewrapped_stays_spent() {
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
     assert_eq!(approval(&v)["state"], "approved");
 }
+
+/// `approve` wrote entries that could never count (an approver the judging config does
+/// not name, an unsigned entry outside GitHub) with exit 0 and no word; the next gate
+/// said PENDING. Now it says so at once, with the gate's reason. Control: alice's
+/// signed entry gets no note.
+#[test]
+fn approve_says_at_once_when_the_gate_will_not_count_the_entry() {
+    let r = with_signers("");
+    let ledger = r.path().join(".scopegate/approvals.yaml");
+    let a = r.run(&["approve", "--by", "carol", "--ticket", "SEC-1"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(
+        a.stderr.contains("does not count this entry yet")
+            && a.stderr.contains("carol is not an approver"),
+        "{}",
+        a.stderr
+    );
+    std::fs::remove_file(&ledger).unwrap();
+    let a = r.run(&["approve", "--by", "alice", "--ticket", "SEC-1"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(
+        a.stderr.contains("not signed") && a.stderr.contains("APPROVED review"),
+        "{}",
+        a.stderr
+    );
+    std::fs::remove_file(&ledger).unwrap();
+    let (key, _) = sshkeygen(&r, "alice");
+    let a = r.run(&[
+        "approve",
+        "--by",
+        "alice",
+        "--ticket",
+        "SEC-1",
+        "--sign",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(!a.stderr.contains("does not count"), "{}", a.stderr);
+}
