@@ -516,20 +516,25 @@ impl<'m> Lint<'m> {
             if placeholder {
                 let pos = w.description.as_ref().map_or(w.id.pos, |d| d.pos);
                 // An `init` skeleton's description is a TODO, not missing.
-                let what = if w
-                    .description
-                    .as_ref()
-                    .is_some_and(|d| d.value.trim().starts_with("TODO"))
-                {
-                    "has a TODO description"
-                } else {
-                    "has no description"
+                let (what, hint) = match &w.description {
+                    Some(d) if d.value.trim().starts_with("TODO") => (
+                        "has a TODO description",
+                        "replace the TODO in `description:` with what the workflow does for its users",
+                    ),
+                    Some(_) => (
+                        "has no description",
+                        "write in `description:` what the workflow does for its users",
+                    ),
+                    None => (
+                        "has no description",
+                        "add `description:` saying what the workflow does for its users",
+                    ),
                 };
                 self.push(
                     RuleId::MissingRationale,
                     pos,
                     format!("workflow `{}` {what}", w.id.value),
-                    Some("add `description:` saying what the workflow does for its users".into()),
+                    Some(hint.into()),
                 );
             }
             if let Some(reason) = &w.offline

@@ -901,16 +901,21 @@ impl<'a> Match<'_, 'a> {
             .into_iter()
             .filter(|(e, _)| self.contributes(e))
             .collect();
-        let reasons: Vec<&str> = waiting.iter().map(|(_, why)| *why).collect();
+        // Each reason and approver once: two entries by alice waiting for the same
+        // thing said it twice.
+        let (mut reasons, mut by): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+        let (mut said, mut named) = (FxHashSet::default(), FxHashSet::default());
+        for (e, why) in &waiting {
+            if said.insert(*why) {
+                reasons.push(why);
+            }
+            if named.insert(e.by.as_str()) {
+                by.push(&e.by);
+            }
+        }
         Some(Approval {
             state: ApprovalState::Pending,
-            by: Some(
-                waiting
-                    .iter()
-                    .map(|(e, _)| e.by.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            by: Some(by.join(", ")),
             ticket: waiting.first().and_then(|(e, _)| e.ticket.clone()),
             entry_line: waiting.first().map(|(e, _)| e.pos.line),
             added_in_change: true,

@@ -30,7 +30,7 @@ pub struct Trust<'a> {
 pub(crate) fn may_approve(approvers: &[String], judge: &str) -> String {
     if approvers.is_empty() {
         format!(
-            "nobody: the config at {judge} lists no `approvers`. Next step: merge a change that adds `approvers: [<login or org/team>]` to .scopegate/config.yaml (it cannot approve itself), then approve this change once that change is on the branch it merges into (README: Quickstart)"
+            "nobody: the config at {judge} lists no `approvers`. Next step: merge a change that adds `approvers: [<login or org/team>]` to .scopegate/config.yaml (it cannot approve itself), then approve this change once that change is on the branch it merges into. The judge is the trusted commit: in `scopegate ci` the pull request's base, so later pull requests are judged by the merged config; a plain `gate` with no `--trusted` is judged by the previous release's config until a release ships with `approvers`, so run `scopegate gate --trusted <that branch>` (README: Quickstart)"
         )
     } else {
         approvers.join(", ")
