@@ -87,6 +87,14 @@ fn attack_a_dstu2_type_in_an_r4_manifest_is_unknown_and_named_in_r4() {
                 .contains("`MedicationOrder` (FHIR DSTU2) is `MedicationRequest`"),
             "{version}: {found:?}"
         );
+        // The hint offers the release first: a DSTU2 app must not be steered to a type
+        // its EHR does not serve.
+        assert!(
+            found[0]
+                .1
+                .contains("set `fhir_version: DSTU2`; otherwise request"),
+            "{version}: {found:?}"
+        );
     }
     // Control: the R4 name in R4.
     assert_eq!(check("R4", "MedicationRequest", "text").code, 0);
@@ -160,4 +168,44 @@ fn explain_reads_dstu2_types() {
     assert_eq!(v[0]["valid"], true, "{v}");
     assert_eq!(v[1]["valid"], false, "{v}");
     assert_eq!(v[1]["suggestion"], "patient/MedicationOrder.read", "{v}");
+}
+
+/// `init --fhir-version` writes the release the EHR serves, so a DSTU2 app's skeleton
+/// checks its types against DSTU2; a release scopegate does not know, or no scopes at
+/// all, is exit 2, never a skeleton.
+#[test]
+fn init_writes_the_fhir_release_it_is_given_and_refuses_what_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let scopes = "launch openid fhirUser patient/Patient.read patient/MedicationOrder.read";
+    for version in ["DSTU2", "1.0.2"] {
+        let r = run_in(
+            dir.path(),
+            &[
+                "init",
+                "--id",
+                "v1app",
+                "--fhir-version",
+                version,
+                "--scopes",
+                scopes,
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("fhir_version: DSTU2\n"), "{}", r.stdout);
+        std::fs::write(dir.path().join("smart-app.yaml"), &r.stdout).unwrap();
+        let c = run_in(dir.path(), &["check", "--format", "json"]);
+        assert!(unknown_type_findings(&c).is_empty(), "{}", c.stdout);
+    }
+    // Control: the default is R4, where MedicationOrder is unknown.
+    let r = run_in(dir.path(), &["init", "--scopes", scopes]);
+    assert!(r.stdout.contains("fhir_version: R4\n"), "{}", r.stdout);
+    for bad in [
+        &["init", "--fhir-version", "R9", "--scopes", scopes][..],
+        &["init", "--scopes", ""][..],
+        &["init", "--scopes", "   "][..],
+    ] {
+        let r = run_in(dir.path(), bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.is_empty(), "{bad:?}: {}", r.stdout);
+    }
 }

@@ -26,6 +26,12 @@ fn slug(token: &str) -> String {
 }
 
 pub fn skeleton(scopes: &str, id: &str) -> String {
+    skeleton_for(scopes, id, crate::fhir::FhirVersion::R4)
+}
+
+/// [`skeleton`] for the FHIR release `fhir` (the release the EHR serves: DSTU2 types such
+/// as `MedicationOrder` are checked against it).
+pub fn skeleton_for(scopes: &str, id: &str, fhir: crate::fhir::FhirVersion) -> String {
     let tokens: Vec<&str> = split_scope_string(scopes).collect();
     let parsed: Vec<Option<Scope>> = tokens.iter().map(|t| Scope::parse(t).ok()).collect();
     let mut modes = Vec::new();
@@ -44,7 +50,7 @@ pub fn skeleton(scopes: &str, id: &str) -> String {
     out.push_str("# belong together, then run `scopegate check`.\n");
     out.push_str(&format!("id: {}\n", quoted(id)));
     out.push_str(&format!("name: {}\n", quoted(id)));
-    out.push_str("fhir_version: R4\n");
+    out.push_str(&format!("fhir_version: {}\n", fhir.as_str()));
     if modes.is_empty() {
         out.push_str("# TODO: how is the app launched? ehr, standalone and/or backend\n");
     }

@@ -957,8 +957,18 @@ fn resource_type_hint(fv: crate::fhir::FhirVersion, ty: &str, raw: &str) -> Opti
             } else {
                 format!(" (FHIR {})", defined.join(", "))
             };
+            let release = match defined.as_slice() {
+                [] => String::new(),
+                [one] => {
+                    format!("if the EHR serves FHIR {one}, set `fhir_version: {one}`; otherwise ")
+                }
+                several => format!(
+                    "if the EHR serves FHIR {}, set `fhir_version` to it; otherwise ",
+                    several.join(" or ")
+                ),
+            };
             Some(format!(
-                "`{ty}`{known} is `{s}` in FHIR {fv} (renamed between releases): request `{}`",
+                "`{ty}`{known} is `{s}` in FHIR {fv} (renamed between releases): {release}request `{}`",
                 raw.replacen(ty, s, 1)
             ))
         }

@@ -294,7 +294,9 @@ fn valid_id(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-fn parse_fhir_version(s: &str) -> Option<FhirVersion> {
+/// A `fhir_version` value as the manifest takes it: a release name (`R4`, `DSTU2`) or
+/// its version number (`4.0.1`, `1.0.2`).
+pub fn parse_fhir_version(s: &str) -> Option<FhirVersion> {
     FhirVersion::parse(s).or(match s {
         "1.0.2" => Some(FhirVersion::Dstu2),
         "3.0.2" => Some(FhirVersion::Stu3),

@@ -270,7 +270,12 @@ impl NearMiss {
         };
         let mut h = format!("did you mean {}?", alternatives(scopes));
         if *family == Family::MissingLevel && scopes.len() > 1 {
-            h.push_str(" (the levels the manifest's launch modes use)");
+            // Every level: no launch mode narrowed them (`explain` has no manifest).
+            h.push_str(if scopes.len() >= Level::ALL.len() {
+                " (any level: pick the one the app acts at)"
+            } else {
+                " (the levels the manifest's launch modes use)"
+            });
         }
         if *family == Family::Misspelled {
             h.push_str(
