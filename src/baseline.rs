@@ -292,6 +292,11 @@ impl Repo {
     /// tag's commit.
     fn unambiguous(&self, name: &str) -> Result<String, Error> {
         let (base, _) = split_revision(name);
+        if base == "HEAD" && self.repo.is_empty().unwrap_or(false) {
+            return Err(Error::Git(
+                "the repository has no commit yet, so there is no HEAD to judge\n  hint: commit the manifest first (`git add smart-app.yaml && git commit`); the gate compares with a release, so tag the first one when it ships".into(),
+            ));
+        }
         if is_full_object_id(base) {
             let oid = Oid::from_str(base).map_err(git)?;
             if self.repo.find_object(oid, None).is_err() {

@@ -15,7 +15,8 @@ use crate::rules::Severity;
 
 #[derive(clap::Args, Debug)]
 pub(super) struct Args {
-    /// Manifest files [default: smart-app.yaml]
+    /// Manifest files [default: the `manifests:` of .scopegate/config.yaml when there is
+    /// one, else smart-app.yaml]
     manifests: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,

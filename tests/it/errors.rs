@@ -621,3 +621,30 @@ fn thousands_of_errors_show_the_first_hundred_and_a_count() {
     );
     assert!(run.stderr.len() < 20_000, "{} bytes", run.stderr.len());
 }
+
+/// `gate` in a repository with no commit yet said "unknown ref `HEAD`" with a hint to
+/// fetch it; the fix is a first commit. Control: after it, the error is the next step's
+/// (no release to compare with).
+#[test]
+fn a_gate_before_the_first_commit_says_to_commit_first() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::git::git_in(dir.path(), &["init", "-q"]);
+    std::fs::write(
+        dir.path().join("smart-app.yaml"),
+        repo::example("med-rec.yaml"),
+    )
+    .unwrap();
+    let g = repo::run_in(dir.path(), &["gate"]);
+    assert_eq!(g.code, 2, "{}", g.stderr);
+    assert!(
+        g.stderr.contains("no commit yet") && g.stderr.contains("git commit"),
+        "{}",
+        g.stderr
+    );
+    assert!(!g.stderr.contains("git fetch origin HEAD"), "{}", g.stderr);
+    crate::support::git::git_in(dir.path(), &["add", "-A"]);
+    crate::support::git::git_in(dir.path(), &["commit", "-qm", "first"]);
+    let g = repo::run_in(dir.path(), &["gate"]);
+    assert_eq!(g.code, 2, "{}", g.stderr);
+    assert!(!g.stderr.contains("no commit yet"), "{}", g.stderr);
+}
