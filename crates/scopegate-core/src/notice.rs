@@ -78,10 +78,18 @@ pub(crate) fn access(s: &Scope) -> String {
             } else {
                 format!(" where {}", wheres.join(" and "))
             };
-            let level = match r.level {
-                Level::Patient => "for the patient in context",
-                Level::User => "for any patient the signed-in user can access",
-                Level::System => "for any patient, with no user present",
+            // Directory and definition records (practitioners, organizations, value
+            // sets…) are no patient's: a notice must not say "for any patient" of them.
+            let about_patients = match &r.resource {
+                ResourceType::Named(t) => !NOT_PATIENT_DATA.contains(&&**t),
+                ResourceType::Any => true,
+            };
+            let level = match (r.level, about_patients) {
+                (Level::Patient, _) => "for the patient in context",
+                (Level::User, true) => "for any patient the signed-in user can access",
+                (Level::User, false) => "that the signed-in user can access",
+                (Level::System, true) => "for any patient, with no user present",
+                (Level::System, false) => "on the server, with no user present",
             };
             format!("{} {noun}{filter} {level}", and_list(&verbs, "and"))
         }
@@ -103,6 +111,37 @@ pub(crate) fn access(s: &Scope) -> String {
         Scope::Invalid(_) => format!("use the permission “{s}”"),
     }
 }
+
+/// Resource types that hold no patient's data: the people and places of care, and
+/// definitions (FHIR R4 "Administration: Entities" and the conformance and knowledge
+/// resources). Any other type is taken to be about patients.
+const NOT_PATIENT_DATA: &[&str] = &[
+    "ActivityDefinition",
+    "CapabilityStatement",
+    "CodeSystem",
+    "ConceptMap",
+    "Conformance",
+    "Endpoint",
+    "HealthcareService",
+    "Library",
+    "Location",
+    "Measure",
+    "Medication",
+    "MedicationKnowledge",
+    "NamingSystem",
+    "OperationDefinition",
+    "Organization",
+    "OrganizationAffiliation",
+    "PlanDefinition",
+    "Practitioner",
+    "PractitionerRole",
+    "Questionnaire",
+    "SearchParameter",
+    "StructureDefinition",
+    "Substance",
+    "TerminologyCapabilities",
+    "ValueSet",
+];
 
 /// A scope string (`a b`) as a phrase; unparseable text is quoted as it is.
 fn access_of(text: &str) -> String {
@@ -485,6 +524,25 @@ mod tests {
             phrase("system/Patient.read"),
             "read and search Patient records for any patient, with no user present"
         );
+    }
+
+    /// A notice for patients must not say a directory record is "for any patient":
+    /// practitioners, organizations and value sets are no patient's data.
+    #[test]
+    fn directory_and_definition_records_are_not_said_to_be_any_patients() {
+        assert_eq!(
+            phrase("user/Practitioner.cruds"),
+            "create, read, update, delete and search Practitioner records that the signed-in user can access"
+        );
+        assert_eq!(
+            phrase("system/Organization.rs"),
+            "read and search Organization records on the server, with no user present"
+        );
+        // Controls: a patient's data, and every type, keep the patient wording.
+        assert!(
+            phrase("user/Condition.rs").ends_with("for any patient the signed-in user can access")
+        );
+        assert!(phrase("system/*.rs").ends_with("for any patient, with no user present"));
     }
 
     #[test]
