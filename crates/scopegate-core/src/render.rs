@@ -129,3 +129,44 @@ impl Style {
         self.paint("2", s)
     }
 }
+
+/// `s` as one POSIX shell word, for a command a reader copies: single-quoted when it
+/// holds anything but letters, digits and `-_./:=@%+,` (a key's `*`, `?`, `&`, `|`),
+/// a `'` in it written `'\''`.
+pub(crate) fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod shell_word_tests {
+    use super::shell_word;
+
+    /// What `sh -c 'printf %s WORD'` prints is the key itself, whatever it holds.
+    #[test]
+    fn a_key_is_one_shell_word_that_says_itself() {
+        for key in [
+            "med-rec:patient/Observation.rs",
+            "app:*removed*",
+            "app:patient/Observation.rs?category=a&code=http://loinc.org|1",
+            "app:\"it's\"",
+            "",
+        ] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", shell_word(key)))
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), key, "{key}");
+        }
+        assert_eq!(
+            shell_word("med-rec:patient/Observation.rs"),
+            "med-rec:patient/Observation.rs"
+        );
+    }
+}

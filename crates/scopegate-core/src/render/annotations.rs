@@ -98,7 +98,8 @@ fn change(c: &Change) -> Annotation {
             Level::Error,
             "Unapproved escalation",
             format!(
-                "{detail}\nTo approve: scopegate approve --by <you> --ticket <ticket> --key <key>"
+                "{detail}\nTo approve: scopegate approve --by <you> --ticket <ticket> --key {}",
+                super::shell_word(&c.key)
             ),
         ),
         (Direction::Escalation, ApprovalState::Expired) => (

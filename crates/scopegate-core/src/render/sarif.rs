@@ -179,8 +179,9 @@ fn change_message(c: &Change) -> (&'static str, String) {
             "error",
             format!(
                 "Unapproved escalation {} ({risk} risk). {desc} {justification} \
-                 Approve with `scopegate approve --by <you> --ticket <ticket> --key <key>`.",
-                c.key
+                 Approve with `scopegate approve --by <you> --ticket <ticket> --key {}`.",
+                c.key,
+                super::shell_word(&c.key)
             ),
         ),
         (Direction::Escalation, ApprovalState::Expired) => (
