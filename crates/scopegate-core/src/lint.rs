@@ -587,6 +587,11 @@ impl<'m> Lint<'m> {
         for (s, e) in &unique {
             let Scope::Resource(r) = s else { continue };
             if let Some(by) = set.covering(r).find(|c| c != r) {
+                // Named as the manifest writes it (`patient/*.read` in a v1 manifest),
+                // not in the canonical v2 form.
+                let by = first
+                    .get(&Scope::Resource(by.clone()))
+                    .map_or_else(|| by.to_string(), |f| f.token.text.value.clone());
                 self.push(
                     RuleId::RedundantScope,
                     e.token.text.pos,

@@ -229,6 +229,26 @@ fn a_scope_granted_by_another_is_redundant() {
     assert_eq!(rules_of(&f), ["redundant-scope"]);
 }
 
+/// The covering scope is named as the manifest writes it: a v1 manifest's
+/// `patient/*.read`, not the canonical `patient/*.rs`.
+#[test]
+fn a_redundant_scope_names_its_cover_as_written() {
+    let f = lint(
+        "launch: [ehr]\n",
+        &["launch", "patient/*.read", "patient/Observation.read"],
+        "  - id: w\n    description: d\n    needs: [patient/*.read]\n",
+    );
+    let redundant: Vec<&(String, String)> =
+        f.iter().filter(|(r, _)| r == "redundant-scope").collect();
+    assert_eq!(redundant.len(), 1, "{f:?}");
+    assert!(
+        redundant[0]
+            .1
+            .ends_with("already granted by `patient/*.read`"),
+        "{f:?}"
+    );
+}
+
 #[test]
 fn patient_scopes_need_a_launch_context() {
     let f = lint("", &["patient/Observation.rs"], VITALS);
