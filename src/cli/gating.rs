@@ -1221,6 +1221,23 @@ pub fn worktree_tenants(root: &Path) -> Result<Vec<Tenant>> {
     )
 }
 
+/// A profile name for a misnamed one: lower-case extension, other characters as `-`.
+fn suggested_profile_name(file: &str) -> String {
+    let (stem, _) = file.rsplit_once('.').unwrap_or((file, ""));
+    let stem: String = stem
+        .trim_start_matches('.')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{}.yaml", if stem.is_empty() { "tenant" } else { &stem })
+}
+
 /// Reads the files at the paths given, in order (`None` where there is none).
 type ReadMany<'r> = dyn Fn(&[String]) -> Result<Vec<Option<Vec<u8>>>> + 'r;
 
@@ -1233,6 +1250,28 @@ fn load_tenants(
     read_many: &ReadMany<'_>,
     label: &dyn Fn(&str) -> String,
 ) -> Result<Vec<Tenant>> {
+    // A file that is YAML by its extension (any case) but not named as a profile is an
+    // error: skipped, `Acme.YAML` or `st-mary's.yaml` left its tenant out of the matrix,
+    // `ship-to` and `blocked-tenants` unsaid. Other files (a README) are not profiles.
+    let misnamed: Vec<&String> = names
+        .iter()
+        .filter(|n| {
+            let lower = n.to_ascii_lowercase();
+            (lower.ends_with(".yaml") || lower.ends_with(".yml")) && tenant::name_of(n).is_none()
+        })
+        .collect();
+    if let Some(first) = misnamed.first() {
+        bail!(
+            "{} is not read as a tenant profile: a profile is named `<tenant>.yaml` (or `.yml`, in lower case), the tenant with letters, digits, `.`, `_` or `-`{}\n  hint: rename it, e.g. `{}`; skipped, its tenant would be left out of the matrix unsaid",
+            label(&format!("{}/{first}", tenant::DIR)),
+            if misnamed.len() > 1 {
+                format!(" ({} files are so named)", misnamed.len())
+            } else {
+                String::new()
+            },
+            suggested_profile_name(first)
+        );
+    }
     let mut names: Vec<&String> = names
         .iter()
         .filter(|n| tenant::name_of(n).is_some())

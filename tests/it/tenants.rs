@@ -541,3 +541,47 @@ fn a_released_profile_that_is_not_a_file_is_exit_2_not_skipped() {
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
     assert_eq!(g.json()["tenants"], serde_json::json!([]));
 }
+
+/// A profile whose file name is YAML but not a profile's (`Acme.YAML`, a space, a quote)
+/// was skipped: its tenant vanished from the matrix, `ship-to` and `blocked-tenants`
+/// unsaid, so a deploy job shipping to every tenant not blocked shipped to it. Now exit
+/// 2, naming the file and a name that works, in `check` and at a release; a README in
+/// the directory is no profile (control).
+#[test]
+fn a_misnamed_profile_is_exit_2_not_skipped() {
+    let r = repo();
+    r.write(".scopegate/tenants/README.md", "Our tenants.\n");
+    let c = r.run(&["check"]);
+    assert_eq!(c.code, 1, "{}{}", c.stdout, c.stderr);
+    for (name, suggested) in [
+        ("Acme.YAML", "Acme.yaml"),
+        ("st-mary's.yaml", "st-mary-s.yaml"),
+        ("big clinic.yml", "big-clinic.yaml"),
+    ] {
+        r.write(
+            &format!(".scopegate/tenants/{name}"),
+            "deny:\n  - user/*.*\n",
+        );
+        let c = r.run(&["check"]);
+        assert_eq!(c.code, 2, "{name}: {}{}", c.stdout, c.stderr);
+        assert!(
+            c.stderr.contains(name) && c.stderr.contains(suggested),
+            "{name}: {}",
+            c.stderr
+        );
+        std::fs::remove_file(r.path().join(".scopegate/tenants").join(name)).unwrap();
+    }
+    // At a release: the gate reads the released listing.
+    git_in(r.path(), &["tag", "-d", "v1.0.0"]);
+    r.write(".scopegate/tenants/Acme.YAML", "deny:\n  - user/*.*\n");
+    r.commit("a misnamed profile");
+    git_in(r.path(), &["tag", "v1.0.0"]);
+    r.commit("after the release");
+    let g = r.run(&["gate"]);
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(
+        g.stderr.contains("v1.0.0:.scopegate/tenants/Acme.YAML"),
+        "{}",
+        g.stderr
+    );
+}
