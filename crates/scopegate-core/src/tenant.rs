@@ -20,7 +20,7 @@ use crate::manifest::Manifest;
 use crate::report::{Check, Finding, Location, TenantRow, TenantVerdict};
 use crate::rules::{RuleId, Severity};
 use crate::scope::{
-    Level, ResourceScope, ResourceType, Restriction, Scope, Values, is_modified_parameter,
+    Launch, Level, ResourceScope, ResourceType, Restriction, Scope, Values, is_modified_parameter,
     value_overlaps,
 };
 use crate::yaml::{self, LoadError, Pos, Problem};
@@ -284,6 +284,12 @@ fn clauses_may_share(param: &str, clauses: &[&Values]) -> bool {
 pub(crate) fn overlaps(a: &Scope, b: &Scope, opts: Options) -> bool {
     match (a, b) {
         (Scope::Resource(a), Scope::Resource(b)) => resource_overlaps(a, b, opts),
+        // `launch/encounter?role=…` is the encounter context, for one role: it shares
+        // the context `launch/encounter` names (a deny of it was passed by a role).
+        (
+            Scope::Launch(Launch::Context { context: x, .. }),
+            Scope::Launch(Launch::Context { context: y, .. }),
+        ) => x == y,
         _ => covers(a, b, opts) || covers(b, a, opts),
     }
 }
@@ -351,6 +357,38 @@ impl Judge<'_> {
             .map(|(i, _)| i)
             .collect();
         denied.dedup();
+        // A token scopegate cannot read (it does not parse, or SMART defines nothing
+        // like it) may be honoured by a server as what its characters spell:
+        // `system/*.cruds?_id=%2A`, `user/observation.read`. It is taken to meet every
+        // deny pattern and to exceed `max_level`, never to pass them unseen. (An
+        // extension scope, a URI or `__name`, is the owner's own: a pattern names it.)
+        let unreadable = matches!(s, Scope::Invalid(_) | Scope::Unknown(_));
+        if unreadable && !profile.deny.is_empty() {
+            let all: Vec<String> = profile
+                .deny
+                .iter()
+                .map(|p| format!("`{}`", p.text))
+                .collect();
+            out.push(Violation {
+                rule: RuleId::TenantDenied,
+                message: format!(
+                    "`{s}` is not a scope scopegate can read, so it may grant what tenant `{}` denies ({})",
+                    profile.name,
+                    all.join(", ")
+                ),
+                hint: Some("write the scope as SMART spells it (`scopegate check` names the one meant), or keep the app off this tenant".into()),
+            });
+        }
+        if unreadable && let Some(max) = profile.max_level {
+            out.push(Violation {
+                rule: RuleId::TenantLevelExceeded,
+                message: format!(
+                    "`{s}` is not a scope scopegate can read, so its level is unknown; tenant `{}` allows at most `{max}`",
+                    profile.name
+                ),
+                hint: None,
+            });
+        }
         for p in denied.into_iter().map(|i| &profile.deny[i]) {
             out.push(Violation {
                 rule: RuleId::TenantDenied,

@@ -7,14 +7,15 @@
 //! rests on two necessary conditions for two resource scopes to overlap: related types
 //! (equal, or one of them `*`), and, for a parameter `p` that `s` restricts unmodified,
 //! a scope that also restricts `p` has a value overlapping one of `s`'s on `p`
-//! ([`overlap_bucket`]). Non-resource scopes overlap only an equal one.
+//! ([`overlap_bucket`]). A launch context overlaps the same context whatever its `role`;
+//! other non-resource scopes overlap only an equal one.
 //!
 //! [`overlaps`]: super::overlaps
 
 use rustc_hash::FxHashMap;
 
 use crate::scope::{
-    ResourceType, Restriction, Scope, Values, is_modified_parameter, token_semantics,
+    Launch, ResourceType, Restriction, Scope, Values, is_modified_parameter, token_semantics,
 };
 
 /// The part of a value that another value must share to overlap it on `param`: the
@@ -40,6 +41,8 @@ pub(crate) fn overlap_bucket<'v>(param: &str, v: &'v str) -> Option<&'v str> {
 #[derive(Debug, Default)]
 pub(crate) struct OverlapIndex<'a> {
     others: FxHashMap<&'a Scope, Vec<u32>>,
+    /// Launch-context scopes by their context, whatever their `role`.
+    contexts: FxHashMap<&'a str, Vec<u32>>,
     by_type: FxHashMap<&'a ResourceType, Typed<'a>>,
     len: u32,
 }
@@ -66,6 +69,9 @@ impl<'a> OverlapIndex<'a> {
                         .all
                         .push((tag, &r.restriction));
                 }
+                Scope::Launch(Launch::Context { context, .. }) => {
+                    ix.contexts.entry(context.as_str()).or_default().push(tag);
+                }
                 other => ix.others.entry(other).or_default().push(tag),
             }
         }
@@ -77,8 +83,17 @@ impl<'a> OverlapIndex<'a> {
 
     /// Tags of the scopes that may overlap `s` (a superset of those that do), sorted.
     pub(crate) fn may_overlap(&self, s: &Scope) -> Vec<usize> {
-        let Scope::Resource(r) = s else {
-            return finish(self.others.get(s).cloned().unwrap_or_default());
+        let r = match s {
+            Scope::Resource(r) => r,
+            Scope::Launch(Launch::Context { context, .. }) => {
+                return finish(
+                    self.contexts
+                        .get(context.as_str())
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
+            _ => return finish(self.others.get(s).cloned().unwrap_or_default()),
         };
         let mut out = Vec::new();
         let mut on = |t: &Typed<'_>| t.may_overlap(&r.restriction, &mut out);

@@ -478,3 +478,62 @@ fn a_policy_of_thousands_of_patterns_judges_thousands_of_scopes_in_linear_time()
     assert_judged(&big);
     crate::scaling::assert_near_linear("policy", small_t, big_t);
 }
+
+/// A token scopegate cannot read (`%2A` a server decodes to `*`, a type in the wrong
+/// case) passed every deny pattern and `max_level`, so the matrix said "ship" for a
+/// tenant that denies system access. It now meets every deny pattern and exceeds any
+/// `max_level`. Controls: an extension scope meets only a pattern that names it, and a
+/// readable scope is judged as before.
+#[test]
+fn a_token_scopegate_cannot_read_meets_every_deny_and_exceeds_max_level() {
+    let p = profile("deny: ['system/*.*', '__acme_export']\nmax_level: user\n");
+    let judged = |s: &Scope| -> Vec<&'static str> {
+        p.judge(s, Options::default())
+            .iter()
+            .map(|v| v.rule.as_str())
+            .collect()
+    };
+    for t in [
+        Scope::Invalid("system/*.cruds?_id=%2A".into()),
+        Scope::Invalid("user/observation.read".into()),
+        Scope::Unknown("fhir:everything".into()),
+    ] {
+        assert_eq!(
+            judged(&t),
+            ["tenant-denied", "tenant-level-exceeded"],
+            "{t:?}"
+        );
+    }
+    let only_deny = profile("deny: ['offline_access']\n");
+    assert_eq!(
+        only_deny
+            .judge(&Scope::Invalid("offline-access".into()), Options::default())
+            .len(),
+        1
+    );
+    // Controls.
+    assert_eq!(judged(&s("__acme_export")), ["tenant-denied"]);
+    assert!(judged(&s("__acme_other")).is_empty());
+    assert!(judged(&s("user/Observation.rs")).is_empty());
+    assert!(
+        profile("description: open\n")
+            .judge(&Scope::Invalid("x y".into()), Options::default())
+            .is_empty()
+    );
+}
+
+/// `launch/encounter?role=…` is the encounter context for one role: a deny of
+/// `launch/encounter` meets it (a role got past the deny). Another context does not.
+#[test]
+fn a_launch_context_with_a_role_meets_a_deny_of_the_context() {
+    let p = profile("deny: ['launch/encounter']\n");
+    assert_eq!(
+        rules(&p, "launch/encounter?role=https://example.org/roles/nurse"),
+        ["tenant-denied"]
+    );
+    assert_eq!(rules(&p, "launch/encounter"), ["tenant-denied"]);
+    assert!(rules(&p, "launch/patient").is_empty());
+    // And the other way: a deny of one role meets the context asked for any role.
+    let q = profile("deny: ['launch/encounter?role=https://example.org/roles/nurse']\n");
+    assert_eq!(rules(&q, "launch/encounter"), ["tenant-denied"]);
+}
