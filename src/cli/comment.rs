@@ -42,6 +42,12 @@ pub struct Args {
     /// The job name the report's `scopegate ci` run used in its marker.
     #[arg(long, default_value = "scopegate")]
     pub job: String,
+    /// Also set this commit status on the PR head: `success` for PASS or NO CHANGE,
+    /// `failure` for FAIL (needs `statuses: write`). A fork's own run proves nothing
+    /// (it runs the fork's workflow files); require this context in branch protection
+    /// to gate fork pull requests on the recomputed verdict.
+    #[arg(long, value_name = "CONTEXT")]
+    pub status_context: Option<String>,
     #[arg(long, hide = true)]
     pub now: Option<String>,
     #[command(flatten)]
@@ -75,6 +81,13 @@ pub fn run(args: &Args) -> Result<u8> {
 fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
     // The clock is resolved before anything is read: a bad `--now` stops here.
     let now = gating::now_utc(args.now.as_deref())?;
+    if let Some(c) = &args.status_context
+        && (c.trim().is_empty() || c.chars().count() > 100 || c.chars().any(char::is_control))
+    {
+        anyhow::bail!(
+            "`--status-context` must be 1 to 100 characters with no control character, as the check branch protection requires (e.g. `scopegate/verdict`)"
+        );
+    }
     let Some(client) = env.client(args.api.policy())? else {
         anyhow::bail!("`scopegate comment` needs GITHUB_TOKEN and GITHUB_REPOSITORY");
     };
@@ -162,7 +175,32 @@ fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
         env,
     );
     env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;
+    if let Some(context) = &args.status_context {
+        set_status(&client, &pr.head_sha, context, &report)?;
+    }
     Ok(u8::from(matches!(check, Some(Err(_)))))
+}
+
+/// The recomputed verdict as commit status `context` on `sha`, for branch protection
+/// to require: the one signal about a fork's pull request that the fork cannot set.
+fn set_status(client: &Client, sha: &str, context: &str, report: &Report) -> Result<()> {
+    let (state, word) = match result_of(report) {
+        "fail" => ("failure", "FAIL"),
+        "no-change" => ("success", "NO CHANGE"),
+        _ => ("success", "PASS"),
+    };
+    let s = &report.summary;
+    let description = format!(
+        "{word}: {} unapproved of {} escalations, recomputed from the head",
+        s.unapproved, s.escalations
+    );
+    client
+        .set_commit_status(sha, state, context, &description)
+        .map_err(|e| {
+            anyhow!(
+                "the verdict was not set as commit status `{context}` on {sha}: {e}\n  hint: the job needs `statuses: write`; until the status is set, a check that requires it stays pending"
+            )
+        })
 }
 
 /// The pull request judged exactly as `ci` judges one, with the head read at its

@@ -204,6 +204,26 @@ impl Client {
         Ok(())
     }
 
+    /// Sets commit status `context` on `sha`: `state` is `success`, `failure`, `error`
+    /// or `pending`; `description` is cut to GitHub's 140 characters. One attempt (a
+    /// POST); a status set twice is the later one, so a caller may run again.
+    pub fn set_commit_status(
+        &self,
+        sha: &str,
+        state: &str,
+        context: &str,
+        description: &str,
+    ) -> Result<(), Error> {
+        let description: String = self.scrub(description).chars().take(140).collect();
+        let target = format!("{}/statuses/{sha}", self.route());
+        let body = json!({ "state": state, "context": context, "description": description });
+        self.block_on(async {
+            self.request(Verb::Post, &target, Some(&body))
+                .await
+                .map(drop)
+        })
+    }
+
     async fn create(&self, number: u64, body: &str) -> Result<Comment, Error> {
         let target = format!("{}/issues/{number}/comments", self.route());
         let reply = self

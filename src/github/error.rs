@@ -108,6 +108,8 @@ fn workflow_permission(method: &str, path: &str) -> Option<&'static str> {
         }
         ("contents" | "git", false) => "contents: write",
         ("actions", true) => "actions: read",
+        ("statuses", false) => "statuses: write",
+        ("statuses", true) => "statuses: read",
         _ => return None,
     })
 }
@@ -184,6 +186,7 @@ mod permission_tests {
             ("GET", "/git/trees/abc", Some("contents: read")),
             ("GET", "/tags", Some("contents: read")),
             ("GET", "/compare/a...b", Some("contents: read")),
+            ("POST", "/statuses/abc", Some("statuses: write")),
             ("GET", "/issues/7", None),
             ("GET", "/collaborators/x/permission", None),
         ] {

@@ -793,3 +793,60 @@ fn a_pulls_api_answer_with_a_branch_for_a_base_or_a_hostile_login_is_refused() {
     assert_eq!(control.code, 0, "{}", control.log());
     assert!(body(&gh).contains("❌ FAIL"));
 }
+
+/// A fork's own run proves nothing (it runs the fork's workflow files), so the verdict
+/// `comment` recomputes is also set as a commit status on the PR head when asked
+/// (`--status-context`): `failure` for an unapproved escalation, `success` once an
+/// approver's review verifies the entry, nothing for a head that moved on, and nothing
+/// unless asked. A context that could not name a check is exit 2, before anything is
+/// posted.
+#[test]
+fn the_recomputed_verdict_is_set_as_a_commit_status_the_fork_cannot_set() {
+    let ctx = ["--status-context", "scopegate/verdict"];
+    let (_r, _base, head, gh) = escalating_pr();
+    let run = comment(
+        &gh,
+        &[&["--head-sha", head.as_str()][..], &ctx[..]].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.log());
+    let statuses = gh.statuses();
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert_eq!(statuses[0].0, head);
+    assert_eq!(statuses[0].1["state"], "failure");
+    assert_eq!(statuses[0].1["context"], "scopegate/verdict");
+    assert!(
+        statuses[0].1["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("FAIL: 1 unapproved"),
+        "{statuses:?}"
+    );
+
+    // Control: approved and reviewed, the status is success.
+    let (r, base) = released();
+    add_update(&r);
+    approve(&r, "alice");
+    let head = r.commit("update, approved by alice");
+    let gh = github(&r, &base, &base, &head);
+    gh.add_review("alice", "APPROVED", &head);
+    let run = comment(
+        &gh,
+        &[&["--head-sha", head.as_str()][..], &ctx[..]].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(gh.statuses()[0].1["state"], "success");
+
+    // A head that moved on gets no status; without the flag, none is set.
+    let (_r, _base, head, gh) = escalating_pr();
+    let stale = "1111111111111111111111111111111111111111";
+    assert_eq!(
+        comment(&gh, &[&["--head-sha", stale][..], &ctx[..]].concat()).code,
+        0
+    );
+    assert!(gh.statuses().is_empty());
+    assert_eq!(comment(&gh, &["--head-sha", &head]).code, 0);
+    assert!(gh.statuses().is_empty());
+    let run = comment(&gh, &["--head-sha", &head, "--status-context", " "]);
+    assert_eq!(run.code, 2, "{}", run.log());
+    assert!(gh.statuses().is_empty());
+}

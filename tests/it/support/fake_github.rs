@@ -160,6 +160,8 @@ pub struct State {
     /// Comment and tag listings never end: every page is full and links a next one.
     /// The value is the size of each item's filler text.
     pub endless_pages: Option<usize>,
+    /// Commit statuses created, `(sha, the request body)`, oldest first.
+    pub statuses: Vec<(String, Value)>,
 }
 
 pub struct FakeGitHub {
@@ -200,6 +202,11 @@ impl FakeGitHub {
 
     pub fn comments(&self) -> Vec<Comment> {
         self.with(|s| s.comments.clone())
+    }
+
+    /// Commit statuses created, `(sha, body)`.
+    pub fn statuses(&self) -> Vec<(String, Value)> {
+        self.with(|s| s.statuses.clone())
     }
 
     /// Requests that wrote comments (create or update).
@@ -585,6 +592,26 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
         ("GET", ["repos", _, _, "issues", _, "comments"]) => {
             let items: Vec<Value> = s.comments.iter().map(comment_json).collect();
             paginate(&items, &path, &params, base)
+        }
+        ("POST", ["repos", _, _, "statuses", sha]) => {
+            // GitHub: `state` one of error, failure, pending, success; `context` and
+            // `description` (at most 140 characters) optional.
+            let body = req.json();
+            let state_ok = matches!(
+                body["state"].as_str(),
+                Some("error" | "failure" | "pending" | "success")
+            );
+            let description_ok = body["description"]
+                .as_str()
+                .is_none_or(|d| d.chars().count() <= 140);
+            if !state_ok || !description_ok {
+                return status(422, "Validation Failed");
+            }
+            s.statuses.push((sha.to_string(), body.clone()));
+            s.next_id += 1;
+            let mut created = body.clone();
+            created["id"] = json!(s.next_id);
+            (201, Vec::new(), created.to_string(), Duration::ZERO, None)
         }
         ("POST", ["repos", _, _, "issues", _, "comments"]) => {
             let body = req.json()["body"].as_str().unwrap_or("").to_string();
