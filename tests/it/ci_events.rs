@@ -271,6 +271,31 @@ fn a_reviewed_entry_counts_on_the_pull_request_but_is_pending_on_events_without_
     }
 }
 
+/// An event judged from the default branch's tip whose `repository.default_branch` is
+/// not a plain ref name fell back to HEAD as the trusted commit: the pushed commit
+/// chose its own judge and release tags. Now exit 2 naming the field; a pull request,
+/// whose base is the trusted commit, is judged as before (control).
+#[test]
+fn an_unusable_default_branch_is_refused_not_replaced_by_head() {
+    let (r, base, head, gh) = approved_pr();
+    let odd = json!({"repository": {"full_name": "acme/app", "default_branch": "--upload-pack=x"}});
+    for name in ["workflow_dispatch", "schedule"] {
+        let run = ci(r.path(), &gh, name, &odd, &[]);
+        assert_eq!(run.code, 2, "{name}: {}", run.text());
+        assert!(
+            run.stdout.contains("repository.default_branch")
+                && run.stdout.contains("not a branch name"),
+            "{name}: {}",
+            run.stdout
+        );
+        assert!(run.outputs.contains("result=error"), "{name}");
+    }
+    let mut pr = pr_payload(&head, &base, "dev");
+    pr["repository"] = json!({"full_name": "acme/app", "default_branch": "--upload-pack=x"});
+    let run = ci(r.path(), &gh, "pull_request", &pr, &[]);
+    assert_eq!(run.code, 0, "{}", run.text());
+}
+
 #[test]
 fn events_that_cannot_be_bound_to_a_pull_request_are_refused() {
     let (r, base, head, gh) = approved_pr();

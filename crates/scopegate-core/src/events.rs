@@ -268,6 +268,20 @@ pub fn parse_event(name: &str, payload: &[u8]) -> Result<Event, String> {
         }
         _ => (None, None),
     };
+    // An event judged from the default branch's tip (no PR base, no merge group base,
+    // no `before`) whose default branch is not a plain ref name: with none, the trusted
+    // commit was HEAD, the commit under judgement, which then chose its own release
+    // tags and judges. Refused instead.
+    if pull_request.is_none()
+        && base_sha.is_none()
+        && default_branch.is_none()
+        && let Some(d) = s(&v, &["repository", "default_branch"])
+    {
+        return Err(format!(
+            "the event's repository.default_branch {} is not a branch name scopegate reads as a ref (letters, digits, `-`, `_`, `.`, `/`), and this event is judged from the default branch's tip: without it the trusted commit would be HEAD, the commit under judgement; gate pull requests into the branch instead (their base is the trusted commit), or run `scopegate gate --trusted <ref>` naming the branch's tip",
+            shown(&d)
+        ));
+    }
     Ok(Event {
         trigger,
         pull_request,
@@ -1035,13 +1049,21 @@ mod tests {
             e.trusted_commit().as_deref(),
             Some("refs/remotes/origin/main")
         );
-        // A default branch that is not a plain ref name is not trusted as one.
+        // A default branch that is not a plain ref name is not trusted as one, and an
+        // event that would be judged from its tip is refused, never judged from HEAD.
         let e = parse_event(
             "workflow_dispatch",
             br#"{"repository":{"default_branch":"--upload-pack=x"}}"#,
         )
-        .unwrap();
-        assert_eq!(e.trusted_commit(), None);
+        .unwrap_err();
+        assert!(e.contains("not a branch name"), "{e}");
+        // A pull request does not need it: its base is the trusted commit.
+        let pr = serde_json::json!({"pull_request": {"number": 7,
+            "base": {"sha": "a".repeat(40)}, "head": {"sha": "b".repeat(40)},
+            "user": {"login": "dev"}},
+            "repository": {"default_branch": "--upload-pack=x"}});
+        let e = parse_event("pull_request", pr.to_string().as_bytes()).unwrap();
+        assert_eq!(e.trusted_commit(), Some("a".repeat(40)));
         // A new branch or tag: no previous commit, so HEAD.
         let e = parse_event(
             "push",
@@ -1367,17 +1389,15 @@ mod tests {
             .unwrap();
         assert!(!note.contains(['\u{2028}', '\r']), "{note}");
         assert!(note.contains("\\u{2028}") && note.contains("\\r"), "{note}");
-        // So is the default branch the note names (found by fuzzing `event_parse`).
+        // So is the default branch the refusal names (found by fuzzing `event_parse`):
+        // a push off it is judged from its tip, which such a name cannot give.
         let push = serde_json::json!({"ref": "refs/heads/topic", "before": a,
             "repository": {"default_branch": format!("ma\u{8}in{huge}")}});
-        let note = parse_event("push", push.to_string().as_bytes())
-            .unwrap()
-            .note
-            .unwrap();
+        let refused = parse_event("push", push.to_string().as_bytes()).unwrap_err();
         assert!(
-            note.len() < 300 && !note.contains('\u{8}'),
+            refused.len() < 700 && !refused.contains('\u{8}'),
             "{}",
-            &note[..300.min(note.len())]
+            &refused[..700.min(refused.len())]
         );
     }
 }
