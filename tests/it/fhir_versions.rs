@@ -209,3 +209,43 @@ fn init_writes_the_fhir_release_it_is_given_and_refuses_what_it_cannot_use() {
         assert!(r.stdout.is_empty(), "{bad:?}: {}", r.stdout);
     }
 }
+
+/// A scope string copied from an authorize URL (`+`-joined, `%2F`-encoded) was written
+/// as one token, which `check` then said to split. `init` splits and decodes it as a
+/// server reads it, and says so. Controls: a plain string is taken as it is, and a
+/// vendor token with a comma is never split.
+#[test]
+fn init_splits_a_scope_string_copied_from_a_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(
+        dir.path(),
+        &["init", "--scopes", "launch+openid+patient%2FPatient.read"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("it is split into the"), "{}", r.stdout);
+    for t in ["launch", "openid", "patient/Patient.read"] {
+        assert!(
+            r.stdout.contains(&format!("  - scope: \"{t}\"\n")),
+            "{t}: {}",
+            r.stdout
+        );
+    }
+    std::fs::write(dir.path().join("smart-app.yaml"), &r.stdout).unwrap();
+    let c = run_in(dir.path(), &["check", "--format", "json"]);
+    let report = c.json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.contains(&"invalid-scope"), "{rules:?}");
+    let plain = run_in(dir.path(), &["init", "--scopes", "launch openid"]);
+    assert!(!plain.stdout.contains("split"), "{}", plain.stdout);
+    let vendor = run_in(dir.path(), &["init", "--scopes", "__acme,export"]);
+    assert!(
+        vendor.stdout.contains("  - scope: \"__acme,export\"\n"),
+        "{}",
+        vendor.stdout
+    );
+}
