@@ -1074,34 +1074,7 @@ fn read_ledgers(
 /// (staged, unstaged, untracked) that a manifest argument or the config's `manifests`
 /// names.
 fn manifests_edited(r: &Repo, manifests: &[PathBuf], config: &Config) -> Result<bool> {
-    let named: Vec<String> = manifests.iter().filter_map(|p| r.relative(p)).collect();
-    let globs: Vec<crate::glob::Glob> = config
-        .manifests
-        .iter()
-        .filter_map(|m| crate::glob::Glob::new(m).ok())
-        .collect();
-    // git looks only where a manifest can be: the named files, the config's entries and
-    // the fixed directory of each glob (the whole tree when a glob starts with a
-    // wildcard). A monorepo's status then costs what its manifests' directories cost,
-    // not what its 30,000 other files do; what it finds is still matched exactly below.
-    let mut within: Vec<String> = named.iter().chain(&config.manifests).cloned().collect();
-    let mut whole_tree = false;
-    for g in &globs {
-        match g.fixed_prefix() {
-            p if p.is_empty() => whole_tree = true,
-            p => within.push(p),
-        }
-    }
-    if within.is_empty() && !whole_tree {
-        return Ok(false);
-    }
-    let changed = r.changed_paths((!whole_tree).then_some(within.as_slice()))?;
-    if changed.is_empty() {
-        return Ok(false);
-    }
-    Ok(changed.iter().any(|c| {
-        named.contains(c) || config.manifests.contains(c) || globs.iter().any(|g| g.matches(c))
-    }))
+    Ok(!edited_paths(r, manifests, &config.manifests, false)?.is_empty())
 }
 
 /// The files the gate read from the working tree that differ from HEAD: the manifests
@@ -1113,13 +1086,30 @@ pub(super) fn worktree_edits(
     manifests: &[PathBuf],
     spec: &[String],
 ) -> Result<Vec<String>> {
+    edited_paths(r, manifests, spec, true)
+}
+
+/// The changed paths (staged, unstaged, untracked) that a manifest argument or a
+/// `spec` entry names, and with `scopegate_dir` those under `.scopegate/`. git looks
+/// only where they can be: the named files, the entries and the fixed directory of
+/// each glob (the whole tree when a glob starts with a wildcard). A monorepo's status
+/// then costs what its manifests' directories cost, not what its 30,000 other files
+/// do; what it finds is still matched exactly.
+fn edited_paths(
+    r: &Repo,
+    manifests: &[PathBuf],
+    spec: &[String],
+    scopegate_dir: bool,
+) -> Result<Vec<String>> {
     let named: Vec<String> = manifests.iter().filter_map(|p| r.relative(p)).collect();
     let globs: Vec<crate::glob::Glob> = spec
         .iter()
         .filter_map(|m| crate::glob::Glob::new(m).ok())
         .collect();
     let mut within: Vec<String> = named.iter().chain(spec).cloned().collect();
-    within.push(".scopegate".to_string());
+    if scopegate_dir {
+        within.push(".scopegate".to_string());
+    }
     let mut whole_tree = false;
     for g in &globs {
         match g.fixed_prefix() {
@@ -1127,13 +1117,16 @@ pub(super) fn worktree_edits(
             p => within.push(p),
         }
     }
+    if within.is_empty() && !whole_tree {
+        return Ok(Vec::new());
+    }
     let changed = r.changed_paths((!whole_tree).then_some(within.as_slice()))?;
     Ok(changed
         .into_iter()
         .filter(|c| {
             named.contains(c)
                 || spec.contains(c)
-                || c.starts_with(".scopegate/")
+                || (scopegate_dir && c.starts_with(".scopegate/"))
                 || globs.iter().any(|g| g.matches(c))
         })
         .collect())

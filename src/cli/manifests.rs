@@ -386,6 +386,7 @@ pub(super) fn load(
         head_commit,
         tree: &tree,
         index: &index,
+        base_list: std::cell::OnceCell::new(),
     };
     let mut g = if from_config {
         let mut g = from_entries(&cx, config, globs)?;
@@ -432,9 +433,24 @@ struct Where<'a, 'r> {
     head_commit: Option<&'a HeadCommit<'r>>,
     tree: &'a Tree,
     index: &'a [String],
+    /// Every path at the baseline commit, listed once, on the first glob that needs it
+    /// (through the API it is a trees request).
+    base_list: std::cell::OnceCell<Vec<String>>,
 }
 
 impl Where<'_, '_> {
+    /// Every path at the baseline commit; none without one.
+    fn base_files(&self) -> Result<&[String]> {
+        if let Some(l) = self.base_list.get() {
+            return Ok(l);
+        }
+        let listed = match self.base {
+            Base::Commit(rd) => rd.list()?,
+            _ => Vec::new(),
+        };
+        Ok(self.base_list.get_or_init(|| listed))
+    }
+
     /// A path as reports show it: repository-relative when it can be.
     fn shown_of(&self, p: &Path) -> String {
         shown(self.repo, p)
@@ -484,10 +500,7 @@ fn head_index(
 /// the baseline's tree, literal paths as they are.
 fn from_entries(cx: &Where<'_, '_>, config: &Config, globs: bool) -> Result<Gated> {
     let mut g = Gated::default();
-    let base_files = match cx.base {
-        Base::Commit(rd) if globs => rd.list()?,
-        _ => Vec::new(),
-    };
+    let base_files = if globs { cx.base_files()? } else { &[] };
     for entry in &config.manifests {
         let (mut at_head, mut at_base) = (false, false);
         if is_glob(entry) {
@@ -495,7 +508,7 @@ fn from_entries(cx: &Where<'_, '_>, config: &Config, globs: bool) -> Result<Gate
             for f in matching(&glob, cx.index) {
                 at_head |= take(cx, &mut g, f.clone(), &cx.root.join(f));
             }
-            for f in matching(&glob, &base_files) {
+            for f in matching(&glob, base_files) {
                 at_base = true;
                 g.base_paths.push(f);
             }
@@ -531,21 +544,13 @@ fn from_entries(cx: &Where<'_, '_>, config: &Config, globs: bool) -> Result<Gate
 /// config before it, which still had it; every change after it, by the config
 /// without it).
 fn dropped_entries(cx: &Where<'_, '_>, g: &mut Gated, released: &[String]) -> Result<()> {
-    let Base::Commit(rd) = cx.base else {
-        return Ok(());
-    };
-    if released.is_empty() {
+    if !matches!(cx.base, Base::Commit(_)) {
         return Ok(());
     }
-    let base_files = if released.iter().any(|e| is_glob(e)) {
-        rd.list()?
-    } else {
-        Vec::new()
-    };
     for entry in released {
         let paths: Vec<String> = if is_glob(entry) {
             let glob = Glob::new(entry).map_err(|e| anyhow!("`{entry}`: {e}"))?;
-            matching(&glob, &base_files).cloned().collect()
+            matching(&glob, cx.base_files()?).cloned().collect()
         } else {
             vec![entry.clone()]
         };

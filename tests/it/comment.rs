@@ -613,14 +613,21 @@ fn a_head_with_more_manifests_than_the_api_cap_is_refused_after_a_bounded_number
     assert_eq!(local.output("escalations"), (260 * 8).to_string());
 }
 
-#[test]
-fn an_honest_pr_with_an_approved_escalation_posts_pass() {
+/// A PR that adds `u` with alice's entry, and alice's APPROVED review at its head:
+/// the repo, its base, its head and the fake GitHub.
+fn approved_pr() -> (Repo, String, String, FakeGitHub) {
     let (r, base) = released();
     add_update(&r);
     approve(&r, "alice");
     let head = r.commit("update, approved by alice");
     let gh = github(&r, &base, &base, &head);
     gh.add_review("alice", "APPROVED", &head);
+    (r, base, head, gh)
+}
+
+#[test]
+fn an_honest_pr_with_an_approved_escalation_posts_pass() {
+    let (r, base, head, gh) = approved_pr();
     let (_d, report) = write_report(&fork_report(&r, &gh, &base, &head));
     let before = gh.requests().len();
     let run = comment(&gh, &["--report", &report, "--head-sha", &head]);
@@ -823,12 +830,7 @@ fn the_recomputed_verdict_is_set_as_a_commit_status_the_fork_cannot_set() {
     );
 
     // Control: approved and reviewed, the status is success.
-    let (r, base) = released();
-    add_update(&r);
-    approve(&r, "alice");
-    let head = r.commit("update, approved by alice");
-    let gh = github(&r, &base, &base, &head);
-    gh.add_review("alice", "APPROVED", &head);
+    let (_r, _base, head, gh) = approved_pr();
     let run = comment(
         &gh,
         &[&["--head-sha", head.as_str()][..], &ctx[..]].concat(),

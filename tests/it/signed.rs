@@ -90,6 +90,19 @@ fn released(config: &str, signers: &str) -> Repo {
     r
 }
 
+/// `approve --by alice --ticket SEC-1 --sign KEY`.
+fn approve_signed_with(r: &Repo, key: &Path) -> Run {
+    r.run(&[
+        "approve",
+        "--by",
+        "alice",
+        "--ticket",
+        "SEC-1",
+        "--sign",
+        key.to_str().unwrap(),
+    ])
+}
+
 /// `approve` without signing, then the last entry as scopegate parses it.
 fn approve_unsigned(r: &Repo, by: &str, ticket: &str) -> scopegate::approval::Entry {
     let a = r.run(&["approve", "--by", by, "--ticket", ticket]);
@@ -380,15 +393,7 @@ fn approve_sign_writes_a_signature_that_ssh_keygen_verifies_and_the_gate_accepts
     // `approve --sign` with a key made by ssh-keygen, signed in process.
     let r = with_signers("");
     let (key, public) = sshkeygen(&r, "alice");
-    let a = r.run(&[
-        "approve",
-        "--by",
-        "alice",
-        "--ticket",
-        "SEC-1",
-        "--sign",
-        key.to_str().unwrap(),
-    ]);
+    let a = approve_signed_with(&r, &key);
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(a.stdout.contains("signed with key SHA256:"), "{}", a.stdout);
     let e = last_entry(&r);
@@ -694,15 +699,7 @@ fn approve_says_at_once_when_the_gate_will_not_count_the_entry() {
     );
     std::fs::remove_file(&ledger).unwrap();
     let (key, _) = sshkeygen(&r, "alice");
-    let a = r.run(&[
-        "approve",
-        "--by",
-        "alice",
-        "--ticket",
-        "SEC-1",
-        "--sign",
-        key.to_str().unwrap(),
-    ]);
+    let a = approve_signed_with(&r, &key);
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(!a.stderr.contains("does not count"), "{}", a.stderr);
 }

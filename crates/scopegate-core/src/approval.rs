@@ -205,48 +205,48 @@ pub struct Entry {
 
 impl PartialEq for Entry {
     fn eq(&self, o: &Entry) -> bool {
-        (
-            &self.keys,
-            &self.by,
-            &self.at,
-            &self.ticket,
-            &self.reason,
-            &self.expires,
-            &self.tenants,
-            &self.signature,
-        ) == (
-            &o.keys,
-            &o.by,
-            &o.at,
-            &o.ticket,
-            &o.reason,
-            &o.expires,
-            &o.tenants,
-            &o.signature,
-        )
+        self.recorded() == o.recorded() && self.signature == o.signature
     }
 }
 
 impl Eq for Entry {}
 
-/// Hashes what equality compares, so that the ledger's entries can be matched in
-/// linear time (a ledger grows for the life of a repository).
+/// Hashes what equality compares but the signature's text (equal entries hash alike),
+/// so that the ledger's entries can be matched in linear time (a ledger grows for the
+/// life of a repository).
 impl std::hash::Hash for Entry {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.recorded().hash(h);
+    }
+}
+
+/// An entry's fields as the approval it records: what a signature signs
+/// (`signature::canonical`), without the signature or where it was written.
+type Recorded<'e> = (
+    &'e [Key],
+    &'e str,
+    &'e str,
+    Option<&'e str>,
+    Option<&'e str>,
+    Option<&'e str>,
+    &'e [String],
+);
+
+impl Entry {
+    /// The approval the entry records: equal for a copy whatever its signature's text
+    /// (armor re-wrapped, `|+`), which verification reads trimmed.
+    pub(crate) fn recorded(&self) -> Recorded<'_> {
         (
             &self.keys,
             &self.by,
             &self.at,
-            &self.ticket,
-            &self.reason,
-            &self.expires,
+            self.ticket.as_deref(),
+            self.reason.as_deref(),
+            self.expires.as_deref(),
             &self.tenants,
         )
-            .hash(h);
     }
-}
 
-impl Entry {
     pub(crate) fn expired_at(&self, now: &str) -> bool {
         self.expires.as_deref().is_some_and(|e| e <= now)
     }

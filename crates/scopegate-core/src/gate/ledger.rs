@@ -1024,12 +1024,7 @@ struct Approved<'a>(&'a Entry);
 
 impl PartialEq for Approved<'_> {
     fn eq(&self, o: &Self) -> bool {
-        let (a, b) = (self.0, o.0);
-        (
-            &a.keys, &a.by, &a.at, &a.ticket, &a.reason, &a.expires, &a.tenants,
-        ) == (
-            &b.keys, &b.by, &b.at, &b.ticket, &b.reason, &b.expires, &b.tenants,
-        )
+        self.0.recorded() == o.0.recorded()
     }
 }
 
@@ -1037,8 +1032,7 @@ impl Eq for Approved<'_> {}
 
 impl std::hash::Hash for Approved<'_> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        // `Entry`'s hash covers exactly these fields.
-        self.0.hash(h);
+        self.0.recorded().hash(h);
     }
 }
 
