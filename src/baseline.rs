@@ -237,9 +237,23 @@ impl Repo {
     }
 
     /// `path` (absolute, or relative to the current directory) relative to the
-    /// repository root, with `/` separators, as git stores it.
+    /// repository root, with `/` separators, as git stores it. The directories on the
+    /// way are resolved; the last part is kept as named: a manifest that is a symlink
+    /// is the path git tracks it at (its target would name another file, which the
+    /// baseline has under another path, and the app would look moved).
     pub fn relative(&self, path: &Path) -> Option<String> {
-        let abs = path.canonicalize().ok()?;
+        let abs = match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) if !dir.as_os_str().is_empty() => {
+                dir.canonicalize().ok()?.join(name)
+            }
+            (Some(_), Some(name)) => std::env::current_dir()
+                .ok()?
+                .canonicalize()
+                .ok()?
+                .join(name),
+            _ => path.canonicalize().ok()?,
+        };
+        std::fs::symlink_metadata(&abs).ok()?;
         let rel = abs.strip_prefix(&self.workdir).ok()?;
         Some(
             rel.components()

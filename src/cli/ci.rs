@@ -215,23 +215,25 @@ fn run_inner(args: &Args, env: &Env) -> Result<u8> {
         client: c,
         head_sha: head_sha.clone(),
     });
-    let mut loaded = gating::load(&args.manifests, &request, fallback.as_ref())?;
+    // The commit under review is judged as git holds it: its manifests and ledger are
+    // read from its tree, never from the working tree, which a step before this one
+    // (a build, a generator, code the change brings) may have rewritten, through a
+    // symlink's target or a symlinked directory as well as at the path itself.
+    let (head, _) = repo.head_commit()?;
+    let explicit: Vec<PathBuf> = args
+        .manifests
+        .iter()
+        .map(|p| repo.relative(p).map_or_else(|| p.clone(), PathBuf::from))
+        .collect();
+    let mut loaded = gating::load_at(
+        &explicit,
+        &request,
+        fallback.as_ref(),
+        &gating::Head::Commit(head),
+    )?;
     // The entries as configured, not the files they matched: the marker (and so the
     // sticky comment) survives an app that moves, appears or goes.
     let manifest_paths: Vec<String> = loaded.manifest_spec.clone();
-    // HEAD is bound to the commit under review; the files read must be HEAD's too.
-    let edited = gating::worktree_edits(&repo, &args.manifests, &manifest_paths)?;
-    if !edited.is_empty() {
-        bail!(
-            "the working tree differs from the commit under review ({head}) at {}: `ci` judges that commit, and a step before it changed what it would read\n  hint: run scopegate before any step that writes these files, or commit what they generate",
-            edited
-                .iter()
-                .map(|p| format!("`{p}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            head = head_sha.get(..12).unwrap_or("HEAD"),
-        );
-    }
 
     // PR-added ledger entries count only with a qualifying review (docs/design.md §7); on an
     // event with no pull request nothing can verify them, so they are pending.

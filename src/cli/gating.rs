@@ -1072,44 +1072,30 @@ fn read_ledgers(
 
 /// Whether the working tree's manifests differ from HEAD's: a path git sees changed
 /// (staged, unstaged, untracked) that a manifest argument or the config's `manifests`
-/// names.
+/// names, or the file a symlinked one leads to. git looks only where they can be: the
+/// named files, the entries and the fixed directory of each glob (the whole tree when
+/// a glob starts with a wildcard). A monorepo's status then costs what its manifests'
+/// directories cost, not what its 30,000 other files do; what it finds is still
+/// matched exactly.
 fn manifests_edited(r: &Repo, manifests: &[PathBuf], config: &Config) -> Result<bool> {
-    Ok(!edited_paths(r, manifests, &config.manifests, false)?.is_empty())
-}
-
-/// The files the gate read from the working tree that differ from HEAD: the manifests
-/// (`manifests` as given, `spec` as configured: paths or globs) and anything under
-/// `.scopegate/` (the ledger), staged, unstaged or untracked. `ci` judges the commit
-/// under review, so a step before it that rewrote a manifest must not be judged instead.
-pub(super) fn worktree_edits(
-    r: &Repo,
-    manifests: &[PathBuf],
-    spec: &[String],
-) -> Result<Vec<String>> {
-    edited_paths(r, manifests, spec, true)
-}
-
-/// The changed paths (staged, unstaged, untracked) that a manifest argument or a
-/// `spec` entry names, and with `scopegate_dir` those under `.scopegate/`. git looks
-/// only where they can be: the named files, the entries and the fixed directory of
-/// each glob (the whole tree when a glob starts with a wildcard). A monorepo's status
-/// then costs what its manifests' directories cost, not what its 30,000 other files
-/// do; what it finds is still matched exactly.
-fn edited_paths(
-    r: &Repo,
-    manifests: &[PathBuf],
-    spec: &[String],
-    scopegate_dir: bool,
-) -> Result<Vec<String>> {
-    let named: Vec<String> = manifests.iter().filter_map(|p| r.relative(p)).collect();
+    let spec = &config.manifests;
+    let root = r.workdir();
+    let literal = spec.iter().filter(|e| !is_glob(e)).map(|e| root.join(e));
+    let mut named: Vec<String> = Vec::new();
+    for p in manifests.iter().cloned().chain(literal) {
+        named.extend(r.relative(&p));
+        // A symlink's target, which an edit changes while the link stays as it is.
+        let target = p
+            .canonicalize()
+            .ok()
+            .and_then(|t| Some(t.strip_prefix(root).ok()?.to_str()?.to_string()));
+        named.extend(target.filter(|t| !t.is_empty()));
+    }
     let globs: Vec<crate::glob::Glob> = spec
         .iter()
         .filter_map(|m| crate::glob::Glob::new(m).ok())
         .collect();
     let mut within: Vec<String> = named.iter().chain(spec).cloned().collect();
-    if scopegate_dir {
-        within.push(".scopegate".to_string());
-    }
     let mut whole_tree = false;
     for g in &globs {
         match g.fixed_prefix() {
@@ -1118,18 +1104,12 @@ fn edited_paths(
         }
     }
     if within.is_empty() && !whole_tree {
-        return Ok(Vec::new());
+        return Ok(false);
     }
     let changed = r.changed_paths((!whole_tree).then_some(within.as_slice()))?;
     Ok(changed
-        .into_iter()
-        .filter(|c| {
-            named.contains(c)
-                || spec.contains(c)
-                || (scopegate_dir && c.starts_with(".scopegate/"))
-                || globs.iter().any(|g| g.matches(c))
-        })
-        .collect())
+        .iter()
+        .any(|c| named.contains(c) || spec.contains(c) || globs.iter().any(|g| g.matches(c))))
 }
 
 /// The `manifests:` entries of the baseline release's own config that the judging

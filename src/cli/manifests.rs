@@ -363,7 +363,8 @@ const NOT_REGULAR_HINT: &str = "a manifest must be a regular file; a symlink may
 /// they are); when empty, the config's entries are expanded, and apps the baseline
 /// had under them but head does not are reported as removed, with what became of
 /// their manifest. Head is the working tree, or `head_commit` (its tree for globs,
-/// repository-relative paths as given; a symlink there is a blob, and fails to parse).
+/// repository-relative paths as given; a symlink there is followed inside its tree, as
+/// at the baseline).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn load(
     explicit: &[PathBuf],

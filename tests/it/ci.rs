@@ -944,37 +944,84 @@ fn a_yml_rename_under_ci_is_exit_2_and_the_comment_says_gating_stopped() {
     );
 }
 
-/// `ci` binds HEAD to the commit under review but reads the files from the working
-/// tree: a step before it that rewrote the manifest (a build, a generator, PR code run
-/// by a test) was judged instead of the commit (the release's manifest written back:
-/// NO CHANGE, exit 0). A gated file that differs from HEAD is exit 2, naming it; an
-/// untracked file elsewhere is not.
+/// `ci` judges the commit under review as git holds it. It used to read the manifests
+/// and the ledger from the working tree, so a step before it that rewrote them (a
+/// build, a generator, PR code run by a test) was judged instead of the commit: the
+/// release's manifest written back gave NO CHANGE, exit 0; a check of the paths it
+/// named missed a symlinked manifest's target. Each rewrite here leaves the verdict
+/// the commit's: one unapproved escalation, exit 1.
 #[test]
-fn a_gated_file_rewritten_in_the_working_tree_is_refused_not_judged() {
+fn a_working_tree_rewritten_before_ci_is_not_what_it_judges() {
     let (r, base, head) = pr_repo();
     let gh = FakeGitHub::start();
-    r.write("build/out.txt", "artifact\n");
+    let control = pr_run(&r, &gh, &base, &head);
+    assert_eq!(control.code, 1, "{}{}", control.stdout, control.stderr);
+    assert_eq!(control.output("unapproved"), "1");
+
+    let judged_as_the_commit = |what: &str| {
+        let run = pr_run(&r, &gh, &base, &head);
+        assert_eq!(run.code, 1, "{what}: {}{}", run.stdout, run.stderr);
+        assert_eq!(run.output("unapproved"), "1", "{what}");
+        assert!(
+            run.stdout.contains("patient/MedicationStatement.crus"),
+            "{what}: {}",
+            run.stdout
+        );
+    };
+    // The release's manifest written back over the change's.
+    r.write("smart-app.yaml", &example());
+    judged_as_the_commit("manifest rewritten");
+    // The escalation approved in the tree, not the commit.
+    r.git(&["checkout", "--", "smart-app.yaml"]);
+    r.write(
+        ".scopegate/approvals.yaml",
+        "approvals:\n  - keys: [\"med-rec:patient/MedicationStatement.crus\"]\n    by: alice\n    at: \"2026-01-01T00:00:00Z\"\n    ticket: SEC-1\n    reason: \"in the tree\"\n",
+    );
+    judged_as_the_commit("ledger written");
+    r.git(&["checkout", "--", "."]);
+    r.git(&["clean", "-fdq"]);
+}
+
+/// A committed manifest that is a symlink to a tracked file is the app at the link's
+/// path, at both ends (its target named it, so the app looked moved: "gating stops",
+/// and every scope removed). In `ci`, a step that rewrites the target while the link
+/// stays is not judged.
+#[test]
+fn a_symlinked_manifest_is_judged_at_its_path_and_its_target_rewritten_in_the_tree_is_not() {
+    let r = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    r.git(&["init", "-q", "-b", "main"]);
+    r.write("data/app.yaml", &example());
+    std::os::unix::fs::symlink("data/app.yaml", r.dir.path().join("smart-app.yaml")).unwrap();
+    r.write(".scopegate/config.yaml", "approvers: [alice]\n");
+    let base = r.commit("v1");
+    r.git(&["tag", "v1.0.0"]);
+    let t = r.read("data/app.yaml").replace(
+        "patient/MedicationStatement.crs",
+        "patient/MedicationStatement.crus",
+    );
+    r.write("data/app.yaml", &t);
+    let head = r.commit("add update");
+    let gh = FakeGitHub::start();
+
     let run = pr_run(&r, &gh, &base, &head);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.output("unapproved"), "1", "{}", run.stdout);
+    assert!(!run.stdout.contains("app-gating-stopped"), "{}", run.stdout);
+    assert!(!run.stdout.contains("app-removed"), "{}", run.stdout);
 
-    r.write("smart-app.yaml", &example());
+    // The target rewritten to the release's manifest: still the commit's escalation.
+    r.write("data/app.yaml", &example());
     let run = pr_run(&r, &gh, &base, &head);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("differs from the commit under review")
-            && run.stderr.contains("`smart-app.yaml`"),
-        "{}",
-        run.stderr
-    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.output("unapproved"), "1", "{}", run.stdout);
 
-    // The ledger too: an entry written into the tree, not the commit.
-    r.git(&["checkout", "--", "smart-app.yaml"]);
-    r.write(".scopegate/approvals.yaml", "approvals: []\n");
-    let run = pr_run(&r, &gh, &base, &head);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("`.scopegate/approvals.yaml`"),
-        "{}",
-        run.stderr
-    );
+    // `gate` in the tree: the link is the app's path.
+    r.git(&["checkout", "--", "data/app.yaml"]);
+    let gate = scopegate_in(r.dir.path()).args(["gate"]).output().unwrap();
+    let out = String::from_utf8_lossy(&gate.stdout);
+    assert_eq!(gate.status.code(), Some(1), "{out}");
+    assert!(out.contains("(smart-app.yaml:"), "{out}");
+    assert!(!out.contains("app-gating-stopped"), "{out}");
 }

@@ -350,3 +350,37 @@ fn in_a_subdirectory_the_default_manifest_may_link_to_a_tracked_file_only() {
     link(&r, "untracked.yaml", "apps/a/smart-app.yaml");
     exit_2(&repo::run_in(&dir, &["check"]), "git does not track");
 }
+
+/// A manifest that is a symlink to a tracked file is the app at the link's path: the
+/// report names `smart-app.yaml` at both ends (naming the target, the app looked moved
+/// away from the path the release had it at). An edit to the target is an edit to the
+/// manifest: with HEAD tagged, the tag becomes the baseline, and the edit is gated.
+#[test]
+fn a_manifest_symlinked_to_a_tracked_file_is_gated_at_its_path_and_an_edit_to_its_target_is_seen() {
+    let r = Repo::new();
+    r.write("data/app.yaml", &example("med-rec.yaml"));
+    link(&r, "data/app.yaml", "smart-app.yaml");
+    r.write(".scopegate/config.yaml", CONFIG);
+    r.commit("v1");
+    r.release("v1.0.0");
+    // Control: nothing edited, HEAD is the release.
+    let run = r.run(&["gate", "--base", "v1.0.0", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let t = r.read("data/app.yaml").replace(
+        "patient/MedicationStatement.crs",
+        "patient/MedicationStatement.crus",
+    );
+    r.write("data/app.yaml", &t);
+    let run = r.run(&["gate"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("baseline previous release (v*): v1.0.0"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("(smart-app.yaml:"), "{}", run.stdout);
+    assert!(!run.stdout.contains("app-gating-stopped"), "{}", run.stdout);
+    assert!(!run.stdout.contains("app-removed"), "{}", run.stdout);
+}
