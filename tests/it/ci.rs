@@ -971,12 +971,9 @@ fn a_working_tree_rewritten_before_ci_is_not_what_it_judges() {
     // The release's manifest written back over the change's.
     r.write("smart-app.yaml", &example());
     judged_as_the_commit("manifest rewritten");
-    // The escalation approved in the tree, not the commit.
+    // A ledger in the tree that would not even parse: it is not what is read.
     r.git(&["checkout", "--", "smart-app.yaml"]);
-    r.write(
-        ".scopegate/approvals.yaml",
-        "approvals:\n  - keys: [\"med-rec:patient/MedicationStatement.crus\"]\n    by: alice\n    at: \"2026-01-01T00:00:00Z\"\n    ticket: SEC-1\n    reason: \"in the tree\"\n",
-    );
+    r.write(".scopegate/approvals.yaml", "approvals: [\n");
     judged_as_the_commit("ledger written");
     r.git(&["checkout", "--", "."]);
     r.git(&["clean", "-fdq"]);
