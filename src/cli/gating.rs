@@ -512,9 +512,19 @@ fn trusted_reader<'a>(
         (Err(BaselineError::UnknownRef { .. } | BaselineError::Shallow { .. }), Some(fb))
             if name != "HEAD" =>
         {
-            // The API knows a branch by its name, not by this clone's remote-tracking ref.
-            let at = name.strip_prefix("refs/remotes/origin/").unwrap_or(name);
-            Ok(Reader::api(fb.client, at.to_string(), at.to_string()))
+            // The API knows a branch by its name, not by this clone's remote-tracking
+            // ref. Asked by that name, a tag of the same name could answer instead (a
+            // tag pushed as `main`): the branch's tip is asked of the branch refs alone,
+            // and everything is read at that commit.
+            match name.strip_prefix("refs/remotes/origin/") {
+                Some(branch) => {
+                    let sha = fb.client.branch_tip(branch).with_context(|| {
+                        format!("cannot read the tip of branch `{branch}` through the API")
+                    })?;
+                    Ok(Reader::api(fb.client, sha, branch.to_string()))
+                }
+                None => Ok(Reader::api(fb.client, name.to_string(), name.to_string())),
+            }
         }
         (Err(e), _) => Err(e.into()),
     }

@@ -286,6 +286,33 @@ impl Client {
         self.pull_request(number).map(|p| (p.head_sha, p.author))
     }
 
+    /// The commit at the tip of branch `branch`: `git/ref/heads/{branch}`, which names
+    /// branches only (a ref by a bare name, as the contents API takes it, may be a tag).
+    /// A branch that is not there is [`Error::Api`] 404; an answer that is not a
+    /// commit's full id is [`Error::Decode`].
+    pub fn branch_tip(&self, branch: &str) -> Result<String, Error> {
+        self.block_on(async {
+            let target = format!("{}/git/ref/heads/{}", self.route(), encode(branch, b"/"));
+            let shown = self.shown(&target);
+            let reply = self.request(Verb::Get, &target, None).await?;
+            let v = parse(&reply.body, &shown)?;
+            let kind = text(&v, "/object/type", &shown)?;
+            let sha = text(&v, "/object/sha", &shown)?;
+            let full_id = sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit());
+            if kind != "commit" || !full_id {
+                return Err(Error::Decode {
+                    path: shown,
+                    message: format!(
+                        "a branch's ref names {} {}, not a commit",
+                        self.field(&kind),
+                        self.field(&sha)
+                    ),
+                });
+            }
+            Ok(sha.to_ascii_lowercase())
+        })
+    }
+
     /// How `head` relates to `base`: `ahead`, `behind`, `identical` or `diverged`.
     pub fn compare_status(&self, base: &str, head: &str) -> Result<String, Error> {
         self.block_on(async {

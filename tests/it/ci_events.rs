@@ -931,3 +931,113 @@ fn a_release_tag_on_the_default_branch_counts_merged_approvals_and_only_those() 
     assert_eq!(run.code, 1, "{}", run.text());
     assert!(run.stdout.contains("PENDING"), "{}", run.stdout);
 }
+
+/// A tag push in a clone without `origin/main` (a shallow checkout of the tag): the
+/// trusted commit, the default branch's tip, is read through the API. Asked by the bare
+/// name `main`, a tag pushed as `main` (on a commit whose ledger approves the change)
+/// could answer for the branch. The branch's tip is asked of the branch refs alone
+/// (`git/ref/heads/main`), and every file is read at that commit.
+#[test]
+fn the_default_branch_read_through_the_api_is_its_tip_never_a_tag_of_its_name() {
+    let (r, base) = released();
+    r.git(&["checkout", "-q", "-b", "side"]);
+    escalate(&r, "add update", DEV, DEV);
+    approve(&r, "alice");
+    let side = r.commit("approve", ALICE);
+    r.git(&["tag", "v1.1.0"]);
+    r.git(&["update-ref", "-d", "refs/remotes/origin/main"]);
+    let gh = FakeGitHub::start();
+    let files = [
+        "smart-app.yaml",
+        ".scopegate/config.yaml",
+        ".scopegate/approvals.yaml",
+    ];
+    gh.with(|s| {
+        s.tags.push(("v1.1.0".into(), side.clone()));
+        s.tags.push(("main".into(), side.clone()));
+        s.tags.push(("v1.0.0".into(), base.clone()));
+        s.compare
+            .insert((base.clone(), base.clone()), "identical".into());
+        s.compare
+            .insert((side.clone(), base.clone()), "behind".into());
+        s.compare
+            .insert((base.clone(), side.clone()), "ahead".into());
+        s.compare
+            .insert((side.clone(), side.clone()), "identical".into());
+        s.branches.insert("main".into(), base.clone());
+        for f in files {
+            for (at, from) in [(base.as_str(), base.as_str()), ("main", side.as_str())] {
+                if let Ok(bytes) = std::str::from_utf8(
+                    &Process::new("git")
+                        .args(["show", &format!("{from}:{f}")])
+                        .current_dir(r.path())
+                        .output()
+                        .unwrap()
+                        .stdout,
+                ) {
+                    s.contents
+                        .insert((f.to_string(), at.to_string()), bytes.as_bytes().to_vec());
+                }
+            }
+        }
+    });
+    let run = ci(
+        r.path(),
+        &gh,
+        "push",
+        &push_payload("refs/tags/v1.1.0", &"0".repeat(40), &side),
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.stdout.contains("PENDING"), "{}", run.stdout);
+    let asked: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
+    assert!(
+        asked.contains(&"/repos/acme/app/git/ref/heads/main".to_string()),
+        "{asked:?}"
+    );
+    assert!(
+        asked
+            .iter()
+            .any(|p| p.ends_with(&format!("approvals.yaml?ref={base}"))),
+        "{asked:?}"
+    );
+    assert!(!asked.iter().any(|p| p.contains("ref=main")), "{asked:?}");
+
+    // Control: the branch's tip is the commit with the entry (it merged): it counts.
+    gh.with(|s| {
+        s.branches.insert("main".into(), side.clone());
+        for f in files {
+            let bytes = s
+                .contents
+                .get(&(f.to_string(), "main".to_string()))
+                .cloned();
+            if let Some(b) = bytes {
+                s.contents.insert((f.to_string(), side.clone()), b);
+            }
+        }
+    });
+    let run = ci(
+        r.path(),
+        &gh,
+        "push",
+        &push_payload("refs/tags/v1.1.0", &"0".repeat(40), &side),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.text());
+
+    // A branch the API does not know is exit 2, never a read by its bare name.
+    gh.with(|s| s.branches.clear());
+    let run = ci(
+        r.path(),
+        &gh,
+        "push",
+        &push_payload("refs/tags/v1.1.0", &"0".repeat(40), &side),
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.text());
+    assert!(
+        run.stderr.contains("tip of branch `main`"),
+        "{}",
+        run.text()
+    );
+}

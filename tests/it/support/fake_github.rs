@@ -141,6 +141,9 @@ pub struct State {
     pub symlinks: HashMap<(String, String), String>,
     /// `(name, sha)`, newest first as GitHub lists them.
     pub tags: Vec<(String, String)>,
+    /// Branch name → the commit at its tip (`git/ref/heads/{branch}`, which names
+    /// branches only, never a tag of the same name).
+    pub branches: HashMap<String, String>,
     /// `(base, head)` → `ahead`, `behind`, `identical`, `diverged`.
     pub compare: HashMap<(String, String), String>,
     /// `(org, team)` → members; a team missing from the map answers 404.
@@ -742,6 +745,22 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
                         .collect();
                     ok(Value::Array(items))
                 }
+            }
+        }
+        ("GET", ["repos", _, _, "git", "ref", "heads", b @ ..]) => {
+            let b = b.join("/");
+            match s.branches.get(&b) {
+                Some(sha) => ok(json!({
+                    "ref": format!("refs/heads/{b}"),
+                    "node_id": "REF_x",
+                    "url": format!("{base}/repos/o/r/git/refs/heads/{b}"),
+                    "object": {
+                        "sha": sha,
+                        "type": "commit",
+                        "url": format!("{base}/repos/o/r/git/commits/{sha}"),
+                    },
+                })),
+                None => status(404, "Not Found"),
             }
         }
         // `ref` is a commit sha, branch or tag: the tree is every file the contents
