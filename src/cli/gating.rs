@@ -1124,8 +1124,8 @@ fn manifests_edited(r: &Repo, manifests: &[PathBuf], config: &Config) -> Result<
 
 /// The `manifests:` entries of the baseline release's own config that the judging
 /// config does not have: the apps gated under them at the release are still judged
-/// (their gating stopped). Trusted history: a config there that no longer parses (an
-/// older scopegate's) adds nothing.
+/// (their gating stopped). Only the release config's `manifests:` are read, so one an
+/// older scopegate wrote (a key since removed) still counts.
 fn released_entries(
     base: &manifests::Base<'_>,
     explicit: &[PathBuf],
@@ -1139,11 +1139,14 @@ fn released_entries(
         return Ok(Vec::new());
     }
     let label = format!("{}:{}", rd.name(), config::PATH);
-    let Ok(released) = parse_config(&label, rd.read(config::PATH)?) else {
-        return Ok(Vec::new());
+    // Only its entries are wanted: a release config this scopegate no longer accepts
+    // as a whole (a key an older one took) still names the apps it gated. One that
+    // does not even say that is exit 2: what it gated cannot be known.
+    let released = match rd.read(config::PATH)? {
+        None => Config::default().manifests,
+        Some(bytes) => config::manifest_entries(&label, &bytes).map_err(|e| LoadErrors(vec![e]))?,
     };
     Ok(released
-        .manifests
         .into_iter()
         .filter(|m| !config.manifests.contains(m))
         .collect())

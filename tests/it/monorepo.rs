@@ -460,3 +460,56 @@ fn check_and_matrix_expand_the_config_globs_in_the_working_tree() {
         "{out:?}"
     );
 }
+
+/// The release's own `manifests:` are read from its config even when this scopegate
+/// no longer accepts that config whole (a key an older one took): it was read whole,
+/// failed, and counted as listing nothing, so an app only it gated dropped out of the
+/// gate unseen (exit 0). A release config that does not say what it gated is exit 2.
+#[test]
+fn a_release_config_with_a_key_since_removed_still_names_the_apps_it_gated() {
+    let backend = "services/backend/population-health/smart-app.yaml";
+    let setup = |released_config: &str| {
+        let r = Repo::new();
+        r.write("apps/med-rec/smart-app.yaml", &example("med-rec.yaml"));
+        r.write(backend, &example("population-health.yaml"));
+        r.write(".scopegate/config.yaml", released_config);
+        r.commit("v1");
+        r.git(&["tag", "v1.0.0"]);
+        r.write(
+            ".scopegate/config.yaml",
+            "manifests:\n  - apps/*/smart-app.yaml\napprovers: [alice]\n",
+        );
+        r.commit("drop services from the gate");
+        let t = r
+            .read(backend)
+            .replace("system/Patient.rs", "system/*.cruds");
+        r.write(backend, &t);
+        r.commit("widen the ungated app");
+        r.run(&["gate", "--format", "json", "--trusted", "HEAD~1"])
+    };
+    let stopped = |g: &Run| {
+        g.json()["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["rule"] == "app-gating-stopped")
+            .count()
+    };
+    let legacy = format!("{CONFIG}a_key_an_older_scopegate_took: true\n");
+    let g = setup(&legacy);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    assert_eq!(stopped(&g), 1, "{}", g.stdout);
+    // Control: the same config without the key.
+    let g = setup(CONFIG);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    assert_eq!(stopped(&g), 1, "{}", g.stdout);
+    // A release config whose `manifests:` is not a list: what it gated is unknown.
+    let g = setup("manifests: {services: yes}\n");
+    assert_eq!(g.code, 2, "{}{}", g.stdout, g.stderr);
+    assert!(
+        g.stderr.contains("v1.0.0:.scopegate/config.yaml:1:")
+            && g.stderr.contains("the previous release's config"),
+        "{}",
+        g.stderr
+    );
+}

@@ -121,6 +121,32 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(RawConfig)).unwrap_or_default()
 }
 
+/// A config's `manifests:` entries alone (the default when it has none), read from a
+/// config that [`from_bytes`] may no longer accept: a release's, written for an older
+/// scopegate (a key since removed). The apps it gated are still found; only a file that
+/// is not YAML, or whose `manifests:` is not a list of strings, is an error, whose hint
+/// says why the file was read.
+pub fn manifest_entries(path: &str, bytes: &[u8]) -> Result<Vec<String>, LoadError> {
+    #[derive(Deserialize)]
+    struct Entries {
+        #[serde(default)]
+        manifests: Option<Vec<String>>,
+    }
+    let text = yaml::text_of(FileKind::Config, path, bytes)?;
+    if text.trim().is_empty() {
+        return Ok(Config::default().manifests);
+    }
+    let e: Entries = yaml::parse(FileKind::Config, path, text).map_err(|mut e: LoadError| {
+        for p in &mut e.problems {
+            p.hint.get_or_insert_with(|| {
+                "the previous release's config: its `manifests:` say which apps it gated, which are judged still".into()
+            });
+        }
+        e
+    })?;
+    Ok(e.manifests.unwrap_or_else(|| Config::default().manifests))
+}
+
 /// Parses the config file's bytes; `path` is only used in messages.
 pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
     let text = yaml::text_of(FileKind::Config, path, bytes)?;
