@@ -605,3 +605,50 @@ fn escalations_approved_in_part_are_split_in_place() {
     let v = gate(&r).json();
     assert_eq!(v["summary"]["unapproved"], 0, "{v:#}");
 }
+
+/// A baseline file is compared with whatever it is named: the app is at the head's
+/// path, "compared with" the file, never "moved from" it (a move is between commits).
+/// The file's path stays in the JSON, and a move between commits is still a move
+/// (`monorepo`'s tests).
+#[test]
+fn a_baseline_file_at_another_path_is_no_move() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("old.yaml"), example("med-rec.yaml")).unwrap();
+    let widened = example("med-rec.yaml").replace(
+        "patient/MedicationStatement.crs",
+        "patient/MedicationStatement.crus",
+    );
+    std::fs::write(d.path().join("new.yaml"), widened).unwrap();
+    for format in ["text", "markdown"] {
+        let run = run_in(
+            d.path(),
+            &[
+                "diff",
+                "--base-file",
+                "old.yaml",
+                "new.yaml",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("write-access-added"), "{}", run.stdout);
+        assert!(
+            !run.stdout.contains("moved from"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+    let run = run_in(
+        d.path(),
+        &[
+            "diff",
+            "--base-file",
+            "old.yaml",
+            "new.yaml",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.json()["apps"][0]["baseline_path"], "old.yaml");
+}

@@ -277,9 +277,18 @@ pub struct Baseline {
 }
 
 impl AppReport {
-    /// The manifest moved since the baseline.
-    pub(crate) fn moved(&self) -> bool {
+    /// The manifest is at another path than at the baseline.
+    fn elsewhere(&self) -> bool {
         !self.removed_app && self.baseline_path.as_ref().is_some_and(|b| *b != self.path)
+    }
+}
+
+impl Report {
+    /// App `a`'s manifest moved since the baseline commit. A baseline file
+    /// (`--base-file`), which has no commit, is compared with whatever it is named: its
+    /// other path is no move.
+    pub(crate) fn moved(&self, a: &AppReport) -> bool {
+        a.elsewhere() && self.baseline.as_ref().is_none_or(|b| b.commit.is_some())
     }
 }
 

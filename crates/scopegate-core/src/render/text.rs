@@ -266,7 +266,7 @@ fn tenants(r: &Report, st: Style) -> String {
 }
 
 /// What is special about an app's place in the run, if anything.
-fn app_status(a: &AppReport) -> Option<String> {
+fn app_status(r: &Report, a: &AppReport) -> Option<String> {
     if a.new_app {
         Some(format!(
             "new app ({}): everything it requests is an addition",
@@ -285,7 +285,7 @@ fn app_status(a: &AppReport) -> Option<String> {
         })
     } else if let Some(from) = &a.id_changed_from {
         Some(format!("{}, id changed from `{from}`", a.path))
-    } else if a.moved() {
+    } else if r.moved(a) {
         Some(format!(
             "{}, moved from {}",
             a.path,
@@ -309,7 +309,7 @@ fn by_app(out: &mut String, r: &Report, st: Style, legend: &mut bool) {
     for a in &r.apps {
         let cs = of_app.get(a.app.as_str()).map_or(&[][..], Vec::as_slice);
         let has_changes = !cs.is_empty();
-        let status = app_status(a);
+        let status = app_status(r, a);
         if !has_changes && status.is_none() {
             quiet.push(a.app.as_str());
             continue;
@@ -449,7 +449,7 @@ fn gate_raw(r: &Report, st: Style) -> String {
                     "new app: {} ({}): everything it requests is an addition\n",
                     a.app, a.path
                 ));
-            } else if let Some(line) = app_status(a) {
+            } else if let Some(line) = app_status(r, a) {
                 out.push_str(&format!("app {}: {line}\n", a.app));
             }
         }

@@ -32,7 +32,7 @@ pub(super) fn unchanged_apps(r: &Report) -> Vec<&AppReport> {
         .filter(|a| {
             !a.new_app
                 && !a.removed_app
-                && !a.moved()
+                && !r.moved(a)
                 && a.id_changed_from.is_none()
                 && !changed.contains(a.app.as_str())
         })
@@ -102,7 +102,7 @@ pub(super) fn by_app(
             }
         } else if let Some(from) = &a.id_changed_from {
             format!("{}, id changed from {}", text(&a.path), code(from, false))
-        } else if a.moved() {
+        } else if r.moved(a) {
             format!(
                 "{}, moved from {}",
                 text(&a.path),
