@@ -85,6 +85,10 @@ pub(super) fn run(args: Args) -> Result<u8> {
         signature: None,
     };
     let (text, signed_by) = entry_text(&g, new, a.sign.as_deref())?;
+    let signed_by = signed_by.map(|fp| match &g.repository {
+        Some(r) => format!("{fp} for repository {r}"),
+        None => fp,
+    });
     gating::write_atomic(&g.ledger_file, &text)?;
     // The entry is in the ledger: a failure to say so is not a failure to approve (run
     // again, it would append a second entry).
@@ -223,7 +227,8 @@ fn entry_text(
     if let Some(keyfile) = sign {
         // What is signed is the entry as the gate will read it back.
         let entry = last_entry(&text)?;
-        let armored = sign_entry(&entry, keyfile)?;
+        let repository = g.repository.as_deref();
+        let armored = sign_entry(&entry, keyfile, repository)?;
         text = crate::approval::append(
             g.ledger_text.as_deref(),
             &crate::approval::NewEntry {
@@ -234,7 +239,7 @@ fn entry_text(
         .map_err(anyhow::Error::msg)?;
         let written = last_entry(&text)?;
         signed_by = Some(
-            crate::signature::check(&written, &armored)
+            crate::signature::check(&written, &armored, repository)
                 .map_err(|e| anyhow::anyhow!("the signature made does not check out: {e}"))?,
         );
     }
@@ -280,15 +285,19 @@ fn last_entry(text: &str) -> Result<crate::approval::Entry> {
 /// needs a passphrase, or a `.pub` file whose key is held by ssh-agent, is signed by
 /// `ssh-keygen -Y sign`, which can prompt or ask the agent; the result is the same
 /// format and is checked before it is written.
-fn sign_entry(entry: &crate::approval::Entry, keyfile: &Path) -> Result<String> {
+fn sign_entry(
+    entry: &crate::approval::Entry,
+    keyfile: &Path,
+    repository: Option<&str>,
+) -> Result<String> {
     use crate::signature::{self, SignError};
     let key = std::fs::read_to_string(keyfile)
         .with_context(|| format!("cannot read the key {}", keyfile.display()))?;
     let in_agent = ssh_key::PublicKey::from_openssh(key.trim()).is_ok();
-    match signature::sign(entry, &key) {
+    match signature::sign(entry, &key, repository) {
         Ok(armored) => Ok(armored),
-        Err(SignError::Encrypted) => ssh_keygen_sign(entry, keyfile),
-        Err(SignError::Unsupported(_)) if in_agent => ssh_keygen_sign(entry, keyfile),
+        Err(SignError::Encrypted) => ssh_keygen_sign(entry, keyfile, repository),
+        Err(SignError::Unsupported(_)) if in_agent => ssh_keygen_sign(entry, keyfile, repository),
         Err(SignError::Unsupported(why)) => bail!(
             "cannot sign with {}: {why}\n  hint: use an ed25519 key (`ssh-keygen -t ed25519 -f approver-key`)",
             keyfile.display()
@@ -296,7 +305,11 @@ fn sign_entry(entry: &crate::approval::Entry, keyfile: &Path) -> Result<String> 
     }
 }
 
-fn ssh_keygen_sign(entry: &crate::approval::Entry, keyfile: &Path) -> Result<String> {
+fn ssh_keygen_sign(
+    entry: &crate::approval::Entry,
+    keyfile: &Path,
+    repository: Option<&str>,
+) -> Result<String> {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new("ssh-keygen")
@@ -309,7 +322,7 @@ fn ssh_keygen_sign(entry: &crate::approval::Entry, keyfile: &Path) -> Result<Str
         .context("the key needs `ssh-keygen -Y sign` (a passphrase or ssh-agent), which could not be run")?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin
-            .write_all(crate::signature::canonical(entry).as_bytes())
+            .write_all(crate::signature::canonical(entry, repository).as_bytes())
             .context("writing to ssh-keygen")?;
     }
     let out = child.wait_with_output().context("running ssh-keygen")?;

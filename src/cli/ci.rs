@@ -76,7 +76,7 @@ pub struct Args {
 pub(super) struct Env {
     event_name: String,
     event_path: Option<PathBuf>,
-    repository: Option<String>,
+    pub(super) repository: Option<String>,
     api_url: String,
     token: Option<String>,
     sha: Option<String>,
@@ -231,6 +231,7 @@ fn run_inner(args: &Args, env: &Env) -> Result<u8> {
         fallback.as_ref(),
         &gating::Head::Commit(head),
     )?;
+    loaded.check_repository(env.repository.as_deref())?;
     // The entries as configured, not the files they matched: the marker (and so the
     // sticky comment) survives an app that moves, appears or goes.
     let manifest_paths: Vec<String> = loaded.manifest_spec.clone();

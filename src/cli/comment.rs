@@ -129,7 +129,7 @@ fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
         p.head_repo.is_none() || p.head_repo != p.base_repo,
     )
     .map_err(anyhow::Error::msg)?;
-    let (loaded, mut report) = judge_pr(args, &client, &pr, now)?;
+    let (loaded, mut report) = judge_pr(args, &client, &pr, now, env.repository.as_deref())?;
 
     let check = args
         .report
@@ -210,6 +210,7 @@ fn judge_pr(
     client: &Client,
     pr: &events::PullRequest,
     now: String,
+    running_in: Option<&str>,
 ) -> Result<(Loaded, Report)> {
     // Judged exactly as `ci` judges a pull request, with the head read at its sha.
     let event = Event {
@@ -239,6 +240,7 @@ fn judge_pr(
         Some(&fallback),
         &Head::Commit(pr.head_sha.clone()),
     )?;
+    loaded.check_repository(running_in)?;
     // The PR's commits are classified in a clone that has them (the job may fetch the
     // PR head; fetching runs nothing), else every commit counts as a change.
     let cwd = std::env::current_dir().context("cannot read the current directory")?;

@@ -108,6 +108,8 @@ pub struct Gathered {
     pub ledger_file: PathBuf,
     pub ledger_text: Option<String>,
     pub now: String,
+    /// The judging config's `repository`, which approval signatures sign.
+    pub repository: Option<String>,
 }
 
 pub fn now_utc(arg: Option<&str>) -> Result<String> {
@@ -382,6 +384,26 @@ impl Loaded {
             .collect()
     }
 
+    /// A run on GitHub in `running_in` (`GITHUB_REPOSITORY`) under a judging config
+    /// that names another `repository` is exit 2: approvals are signed for the
+    /// repository the config names, so a config copied whole from another repository
+    /// would let that repository's signed entries verify here.
+    pub(super) fn check_repository(&self, running_in: Option<&str>) -> Result<()> {
+        match (self.config.repository.as_deref(), running_in) {
+            (Some(named), Some(here)) if !named.eq_ignore_ascii_case(here) => bail!(
+                "the config at {judge} names repository `{named}`, and this run is in `{here}`: approvals signed for `{named}` would count here
+  hint: set `repository: {here}` in {path} (approvals signed since then verify only here)",
+                judge = self.judge_source,
+                path = config::PATH,
+            ),
+            (Some(named), None) => bail!(
+                "the config at {judge} names repository `{named}`, and GITHUB_REPOSITORY does not say which repository this run is in",
+                judge = self.judge_source,
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// Sorts the entries the change adds (every entry, in an advisory run) into those
     /// that count, those pending and those unverified. `reviewed` is what `ci` learnt
     /// from the pull request's reviews: the entries they do not back, with why; every
@@ -450,6 +472,7 @@ impl Loaded {
             ledger_file: self.ledger_file.clone(),
             ledger_text: self.ledger_text.clone(),
             now: self.now.clone(),
+            repository: self.config.repository.clone(),
         }
     }
 }
@@ -602,7 +625,13 @@ pub fn load_at(
         Some(j) => load_tenants(&j.list_dir(tenant::DIR)?, &|ps| j.read_many(ps), &label)?,
         None => worktree_tenants(&root)?,
     };
-    let signers = read_signers(judge, from_worktree, &root, &label)?;
+    let signers = read_signers(
+        judge,
+        from_worktree,
+        &root,
+        &label,
+        config.repository.as_deref(),
+    )?;
     let ledgers = read_ledgers(
         req,
         from_worktree,
@@ -1002,6 +1031,7 @@ fn read_signers(
     from_worktree: bool,
     root: &Path,
     label: &dyn Fn(&str) -> String,
+    repository: Option<&str>,
 ) -> Result<AllowedSigners> {
     let bytes = match judge {
         Some(j) => j.read(signature::SIGNERS_PATH)?,
@@ -1017,7 +1047,9 @@ fn read_signers(
     };
     let text = crate::yaml::text_of(crate::yaml::FileKind::AllowedSigners, &path, &b)
         .map_err(|e| LoadErrors(vec![e]))?;
-    Ok(AllowedSigners::parse(&path, text).map_err(|e| LoadErrors(vec![e]))?)
+    Ok(AllowedSigners::parse(&path, text)
+        .map_err(|e| LoadErrors(vec![e]))?
+        .bound_to(repository))
 }
 
 /// The approvals ledger at every end that counts.

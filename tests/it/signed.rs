@@ -143,7 +143,7 @@ fn signed_by(r: &Repo, by: &str, signer: &str, namespace: &str) -> (Run, Value) 
     let e = approve_unsigned(r, by, "SEC-1");
     attach(
         r,
-        &ssh_sign(&key, namespace, &scopegate::signature::canonical(&e)),
+        &ssh_sign(&key, namespace, &scopegate::signature::canonical(&e, None)),
     );
     r.commit("approve");
     gate(r)
@@ -239,7 +239,7 @@ fn self_approval_by_someone_who_is_not_a_baseline_approver_never_counts() {
         &ssh_sign(
             &key,
             "scopegate-approval",
-            &scopegate::signature::canonical(&e),
+            &scopegate::signature::canonical(&e, None),
         ),
     );
     r.commit("self-approve");
@@ -289,7 +289,7 @@ fn an_entry_edited_after_signing_does_not_count() {
         &ssh_sign(
             &key,
             "scopegate-approval",
-            &scopegate::signature::canonical(&e),
+            &scopegate::signature::canonical(&e, None),
         ),
     );
     // The ticket is swapped after alice signed.
@@ -304,7 +304,7 @@ fn an_entry_edited_after_signing_does_not_count() {
         approval(&v)["reason"]
             .as_str()
             .unwrap()
-            .contains("other content"),
+            .contains("an edited entry"),
         "{v}"
     );
 }
@@ -319,7 +319,7 @@ fn a_signature_replayed_onto_another_entry_does_not_count() {
     let sig = ssh_sign(
         &key,
         "scopegate-approval",
-        &scopegate::signature::canonical(&e),
+        &scopegate::signature::canonical(&e, None),
     );
     let t = r.read(".scopegate/approvals.yaml").replace(
         "med-rec:patient/MedicationStatement.u",
@@ -360,7 +360,7 @@ fn a_key_listed_for_another_principal_does_not_count() {
         &ssh_sign(
             &key,
             "scopegate-approval",
-            &scopegate::signature::canonical(&e),
+            &scopegate::signature::canonical(&e, None),
         ),
     );
     r.commit("approve");
@@ -426,7 +426,7 @@ fn approve_sign_writes_a_signature_that_ssh_keygen_verifies_and_the_gate_accepts
         .stdin
         .take()
         .unwrap()
-        .write_all(scopegate::signature::canonical(&e).as_bytes())
+        .write_all(scopegate::signature::canonical(&e, None).as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
@@ -487,7 +487,7 @@ fn approve_sign_with_a_passphrase_key_goes_through_ssh_keygen() {
         String::from_utf8_lossy(&out.stderr)
     );
     let e = last_entry(&r);
-    assert!(scopegate::signature::check(&e, e.signature.as_deref().unwrap()).is_ok());
+    assert!(scopegate::signature::check(&e, e.signature.as_deref().unwrap(), None).is_ok());
 }
 
 #[test]
@@ -562,7 +562,7 @@ fn require_signed_approvals_refuses_a_reviewed_but_unsigned_entry_in_ci() {
         &ssh_sign(
             &key,
             "scopegate-approval",
-            &scopegate::signature::canonical(&e),
+            &scopegate::signature::canonical(&e, None),
         ),
     );
     let head = r2.commit("approve");
@@ -664,7 +664,7 @@ fn a_spent_signed_entry_copied_with_its_signature_rewrapped_stays_spent() {
         &ssh_sign(
             &key,
             "scopegate-approval",
-            &scopegate::signature::canonical(&e),
+            &scopegate::signature::canonical(&e, None),
         ),
     );
     r.commit("approve again");
@@ -702,4 +702,103 @@ fn approve_says_at_once_when_the_gate_will_not_count_the_entry() {
     let a = approve_signed_with(&r, &key);
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(!a.stderr.contains("does not count"), "{}", a.stderr);
+}
+
+/// Repos A and B, released with the same app id, the same change and alice's same key
+/// in their allowed_signers, each naming itself as `repository`.
+fn two_repositories() -> (Repo, Repo, PathBuf) {
+    let scratch = Repo::new();
+    let (key, alice) = sshkeygen(&scratch, "alice");
+    let signers = format!("alice {alice}\n");
+    let a = released("approvers: [alice]\nrepository: acme/app\n", &signers);
+    let b = released("approvers: [alice]\nrepository: acme/other\n", &signers);
+    let kept = a.path().join(".git").join("alice_ed25519");
+    std::fs::copy(&key, &kept).unwrap();
+    (a, b, kept)
+}
+
+/// With `repository:` set, a signature signs the repository too. Alice's entry signed
+/// for acme/app, copied into acme/other's ledger (same app id, same change, her same
+/// key listed there), does not verify there: it stays pending, and says why. An entry
+/// signed naming no repository does not verify where the config names one. Controls:
+/// the entry counts in acme/app, whose gate passes, also through `ci`.
+#[test]
+fn an_entry_signed_for_one_repository_does_not_count_in_another() {
+    let (a, b, key) = two_repositories();
+    let signed = approve_signed_with(&a, &key);
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let entry_text = a.read(".scopegate/approvals.yaml");
+    a.commit("approve");
+    let (g, _) = gate(&a);
+    assert_eq!(g.code, 0, "{}", g.stdout);
+
+    b.write(".scopegate/approvals.yaml", &entry_text);
+    b.commit("an approval copied from acme/app");
+    let (g, v) = gate(&b);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let why = approval(&v)["reason"].as_str().unwrap();
+    assert!(
+        why.contains("does not match the entry in `acme/other`")
+            && why.contains("signed for another repository"),
+        "{why}"
+    );
+
+    // Signed naming no repository (as before `repository:` was set): re-sign it.
+    let e = approve_unsigned(&b, "alice", "SEC-3");
+    attach(
+        &b,
+        &ssh_sign(
+            &key,
+            "scopegate-approval",
+            &scopegate::signature::canonical(&e, None),
+        ),
+    );
+    b.commit("approve, unbound");
+    let (g, v) = gate(&b);
+    assert_eq!(g.code, 1, "{}", g.stdout);
+    let why = approval(&v)["reason"].as_str().unwrap();
+    assert!(
+        why.contains("names no repository, and the config names `acme/other`"),
+        "{why}"
+    );
+    // The same, signed for acme/other: it counts.
+    let e = approve_unsigned(&b, "alice", "SEC-4");
+    attach(
+        &b,
+        &ssh_sign(
+            &key,
+            "scopegate-approval",
+            &scopegate::signature::canonical(&e, Some("acme/other")),
+        ),
+    );
+    b.commit("approve, bound");
+    let (g, _) = gate(&b);
+    assert_eq!(g.code, 0, "{}", g.stdout);
+}
+
+/// `ci` and `comment` refuse to run under a config that names another repository
+/// than GITHUB_REPOSITORY (a config copied whole would carry its repository's name,
+/// and with it that repository's signed entries). Control: the config's own name.
+#[test]
+fn ci_in_another_repository_than_the_config_names_is_exit_2() {
+    let (a, _, _) = two_repositories();
+    let base = a.git(&["rev-parse", "v1.0.0"]).trim().to_string();
+    let head = a.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let gh = fake_github::FakeGitHub::start();
+    let run = ci_run::CiJob::new(a.path(), &gh.url, repo::NOW)
+        .event("pull_request", ci_run::pr_payload("dev", &base, &head))
+        .env("GITHUB_REPOSITORY", "acme/fork-of-app")
+        .run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("names repository `acme/app`, and this run is in `acme/fork-of-app`"),
+        "{}",
+        run.stderr
+    );
+    // Control: GITHUB_REPOSITORY is acme/app; the change is unapproved (exit 1).
+    let run = ci_run::CiJob::new(a.path(), &gh.url, repo::NOW)
+        .event("pull_request", ci_run::pr_payload("dev", &base, &head))
+        .run();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
 }

@@ -72,6 +72,16 @@ struct RawConfig {
     /// GitHub reviews or not. Default: false.
     #[serde(default)]
     require_signed_approvals: bool,
+    /// This repository, as `owner/name`: approval signatures then sign it too, so an
+    /// entry signed for another repository does not verify here, and `scopegate ci`
+    /// refuses to run in a repository of another name (a config copied whole).
+    /// Default: none (a signature binds the entry, not the repository).
+    #[serde(default)]
+    #[schemars(
+        with = "Option<String>",
+        regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+    )]
+    repository: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +96,8 @@ pub struct Config {
     /// `approval_max_age` in days.
     pub(crate) approval_max_age: Option<u32>,
     pub require_signed_approvals: bool,
+    /// `repository`: `owner/name`, which approval signatures sign.
+    pub repository: Option<String>,
 }
 
 /// The manifest read when none is named and the config names none.
@@ -103,6 +115,7 @@ impl Default for Config {
             tenant_mode: TenantMode::Enforce,
             approval_max_age: None,
             require_signed_approvals: false,
+            repository: None,
         }
     }
 }
@@ -217,6 +230,13 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
             days
         }
     };
+    if let Some(r) = raw.repository.as_ref().filter(|r| !is_repository(&r.value)) {
+        problems.push(Problem {
+            pos: Pos::of(r),
+            message: format!("`{}` is not a repository's `owner/name`", r.value),
+            hint: Some("write it as GitHub names it, e.g. `acme/patient-app`".into()),
+        });
+    }
     if !problems.is_empty() {
         return Err(LoadError {
             path: path.to_string(),
@@ -240,7 +260,29 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
         tenant_mode: raw.tenants,
         approval_max_age,
         require_signed_approvals: raw.require_signed_approvals,
+        repository: raw.repository.map(|r| r.value),
     })
+}
+
+/// Whether `r` is `owner/name` as GitHub allows them: an owner of letters, digits and
+/// `-` (at most 39, not starting with `-`), a name of letters, digits, `.`, `_` and
+/// `-` (at most 100, neither `.` nor `..`).
+pub(crate) fn is_repository(r: &str) -> bool {
+    let Some((owner, name)) = r.split_once('/') else {
+        return false;
+    };
+    let owner_ok = (1..=39).contains(&owner.len())
+        && !owner.starts_with('-')
+        && owner
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let name_ok = (1..=100).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    owner_ok && name_ok
 }
 
 /// The longest `approval_max_age`, in days (about 270 years: any more is no limit).
@@ -270,6 +312,27 @@ mod tests {
         assert_eq!(c.tenant_mode, TenantMode::Report);
         assert_eq!(c.severity_of(RuleId::MissingRationale), Severity::Error);
         assert_eq!(c.severity_of(RuleId::UnjustifiedScope), Severity::Error);
+    }
+
+    #[test]
+    fn a_repository_is_owner_slash_name_or_an_error_at_its_line() {
+        let c = from_bytes("c", b"repository: acme/patient-app.v2\n").unwrap();
+        assert_eq!(c.repository.as_deref(), Some("acme/patient-app.v2"));
+        for bad in [
+            "acme",
+            "acme/",
+            "/app",
+            "-acme/app",
+            "acme/app/x",
+            "acme/..",
+            "ac me/app",
+            "acme/app\u{e9}",
+        ] {
+            let text = format!("approvers: [alice]\nrepository: \"{bad}\"\n");
+            let e = from_bytes("c", text.as_bytes()).unwrap_err();
+            assert_eq!(e.problems[0].pos.line, 2, "{bad}");
+            assert!(e.problems[0].message.contains("owner/name"), "{bad}");
+        }
     }
 
     #[test]

@@ -20,18 +20,24 @@ pub const NAMESPACE: &str = "scopegate-approval";
 /// baseline commit, like the config.
 pub const SIGNERS_PATH: &str = ".scopegate/allowed_signers";
 
-/// The version tag that opens the canonical content.
+/// The version tag that opens the canonical content: without a repository, and with
+/// one (the config's `repository`), which the content then names.
 const CANONICAL_VERSION: &str = "scopegate-approval/1";
+const CANONICAL_VERSION_BOUND: &str = "scopegate-approval/2";
 
 /// What is signed: one line of compact JSON with the fields in this fixed order, then a
 /// newline. `keys` as scopegate prints them (`<app-id>:<scope>`), `at` and `expires`
 /// normalised to `YYYY-MM-DDTHH:MM:SSZ` (a bare expiry date means its last second),
 /// absent fields as `null`, `tenants` in the order written. JSON escaping makes it
-/// unambiguous: no field's text can pass for another field.
-pub fn canonical(e: &Entry) -> String {
+/// unambiguous: no field's text can pass for another field. With a `repository`
+/// (`owner/name`), the content is version 2 and names it second, so an entry signed
+/// for one repository does not verify in another.
+pub fn canonical(e: &Entry, repository: Option<&str>) -> String {
     #[derive(serde::Serialize)]
     struct Canonical<'a> {
         v: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        repository: Option<&'a str>,
         keys: Vec<String>,
         by: &'a str,
         at: &'a str,
@@ -41,7 +47,12 @@ pub fn canonical(e: &Entry) -> String {
         tenants: &'a [String],
     }
     let c = Canonical {
-        v: CANONICAL_VERSION,
+        v: if repository.is_some() {
+            CANONICAL_VERSION_BOUND
+        } else {
+            CANONICAL_VERSION
+        },
+        repository,
         keys: e.keys.iter().map(ToString::to_string).collect(),
         by: &e.by,
         at: &e.at,
@@ -67,7 +78,7 @@ pub enum SignError {
 
 /// Signs `e`'s canonical content with an unencrypted OpenSSH private key, returning the
 /// armored signature (`-----BEGIN SSH SIGNATURE-----`), as `ssh-keygen -Y sign` writes it.
-pub fn sign(e: &Entry, private_key: &str) -> Result<String, SignError> {
+pub fn sign(e: &Entry, private_key: &str, repository: Option<&str>) -> Result<String, SignError> {
     let key = PrivateKey::from_openssh(private_key)
         .map_err(|err| SignError::Unsupported(format!("not an OpenSSH private key ({err})")))?;
     if key.is_encrypted() {
@@ -80,7 +91,11 @@ pub fn sign(e: &Entry, private_key: &str) -> Result<String, SignError> {
         )));
     }
     let sig = key
-        .sign(NAMESPACE, HashAlg::Sha512, canonical(e).as_bytes())
+        .sign(
+            NAMESPACE,
+            HashAlg::Sha512,
+            canonical(e, repository).as_bytes(),
+        )
         .map_err(|err| SignError::Unsupported(format!("signing failed: {err}")))?;
     sig.to_pem(LineEnding::LF)
         .map_err(|err| SignError::Unsupported(format!("encoding the signature: {err}")))
@@ -89,10 +104,10 @@ pub fn sign(e: &Entry, private_key: &str) -> Result<String, SignError> {
 /// Whether `armored` is a valid approval signature of `e` by the key it carries
 /// (whatever any allowed_signers file says), and that key's fingerprint: `approve`
 /// checks what it is about to write.
-pub fn check(e: &Entry, armored: &str) -> Result<String, String> {
+pub fn check(e: &Entry, armored: &str, repository: Option<&str>) -> Result<String, String> {
     let sig = parse_sig(armored)?;
     let key = PublicKey::from(sig.public_key().clone());
-    key.verify(NAMESPACE, canonical(e).as_bytes(), &sig)
+    key.verify(NAMESPACE, canonical(e, repository).as_bytes(), &sig)
         .map_err(|err| format!("the signature does not verify: {err}"))?;
     Ok(key.fingerprint(HashAlg::Sha256).to_string())
 }
@@ -120,6 +135,8 @@ struct Signer {
 pub struct AllowedSigners {
     path: String,
     signers: Vec<Signer>,
+    /// The repository signatures must name (the judging config's `repository`).
+    repository: Option<String>,
 }
 
 impl AllowedSigners {
@@ -149,6 +166,7 @@ impl AllowedSigners {
             Ok(AllowedSigners {
                 path: path.to_string(),
                 signers,
+                repository: None,
             })
         } else {
             Err(LoadError {
@@ -156,6 +174,14 @@ impl AllowedSigners {
                 problems,
             })
         }
+    }
+
+    /// These signers, verifying signatures that name `repository` (the judging config's
+    /// `repository`; `None`: signatures that name none).
+    #[must_use]
+    pub fn bound_to(mut self, repository: Option<&str>) -> AllowedSigners {
+        self.repository = repository.map(str::to_string);
+        self
     }
 
     /// Whether `e`'s signature is valid, by a key listed for `e.by`, for this namespace,
@@ -219,14 +245,39 @@ impl AllowedSigners {
                 ));
                 continue;
             }
-            return match s.key.verify(NAMESPACE, canonical(e).as_bytes(), &sig) {
+            let bound = self.repository.as_deref();
+            return match s
+                .key
+                .verify(NAMESPACE, canonical(e, bound).as_bytes(), &sig)
+            {
                 Ok(()) => Ok(fp),
-                Err(_) => Err(format!(
-                    "its signature by {fp} does not match the entry (signed over other content)"
-                )),
+                Err(_) => Err(self.mismatch(e, &sig, &s.key, &fp)),
             };
         }
         Err(why.join("; "))
+    }
+}
+
+impl AllowedSigners {
+    /// Why a listed key's signature does not match `e` here: signed without naming
+    /// this repository, for a repository when the config names none, or over other
+    /// content (an edited entry, or one signed for another repository).
+    fn mismatch(&self, e: &Entry, sig: &SshSig, key: &PublicKey, fp: &str) -> String {
+        let verifies = |repository| {
+            key.verify(NAMESPACE, canonical(e, repository).as_bytes(), sig)
+                .is_ok()
+        };
+        match self.repository.as_deref() {
+            Some(r) if verifies(None) => format!(
+                "its signature by {fp} names no repository, and the config names `{r}`: sign it again (`scopegate approve --sign`) to bind it to `{r}`"
+            ),
+            Some(r) => format!(
+                "its signature by {fp} does not match the entry in `{r}` (an edited entry, or one signed for another repository)"
+            ),
+            None => format!(
+                "its signature by {fp} does not match the entry (an edited entry, or one signed for a repository: the config here names none)"
+            ),
+        }
     }
 }
 

@@ -27,7 +27,7 @@ fn entry(by: &str, keys: &str) -> Entry {
 
 fn signed(by: &str, keys: &str, k: &PrivateKey) -> Entry {
     let mut e = entry(by, keys);
-    e.signature = Some(sign(&e, &openssh(k)).unwrap());
+    e.signature = Some(sign(&e, &openssh(k), None).unwrap());
     e
 }
 
@@ -37,7 +37,7 @@ const NOW: &str = "2026-12-01T00:00:00Z";
 fn the_canonical_content_is_fixed_json_with_normalised_times() {
     let e = entry("alice", "\"med-rec:patient/Observation.rs\"");
     assert_eq!(
-        canonical(&e),
+        canonical(&e, None),
         "{\"v\":\"scopegate-approval/1\",\"keys\":[\"med-rec:patient/Observation.rs\"],\"by\":\"alice\",\
          \"at\":\"2026-11-28T00:00:00Z\",\"ticket\":\"SEC-1\",\"reason\":null,\
          \"expires\":\"2027-01-31T23:59:59Z\",\"tenants\":[]}\n"
@@ -80,7 +80,7 @@ fn wrong_key_other_principal_edited_entry_and_replay_do_not_verify() {
         signers
             .verify(&e, NOW)
             .unwrap_err()
-            .contains("other content")
+            .contains("does not match the entry")
     );
     // Alice's signature moved onto another entry.
     let mut other = entry("alice", "\"a:patient/*.cruds\"");
@@ -120,7 +120,7 @@ fn namespaces_and_validity_windows_are_honoured() {
     // A signature made for another namespace (git commits, say) is not an approval.
     let mut git = entry("alice", "\"a:openid\"");
     git.signature = Some(
-        k.sign("git", HashAlg::Sha512, canonical(&git).as_bytes())
+        k.sign("git", HashAlg::Sha512, canonical(&git, None).as_bytes())
             .unwrap()
             .to_pem(LineEnding::LF)
             .unwrap(),
@@ -159,4 +159,39 @@ fn principal_patterns_match_like_openssh() {
     assert!(matches("a*e", "alice"));
     assert!(!matches("a*x", "alice"));
     assert!(!matches("alice", "alice2"));
+}
+
+#[test]
+fn a_signature_bound_to_one_repository_verifies_only_where_the_config_names_it() {
+    let alice = key(7);
+    let text = format!("alice {}\n", public(&alice));
+    let signers = |r: Option<&str>| AllowedSigners::parse("s", &text).unwrap().bound_to(r);
+    let mut e = entry("alice", "\"a:openid\"");
+    e.signature = Some(sign(&e, &openssh(&alice), Some("acme/app")).unwrap());
+    assert!(
+        canonical(&e, Some("acme/app"))
+            .starts_with("{\"v\":\"scopegate-approval/2\",\"repository\":\"acme/app\",\"keys\":")
+    );
+    assert!(signers(Some("acme/app")).verify(&e, NOW).is_ok());
+    assert!(
+        signers(Some("ACME/other"))
+            .verify(&e, NOW)
+            .unwrap_err()
+            .contains("signed for another repository")
+    );
+    assert!(
+        signers(None)
+            .verify(&e, NOW)
+            .unwrap_err()
+            .contains("the config here names none")
+    );
+    // Unbound: verifies where no repository is named, and says to sign again elsewhere.
+    e.signature = Some(sign(&e, &openssh(&alice), None).unwrap());
+    assert!(signers(None).verify(&e, NOW).is_ok());
+    assert!(
+        signers(Some("acme/app"))
+            .verify(&e, NOW)
+            .unwrap_err()
+            .contains("names no repository")
+    );
 }
