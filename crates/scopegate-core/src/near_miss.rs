@@ -121,17 +121,28 @@ pub fn diagnose(token: &str, cx: &Context) -> Option<NearMiss> {
             pieces.push(piece(chunk, cx));
             continue;
         }
+        // After a `?`, commas are a restriction's values (`?category=a,b`): only what
+        // comes before it is split, and the restriction stays with the last piece
+        // (`launch,patient/Observation.rs?category=a,b`).
+        let (joined, query) = chunk.find('?').map_or((chunk, ""), |q| chunk.split_at(q));
+        if !joined.contains([',', ';', '+']) {
+            pieces.push(piece(chunk, cx));
+            continue;
+        }
         for (j, sep) in [(',', "`,`"), (';', "`;`"), ('+', "`+`")] {
-            if chunk.contains(j) && !joiners.contains(&sep) {
+            if joined.contains(j) && !joiners.contains(&sep) {
                 joiners.push(sep);
             }
         }
-        pieces.extend(
-            chunk
-                .split([',', ';', '+'])
-                .filter(|p| !p.is_empty())
-                .map(|p| piece(p, cx)),
-        );
+        let mut parts: Vec<String> = joined
+            .split([',', ';', '+'])
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        if let Some(last) = parts.last_mut() {
+            last.push_str(query);
+        }
+        pieces.extend(parts.iter().map(|p| piece(p, cx)));
     }
     let smart = pieces
         .iter()

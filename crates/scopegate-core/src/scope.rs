@@ -1198,30 +1198,26 @@ fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
         }
         clauses.push((param.to_string(), values));
     }
-    clauses.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    if let Some(many) = clauses
-        .chunk_by(|a, b| a.0 == b.0)
-        .find(|c| c.len() > MAX_CLAUSES_ON_ONE_PARAMETER)
-    {
+    // A parameter written twice with the same values is written once; written with
+    // different values, its reading is the server's to choose (below).
+    clauses.sort_unstable();
+    clauses.dedup();
+    if let Some(twice) = clauses.chunk_by(|a, b| a.0 == b.0).find(|c| c.len() > 1) {
+        let param = &twice[0].0;
         return Err(invalid(
             format!(
-                "the restriction has {} clauses on `{}` (`&`-joined, each must hold); \
-                 scopegate compares at most {MAX_CLAUSES_ON_ONE_PARAMETER} on one parameter",
-                many.len(),
-                many[0].0
+                "`{param}` is restricted {} times with different values (`&`-joined): FHIR \
+                 search would require each of them, but a server that reads the query into a \
+                 map keeps one (the first or the last) and SMART does not say which, so \
+                 scopegate cannot tell what it grants; write one `{param}=` clause, its values \
+                 `,`-joined (any of them), or one scope per clause",
+                twice.len()
             ),
             None,
         ));
     }
     Ok(Restriction::canonical(clauses))
 }
-
-/// The most `&`-joined clauses a restriction may have on one parameter. A clause is
-/// compared with each other clause on its parameter (one may imply another), so a
-/// scope of 40,000 `foo=aN` clauses cost 45 s; a real restriction has a few (a list of
-/// excluded codes, `code:not=a&code:not=b…`, some dozens), and more is refused as a
-/// scope scopegate cannot judge, never taken as a smaller one.
-pub(crate) const MAX_CLAUSES_ON_ONE_PARAMETER: usize = 64;
 
 /// `read` or `write` for a misspelling of one: a close spelling, or the same letters
 /// in another order (`raed`, `wirte`).

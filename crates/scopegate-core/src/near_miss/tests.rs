@@ -303,3 +303,25 @@ fn no_input_panics_or_yields_a_non_smart_correction() {
         }
     }
 }
+
+/// After a `?`, commas are a restriction's values, never joiners: a pasted string keeps
+/// the restriction with its scope, and a token that fails for its restriction (a
+/// parameter repeated with other values) is no pasted string, whose "tokens" would be
+/// codes (`vital-signs`).
+#[test]
+fn commas_in_a_restriction_are_values_not_joiners() {
+    assert_eq!(
+        meant("launch,patient/Observation.rs?category=laboratory,vital-signs"),
+        [
+            "launch",
+            "patient/Observation.rs?category=laboratory,vital-signs"
+        ]
+    );
+    assert!(
+        diagnose(
+            "patient/Observation.rs?category=laboratory&category=laboratory,vital-signs",
+            &cx(&[LaunchMode::Ehr])
+        )
+        .is_none()
+    );
+}
