@@ -540,6 +540,51 @@ fn an_approval_older_than_approval_max_age_no_longer_counts() {
     }
 }
 
+/// An entry dated after the gate's clock counted from a future `at`: its age was nothing,
+/// so it outlived `approval_max_age` for as long as it was dated ahead (2099: forever).
+/// An entry dated more than a day ahead does not count, with or without a maximum age,
+/// and says why; within a day (a clock that ran ahead where it was written) it counts.
+#[test]
+fn an_approval_dated_after_the_gates_clock_does_not_count() {
+    // NOW is 2026-11-28T12:00:00Z.
+    for config in ["approval_max_age: 29d\n", ""] {
+        for (at, code) in [
+            ("2099-01-01T00:00:00Z", 1),
+            ("2026-11-29T12:00:01Z", 1),
+            ("2026-11-29T11:00:00Z", 0),
+        ] {
+            let r = released_lenient(config);
+            add_entry(&r, "user/*.cruds");
+            let a = r.approve_signed(
+                "alice",
+                &[
+                    "--ticket",
+                    "SEC-1",
+                    "--key",
+                    "med-rec:user/*.cruds",
+                    "--now",
+                    at,
+                ],
+            );
+            assert_eq!(a.code, 0, "{at}: {}{}", a.stdout, a.stderr);
+            r.commit("approve");
+            let g = gate(&r);
+            assert_eq!(g.code, code, "{config}{at}: {}", g.stdout);
+            if code == 1 {
+                let v = g.json();
+                let expired = findings(&v, "approval-expired");
+                assert!(
+                    expired[0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("more than a day after the gate's clock"),
+                    "{at}: {v:#}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_bad_approval_max_age_is_exit_2_with_its_line() {
     let r = released_lenient("approval_max_age: 1y\n");

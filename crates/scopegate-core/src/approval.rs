@@ -251,6 +251,16 @@ impl Entry {
         self.expires.as_deref().is_some_and(|e| e <= now)
     }
 
+    /// The entry is dated more than a day after `now` (both normalised timestamps): an
+    /// age counted from a future `at` is nothing, so such an entry would outlive
+    /// `approval_max_age`. A day allows for a clock that ran ahead where it was written.
+    pub(crate) fn dated_after(&self, now: &str) -> bool {
+        match (parse_unix(&self.at), parse_unix(now)) {
+            (Some(at), Some(now)) => at > now.saturating_add(86_400),
+            _ => true,
+        }
+    }
+
     /// The entry is older than `max_age_days` at `now` (both normalised timestamps).
     pub(crate) fn older_than(&self, max_age_days: u32, now: &str) -> bool {
         match (parse_unix(&self.at), parse_unix(now)) {

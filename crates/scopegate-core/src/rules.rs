@@ -647,7 +647,7 @@ const CATALOGUE: [Rule; RuleId::ALL.len()] = [
         kind: RuleKind::Ledger,
         severity: Severity::Warning,
         needs_approval: false,
-        summary: "An approval that would cover a current change has expired, or is older than `approval_max_age`.",
+        summary: "An approval that would cover a current change has expired, is older than `approval_max_age`, or is dated more than a day after the gate's clock.",
         why: "Expired approvals do not count; the change needs a fresh review.",
         example: "expires: 2025-01-31",
         citation: None,

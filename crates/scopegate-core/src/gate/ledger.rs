@@ -207,6 +207,7 @@ impl<'a> Ledger<'a> {
     /// The entry no longer counts: past its `expires`, or older than `approval_max_age`.
     fn expired(&self, e: &Entry) -> bool {
         e.expired_at(self.input.now)
+            || e.dated_after(self.input.now)
             || self
                 .input
                 .config
@@ -216,6 +217,12 @@ impl<'a> Ledger<'a> {
 
     /// Why an expired entry no longer counts.
     fn expiry_reason(&self, e: &Entry) -> String {
+        if e.dated_after(self.input.now) {
+            return format!(
+                "it is dated {}, more than a day after the gate's clock ({}): an approval counts from when it was given",
+                e.at, self.input.now
+            );
+        }
         match (&e.expires, self.input.config.approval_max_age) {
             (Some(x), _) if e.expired_at(self.input.now) => format!("it expired at {x}"),
             (_, Some(days)) => format!(
