@@ -391,8 +391,7 @@ impl Loaded {
     pub(super) fn check_repository(&self, running_in: Option<&str>) -> Result<()> {
         match (self.config.repository.as_deref(), running_in) {
             (Some(named), Some(here)) if !named.eq_ignore_ascii_case(here) => bail!(
-                "the config at {judge} names repository `{named}`, and this run is in `{here}`: approvals signed for `{named}` would count here
-  hint: set `repository: {here}` in {path} (approvals signed since then verify only here)",
+                "the config at {judge} names repository `{named}`, and this run is in `{here}`: approvals signed for `{named}` would count here\n  hint: set `repository: {here}` in {path} (approvals signed since then verify only here)",
                 judge = self.judge_source,
                 path = config::PATH,
             ),

@@ -288,7 +288,7 @@ impl Client {
 
     /// The commit at the tip of branch `branch`: `git/ref/heads/{branch}`, which names
     /// branches only (a ref by a bare name, as the contents API takes it, may be a tag).
-    /// A branch that is not there is [`Error::Api`] 404; an answer that is not a
+    /// A branch that is not there is [`Error::Status`] 404; an answer that is not a
     /// commit's full id is [`Error::Decode`].
     pub fn branch_tip(&self, branch: &str) -> Result<String, Error> {
         self.block_on(async {

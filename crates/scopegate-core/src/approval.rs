@@ -504,14 +504,19 @@ fn q(s: &str) -> String {
 /// YAML tags) is refused with a message, never written broken.
 pub fn append(existing: Option<&str>, entry: &NewEntry<'_>) -> Result<String, String> {
     let before = match existing {
-        Some(t) => from_bytes(PATH, t.as_bytes())
-            .map_err(|e| e.to_string())?
-            .len(),
-        None => 0,
+        Some(t) => from_bytes(PATH, t.as_bytes()).map_err(|e| e.to_string())?,
+        None => Vec::new(),
     };
     let text = append_text(existing, entry);
+    // Exactly one entry more, and every entry before it read as it was (the text
+    // appended must not change how the text before it reads).
     match from_bytes(PATH, text.as_bytes()) {
-        Ok(after) if after.len() == before + 1 => Ok(text),
+        Ok(after)
+            if after.len() == before.len() + 1
+                && after.iter().zip(&before).all(|(a, b)| a == b) =>
+        {
+            Ok(text)
+        }
         _ => Err(format!(
             "cannot append to {PATH} without rewriting it: write `approvals:` as a block list (`- keys: …` items), without YAML tags or flow style"
         )),

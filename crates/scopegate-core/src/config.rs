@@ -260,7 +260,8 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, LoadError> {
         tenant_mode: raw.tenants,
         approval_max_age,
         require_signed_approvals: raw.require_signed_approvals,
-        repository: raw.repository.map(|r| r.value),
+        // GitHub names a repository without regard to case: signatures sign one spelling.
+        repository: raw.repository.map(|r| r.value.to_ascii_lowercase()),
     })
 }
 
@@ -316,7 +317,7 @@ mod tests {
 
     #[test]
     fn a_repository_is_owner_slash_name_or_an_error_at_its_line() {
-        let c = from_bytes("c", b"repository: acme/patient-app.v2\n").unwrap();
+        let c = from_bytes("c", b"repository: Acme/Patient-App.v2\n").unwrap();
         assert_eq!(c.repository.as_deref(), Some("acme/patient-app.v2"));
         for bad in [
             "acme",
