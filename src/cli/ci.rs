@@ -239,9 +239,11 @@ fn run_inner(args: &Args, env: &Env) -> Result<u8> {
     // PR-added ledger entries count only with a qualifying review (docs/design.md §7); on an
     // event with no pull request nothing can verify them, so they are pending.
     let untrusted = pending_entries(&loaded, &verification, client.as_ref(), &event, &repo, env)?;
-    // Signatures verify on any event; reviews on a pull request, and events that have
-    // none leave unsigned entries pending with their reason (docs/design.md §7).
-    let judged = loaded.judge(Some(untrusted.as_slice()));
+    // On a pull request (or merge group) the reviews verify, signed or not: a signature
+    // names no pull request. Events that have none verify by signature, and leave
+    // unsigned entries pending with their reason (docs/design.md §7).
+    let on_pull_request = matches!(verification, Verification::Reviews);
+    let judged = loaded.judge(Some(untrusted.as_slice()), on_pull_request);
     let mut gathered = loaded.gate(&judged);
 
     // Which escalations this PR brings, as opposed to earlier merges since the release.

@@ -249,7 +249,7 @@ fn judge_pr(
         .filter(|r| r.has_commit(&pr.head_sha));
     let untrusted = unverified_entries(&loaded, Ok((client, pr.clone())), clone.as_ref())?;
     let report = loaded
-        .gate(&loaded.judge(Some(untrusted.as_slice())))
+        .gate(&loaded.judge(Some(untrusted.as_slice()), true))
         .report;
     Ok((loaded, report))
 }

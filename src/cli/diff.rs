@@ -69,7 +69,7 @@ pub(super) fn run(args: Args, style: Style) -> Result<u8> {
 /// `diff` and `gate`: the same report; only the gate turns a failing verdict into exit 1.
 pub(super) fn report_against_baseline(req: &Request, style: Style) -> Result<u8> {
     let mut loaded = gating::load(&req.manifests, &req.base, None)?;
-    let g = loaded.gate(&loaded.judge(None));
+    let g = loaded.gate(&loaded.judge(None, false));
     if req.format == ReportFormat::Notice {
         // The notice quotes workflow descriptions and rationales from the head manifests.
         let heads: Vec<&Manifest> = loaded.apps.iter().map(|a| &*a.head).collect();

@@ -406,9 +406,12 @@ impl Loaded {
     /// Sorts the entries the change adds (every entry, in an advisory run) into those
     /// that count, those pending and those unverified. `reviewed` is what `ci` learnt
     /// from the pull request's reviews: the entries they do not back, with why; every
-    /// other added entry they back. `None` where there are no reviews to ask.
-    pub fn judge(&self, reviewed: Option<&[(Entry, String)]>) -> Judged {
+    /// other added entry they back. `None` where there are no reviews to ask. On a
+    /// `pull_request` run the reviews are the verifier: a signature does not replace
+    /// them (see `trust::Trust::pull_request`).
+    pub fn judge(&self, reviewed: Option<&[(Entry, String)]>, pull_request: bool) -> Judged {
         let t = Trust {
+            pull_request,
             advisory: self.advisory,
             approvers: &self.config.approvers,
             require_signed: self.config.require_signed_approvals,
@@ -479,7 +482,7 @@ impl Loaded {
 /// Reads everything at both ends and runs the gate.
 pub fn gather(manifests: &[PathBuf], req: &Request) -> Result<Gathered> {
     let mut loaded = load(manifests, req, None)?;
-    Ok(loaded.gate(&loaded.judge(None)))
+    Ok(loaded.gate(&loaded.judge(None, false)))
 }
 
 /// The newest semver release tag whose commit is the trusted commit or one of its

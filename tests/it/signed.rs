@@ -567,8 +567,74 @@ fn require_signed_approvals_refuses_a_reviewed_but_unsigned_entry_in_ci() {
     );
     let head = r2.commit("approve");
     let gh = fake_github::FakeGitHub::start();
+    list_commits(&r2, &gh, &base, &head, "dev");
+    gh.add_review("alice", "APPROVED", &head);
     let run = ci(&r2, &gh, &base, &head);
     assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+/// The pull request's commits, `base..head`, as GitHub lists them, each by `login`.
+fn list_commits(r: &Repo, gh: &fake_github::FakeGitHub, base: &str, head: &str, login: &str) {
+    let shas = r.git(&["rev-list", "--reverse", &format!("{base}..{head}")]);
+    for sha in shas.split_whitespace() {
+        gh.add_pr_commit(sha, Some(login), Some(login), "a commit");
+    }
+}
+
+/// On a pull request, a signature does not replace the review: it names no pull
+/// request. An approver who holds a key opened a pull request with her own escalation,
+/// signed her own entry, and passed with nobody else's review; a signed entry copied
+/// from another pull request (closed unmerged) approved this one. Both stay pending,
+/// saying why. Control: the signed entry with an APPROVED review of the head by its
+/// signer, on a pull request someone else opened, counts (and shows the key).
+#[test]
+fn on_a_pull_request_a_signature_does_not_replace_the_review() {
+    let scratch = Repo::new();
+    let (key, alice) = sshkeygen(&scratch, "alice");
+    let signed_pr = |author: &str, review: bool| {
+        let r = released("approvers: [alice, bob]\n", &format!("alice {alice}\n"));
+        let base = r.git(&["rev-parse", "v1.0.0"]).trim().to_string();
+        let e = approve_unsigned(&r, "alice", "SEC-1");
+        attach(
+            &r,
+            &ssh_sign(
+                &key,
+                "scopegate-approval",
+                &scopegate::signature::canonical(&e, None),
+            ),
+        );
+        let head = r.commit("approve");
+        let gh = fake_github::FakeGitHub::start();
+        list_commits(&r, &gh, &base, &head, author);
+        if review {
+            gh.add_review("alice", "APPROVED", &head);
+        }
+        let run = ci_run::CiJob::new(r.path(), &gh.url, repo::NOW)
+            .event("pull_request", ci_run::pr_payload(author, &base, &head))
+            .run();
+        (run.code, run.stdout)
+    };
+    // Alice's own pull request, her own signature (and even her own review).
+    for review in [false, true] {
+        let (code, out) = signed_pr("alice", review);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("PENDING"), "{out}");
+        assert!(
+            out.contains("a signature does not replace the review"),
+            "{out}"
+        );
+    }
+    // Dev's pull request with alice's signed entry pasted in, no review.
+    let (code, out) = signed_pr("dev", false);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("a signature does not replace the review"),
+        "{out}"
+    );
+    // Control: reviewed by alice on dev's pull request.
+    let (code, out) = signed_pr("dev", true);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("signed with SHA256:"), "{out}");
 }
 
 /// `scopegate ci` on a `pull_request` event against the fake GitHub.

@@ -22,6 +22,11 @@ pub struct Trust<'a> {
     pub now: &'a str,
     /// Whose config judges, for messages: `the trusted commit <ref>`, `the release <tag>`.
     pub judge: &'a str,
+    /// The run judges a pull request (or the merge group that queues one), whose
+    /// reviews verify the entries it adds. A signature does not stand in for them
+    /// there: it names no pull request, so one made for another pull request (or by
+    /// this one's author, for their own change) would approve this one.
+    pub pull_request: bool,
 }
 
 /// Who may approve, as messages say it: the approvers, or, when the judging config
@@ -92,7 +97,14 @@ pub(crate) fn judge(e: &Entry, t: &Trust<'_>, review: Option<Result<(), String>>
     let may = may_approve(t.approvers, t.judge);
     let judge = t.judge;
     let unsigned_why = match signed {
-        Some(Ok(fp)) if listed => return Standing::Signed(fp),
+        Some(Ok(fp)) if listed => {
+            return match review {
+                Some(Err(why)) if t.pull_request => Standing::Pending(format!(
+                    "{why} (on a pull request a signature does not replace the review: it names no pull request, so it could be one made for another, or the author's own)"
+                )),
+                _ => Standing::Signed(fp),
+            };
+        }
         Some(Ok(_)) => {
             format!(
                 "{who} is not an approver in the config at {judge} (by name); may approve: {may}"
@@ -158,6 +170,7 @@ mod tests {
             signers,
             now: "2026-12-01T00:00:00Z",
             judge: "the release v1.0.0",
+            pull_request: false,
         }
     }
 
