@@ -532,7 +532,7 @@ pub(super) fn unverified_entries(
         })
         .collect();
     // API and clone errors fail closed: the entries stay pending, saying why.
-    let commits = pr_commits(c, pr.number, repo);
+    let commits = pr_commits(c, pr.number, &pr.head_sha, repo);
     let mut member_of = |org: &str, team: &str, user: &str| {
         c.team_member(org, team, user).map_err(|e| e.to_string())
     };
@@ -643,6 +643,7 @@ fn under_review<'c>(
 fn pr_commits(
     c: &Client,
     number: u64,
+    head: &str,
     repo: Option<&Repo>,
 ) -> Result<Vec<events::PrCommit>, String> {
     let listed = c
@@ -655,6 +656,17 @@ fn pr_commits(
         return Err(format!(
             "the pull request has {n} commits or more, and GitHub lists at most {n}, so the rest cannot be checked",
             n = events::MAX_PR_COMMITS
+        ));
+    }
+    // The list is the pull request's as it is now, oldest first: it must end at the
+    // head judged, or it tells who wrote another head (one pushed since the event).
+    if let Some(last) = listed.last()
+        && !last.sha.eq_ignore_ascii_case(head)
+    {
+        return Err(format!(
+            "GitHub listed the pull request's commits up to {}, not the head judged ({}): the pull request moved since this run's event, so who wrote this head cannot be read; re-run on the new head",
+            last.sha.get(..12).unwrap_or(&last.sha),
+            head.get(..12).unwrap_or(head),
         ));
     }
     let mut out = Vec::with_capacity(listed.len());

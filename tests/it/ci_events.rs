@@ -728,8 +728,8 @@ fn the_commits_api_failing_or_cut_off_fails_closed() {
     // A commit GitHub lists that the clone does not have (a shallow checkout).
     let gh = FakeGitHub::start();
     gh.add_review("alice", "APPROVED", &head);
-    feed(&gh, &r, &base, &head);
     gh.add_pr_commit(&"e".repeat(40), Some("bob"), Some("bob"), "elsewhere");
+    feed(&gh, &r, &base, &head);
     let run = ci(
         r.path(),
         &gh,
@@ -739,6 +739,21 @@ fn the_commits_api_failing_or_cut_off_fails_closed() {
     );
     assert_eq!(run.code, 1, "{}", run.text());
     assert!(run.report.contains("in the clone"), "{}", run.report);
+    // The commits of another head (the pull request moved since the event, or a
+    // re-run of an older run): in the head judged bob wrote the escalation, and the
+    // list GitHub gives now names only dev. It must end at the head judged.
+    let gh = FakeGitHub::start();
+    gh.add_review("alice", "APPROVED", &head);
+    gh.add_pr_commit(&"d".repeat(40), Some("dev"), Some("dev"), "the new head");
+    let run = ci(
+        r.path(),
+        &gh,
+        "pull_request",
+        &pr_payload(&head, &base, "dev"),
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.report.contains("not the head judged"), "{}", run.report);
 }
 
 #[test]
