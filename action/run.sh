@@ -5,6 +5,7 @@ set -euo pipefail
 args=(ci --baseline "${INPUT_BASELINE:-auto}" --comment "${INPUT_COMMENT:-auto}" --fail-on "${INPUT_FAIL_ON:-unapproved}")
 if [ "${INPUT_SUMMARY:-true}" != true ]; then args+=(--no-summary); fi
 if [ "${INPUT_ANNOTATIONS:-true}" != true ]; then args+=(--no-annotations); fi
+if [ -n "${INPUT_COMMENT_AUTHOR:-}" ]; then args+=(--comment-author "$INPUT_COMMENT_AUTHOR"); fi
 # The API's caps and deadlines: each input, when set, becomes its flag (scopegate
 # refuses a value that is not a number, exit 2).
 for cap in api-timeout api-max-wait api-call-timeout api-run-timeout \

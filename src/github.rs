@@ -70,6 +70,9 @@ pub struct Client {
     /// Small files [`Client::file_at`] read (or found missing) at each `(path, ref)`:
     /// the judging config is asked for by several parts of a run, one request.
     small_files: std::sync::Mutex<FileCache>,
+    /// The login a comment this client created was posted as, when it was not the
+    /// author it was asked to look for ([`Client::posted_as`]).
+    posted_as: std::sync::Mutex<Option<String>>,
 }
 
 type FileCache = std::collections::HashMap<(String, String), Option<Vec<u8>>>;
@@ -176,6 +179,7 @@ impl Client {
             deadline: Instant::now() + policy.run_timeout,
             kinds: std::sync::Mutex::default(),
             small_files: std::sync::Mutex::default(),
+            posted_as: std::sync::Mutex::default(),
         })
     }
 
@@ -195,6 +199,23 @@ impl Client {
                 Err(e) => Err(e),
             }
         })
+    }
+
+    /// The login a sticky comment was posted as, when it was not the author looked
+    /// for (a GitHub App's token posts as `<app>[bot]`, and cannot read `/user`): the
+    /// caller should look for that author from the start.
+    pub fn posted_as(&self) -> Option<String> {
+        self.posted_as
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn note_posted_as(&self, login: &str) {
+        *self
+            .posted_as
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(login.to_string());
     }
 
     /// `/repos/{owner}/{repo}`, encoded.

@@ -66,6 +66,11 @@ pub struct Args {
     /// Names this job in the comment marker [default: $GITHUB_JOB].
     #[arg(long)]
     pub job: Option<String>,
+    /// The login the token posts comments as, when it cannot read it (`GET /user` is
+    /// refused): a GitHub App's installation token posts as `<app-slug>[bot]`
+    /// [default: the login `/user` names, else `github-actions[bot]`, the Actions token's].
+    #[arg(long, value_name = "LOGIN")]
+    pub comment_author: Option<String>,
     #[command(flatten)]
     pub api: ApiArgs,
     #[arg(long, hide = true)]
@@ -336,6 +341,7 @@ fn post_comment(
                 Some(&pr.head_sha),
                 report,
                 mode,
+                args.comment_author.as_deref(),
                 env,
             )
         }
@@ -710,6 +716,7 @@ fn pr_commits(
 /// Posts or updates the sticky comment; failures become notices, never a verdict.
 /// With `head` (the commit the report judged), the marker names it, and nothing is
 /// written once the pull request has moved past it.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn comment(
     c: &Client,
     pr: u64,
@@ -717,14 +724,16 @@ pub(super) fn comment(
     head: Option<&str>,
     report: &Report,
     mode: CommentMode,
+    comment_author: Option<&str>,
     env: &Env,
 ) -> Option<u64> {
     let shown_marker = head.map_or_else(|| marker.to_string(), |h| events::marker_at(marker, h));
     let body = markdown::render(report, Some(&shown_marker));
     let author = match c.authenticated_login() {
         Ok(Some(login)) => login,
-        // An Actions token cannot read /user; its comments are the bot's.
-        Ok(None) => "github-actions[bot]".to_string(),
+        // An Actions token cannot read /user; its comments are the bot's. A GitHub
+        // App's cannot either, and posts as the App: `--comment-author`.
+        Ok(None) => comment_author.unwrap_or("github-actions[bot]").to_string(),
         Err(e) => return skip(env, &e),
     };
     if mode == CommentMode::Auto && report.verdict == Some(Verdict::NoChange) {
@@ -735,7 +744,16 @@ pub(super) fn comment(
             Err(e) => return skip(env, &e),
         }
     }
-    match c.upsert_sticky_comment_at(pr, marker, &body, &author, head) {
+    let written = c.upsert_sticky_comment_at(pr, marker, &body, &author, head);
+    if let Some(login) = c.posted_as() {
+        env.say(&format!(
+            "::notice title=scopegate::The comment was posted as {}, not {}: pass `--comment-author {}` (the action's `comment-author` input) so the next run finds it without posting a new one first.\n",
+            command_escape(&login),
+            command_escape(&author),
+            command_escape(&login)
+        ));
+    }
+    match written {
         Ok(Sticky::Created(id) | Sticky::Updated(id) | Sticky::Unchanged(id)) => Some(id),
         Ok(Sticky::Stale { current }) => {
             env.say(&format!(

@@ -48,6 +48,11 @@ pub struct Args {
     /// to gate fork pull requests on the recomputed verdict.
     #[arg(long, value_name = "CONTEXT")]
     pub status_context: Option<String>,
+    /// The login the token posts comments as, when it cannot read it (`GET /user` is
+    /// refused): a GitHub App's installation token posts as `<app-slug>[bot]`
+    /// [default: the login `/user` names, else `github-actions[bot]`, the Actions token's].
+    #[arg(long, value_name = "LOGIN")]
+    pub comment_author: Option<String>,
     #[arg(long, hide = true)]
     pub now: Option<String>,
     #[command(flatten)]
@@ -172,6 +177,7 @@ fn comment_inner(args: &Args, env: &Env) -> Result<u8> {
         Some(pr.head_sha.as_str()),
         &report,
         CommentMode::Always,
+        args.comment_author.as_deref(),
         env,
     );
     env.outputs(&[("comment-id", id.map(|i| i.to_string()).unwrap_or_default())])?;

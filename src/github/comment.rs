@@ -129,15 +129,26 @@ impl Client {
                 return Ok(Sticky::Stale { current });
             }
             let created = match self.create(number, body).await {
-                Ok(created) => created.id,
+                Ok(created) => created,
                 Err(e) if may_have_committed(&e) => {
-                    match self.ours(number, marker, author).await?.first() {
-                        Some(existing) => existing.id,
-                        None => self.create(number, body).await?.id,
+                    match self.ours(number, marker, author).await?.into_iter().next() {
+                        Some(existing) => existing,
+                        None => self.create(number, body).await?,
                     }
                 }
                 Err(e) => return Err(e),
             };
+            // What GitHub says posted it is who the token is: a GitHub App's token,
+            // which cannot read `/user`, posts as `<app>[bot]`, not as the Actions bot
+            // assumed. Its earlier comments are found by that login from here on (they
+            // were not found above, so each run posted one more).
+            let author = if created.login.is_empty() || created.login.eq_ignore_ascii_case(author) {
+                author.to_string()
+            } else {
+                self.note_posted_as(&created.login);
+                created.login.clone()
+            };
+            let (author, created) = (author.as_str(), created.id);
             // Another run may have listed nothing at the same time and created too.
             let Ok(mine) = self.ours(number, marker, author).await else {
                 // Ours is there; a duplicate, if any, goes on the next run.

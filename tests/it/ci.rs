@@ -1022,3 +1022,81 @@ fn a_symlinked_manifest_is_judged_at_its_path_and_its_target_rewritten_in_the_tr
     assert!(out.contains("(smart-app.yaml:"), "{out}");
     assert!(!out.contains("app-gating-stopped"), "{out}");
 }
+
+/// A GitHub App's installation token cannot read `/user` and posts as `<app>[bot]`,
+/// while the sticky comment was looked for as `github-actions[bot]`: every run posted
+/// one more "sticky" comment. The login GitHub says a created comment was posted as is
+/// now who the token is, so the run's own re-list keeps the oldest and deletes the
+/// rest (one comment after every run), and a notice names `--comment-author`, with which
+/// the next run finds its comment without posting first. Another bot's comment that
+/// carries the marker (a workflow echoing a PR body) is never taken over.
+#[test]
+fn a_github_app_token_keeps_one_sticky_comment() {
+    let (r, base, head) = pr_repo();
+    let gh = FakeGitHub::start();
+    gh.with(|s| {
+        s.user = None;
+        s.app_bot = Some("myapp[bot]".to_string());
+    });
+    let ev = event(r.dir.path(), "event", &head, &base, "dev", false);
+    for run_no in 1..=3 {
+        let run = ci(r.dir.path(), &gh, &ev, "pull_request", &[]);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        let ours: Vec<_> = gh
+            .comments()
+            .into_iter()
+            .filter(|c| c.login == "myapp[bot]")
+            .collect();
+        assert_eq!(ours.len(), 1, "run {run_no}: {:?}", gh.comments());
+        assert!(
+            run.stdout.contains("--comment-author myapp[bot]"),
+            "{}",
+            run.stdout
+        );
+    }
+    let kept = gh.comments()[0].id;
+    // With the flag: found at once, nothing posted, nothing deleted.
+    let posts_before = gh.writes().iter().filter(|w| w.method == "POST").count();
+    let run = ci(
+        r.dir.path(),
+        &gh,
+        &ev,
+        "pull_request",
+        &["--comment-author", "myapp[bot]"],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let posts_after = gh.writes().iter().filter(|w| w.method == "POST").count();
+    assert_eq!(posts_before, posts_after, "{:?}", gh.writes());
+    assert!(!run.stdout.contains("--comment-author"), "{}", run.stdout);
+    assert_eq!(
+        gh.comments().iter().map(|c| c.id).collect::<Vec<_>>(),
+        [kept]
+    );
+
+    // Another bot's comment with the marker is left as it is.
+    let marker =
+        format!("<!-- scopegate:v1 job=scopegate manifests=smart-app.yaml head={head} -->");
+    let other = gh.with(|s| {
+        s.next_id += 1;
+        let id = s.next_id;
+        s.comments.insert(
+            0,
+            fake_github::Comment {
+                id,
+                login: "github-actions[bot]".into(),
+                body: format!("{marker}\necho of a PR body"),
+            },
+        );
+        id
+    });
+    let run = ci(
+        r.dir.path(),
+        &gh,
+        &ev,
+        "pull_request",
+        &["--comment-author", "myapp[bot]"],
+    );
+    assert_eq!(run.code, 1);
+    let echo = gh.comments().into_iter().find(|c| c.id == other).unwrap();
+    assert!(echo.body.ends_with("echo of a PR body"), "{}", echo.body);
+}

@@ -132,6 +132,10 @@ pub struct State {
     /// The login the token authenticates as; `None` makes `GET /user` answer 403 like
     /// an Actions installation token, whose comments appear as `github-actions[bot]`.
     pub user: Option<String>,
+    /// Who a comment the token creates is posted as, when `user` is `None`: a GitHub
+    /// App's installation token (which cannot read `/user` either) posts as
+    /// `<app-slug>[bot]`. Default: `github-actions[bot]`.
+    pub app_bot: Option<String>,
     pub reviews: Vec<Value>,
     /// `(path, ref)` → bytes.
     pub contents: HashMap<(String, String), Vec<u8>>,
@@ -570,6 +574,7 @@ fn route(s: &mut State, req: &Request, base: &str) -> Response {
     let author = || {
         s.user
             .clone()
+            .or_else(|| s.app_bot.clone())
             .unwrap_or_else(|| "github-actions[bot]".to_string())
     };
     match (req.method.as_str(), seg.as_slice()) {
