@@ -46,7 +46,7 @@ expect 0 sg check
 step "4. the judges: config with approvers, CODEOWNERS, the workflow (a pull request of its own)"
 mkdir -p .scopegate .github/workflows
 printf 'approvers: [rm-jane, acme/release-managers]\n' > .scopegate/config.yaml
-printf '/.scopegate/ @acme/release-managers\n' >> .github/CODEOWNERS
+printf '/.scopegate/ @acme/release-managers\n/.github/workflows/ @acme/release-managers\n' >> .github/CODEOWNERS
 cp "$root/examples/workflows/pr-gate.yml" .github/workflows/scopegate.yml
 # For step 8's any-CI path: rm-jane's public key, merged with the config.
 ssh-keygen -q -t ed25519 -N '' -C rm-jane -f "$keys/rm-jane"

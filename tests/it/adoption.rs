@@ -66,14 +66,14 @@ fn shipped_app() -> Repo {
     r
 }
 
-/// Pull request 1 of the adoption path: the config with approvers and a CODEOWNERS
-/// line for `.scopegate/`, on branch `adopt`. Returns its head.
+/// Pull request 1 of the adoption path: the config with approvers and CODEOWNERS
+/// lines for `.scopegate/` and the workflows, on branch `adopt`. Returns its head.
 fn adopt(r: &Repo) -> String {
     r.git(&["checkout", "-q", "-b", "adopt", "main"]);
     r.write(".scopegate/config.yaml", "approvers: [rm-jane]\n");
     r.write(
         ".github/CODEOWNERS",
-        "/.scopegate/ @acme/release-managers\n",
+        "/.scopegate/ @acme/release-managers\n/.github/workflows/ @acme/release-managers\n",
     );
     r.commit("adopt scopegate")
 }
