@@ -488,6 +488,18 @@ pub(crate) fn is_modified_parameter(param: &str) -> bool {
     param.contains(':')
 }
 
+/// Which resources two different values of `param` match in common is not known from
+/// their text, so two restrictions on it may overlap whatever they say: a modifier
+/// changes what a value matches, and a parameter that is not a token matches by rules
+/// of its own (FHIR R4 search: a `string` by case-insensitive prefix, so `name=Smi`
+/// matches every `name=Smith`; a `reference` in several forms, `subject=123` and
+/// `subject=Patient/123`; a `date` by range, `date=ge2019` and `date=2020`). A tenant's
+/// deny is judged on this side; coverage is not (values compared as written can only
+/// under-claim it).
+pub(crate) fn overlap_unknown(param: &str) -> bool {
+    !token_semantics(param)
+}
+
 /// Values of `param` are FHIR tokens (`[system]|[code]`), compared by
 /// [`value_coverers`]; a modified parameter is not.
 pub(crate) fn token_semantics(param: &str) -> bool {
@@ -900,6 +912,19 @@ fn parse_token(token: &str) -> Result<Scope, ScopeError> {
     if let Some(s) = fixed(token) {
         return Ok(s);
     }
+    if let Some(host) = uri_host(token).filter(|h| names_a_spec_namespace(h)) {
+        // `HTTP://SmartHealthIT.org:80/fhir/scopes/system/*.cruds` is the same URI as the
+        // IG's form (RFC 3986 §6.2.2.1, §6.2.3), which a server may read as the scope it
+        // names; as an extension scope it was the owner's own and passed every deny.
+        return Err(invalid(
+            format!(
+                "`{token}` is in the {host} namespace, but not written as the SMART App Launch IG \
+                 writes its scope URIs (`{SMART_URI_PREFIX}…`, `{OPENID_URI_PREFIX}openid`): a \
+                 server may read it as the scope it names, so scopegate cannot tell what it grants"
+            ),
+            None,
+        ));
+    }
     if token.starts_with("__") || is_uri(token) {
         return Ok(Scope::Extension(token.to_string()));
     }
@@ -933,6 +958,25 @@ fn parse_token(token: &str) -> Result<Scope, ScopeError> {
 fn looks_like_resource_scope(head: &str, rest: &str) -> bool {
     (head == "*" || (!head.is_empty() && head.chars().all(|c| c.is_ascii_alphabetic())))
         && rest.contains('.')
+}
+
+/// The host of a `scheme://host…` URI, lower-cased, without user information or port.
+fn uri_host(token: &str) -> Option<String> {
+    if !is_uri(token) {
+        return None;
+    }
+    let rest = token.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or(host);
+    Some(host.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// `host` is SMART's or OpenID's, whose scope URIs name SMART scopes.
+fn names_a_spec_namespace(host: &str) -> bool {
+    ["smarthealthit.org", "openid.net"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
 }
 
 /// A full URI: `scheme://…` or a `urn:`. (`read:patients` is not one; it stays unknown.)

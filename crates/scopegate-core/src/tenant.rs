@@ -20,7 +20,7 @@ use crate::manifest::Manifest;
 use crate::report::{Check, Finding, Location, TenantRow, TenantVerdict};
 use crate::rules::{RuleId, Severity};
 use crate::scope::{
-    Launch, Level, ResourceScope, ResourceType, Restriction, Scope, Values, is_modified_parameter,
+    Launch, Level, ResourceScope, ResourceType, Restriction, Scope, Values, overlap_unknown,
     value_overlaps,
 };
 use crate::yaml::{self, LoadError, Pos, Problem};
@@ -217,7 +217,8 @@ pub struct Violation {
 /// that overlaps a value of each of them are taken as disjoint (`category=laboratory`
 /// against `category=social-history`), which is how granular scopes partition a type.
 /// Token values overlap as FHIR search reads them (`laboratory` and
-/// `system|laboratory` do); a modified parameter (`code:not`) is assumed to overlap.
+/// `system|laboratory` do); a modified parameter (`code:not`) and one that is not a
+/// token (`name`, `subject`, `date`: [`overlap_unknown`]) are assumed to overlap.
 /// Symmetric: the same answer whichever restriction, and whichever clause, comes first.
 fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
     let mut by_param: std::collections::BTreeMap<&str, Vec<&Values>> = Default::default();
@@ -226,7 +227,7 @@ fn restrictions_overlap(a: &Restriction, b: &Restriction) -> bool {
     }
     by_param
         .iter()
-        .all(|(p, clauses)| is_modified_parameter(p) || clauses_may_share(p, clauses))
+        .all(|(p, clauses)| overlap_unknown(p) || clauses_may_share(p, clauses))
 }
 
 /// A necessary condition for [`clauses_may_share`], in one pass over the values: a clause
@@ -446,8 +447,13 @@ impl Judge<'_> {
 }
 
 impl Profile {
-    /// The sensitive type a scope touches (a named type, or any under `*`).
+    /// The sensitive type a scope touches (a named type, or any under `*`). A token
+    /// scopegate cannot read touches every one, as it meets every deny: a server may
+    /// honour `patient/MedicationStatement.sr` as what its characters spell.
     pub fn sensitive_in(&self, s: &Scope) -> Option<&str> {
+        if matches!(s, Scope::Invalid(_) | Scope::Unknown(_)) {
+            return self.sensitive.first().map(String::as_str);
+        }
         let r = s.as_resource()?;
         self.sensitive
             .iter()

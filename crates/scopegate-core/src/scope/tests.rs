@@ -666,3 +666,33 @@ fn a_parameter_repeated_with_different_values_does_not_parse() {
     let q: Vec<String> = (0..500).map(|i| format!("p{i}=v")).collect();
     assert!(Scope::parse(&format!("patient/Observation.rs?{}", q.join("&"))).is_ok());
 }
+
+/// RFC 3986 §6.2.2.1 and §6.2.3: a scheme and host in another case, or the default
+/// port, name the same URI as the IG's `http://smarthealthit.org/fhir/scopes/…`, which
+/// a server may read as the scope it names. They were extension scopes (the owner's
+/// own: no deny, no `max_level`, no sensitive type caught them). Any URI on SMART's or
+/// OpenID's host not written as the IG writes it is unreadable now. Controls: the IG's
+/// form is the scope, and another host's URI is an extension scope.
+#[test]
+fn a_uri_in_smarts_namespace_not_written_as_the_ig_writes_it_is_unreadable() {
+    for t in [
+        "HTTP://smarthealthit.org/fhir/scopes/system/*.cruds",
+        "http://SmartHealthIT.org/fhir/scopes/system/*.cruds",
+        "http://smarthealthit.org:80/fhir/scopes/user/*.cruds",
+        "https://smarthealthit.org/fhir/scopes/patient/*.rs",
+        "http://x@www.smarthealthit.org/fhir/scopes/patient/*.rs",
+        "http://OpenID.net/specs/openid-connect-core-1_0#openid",
+    ] {
+        let e = Scope::parse(t).expect_err(t);
+        assert_eq!(e.kind, ScopeErrorKind::Invalid, "{t}");
+        assert!(e.message.contains("namespace"), "{t}: {}", e.message);
+    }
+    assert_eq!(
+        p("http://smarthealthit.org/fhir/scopes/system/*.cruds").to_string(),
+        "system/*.cruds"
+    );
+    assert!(matches!(
+        p("https://example.org/scopes/x"),
+        Scope::Extension(_)
+    ));
+}

@@ -15,7 +15,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::scope::{
-    Launch, ResourceType, Restriction, Scope, Values, is_modified_parameter, token_semantics,
+    Launch, ResourceType, Restriction, Scope, Values, overlap_unknown, token_semantics,
 };
 
 /// The part of a value that another value must share to overlap it on `param`: the
@@ -227,7 +227,7 @@ impl Typed<'_> {
         // parameter over the scopes, not one per scope and parameter for both).
         let mut holders: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
         for (tag, r) in &self.all {
-            for (p, vs) in r.clauses().filter(|(p, _)| !is_modified_parameter(p)) {
+            for (p, vs) in r.clauses().filter(|(p, _)| !overlap_unknown(p)) {
                 let px = params.entry(p).or_default();
                 for v in vs {
                     px.add(p, v, *tag);
@@ -257,10 +257,8 @@ impl Typed<'_> {
         // Each parameter `s` restricts unmodified names a superset: the one naming
         // fewest is asked (a first clause most scopes share, `category=laboratory`,
         // named them all). One no scope on the type restricts names them all.
-        let clauses: Vec<(&str, &Values)> = s
-            .clauses()
-            .filter(|(p, _)| !is_modified_parameter(p))
-            .collect();
+        let clauses: Vec<(&str, &Values)> =
+            s.clauses().filter(|(p, _)| !overlap_unknown(p)).collect();
         let mut fewest: Option<Vec<u32>> = None;
         // (Clauses come sorted by parameter.)
         for on_p in clauses.chunk_by(|a, b| a.0 == b.0) {

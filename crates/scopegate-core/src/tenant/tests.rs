@@ -536,3 +536,52 @@ fn a_launch_context_with_a_role_meets_a_deny_of_the_context() {
     let q = profile("deny: ['launch/encounter?role=https://example.org/roles/nurse']\n");
     assert_eq!(rules(&q, "launch/encounter"), ["tenant-denied"]);
 }
+
+/// FHIR R4 search (<https://hl7.org/fhir/R4/search.html>): a `string` value matches by
+/// case-insensitive prefix, a `reference` in several forms, a `date` by range, so two
+/// different values of such a parameter may match the same resources. A deny of
+/// `name=Smith` passed `name=Smi` (every Smith, and more); `subject=Patient/123` passed
+/// `subject=123`; `date=2020` passed `date=ge2019`. On a parameter that is not a token
+/// a deny now catches any value. Control: token values that share nothing stay apart.
+#[test]
+fn a_deny_on_a_parameter_that_is_not_a_token_catches_any_value_of_it() {
+    for (deny, scope) in [
+        (
+            "patient/Patient.rs?name=Smith",
+            "patient/Patient.rs?name=Smi",
+        ),
+        (
+            "patient/Observation.rs?subject=Patient/123",
+            "patient/Observation.rs?subject=123",
+        ),
+        (
+            "patient/Observation.rs?date=2020",
+            "patient/Observation.rs?date=ge2019",
+        ),
+        (
+            "patient/Goal.rs?lifecycle-status=active",
+            "patient/Goal.rs?lifecycle-status=http://hl7.org/fhir/goal-status|active",
+        ),
+    ] {
+        let p = profile(&format!("deny: ['{deny}']\n"));
+        assert_eq!(rules(&p, scope), ["tenant-denied"], "{deny} / {scope}");
+    }
+    let p = profile("deny: ['patient/Observation.rs?category=social-history']\n");
+    assert!(rules(&p, "patient/Observation.rs?category=laboratory").is_empty());
+}
+
+/// A token scopegate cannot read touches every sensitive type, as it meets every deny:
+/// `patient/MedicationStatement.sr` (which a server may honour as `.rs`) needed no
+/// tenant-named approval where `MedicationStatement` is sensitive. An extension scope
+/// (the owner's own) touches none.
+#[test]
+fn a_token_scopegate_cannot_read_touches_every_sensitive_type() {
+    let p = profile("sensitive: [MedicationStatement]\n");
+    let read = |t: &str| Scope::parse(t).unwrap_or_else(|_| Scope::Invalid(t.to_string()));
+    assert_eq!(
+        p.sensitive_in(&read("patient/MedicationStatement.sr")),
+        Some("MedicationStatement")
+    );
+    assert_eq!(p.sensitive_in(&read("patient/Observation.rs")), None);
+    assert_eq!(p.sensitive_in(&read("__acme_export")), None);
+}
