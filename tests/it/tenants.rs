@@ -585,3 +585,62 @@ fn a_misnamed_profile_is_exit_2_not_skipped() {
         g.stderr
     );
 }
+
+/// A tenant's policy, through the gate, with the escalation approved by a signed entry
+/// that names no tenant: only the policy can stop it. A deny on a `string` parameter
+/// (`name=Smith`, which `name=Smi` matches and more), and SMART's URI written in another
+/// case (`HTTP://SmartHealthIT.org/…/system/*.cruds`, the same URI) passed, exit 0, the
+/// tenant marked "ship". Control: a scope the policy does not touch passes.
+#[test]
+fn a_tenant_policy_is_not_passed_by_another_spelling_of_what_it_denies() {
+    let gated = |profile: &str, added: &str| {
+        let r = Repo::new();
+        r.write(
+            ".scopegate/config.yaml",
+            "approvers: [alice]\nfail_on_lint: never\n",
+        );
+        r.write("smart-app.yaml", &example("med-rec.yaml"));
+        r.write(".scopegate/tenants/clinic.yaml", profile);
+        r.allow_signer("alice", "");
+        r.commit("v1");
+        git_in(r.path(), &["tag", "v1.0.0"]);
+        let m = r.read("smart-app.yaml").replace(
+            "  - scope: offline_access\n",
+            &format!("  - scope: '{added}'\n    rationale: Added.\n  - scope: offline_access\n"),
+        );
+        r.write("smart-app.yaml", &m);
+        r.commit("add a scope");
+        let a = r.approve_signed("alice", &["--ticket", "SEC-1"]);
+        assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+        r.commit("approve");
+        r.run(&["gate", "--format", "json"])
+    };
+    for (profile, added) in [
+        (
+            "deny: ['patient/Patient.rs?name=Smith']\n",
+            "patient/Patient.rs?name=Smi",
+        ),
+        (
+            "deny: ['system/*.*']\n",
+            "HTTP://SmartHealthIT.org/fhir/scopes/system/*.cruds",
+        ),
+        (
+            "max_level: patient\n",
+            "http://smarthealthit.org:80/fhir/scopes/system/*.cruds",
+        ),
+    ] {
+        let g = gated(profile, added);
+        assert_eq!(g.code, 1, "{added}: {}", g.stdout);
+        assert_eq!(
+            g.json()["tenants"][0]["verdict"],
+            "blocked",
+            "{added}: {}",
+            g.stdout
+        );
+    }
+    let g = gated(
+        "deny: ['patient/Patient.rs?name=Smith']\n",
+        "patient/Observation.rs?category=laboratory",
+    );
+    assert_eq!(g.code, 0, "{}", g.stdout);
+}
