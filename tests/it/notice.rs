@@ -168,3 +168,38 @@ fn narrowing_is_said_as_a_limit_in_every_format() {
     );
     insta::assert_snapshot!(sentences);
 }
+
+/// A finding on a workflow's need names its token in the notice: it is not at a scope
+/// entry, and the sentence quoted nothing (“”).
+#[test]
+fn a_finding_on_a_need_names_its_token_in_the_notice() {
+    let d = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/med-rec.yaml"),
+    )
+    .unwrap();
+    std::fs::write(d.path().join("old.yaml"), &base).unwrap();
+    let head = base.replace(
+        "patient/Observation.rs?category=laboratory",
+        "patient/Observation.sr?category=laboratory",
+    );
+    assert_ne!(head, base);
+    std::fs::write(d.path().join("new.yaml"), head).unwrap();
+    let (code, out) = run(
+        d.path(),
+        &[
+            "diff",
+            "--base-file",
+            "old.yaml",
+            "new.yaml",
+            "--format",
+            "notice",
+        ],
+    );
+    assert!(code == 0 || code == 1, "{out}");
+    assert!(!out.contains("“”"), "{out}");
+    assert!(
+        out.contains("“patient/Observation.sr?category=laboratory”"),
+        "{out}"
+    );
+}

@@ -482,7 +482,12 @@ fn finding_detail(f: &Finding) -> String {
 /// A finding's sentence, with `{access}` from the scope token it points at.
 fn finding_sentence(f: &Finding, m: Option<&Head<'_>>) -> String {
     let token = finding_token(f, m);
-    let scope = token.map_or_else(String::new, |e| e.token.text.value.clone());
+    // A finding on a workflow's need is not at a scope entry: its message quotes the
+    // token first (`` `patient/Observation.sr`: … ``).
+    let scope = token.map_or_else(
+        || first_quoted(&f.message).unwrap_or_else(|| plain(&f.message)),
+        |e| e.token.text.value.clone(),
+    );
     let access = finding_access(f, m);
     let detail = finding_detail(f);
     fill(
@@ -495,6 +500,13 @@ fn finding_sentence(f: &Finding, m: Option<&Head<'_>>) -> String {
             ("workflows", ""),
         ],
     )
+}
+
+/// The first backticked span of a message.
+fn first_quoted(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once('`')?;
+    let (quoted, _) = rest.split_once('`')?;
+    (!quoted.is_empty()).then(|| quoted.to_string())
 }
 
 /// Messages quote scopes in backticks; a notice does not.
