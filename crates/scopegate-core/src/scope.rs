@@ -1226,6 +1226,16 @@ fn parse_query(q: &str) -> Result<Restriction, ScopeError> {
                 None,
             ));
         }
+        if value.contains(';') {
+            return Err(invalid(
+                format!(
+                    "`;` in restriction `{param}={value}` separates query parameters for some \
+                     servers (HTML 4, older Python `parse_qsl`), which would read another clause \
+                     after it, so scopegate cannot tell what it grants"
+                ),
+                None,
+            ));
+        }
         if value.contains('#') {
             return Err(invalid(
                 format!(

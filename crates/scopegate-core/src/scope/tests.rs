@@ -620,6 +620,8 @@ fn a_percent_or_a_hash_in_a_restriction_value_does_not_parse() {
         "patient/Observation.rs?code=http://loinc.org%7C1234-5",
         "patient/Observation.rs?_count=50#&category=laboratory",
         "patient/Observation.rs?category=vital-signs#|laboratory",
+        // `;` separates parameters for some servers: `category=social-history` follows.
+        "patient/Observation.rs?category=laboratory;category=social-history",
     ] {
         let e = Scope::parse(t).expect_err(t);
         assert_eq!(e.kind, ScopeErrorKind::Invalid, "{t}");
