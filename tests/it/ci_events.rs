@@ -982,27 +982,28 @@ fn the_default_branch_read_through_the_api_is_its_tip_never_a_tag_of_its_name() 
         s.branches.insert("main".into(), base.clone());
         for f in files {
             for (at, from) in [(base.as_str(), base.as_str()), ("main", side.as_str())] {
-                if let Ok(bytes) = std::str::from_utf8(
-                    &Process::new("git")
-                        .args(["show", &format!("{from}:{f}")])
-                        .current_dir(r.path())
-                        .output()
-                        .unwrap()
-                        .stdout,
-                ) {
+                let shown = Process::new("git")
+                    .args(["show", &format!("{from}:{f}")])
+                    .current_dir(r.path())
+                    .output()
+                    .unwrap();
+                if shown.status.success() {
                     s.contents
-                        .insert((f.to_string(), at.to_string()), bytes.as_bytes().to_vec());
+                        .insert((f.to_string(), at.to_string()), shown.stdout);
                 }
             }
         }
     });
-    let run = ci(
-        r.path(),
-        &gh,
-        "push",
-        &push_payload("refs/tags/v1.1.0", &"0".repeat(40), &side),
-        &[],
-    );
+    let tag_push = || {
+        ci(
+            r.path(),
+            &gh,
+            "push",
+            &push_payload("refs/tags/v1.1.0", &"0".repeat(40), &side),
+            &[],
+        )
+    };
+    let run = tag_push();
     assert_eq!(run.code, 1, "{}", run.text());
     assert!(run.stdout.contains("PENDING"), "{}", run.stdout);
     let asked: Vec<String> = gh.requests().into_iter().map(|q| q.path).collect();
@@ -1031,24 +1032,12 @@ fn the_default_branch_read_through_the_api_is_its_tip_never_a_tag_of_its_name() 
             }
         }
     });
-    let run = ci(
-        r.path(),
-        &gh,
-        "push",
-        &push_payload("refs/tags/v1.1.0", &"0".repeat(40), &side),
-        &[],
-    );
+    let run = tag_push();
     assert_eq!(run.code, 0, "{}", run.text());
 
     // A branch the API does not know is exit 2, never a read by its bare name.
     gh.with(|s| s.branches.clear());
-    let run = ci(
-        r.path(),
-        &gh,
-        "push",
-        &push_payload("refs/tags/v1.1.0", &"0".repeat(40), &side),
-        &[],
-    );
+    let run = tag_push();
     assert_eq!(run.code, 2, "{}", run.text());
     assert!(
         run.stderr.contains("tip of branch `main`"),

@@ -612,13 +612,11 @@ fn escalations_approved_in_part_are_split_in_place() {
 /// (`monorepo`'s tests).
 #[test]
 fn a_baseline_file_at_another_path_is_no_move() {
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("old.yaml"), example("med-rec.yaml")).unwrap();
-    let widened = example("med-rec.yaml").replace(
+    let d = repo::base_file_pair(
+        "med-rec.yaml",
         "patient/MedicationStatement.crs",
         "patient/MedicationStatement.crus",
     );
-    std::fs::write(d.path().join("new.yaml"), widened).unwrap();
     for format in ["text", "markdown"] {
         let run = run_in(
             d.path(),

@@ -173,18 +173,11 @@ fn narrowing_is_said_as_a_limit_in_every_format() {
 /// entry, and the sentence quoted nothing (“”).
 #[test]
 fn a_finding_on_a_need_names_its_token_in_the_notice() {
-    let d = tempfile::tempdir().unwrap();
-    let base = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/med-rec.yaml"),
-    )
-    .unwrap();
-    std::fs::write(d.path().join("old.yaml"), &base).unwrap();
-    let head = base.replace(
+    let d = crate::support::repo::base_file_pair(
+        "med-rec.yaml",
         "patient/Observation.rs?category=laboratory",
         "patient/Observation.sr?category=laboratory",
     );
-    assert_ne!(head, base);
-    std::fs::write(d.path().join("new.yaml"), head).unwrap();
     let (code, out) = run(
         d.path(),
         &[

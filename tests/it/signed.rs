@@ -117,6 +117,13 @@ fn last_entry(r: &Repo) -> scopegate::approval::Entry {
         .unwrap()
 }
 
+/// Signs `e` (the ledger's last entry) with `ssh-keygen` and `key`, for `repository`,
+/// and attaches the signature.
+fn attach_signed(r: &Repo, key: &Path, e: &scopegate::approval::Entry, repository: Option<&str>) {
+    let message = scopegate::signature::canonical(e, repository);
+    attach(r, &ssh_sign(key, "scopegate-approval", &message));
+}
+
 /// Appends `signature:` to the ledger's last entry, as `approve --sign` lays it out.
 fn attach(r: &Repo, armored: &str) {
     let mut t = r.read(".scopegate/approvals.yaml");
@@ -234,14 +241,7 @@ fn self_approval_by_someone_who_is_not_a_baseline_approver_never_counts() {
     s.push_str(&format!("mallory {public}\n"));
     r.write(".scopegate/allowed_signers", &s);
     let e = approve_unsigned(&r, "mallory", "SEC-1");
-    attach(
-        &r,
-        &ssh_sign(
-            &key,
-            "scopegate-approval",
-            &scopegate::signature::canonical(&e, None),
-        ),
-    );
+    attach_signed(&r, &key, &e, None);
     r.commit("self-approve");
     let (g, v) = gate(&r);
     assert_eq!(g.code, 1, "{}", g.stdout);
@@ -284,14 +284,7 @@ fn an_entry_edited_after_signing_does_not_count() {
     let r = with_signers("");
     let (key, _) = sshkeygen(&r, "alice");
     let e = approve_unsigned(&r, "alice", "SEC-1");
-    attach(
-        &r,
-        &ssh_sign(
-            &key,
-            "scopegate-approval",
-            &scopegate::signature::canonical(&e, None),
-        ),
-    );
+    attach_signed(&r, &key, &e, None);
     // The ticket is swapped after alice signed.
     let t = r
         .read(".scopegate/approvals.yaml")
@@ -355,14 +348,7 @@ fn a_key_listed_for_another_principal_does_not_count() {
     let (key, alice) = sshkeygen(&scratch, "alice");
     let r = released("approvers: [alice]\n", &format!("carol {alice}\n"));
     let e = approve_unsigned(&r, "alice", "SEC-1");
-    attach(
-        &r,
-        &ssh_sign(
-            &key,
-            "scopegate-approval",
-            &scopegate::signature::canonical(&e, None),
-        ),
-    );
+    attach_signed(&r, &key, &e, None);
     r.commit("approve");
     let (g, v) = gate(&r);
     assert_eq!(g.code, 1);
@@ -557,14 +543,7 @@ fn require_signed_approvals_refuses_a_reviewed_but_unsigned_entry_in_ci() {
     );
     let base = r2.git(&["rev-parse", "v1.0.0"]).trim().to_string();
     let e = approve_unsigned(&r2, "alice", "SEC-1");
-    attach(
-        &r2,
-        &ssh_sign(
-            &key,
-            "scopegate-approval",
-            &scopegate::signature::canonical(&e, None),
-        ),
-    );
+    attach_signed(&r2, &key, &e, None);
     let head = r2.commit("approve");
     let gh = fake_github::FakeGitHub::start();
     list_commits(&r2, &gh, &base, &head, "dev");
@@ -595,14 +574,7 @@ fn on_a_pull_request_a_signature_does_not_replace_the_review() {
         let r = released("approvers: [alice, bob]\n", &format!("alice {alice}\n"));
         let base = r.git(&["rev-parse", "v1.0.0"]).trim().to_string();
         let e = approve_unsigned(&r, "alice", "SEC-1");
-        attach(
-            &r,
-            &ssh_sign(
-                &key,
-                "scopegate-approval",
-                &scopegate::signature::canonical(&e, None),
-            ),
-        );
+        attach_signed(&r, &key, &e, None);
         let head = r.commit("approve");
         let gh = fake_github::FakeGitHub::start();
         list_commits(&r, &gh, &base, &head, author);
@@ -725,14 +697,7 @@ fn a_spent_signed_entry_copied_with_its_signature_rewrapped_stays_spent() {
     // Control: a new entry, signed by alice, approves it.
     let (key, _) = sshkeygen(&r, "alice");
     let e = approve_unsigned(&r, "alice", "SEC-2");
-    attach(
-        &r,
-        &ssh_sign(
-            &key,
-            "scopegate-approval",
-            &scopegate::signature::canonical(&e, None),
-        ),
-    );
+    attach_signed(&r, &key, &e, None);
     r.commit("approve again");
     let (g, v) = gate(&r);
     assert_eq!(g.code, 0, "{}{}", g.stdout, g.stderr);
@@ -811,14 +776,7 @@ fn an_entry_signed_for_one_repository_does_not_count_in_another() {
 
     // Signed naming no repository (as before `repository:` was set): re-sign it.
     let e = approve_unsigned(&b, "alice", "SEC-3");
-    attach(
-        &b,
-        &ssh_sign(
-            &key,
-            "scopegate-approval",
-            &scopegate::signature::canonical(&e, None),
-        ),
-    );
+    attach_signed(&b, &key, &e, None);
     b.commit("approve, unbound");
     let (g, v) = gate(&b);
     assert_eq!(g.code, 1, "{}", g.stdout);
@@ -829,14 +787,7 @@ fn an_entry_signed_for_one_repository_does_not_count_in_another() {
     );
     // The same, signed for acme/other: it counts.
     let e = approve_unsigned(&b, "alice", "SEC-4");
-    attach(
-        &b,
-        &ssh_sign(
-            &key,
-            "scopegate-approval",
-            &scopegate::signature::canonical(&e, Some("acme/other")),
-        ),
-    );
+    attach_signed(&b, &key, &e, Some("acme/other"));
     b.commit("approve, bound");
     let (g, _) = gate(&b);
     assert_eq!(g.code, 0, "{}", g.stdout);

@@ -493,6 +493,28 @@ fn access_removed_and_readded_before_any_release_is_no_change() {
     assert_eq!(g.json()["verdict"], "no-change");
 }
 
+/// `user/*.cruds` added under `config`, approved by alice's signature made at `at` (the
+/// signature binds `at`: it cannot be back-dated or forward-dated by editing the entry),
+/// then gated.
+fn gated_with_approval_at(config: &str, at: &str) -> Run {
+    let r = released_lenient(config);
+    add_entry(&r, "user/*.cruds");
+    let a = r.approve_signed(
+        "alice",
+        &[
+            "--ticket",
+            "SEC-1",
+            "--key",
+            "med-rec:user/*.cruds",
+            "--now",
+            at,
+        ],
+    );
+    assert_eq!(a.code, 0, "{at}: {}{}", a.stdout, a.stderr);
+    r.commit("approve");
+    gate(&r)
+}
+
 #[test]
 fn an_approval_older_than_approval_max_age_no_longer_counts() {
     // NOW is 2026-11-28T12:00:00Z.
@@ -502,24 +524,7 @@ fn an_approval_older_than_approval_max_age_no_longer_counts() {
         ("2026-10-30T12:00:00Z", 0, "approved"),
         ("2026-11-20T00:00:00Z", 0, "approved"),
     ] {
-        let r = released_lenient("approval_max_age: 29d\n");
-        add_entry(&r, "user/*.cruds");
-        // Alice signed her approval at `at` (the signature binds `at`: it cannot be
-        // back-dated by editing the entry).
-        let a = r.approve_signed(
-            "alice",
-            &[
-                "--ticket",
-                "SEC-1",
-                "--key",
-                "med-rec:user/*.cruds",
-                "--now",
-                at,
-            ],
-        );
-        assert_eq!(a.code, 0, "{at}: {}{}", a.stdout, a.stderr);
-        r.commit("approve");
-        let g = gate(&r);
+        let g = gated_with_approval_at("approval_max_age: 29d\n", at);
         assert_eq!(g.code, code, "{at}: {}", g.stdout);
         let v = g.json();
         assert_eq!(escalations(&v)[0].2, state, "{at}");
@@ -553,22 +558,7 @@ fn an_approval_dated_after_the_gates_clock_does_not_count() {
             ("2026-11-29T12:00:01Z", 1),
             ("2026-11-29T11:00:00Z", 0),
         ] {
-            let r = released_lenient(config);
-            add_entry(&r, "user/*.cruds");
-            let a = r.approve_signed(
-                "alice",
-                &[
-                    "--ticket",
-                    "SEC-1",
-                    "--key",
-                    "med-rec:user/*.cruds",
-                    "--now",
-                    at,
-                ],
-            );
-            assert_eq!(a.code, 0, "{at}: {}{}", a.stdout, a.stderr);
-            r.commit("approve");
-            let g = gate(&r);
+            let g = gated_with_approval_at(config, at);
             assert_eq!(g.code, code, "{config}{at}: {}", g.stdout);
             if code == 1 {
                 let v = g.json();

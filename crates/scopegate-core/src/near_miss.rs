@@ -14,7 +14,9 @@
 
 use crate::fhir::FhirVersion;
 use crate::hint::did_you_mean;
-use crate::scope::{FIXED_TOKENS, Launch, Level, ResourceType, Scope, ScopeErrorKind};
+use crate::scope::{
+    FIXED_TOKENS, Launch, Level, ResourceType, Scope, ScopeErrorKind, percent_decode,
+};
 
 /// The kind of mistake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -429,41 +431,6 @@ fn known_type(name: &str, cx: &Context) -> Option<&'static str> {
         .chain(FhirVersion::ALL)
         .flat_map(|v| v.resource_types().iter().copied())
         .find(|t| t.eq_ignore_ascii_case(name))
-}
-
-/// `s` with its `%XX` escapes decoded, repeatedly (`%252F` is `/` encoded twice);
-/// `None` when it has none, or when decoding gives no valid text.
-fn percent_decode(s: &str) -> Option<String> {
-    let mut cur = s.to_string();
-    let mut changed = false;
-    for _ in 0..3 {
-        let b = cur.as_bytes();
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        let mut any = false;
-        while i < b.len() {
-            let hex = |c: u8| (c as char).to_digit(16);
-            if b[i] == b'%'
-                && let (Some(h), Some(l)) = (
-                    b.get(i + 1).copied().and_then(hex),
-                    b.get(i + 2).copied().and_then(hex),
-                )
-            {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                any = true;
-            } else {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-        if !any {
-            break;
-        }
-        cur = String::from_utf8(out).ok()?;
-        changed = true;
-    }
-    changed.then_some(cur)
 }
 
 #[cfg(test)]

@@ -699,6 +699,13 @@ impl Scope {
         }
     }
 
+    /// A token scopegate cannot read: it does not parse, or SMART defines nothing like
+    /// it. A server may honour it as what its characters spell, so policies take it to
+    /// grant anything (an extension scope, a URI or `__name`, is the owner's own).
+    pub(crate) fn is_unreadable(&self) -> bool {
+        matches!(self, Scope::Invalid(_) | Scope::Unknown(_))
+    }
+
     pub(crate) fn as_resource(&self) -> Option<&ResourceScope> {
         match self {
             Scope::Resource(r) => Some(r),
@@ -960,16 +967,53 @@ fn looks_like_resource_scope(head: &str, rest: &str) -> bool {
         && rest.contains('.')
 }
 
-/// The host of a `scheme://host…` URI, lower-cased, without user information or port.
+/// The host of a `scheme://host…` URI, lower-cased and percent-decoded (RFC 3986
+/// §6.2.2), without user information or port.
 fn uri_host(token: &str) -> Option<String> {
     if !is_uri(token) {
         return None;
     }
-    let rest = token.split_once("://")?.1;
+    let decoded = percent_decode(token);
+    let rest = decoded.as_deref().unwrap_or(token).split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = host.split(':').next().unwrap_or(host);
     Some(host.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// `s` with its `%XX` escapes decoded, repeatedly (`%252F` is `/` encoded twice);
+/// `None` when it has none, or when decoding gives no valid text.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let mut cur = s.to_string();
+    let mut changed = false;
+    for _ in 0..3 {
+        let b = cur.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        let mut any = false;
+        while i < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if b[i] == b'%'
+                && let (Some(h), Some(l)) = (
+                    b.get(i + 1).copied().and_then(hex),
+                    b.get(i + 2).copied().and_then(hex),
+                )
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                any = true;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        if !any {
+            break;
+        }
+        cur = String::from_utf8(out).ok()?;
+        changed = true;
+    }
+    changed.then_some(cur)
 }
 
 /// `host` is SMART's or OpenID's, whose scope URIs name SMART scopes.

@@ -363,7 +363,7 @@ impl Judge<'_> {
         // `system/*.cruds?_id=%2A`, `user/observation.read`. It is taken to meet every
         // deny pattern and to exceed `max_level`, never to pass them unseen. (An
         // extension scope, a URI or `__name`, is the owner's own: a pattern names it.)
-        let unreadable = matches!(s, Scope::Invalid(_) | Scope::Unknown(_));
+        let unreadable = s.is_unreadable();
         if unreadable && !profile.deny.is_empty() {
             let all: Vec<String> = profile
                 .deny
@@ -451,7 +451,7 @@ impl Profile {
     /// scopegate cannot read touches every one, as it meets every deny: a server may
     /// honour `patient/MedicationStatement.sr` as what its characters spell.
     pub fn sensitive_in(&self, s: &Scope) -> Option<&str> {
-        if matches!(s, Scope::Invalid(_) | Scope::Unknown(_)) {
+        if s.is_unreadable() {
             return self.sensitive.first().map(String::as_str);
         }
         let r = s.as_resource()?;

@@ -156,6 +156,18 @@ pub fn example(rel: &str) -> String {
     .unwrap()
 }
 
+/// A directory with the two ends of a `--base-file` comparison: `old.yaml`, the example
+/// `rel`, and `new.yaml`, the same with every `from` replaced by `to`.
+pub fn base_file_pair(rel: &str, from: &str, to: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let old = example(rel);
+    let new = old.replace(from, to);
+    assert_ne!(old, new, "`{from}` is not in {rel}");
+    std::fs::write(d.path().join("old.yaml"), old).unwrap();
+    std::fs::write(d.path().join("new.yaml"), new).unwrap();
+    d
+}
+
 /// med-rec with `u` on MedicationStatement, in the scope and the workflow need.
 pub fn with_update(t: &str) -> String {
     t.replace(

@@ -683,6 +683,7 @@ fn a_uri_in_smarts_namespace_not_written_as_the_ig_writes_it_is_unreadable() {
         "http://smarthealthit.org:80/fhir/scopes/user/*.cruds",
         "https://smarthealthit.org/fhir/scopes/patient/*.rs",
         "http://x@www.smarthealthit.org/fhir/scopes/patient/*.rs",
+        "http://smarthealthit%2Eorg/fhir/scopes/system/*.cruds",
         "http://OpenID.net/specs/openid-connect-core-1_0#openid",
     ] {
         let e = Scope::parse(t).expect_err(t);
